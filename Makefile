@@ -1,0 +1,58 @@
+# deskbot: the ChatOps bot of a web-hosting support desk.
+# Every target works on a fresh clone; nothing here needs network access
+# beyond the Go module proxy.
+
+GO       ?= go
+PLUGINS  := $(notdir $(patsubst %/main.go,%,$(wildcard plugins/*/main.go)))
+BENCHTIME ?= 2s
+FUZZTIME  ?= 30s
+VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+
+.PHONY: all build run test race bench fuzz fuzz-smoke generate check-generated lint clean
+
+all: build
+
+## build: the bot in bin/bot, each plugin in bin/plugins/NAME
+build:
+	$(GO) build -ldflags "-X main.Version=$(VERSION)" -o bin/bot ./cmd/bot
+	@mkdir -p bin/plugins
+	@for p in $(PLUGINS); do echo "$(GO) build -o bin/plugins/$$p ./plugins/$$p"; $(GO) build -o bin/plugins/$$p ./plugins/$$p || exit 1; done
+
+## run: build everything and start the console with development defaults
+run: build
+	./bin/bot console --as alice
+
+## test: every test, with the race detector
+test:
+	$(GO) test -race -count=1 -timeout 30m ./...
+
+## bench: the benchmarks, in a form benchstat reads
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count 1 ./...
+
+## fuzz: each fuzz target for FUZZTIME
+fuzz:
+	@./scripts/fuzz.sh $(FUZZTIME)
+
+## fuzz-smoke: each fuzz target briefly (CI)
+fuzz-smoke:
+	@./scripts/fuzz.sh 5s
+
+## generate: protobuf code (and catalogs built from provider references)
+generate:
+	cd proto && $(GO) tool buf generate
+	$(GO) generate ./...
+
+## check-generated: fail if generated code differs from what is committed
+check-generated: generate
+	@git diff --exit-code -- proto '*.gen.go' || (echo "generated code is stale: run make generate and commit" >&2; exit 1)
+	@test -z "$$(git status --porcelain -- proto '*.gen.go')" || (git status --porcelain -- proto '*.gen.go'; echo "make generate created files that are not committed" >&2; exit 1)
+
+## lint: formatting, vet and the protobuf style guide
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$'))" || (gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$'); echo "gofmt needed" >&2; exit 1)
+	$(GO) vet ./...
+	cd proto && $(GO) tool buf lint
+
+clean:
+	rm -rf bin

@@ -1,0 +1,254 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/deskbot/deskbot/internal/pluginhost"
+	"github.com/deskbot/deskbot/sdk"
+)
+
+// Config is the bot's configuration file.
+type Config struct {
+	// DataDir holds the SQLite database and other local state.
+	DataDir string `yaml:"data_dir"`
+	// Policy is the RBAC policy file.
+	Policy string     `yaml:"policy"`
+	Log    LogConfig  `yaml:"log"`
+	Plugin PluginsCfg `yaml:"plugins"`
+
+	// dev is set for the built-in development defaults.
+	dev bool
+	// dir is the config file's directory; relative paths start there.
+	dir string
+}
+
+// LogConfig sets logging.
+type LogConfig struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // text or json
+}
+
+// PluginsCfg lists the plugins.
+type PluginsCfg struct {
+	// Dir is the plugin directory; executables outside it are refused.
+	Dir  string         `yaml:"dir"`
+	List []PluginConfig `yaml:"list"`
+}
+
+// PluginConfig is one plugin.
+type PluginConfig struct {
+	Name          string            `yaml:"name"`
+	Path          string            `yaml:"path"`
+	SHA256        string            `yaml:"sha256"`
+	DefaultTarget string            `yaml:"default_target"`
+	CallTimeout   time.Duration     `yaml:"call_timeout"`
+	Env           map[string]string `yaml:"env"`
+	Targets       []TargetConfig    `yaml:"targets"`
+}
+
+// TargetConfig is one provider target.
+type TargetConfig struct {
+	Name     string               `yaml:"name"`
+	Sandbox  bool                 `yaml:"sandbox"`
+	Settings map[string]string    `yaml:"settings"`
+	Secrets  map[string]SecretRef `yaml:"secrets"`
+}
+
+// SecretRef says where a secret is read from. Secret values are never
+// written in the configuration itself.
+type SecretRef struct {
+	Env  string `yaml:"env"`
+	File string `yaml:"file"`
+}
+
+// UnmarshalYAML refuses a plain value where a reference is expected.
+func (s *SecretRef) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		return fmt.Errorf("line %d: secrets are not written in the configuration; use {env: VARIABLE} or {file: PATH}", n.Line)
+	}
+	type plain SecretRef
+	var p plain
+	if err := n.Decode(&p); err != nil {
+		return err
+	}
+	if (p.Env == "") == (p.File == "") {
+		return fmt.Errorf("line %d: a secret needs exactly one of env or file", n.Line)
+	}
+	*s = SecretRef(p)
+	return nil
+}
+
+// Resolve reads the secret.
+func (s SecretRef) Resolve(base string) (string, error) {
+	if s.Env != "" {
+		v, ok := os.LookupEnv(s.Env)
+		if !ok || v == "" {
+			return "", fmt.Errorf("environment variable %s is not set", s.Env)
+		}
+		return v, nil
+	}
+	path := s.File
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(base, path)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("read secret file: %w", err)
+	}
+	return strings.TrimRight(string(b), "\r\n"), nil
+}
+
+// LoadConfig reads a configuration file. Unknown keys are errors: a typo
+// in a config file should not silently change nothing.
+func LoadConfig(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	cfg := &Config{}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	abs, _ := filepath.Abs(path)
+	cfg.dir = filepath.Dir(abs)
+	cfg.resolvePaths()
+	if cfg.DataDir == "" {
+		return nil, fmt.Errorf("%s: data_dir is required", path)
+	}
+	if cfg.Plugin.Dir == "" && len(cfg.Plugin.List) > 0 {
+		return nil, fmt.Errorf("%s: plugins.dir is required", path)
+	}
+	seen := map[string]bool{}
+	for _, p := range cfg.Plugin.List {
+		if p.Name == "" {
+			return nil, fmt.Errorf("%s: a plugin has no name", path)
+		}
+		if seen[p.Name] {
+			return nil, fmt.Errorf("%s: plugin %q is listed twice", path, p.Name)
+		}
+		seen[p.Name] = true
+		if p.SHA256 == "" {
+			return nil, fmt.Errorf("%s: plugin %q has no sha256 (get it with: bot plugin sum PATH)", path, p.Name)
+		}
+	}
+	return cfg, nil
+}
+
+func (c *Config) resolvePaths() {
+	abs := func(p string) string {
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(c.dir, p)
+	}
+	c.DataDir = abs(c.DataDir)
+	c.Policy = abs(c.Policy)
+	c.Plugin.Dir = abs(c.Plugin.Dir)
+}
+
+// DevConfig is what the bot runs with when given no configuration: the
+// plugins found next to the bot binary, each with one sandbox target
+// (it serves its own simulator), a local data folder and the example
+// policy.
+func DevConfig() (*Config, error) {
+	cwd, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	cfg := &Config{dev: true, dir: cwd, DataDir: filepath.Join(cwd, "data")}
+	for _, dir := range pluginDirCandidates(cwd) {
+		if st, err := os.Stat(dir); err == nil && st.IsDir() {
+			cfg.Plugin.Dir = dir
+			break
+		}
+	}
+	if cfg.Plugin.Dir == "" {
+		return nil, fmt.Errorf("no plugin directory found (looked in %s); run make build first", strings.Join(pluginDirCandidates(cwd), ", "))
+	}
+	for _, p := range []string{filepath.Join(cwd, "examples", "policy.yaml")} {
+		if _, err := os.Stat(p); err == nil {
+			cfg.Policy = p
+		}
+	}
+	entries, err := os.ReadDir(cfg.Plugin.Dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil || !info.Mode().IsRegular() || info.Mode()&0o111 == 0 {
+			continue
+		}
+		sum, err := pluginhost.FileSHA256(filepath.Join(cfg.Plugin.Dir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		cfg.Plugin.List = append(cfg.Plugin.List, PluginConfig{
+			Name:    e.Name(),
+			Path:    e.Name(),
+			SHA256:  sum,
+			Targets: []TargetConfig{{Name: "sandbox", Sandbox: true}},
+		})
+	}
+	sort.Slice(cfg.Plugin.List, func(i, j int) bool { return cfg.Plugin.List[i].Name < cfg.Plugin.List[j].Name })
+	return cfg, nil
+}
+
+func pluginDirCandidates(cwd string) []string {
+	var out []string
+	if exe, err := os.Executable(); err == nil {
+		if real, err := filepath.EvalSymlinks(exe); err == nil {
+			exe = real
+		}
+		out = append(out, filepath.Join(filepath.Dir(exe), "plugins"))
+	}
+	return append(out, filepath.Join(cwd, "bin", "plugins"))
+}
+
+// HostConfigs turns the plugin list into host configurations, reading
+// every secret now so a missing one stops the bot at start.
+func (c *Config) HostConfigs() ([]pluginhost.Config, error) {
+	var out []pluginhost.Config
+	for _, p := range c.Plugin.List {
+		hc := pluginhost.Config{
+			Name:          p.Name,
+			Path:          p.Path,
+			SHA256:        p.SHA256,
+			DefaultTarget: p.DefaultTarget,
+			Env:           p.Env,
+			CallTimeout:   p.CallTimeout,
+		}
+		for _, t := range p.Targets {
+			st := sdk.Target{Name: t.Name, Sandbox: t.Sandbox, Settings: t.Settings, Secrets: map[string]string{}}
+			for k, ref := range t.Secrets {
+				v, err := ref.Resolve(c.dir)
+				if err != nil {
+					return nil, fmt.Errorf("plugin %s target %s secret %s: %w", p.Name, t.Name, k, err)
+				}
+				st.Secrets[k] = v
+			}
+			hc.Targets = append(hc.Targets, st)
+		}
+		if hc.DefaultTarget != "" {
+			found := false
+			for _, t := range hc.Targets {
+				found = found || t.Name == hc.DefaultTarget
+			}
+			if !found {
+				return nil, fmt.Errorf("plugin %s: default_target %q is not one of its targets", p.Name, hc.DefaultTarget)
+			}
+		}
+		out = append(out, hc)
+	}
+	return out, nil
+}

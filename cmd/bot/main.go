@@ -1,0 +1,85 @@
+// Command bot is the ChatOps bot: one binary with the chat adapters, the
+// pipeline and the tools operators need.
+//
+//	bot console            a local REPL over the real pipeline
+//	bot exec --as USER CMD run one command and exit
+//	bot plugin sum PATH    print a plugin's sha256 for the config file
+//	bot version
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Version is set at build time.
+var Version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stop()
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// exitError carries an exit status out of a subcommand.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+const usage = `usage: bot COMMAND [flags]
+
+commands:
+  console                 interactive console over the real pipeline
+  exec --as USER "/cmd"   run one command; exit status tells the outcome
+  plugin sum PATH...      print sha256 digests for the config file
+  version                 print the version
+
+Run "bot COMMAND -h" for a command's flags. With no --config, the bot uses
+development defaults: the plugins next to it in sandbox mode, ./data, and
+examples/policy.yaml.
+`
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "console":
+		err = runConsole(ctx, args[1:], stdin, stdout, stderr)
+	case "exec":
+		err = runExec(ctx, args[1:], stdout, stderr)
+	case "plugin":
+		err = runPlugin(args[1:], stdout)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "bot", Version)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "bot: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	if err == nil {
+		return 0
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.msg != "" {
+			fmt.Fprintln(stderr, "bot:", ee.msg)
+		}
+		return ee.code
+	}
+	fmt.Fprintln(stderr, "bot:", err)
+	return 1
+}

@@ -1,0 +1,537 @@
+// Package command is the slash-command grammar:
+//
+//	/<provider> <command words> [positional...] [key=value...] [--flag value] [--target NAME]
+//
+// Commands are checked against the catalog their plugin declared: names,
+// typed parameters, required ones, enums. A bad command gets an error that
+// names the offending word and suggests what was probably meant; it never
+// reaches a plugin. "help" works at every level.
+package command
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/deskbot/deskbot/sdk"
+)
+
+// Provider is what the parser needs to know of a plugin.
+type Provider interface {
+	Name() string
+	Catalog() []sdk.CommandSpec
+	Targets() []string
+	DefaultTarget() string
+}
+
+// Error is a parse error. Token is the word at fault, as typed.
+type Error struct {
+	Token       string
+	Msg         string
+	Suggestions []string
+	// Usage is the command's usage line, when the command is known.
+	Usage string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	if e.Token != "" {
+		fmt.Fprintf(&b, "%s: ", quote(e.Token))
+	}
+	b.WriteString(e.Msg)
+	if len(e.Suggestions) == 1 {
+		fmt.Fprintf(&b, "; did you mean %s?", quote(e.Suggestions[0]))
+	} else if len(e.Suggestions) > 1 {
+		qs := make([]string, len(e.Suggestions))
+		for i, s := range e.Suggestions {
+			qs[i] = quote(s)
+		}
+		fmt.Fprintf(&b, "; did you mean one of %s?", strings.Join(qs, ", "))
+	}
+	if e.Usage != "" {
+		fmt.Fprintf(&b, "\nusage: %s", e.Usage)
+	}
+	return b.String()
+}
+
+func quote(s string) string { return "`" + s + "`" }
+
+// Invocation is a parsed, validated command.
+type Invocation struct {
+	Provider string
+	Command  *sdk.CommandSpec
+	// Args hold every given argument and every defaulted one, typed.
+	Args sdk.Args
+	// Target is the chosen target ("" when the plugin has none).
+	Target string
+	// Given lists the argument names the user typed (not defaulted).
+	Given []string
+}
+
+// Help is a request for help at some level.
+type Help struct {
+	Provider string
+	// Path is the command words asked about; empty for the whole plugin.
+	Path []string
+}
+
+// Parsed is either an invocation or a help request.
+type Parsed struct {
+	Invocation *Invocation
+	Help       *Help
+}
+
+// SplitProvider returns the provider name of a line ("/whm ..." → "whm")
+// and the rest of the line.
+func SplitProvider(line string) (name, rest string, err error) {
+	line = strings.TrimSpace(line)
+	if line == "" {
+		return "", "", &Error{Msg: "type a command, like /example help"}
+	}
+	if !strings.HasPrefix(line, "/") {
+		first, _, _ := strings.Cut(line, " ")
+		return "", "", &Error{Token: first, Msg: "commands start with a slash, like /example help"}
+	}
+	name, rest, _ = strings.Cut(line[1:], " ")
+	name = strings.ToLower(name)
+	if name == "" {
+		return "", "", &Error{Token: "/", Msg: "a slash must be followed by a command name"}
+	}
+	return name, strings.TrimSpace(rest), nil
+}
+
+var keyRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]*$`)
+
+// Parse parses the text after the provider name against p's catalog.
+func Parse(p Provider, text string) (*Parsed, error) {
+	toks, err := Tokenize(text)
+	if err != nil {
+		return nil, err
+	}
+	// --target and --help may appear anywhere.
+	var target string
+	targetGiven := false
+	help := false
+	rest := toks[:0:0]
+	for i := 0; i < len(toks); i++ {
+		t := toks[i]
+		if t.Quoted {
+			rest = append(rest, t)
+			continue
+		}
+		switch {
+		case t.Text == "--help" || t.Text == "-h":
+			help = true
+		case t.Text == "--target":
+			if i+1 >= len(toks) {
+				return nil, &Error{Token: t.Raw, Msg: "needs a target name after it", Suggestions: p.Targets()}
+			}
+			if targetGiven {
+				return nil, &Error{Token: toks[i+1].Raw, Msg: "--target given twice"}
+			}
+			target, targetGiven = toks[i+1].Text, true
+			i++
+		case strings.HasPrefix(t.Text, "--target="):
+			if targetGiven {
+				return nil, &Error{Token: t.Raw, Msg: "--target given twice"}
+			}
+			target, targetGiven = strings.TrimPrefix(t.Text, "--target="), true
+		default:
+			rest = append(rest, t)
+		}
+	}
+	toks = rest
+
+	if len(toks) == 0 || isHelpWord(toks[0]) {
+		var path []string
+		if len(toks) > 0 {
+			for _, t := range toks[1:] {
+				path = append(path, strings.ToLower(t.Text))
+			}
+			if len(path) > 0 {
+				if _, err := resolvePath(p, path); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if len(toks) == 0 && !help {
+			return nil, &Error{Msg: fmt.Sprintf("/%s needs a command; type /%s help to see them", p.Name(), p.Name())}
+		}
+		return &Parsed{Help: &Help{Provider: p.Name(), Path: path}}, nil
+	}
+
+	spec, n, err := matchCommand(p, toks)
+	if err != nil {
+		if help {
+			// "/x ipl --help": help for the group, if it is one.
+			var words []string
+			for _, t := range toks {
+				words = append(words, strings.ToLower(t.Text))
+			}
+			if _, perr := resolvePath(p, words); perr == nil {
+				return &Parsed{Help: &Help{Provider: p.Name(), Path: words}}, nil
+			}
+		}
+		return nil, err
+	}
+	toks = toks[n:]
+	if help || len(toks) > 0 && isHelpWord(toks[0]) {
+		return &Parsed{Help: &Help{Provider: p.Name(), Path: strings.Fields(spec.Name)}}, nil
+	}
+
+	inv := &Invocation{Provider: p.Name(), Command: spec, Args: sdk.Args{}}
+	if err := resolveTarget(p, inv, target, targetGiven); err != nil {
+		return nil, err
+	}
+	if err := bindArgs(p, spec, toks, inv); err != nil {
+		return nil, err
+	}
+	return &Parsed{Invocation: inv}, nil
+}
+
+func isHelpWord(t Token) bool {
+	return !t.Quoted && (strings.EqualFold(t.Text, "help") || t.Text == "--help" || t.Text == "-h" || t.Text == "?")
+}
+
+func resolveTarget(p Provider, inv *Invocation, target string, given bool) error {
+	targets := p.Targets()
+	if !given {
+		inv.Target = p.DefaultTarget()
+		if inv.Target == "" && len(targets) > 1 {
+			return &Error{Token: "--target", Msg: fmt.Sprintf("/%s has several targets and no default; pick one with --target NAME", p.Name()), Suggestions: targets}
+		}
+		return nil
+	}
+	for _, t := range targets {
+		if strings.EqualFold(t, target) {
+			inv.Target = t
+			return nil
+		}
+	}
+	if len(targets) == 0 {
+		return &Error{Token: target, Msg: fmt.Sprintf("/%s has no targets to choose from", p.Name())}
+	}
+	return &Error{Token: target, Msg: fmt.Sprintf("no such target for /%s (targets: %s)", p.Name(), strings.Join(targets, ", ")), Suggestions: Suggest(target, targets)}
+}
+
+// matchCommand finds the longest command name (or alias) the leading words
+// spell, and returns it with the number of words used.
+func matchCommand(p Provider, toks []Token) (*sdk.CommandSpec, int, error) {
+	catalog := p.Catalog()
+	var words []string
+	for _, t := range toks {
+		if t.Quoted || t.Eq >= 0 || strings.HasPrefix(t.Text, "-") {
+			break
+		}
+		words = append(words, strings.ToLower(t.Text))
+	}
+	best, bestN := -1, 0
+	for i := range catalog {
+		c := &catalog[i]
+		for _, name := range append([]string{c.Name}, c.Aliases...) {
+			nw := strings.Fields(name)
+			if len(nw) > len(words) || len(nw) <= bestN {
+				continue
+			}
+			if equalWords(nw, words[:len(nw)]) {
+				best, bestN = i, len(nw)
+			}
+		}
+	}
+	if best >= 0 {
+		return &catalog[best], bestN, nil
+	}
+	return nil, 0, unknownCommand(p, toks, words)
+}
+
+func equalWords(a, b []string) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// unknownCommand explains why no command matched: a group missing its
+// subcommand, or a word that is not known at its level.
+func unknownCommand(p Provider, toks []Token, words []string) error {
+	if len(words) == 0 {
+		return &Error{Token: toks[0].Raw, Msg: fmt.Sprintf("expected a command name; type /%s help to see them", p.Name())}
+	}
+	// Walk down the command tree as far as the words go.
+	names := visibleNames(p.Catalog())
+	for depth := 0; depth < len(words); depth++ {
+		prefix := words[:depth]
+		next := nextWords(names, prefix)
+		if len(next) == 0 {
+			break
+		}
+		if !contains(next, words[depth]) {
+			level := "/" + p.Name()
+			if depth > 0 {
+				level += " " + strings.Join(prefix, " ")
+			}
+			return &Error{
+				Token:       toks[depth].Raw,
+				Msg:         fmt.Sprintf("%s has no command %q", level, words[depth]),
+				Suggestions: Suggest(words[depth], next),
+			}
+		}
+	}
+	// Every word is known but they stop short of a command: a group.
+	group := strings.Join(words, " ")
+	next := nextWords(names, words)
+	return &Error{
+		Token: toks[len(words)-1].Raw,
+		Msg:   fmt.Sprintf("/%s %s needs one more word: %s", p.Name(), group, strings.Join(next, ", ")),
+	}
+}
+
+func visibleNames(catalog []sdk.CommandSpec) [][]string {
+	var out [][]string
+	for _, c := range catalog {
+		out = append(out, strings.Fields(c.Name))
+		for _, a := range c.Aliases {
+			out = append(out, strings.Fields(a))
+		}
+	}
+	return out
+}
+
+// nextWords lists the distinct words that follow prefix in command names.
+func nextWords(names [][]string, prefix []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, n := range names {
+		if len(n) > len(prefix) && equalWords(prefix, n[:len(prefix)]) && !seen[n[len(prefix)]] {
+			seen[n[len(prefix)]] = true
+			out = append(out, n[len(prefix)])
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// resolvePath checks that words name a command or a group of commands.
+func resolvePath(p Provider, words []string) (*sdk.CommandSpec, error) {
+	catalog := p.Catalog()
+	for i := range catalog {
+		for _, name := range append([]string{catalog[i].Name}, catalog[i].Aliases...) {
+			if strings.Join(words, " ") == name {
+				return &catalog[i], nil
+			}
+		}
+	}
+	names := visibleNames(catalog)
+	if len(nextWords(names, words)) > 0 {
+		return nil, nil
+	}
+	toks := make([]Token, len(words))
+	for i, w := range words {
+		toks[i] = Token{Text: w, Raw: w, Eq: -1}
+	}
+	return nil, unknownCommand(p, toks, words)
+}
+
+// bindArgs assigns the remaining tokens to parameters and types them.
+func bindArgs(p Provider, c *sdk.CommandSpec, toks []Token, inv *Invocation) error {
+	usage := Usage(p.Name(), c)
+	raw := map[string][]string{} // canonical name → raw values
+	rawTok := map[string]string{}
+	var positional []Token
+	for i := 0; i < len(toks); i++ {
+		t := toks[i]
+		var key, val string
+		var named bool
+		switch {
+		case !t.Quoted && strings.HasPrefix(t.Text, "--") && len(t.Text) > 2:
+			named = true
+			key = strings.TrimPrefix(t.Text, "--")
+			if k, v, ok := strings.Cut(key, "="); ok {
+				key, val = k, v
+			} else if prm, ok := c.Param(key); ok && prm.Type == sdk.TypeBool {
+				val = "true"
+				if i+1 < len(toks) && isBoolWord(toks[i+1].Text) {
+					val = toks[i+1].Text
+					i++
+				}
+			} else if i+1 < len(toks) {
+				val = toks[i+1].Text
+				i++
+			} else {
+				return &Error{Token: t.Raw, Msg: "needs a value after it", Usage: usage}
+			}
+		default:
+			if k, v, ok := t.KeyValue(); ok && keyRE.MatchString(k) {
+				named, key, val = true, k, v
+			}
+		}
+		if !named {
+			positional = append(positional, t)
+			continue
+		}
+		prm, ok := c.Param(key)
+		if !ok {
+			return &Error{
+				Token:       t.Raw,
+				Msg:         fmt.Sprintf("/%s %s has no parameter %q", p.Name(), c.Name, key),
+				Suggestions: Suggest(key, paramNames(c)),
+				Usage:       usage,
+			}
+		}
+		if len(raw[prm.Name]) > 0 && !prm.Repeated {
+			return &Error{Token: t.Raw, Msg: fmt.Sprintf("%s is given more than once", prm.Name), Usage: usage}
+		}
+		raw[prm.Name] = append(raw[prm.Name], val)
+		rawTok[prm.Name] = t.Raw
+	}
+
+	// Positional words fill positional parameters not already named.
+	var slots []*sdk.Param
+	for i := range c.Params {
+		prm := &c.Params[i]
+		if prm.Positional && (len(raw[prm.Name]) == 0 || prm.Repeated) {
+			slots = append(slots, prm)
+		}
+	}
+	for _, t := range positional {
+		if len(slots) == 0 {
+			msg := fmt.Sprintf("unexpected word; /%s %s", p.Name(), c.Name)
+			if n := countPositional(c); n == 0 {
+				msg += " takes only key=value arguments"
+			} else {
+				msg += fmt.Sprintf(" takes %d positional argument(s)", n)
+			}
+			var sugg []string
+			if !t.Quoted {
+				sugg = Suggest(t.Text, paramNames(c))
+				for i := range sugg {
+					sugg[i] += "=" + "…"
+				}
+			}
+			return &Error{Token: t.Raw, Msg: msg, Suggestions: sugg, Usage: usage}
+		}
+		prm := slots[0]
+		raw[prm.Name] = append(raw[prm.Name], t.Text)
+		rawTok[prm.Name] = t.Raw
+		if !prm.Repeated {
+			slots = slots[1:]
+		}
+	}
+
+	// Type every value.
+	for i := range c.Params {
+		prm := &c.Params[i]
+		vals, given := raw[prm.Name]
+		if !given {
+			continue
+		}
+		inv.Given = append(inv.Given, prm.Name)
+		if prm.Repeated {
+			var list []string
+			for _, v := range vals {
+				for _, item := range strings.Split(v, ",") {
+					item = strings.TrimSpace(item)
+					if item == "" {
+						continue
+					}
+					typed, err := prm.Parse(item)
+					if err != nil {
+						return &Error{Token: rawTok[prm.Name], Msg: fmt.Sprintf("%s: %v", prm.Name, err), Usage: usage}
+					}
+					list = append(list, sdk.FormatValue(typed))
+				}
+			}
+			if len(list) == 0 {
+				return &Error{Token: rawTok[prm.Name], Msg: fmt.Sprintf("%s needs at least one value", prm.Name), Usage: usage}
+			}
+			inv.Args[prm.Name] = list
+			continue
+		}
+		if vals[0] == "" && prm.Type != sdk.TypeString {
+			return &Error{Token: rawTok[prm.Name], Msg: fmt.Sprintf("%s needs a value", prm.Name), Usage: usage}
+		}
+		typed, err := prm.Parse(vals[0])
+		if err != nil {
+			e := &Error{Token: rawTok[prm.Name], Msg: fmt.Sprintf("%s: %v", prm.Name, err), Usage: usage}
+			if prm.Type == sdk.TypeEnum {
+				e.Suggestions = Suggest(vals[0], enumWords(prm))
+			}
+			return e
+		}
+		inv.Args[prm.Name] = typed
+	}
+
+	var missing []string
+	for i := range c.Params {
+		prm := &c.Params[i]
+		if inv.Args.Has(prm.Name) {
+			continue
+		}
+		if prm.Required {
+			missing = append(missing, prm.Name)
+			continue
+		}
+		if prm.Default != "" {
+			typed, err := prm.Parse(prm.Default)
+			if err != nil {
+				return &Error{Token: prm.Name, Msg: fmt.Sprintf("the plugin's default for %s is invalid: %v", prm.Name, err)}
+			}
+			if prm.Repeated {
+				typed = []string{sdk.FormatValue(typed)}
+			}
+			inv.Args[prm.Name] = typed
+		}
+	}
+	if len(missing) > 0 {
+		return &Error{Msg: fmt.Sprintf("/%s %s is missing %s", p.Name(), c.Name, strings.Join(missing, ", ")), Usage: usage}
+	}
+	return nil
+}
+
+func isBoolWord(s string) bool {
+	switch strings.ToLower(s) {
+	case "true", "false", "yes", "no", "on", "off":
+		return true
+	}
+	return false
+}
+
+func countPositional(c *sdk.CommandSpec) int {
+	n := 0
+	for _, p := range c.Params {
+		if p.Positional {
+			n++
+		}
+	}
+	return n
+}
+
+func paramNames(c *sdk.CommandSpec) []string {
+	var out []string
+	for _, p := range c.Params {
+		out = append(out, p.Name)
+		out = append(out, p.Aliases...)
+	}
+	return out
+}
+
+func enumWords(p *sdk.Param) []string {
+	var out []string
+	for _, e := range p.Enum {
+		out = append(out, e.Value)
+		out = append(out, e.Aliases...)
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,781 @@
+// Package pluginhost launches provider plugins and keeps them running.
+//
+// Each plugin is a separate process started directly (never through a
+// shell) from the plugin directory, checked against the sha256 in the
+// configuration, spoken to over gRPC with mutual TLS, and given an explicit
+// environment rather than the bot's. Secrets reach a plugin only through
+// Configure. A plugin that crashes or stops answering is restarted with
+// backoff; after too many failures in a window it is marked down and calls
+// to it say so. Nothing is retried on the caller's behalf.
+package pluginhost
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	plugin "github.com/hashicorp/go-plugin"
+
+	"github.com/deskbot/deskbot/internal/apperr"
+	"github.com/deskbot/deskbot/sdk"
+)
+
+// Config describes one plugin.
+type Config struct {
+	// Name is the plugin's name; it must match what the plugin reports.
+	Name string
+	// Path is the executable, absolute or relative to the plugin directory.
+	Path string
+	// SHA256 is the executable's expected hex digest.
+	SHA256 string
+	// Targets are sent with Configure after every start.
+	Targets []sdk.Target
+	// DefaultTarget is used when a request names none.
+	DefaultTarget string
+	// Env is the plugin's whole environment besides PATH; never secrets.
+	Env map[string]string
+	// CallTimeout bounds each call (30 s if zero).
+	CallTimeout time.Duration
+}
+
+// Options tune supervision.
+type Options struct {
+	// Dir is the plugin directory; executables outside it are refused.
+	Dir    string
+	Logger *slog.Logger
+	// LogLevel is the lowest level of plugin and go-plugin logs kept.
+	LogLevel slog.Level
+	// PingInterval is how often a live plugin is pinged (5 s if zero);
+	// PingTimeout is how long a ping may take (2 s if zero).
+	PingInterval, PingTimeout time.Duration
+	// MaxFailures in FailureWindow mark a plugin down (5 in 1 min if zero).
+	MaxFailures   int
+	FailureWindow time.Duration
+	// StartTimeout bounds a plugin's start-up (10 s if zero).
+	StartTimeout time.Duration
+	// OnStateChange, if set, is told of every state change (metrics).
+	OnStateChange func(plugin string, s State)
+}
+
+func (o *Options) defaults() {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.PingInterval == 0 {
+		o.PingInterval = 5 * time.Second
+	}
+	if o.PingTimeout == 0 {
+		o.PingTimeout = 2 * time.Second
+	}
+	if o.MaxFailures == 0 {
+		o.MaxFailures = 5
+	}
+	if o.FailureWindow == 0 {
+		o.FailureWindow = time.Minute
+	}
+	if o.StartTimeout == 0 {
+		o.StartTimeout = 10 * time.Second
+	}
+}
+
+// State is where a plugin is in its life.
+type State int
+
+const (
+	StateStarting State = iota
+	StateReady
+	StateRestarting
+	StateDown
+	StateStopped
+)
+
+func (s State) String() string {
+	return [...]string{"starting", "ready", "restarting", "down", "stopped"}[s]
+}
+
+// Host owns every plugin process.
+type Host struct {
+	opts    Options
+	mu      sync.RWMutex
+	plugins map[string]*Plugin
+}
+
+// New returns a host with no plugins.
+func New(opts Options) *Host {
+	opts.defaults()
+	return &Host{opts: opts, plugins: map[string]*Plugin{}}
+}
+
+// Start launches the plugins in parallel and waits for each to be ready or
+// to fail. A plugin that fails to start is an error: the bot refuses to run
+// half-configured. Names must be unique.
+func (h *Host) Start(ctx context.Context, cfgs []Config) error {
+	var ps []*Plugin
+	h.mu.Lock()
+	for _, c := range cfgs {
+		if _, dup := h.plugins[c.Name]; dup {
+			h.mu.Unlock()
+			return fmt.Errorf("plugin %q configured twice", c.Name)
+		}
+		p := &Plugin{cfg: c, host: h, log: h.opts.Logger.With("plugin", c.Name), ready: make(chan struct{})}
+		h.plugins[c.Name] = p
+		ps = append(ps, p)
+	}
+	h.mu.Unlock()
+
+	errs := make([]error, len(ps))
+	var wg sync.WaitGroup
+	for i, p := range ps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = p.start(ctx)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		for _, p := range ps {
+			p.stop()
+		}
+		h.mu.Lock()
+		for _, p := range ps {
+			delete(h.plugins, p.cfg.Name)
+		}
+		h.mu.Unlock()
+		return err
+	}
+	for _, p := range ps {
+		go p.supervise()
+	}
+	return nil
+}
+
+// Get returns the plugin called name.
+func (h *Host) Get(name string) (*Plugin, bool) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	p, ok := h.plugins[name]
+	return p, ok
+}
+
+// Plugins returns every plugin, by name.
+func (h *Host) Plugins() []*Plugin {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	out := make([]*Plugin, 0, len(h.plugins))
+	for _, p := range h.plugins {
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].cfg.Name < out[j].cfg.Name })
+	return out
+}
+
+// Close stops every plugin process.
+func (h *Host) Close() error {
+	for _, p := range h.Plugins() {
+		p.stop()
+	}
+	return nil
+}
+
+// Plugin is one supervised plugin process.
+type Plugin struct {
+	cfg  Config
+	host *Host
+	log  *slog.Logger
+
+	mu       sync.Mutex
+	state    State
+	gen      int // bumped at every (re)start
+	client   *plugin.Client
+	prov     sdk.Provider
+	meta     sdk.Metadata
+	catalog  []sdk.CommandSpec
+	lastErr  error
+	failures []time.Time
+	ready    chan struct{} // closed when state leaves starting/restarting
+	stopped  chan struct{}
+}
+
+// Name returns the plugin's name.
+func (p *Plugin) Name() string { return p.cfg.Name }
+
+// DefaultTarget returns the target used when a request names none.
+func (p *Plugin) DefaultTarget() string {
+	if p.cfg.DefaultTarget != "" {
+		return p.cfg.DefaultTarget
+	}
+	if len(p.cfg.Targets) == 1 {
+		return p.cfg.Targets[0].Name
+	}
+	return ""
+}
+
+// Targets returns the configured target names.
+func (p *Plugin) Targets() []string {
+	out := make([]string, len(p.cfg.Targets))
+	for i, t := range p.cfg.Targets {
+		out[i] = t.Name
+	}
+	return out
+}
+
+// Secrets returns every secret value configured for the plugin, so that
+// the bot can scrub them from anything it shows or stores.
+func (p *Plugin) Secrets() []string {
+	var out []string
+	for _, t := range p.cfg.Targets {
+		for _, v := range t.Secrets {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// Metadata returns what the plugin reported at its last start.
+func (p *Plugin) Metadata() sdk.Metadata {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.meta
+}
+
+// Catalog returns the plugin's commands as of its last start.
+func (p *Plugin) Catalog() []sdk.CommandSpec {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.catalog
+}
+
+// Status returns the state and the last failure, if any.
+func (p *Plugin) Status() (State, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.state, p.lastErr
+}
+
+// PID returns the plugin's process id, or 0 when none runs.
+func (p *Plugin) PID() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.client == nil {
+		return 0
+	}
+	if rc := p.client.ReattachConfig(); rc != nil {
+		return rc.Pid
+	}
+	return 0
+}
+
+func (p *Plugin) setState(s State) {
+	// Called with p.mu held.
+	if p.state == s {
+		return
+	}
+	p.state = s
+	if s == StateReady || s == StateDown || s == StateStopped {
+		select {
+		case <-p.ready:
+		default:
+			close(p.ready)
+		}
+	} else {
+		select {
+		case <-p.ready:
+			p.ready = make(chan struct{})
+		default:
+		}
+	}
+	if f := p.host.opts.OnStateChange; f != nil {
+		go f(p.cfg.Name, s)
+	}
+}
+
+// resolvePath returns the executable's absolute path, refusing any that
+// leaves the plugin directory (through "..", an absolute path or a link).
+func (p *Plugin) resolvePath() (string, error) {
+	dir := p.host.opts.Dir
+	if dir == "" {
+		return "", fmt.Errorf("no plugin directory configured")
+	}
+	dirAbs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	if real, err := filepath.EvalSymlinks(dirAbs); err == nil {
+		dirAbs = real
+	}
+	path := p.cfg.Path
+	if path == "" {
+		path = p.cfg.Name
+	}
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(dirAbs, path)
+	}
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return "", fmt.Errorf("executable %s: %w", path, err)
+	}
+	rel, err := filepath.Rel(dirAbs, real)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", fmt.Errorf("executable %s is outside the plugin directory %s", real, dirAbs)
+	}
+	return real, nil
+}
+
+// FileSHA256 returns the hex sha256 of a file.
+func FileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// launch starts a process and returns its provider, metadata and catalog.
+// It does not touch p's state.
+func (p *Plugin) launch(ctx context.Context) (*plugin.Client, sdk.Provider, sdk.Metadata, []sdk.CommandSpec, error) {
+	var meta sdk.Metadata
+	path, err := p.resolvePath()
+	if err != nil {
+		return nil, nil, meta, nil, err
+	}
+	want := strings.ToLower(strings.TrimSpace(p.cfg.SHA256))
+	if want == "" {
+		return nil, nil, meta, nil, fmt.Errorf("no sha256 configured for %s", path)
+	}
+	sum, err := hex.DecodeString(want)
+	if err != nil || len(sum) != sha256.Size {
+		return nil, nil, meta, nil, fmt.Errorf("sha256 %q is not 64 hex digits", p.cfg.SHA256)
+	}
+	// go-plugin checks the hash too; checking first gives a clearer message.
+	got, err := FileSHA256(path)
+	if err != nil {
+		return nil, nil, meta, nil, err
+	}
+	if got != want {
+		return nil, nil, meta, nil, fmt.Errorf("refusing to start %s: its sha256 is %s but the configuration expects %s", path, got, want)
+	}
+
+	cmd := exec.Command(path)
+	cmd.Env = p.environment()
+	cmd.Dir = filepath.Dir(path)
+	setDeathSignal(cmd)
+	level := hclog.Info
+	switch {
+	case p.host.opts.LogLevel < slog.LevelInfo:
+		level = hclog.Debug
+	case p.host.opts.LogLevel >= slog.LevelError:
+		level = hclog.Error
+	case p.host.opts.LogLevel >= slog.LevelWarn:
+		level = hclog.Warn
+	}
+	client := plugin.NewClient(&plugin.ClientConfig{
+		HandshakeConfig:  sdk.Handshake,
+		Plugins:          sdk.PluginSet(nil),
+		Cmd:              cmd,
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		SecureConfig:     &plugin.SecureConfig{Checksum: sum, Hash: sha256.New()},
+		AutoMTLS:         true,
+		SkipHostEnv:      true,
+		StartTimeout:     p.host.opts.StartTimeout,
+		Logger:           newSlogAdapter(p.host.opts.Logger, p.cfg.Name, level),
+	})
+	fail := func(err error) (*plugin.Client, sdk.Provider, sdk.Metadata, []sdk.CommandSpec, error) {
+		terminate(client, false)
+		return nil, nil, meta, nil, err
+	}
+	rpc, err := client.Client()
+	if err != nil {
+		return fail(fmt.Errorf("start %s: %w", path, err))
+	}
+	raw, err := rpc.Dispense(sdk.PluginName)
+	if err != nil {
+		return fail(fmt.Errorf("dispense: %w", err))
+	}
+	prov, ok := raw.(sdk.Provider)
+	if !ok {
+		return fail(fmt.Errorf("plugin served %T, not a provider", raw))
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.host.opts.StartTimeout)
+	defer cancel()
+	if meta, err = prov.Metadata(ctx); err != nil {
+		return fail(fmt.Errorf("metadata: %w", err))
+	}
+	if meta.Name != p.cfg.Name {
+		return fail(fmt.Errorf("the executable is plugin %q, not %q", meta.Name, p.cfg.Name))
+	}
+	catalog, err := prov.Describe(ctx)
+	if err != nil {
+		return fail(fmt.Errorf("describe: %w", err))
+	}
+	diags, err := prov.Configure(ctx, p.cfg.Targets)
+	if err != nil {
+		return fail(fmt.Errorf("configure: %w", err))
+	}
+	if diags.HasError() {
+		return fail(fmt.Errorf("configure: %w", diags.Err()))
+	}
+	return client, prov, meta, catalog, nil
+}
+
+// environment is the plugin's whole environment: nothing of the bot's.
+func (p *Plugin) environment() []string {
+	env := []string{"PATH=/usr/local/bin:/usr/bin:/bin"}
+	keys := make([]string, 0, len(p.cfg.Env))
+	for k := range p.cfg.Env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		env = append(env, k+"="+p.cfg.Env[k])
+	}
+	return env
+}
+
+func (p *Plugin) start(ctx context.Context) error {
+	p.mu.Lock()
+	p.stopped = make(chan struct{})
+	p.mu.Unlock()
+	start := time.Now()
+	client, prov, meta, catalog, err := p.launch(ctx)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err != nil {
+		p.lastErr = err
+		p.setState(StateDown)
+		return fmt.Errorf("plugin %s: %w", p.cfg.Name, err)
+	}
+	p.client, p.prov, p.meta, p.catalog = client, prov, meta, catalog
+	p.gen++
+	p.setState(StateReady)
+	p.log.Info("plugin started", "version", meta.Version, "commands", len(catalog), "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// supervise watches the process: a quick exit check often, a ping less
+// often. A dead or hung plugin is restarted.
+func (p *Plugin) supervise() {
+	p.mu.Lock()
+	stopped := p.stopped
+	p.mu.Unlock()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	lastPing := time.Now()
+	for {
+		select {
+		case <-stopped:
+			return
+		case <-tick.C:
+		}
+		p.mu.Lock()
+		state, client, prov, gen := p.state, p.client, p.prov, p.gen
+		p.mu.Unlock()
+		switch state {
+		case StateReady:
+			if client.Exited() {
+				p.fail(gen, errors.New("the plugin process exited"))
+				continue
+			}
+			if time.Since(lastPing) >= p.host.opts.PingInterval {
+				lastPing = time.Now()
+				ctx, cancel := context.WithTimeout(context.Background(), p.host.opts.PingTimeout)
+				_, err := prov.Metadata(ctx)
+				cancel()
+				if err != nil {
+					p.fail(gen, fmt.Errorf("the plugin did not answer a ping within %s: %w", p.host.opts.PingTimeout, err))
+				}
+			}
+		case StateDown:
+			// Try again once the failure window has passed.
+			p.mu.Lock()
+			last := time.Time{}
+			if n := len(p.failures); n > 0 {
+				last = p.failures[n-1]
+			}
+			p.mu.Unlock()
+			if time.Since(last) >= p.host.opts.FailureWindow {
+				p.restart(gen)
+			}
+		}
+	}
+}
+
+// fail records that generation gen failed and restarts it, unless another
+// caller already did.
+func (p *Plugin) fail(gen int, cause error) {
+	p.mu.Lock()
+	if p.gen != gen || p.state != StateReady {
+		p.mu.Unlock()
+		return
+	}
+	p.lastErr = cause
+	now := time.Now()
+	p.failures = append(p.failures, now)
+	cut := 0
+	for cut < len(p.failures) && now.Sub(p.failures[cut]) > p.host.opts.FailureWindow {
+		cut++
+	}
+	p.failures = p.failures[cut:]
+	n := len(p.failures)
+	client := p.client
+	if n >= p.host.opts.MaxFailures {
+		p.setState(StateDown)
+		p.mu.Unlock()
+		terminate(client, false)
+		p.log.Error("plugin marked down", "failures", n, "window", p.host.opts.FailureWindow, "error", cause)
+		return
+	}
+	p.setState(StateRestarting)
+	p.mu.Unlock()
+	p.log.Warn("plugin failed; restarting", "error", cause, "failures", n)
+	terminate(client, false)
+	go p.restart(gen)
+}
+
+// restart starts a new process, with a backoff that grows with recent failures.
+func (p *Plugin) restart(gen int) {
+	p.mu.Lock()
+	if p.gen != gen || p.state == StateStopped {
+		p.mu.Unlock()
+		return
+	}
+	n := len(p.failures)
+	stopped := p.stopped
+	p.mu.Unlock()
+	if n > 1 {
+		wait := min(50*time.Millisecond<<(n-2), 10*time.Second)
+		select {
+		case <-time.After(wait):
+		case <-stopped:
+			return
+		}
+	}
+	start := time.Now()
+	client, prov, meta, catalog, err := p.launch(context.Background())
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.state == StateStopped {
+		if client != nil {
+			terminate(client, false)
+		}
+		return
+	}
+	if err != nil {
+		p.lastErr = err
+		p.failures = append(p.failures, time.Now())
+		if len(p.failures) >= p.host.opts.MaxFailures {
+			p.setState(StateDown)
+			p.log.Error("plugin marked down: restart failed", "error", err)
+			return
+		}
+		p.log.Warn("plugin restart failed; trying again", "error", err)
+		go p.restart(gen)
+		return
+	}
+	p.client, p.prov, p.meta, p.catalog = client, prov, meta, catalog
+	p.gen++
+	p.setState(StateReady)
+	p.log.Info("plugin restarted", "took", time.Since(start).Round(time.Millisecond))
+}
+
+// Restart replaces the process at once (an operator's request).
+func (p *Plugin) Restart() {
+	p.mu.Lock()
+	gen, client := p.gen, p.client
+	p.failures = nil
+	p.setState(StateRestarting)
+	p.mu.Unlock()
+	if client != nil {
+		terminate(client, true)
+	}
+	p.restart(gen)
+}
+
+func (p *Plugin) stop() {
+	p.mu.Lock()
+	client := p.client
+	if p.stopped != nil {
+		select {
+		case <-p.stopped:
+		default:
+			close(p.stopped)
+		}
+	}
+	p.setState(StateStopped)
+	p.mu.Unlock()
+	if client != nil {
+		terminate(client, true)
+	}
+}
+
+// terminate ends a plugin process. A failed plugin is killed outright: it
+// may be hung (stopped, deadlocked), and go-plugin's graceful shutdown
+// would wait on it forever. A healthy one is asked to exit first.
+func terminate(client *plugin.Client, graceful bool) {
+	if !graceful || client.Exited() {
+		if rc := client.ReattachConfig(); rc != nil && rc.Pid > 0 {
+			if proc, err := os.FindProcess(rc.Pid); err == nil {
+				_ = proc.Kill()
+			}
+		}
+		client.Kill()
+		return
+	}
+	done := make(chan struct{})
+	go func() {
+		client.Kill()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(3 * time.Second):
+		terminate(client, false)
+		<-done
+	}
+}
+
+// provider waits until the plugin is ready (or ctx ends) and returns the
+// live provider and its generation.
+func (p *Plugin) provider(ctx context.Context) (sdk.Provider, int, error) {
+	for {
+		p.mu.Lock()
+		state, prov, gen, ready, lastErr := p.state, p.prov, p.gen, p.ready, p.lastErr
+		p.mu.Unlock()
+		switch state {
+		case StateReady:
+			return prov, gen, nil
+		case StateDown:
+			return nil, 0, apperr.Wrap(lastErr, apperr.Unavailable, "plugin %s is down after repeated failures; an operator has been told (last error: %s)", p.cfg.Name, errText(lastErr))
+		case StateStopped:
+			return nil, 0, apperr.New(apperr.Unavailable, "plugin %s is stopped", p.cfg.Name)
+		}
+		select {
+		case <-ready:
+		case <-ctx.Done():
+			return nil, 0, apperr.Wrap(ctx.Err(), apperr.Unavailable, "plugin %s is restarting and was not ready in time", p.cfg.Name)
+		}
+	}
+}
+
+func errText(err error) string {
+	if err == nil {
+		return "none"
+	}
+	return err.Error()
+}
+
+func (p *Plugin) callContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	timeout := p.cfg.CallTimeout
+	if timeout == 0 {
+		timeout = 30 * time.Second
+	}
+	return context.WithTimeout(ctx, timeout)
+}
+
+// classify turns a failed call into an error that names the plugin, and
+// restarts the plugin if the process died.
+func (p *Plugin) classify(ctx context.Context, gen int, err error) error {
+	switch {
+	case ctx.Err() == context.Canceled || errors.Is(err, context.Canceled) && ctx.Err() != nil:
+		return apperr.Wrap(err, apperr.Canceled, "the call to %s was cancelled", p.cfg.Name)
+	case ctx.Err() == context.DeadlineExceeded || errors.Is(err, context.DeadlineExceeded):
+		return apperr.Wrap(err, apperr.Timeout, "plugin %s did not answer in time", p.cfg.Name)
+	}
+	p.mu.Lock()
+	client := p.client
+	p.mu.Unlock()
+	if errors.Is(err, sdk.ErrUnavailable) || errors.Is(err, sdk.ErrNoResult) || client != nil && client.Exited() {
+		p.fail(gen, fmt.Errorf("call failed: %w", err))
+		return apperr.Wrap(err, apperr.Unavailable, "plugin %s crashed during the call; it is being restarted. The command may or may not have taken effect: check before trying again", p.cfg.Name)
+	}
+	return apperr.Wrap(err, apperr.Internal, "plugin %s failed: %v", p.cfg.Name, err)
+}
+
+// Plan asks the plugin for a plan.
+func (p *Plugin) Plan(ctx context.Context, req *sdk.Request) (*sdk.PlanResponse, error) {
+	ctx, cancel := p.callContext(ctx)
+	defer cancel()
+	prov, gen, err := p.provider(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p.stampDeadline(ctx, req)
+	resp, err := prov.Plan(ctx, req)
+	if err != nil {
+		return nil, p.classify(ctx, gen, err)
+	}
+	return resp, nil
+}
+
+// Execute runs a command. progress may be nil.
+func (p *Plugin) Execute(ctx context.Context, req *sdk.Request, progress func(sdk.Progress)) (*sdk.Result, error) {
+	ctx, cancel := p.callContext(ctx)
+	defer cancel()
+	prov, gen, err := p.provider(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p.stampDeadline(ctx, req)
+	res, err := prov.Execute(ctx, req, progress)
+	if err != nil {
+		return nil, p.classify(ctx, gen, err)
+	}
+	return res, nil
+}
+
+// Complete asks for suggestions; plugins without the capability give none.
+func (p *Plugin) Complete(ctx context.Context, req *sdk.CompleteRequest) ([]sdk.Suggestion, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	prov, gen, err := p.provider(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, ok := prov.(sdk.Completer)
+	if !ok || !p.Metadata().HasCapability(sdk.CapabilityComplete) {
+		return nil, nil
+	}
+	out, err := c.Complete(ctx, req)
+	if err != nil {
+		return nil, p.classify(ctx, gen, err)
+	}
+	return out, nil
+}
+
+// CheckHealth asks the plugin about itself and its provider.
+func (p *Plugin) CheckHealth(ctx context.Context, target string) (sdk.Health, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	prov, gen, err := p.provider(ctx)
+	if err != nil {
+		return sdk.Health{Status: sdk.HealthDown}, err
+	}
+	h, err := prov.CheckHealth(ctx, target)
+	if err != nil {
+		return sdk.Health{Status: sdk.HealthDown}, p.classify(ctx, gen, err)
+	}
+	return h, nil
+}
+
+func (p *Plugin) stampDeadline(ctx context.Context, req *sdk.Request) {
+	if d, ok := ctx.Deadline(); ok && (req.Deadline.IsZero() || d.Before(req.Deadline)) {
+		req.Deadline = d
+	}
+}

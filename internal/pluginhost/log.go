@@ -1,0 +1,99 @@
+package pluginhost
+
+import (
+	"context"
+	"io"
+	"log"
+	"log/slog"
+
+	"github.com/hashicorp/go-hclog"
+)
+
+// slogAdapter lets go-plugin, which logs through hclog, write to the bot's
+// slog logger. Lines a plugin writes arrive here already parsed, so they
+// keep their level and fields and gain a "plugin" attribute.
+type slogAdapter struct {
+	l       *slog.Logger
+	name    string
+	level   hclog.Level
+	implied []any
+}
+
+func newSlogAdapter(l *slog.Logger, plugin string, level hclog.Level) hclog.Logger {
+	return &slogAdapter{l: l.With("plugin", plugin), level: level}
+}
+
+var _ hclog.Logger = (*slogAdapter)(nil)
+
+func toSlog(level hclog.Level) slog.Level {
+	switch level {
+	case hclog.Trace:
+		return slog.LevelDebug - 4
+	case hclog.Debug:
+		return slog.LevelDebug
+	case hclog.Warn:
+		return slog.LevelWarn
+	case hclog.Error:
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}
+
+func (a *slogAdapter) Log(level hclog.Level, msg string, args ...any) {
+	if level < a.level || level == hclog.Off {
+		return
+	}
+	// go-plugin names its sub-loggers after the binary; keep the plugin tag.
+	a.l.Log(context.Background(), toSlog(level), msg, append(a.implied, args...)...)
+}
+
+func (a *slogAdapter) Trace(msg string, args ...any) { a.Log(hclog.Trace, msg, args...) }
+func (a *slogAdapter) Debug(msg string, args ...any) { a.Log(hclog.Debug, msg, args...) }
+func (a *slogAdapter) Info(msg string, args ...any)  { a.Log(hclog.Info, msg, args...) }
+func (a *slogAdapter) Warn(msg string, args ...any)  { a.Log(hclog.Warn, msg, args...) }
+func (a *slogAdapter) Error(msg string, args ...any) { a.Log(hclog.Error, msg, args...) }
+func (a *slogAdapter) IsTrace() bool                 { return a.level <= hclog.Trace }
+func (a *slogAdapter) IsDebug() bool                 { return a.level <= hclog.Debug }
+func (a *slogAdapter) IsInfo() bool                  { return a.level <= hclog.Info }
+func (a *slogAdapter) IsWarn() bool                  { return a.level <= hclog.Warn }
+func (a *slogAdapter) IsError() bool                 { return a.level <= hclog.Error }
+func (a *slogAdapter) ImpliedArgs() []any            { return a.implied }
+func (a *slogAdapter) Name() string                  { return a.name }
+func (a *slogAdapter) SetLevel(l hclog.Level)        { a.level = l }
+func (a *slogAdapter) GetLevel() hclog.Level         { return a.level }
+
+func (a *slogAdapter) With(args ...any) hclog.Logger {
+	c := *a
+	c.implied = append(append([]any(nil), a.implied...), args...)
+	return &c
+}
+
+func (a *slogAdapter) Named(name string) hclog.Logger {
+	c := *a
+	if c.name != "" {
+		name = c.name + "." + name
+	}
+	c.name = name
+	return &c
+}
+
+func (a *slogAdapter) ResetNamed(name string) hclog.Logger {
+	c := *a
+	c.name = name
+	return &c
+}
+
+func (a *slogAdapter) StandardLogger(opts *hclog.StandardLoggerOptions) *log.Logger {
+	return log.New(a.StandardWriter(opts), "", 0)
+}
+
+func (a *slogAdapter) StandardWriter(*hclog.StandardLoggerOptions) io.Writer {
+	return writerFunc(func(p []byte) (int, error) {
+		a.Info(string(p))
+		return len(p), nil
+	})
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

@@ -1,0 +1,87 @@
+// Package testbin builds the bot and plugin binaries for tests that run
+// them as real processes. Each test binary builds them once, into a
+// temporary directory laid out like make build's bin/.
+package testbin
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+)
+
+var (
+	once sync.Once
+	dir  string
+	err  error
+	mu   sync.Mutex
+	done = map[string]bool{}
+)
+
+// Main runs the tests and removes the built binaries afterwards. Call it
+// from TestMain.
+func Main(m *testing.M) {
+	code := m.Run()
+	if dir != "" {
+		_ = os.RemoveAll(dir)
+	}
+	os.Exit(code)
+}
+
+// Root returns the module's root directory.
+func Root() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+func build(t testing.TB, out, pkg string) string {
+	t.Helper()
+	once.Do(func() { dir, err = os.MkdirTemp("", "deskbot-bin-") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	path := filepath.Join(dir, out)
+	if done[out] {
+		return path
+	}
+	cmd := exec.Command("go", "build", "-o", path, pkg)
+	cmd.Dir = Root()
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
+	}
+	done[out] = true
+	return path
+}
+
+// Bot returns the path of a freshly built bot binary.
+func Bot(t testing.TB) string { return build(t, "bot", "./cmd/bot") }
+
+// Plugin returns the path of a freshly built plugin binary, in the
+// plugin directory PluginDir returns.
+func Plugin(t testing.TB, name string) string {
+	return build(t, filepath.Join("plugins", name), "./plugins/"+name)
+}
+
+// PluginDir returns the directory Plugin builds into.
+func PluginDir(t testing.TB) string {
+	p := Plugin(t, "example")
+	return filepath.Dir(p)
+}
+
+// Copy copies a built binary to dst (to make a second, different plugin
+// directory or a tampered binary).
+func Copy(t testing.TB, src, dst string) {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, b, 0o755); err != nil {
+		t.Fatal(fmt.Errorf("copy %s: %w", src, err))
+	}
+}

@@ -1,0 +1,246 @@
+// Package provider holds the example plugin's commands. Read it as the
+// plugin authors' tutorial: a command per feature of the contract.
+package provider
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/deskbot/deskbot/sdk"
+)
+
+// Version is the plugin's version.
+const Version = "1.0.0"
+
+// counter is the example's only state: a number that "counter add" raises.
+// With a state_file setting it survives restarts, so tests can count
+// executions across processes.
+type counter struct {
+	mu   sync.Mutex
+	n    int64
+	path string
+}
+
+func (c *counter) load() (int64, error) {
+	if c.path == "" {
+		return c.n, nil
+	}
+	b, err := os.ReadFile(c.path)
+	if os.IsNotExist(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+}
+
+func (c *counter) store(n int64) error {
+	c.n = n
+	if c.path == "" {
+		return nil
+	}
+	tmp := c.path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(strconv.FormatInt(n, 10)), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, c.path)
+}
+
+// New returns the example provider.
+func New() *sdk.Plugin {
+	p := sdk.New("example", Version).SetDescription("A tutorial provider with no API behind it")
+
+	// Without targets, one counter serves the whole process.
+	fallback := &counter{}
+	counterOf := func(c *sdk.Call) *counter {
+		if ctr, ok := c.Env.(*counter); ok {
+			return ctr
+		}
+		return fallback
+	}
+
+	// Each target gets its own counter; settings configure it.
+	p.OnConfigure(func(ctx context.Context, t sdk.Target) (any, error) {
+		return &counter{path: t.Settings["state_file"]}, nil
+	})
+
+	p.Command("echo", "Repeat the text back").
+		Params(sdk.String("text", "What to say").AsRequired().AsPositional()).
+		Examples("/example echo \"hello world\"").
+		Run(func(ctx context.Context, c *sdk.Call) (*sdk.Result, error) {
+			return sdk.NewResult().AddText("%s", c.Args.String("text")), nil
+		})
+
+	p.Command("greet", "Greet someone by name").
+		Params(sdk.String("name", "Who to greet").AsRequired().AsPositional()).
+		Complete("name", func(ctx context.Context, c *sdk.Call, prefix string) ([]sdk.Suggestion, error) {
+			var out []sdk.Suggestion
+			for _, n := range []string{"alice", "bob", "carol", "dan", "erin"} {
+				if strings.HasPrefix(n, prefix) {
+					out = append(out, sdk.Suggestion{Value: n})
+				}
+			}
+			return out, nil
+		}).
+		Run(func(ctx context.Context, c *sdk.Call) (*sdk.Result, error) {
+			return sdk.NewResult().AddText("Hello, %s!", c.Args.String("name")), nil
+		})
+
+	p.Command("progress", "Report progress a few times, then finish").
+		Params(
+			sdk.Int("steps", "How many updates").WithDefault("3").Between(1, 100),
+			sdk.Duration("delay", "Time between updates").WithDefault("200ms"),
+		).
+		Run(func(ctx context.Context, c *sdk.Call) (*sdk.Result, error) {
+			steps := c.Args.Int("steps")
+			for i := int64(1); i <= steps; i++ {
+				if err := sleep(ctx, c.Args.Duration("delay")); err != nil {
+					return nil, err
+				}
+				c.ProgressState("WORKING", int(i*100/steps), fmt.Sprintf("step %d of %d", i, steps))
+			}
+			return sdk.NewResult().AddKeyValues("Done", "steps", strconv.FormatInt(steps, 10)), nil
+		})
+
+	p.Command("slow", "Wait, honouring cancellation").
+		Params(sdk.Int("seconds", "How long to wait").WithDefault("5").Between(0, 3600)).
+		Run(func(ctx context.Context, c *sdk.Call) (*sdk.Result, error) {
+			d := time.Duration(c.Args.Int("seconds")) * time.Second
+			if err := sleep(ctx, d); err != nil {
+				// This line is how the host's tests see the plugin noticed.
+				c.Log.Warn("slow call cancelled", "after", d, "reason", err.Error())
+				return nil, err
+			}
+			return sdk.NewResult().AddText("waited %s", d), nil
+		})
+
+	p.Command("crash", "Exit the plugin process at once (for testing restarts)").
+		Risk(sdk.RiskLow).
+		Run(func(ctx context.Context, c *sdk.Call) (*sdk.Result, error) {
+			c.Log.Error("crashing on request")
+			os.Exit(7)
+			return nil, nil
+		})
+
+	p.Command("fail", "Fail the way a provider API refusal does").
+		Params(sdk.String("reason", "What to say").WithDefault("the provider said no")).
+		Run(func(ctx context.Context, c *sdk.Call) (*sdk.Result, error) {
+			return nil, fmt.Errorf("%s", c.Args.String("reason"))
+		})
+
+	p.Command("secret check", "Check a secret without ever showing it").
+		Params(sdk.String("value", "The secret").AsRequired().AsSensitive()).
+		Run(func(ctx context.Context, c *sdk.Call) (*sdk.Result, error) {
+			sum := sha256.Sum256([]byte(c.Args.String("value")))
+			return sdk.NewResult().AddKeyValues("Secret",
+				"length", strconv.Itoa(len(c.Args.String("value"))),
+				"sha256 prefix", hex.EncodeToString(sum[:4])), nil
+		})
+
+	p.Command("env", "Say whether an environment variable is set in the plugin").
+		Params(sdk.String("name", "Variable name").AsRequired().AsPositional()).
+		Run(func(ctx context.Context, c *sdk.Call) (*sdk.Result, error) {
+			_, set := os.LookupEnv(c.Args.String("name"))
+			state := "absent"
+			if set {
+				state = "set"
+			}
+			return sdk.NewResult().AddKeyValues("", c.Args.String("name"), state), nil
+		})
+
+	p.Command("table", "Return a table of generated rows").
+		Params(sdk.Int("rows", "How many rows").WithDefault("10").Between(0, 100000)).
+		Run(func(ctx context.Context, c *sdk.Call) (*sdk.Result, error) {
+			res := sdk.NewResult()
+			t := res.AddTable("Servers", "id", "name", "ip", "state")
+			for i := int64(1); i <= c.Args.Int("rows"); i++ {
+				t.Row(strconv.FormatInt(i, 10), fmt.Sprintf("web%03d", i), fmt.Sprintf("203.0.%d.%d", i/250%250, i%250+1), "running")
+			}
+			return res, nil
+		})
+
+	p.Command("counter show", "Show the counter").
+		Run(func(ctx context.Context, c *sdk.Call) (*sdk.Result, error) {
+			ctr := counterOf(c)
+			ctr.mu.Lock()
+			defer ctr.mu.Unlock()
+			n, err := ctr.load()
+			if err != nil {
+				return nil, err
+			}
+			return sdk.NewResult().AddKeyValues("", "counter", strconv.FormatInt(n, 10)), nil
+		})
+
+	p.Command("counter add", "Add to the counter").
+		Params(sdk.Int("n", "How much to add").WithDefault("1").Between(1, 1000000).AsPositional()).
+		Risk(sdk.RiskHigh).
+		Plan(func(ctx context.Context, c *sdk.Call) (*sdk.Plan, error) {
+			return &sdk.Plan{
+				Summary: fmt.Sprintf("Add %d to the counter of target %q", c.Args.Int("n"), c.TargetConfig.Name),
+				Steps:   []sdk.PlanStep{{Description: "Write the new value", Method: "WRITE", Endpoint: "counter"}},
+			}, nil
+		}).
+		Run(func(ctx context.Context, c *sdk.Call) (*sdk.Result, error) {
+			ctr := counterOf(c)
+			ctr.mu.Lock()
+			defer ctr.mu.Unlock()
+			n, err := ctr.load()
+			if err != nil {
+				return nil, err
+			}
+			n += c.Args.Int("n")
+			if err := ctr.store(n); err != nil {
+				return nil, err
+			}
+			return sdk.NewResult().AddKeyValues("", "counter", strconv.FormatInt(n, 10)), nil
+		})
+
+	p.Command("counter reset", "Set the counter back to zero").
+		Risk(sdk.RiskCritical).
+		Plan(func(ctx context.Context, c *sdk.Call) (*sdk.Plan, error) {
+			return &sdk.Plan{Summary: fmt.Sprintf("Reset the counter of target %q to 0", c.TargetConfig.Name)}, nil
+		}).
+		Run(func(ctx context.Context, c *sdk.Call) (*sdk.Result, error) {
+			ctr := counterOf(c)
+			ctr.mu.Lock()
+			defer ctr.mu.Unlock()
+			if err := ctr.store(0); err != nil {
+				return nil, err
+			}
+			return sdk.NewResult().AddText("counter reset"), nil
+		})
+
+	return p
+}
+
+// Count reads a target's counter; the conformance test uses it to check
+// that Plan changes nothing.
+func Count(p *sdk.Plugin, target string) (int64, error) {
+	res, err := p.Execute(context.Background(), &sdk.Request{Command: "counter show", Target: target}, nil)
+	if err != nil {
+		return 0, err
+	}
+	if res.Failed() {
+		return 0, res.Diagnostics.Err()
+	}
+	return strconv.ParseInt(res.Parts[0].KeyValues[0].Value, 10, 64)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

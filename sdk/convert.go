@@ -1,0 +1,269 @@
+package sdk
+
+import (
+	"fmt"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	pb "github.com/deskbot/deskbot/proto/deskbot/provider/v1"
+)
+
+// Conversions between the SDK's types and the generated ones. Generated
+// types stay at this boundary.
+
+func commandToProto(c CommandSpec) *pb.Command {
+	out := &pb.Command{
+		Name:            c.Name,
+		Summary:         c.Summary,
+		Help:            c.Help,
+		Risk:            pb.Risk(c.Risk),
+		SupportsPlan:    c.SupportsPlan,
+		Examples:        c.Examples,
+		SensitiveOutput: c.SensitiveOutput,
+		Hidden:          c.Hidden,
+		Aliases:         c.Aliases,
+	}
+	for _, p := range c.Params {
+		pp := &pb.Parameter{
+			Name:         p.Name,
+			Description:  p.Description,
+			Type:         pb.ParameterType(p.Type),
+			Required:     p.Required,
+			DefaultValue: p.Default,
+			Sensitive:    p.Sensitive,
+			Positional:   p.Positional,
+			Repeated:     p.Repeated,
+			Aliases:      p.Aliases,
+			Minimum:      p.Min,
+			Maximum:      p.Max,
+		}
+		for _, e := range p.Enum {
+			pp.EnumValues = append(pp.EnumValues, &pb.EnumValue{Value: e.Value, Description: e.Description, Aliases: e.Aliases})
+		}
+		out.Parameters = append(out.Parameters, pp)
+	}
+	return out
+}
+
+func commandFromProto(c *pb.Command) CommandSpec {
+	out := CommandSpec{
+		Name:            c.GetName(),
+		Summary:         c.GetSummary(),
+		Help:            c.GetHelp(),
+		Risk:            Risk(c.GetRisk()),
+		SupportsPlan:    c.GetSupportsPlan(),
+		Examples:        c.GetExamples(),
+		SensitiveOutput: c.GetSensitiveOutput(),
+		Hidden:          c.GetHidden(),
+		Aliases:         c.GetAliases(),
+	}
+	for _, p := range c.GetParameters() {
+		pp := Param{
+			Name:        p.GetName(),
+			Description: p.GetDescription(),
+			Type:        ParamType(p.GetType()),
+			Required:    p.GetRequired(),
+			Default:     p.GetDefaultValue(),
+			Sensitive:   p.GetSensitive(),
+			Positional:  p.GetPositional(),
+			Repeated:    p.GetRepeated(),
+			Aliases:     p.GetAliases(),
+			Min:         p.Minimum,
+			Max:         p.Maximum,
+		}
+		for _, e := range p.GetEnumValues() {
+			pp.Enum = append(pp.Enum, EnumValue{Value: e.GetValue(), Description: e.GetDescription(), Aliases: e.GetAliases()})
+		}
+		out.Params = append(out.Params, pp)
+	}
+	return out
+}
+
+func argsToProto(a Args) (map[string]*pb.Value, error) {
+	if len(a) == 0 {
+		return nil, nil
+	}
+	out := make(map[string]*pb.Value, len(a))
+	for k, v := range a {
+		switch v := v.(type) {
+		case string:
+			out[k] = &pb.Value{Kind: &pb.Value_StringValue{StringValue: v}}
+		case int64:
+			out[k] = &pb.Value{Kind: &pb.Value_IntValue{IntValue: v}}
+		case int:
+			out[k] = &pb.Value{Kind: &pb.Value_IntValue{IntValue: int64(v)}}
+		case bool:
+			out[k] = &pb.Value{Kind: &pb.Value_BoolValue{BoolValue: v}}
+		case []string:
+			out[k] = &pb.Value{Kind: &pb.Value_ListValue{ListValue: &pb.StringList{Values: v}}}
+		default:
+			return nil, fmt.Errorf("argument %s: unsupported type %T", k, v)
+		}
+	}
+	return out, nil
+}
+
+func argsFromProto(m map[string]*pb.Value) Args {
+	a := make(Args, len(m))
+	for k, v := range m {
+		switch x := v.GetKind().(type) {
+		case *pb.Value_StringValue:
+			a[k] = x.StringValue
+		case *pb.Value_IntValue:
+			a[k] = x.IntValue
+		case *pb.Value_BoolValue:
+			a[k] = x.BoolValue
+		case *pb.Value_ListValue:
+			a[k] = x.ListValue.GetValues()
+		}
+	}
+	return a
+}
+
+func contextToProto(r *Request) *pb.RequestContext {
+	c := &pb.RequestContext{
+		RequestId:  r.ID,
+		Invoker:    r.Invoker,
+		Channel:    r.Channel,
+		Target:     r.Target,
+		ApprovalId: r.ApprovalID,
+	}
+	if !r.Deadline.IsZero() {
+		c.Deadline = timestamppb.New(r.Deadline)
+	}
+	return c
+}
+
+func requestFromProto(c *pb.RequestContext, command string, args map[string]*pb.Value) *Request {
+	r := &Request{
+		ID:         c.GetRequestId(),
+		Invoker:    c.GetInvoker(),
+		Channel:    c.GetChannel(),
+		Target:     c.GetTarget(),
+		ApprovalID: c.GetApprovalId(),
+		Command:    command,
+		Args:       argsFromProto(args),
+	}
+	if c.GetDeadline() != nil {
+		r.Deadline = c.GetDeadline().AsTime()
+	}
+	return r
+}
+
+func diagnosticsToProto(ds Diagnostics) []*pb.Diagnostic {
+	if len(ds) == 0 {
+		return nil
+	}
+	out := make([]*pb.Diagnostic, len(ds))
+	for i, d := range ds {
+		out[i] = &pb.Diagnostic{Severity: pb.Severity(d.Severity), Summary: d.Summary, Detail: d.Detail, Attribute: d.Attribute}
+	}
+	return out
+}
+
+func diagnosticsFromProto(ds []*pb.Diagnostic) Diagnostics {
+	if len(ds) == 0 {
+		return nil
+	}
+	out := make(Diagnostics, len(ds))
+	for i, d := range ds {
+		sev := Severity(d.GetSeverity())
+		if sev == 0 {
+			sev = SeverityError
+		}
+		out[i] = Diagnostic{Severity: sev, Summary: d.GetSummary(), Detail: d.GetDetail(), Attribute: d.GetAttribute()}
+	}
+	return out
+}
+
+func planToProto(p *Plan) *pb.Plan {
+	if p == nil {
+		return nil
+	}
+	out := &pb.Plan{Summary: p.Summary, Risk: pb.Risk(p.Risk)}
+	for _, s := range p.Steps {
+		out.Steps = append(out.Steps, &pb.PlanStep{Description: s.Description, Method: s.Method, Endpoint: s.Endpoint, Body: s.Body})
+	}
+	return out
+}
+
+func planFromProto(p *pb.Plan) *Plan {
+	if p == nil {
+		return nil
+	}
+	out := &Plan{Summary: p.GetSummary(), Risk: Risk(p.GetRisk())}
+	for _, s := range p.GetSteps() {
+		out.Steps = append(out.Steps, PlanStep{Description: s.GetDescription(), Method: s.GetMethod(), Endpoint: s.GetEndpoint(), Body: s.GetBody()})
+	}
+	return out
+}
+
+func resultToProto(r *Result) *pb.Result {
+	out := &pb.Result{Diagnostics: diagnosticsToProto(r.Diagnostics), Sensitive: r.Sensitive}
+	for _, p := range r.Parts {
+		pp := &pb.Part{Title: p.Title}
+		switch {
+		case p.Text != nil:
+			pp.Kind = &pb.Part_Text{Text: &pb.Text{Body: p.Text.Body, Format: pb.TextFormat(p.Text.Format)}}
+		case p.Table != nil:
+			t := &pb.Table{Columns: p.Table.Columns, Rows: make([]*pb.Row, len(p.Table.Rows))}
+			for i, row := range p.Table.Rows {
+				t.Rows[i] = &pb.Row{Cells: row}
+			}
+			pp.Kind = &pb.Part_Table{Table: t}
+		case p.File != nil:
+			pp.Kind = &pb.Part_File{File: &pb.File{Name: p.File.Name, MediaType: p.File.MediaType, Content: p.File.Content}}
+		default:
+			kv := &pb.KeyValues{Items: make([]*pb.KeyValue, len(p.KeyValues))}
+			for i, item := range p.KeyValues {
+				kv.Items[i] = &pb.KeyValue{Key: item.Key, Value: item.Value}
+			}
+			pp.Kind = &pb.Part_KeyValues{KeyValues: kv}
+		}
+		out.Parts = append(out.Parts, pp)
+	}
+	return out
+}
+
+func resultFromProto(r *pb.Result) *Result {
+	out := &Result{Diagnostics: diagnosticsFromProto(r.GetDiagnostics()), Sensitive: r.GetSensitive()}
+	for _, p := range r.GetParts() {
+		part := Part{Title: p.GetTitle()}
+		switch k := p.GetKind().(type) {
+		case *pb.Part_Text:
+			part.Text = &Text{Body: k.Text.GetBody(), Format: TextFormat(k.Text.GetFormat())}
+		case *pb.Part_Table:
+			t := &Table{Columns: k.Table.GetColumns(), Rows: make([][]string, len(k.Table.GetRows()))}
+			for i, row := range k.Table.GetRows() {
+				t.Rows[i] = row.GetCells()
+			}
+			part.Table = t
+		case *pb.Part_File:
+			part.File = &File{Name: k.File.GetName(), MediaType: k.File.GetMediaType(), Content: k.File.GetContent()}
+		case *pb.Part_KeyValues:
+			for _, item := range k.KeyValues.GetItems() {
+				part.KeyValues = append(part.KeyValues, KeyValue{Key: item.GetKey(), Value: item.GetValue()})
+			}
+		default:
+			continue
+		}
+		out.Parts = append(out.Parts, part)
+	}
+	return out
+}
+
+func healthFromProto(h *pb.CheckHealthResponse) Health {
+	out := Health{Status: HealthStatus(h.GetStatus())}
+	for _, t := range h.GetTargets() {
+		out.Targets = append(out.Targets, TargetHealth{Target: t.GetTarget(), Status: HealthStatus(t.GetStatus()), Message: t.GetMessage()})
+	}
+	return out
+}
+
+func healthToProto(h Health) *pb.CheckHealthResponse {
+	out := &pb.CheckHealthResponse{Status: pb.HealthStatus(h.Status)}
+	for _, t := range h.Targets {
+		out.Targets = append(out.Targets, &pb.TargetHealth{Target: t.Target, Status: pb.HealthStatus(t.Status), Message: t.Message})
+	}
+	return out
+}

@@ -1,0 +1,304 @@
+package sdk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	plugin "github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	pb "github.com/deskbot/deskbot/proto/deskbot/provider/v1"
+)
+
+// Handshake is shared by the bot and every plugin. ProtocolVersion changes
+// only with a new major contract (provider.v2).
+var Handshake = plugin.HandshakeConfig{
+	ProtocolVersion:  1,
+	MagicCookieKey:   "DESKBOT_PLUGIN",
+	MagicCookieValue: "provider-v1-3f9a2c7e",
+}
+
+// PluginName is the name the provider service is dispensed under.
+const PluginName = "provider"
+
+// PluginSet returns the go-plugin plugin map. The bot passes a nil impl;
+// a plugin passes its provider.
+func PluginSet(impl Provider) plugin.PluginSet {
+	return plugin.PluginSet{PluginName: &grpcPlugin{impl: impl}}
+}
+
+type grpcPlugin struct {
+	plugin.NetRPCUnsupportedPlugin
+	impl Provider
+}
+
+func (p *grpcPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
+	pb.RegisterProviderServiceServer(s, &grpcServer{impl: p.impl})
+	return nil
+}
+
+func (p *grpcPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
+	return NewGRPCClient(c), nil
+}
+
+// grpcServer serves a Provider over gRPC.
+type grpcServer struct {
+	pb.UnimplementedProviderServiceServer
+	impl Provider
+}
+
+func (s *grpcServer) GetMetadata(ctx context.Context, _ *pb.GetMetadataRequest) (*pb.GetMetadataResponse, error) {
+	m, err := s.impl.Metadata(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &pb.GetMetadataResponse{
+		Name:          m.Name,
+		Version:       m.Version,
+		Description:   m.Description,
+		ProtocolMinor: uint32(m.ProtocolMinor),
+		Capabilities:  m.Capabilities,
+	}, nil
+}
+
+func (s *grpcServer) Describe(ctx context.Context, _ *pb.DescribeRequest) (*pb.DescribeResponse, error) {
+	specs, err := s.impl.Describe(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := &pb.DescribeResponse{Commands: make([]*pb.Command, len(specs))}
+	for i, c := range specs {
+		out.Commands[i] = commandToProto(c)
+	}
+	return out, nil
+}
+
+func (s *grpcServer) Configure(ctx context.Context, req *pb.ConfigureRequest) (*pb.ConfigureResponse, error) {
+	targets := make([]Target, len(req.GetTargets()))
+	for i, t := range req.GetTargets() {
+		targets[i] = Target{Name: t.GetName(), Settings: t.GetSettings(), Secrets: t.GetSecrets(), Sandbox: t.GetSandbox()}
+	}
+	diags, err := s.impl.Configure(ctx, targets)
+	if err != nil {
+		return nil, err
+	}
+	return &pb.ConfigureResponse{Diagnostics: diagnosticsToProto(diags)}, nil
+}
+
+func (s *grpcServer) Plan(ctx context.Context, req *pb.PlanRequest) (*pb.PlanResponse, error) {
+	resp, err := s.impl.Plan(ctx, requestFromProto(req.GetContext(), req.GetCommand(), req.GetArguments()))
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	return &pb.PlanResponse{Plan: planToProto(resp.Plan), Diagnostics: diagnosticsToProto(resp.Diagnostics)}, nil
+}
+
+func (s *grpcServer) Execute(req *pb.ExecuteRequest, stream grpc.ServerStreamingServer[pb.ExecuteResponse]) error {
+	ctx := stream.Context()
+	var mu sync.Mutex // handlers may report progress from several goroutines
+	progress := func(p Progress) {
+		mu.Lock()
+		defer mu.Unlock()
+		_ = stream.Send(&pb.ExecuteResponse{Event: &pb.ExecuteResponse_Progress{Progress: &pb.Progress{
+			Message: p.Message, Percent: int32(p.Percent), State: p.State,
+		}}})
+	}
+	res, err := s.impl.Execute(ctx, requestFromProto(req.GetContext(), req.GetCommand(), req.GetArguments()), progress)
+	if err != nil {
+		return toStatus(ctx, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return stream.Send(&pb.ExecuteResponse{Event: &pb.ExecuteResponse_Result{Result: resultToProto(res)}})
+}
+
+func (s *grpcServer) CheckHealth(ctx context.Context, req *pb.CheckHealthRequest) (*pb.CheckHealthResponse, error) {
+	h, err := s.impl.CheckHealth(ctx, req.GetTarget())
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	return healthToProto(h), nil
+}
+
+func (s *grpcServer) Complete(ctx context.Context, req *pb.CompleteRequest) (*pb.CompleteResponse, error) {
+	c, ok := s.impl.(Completer)
+	if !ok {
+		return &pb.CompleteResponse{}, nil
+	}
+	r := requestFromProto(req.GetContext(), req.GetCommand(), req.GetArguments())
+	sugg, err := c.Complete(ctx, &CompleteRequest{Request: *r, Param: req.GetParameter(), Prefix: req.GetPrefix()})
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	out := &pb.CompleteResponse{}
+	for _, sg := range sugg {
+		out.Suggestions = append(out.Suggestions, &pb.Suggestion{Value: sg.Value, Description: sg.Description})
+	}
+	return out, nil
+}
+
+func toStatus(ctx context.Context, err error) error {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || ctx.Err() == context.DeadlineExceeded:
+		return status.Error(codes.DeadlineExceeded, err.Error())
+	case errors.Is(err, context.Canceled) || ctx.Err() == context.Canceled:
+		return status.Error(codes.Canceled, err.Error())
+	}
+	return status.Error(codes.Internal, err.Error())
+}
+
+// GRPCClient is a [Provider] that calls a plugin over gRPC. The bot gets one
+// from go-plugin; tests and benchmarks may build one on any connection.
+type GRPCClient struct {
+	c pb.ProviderServiceClient
+}
+
+var _ Provider = (*GRPCClient)(nil)
+var _ Completer = (*GRPCClient)(nil)
+
+// NewGRPCClient wraps a connection to a plugin.
+func NewGRPCClient(conn grpc.ClientConnInterface) *GRPCClient {
+	return &GRPCClient{c: pb.NewProviderServiceClient(conn)}
+}
+
+// Metadata implements [Provider].
+func (c *GRPCClient) Metadata(ctx context.Context) (Metadata, error) {
+	r, err := c.c.GetMetadata(ctx, &pb.GetMetadataRequest{})
+	if err != nil {
+		return Metadata{}, fromStatus(err)
+	}
+	return Metadata{
+		Name:          r.GetName(),
+		Version:       r.GetVersion(),
+		Description:   r.GetDescription(),
+		ProtocolMinor: int(r.GetProtocolMinor()),
+		Capabilities:  r.GetCapabilities(),
+	}, nil
+}
+
+// Describe implements [Provider].
+func (c *GRPCClient) Describe(ctx context.Context) ([]CommandSpec, error) {
+	r, err := c.c.Describe(ctx, &pb.DescribeRequest{})
+	if err != nil {
+		return nil, fromStatus(err)
+	}
+	if d := diagnosticsFromProto(r.GetDiagnostics()); d.HasError() {
+		return nil, d.Err()
+	}
+	out := make([]CommandSpec, len(r.GetCommands()))
+	for i, cmd := range r.GetCommands() {
+		out[i] = commandFromProto(cmd)
+	}
+	return out, nil
+}
+
+// Configure implements [Provider].
+func (c *GRPCClient) Configure(ctx context.Context, targets []Target) (Diagnostics, error) {
+	req := &pb.ConfigureRequest{}
+	for _, t := range targets {
+		req.Targets = append(req.Targets, &pb.Target{Name: t.Name, Settings: t.Settings, Secrets: t.Secrets, Sandbox: t.Sandbox})
+	}
+	r, err := c.c.Configure(ctx, req)
+	if err != nil {
+		return nil, fromStatus(err)
+	}
+	return diagnosticsFromProto(r.GetDiagnostics()), nil
+}
+
+// Plan implements [Provider].
+func (c *GRPCClient) Plan(ctx context.Context, req *Request) (*PlanResponse, error) {
+	args, err := argsToProto(req.Args)
+	if err != nil {
+		return nil, err
+	}
+	r, err := c.c.Plan(ctx, &pb.PlanRequest{Context: contextToProto(req), Command: req.Command, Arguments: args})
+	if err != nil {
+		return nil, fromStatus(err)
+	}
+	return &PlanResponse{Plan: planFromProto(r.GetPlan()), Diagnostics: diagnosticsFromProto(r.GetDiagnostics())}, nil
+}
+
+// ErrNoResult is returned when a plugin ends Execute without a result.
+var ErrNoResult = errors.New("plugin ended the call without a result")
+
+// Execute implements [Provider].
+func (c *GRPCClient) Execute(ctx context.Context, req *Request, progress func(Progress)) (*Result, error) {
+	args, err := argsToProto(req.Args)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream, err := c.c.Execute(ctx, &pb.ExecuteRequest{Context: contextToProto(req), Command: req.Command, Arguments: args})
+	if err != nil {
+		return nil, fromStatus(err)
+	}
+	for {
+		ev, err := stream.Recv()
+		if err == io.EOF {
+			return nil, ErrNoResult
+		}
+		if err != nil {
+			return nil, fromStatus(err)
+		}
+		switch e := ev.GetEvent().(type) {
+		case *pb.ExecuteResponse_Progress:
+			if progress != nil {
+				progress(Progress{Message: e.Progress.GetMessage(), Percent: int(e.Progress.GetPercent()), State: e.Progress.GetState()})
+			}
+		case *pb.ExecuteResponse_Result:
+			return resultFromProto(e.Result), nil
+		}
+	}
+}
+
+// CheckHealth implements [Provider].
+func (c *GRPCClient) CheckHealth(ctx context.Context, target string) (Health, error) {
+	r, err := c.c.CheckHealth(ctx, &pb.CheckHealthRequest{Target: target})
+	if err != nil {
+		return Health{}, fromStatus(err)
+	}
+	return healthFromProto(r), nil
+}
+
+// Complete implements [Completer].
+func (c *GRPCClient) Complete(ctx context.Context, req *CompleteRequest) ([]Suggestion, error) {
+	args, err := argsToProto(req.Args)
+	if err != nil {
+		return nil, err
+	}
+	r, err := c.c.Complete(ctx, &pb.CompleteRequest{Context: contextToProto(&req.Request), Command: req.Command, Parameter: req.Param, Prefix: req.Prefix, Arguments: args})
+	if err != nil {
+		return nil, fromStatus(err)
+	}
+	out := make([]Suggestion, len(r.GetSuggestions()))
+	for i, s := range r.GetSuggestions() {
+		out[i] = Suggestion{Value: s.GetValue(), Description: s.GetDescription()}
+	}
+	return out, nil
+}
+
+// ErrUnavailable wraps failures to reach the plugin process at all.
+var ErrUnavailable = errors.New("plugin unavailable")
+
+// fromStatus maps gRPC codes back to the errors callers test for.
+func fromStatus(err error) error {
+	st, ok := status.FromError(err)
+	if !ok {
+		return err
+	}
+	switch st.Code() {
+	case codes.DeadlineExceeded:
+		return fmt.Errorf("%w: %s", context.DeadlineExceeded, st.Message())
+	case codes.Canceled:
+		return fmt.Errorf("%w: %s", context.Canceled, st.Message())
+	case codes.Unavailable:
+		return fmt.Errorf("%w: %s", ErrUnavailable, st.Message())
+	}
+	return fmt.Errorf("plugin error (%s): %s", st.Code(), st.Message())
+}

@@ -1,0 +1,429 @@
+package sdk
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Call is what a command handler gets: the request, the target it runs
+// against, and a way to report progress.
+type Call struct {
+	*Request
+	// TargetConfig is the configured target the request names.
+	TargetConfig Target
+	// Env is what the plugin's configure function built for the target
+	// (an API client, typically).
+	Env any
+	// Log writes to the bot's log, tagged with the plugin and request id.
+	Log      *slog.Logger
+	progress func(Progress)
+}
+
+// Progress reports how far the work is. percent is 0..100, or -1 if unknown.
+func (c *Call) Progress(percent int, format string, args ...any) {
+	if c.progress != nil {
+		c.progress(Progress{Message: fmt.Sprintf(format, args...), Percent: percent})
+	}
+}
+
+// ProgressState reports the provider's state word along with the progress.
+func (c *Call) ProgressState(state string, percent int, message string) {
+	if c.progress != nil {
+		c.progress(Progress{Message: message, Percent: percent, State: state})
+	}
+}
+
+// PlanFunc previews a command. It must not change anything.
+type PlanFunc func(ctx context.Context, c *Call) (*Plan, error)
+
+// RunFunc executes a command. A returned error becomes an error diagnostic;
+// use [BadArg] to point at a parameter.
+type RunFunc func(ctx context.Context, c *Call) (*Result, error)
+
+// CompleteFunc suggests values for a parameter.
+type CompleteFunc func(ctx context.Context, c *Call, prefix string) ([]Suggestion, error)
+
+// ConfigureFunc builds what a target needs (an API client) from its
+// settings and secrets. It is called once per target when the bot starts
+// the plugin.
+type ConfigureFunc func(ctx context.Context, t Target) (any, error)
+
+// HealthFunc checks one target, given what ConfigureFunc built for it.
+type HealthFunc func(ctx context.Context, t Target, env any) error
+
+type command struct {
+	spec     CommandSpec
+	plan     PlanFunc
+	run      RunFunc
+	complete map[string]CompleteFunc
+}
+
+type target struct {
+	cfg Target
+	env any
+}
+
+// Plugin is a [Provider] built from registered commands.
+type Plugin struct {
+	meta      Metadata
+	mu        sync.RWMutex
+	commands  map[string]*command
+	order     []string
+	configure ConfigureFunc
+	health    HealthFunc
+	targets   map[string]*target
+	log       *slog.Logger
+}
+
+var _ Provider = (*Plugin)(nil)
+var _ Completer = (*Plugin)(nil)
+
+// New starts a plugin called name (the slash command users type, without
+// the slash) at version.
+func New(name, version string) *Plugin {
+	return &Plugin{
+		meta:     Metadata{Name: name, Version: version, ProtocolMinor: ProtocolMinor},
+		commands: map[string]*command{},
+		targets:  map[string]*target{},
+		log:      slog.Default(),
+	}
+}
+
+// SetDescription sets the one-line description shown in help.
+func (p *Plugin) SetDescription(d string) *Plugin { p.meta.Description = d; return p }
+
+// SetLogger replaces the logger handlers receive (slog.Default otherwise).
+func (p *Plugin) SetLogger(l *slog.Logger) *Plugin { p.log = l; return p }
+
+// OnConfigure sets the function that builds per-target state.
+func (p *Plugin) OnConfigure(fn ConfigureFunc) *Plugin { p.configure = fn; return p }
+
+// OnHealth sets the per-target health check.
+func (p *Plugin) OnHealth(fn HealthFunc) *Plugin { p.health = fn; return p }
+
+// CommandBuilder declares one command; see [Plugin.Command].
+type CommandBuilder struct{ c *command }
+
+// Command declares a command. name is one or more lower-case words; the
+// returned builder sets the rest. Declaring a name twice panics: it is a
+// programming error caught by the first test.
+func (p *Plugin) Command(name, summary string) *CommandBuilder {
+	name = strings.Join(strings.Fields(name), " ")
+	if _, dup := p.commands[name]; dup {
+		panic(fmt.Sprintf("sdk: command %q declared twice", name))
+	}
+	c := &command{spec: CommandSpec{Name: name, Summary: summary, Risk: RiskReadOnly}}
+	p.commands[name] = c
+	p.order = append(p.order, name)
+	return &CommandBuilder{c: c}
+}
+
+// Help sets the markdown help text.
+func (b *CommandBuilder) Help(md string) *CommandBuilder { b.c.spec.Help = md; return b }
+
+// Params appends parameters, in the order positional ones are given.
+func (b *CommandBuilder) Params(ps ...Param) *CommandBuilder {
+	b.c.spec.Params = append(b.c.spec.Params, ps...)
+	return b
+}
+
+// Risk sets the risk level (read-only unless set).
+func (b *CommandBuilder) Risk(r Risk) *CommandBuilder { b.c.spec.Risk = r; return b }
+
+// Examples adds usage examples, written as typed in chat.
+func (b *CommandBuilder) Examples(ex ...string) *CommandBuilder {
+	b.c.spec.Examples = append(b.c.spec.Examples, ex...)
+	return b
+}
+
+// SensitiveOutput marks results for the requester's eyes only.
+func (b *CommandBuilder) SensitiveOutput() *CommandBuilder { b.c.spec.SensitiveOutput = true; return b }
+
+// Hidden leaves the command out of help listings.
+func (b *CommandBuilder) Hidden() *CommandBuilder { b.c.spec.Hidden = true; return b }
+
+// Aliases adds other names for the command.
+func (b *CommandBuilder) Aliases(names ...string) *CommandBuilder {
+	b.c.spec.Aliases = append(b.c.spec.Aliases, names...)
+	return b
+}
+
+// Plan sets the preview function. Without one, the plan only names the command.
+func (b *CommandBuilder) Plan(fn PlanFunc) *CommandBuilder {
+	b.c.plan = fn
+	b.c.spec.SupportsPlan = fn != nil
+	return b
+}
+
+// Run sets the handler.
+func (b *CommandBuilder) Run(fn RunFunc) *CommandBuilder { b.c.run = fn; return b }
+
+// Complete sets the suggestion function for one parameter.
+func (b *CommandBuilder) Complete(param string, fn CompleteFunc) *CommandBuilder {
+	if b.c.complete == nil {
+		b.c.complete = map[string]CompleteFunc{}
+	}
+	b.c.complete[param] = fn
+	return b
+}
+
+// Metadata implements [Provider].
+func (p *Plugin) Metadata(context.Context) (Metadata, error) {
+	m := p.meta
+	m.Capabilities = nil
+	for _, c := range p.commands {
+		if len(c.complete) > 0 {
+			m.Capabilities = []string{CapabilityComplete}
+			break
+		}
+	}
+	return m, nil
+}
+
+// Describe implements [Provider].
+func (p *Plugin) Describe(context.Context) ([]CommandSpec, error) {
+	specs := make([]CommandSpec, 0, len(p.order))
+	for _, name := range p.order {
+		specs = append(specs, p.commands[name].spec)
+	}
+	return specs, nil
+}
+
+// Configure implements [Provider]. All targets are built before any
+// replaces the old set, so a bad one leaves the plugin as it was.
+func (p *Plugin) Configure(ctx context.Context, targets []Target) (Diagnostics, error) {
+	next := make(map[string]*target, len(targets))
+	var diags Diagnostics
+	for _, t := range targets {
+		if _, dup := next[t.Name]; dup {
+			diags = append(diags, Diagnostic{Severity: SeverityError, Summary: fmt.Sprintf("target %q configured twice", t.Name), Attribute: t.Name})
+			continue
+		}
+		var env any
+		if p.configure != nil {
+			var err error
+			env, err = p.configure(ctx, t)
+			if err != nil {
+				diags = append(diags, Diagnostic{Severity: SeverityError, Summary: fmt.Sprintf("target %q: %v", t.Name, err), Attribute: t.Name})
+				continue
+			}
+		}
+		next[t.Name] = &target{cfg: t, env: env}
+	}
+	if diags.HasError() {
+		for _, t := range next {
+			closeEnv(t.env)
+		}
+		return diags, nil
+	}
+	p.mu.Lock()
+	old := p.targets
+	p.targets = next
+	p.mu.Unlock()
+	for _, t := range old {
+		closeEnv(t.env)
+	}
+	return nil, nil
+}
+
+// closeEnv releases per-target state that holds resources (a simulator).
+func closeEnv(env any) {
+	if c, ok := env.(interface{ Close() error }); ok {
+		_ = c.Close()
+	}
+}
+
+// Close releases every target's state.
+func (p *Plugin) Close() error {
+	p.mu.Lock()
+	old := p.targets
+	p.targets = map[string]*target{}
+	p.mu.Unlock()
+	for _, t := range old {
+		closeEnv(t.env)
+	}
+	return nil
+}
+
+func (p *Plugin) call(req *Request, progress func(Progress)) (*command, *Call, Diagnostics) {
+	c, call, diags := p.lookup(req, progress)
+	if diags != nil {
+		return nil, nil, diags
+	}
+	for _, prm := range c.spec.Params {
+		if prm.Required && !req.Args.Has(prm.Name) {
+			diags = append(diags, Diagnostic{Severity: SeverityError, Summary: fmt.Sprintf("missing required argument %s", prm.Name), Attribute: prm.Name})
+		}
+	}
+	for name := range req.Args {
+		if _, ok := c.spec.Param(name); !ok {
+			diags = append(diags, Diagnostic{Severity: SeverityError, Summary: fmt.Sprintf("%s takes no argument %q", c.spec.Name, name), Attribute: name})
+		}
+	}
+	if diags.HasError() {
+		return nil, nil, diags
+	}
+	return c, call, nil
+}
+
+// lookup finds the command and target a request names.
+func (p *Plugin) lookup(req *Request, progress func(Progress)) (*command, *Call, Diagnostics) {
+	c, ok := p.commands[req.Command]
+	if !ok {
+		return nil, nil, Errorf("%s has no command %q", p.meta.Name, req.Command)
+	}
+	p.mu.RLock()
+	t, ok := p.targets[req.Target]
+	if !ok && req.Target == "" && len(p.targets) == 1 {
+		for _, only := range p.targets {
+			t, ok = only, true
+		}
+	}
+	names := make([]string, 0, len(p.targets))
+	for n := range p.targets {
+		names = append(names, n)
+	}
+	p.mu.RUnlock()
+	if !ok {
+		if len(names) > 0 || req.Target != "" {
+			sort.Strings(names)
+			return nil, nil, Errorf("%s has no target %q (configured: %s)", p.meta.Name, req.Target, strings.Join(names, ", "))
+		}
+		t = &target{}
+	}
+	if req.Args == nil {
+		req.Args = Args{}
+	}
+	return c, &Call{
+		Request:      req,
+		TargetConfig: t.cfg,
+		Env:          t.env,
+		Log:          p.log.With("request_id", req.ID, "command", req.Command, "target", t.cfg.Name),
+		progress:     progress,
+	}, nil
+}
+
+// Plan implements [Provider].
+func (p *Plugin) Plan(ctx context.Context, req *Request) (resp *PlanResponse, err error) {
+	c, call, diags := p.call(req, nil)
+	if diags != nil {
+		return &PlanResponse{Diagnostics: diags}, nil
+	}
+	if c.plan == nil {
+		return &PlanResponse{Plan: &Plan{Summary: defaultSummary(c, call), Risk: c.spec.Risk}}, nil
+	}
+	defer p.recoverInto(call, func(d Diagnostics) { resp = &PlanResponse{Diagnostics: d} })
+	plan, err := c.plan(ctx, call)
+	if err != nil {
+		return &PlanResponse{Diagnostics: DiagnosticsFromError(err)}, nil
+	}
+	if plan.Risk < c.spec.Risk {
+		plan.Risk = c.spec.Risk
+	}
+	return &PlanResponse{Plan: plan}, nil
+}
+
+func defaultSummary(c *command, call *Call) string {
+	s := "Run " + c.spec.Name
+	if call.TargetConfig.Name != "" {
+		s += " on " + call.TargetConfig.Name
+	}
+	return s
+}
+
+// Execute implements [Provider].
+func (p *Plugin) Execute(ctx context.Context, req *Request, progress func(Progress)) (res *Result, err error) {
+	c, call, diags := p.call(req, progress)
+	if diags != nil {
+		return &Result{Diagnostics: diags}, nil
+	}
+	if c.run == nil {
+		return &Result{Diagnostics: Errorf("%s %s is declared but not implemented", p.meta.Name, c.spec.Name)}, nil
+	}
+	defer p.recoverInto(call, func(d Diagnostics) { res = &Result{Diagnostics: d} })
+	res, err = c.run(ctx, call)
+	if err != nil {
+		if ctx.Err() != nil {
+			// The caller gave up; say so as a transport-level error.
+			return nil, ctx.Err()
+		}
+		if res == nil {
+			res = &Result{}
+		}
+		res.Diagnostics = append(res.Diagnostics, DiagnosticsFromError(err)...)
+	}
+	if res == nil {
+		res = &Result{}
+	}
+	if c.spec.SensitiveOutput {
+		res.Sensitive = true
+	}
+	return res, nil
+}
+
+// recoverInto turns a handler panic into an error diagnostic, so one bad
+// command does not take down every call in flight.
+func (p *Plugin) recoverInto(call *Call, set func(Diagnostics)) {
+	if r := recover(); r != nil {
+		call.Log.Error("handler panicked", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+		set(Errorf("internal error in %s %s", p.meta.Name, call.Command))
+	}
+}
+
+// CheckHealth implements [Provider].
+func (p *Plugin) CheckHealth(ctx context.Context, name string) (Health, error) {
+	p.mu.RLock()
+	var ts []*target
+	for n, t := range p.targets {
+		if name == "" || n == name {
+			ts = append(ts, t)
+		}
+	}
+	p.mu.RUnlock()
+	sort.Slice(ts, func(i, j int) bool { return ts[i].cfg.Name < ts[j].cfg.Name })
+	h := Health{Status: HealthOK}
+	if name != "" && len(ts) == 0 {
+		return Health{Status: HealthDown, Targets: []TargetHealth{{Target: name, Status: HealthDown, Message: "no such target"}}}, nil
+	}
+	for _, t := range ts {
+		th := TargetHealth{Target: t.cfg.Name, Status: HealthOK}
+		if p.health != nil {
+			if err := p.health(ctx, t.cfg, t.env); err != nil {
+				th.Status, th.Message = HealthDown, err.Error()
+				h.Status = HealthDegraded
+			}
+		}
+		h.Targets = append(h.Targets, th)
+	}
+	if len(ts) > 0 && h.Status == HealthDegraded {
+		down := 0
+		for _, th := range h.Targets {
+			if th.Status == HealthDown {
+				down++
+			}
+		}
+		if down == len(ts) {
+			h.Status = HealthDown
+		}
+	}
+	return h, nil
+}
+
+// Complete implements [Completer].
+func (p *Plugin) Complete(ctx context.Context, req *CompleteRequest) ([]Suggestion, error) {
+	r := req.Request
+	c, call, diags := p.lookup(&r, nil)
+	if diags != nil || c.complete == nil {
+		return nil, nil
+	}
+	fn, ok := c.complete[req.Param]
+	if !ok {
+		return nil, nil
+	}
+	return fn(ctx, call, req.Prefix)
+}

@@ -1,0 +1,235 @@
+// Package redact removes secrets from text and JSON before they reach a
+// log, an error, an audit entry or a chat message.
+//
+// Two rules work together: sensitive key names (password, token, api_key,
+// ...) have their values replaced wherever they appear in JSON, form or
+// query data; and known secret values (a target's API key, a canary) are
+// replaced wherever they appear at all.
+package redact
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Mask replaces a redacted value.
+const Mask = "[REDACTED]"
+
+// DefaultKeys are key names whose values are always secret. Matching
+// ignores case and the separators "_", "-" and ".".
+var DefaultKeys = []string{
+	"password", "passwd", "pass", "newpass", "root_password", "first_password",
+	"secret", "secret_key", "client_secret", "api_key", "apikey", "api_token",
+	"token", "access_token", "refresh_token", "login_token", "auth_token",
+	"authorization", "x_token", "cookie", "set_cookie", "private_key", "privatekey",
+	"passphrase", "sshkey_passphrase", "mysql_pass", "accesshash",
+	"initial_root_password", "remote_access_password", "encryption_key",
+	"initial_root_password_encryption_key", "tfa_token", "otpauth_str",
+	"key_data", "pem", "application_key", "kerberos_content_file",
+}
+
+// Redactor scrubs secrets. The zero value is not usable; call [New].
+// It is safe for concurrent use.
+type Redactor struct {
+	mu       sync.RWMutex
+	keys     map[string]bool
+	values   []string
+	patterns []*regexp.Regexp
+}
+
+// New returns a Redactor that knows [DefaultKeys] plus extraKeys, and the
+// PEM private-key pattern.
+func New(extraKeys ...string) *Redactor {
+	r := &Redactor{keys: map[string]bool{}}
+	for _, k := range DefaultKeys {
+		r.keys[normKey(k)] = true
+	}
+	for _, k := range extraKeys {
+		r.keys[normKey(k)] = true
+	}
+	r.patterns = []*regexp.Regexp{
+		regexp.MustCompile(`-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)`),
+		regexp.MustCompile(`(?i)(PassWord:\s*)\S+`),
+	}
+	return r
+}
+
+// AddKeys marks more key names sensitive.
+func (r *Redactor) AddKeys(keys ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, k := range keys {
+		r.keys[normKey(k)] = true
+	}
+}
+
+// AddSecret registers a value to scrub wherever it appears, with its URL-
+// and JSON-escaped forms. Values shorter than 4 characters are ignored:
+// scrubbing them would mangle ordinary text.
+func (r *Redactor) AddSecret(values ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, v := range values {
+		if len(v) < 4 {
+			continue
+		}
+		forms := []string{v, url.QueryEscape(v), url.PathEscape(v)}
+		if b, err := json.Marshal(v); err == nil {
+			forms = append(forms, string(b[1:len(b)-1]))
+		}
+		for _, f := range forms {
+			if !contains(r.values, f) {
+				r.values = append(r.values, f)
+			}
+		}
+	}
+	// Longest first, so a secret containing another is replaced whole.
+	sort.Slice(r.values, func(i, j int) bool { return len(r.values[i]) > len(r.values[j]) })
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func normKey(k string) string {
+	k = strings.ToLower(k)
+	return strings.NewReplacer("_", "", "-", "", ".", "", " ", "").Replace(k)
+}
+
+// IsSensitiveKey reports whether values under key are secret.
+func (r *Redactor) IsSensitiveKey(key string) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	n := normKey(key)
+	if r.keys[n] {
+		return true
+	}
+	// Numbered and prefixed forms: password-1, ip[0].password, x_api_key.
+	for k := range r.keys {
+		if len(k) >= 5 && strings.HasSuffix(n, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// String scrubs known secret values and secret patterns from s.
+func (r *Redactor) String(s string) string {
+	r.mu.RLock()
+	values := r.values
+	r.mu.RUnlock()
+	for _, v := range values {
+		if strings.Contains(s, v) {
+			s = strings.ReplaceAll(s, v, Mask)
+		}
+	}
+	for i, p := range r.patterns {
+		if i == 1 {
+			s = p.ReplaceAllString(s, "${1}"+Mask)
+			continue
+		}
+		s = p.ReplaceAllString(s, Mask)
+	}
+	return s
+}
+
+// Value returns Mask if key is sensitive, else v scrubbed of known secrets.
+func (r *Redactor) Value(key, v string) string {
+	if r.IsSensitiveKey(key) {
+		return Mask
+	}
+	return r.String(v)
+}
+
+// Query scrubs a URL query or form body (a=b&c=d).
+func (r *Redactor) Query(q url.Values) url.Values {
+	out := make(url.Values, len(q))
+	for k, vs := range q {
+		nv := make([]string, len(vs))
+		for i, v := range vs {
+			nv[i] = r.Value(k, v)
+		}
+		out[k] = nv
+	}
+	return out
+}
+
+// URL scrubs a URL's query and userinfo.
+func (r *Redactor) URL(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	c := *u
+	if c.User != nil {
+		c.User = url.User(c.User.Username())
+	}
+	if c.RawQuery != "" {
+		if q, err := url.ParseQuery(c.RawQuery); err == nil {
+			c.RawQuery = r.Query(q).Encode()
+		}
+	}
+	return r.String(c.String())
+}
+
+// JSON scrubs a JSON document: values under sensitive keys become Mask, at
+// any depth; other strings lose known secrets. Input that is not JSON is
+// scrubbed as text.
+func (r *Redactor) JSON(b []byte) []byte {
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		return []byte(r.String(string(b)))
+	}
+	out, err := json.Marshal(r.Any(v))
+	if err != nil {
+		return []byte(r.String(string(b)))
+	}
+	return out
+}
+
+// Any scrubs a decoded JSON value (maps, slices, strings) and returns a copy.
+func (r *Redactor) Any(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, val := range x {
+			if r.IsSensitiveKey(k) && val != nil {
+				if _, isObj := val.(map[string]any); !isObj {
+					m[k] = Mask
+					continue
+				}
+			}
+			m[k] = r.Any(val)
+		}
+		return m
+	case []any:
+		s := make([]any, len(x))
+		for i, val := range x {
+			s[i] = r.Any(val)
+		}
+		return s
+	case string:
+		return r.String(x)
+	}
+	return v
+}
+
+// Partial shows the first four and last two characters of a secret that
+// people need to recognise but not copy (a licence key): "WsTs…tD".
+func Partial(s string) string {
+	if len(s) <= 8 {
+		return "…"
+	}
+	return s[:4] + "…" + s[len(s)-2:]
+}

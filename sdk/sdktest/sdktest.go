@@ -1,0 +1,368 @@
+// Package sdktest is the conformance kit every provider plugin runs from its
+// own tests:
+//
+//	func TestConformance(t *testing.T) {
+//		sdktest.Run(t, provider.New(), sdktest.Options{Targets: ...})
+//	}
+//
+// It checks that the catalog is valid, that an unknown command or a missing
+// argument gets a diagnostic rather than a crash, that Plan changes nothing,
+// that cancellation is honoured, and that sensitive arguments are never
+// echoed back.
+package sdktest
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/deskbot/deskbot/sdk"
+)
+
+// Options tune the kit to a plugin.
+type Options struct {
+	// Targets are configured before any check.
+	Targets []sdk.Target
+	// Target is the target requests name ("" picks the only one).
+	Target string
+	// Snapshot returns a description of the provider's state (a simulator
+	// dump). It must be equal before and after every Plan call.
+	Snapshot func() (string, error)
+	// Args gives valid arguments for commands whose samples the kit cannot
+	// make up (an existing account name, say).
+	Args map[string]sdk.Args
+	// Slow is a command that runs long enough to be cancelled mid-way.
+	Slow *Call
+	// Execute lists commands besides read-only ones that are safe to run
+	// with made-up arguments in the sensitive-echo check.
+	Execute []string
+	// SkipPlan lists commands the Plan check must leave alone.
+	SkipPlan []string
+}
+
+// Call is a command with arguments.
+type Call struct {
+	Command string
+	Args    sdk.Args
+}
+
+// Canary is the value the kit passes for sensitive parameters and then
+// looks for in every output.
+const Canary = "CANARY-sdktest-7d1e0b9f"
+
+var nameRE = regexp.MustCompile(`^[a-z][a-z0-9_-]*( [a-z][a-z0-9_-]*)*$`)
+var paramRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]*$`)
+
+// Run runs every check as a subtest.
+func Run(t *testing.T, p sdk.Provider, opts Options) {
+	t.Helper()
+	ctx := context.Background()
+	meta, err := p.Metadata(ctx)
+	if err != nil {
+		t.Fatalf("Metadata: %v", err)
+	}
+	specs, err := p.Describe(ctx)
+	if err != nil {
+		t.Fatalf("Describe: %v", err)
+	}
+	if len(opts.Targets) > 0 {
+		diags, err := p.Configure(ctx, opts.Targets)
+		if err != nil || diags.HasError() {
+			t.Fatalf("Configure: %v %v", err, diags.Err())
+		}
+	}
+
+	t.Run("metadata", func(t *testing.T) {
+		if !regexp.MustCompile(`^[a-z][a-z0-9-]*$`).MatchString(meta.Name) {
+			t.Errorf("plugin name %q must be lower-case letters, digits and dashes (it becomes a slash command)", meta.Name)
+		}
+		if meta.Version == "" {
+			t.Error("plugin version is empty")
+		}
+		if meta.ProtocolMinor < 1 {
+			t.Errorf("protocol minor %d: build with the SDK's ProtocolMinor", meta.ProtocolMinor)
+		}
+	})
+
+	t.Run("catalog", func(t *testing.T) {
+		for _, err := range CheckCatalog(meta.Name, specs) {
+			t.Error(err)
+		}
+	})
+
+	t.Run("unknown command", func(t *testing.T) {
+		req := &sdk.Request{ID: "sdktest-unknown", Invoker: "UTEST", Command: "no such command zz", Target: opts.Target}
+		pr, err := p.Plan(ctx, req)
+		if err != nil {
+			t.Fatalf("Plan of an unknown command returned a transport error %v; want a diagnostic", err)
+		}
+		if !pr.Diagnostics.HasError() {
+			t.Error("Plan of an unknown command gave no error diagnostic")
+		}
+		res, err := p.Execute(ctx, req, nil)
+		if err != nil {
+			t.Fatalf("Execute of an unknown command returned a transport error %v; want a diagnostic", err)
+		}
+		if !res.Failed() {
+			t.Error("Execute of an unknown command gave no error diagnostic")
+		}
+	})
+
+	t.Run("missing required argument", func(t *testing.T) {
+		for _, c := range specs {
+			for _, prm := range c.Params {
+				if !prm.Required {
+					continue
+				}
+				args := SampleArgs(c, opts.Args[c.Name])
+				delete(args, prm.Name)
+				pr, err := p.Plan(ctx, &sdk.Request{ID: "sdktest-missing", Invoker: "UTEST", Command: c.Name, Args: args, Target: opts.Target})
+				if err != nil {
+					t.Errorf("%s without %s: transport error %v", c.Name, prm.Name, err)
+					continue
+				}
+				if !pr.Diagnostics.HasError() {
+					t.Errorf("%s without required %s: Plan gave no error diagnostic", c.Name, prm.Name)
+				}
+			}
+		}
+	})
+
+	t.Run("plan has no side effects", func(t *testing.T) {
+		if opts.Snapshot == nil {
+			t.Skip("no Snapshot option: the kit cannot see the provider's state")
+		}
+		for _, c := range specs {
+			if contains(opts.SkipPlan, c.Name) {
+				continue
+			}
+			before, err := opts.Snapshot()
+			if err != nil {
+				t.Fatalf("snapshot: %v", err)
+			}
+			_, err = p.Plan(ctx, &sdk.Request{ID: "sdktest-plan", Invoker: "UTEST", Command: c.Name, Args: SampleArgs(c, opts.Args[c.Name]), Target: opts.Target})
+			if err != nil {
+				t.Errorf("Plan %s: %v", c.Name, err)
+			}
+			after, err := opts.Snapshot()
+			if err != nil {
+				t.Fatalf("snapshot: %v", err)
+			}
+			if before != after {
+				t.Errorf("Plan %s changed the provider's state", c.Name)
+			}
+		}
+	})
+
+	t.Run("cancellation", func(t *testing.T) {
+		if opts.Slow == nil {
+			t.Skip("no Slow option")
+		}
+		cctx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() {
+			res, err := p.Execute(cctx, &sdk.Request{ID: "sdktest-slow", Invoker: "UTEST", Command: opts.Slow.Command, Args: opts.Slow.Args, Target: opts.Target}, nil)
+			if err == nil && !res.Failed() {
+				err = fmt.Errorf("finished normally")
+			} else {
+				err = nil
+			}
+			done <- err
+		}()
+		time.Sleep(100 * time.Millisecond)
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("cancelled %s: %v; want it to stop with an error", opts.Slow.Command, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Errorf("cancelled %s still running after 5s", opts.Slow.Command)
+		}
+	})
+
+	t.Run("sensitive arguments are not echoed", func(t *testing.T) {
+		for _, c := range specs {
+			var sensitive bool
+			for _, prm := range c.Params {
+				sensitive = sensitive || prm.Sensitive
+			}
+			if !sensitive {
+				continue
+			}
+			args := SampleArgs(c, opts.Args[c.Name])
+			for _, prm := range c.Params {
+				if prm.Sensitive {
+					args[prm.Name] = Canary
+				}
+			}
+			req := &sdk.Request{ID: "sdktest-sensitive", Invoker: "UTEST", Command: c.Name, Args: args, Target: opts.Target}
+			pr, err := p.Plan(ctx, req)
+			if err != nil {
+				t.Errorf("Plan %s: %v", c.Name, err)
+				continue
+			}
+			if s := fmt.Sprintf("%+v %+v", pr.Plan, pr.Diagnostics); strings.Contains(s, Canary) {
+				t.Errorf("Plan %s echoes a sensitive argument: %s", c.Name, s)
+			}
+			if c.Risk != sdk.RiskReadOnly && !contains(opts.Execute, c.Name) {
+				continue
+			}
+			res, err := p.Execute(ctx, req, func(pg sdk.Progress) {
+				if strings.Contains(pg.Message, Canary) {
+					t.Errorf("%s progress echoes a sensitive argument", c.Name)
+				}
+			})
+			if err != nil {
+				t.Errorf("Execute %s: %v", c.Name, err)
+				continue
+			}
+			if s := fmt.Sprintf("%+v", *res); strings.Contains(s, Canary) {
+				t.Errorf("Execute %s echoes a sensitive argument", c.Name)
+			}
+		}
+	})
+}
+
+// CheckCatalog returns every problem with a catalog.
+func CheckCatalog(plugin string, specs []sdk.CommandSpec) []error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if len(specs) == 0 {
+		bad("the catalog is empty")
+	}
+	seen := map[string]string{}
+	for _, c := range specs {
+		for _, n := range append([]string{c.Name}, c.Aliases...) {
+			if !nameRE.MatchString(n) {
+				bad("command %q: names are lower-case words separated by single spaces", n)
+			}
+			if n == "help" || strings.HasPrefix(n, "help ") || strings.HasSuffix(n, " help") {
+				bad("command %q: the word help is reserved", n)
+			}
+			if prev, dup := seen[n]; dup {
+				bad("command %q: name already used by %q", n, prev)
+			}
+			seen[n] = c.Name
+		}
+		if strings.TrimSpace(c.Summary) == "" {
+			bad("command %q has no summary", c.Name)
+		}
+		if c.Risk < sdk.RiskReadOnly || c.Risk > sdk.RiskCritical {
+			bad("command %q: risk %v is not read-only, low, high or critical", c.Name, c.Risk)
+		}
+		for _, ex := range c.Examples {
+			if !strings.HasPrefix(ex, "/"+plugin+" ") {
+				bad("command %q: example %q does not start with /%s", c.Name, ex, plugin)
+			}
+		}
+		names := map[string]bool{}
+		optionalPositional := ""
+		for _, prm := range c.Params {
+			for _, n := range append([]string{prm.Name}, prm.Aliases...) {
+				if !paramRE.MatchString(n) {
+					bad("command %q: parameter name %q is not usable as key=value", c.Name, n)
+				}
+				if n == "target" {
+					bad("command %q: parameter name target is reserved for --target", c.Name)
+				}
+				if names[strings.ToLower(n)] {
+					bad("command %q: parameter %q declared twice", c.Name, n)
+				}
+				names[strings.ToLower(n)] = true
+			}
+			if prm.Type < sdk.TypeString || prm.Type > sdk.TypeSize {
+				bad("command %q parameter %q: unknown type %v", c.Name, prm.Name, prm.Type)
+			}
+			if prm.Type == sdk.TypeEnum && len(prm.Enum) == 0 {
+				bad("command %q parameter %q: enum without values", c.Name, prm.Name)
+			}
+			if prm.Default != "" {
+				if prm.Required {
+					bad("command %q parameter %q: required parameters take no default", c.Name, prm.Name)
+				}
+				p := prm
+				if _, err := p.Parse(prm.Default); err != nil {
+					bad("command %q parameter %q: default %v", c.Name, prm.Name, err)
+				}
+			}
+			if prm.Sensitive && prm.Positional {
+				bad("command %q parameter %q: a sensitive parameter cannot be positional", c.Name, prm.Name)
+			}
+			if prm.Positional {
+				if prm.Required && optionalPositional != "" {
+					bad("command %q: required positional %q follows optional positional %q", c.Name, prm.Name, optionalPositional)
+				}
+				if !prm.Required {
+					optionalPositional = prm.Name
+				}
+			}
+		}
+	}
+	return errs
+}
+
+// SampleArgs makes valid arguments for every required parameter of c,
+// then applies given on top.
+func SampleArgs(c sdk.CommandSpec, given sdk.Args) sdk.Args {
+	args := sdk.Args{}
+	for _, prm := range c.Params {
+		if !prm.Required {
+			continue
+		}
+		p := prm
+		v, err := p.Parse(sampleFor(prm))
+		if err != nil {
+			v = sampleFor(prm)
+		}
+		if prm.Repeated {
+			v = []string{sdk.FormatValue(v)}
+		}
+		args[prm.Name] = v
+	}
+	for k, v := range given {
+		args[k] = v
+	}
+	return args
+}
+
+func sampleFor(p sdk.Param) string {
+	switch p.Type {
+	case sdk.TypeInt:
+		if p.Min != nil {
+			return fmt.Sprint(*p.Min)
+		}
+		return "1"
+	case sdk.TypeBool:
+		return "true"
+	case sdk.TypeEnum:
+		if len(p.Enum) > 0 {
+			return p.Enum[0].Value
+		}
+	case sdk.TypeIP:
+		return "192.0.2.10"
+	case sdk.TypeCIDR:
+		return "192.0.2.0/24"
+	case sdk.TypeDomain:
+		return "example.com"
+	case sdk.TypeEmail:
+		return "user@example.com"
+	case sdk.TypeDuration:
+		return "1m"
+	case sdk.TypeSize:
+		return "1G"
+	}
+	return "sample"
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,87 @@
+package sdk
+
+import (
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	plugin "github.com/hashicorp/go-plugin"
+)
+
+// Serve runs p as a plugin process and returns when the bot ends it. Call
+// it from main and nothing else: stdout belongs to the plugin protocol.
+//
+// Serve sets slog's default logger to one the bot reads back and files
+// under the plugin's name, and exits if the bot goes away.
+func Serve(p Provider) {
+	slog.SetDefault(NewPluginLogger(os.Stderr, slog.LevelDebug))
+	if pl, ok := p.(*Plugin); ok {
+		pl.SetLogger(slog.Default())
+		defer pl.Close()
+	}
+	go exitWithParent(os.Getppid(), time.Second)
+	plugin.Serve(&plugin.ServeConfig{
+		HandshakeConfig: Handshake,
+		Plugins:         PluginSet(p),
+		GRPCServer:      plugin.DefaultGRPCServer,
+		Logger: hclog.New(&hclog.LoggerOptions{
+			Level:      hclog.Info,
+			Output:     os.Stderr,
+			JSONFormat: true,
+		}),
+	})
+}
+
+// exitWithParent ends the process when its parent dies (the plugin is
+// re-parented), so a killed bot leaves no orphans behind.
+func exitWithParent(ppid int, every time.Duration) {
+	if ppid <= 1 {
+		return
+	}
+	for range time.Tick(every) {
+		if os.Getppid() != ppid {
+			slog.Warn("bot process went away; exiting")
+			os.Exit(3)
+		}
+	}
+}
+
+// hclogTime is the timestamp layout go-plugin's host parses.
+const hclogTime = "2006-01-02T15:04:05.000000Z07:00"
+
+// NewPluginLogger returns a slog logger writing JSON lines that go-plugin
+// on the bot's side understands (hclog's @level/@message/@timestamp keys),
+// so plugin logs arrive as structured bot logs.
+func NewPluginLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{
+		Level: level,
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) > 0 {
+				return a
+			}
+			switch a.Key {
+			case slog.TimeKey:
+				return slog.String("@timestamp", a.Value.Time().UTC().Format(hclogTime))
+			case slog.LevelKey:
+				return slog.String("@level", hclogLevel(a.Value.Any().(slog.Level)))
+			case slog.MessageKey:
+				return slog.String("@message", a.Value.String())
+			}
+			return a
+		},
+	}))
+}
+
+func hclogLevel(l slog.Level) string {
+	switch {
+	case l < slog.LevelInfo:
+		return "debug"
+	case l < slog.LevelWarn:
+		return "info"
+	case l < slog.LevelError:
+		return "warn"
+	}
+	return "error"
+}

@@ -1,0 +1,254 @@
+package sdk
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// ProtocolMinor is the revision of the v1 contract this SDK speaks.
+const ProtocolMinor = 1
+
+// Risk orders commands by the harm a mistake can do. The policy decides,
+// per risk, whether a command needs approval.
+type Risk int
+
+const (
+	RiskUnspecified Risk = iota
+	RiskReadOnly
+	RiskLow
+	RiskHigh
+	RiskCritical
+)
+
+var riskNames = []string{"unspecified", "read-only", "low", "high", "critical"}
+
+func (r Risk) String() string {
+	if r < 0 || int(r) >= len(riskNames) {
+		return fmt.Sprintf("risk(%d)", int(r))
+	}
+	return riskNames[r]
+}
+
+// ParseRisk reads a risk level as written in policies ("read-only", "high").
+func ParseRisk(s string) (Risk, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	switch s {
+	case "read-only", "readonly", "read_only", "ro":
+		return RiskReadOnly, nil
+	case "low":
+		return RiskLow, nil
+	case "high":
+		return RiskHigh, nil
+	case "critical":
+		return RiskCritical, nil
+	}
+	return RiskUnspecified, fmt.Errorf("unknown risk level %q (want read-only, low, high or critical)", s)
+}
+
+// ParamType is the type a parameter's value is checked and converted to.
+type ParamType int
+
+const (
+	TypeUnspecified ParamType = iota
+	TypeString
+	TypeInt
+	TypeBool
+	TypeEnum
+	TypeIP
+	TypeCIDR
+	TypeDomain
+	TypeEmail
+	TypeDuration
+	TypeSize
+)
+
+var typeNames = []string{"unspecified", "string", "int", "bool", "enum", "ip", "cidr", "domain", "email", "duration", "size"}
+
+func (t ParamType) String() string {
+	if t < 0 || int(t) >= len(typeNames) {
+		return fmt.Sprintf("type(%d)", int(t))
+	}
+	return typeNames[t]
+}
+
+// EnumValue is one accepted value of an enum parameter.
+type EnumValue struct {
+	Value       string
+	Description string
+	// Aliases are other spellings meaning Value: a product code, a name.
+	Aliases []string
+}
+
+// Param describes one parameter of a command.
+type Param struct {
+	Name        string
+	Description string
+	Type        ParamType
+	Required    bool
+	// Default is written as a user would type it.
+	Default    string
+	Enum       []EnumValue
+	Sensitive  bool
+	Positional bool
+	Repeated   bool
+	Aliases    []string
+	Min, Max   *int64
+}
+
+// CommandSpec is one entry of a plugin's catalog.
+type CommandSpec struct {
+	// Name is one or more lower-case words separated by single spaces.
+	Name    string
+	Summary string
+	// Help is markdown shown by "help".
+	Help            string
+	Params          []Param
+	Risk            Risk
+	SupportsPlan    bool
+	Examples        []string
+	SensitiveOutput bool
+	Hidden          bool
+	Aliases         []string
+}
+
+// Param returns the parameter called name (or aliased so), if any.
+func (c *CommandSpec) Param(name string) (*Param, bool) {
+	for i := range c.Params {
+		p := &c.Params[i]
+		if strings.EqualFold(p.Name, name) {
+			return p, true
+		}
+		for _, a := range p.Aliases {
+			if strings.EqualFold(a, name) {
+				return p, true
+			}
+		}
+	}
+	return nil, false
+}
+
+// Metadata names a plugin.
+type Metadata struct {
+	Name          string
+	Version       string
+	Description   string
+	ProtocolMinor int
+	Capabilities  []string
+}
+
+// HasCapability reports whether the plugin declared capability c.
+func (m Metadata) HasCapability(c string) bool {
+	for _, x := range m.Capabilities {
+		if x == c {
+			return true
+		}
+	}
+	return false
+}
+
+// CapabilityComplete is declared by plugins that implement [Completer].
+const CapabilityComplete = "complete"
+
+// Target is one configured provider endpoint: a WHM server, an IONOS
+// account. Secrets arrive only here, once, and never in a request.
+type Target struct {
+	Name     string
+	Settings map[string]string
+	Secrets  map[string]string
+	// Sandbox asks the plugin to serve its own simulator and use it.
+	Sandbox bool
+}
+
+// Request is one user request as a plugin sees it.
+type Request struct {
+	ID      string
+	Invoker string
+	Channel string
+	Target  string
+	// Deadline is when the bot stops waiting; ctx carries it too.
+	Deadline   time.Time
+	ApprovalID string
+	Command    string
+	Args       Args
+}
+
+// Plan is what a command will do, shown to the requester and approvers.
+type Plan struct {
+	Summary string
+	Steps   []PlanStep
+	// Risk may raise, never lower, the catalog's risk for these arguments.
+	Risk Risk
+}
+
+// PlanStep is one provider call a command will make.
+type PlanStep struct {
+	Description string
+	Method      string
+	Endpoint    string
+	// Body is the request body with sensitive values redacted.
+	Body string
+}
+
+// PlanResponse carries a plan or the reasons there is none.
+type PlanResponse struct {
+	Plan        *Plan
+	Diagnostics Diagnostics
+}
+
+// Progress is one update from a running command.
+type Progress struct {
+	Message string
+	// Percent is 0..100, or -1 when unknown.
+	Percent int
+	// State is the provider's word for where the work is ("POWERING_OFF").
+	State string
+}
+
+// HealthStatus is the outcome of a health check.
+type HealthStatus int
+
+const (
+	HealthUnknown HealthStatus = iota
+	HealthOK
+	HealthDegraded
+	HealthDown
+)
+
+func (h HealthStatus) String() string {
+	switch h {
+	case HealthOK:
+		return "ok"
+	case HealthDegraded:
+		return "degraded"
+	case HealthDown:
+		return "down"
+	}
+	return "unknown"
+}
+
+// TargetHealth is the health of one target.
+type TargetHealth struct {
+	Target  string
+	Status  HealthStatus
+	Message string
+}
+
+// Health is a plugin's answer to a health check.
+type Health struct {
+	Status  HealthStatus
+	Targets []TargetHealth
+}
+
+// CompleteRequest asks for suggestions for one parameter.
+type CompleteRequest struct {
+	Request
+	Param  string
+	Prefix string
+}
+
+// Suggestion is one value offered for completion.
+type Suggestion struct {
+	Value       string
+	Description string
+}
