@@ -110,7 +110,8 @@ func normKey(k string) string {
 func (r *Redactor) IsSensitiveKey(key string) bool {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	n := normKey(key)
+	// Numbered forms (password-1, ip-0) are the same key.
+	n := strings.TrimRight(normKey(key), "0123456789")
 	if r.keys[n] {
 		return true
 	}

@@ -1,0 +1,298 @@
+package main_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/deskbot/deskbot/internal/testbin"
+)
+
+func TestMain(m *testing.M) { testbin.Main(m) }
+
+// botCmd prepares bin/bot with the development defaults: the plugins
+// next to it, data in a temporary working directory.
+func botCmd(t *testing.T, args ...string) *exec.Cmd {
+	t.Helper()
+	bot := testbin.Bot(t)
+	testbin.Plugin(t, "example")
+	cmd := exec.Command(bot, args...)
+	cmd.Dir = t.TempDir()
+	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	return cmd
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+	took           time.Duration
+}
+
+func runBot(t *testing.T, cmd *exec.Cmd) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	start := time.Now()
+	err := cmd.Run()
+	r := result{stdout: out.String(), stderr: errb.String(), took: time.Since(start)}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		r.code = ee.ExitCode()
+	} else {
+		require.NoError(t, err)
+	}
+	return r
+}
+
+func TestExecRunsACommandThroughAPluginProcess(t *testing.T) {
+	r := runBot(t, botCmd(t, "exec", "--as", "U1", `/example echo "hello from exec"`))
+	assert.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "hello from exec")
+}
+
+func TestExecJSON(t *testing.T) {
+	r := runBot(t, botCmd(t, "exec", "--as", "U1", "--json", "/example progress steps=2 delay=10ms"))
+	require.Equal(t, 0, r.code, r.stderr)
+	var out struct {
+		Status   string `json:"status"`
+		Progress []struct{ Percent int } `json:"progress"`
+		Result   struct {
+			Parts []struct{ KeyValues []struct{ Key, Value string } } `json:"Parts"`
+		} `json:"result"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &out), r.stdout)
+	assert.Equal(t, "ok", out.Status)
+	assert.Len(t, out.Progress, 2)
+	assert.Equal(t, "2", out.Result.Parts[0].KeyValues[0].Value)
+}
+
+func TestExecExitStatuses(t *testing.T) {
+	cases := map[string]struct {
+		cmd  string
+		code int
+		say  string
+	}{
+		"invalid":         {"/example ech hi", 2, "did you mean `echo`"},
+		"unknown plugin":  {"/exampel help", 2, "did you mean `/example`"},
+		"provider failed": {"/example fail reason=nope", 1, "nope"},
+		"no slash":        {"example help", 2, "commands start with a slash"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			r := runBot(t, botCmd(t, "exec", "--as", "U1", tc.cmd))
+			assert.Equal(t, tc.code, r.code, "stdout: %s\nstderr: %s", r.stdout, r.stderr)
+			assert.Contains(t, r.stdout, tc.say)
+		})
+	}
+}
+
+func TestExecDeadlineCancelsThePluginCall(t *testing.T) {
+	r := runBot(t, botCmd(t, "exec", "--log-level", "info", "--as", "U1", "--timeout", "2s", "/example slow seconds=30"))
+	assert.Equal(t, 5, r.code, "stdout: %s\nstderr: %s", r.stdout, r.stderr)
+	assert.Less(t, r.took, 15*time.Second, "exec must stop at the deadline, not wait 30 s")
+	assert.Contains(t, r.stdout, "did not answer in time")
+	// The plugin's own log line, forwarded into the bot's log, proves the
+	// cancellation reached the plugin.
+	assert.Contains(t, r.stderr, "slow call cancelled")
+	assert.Contains(t, r.stderr, "plugin=example")
+}
+
+func TestExecCtrlCCancelsThePluginCall(t *testing.T) {
+	cmd := botCmd(t, "exec", "--log-level", "info", "--as", "U1", "/example slow seconds=30")
+	var out, errb syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	require.NoError(t, cmd.Start())
+	// Wait until the plugin is running the call, then interrupt.
+	waitFor(t, 15*time.Second, func() bool { return childPIDs(cmd.Process.Pid) != nil }, "plugin never started")
+	time.Sleep(700 * time.Millisecond)
+	require.NoError(t, cmd.Process.Signal(os.Interrupt))
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	require.True(t, errors.As(err, &ee), "exec should exit non-zero: %v", err)
+	assert.Equal(t, 5, ee.ExitCode(), "stdout: %s\nstderr: %s", out.String(), errb.String())
+	assert.Contains(t, out.String(), "cancelled")
+	assert.Contains(t, errb.String(), "slow call cancelled")
+}
+
+func TestConsoleHelpAndProgress(t *testing.T) {
+	cmd := botCmd(t, "console", "--as", "U1")
+	cmd.Stdin = strings.NewReader("/example help\n/example progress steps=3 delay=10ms\n:as U2\n/ops whoami\n:quit\n")
+	r := runBot(t, cmd)
+	require.Equal(t, 0, r.code, r.stderr)
+	// Help lists the commands from Describe.
+	assert.Contains(t, r.stdout, "`/example slow` Wait, honouring cancellation")
+	assert.Contains(t, r.stdout, "`/example counter add` Add to the counter _(high risk)_")
+	// Progress is printed live, before the result.
+	i1 := strings.Index(r.stdout, "WORKING 33% step 1 of 3")
+	i3 := strings.Index(r.stdout, "WORKING 100% step 3 of 3")
+	iRes := strings.Index(r.stdout, "== /example progress")
+	require.True(t, i1 >= 0 && i3 > i1 && iRes > i3, r.stdout)
+	assert.Contains(t, r.stdout, "now acting as U2")
+	assert.Contains(t, r.stdout, "user     U2")
+}
+
+func TestPluginsExitWhenTheBotIsKilled(t *testing.T) {
+	cmd := botCmd(t, "console", "--as", "U1")
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	defer stdin.Close()
+	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+	require.NoError(t, cmd.Start())
+	var kids []int
+	waitFor(t, 15*time.Second, func() bool { kids = childPIDs(cmd.Process.Pid); return len(kids) > 0 }, "no plugin process started")
+	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+	_ = cmd.Wait()
+	waitFor(t, 5*time.Second, func() bool {
+		for _, pid := range kids {
+			if alive(pid) {
+				return false
+			}
+		}
+		return true
+	}, "plugin processes outlived the bot")
+}
+
+func TestConfigRefusesInlineSecretsAndUnknownKeys(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, []byte(body), 0o600))
+		return p
+	}
+	inline := write("inline.yaml", `data_dir: data
+plugins:
+  dir: plugins
+  list:
+    - name: example
+      sha256: "00"
+      targets:
+        - name: a
+          secrets:
+            token: xoxb-do-not-write-me
+`)
+	r := runBot(t, botCmd(t, "exec", "--config", inline, "--as", "U1", "/example help"))
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "secrets are not written in the configuration")
+	assert.NotContains(t, r.stderr, "xoxb-do-not-write-me")
+
+	typo := write("typo.yaml", "data_dir: data\nplugin_dir: x\n")
+	r = runBot(t, botCmd(t, "exec", "--config", typo, "--as", "U1", "/example help"))
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "field plugin_dir not found")
+}
+
+func TestConfiguredSecretsReachThePluginOnlyThroughConfigure(t *testing.T) {
+	dir := t.TempDir()
+	plugins := filepath.Join(dir, "plugins")
+	require.NoError(t, os.MkdirAll(plugins, 0o755))
+	testbin.Copy(t, testbin.Plugin(t, "example"), filepath.Join(plugins, "example"))
+	sum := sha256Of(t, filepath.Join(plugins, "example"))
+	cfg := filepath.Join(dir, "bot.yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte(`data_dir: data
+plugins:
+  dir: plugins
+  list:
+    - name: example
+      sha256: `+sum+`
+      targets:
+        - name: main
+          secrets:
+            api_key: {env: EXAMPLE_CRED}
+`), 0o600))
+	cmd := botCmd(t, "exec", "--config", cfg, "--as", "U1", "/example env name=EXAMPLE_CRED")
+	cmd.Env = append(cmd.Env, "EXAMPLE_CRED=canary-key-9f8e7d")
+	r := runBot(t, cmd)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "EXAMPLE_CRED  absent")
+
+	// A secret echoed by a plugin is scrubbed before anyone sees it.
+	cmd = botCmd(t, "exec", "--config", cfg, "--as", "U1", "/example echo canary-key-9f8e7d")
+	cmd.Env = append(cmd.Env, "EXAMPLE_CRED=canary-key-9f8e7d")
+	r = runBot(t, cmd)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.NotContains(t, r.stdout+r.stderr, "canary-key-9f8e7d")
+	assert.Contains(t, r.stdout, "[REDACTED]")
+
+	// A missing secret stops the bot at start, naming what is missing.
+	r = runBot(t, botCmd(t, "exec", "--config", cfg, "--as", "U1", "/example help"))
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "environment variable EXAMPLE_CRED is not set")
+}
+
+func sha256Of(t *testing.T, path string) string {
+	r := runBot(t, botCmd(t, "plugin", "sum", path))
+	require.Equal(t, 0, r.code, r.stderr)
+	return strings.Fields(r.stdout)[0]
+}
+
+// childPIDs lists the direct children of pid (Linux /proc).
+func childPIDs(pid int) []int {
+	tasks, _ := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/task/*/children")
+	var out []int
+	for _, f := range tasks {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, s := range strings.Fields(string(b)) {
+			if n, err := strconv.Atoi(s); err == nil {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
+func alive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	// A zombie is dead for our purposes: it only awaits reaping.
+	fields := strings.Fields(string(b))
+	return len(fields) > 2 && fields[2] != "Z"
+}
+
+func waitFor(t *testing.T, d time.Duration, cond func() bool, msg string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	for ctx.Err() == nil {
+		if cond() {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal(msg)
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

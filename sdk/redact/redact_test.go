@@ -1,0 +1,74 @@
+package redact
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestSensitiveKeys(t *testing.T) {
+	r := New("licence_key")
+	for _, k := range []string{"password", "Password", "root_password", "X-TOKEN", "x_token", "api_key", "apiKey", "first_password",
+		"Authorization", "private_key", "privateKey", "password-1", "initial_root_password", "licence_key", "access_token", "mysql_pass"} {
+		assert.True(t, r.IsSensitiveKey(k), k)
+	}
+	for _, k := range []string{"user", "domain", "ip", "key_id", "type", "passenger", "keyboard", "tokens_used_count"} {
+		assert.False(t, r.IsSensitiveKey(k), k)
+	}
+}
+
+func TestKnownSecretsAreScrubbedInEveryForm(t *testing.T) {
+	r := New()
+	secret := "s3cr3t/with+chars&more"
+	r.AddSecret(secret, "abc") // too short to scrub: ignored
+	for _, in := range []string{
+		"plain " + secret,
+		"query token=" + url.QueryEscape(secret),
+		"path /x/" + url.PathEscape(secret),
+		`json {"k":"s3cr3t/with+chars\u0026more"}`,
+	} {
+		out := r.String(in)
+		assert.NotContains(t, out, "s3cr3t", in)
+		assert.Contains(t, out, Mask, in)
+	}
+	assert.Equal(t, "abc def", r.String("abc def"))
+}
+
+func TestJSON(t *testing.T) {
+	r := New()
+	r.AddSecret("canary-value-123")
+	in := `{"servers":[{"name":"web","first_password":"p@ss","nested":{"api_key":"k1"}}],"note":"has canary-value-123 inside","count":3,"big":12345678901234567890}`
+	out := string(r.JSON([]byte(in)))
+	assert.NotContains(t, out, "p@ss")
+	assert.NotContains(t, out, "k1")
+	assert.NotContains(t, out, "canary-value-123")
+	assert.Contains(t, out, `"name":"web"`)
+	assert.Contains(t, out, `12345678901234567890`, "numbers keep their precision")
+	assert.Equal(t, "not json, canary: "+Mask, string(r.JSON([]byte("not json, canary: canary-value-123"))))
+}
+
+func TestPEMAndPasswordLines(t *testing.T) {
+	r := New()
+	in := "log\nPassWord: hunter22\n-----BEGIN RSA PRIVATE KEY-----\nMIIabc\n-----END RSA PRIVATE KEY-----\ndone"
+	out := r.String(in)
+	assert.NotContains(t, out, "hunter22")
+	assert.NotContains(t, out, "MIIabc")
+	assert.True(t, strings.HasPrefix(out, "log\nPassWord: "+Mask))
+	assert.True(t, strings.HasSuffix(out, "done"))
+}
+
+func TestURL(t *testing.T) {
+	r := New()
+	u, _ := url.Parse("https://user:pw@example.com/api/x?token=abc%7C123&ip=1.2.3.4")
+	s := r.URL(u)
+	assert.NotContains(t, s, "pw")
+	assert.NotContains(t, s, "abc")
+	assert.Contains(t, s, "ip=1.2.3.4")
+}
+
+func TestPartial(t *testing.T) {
+	assert.Equal(t, "WsTs…tD", Partial("WsTsAbCdEfGhtD"))
+	assert.Equal(t, "…", Partial("short"))
+}
