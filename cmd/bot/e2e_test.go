@@ -68,7 +68,7 @@ func TestExecJSON(t *testing.T) {
 	r := runBot(t, botCmd(t, "exec", "--as", "U1", "--json", "/example progress steps=2 delay=10ms"))
 	require.Equal(t, 0, r.code, r.stderr)
 	var out struct {
-		Status   string `json:"status"`
+		Status   string                  `json:"status"`
 		Progress []struct{ Percent int } `json:"progress"`
 		Result   struct {
 			Parts []struct{ KeyValues []struct{ Key, Value string } } `json:"Parts"`
