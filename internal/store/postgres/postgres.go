@@ -1,0 +1,46 @@
+// Package postgres opens the store on PostgreSQL: for several bot
+// replicas sharing approvals and the audit log.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+
+	"github.com/deskbot/deskbot/internal/store/sqldb"
+)
+
+// Open connects with a libpq-style URL or DSN and migrates the schema.
+// A search_path parameter in the DSN selects the schema.
+func Open(ctx context.Context, dsn string) (*sqldb.DB, error) {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(20)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	s, err := sqldb.Open(ctx, db, sqldb.Dialect{
+		Name:      "postgres",
+		ForUpdate: " FOR UPDATE",
+		Serialize: func(ctx context.Context, tx *sql.Tx, key int64) error {
+			_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, key)
+			return err
+		},
+		IsUniqueViolation: func(err error) bool {
+			var pe *pgconn.PgError
+			return errors.As(err, &pe) && pe.Code == "23505"
+		},
+	})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}

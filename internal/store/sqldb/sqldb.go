@@ -1,0 +1,543 @@
+// Package sqldb implements the store over database/sql. The sqlite and
+// postgres packages open it with their driver and dialect; the SQL is the
+// same for both.
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/deskbot/deskbot/internal/store"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Dialect is what differs between databases.
+type Dialect struct {
+	Name string
+	// ForUpdate is appended to a SELECT that must lock its row.
+	ForUpdate string
+	// Serialize runs at the start of a transaction that must not run
+	// concurrently with another of the same key (audit appends,
+	// migrations). SQLite serializes all write transactions already.
+	Serialize func(ctx context.Context, tx *sql.Tx, key int64) error
+	// IsUniqueViolation recognises a duplicate-key error.
+	IsUniqueViolation func(error) bool
+}
+
+// Lock keys for Serialize.
+const (
+	lockAudit     = 727001
+	lockMigration = 727002
+)
+
+// DB is a store on a SQL database.
+type DB struct {
+	db *sql.DB
+	d  Dialect
+}
+
+var _ store.Store = (*DB)(nil)
+
+// Open wraps db and brings its schema up to date.
+func Open(ctx context.Context, db *sql.DB, d Dialect) (*DB, error) {
+	s := &DB{db: db, d: d}
+	if err := s.migrate(ctx); err != nil {
+		return nil, fmt.Errorf("%s: migrate: %w", d.Name, err)
+	}
+	return s, nil
+}
+
+func (s *DB) migrate(ctx context.Context) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := s.d.Serialize(ctx, tx, lockMigration); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+		return err
+	}
+	var current int64
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+		return err
+	}
+	entries, err := migrations.ReadDir("migrations")
+	if err != nil {
+		return err
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
+	for _, e := range entries {
+		num, _, _ := strings.Cut(e.Name(), "_")
+		v, err := strconv.ParseInt(num, 10, 64)
+		if err != nil {
+			return fmt.Errorf("migration %s: bad name", e.Name())
+		}
+		if v <= current {
+			continue
+		}
+		body, err := migrations.ReadFile("migrations/" + e.Name())
+		if err != nil {
+			return err
+		}
+		for _, stmt := range splitStatements(string(body)) {
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("migration %s: %w", e.Name(), err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`, v, time.Now().UnixMicro()); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+func splitStatements(body string) []string {
+	var out []string
+	var lines []string
+	for _, l := range strings.Split(body, "\n") {
+		if t := strings.TrimSpace(l); strings.HasPrefix(t, "--") {
+			continue
+		}
+		lines = append(lines, l)
+	}
+	for _, s := range strings.Split(strings.Join(lines, "\n"), ";") {
+		if strings.TrimSpace(s) != "" {
+			out = append(out, strings.TrimSpace(s))
+		}
+	}
+	return out
+}
+
+// Ping implements store.Store.
+func (s *DB) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+// Close implements store.Store.
+func (s *DB) Close() error { return s.db.Close() }
+
+func micros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+func fromMicros(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(v).UTC()
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// CreateApproval implements store.Approvals.
+func (s *DB) CreateApproval(ctx context.Context, a *store.Approval) error {
+	roles, _ := json.Marshal(nonNil(a.ApproverRoles))
+	meta, _ := json.Marshal(nonNilMap(a.Meta))
+	_, err := s.db.ExecContext(ctx, `INSERT INTO approvals (id, request_id, requester, channel, provider, command, target, args, args_hash,
+		command_line, risk, plan, required, approver_roles, confirm_target, rule, state, decided_by, reason, result, meta,
+		created_at, expires_at, updated_at, lease_until)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25)`,
+		a.ID, a.RequestID, a.Requester, a.Channel, a.Provider, a.Command, a.Target, a.Args, a.ArgsHash,
+		a.CommandLine, a.Risk, a.Plan, a.Required, string(roles), boolInt(a.ConfirmTarget), a.Rule, string(a.State),
+		a.DecidedBy, a.Reason, a.Result, string(meta), micros(a.CreatedAt), micros(a.ExpiresAt), micros(a.UpdatedAt), micros(a.LeaseUntil))
+	if err != nil && s.d.IsUniqueViolation(err) {
+		return fmt.Errorf("approval %s: %w", a.ID, store.ErrConflict)
+	}
+	return err
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func nonNilMap(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}
+
+const approvalColumns = `id, request_id, requester, channel, provider, command, target, args, args_hash, command_line, risk, plan,
+	required, approver_roles, confirm_target, rule, state, decided_by, reason, result, meta, created_at, expires_at, updated_at, lease_until`
+
+type scanner interface{ Scan(...any) error }
+
+func scanApproval(r scanner) (*store.Approval, error) {
+	var a store.Approval
+	var roles, meta, state string
+	var confirm int
+	var created, expires, updated, lease int64
+	if err := r.Scan(&a.ID, &a.RequestID, &a.Requester, &a.Channel, &a.Provider, &a.Command, &a.Target, &a.Args, &a.ArgsHash,
+		&a.CommandLine, &a.Risk, &a.Plan, &a.Required, &roles, &confirm, &a.Rule, &state, &a.DecidedBy, &a.Reason, &a.Result,
+		&meta, &created, &expires, &updated, &lease); err != nil {
+		return nil, err
+	}
+	a.State = store.State(state)
+	a.ConfirmTarget = confirm != 0
+	_ = json.Unmarshal([]byte(roles), &a.ApproverRoles)
+	_ = json.Unmarshal([]byte(meta), &a.Meta)
+	a.CreatedAt, a.ExpiresAt, a.UpdatedAt, a.LeaseUntil = fromMicros(created), fromMicros(expires), fromMicros(updated), fromMicros(lease)
+	return &a, nil
+}
+
+type querier interface {
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+}
+
+func (s *DB) get(ctx context.Context, q querier, id string, lock bool) (*store.Approval, error) {
+	query := `SELECT ` + approvalColumns + ` FROM approvals WHERE id = $1`
+	if lock {
+		query += s.d.ForUpdate
+	}
+	a, err := scanApproval(q.QueryRowContext(ctx, query, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("approval %s: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	rows, err := q.QueryContext(ctx, `SELECT user_id, at FROM approval_votes WHERE approval_id = $1 ORDER BY at, user_id`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v store.Vote
+		var at int64
+		if err := rows.Scan(&v.User, &at); err != nil {
+			return nil, err
+		}
+		v.At = fromMicros(at)
+		a.Votes = append(a.Votes, v)
+	}
+	return a, rows.Err()
+}
+
+// GetApproval implements store.Approvals.
+func (s *DB) GetApproval(ctx context.Context, id string) (*store.Approval, error) {
+	return s.get(ctx, s.db, id, false)
+}
+
+// ListApprovals implements store.Approvals. Newest first.
+func (s *DB) ListApprovals(ctx context.Context, f store.ApprovalFilter) ([]*store.Approval, error) {
+	var where []string
+	var args []any
+	if len(f.States) > 0 {
+		var ph []string
+		for _, st := range f.States {
+			args = append(args, string(st))
+			ph = append(ph, "$"+strconv.Itoa(len(args)))
+		}
+		where = append(where, "state IN ("+strings.Join(ph, ",")+")")
+	}
+	if f.Requester != "" {
+		args = append(args, f.Requester)
+		where = append(where, "requester = $"+strconv.Itoa(len(args)))
+	}
+	q := `SELECT id FROM approvals`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY created_at DESC, id"
+	if f.Limit > 0 {
+		q += " LIMIT " + strconv.Itoa(f.Limit)
+	}
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]*store.Approval, 0, len(ids))
+	for _, id := range ids {
+		a, err := s.GetApproval(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// Vote implements store.Approvals.
+func (s *DB) Vote(ctx context.Context, id, user string, at time.Time) (*store.Approval, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	a, err := s.get(ctx, tx, id, true)
+	if err != nil {
+		return nil, err
+	}
+	if a.State != store.StatePending {
+		return a, fmt.Errorf("approval %s is %s: %w", id, a.State, store.ErrConflict)
+	}
+	if !a.ExpiresAt.IsZero() && !at.Before(a.ExpiresAt) {
+		return a, fmt.Errorf("approval %s expired: %w", id, store.ErrConflict)
+	}
+	for _, v := range a.Votes {
+		if v.User == user {
+			return a, store.ErrDuplicateVote
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO approval_votes (approval_id, user_id, at) VALUES ($1, $2, $3)`, id, user, micros(at)); err != nil {
+		if s.d.IsUniqueViolation(err) {
+			return a, store.ErrDuplicateVote
+		}
+		return nil, err
+	}
+	a.Votes = append(a.Votes, store.Vote{User: user, At: at})
+	if len(a.Votes) >= a.Required {
+		res, err := tx.ExecContext(ctx, `UPDATE approvals SET state = $1, updated_at = $2 WHERE id = $3 AND state = $4`,
+			string(store.StateApproved), micros(at), id, string(store.StatePending))
+		if err != nil {
+			return nil, err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return a, fmt.Errorf("approval %s changed concurrently: %w", id, store.ErrConflict)
+		}
+		a.State = store.StateApproved
+	}
+	a.UpdatedAt = at
+	if err := tx.Commit(); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Transition implements store.Approvals.
+func (s *DB) Transition(ctx context.Context, id string, from []store.State, to store.State, at time.Time, u store.Update) (bool, error) {
+	sets := []string{"state = $1", "updated_at = $2"}
+	args := []any{string(to), micros(at)}
+	add := func(col string, v any) {
+		args = append(args, v)
+		sets = append(sets, col+" = $"+strconv.Itoa(len(args)))
+	}
+	if u.DecidedBy != nil {
+		add("decided_by", *u.DecidedBy)
+	}
+	if u.Reason != nil {
+		add("reason", *u.Reason)
+	}
+	if u.Result != nil {
+		add("result", *u.Result)
+	}
+	if u.LeaseUntil != nil {
+		add("lease_until", micros(*u.LeaseUntil))
+	}
+	if u.Meta != nil {
+		m, _ := json.Marshal(u.Meta)
+		add("meta", string(m))
+	}
+	args = append(args, id)
+	q := "UPDATE approvals SET " + strings.Join(sets, ", ") + " WHERE id = $" + strconv.Itoa(len(args))
+	var ph []string
+	for _, st := range from {
+		args = append(args, string(st))
+		ph = append(ph, "$"+strconv.Itoa(len(args)))
+	}
+	q += " AND state IN (" + strings.Join(ph, ",") + ")"
+	res, err := s.db.ExecContext(ctx, q, args...)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, err
+	}
+	if n == 0 {
+		// Tell a missing row from a wrong state.
+		if _, err := s.GetApproval(ctx, id); err != nil {
+			return false, err
+		}
+	}
+	return n == 1, nil
+}
+
+func (s *DB) sweep(ctx context.Context, from, to store.State, col string, now time.Time) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id FROM approvals WHERE state = $1 AND `+col+` > 0 AND `+col+` <= $2`, string(from), micros(now))
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	var done []string
+	for _, id := range ids {
+		// Conditional, so a request that moved on meanwhile is left alone.
+		res, err := s.db.ExecContext(ctx, `UPDATE approvals SET state = $1, updated_at = $2 WHERE id = $3 AND state = $4 AND `+col+` <= $2`,
+			string(to), micros(now), id, string(from))
+		if err != nil {
+			return done, err
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			done = append(done, id)
+		}
+	}
+	return done, nil
+}
+
+// ExpirePending implements store.Approvals.
+func (s *DB) ExpirePending(ctx context.Context, now time.Time) ([]string, error) {
+	return s.sweep(ctx, store.StatePending, store.StateExpired, "expires_at", now)
+}
+
+// AbandonExecutions implements store.Approvals.
+func (s *DB) AbandonExecutions(ctx context.Context, now time.Time) ([]string, error) {
+	return s.sweep(ctx, store.StateExecuting, store.StateUnknown, "lease_until", now)
+}
+
+// AppendAudit implements store.Audit.
+func (s *DB) AppendAudit(ctx context.Context, r store.AuditRecord, seal func(*store.AuditRecord)) (store.AuditRecord, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return r, err
+	}
+	defer tx.Rollback()
+	if err := s.d.Serialize(ctx, tx, lockAudit); err != nil {
+		return r, err
+	}
+	var seq int64
+	var prev string
+	err = tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`).Scan(&seq, &prev)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return r, err
+	}
+	r.Seq, r.PrevHash = seq+1, prev
+	seal(&r)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (seq, at, request_id, actor, action, provider, command, target, channel, args, outcome, detail, approval_id, prev_hash, hash)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)`,
+		r.Seq, micros(r.At), r.RequestID, r.Actor, r.Action, r.Provider, r.Command, r.Target, r.Channel, r.Args, r.Outcome, r.Detail, r.ApprovalID, r.PrevHash, r.Hash); err != nil {
+		return r, err
+	}
+	return r, tx.Commit()
+}
+
+// ScanAudit implements store.Audit.
+func (s *DB) ScanAudit(ctx context.Context, f store.AuditFilter, fn func(store.AuditRecord) error) error {
+	var where []string
+	var args []any
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
+	}
+	if !f.Since.IsZero() {
+		add("at >= ?", micros(f.Since))
+	}
+	if !f.Until.IsZero() {
+		add("at < ?", micros(f.Until))
+	}
+	if f.Actor != "" {
+		add("actor = ?", f.Actor)
+	}
+	if f.RequestID != "" {
+		add("request_id = ?", f.RequestID)
+	}
+	if f.AfterSeq > 0 {
+		add("seq > ?", f.AfterSeq)
+	}
+	if f.Command != "" {
+		prov, cmd, hasCmd := strings.Cut(f.Command, ":")
+		add("provider = ?", prov)
+		if hasCmd && cmd != "" {
+			add(`command LIKE ? ESCAPE '\'`, escapeLike(cmd)+"%")
+		}
+	}
+	q := `SELECT seq, at, request_id, actor, action, provider, command, target, channel, args, outcome, detail, approval_id, prev_hash, hash FROM audit_log`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY seq"
+	if f.Limit > 0 {
+		q += " LIMIT " + strconv.Itoa(f.Limit)
+	}
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r store.AuditRecord
+		var at int64
+		if err := rows.Scan(&r.Seq, &at, &r.RequestID, &r.Actor, &r.Action, &r.Provider, &r.Command, &r.Target, &r.Channel, &r.Args, &r.Outcome, &r.Detail, &r.ApprovalID, &r.PrevHash, &r.Hash); err != nil {
+			return err
+		}
+		r.At = fromMicros(at)
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(s)
+}
+
+// Claim implements store.Dedup.
+func (s *DB) Claim(ctx context.Context, key string, ttl time.Duration, now time.Time) (bool, error) {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM dedup WHERE key = $1 AND expires_at <= $2`, key, micros(now)); err != nil {
+		return false, err
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO dedup (key, expires_at) VALUES ($1, $2)`, key, micros(now.Add(ttl)))
+	if err != nil {
+		if s.d.IsUniqueViolation(err) {
+			return false, nil
+		}
+		return false, err
+	}
+	return true, nil
+}
+
+// PurgeDedup removes expired keys.
+func (s *DB) PurgeDedup(ctx context.Context, now time.Time) error {
+	_, err := s.db.ExecContext(ctx, `DELETE FROM dedup WHERE expires_at <= $1`, micros(now))
+	return err
+}
+
+// Exec runs a statement directly: for tests that tamper with rows.
+func (s *DB) Exec(ctx context.Context, q string, args ...any) error {
+	_, err := s.db.ExecContext(ctx, q, args...)
+	return err
+}

@@ -1,0 +1,181 @@
+// Package store persists approvals, the audit log and deduplication keys
+// behind small interfaces. Two implementations share one contract test:
+// SQLite (the default, one process) and PostgreSQL (several replicas).
+// State changes are conditional updates, so two clicks or two replicas
+// never both act on one approval.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors callers branch on.
+var (
+	ErrNotFound = errors.New("not found")
+	// ErrConflict means the row is not in a state that allows the change.
+	ErrConflict = errors.New("state conflict")
+	// ErrDuplicateVote means the user has already approved.
+	ErrDuplicateVote = errors.New("already approved by this user")
+)
+
+// State is where an approval request is in its life.
+type State string
+
+const (
+	StatePending   State = "pending"
+	StateApproved  State = "approved"
+	StateExecuting State = "executing"
+	StateSucceeded State = "succeeded"
+	StateFailed    State = "failed"
+	StateDenied    State = "denied"
+	StateExpired   State = "expired"
+	StateCancelled State = "cancelled"
+	// StateUnknown marks an execution whose process died mid-way: the
+	// outcome is unknown and it is never re-run automatically.
+	StateUnknown State = "unknown"
+)
+
+// Terminal reports whether nothing more can happen to a request.
+func (s State) Terminal() bool {
+	switch s {
+	case StateSucceeded, StateFailed, StateDenied, StateExpired, StateCancelled, StateUnknown:
+		return true
+	}
+	return false
+}
+
+// Vote is one approval by one user.
+type Vote struct {
+	User string
+	At   time.Time
+}
+
+// Approval is a request waiting for (or past) approval.
+type Approval struct {
+	ID        string
+	RequestID string
+	Requester string
+	Channel   string
+	Provider  string
+	Command   string
+	Target    string
+	// Args is the canonical JSON of the arguments, sensitive values
+	// replaced by a marker: secrets are never stored.
+	Args string
+	// ArgsHash binds approvals to the exact command, target and args.
+	ArgsHash      string
+	CommandLine   string
+	Risk          int
+	Plan          string // JSON
+	Required      int
+	ApproverRoles []string
+	ConfirmTarget bool
+	Rule          string
+	State         State
+	Votes         []Vote
+	// DecidedBy is who denied or cancelled; Reason says why.
+	DecidedBy string
+	Reason    string
+	// Result is a short outcome of the execution.
+	Result string
+	// Meta holds adapter references (a Slack channel and message ts).
+	Meta       map[string]string
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	UpdatedAt  time.Time
+	LeaseUntil time.Time
+}
+
+// ApprovalFilter selects approvals. Zero fields match everything.
+type ApprovalFilter struct {
+	States    []State
+	Requester string
+	Limit     int
+}
+
+// Update holds the fields a transition may set; nil fields are unchanged.
+type Update struct {
+	DecidedBy  *string
+	Reason     *string
+	Result     *string
+	LeaseUntil *time.Time
+	Meta       map[string]string
+}
+
+// Approvals persists approval requests.
+type Approvals interface {
+	CreateApproval(ctx context.Context, a *Approval) error
+	GetApproval(ctx context.Context, id string) (*Approval, error)
+	ListApprovals(ctx context.Context, f ApprovalFilter) ([]*Approval, error)
+	// Vote records user's approval of a pending, unexpired request. When
+	// the votes reach the required count the request becomes approved in
+	// the same transaction. It returns the request as it now stands.
+	Vote(ctx context.Context, id, user string, at time.Time) (*Approval, error)
+	// Transition moves a request from one of from to to, setting u's
+	// fields. It reports false (and changes nothing) if the request is
+	// not in one of from.
+	Transition(ctx context.Context, id string, from []State, to State, at time.Time, u Update) (bool, error)
+	// ExpirePending marks pending requests past their expiry expired.
+	ExpirePending(ctx context.Context, now time.Time) ([]string, error)
+	// AbandonExecutions marks executing requests whose lease lapsed
+	// (their process died) unknown.
+	AbandonExecutions(ctx context.Context, now time.Time) ([]string, error)
+}
+
+// AuditRecord is one stored audit entry.
+type AuditRecord struct {
+	Seq        int64
+	At         time.Time
+	RequestID  string
+	Actor      string
+	Action     string
+	Provider   string
+	Command    string
+	Target     string
+	Channel    string
+	Args       string
+	Outcome    string
+	Detail     string
+	ApprovalID string
+	PrevHash   string
+	Hash       string
+}
+
+// AuditFilter selects audit records. Zero fields match everything.
+type AuditFilter struct {
+	Since, Until time.Time
+	Actor        string
+	// Command matches "provider:command" by prefix or "provider" alone.
+	Command   string
+	RequestID string
+	AfterSeq  int64
+	Limit     int
+}
+
+// Audit is the append-only audit log.
+type Audit interface {
+	// AppendAudit assigns the next sequence number and the previous
+	// record's hash, lets seal compute the record's own hash, and stores
+	// it; appends are serialized so the chain has no forks.
+	AppendAudit(ctx context.Context, r AuditRecord, seal func(*AuditRecord)) (AuditRecord, error)
+	// ScanAudit calls fn for matching records in sequence order.
+	ScanAudit(ctx context.Context, f AuditFilter, fn func(AuditRecord) error) error
+}
+
+// Dedup remembers keys for a while, so retried deliveries run once.
+type Dedup interface {
+	// Claim returns true the first time key is seen within ttl.
+	Claim(ctx context.Context, key string, ttl time.Duration, now time.Time) (bool, error)
+}
+
+// Store is everything the bot persists.
+type Store interface {
+	Approvals
+	Audit
+	Dedup
+	// Ping checks the database answers.
+	Ping(ctx context.Context) error
+	Close() error
+}

@@ -1,0 +1,270 @@
+// Package storetest is the contract every store implementation passes.
+package storetest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/deskbot/deskbot/internal/store"
+)
+
+var t0 = time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+
+func approval(id string, required int) *store.Approval {
+	return &store.Approval{
+		ID: id, RequestID: "r-" + id, Requester: "U0BOB", Channel: "C1", Provider: "whm", Command: "account suspend",
+		Target: "web01", Args: `{"user":"demo1"}`, ArgsHash: "h-" + id, CommandLine: "/whm account suspend demo1",
+		Risk: 3, Plan: `{"summary":"Suspend demo1"}`, Required: required, ApproverRoles: []string{"approver"},
+		ConfirmTarget: required > 1, Rule: "default high", State: store.StatePending,
+		Meta: map[string]string{"ts": "1.2"}, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour), UpdatedAt: t0,
+	}
+}
+
+// Run runs the contract against stores made by open; each call must
+// return an empty store.
+func Run(t *testing.T, open func(t *testing.T) store.Store) {
+	ctx := context.Background()
+
+	t.Run("approval round trip", func(t *testing.T) {
+		s := open(t)
+		a := approval("a1", 1)
+		require.NoError(t, s.CreateApproval(ctx, a))
+		got, err := s.GetApproval(ctx, "a1")
+		require.NoError(t, err)
+		assert.Equal(t, a, got)
+		assert.ErrorIs(t, s.CreateApproval(ctx, a), store.ErrConflict)
+		_, err = s.GetApproval(ctx, "nope")
+		assert.ErrorIs(t, err, store.ErrNotFound)
+	})
+
+	t.Run("list filters and order", func(t *testing.T) {
+		s := open(t)
+		for i, id := range []string{"l1", "l2", "l3"} {
+			a := approval(id, 1)
+			a.CreatedAt = t0.Add(time.Duration(i) * time.Minute)
+			if id == "l2" {
+				a.Requester = "U0ALICE"
+			}
+			require.NoError(t, s.CreateApproval(ctx, a))
+		}
+		_, err := s.Transition(ctx, "l3", []store.State{store.StatePending}, store.StateCancelled, t0, store.Update{})
+		require.NoError(t, err)
+		all, err := s.ListApprovals(ctx, store.ApprovalFilter{})
+		require.NoError(t, err)
+		assert.Equal(t, []string{"l3", "l2", "l1"}, ids(all), "newest first")
+		pending, err := s.ListApprovals(ctx, store.ApprovalFilter{States: []store.State{store.StatePending}})
+		require.NoError(t, err)
+		assert.Equal(t, []string{"l2", "l1"}, ids(pending))
+		mine, err := s.ListApprovals(ctx, store.ApprovalFilter{Requester: "U0ALICE"})
+		require.NoError(t, err)
+		assert.Equal(t, []string{"l2"}, ids(mine))
+		one, err := s.ListApprovals(ctx, store.ApprovalFilter{Limit: 1})
+		require.NoError(t, err)
+		assert.Len(t, one, 1)
+	})
+
+	t.Run("votes reach the quorum", func(t *testing.T) {
+		s := open(t)
+		require.NoError(t, s.CreateApproval(ctx, approval("v2", 2)))
+		a, err := s.Vote(ctx, "v2", "U0CAROL", t0.Add(time.Minute))
+		require.NoError(t, err)
+		assert.Equal(t, store.StatePending, a.State)
+		_, err = s.Vote(ctx, "v2", "U0CAROL", t0.Add(2*time.Minute))
+		assert.ErrorIs(t, err, store.ErrDuplicateVote, "one user counts once")
+		a, err = s.Vote(ctx, "v2", "U0DAN", t0.Add(3*time.Minute))
+		require.NoError(t, err)
+		assert.Equal(t, store.StateApproved, a.State)
+		got, _ := s.GetApproval(ctx, "v2")
+		assert.Equal(t, []store.Vote{{User: "U0CAROL", At: t0.Add(time.Minute)}, {User: "U0DAN", At: t0.Add(3 * time.Minute)}}, got.Votes)
+		_, err = s.Vote(ctx, "v2", "U0ERIN", t0.Add(4*time.Minute))
+		assert.ErrorIs(t, err, store.ErrConflict, "no votes after approval")
+	})
+
+	t.Run("no vote after expiry", func(t *testing.T) {
+		s := open(t)
+		require.NoError(t, s.CreateApproval(ctx, approval("e1", 1)))
+		_, err := s.Vote(ctx, "e1", "U0CAROL", t0.Add(time.Hour))
+		assert.ErrorIs(t, err, store.ErrConflict)
+		expired, err := s.ExpirePending(ctx, t0.Add(time.Hour))
+		require.NoError(t, err)
+		assert.Equal(t, []string{"e1"}, expired)
+		got, _ := s.GetApproval(ctx, "e1")
+		assert.Equal(t, store.StateExpired, got.State)
+		again, err := s.ExpirePending(ctx, t0.Add(2*time.Hour))
+		require.NoError(t, err)
+		assert.Empty(t, again)
+	})
+
+	t.Run("transitions are conditional", func(t *testing.T) {
+		s := open(t)
+		require.NoError(t, s.CreateApproval(ctx, approval("c1", 1)))
+		ok, err := s.Transition(ctx, "c1", []store.State{store.StateApproved}, store.StateExecuting, t0, store.Update{})
+		require.NoError(t, err)
+		assert.False(t, ok, "pending is not approved")
+		_, err = s.Vote(ctx, "c1", "U0CAROL", t0)
+		require.NoError(t, err)
+		lease := t0.Add(30 * time.Second)
+		ok, err = s.Transition(ctx, "c1", []store.State{store.StateApproved}, store.StateExecuting, t0, store.Update{LeaseUntil: &lease})
+		require.NoError(t, err)
+		assert.True(t, ok)
+		ok, err = s.Transition(ctx, "c1", []store.State{store.StateApproved}, store.StateExecuting, t0, store.Update{})
+		require.NoError(t, err)
+		assert.False(t, ok, "a second claim fails")
+		result, by := "done", "U0CAROL"
+		ok, err = s.Transition(ctx, "c1", []store.State{store.StateExecuting}, store.StateSucceeded, t0.Add(time.Second), store.Update{Result: &result, DecidedBy: &by, Meta: map[string]string{"ts": "9"}})
+		require.NoError(t, err)
+		assert.True(t, ok)
+		got, _ := s.GetApproval(ctx, "c1")
+		assert.Equal(t, store.StateSucceeded, got.State)
+		assert.Equal(t, "done", got.Result)
+		assert.Equal(t, map[string]string{"ts": "9"}, got.Meta)
+		_, err = s.Transition(ctx, "missing", []store.State{store.StatePending}, store.StateDenied, t0, store.Update{})
+		assert.ErrorIs(t, err, store.ErrNotFound)
+	})
+
+	t.Run("abandoned executions become unknown", func(t *testing.T) {
+		s := open(t)
+		require.NoError(t, s.CreateApproval(ctx, approval("u1", 1)))
+		_, _ = s.Vote(ctx, "u1", "U0CAROL", t0)
+		lease := t0.Add(30 * time.Second)
+		_, err := s.Transition(ctx, "u1", []store.State{store.StateApproved}, store.StateExecuting, t0, store.Update{LeaseUntil: &lease})
+		require.NoError(t, err)
+		none, err := s.AbandonExecutions(ctx, t0.Add(10*time.Second))
+		require.NoError(t, err)
+		assert.Empty(t, none, "a live lease is left alone")
+		gone, err := s.AbandonExecutions(ctx, t0.Add(time.Minute))
+		require.NoError(t, err)
+		assert.Equal(t, []string{"u1"}, gone)
+		got, _ := s.GetApproval(ctx, "u1")
+		assert.Equal(t, store.StateUnknown, got.State)
+	})
+
+	t.Run("fifty concurrent approvals execute once", func(t *testing.T) {
+		s := open(t)
+		require.NoError(t, s.CreateApproval(ctx, approval("x1", 1)))
+		var claimed atomic.Int32
+		var wg sync.WaitGroup
+		for i := 0; i < 50; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := s.Vote(ctx, "x1", fmt.Sprintf("U%02d", i), t0)
+				if err != nil && !errors.Is(err, store.ErrConflict) {
+					t.Errorf("vote: %v", err)
+				}
+				ok, err := s.Transition(ctx, "x1", []store.State{store.StateApproved}, store.StateExecuting, t0, store.Update{})
+				if err != nil {
+					t.Errorf("claim: %v", err)
+				}
+				if ok {
+					claimed.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		assert.Equal(t, int32(1), claimed.Load())
+		got, _ := s.GetApproval(ctx, "x1")
+		assert.Len(t, got.Votes, 1, "votes after the quorum are refused")
+	})
+
+	t.Run("audit chain", func(t *testing.T) {
+		s := open(t)
+		seal := func(r *store.AuditRecord) {
+			h := sha256.Sum256([]byte(r.PrevHash + "|" + fmt.Sprint(r.Seq) + "|" + r.Detail))
+			r.Hash = hex.EncodeToString(h[:])
+		}
+		var wg sync.WaitGroup
+		for i := 0; i < 20; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := s.AppendAudit(ctx, store.AuditRecord{At: t0.Add(time.Duration(i) * time.Second), RequestID: fmt.Sprintf("r%d", i%4), Actor: fmt.Sprintf("U%d", i%2),
+					Action: "request", Provider: []string{"whm", "cln"}[i%2], Command: "account suspend", Detail: fmt.Sprint(i)}, seal)
+				if err != nil {
+					t.Errorf("append: %v", err)
+				}
+			}()
+		}
+		wg.Wait()
+		var recs []store.AuditRecord
+		require.NoError(t, s.ScanAudit(ctx, store.AuditFilter{}, func(r store.AuditRecord) error { recs = append(recs, r); return nil }))
+		require.Len(t, recs, 20)
+		prev := ""
+		for i, r := range recs {
+			assert.Equal(t, int64(i+1), r.Seq, "no gaps")
+			assert.Equal(t, prev, r.PrevHash, "each entry links to the one before")
+			c := r
+			seal(&c)
+			assert.Equal(t, c.Hash, r.Hash)
+			prev = r.Hash
+		}
+		count := func(f store.AuditFilter) int {
+			n := 0
+			require.NoError(t, s.ScanAudit(ctx, f, func(store.AuditRecord) error { n++; return nil }))
+			return n
+		}
+		assert.Equal(t, 10, count(store.AuditFilter{Actor: "U1"}))
+		assert.Equal(t, 10, count(store.AuditFilter{Command: "whm"}))
+		assert.Equal(t, 10, count(store.AuditFilter{Command: "whm:account"}))
+		assert.Equal(t, 0, count(store.AuditFilter{Command: "whm:dns"}))
+		assert.Equal(t, 5, count(store.AuditFilter{RequestID: "r1"}))
+		assert.Equal(t, 15, count(store.AuditFilter{Since: t0.Add(5 * time.Second)}))
+		assert.Equal(t, 5, count(store.AuditFilter{Until: t0.Add(5 * time.Second)}))
+		assert.Equal(t, 3, count(store.AuditFilter{Limit: 3}))
+		assert.Equal(t, 2, count(store.AuditFilter{AfterSeq: 18}))
+		stop := errors.New("stop")
+		assert.ErrorIs(t, s.ScanAudit(ctx, store.AuditFilter{}, func(store.AuditRecord) error { return stop }), stop)
+	})
+
+	t.Run("dedup", func(t *testing.T) {
+		s := open(t)
+		first, err := s.Claim(ctx, "slack:retry:1", time.Minute, t0)
+		require.NoError(t, err)
+		assert.True(t, first)
+		again, err := s.Claim(ctx, "slack:retry:1", time.Minute, t0.Add(30*time.Second))
+		require.NoError(t, err)
+		assert.False(t, again)
+		later, err := s.Claim(ctx, "slack:retry:1", time.Minute, t0.Add(2*time.Minute))
+		require.NoError(t, err)
+		assert.True(t, later, "a key is forgotten after its ttl")
+		var wins atomic.Int32
+		var wg sync.WaitGroup
+		for i := 0; i < 20; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ok, err := s.Claim(ctx, "concurrent", time.Minute, t0)
+				if err != nil {
+					t.Errorf("claim: %v", err)
+				}
+				if ok {
+					wins.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		assert.Equal(t, int32(1), wins.Load())
+	})
+
+	t.Run("ping", func(t *testing.T) {
+		require.NoError(t, open(t).Ping(ctx))
+	})
+}
+
+func ids(as []*store.Approval) []string {
+	out := make([]string, len(as))
+	for i, a := range as {
+		out[i] = a.ID
+	}
+	return out
+}
