@@ -2,14 +2,29 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
 	"strings"
+	"syscall"
+	"time"
 
+	"github.com/deskbot/deskbot/internal/approval"
+	"github.com/deskbot/deskbot/internal/audit"
+	"github.com/deskbot/deskbot/internal/authz"
 	"github.com/deskbot/deskbot/internal/engine"
 	"github.com/deskbot/deskbot/internal/pluginhost"
+	"github.com/deskbot/deskbot/internal/store"
+	"github.com/deskbot/deskbot/internal/store/postgres"
+	"github.com/deskbot/deskbot/internal/store/sqlite"
+	"github.com/deskbot/deskbot/sdk/redact"
 )
 
 // Main holds the running parts of the bot, built by Open and released by
@@ -18,14 +33,23 @@ type Main struct {
 	ConfigPath string
 	LogLevel   string
 	Stderr     io.Writer
+	// NoPlugins opens the store and policy only (audit, policy check).
+	NoPlugins bool
 
-	Config *Config
-	Logger *slog.Logger
-	Host   *pluginhost.Host
-	Engine *engine.Engine
+	Config    *Config
+	Logger    *slog.Logger
+	Store     store.Store
+	Policy    *authz.Holder // nil without a policy file
+	Audit     *audit.Log
+	Approvals *approval.Service
+	Host      *pluginhost.Host
+	Engine    *engine.Engine
+
+	cancel context.CancelFunc
 }
 
-// Open loads the configuration and starts the plugins and the engine.
+// Open loads the configuration and starts the store, the policy, the
+// plugins and the engine.
 func (m *Main) Open(ctx context.Context) error {
 	var err error
 	if m.ConfigPath != "" {
@@ -44,35 +68,183 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if m.Config.dev {
-		m.Logger.Debug("development defaults: plugins trusted as found", "dir", m.Config.Plugin.Dir)
-	}
 	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
-	hcs, err := m.Config.HostConfigs()
+	if err := m.openStore(ctx); err != nil {
+		return err
+	}
+	if m.Config.Policy != "" {
+		m.Policy, err = authz.NewHolder(m.Config.Policy, m.Logger)
+		if err != nil {
+			return err
+		}
+	} else {
+		m.Logger.Warn("no policy file: every command is allowed (development only)")
+	}
+	key, err := m.approvalKey()
 	if err != nil {
 		return err
 	}
-	lvl, _ := parseLevel(level)
-	m.Host = pluginhost.New(pluginhost.Options{Dir: m.Config.Plugin.Dir, Logger: m.Logger, LogLevel: lvl})
-	if err := m.Host.Start(ctx, hcs); err != nil {
-		return err
+	m.Approvals = approval.New(m.Store, key, nil)
+
+	var plugins engine.Registry = engine.StaticRegistry{}
+	if !m.NoPlugins {
+		hcs, err := m.Config.HostConfigs()
+		if err != nil {
+			return err
+		}
+		lvl, _ := parseLevel(level)
+		m.Host = pluginhost.New(pluginhost.Options{Dir: m.Config.Plugin.Dir, Logger: m.Logger, LogLevel: lvl})
+		if err := m.Host.Start(ctx, hcs); err != nil {
+			return err
+		}
+		plugins = engine.HostRegistry(m.Host)
 	}
-	m.Engine = engine.New(engine.Options{
-		Plugins: engine.HostRegistry(m.Host),
-		Logger:  m.Logger,
-	})
+	// One redactor, knowing every configured secret, guards the audit
+	// log and everything the engine shows.
+	redactor := redact.New()
+	for _, name := range plugins.PluginNames() {
+		if p, ok := plugins.Plugin(name); ok {
+			redactor.AddSecret(p.Secrets()...)
+		}
+	}
+	m.Audit = audit.NewLog(m.Store, redactor)
+	opts := engine.Options{
+		Redactor:  redactor,
+		Plugins:   plugins,
+		Approvals: m.Approvals,
+		Audit:     m.Audit,
+		Logger:    m.Logger,
+	}
+	if m.Policy != nil {
+		opts.Policy = m.Policy
+		opts.PolicyStatus = m.Policy.Status
+	}
+	m.Engine = engine.New(opts)
+	// One process on SQLite: anything left executing died with an
+	// earlier process.
+	m.Engine.Sweep(ctx, m.storeDriver() == "sqlite")
 	return nil
 }
 
-// Close stops the plugins.
-func (m *Main) Close() error {
-	if m.Host != nil {
-		return m.Host.Close()
+func (m *Main) storeDriver() string {
+	if m.Config.Store.Driver == "" {
+		return "sqlite"
+	}
+	return m.Config.Store.Driver
+}
+
+func (m *Main) openStore(ctx context.Context) error {
+	var err error
+	switch m.storeDriver() {
+	case "postgres":
+		dsn, rerr := m.Config.Store.DSN.Resolve(m.Config.dir)
+		if rerr != nil {
+			return fmt.Errorf("store dsn: %w", rerr)
+		}
+		m.Store, err = postgres.Open(ctx, dsn)
+	default:
+		path := m.Config.Store.Path
+		if path == "" {
+			path = filepath.Join(m.Config.DataDir, "deskbot.db")
+		}
+		m.Store, err = sqlite.Open(ctx, path)
+	}
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
 	}
 	return nil
 }
+
+// approvalKey reads the configured key, or the one kept in the data
+// directory (made on first use).
+func (m *Main) approvalKey() ([]byte, error) {
+	if m.Config.ApprovalKey != nil {
+		k, err := m.Config.ApprovalKey.Resolve(m.Config.dir)
+		if err != nil {
+			return nil, fmt.Errorf("approval_key: %w", err)
+		}
+		if len(k) < 16 {
+			return nil, errors.New("approval_key: use at least 16 characters")
+		}
+		return []byte(k), nil
+	}
+	if m.storeDriver() == "postgres" {
+		return nil, errors.New("approval_key is required with the postgres driver: every replica must share it")
+	}
+	path := filepath.Join(m.Config.DataDir, "approval.key")
+	b, err := os.ReadFile(path)
+	if err == nil && len(b) >= 32 {
+		return b, nil
+	}
+	if err != nil && !os.IsNotExist(err) {
+		return nil, err
+	}
+	k := make([]byte, 32)
+	_, _ = rand.Read(k)
+	enc := []byte(hex.EncodeToString(k))
+	if err := os.WriteFile(path, enc, 0o600); err != nil {
+		return nil, fmt.Errorf("approval key: %w", err)
+	}
+	return enc, nil
+}
+
+// Background starts what a long-running bot does besides answering: the
+// approval sweeper and policy reloads (on change and on SIGHUP).
+func (m *Main) Background(ctx context.Context) {
+	ctx, m.cancel = context.WithCancel(ctx)
+	go m.Engine.RunSweeper(ctx, 5*time.Second)
+	if m.Policy != nil {
+		go m.Policy.Watch(ctx, 2*time.Second)
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		go func() {
+			defer signal.Stop(hup)
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-hup:
+					_ = m.Policy.Reload()
+				}
+			}
+		}()
+	}
+}
+
+// Close stops everything Open started.
+func (m *Main) Close() error {
+	if m.cancel != nil {
+		m.cancel()
+	}
+	if m.Host != nil {
+		m.Host.Close()
+	}
+	if m.Store != nil {
+		return m.Store.Close()
+	}
+	return nil
+}
+
+// ResolveUser turns a name from the policy (or a user id) into a user id.
+func (m *Main) ResolveUser(name string) (string, error) {
+	if m.Policy == nil {
+		return name, nil
+	}
+	if id, ok := m.Policy.Policy().UserID(name); ok {
+		return id, nil
+	}
+	names := m.Policy.Policy().UserNames()
+	sort.Strings(names)
+	return "", fmt.Errorf("unknown user %q: use a Slack user id or one of the policy's names (%s)", name, strings.Join(names, ", "))
+}
+
+// directory lets the console name users.
+type directory struct{ h *authz.Holder }
+
+func (d directory) Lookup(name string) (string, bool) { return d.h.Policy().UserID(name) }
+func (d directory) Names() []string                   { return d.h.Policy().UserNames() }
 
 func parseLevel(s string) (slog.Level, error) {
 	var l slog.Level

@@ -27,7 +27,7 @@ const (
 
 func commonFlags(fs *flag.FlagSet, m *Main) {
 	fs.StringVar(&m.ConfigPath, "config", "", "configuration file (development defaults if empty)")
-	fs.StringVar(&m.LogLevel, "log-level", "", "log level: debug, info, warn, error")
+	fs.StringVar(&m.LogLevel, "log-level", m.LogLevel, "log level: debug, info, warn, error")
 }
 
 func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -46,11 +46,26 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return err
 	}
 	defer m.Close()
+	m.Background(ctx)
 	c := &console.Console{Engine: m.Engine, In: stdin, Out: stdout, Interrupts: console.InterruptChannel()}
-	c.User, c.Name = *as, *as
-	if c.User == "" {
-		c.User, c.Name = "console", "console"
+	if m.Policy != nil {
+		c.Users = directory{m.Policy}
 	}
+	m.Engine.SetNotifier(c)
+	name := *as
+	if name == "" {
+		name = "console"
+		if m.Policy != nil {
+			if names := m.Policy.Policy().UserNames(); len(names) > 0 {
+				name = names[0]
+			}
+		}
+	}
+	id, err := m.ResolveUser(name)
+	if err != nil {
+		return &exitError{code: exitInvalid, msg: err.Error()}
+	}
+	c.User, c.Name = id, name
 	return c.Run(ctx)
 }
 
@@ -109,7 +124,11 @@ exit status: 0 done, 1 failed, 2 invalid, 3 denied, 4 waiting for approval, 5 un
 		}
 		console.RenderProgress(stdout, p)
 	}
-	r := m.Engine.Handle(ctx, engine.Request{User: *as, Channel: *channel, Text: fs.Arg(0), SensitiveTextOK: true, Timeout: *timeout}, progress)
+	user, err := m.ResolveUser(*as)
+	if err != nil {
+		return &exitError{code: exitInvalid, msg: err.Error()}
+	}
+	r := m.Engine.Handle(ctx, engine.Request{User: user, Channel: *channel, Text: fs.Arg(0), SensitiveTextOK: true, Timeout: *timeout}, progress)
 	if *asJSON {
 		out.RequestID, out.Status, out.Command, out.Target = r.RequestID, r.Status.String(), r.Command, r.Target
 		out.Error, out.Code, out.Result, out.Plan, out.Approval = r.Error, string(r.Code), r.Result, r.Plan, r.Approval

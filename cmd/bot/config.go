@@ -23,11 +23,26 @@ type Config struct {
 	Policy string     `yaml:"policy"`
 	Log    LogConfig  `yaml:"log"`
 	Plugin PluginsCfg `yaml:"plugins"`
+	Store  StoreCfg   `yaml:"store"`
+	// ApprovalKey authenticates stored approval requests; replicas share
+	// it. Without one, a key is generated in the data directory.
+	ApprovalKey *SecretRef `yaml:"approval_key"`
 
 	// dev is set for the built-in development defaults.
 	dev bool
 	// dir is the config file's directory; relative paths start there.
 	dir string
+}
+
+// StoreCfg chooses the database.
+type StoreCfg struct {
+	// Driver is sqlite (default, one process) or postgres (replicas).
+	Driver string `yaml:"driver"`
+	// Path is the SQLite file (default DATA_DIR/deskbot.db).
+	Path string `yaml:"path"`
+	// DSN is the PostgreSQL connection string; it may hold a password,
+	// so it is a secret reference.
+	DSN *SecretRef `yaml:"dsn"`
 }
 
 // LogConfig sets logging.
@@ -128,6 +143,15 @@ func LoadConfig(path string) (*Config, error) {
 	if cfg.Plugin.Dir == "" && len(cfg.Plugin.List) > 0 {
 		return nil, fmt.Errorf("%s: plugins.dir is required", path)
 	}
+	switch cfg.Store.Driver {
+	case "", "sqlite":
+	case "postgres":
+		if cfg.Store.DSN == nil {
+			return nil, fmt.Errorf("%s: store.dsn is required with the postgres driver", path)
+		}
+	default:
+		return nil, fmt.Errorf("%s: store.driver %q: want sqlite or postgres", path, cfg.Store.Driver)
+	}
 	seen := map[string]bool{}
 	for _, p := range cfg.Plugin.List {
 		if p.Name == "" {
@@ -154,6 +178,7 @@ func (c *Config) resolvePaths() {
 	c.DataDir = abs(c.DataDir)
 	c.Policy = abs(c.Policy)
 	c.Plugin.Dir = abs(c.Plugin.Dir)
+	c.Store.Path = abs(c.Store.Path)
 }
 
 // DevConfig is what the bot runs with when given no configuration: the
@@ -194,10 +219,14 @@ func DevConfig() (*Config, error) {
 			return nil, err
 		}
 		cfg.Plugin.List = append(cfg.Plugin.List, PluginConfig{
-			Name:    e.Name(),
-			Path:    e.Name(),
-			SHA256:  sum,
-			Targets: []TargetConfig{{Name: "sandbox", Sandbox: true}},
+			Name:   e.Name(),
+			Path:   e.Name(),
+			SHA256: sum,
+			// Sandbox simulators keep their state in the data folder, so
+			// one-shot runs (bot exec) see each other's changes.
+			Targets: []TargetConfig{{Name: "sandbox", Sandbox: true, Settings: map[string]string{
+				"state_dir": filepath.Join(cfg.DataDir, "sandbox", e.Name()),
+			}}},
 		})
 	}
 	sort.Slice(cfg.Plugin.List, func(i, j int) bool { return cfg.Plugin.List[i].Name < cfg.Plugin.List[j].Name })

@@ -28,10 +28,26 @@ func TestMain(m *testing.M) { testbin.Main(m) }
 // next to it, data in a temporary working directory.
 func botCmd(t *testing.T, args ...string) *exec.Cmd {
 	t.Helper()
+	return botIn(t, workDir(t), args...)
+}
+
+// workDir is a working directory like a fresh clone's: the example policy
+// in examples/, data/ made on first use.
+func workDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "examples"), 0o755))
+	testbin.Copy(t, filepath.Join(testbin.Root(), "examples", "policy.yaml"), filepath.Join(dir, "examples", "policy.yaml"))
+	return dir
+}
+
+// botIn runs the bot in dir, so several runs share one data folder.
+func botIn(t *testing.T, dir string, args ...string) *exec.Cmd {
+	t.Helper()
 	bot := testbin.Bot(t)
 	testbin.Plugin(t, "example")
 	cmd := exec.Command(bot, args...)
-	cmd.Dir = t.TempDir()
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "NO_COLOR=1")
 	return cmd
 }
@@ -59,13 +75,13 @@ func runBot(t *testing.T, cmd *exec.Cmd) result {
 }
 
 func TestExecRunsACommandThroughAPluginProcess(t *testing.T) {
-	r := runBot(t, botCmd(t, "exec", "--as", "U1", `/example echo "hello from exec"`))
+	r := runBot(t, botCmd(t, "exec", "--as", "alice", `/example echo "hello from exec"`))
 	assert.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "hello from exec")
 }
 
 func TestExecJSON(t *testing.T) {
-	r := runBot(t, botCmd(t, "exec", "--as", "U1", "--json", "/example progress steps=2 delay=10ms"))
+	r := runBot(t, botCmd(t, "exec", "--as", "alice", "--json", "/example progress steps=2 delay=10ms"))
 	require.Equal(t, 0, r.code, r.stderr)
 	var out struct {
 		Status   string                  `json:"status"`
@@ -93,7 +109,7 @@ func TestExecExitStatuses(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			r := runBot(t, botCmd(t, "exec", "--as", "U1", tc.cmd))
+			r := runBot(t, botCmd(t, "exec", "--as", "alice", tc.cmd))
 			assert.Equal(t, tc.code, r.code, "stdout: %s\nstderr: %s", r.stdout, r.stderr)
 			assert.Contains(t, r.stdout, tc.say)
 		})
@@ -101,7 +117,7 @@ func TestExecExitStatuses(t *testing.T) {
 }
 
 func TestExecDeadlineCancelsThePluginCall(t *testing.T) {
-	r := runBot(t, botCmd(t, "exec", "--log-level", "info", "--as", "U1", "--timeout", "2s", "/example slow seconds=30"))
+	r := runBot(t, botCmd(t, "exec", "--log-level", "info", "--as", "alice", "--timeout", "2s", "/example slow seconds=30"))
 	assert.Equal(t, 5, r.code, "stdout: %s\nstderr: %s", r.stdout, r.stderr)
 	assert.Less(t, r.took, 15*time.Second, "exec must stop at the deadline, not wait 30 s")
 	assert.Contains(t, r.stdout, "did not answer in time")
@@ -112,7 +128,7 @@ func TestExecDeadlineCancelsThePluginCall(t *testing.T) {
 }
 
 func TestExecCtrlCCancelsThePluginCall(t *testing.T) {
-	cmd := botCmd(t, "exec", "--log-level", "info", "--as", "U1", "/example slow seconds=30")
+	cmd := botCmd(t, "exec", "--log-level", "info", "--as", "alice", "/example slow seconds=30")
 	var out, errb syncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	require.NoError(t, cmd.Start())
@@ -129,8 +145,8 @@ func TestExecCtrlCCancelsThePluginCall(t *testing.T) {
 }
 
 func TestConsoleHelpAndProgress(t *testing.T) {
-	cmd := botCmd(t, "console", "--as", "U1")
-	cmd.Stdin = strings.NewReader("/example help\n/example progress steps=3 delay=10ms\n:as U2\n/ops whoami\n:quit\n")
+	cmd := botCmd(t, "console", "--as", "alice")
+	cmd.Stdin = strings.NewReader("/example help\n/example progress steps=3 delay=10ms\n:as bob\n/ops whoami\n:quit\n")
 	r := runBot(t, cmd)
 	require.Equal(t, 0, r.code, r.stderr)
 	// Help lists the commands from Describe.
@@ -141,12 +157,12 @@ func TestConsoleHelpAndProgress(t *testing.T) {
 	i3 := strings.Index(r.stdout, "WORKING 100% step 3 of 3")
 	iRes := strings.Index(r.stdout, "== /example progress")
 	require.True(t, i1 >= 0 && i3 > i1 && iRes > i3, r.stdout)
-	assert.Contains(t, r.stdout, "now acting as U2")
-	assert.Contains(t, r.stdout, "user     U2")
+	assert.Contains(t, r.stdout, "now acting as bob (U0BOB0001)")
+	assert.Contains(t, r.stdout, "user id      U0BOB0001")
 }
 
 func TestPluginsExitWhenTheBotIsKilled(t *testing.T) {
-	cmd := botCmd(t, "console", "--as", "U1")
+	cmd := botCmd(t, "console", "--as", "alice")
 	stdin, err := cmd.StdinPipe()
 	require.NoError(t, err)
 	defer stdin.Close()
@@ -184,13 +200,13 @@ plugins:
           secrets:
             token: xoxb-do-not-write-me
 `)
-	r := runBot(t, botCmd(t, "exec", "--config", inline, "--as", "U1", "/example help"))
+	r := runBot(t, botCmd(t, "exec", "--config", inline, "--as", "alice", "/example help"))
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stderr, "secrets are not written in the configuration")
 	assert.NotContains(t, r.stderr, "xoxb-do-not-write-me")
 
 	typo := write("typo.yaml", "data_dir: data\nplugin_dir: x\n")
-	r = runBot(t, botCmd(t, "exec", "--config", typo, "--as", "U1", "/example help"))
+	r = runBot(t, botCmd(t, "exec", "--config", typo, "--as", "alice", "/example help"))
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stderr, "field plugin_dir not found")
 }
@@ -213,14 +229,14 @@ plugins:
           secrets:
             api_key: {env: EXAMPLE_CRED}
 `), 0o600))
-	cmd := botCmd(t, "exec", "--config", cfg, "--as", "U1", "/example env name=EXAMPLE_CRED")
+	cmd := botCmd(t, "exec", "--config", cfg, "--as", "alice", "/example env name=EXAMPLE_CRED")
 	cmd.Env = append(cmd.Env, "EXAMPLE_CRED=canary-key-9f8e7d")
 	r := runBot(t, cmd)
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "EXAMPLE_CRED  absent")
 
 	// A secret echoed by a plugin is scrubbed before anyone sees it.
-	cmd = botCmd(t, "exec", "--config", cfg, "--as", "U1", "/example echo canary-key-9f8e7d")
+	cmd = botCmd(t, "exec", "--config", cfg, "--as", "alice", "/example echo canary-key-9f8e7d")
 	cmd.Env = append(cmd.Env, "EXAMPLE_CRED=canary-key-9f8e7d")
 	r = runBot(t, cmd)
 	require.Equal(t, 0, r.code, r.stderr)
@@ -228,7 +244,7 @@ plugins:
 	assert.Contains(t, r.stdout, "[REDACTED]")
 
 	// A missing secret stops the bot at start, naming what is missing.
-	r = runBot(t, botCmd(t, "exec", "--config", cfg, "--as", "U1", "/example help"))
+	r = runBot(t, botCmd(t, "exec", "--config", cfg, "--as", "alice", "/example help"))
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stderr, "environment variable EXAMPLE_CRED is not set")
 }

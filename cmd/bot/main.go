@@ -3,6 +3,8 @@
 //
 //	bot console            a local REPL over the real pipeline
 //	bot exec --as USER CMD run one command and exit
+//	bot policy ...         check, explain and test the RBAC policy
+//	bot audit ...          verify and export the audit log
 //	bot plugin sum PATH    print a plugin's sha256 for the config file
 //	bot version
 package main
@@ -41,6 +43,11 @@ const usage = `usage: bot COMMAND [flags]
 commands:
   console                 interactive console over the real pipeline
   exec --as USER "/cmd"   run one command; exit status tells the outcome
+  policy check FILE       validate a policy file
+  policy explain --as U "/cmd"   the decision on a command and the rule that made it
+  policy test FILE CASES  check a policy against a table of expected decisions
+  audit verify            check the audit log's hash chain
+  audit export            write audit entries as JSON lines or CSV
   plugin sum PATH...      print sha256 digests for the config file
   version                 print the version
 
@@ -62,6 +69,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runExec(ctx, args[1:], stdout, stderr)
 	case "plugin":
 		err = runPlugin(args[1:], stdout)
+	case "policy":
+		err = runPolicy(ctx, args[1:], stdout, stderr)
+	case "audit":
+		err = runAudit(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "bot", Version)
 	case "help", "-h", "--help":

@@ -78,3 +78,14 @@ type AllowAll struct{}
 func (AllowAll) Authorize(Subject, Action) Decision {
 	return Decision{Effect: Allow, Rule: "allow-all (development)"}
 }
+
+// CanApprove lets anyone approve anything: for development only.
+func (AllowAll) CanApprove(Subject, Action, Requirement) Decision {
+	return Decision{Effect: Allow, Rule: "allow-all (development)"}
+}
+
+// Roles reports the single pretend role.
+func (AllowAll) Roles(Subject, string) []string { return []string{"allow-all"} }
+
+// DisplayName returns the id.
+func (AllowAll) DisplayName(id string) string { return id }

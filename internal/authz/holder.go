@@ -109,3 +109,14 @@ func (h *Holder) Watch(ctx context.Context, interval time.Duration) {
 		_ = h.Reload()
 	}
 }
+
+// CanApprove delegates to the policy in force.
+func (h *Holder) CanApprove(s Subject, a Action, r Requirement) Decision {
+	return h.Policy().CanApprove(s, a, r)
+}
+
+// Roles delegates to the policy in force.
+func (h *Holder) Roles(s Subject, channel string) []string { return h.Policy().Roles(s, channel) }
+
+// DisplayName delegates to the policy in force.
+func (h *Holder) DisplayName(id string) string { return h.Policy().DisplayName(id) }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/deskbot/deskbot/internal/apperr"
+	"github.com/deskbot/deskbot/internal/approval"
 	"github.com/deskbot/deskbot/internal/audit"
 	"github.com/deskbot/deskbot/internal/authz"
 	"github.com/deskbot/deskbot/internal/command"
@@ -41,6 +42,23 @@ type Registry interface {
 	PluginNames() []string
 }
 
+// Policy is what the engine asks of the RBAC policy. *authz.Holder and
+// authz.AllowAll satisfy it.
+type Policy interface {
+	authz.Authorizer
+	CanApprove(s authz.Subject, a authz.Action, r authz.Requirement) authz.Decision
+	Roles(s authz.Subject, channel string) []string
+	DisplayName(id string) string
+}
+
+// Notifier tells people about things that happen outside their own
+// request: an approval waiting for them, the outcome of a request they
+// made that someone else approved.
+type Notifier interface {
+	ApprovalChanged(ctx context.Context, v ApprovalView)
+	Notify(ctx context.Context, user string, r Reply)
+}
+
 // Request is one line typed by a user.
 type Request struct {
 	// ID identifies the request everywhere (logs, audit, provider calls).
@@ -54,6 +72,8 @@ type Request struct {
 	SensitiveTextOK bool
 	// Timeout bounds execution; the engine's default applies if zero.
 	Timeout time.Duration
+	// Meta is stored with an approval request (a Slack thread, say).
+	Meta map[string]string
 }
 
 // Status is how a request ended.
@@ -75,7 +95,7 @@ func (s Status) String() string {
 type Reply struct {
 	RequestID string
 	Status    Status
-	// Title is a short headline ("/example echo on sandbox").
+	// Title is a short headline ("/example echo").
 	Title string
 	// Command is the command line as it may be shown: sensitive values redacted.
 	Command  string
@@ -91,39 +111,28 @@ type Reply struct {
 	Sensitive bool
 }
 
-// ApprovalView is what an approver sees of a pending request.
-type ApprovalView struct {
-	ID          string
-	Requester   string
-	Command     string
-	Provider    string
-	Target      string
-	Channel     string
-	Risk        sdk.Risk
-	Plan        *sdk.Plan
-	Required    int
-	Approvers   []string
-	Confirm     bool
-	State       string
-	ExpiresAt   time.Time
-	Reason      string
-	RequestID   string
-	DecidedRule string
-}
-
 // Options configure an engine.
 type Options struct {
-	Plugins    Registry
-	Authorizer authz.Authorizer
-	Audit      audit.Sink
-	Logger     *slog.Logger
+	Plugins Registry
+	// Policy decides; without one everything is allowed (development).
+	Policy Policy
+	// Approvals, if nil, makes commands that need approval fail clearly.
+	Approvals *approval.Service
+	Audit     audit.Sink
+	Notifier  Notifier
+	// Groups resolves a user's chat groups (Slack user groups) for the policy.
+	Groups func(ctx context.Context, user string) []string
+	// PolicyStatus reports the policy file's state for /ops policy status.
+	PolicyStatus func() authz.Status
+	// Redactor scrubs what the engine shows and stores; New makes one
+	// from the plugins' secrets if nil.
+	Redactor *redact.Redactor
+	Logger   *slog.Logger
 	// ExecTimeout bounds an execution when the request sets none (10 min).
 	ExecTimeout time.Duration
 	// PlanTimeout bounds a plan (30 s).
 	PlanTimeout time.Duration
-	// Users maps display names to user ids, for adapters that let people
-	// say "alice" (the console, bot exec).
-	Now func() time.Time
+	Now         func() time.Time
 }
 
 // Engine runs requests.
@@ -131,15 +140,24 @@ type Engine struct {
 	opts     Options
 	log      *slog.Logger
 	redactor *redact.Redactor
+	ops      *opsProvider
 }
+
+type nopNotifier struct{}
+
+func (nopNotifier) ApprovalChanged(context.Context, ApprovalView) {}
+func (nopNotifier) Notify(context.Context, string, Reply)         {}
 
 // New returns an engine.
 func New(opts Options) *Engine {
-	if opts.Authorizer == nil {
-		opts.Authorizer = authz.AllowAll{}
+	if opts.Policy == nil {
+		opts.Policy = authz.AllowAll{}
 	}
 	if opts.Audit == nil {
 		opts.Audit = audit.Discard{}
+	}
+	if opts.Notifier == nil {
+		opts.Notifier = nopNotifier{}
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -153,14 +171,20 @@ func New(opts Options) *Engine {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	e := &Engine{opts: opts, log: opts.Logger, redactor: redact.New()}
-	for _, name := range opts.Plugins.PluginNames() {
-		if p, ok := opts.Plugins.Plugin(name); ok {
-			e.redactor.AddSecret(p.Secrets()...)
+	e := &Engine{opts: opts, log: opts.Logger, redactor: opts.Redactor, ops: newOpsProvider()}
+	if e.redactor == nil {
+		e.redactor = redact.New()
+		for _, name := range opts.Plugins.PluginNames() {
+			if p, ok := opts.Plugins.Plugin(name); ok {
+				e.redactor.AddSecret(p.Secrets()...)
+			}
 		}
 	}
 	return e
 }
+
+// SetNotifier replaces the notifier (adapters are built after the engine).
+func (e *Engine) SetNotifier(n Notifier) { e.opts.Notifier = n }
 
 // Redactor returns the engine's redactor, which knows every configured
 // secret; adapters scrub what they show with it.
@@ -171,6 +195,14 @@ func NewRequestID() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return "r" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
+}
+
+func (e *Engine) subject(ctx context.Context, user string) authz.Subject {
+	s := authz.Subject{User: user}
+	if e.opts.Groups != nil {
+		s.Groups = e.opts.Groups(ctx, user)
+	}
+	return s
 }
 
 // Handle runs one request to its end (a result, an error, or a pending
@@ -185,11 +217,12 @@ func (e *Engine) Handle(ctx context.Context, req Request, progress func(sdk.Prog
 		return invalid(req.ID, err)
 	}
 	if name == "ops" {
-		return e.ops(ctx, req, rest)
+		return e.handleOps(ctx, req, rest, progress)
 	}
 	p, ok := e.opts.Plugins.Plugin(name)
 	if !ok {
 		names := append(e.opts.Plugins.PluginNames(), "ops")
+		sort.Strings(names)
 		return invalid(req.ID, &command.Error{
 			Token:       "/" + name,
 			Msg:         fmt.Sprintf("there is no /%s command (available: /%s)", name, strings.Join(names, ", /")),
@@ -200,8 +233,9 @@ func (e *Engine) Handle(ctx context.Context, req Request, progress func(sdk.Prog
 	if err != nil {
 		return invalid(req.ID, err)
 	}
+	subject := e.subject(ctx, req.User)
 	if parsed.Help != nil {
-		return e.help(req, p, parsed.Help)
+		return e.help(req, subject, p, parsed.Help)
 	}
 	inv := parsed.Invocation
 	line := e.CommandLine(inv, p.DefaultTarget())
@@ -216,18 +250,17 @@ func (e *Engine) Handle(ctx context.Context, req Request, progress func(sdk.Prog
 		}
 	}
 
-	e.record(ctx, audit.Entry{RequestID: req.ID, Actor: req.User, Action: audit.ActionRequest, Provider: p.Name(), Command: inv.Command.Name, Target: inv.Target, Channel: req.Channel, Args: e.ArgString(inv)})
+	base := audit.Entry{RequestID: req.ID, Actor: req.User, Provider: p.Name(), Command: inv.Command.Name, Target: inv.Target, Channel: req.Channel}
+	e.record(ctx, with(base, audit.ActionRequest, "", e.ArgString(inv)))
 
 	// Authorize on the catalog's risk first: a denied request never
 	// reaches the plugin, not even for a plan.
 	action := authz.Action{Provider: p.Name(), Command: inv.Command.Name, Args: inv.Args, Target: inv.Target, Channel: req.Channel, Risk: inv.Command.Risk}
-	subject := authz.Subject{User: req.User}
-	dec := e.opts.Authorizer.Authorize(subject, action)
+	dec := e.opts.Policy.Authorize(subject, action)
 	if dec.Effect == authz.Deny {
-		e.record(ctx, audit.Entry{RequestID: req.ID, Actor: req.User, Action: audit.ActionDecision, Provider: p.Name(), Command: inv.Command.Name, Target: inv.Target, Channel: req.Channel, Outcome: "deny", Detail: dec.Rule})
-		log.Info("request denied", "rule", dec.Rule)
-		return Reply{RequestID: req.ID, Status: StatusDenied, Code: apperr.Denied, Command: line, Provider: p.Name(), Target: inv.Target,
-			Error: denial(dec, line)}
+		e.record(ctx, with(base, audit.ActionDecision, "deny", dec.Rule+": "+dec.Reason))
+		log.Info("request denied", "rule", dec.Rule, "reason", dec.Reason)
+		return Reply{RequestID: req.ID, Status: StatusDenied, Code: apperr.Denied, Command: line, Provider: p.Name(), Target: inv.Target, Error: denial(dec, line)}
 	}
 
 	sreq := &sdk.Request{ID: req.ID, Invoker: req.User, Channel: req.Channel, Target: inv.Target, Command: inv.Command.Name, Args: inv.Args}
@@ -239,26 +272,43 @@ func (e *Engine) Handle(ctx context.Context, req Request, progress func(sdk.Prog
 		return e.failure(req.ID, line, p.Name(), inv.Target, err)
 	}
 	if pr.Diagnostics.HasError() {
-		return Reply{RequestID: req.ID, Status: StatusInvalid, Code: apperr.Invalid, Command: line, Provider: p.Name(), Target: inv.Target,
-			Error: e.redactor.String(pr.Diagnostics.Err().Error())}
+		msg := e.redactor.String(pr.Diagnostics.Err().Error())
+		e.record(ctx, with(base, audit.ActionPlan, "invalid", msg))
+		return Reply{RequestID: req.ID, Status: StatusInvalid, Code: apperr.Invalid, Command: line, Provider: p.Name(), Target: inv.Target, Error: msg}
 	}
-	plan := pr.Plan
+	plan := e.scrubPlan(pr.Plan)
 	if plan != nil && plan.Risk > action.Risk {
 		// The plan found these arguments riskier than the catalog says.
 		action.Risk = plan.Risk
-		dec = e.opts.Authorizer.Authorize(subject, action)
+		dec = e.opts.Policy.Authorize(subject, action)
 	}
-	e.record(ctx, audit.Entry{RequestID: req.ID, Actor: req.User, Action: audit.ActionDecision, Provider: p.Name(), Command: inv.Command.Name, Target: inv.Target, Channel: req.Channel, Outcome: dec.Effect.String(), Detail: dec.Rule})
+	e.record(ctx, with(base, audit.ActionDecision, dec.Effect.String(), dec.Rule+reasonSuffix(dec)))
 	switch dec.Effect {
 	case authz.Deny:
 		return Reply{RequestID: req.ID, Status: StatusDenied, Code: apperr.Denied, Command: line, Provider: p.Name(), Target: inv.Target, Error: denial(dec, line)}
 	case authz.NeedsApproval:
-		return Reply{RequestID: req.ID, Status: StatusDenied, Code: apperr.Unavailable, Command: line, Provider: p.Name(), Target: inv.Target,
-			Error: fmt.Sprintf("%s needs approval, and approvals are not set up on this bot", line)}
+		return e.requestApproval(ctx, req, p, inv, line, action.Risk, plan, dec)
 	}
 	return e.execute(ctx, execution{
 		requestID: req.ID, user: req.User, channel: req.Channel, plugin: p, inv: inv, line: line, timeout: req.Timeout,
 	}, progress)
+}
+
+func reasonSuffix(d authz.Decision) string {
+	if d.Reason == "" {
+		return ""
+	}
+	return ": " + d.Reason
+}
+
+func with(e audit.Entry, action audit.Action, outcome, detail string) audit.Entry {
+	e.Action, e.Outcome = action, outcome
+	if action == audit.ActionRequest {
+		e.Args = detail
+	} else {
+		e.Detail = detail
+	}
+	return e
 }
 
 type execution struct {
@@ -281,7 +331,10 @@ func (e *Engine) execute(ctx context.Context, x execution, progress func(sdk.Pro
 	defer cancel()
 	p, inv := x.plugin, x.inv
 	log := e.log.With("request_id", x.requestID, "user", x.user, "command", p.Name()+" "+inv.Command.Name, "target", inv.Target)
-	e.record(ctx, audit.Entry{RequestID: x.requestID, Actor: x.user, Action: audit.ActionExecute, Provider: p.Name(), Command: inv.Command.Name, Target: inv.Target, Channel: x.channel, Args: e.ArgString(inv), ApprovalID: x.approvalID})
+	base := audit.Entry{RequestID: x.requestID, Actor: x.user, Provider: p.Name(), Command: inv.Command.Name, Target: inv.Target, Channel: x.channel, ApprovalID: x.approvalID}
+	ex := with(base, audit.ActionExecute, "started", "")
+	ex.Args = e.ArgString(inv)
+	e.record(ctx, ex)
 	start := e.opts.Now()
 	sreq := &sdk.Request{ID: x.requestID, Invoker: x.user, Channel: x.channel, Target: inv.Target, Command: inv.Command.Name, Args: inv.Args, ApprovalID: x.approvalID}
 	var scrubbed func(sdk.Progress)
@@ -294,17 +347,17 @@ func (e *Engine) execute(ctx context.Context, x execution, progress func(sdk.Pro
 	res, err := p.Execute(ctx, sreq, scrubbed)
 	took := e.opts.Now().Sub(start)
 	if err != nil {
-		log.Warn("execution failed", "error", err, "took", took)
-		e.record(context.WithoutCancel(ctx), audit.Entry{RequestID: x.requestID, Actor: x.user, Action: audit.ActionResult, Provider: p.Name(), Command: inv.Command.Name, Target: inv.Target, Channel: x.channel, Outcome: "failed", Detail: e.redactor.String(apperr.Message(err)), ApprovalID: x.approvalID})
+		log.Warn("execution failed", "error", e.redactor.String(err.Error()), "took", took)
+		e.record(context.WithoutCancel(ctx), with(base, audit.ActionResult, "failed", e.redactor.String(apperr.Message(err))))
 		return e.failure(x.requestID, x.line, p.Name(), inv.Target, err)
 	}
-	res = e.scrubResult(res)
-	outcome, detail := "succeeded", ""
+	res = e.scrubResult(res, inv)
+	outcome, detail := "succeeded", summarize(res)
 	if res.Failed() {
 		outcome, detail = "failed", res.Diagnostics.Err().Error()
 	}
 	log.Info("executed", "outcome", outcome, "took", took)
-	e.record(context.WithoutCancel(ctx), audit.Entry{RequestID: x.requestID, Actor: x.user, Action: audit.ActionResult, Provider: p.Name(), Command: inv.Command.Name, Target: inv.Target, Channel: x.channel, Outcome: outcome, Detail: detail, ApprovalID: x.approvalID})
+	e.record(context.WithoutCancel(ctx), with(base, audit.ActionResult, outcome, detail))
 	r := Reply{RequestID: x.requestID, Status: StatusOK, Title: x.line, Command: x.line, Provider: p.Name(), Target: inv.Target, Result: res, Sensitive: res.Sensitive}
 	if res.Failed() {
 		r.Status, r.Code, r.Error = StatusFailed, apperr.Failed, detail
@@ -312,32 +365,80 @@ func (e *Engine) execute(ctx context.Context, x execution, progress func(sdk.Pro
 	return r
 }
 
-// scrubResult removes configured secrets and sensitive argument values
-// from everything a plugin returned, as a last line of defence.
-func (e *Engine) scrubResult(r *sdk.Result) *sdk.Result {
-	s := e.redactor.String
+// summarize describes a result in a line for the audit log, without the
+// result's content (which may be sensitive).
+func summarize(r *sdk.Result) string {
+	var parts []string
+	for _, p := range r.Parts {
+		switch {
+		case p.Table != nil:
+			parts = append(parts, fmt.Sprintf("table of %d rows", len(p.Table.Rows)))
+		case p.File != nil:
+			parts = append(parts, fmt.Sprintf("file %s (%d bytes)", p.File.Name, len(p.File.Content)))
+		case p.Text != nil:
+			parts = append(parts, "text")
+		default:
+			parts = append(parts, fmt.Sprintf("%d values", len(p.KeyValues)))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// scrubResult removes configured secrets and this request's sensitive
+// argument values from everything a plugin returned, as a last line of
+// defence.
+func (e *Engine) scrubResult(r *sdk.Result, inv *command.Invocation) *sdk.Result {
+	rd := e.redactor
+	var extra []string
+	for _, prm := range inv.Command.Params {
+		if prm.Sensitive {
+			extra = append(extra, inv.Args.String(prm.Name))
+		}
+	}
+	if len(extra) > 0 {
+		rd = rd.With(extra...)
+	}
 	for i := range r.Parts {
 		p := &r.Parts[i]
-		p.Title = s(p.Title)
+		p.Title = rd.String(p.Title)
 		if p.Text != nil {
-			p.Text.Body = s(p.Text.Body)
+			p.Text.Body = rd.String(p.Text.Body)
 		}
 		for j := range p.KeyValues {
-			p.KeyValues[j].Value = e.redactor.Value(p.KeyValues[j].Key, p.KeyValues[j].Value)
+			p.KeyValues[j].Value = rd.Value(p.KeyValues[j].Key, p.KeyValues[j].Value)
 		}
 		if p.Table != nil {
 			for _, row := range p.Table.Rows {
 				for k := range row {
-					row[k] = s(row[k])
+					row[k] = rd.String(row[k])
 				}
 			}
 		}
+		if p.File != nil {
+			p.File.Content = []byte(rd.String(string(p.File.Content)))
+		}
 	}
 	for i := range r.Diagnostics {
-		r.Diagnostics[i].Summary = s(r.Diagnostics[i].Summary)
-		r.Diagnostics[i].Detail = s(r.Diagnostics[i].Detail)
+		r.Diagnostics[i].Summary = rd.String(r.Diagnostics[i].Summary)
+		r.Diagnostics[i].Detail = rd.String(r.Diagnostics[i].Detail)
 	}
 	return r
+}
+
+func (e *Engine) scrubPlan(p *sdk.Plan) *sdk.Plan {
+	if p == nil {
+		return nil
+	}
+	p.Summary = e.redactor.String(p.Summary)
+	for i := range p.Steps {
+		p.Steps[i].Description = e.redactor.String(p.Steps[i].Description)
+		p.Steps[i].Endpoint = e.redactor.String(p.Steps[i].Endpoint)
+		p.Steps[i].Body = string(e.redactor.JSON([]byte(p.Steps[i].Body)))
+		if p.Steps[i].Body == "null" {
+			p.Steps[i].Body = ""
+		}
+	}
+	return p
 }
 
 func (e *Engine) failure(id, line, provider, target string, err error) Reply {
@@ -352,8 +453,11 @@ func (e *Engine) failure(id, line, provider, target string, err error) Reply {
 func invalid(id string, err error) Reply {
 	var ce *command.Error
 	msg := "internal error"
-	if errors.As(err, &ce) {
+	switch {
+	case errors.As(err, &ce):
 		msg = ce.Error()
+	case apperr.CodeOf(err) != apperr.Internal:
+		msg = apperr.Message(err)
 	}
 	return Reply{RequestID: id, Status: StatusInvalid, Code: apperr.Invalid, Error: msg}
 }
@@ -370,6 +474,8 @@ func (e *Engine) record(ctx context.Context, en audit.Entry) {
 	if en.Time.IsZero() {
 		en.Time = e.opts.Now()
 	}
+	en.Args = e.redactor.String(en.Args)
+	en.Detail = e.redactor.String(en.Detail)
 	if err := e.opts.Audit.Record(ctx, en); err != nil {
 		e.log.Error("audit write failed", "request_id", en.RequestID, "action", en.Action, "error", err)
 	}
@@ -404,7 +510,7 @@ func (e *Engine) ArgString(inv *command.Invocation) string {
 		if prm.Sensitive {
 			s = redact.Mask
 		} else {
-			s = e.redactor.String(s)
+			s = e.redactor.Value(prm.Name, s)
 		}
 		if s == "" || strings.ContainsAny(s, " \t\"'") {
 			s = fmt.Sprintf("%q", s)
@@ -414,9 +520,9 @@ func (e *Engine) ArgString(inv *command.Invocation) string {
 	return strings.Join(parts, " ")
 }
 
-func (e *Engine) help(req Request, p Plugin, h *command.Help) Reply {
+func (e *Engine) help(req Request, s authz.Subject, p Plugin, h *command.Help) Reply {
 	visible := func(c *sdk.CommandSpec) bool {
-		d := e.opts.Authorizer.Authorize(authz.Subject{User: req.User}, authz.Action{Provider: p.Name(), Command: c.Name, Risk: c.Risk, Channel: req.Channel, Target: p.DefaultTarget()})
+		d := e.opts.Policy.Authorize(s, authz.Action{Provider: p.Name(), Command: c.Name, Risk: c.Risk, Channel: req.Channel, Target: p.DefaultTarget()})
 		return d.Effect != authz.Deny
 	}
 	pg, err := command.HelpPage(p, p.Metadata().Description, h.Path, visible)
@@ -433,30 +539,4 @@ func prefixAll(prefix string, list []string) []string {
 		out[i] = prefix + s
 	}
 	return out
-}
-
-// ops runs the built-in /ops commands.
-func (e *Engine) ops(ctx context.Context, req Request, rest string) Reply {
-	words := strings.Fields(rest)
-	if len(words) == 0 || words[0] == "help" {
-		return Reply{RequestID: req.ID, Status: StatusOK, Title: "/ops", Result: sdk.NewResult().AddMarkdown(strings.Join([]string{
-			"`/ops whoami` who the bot thinks you are",
-			"`/ops plugins` the provider plugins and their state",
-		}, "\n"))}
-	}
-	switch words[0] {
-	case "whoami":
-		return Reply{RequestID: req.ID, Status: StatusOK, Title: "/ops whoami", Result: sdk.NewResult().AddKeyValues("", "user", req.User, "channel", req.Channel)}
-	case "plugins":
-		res := sdk.NewResult()
-		t := res.AddTable("Plugins", "name", "version", "commands", "targets", "default target")
-		names := e.opts.Plugins.PluginNames()
-		sort.Strings(names)
-		for _, n := range names {
-			p, _ := e.opts.Plugins.Plugin(n)
-			t.Row(n, p.Metadata().Version, fmt.Sprint(len(p.Catalog())), strings.Join(p.Targets(), ", "), p.DefaultTarget())
-		}
-		return Reply{RequestID: req.ID, Status: StatusOK, Title: "/ops plugins", Result: res}
-	}
-	return invalid(req.ID, &command.Error{Token: words[0], Msg: "/ops has no such command", Suggestions: command.Suggest(words[0], []string{"whoami", "plugins", "help"})})
 }

@@ -43,8 +43,15 @@ func (a *slogAdapter) Log(level hclog.Level, msg string, args ...any) {
 	if level < a.level || level == hclog.Off {
 		return
 	}
-	// go-plugin names its sub-loggers after the binary; keep the plugin tag.
-	a.l.Log(context.Background(), toSlog(level), msg, append(a.implied, args...)...)
+	all := append(append([]any(nil), a.implied...), args...)
+	// go-plugin tags some lines with the binary's path as "plugin"; the
+	// attribute already names the plugin.
+	for i := 0; i+1 < len(all); i += 2 {
+		if k, ok := all[i].(string); ok && k == "plugin" {
+			all[i] = "path"
+		}
+	}
+	a.l.Log(context.Background(), toSlog(level), msg, all...)
 }
 
 func (a *slogAdapter) Trace(msg string, args ...any) { a.Log(hclog.Trace, msg, args...) }

@@ -134,12 +134,12 @@ func (r *Redactor) String(s string) string {
 			s = strings.ReplaceAll(s, v, Mask)
 		}
 	}
-	for i, p := range r.patterns {
-		if i == 1 {
-			s = p.ReplaceAllString(s, "${1}"+Mask)
-			continue
-		}
-		s = p.ReplaceAllString(s, Mask)
+	// The patterns are costly; most text cannot match them.
+	if strings.Contains(s, "PRIVATE KEY") {
+		s = r.patterns[0].ReplaceAllString(s, Mask)
+	}
+	if strings.Contains(s, "ord:") || strings.Contains(s, "ORD:") {
+		s = r.patterns[1].ReplaceAllString(s, "${1}"+Mask)
 	}
 	return s
 }
@@ -233,4 +233,16 @@ func Partial(s string) string {
 		return "…"
 	}
 	return s[:4] + "…" + s[len(s)-2:]
+}
+
+// With returns a copy of r that also scrubs secrets; r is unchanged.
+func (r *Redactor) With(secrets ...string) *Redactor {
+	r.mu.RLock()
+	c := &Redactor{keys: make(map[string]bool, len(r.keys)), values: append([]string(nil), r.values...), patterns: r.patterns}
+	for k := range r.keys {
+		c.keys[k] = true
+	}
+	r.mu.RUnlock()
+	c.AddSecret(secrets...)
+	return c
 }

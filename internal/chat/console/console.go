@@ -135,14 +135,29 @@ func (c *Console) Exec(ctx context.Context, line string) engine.Reply {
 	return r
 }
 
-// Notify prints a message meant for another user or for everyone (an
-// approval request, the outcome of an approved command).
-func (c *Console) Notify(to string, r engine.Reply) {
+var _ engine.Notifier = (*Console)(nil)
+
+// ApprovalChanged prints what approvers would see in the channel.
+func (c *Console) ApprovalChanged(_ context.Context, v engine.ApprovalView) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if to != "" {
-		fmt.Fprintf(c.Out, "\n[to %s]\n", to)
+	fmt.Fprintf(c.Out, "  [approvals] %s %s: %s\n", v.ID, v.Command, v.StateText())
+}
+
+// Notify prints a message meant for another user (the outcome of their
+// request that someone else approved).
+func (c *Console) Notify(_ context.Context, to string, r engine.Reply) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	name := to
+	if c.Users != nil {
+		for _, n := range c.Users.Names() {
+			if id, _ := c.Users.Lookup(n); id == to {
+				name = n
+			}
+		}
 	}
+	fmt.Fprintf(c.Out, "  [to %s]\n", name)
 	Render(c.Out, r)
 }
 

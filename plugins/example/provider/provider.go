@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -67,9 +68,17 @@ func New() *sdk.Plugin {
 		return fallback
 	}
 
-	// Each target gets its own counter; settings configure it.
+	// Each target gets its own counter. With a state_dir setting (the bot
+	// gives sandbox targets one) it is kept in a file there.
 	p.OnConfigure(func(ctx context.Context, t sdk.Target) (any, error) {
-		return &counter{path: t.Settings["state_file"]}, nil
+		c := &counter{path: t.Settings["state_file"]}
+		if dir := t.Settings["state_dir"]; dir != "" && c.path == "" {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return nil, err
+			}
+			c.path = filepath.Join(dir, "counter")
+		}
+		return c, nil
 	})
 
 	p.Command("echo", "Repeat the text back").
@@ -145,6 +154,20 @@ func New() *sdk.Plugin {
 				"sha256 prefix", hex.EncodeToString(sum[:4])), nil
 		})
 
+	p.Command("secret set", "Store a secret's fingerprint (a change that needs approval)").
+		Params(
+			sdk.String("name", "What the secret is for").AsRequired().AsPositional(),
+			sdk.String("value", "The secret").AsRequired().AsSensitive(),
+		).
+		Risk(sdk.RiskHigh).
+		Plan(func(ctx context.Context, c *sdk.Call) (*sdk.Plan, error) {
+			return &sdk.Plan{Summary: fmt.Sprintf("Replace the secret %q", c.Args.String("name"))}, nil
+		}).
+		Run(func(ctx context.Context, c *sdk.Call) (*sdk.Result, error) {
+			sum := sha256.Sum256([]byte(c.Args.String("value")))
+			return sdk.NewResult().AddKeyValues("Stored", "name", c.Args.String("name"), "fingerprint", hex.EncodeToString(sum[:4])), nil
+		})
+
 	p.Command("env", "Say whether an environment variable is set in the plugin").
 		Params(sdk.String("name", "Variable name").AsRequired().AsPositional()).
 		Run(func(ctx context.Context, c *sdk.Call) (*sdk.Result, error) {
@@ -180,7 +203,10 @@ func New() *sdk.Plugin {
 		})
 
 	p.Command("counter add", "Add to the counter").
-		Params(sdk.Int("n", "How much to add").WithDefault("1").Between(1, 1000000).AsPositional()).
+		Params(
+			sdk.Int("n", "How much to add").WithDefault("1").Between(1, 1000000).AsPositional(),
+			sdk.Duration("delay", "Wait this long before writing (to test work in flight)").WithDefault("0s"),
+		).
 		Risk(sdk.RiskHigh).
 		Plan(func(ctx context.Context, c *sdk.Call) (*sdk.Plan, error) {
 			return &sdk.Plan{
@@ -189,6 +215,12 @@ func New() *sdk.Plugin {
 			}, nil
 		}).
 		Run(func(ctx context.Context, c *sdk.Call) (*sdk.Result, error) {
+			if d := c.Args.Duration("delay"); d > 0 {
+				c.Progress(-1, "waiting %s before writing", d)
+				if err := sleep(ctx, d); err != nil {
+					return nil, err
+				}
+			}
 			ctr := counterOf(c)
 			ctr.mu.Lock()
 			defer ctr.mu.Unlock()

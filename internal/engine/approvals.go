@@ -1,0 +1,413 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/deskbot/deskbot/internal/apperr"
+	"github.com/deskbot/deskbot/internal/approval"
+	"github.com/deskbot/deskbot/internal/audit"
+	"github.com/deskbot/deskbot/internal/authz"
+	"github.com/deskbot/deskbot/internal/command"
+	"github.com/deskbot/deskbot/internal/store"
+	"github.com/deskbot/deskbot/sdk"
+)
+
+// ApprovalView is what people see of an approval request.
+type ApprovalView struct {
+	ID            string            `json:"id"`
+	RequestID     string            `json:"request_id"`
+	Requester     string            `json:"requester"`
+	RequesterName string            `json:"requester_name"`
+	Command       string            `json:"command"`
+	Provider      string            `json:"provider"`
+	Target        string            `json:"target"`
+	Channel       string            `json:"channel"`
+	Risk          sdk.Risk          `json:"risk"`
+	Plan          *sdk.Plan         `json:"plan,omitempty"`
+	Required      int               `json:"required"`
+	Approvers     []string          `json:"approvers,omitempty"` // names
+	ApproverIDs   []string          `json:"approver_ids,omitempty"`
+	ApproverRoles []string          `json:"approver_roles,omitempty"`
+	Confirm       bool              `json:"confirm_target"`
+	State         string            `json:"state"`
+	CreatedAt     time.Time         `json:"created_at"`
+	ExpiresAt     time.Time         `json:"expires_at"`
+	DecidedBy     string            `json:"decided_by,omitempty"`
+	Reason        string            `json:"reason,omitempty"`
+	Result        string            `json:"result,omitempty"`
+	Rule          string            `json:"rule"`
+	Meta          map[string]string `json:"meta,omitempty"`
+}
+
+// StateText says the state in words.
+func (v ApprovalView) StateText() string {
+	switch store.State(v.State) {
+	case store.StatePending:
+		return fmt.Sprintf("waiting for %d more approval(s)", v.Required-len(v.Approvers))
+	case store.StateApproved:
+		return "approved"
+	case store.StateExecuting:
+		return "approved, running"
+	case store.StateSucceeded:
+		return "approved and done"
+	case store.StateFailed:
+		return "approved, but it failed"
+	case store.StateDenied:
+		return "denied"
+	case store.StateExpired:
+		return "expired"
+	case store.StateCancelled:
+		return "cancelled"
+	case store.StateUnknown:
+		return "outcome unknown: it was running when the bot stopped; check before trying again"
+	}
+	return v.State
+}
+
+func (e *Engine) view(a *store.Approval) ApprovalView {
+	v := ApprovalView{
+		ID: a.ID, RequestID: a.RequestID, Requester: a.Requester, RequesterName: e.opts.Policy.DisplayName(a.Requester),
+		Command: a.CommandLine, Provider: a.Provider, Target: a.Target, Channel: a.Channel, Risk: sdk.Risk(a.Risk),
+		Plan: approval.Plan(a), Required: a.Required, ApproverRoles: a.ApproverRoles, Confirm: a.ConfirmTarget,
+		State: string(a.State), CreatedAt: a.CreatedAt, ExpiresAt: a.ExpiresAt, Reason: a.Reason, Result: a.Result,
+		Rule: a.Rule, Meta: a.Meta,
+	}
+	if a.DecidedBy != "" {
+		v.DecidedBy = e.opts.Policy.DisplayName(a.DecidedBy)
+	}
+	for _, vt := range a.Votes {
+		v.Approvers = append(v.Approvers, e.opts.Policy.DisplayName(vt.User))
+		v.ApproverIDs = append(v.ApproverIDs, vt.User)
+	}
+	return v
+}
+
+func (e *Engine) requestApproval(ctx context.Context, req Request, p Plugin, inv *command.Invocation, line string, risk sdk.Risk, plan *sdk.Plan, dec authz.Decision) Reply {
+	fail := func(err error) Reply { return e.failure(req.ID, line, p.Name(), inv.Target, err) }
+	if e.opts.Approvals == nil {
+		return fail(apperr.New(apperr.Unavailable, "%s needs approval, and approvals are not set up on this bot", line))
+	}
+	var sensitive []string
+	for _, prm := range inv.Command.Params {
+		if prm.Sensitive {
+			sensitive = append(sensitive, prm.Name)
+		}
+	}
+	r := dec.Requirement
+	a, err := e.opts.Approvals.Create(ctx, approval.Request{
+		RequestID: req.ID, Requester: req.User, Channel: req.Channel, Provider: p.Name(), Command: inv.Command.Name,
+		Target: inv.Target, Args: inv.Args, Sensitive: sensitive, CommandLine: line, Risk: risk, Plan: plan,
+		Approvers: r.Approvers, Roles: r.ApproverRoles, Confirm: r.ConfirmTarget, TTL: r.TTL, Rule: r.Rule, Meta: req.Meta,
+	})
+	if err != nil {
+		e.log.Error("cannot record approval request", "request_id", req.ID, "error", err)
+		return fail(apperr.Wrap(err, apperr.Unavailable, "could not record the approval request; nothing was done"))
+	}
+	v := e.view(a)
+	e.record(ctx, audit.Entry{RequestID: req.ID, Actor: req.User, Action: audit.ActionApproval, Provider: p.Name(), Command: inv.Command.Name,
+		Target: inv.Target, Channel: req.Channel, Outcome: "requested", ApprovalID: a.ID,
+		Detail: fmt.Sprintf("needs %d approver(s) by %s; expires %s", a.Required, r.Rule, a.ExpiresAt.Format(time.RFC3339))})
+	e.opts.Notifier.ApprovalChanged(ctx, v)
+	return Reply{RequestID: req.ID, Status: StatusPending, Title: "Approval needed", Command: line, Provider: p.Name(), Target: inv.Target, Plan: plan, Approval: &v}
+}
+
+func (e *Engine) actionOf(a *store.Approval, args sdk.Args) authz.Action {
+	return authz.Action{Provider: a.Provider, Command: a.Command, Target: a.Target, Channel: a.Channel, Risk: sdk.Risk(a.Risk), Args: args}
+}
+
+// publicArgs returns the stored arguments without secrets, for policy
+// checks at click time (conditions do not see secrets).
+func (e *Engine) publicArgs(a *store.Approval) sdk.Args {
+	args, err := e.opts.Approvals.Args(a)
+	if err != nil {
+		return sdk.Args{}
+	}
+	return args
+}
+
+// Approve records user's approval of request id; when it completes the
+// quorum the command runs now, in this call, and the requester is told.
+// confirm is the target name, for requests that need it typed.
+func (e *Engine) Approve(ctx context.Context, req Request, id, confirm string, progress func(sdk.Progress)) Reply {
+	if e.opts.Approvals == nil {
+		return e.failure(req.ID, "", "", "", apperr.New(apperr.Unavailable, "approvals are not set up on this bot"))
+	}
+	a, err := e.opts.Approvals.Get(ctx, id)
+	if err != nil {
+		return e.failure(req.ID, "", "", "", err)
+	}
+	refuse := func(code apperr.Code, outcome, msg string) Reply {
+		e.record(ctx, audit.Entry{RequestID: a.RequestID, Actor: req.User, Action: audit.ActionApproval, Provider: a.Provider, Command: a.Command,
+			Target: a.Target, Channel: req.Channel, Outcome: outcome, Detail: msg, ApprovalID: a.ID})
+		v := e.view(a)
+		return Reply{RequestID: req.ID, Status: StatusDenied, Code: code, Command: a.CommandLine, Provider: a.Provider, Target: a.Target, Approval: &v, Error: msg}
+	}
+	if e.opts.Approvals.Expired(a) {
+		_, _, _ = e.opts.Approvals.Sweep(ctx, e.opts.Now(), e.opts.Now())
+		a, _ = e.opts.Approvals.Get(ctx, id)
+		e.opts.Notifier.ApprovalChanged(ctx, e.view(a))
+		return refuse(apperr.Conflict, "refused", fmt.Sprintf("approval %s has expired; ask %s to make the request again", a.ID, e.opts.Policy.DisplayName(a.Requester)))
+	}
+	if a.State != store.StatePending {
+		return refuse(apperr.Conflict, "refused", fmt.Sprintf("approval %s is %s", a.ID, e.view(a).StateText()))
+	}
+	if req.User == a.Requester {
+		return refuse(apperr.Denied, "refused", "you cannot approve your own request; another approver must")
+	}
+	action := e.actionOf(a, e.publicArgs(a))
+	d := e.opts.Policy.CanApprove(e.subject(ctx, req.User), action, authz.Requirement{Approvers: a.Required, ApproverRoles: a.ApproverRoles})
+	if d.Effect != authz.Allow {
+		return refuse(apperr.Denied, "refused", "You may not approve this request: "+d.Reason)
+	}
+	if a.ConfirmTarget && !strings.EqualFold(strings.TrimSpace(confirm), a.Target) {
+		return refuse(apperr.Invalid, "refused", fmt.Sprintf("this request is critical: confirm by typing the target's name, %q (/ops approve %s confirm=%s)", a.Target, a.ID, a.Target))
+	}
+	a, err = e.opts.Approvals.Vote(ctx, a.ID, req.User)
+	if err != nil {
+		if a != nil {
+			return refuse(apperr.CodeOf(err), "refused", apperr.Message(err))
+		}
+		return e.failure(req.ID, "", "", "", err)
+	}
+	e.record(ctx, audit.Entry{RequestID: a.RequestID, Actor: req.User, Action: audit.ActionApproval, Provider: a.Provider, Command: a.Command,
+		Target: a.Target, Channel: req.Channel, Outcome: "approved", ApprovalID: a.ID,
+		Detail: fmt.Sprintf("approval %d of %d (%s)", len(a.Votes), a.Required, d.Rule)})
+	v := e.view(a)
+	e.opts.Notifier.ApprovalChanged(ctx, v)
+	if a.State == store.StatePending {
+		return Reply{RequestID: req.ID, Status: StatusPending, Title: "Approval recorded", Command: a.CommandLine, Provider: a.Provider, Target: a.Target, Approval: &v}
+	}
+	return e.runApproved(ctx, req, a, progress)
+}
+
+// runApproved claims an approved request and executes it once.
+func (e *Engine) runApproved(ctx context.Context, req Request, a *store.Approval, progress func(sdk.Progress)) Reply {
+	claimed, err := e.opts.Approvals.Claim(ctx, a.ID)
+	if err != nil {
+		return e.failure(req.ID, a.CommandLine, a.Provider, a.Target, err)
+	}
+	if !claimed {
+		a, _ = e.opts.Approvals.Get(ctx, a.ID)
+		v := e.view(a)
+		return Reply{RequestID: req.ID, Status: StatusOK, Title: "Already running", Command: a.CommandLine, Approval: &v,
+			Result: sdk.NewResult().AddText("approval %s is %s", a.ID, v.StateText())}
+	}
+	keep, stop := context.WithCancel(context.WithoutCancel(ctx))
+	go e.opts.Approvals.KeepAlive(keep, a.ID)
+	reply := e.executeApproved(ctx, a, progress)
+	stop()
+	ok := reply.Status == StatusOK
+	outcome := "succeeded"
+	if !ok {
+		outcome = "failed: " + reply.Error
+	}
+	if err := e.opts.Approvals.Finish(context.WithoutCancel(ctx), a.ID, ok, outcome); err != nil {
+		e.log.Error("cannot record the outcome of an approved request", "approval", a.ID, "error", err)
+	}
+	if fresh, err := e.opts.Approvals.Get(context.WithoutCancel(ctx), a.ID); err == nil {
+		a = fresh
+	}
+	v := e.view(a)
+	reply.Approval = &v
+	e.opts.Notifier.ApprovalChanged(ctx, v)
+	if req.User != a.Requester {
+		e.opts.Notifier.Notify(ctx, a.Requester, reply)
+	}
+	return reply
+}
+
+func (e *Engine) executeApproved(ctx context.Context, a *store.Approval, progress func(sdk.Progress)) Reply {
+	fail := func(err error) Reply {
+		e.record(ctx, audit.Entry{RequestID: a.RequestID, Actor: a.Requester, Action: audit.ActionResult, Provider: a.Provider, Command: a.Command,
+			Target: a.Target, Channel: a.Channel, Outcome: "failed", Detail: apperr.Message(err), ApprovalID: a.ID})
+		return e.failure(a.RequestID, a.CommandLine, a.Provider, a.Target, err)
+	}
+	args, err := e.opts.Approvals.Args(a)
+	if err != nil {
+		return fail(err)
+	}
+	p, ok := e.opts.Plugins.Plugin(a.Provider)
+	if !ok {
+		return fail(apperr.New(apperr.Unavailable, "plugin %s is no longer configured", a.Provider))
+	}
+	var spec *sdk.CommandSpec
+	for _, c := range p.Catalog() {
+		if c.Name == a.Command {
+			c := c
+			spec = &c
+		}
+	}
+	if spec == nil {
+		return fail(apperr.New(apperr.Unavailable, "plugin %s no longer has the command %q", a.Provider, a.Command))
+	}
+	// The requester's rights are checked again: the policy may have
+	// changed since the request.
+	if d := e.opts.Policy.Authorize(e.subject(ctx, a.Requester), e.actionOf(a, args)); d.Effect == authz.Deny {
+		return fail(apperr.New(apperr.Denied, "%s may no longer run this: %s", e.opts.Policy.DisplayName(a.Requester), d.Reason))
+	}
+	inv := &command.Invocation{Provider: a.Provider, Command: spec, Args: args, Target: a.Target}
+	return e.execute(ctx, execution{requestID: a.RequestID, user: a.Requester, channel: a.Channel, plugin: p, inv: inv, line: a.CommandLine, approvalID: a.ID}, progress)
+}
+
+// Deny refuses a pending request; reason is required.
+func (e *Engine) Deny(ctx context.Context, req Request, id, reason string) Reply {
+	return e.endApproval(ctx, req, id, reason, true)
+}
+
+// Cancel withdraws the caller's own pending request.
+func (e *Engine) Cancel(ctx context.Context, req Request, id string) Reply {
+	return e.endApproval(ctx, req, id, "cancelled by the requester", false)
+}
+
+func (e *Engine) endApproval(ctx context.Context, req Request, id, reason string, deny bool) Reply {
+	if e.opts.Approvals == nil {
+		return e.failure(req.ID, "", "", "", apperr.New(apperr.Unavailable, "approvals are not set up on this bot"))
+	}
+	a, err := e.opts.Approvals.Get(ctx, id)
+	if err != nil {
+		return e.failure(req.ID, "", "", "", err)
+	}
+	refuse := func(code apperr.Code, msg string) Reply {
+		v := e.view(a)
+		return Reply{RequestID: req.ID, Status: StatusDenied, Code: code, Command: a.CommandLine, Approval: &v, Error: msg}
+	}
+	var outcome string
+	if deny {
+		if strings.TrimSpace(reason) == "" {
+			return refuse(apperr.Invalid, fmt.Sprintf("say why: /ops deny %s reason=\"...\"", a.ID))
+		}
+		if req.User == a.Requester {
+			return refuse(apperr.Invalid, fmt.Sprintf("to withdraw your own request, use /ops cancel %s", a.ID))
+		}
+		d := e.opts.Policy.CanApprove(e.subject(ctx, req.User), e.actionOf(a, e.publicArgs(a)), authz.Requirement{Approvers: a.Required, ApproverRoles: a.ApproverRoles})
+		if d.Effect != authz.Allow {
+			return refuse(apperr.Denied, "You may not deny this request: "+d.Reason)
+		}
+		a, err = e.opts.Approvals.Deny(ctx, a.ID, req.User, reason)
+		outcome = "denied"
+	} else {
+		if req.User != a.Requester {
+			return refuse(apperr.Denied, "only the requester can cancel a request; approvers deny it instead")
+		}
+		a, err = e.opts.Approvals.Cancel(ctx, a.ID, req.User, reason)
+		outcome = "cancelled"
+	}
+	if err != nil {
+		if a != nil {
+			return refuse(apperr.CodeOf(err), apperr.Message(err))
+		}
+		return e.failure(req.ID, "", "", "", err)
+	}
+	e.record(ctx, audit.Entry{RequestID: a.RequestID, Actor: req.User, Action: audit.ActionApproval, Provider: a.Provider, Command: a.Command,
+		Target: a.Target, Channel: req.Channel, Outcome: outcome, Detail: reason, ApprovalID: a.ID})
+	v := e.view(a)
+	e.opts.Notifier.ApprovalChanged(ctx, v)
+	reply := Reply{RequestID: req.ID, Status: StatusOK, Title: "Approval " + outcome, Command: a.CommandLine, Approval: &v}
+	if deny {
+		e.opts.Notifier.Notify(ctx, a.Requester, Reply{RequestID: a.RequestID, Status: StatusDenied, Code: apperr.Denied, Command: a.CommandLine, Approval: &v,
+			Error: fmt.Sprintf("%s denied your request %s: %s", v.DecidedBy, a.CommandLine, reason)})
+	}
+	return reply
+}
+
+// Sweep expires overdue requests and reports dead executions; call it
+// periodically, and once at start-up with single set when no other
+// process can be running requests (SQLite).
+func (e *Engine) Sweep(ctx context.Context, single bool) {
+	if e.opts.Approvals == nil {
+		return
+	}
+	now := e.opts.Now()
+	cutoff := now
+	if single {
+		// No other process can hold a lease: every executing request
+		// belonged to a process that is gone.
+		cutoff = now.Add(e.opts.Approvals.Lease + time.Hour)
+	}
+	expired, abandoned, err := e.opts.Approvals.Sweep(ctx, now, cutoff)
+	if err != nil {
+		e.log.Error("approval sweep failed", "error", err)
+		return
+	}
+	for _, id := range append(expired, abandoned...) {
+		a, err := e.opts.Approvals.Get(ctx, id)
+		if err != nil {
+			continue
+		}
+		outcome := "expired"
+		if a.State == store.StateUnknown {
+			outcome = "unknown"
+			e.log.Warn("an approved request was running when its process stopped; its outcome is unknown", "approval", id, "command", a.CommandLine)
+		}
+		e.record(ctx, audit.Entry{RequestID: a.RequestID, Actor: a.Requester, Action: audit.ActionApproval, Provider: a.Provider, Command: a.Command,
+			Target: a.Target, Channel: a.Channel, Outcome: outcome, ApprovalID: a.ID})
+		e.opts.Notifier.ApprovalChanged(ctx, e.view(a))
+	}
+}
+
+// RunSweeper sweeps every interval until ctx ends.
+func (e *Engine) RunSweeper(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			e.Sweep(ctx, false)
+		}
+	}
+}
+
+// Approval returns the view of one request, for adapters.
+func (e *Engine) Approval(ctx context.Context, id string) (ApprovalView, error) {
+	if e.opts.Approvals == nil {
+		return ApprovalView{}, errors.New("approvals are not set up")
+	}
+	a, err := e.opts.Approvals.Get(ctx, id)
+	if err != nil {
+		return ApprovalView{}, err
+	}
+	return e.view(a), nil
+}
+
+// ApprovalsFor lists what user may act on: pending requests they may
+// approve (and have not), their own pending requests, and requests whose
+// outcome is unknown.
+func (e *Engine) ApprovalsFor(ctx context.Context, user string) (toApprove, mine, unknown []ApprovalView, err error) {
+	if e.opts.Approvals == nil {
+		return nil, nil, nil, nil
+	}
+	list, err := e.opts.Approvals.List(ctx, store.ApprovalFilter{States: []store.State{store.StatePending, store.StateUnknown}, Limit: 200})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	s := e.subject(ctx, user)
+	for _, a := range list {
+		v := e.view(a)
+		switch {
+		case a.State == store.StateUnknown:
+			unknown = append(unknown, v)
+		case e.opts.Approvals.Expired(a):
+			continue
+		case a.Requester == user:
+			mine = append(mine, v)
+		case !contains(v.ApproverIDs, user) && e.opts.Policy.CanApprove(s, e.actionOf(a, e.publicArgs(a)), authz.Requirement{ApproverRoles: a.ApproverRoles}).Effect == authz.Allow:
+			toApprove = append(toApprove, v)
+		}
+	}
+	return toApprove, mine, unknown, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

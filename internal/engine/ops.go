@@ -1,0 +1,291 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/deskbot/deskbot/internal/apperr"
+	"github.com/deskbot/deskbot/internal/audit"
+	"github.com/deskbot/deskbot/internal/authz"
+	"github.com/deskbot/deskbot/internal/command"
+	"github.com/deskbot/deskbot/sdk"
+)
+
+// opsProvider is the catalog of the bot's own /ops commands, so they
+// parse, validate and explain themselves like any plugin's.
+type opsProvider struct{ catalog []sdk.CommandSpec }
+
+func (o *opsProvider) Name() string               { return "ops" }
+func (o *opsProvider) Catalog() []sdk.CommandSpec { return o.catalog }
+func (o *opsProvider) Targets() []string          { return nil }
+func (o *opsProvider) DefaultTarget() string      { return "" }
+
+// Commands under policy grants (ops:NAME); the others police themselves.
+var opsGated = map[string]bool{"audit": true, "policy status": true, "plugins": true}
+
+func newOpsProvider() *opsProvider {
+	id := sdk.String("id", "The approval request's id (A…)").AsRequired().AsPositional()
+	return &opsProvider{catalog: []sdk.CommandSpec{
+		{Name: "whoami", Summary: "Who the bot thinks you are: your id, roles and groups", Risk: sdk.RiskReadOnly},
+		{Name: "can-i", Summary: "Whether you may run a command, and the rule that decides", Risk: sdk.RiskReadOnly,
+			Params:   []sdk.Param{sdk.String("command", "The command, quoted").AsRequired().AsPositional()},
+			Examples: []string{`/ops can-i "/whm account suspend bob reason=abuse"`}},
+		{Name: "approvals", Summary: "Requests waiting for your approval, and your own waiting requests", Risk: sdk.RiskReadOnly},
+		{Name: "approval", Summary: "One approval request in full", Risk: sdk.RiskReadOnly, Params: []sdk.Param{id}},
+		{Name: "approve", Summary: "Approve a request; the last needed approval runs it", Risk: sdk.RiskLow,
+			Params: []sdk.Param{id, sdk.String("confirm", "The target's name, for critical requests")}},
+		{Name: "deny", Summary: "Deny a request, saying why", Risk: sdk.RiskLow,
+			Params: []sdk.Param{id, sdk.String("reason", "Why").AsRequired()}},
+		{Name: "cancel", Summary: "Withdraw your own pending request", Risk: sdk.RiskLow, Params: []sdk.Param{id}},
+		{Name: "audit", Summary: "Search the audit log", Risk: sdk.RiskReadOnly,
+			Params: []sdk.Param{
+				sdk.String("user", "A user's name or id"),
+				sdk.String("command", "provider or provider:command prefix (whm:account)"),
+				sdk.String("since", "How far back (24h, 7d) or a date (2026-11-01)").WithDefault("24h"),
+				sdk.String("request", "A request id"),
+				sdk.Int("limit", "At most this many entries").WithDefault("20").Between(1, 500),
+			},
+			Examples: []string{"/ops audit user=alice since=7d", "/ops audit command=whm:account"}},
+		{Name: "policy status", Summary: "The policy in force and the last reload", Risk: sdk.RiskReadOnly},
+		{Name: "plugins", Summary: "The provider plugins and their targets", Risk: sdk.RiskReadOnly},
+	}}
+}
+
+func ok(req Request, title string, res *sdk.Result) Reply {
+	return Reply{RequestID: req.ID, Status: StatusOK, Title: title, Result: res}
+}
+
+func (e *Engine) handleOps(ctx context.Context, req Request, rest string, progress func(sdk.Progress)) Reply {
+	parsed, err := command.Parse(e.ops, rest)
+	if err != nil {
+		return invalid(req.ID, err)
+	}
+	s := e.subject(ctx, req.User)
+	gate := func(c *sdk.CommandSpec) bool {
+		if !opsGated[c.Name] {
+			return true
+		}
+		return e.opts.Policy.Authorize(s, authz.Action{Provider: "ops", Command: c.Name, Risk: c.Risk, Channel: req.Channel}).Effect != authz.Deny
+	}
+	if parsed.Help != nil {
+		pg, err := command.HelpPage(e.ops, "The bot's own commands.", parsed.Help.Path, gate)
+		if err != nil {
+			return invalid(req.ID, err)
+		}
+		return ok(req, pg.Title, sdk.NewResult().AddMarkdown(strings.Join(pg.Lines, "\n")))
+	}
+	inv := parsed.Invocation
+	if !gate(inv.Command) {
+		d := e.opts.Policy.Authorize(s, authz.Action{Provider: "ops", Command: inv.Command.Name, Risk: inv.Command.Risk, Channel: req.Channel})
+		return Reply{RequestID: req.ID, Status: StatusDenied, Code: apperr.Denied, Error: denial(d, "/ops "+inv.Command.Name)}
+	}
+	a := inv.Args
+	switch inv.Command.Name {
+	case "whoami":
+		return e.whoami(req, s)
+	case "can-i":
+		return e.canI(ctx, req, s, a.String("command"))
+	case "approvals":
+		return e.listApprovals(ctx, req)
+	case "approval":
+		v, err := e.Approval(ctx, a.String("id"))
+		if err != nil {
+			return e.failure(req.ID, "", "", "", err)
+		}
+		return Reply{RequestID: req.ID, Status: StatusOK, Title: "Approval " + v.ID, Approval: &v, Result: approvalDetail(v)}
+	case "approve":
+		return e.Approve(ctx, req, a.String("id"), a.String("confirm"), progress)
+	case "deny":
+		return e.Deny(ctx, req, a.String("id"), a.String("reason"))
+	case "cancel":
+		return e.Cancel(ctx, req, a.String("id"))
+	case "audit":
+		return e.searchAudit(ctx, req, a)
+	case "policy status":
+		return e.policyStatus(req)
+	case "plugins":
+		return e.pluginsTable(req)
+	}
+	return invalid(req.ID, &command.Error{Msg: "unknown /ops command"})
+}
+
+func (e *Engine) whoami(req Request, s authz.Subject) Reply {
+	res := sdk.NewResult()
+	roles := e.opts.Policy.Roles(s, req.Channel)
+	rolesText := "none: you may not run anything here"
+	if len(roles) > 0 {
+		rolesText = strings.Join(roles, ", ")
+	}
+	groups := "none"
+	if len(s.Groups) > 0 {
+		groups = strings.Join(s.Groups, ", ")
+	}
+	res.AddKeyValues("", "name", e.opts.Policy.DisplayName(req.User), "user id", req.User, "channel", req.Channel, "roles", rolesText, "chat groups", groups)
+	return ok(req, "/ops whoami", res)
+}
+
+func (e *Engine) canI(ctx context.Context, req Request, s authz.Subject, line string) Reply {
+	name, rest, err := command.SplitProvider(line)
+	if err != nil {
+		return invalid(req.ID, err)
+	}
+	p, found := e.opts.Plugins.Plugin(name)
+	if !found {
+		return invalid(req.ID, &command.Error{Token: "/" + name, Msg: "no such command"})
+	}
+	parsed, err := command.Parse(p, rest)
+	if err != nil {
+		return invalid(req.ID, err)
+	}
+	if parsed.Invocation == nil {
+		return invalid(req.ID, &command.Error{Msg: "give a whole command, like /ops can-i \"/whm account suspend bob reason=abuse\""})
+	}
+	inv := parsed.Invocation
+	d := e.opts.Policy.Authorize(s, authz.Action{Provider: p.Name(), Command: inv.Command.Name, Args: inv.Args, Target: inv.Target, Channel: req.Channel, Risk: inv.Command.Risk})
+	answer := map[authz.Effect]string{authz.Allow: "yes", authz.Deny: "no", authz.NeedsApproval: "yes, with approval"}[d.Effect]
+	kv := []string{"answer", answer, "command", e.CommandLine(inv, p.DefaultTarget()), "risk", inv.Command.Risk.String(), "rule", d.Rule}
+	if d.Reason != "" {
+		kv = append(kv, "reason", d.Reason)
+	}
+	if r := d.Requirement; r != nil {
+		need := fmt.Sprintf("%d approver(s) within %s", r.Approvers, r.TTL)
+		if r.ConfirmTarget {
+			need += ", each typing the target's name"
+		}
+		kv = append(kv, "approval", need)
+	}
+	kv = append(kv, "note", "a plan may raise the risk for some arguments")
+	return ok(req, "/ops can-i", sdk.NewResult().AddKeyValues("", kv...))
+}
+
+func (e *Engine) listApprovals(ctx context.Context, req Request) Reply {
+	toApprove, mine, unknown, err := e.ApprovalsFor(ctx, req.User)
+	if err != nil {
+		return e.failure(req.ID, "", "", "", err)
+	}
+	res := sdk.NewResult()
+	table := func(title string, vs []ApprovalView) {
+		t := res.AddTable(title, "id", "requester", "command", "risk", "approvals", "expires")
+		for _, v := range vs {
+			t.Row(v.ID, v.RequesterName, v.Command, v.Risk.String(), fmt.Sprintf("%d of %d", len(v.Approvers), v.Required), v.ExpiresAt.Local().Format("15:04 Jan 2"))
+		}
+	}
+	if len(toApprove) > 0 {
+		table("Waiting for your approval", toApprove)
+	}
+	if len(mine) > 0 {
+		table("Your requests waiting for approval", mine)
+	}
+	if len(unknown) > 0 {
+		t := res.AddTable("Outcome unknown: these were running when the bot stopped; check them, they will not be re-run", "id", "requester", "command", "approved by")
+		for _, v := range unknown {
+			t.Row(v.ID, v.RequesterName, v.Command, strings.Join(v.Approvers, ", "))
+		}
+	}
+	if len(res.Parts) == 0 {
+		res.AddText("Nothing is waiting for you.")
+	}
+	return ok(req, "/ops approvals", res)
+}
+
+func approvalDetail(v ApprovalView) *sdk.Result {
+	kv := []string{"state", v.StateText(), "requester", v.RequesterName, "command", v.Command, "risk", v.Risk.String(),
+		"approvals", fmt.Sprintf("%d of %d", len(v.Approvers), v.Required), "rule", v.Rule,
+		"requested", v.CreatedAt.Local().Format(time.RFC1123), "expires", v.ExpiresAt.Local().Format(time.RFC1123)}
+	if len(v.Approvers) > 0 {
+		kv = append(kv, "approved by", strings.Join(v.Approvers, ", "))
+	}
+	if v.Confirm {
+		kv = append(kv, "confirm", "each approver types the target's name: "+v.Target)
+	}
+	if v.DecidedBy != "" {
+		kv = append(kv, "decided by", v.DecidedBy)
+	}
+	if v.Reason != "" {
+		kv = append(kv, "reason", v.Reason)
+	}
+	if v.Result != "" {
+		kv = append(kv, "result", v.Result)
+	}
+	return sdk.NewResult().AddKeyValues("", kv...)
+}
+
+type auditSearcher interface {
+	Search(ctx context.Context, f audit.Filter) ([]audit.Entry, error)
+}
+
+// ParseSince reads "24h", "7d" or a date ("2026-11-01", RFC 3339).
+func ParseSince(s string, now time.Time) (time.Time, error) {
+	if d, err := sdk.ParseDuration(s); err == nil {
+		return now.Add(-d), nil
+	}
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is neither a duration (24h, 7d) nor a date (2026-11-01)", s)
+}
+
+func (e *Engine) searchAudit(ctx context.Context, req Request, a sdk.Args) Reply {
+	s, found := e.opts.Audit.(auditSearcher)
+	if !found {
+		return e.failure(req.ID, "", "", "", apperr.New(apperr.Unavailable, "the audit log is not searchable on this bot"))
+	}
+	since, err := ParseSince(a.String("since"), e.opts.Now())
+	if err != nil {
+		return invalid(req.ID, &command.Error{Token: "since=" + a.String("since"), Msg: err.Error()})
+	}
+	f := audit.Filter{Since: since, Command: a.String("command"), RequestID: a.String("request"), Limit: int(a.Int("limit"))}
+	if u := a.String("user"); u != "" {
+		f.Actor = u
+		if r, isResolver := e.opts.Policy.(interface{ Policy() *authz.Policy }); isResolver {
+			if id, ok := r.Policy().UserID(u); ok {
+				f.Actor = id
+			}
+		}
+	}
+	entries, err := s.Search(ctx, f)
+	if err != nil {
+		return e.failure(req.ID, "", "", "", err)
+	}
+	res := sdk.NewResult()
+	t := res.AddTable(fmt.Sprintf("Audit entries since %s", since.Local().Format("2006-01-02 15:04")), "seq", "time", "who", "what", "command", "target", "outcome", "detail")
+	for _, en := range entries {
+		cmd := en.Provider
+		if en.Command != "" {
+			cmd += " " + en.Command
+		}
+		t.Row(fmt.Sprint(en.Seq), en.Time.Local().Format("01-02 15:04:05"), e.opts.Policy.DisplayName(en.Actor), string(en.Action), cmd, en.Target, en.Outcome, en.Detail)
+	}
+	return ok(req, "/ops audit", res)
+}
+
+func (e *Engine) policyStatus(req Request) Reply {
+	if e.opts.PolicyStatus == nil {
+		return ok(req, "/ops policy status", sdk.NewResult().AddText("No policy file: every command is allowed (development mode)."))
+	}
+	st := e.opts.PolicyStatus()
+	kv := []string{"file", st.Path, "sha256", st.Hash, "loaded", st.LoadedAt.Local().Format(time.RFC1123), "reloads", fmt.Sprint(st.Reloads)}
+	if st.LastError != "" {
+		kv = append(kv, "last reload", "REJECTED at "+st.LastErrorAt.Local().Format(time.RFC1123)+"; the policy above stays in force", "error", st.LastError)
+	} else {
+		kv = append(kv, "last reload", "ok")
+	}
+	return ok(req, "/ops policy status", sdk.NewResult().AddKeyValues("", kv...))
+}
+
+func (e *Engine) pluginsTable(req Request) Reply {
+	res := sdk.NewResult()
+	t := res.AddTable("Plugins", "name", "version", "commands", "targets", "default target")
+	names := e.opts.Plugins.PluginNames()
+	sort.Strings(names)
+	for _, n := range names {
+		p, _ := e.opts.Plugins.Plugin(n)
+		t.Row(n, p.Metadata().Version, fmt.Sprint(len(p.Catalog())), strings.Join(p.Targets(), ", "), p.DefaultTarget())
+	}
+	return ok(req, "/ops plugins", res)
+}
