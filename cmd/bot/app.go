@@ -122,9 +122,8 @@ func (m *Main) Open(ctx context.Context) error {
 		opts.PolicyStatus = m.Policy.Status
 	}
 	m.Engine = engine.New(opts)
-	// One process on SQLite: anything left executing died with an
-	// earlier process.
-	m.Engine.Sweep(ctx, m.storeDriver() == "sqlite")
+	// Executions left by a process that died are reported, not re-run.
+	m.Engine.Sweep(ctx)
 	return nil
 }
 

@@ -251,7 +251,8 @@ func describe(s store.State) string {
 // Claim moves an approved request to executing. Only one caller wins.
 func (s *Service) Claim(ctx context.Context, id string) (bool, error) {
 	lease := s.now().Add(s.Lease)
-	return s.store.Transition(ctx, id, []store.State{store.StateApproved}, store.StateExecuting, s.now(), store.Update{LeaseUntil: &lease})
+	me := processID()
+	return s.store.Transition(ctx, id, []store.State{store.StateApproved}, store.StateExecuting, s.now(), store.Update{LeaseUntil: &lease, Executor: &me})
 }
 
 // KeepAlive renews an execution's lease until ctx ends.
@@ -326,8 +327,9 @@ func stateWords(st store.State) string {
 }
 
 // Sweep expires requests overdue at now and marks unknown the executions
-// whose lease lapsed before leaseCutoff (their process died).
-func (s *Service) Sweep(ctx context.Context, now, leaseCutoff time.Time) (expired, abandoned []string, err error) {
+// whose process died: at once when it ran on this host, else when its
+// lease lapses.
+func (s *Service) Sweep(ctx context.Context, now time.Time) (expired, abandoned []string, err error) {
 	expired, err = s.store.ExpirePending(ctx, now)
 	if err != nil {
 		return nil, nil, err
@@ -335,8 +337,24 @@ func (s *Service) Sweep(ctx context.Context, now, leaseCutoff time.Time) (expire
 	for _, id := range expired {
 		s.forget(id)
 	}
-	abandoned, err = s.store.AbandonExecutions(ctx, leaseCutoff)
-	return expired, abandoned, err
+	running, err := s.store.ListApprovals(ctx, store.ApprovalFilter{States: []store.State{store.StateExecuting}})
+	if err != nil {
+		return expired, nil, err
+	}
+	for _, a := range running {
+		if !deadHere(a.Executor) {
+			continue
+		}
+		ok, err := s.store.Transition(ctx, a.ID, []store.State{store.StateExecuting}, store.StateUnknown, now, store.Update{})
+		if err != nil {
+			return expired, abandoned, err
+		}
+		if ok {
+			abandoned = append(abandoned, a.ID)
+		}
+	}
+	lapsed, err := s.store.AbandonExecutions(ctx, now)
+	return expired, append(abandoned, lapsed...), err
 }
 
 // Expired reports whether a pending request is past its time.

@@ -147,7 +147,7 @@ func (e *Engine) Approve(ctx context.Context, req Request, id, confirm string, p
 		return Reply{RequestID: req.ID, Status: StatusDenied, Code: code, Command: a.CommandLine, Provider: a.Provider, Target: a.Target, Approval: &v, Error: msg}
 	}
 	if e.opts.Approvals.Expired(a) {
-		_, _, _ = e.opts.Approvals.Sweep(ctx, e.opts.Now(), e.opts.Now())
+		_, _, _ = e.opts.Approvals.Sweep(ctx, e.opts.Now())
 		a, _ = e.opts.Approvals.Get(ctx, id)
 		e.opts.Notifier.ApprovalChanged(ctx, e.view(a))
 		return refuse(apperr.Conflict, "refused", fmt.Sprintf("approval %s has expired; ask %s to make the request again", a.ID, e.opts.Policy.DisplayName(a.Requester)))
@@ -314,21 +314,13 @@ func (e *Engine) endApproval(ctx context.Context, req Request, id, reason string
 	return reply
 }
 
-// Sweep expires overdue requests and reports dead executions; call it
-// periodically, and once at start-up with single set when no other
-// process can be running requests (SQLite).
-func (e *Engine) Sweep(ctx context.Context, single bool) {
+// Sweep expires overdue requests and reports dead executions; call it at
+// start-up and periodically.
+func (e *Engine) Sweep(ctx context.Context) {
 	if e.opts.Approvals == nil {
 		return
 	}
-	now := e.opts.Now()
-	cutoff := now
-	if single {
-		// No other process can hold a lease: every executing request
-		// belonged to a process that is gone.
-		cutoff = now.Add(e.opts.Approvals.Lease + time.Hour)
-	}
-	expired, abandoned, err := e.opts.Approvals.Sweep(ctx, now, cutoff)
+	expired, abandoned, err := e.opts.Approvals.Sweep(ctx, e.opts.Now())
 	if err != nil {
 		e.log.Error("approval sweep failed", "error", err)
 		return
@@ -358,7 +350,7 @@ func (e *Engine) RunSweeper(ctx context.Context, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			e.Sweep(ctx, false)
+			e.Sweep(ctx)
 		}
 	}
 }

@@ -326,8 +326,16 @@ func TestExecutionCaughtByACrashIsReportedUnknown(t *testing.T) {
 	ok, err := svc.Claim(ctx, id)
 	require.NoError(t, err)
 	require.True(t, ok)
+	f.e.Sweep(ctx)
+	a, err := f.store.GetApproval(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, store.StateExecuting, a.State, "a live executor is left alone")
+	host, _ := os.Hostname()
+	dead := host + "/999999999/1"
+	_, err = f.store.Transition(ctx, id, []store.State{store.StateExecuting}, store.StateExecuting, time.Now(), store.Update{Executor: &dead})
+	require.NoError(t, err)
 
-	f.e.Sweep(ctx, true) // a restart on SQLite
+	f.e.Sweep(ctx) // a restart
 	_, _, unknown, err := f.e.ApprovalsFor(ctx, carol)
 	require.NoError(t, err)
 	require.Len(t, unknown, 1)

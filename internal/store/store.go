@@ -86,6 +86,8 @@ type Approval struct {
 	ExpiresAt  time.Time
 	UpdatedAt  time.Time
 	LeaseUntil time.Time
+	// Executor identifies the process running an approved request.
+	Executor string
 }
 
 // ApprovalFilter selects approvals. Zero fields match everything.
@@ -101,6 +103,7 @@ type Update struct {
 	Reason     *string
 	Result     *string
 	LeaseUntil *time.Time
+	Executor   *string
 	Meta       map[string]string
 }
 

@@ -153,11 +153,11 @@ func (s *DB) CreateApproval(ctx context.Context, a *store.Approval) error {
 	meta, _ := json.Marshal(nonNilMap(a.Meta))
 	_, err := s.db.ExecContext(ctx, `INSERT INTO approvals (id, request_id, requester, channel, provider, command, target, args, args_hash,
 		command_line, risk, plan, required, approver_roles, confirm_target, rule, state, decided_by, reason, result, meta,
-		created_at, expires_at, updated_at, lease_until)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25)`,
+		created_at, expires_at, updated_at, lease_until, executor)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26)`,
 		a.ID, a.RequestID, a.Requester, a.Channel, a.Provider, a.Command, a.Target, a.Args, a.ArgsHash,
 		a.CommandLine, a.Risk, a.Plan, a.Required, string(roles), boolInt(a.ConfirmTarget), a.Rule, string(a.State),
-		a.DecidedBy, a.Reason, a.Result, string(meta), micros(a.CreatedAt), micros(a.ExpiresAt), micros(a.UpdatedAt), micros(a.LeaseUntil))
+		a.DecidedBy, a.Reason, a.Result, string(meta), micros(a.CreatedAt), micros(a.ExpiresAt), micros(a.UpdatedAt), micros(a.LeaseUntil), a.Executor)
 	if err != nil && s.d.IsUniqueViolation(err) {
 		return fmt.Errorf("approval %s: %w", a.ID, store.ErrConflict)
 	}
@@ -179,7 +179,7 @@ func nonNilMap(m map[string]string) map[string]string {
 }
 
 const approvalColumns = `id, request_id, requester, channel, provider, command, target, args, args_hash, command_line, risk, plan,
-	required, approver_roles, confirm_target, rule, state, decided_by, reason, result, meta, created_at, expires_at, updated_at, lease_until`
+	required, approver_roles, confirm_target, rule, state, decided_by, reason, result, meta, created_at, expires_at, updated_at, lease_until, executor`
 
 type scanner interface{ Scan(...any) error }
 
@@ -190,7 +190,7 @@ func scanApproval(r scanner) (*store.Approval, error) {
 	var created, expires, updated, lease int64
 	if err := r.Scan(&a.ID, &a.RequestID, &a.Requester, &a.Channel, &a.Provider, &a.Command, &a.Target, &a.Args, &a.ArgsHash,
 		&a.CommandLine, &a.Risk, &a.Plan, &a.Required, &roles, &confirm, &a.Rule, &state, &a.DecidedBy, &a.Reason, &a.Result,
-		&meta, &created, &expires, &updated, &lease); err != nil {
+		&meta, &created, &expires, &updated, &lease, &a.Executor); err != nil {
 		return nil, err
 	}
 	a.State = store.State(state)
@@ -358,6 +358,9 @@ func (s *DB) Transition(ctx context.Context, id string, from []store.State, to s
 	}
 	if u.LeaseUntil != nil {
 		add("lease_until", micros(*u.LeaseUntil))
+	}
+	if u.Executor != nil {
+		add("executor", *u.Executor)
 	}
 	if u.Meta != nil {
 		m, _ := json.Marshal(u.Meta)

@@ -1,0 +1,266 @@
+package main_test
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	_ "modernc.org/sqlite"
+
+	"github.com/deskbot/deskbot/internal/testbin"
+)
+
+// execJSON runs bot exec --json in dir and decodes the answer.
+type execAnswer struct {
+	Status   string `json:"status"`
+	Error    string `json:"error"`
+	Approval *struct {
+		ID        string   `json:"id"`
+		State     string   `json:"state"`
+		Approvers []string `json:"approvers"`
+	} `json:"approval"`
+	Result *struct {
+		Parts []struct {
+			KeyValues []struct{ Key, Value string }
+		}
+	} `json:"result"`
+}
+
+func execIn(t *testing.T, dir, as, line string, extra ...string) (execAnswer, result) {
+	t.Helper()
+	args := append([]string{"exec", "--json", "--as", as}, extra...)
+	args = append(args, line)
+	r := runBot(t, botIn(t, dir, args...))
+	var a execAnswer
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &a), "stdout: %s\nstderr: %s", r.stdout, r.stderr)
+	return a, r
+}
+
+func counterIn(t *testing.T, dir string, extra ...string) string {
+	t.Helper()
+	a, r := execIn(t, dir, "alice", "/example counter show", extra...)
+	require.Equal(t, 0, r.code, r.stderr)
+	return a.Result.Parts[0].KeyValues[0].Value
+}
+
+func TestApprovalAcrossProcesses(t *testing.T) {
+	dir := workDir(t)
+	a, r := execIn(t, dir, "alice", "/example counter add 3")
+	require.Equal(t, 4, r.code, "waiting for approval exits 4: %s", r.stderr)
+	require.NotNil(t, a.Approval)
+	id := a.Approval.ID
+
+	a, r = execIn(t, dir, "alice", "/ops approve "+id)
+	assert.Equal(t, 3, r.code)
+	assert.Contains(t, a.Error, "you cannot approve your own request")
+
+	a, r = execIn(t, dir, "carol", "/ops approve "+id)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "succeeded", a.Approval.State)
+	assert.Equal(t, "3", counterIn(t, dir))
+
+	a, r = execIn(t, dir, "dan", "/ops approve "+id)
+	assert.Equal(t, 3, r.code)
+	assert.Equal(t, "3", counterIn(t, dir), "it ran once")
+
+	exp := runBot(t, botIn(t, dir, "audit", "export"))
+	require.Equal(t, 0, exp.code, exp.stderr)
+	var actions []string
+	for _, line := range strings.Split(strings.TrimSpace(exp.stdout), "\n") {
+		var e struct{ Action, Outcome, Actor, Command string }
+		require.NoError(t, json.Unmarshal([]byte(line), &e))
+		if e.Command == "counter add" {
+			actions = append(actions, e.Actor+" "+e.Action+" "+e.Outcome)
+		}
+	}
+	assert.Equal(t, []string{
+		"U0ALICE01 request ", "U0ALICE01 decision needs-approval", "U0ALICE01 approval requested",
+		"U0ALICE01 approval refused", "U0CAROL01 approval approved", "U0ALICE01 execute started",
+		"U0ALICE01 result succeeded", "U0DAN0001 approval refused",
+	}, actions)
+}
+
+func TestBotKilledWithPendingApprovals(t *testing.T) {
+	dir := workDir(t)
+	var pending []string
+	for _, n := range []string{"1", "2", "3"} {
+		a, r := execIn(t, dir, "alice", "/example counter add "+n)
+		require.Equal(t, 4, r.code, r.stderr)
+		pending = append(pending, a.Approval.ID)
+	}
+	a, r := execIn(t, dir, "alice", "/example counter add 100 delay=60s")
+	require.Equal(t, 4, r.code, r.stderr)
+	slow := a.Approval.ID
+
+	// carol approves the slow one; the bot running it is killed mid-way.
+	approver := botIn(t, dir, "exec", "--as", "carol", "/ops approve "+slow)
+	approver.Stdout, approver.Stderr = nil, nil
+	require.NoError(t, approver.Start())
+	waitFor(t, 20*time.Second, func() bool {
+		a, _ := execIn(t, dir, "carol", "/ops approval "+slow)
+		return a.Approval != nil && a.Approval.State == "executing"
+	}, "the approved request never started executing")
+	require.NoError(t, approver.Process.Signal(syscall.SIGKILL))
+	_ = approver.Wait()
+
+	// After the restart, the pending ones are listed and approvable; the
+	// one caught executing is reported unknown and not re-run.
+	list := runBot(t, botIn(t, dir, "exec", "--as", "carol", "/ops approvals"))
+	require.Equal(t, 0, list.code, list.stderr)
+	for _, id := range pending {
+		assert.Contains(t, list.stdout, id)
+	}
+	assert.Contains(t, list.stdout, "Outcome unknown")
+	assert.Contains(t, list.stdout, slow)
+
+	a, r = execIn(t, dir, "carol", "/ops approval "+slow)
+	require.Equal(t, 0, r.code)
+	assert.Equal(t, "unknown", a.Approval.State)
+
+	a, r = execIn(t, dir, "carol", "/ops approve "+pending[1])
+	require.Equal(t, 0, r.code, "%s %s", a.Error, r.stderr)
+	assert.Equal(t, "2", counterIn(t, dir), "the killed request never wrote; the approved one did")
+}
+
+func TestTwoBotsOnOnePostgresExecuteOnce(t *testing.T) {
+	dsn := testbin.PostgresDSN(t)
+	dir := workDir(t)
+	plugins := filepath.Join(dir, "plugins")
+	require.NoError(t, os.MkdirAll(plugins, 0o755))
+	testbin.Copy(t, testbin.Plugin(t, "example"), filepath.Join(plugins, "example"))
+	sum := sha256Of(t, filepath.Join(plugins, "example"))
+	cfg := filepath.Join(dir, "bot.yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte(`data_dir: data
+policy: examples/policy.yaml
+store:
+  driver: postgres
+  dsn: {env: TEST_DSN}
+approval_key: {env: TEST_APPROVAL_KEY}
+plugins:
+  dir: plugins
+  list:
+    - name: example
+      sha256: `+sum+`
+      targets:
+        - name: sandbox
+          settings: {state_file: `+filepath.Join(dir, "counter")+`}
+`), 0o600))
+	env := []string{"TEST_DSN=" + dsn, "TEST_APPROVAL_KEY=shared-by-all-replicas-0123"}
+	run := func(as, line string) (execAnswer, result) {
+		cmd := botIn(t, dir, "exec", "--config", cfg, "--json", "--as", as, line)
+		cmd.Env = append(cmd.Env, env...)
+		r := runBot(t, cmd)
+		var a execAnswer
+		require.NoError(t, json.Unmarshal([]byte(r.stdout), &a), "stdout %s stderr %s", r.stdout, r.stderr)
+		return a, r
+	}
+	for round := 1; round <= 3; round++ {
+		a, r := run("alice", "/example counter add 1")
+		require.Equal(t, 4, r.code, r.stderr)
+		id := a.Approval.ID
+		var wg sync.WaitGroup
+		codes := make([]int, 2)
+		for i, who := range []string{"carol", "dan"} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, r := run(who, "/ops approve "+id)
+				codes[i] = r.code
+			}()
+		}
+		wg.Wait()
+		assert.ElementsMatch(t, []int{0, 3}, codes, "one bot runs it, the other is told it is taken")
+		b, err := os.ReadFile(filepath.Join(dir, "counter"))
+		require.NoError(t, err)
+		assert.Equal(t, strconv.Itoa(round), string(b), "round %d: executed exactly once", round)
+	}
+}
+
+func TestAuditVerifyFindsTheFirstTamperedEntry(t *testing.T) {
+	dir := workDir(t)
+	for _, line := range []string{"/example echo one", "/example echo two", "/example counter show"} {
+		_, r := execIn(t, dir, "alice", line)
+		require.Equal(t, 0, r.code)
+	}
+	ok := runBot(t, botIn(t, dir, "audit", "verify"))
+	require.Equal(t, 0, ok.code, ok.stdout+ok.stderr)
+	assert.Contains(t, ok.stdout, "ok: 12 entries, chain intact")
+
+	db, err := sql.Open("sqlite", filepath.Join(dir, "data", "deskbot.db"))
+	require.NoError(t, err)
+	defer db.Close()
+	_, err = db.ExecContext(context.Background(), `UPDATE audit_log SET detail = 'nothing to see' WHERE seq = 6`)
+	require.NoError(t, err)
+	bad := runBot(t, botIn(t, dir, "audit", "verify"))
+	assert.Equal(t, 1, bad.code)
+	assert.Contains(t, bad.stdout, "TAMPERED: entry 6 was altered")
+	assert.Contains(t, bad.stdout, "first bad entry: 6")
+
+	// Deleting an entry is found too.
+	_, err = db.ExecContext(context.Background(), `UPDATE audit_log SET detail = (SELECT detail FROM audit_log WHERE seq = 2) WHERE seq = 6`)
+	require.NoError(t, err)
+	_, err = db.ExecContext(context.Background(), `DELETE FROM audit_log WHERE seq = 4`)
+	require.NoError(t, err)
+	bad = runBot(t, botIn(t, dir, "audit", "verify"))
+	assert.Equal(t, 1, bad.code)
+	assert.Contains(t, bad.stdout, "entry 5 follows entry 3: entries are missing")
+
+	csv := runBot(t, botIn(t, dir, "audit", "export", "--format", "csv", "--user", "alice"))
+	require.Equal(t, 0, csv.code, csv.stderr)
+	assert.True(t, strings.HasPrefix(csv.stdout, "seq,time,request_id,actor,action"))
+}
+
+func TestPolicyTools(t *testing.T) {
+	dir := workDir(t)
+	bad := filepath.Join(dir, "bad.yaml")
+	require.NoError(t, os.WriteFile(bad, []byte("version: 1\nroles:\n  ops:\n    grants:\n      - commands: [\"whm\"]\n"), 0o600))
+	r := runBot(t, botIn(t, dir, "policy", "check", bad))
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stdout, "bad.yaml:5: ")
+	assert.Contains(t, r.stdout, "needs the form provider:command")
+
+	r = runBot(t, botIn(t, dir, "policy", "check", "examples/policy.yaml"))
+	assert.Equal(t, 0, r.code, r.stdout)
+
+	r = runBot(t, botIn(t, dir, "policy", "explain", "--as", "bob", "/example counter reset"))
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "decision: needs-approval")
+	assert.Contains(t, r.stdout, "approval: 2 approver(s), each typing the target's name")
+
+	cases := filepath.Join(dir, "cases.yaml")
+	require.NoError(t, os.WriteFile(cases, []byte(`cases:
+  - name: tier-1 reads
+    as: alice
+    command: /example counter show
+    expect: allow
+  - name: tier-1 asks for high risk
+    as: alice
+    command: /example counter add 2
+    expect: needs-approval
+    approvers: 1
+  - name: leads only read
+    as: carol
+    command: /example counter add 2
+    expect: deny
+  - name: a wrong expectation
+    as: alice
+    command: /example counter reset
+    expect: allow
+`), 0o600))
+	r = runBot(t, botIn(t, dir, "policy", "test", "examples/policy.yaml", cases))
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stdout, "ok   tier-1 reads")
+	assert.Contains(t, r.stdout, "ok   leads only read")
+	assert.Contains(t, r.stdout, "FAIL a wrong expectation: got deny")
+	assert.Contains(t, r.stdout, "3 of 4 cases passed")
+}
