@@ -290,6 +290,11 @@ func (s *Service) forget(id string) {
 	s.mu.Unlock()
 }
 
+// SetMeta records adapter references (where the approval card is).
+func (s *Service) SetMeta(ctx context.Context, id string, meta map[string]string) error {
+	return s.store.SetMeta(ctx, id, meta)
+}
+
 // Deny refuses a pending request.
 func (s *Service) Deny(ctx context.Context, id, by, reason string) (*store.Approval, error) {
 	return s.end(ctx, id, store.StateDenied, by, reason)

@@ -32,6 +32,8 @@ type Error struct {
 	Suggestions []string
 	// Usage is the command's usage line, when the command is known.
 	Usage string
+	// Missing lists required parameters that were not given.
+	Missing []string
 }
 
 func (e *Error) Error() string {
@@ -486,7 +488,7 @@ func bindArgs(p Provider, c *sdk.CommandSpec, toks []Token, inv *Invocation) err
 		}
 	}
 	if len(missing) > 0 {
-		return &Error{Msg: fmt.Sprintf("/%s %s is missing %s", p.Name(), c.Name, strings.Join(missing, ", ")), Usage: usage}
+		return &Error{Msg: fmt.Sprintf("/%s %s is missing %s", p.Name(), c.Name, strings.Join(missing, ", ")), Usage: usage, Missing: missing}
 	}
 	return nil
 }

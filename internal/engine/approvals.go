@@ -355,6 +355,15 @@ func (e *Engine) RunSweeper(ctx context.Context, interval time.Duration) {
 	}
 }
 
+// SetApprovalMeta records where an adapter showed a request (a Slack
+// channel and message), so any replica can update it later.
+func (e *Engine) SetApprovalMeta(ctx context.Context, id string, meta map[string]string) error {
+	if e.opts.Approvals == nil {
+		return errors.New("approvals are not set up")
+	}
+	return e.opts.Approvals.SetMeta(ctx, id, meta)
+}
+
 // Approval returns the view of one request, for adapters.
 func (e *Engine) Approval(ctx context.Context, id string) (ApprovalView, error) {
 	if e.opts.Approvals == nil {

@@ -59,6 +59,23 @@ type Notifier interface {
 	Notify(ctx context.Context, user string, r Reply)
 }
 
+// Observer is told what happens, for metrics. Every method must be cheap.
+type Observer interface {
+	Request(provider, status string)
+	Decision(effect string)
+	Approval(outcome string)
+	PluginCall(plugin, method string, d time.Duration, err error)
+	Error(kind string)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) Request(string, string)                          {}
+func (nopObserver) Decision(string)                                 {}
+func (nopObserver) Approval(string)                                 {}
+func (nopObserver) PluginCall(string, string, time.Duration, error) {}
+func (nopObserver) Error(string)                                    {}
+
 // Request is one line typed by a user.
 type Request struct {
 	// ID identifies the request everywhere (logs, audit, provider calls).
@@ -74,6 +91,13 @@ type Request struct {
 	Timeout time.Duration
 	// Meta is stored with an approval request (a Slack thread, say).
 	Meta map[string]string
+	// Secrets are sensitive arguments collected privately (a modal), by
+	// parameter name; they are never part of Text.
+	Secrets map[string]string
+	// CanPrompt says the adapter can ask for missing secrets privately:
+	// a command missing only sensitive arguments then gets
+	// StatusNeedsInput instead of an error.
+	CanPrompt bool
 }
 
 // Status is how a request ended.
@@ -85,10 +109,13 @@ const (
 	StatusDenied
 	StatusPending
 	StatusFailed
+	// StatusNeedsInput asks the adapter to collect Inputs privately and
+	// send the request again with them as Secrets.
+	StatusNeedsInput
 )
 
 func (s Status) String() string {
-	return [...]string{"ok", "invalid", "denied", "pending", "failed"}[s]
+	return [...]string{"ok", "invalid", "denied", "pending", "failed", "needs-input"}[s]
 }
 
 // Reply is the engine's answer to a request, for an adapter to render.
@@ -109,6 +136,8 @@ type Reply struct {
 	Code  apperr.Code
 	// Sensitive replies are for the requester's eyes only.
 	Sensitive bool
+	// Inputs are the secrets to collect when Status is StatusNeedsInput.
+	Inputs []sdk.Param
 }
 
 // Options configure an engine.
@@ -120,6 +149,7 @@ type Options struct {
 	Approvals *approval.Service
 	Audit     audit.Sink
 	Notifier  Notifier
+	Observer  Observer
 	// Groups resolves a user's chat groups (Slack user groups) for the policy.
 	Groups func(ctx context.Context, user string) []string
 	// PolicyStatus reports the policy file's state for /ops policy status.
@@ -158,6 +188,9 @@ func New(opts Options) *Engine {
 	}
 	if opts.Notifier == nil {
 		opts.Notifier = nopNotifier{}
+	}
+	if opts.Observer == nil {
+		opts.Observer = nopObserver{}
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -211,6 +244,16 @@ func (e *Engine) Handle(ctx context.Context, req Request, progress func(sdk.Prog
 	if req.ID == "" {
 		req.ID = NewRequestID()
 	}
+	r := e.handle(ctx, req, progress)
+	provider := r.Provider
+	if provider == "" {
+		provider = "none"
+	}
+	e.opts.Observer.Request(provider, r.Status.String())
+	return r
+}
+
+func (e *Engine) handle(ctx context.Context, req Request, progress func(sdk.Progress)) Reply {
 	log := e.log.With("request_id", req.ID, "user", req.User)
 	name, rest, err := command.SplitProvider(req.Text)
 	if err != nil {
@@ -229,8 +272,11 @@ func (e *Engine) Handle(ctx context.Context, req Request, progress func(sdk.Prog
 			Suggestions: prefixAll("/", command.Suggest(name, names)),
 		})
 	}
-	parsed, err := command.Parse(p, rest)
+	parsed, err := command.Parse(p, rest+secretTokens(req.Secrets))
 	if err != nil {
+		if inputs := e.promptable(p, rest, req, err); inputs != nil {
+			return Reply{RequestID: req.ID, Status: StatusNeedsInput, Provider: p.Name(), Inputs: inputs, Title: "/" + p.Name() + " " + rest}
+		}
 		return invalid(req.ID, err)
 	}
 	subject := e.subject(ctx, req.User)
@@ -243,6 +289,9 @@ func (e *Engine) Handle(ctx context.Context, req Request, progress func(sdk.Prog
 
 	if !req.SensitiveTextOK {
 		for _, n := range inv.Given {
+			if _, private := req.Secrets[n]; private {
+				continue
+			}
 			if prm, _ := inv.Command.Param(n); prm != nil && prm.Sensitive {
 				return Reply{RequestID: req.ID, Status: StatusInvalid, Code: apperr.Invalid, Command: line,
 					Error: fmt.Sprintf("%s is secret and must not be typed into chat, where it stays in your history; run the command without it and you will be asked for it privately", n)}
@@ -259,13 +308,16 @@ func (e *Engine) Handle(ctx context.Context, req Request, progress func(sdk.Prog
 	dec := e.opts.Policy.Authorize(subject, action)
 	if dec.Effect == authz.Deny {
 		e.record(ctx, with(base, audit.ActionDecision, "deny", dec.Rule+": "+dec.Reason))
+		e.opts.Observer.Decision("deny")
 		log.Info("request denied", "rule", dec.Rule, "reason", dec.Reason)
 		return Reply{RequestID: req.ID, Status: StatusDenied, Code: apperr.Denied, Command: line, Provider: p.Name(), Target: inv.Target, Error: denial(dec, line)}
 	}
 
 	sreq := &sdk.Request{ID: req.ID, Invoker: req.User, Channel: req.Channel, Target: inv.Target, Command: inv.Command.Name, Args: inv.Args}
 	pctx, cancel := context.WithTimeout(ctx, e.opts.PlanTimeout)
+	began := e.opts.Now()
 	pr, err := p.Plan(pctx, sreq)
+	e.opts.Observer.PluginCall(p.Name(), "plan", e.opts.Now().Sub(began), err)
 	cancel()
 	if err != nil {
 		log.Warn("plan failed", "error", err)
@@ -283,6 +335,7 @@ func (e *Engine) Handle(ctx context.Context, req Request, progress func(sdk.Prog
 		dec = e.opts.Policy.Authorize(subject, action)
 	}
 	e.record(ctx, with(base, audit.ActionDecision, dec.Effect.String(), dec.Rule+reasonSuffix(dec)))
+	e.opts.Observer.Decision(dec.Effect.String())
 	switch dec.Effect {
 	case authz.Deny:
 		return Reply{RequestID: req.ID, Status: StatusDenied, Code: apperr.Denied, Command: line, Provider: p.Name(), Target: inv.Target, Error: denial(dec, line)}
@@ -292,6 +345,55 @@ func (e *Engine) Handle(ctx context.Context, req Request, progress func(sdk.Prog
 	return e.execute(ctx, execution{
 		requestID: req.ID, user: req.User, channel: req.Channel, plugin: p, inv: inv, line: line, timeout: req.Timeout,
 	}, progress)
+}
+
+// secretTokens writes privately collected secrets as key=value words.
+func secretTokens(secrets map[string]string) string {
+	var b strings.Builder
+	keys := make([]string, 0, len(secrets))
+	for k := range secrets {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		b.WriteString(" " + k + "=" + quoteWord(secrets[k]))
+	}
+	return b.String()
+}
+
+// quoteWord quotes a value so the tokenizer reads it back unchanged.
+func quoteWord(v string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(v) + `"`
+}
+
+// promptable returns the sensitive parameters to ask for privately when
+// the only problem with a command is that they are missing.
+func (e *Engine) promptable(p Plugin, rest string, req Request, err error) []sdk.Param {
+	var ce *command.Error
+	if !req.CanPrompt || !errors.As(err, &ce) || len(ce.Missing) == 0 {
+		return nil
+	}
+	parsed, perr := command.Parse(p, rest+secretTokens(req.Secrets)+placeholders(ce.Missing))
+	if perr != nil || parsed.Invocation == nil {
+		return nil
+	}
+	var out []sdk.Param
+	for _, name := range ce.Missing {
+		prm, _ := parsed.Invocation.Command.Param(name)
+		if prm == nil || !prm.Sensitive {
+			return nil
+		}
+		out = append(out, *prm)
+	}
+	return out
+}
+
+func placeholders(names []string) string {
+	var b strings.Builder
+	for _, n := range names {
+		b.WriteString(" " + n + "=x")
+	}
+	return b.String()
 }
 
 func reasonSuffix(d authz.Decision) string {
@@ -346,6 +448,7 @@ func (e *Engine) execute(ctx context.Context, x execution, progress func(sdk.Pro
 	}
 	res, err := p.Execute(ctx, sreq, scrubbed)
 	took := e.opts.Now().Sub(start)
+	e.opts.Observer.PluginCall(p.Name(), "execute", took, err)
 	if err != nil {
 		log.Warn("execution failed", "error", e.redactor.String(err.Error()), "took", took)
 		e.record(context.WithoutCancel(ctx), with(base, audit.ActionResult, "failed", e.redactor.String(apperr.Message(err))))
@@ -445,6 +548,7 @@ func (e *Engine) failure(id, line, provider, target string, err error) Reply {
 	code := apperr.CodeOf(err)
 	msg := apperr.Message(err)
 	if code == apperr.Internal {
+		e.opts.Observer.Error("internal")
 		e.log.Error("internal error", "request_id", id, "error", e.redactor.String(err.Error()))
 	}
 	return Reply{RequestID: id, Status: StatusFailed, Code: code, Command: line, Provider: provider, Target: target, Error: e.redactor.String(msg)}
@@ -476,7 +580,11 @@ func (e *Engine) record(ctx context.Context, en audit.Entry) {
 	}
 	en.Args = e.redactor.String(en.Args)
 	en.Detail = e.redactor.String(en.Detail)
+	if en.Action == audit.ActionApproval {
+		e.opts.Observer.Approval(en.Outcome)
+	}
 	if err := e.opts.Audit.Record(ctx, en); err != nil {
+		e.opts.Observer.Error("audit")
 		e.log.Error("audit write failed", "request_id", en.RequestID, "action", en.Action, "error", err)
 	}
 }

@@ -120,6 +120,8 @@ type Approvals interface {
 	// fields. It reports false (and changes nothing) if the request is
 	// not in one of from.
 	Transition(ctx context.Context, id string, from []State, to State, at time.Time, u Update) (bool, error)
+	// SetMeta merges keys into a request's adapter references.
+	SetMeta(ctx context.Context, id string, meta map[string]string) error
 	// ExpirePending marks pending requests past their expiry expired.
 	ExpirePending(ctx context.Context, now time.Time) ([]string, error)
 	// AbandonExecutions marks executing requests whose lease lapsed

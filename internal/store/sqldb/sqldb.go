@@ -391,6 +391,34 @@ func (s *DB) Transition(ctx context.Context, id string, from []store.State, to s
 	return n == 1, nil
 }
 
+// SetMeta implements store.Approvals. Keys are merged in one transaction,
+// so writers of different keys do not undo each other.
+func (s *DB) SetMeta(ctx context.Context, id string, meta map[string]string) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var raw string
+	err = tx.QueryRowContext(ctx, `SELECT meta FROM approvals WHERE id = $1`+s.d.ForUpdate, id).Scan(&raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("approval %s: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return err
+	}
+	cur := map[string]string{}
+	_ = json.Unmarshal([]byte(raw), &cur)
+	for k, v := range meta {
+		cur[k] = v
+	}
+	b, _ := json.Marshal(cur)
+	if _, err := tx.ExecContext(ctx, `UPDATE approvals SET meta = $1 WHERE id = $2`, string(b), id); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
 func (s *DB) sweep(ctx context.Context, from, to store.State, col string, now time.Time) ([]string, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id FROM approvals WHERE state = $1 AND `+col+` > 0 AND `+col+` <= $2`, string(from), micros(now))
 	if err != nil {

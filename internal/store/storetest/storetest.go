@@ -132,6 +132,15 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		assert.ErrorIs(t, err, store.ErrNotFound)
 	})
 
+	t.Run("meta merges", func(t *testing.T) {
+		s := open(t)
+		require.NoError(t, s.CreateApproval(ctx, approval("m1", 1)))
+		require.NoError(t, s.SetMeta(ctx, "m1", map[string]string{"card_ts": "3.4"}))
+		got, _ := s.GetApproval(ctx, "m1")
+		assert.Equal(t, map[string]string{"ts": "1.2", "card_ts": "3.4"}, got.Meta)
+		assert.ErrorIs(t, s.SetMeta(ctx, "nope", map[string]string{"a": "b"}), store.ErrNotFound)
+	})
+
 	t.Run("abandoned executions become unknown", func(t *testing.T) {
 		s := open(t)
 		require.NoError(t, s.CreateApproval(ctx, approval("u1", 1)))
