@@ -20,6 +20,7 @@ import (
 	"github.com/deskbot/deskbot/internal/audit"
 	"github.com/deskbot/deskbot/internal/authz"
 	"github.com/deskbot/deskbot/internal/engine"
+	"github.com/deskbot/deskbot/internal/metrics"
 	"github.com/deskbot/deskbot/internal/pluginhost"
 	"github.com/deskbot/deskbot/internal/store"
 	"github.com/deskbot/deskbot/internal/store/postgres"
@@ -44,6 +45,7 @@ type Main struct {
 	Approvals *approval.Service
 	Host      *pluginhost.Host
 	Engine    *engine.Engine
+	Metrics   *metrics.Metrics
 
 	cancel context.CancelFunc
 }
@@ -88,6 +90,7 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.Approvals = approval.New(m.Store, key, nil)
 
+	m.Metrics = metrics.New()
 	var plugins engine.Registry = engine.StaticRegistry{}
 	if !m.NoPlugins {
 		hcs, err := m.Config.HostConfigs()
@@ -95,7 +98,8 @@ func (m *Main) Open(ctx context.Context) error {
 			return err
 		}
 		lvl, _ := parseLevel(level)
-		m.Host = pluginhost.New(pluginhost.Options{Dir: m.Config.Plugin.Dir, Logger: m.Logger, LogLevel: lvl})
+		m.Host = pluginhost.New(pluginhost.Options{Dir: m.Config.Plugin.Dir, Logger: m.Logger, LogLevel: lvl,
+			OnStateChange: func(name string, s pluginhost.State) { m.Metrics.PluginState(name, s == pluginhost.StateReady) }})
 		if err := m.Host.Start(ctx, hcs); err != nil {
 			return err
 		}
@@ -111,6 +115,7 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.Audit = audit.NewLog(m.Store, redactor)
 	opts := engine.Options{
+		Observer:  m.Metrics,
 		Redactor:  redactor,
 		Plugins:   plugins,
 		Approvals: m.Approvals,

@@ -24,6 +24,9 @@ type Config struct {
 	Log    LogConfig  `yaml:"log"`
 	Plugin PluginsCfg `yaml:"plugins"`
 	Store  StoreCfg   `yaml:"store"`
+	// Listen is the HTTP address of bot serve.
+	Listen string    `yaml:"listen"`
+	Slack  *SlackCfg `yaml:"slack"`
 	// ApprovalKey authenticates stored approval requests; replicas share
 	// it. Without one, a key is generated in the data directory.
 	ApprovalKey *SecretRef `yaml:"approval_key"`
@@ -43,6 +46,17 @@ type StoreCfg struct {
 	// DSN is the PostgreSQL connection string; it may hold a password,
 	// so it is a secret reference.
 	DSN *SecretRef `yaml:"dsn"`
+}
+
+// SlackCfg connects the bot to a Slack app.
+type SlackCfg struct {
+	SigningSecret *SecretRef `yaml:"signing_secret"`
+	BotToken      *SecretRef `yaml:"bot_token"`
+	// AppToken turns on Socket Mode.
+	AppToken         *SecretRef `yaml:"app_token"`
+	ApprovalsChannel string     `yaml:"approvals_channel"`
+	// APIURL points the Web API elsewhere (a test server).
+	APIURL string `yaml:"api_url"`
 }
 
 // LogConfig sets logging.

@@ -41,6 +41,7 @@ func (e *exitError) Error() string { return e.msg }
 const usage = `usage: bot COMMAND [flags]
 
 commands:
+  serve                   the Slack endpoints (HTTP or Socket Mode), /healthz, /readyz, /metrics
   console                 interactive console over the real pipeline
   exec --as USER "/cmd"   run one command; exit status tells the outcome
   policy check FILE       validate a policy file
@@ -63,6 +64,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	var err error
 	switch args[0] {
+	case "serve":
+		err = runServe(ctx, args[1:], stdout, stderr)
 	case "console":
 		err = runConsole(ctx, args[1:], stdin, stdout, stderr)
 	case "exec":

@@ -255,6 +255,30 @@ func (p *Policy) RoleDescriptions(names []string) map[string]string {
 	return out
 }
 
+// SlackGroups lists the Slack user group ids the policy names.
+func (p *Policy) SlackGroups() []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(s string) {
+		if g, ok := strings.CutPrefix(s, "slack:"); ok && !seen[g] {
+			seen[g] = true
+			out = append(out, g)
+		}
+	}
+	for _, b := range p.bindings {
+		for _, s := range b.subjects {
+			add(s)
+		}
+	}
+	for _, d := range p.denies {
+		for _, s := range d.subjects {
+			add(s)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 // GroupsOf lists the static groups a user belongs to.
 func (p *Policy) GroupsOf(user string) []string {
 	var out []string

@@ -217,7 +217,11 @@ func New(opts Options) *Engine {
 }
 
 // SetNotifier replaces the notifier (adapters are built after the engine).
+// Call it before serving.
 func (e *Engine) SetNotifier(n Notifier) { e.opts.Notifier = n }
+
+// SetGroups sets the chat group resolver. Call it before serving.
+func (e *Engine) SetGroups(f func(ctx context.Context, user string) []string) { e.opts.Groups = f }
 
 // Redactor returns the engine's redactor, which knows every configured
 // secret; adapters scrub what they show with it.

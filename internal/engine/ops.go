@@ -264,6 +264,21 @@ func (e *Engine) searchAudit(ctx context.Context, req Request, a sdk.Args) Reply
 	return ok(req, "/ops audit", res)
 }
 
+// AuditEntry is an audit log entry, for adapters.
+type AuditEntry = audit.Entry
+
+// Recent returns a user's latest results, newest last (App Home).
+func (e *Engine) Recent(ctx context.Context, user string, limit int) ([]audit.Entry, error) {
+	s, ok := e.opts.Audit.(auditSearcher)
+	if !ok {
+		return nil, nil
+	}
+	return s.Search(ctx, audit.Filter{Actor: user, Action: string(audit.ActionResult), Limit: limit, Newest: true})
+}
+
+// DisplayName returns the policy's name for a user id.
+func (e *Engine) DisplayName(id string) string { return e.opts.Policy.DisplayName(id) }
+
 func (e *Engine) policyStatus(req Request) Reply {
 	if e.opts.PolicyStatus == nil {
 		return ok(req, "/ops policy status", sdk.NewResult().AddText("No policy file: every command is allowed (development mode)."))

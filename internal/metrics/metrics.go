@@ -24,6 +24,7 @@ type Metrics struct {
 	Inbound       *prometheus.CounterVec
 	AckLatency    prometheus.Histogram
 	Errors        *prometheus.CounterVec
+	PluginUp      *prometheus.GaugeVec
 }
 
 // New registers the collectors (and the Go and process collectors).
@@ -50,8 +51,10 @@ func New() *Metrics {
 			Help: "Time from receiving a chat request to acknowledging it.", Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .5, 1, 3}}),
 		Errors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "deskbot_errors_total",
 			Help: "Errors, by kind."}, []string{"kind"}),
+		PluginUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "deskbot_plugin_up",
+			Help: "1 when a plugin is ready, 0 while it restarts or is down."}, []string{"plugin"}),
 	}
-	r.MustRegister(m.Requests, m.Decisions, m.Approvals, m.PluginCalls, m.PluginLatency, m.ChatCalls, m.Inbound, m.AckLatency, m.Errors,
+	r.MustRegister(m.Requests, m.Decisions, m.Approvals, m.PluginCalls, m.PluginLatency, m.ChatCalls, m.Inbound, m.AckLatency, m.Errors, m.PluginUp,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -62,7 +65,9 @@ func (m *Metrics) Handler() http.Handler {
 }
 
 // Request implements the engine's Observer.
-func (m *Metrics) Request(provider, status string) { m.Requests.WithLabelValues(provider, status).Inc() }
+func (m *Metrics) Request(provider, status string) {
+	m.Requests.WithLabelValues(provider, status).Inc()
+}
 
 // Decision implements the engine's Observer.
 func (m *Metrics) Decision(effect string) { m.Decisions.WithLabelValues(effect).Inc() }
@@ -78,6 +83,15 @@ func (m *Metrics) PluginCall(plugin, method string, d time.Duration, err error) 
 	}
 	m.PluginCalls.WithLabelValues(plugin, method, outcome).Inc()
 	m.PluginLatency.WithLabelValues(plugin, method).Observe(d.Seconds())
+}
+
+// PluginState records whether a plugin is ready.
+func (m *Metrics) PluginState(plugin string, up bool) {
+	v := 0.0
+	if up {
+		v = 1
+	}
+	m.PluginUp.WithLabelValues(plugin).Set(v)
 }
 
 // Error implements the engine's Observer.

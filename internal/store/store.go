@@ -155,8 +155,11 @@ type AuditFilter struct {
 	// Command matches "provider:command" by prefix or "provider" alone.
 	Command   string
 	RequestID string
+	Action    string
 	AfterSeq  int64
-	Limit     int
+	// Newest returns the last Limit matches (still oldest first).
+	Newest bool
+	Limit  int
 }
 
 // Audit is the append-only audit log.

@@ -508,6 +508,9 @@ func (s *DB) ScanAudit(ctx context.Context, f store.AuditFilter, fn func(store.A
 	if f.AfterSeq > 0 {
 		add("seq > ?", f.AfterSeq)
 	}
+	if f.Action != "" {
+		add("action = ?", f.Action)
+	}
 	if f.Command != "" {
 		prov, cmd, hasCmd := strings.Cut(f.Command, ":")
 		add("provider = ?", prov)
@@ -519,9 +522,13 @@ func (s *DB) ScanAudit(ctx context.Context, f store.AuditFilter, fn func(store.A
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	q += " ORDER BY seq"
-	if f.Limit > 0 {
-		q += " LIMIT " + strconv.Itoa(f.Limit)
+	if f.Newest && f.Limit > 0 {
+		q = "SELECT * FROM (" + q + " ORDER BY seq DESC LIMIT " + strconv.Itoa(f.Limit) + ") AS newest ORDER BY seq"
+	} else {
+		q += " ORDER BY seq"
+		if f.Limit > 0 {
+			q += " LIMIT " + strconv.Itoa(f.Limit)
+		}
 	}
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {

@@ -231,6 +231,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		assert.Equal(t, 5, count(store.AuditFilter{Until: t0.Add(5 * time.Second)}))
 		assert.Equal(t, 3, count(store.AuditFilter{Limit: 3}))
 		assert.Equal(t, 2, count(store.AuditFilter{AfterSeq: 18}))
+		assert.Equal(t, 20, count(store.AuditFilter{Action: "request"}))
+		assert.Equal(t, 0, count(store.AuditFilter{Action: "result"}))
+		var newest []int64
+		require.NoError(t, s.ScanAudit(ctx, store.AuditFilter{Limit: 3, Newest: true}, func(r store.AuditRecord) error { newest = append(newest, r.Seq); return nil }))
+		assert.Equal(t, []int64{18, 19, 20}, newest)
 		stop := errors.New("stop")
 		assert.ErrorIs(t, s.ScanAudit(ctx, store.AuditFilter{}, func(store.AuditRecord) error { return stop }), stop)
 	})

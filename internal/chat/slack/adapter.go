@@ -1,0 +1,388 @@
+package slack
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	slackgo "github.com/slack-go/slack"
+
+	"github.com/deskbot/deskbot/internal/engine"
+	"github.com/deskbot/deskbot/internal/metrics"
+	"github.com/deskbot/deskbot/internal/store"
+)
+
+// Config configures the adapter.
+type Config struct {
+	SigningSecret string
+	BotToken      string
+	// AppToken (xapp-...) turns on Socket Mode.
+	AppToken string
+	// APIURL overrides the Web API's address (tests, the playground).
+	APIURL string
+	// ApprovalsChannel, if set, receives every approval card; otherwise a
+	// card goes to the channel the request came from.
+	ApprovalsChannel string
+	// MaxBody bounds request bodies (64 KiB if zero).
+	MaxBody int64
+	// Workers bound concurrent commands (64 if zero); Queue bounds those
+	// waiting (1024 if zero). A full queue answers "busy" at once.
+	Workers, Queue int
+	// ProgressEvery is the least time between edits of a status message
+	// (1 s if zero): Slack rate-limits chat.update.
+	ProgressEvery time.Duration
+	// DedupTTL is how long delivery keys are remembered (1 h if zero).
+	DedupTTL time.Duration
+	// PolicyGroups lists the Slack user groups the policy names.
+	PolicyGroups func() []string
+	// GroupTTL is how long user group members are cached (5 min if zero).
+	GroupTTL time.Duration
+}
+
+// Adapter connects Slack to the engine.
+type Adapter struct {
+	cfg     Config
+	api     *slackgo.Client
+	engine  *engine.Engine
+	dedup   store.Dedup
+	log     *slog.Logger
+	metrics *metrics.Metrics
+	httpc   *http.Client
+	groups  *groupCache
+	convs   convRegistry
+
+	jobs   chan job
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+type job struct {
+	name string
+	run  func(ctx context.Context)
+}
+
+var _ engine.Notifier = (*Adapter)(nil)
+
+// New builds an adapter; call Start before serving.
+func New(cfg Config, eng *engine.Engine, dedup store.Dedup, log *slog.Logger, m *metrics.Metrics) *Adapter {
+	if cfg.MaxBody == 0 {
+		cfg.MaxBody = 64 << 10
+	}
+	if cfg.Workers == 0 {
+		cfg.Workers = 64
+	}
+	if cfg.Queue == 0 {
+		cfg.Queue = 1024
+	}
+	if cfg.ProgressEvery == 0 {
+		cfg.ProgressEvery = time.Second
+	}
+	if cfg.DedupTTL == 0 {
+		cfg.DedupTTL = time.Hour
+	}
+	if cfg.GroupTTL == 0 {
+		cfg.GroupTTL = 5 * time.Minute
+	}
+	opts := []slackgo.Option{slackgo.OptionHTTPClient(&http.Client{Timeout: 30 * time.Second})}
+	if cfg.APIURL != "" {
+		opts = append(opts, slackgo.OptionAPIURL(strings.TrimSuffix(cfg.APIURL, "/")+"/"))
+	}
+	if cfg.AppToken != "" {
+		opts = append(opts, slackgo.OptionAppLevelToken(cfg.AppToken))
+	}
+	// Slack answers 429 with Retry-After before doing anything, so a
+	// retry after the wait cannot post twice.
+	opts = append(opts, slackgo.OptionRetry(3))
+	a := &Adapter{
+		cfg: cfg, engine: eng, dedup: dedup, log: log, metrics: m,
+		api:   slackgo.New(cfg.BotToken, opts...),
+		httpc: &http.Client{Timeout: 15 * time.Second},
+		jobs:  make(chan job, cfg.Queue),
+	}
+	a.groups = newGroupCache(a, cfg.PolicyGroups, cfg.GroupTTL)
+	return a
+}
+
+// API returns the Web API client (for the playground's wiring and tests).
+func (a *Adapter) API() *slackgo.Client { return a.api }
+
+// Groups resolves a user's Slack user groups for the policy.
+func (a *Adapter) Groups(ctx context.Context, user string) []string { return a.groups.of(ctx, user) }
+
+// Start runs the workers until Close.
+func (a *Adapter) Start(ctx context.Context) {
+	a.ctx, a.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	for i := 0; i < a.cfg.Workers; i++ {
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			for {
+				select {
+				case <-a.ctx.Done():
+					return
+				case j := <-a.jobs:
+					a.runJob(j)
+				}
+			}
+		}()
+	}
+}
+
+func (a *Adapter) runJob(j job) {
+	defer func() {
+		if r := recover(); r != nil {
+			a.log.Error("slack job panicked", "job", j.name, "panic", r)
+			a.count("errors", "panic")
+		}
+	}()
+	j.run(a.ctx)
+}
+
+// Close stops taking work and waits (up to a minute) for work in flight.
+func (a *Adapter) Close() {
+	if a.cancel == nil {
+		return
+	}
+	done := make(chan struct{})
+	go func() {
+		// Let queued and running jobs finish before cancelling them.
+		for len(a.jobs) > 0 {
+			time.Sleep(50 * time.Millisecond)
+		}
+		a.cancel()
+		a.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		a.cancel()
+	}
+}
+
+// enqueue schedules work; false means the queue is full.
+func (a *Adapter) enqueue(name string, run func(ctx context.Context)) bool {
+	select {
+	case a.jobs <- job{name, run}:
+		return true
+	default:
+		return false
+	}
+}
+
+func (a *Adapter) count(kind, outcome string) {
+	if a.metrics != nil {
+		a.metrics.Inbound.WithLabelValues(kind, outcome).Inc()
+	}
+}
+
+func (a *Adapter) apiCall(method string, err error) {
+	if a.metrics == nil {
+		return
+	}
+	outcome := "ok"
+	if err != nil {
+		outcome = "error"
+		var rl *slackgo.RateLimitedError
+		if errors.As(err, &rl) {
+			outcome = "rate_limited"
+		}
+	}
+	a.metrics.ChatCalls.WithLabelValues(method, outcome).Inc()
+}
+
+// claim reports whether key is new (Slack may deliver twice); a store
+// error counts as new: running twice is better than never for reads, and
+// state changes are guarded by the approval state machine anyway.
+func (a *Adapter) claim(ctx context.Context, key string) bool {
+	if key == "" || a.dedup == nil {
+		return true
+	}
+	first, err := a.dedup.Claim(ctx, key, a.cfg.DedupTTL, time.Now())
+	if err != nil {
+		a.log.Error("dedup store failed", "error", err)
+		return true
+	}
+	return first
+}
+
+// Handler serves Slack's HTTP endpoints.
+func (a *Adapter) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /slack/commands", a.serveCommand)
+	mux.HandleFunc("POST /slack/interactions", a.serveInteraction)
+	mux.HandleFunc("POST /slack/events", a.serveEvent)
+	return mux
+}
+
+// verified checks a request and guards against replays: a signature is
+// accepted once. It writes the error response itself.
+func (a *Adapter) verified(w http.ResponseWriter, r *http.Request, kind string) ([]byte, bool) {
+	body, err := Verify(r, a.cfg.SigningSecret, a.cfg.MaxBody)
+	if errors.Is(err, ErrTooLarge) {
+		a.count(kind, "too_large")
+		http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+		return nil, false
+	}
+	if err != nil {
+		a.count(kind, "rejected")
+		a.log.Warn("rejected an unsigned or stale Slack request", "kind", kind, "error", err, "remote", r.RemoteAddr)
+		http.Error(w, "invalid signature", http.StatusUnauthorized)
+		return nil, false
+	}
+	if !a.claim(r.Context(), "slack:sig:"+r.Header.Get("X-Slack-Signature")) {
+		a.count(kind, "replayed")
+		a.log.Warn("rejected a replayed Slack request", "kind", kind, "remote", r.RemoteAddr)
+		http.Error(w, "replayed request", http.StatusUnauthorized)
+		return nil, false
+	}
+	return body, true
+}
+
+func (a *Adapter) serveCommand(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	body, ok := a.verified(w, r, "command")
+	if !ok {
+		return
+	}
+	r2 := r.Clone(r.Context())
+	r2.Body = io.NopCloser(bytes.NewReader(body))
+	r2.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	cmd, err := slackgo.SlashCommandParse(r2)
+	if err != nil {
+		http.Error(w, "bad slash command", http.StatusBadRequest)
+		return
+	}
+	ack := a.AcceptCommand(cmd)
+	writeAck(w, ack)
+	if a.metrics != nil {
+		a.metrics.AckLatency.Observe(time.Since(start).Seconds())
+	}
+}
+
+func writeAck(w http.ResponseWriter, ack any) {
+	if ack == nil {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(ack)
+}
+
+// AcceptCommand takes a verified slash command: it schedules the work and
+// returns what to answer Slack at once (nil for an empty 200).
+func (a *Adapter) AcceptCommand(cmd slackgo.SlashCommand) any {
+	if !a.claim(a.ctxOr(), "slack:cmd:"+cmd.TeamID+":"+cmd.TriggerID) {
+		a.count("command", "duplicate")
+		return nil
+	}
+	queued := a.enqueue("command", func(ctx context.Context) { a.runCommand(ctx, cmd, nil) })
+	if !queued {
+		a.count("command", "busy")
+		return &slackgo.Msg{ResponseType: slackgo.ResponseTypeEphemeral, Text: ":hourglass: The bot is busy right now; nothing was run. Try again in a minute."}
+	}
+	a.count("command", "accepted")
+	return nil
+}
+
+func (a *Adapter) ctxOr() context.Context {
+	if a.ctx != nil {
+		return a.ctx
+	}
+	return context.Background()
+}
+
+// commandLine rebuilds what the user typed.
+func commandLine(cmd slackgo.SlashCommand) string {
+	return strings.TrimSpace("/" + strings.TrimPrefix(cmd.Command, "/") + " " + Unescape(cmd.Text))
+}
+
+func (a *Adapter) runCommand(ctx context.Context, cmd slackgo.SlashCommand, secrets map[string]string) {
+	text := commandLine(cmd)
+	conv := a.conversation(cmd.ChannelID, cmd.UserID, cmd.ResponseURL, a.engine.Redactor().String(text))
+	reply := a.engine.Handle(ctx, engine.Request{
+		User: cmd.UserID, Channel: cmd.ChannelID, Text: text, CanPrompt: true, Secrets: secrets,
+	}, conv.progress)
+	switch {
+	case reply.Status == engine.StatusNeedsInput:
+		st := secretsState{Text: text, Channel: cmd.ChannelID, ResponseURL: cmd.ResponseURL}
+		_, err := a.api.OpenViewContext(ctx, cmd.TriggerID, secretsModal(reply.Title, reply.Inputs, st))
+		a.apiCall("views.open", err)
+		if err != nil {
+			a.log.Warn("could not open the secrets form", "error", err)
+			conv.ephemeral(ctx, engine.Reply{Status: engine.StatusInvalid, Error: "this command needs secret values, and the form to enter them could not be opened; try again"})
+		}
+	case reply.Status == engine.StatusPending:
+		a.pending(ctx, conv, reply)
+	case visible(reply, conv):
+		conv.result(ctx, reply)
+	default:
+		conv.ephemeral(ctx, reply)
+	}
+}
+
+// visible reports whether a reply belongs in the channel: the outcome of
+// a provider command, unless it is sensitive. Help, /ops answers and
+// errors before execution go to the requester only.
+func visible(r engine.Reply, c *conversation) bool {
+	if r.Sensitive || r.Provider == "" || r.Command == "" {
+		return false
+	}
+	switch r.Status {
+	case engine.StatusOK:
+		return true
+	case engine.StatusFailed:
+		return c.started() || r.Result != nil
+	}
+	return false
+}
+
+// pending tells the requester their request waits for approval, in the
+// thread where its result will come.
+func (a *Adapter) pending(ctx context.Context, conv *conversation, reply engine.Reply) {
+	v, err := a.engine.Approval(ctx, reply.Approval.ID)
+	if err != nil {
+		v = *reply.Approval
+	}
+	note := engine.Reply{RequestID: reply.RequestID, Status: engine.StatusPending, Approval: &v, Command: reply.Command, Provider: reply.Provider, Target: reply.Target}
+	if v.Meta["card_channel"] == conv.channel && v.Meta["card_ts"] != "" {
+		// The card is in this channel: its thread is the request's thread.
+		conv.adopt(v.Meta["card_ts"])
+	} else if err := conv.ensureRoot(ctx); err != nil {
+		conv.ephemeral(ctx, note)
+		return
+	}
+	conv.post(ctx, Render(note).Messages, "<@"+conv.user+"> ")
+	if err := a.engine.SetApprovalMeta(ctx, v.ID, map[string]string{"thread_channel": conv.channel, "thread_ts": conv.root()}); err != nil {
+		a.log.Error("could not record the request's thread", "approval", v.ID, "error", err)
+	}
+}
+
+// ephemeralTo shows a message to one user, by response_url when there
+// is one, else with chat.postEphemeral.
+func (a *Adapter) ephemeralTo(ctx context.Context, channel, user, responseURL string, msgs []Message) {
+	for _, m := range msgs {
+		var err error
+		if responseURL != "" {
+			err = slackgo.PostWebhookCustomHTTPContext(ctx, responseURL, a.httpc, &slackgo.WebhookMessage{
+				ResponseType: slackgo.ResponseTypeEphemeral, Text: m.Text, Blocks: &slackgo.Blocks{BlockSet: m.Blocks},
+			})
+			a.apiCall("response_url", err)
+		} else {
+			_, err = a.api.PostEphemeralContext(ctx, channel, user, slackgo.MsgOptionText(m.Text, false), slackgo.MsgOptionBlocks(m.Blocks...))
+			a.apiCall("chat.postEphemeral", err)
+		}
+		if err != nil {
+			a.log.Warn("could not answer privately", "user", user, "error", err)
+			return
+		}
+	}
+}

@@ -1,0 +1,141 @@
+package slack
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/deskbot/deskbot/internal/engine"
+	"github.com/deskbot/deskbot/sdk"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// golden compares v, as indented JSON, with testdata/name.golden.
+func golden(t *testing.T, name string, v any) {
+	t.Helper()
+	got, err := json.MarshalIndent(v, "", "  ")
+	require.NoError(t, err)
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		require.NoError(t, os.MkdirAll("testdata", 0o755))
+		require.NoError(t, os.WriteFile(path, append(got, '\n'), 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "run go test -update to create %s", path)
+	assert.JSONEq(t, string(want), string(got))
+}
+
+// checkLimits asserts every message is within Slack's limits.
+func checkLimits(t *testing.T, r Rendered) {
+	t.Helper()
+	for i, m := range r.Messages {
+		assert.LessOrEqual(t, len(m.Blocks), maxBlocks, "message %d has too many blocks", i)
+		b, err := json.Marshal(m.Blocks)
+		require.NoError(t, err)
+		var blocks []map[string]any
+		require.NoError(t, json.Unmarshal(b, &blocks))
+		tables := 0
+		for _, bl := range blocks {
+			switch bl["type"] {
+			case "section":
+				if txt, ok := bl["text"].(map[string]any); ok {
+					assert.LessOrEqual(t, len([]rune(txt["text"].(string))), maxSectionText)
+				}
+				if f, ok := bl["fields"].([]any); ok {
+					assert.LessOrEqual(t, len(f), maxFields)
+				}
+			case "header":
+				assert.LessOrEqual(t, len([]rune(bl["text"].(map[string]any)["text"].(string))), maxHeader)
+			case "table":
+				tables++
+				rows := bl["rows"].([]any)
+				assert.LessOrEqual(t, len(rows), maxTableRows)
+				for _, row := range rows {
+					assert.LessOrEqual(t, len(row.([]any)), maxTableCols)
+				}
+			}
+		}
+		assert.LessOrEqual(t, tables, 1, "one table per message")
+	}
+}
+
+func table(rows int) *sdk.Result {
+	res := sdk.NewResult()
+	tb := res.AddTable("Servers", "id", "name", "ip", "state")
+	for i := 1; i <= rows; i++ {
+		tb.Row(fmt.Sprint(i), fmt.Sprintf("web%04d", i), fmt.Sprintf("203.0.%d.%d", i/250%250, i%250+1), "running")
+	}
+	return res
+}
+
+func TestRenderGolden(t *testing.T) {
+	exp := time.Date(2026, 11, 27, 14, 0, 0, 0, time.UTC)
+	cases := map[string]engine.Reply{
+		"result_mixed": {RequestID: "r1", Status: engine.StatusOK, Title: "/whm account info bob", Command: "/whm account info bob", Provider: "whm", Target: "web01",
+			Result: sdk.NewResult().AddKeyValues("Account", "user", "bob", "domain", "bob.example", "plan", "gold", "suspended", "no", "disk", "1.2 GB <of> 10 GB").
+				AddCode("Log", "line 1\nline 2 & <3>").AddText("Plain text with *stars* & <angles>").Warn("quota nearly full")},
+		"result_table":     {RequestID: "r2", Status: engine.StatusOK, Title: "/example table rows=3", Command: "/example table rows=3", Provider: "example", Result: table(3)},
+		"result_5000_rows": {RequestID: "r3", Status: engine.StatusOK, Title: "/example table rows=5000", Command: "/example table rows=5000", Provider: "example", Result: table(5000)},
+		"invalid":          {RequestID: "r4", Status: engine.StatusInvalid, Error: "`chek`: /cln ipl has no command \"chek\"; did you mean `check`?\nusage: /cln ipl check IP"},
+		"denied":           {RequestID: "r5", Status: engine.StatusDenied, Error: "You may not run /example counter reset: covers commands up to high risk"},
+		"pending": {RequestID: "r6", Status: engine.StatusPending, Command: "/example counter add n=5", Provider: "example",
+			Approval: &engine.ApprovalView{ID: "AABCDEFG", Command: "/example counter add n=5", Required: 1, State: "pending", ExpiresAt: exp}},
+	}
+	for name, r := range cases {
+		t.Run(name, func(t *testing.T) {
+			out := Render(r)
+			checkLimits(t, out)
+			golden(t, "render_"+name, out)
+		})
+	}
+}
+
+func TestFiveThousandRowsAreSplitAndAttached(t *testing.T) {
+	out := Render(engine.Reply{Status: engine.StatusOK, Title: "t", Command: "/example table", Provider: "example", Result: table(5000)})
+	require.Len(t, out.Files, 1)
+	f := out.Files[0]
+	assert.Equal(t, "servers.csv", f.Name)
+	assert.Equal(t, 5001, strings.Count(string(f.Content), "\n"), "header and every row are in the file")
+	assert.True(t, strings.HasPrefix(string(f.Content), "id,name,ip,state\n1,web0001,"))
+	checkLimits(t, out)
+}
+
+func TestLongTextIsChunkedWithinLimits(t *testing.T) {
+	long := strings.Repeat("0123456789 abcdefghij\n", 1000) // 22,000 characters
+	out := Render(engine.Reply{Status: engine.StatusOK, Title: "t", Command: "/x y", Provider: "x", Result: sdk.NewResult().AddCode("", long)})
+	checkLimits(t, out)
+	require.Len(t, out.Files, 1)
+	assert.Equal(t, long, string(out.Files[0].Content))
+	many := sdk.NewResult()
+	for i := 0; i < 70; i++ {
+		many.AddText("part %d", i)
+	}
+	out = Render(engine.Reply{Status: engine.StatusOK, Title: "t", Result: many})
+	checkLimits(t, out)
+	assert.Len(t, out.Messages, 2, "over 50 blocks become two messages")
+}
+
+func TestApprovalCardGolden(t *testing.T) {
+	v := engine.ApprovalView{ID: "AABCDEFG", RequestID: "r7", Requester: "U0BOB0001", RequesterName: "bob", Command: "/cloudflow vm rebuild web01 template=12",
+		Provider: "cloudflow", Target: "sandbox", Channel: "C0SUPPORT", Risk: sdk.RiskCritical, Required: 2, Confirm: true, State: "pending",
+		ExpiresAt: time.Date(2026, 11, 27, 14, 0, 0, 0, time.UTC), Rule: "default for critical risk",
+		Plan: &sdk.Plan{Summary: "Rebuild web01 from template 12, wiping its disk", Steps: []sdk.PlanStep{{Description: "rebuild", Method: "POST", Endpoint: "https://cp.example/virtual_machines/42/build.json", Body: `{"virtual_machine":{"template_id":12}}`}}}}
+	golden(t, "card_pending_critical", ApprovalCard(v))
+	v.Confirm, v.Risk, v.Required = false, sdk.RiskHigh, 1
+	golden(t, "card_pending_high", ApprovalCard(v))
+	v.State, v.Approvers, v.ApproverIDs = "succeeded", []string{"carol"}, []string{"U0CAROL01"}
+	golden(t, "card_succeeded", ApprovalCard(v))
+	v.State, v.DecidedBy, v.Reason = "denied", "carol", "not during the freeze"
+	golden(t, "card_denied", ApprovalCard(v))
+	golden(t, "modal_confirm", confirmModal(v))
+	golden(t, "modal_deny", denyModal(v))
+}
