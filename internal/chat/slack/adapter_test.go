@@ -264,7 +264,10 @@ func TestSocketModeRunsTheSameHandlers(t *testing.T) {
 
 type testWriter struct{ t testing.TB }
 
-func (w testWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
 
 // BenchmarkSlashCommandAck measures the time from sending a signed slash
 // command to its HTTP 200, at 200 commands a second, with the commands
