@@ -594,12 +594,17 @@ func (e *Engine) record(ctx context.Context, en audit.Entry) {
 }
 
 // CommandLine writes an invocation back as a command line, with sensitive
-// values replaced. It is what approvers, logs and the audit log see. The
-// target is written unless it is the plugin's default.
+// values replaced: what people see. It shows the arguments the user gave
+// (defaults add nothing a reader needs); the audit log records them all.
+// The target is written unless it is the plugin's default.
 func (e *Engine) CommandLine(inv *command.Invocation, defaultTarget string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "/%s %s", inv.Provider, inv.Command.Name)
-	if s := e.ArgString(inv); s != "" {
+	given := inv.Given
+	if given == nil {
+		given = []string{}
+	}
+	if s := e.argString(inv, given); s != "" {
 		b.WriteString(" ")
 		b.WriteString(s)
 	}
@@ -609,13 +614,17 @@ func (e *Engine) CommandLine(inv *command.Invocation, defaultTarget string) stri
 	return b.String()
 }
 
-// ArgString is the canonical, redacted form of the typed arguments:
-// key=value pairs in catalog order, values quoted when needed.
-func (e *Engine) ArgString(inv *command.Invocation) string {
+// ArgString is the canonical, redacted form of all the typed arguments,
+// defaults included: key=value pairs in catalog order, values quoted when
+// needed.
+func (e *Engine) ArgString(inv *command.Invocation) string { return e.argString(inv, nil) }
+
+// argString writes the arguments named in only (all if nil).
+func (e *Engine) argString(inv *command.Invocation, only []string) string {
 	var parts []string
 	for _, prm := range inv.Command.Params {
 		v, ok := inv.Args[prm.Name]
-		if !ok {
+		if !ok || only != nil && !contains(only, prm.Name) {
 			continue
 		}
 		s := sdk.FormatValue(v)

@@ -1,0 +1,84 @@
+package main_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/deskbot/deskbot/internal/testbin"
+	"github.com/deskbot/deskbot/plugins/cln/sim"
+)
+
+func TestCLNRegisterNeedsApprovalThenShowsInTheList(t *testing.T) {
+	testbin.Plugin(t, "cln")
+	dir := workDir(t)
+	a, r := execIn(t, dir, "bob", "/cln ipl register 203.0.113.7 type=kernelcare")
+	require.Equal(t, 4, r.code, "registration waits for approval: %s %s", r.stdout, r.stderr)
+	id := a.Approval.ID
+
+	_, r = execIn(t, dir, "alice", "/cln ipl list")
+	require.Equal(t, 0, r.code)
+	assert.NotContains(t, r.stdout, "203.0.113.7", "nothing is registered before approval")
+
+	a, r = execIn(t, dir, "carol", "/ops approve "+id)
+	require.Equal(t, 0, r.code, "%s %s", r.stdout, r.stderr)
+	assert.Equal(t, "succeeded", a.Approval.State)
+
+	list := runBot(t, botIn(t, dir, "exec", "--as", "alice", "/cln ipl list"))
+	require.Equal(t, 0, list.code, list.stderr)
+	assert.Regexp(t, `203\.0\.113\.7 +16 +KernelCare`, list.stdout)
+}
+
+func TestCLNSecretKeyNeverLeaks(t *testing.T) {
+	const canary = "CANARY-cln-key-9b8a7c6d"
+	s, err := sim.New(sim.Options{Accounts: map[string]string{"reseller": canary}})
+	require.NoError(t, err)
+	base, stop, err := s.Listen()
+	require.NoError(t, err)
+	defer stop()
+
+	dir := workDir(t)
+	plugins := filepath.Join(dir, "plugins")
+	require.NoError(t, os.MkdirAll(plugins, 0o755))
+	testbin.Copy(t, testbin.Plugin(t, "cln"), filepath.Join(plugins, "cln"))
+	sum := sha256Of(t, filepath.Join(plugins, "cln"))
+	cfg := filepath.Join(dir, "bot.yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte(`data_dir: data
+policy: examples/policy.yaml
+plugins:
+  dir: plugins
+  list:
+    - name: cln
+      sha256: `+sum+`
+      targets:
+        - name: main
+          settings: {base_url: "`+base+`", login: reseller}
+          secrets: {secret_key: {env: CLN_SECRET}}
+`), 0o600))
+	var all strings.Builder
+	for _, c := range []struct{ as, line string }{
+		{"alice", "/cln kcare key list reveal=yes"},
+		{"alice", "/cln ipl check 203.0.113.10"},
+		{"alice", "/cln ipl convert 192.0.2.1 type=41 to=43"}, // fails: not found
+		{"erin", "/cln ipl remove 192.0.2.1 type=16"},         // needs approval; the plan is shown
+		{"alice", "/cln kcare nagios reseller"},               // the token travels in the path
+	} {
+		cmd := botIn(t, dir, "exec", "--config", cfg, "--log-level", "debug", "--as", c.as, c.line)
+		cmd.Env = append(cmd.Env, "CLN_SECRET="+canary)
+		r := runBot(t, cmd)
+		all.WriteString(r.stdout + r.stderr)
+	}
+	exp := runBot(t, botIn(t, dir, "audit", "export", "--config", cfg))
+	require.Equal(t, 0, exp.code, exp.stderr)
+	all.WriteString(exp.stdout)
+	out := all.String()
+	assert.Contains(t, out, "WsTs821nSAtiastD", "the commands ran")
+	assert.Contains(t, out, "token=[REDACTED]", "the plan shows the call with the token hidden")
+	assert.Contains(t, out, "nagios-res/reseller/[REDACTED]")
+	assert.NotContains(t, out, canary)
+	assert.NotContains(t, out, "reseller|", "no token reaches a log or an answer")
+}
