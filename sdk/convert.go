@@ -22,6 +22,7 @@ func commandToProto(c CommandSpec) *pb.Command {
 		SensitiveOutput: c.SensitiveOutput,
 		Hidden:          c.Hidden,
 		Aliases:         c.Aliases,
+		ExtraArguments:  c.ExtraArguments,
 	}
 	for _, p := range c.Params {
 		pp := &pb.Parameter{
@@ -56,6 +57,7 @@ func commandFromProto(c *pb.Command) CommandSpec {
 		SensitiveOutput: c.GetSensitiveOutput(),
 		Hidden:          c.GetHidden(),
 		Aliases:         c.GetAliases(),
+		ExtraArguments:  c.GetExtraArguments(),
 	}
 	for _, p := range c.GetParameters() {
 		pp := Param{

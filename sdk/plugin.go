@@ -144,6 +144,10 @@ func (b *CommandBuilder) Examples(ex ...string) *CommandBuilder {
 // SensitiveOutput marks results for the requester's eyes only.
 func (b *CommandBuilder) SensitiveOutput() *CommandBuilder { b.c.spec.SensitiveOutput = true; return b }
 
+// ExtraArguments accepts undeclared key=value arguments (as strings);
+// the handler must check them.
+func (b *CommandBuilder) ExtraArguments() *CommandBuilder { b.c.spec.ExtraArguments = true; return b }
+
 // Hidden leaves the command out of help listings.
 func (b *CommandBuilder) Hidden() *CommandBuilder { b.c.spec.Hidden = true; return b }
 
@@ -261,7 +265,7 @@ func (p *Plugin) call(req *Request, progress func(Progress)) (*command, *Call, D
 		}
 	}
 	for name := range req.Args {
-		if _, ok := c.spec.Param(name); !ok {
+		if _, ok := c.spec.Param(name); !ok && !c.spec.ExtraArguments {
 			diags = append(diags, Diagnostic{Severity: SeverityError, Summary: fmt.Sprintf("%s takes no argument %q", c.spec.Name, name), Attribute: name})
 		}
 	}

@@ -7,7 +7,7 @@ import (
 )
 
 // ProtocolMinor is the revision of the v1 contract this SDK speaks.
-const ProtocolMinor = 1
+const ProtocolMinor = 2
 
 // Risk orders commands by the harm a mistake can do. The policy decides,
 // per risk, whether a command needs approval.
@@ -110,6 +110,9 @@ type CommandSpec struct {
 	SensitiveOutput bool
 	Hidden          bool
 	Aliases         []string
+	// ExtraArguments accepts undeclared key=value arguments as strings;
+	// the plugin validates them (protocol minor 2).
+	ExtraArguments bool
 }
 
 // Param returns the parameter called name (or aliased so), if any.

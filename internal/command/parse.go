@@ -375,6 +375,15 @@ func bindArgs(p Provider, c *sdk.CommandSpec, toks []Token, inv *Invocation) err
 			continue
 		}
 		prm, ok := c.Param(key)
+		if !ok && c.ExtraArguments && !strings.HasPrefix(t.Text, "--") {
+			// The plugin checks undeclared arguments itself.
+			if _, dup := inv.Args[key]; dup {
+				return &Error{Token: t.Raw, Msg: fmt.Sprintf("%s is given more than once", key), Usage: usage}
+			}
+			inv.Args[key] = val
+			inv.Given = append(inv.Given, key)
+			continue
+		}
 		if !ok {
 			return &Error{
 				Token:       t.Raw,

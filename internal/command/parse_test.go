@@ -361,3 +361,18 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestExtraArguments(t *testing.T) {
+	p := sdk.New("whm", "1")
+	p.Command("call modifyacct", "Modify an account").ExtraArguments().Params(sdk.String("user", "user").AsRequired())
+	specs, _ := p.Describe(nil)
+	prov := &fakeProvider{name: "whm", catalog: specs}
+	got, err := Parse(prov, "call modifyacct user=bob MXCHECK-example.com=remote")
+	require.NoError(t, err)
+	assert.Equal(t, "remote", got.Invocation.Args["MXCHECK-example.com"])
+	assert.Contains(t, got.Invocation.Given, "MXCHECK-example.com")
+	_, err = Parse(prov, "call modifyacct user=bob x=1 x=2")
+	assert.ErrorContains(t, err, "x is given more than once")
+	_, err = Parse(prov, "call modifyacct user=bob --nope 1")
+	assert.ErrorContains(t, err, `has no parameter "nope"`)
+}

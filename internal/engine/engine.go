@@ -638,6 +638,22 @@ func (e *Engine) argString(inv *command.Invocation, only []string) string {
 		}
 		parts = append(parts, prm.Name+"="+s)
 	}
+	if inv.Command.ExtraArguments {
+		var extra []string
+		for k := range inv.Args {
+			if _, declared := inv.Command.Param(k); !declared && (only == nil || contains(only, k)) {
+				extra = append(extra, k)
+			}
+		}
+		sort.Strings(extra)
+		for _, k := range extra {
+			s := e.redactor.Value(k, sdk.FormatValue(inv.Args[k]))
+			if s == "" || strings.ContainsAny(s, " \t\"'") {
+				s = fmt.Sprintf("%q", s)
+			}
+			parts = append(parts, k+"="+s)
+		}
+	}
 	return strings.Join(parts, " ")
 }
 

@@ -620,9 +620,13 @@ type Command struct {
 	// hidden commands are valid but left out of help listings.
 	Hidden bool `protobuf:"varint,9,opt,name=hidden,proto3" json:"hidden,omitempty"`
 	// aliases are other names (whole word sequences) for the command.
-	Aliases       []string `protobuf:"bytes,10,rep,name=aliases,proto3" json:"aliases,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Aliases []string `protobuf:"bytes,10,rep,name=aliases,proto3" json:"aliases,omitempty"`
+	// extra_arguments lets key=value arguments that are not declared
+	// parameters through, as strings, for the plugin to validate (families
+	// of keys such as MXCHECK-*). Added in protocol minor 2.
+	ExtraArguments bool `protobuf:"varint,11,opt,name=extra_arguments,json=extraArguments,proto3" json:"extra_arguments,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Command) Reset() {
@@ -723,6 +727,13 @@ func (x *Command) GetAliases() []string {
 		return x.Aliases
 	}
 	return nil
+}
+
+func (x *Command) GetExtraArguments() bool {
+	if x != nil {
+		return x.ExtraArguments
+	}
+	return false
 }
 
 type Parameter struct {
@@ -2598,7 +2609,7 @@ const file_deskbot_provider_v1_provider_proto_rawDesc = "" +
 	"\x0fDescribeRequest\"\x8f\x01\n" +
 	"\x10DescribeResponse\x128\n" +
 	"\bcommands\x18\x01 \x03(\v2\x1c.deskbot.provider.v1.CommandR\bcommands\x12A\n" +
-	"\vdiagnostics\x18\x02 \x03(\v2\x1f.deskbot.provider.v1.DiagnosticR\vdiagnostics\"\xd8\x02\n" +
+	"\vdiagnostics\x18\x02 \x03(\v2\x1f.deskbot.provider.v1.DiagnosticR\vdiagnostics\"\x81\x03\n" +
 	"\aCommand\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\asummary\x18\x02 \x01(\tR\asummary\x12\x12\n" +
@@ -2612,7 +2623,8 @@ const file_deskbot_provider_v1_provider_proto_rawDesc = "" +
 	"\x10sensitive_output\x18\b \x01(\bR\x0fsensitiveOutput\x12\x16\n" +
 	"\x06hidden\x18\t \x01(\bR\x06hidden\x12\x18\n" +
 	"\aaliases\x18\n" +
-	" \x03(\tR\aaliases\"\xc5\x03\n" +
+	" \x03(\tR\aaliases\x12'\n" +
+	"\x0fextra_arguments\x18\v \x01(\bR\x0eextraArguments\"\xc5\x03\n" +
 	"\tParameter\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x126\n" +
