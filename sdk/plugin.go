@@ -272,6 +272,20 @@ func (p *Plugin) call(req *Request, progress func(Progress)) (*command, *Call, D
 	if diags.HasError() {
 		return nil, nil, diags
 	}
+	// Defaults apply whoever calls: a host that leaves out keepdns gets
+	// the declared default, never the zero value.
+	for _, prm := range c.spec.Params {
+		if prm.Default == "" || req.Args.Has(prm.Name) {
+			continue
+		}
+		pp := prm
+		if v, err := pp.Parse(prm.Default); err == nil {
+			if prm.Repeated {
+				v = []string{FormatValue(v)}
+			}
+			req.Args[prm.Name] = v
+		}
+	}
 	return c, call, nil
 }
 

@@ -103,7 +103,7 @@ func SplitProvider(line string) (name, rest string, err error) {
 	return name, strings.TrimSpace(rest), nil
 }
 
-var keyRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]*$`)
+var keyRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*$`)
 
 // Parse parses the text after the provider name against p's catalog.
 func Parse(p Provider, text string) (*Parsed, error) {

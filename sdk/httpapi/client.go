@@ -90,6 +90,9 @@ type Request struct {
 	ContentType string
 	JSON        any
 	Form        url.Values
+	// NoRetry sends the request once even if its method is safe: for APIs
+	// that change things over GET.
+	NoRetry bool
 }
 
 // Response is a completed call.
@@ -162,7 +165,8 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 	}
 	u := c.URL(r)
 	attempts := 1
-	if Safe(method) && c.MaxAttempts > 1 {
+	safe := Safe(method) && !r.NoRetry
+	if safe && c.MaxAttempts > 1 {
 		attempts = c.MaxAttempts
 	}
 	var last error
@@ -187,8 +191,8 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 			return resp, nil
 		}
 		last = c.fail(method, u, resp.Status, resp.Body, nil)
-		retryable := resp.Status == http.StatusTooManyRequests && (Safe(method) || c.RetryRateLimited) ||
-			Safe(method) && (resp.Status == http.StatusBadGateway || resp.Status == http.StatusServiceUnavailable || resp.Status == http.StatusGatewayTimeout)
+		retryable := resp.Status == http.StatusTooManyRequests && (safe || c.RetryRateLimited) ||
+			safe && (resp.Status == http.StatusBadGateway || resp.Status == http.StatusServiceUnavailable || resp.Status == http.StatusGatewayTimeout)
 		limit := attempts
 		if resp.Status == http.StatusTooManyRequests && c.RetryRateLimited {
 			limit = max(attempts, 5)

@@ -53,8 +53,8 @@ type Call struct {
 // looks for in every output.
 const Canary = "CANARY-sdktest-7d1e0b9f"
 
-var nameRE = regexp.MustCompile(`^[a-z][a-z0-9_-]*( [a-z][a-z0-9_-]*)*$`)
-var paramRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]*$`)
+var nameRE = regexp.MustCompile(`^[a-z][a-z0-9_-]*( [a-z_][a-z0-9_-]*)*$`)
+var paramRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*$`)
 
 // Run runs every check as a subtest.
 func Run(t *testing.T, p sdk.Provider, opts Options) {

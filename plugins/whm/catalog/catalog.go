@@ -34,6 +34,22 @@ type Param struct {
 	// Recovered is set when the name was lost in the reference and taken
 	// from its example.
 	Recovered bool `json:"recovered,omitempty"`
+	// Aliases are other names the reference gives ("uid or gid").
+	Aliases []string `json:"aliases,omitempty"`
+	// Free marks a placeholder for keys the caller chooses (the cpanel
+	// function's "Variable Names and Values").
+	Free bool `json:"free,omitempty"`
+}
+
+// OpenEnded reports whether the function takes keys beyond its named
+// parameters (wildcard families or caller-chosen names).
+func (f *Function) OpenEnded() bool {
+	for _, p := range f.Params {
+		if p.Wildcard || p.Free {
+			return true
+		}
+	}
+	return false
 }
 
 // Function is one WHM API 1 function.
@@ -116,6 +132,11 @@ func (f *Function) Param(key string) (*Param, bool) {
 	for i := range f.Params {
 		if f.Params[i].Name == key {
 			return &f.Params[i], true
+		}
+		for _, a := range f.Params[i].Aliases {
+			if a == key {
+				return &f.Params[i], true
+			}
 		}
 	}
 	for i := range f.Params {

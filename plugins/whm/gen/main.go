@@ -372,8 +372,12 @@ func (p *parser) params(from, to int) []catalog.Param {
 		if strings.Contains(prm.Name, "*") {
 			prm.Wildcard = true
 		}
-		if strings.Contains(prm.Name, " ") {
-			p.note("parameter %q: a name with spaces (kept as written)", prm.Name)
+		if a, b, ok := strings.Cut(prm.Name, " or "); ok && !strings.Contains(a, " ") && !strings.Contains(b, " ") {
+			p.note("parameter %q: two names; %s is kept with %s as an alias", prm.Name, a, b)
+			prm.Name, prm.Aliases = a, []string{b}
+		} else if strings.Contains(prm.Name, " ") {
+			p.note("parameter %q: not a name but a placeholder for names the caller chooses", prm.Name)
+			prm.Free = true
 		}
 		out = append(out, prm)
 	}

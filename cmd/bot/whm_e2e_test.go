@@ -1,0 +1,149 @@
+package main_test
+
+import (
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/deskbot/deskbot/internal/testbin"
+	"github.com/deskbot/deskbot/plugins/whm/sim"
+)
+
+// Under the example policy tier 2 suspends on its own; tier 1 asks a lead.
+func TestWHMSuspendUnderTheExamplePolicy(t *testing.T) {
+	testbin.Plugin(t, "whm")
+	dir := workDir(t)
+
+	r := runBot(t, botIn(t, dir, "exec", "--as", "bob", "/whm account suspend demo1 reason=abuse"))
+	require.Equal(t, 0, r.code, "bob (tier 2) suspends without approval: %s %s", r.stdout, r.stderr)
+	assert.Contains(t, r.stdout, "Account demo1 is suspended.")
+
+	list := runBot(t, botIn(t, dir, "exec", "--as", "alice", "/whm account list"))
+	require.Equal(t, 0, list.code, list.stderr)
+	assert.Regexp(t, `demo1 +demo1\.example +basic +root +203\.0\.113\.21 +812M of 5120M +suspended: abuse`, list.stdout)
+
+	a, r := execIn(t, dir, "alice", "/whm account suspend shopco reason=\"spam run\"")
+	require.Equal(t, 4, r.code, "alice (tier 1) waits for a lead: %s %s", r.stdout, r.stderr)
+	assert.Contains(t, r.stdout, "Suspend shopco (shop.example, plan pro, owner resell1). Reason: spam run")
+	list = runBot(t, botIn(t, dir, "exec", "--as", "alice", "/whm account list shopco"))
+	assert.Regexp(t, `shopco .* active`, list.stdout, "nothing happens before approval")
+
+	a, r = execIn(t, dir, "carol", "/ops approve "+a.Approval.ID)
+	require.Equal(t, 0, r.code, "%s %s", r.stdout, r.stderr)
+	assert.Equal(t, "succeeded", a.Approval.State)
+	list = runBot(t, botIn(t, dir, "exec", "--as", "alice", "/whm account list shopco"))
+	assert.Regexp(t, `shopco .* suspended: spam run`, list.stdout)
+
+	// A typo never reaches WHM as a change.
+	r = runBot(t, botIn(t, dir, "exec", "--as", "bob", "/whm account suspend dem01 reason=abuse"))
+	assert.NotEqual(t, 0, r.code)
+	assert.Contains(t, r.stdout+r.stderr, "did you mean demo1?")
+
+	// The policy denies rebooting the server from chat.
+	r = runBot(t, botIn(t, dir, "exec", "--as", "erin", "/whm call reboot"))
+	assert.Equal(t, 3, r.code, "%s %s", r.stdout, r.stderr)
+}
+
+func TestWHMSecretsNeverLeak(t *testing.T) {
+	const token = "CANARY-whm-token-e2e-4c3b2a"
+	const password = "CANARY-whm-password-e2e-9f8e"
+	s, err := sim.New(sim.Options{Token: token, User: "deskbot"})
+	require.NoError(t, err)
+	hp, stop, err := s.Listen()
+	require.NoError(t, err)
+	defer stop()
+	host, port, _ := net.SplitHostPort(hp)
+
+	dir := workDir(t)
+	plugins := filepath.Join(dir, "plugins")
+	require.NoError(t, os.MkdirAll(plugins, 0o755))
+	testbin.Copy(t, testbin.Plugin(t, "whm"), filepath.Join(plugins, "whm"))
+	sum := sha256Of(t, filepath.Join(plugins, "whm"))
+	cfg := filepath.Join(dir, "bot.yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte(`data_dir: data
+policy: examples/policy.yaml
+plugins:
+  dir: plugins
+  list:
+    - name: whm
+      sha256: `+sum+`
+      targets:
+        - name: web01
+          settings: {host: "`+host+`", port: "`+port+`", scheme: http, user: deskbot}
+          secrets: {token: {env: WHM_TOKEN}}
+`), 0o600))
+	// One console session: secrets typed with a request are held in the
+	// bot's memory only, so the approvals happen in the same process.
+	cmd := botIn(t, dir, "console", "--config", cfg, "--log-level", "debug", "--as", "bob")
+	cmd.Env = append(cmd.Env, "WHM_TOKEN="+token)
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	var console syncBuffer
+	cmd.Stdout, cmd.Stderr = &console, &console
+	require.NoError(t, cmd.Start())
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	seen := 0
+	expect := func(re string) []string {
+		t.Helper()
+		rx := regexp.MustCompile(re)
+		var m []string
+		waitFor(t, 20*time.Second, func() bool {
+			s := console.String()
+			if loc := rx.FindStringSubmatchIndex(s[seen:]); loc != nil {
+				m = rx.FindStringSubmatch(s[seen:])
+				seen += loc[1]
+				return true
+			}
+			return false
+		}, "console output matching "+re)
+		return m
+	}
+	send := func(lines ...string) {
+		for _, l := range lines {
+			_, err := io.WriteString(stdin, l+"\n")
+			require.NoError(t, err)
+		}
+	}
+	approved := func(line, done string, approvers ...string) {
+		t.Helper()
+		send(":as bob", line)
+		id := expect(`Approval (A[A-Z0-9]+) is pending`)[1]
+		for _, ap := range approvers {
+			send(":as "+ap, "/ops approve "+id+" confirm=web01")
+		}
+		expect(regexp.QuoteMeta(done))
+	}
+	approved("/whm account create canary1 canary1.example plan=basic password="+password, "Account canary1 created", "carol")
+	approved("/whm call createacct username=canary2 domain=canary2.example showpass=y password="+password, "PassWord: [REDACTED]", "carol")
+	approved("/whm account password canary1 password="+password, "The password of canary1 is changed.", "carol", "dan")
+	approved("/whm call passwd user=canary2 password="+password, "Password changed for user", "carol", "dan")
+	send(":as alice", "/whm ssl info shop.example")
+	expect(`www\.shop\.example`)
+	send("/whm call fetchsslinfo domain=shop.example")
+	expect(`key +\[REDACTED\]`)
+	send("/whm account info demo1", ":quit")
+	expect(`Domain +demo1\.example`)
+	require.NoError(t, cmd.Wait())
+	var all strings.Builder
+	all.WriteString(console.String())
+	exp := runBot(t, botIn(t, dir, "audit", "export", "--config", cfg))
+	require.Equal(t, 0, exp.code, exp.stderr)
+	all.WriteString(exp.stdout)
+	out := all.String()
+	assert.Contains(t, out, "PassWord: [REDACTED]", "createacct's log is shown with the password masked")
+	assert.Contains(t, out, "Expires", "the certificate was read")
+	assert.NotContains(t, out, password)
+	assert.NotContains(t, out, token)
+	keyLine := strings.Split(sim.TestPrivateKey, "\n")[1]
+	assert.NotContains(t, out, keyLine, "the private key fetchsslinfo returns")
+	_, ok := s.Account("canary2")
+	assert.True(t, ok, "the commands reached the server")
+}

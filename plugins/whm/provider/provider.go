@@ -1,0 +1,327 @@
+// Package provider holds the WHM plugin's commands: curated ones for the
+// work a support desk does every day (accounts, packages, DNS, SSL,
+// backups and restores, mail, cPHulk, services), and "call FUNCTION" for
+// every other function of WHM API 1, checked against the catalog.
+package provider
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/deskbot/deskbot/plugins/whm/client"
+	"github.com/deskbot/deskbot/plugins/whm/sim"
+	"github.com/deskbot/deskbot/sdk"
+	"github.com/deskbot/deskbot/sdk/redact"
+)
+
+// Version is the plugin's version.
+const Version = "1.0.0"
+
+// Env is what a configured target holds.
+type Env struct {
+	Client *client.Client
+	// Sim is the simulator a sandbox target serves, nil otherwise.
+	Sim  *sim.Server
+	stop func() error
+}
+
+// Close stops a sandbox target's simulator.
+func (e *Env) Close() error {
+	if e.stop != nil {
+		return e.stop()
+	}
+	return nil
+}
+
+// Configure builds a target's client. Settings: host, port (2087), user
+// (root), ca_file, fingerprint, timeout. Secrets: token. A sandbox target
+// serves the simulator on loopback and keeps its state in state_dir.
+func Configure(ctx context.Context, t sdk.Target) (any, error) {
+	o := client.Options{
+		Host:        t.Settings["host"],
+		User:        t.Settings["user"],
+		Token:       t.Secrets["token"],
+		CAFile:      t.Settings["ca_file"],
+		Fingerprint: t.Settings["fingerprint"],
+	}
+	for k := range t.Settings {
+		switch k {
+		case "host", "port", "user", "ca_file", "fingerprint", "timeout", "scheme", "state_dir", "hostname":
+		default:
+			return nil, fmt.Errorf("unknown setting %q (known: host, port, user, ca_file, fingerprint, timeout, scheme)", k)
+		}
+	}
+	switch sch := t.Settings["scheme"]; sch {
+	case "", "https":
+	case "http":
+		// The token would travel in the clear: only to this machine (a
+		// local tunnel or a test server).
+		if ip := net.ParseIP(o.Host); o.Host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			return nil, fmt.Errorf("scheme http is allowed only for a loopback host, not %q: the API token would cross the network in the clear", o.Host)
+		}
+		o.Scheme = "http"
+	default:
+		return nil, fmt.Errorf("setting scheme %q: want https", sch)
+	}
+	if p := t.Settings["port"]; p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("setting port %q is not a TCP port", p)
+		}
+		o.Port = n
+	}
+	if v := t.Settings["timeout"]; v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("setting timeout %q is not a duration like 60s", v)
+		}
+		o.Timeout = d
+	}
+	env := &Env{}
+	if t.Sandbox {
+		var b [16]byte
+		_, _ = rand.Read(b[:])
+		o.User, o.Token = "root", hex.EncodeToString(b[:])
+		so := sim.Options{User: o.User, Token: o.Token, Hostname: t.Settings["hostname"]}
+		if dir := t.Settings["state_dir"]; dir != "" {
+			so.StateFile = filepath.Join(dir, "whm-"+t.Name+".json")
+		}
+		s, err := sim.New(so)
+		if err != nil {
+			return nil, err
+		}
+		hostport, stop, err := s.Listen()
+		if err != nil {
+			return nil, err
+		}
+		host, port, _ := net.SplitHostPort(hostport)
+		o.Host, o.Scheme, o.CAFile, o.Fingerprint = host, "http", "", ""
+		o.Port, _ = strconv.Atoi(port)
+		env.Sim, env.stop = s, stop
+	}
+	c, err := client.New(o)
+	if err != nil {
+		return nil, err
+	}
+	env.Client = c
+	return env, nil
+}
+
+func envOf(c *sdk.Call) (*client.Client, error) {
+	e, ok := c.Env.(*Env)
+	if !ok || e.Client == nil {
+		return nil, errors.New("this WHM target is not configured")
+	}
+	return e.Client, nil
+}
+
+// wcall is one WHM function call a command makes.
+type wcall struct {
+	fn   string
+	args url.Values
+	json any
+	// what says in words what the call does, for the plan.
+	what string
+}
+
+func call(fn, what string, kv ...string) wcall {
+	a := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] != "" {
+			a.Add(kv[i], kv[i+1])
+		}
+	}
+	return wcall{fn: fn, args: a, what: what}
+}
+
+// work is what a command will do: a summary, a risk for these arguments
+// (zero keeps the catalog's), the calls in order.
+type work struct {
+	summary string
+	risk    sdk.Risk
+	calls   []wcall
+	// notes are shown with the plan: what the approver should know.
+	notes []string
+}
+
+// op declares one command.
+type op struct {
+	name, summary, help string
+	aliases             []string
+	risk                sdk.Risk
+	params              []sdk.Param
+	examples            []string
+	extra               bool
+	hidden              bool
+	sensitive           bool
+	// plan says what the command will do. It may read the server (an
+	// account's current plan, a record's content), never change it.
+	plan func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error)
+	// explain turns WHM's refusal into a more helpful error (the names
+	// the user probably meant).
+	explain func(ctx context.Context, c *client.Client, a sdk.Args, err *client.APIError) error
+	// show renders the answers, one per call; nil renders them generically.
+	show func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error
+}
+
+func register(p *sdk.Plugin, o op) {
+	b := p.Command(o.name, o.summary).Help(o.help).Params(o.params...).Risk(o.risk).Examples(o.examples...)
+	if len(o.aliases) > 0 {
+		b.Aliases(o.aliases...)
+	}
+	if o.sensitive {
+		b.SensitiveOutput()
+	}
+	if o.extra {
+		b.ExtraArguments()
+	}
+	if o.hidden {
+		b.Hidden()
+	}
+	b.Plan(func(ctx context.Context, call *sdk.Call) (*sdk.Plan, error) {
+		c, err := envOf(call)
+		if err != nil {
+			return nil, err
+		}
+		w, err := o.plan(ctx, c, call.Args)
+		if err != nil {
+			return nil, err
+		}
+		red := scrubber(c, o.params, call.Args)
+		plan := &sdk.Plan{Summary: w.summary, Risk: w.risk}
+		if len(w.notes) > 0 {
+			plan.Summary += "\n" + strings.Join(w.notes, "\n")
+		}
+		plan.Summary = red.String(plan.Summary)
+		for _, wc := range w.calls {
+			m, u, body := c.Describe(wc.fn, wc.args, wc.json)
+			plan.Steps = append(plan.Steps, sdk.PlanStep{Description: wc.what, Method: m, Endpoint: red.String(u), Body: red.String(body)})
+		}
+		return plan, nil
+	})
+	b.Run(func(ctx context.Context, call *sdk.Call) (*sdk.Result, error) {
+		c, err := envOf(call)
+		if err != nil {
+			return nil, err
+		}
+		red := scrubber(c, o.params, call.Args)
+		w, err := o.plan(ctx, c, call.Args)
+		if err != nil {
+			return nil, scrubErr(red, err)
+		}
+		var res []*client.Result
+		for i, wc := range w.calls {
+			if len(w.calls) > 1 {
+				call.Progress(100*i/len(w.calls), "%s", wc.what)
+			}
+			r, err := c.Call(ctx, wc.fn, wc.args, wc.json)
+			var ae *client.APIError
+			if err != nil && o.explain != nil && errors.As(err, &ae) {
+				err = o.explain(ctx, c, call.Args, ae)
+			}
+			if err != nil {
+				if i > 0 {
+					err = fmt.Errorf("%w (after %d of %d steps had succeeded: %s)", err, i, len(w.calls), doneSteps(w.calls[:i]))
+				}
+				return nil, scrubErr(red, err)
+			}
+			res = append(res, r)
+		}
+		out := sdk.NewResult()
+		show := o.show
+		if show == nil {
+			show = func(c *client.Client, _ sdk.Args, res []*client.Result, r *sdk.Result) error {
+				for _, x := range res {
+					renderGeneric(c, x, r)
+				}
+				return nil
+			}
+		}
+		if err := show(c, call.Args, res, out); err != nil {
+			return nil, scrubErr(red, err)
+		}
+		scrubResult(red, out)
+		return out, nil
+	})
+}
+
+// scrubber is the client's redactor plus this request's sensitive
+// values, as typed and as they travel URL-encoded: a function's "key"
+// may be a private key that no key-name rule catches.
+func scrubber(c *client.Client, params []sdk.Param, a sdk.Args) *redact.Redactor {
+	var vals []string
+	for _, p := range params {
+		if !p.Sensitive {
+			continue
+		}
+		var vs []string
+		switch v := a[p.Name].(type) {
+		case string:
+			vs = []string{v}
+		case []string:
+			vs = v
+		}
+		for _, v := range vs {
+			if len(v) >= 4 {
+				vals = append(vals, v, url.QueryEscape(v))
+			}
+		}
+	}
+	return c.Redactor().With(vals...)
+}
+
+// scrubErr masks secrets in an error's text, keeping it an argument error
+// when it was one.
+func scrubErr(red *redact.Redactor, err error) error {
+	msg := err.Error()
+	clean := red.String(msg)
+	if clean == msg {
+		return err
+	}
+	var ae *sdk.ArgError
+	if errors.As(err, &ae) {
+		return sdk.BadArg(ae.Param, "%s", red.String(ae.Msg))
+	}
+	return errors.New(clean)
+}
+
+func doneSteps(cs []wcall) string {
+	var s []string
+	for _, c := range cs {
+		s = append(s, c.fn)
+	}
+	return strings.Join(s, ", ")
+}
+
+// New returns the WHM provider.
+func New() *sdk.Plugin {
+	p := sdk.New("whm", Version).SetDescription("cPanel & WHM servers: accounts, packages, DNS, SSL, backups and restores, mail, cPHulk, services; `call` reaches every WHM API 1 function")
+	p.OnConfigure(Configure)
+	p.OnHealth(func(ctx context.Context, t sdk.Target, env any) error {
+		e, ok := env.(*Env)
+		if !ok {
+			return errors.New("not configured")
+		}
+		_, err := e.Client.Call(ctx, "version", nil, nil)
+		return err
+	})
+	registerAccounts(p)
+	registerPackages(p)
+	registerDNS(p)
+	registerSSL(p)
+	registerBackups(p)
+	registerMail(p)
+	registerHulk(p)
+	registerServer(p)
+	registerGeneric(p)
+	return p
+}

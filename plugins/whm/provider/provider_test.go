@@ -1,0 +1,473 @@
+package provider_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/deskbot/deskbot/plugins/whm/provider"
+	"github.com/deskbot/deskbot/plugins/whm/sim"
+	"github.com/deskbot/deskbot/sdk"
+	"github.com/deskbot/deskbot/sdk/sdktest"
+)
+
+const token = "CANARY-whm-provider-token-31a9"
+
+func newSim(t *testing.T, hostname string) (*sim.Server, sdk.Target) {
+	t.Helper()
+	s, err := sim.New(sim.Options{Token: token, Hostname: hostname})
+	require.NoError(t, err)
+	hp, stop, err := s.Listen()
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = stop() })
+	host, port, _ := net.SplitHostPort(hp)
+	name := strings.SplitN(hostname, ".", 2)[0]
+	return s, sdk.Target{Name: name, Settings: map[string]string{"host": host, "port": port, "scheme": "http"}, Secrets: map[string]string{"token": token}}
+}
+
+func start(t *testing.T) (*sdk.Plugin, *sim.Server) {
+	t.Helper()
+	s, tg := newSim(t, "web01.example.net")
+	p := provider.New()
+	t.Cleanup(func() { _ = p.Close() })
+	diags, err := p.Configure(context.Background(), []sdk.Target{tg})
+	require.NoError(t, err)
+	require.False(t, diags.HasError(), "%v", diags)
+	return p, s
+}
+
+func text(r *sdk.Result) string {
+	var b strings.Builder
+	for _, p := range r.Parts {
+		b.WriteString(p.Title + "\n")
+		if p.Text != nil {
+			b.WriteString(p.Text.Body + "\n")
+		}
+		for _, kv := range p.KeyValues {
+			fmt.Fprintf(&b, "%s=%s\n", kv.Key, kv.Value)
+		}
+		if p.Table != nil {
+			b.WriteString(strings.Join(p.Table.Columns, "|") + "\n")
+			for _, row := range p.Table.Rows {
+				b.WriteString(strings.Join(row, "|") + "\n")
+			}
+		}
+		if p.File != nil {
+			b.Write(p.File.Content)
+		}
+	}
+	for _, d := range r.Diagnostics {
+		b.WriteString(d.Severity.String() + ": " + d.String() + "\n")
+	}
+	return b.String()
+}
+
+func run(t *testing.T, p *sdk.Plugin, command string, args sdk.Args) (*sdk.Result, string) {
+	t.Helper()
+	res, err := p.Execute(context.Background(), &sdk.Request{ID: "t", Command: command, Args: args}, nil)
+	require.NoError(t, err, command)
+	return res, text(res)
+}
+
+func plan(t *testing.T, p *sdk.Plugin, command string, args sdk.Args) (*sdk.PlanResponse, string) {
+	t.Helper()
+	pr, err := p.Plan(context.Background(), &sdk.Request{ID: "t", Command: command, Args: args})
+	require.NoError(t, err, command)
+	if pr.Plan == nil {
+		return pr, fmt.Sprint(pr.Diagnostics)
+	}
+	s := pr.Plan.Summary + "\n"
+	for _, st := range pr.Plan.Steps {
+		s += st.Method + " " + st.Endpoint + " " + st.Body + "\n"
+	}
+	return pr, s
+}
+
+func TestConformance(t *testing.T) {
+	s, tg := newSim(t, "web01.example.net")
+	sdktest.Run(t, provider.New(), sdktest.Options{
+		Targets:  []sdk.Target{tg},
+		Snapshot: func() (string, error) { return s.Snapshot(), nil },
+		Args: map[string]sdk.Args{
+			"account info":      {"account": "demo1"},
+			"account suspend":   {"user": "demo1", "reason": "test"},
+			"account unsuspend": {"user": "blogger"},
+			"account remove":    {"user": "demo1"},
+			"account password":  {"user": "demo1"},
+			"account package":   {"user": "demo1", "plan": "pro"},
+			"account bandwidth": {"user": "demo1", "limit": "1000"},
+			"account quota":     {"user": "demo1", "quota": "1000"},
+			"account create":    {"user": "newone", "domain": "newone.example", "password": "long-enough-1"},
+			"package remove":    {"plan": "basic"},
+			"package info":      {"plan": "basic"},
+			"dns zone":          {"domain": "demo1.example"},
+			"dns record add":    {"domain": "demo1.example", "name": "x", "type": "A", "value": "203.0.113.9"},
+			"dns record remove": {"domain": "demo1.example", "line": int64(7)},
+			"dns reset":         {"domain": "demo1.example"},
+			"dns remove":        {"domain": "demo1.example"},
+			"backup users":      {"point": "2026-11-25"},
+			"restore queue":     {"user": "demo1", "point": "2026-11-25"},
+			"mail hold":         {"user": "demo1"},
+			"mail release":      {"user": "demo1"},
+			"mail suspend":      {"user": "demo1"},
+			"mail unsuspend":    {"user": "demo1"},
+			"service restart":   {"service": "exim"},
+		},
+		// "restore run" plans only when something is queued.
+		SkipPlan: []string{"restore run"},
+	})
+}
+
+func TestCuratedCommandsAgainstTheSimulator(t *testing.T) {
+	p, s := start(t)
+	cases := []struct {
+		command string
+		args    sdk.Args
+		want    []string
+		fails   bool
+	}{
+		{"account list", nil, []string{"4 accounts", "demo1|demo1.example|basic|root|203.0.113.21|812M of 5120M|active|normal", "blogger|blog.example|basic|root|203.0.113.21|120M of 5120M|suspended: Suspended for nonpayment."}, false},
+		{"account list", sdk.Args{"search": "shop", "by": "domain"}, []string{"1 accounts", "shopco|shop.example"}, false},
+		{"account list", sdk.Args{"search": "resell1", "by": "owner"}, []string{"shopco"}, false},
+		{"account list", sdk.Args{"search": "zzz"}, []string{"No account matches."}, false},
+		{"account info", sdk.Args{"account": "demo1"}, []string{"Domain=demo1.example", "Plan=basic", "Created=2023-11-14 22:13 UTC", "State=active"}, false},
+		{"account info", sdk.Args{"account": "shop.example"}, []string{"User=shopco", "Owner=resell1"}, false},
+		{"account info", sdk.Args{"account": "demo2"}, []string{`no account with user "demo2"`, "did you mean demo1?"}, true},
+		{"account info", sdk.Args{"account": "Bad User"}, []string{"neither a domain nor a cPanel account name"}, true},
+		{"account owner", sdk.Args{"domain": "shop.example"}, []string{"shop.example belongs to account shopco."}, false},
+		{"account owner", sdk.Args{"domain": "nobody.example"}, []string{"No account on this server owns nobody.example."}, false},
+		{"account suspended", nil, []string{"blogger|root|Suspended for nonpayment."}, false},
+		{"account suspend", sdk.Args{"user": "demo1", "reason": "abuse: phishing"}, []string{"Account demo1 is suspended."}, false},
+		{"account suspend", sdk.Args{"user": "dem01", "reason": "abuse"}, []string{"did you mean demo1?"}, true},
+		{"account suspended", nil, []string{"demo1|root|abuse: phishing"}, false},
+		{"account unsuspend", sdk.Args{"user": "demo1"}, []string{"Account demo1 is active again."}, false},
+		{"account unsuspend", sdk.Args{"user": "demo1"}, []string{"demo1 is not suspended"}, true},
+		{"account create", sdk.Args{"user": "newshop", "domain": "newshop.example", "plan": "basic", "email": "o@newshop.example", "password": "Sekrit-Canary-Pass-1"}, []string{"Domain=newshop.example", "Plan=basic"}, false},
+		{"account create", sdk.Args{"user": "newshop2", "domain": "n2.example", "plan": "gold", "password": "Sekrit-Canary-Pass-1"}, []string{`no plan "gold"`}, true},
+		{"account create", sdk.Args{"user": "Way-Too-Long-Name-For-Cpanel", "domain": "n3.example", "password": "Sekrit-Canary-Pass-1"}, []string{"1 to 16 lower-case letters"}, true},
+		{"account create", sdk.Args{"user": "demo1", "domain": "other.example", "password": "Sekrit-Canary-Pass-1"}, []string{"already exists"}, true},
+		{"account password", sdk.Args{"user": "newshop", "password": "Another-Canary-Pass-2"}, []string{"The password of newshop is changed."}, false},
+		{"account password", sdk.Args{"user": "newshop", "password": "short"}, []string{"at least 8 characters"}, true},
+		{"account package", sdk.Args{"user": "demo1", "plan": "pro"}, []string{"Account demo1 is now on plan pro.", "disk quota from “5120M” to “20480M”"}, false},
+		{"account package", sdk.Args{"user": "demo1", "plan": "pro"}, []string{"already on plan pro"}, true},
+		{"account package", sdk.Args{"user": "demo1", "plan": "basik"}, []string{"did you mean basic?"}, true},
+		{"account bandwidth", sdk.Args{"user": "demo1", "limit": "50GB"}, []string{"Bandwidth Limit for demo1 has been set to 51200M megabytes"}, false},
+		{"account bandwidth", sdk.Args{"user": "demo1", "limit": "lots"}, []string{"give megabytes"}, true},
+		{"account quota", sdk.Args{"user": "demo1", "quota": "unlimited"}, []string{"Quota of demo1 set."}, false},
+		{"account usage", nil, []string{"demo1|demo1.example|1.7 GB|50.0 GB|812.0 MB|unlimited", "shopco|shop.example|89.9 GB"}, false},
+		{"account usage", sdk.Args{"user": "shopco"}, []string{"shopco|shop.example"}, false},
+		{"reseller list", nil, []string{"Resellers: resell1"}, false},
+		{"package list", nil, []string{"basic|5120|51200|10|5"}, false},
+		{"package info", sdk.Args{"plan": "pro"}, []string{"QUOTA=20480"}, false},
+		{"package remove", sdk.Args{"plan": "default"}, []string{"Plan default is deleted."}, false},
+		{"package remove", sdk.Args{"plan": "default"}, []string{`no plan "default"`}, true},
+		{"dns zones", nil, []string{"blog.example|blog.example.db", "newshop.example"}, false},
+		{"dns zone", sdk.Args{"domain": "demo1.example"}, []string{"3|demo1.example.|14400|A|203.0.113.21", "6|demo1.example.|14400|MX|0 demo1.example."}, false},
+		{"dns zone", sdk.Args{"domain": "nowhere.example"}, []string{"does not exist"}, true},
+		{"dns record add", sdk.Args{"domain": "demo1.example", "name": "shop", "type": "A", "value": "203.0.113.50", "ttl": int64(300)}, []string{"Record added to demo1.example."}, false},
+		{"dns record add", sdk.Args{"domain": "demo1.example", "name": "@", "type": "MX", "value": "10 mx.mailhost.example.", "ttl": int64(3600)}, []string{"Record added"}, false},
+		{"dns record add", sdk.Args{"domain": "demo1.example", "name": "txt", "type": "TXT", "value": "hello", "ttl": int64(3600)}, []string{"Record added"}, false},
+		{"dns record add", sdk.Args{"domain": "demo1.example", "name": "www", "type": "A", "value": "203.0.113.51", "ttl": int64(300)}, []string{"a CNAME cannot share its name"}, true},
+		{"dns record add", sdk.Args{"domain": "demo1.example", "name": "v6", "type": "AAAA", "value": "203.0.113.9", "ttl": int64(300)}, []string{"not an IPv6 address"}, true},
+		{"dns record add", sdk.Args{"domain": "demo1.example", "name": "@", "type": "MX", "value": "mx.example.", "ttl": int64(300)}, []string{"PRIORITY HOST"}, true},
+		{"dns zone", sdk.Args{"domain": "demo1.example"}, []string{"8|shop.demo1.example.|300|A|203.0.113.50", "9|demo1.example.|3600|MX|10 mx.mailhost.example.", "10|txt.demo1.example.|3600|TXT|hello"}, false},
+		{"dns record remove", sdk.Args{"domain": "demo1.example", "line": int64(8)}, []string{"Line 8 removed from demo1.example."}, false},
+		{"dns record remove", sdk.Args{"domain": "demo1.example", "line": int64(1)}, []string{"SOA record"}, true},
+		{"dns record remove", sdk.Args{"domain": "demo1.example", "line": int64(99)}, []string{"no record on line 99"}, true},
+		{"dns reset", sdk.Args{"domain": "demo1.example"}, []string{"The zone of demo1.example is reset."}, false},
+		{"dns remove", sdk.Args{"domain": "newshop.example"}, []string{"The zone of newshop.example is deleted."}, false},
+		{"ssl problems", sdk.Args{"account": "blog.example"}, []string{"blog.example|The domain does not resolve to any IPv4 addresses"}, false},
+		{"ssl problems", sdk.Args{"account": "shopco"}, []string{"mail.shop.example|DNS DCV"}, false},
+		{"ssl problems", sdk.Args{"account": "demo1.example"}, []string{"AutoSSL logged no problem for demo1.example."}, false},
+		{"ssl check", sdk.Args{"user": "shopco"}, []string{"AutoSSL is checking shopco"}, false},
+		{"ssl vhosts", nil, []string{"example.com|example|Organization"}, false},
+		{"ssl info", sdk.Args{"domain": "shop.example"}, []string{"Account=shopco", "Certificate"}, false},
+		{"backup dates", nil, []string{"Backups: 2026-11-25, 2026-11-26"}, false},
+		{"backup users", sdk.Args{"point": "2026-11-26"}, []string{"demo1|active", "shopco|active"}, false},
+		{"backup users", sdk.Args{"point": "2026-10-01"}, []string{"no backup of 2026-10-01; backups: 2026-11-25, 2026-11-26"}, true},
+		{"restore queue", sdk.Args{"user": "blogger", "point": "2026-11-25"}, []string{"The restoration of blogger is queued."}, false},
+		{"restore queue", sdk.Args{"user": "blogger", "point": "2026-11-26"}, []string{"holds no account \"blogger\""}, true},
+		{"restore queue", sdk.Args{"user": "blogger", "point": "yesterday"}, []string{"not a date"}, true},
+		{"restore status", nil, []string{"blogger|2026-11-25|pending"}, false},
+		{"restore cancel", sdk.Args{"user": "blogger"}, []string{"off the queue"}, false},
+		{"restore run", nil, []string{"nothing is queued"}, true},
+		{"restore queue", sdk.Args{"user": "shopco", "point": "2026-11-26", "mysql": false}, []string{"queued"}, false},
+		{"restore run", nil, []string{"The restore queue is running."}, false},
+		{"restore status", nil, []string{"shopco|2026-11-26|finished"}, false},
+		{"mail queue", nil, []string{"The mail queue is empty."}, false},
+		{"mail hold", sdk.Args{"user": "demo1"}, []string{"Outgoing mail of demo1 is held."}, false},
+		{"account info", sdk.Args{"account": "demo1"}, []string{"Outgoing mail=outgoing held"}, false},
+		{"mail release", sdk.Args{"user": "demo1"}, []string{"released"}, false},
+		{"mail suspend", sdk.Args{"user": "demo1"}, []string{"demo1 can no longer send mail."}, false},
+		{"mail unsuspend", sdk.Args{"user": "demo1"}, []string{"demo1 can send mail again."}, false},
+		{"mail accounts", sdk.Args{"user": "demo1"}, []string{"info@demo1.example, sales@demo1.example"}, false},
+		{"mail accounts", sdk.Args{"user": "blogger"}, []string{"blogger has no mailboxes."}, false},
+		{"mail stats", nil, []string{"Sent=14", "Delivered=14"}, false},
+		{"hulk status", nil, []string{"cPHulk is on."}, false},
+		{"hulk blocked", nil, []string{"192.0.2.45|2026-11-27T08:10:00Z"}, false},
+		{"hulk unblock", sdk.Args{"ip": []string{"192.0.2.45"}}, []string{"Unblocked 192.0.2.45: 1 login records and 1 firewall bans removed."}, false},
+		{"hulk unblock", sdk.Args{"ip": []string{"192.0.2.45"}}, []string{"nothing changed"}, false},
+		{"hulk list", sdk.Args{"list": "white"}, []string{"203.0.113.5|support desk office"}, false},
+		{"hulk allow", sdk.Args{"ip": []string{"192.0.2.77"}, "comment": "customer office"}, []string{"192.0.2.77 added to the white list."}, false},
+		{"hulk block", sdk.Args{"ip": []string{"198.51.100.9", "198.51.100.10"}, "comment": "ticket 5"}, []string{"198.51.100.9, 198.51.100.10 added to the black list."}, false},
+		{"hulk list", sdk.Args{"list": "black"}, []string{"198.51.100.10|ticket 5", "198.51.100.66|credential stuffing"}, false},
+		{"hulk remove", sdk.Args{"ip": []string{"198.51.100.66"}, "list": "black"}, []string{"198.51.100.66 removed from the black list."}, false},
+		{"hulk remove", sdk.Args{"ip": []string{"198.51.100.66"}, "list": "black"}, []string{"not on the black list", "no address was changed"}, true},
+		{"hulk blocked", nil, []string{"cPHulk blocks no address."}, false},
+		{"service status", nil, []string{"exim|Exim Mail Server|yes", "ftpd|FTP Server|no", "1 enabled services are not running"}, false},
+		{"service status", sdk.Args{"service": "exim"}, []string{"exim|Exim Mail Server|yes"}, false},
+		{"service restart", sdk.Args{"service": "exim"}, []string{"exim restarted.", "exim started ok"}, false},
+		{"service restart", sdk.Args{"service": "exmi"}, []string{"did you mean exim?"}, true},
+		{"server info", nil, []string{"Host=web01.example.net", "cPanel & WHM=11.88.0.9999", "Load=0.42 0.61 0.58", "Reboot needed=yes (kernel, quota, updates)"}, false},
+		{"server load", nil, []string{"1 minute=0.42"}, false},
+		{"server disk", nil, []string{"/boot|/dev/vda1"}, false},
+		{"account remove", sdk.Args{"user": "newshop"}, []string{"Account newshop is removed."}, false},
+		{"account list", nil, []string{"4 accounts"}, false},
+		{"functions", sdk.Args{"search": "cphulk"}, []string{"create_cphulk_record|Add login security record to list", "17 functions"}, false},
+		{"functions", sdk.Args{"search": "dns", "risk": "critical"}, []string{"killdns", "resetzone"}, false},
+		{"functions", sdk.Args{"search": "nothing-like-this"}, []string{"No function matches"}, false},
+	}
+	covered := map[string]bool{}
+	for i, tc := range cases {
+		t.Run(fmt.Sprintf("%02d %s", i, tc.command), func(t *testing.T) {
+			covered[tc.command] = true
+			res, out := run(t, p, tc.command, tc.args)
+			assert.Equal(t, tc.fails, res.Failed(), out)
+			for _, w := range tc.want {
+				assert.Contains(t, out, w)
+			}
+			assert.NotContains(t, out, token)
+		})
+	}
+	specs, _ := p.Describe(context.Background())
+	for _, c := range specs {
+		if !c.Hidden {
+			assert.True(t, covered[c.Name], "command %q has no test against the simulator", c.Name)
+		}
+	}
+	a, ok := s.Account("demo1")
+	require.True(t, ok)
+	assert.Equal(t, "pro", a.Plan)
+	assert.False(t, a.Suspended)
+	_, ok = s.Account("newshop")
+	assert.False(t, ok)
+}
+
+func TestDefaultsThatNeverSurprise(t *testing.T) {
+	p, s := start(t)
+	// removeacct keeps DNS unless asked.
+	_, out := plan(t, p, "account remove", sdk.Args{"user": "demo1"})
+	assert.Contains(t, out, "keepdns=1")
+	assert.Contains(t, out, "The DNS zone of demo1.example is kept.")
+	run(t, p, "account remove", sdk.Args{"user": "demo1"})
+	_, out = run(t, p, "dns zone", sdk.Args{"domain": "demo1.example"})
+	assert.Contains(t, out, "203.0.113.21", "the zone survives the account")
+	_, out = plan(t, p, "account remove", sdk.Args{"user": "shopco", "keepdns": false})
+	assert.Contains(t, out, "keepdns=0")
+
+	// createacct never asks WHM to print the password.
+	_, out = plan(t, p, "account create", sdk.Args{"user": "n1", "domain": "n1.example", "plan": "basic", "password": "Canary-Password-77"})
+	assert.Contains(t, out, "showpass=n")
+	assert.NotContains(t, out, "Canary-Password-77")
+
+	// limitbw without a limit is refused instead of removing the limit.
+	pr, _ := plan(t, p, "account bandwidth", sdk.Args{"user": "shopco"})
+	assert.True(t, pr.Diagnostics.HasError(), "limit is required")
+	before := s.Snapshot()
+	res, _ := run(t, p, "account bandwidth", sdk.Args{"user": "shopco"})
+	assert.True(t, res.Failed())
+	assert.Equal(t, before, s.Snapshot(), "nothing changed")
+	// The generic call still reaches WHM's own default, with the risk it carries.
+	specs, _ := p.Describe(context.Background())
+	for _, c := range specs {
+		if c.Name == "call limitbw" {
+			assert.Equal(t, sdk.RiskHigh, c.Risk)
+		}
+	}
+}
+
+func TestPlansShowWhatWillHappen(t *testing.T) {
+	p, _ := start(t)
+	_, out := plan(t, p, "account suspend", sdk.Args{"user": "blogger", "reason": "abuse"})
+	assert.Contains(t, out, "Suspend blogger (blog.example, plan basic, owner root), suspended: Suspended for nonpayment.. Reason: abuse")
+	assert.Contains(t, out, "It is already suspended; this replaces the reason.")
+	assert.Contains(t, out, "POST http://")
+	assert.Contains(t, out, "/json-api/suspendacct?api.version=1 reason=abuse&user=blogger")
+
+	_, out = plan(t, p, "dns record remove", sdk.Args{"domain": "demo1.example", "line": int64(2)})
+	assert.Contains(t, out, "Remove from demo1.example: line 2: demo1.example. 86400 NS ns1.web01.example.net.")
+	assert.Contains(t, out, "can make the domain unresolvable")
+
+	_, out = plan(t, p, "package remove", sdk.Args{"plan": "basic"})
+	assert.Contains(t, out, "2 accounts are on it: demo1, blogger.")
+
+	pr, out := plan(t, p, "call removeacct", sdk.Args{"username": "demo1"})
+	require.NotNil(t, pr.Plan, out)
+	assert.Contains(t, out, "Call WHM API 1 removeacct")
+}
+
+func TestGenericCall(t *testing.T) {
+	p, s := start(t)
+	specs, err := p.Describe(context.Background())
+	require.NoError(t, err)
+	calls := 0
+	var call sdk.CommandSpec
+	for _, c := range specs {
+		if strings.HasPrefix(c.Name, "call ") {
+			calls++
+			assert.True(t, c.Hidden)
+			if c.Name == "call create_cphulk_record" {
+				call = c
+			}
+		}
+	}
+	assert.Equal(t, 593, calls, "every function but batch")
+
+	// Typed parameters from the catalog.
+	prm, ok := call.Param("list_name")
+	require.True(t, ok)
+	assert.Equal(t, sdk.TypeEnum, prm.Type)
+	prm, _ = call.Param("ip")
+	assert.True(t, prm.Repeated)
+	assert.True(t, prm.Required)
+
+	// A read-only function answered statefully.
+	_, out := run(t, p, "call listaccts", sdk.Args{"search": "shop", "searchtype": "domain"})
+	assert.Contains(t, out, "shopco")
+
+	// A function answered with the reference's sample, rendered generically.
+	_, out = run(t, p, "call get_tweaksetting", sdk.Args{"key": "maxemailsperhour"})
+	assert.NotEmpty(t, out)
+
+	// Numbered list parameters go out as name-N.
+	run(t, p, "call create_cphulk_record", sdk.Args{"list_name": "black", "ip": []string{"198.51.100.1", "198.51.100.2"}})
+	last := s.Calls()[len(s.Calls())-1]
+	assert.Equal(t, "198.51.100.1", last.Args.Get("ip-1"))
+	assert.Equal(t, "198.51.100.2", last.Args.Get("ip-2"))
+	_, out = run(t, p, "hulk list", sdk.Args{"list": "black"})
+	assert.Contains(t, out, "198.51.100.2")
+
+	// Repeated list parameters go out repeated.
+	run(t, p, "call mass_edit_dns_zone", sdk.Args{"zone": "demo1.example", "serial": "1", "remove": []string{"3", "4"}})
+	last = s.Calls()[len(s.Calls())-1]
+	assert.Equal(t, []string{"3", "4"}, last.Args["remove"])
+
+	// Unknown parameter of a closed function.
+	res, out := run(t, p, "call listaccts", sdk.Args{"serch": "x"})
+	assert.True(t, res.Failed())
+	assert.Contains(t, out, "serch")
+
+	// Open-ended functions take their wildcard families.
+	pr, out := plan(t, p, "call modifyacct", sdk.Args{"user": "demo1", "MXCHECK-demo1.example": "remote"})
+	require.NotNil(t, pr.Plan, out)
+	assert.Contains(t, out, "MXCHECK-demo1.example=remote")
+	pr, out = plan(t, p, "call modifyacct", sdk.Args{"user": "demo1", "NOSUCH": "1"})
+	assert.Nil(t, pr.Plan)
+	assert.Contains(t, out, "modifyacct has no parameter")
+
+	// Functions whose reference leaves parameters unnamed take them, and the plan says so.
+	pr, out = plan(t, p, "call addzonerecord", sdk.Args{"domain": "demo1.example", "name": "c", "type": "CNAME", "cname": "demo1.example."})
+	require.NotNil(t, pr.Plan, out)
+	assert.Contains(t, out, "Parameters not in the reference, passed as given: cname")
+
+	// JSON-body functions send JSON.
+	run(t, p, "call php_fpm_config_get", sdk.Args{})
+	last = s.Calls()[len(s.Calls())-1]
+	assert.Equal(t, "POST", last.Method)
+
+	// A refusal from WHM is a failure with its reason.
+	res, out = run(t, p, "call suspendacct", sdk.Args{"user": "nobody"})
+	assert.True(t, res.Failed())
+	assert.Contains(t, out, `The user “nobody” does not exist.`)
+
+	// batch is not reachable: it would hide its calls from the policy.
+	res, _ = run(t, p, "call batch", sdk.Args{"command": []string{"reboot"}})
+	assert.True(t, res.Failed())
+}
+
+func TestSecretsNeverReachOutput(t *testing.T) {
+	p, s := start(t)
+	const pw = "CANARY-whm-password-8d7c"
+	check := func(command string, args sdk.Args) string {
+		t.Helper()
+		pr, err := p.Plan(context.Background(), &sdk.Request{ID: "t", Command: command, Args: args})
+		require.NoError(t, err)
+		res, err := p.Execute(context.Background(), &sdk.Request{ID: "t", Command: command, Args: args}, func(pg sdk.Progress) {
+			assert.NotContains(t, pg.Message, pw)
+		})
+		require.NoError(t, err)
+		out := fmt.Sprintf("%+v %+v %s", pr, *res, text(res))
+		assert.NotContains(t, out, pw, command)
+		assert.NotContains(t, out, "PRIVATE KEY-----\nMII", command)
+		assert.NotContains(t, out, strings.Split(sim.TestPrivateKey, "\n")[1], command)
+		return out
+	}
+	check("account create", sdk.Args{"user": "canary1", "domain": "canary1.example", "plan": "basic", "password": pw})
+	// Even when WHM is asked to print the password, the answer is scrubbed.
+	out := check("call createacct", sdk.Args{"username": "canary2", "domain": "canary2.example", "password": pw, "showpass": "y"})
+	assert.Contains(t, out, "PassWord: [REDACTED]", "the script log is shown, password masked")
+	check("account password", sdk.Args{"user": "canary1", "password": pw})
+	check("call passwd", sdk.Args{"user": "canary2", "password": pw})
+	// fetchsslinfo returns the private key; neither command shows it.
+	out = check("ssl info", sdk.Args{"domain": "shop.example"})
+	assert.Contains(t, out, "shopco")
+	out = check("call fetchsslinfo", sdk.Args{"domain": "shop.example"})
+	assert.Contains(t, out, "[REDACTED]")
+	assert.Contains(t, out, "BEGIN CERTIFICATE", "the certificate itself is not secret")
+	// The simulator keeps only a hash.
+	assert.NotContains(t, s.Snapshot(), pw)
+}
+
+func TestSeveralServers(t *testing.T) {
+	s1, t1 := newSim(t, "web01.example.net")
+	s2, t2 := newSim(t, "web02.example.net")
+	p := provider.New()
+	defer p.Close()
+	diags, err := p.Configure(context.Background(), []sdk.Target{t1, t2})
+	require.NoError(t, err)
+	require.False(t, diags.HasError(), "%v", diags)
+	for target, want := range map[string]string{"web01": "web01.example.net", "web02": "web02.example.net"} {
+		res, err := p.Execute(context.Background(), &sdk.Request{Command: "server info", Target: target}, nil)
+		require.NoError(t, err)
+		assert.Contains(t, text(res), "Host="+want)
+	}
+	_, err = p.Execute(context.Background(), &sdk.Request{Command: "account suspend", Target: "web02", Args: sdk.Args{"user": "demo1", "reason": "x"}}, nil)
+	require.NoError(t, err)
+	a1, _ := s1.Account("demo1")
+	a2, _ := s2.Account("demo1")
+	assert.False(t, a1.Suspended, "web01 untouched")
+	assert.True(t, a2.Suspended)
+
+	// Each target's settings are checked.
+	bad := t1
+	bad.Settings = map[string]string{"host": "x", "fingerprint": "nothex"}
+	diags, _ = provider.New().Configure(context.Background(), []sdk.Target{bad})
+	assert.True(t, diags.HasError())
+	assert.Contains(t, fmt.Sprint(diags), "not a SHA-256")
+	bad.Settings = map[string]string{"host": "x", "verify": "off"}
+	diags, _ = provider.New().Configure(context.Background(), []sdk.Target{bad})
+	assert.Contains(t, fmt.Sprint(diags), `unknown setting "verify"`)
+}
+
+func TestSandboxKeepsState(t *testing.T) {
+	dir := t.TempDir()
+	tg := sdk.Target{Name: "sandbox", Sandbox: true, Settings: map[string]string{"state_dir": dir}}
+	p := provider.New()
+	_, err := p.Configure(context.Background(), []sdk.Target{tg})
+	require.NoError(t, err)
+	_, out := run(t, p, "account suspend", sdk.Args{"user": "demo1", "reason": "abuse"})
+	assert.Contains(t, out, "suspended")
+	require.NoError(t, p.Close())
+
+	p = provider.New()
+	defer p.Close()
+	_, err = p.Configure(context.Background(), []sdk.Target{tg})
+	require.NoError(t, err)
+	_, out = run(t, p, "account list", nil)
+	assert.Contains(t, out, "demo1|demo1.example|basic|root|203.0.113.21|812M of 5120M|suspended: abuse")
+}
