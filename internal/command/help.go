@@ -74,12 +74,17 @@ func HelpPage(p Provider, description string, path []string, visible func(*sdk.C
 	}
 	var list []*sdk.CommandSpec
 	prefix := strings.Join(path, " ")
+	hidden := 0
 	for i := range catalog {
 		c := &catalog[i]
-		if c.Hidden || visible != nil && !visible(c) {
+		if prefix != "" && !strings.HasPrefix(c.Name+" ", prefix+" ") {
 			continue
 		}
-		if prefix != "" && !strings.HasPrefix(c.Name+" ", prefix+" ") {
+		if c.Hidden {
+			hidden++
+			continue
+		}
+		if visible != nil && !visible(c) {
 			continue
 		}
 		list = append(list, c)
@@ -92,6 +97,10 @@ func HelpPage(p Provider, description string, path []string, visible func(*sdk.C
 	pg := Page{Title: title}
 	if description != "" && prefix == "" {
 		pg.Lines = append(pg.Lines, description, "")
+	}
+	if len(list) == 0 && hidden > 0 && prefix != "" {
+		pg.Lines = append(pg.Lines, fmt.Sprintf("%d commands are reached by name, not listed: `/%s %s NAME ...`. `/%s help %s NAME` describes one.", hidden, p.Name(), prefix, p.Name(), prefix))
+		return pg, nil
 	}
 	if len(list) == 0 {
 		pg.Lines = append(pg.Lines, "You may not run any of these commands.")

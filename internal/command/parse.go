@@ -285,6 +285,12 @@ func unknownCommand(p Provider, toks []Token, words []string) error {
 	// Every word is known but they stop short of a command: a group.
 	group := strings.Join(words, " ")
 	next := nextWords(names, words)
+	if len(next) > 12 {
+		return &Error{
+			Token: toks[len(words)-1].Raw,
+			Msg:   fmt.Sprintf("/%s %s needs one more word, one of %d (%s, …); type /%s help %s", p.Name(), group, len(next), strings.Join(next[:5], ", "), p.Name(), group),
+		}
+	}
 	return &Error{
 		Token: toks[len(words)-1].Raw,
 		Msg:   fmt.Sprintf("/%s %s needs one more word: %s", p.Name(), group, strings.Join(next, ", ")),

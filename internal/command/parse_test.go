@@ -2,6 +2,7 @@ package command
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -375,4 +376,31 @@ func TestExtraArguments(t *testing.T) {
 	assert.ErrorContains(t, err, "x is given more than once")
 	_, err = Parse(prov, "call modifyacct user=bob --nope 1")
 	assert.ErrorContains(t, err, `has no parameter "nope"`)
+}
+
+// A plugin with hundreds of commands reached by name (like /whm call X).
+func TestLargeHiddenGroups(t *testing.T) {
+	p := &fakeProvider{name: "big"}
+	for i := 0; i < 40; i++ {
+		p.catalog = append(p.catalog, sdk.CommandSpec{Name: fmt.Sprintf("call fn%02d", i), Summary: "x", Risk: sdk.RiskReadOnly, Hidden: true})
+	}
+	p.catalog = append(p.catalog, sdk.CommandSpec{Name: "status", Summary: "Status", Risk: sdk.RiskReadOnly})
+
+	_, err := Parse(p, "call")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "needs one more word, one of 40 (fn00, fn01, fn02, fn03, fn04, …); type /big help call")
+
+	_, err = Parse(p, "call fn4")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "fn04", "a near name is suggested even among hidden commands")
+
+	pg, err := HelpPage(p, "", []string{"call"}, nil)
+	require.NoError(t, err)
+	assert.Contains(t, pg.String(), "40 commands are reached by name, not listed: `/big call NAME ...`")
+	pg, err = HelpPage(p, "", nil, nil)
+	require.NoError(t, err)
+	assert.NotContains(t, pg.String(), "fn00", "hidden commands stay out of the main page")
+	pg, err = HelpPage(p, "", []string{"call", "fn07"}, nil)
+	require.NoError(t, err)
+	assert.Contains(t, pg.String(), "/big call fn07")
 }
