@@ -40,14 +40,16 @@ fuzz-smoke:
 
 SEEDS ?= ../shared/seeds
 WHM_SEED := $(SEEDS)/003_3961e65386ab0594.txt
+IONOS_SEED := $(SEEDS)/002_b72d99a83a7c09c0.txt
 
 ## generate: protobuf code, and (where the provider references are) the catalogs built from them
 generate:
 	cd proto && $(GO) tool buf generate
 	@if [ -f "$(WHM_SEED)" ]; then echo "$(GO) run ./plugins/whm/gen"; $(GO) run ./plugins/whm/gen -seed "$(WHM_SEED)" -out plugins/whm/catalog/catalog.json; \
 	else echo "provider references not found in $(SEEDS): catalogs left as committed"; fi
+	@if [ -f "$(IONOS_SEED)" ]; then echo "$(GO) run ./plugins/ionos/gen"; $(GO) run ./plugins/ionos/gen -seed "$(IONOS_SEED)" -out plugins/ionos/catalog/catalog.json; fi
 
-GENERATED := proto plugins/whm/catalog/catalog.json
+GENERATED := proto plugins/whm/catalog/catalog.json plugins/ionos/catalog/catalog.json
 
 ## check-generated: fail if generated code differs from what is committed
 check-generated: generate

@@ -28,7 +28,8 @@ type Limiter interface {
 }
 
 // Observer is an optional Limiter extension that learns from responses
-// (rate-limit headers, 429s).
+// (rate-limit headers, 429s). It is called once after every attempt that
+// passed Wait; resp is nil when the attempt got no answer.
 type Observer interface {
 	Observe(resp *http.Response)
 }
@@ -212,6 +213,12 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 }
 
 func (c *Client) once(ctx context.Context, method string, u *url.URL, h http.Header, body []byte, ctype string) (*Response, error) {
+	observed := false
+	defer func() {
+		if o, ok := c.Limiter.(Observer); ok && !observed {
+			o.Observe(nil)
+		}
+	}()
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -242,6 +249,7 @@ func (c *Client) once(ctx context.Context, method string, u *url.URL, h http.Hea
 	}
 	defer resp.Body.Close()
 	if o, ok := c.Limiter.(Observer); ok {
+		observed = true
 		o.Observe(resp)
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))

@@ -206,7 +206,9 @@ func (r *Redactor) Any(v any) any {
 		m := make(map[string]any, len(x))
 		for k, val := range x {
 			if r.IsSensitiveKey(k) && val != nil {
-				if _, isObj := val.(map[string]any); !isObj {
+				_, isObj := val.(map[string]any)
+				_, isBool := val.(bool) // ssh_password: true says nothing secret
+				if !isObj && !isBool {
 					m[k] = Mask
 					continue
 				}

@@ -3,8 +3,6 @@ package provider
 import (
 	"bytes"
 	"encoding/json"
-	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/deskbot/deskbot/plugins/whm/client"
@@ -51,69 +49,17 @@ func renderGeneric(c *client.Client, res *client.Result, r *sdk.Result) {
 	}
 }
 
-func renderValue(r *sdk.Result, title string, v any) {
-	switch x := v.(type) {
-	case nil:
-	case map[string]any:
-		if len(x) == 0 {
-			return
-		}
-		var kv []sdk.KeyValue
-		var nested []string
-		for _, k := range sortedKeys(x) {
-			if s, ok := scalarText(x[k]); ok {
-				kv = append(kv, sdk.KeyValue{Key: k, Value: s})
-			} else {
-				nested = append(nested, k)
-			}
-		}
-		if len(kv) > 0 {
-			r.AddPairs(title, kv)
-		}
-		for _, k := range nested {
-			renderValue(r, joinTitle(title, k), x[k])
-		}
-	case []any:
-		if len(x) == 0 {
-			r.AddText("%s: none.", orWord(title, "list"))
-			return
-		}
-		if rows, ok := records(x); ok {
-			cols := columns(rows)
-			t := r.AddTable(title, cols...)
-			for _, row := range rows {
-				cells := make([]string, len(cols))
-				for i, c := range cols {
-					cells[i] = cellText(row[c])
-				}
-				t.Row(cells...)
-			}
-			return
-		}
-		var parts []string
-		scalars := true
-		for _, e := range x {
-			s, ok := scalarText(e)
-			scalars = scalars && ok
-			parts = append(parts, s)
-		}
-		if scalars {
-			r.AddPairs("", []sdk.KeyValue{{Key: orWord(title, "values"), Value: strings.Join(parts, ", ")}})
-			return
-		}
-		b, _ := json.MarshalIndent(x, "", "  ")
-		r.AddCode(title, string(b))
-	default:
-		s, _ := scalarText(x)
-		r.AddPairs("", []sdk.KeyValue{{Key: orWord(title, "value"), Value: s}})
-	}
-}
+func renderValue(r *sdk.Result, title string, v any) { r.AddJSON(title, v) }
 
-func joinTitle(a, b string) string {
-	if a == "" {
-		return b
+func sortedKeys(m map[string]any) []string { return sdk.SortedKeys(m) }
+
+func scalarText(v any) (string, bool) { return sdk.ScalarText(v) }
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
 	}
-	return a + "." + b
+	return "no"
 }
 
 func orWord(s, w string) string {
@@ -121,98 +67,6 @@ func orWord(s, w string) string {
 		return w
 	}
 	return s
-}
-
-func sortedKeys(m map[string]any) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-func records(list []any) ([]map[string]any, bool) {
-	rows := make([]map[string]any, 0, len(list))
-	for _, e := range list {
-		m, ok := e.(map[string]any)
-		if !ok {
-			return nil, false
-		}
-		rows = append(rows, m)
-	}
-	return rows, true
-}
-
-// columns are the keys of the rows, the identifying ones first.
-func columns(rows []map[string]any) []string {
-	seen := map[string]bool{}
-	var cols []string
-	for _, row := range rows {
-		for k := range row {
-			if !seen[k] {
-				seen[k] = true
-				cols = append(cols, k)
-			}
-		}
-	}
-	rank := func(k string) int {
-		switch k {
-		case "user", "username", "name", "domain", "ip":
-			return 0
-		}
-		return 1
-	}
-	sort.Slice(cols, func(i, j int) bool {
-		if rank(cols[i]) != rank(cols[j]) {
-			return rank(cols[i]) < rank(cols[j])
-		}
-		return cols[i] < cols[j]
-	})
-	return cols
-}
-
-func scalarText(v any) (string, bool) {
-	switch x := v.(type) {
-	case nil:
-		return "", true
-	case string:
-		return x, true
-	case json.Number:
-		return x.String(), true
-	case bool:
-		return yesNo(x), true
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64), true
-	}
-	return "", false
-}
-
-func cellText(v any) string {
-	if s, ok := scalarText(v); ok {
-		return s
-	}
-	if l, ok := v.([]any); ok {
-		var parts []string
-		all := true
-		for _, e := range l {
-			s, ok := scalarText(e)
-			all = all && ok
-			parts = append(parts, s)
-		}
-		if all {
-			return strings.Join(parts, ", ")
-		}
-	}
-	b, _ := json.Marshal(v)
-	return string(b)
-}
-
-func yesNo(b bool) string {
-	if b {
-		return "yes"
-	}
-	return "no"
 }
 
 // scrubResult masks any secret pattern left in a result: a last line of

@@ -1,0 +1,89 @@
+package main_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/deskbot/deskbot/internal/testbin"
+	"github.com/deskbot/deskbot/plugins/ionos/sim"
+)
+
+// A reboot is high risk: bob asks, carol approves, the reboot runs with
+// progress until the server is back.
+func TestIONOSRebootNeedsApprovalThenRunsWithProgress(t *testing.T) {
+	testbin.Plugin(t, "ionos")
+	dir := workDir(t)
+	a, r := execIn(t, dir, "bob", "/ionos server reboot web01")
+	require.Equal(t, 4, r.code, "the reboot waits for approval: %s %s", r.stdout, r.stderr)
+	assert.Contains(t, r.stdout, "Reboot (software): web01 (39AA65F5D5B02FA02D58173094EBAF95, POWERED_ON)")
+
+	st := runBot(t, botIn(t, dir, "exec", "--as", "alice", "/ionos server status web01"))
+	assert.Contains(t, st.stdout, "POWERED_ON", "nothing happens before approval")
+
+	r = runBot(t, botIn(t, dir, "exec", "--as", "carol", "/ops approve "+a.Approval.ID))
+	require.Equal(t, 0, r.code, "%s %s", r.stdout, r.stderr)
+	out := r.stdout + r.stderr
+	assert.Regexp(t, `POWERING_OFF \d+%`, out, "progress while it goes down")
+	assert.Regexp(t, `POWERING_ON \d+%`, out, "and while it comes back")
+	assert.Contains(t, out, "Server web01 is POWERED_ON.")
+
+	// It ran once: approving again is refused.
+	r = runBot(t, botIn(t, dir, "exec", "--as", "dan", "/ops approve "+a.Approval.ID))
+	assert.NotEqual(t, 0, r.code)
+}
+
+func TestIONOSFirstPasswordNeverLeaks(t *testing.T) {
+	const key = "CANARY-ionos-key-e2e-5b4a"
+	const pw = "CANARY-ionos-first-password-e2e-3c2d"
+	s, err := sim.New(sim.Options{Token: key, FirstPassword: pw, ActionTime: 300 * time.Millisecond})
+	require.NoError(t, err)
+	base, stop, err := s.Listen()
+	require.NoError(t, err)
+	defer stop()
+
+	dir := workDir(t)
+	plugins := filepath.Join(dir, "plugins")
+	require.NoError(t, os.MkdirAll(plugins, 0o755))
+	testbin.Copy(t, testbin.Plugin(t, "ionos"), filepath.Join(plugins, "ionos"))
+	sum := sha256Of(t, filepath.Join(plugins, "ionos"))
+	cfg := filepath.Join(dir, "bot.yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte(`data_dir: data
+policy: examples/policy.yaml
+plugins:
+  dir: plugins
+  list:
+    - name: ionos
+      sha256: `+sum+`
+      targets:
+        - name: main
+          settings: {base_url: "`+base+`", poll: 100ms}
+          secrets: {api_key: {env: IONOS_KEY}}
+`), 0o600))
+	var all strings.Builder
+	for _, c := range []struct{ as, line string }{
+		{"alice", "/ionos server list"},
+		{"alice", "/ionos server info web01"},
+		{"alice", "/ionos call list servers"},
+		{"alice", "/ionos call get servers server_id=39AA65F5D5B02FA02D58173094EBAF95"},
+		{"alice", "/ionos server on staging"},
+	} {
+		cmd := botIn(t, dir, "exec", "--config", cfg, "--log-level", "debug", "--as", c.as, c.line)
+		cmd.Env = append(cmd.Env, "IONOS_KEY="+key)
+		r := runBot(t, cmd)
+		all.WriteString(r.stdout + r.stderr)
+	}
+	exp := runBot(t, botIn(t, dir, "audit", "export", "--config", cfg))
+	require.Equal(t, 0, exp.code, exp.stderr)
+	all.WriteString(exp.stdout)
+	out := all.String()
+	assert.Contains(t, out, "first_password", "the field was there, masked")
+	assert.Contains(t, out, "Server staging is POWERED_ON.")
+	assert.NotContains(t, out, pw)
+	assert.NotContains(t, out, key)
+}

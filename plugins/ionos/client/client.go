@@ -1,0 +1,342 @@
+// Package client calls the IONOS Cloud Panel API v1: X-TOKEN auth, bare
+// JSON bodies, lists paged until a short page, the {type,message,errors}
+// error body, and one rate limiter per API key shared by every caller.
+package client
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/deskbot/deskbot/plugins/ionos/catalog"
+	"github.com/deskbot/deskbot/sdk/httpapi"
+	"github.com/deskbot/deskbot/sdk/redact"
+)
+
+// DefaultBaseURL is the API's address.
+const DefaultBaseURL = "https://cloudpanel-api.ionos.com/v1"
+
+// Options configure a client.
+type Options struct {
+	BaseURL string
+	Token   string
+	Timeout time.Duration
+	// MaxInFlight caps concurrent calls per key (4 if zero): the API
+	// blocks bursts of simultaneous requests.
+	MaxInFlight int
+}
+
+// Client calls the API with one key.
+type Client struct {
+	http *httpapi.Client
+	lim  *httpapi.WindowLimiter
+	cat  *catalog.Catalog
+}
+
+// SensitiveKeys hold secrets in requests and answers.
+var SensitiveKeys = []string{"x-token", "first_password", "password", "key", "api_key", "allowed_ips", "kerberos_content_file",
+	"config_zip_file", "user_data", "initial_password"}
+
+var (
+	limMu    sync.Mutex
+	limiters = map[string]*httpapi.WindowLimiter{}
+)
+
+// limiterFor returns the limiter of an API key: the allowance belongs to
+// the key, so every target and user sharing it waits in one queue.
+func limiterFor(base, token string, inflight int) *httpapi.WindowLimiter {
+	sum := sha256.Sum256([]byte(base + "\x00" + token))
+	k := hex.EncodeToString(sum[:])
+	limMu.Lock()
+	defer limMu.Unlock()
+	if l, ok := limiters[k]; ok {
+		return l
+	}
+	l := httpapi.NewWindowLimiter(25, time.Minute)
+	l.MaxInFlight = inflight
+	limiters[k] = l
+	return l
+}
+
+// New returns a client.
+func New(o Options) (*Client, error) {
+	if o.Token == "" {
+		return nil, errors.New("secret api_key is required (an IONOS Cloud Panel API key)")
+	}
+	if o.BaseURL == "" {
+		o.BaseURL = DefaultBaseURL
+	}
+	h, err := httpapi.New(strings.TrimSuffix(o.BaseURL, "/"))
+	if err != nil {
+		return nil, err
+	}
+	if o.Timeout > 0 {
+		h.HTTP.Timeout = o.Timeout
+	}
+	if o.MaxInFlight == 0 {
+		o.MaxInFlight = 4
+	}
+	h.Redactor.AddKeys(SensitiveKeys...)
+	h.Redactor.AddSecret(o.Token)
+	h.UserAgent = "deskbot-ionos"
+	token := o.Token
+	h.Authorize = func(r *http.Request) error {
+		r.Header.Set("X-TOKEN", token)
+		return nil
+	}
+	// A 429 is a refusal before any work: it is safe to send again once
+	// the window resets, whatever the method.
+	h.RetryRateLimited = true
+	lim := limiterFor(h.BaseURL.String(), o.Token, o.MaxInFlight)
+	h.Limiter = lim
+	cat, err := catalog.Load()
+	if err != nil {
+		return nil, err
+	}
+	return &Client{http: h, lim: lim, cat: cat}, nil
+}
+
+// Limiter returns the key's shared limiter.
+func (c *Client) Limiter() *httpapi.WindowLimiter { return c.lim }
+
+// Redactor returns the client's redactor.
+func (c *Client) Redactor() *redact.Redactor { return c.http.Redactor }
+
+// Catalog returns the operation catalog.
+func (c *Client) Catalog() *catalog.Catalog { return c.cat }
+
+// APIError is an error the API answered with.
+type APIError struct {
+	Status  int
+	Type    string
+	Message string
+	Errors  any
+}
+
+func (e *APIError) Error() string {
+	msg := e.Message
+	if msg == "" {
+		msg = http.StatusText(e.Status)
+	}
+	s := "IONOS: " + msg
+	if e.Type != "" {
+		s += " (" + e.Type + ")"
+	}
+	if e.Errors != nil {
+		if b, err := json.Marshal(e.Errors); err == nil && string(b) != "null" && string(b) != "{}" {
+			s += ": " + string(b)
+		}
+	}
+	switch e.Status {
+	case http.StatusUnauthorized:
+		s += "; check the API key"
+	case http.StatusNotAcceptable:
+		s += "; the API key does not allow calls from this address"
+	}
+	return s
+}
+
+// NotFound reports whether err is the API saying the thing does not exist.
+func NotFound(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.Status == http.StatusNotFound
+}
+
+// Request is one call.
+type Request struct {
+	Method string
+	// Path with its variables filled in: /servers/ABC/status.
+	Path  string
+	Query url.Values
+	// Body is sent as JSON (nil: none; EmptyBody: {}).
+	Body      any
+	EmptyBody bool
+}
+
+// Response is an answer.
+type Response struct {
+	Status int
+	Body   []byte
+}
+
+func (c *Client) request(r Request) *httpapi.Request {
+	hr := &httpapi.Request{Method: r.Method, Path: r.Path, Query: r.Query}
+	switch {
+	case r.Body != nil:
+		hr.JSON = r.Body
+	case r.EmptyBody:
+		hr.JSON = map[string]any{}
+	}
+	return hr
+}
+
+// Describe writes a call as a plan shows it, secrets masked.
+func (c *Client) Describe(r Request) (method, endpoint, body string) {
+	hr := c.request(r)
+	method, endpoint = c.http.Describe(hr)
+	if hr.JSON != nil {
+		b, _ := json.Marshal(hr.JSON)
+		body = string(c.http.Redactor.JSON(b))
+	}
+	return method, endpoint, body
+}
+
+// Do sends a call and decodes the answer into out (if not nil).
+func (c *Client) Do(ctx context.Context, r Request, out any) (*Response, error) {
+	resp, err := c.http.Do(ctx, c.request(r))
+	if err != nil {
+		if resp != nil {
+			return nil, c.apiError(resp)
+		}
+		return nil, err
+	}
+	if out != nil && len(resp.Body) > 0 {
+		if err := json.Unmarshal(resp.Body, out); err != nil {
+			return nil, fmt.Errorf("IONOS %s %s: the answer is not as documented: %v", r.Method, r.Path, err)
+		}
+	}
+	return &Response{Status: resp.Status, Body: resp.Body}, nil
+}
+
+// apiError reads the error body; its keys come in either letter case.
+func (c *Client) apiError(resp *httpapi.Response) error {
+	var e struct {
+		Type    string `json:"type"`
+		Message string `json:"message"`
+		Errors  any    `json:"errors"`
+	}
+	ae := &APIError{Status: resp.Status}
+	if json.Unmarshal(resp.Body, &e) == nil {
+		ae.Type, ae.Message, ae.Errors = e.Type, c.http.Redactor.String(e.Message), c.http.Redactor.Any(e.Errors)
+	}
+	return ae
+}
+
+// List reads every page of a collection (per_page items a page, until a
+// short page) into out, a pointer to a slice.
+func (c *Client) List(ctx context.Context, path string, query url.Values, perPage int, out any) error {
+	if perPage <= 0 {
+		perPage = 100
+	}
+	var all []json.RawMessage
+	for page := 1; page <= 1000; page++ {
+		q := url.Values{}
+		for k, v := range query {
+			q[k] = v
+		}
+		q.Set("page", strconv.Itoa(page))
+		q.Set("per_page", strconv.Itoa(perPage))
+		var items []json.RawMessage
+		if _, err := c.Do(ctx, Request{Method: http.MethodGet, Path: path, Query: q}, &items); err != nil {
+			return err
+		}
+		all = append(all, items...)
+		if len(items) < perPage {
+			break
+		}
+	}
+	b, _ := json.Marshal(all)
+	return json.Unmarshal(b, out)
+}
+
+// Status is a resource's state.
+type Status struct {
+	State   string `json:"state"`
+	Percent *int   `json:"percent"`
+}
+
+// Steady reports whether a state is a resting one.
+func Steady(state string) bool {
+	switch strings.ToUpper(state) {
+	case "POWERED_ON", "POWERED_OFF", "ACTIVE", "COMPLETED", "ONLINE", "OFFLINE", "ENABLED", "DISABLED", "":
+		return true
+	}
+	return false
+}
+
+// WaitOptions tune Wait.
+type WaitOptions struct {
+	// Every is the polling interval (5 s if zero).
+	Every time.Duration
+	// Progress is told each state and percent as they change.
+	Progress func(Status)
+}
+
+// ErrStillRunning is returned by Wait when ctx ends before the state is
+// steady: the work goes on at the provider.
+var ErrStillRunning = errors.New("still running")
+
+// Wait polls path (a status URL like /servers/ID/status) until the state
+// is steady. Each poll counts against the key's rate limit.
+func (c *Client) Wait(ctx context.Context, path string, o WaitOptions) (Status, error) {
+	every := o.Every
+	if every <= 0 {
+		every = 5 * time.Second
+	}
+	var last Status
+	first := true
+	for {
+		var st Status
+		if _, err := c.Do(ctx, Request{Method: http.MethodGet, Path: path}, &st); err != nil {
+			if ctx.Err() != nil {
+				return last, fmt.Errorf("%w: %s", ErrStillRunning, describe(last))
+			}
+			return last, err
+		}
+		changed := first || st.State != last.State || pct(st) != pct(last)
+		first = false
+		last = st
+		if changed && o.Progress != nil {
+			o.Progress(st)
+		}
+		if Steady(st.State) {
+			return st, nil
+		}
+		t := time.NewTimer(every)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return last, fmt.Errorf("%w: %s", ErrStillRunning, describe(last))
+		case <-t.C:
+		}
+	}
+}
+
+func pct(s Status) int {
+	if s.Percent == nil {
+		return -1
+	}
+	return *s.Percent
+}
+
+func describe(s Status) string {
+	if s.Percent != nil {
+		return fmt.Sprintf("%s %d%%", s.State, *s.Percent)
+	}
+	return s.State
+}
+
+// Fill puts path variables into a catalog path.
+func Fill(path string, vars map[string]string) (string, error) {
+	segs := strings.Split(path, "/")
+	for i, s := range segs {
+		if strings.HasPrefix(s, "{") {
+			name := strings.Trim(s, "{}")
+			v, ok := vars[name]
+			if !ok || v == "" {
+				return "", fmt.Errorf("%s is required", name)
+			}
+			segs[i] = url.PathEscape(v)
+		}
+	}
+	return strings.Join(segs, "/"), nil
+}

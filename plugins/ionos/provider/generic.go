@@ -1,0 +1,319 @@
+package provider
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/deskbot/deskbot/plugins/ionos/catalog"
+	"github.com/deskbot/deskbot/plugins/ionos/client"
+	"github.com/deskbot/deskbot/sdk"
+)
+
+// secretNames are parameters whose values are secrets.
+var secretNames = map[string]bool{"password": true, "api_key": true, "key": true, "user_data": true, "kerberos_content_file": true}
+
+// bodyParam describes how a top-level body property became a parameter.
+type bodyParam struct {
+	declared, prop, kind string // kind: string, integer, number, boolean, array, json
+}
+
+type schemaProp struct {
+	Type  any   `json:"type"`
+	Enum  []any `json:"enum"`
+	Items *struct {
+		Type any `json:"type"`
+	} `json:"items"`
+	Minimum *float64 `json:"minimum"`
+	Maximum *float64 `json:"maximum"`
+}
+
+type schemaDoc struct {
+	Type       any                   `json:"type"`
+	Required   []string              `json:"required"`
+	Properties map[string]schemaProp `json:"properties"`
+}
+
+func typeName(t any) string {
+	switch x := t.(type) {
+	case string:
+		return x
+	case []any:
+		for _, e := range x {
+			if s, ok := e.(string); ok && s != "null" {
+				return s
+			}
+		}
+	}
+	return ""
+}
+
+// paramsOf declares an operation's parameters: path variables, query
+// parameters, and the body's top-level properties (objects and lists of
+// objects as JSON text), plus body=JSON for the whole body at once.
+func paramsOf(o *catalog.Operation) ([]sdk.Param, []bodyParam) {
+	var ps []sdk.Param
+	taken := map[string]bool{"target": true, "help": true}
+	for _, pp := range o.PathParams {
+		ps = append(ps, sdk.String(pp.Name, "path").AsRequired())
+		taken[pp.Name] = true
+	}
+	for _, q := range o.Query {
+		var p sdk.Param
+		switch q.Type {
+		case "integer":
+			p = sdk.Int(q.Name, "query").AtLeast(0)
+		case "boolean":
+			p = sdk.Bool(q.Name, "query")
+		case "enum":
+			p = sdk.Enum(q.Name, "query", q.Values...)
+		default:
+			p = sdk.String(q.Name, "query, "+q.Type)
+		}
+		if q.Required {
+			p = p.AsRequired()
+		}
+		ps = append(ps, p)
+		taken[q.Name] = true
+	}
+	var bps []bodyParam
+	if len(o.Body) > 0 {
+		var sd schemaDoc
+		_ = json.Unmarshal(o.Body, &sd)
+		names := make([]string, 0, len(sd.Properties))
+		for n := range sd.Properties {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			sp := sd.Properties[n]
+			declared := n
+			if taken[n] {
+				declared = "body." + n
+			}
+			taken[declared] = true
+			var p sdk.Param
+			kind := typeName(sp.Type)
+			switch {
+			case len(sp.Enum) > 0:
+				var vals []string
+				for _, e := range sp.Enum {
+					vals = append(vals, fmt.Sprint(e))
+				}
+				p = sdk.Enum(declared, "body", vals...)
+				kind = "string"
+			case kind == "integer":
+				p = sdk.Int(declared, "body")
+				if sp.Minimum != nil && sp.Maximum != nil {
+					p = p.Between(int64(*sp.Minimum), int64(*sp.Maximum))
+				}
+			case kind == "boolean":
+				p = sdk.Bool(declared, "body")
+			case kind == "number":
+				p = sdk.String(declared, "body, a number")
+			case kind == "array" && sp.Items != nil && typeName(sp.Items.Type) == "string":
+				p = sdk.String(declared, "body, repeatable").AsRepeated()
+				kind = "array"
+			case kind == "string" || kind == "":
+				p = sdk.String(declared, "body")
+				kind = "string"
+			default:
+				p = sdk.String(declared, "body, JSON")
+				kind = "json"
+			}
+			if secretNames[n] {
+				p = p.AsSensitive()
+			}
+			ps = append(ps, p)
+			bps = append(bps, bodyParam{declared: declared, prop: n, kind: kind})
+		}
+		if !taken["body"] {
+			ps = append(ps, sdk.String("body", "The whole request body as JSON, instead of its fields"))
+		}
+	}
+	return ps, bps
+}
+
+// request builds the call from the arguments and checks the body against
+// the operation's schema.
+func request(o *catalog.Operation, bps []bodyParam, a sdk.Args) (client.Request, error) {
+	vars := map[string]string{}
+	for _, pp := range o.PathParams {
+		vars[pp.Name] = a.String(pp.Name)
+	}
+	path, err := client.Fill(o.Path, vars)
+	if err != nil {
+		return client.Request{}, err
+	}
+	r := client.Request{Method: o.Method, Path: path}
+	if len(o.Query) > 0 {
+		q := url.Values{}
+		for _, p := range o.Query {
+			if a.Has(p.Name) {
+				q.Set(p.Name, sdk.FormatValue(a[p.Name]))
+				if p.Type == "boolean" {
+					q.Set(p.Name, strconv.FormatBool(a.Bool(p.Name)))
+				}
+			}
+		}
+		if len(q) > 0 {
+			r.Query = q
+		}
+	}
+	if o.EmptyBody {
+		r.EmptyBody = true
+	}
+	if len(o.Body) == 0 {
+		return r, nil
+	}
+	body := map[string]any{}
+	if raw := a.String("body"); raw != "" {
+		dec := json.NewDecoder(strings.NewReader(raw))
+		dec.UseNumber()
+		if err := dec.Decode(&body); err != nil {
+			return r, sdk.BadArg("body", "not a JSON object: %v", err)
+		}
+	}
+	for _, bp := range bps {
+		if !a.Has(bp.declared) {
+			continue
+		}
+		if a.Has("body") {
+			return r, sdk.BadArg(bp.declared, "give the body either whole (body=) or by fields, not both")
+		}
+		switch bp.kind {
+		case "integer":
+			body[bp.prop] = a.Int(bp.declared)
+		case "boolean":
+			body[bp.prop] = a.Bool(bp.declared)
+		case "number":
+			n, err := strconv.ParseFloat(a.String(bp.declared), 64)
+			if err != nil {
+				return r, sdk.BadArg(bp.declared, "%q is not a number", a.String(bp.declared))
+			}
+			body[bp.prop] = n
+		case "array":
+			body[bp.prop] = a.Strings(bp.declared)
+		case "json":
+			var v any
+			if err := json.Unmarshal([]byte(a.String(bp.declared)), &v); err != nil {
+				return r, sdk.BadArg(bp.declared, "not JSON: %v", err)
+			}
+			body[bp.prop] = v
+		default:
+			body[bp.prop] = a.String(bp.declared)
+		}
+	}
+	if err := o.ValidateBody(jsonish(body)); err != nil {
+		return r, sdk.BadArg("body", "%v", err)
+	}
+	r.Body, r.EmptyBody = body, false
+	return r, nil
+}
+
+func registerGeneric(p *sdk.Plugin) {
+	cat := catalog.MustLoad()
+	for i := range cat.Operations {
+		o := &cat.Operations[i]
+		params, bps := paramsOf(o)
+		help := fmt.Sprintf("%s %s. Risk: %s.", o.Method, o.Path, catalog.RiskOf(o))
+		if o.Async() {
+			help += " The work goes on after the answer; server operations are followed until done."
+		}
+		for _, n := range o.Notes {
+			help += "\n• " + n
+		}
+		summary := o.Summary
+		if summary == "" {
+			summary = o.Method + " " + o.Path
+		}
+		register(p, op{name: "call " + o.Name, summary: summary, help: help, hidden: true, risk: catalog.RiskOf(o), params: params,
+			examples: []string{exampleOf(o)},
+			plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+				r, err := request(o, bps, a)
+				if err != nil {
+					return nil, err
+				}
+				s := step{req: r, what: summary}
+				if id := a.String("server_id"); id != "" && strings.HasPrefix(o.Path, "/servers/{server_id}") && o.Async() {
+					s.follow = "/servers/" + url.PathEscape(id) + "/status"
+					if o.Method == http.MethodDelete && o.Path == "/servers/{server_id}" {
+						s.gone = "/servers/" + url.PathEscape(id)
+					}
+				}
+				return &work{summary: fmt.Sprintf("%s %s (%s)", o.Method, o.Path, summary), steps: []step{s}, label: a.String("server_id")}, nil
+			},
+		})
+	}
+	register(p, op{name: "operations", summary: "Find Cloud Panel API operations", risk: sdk.RiskReadOnly,
+		help:     "Lists what `/ionos call` reaches. `/ionos help call OPERATION` shows one operation's parameters.",
+		params:   []sdk.Param{sdk.String("search", "Words to look for in the name, path or summary").AsPositional()},
+		examples: []string{"/ionos operations snapshot", "/ionos operations firewall"},
+		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+			return &work{summary: "Search the operation catalog (no call to the API)"}, nil
+		},
+		show: func(c *client.Client, a sdk.Args, _ []done, r *sdk.Result) error {
+			words := strings.Fields(strings.ToLower(a.String("search")))
+			t := r.AddTable("", "operation", "method", "path", "risk")
+			n := 0
+			for _, name := range cat.Names() {
+				o, _ := cat.Get(name)
+				hay := strings.ToLower(o.Name + " " + o.Path + " " + o.Summary)
+				ok := true
+				for _, w := range words {
+					ok = ok && strings.Contains(hay, w)
+				}
+				if !ok {
+					continue
+				}
+				t.Row(o.Name, o.Method, o.Path, catalog.RiskOf(o).String())
+				n++
+			}
+			if n == 0 {
+				r.Parts = r.Parts[:0]
+				r.AddText("No operation matches %q.", a.String("search"))
+				return nil
+			}
+			r.AddText("%d operations. Run one with `/ionos call OPERATION key=value ...`.", n)
+			return nil
+		},
+	})
+}
+
+func exampleOf(o *catalog.Operation) string {
+	s := "/ionos call " + o.Name
+	for _, pp := range o.PathParams {
+		s += " " + pp.Name + "=…"
+	}
+	return s
+}
+
+// showGeneric renders answers without a dedicated view.
+func showGeneric(c *client.Client, a sdk.Args, res []done, r *sdk.Result) error {
+	for _, d := range res {
+		if d.final != "" {
+			r.AddText("Done: %s.", d.final)
+		}
+		if len(bytes.TrimSpace(d.resp.Body)) == 0 {
+			if d.final == "" {
+				r.AddText("Done (HTTP %d).", d.resp.Status)
+			}
+			continue
+		}
+		var v any
+		dec := json.NewDecoder(bytes.NewReader(d.resp.Body))
+		dec.UseNumber()
+		if err := dec.Decode(&v); err != nil {
+			r.AddCode("Answer", c.Redactor().String(string(d.resp.Body)))
+			continue
+		}
+		r.AddJSON("", c.Redactor().Any(v))
+	}
+	return nil
+}

@@ -1,0 +1,375 @@
+package provider_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/deskbot/deskbot/plugins/ionos/catalog"
+	"github.com/deskbot/deskbot/plugins/ionos/provider"
+	"github.com/deskbot/deskbot/plugins/ionos/sim"
+	"github.com/deskbot/deskbot/sdk"
+	"github.com/deskbot/deskbot/sdk/sdktest"
+)
+
+const (
+	web01  = "39AA65F5D5B02FA02D58173094EBAF95"
+	canary = "CANARY-first-password-77c1"
+)
+
+type setup struct {
+	p   *sdk.Plugin
+	sim *sim.Server
+	tg  sdk.Target
+}
+
+func newSim(t *testing.T, o sim.Options) (*sim.Server, sdk.Target) {
+	t.Helper()
+	if o.Token == "" {
+		// Each test its own key, so each its own rate limiter.
+		o.Token = "CANARY-ionos-key-" + strings.ReplaceAll(t.Name(), "/", "-")
+	}
+	if o.ActionTime == 0 {
+		o.ActionTime = 400 * time.Millisecond
+	}
+	if o.Limit == 0 {
+		// The real allowance (25 a minute) is tested on its own below.
+		o.Limit, o.Window = 10000, time.Second
+	}
+	o.FirstPassword = canary
+	s, err := sim.New(o)
+	require.NoError(t, err)
+	base, stop, err := s.Listen()
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = stop() })
+	return s, sdk.Target{Name: "main", Settings: map[string]string{"base_url": base, "poll": "50ms"}, Secrets: map[string]string{"api_key": o.Token}}
+}
+
+func start(t *testing.T, o sim.Options) setup {
+	t.Helper()
+	s, tg := newSim(t, o)
+	p := provider.New()
+	t.Cleanup(func() { _ = p.Close() })
+	diags, err := p.Configure(context.Background(), []sdk.Target{tg})
+	require.NoError(t, err)
+	require.False(t, diags.HasError(), "%v", diags)
+	return setup{p: p, sim: s, tg: tg}
+}
+
+func text(r *sdk.Result) string {
+	var b strings.Builder
+	for _, p := range r.Parts {
+		b.WriteString(p.Title + "\n")
+		if p.Text != nil {
+			b.WriteString(p.Text.Body + "\n")
+		}
+		for _, kv := range p.KeyValues {
+			fmt.Fprintf(&b, "%s=%s\n", kv.Key, kv.Value)
+		}
+		if p.Table != nil {
+			b.WriteString(strings.Join(p.Table.Columns, "|") + "\n")
+			for _, row := range p.Table.Rows {
+				b.WriteString(strings.Join(row, "|") + "\n")
+			}
+		}
+	}
+	for _, d := range r.Diagnostics {
+		b.WriteString(d.Severity.String() + ": " + d.String() + "\n")
+	}
+	return b.String()
+}
+
+func run(t *testing.T, p *sdk.Plugin, command string, args sdk.Args) (*sdk.Result, string, []sdk.Progress) {
+	t.Helper()
+	var mu sync.Mutex
+	var prog []sdk.Progress
+	res, err := p.Execute(context.Background(), &sdk.Request{ID: "t", Command: command, Args: args}, func(pg sdk.Progress) {
+		mu.Lock()
+		prog = append(prog, pg)
+		mu.Unlock()
+	})
+	require.NoError(t, err, command)
+	return res, text(res), prog
+}
+
+func TestConformance(t *testing.T) {
+	s, tg := newSim(t, sim.Options{})
+	sdktest.Run(t, provider.New(), sdktest.Options{
+		Targets:  []sdk.Target{tg},
+		Snapshot: func() (string, error) { return s.Snapshot(), nil },
+		Args: map[string]sdk.Args{
+			"server info": {"server": "web01"}, "server status": {"server": "web01"}, "server hardware": {"server": "web01"},
+			"server ips": {"server": "web01"}, "server image": {"server": "web01"}, "server on": {"server": "staging"},
+			"server off": {"server": "web01"}, "server reboot": {"server": "web01"}, "server resize": {"server": "web01", "vcore": int64(2), "ram": "4"},
+			"server reinstall": {"server": "staging", "image": "B5F778B85C041347BCDCFC3172AB3F3C"}, "server delete": {"server": "staging"},
+			"snapshot list": {"server": "db01"}, "snapshot create": {"server": "web01"}, "snapshot restore": {"server": "db01"},
+			"snapshot delete": {"server": "db01"}, "ip rdns": {"ip": "203.0.113.30", "name": "x.example.net"},
+			"firewall rules": {"server": "web01"}, "dvd mount": {"server": "web01", "iso": "B675B070A3BB5C8D71B2129952F04BC8"},
+			"dvd unmount": {"server": "web01"},
+		},
+		SkipPlan: []string{"dvd unmount"},
+	})
+}
+
+func TestCuratedCommandsAgainstTheSimulator(t *testing.T) {
+	st := start(t, sim.Options{})
+	p := st.p
+	cases := []struct {
+		command string
+		args    sdk.Args
+		want    []string
+		fails   bool
+	}{
+		{"status", nil, []string{"accepts this key"}, false},
+		{"server list", nil, []string{"3 servers", "web01|" + web01 + "|POWERED_ON|2 vCPU, 4 GB RAM, 80 GB disk|203.0.113.30|USA", "staging|6DD7C9714E555230BCFFED4E249358F0|POWERED_OFF"}, false},
+		{"server list", sdk.Args{"search": "db"}, []string{"1 servers", "db01"}, false},
+		{"server info", sdk.Args{"server": "web01"}, []string{"Id=" + web01, "Image=centos7-64std", "IPs=203.0.113.30"}, false},
+		{"server info", sdk.Args{"server": strings.ToLower(web01)}, []string{"Name=web01"}, false},
+		{"server info", sdk.Args{"server": "web1"}, []string{`no server called "web1"; did you mean web01?`}, true},
+		{"server info", sdk.Args{"server": "00000000000000000000000000000000"}, []string{"no server with id"}, true},
+		{"server status", sdk.Args{"server": "staging"}, []string{"POWERED_OFF"}, false},
+		{"server hardware", sdk.Args{"server": "db01"}, []string{"vCPU=4", "RAM (GB)=8", "|100|yes", "|200|no"}, false},
+		{"server ips", sdk.Args{"server": "web01"}, []string{"203.0.113.30|8D135204687B9CF9E79E7A93C096E336|IPV4|web01.example.net|Linux"}, false},
+		{"server image", sdk.Args{"server": "web01"}, []string{"Name=centos7-64std"}, false},
+		{"server on", sdk.Args{"server": "web01"}, []string{"already powered on"}, true},
+		{"server on", sdk.Args{"server": "staging"}, []string{"Server staging is POWERED_ON."}, false},
+		{"server reboot", sdk.Args{"server": "staging", "method": "hardware"}, []string{"Server staging is POWERED_ON."}, false},
+		{"server off", sdk.Args{"server": "staging", "method": "software"}, []string{"Server staging is POWERED_OFF."}, false},
+		{"server reboot", sdk.Args{"server": "staging"}, []string{"powered off; power it on instead"}, true},
+		{"server resize", sdk.Args{"server": "web01", "vcore": int64(4), "cores": int64(1), "ram": "8"}, []string{"Server web01 is POWERED_ON."}, false},
+		{"server hardware", sdk.Args{"server": "web01"}, []string{"vCPU=4", "RAM (GB)=8"}, false},
+		{"server resize", sdk.Args{"server": "web01", "vcore": int64(4), "ram": "8.3"}, []string{"ram"}, true},
+		{"server resize", sdk.Args{"server": "web01"}, []string{"give size=ID or vcore, cores and ram"}, true},
+		{"server reinstall", sdk.Args{"server": "staging", "image": "07C170D67C8EC776933FCFF1C299C1C5", "password": "Sekret-Pass-99!"}, []string{"Server staging is POWERED_ON."}, false},
+		{"server image", sdk.Args{"server": "staging"}, []string{"Name=ubuntu2204-64std"}, false},
+		{"server reinstall", sdk.Args{"server": "staging", "image": "NOPE"}, []string{"Image not found"}, true},
+		{"snapshot list", sdk.Args{"server": "db01"}, []string{"B77E19E062D5818532EFF11C747BD104|2026-11-20T23:48:38Z"}, false},
+		{"snapshot list", sdk.Args{"server": "web01"}, []string{"web01 has no snapshot."}, false},
+		{"snapshot create", sdk.Args{"server": "db01"}, []string{"already has a snapshot"}, true},
+		{"snapshot create", sdk.Args{"server": "web01"}, []string{"Snapshot of web01 taken."}, false},
+		{"snapshot restore", sdk.Args{"server": "db01"}, []string{"Server db01 is POWERED_ON."}, false},
+		{"snapshot restore", sdk.Args{"server": "db01", "snapshot": "NOPE"}, []string{"no snapshot NOPE"}, true},
+		{"snapshot delete", sdk.Args{"server": "db01"}, []string{"The snapshot of db01 is deleted."}, false},
+		{"snapshot restore", sdk.Args{"server": "db01"}, []string{"db01 has no snapshot"}, true},
+		{"ip list", nil, []string{"203.0.113.99|0A1B2C3D4E5F60718293A4B5C6D7E8F9|IPV4||-|ACTIVE", "203.0.113.30|8D135204687B9CF9E79E7A93C096E336|IPV4|web01.example.net|web01 (server)"}, false},
+		{"ip rdns", sdk.Args{"ip": "203.0.113.99", "name": "mail.example.net."}, []string{"Reverse DNS of 203.0.113.99: mail.example.net"}, false},
+		{"ip rdns", sdk.Args{"ip": "203.0.113.30"}, []string{"Reverse DNS of 203.0.113.30: -"}, false},
+		{"ip rdns", sdk.Args{"ip": "192.0.2.1", "name": "x.example.net"}, []string{"not one of this account's public IPs"}, true},
+		{"ip rdns", sdk.Args{"ip": "203.0.113.99", "name": "not a host"}, []string{"is not a host name"}, true},
+		{"firewall list", nil, []string{"Linux|7DFF10879F4EBA8D478A1D58A46665AE|3|203.0.113.30, 203.0.113.31, 203.0.113.32|ACTIVE", "Windows|"}, false},
+		{"firewall rules", sdk.Args{"server": "web01"}, []string{"TCP|22|0.0.0.0|allow|SSH", "TCP|443|0.0.0.0|allow|HTTPS"}, false},
+		{"firewall rules", sdk.Args{"server": "3C4F21EDFEEDD6ABB728EA5CE684E1AF"}, []string{"TCP|3389|198.51.100.0/24|allow|RDP from the office"}, false},
+		{"dvd list", sdk.Args{"search": "ubuntu"}, []string{"ubuntu1404-64iso|B675B070A3BB5C8D71B2129952F04BC8"}, false},
+		{"dvd unmount", sdk.Args{"server": "web01"}, []string{"no ISO is mounted"}, true},
+		{"dvd mount", sdk.Args{"server": "web01", "iso": "B675B070A3BB5C8D71B2129952F04BC8"}, []string{"ISO mounted in web01."}, false},
+		{"server info", sdk.Args{"server": "web01"}, []string{"DVD=ubuntu1404-64iso"}, false},
+		{"dvd unmount", sdk.Args{"server": "web01"}, []string{"The DVD drive of web01 is empty."}, false},
+		{"monitoring", nil, []string{"My Server remame|1|0|3|no"}, false},
+		{"monitoring", sdk.Args{"server": "web01", "period": "LAST_7D"}, []string{"Monitoring of web01"}, false},
+		{"logs", nil, []string{"|DELETE|MONITORINGPOLICY|My Monitoring Policy 1|COMPLETED"}, false},
+		{"datacenters", nil, []string{"USA|US|D0F6D8C8ED29D3036F94C27BBB7BAD36", "Spain|SP|"}, false},
+		{"appliances", sdk.Args{"search": "w2012"}, []string{"w2012r2datacenter64iso|55726DEDA20C99CF6F2AF8F18CAC9963"}, false},
+		{"appliances", sdk.Args{"kind": "recovery"}, []string{"Linux 64-bit Rescue-System"}, false},
+		{"operations", sdk.Args{"search": "snapshot"}, []string{"put servers snapshots|PUT|/servers/{server_id}/snapshots/{snapshot_id}|critical", "4 operations"}, false},
+		{"server delete", sdk.Args{"server": "staging", "keep_ips": false}, []string{"Server staging is deleted."}, false},
+		{"server list", nil, []string{"2 servers"}, false},
+		{"ip list", sdk.Args{"search": "203.0.113.32"}, []string{"|type|"}, false},
+	}
+	covered := map[string]bool{}
+	for i, tc := range cases {
+		t.Run(fmt.Sprintf("%02d %s", i, tc.command), func(t *testing.T) {
+			covered[tc.command] = true
+			res, out, _ := run(t, p, tc.command, tc.args)
+			assert.Equal(t, tc.fails, res.Failed(), out)
+			for _, w := range tc.want {
+				assert.Contains(t, out, w)
+			}
+			assert.NotContains(t, out, canary)
+			assert.NotContains(t, out, "Sekret-Pass-99!")
+		})
+	}
+	specs, _ := p.Describe(context.Background())
+	for _, c := range specs {
+		if !c.Hidden {
+			assert.True(t, covered[c.Name], "command %q has no test against the simulator", c.Name)
+		}
+	}
+	_, out, _ := run(t, p, "ip list", sdk.Args{"search": "203.0.113.32"})
+	assert.NotContains(t, out, "203.0.113.32", "staging's IP was released with it")
+}
+
+func TestPowerOffStreamsProgress(t *testing.T) {
+	st := start(t, sim.Options{ActionTime: 600 * time.Millisecond})
+	res, out, prog := run(t, st.p, "server off", sdk.Args{"server": "web01", "method": "software"})
+	require.False(t, res.Failed(), out)
+	assert.Contains(t, out, "Server web01 is POWERED_OFF.")
+	var offs []sdk.Progress
+	for _, pg := range prog {
+		if pg.State == "POWERING_OFF" {
+			offs = append(offs, pg)
+		}
+	}
+	require.GreaterOrEqual(t, len(offs), 2, "at least two updates while it powers off: %+v", prog)
+	assert.Less(t, offs[0].Percent, offs[len(offs)-1].Percent, "the percent moves")
+	assert.Equal(t, "POWERED_OFF", prog[len(prog)-1].State, "the last update is the steady state")
+	assert.Equal(t, "POWERED_OFF", st.sim.ServerState(web01))
+}
+
+func TestDeadlineSaysItIsStillRunning(t *testing.T) {
+	st := start(t, sim.Options{ActionTime: 30 * time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	res, err := st.p.Execute(ctx, &sdk.Request{ID: "t", Command: "server reboot", Args: sdk.Args{"server": "db01"}}, nil)
+	require.NoError(t, err)
+	out := text(res)
+	assert.Contains(t, out, "Still running at IONOS (POWERING_OFF")
+	assert.Contains(t, out, "Check with /ionos server status db01.")
+	assert.Equal(t, "POWERING_OFF", st.sim.ServerState("4B86A3ACC4CEB7A89E012E49FC17F312"))
+}
+
+// Ten people, forty commands, one API key: every command completes and
+// the API never sees more than its allowance in a window.
+func TestSharedRateLimit(t *testing.T) {
+	st := start(t, sim.Options{Limit: 5, Window: 250 * time.Millisecond})
+	commands := []struct {
+		name string
+		args sdk.Args
+	}{
+		{"server list", nil}, {"server status", sdk.Args{"server": web01}}, {"ip list", nil}, {"datacenters", nil},
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 40)
+	for u := 0; u < 10; u++ {
+		wg.Add(1)
+		go func(u int) {
+			defer wg.Done()
+			for i := 0; i < 4; i++ {
+				c := commands[(u+i)%len(commands)]
+				res, err := st.p.Execute(context.Background(), &sdk.Request{ID: fmt.Sprintf("u%d-%d", u, i), Invoker: fmt.Sprintf("U%02d", u), Command: c.name, Args: c.args}, nil)
+				if err != nil {
+					errs <- err.Error()
+				} else if res.Failed() {
+					errs <- text(res)
+				}
+			}
+		}(u)
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	maxInWindow, throttled := st.sim.RateStats()
+	assert.LessOrEqual(t, maxInWindow, 5)
+	calls := st.sim.Calls()
+	t.Logf("%d calls, at most %d in a window, %d answered 429", len(calls), maxInWindow, throttled)
+	assert.GreaterOrEqual(t, len(calls), 40)
+	// Any 429 was waited out and sent again: every command succeeded above.
+	assert.LessOrEqual(t, throttled, 2, "the limiter follows the headers; 429s are the exception")
+}
+
+func TestFirstPasswordNeverShown(t *testing.T) {
+	st := start(t, sim.Options{})
+	var all strings.Builder
+	for _, c := range []struct {
+		name string
+		args sdk.Args
+	}{
+		{"server list", nil}, {"server info", sdk.Args{"server": "web01"}},
+		{"call list servers", sdk.Args{}}, {"call get servers", sdk.Args{"server_id": web01}},
+		{"server on", sdk.Args{"server": "staging"}},
+		{"call put servers status action", sdk.Args{"server_id": web01, "action": "POWER_OFF", "method": "SOFTWARE"}},
+	} {
+		pr, err := st.p.Plan(context.Background(), &sdk.Request{Command: c.name, Args: c.args})
+		require.NoError(t, err)
+		res, _, prog := run(t, st.p, c.name, c.args)
+		all.WriteString(fmt.Sprintf("%+v %+v %+v %s", pr, *res, prog, text(res)))
+	}
+	out := all.String()
+	assert.Contains(t, out, "first_password", "the field is there, masked")
+	assert.NotContains(t, out, canary)
+	assert.Contains(t, st.sim.Snapshot(), canary, "the simulator did send it")
+}
+
+func TestGenericCall(t *testing.T) {
+	st := start(t, sim.Options{})
+	p := st.p
+	specs, _ := p.Describe(context.Background())
+	n := 0
+	for _, c := range specs {
+		if strings.HasPrefix(c.Name, "call ") {
+			n++
+		}
+	}
+	assert.Equal(t, 175, n)
+
+	// Body fields become parameters and are checked against the schema.
+	pr, err := p.Plan(context.Background(), &sdk.Request{Command: "call put servers status action", Args: sdk.Args{"server_id": web01, "action": "REBOOT", "method": "HARDWARE"}})
+	require.NoError(t, err)
+	require.NotNil(t, pr.Plan, "%v", pr.Diagnostics)
+	assert.Equal(t, `{"action":"REBOOT","method":"HARDWARE"}`, pr.Plan.Steps[0].Body)
+	assert.Equal(t, "PUT", pr.Plan.Steps[0].Method)
+	assert.Contains(t, pr.Plan.Steps[0].Description, "followed until done")
+
+	pr, _ = p.Plan(context.Background(), &sdk.Request{Command: "call put servers hardware", Args: sdk.Args{"server_id": web01, "vcore": int64(4)}})
+	require.Nil(t, pr.Plan)
+	assert.Contains(t, fmt.Sprint(pr.Diagnostics), "body", "oneOf: vcore needs cores_per_processor and ram")
+
+	pr, _ = p.Plan(context.Background(), &sdk.Request{Command: "call post servers", Args: sdk.Args{"body": `{"name":"x"}`}})
+	require.Nil(t, pr.Plan)
+	assert.Contains(t, fmt.Sprint(pr.Diagnostics), "missing properties")
+
+	// A whole body given as JSON.
+	res, out, prog := run(t, p, "call put servers status action", sdk.Args{"server_id": web01, "body": `{"action":"POWER_OFF","method":"SOFTWARE"}`})
+	require.False(t, res.Failed(), out)
+	assert.Contains(t, out, "Done: POWERED_OFF.")
+	assert.NotEmpty(t, prog)
+
+	// Answers without a dedicated view are rendered generically.
+	_, out, _ = run(t, p, "call list servers fixed_instance_sizes", sdk.Args{})
+	assert.Contains(t, out, "XL")
+	_, out, _ = run(t, p, "call get pricing", sdk.Args{})
+	assert.NotEmpty(t, out)
+
+	// The API's errors come back readable.
+	res, out, _ = run(t, p, "call get servers", sdk.Args{"server_id": "NOPE"})
+	assert.True(t, res.Failed())
+	assert.Contains(t, out, "IONOS: Server not found (SERVER_NOT_FOUND)")
+}
+
+func TestSimulatorCoversEveryOperation(t *testing.T) {
+	s, err := sim.New(sim.Options{Token: "x"})
+	require.NoError(t, err)
+	stateful := map[string]bool{}
+	for _, n := range s.Stateful() {
+		o, ok := catalog.MustLoad().Get(n)
+		require.True(t, ok, "%s is not an operation", n)
+		stateful[n] = true
+		_ = o
+	}
+	var fromExample, bare []string
+	for _, o := range catalog.MustLoad().Operations {
+		if stateful[o.Name] {
+			continue
+		}
+		if r, ok := o.Success(); ok && len(r.Example) > 0 {
+			fromExample = append(fromExample, o.Name)
+		} else {
+			bare = append(bare, o.Name)
+		}
+	}
+	t.Logf("%d operations served from state: %s", len(stateful), strings.Join(s.Stateful(), ", "))
+	t.Logf("%d served with the reference's example; %d with an empty success (%s)", len(fromExample), len(bare), strings.Join(bare, ", "))
+	assert.Equal(t, 175, len(stateful)+len(fromExample)+len(bare))
+	assert.GreaterOrEqual(t, len(stateful), 25)
+	for _, n := range []string{"list servers", "get servers", "put servers status action", "get servers status", "post servers snapshots",
+		"put servers snapshots", "delete servers snapshots", "put public_ips", "list firewall_policies rules", "delete servers"} {
+		assert.True(t, stateful[n], n)
+	}
+}
