@@ -182,7 +182,7 @@ func registerOthers(p *sdk.Plugin) {
 			if s := a.String("search"); s != "" {
 				q.Set("q", s)
 			}
-			return &work{summary: "List public IPs", steps: []step{{req: get("/public_ips", q), what: "List public IPs"}}}, nil
+			return &work{summary: "List public IPs", steps: []step{{req: get("/public_ips", q), what: "List public IPs", all: true}}}, nil
 		},
 		show: func(c *client.Client, a sdk.Args, res []done, r *sdk.Result) error {
 			var list []publicIP
@@ -231,7 +231,7 @@ func registerOthers(p *sdk.Plugin) {
 	register(p, op{name: "firewall list", summary: "Firewall policies", risk: sdk.RiskReadOnly,
 		examples: []string{"/ionos firewall list"},
 		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			return &work{summary: "List firewall policies", steps: []step{{req: get("/firewall_policies", nil), what: "List policies"}}}, nil
+			return &work{summary: "List firewall policies", steps: []step{{req: get("/firewall_policies", nil), what: "List policies", all: true}}}, nil
 		},
 		show: func(c *client.Client, a sdk.Args, res []done, r *sdk.Result) error {
 			var list []struct {
@@ -313,7 +313,7 @@ func registerOthers(p *sdk.Plugin) {
 			if s := a.String("search"); s != "" {
 				q.Set("q", s)
 			}
-			return &work{summary: "List ISO images", steps: []step{{req: get("/dvd_isos", q), what: "List ISOs"}}}, nil
+			return &work{summary: "List ISO images", steps: []step{{req: get("/dvd_isos", q), what: "List ISOs", all: true}}}, nil
 		},
 		show: tableOf("", "name", "id", "os", "os_version", "architecture"),
 	})
@@ -403,7 +403,7 @@ func registerOthers(p *sdk.Plugin) {
 			if s := a.String("search"); s != "" {
 				q.Set("q", s)
 			}
-			return &work{summary: "Read the account's logs", steps: []step{{req: get("/logs", q), what: "Read logs"}}}, nil
+			return &work{summary: "Read the account's logs", steps: []step{{req: get("/logs", q), what: "Read logs", all: true}}}, nil
 		},
 		show: func(c *client.Client, a sdk.Args, res []done, r *sdk.Result) error {
 			var list []struct {
@@ -433,7 +433,7 @@ func registerOthers(p *sdk.Plugin) {
 	register(p, op{name: "datacenters", summary: "Where servers can run", risk: sdk.RiskReadOnly,
 		examples: []string{"/ionos datacenters"},
 		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			return &work{summary: "List datacenters", steps: []step{{req: get("/datacenters", nil), what: "List datacenters"}}}, nil
+			return &work{summary: "List datacenters", steps: []step{{req: get("/datacenters", nil), what: "List datacenters", all: true}}}, nil
 		},
 		show: tableOf("", "location", "country_code", "id"),
 	})
@@ -446,7 +446,7 @@ func registerOthers(p *sdk.Plugin) {
 			if s := a.String("search"); s != "" {
 				q.Set("q", s)
 			}
-			return &work{summary: "List " + a.String("kind") + " appliances", steps: []step{{req: get("/"+a.String("kind")+"_appliances", q), what: "List appliances"}}}, nil
+			return &work{summary: "List " + a.String("kind") + " appliances", steps: []step{{req: get("/"+a.String("kind")+"_appliances", q), what: "List appliances", all: true}}}, nil
 		},
 		show: tableOf("", "name", "id", "os", "os_version", "architecture"),
 	})

@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -120,6 +121,8 @@ type step struct {
 	// follow is the status path to poll after a 202 (/servers/ID/status);
 	// gone is a path that answers 404 once the work is done (a delete).
 	follow, gone string
+	// all reads every page of a list (until a short page).
+	all bool
 }
 
 type work struct {
@@ -187,6 +190,9 @@ func register(p *sdk.Plugin, o op) {
 			if s.follow != "" || s.gone != "" {
 				desc += "; then followed until done"
 			}
+			if s.all {
+				desc += ", every page"
+			}
 			plan.Steps = append(plan.Steps, sdk.PlanStep{Description: desc, Method: m, Endpoint: red.String(u), Body: red.String(body)})
 		}
 		return plan, nil
@@ -204,7 +210,18 @@ func register(p *sdk.Plugin, o op) {
 		}
 		var res []done
 		for i, s := range w.steps {
-			resp, err := c.Do(ctx, s.req, nil)
+			var resp *client.Response
+			if s.all {
+				var items []json.RawMessage
+				err = c.List(ctx, s.req.Path, s.req.Query, 100, &items)
+				if items == nil {
+					items = []json.RawMessage{}
+				}
+				body, _ := json.Marshal(items)
+				resp = &client.Response{Status: http.StatusOK, Body: body}
+			} else {
+				resp, err = c.Do(ctx, s.req, nil)
+			}
 			if err != nil {
 				if i > 0 {
 					err = fmt.Errorf("%w (after %d of %d steps had succeeded)", err, i, len(w.steps))

@@ -152,7 +152,7 @@ func registerServers(p *sdk.Plugin) {
 			if s := a.String("search"); s != "" {
 				q.Set("q", s)
 			}
-			return &work{summary: "List servers", steps: []step{{req: get("/servers", q), what: "List servers"}}}, nil
+			return &work{summary: "List servers", steps: []step{{req: get("/servers", q), what: "List servers", all: true}}}, nil
 		},
 		show: func(c *client.Client, a sdk.Args, res []done, r *sdk.Result) error {
 			// One page came back; read them all for the table.
