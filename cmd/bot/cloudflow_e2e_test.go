@@ -1,0 +1,94 @@
+package main_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/deskbot/deskbot/internal/testbin"
+	"github.com/deskbot/deskbot/plugins/cloudflow/sim"
+)
+
+// A rebuild is critical: two leads approve, each typing the target's name;
+// it then runs once.
+func TestCloudFlowRebuildNeedsTwoApproversAndRunsOnce(t *testing.T) {
+	testbin.Plugin(t, "cloudflow")
+	dir := workDir(t)
+	a, r := execIn(t, dir, "bob", "/cloudflow vm rebuild bakery-site template=20")
+	require.Equal(t, 4, r.code, "%s %s", r.stdout, r.stderr)
+	id := a.Approval.ID
+	assert.Contains(t, r.stdout, "Rebuild bakery-site (#103, off) from Debian 12 x64 (now CentOS 7 x64)")
+
+	_, r = execIn(t, dir, "carol", "/ops approve "+id+" confirm=wrong")
+	assert.NotEqual(t, 0, r.code, "the typed confirmation must name the target")
+	a, r = execIn(t, dir, "carol", "/ops approve "+id+" confirm=sandbox")
+	assert.Equal(t, 4, r.code, "one approval of two: still waiting: %s", r.stdout)
+	assert.Equal(t, "pending", a.Approval.State)
+
+	run := runBot(t, botIn(t, dir, "exec", "--as", "dan", "/ops approve "+id+" confirm=sandbox"))
+	require.Equal(t, 0, run.code, "%s %s", run.stdout, run.stderr)
+	assert.Contains(t, run.stdout+run.stderr, "build disk running")
+	assert.Contains(t, run.stdout, "bakery-site is rebuilt.")
+
+	again := runBot(t, botIn(t, dir, "exec", "--as", "erin", "/ops approve "+id+" confirm=sandbox"))
+	assert.NotEqual(t, 0, again.code, "it ran once; approving again does nothing")
+
+	tx := runBot(t, botIn(t, dir, "exec", "--as", "alice", "/cloudflow vm transactions bakery-site"))
+	require.Equal(t, 0, tx.code, tx.stderr)
+	assert.Equal(t, 1, strings.Count(tx.stdout, "build disk"), "one build: %s", tx.stdout)
+	info := runBot(t, botIn(t, dir, "exec", "--as", "alice", "/cloudflow vm info bakery-site"))
+	assert.Regexp(t, `Template +Debian 12 x64`, info.stdout)
+}
+
+func TestCloudFlowRootPasswordNeverLeaks(t *testing.T) {
+	const key = "CANARY-cloudflow-key-e2e-77aa"
+	const pw = "CANARY-cloudflow-root-e2e-88bb"
+	s, err := sim.New(sim.Options{User: "desk@example.com", Password: key, RootPassword: pw, StepTime: 100 * time.Millisecond})
+	require.NoError(t, err)
+	base, stop, err := s.Listen()
+	require.NoError(t, err)
+	defer stop()
+
+	dir := workDir(t)
+	plugins := filepath.Join(dir, "plugins")
+	require.NoError(t, os.MkdirAll(plugins, 0o755))
+	testbin.Copy(t, testbin.Plugin(t, "cloudflow"), filepath.Join(plugins, "cloudflow"))
+	sum := sha256Of(t, filepath.Join(plugins, "cloudflow"))
+	cfg := filepath.Join(dir, "bot.yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte(`data_dir: data
+policy: examples/policy.yaml
+plugins:
+  dir: plugins
+  list:
+    - name: cloudflow
+      sha256: `+sum+`
+      targets:
+        - name: milan
+          settings: {base_url: "`+base+`", user: desk@example.com, poll: 50ms}
+          secrets: {api_key: {env: CF_KEY}}
+`), 0o600))
+	var all strings.Builder
+	for _, c := range []struct{ as, line string }{
+		{"alice", "/cloudflow vm list"},
+		{"alice", "/cloudflow vm info shop-web"},
+		{"alice", "/cloudflow vm start bakery-site"},
+		{"alice", "/cloudflow users"},
+	} {
+		cmd := botIn(t, dir, "exec", "--config", cfg, "--log-level", "debug", "--as", c.as, c.line)
+		cmd.Env = append(cmd.Env, "CF_KEY="+key)
+		r := runBot(t, cmd)
+		all.WriteString(r.stdout + r.stderr)
+	}
+	exp := runBot(t, botIn(t, dir, "audit", "export", "--config", cfg))
+	require.Equal(t, 0, exp.code, exp.stderr)
+	all.WriteString(exp.stdout)
+	out := all.String()
+	assert.Contains(t, out, "bakery-site is running.")
+	assert.NotContains(t, out, pw)
+	assert.NotContains(t, out, key)
+}

@@ -1,0 +1,230 @@
+package provider_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/deskbot/deskbot/plugins/cloudflow/provider"
+	"github.com/deskbot/deskbot/plugins/cloudflow/sim"
+	"github.com/deskbot/deskbot/sdk"
+	"github.com/deskbot/deskbot/sdk/sdktest"
+)
+
+const (
+	apiKey = "CANARY-cloudflow-key-aa11"
+	rootPW = "CANARY-root-password-bb22"
+)
+
+func newSim(t *testing.T, step time.Duration) (*sim.Server, sdk.Target) {
+	t.Helper()
+	s, err := sim.New(sim.Options{User: "desk@example.com", Password: apiKey, StepTime: step, RootPassword: rootPW})
+	require.NoError(t, err)
+	base, stop, err := s.Listen()
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = stop() })
+	return s, sdk.Target{Name: "milan", Settings: map[string]string{"base_url": base, "user": "desk@example.com", "poll": "20ms"}, Secrets: map[string]string{"api_key": apiKey}}
+}
+
+func start(t *testing.T, step time.Duration) (*sdk.Plugin, *sim.Server) {
+	t.Helper()
+	s, tg := newSim(t, step)
+	p := provider.New()
+	t.Cleanup(func() { _ = p.Close() })
+	diags, err := p.Configure(context.Background(), []sdk.Target{tg})
+	require.NoError(t, err)
+	require.False(t, diags.HasError(), "%v", diags)
+	return p, s
+}
+
+func text(r *sdk.Result) string {
+	var b strings.Builder
+	for _, p := range r.Parts {
+		b.WriteString(p.Title + "\n")
+		if p.Text != nil {
+			b.WriteString(p.Text.Body + "\n")
+		}
+		for _, kv := range p.KeyValues {
+			fmt.Fprintf(&b, "%s=%s\n", kv.Key, kv.Value)
+		}
+		if p.Table != nil {
+			b.WriteString(strings.Join(p.Table.Columns, "|") + "\n")
+			for _, row := range p.Table.Rows {
+				b.WriteString(strings.Join(row, "|") + "\n")
+			}
+		}
+	}
+	for _, d := range r.Diagnostics {
+		b.WriteString(d.Severity.String() + ": " + d.String() + "\n")
+	}
+	return b.String()
+}
+
+func run(t *testing.T, p *sdk.Plugin, command string, args sdk.Args) (*sdk.Result, string, []sdk.Progress) {
+	t.Helper()
+	var mu sync.Mutex
+	var prog []sdk.Progress
+	res, err := p.Execute(context.Background(), &sdk.Request{ID: "t", Command: command, Args: args}, func(pg sdk.Progress) {
+		mu.Lock()
+		prog = append(prog, pg)
+		mu.Unlock()
+	})
+	require.NoError(t, err, command)
+	return res, text(res), prog
+}
+
+func TestConformance(t *testing.T) {
+	s, tg := newSim(t, 30*time.Millisecond)
+	sdktest.Run(t, provider.New(), sdktest.Options{
+		Targets:  []sdk.Target{tg},
+		Snapshot: func() (string, error) { return s.Snapshot(), nil },
+		Args: map[string]sdk.Args{
+			"vm info": {"vm": "shop-web"}, "vm disks": {"vm": "shop-web"}, "vm backups": {"vm": "shop-db"}, "vm transactions": {"vm": "shop-web"},
+			"vm start": {"vm": "bakery-site"}, "vm shutdown": {"vm": "shop-web"}, "vm stop": {"vm": "shop-web"},
+			"vm reboot": {"vm": "shop-web"}, "vm suspend": {"vm": "shop-web"}, "vm unsuspend": {"vm": "shop-web"}, "vm unlock": {"vm": "shop-web"},
+			"vm rebuild": {"vm": "bakery-site", "template": "20"}, "vm resize": {"vm": "shop-web", "cpus": int64(4)},
+			"backup create": {"vm": "shop-db"}, "backup restore": {"backup": int64(5001)}, "backup delete": {"backup": int64(5001)},
+			"user vms": {"user": "acme"},
+		},
+	})
+}
+
+func TestEveryCommandAgainstTheSimulator(t *testing.T) {
+	p, s := start(t, 40*time.Millisecond)
+	cases := []struct {
+		command string
+		args    sdk.Args
+		want    []string
+		fails   bool
+	}{
+		{"vm list", nil, []string{"shop-web|101|running|2|2 GB|20 GB|Ubuntu 22.04 x64|198.51.100.21", "bakery-site|103|off|1|1 GB|10 GB|CentOS 7 x64"}, false},
+		{"vm list", sdk.Args{"search": "198.51.100.22"}, []string{"shop-db|102"}, false},
+		{"vm info", sdk.Args{"vm": "shop-web"}, []string{"Id=101", "Host name=shop-web.example.net", "State=running", "Template=Ubuntu 22.04 x64"}, false},
+		{"vm info", sdk.Args{"vm": "102"}, []string{"Host name=shop-db.example.net"}, false},
+		{"vm info", sdk.Args{"vm": "shop-db.example.net"}, []string{"Id=102"}, false},
+		{"vm info", sdk.Args{"vm": "vm103abcdefghi"}, []string{"Id=103"}, false},
+		{"vm info", sdk.Args{"vm": "shopweb"}, []string{"did you mean shop-web"}, true},
+		{"vm disks", sdk.Args{"vm": "shop-db"}, []string{"1020|Disk 1|40 GB|yes|no", "1021|Disk 2|100 GB|no|no", "|Swap|1 GB|no|yes"}, false},
+		{"vm backups", sdk.Args{"vm": "shop-db"}, []string{"5001|1020|", "|yes|3.0 GB|before upgrade"}, false},
+		{"vm backups", sdk.Args{"vm": "shop-web"}, []string{"No backups."}, false},
+		{"vm start", sdk.Args{"vm": "shop-web"}, []string{"already running"}, true},
+		{"vm start", sdk.Args{"vm": "bakery-site"}, []string{"bakery-site is running. (1 transactions complete: startup virtual machine)"}, false},
+		{"vm shutdown", sdk.Args{"vm": "bakery-site"}, []string{"bakery-site is shut down."}, false},
+		{"vm stop", sdk.Args{"vm": "bakery-site"}, []string{"bakery-site is off"}, true},
+		{"vm start", sdk.Args{"vm": "bakery-site"}, []string{"is running"}, false},
+		{"vm stop", sdk.Args{"vm": "bakery-site"}, []string{"bakery-site is powered off."}, false},
+		{"vm reboot", sdk.Args{"vm": "shop-web"}, []string{"shop-web is back up. (2 transactions complete: stop virtual machine, startup virtual machine)"}, false},
+		{"vm reboot", sdk.Args{"vm": "shop-web", "recovery": true}, []string{"reboot in recovery"}, false},
+		{"vm info", sdk.Args{"vm": "shop-web"}, []string{"State=running in recovery"}, false},
+		{"vm resize", sdk.Args{"vm": "shop-web", "cpus": int64(4), "memory": int64(4 << 30)}, []string{"shop-web is resized. (3 transactions complete: stop virtual machine, resize virtual machine, startup virtual machine)"}, false},
+		{"vm info", sdk.Args{"vm": "shop-web"}, []string{"CPUs=4 (100% shares)", "Memory=4 GB"}, false},
+		{"vm resize", sdk.Args{"vm": "shop-web"}, []string{"give cpus, memory or shares"}, true},
+		{"vm resize", sdk.Args{"vm": "shop-web", "memory": int64(100 << 20)}, []string{"at least 128 MB"}, true},
+		{"vm rebuild", sdk.Args{"vm": "bakery-site", "template": "Debian 12 x64", "start": false}, []string{"bakery-site is rebuilt. (3 transactions complete: format disk, build disk, configure operating system)"}, false},
+		{"vm info", sdk.Args{"vm": "bakery-site"}, []string{"Template=Debian 12 x64", "State=off"}, false},
+		{"vm rebuild", sdk.Args{"vm": "bakery-site", "template": "Debain 12 x64"}, []string{"did you mean Debian 12 x64?"}, true},
+		{"vm suspend", sdk.Args{"vm": "shop-db"}, []string{"shop-db is suspended."}, false},
+		{"vm start", sdk.Args{"vm": "shop-db"}, []string{"suspended; unsuspend it first"}, true},
+		{"vm suspend", sdk.Args{"vm": "shop-db"}, []string{"already suspended"}, true},
+		{"vm unsuspend", sdk.Args{"vm": "shop-db"}, []string{"shop-db is no longer suspended."}, false},
+		{"vm unsuspend", sdk.Args{"vm": "shop-db"}, []string{"is not suspended"}, true},
+		{"vm start", sdk.Args{"vm": "shop-db"}, []string{"shop-db is running."}, false},
+		{"vm unlock", sdk.Args{"vm": "shop-db"}, []string{"is not locked"}, true},
+		{"vm transactions", sdk.Args{"vm": "shop-db"}, []string{"startup virtual machine|complete", "stop virtual machine|complete"}, false},
+		{"backup create", sdk.Args{"vm": "shop-db", "note": "ticket 77"}, []string{"of shop-db is taken."}, false},
+		{"backup create", sdk.Args{"vm": "shop-db", "disk": int64(9999)}, []string{"has no such disk"}, true},
+		{"vm backups", sdk.Args{"vm": "shop-db"}, []string{"|yes|1.0 GB|ticket 77"}, false},
+		{"backup restore", sdk.Args{"backup": int64(5001)}, []string{"Backup 5001 is restored."}, false},
+		{"backup restore", sdk.Args{"backup": int64(42)}, []string{"there is no backup 42"}, true},
+		{"backup delete", sdk.Args{"backup": int64(5001)}, []string{"Backup 5001 is deleted."}, false},
+		{"vm backups", sdk.Args{"vm": "shop-db"}, []string{"ticket 77"}, false},
+		{"templates", sdk.Args{"search": "ubuntu"}, []string{"12|Ubuntu 22.04 x64|linux/ubuntu|22.04|10 GB|1 GB"}, false},
+		{"hypervisors", nil, []string{"1|milan-hv01|10.0.0.11|yes|kvm|96 GB of 256 GB"}, false},
+		{"users", nil, []string{"7|acme|ops@acme.example|Acme Ltd|active"}, false},
+		{"users", sdk.Args{"search": "bakery"}, []string{"8|bakery"}, false},
+		{"user vms", sdk.Args{"user": "acme"}, []string{"shop-web|101", "shop-db|102"}, false},
+		{"user vms", sdk.Args{"user": "acmee"}, []string{"did you mean acme?"}, true},
+	}
+	covered := map[string]bool{}
+	for i, tc := range cases {
+		t.Run(fmt.Sprintf("%02d %s", i, tc.command), func(t *testing.T) {
+			covered[tc.command] = true
+			res, out, _ := run(t, p, tc.command, tc.args)
+			assert.Equal(t, tc.fails, res.Failed(), out)
+			for _, w := range tc.want {
+				assert.Contains(t, out, w)
+			}
+			assert.NotContains(t, out, rootPW)
+			assert.NotContains(t, out, apiKey)
+		})
+	}
+	specs, _ := p.Describe(context.Background())
+	for _, c := range specs {
+		assert.True(t, covered[c.Name], "command %q has no test against the simulator", c.Name)
+	}
+	v, _ := s.VM(101)
+	assert.Equal(t, 4, v.CPUs)
+}
+
+func TestRebootShowsProgressThenCompletion(t *testing.T) {
+	p, s := start(t, 150*time.Millisecond)
+	res, out, prog := run(t, p, "vm reboot", sdk.Args{"vm": "shop-web"})
+	require.False(t, res.Failed(), out)
+	var msgs []string
+	for _, pg := range prog {
+		msgs = append(msgs, fmt.Sprintf("%s %d%% %s", pg.State, pg.Percent, pg.Message))
+	}
+	joined := strings.Join(msgs, "\n")
+	assert.Contains(t, joined, "stop virtual machine running (0 of 2 done)")
+	assert.Contains(t, joined, "startup virtual machine running (1 of 2 done)")
+	assert.Contains(t, joined, "complete 100% 2 of 2 done")
+	assert.Contains(t, out, "shop-web is back up.")
+	v, _ := s.VM(101)
+	assert.True(t, v.Booted)
+}
+
+func TestLockedMachinesAndStillRunning(t *testing.T) {
+	p, _ := start(t, 2*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	res, err := p.Execute(ctx, &sdk.Request{Command: "vm reboot", Args: sdk.Args{"vm": "shop-db"}}, nil)
+	require.NoError(t, err)
+	assert.Contains(t, text(res), "Still running at CloudFlow. Check with /cloudflow vm transactions shop-db.")
+	// Locked while the reboot runs: other actions are refused before they are sent.
+	res, out, _ := run(t, p, "vm stop", sdk.Args{"vm": "shop-db"})
+	assert.True(t, res.Failed())
+	assert.Contains(t, out, "locked while a transaction runs")
+	pr, err := p.Plan(context.Background(), &sdk.Request{Command: "vm unlock", Args: sdk.Args{"vm": "shop-db"}})
+	require.NoError(t, err)
+	require.NotNil(t, pr.Plan, "%v", pr.Diagnostics)
+	assert.Contains(t, pr.Plan.Summary, "will be abandoned")
+	_, out, _ = run(t, p, "vm unlock", sdk.Args{"vm": "shop-db"})
+	assert.Contains(t, out, "shop-db is unlocked.")
+}
+
+func TestRootPasswordNeverShown(t *testing.T) {
+	p, s := start(t, 20*time.Millisecond)
+	var all strings.Builder
+	for _, c := range []struct {
+		name string
+		args sdk.Args
+	}{
+		{"vm list", nil}, {"vm info", sdk.Args{"vm": "shop-web"}}, {"vm reboot", sdk.Args{"vm": "shop-web"}},
+		{"vm rebuild", sdk.Args{"vm": "bakery-site", "template": "12"}}, {"users", nil}, {"user vms", sdk.Args{"user": "acme"}},
+	} {
+		pr, err := p.Plan(context.Background(), &sdk.Request{Command: c.name, Args: c.args})
+		require.NoError(t, err)
+		res, _, prog := run(t, p, c.name, c.args)
+		all.WriteString(fmt.Sprintf("%+v %+v %+v %s", pr, *res, prog, text(res)))
+	}
+	out := all.String()
+	assert.NotContains(t, out, rootPW)
+	assert.NotContains(t, out, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4", "users' API keys")
+	assert.Contains(t, s.Snapshot(), rootPW, "the simulator does hold it")
+}
