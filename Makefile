@@ -8,7 +8,7 @@ BENCHTIME ?= 2s
 FUZZTIME  ?= 30s
 VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: all build run test race bench fuzz fuzz-smoke generate check-generated lint clean
+.PHONY: all build run console test race bench fuzz fuzz-smoke generate check-generated lint clean
 
 all: build
 
@@ -18,8 +18,12 @@ build:
 	@mkdir -p bin/plugins
 	@for p in $(PLUGINS); do echo "$(GO) build -o bin/plugins/$$p ./plugins/$$p"; $(GO) build -o bin/plugins/$$p ./plugins/$$p || exit 1; done
 
-## run: build everything and start the console with development defaults
+## run: build everything and open the playground (a local Slack in the browser)
 run: build
+	./bin/bot serve --playground
+
+## console: build everything and start the terminal console
+console: build
 	./bin/bot console --as alice
 
 ## test: every test, with the race detector

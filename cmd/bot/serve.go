@@ -172,6 +172,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	m := &Main{Stderr: stderr}
 	commonFlags(fs, m)
 	addr := fs.String("addr", "", "listen address (default: the configuration's listen, else 127.0.0.1:8080)")
+	play := fs.Bool("playground", false, "serve a local Slack in the browser instead of talking to Slack (development)")
 	if err := fs.Parse(args); err != nil {
 		return &exitError{code: exitInvalid}
 	}
@@ -181,16 +182,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer m.Close()
-	cfg, err := slackConfig(m)
-	if err != nil {
-		return err
-	}
 	listen := *addr
 	if listen == "" {
 		listen = m.Config.Listen
 	}
 	if listen == "" {
 		listen = "127.0.0.1:8080"
+	}
+	if *play {
+		return runPlayground(ctx, m, listen, stdout)
+	}
+	cfg, err := slackConfig(m)
+	if err != nil {
+		return err
 	}
 	s := NewServer(m, cfg, listen)
 	if err := s.Listen(); err != nil {

@@ -6,6 +6,9 @@ package slack
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -38,4 +41,14 @@ func Verify(r *http.Request, signingSecret string, maxBody int64) ([]byte, error
 		return nil, fmt.Errorf("verify: %w", err)
 	}
 	return body, nil
+}
+
+// Sign computes Slack's request signature (v0=HMAC-SHA256 of
+// "v0:TIMESTAMP:BODY"), as Slack sends it in X-Slack-Signature. The local
+// playground signs what it forwards with it.
+func Sign(secret, timestamp string, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	fmt.Fprintf(m, "v0:%s:", timestamp)
+	m.Write(body)
+	return "v0=" + hex.EncodeToString(m.Sum(nil))
 }

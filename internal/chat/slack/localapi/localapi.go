@@ -52,6 +52,8 @@ type View struct {
 	TriggerID string          `json:"trigger_id,omitempty"`
 	Kind      string          `json:"kind"` // modal or home
 	View      json.RawMessage `json:"view"`
+	// Closed is set once the modal was submitted or dismissed.
+	Closed bool `json:"closed,omitempty"`
 }
 
 // Call is one Web API call, for tests.
@@ -129,6 +131,31 @@ func (w *Workspace) methods() map[string]http.HandlerFunc {
 		"files.completeUploadExternal": w.completeUpload,
 		"usergroups.users.list":        w.usergroupUsers,
 		"auth.test":                    w.authTest,
+	}
+}
+
+// Ephemeral records a message only user sees: what Slack shows of a slash
+// command's or an interaction's immediate answer.
+func (w *Workspace) Ephemeral(channel, user, text string, blocks json.RawMessage) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	m := &Message{Channel: channel, TS: w.nextTS(), Text: text, Blocks: blocks, To: user, Ephemeral: true, Bot: true}
+	if len(m.Blocks) == 0 || string(m.Blocks) == "null" {
+		m.Blocks = nil
+	}
+	w.messages = append(w.messages, m)
+	w.publish(Event{Kind: "message", Message: copyMsg(m)})
+}
+
+// CloseView marks a modal closed (submitted or dismissed).
+func (w *Workspace) CloseView(id string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, v := range w.views {
+		if v.ID == id {
+			v.Closed = true
+			w.publish(Event{Kind: "view", View: v})
+		}
 	}
 }
 

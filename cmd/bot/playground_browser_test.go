@@ -1,0 +1,196 @@
+package main_test
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/deskbot/deskbot/internal/testbin"
+)
+
+// chromium finds a Chromium to drive, or skips (fails where CI asks for
+// the browser tests with DESKBOT_REQUIRE_BROWSER=1).
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{os.Getenv("CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"} {
+		if p == "" {
+			continue
+		}
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("DESKBOT_REQUIRE_BROWSER") == "1" {
+		t.Fatal("no Chromium found (install Debian's chromium package)")
+	}
+	t.Skip("no Chromium found; .ci/run installs it")
+	return ""
+}
+
+// startPlayground runs bin/bot serve --playground and returns its URL.
+func startPlayground(t *testing.T) string {
+	t.Helper()
+	dir := workDir(t)
+	cmd := botIn(t, dir, "serve", "--playground", "--addr", "127.0.0.1:0")
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	if testing.Verbose() {
+		cmd.Stderr = os.Stderr
+	} else {
+		cmd.Stderr = nil
+	}
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+		}
+	})
+	urls := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		re := regexp.MustCompile(`open (http://\S+) in a browser`)
+		for sc.Scan() {
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				urls <- m[1]
+			}
+		}
+	}()
+	select {
+	case u := <-urls:
+		return u
+	case <-time.After(30 * time.Second):
+		t.Fatal("the playground did not print its URL")
+	}
+	return ""
+}
+
+func artifacts(t *testing.T) string {
+	dir := filepath.Join(testbin.Root(), "artifacts", "playground")
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	return dir
+}
+
+// In the browser: alice asks for a high-risk command, the approval card
+// appears; her own Approve is refused; carol approves and confirms; the
+// result appears in the request's thread.
+func TestPlaygroundApprovalInTheBrowser(t *testing.T) {
+	exe := chromium(t)
+	testbin.Plugin(t, "example")
+	url := startPlayground(t)
+	shots := artifacts(t)
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelA()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+	defer cancelT()
+
+	shot := func(name string) {
+		t.Helper()
+		buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(shots, name+".png"), buf, 0o644))
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(sel))
+		require.NoError(t, err, sel)
+		return s
+	}
+	do := func(steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		require.NoError(t, chromedp.Do(ctx, steps...), "screenshots in %s", shots)
+	}
+	approveButton := `button[data-action-id="approval_approve"]`
+
+	do(chromedp.Navigate(url+"?as=alice"),
+		chromedp.WaitVisible(`body[data-ready="1"]`),
+		chromedp.SendKeys(`#text`, "/example counter add 5"),
+		chromedp.Click(`#send`),
+		chromedp.WaitVisible(approveButton))
+	shot("1-approval-card")
+
+	// alice approves her own request: refused.
+	do(chromedp.Click(approveButton), chromedp.WaitVisible(`#confirm-ok`))
+	shot("2-confirm-dialog")
+	do(chromedp.Click(`#confirm-ok`), chromedp.WaitVisible(`.msg.ephemeral`))
+	refused := text(`.msg.ephemeral`)
+	shot("3-own-approval-refused")
+	require.Contains(t, refused, "cannot approve your own request")
+
+	// carol approves and confirms.
+	do(chromedp.SetValue(`#user`, "U0CAROL01"))
+	_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('#user').dispatchEvent(new Event('change'))`))
+	require.NoError(t, err)
+	do(chromedp.WaitVisible(approveButton), chromedp.Click(approveButton), chromedp.WaitVisible(`#confirm-ok`), chromedp.Click(`#confirm-ok`))
+	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('#messages').innerText.includes('Approval succeeded') && document.querySelectorAll('.thread .msg').length >= 2`, chromedp.WithPollingTimeout(30*time.Second)))
+	require.NoError(t, err, "the card says it succeeded and the result is in the thread; screenshots in %s", shots)
+	shot("4-result-in-thread")
+	card := text(`#messages .msg`)
+	thread := text(`.thread`)
+	require.Contains(t, card, "Approval succeeded: /example counter add n=5")
+	require.Contains(t, thread, "/example counter add")
+	require.Regexp(t, `(?i)counter`, strings.ToLower(thread))
+	t.Logf("screenshots in %s", shots)
+}
+
+// Without a browser: the page is served from the binary, and a command
+// sent through the playground reaches the bot's signed endpoint and comes
+// back as messages.
+func TestPlaygroundEndpoints(t *testing.T) {
+	testbin.Plugin(t, "example")
+	url := startPlayground(t)
+	get := func(path string) string {
+		t.Helper()
+		resp, err := http.Get(url + path)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		require.Equal(t, 200, resp.StatusCode, path)
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	require.Contains(t, get(""), `<script src="app.js">`)
+	require.Contains(t, get("app.js"), "/playground/command")
+	require.Contains(t, get("playground/config"), `"name":"carol","id":"U0CAROL01"`)
+	resp, err := http.Post(url+"playground/command", "application/json", strings.NewReader(`{"user":"U0BOB0001","channel":"support","text":"/example echo text=hello"}`))
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Eventually(t, func() bool { return strings.Contains(get("playground/state"), "hello") }, 10*time.Second, 50*time.Millisecond)
+	resp, err = http.Post(url+"playground/command", "application/json", strings.NewReader(`{"user":"U0NOBODY","channel":"support","text":"/example echo text=x"}`))
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, 400, resp.StatusCode, "only the policy's users")
+}
+
+func TestPlaygroundListensOnLoopbackOnly(t *testing.T) {
+	r := runBot(t, botIn(t, workDir(t), "serve", "--playground", "--addr", "0.0.0.0:0"))
+	require.NotEqual(t, 0, r.code)
+	require.Contains(t, r.stderr, "loopback only")
+}

@@ -1,0 +1,324 @@
+// Package playground is a local stand-in for a Slack workspace, in the
+// browser: a page (embedded, plain JavaScript) with channels, a user
+// switcher and a message box, which renders the bot's Block Kit messages
+// and modals. What the page does goes through the production path: each
+// slash command, button click and modal submission is sent to the bot's
+// real /slack/commands and /slack/interactions endpoints as Slack would
+// send it, signed with a development signing secret, and the bot's Web
+// API calls land on localapi, which feeds the page.
+package playground
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	slackchat "github.com/deskbot/deskbot/internal/chat/slack"
+	"github.com/deskbot/deskbot/internal/chat/slack/localapi"
+)
+
+//go:embed static
+var static embed.FS
+
+// User is a person the page can act as.
+type User struct {
+	Name string `json:"name"`
+	ID   string `json:"id"`
+}
+
+// Options configure the playground.
+type Options struct {
+	// Workspace is the local Web API the bot talks to.
+	Workspace *localapi.Workspace
+	// BotURL is where the bot's /slack/ endpoints answer (http://127.0.0.1:PORT).
+	BotURL string
+	// SigningSecret is the development secret the bot verifies with.
+	SigningSecret string
+	Users         []User
+	Channels      []string
+	// Team is the workspace id sent with every request.
+	Team string
+}
+
+// Playground serves the page and its endpoints.
+type Playground struct {
+	o      Options
+	client *http.Client
+	seq    atomic.Int64
+}
+
+// New returns a playground.
+func New(o Options) *Playground {
+	if o.Team == "" {
+		o.Team = "T0PLAYGRND"
+	}
+	if len(o.Channels) == 0 {
+		o.Channels = []string{"support", "ops"}
+	}
+	return &Playground{o: o, client: &http.Client{Timeout: 10 * time.Second}}
+}
+
+// Handler serves the page at / and its API under /playground/.
+func (p *Playground) Handler() http.Handler {
+	mux := http.NewServeMux()
+	sub, _ := fs.Sub(static, "static")
+	mux.Handle("GET /", http.FileServerFS(sub))
+	mux.HandleFunc("GET /playground/config", p.config)
+	mux.HandleFunc("GET /playground/state", p.state)
+	mux.HandleFunc("GET /playground/events", p.events)
+	mux.HandleFunc("POST /playground/command", p.command)
+	mux.HandleFunc("POST /playground/action", p.action)
+	mux.HandleFunc("POST /playground/submit", p.submit)
+	mux.HandleFunc("POST /playground/dismiss", p.dismiss)
+	return mux
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (p *Playground) config(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, 200, map[string]any{"users": p.o.Users, "channels": p.o.Channels, "bot": p.o.Workspace.BotUserID})
+}
+
+func (p *Playground) state(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, 200, map[string]any{"messages": p.o.Workspace.Messages(), "views": p.o.Workspace.Views()})
+}
+
+// events streams a line per change (Server-Sent Events); the page then
+// reads the state again.
+func (p *Playground) events(w http.ResponseWriter, r *http.Request) {
+	fl, ok := w.(http.Flusher)
+	if !ok {
+		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
+		return
+	}
+	ch, stop := p.o.Workspace.Subscribe()
+	defer stop()
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	fmt.Fprint(w, ": connected\n\n")
+	fl.Flush()
+	ping := time.NewTicker(15 * time.Second)
+	defer ping.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case e, ok := <-ch:
+			if !ok {
+				return
+			}
+			fmt.Fprintf(w, "data: %s\n\n", e.Kind)
+			fl.Flush()
+		case <-ping.C:
+			fmt.Fprint(w, ": ping\n\n")
+			fl.Flush()
+		}
+	}
+}
+
+// forward signs body as Slack would and posts it to the bot.
+func (p *Playground) forward(path, contentType string, body []byte) (int, []byte, error) {
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	req, err := http.NewRequest(http.MethodPost, strings.TrimSuffix(p.o.BotURL, "/")+path, bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("X-Slack-Request-Timestamp", ts)
+	req.Header.Set("X-Slack-Signature", slackchat.Sign(p.o.SigningSecret, ts, body))
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return resp.StatusCode, b, nil
+}
+
+func (p *Playground) known(user string) bool {
+	for _, u := range p.o.Users {
+		if u.ID == user {
+			return true
+		}
+	}
+	return false
+}
+
+func channelID(name string) string { return "C" + strings.ToUpper(strings.TrimPrefix(name, "#")) }
+
+// showAck puts an immediate answer (a JSON message) where Slack would:
+// visible to the user only, unless it says in_channel.
+func (p *Playground) showAck(channel, user string, status int, body []byte) {
+	if status != http.StatusOK {
+		p.o.Workspace.Ephemeral(channel, user, fmt.Sprintf("The bot answered HTTP %d: %s", status, strings.TrimSpace(string(body))), nil)
+		return
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return
+	}
+	var msg struct {
+		Text   string          `json:"text"`
+		Blocks json.RawMessage `json:"blocks"`
+	}
+	if json.Unmarshal(body, &msg) != nil {
+		p.o.Workspace.Ephemeral(channel, user, string(body), nil)
+		return
+	}
+	if msg.Text != "" || len(msg.Blocks) > 0 {
+		p.o.Workspace.Ephemeral(channel, user, msg.Text, msg.Blocks)
+	}
+}
+
+func (p *Playground) command(w http.ResponseWriter, r *http.Request) {
+	var in struct{ User, Channel, Text string }
+	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&in); err != nil || !p.known(in.User) {
+		writeJSON(w, 400, map[string]string{"error": "want {user, channel, text} with a known user"})
+		return
+	}
+	text := strings.TrimSpace(in.Text)
+	if !strings.HasPrefix(text, "/") {
+		writeJSON(w, 400, map[string]string{"error": "slash commands start with /, like /whm help"})
+		return
+	}
+	cmd, rest, _ := strings.Cut(text, " ")
+	ch := channelID(in.Channel)
+	form := url.Values{
+		"token": {"playground"}, "team_id": {p.o.Team}, "team_domain": {"playground"},
+		"channel_id": {ch}, "channel_name": {in.Channel}, "user_id": {in.User}, "user_name": {p.name(in.User)},
+		"command": {cmd}, "text": {strings.TrimSpace(rest)}, "api_app_id": {"A0PLAYGRND"},
+		"response_url": {p.o.Workspace.ResponseURL(ch, in.User)}, "trigger_id": {p.o.Workspace.Trigger(in.User)},
+	}
+	status, body, err := p.forward("/slack/commands", "application/x-www-form-urlencoded", []byte(form.Encode()))
+	if err != nil {
+		writeJSON(w, 502, map[string]string{"error": err.Error()})
+		return
+	}
+	p.showAck(ch, in.User, status, body)
+	writeJSON(w, 200, map[string]any{"status": status})
+}
+
+func (p *Playground) name(id string) string {
+	for _, u := range p.o.Users {
+		if u.ID == id {
+			return u.Name
+		}
+	}
+	return id
+}
+
+// action forwards a button click as a block_actions interaction.
+func (p *Playground) action(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		User, Channel, MessageTS, ActionID, BlockID, Value string
+	}
+	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&in); err != nil || !p.known(in.User) {
+		writeJSON(w, 400, map[string]string{"error": "want {user, channel, messageTS, actionID, blockID, value} with a known user"})
+		return
+	}
+	now := fmt.Sprintf("%d.%06d", time.Now().Unix(), p.seq.Add(1)%1_000_000)
+	payload := map[string]any{
+		"type": "block_actions", "team": map[string]string{"id": p.o.Team, "domain": "playground"},
+		"user":    map[string]string{"id": in.User, "name": p.name(in.User)},
+		"channel": map[string]string{"id": in.Channel}, "api_app_id": "A0PLAYGRND",
+		"container":    map[string]any{"type": "message", "message_ts": in.MessageTS, "channel_id": in.Channel},
+		"message":      map[string]any{"ts": in.MessageTS},
+		"trigger_id":   p.o.Workspace.Trigger(in.User),
+		"response_url": p.o.Workspace.ResponseURL(in.Channel, in.User),
+		"actions":      []map[string]any{{"type": "button", "action_id": in.ActionID, "block_id": in.BlockID, "value": in.Value, "action_ts": now}},
+	}
+	p.interact(w, in.Channel, in.User, payload)
+}
+
+// submit forwards a modal submission as a view_submission interaction.
+func (p *Playground) submit(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		User   string                       `json:"user"`
+		ViewID string                       `json:"viewID"`
+		Values map[string]map[string]string `json:"values"`
+	}
+	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&in); err != nil || !p.known(in.User) {
+		writeJSON(w, 400, map[string]string{"error": "want {user, viewID, values}"})
+		return
+	}
+	var view *localapi.View
+	for _, v := range p.o.Workspace.Views() {
+		if v.ID == in.ViewID && v.User == in.User {
+			vv := v
+			view = &vv
+		}
+	}
+	if view == nil {
+		writeJSON(w, 404, map[string]string{"error": "no such modal for this user"})
+		return
+	}
+	var spec struct {
+		CallbackID      string `json:"callback_id"`
+		PrivateMetadata string `json:"private_metadata"`
+	}
+	_ = json.Unmarshal(view.View, &spec)
+	state := map[string]map[string]any{}
+	for block, actions := range in.Values {
+		state[block] = map[string]any{}
+		for action, value := range actions {
+			state[block][action] = map[string]any{"type": "plain_text_input", "value": value}
+		}
+	}
+	payload := map[string]any{
+		"type": "view_submission", "team": map[string]string{"id": p.o.Team}, "user": map[string]string{"id": in.User, "name": p.name(in.User)},
+		"api_app_id": "A0PLAYGRND", "trigger_id": p.o.Workspace.Trigger(in.User),
+		"view": map[string]any{"id": view.ID, "type": "modal", "callback_id": spec.CallbackID, "private_metadata": spec.PrivateMetadata,
+			"state": map[string]any{"values": state}},
+	}
+	status, body, err := p.send(payload)
+	if err != nil {
+		writeJSON(w, 502, map[string]string{"error": err.Error()})
+		return
+	}
+	// An answer with errors keeps the modal open; anything else closes it.
+	var ans struct {
+		ResponseAction string            `json:"response_action"`
+		Errors         map[string]string `json:"errors"`
+	}
+	if status == 200 && json.Unmarshal(body, &ans) == nil && ans.ResponseAction == "errors" {
+		writeJSON(w, 200, map[string]any{"errors": ans.Errors})
+		return
+	}
+	p.o.Workspace.CloseView(view.ID)
+	writeJSON(w, 200, map[string]any{"status": status})
+}
+
+func (p *Playground) dismiss(w http.ResponseWriter, r *http.Request) {
+	var in struct{ ViewID string }
+	_ = json.NewDecoder(io.LimitReader(r.Body, 4<<10)).Decode(&in)
+	p.o.Workspace.CloseView(in.ViewID)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (p *Playground) send(payload map[string]any) (int, []byte, error) {
+	js, _ := json.Marshal(payload)
+	form := url.Values{"payload": {string(js)}}
+	return p.forward("/slack/interactions", "application/x-www-form-urlencoded", []byte(form.Encode()))
+}
+
+func (p *Playground) interact(w http.ResponseWriter, channel, user string, payload map[string]any) {
+	status, body, err := p.send(payload)
+	if err != nil {
+		writeJSON(w, 502, map[string]string{"error": err.Error()})
+		return
+	}
+	p.showAck(channel, user, status, body)
+	writeJSON(w, 200, map[string]any{"status": status})
+}

@@ -1,0 +1,283 @@
+// The playground page: a small Slack client for the local workspace.
+// It renders the bot's Block Kit and sends what the user does to the
+// playground's endpoints, which sign it and pass it to the bot.
+"use strict";
+
+const state = { users: [], channels: [], user: "", channel: "", messages: [], views: [], bot: "" };
+
+const $ = (sel) => document.querySelector(sel);
+
+function el(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === "class") e.className = v;
+    else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+    else if (v !== undefined && v !== null) e.setAttribute(k, v);
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined) continue;
+    e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return e;
+}
+
+async function api(path, body) {
+  const opts = body === undefined ? {} : { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) };
+  const r = await fetch(path, opts);
+  const text = await r.text();
+  try { return JSON.parse(text); } catch { return {}; }
+}
+
+function userName(id) {
+  const u = state.users.find((u) => u.id === id);
+  if (u) return u.name;
+  if (id === state.bot) return "deskbot";
+  return id;
+}
+
+function channelID(name) { return "C" + name.toUpperCase(); }
+
+// mrkdwn: escape, then *bold*, _italic_, `code`, ```pre```, <@U…>, <!date…|x>, <url|label>.
+function mrkdwn(text) {
+  const esc = (s) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  const parts = String(text || "").split("```");
+  let html = "";
+  parts.forEach((part, i) => {
+    if (i % 2 === 1) { html += "<pre>" + esc(part.replace(/^\n/, "")) + "</pre>"; return; }
+    let s = esc(part);
+    s = s.replace(/&lt;@([A-Z0-9]+)&gt;/g, (_, id) => "@" + esc(userName(id)));
+    s = s.replace(/&lt;!date\^[^|]*\|([^&]*)&gt;/g, "$1");
+    s = s.replace(/&lt;(https?:[^|&]*)\|([^&]*)&gt;/g, '<a href="$1">$2</a>');
+    s = s.replace(/`([^`]+)`/g, "<code>$1</code>");
+    s = s.replace(/(^|[\s(])\*([^*\n]+)\*/g, "$1<b>$2</b>");
+    s = s.replace(/(^|[\s(])_([^_\n]+)_/g, "$1<i>$2</i>");
+    s = s.replace(/:([a-z0-9_+-]+):/g, (m, name) => EMOJI[name] || m);
+    s = s.replace(/\n/g, "<br>");
+    html += s;
+  });
+  return html;
+}
+
+const EMOJI = {
+  white_check_mark: "✅", x: "❌", warning: "⚠️", eyes: "👀", hourglass: "⏳", hourglass_flowing_sand: "⏳",
+  large_green_circle: "🟢", large_blue_circle: "🔵", large_orange_circle: "🟠", red_circle: "🔴", lock: "🔒",
+  paperclip: "📎", no_entry: "⛔", heavy_check_mark: "✔️", gear: "⚙️",
+};
+
+function textObject(t) {
+  const span = el("span");
+  if (!t) return span;
+  if (t.type === "mrkdwn") span.innerHTML = mrkdwn(t.text);
+  else span.textContent = t.text;
+  return span;
+}
+
+function richText(rt) {
+  const out = el("span");
+  for (const e of rt.elements || []) {
+    if (e.type === "rich_text_preformatted") {
+      out.append(el("pre", {}, (e.elements || []).map((x) => x.text || "").join("")));
+    } else {
+      for (const x of e.elements || []) {
+        const t = el(x.style && x.style.code ? "code" : "span", {}, x.text || "");
+        if (x.style && x.style.bold) t.style.fontWeight = "700";
+        out.append(t);
+      }
+    }
+  }
+  return out;
+}
+
+function renderBlocks(blocks, msg) {
+  const out = [];
+  for (const b of blocks || []) {
+    switch (b.type) {
+      case "header":
+        out.push(el("div", { class: "block-header" }, textObject(b.text)));
+        break;
+      case "section": {
+        const d = el("div", { class: "block-section" });
+        if (b.text) d.append(textObject(b.text));
+        if (b.fields) d.append(el("div", { class: "fields" }, b.fields.map((f) => el("div", {}, textObject(f)))));
+        out.push(d);
+        break;
+      }
+      case "context":
+        out.push(el("div", { class: "block-context" }, (b.elements || []).map((e) => textObject(e))));
+        break;
+      case "divider":
+        out.push(el("hr"));
+        break;
+      case "rich_text":
+        out.push(el("div", { class: "block-section" }, richText(b)));
+        break;
+      case "table": {
+        const t = el("table", { class: "block-table" });
+        for (const row of b.rows || []) {
+          t.append(el("tr", {}, row.map((c) => el("td", {}, c.type === "rich_text" ? richText(c) : (c.text || "")))));
+        }
+        out.push(t);
+        break;
+      }
+      case "actions":
+        out.push(el("div", { class: "block-actions" }, (b.elements || []).filter((e) => e.type === "button").map((e) => button(e, b, msg))));
+        break;
+      case "input": {
+        out.push(inputBlock(b));
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+function button(e, block, msg) {
+  return el("button", {
+    class: e.style || "", "data-action-id": e.action_id, "data-value": e.value || "",
+    onclick: () => click(e, block, msg),
+  }, e.text ? e.text.text : e.action_id);
+}
+
+async function click(e, block, msg) {
+  if (e.confirm) {
+    const ok = await confirmDialog(e.confirm);
+    if (!ok) return;
+  }
+  await api("/playground/action", {
+    user: state.user, channel: msg.channel, messageTS: msg.ts, actionID: e.action_id, blockID: block.block_id || "", value: e.value || "",
+  });
+}
+
+// confirmDialog shows a Block Kit confirm object; it resolves true on confirm.
+function confirmDialog(c) {
+  return new Promise((resolve) => {
+    const close = (v) => { $("#overlay").hidden = true; resolve(v); };
+    const d = $("#dialog");
+    d.replaceChildren(
+      el("h2", {}, c.title ? c.title.text : "Are you sure?"),
+      el("div", {}, textObject(c.text)),
+      el("div", { class: "buttons" },
+        el("button", { id: "confirm-deny", onclick: () => close(false) }, c.deny ? c.deny.text : "Cancel"),
+        el("button", { id: "confirm-ok", class: c.style === "danger" ? "danger" : "primary", onclick: () => close(true) }, c.confirm ? c.confirm.text : "Confirm")),
+    );
+    $("#overlay").hidden = false;
+  });
+}
+
+function inputBlock(b) {
+  const e = b.element || {};
+  return el("div", { class: "input" },
+    el("label", { for: "in-" + b.block_id }, b.label ? b.label.text : b.block_id),
+    el("input", { id: "in-" + b.block_id, "data-block": b.block_id, "data-action": e.action_id, placeholder: e.placeholder ? e.placeholder.text : "" }),
+    el("div", { class: "error", "data-error-for": b.block_id }));
+}
+
+// showModal renders an open modal for the current user.
+let shownView = "";
+function showModal(v) {
+  if (shownView === v.id) return;
+  shownView = v.id;
+  const spec = v.view;
+  const d = $("#dialog");
+  const body = renderBlocks(spec.blocks, {});
+  d.replaceChildren(
+    el("h2", {}, spec.title ? spec.title.text : "Modal"),
+    ...body,
+    el("div", { class: "buttons" },
+      el("button", { id: "modal-cancel", onclick: async () => { await api("/playground/dismiss", { viewID: v.id }); closeModal(); } }, spec.close ? spec.close.text : "Cancel"),
+      spec.submit ? el("button", { id: "modal-submit", class: "primary", onclick: () => submitModal(v) }, spec.submit.text) : null),
+  );
+  $("#overlay").hidden = false;
+}
+
+function closeModal() { $("#overlay").hidden = true; shownView = ""; }
+
+async function submitModal(v) {
+  const values = {};
+  for (const input of document.querySelectorAll("#dialog input[data-block]")) {
+    values[input.dataset.block] = { [input.dataset.action]: input.value };
+  }
+  const res = await api("/playground/submit", { user: state.user, viewID: v.id, values });
+  if (res.errors) {
+    for (const [block, msg] of Object.entries(res.errors)) {
+      const e = document.querySelector(`[data-error-for="${block}"]`);
+      if (e) e.textContent = msg;
+    }
+    return;
+  }
+  closeModal();
+}
+
+function visible(m) { return !m.ephemeral || m.to === state.user; }
+
+function renderMessage(m) {
+  const who = m.bot ? "deskbot" : userName(m.to || "");
+  const body = m.blocks && m.blocks.length ? renderBlocks(m.blocks, m) : [el("div", {}, textObject({ type: "mrkdwn", text: m.text }))];
+  const node = el("div", { class: "msg" + (m.ephemeral ? " ephemeral" : ""), "data-ts": m.ts },
+    el("div", { class: "who" }, who, el("span", { class: "meta" }, (m.ephemeral ? "only visible to you · " : "") + (m.edits ? "edited" : ""))),
+    ...body);
+  if (m.files && m.files.length) node.append(el("div", { class: "files" }, m.files.map((f) => "📎 " + f.name).join("  ")));
+  if (m.reactions && m.reactions.length) node.append(el("div", { class: "reactions" }, m.reactions.map((r) => el("span", { "data-reaction": r }, EMOJI[r] || ":" + r + ":"))));
+  return node;
+}
+
+function render() {
+  const ch = channelID(state.channel);
+  const msgs = state.messages.filter((m) => m.channel === ch && visible(m));
+  const roots = msgs.filter((m) => !m.thread_ts || m.thread_ts === m.ts);
+  const list = $("#messages");
+  const atBottom = list.scrollTop + list.clientHeight >= list.scrollHeight - 20;
+  list.replaceChildren(...roots.map((r) => {
+    const replies = msgs.filter((m) => m.thread_ts === r.ts && m.ts !== r.ts);
+    const node = renderMessage(r);
+    if (replies.length) node.append(el("div", { class: "thread", "data-thread": r.ts }, replies.map(renderMessage)));
+    return node;
+  }));
+  if (atBottom) list.scrollTop = list.scrollHeight;
+  for (const a of document.querySelectorAll("nav a")) a.classList.toggle("active", a.dataset.channel === state.channel);
+  const open = state.views.find((v) => v.kind === "modal" && !v.closed && v.user === state.user);
+  if (open) showModal(open);
+  else if (shownView) closeModal();
+}
+
+async function refresh() {
+  const s = await api("/playground/state");
+  state.messages = s.messages || [];
+  state.views = (s.views || []).map((v) => ({ ...v, view: typeof v.view === "string" ? JSON.parse(v.view) : v.view }));
+  render();
+}
+
+let pending = null;
+function scheduleRefresh() {
+  if (pending) return;
+  pending = setTimeout(() => { pending = null; refresh(); }, 50);
+}
+
+async function start() {
+  const cfg = await api("/playground/config");
+  state.users = cfg.users || [];
+  state.channels = cfg.channels || ["support"];
+  state.bot = cfg.bot;
+  const params = new URLSearchParams(location.search);
+  state.user = params.get("as") ? (state.users.find((u) => u.name === params.get("as")) || state.users[0]).id : (state.users[0] || {}).id;
+  state.channel = params.get("channel") || state.channels[0];
+  const sel = $("#user");
+  sel.replaceChildren(...state.users.map((u) => el("option", { value: u.id }, u.name)));
+  sel.value = state.user;
+  sel.addEventListener("change", () => { state.user = sel.value; shownView = ""; render(); });
+  $("#channels").replaceChildren(...state.channels.map((c) => el("a", { href: "#", "data-channel": c, onclick: (e) => { e.preventDefault(); state.channel = c; render(); } }, "# " + c)));
+  $("#composer").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const text = $("#text").value.trim();
+    if (!text) return;
+    $("#text").value = "";
+    const res = await api("/playground/command", { user: state.user, channel: state.channel, text });
+    if (res.error) alert(res.error);
+  });
+  const es = new EventSource("/playground/events");
+  es.onmessage = scheduleRefresh;
+  await refresh();
+  document.body.dataset.ready = "1";
+}
+
+start();
