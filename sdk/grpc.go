@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"sync"
+	"time"
 
 	plugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
@@ -75,6 +77,9 @@ func (s *grpcServer) Describe(ctx context.Context, _ *pb.DescribeRequest) (*pb.D
 	for i, c := range specs {
 		out.Commands[i] = commandToProto(c)
 	}
+	// A large catalog is built and encoded once, at start: hand the memory
+	// back once the answer is sent rather than idle with it.
+	time.AfterFunc(500*time.Millisecond, debug.FreeOSMemory)
 	return out, nil
 }
 

@@ -302,9 +302,11 @@ func (p *Plugin) lookup(req *Request, progress func(Progress)) (*command, *Call,
 			t, ok = only, true
 		}
 	}
-	names := make([]string, 0, len(p.targets))
-	for n := range p.targets {
-		names = append(names, n)
+	var names []string
+	if !ok {
+		for n := range p.targets {
+			names = append(names, n)
+		}
 	}
 	p.mu.RUnlock()
 	if !ok {
@@ -321,7 +323,7 @@ func (p *Plugin) lookup(req *Request, progress func(Progress)) (*command, *Call,
 		Request:      req,
 		TargetConfig: t.cfg,
 		Env:          t.env,
-		Log:          p.log.With("request_id", req.ID, "command", req.Command, "target", t.cfg.Name),
+		Log:          slog.New(&callHandler{base: p.log.Handler(), id: req.ID, command: req.Command, target: t.cfg.Name}),
 		progress:     progress,
 	}, nil
 }
@@ -444,4 +446,28 @@ func (p *Plugin) Complete(ctx context.Context, req *CompleteRequest) ([]Suggesti
 		return nil, nil
 	}
 	return fn(ctx, call, req.Prefix)
+}
+
+// callHandler tags a call's log records with its request, command and
+// target. It adds them when a record is written, not when the call
+// starts: most calls log nothing, and a call should not pay for it.
+type callHandler struct {
+	base                slog.Handler
+	id, command, target string
+}
+
+func (h *callHandler) Enabled(ctx context.Context, l slog.Level) bool { return h.base.Enabled(ctx, l) }
+
+func (h *callHandler) Handle(ctx context.Context, r slog.Record) error {
+	r = r.Clone()
+	r.AddAttrs(slog.String("request_id", h.id), slog.String("command", h.command), slog.String("target", h.target))
+	return h.base.Handle(ctx, r)
+}
+
+func (h *callHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return &callHandler{base: h.base.WithAttrs(as), id: h.id, command: h.command, target: h.target}
+}
+
+func (h *callHandler) WithGroup(name string) slog.Handler {
+	return &callHandler{base: h.base.WithGroup(name), id: h.id, command: h.command, target: h.target}
 }

@@ -4,6 +4,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/debug"
+	"runtime/pprof"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -22,6 +24,16 @@ func Serve(p Provider) {
 		defer pl.Close()
 	}
 	go exitWithParent(os.Getppid(), time.Second)
+	// DESKBOT_PLUGIN_CPUPROFILE=FILE profiles the plugin until it is shut
+	// down, for finding where a plugin's time goes (go tool pprof FILE).
+	if path := os.Getenv("DESKBOT_PLUGIN_CPUPROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil && pprof.StartCPUProfile(f) == nil {
+			defer func() { pprof.StopCPUProfile(); _ = f.Close() }()
+		}
+	}
+	// Building a catalog leaves garbage (parsed reference data, schemas):
+	// give it back before idling, so an idle plugin holds only what it uses.
+	debug.FreeOSMemory()
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig: Handshake,
 		Plugins:         PluginSet(p),

@@ -5,6 +5,7 @@
 //	bot exec --as USER CMD run one command and exit
 //	bot policy ...         check, explain and test the RBAC policy
 //	bot audit ...          verify and export the audit log
+//	bot loadtest           measure a bot under signed slash commands
 //	bot plugin sum PATH    print a plugin's sha256 for the config file
 //	bot version
 package main
@@ -41,7 +42,8 @@ func (e *exitError) Error() string { return e.msg }
 const usage = `usage: bot COMMAND [flags]
 
 commands:
-  serve                   the Slack endpoints (HTTP or Socket Mode), /healthz, /readyz, /metrics
+  serve                   the Slack endpoints (HTTP or Socket Mode), /healthz, /readyz, /metrics;
+                          --playground serves a local Slack in the browser instead
   console                 interactive console over the real pipeline
   exec --as USER "/cmd"   run one command; exit status tells the outcome
   policy check FILE       validate a policy file
@@ -50,6 +52,8 @@ commands:
   audit verify            check the audit log's hash chain
   audit export            write audit entries as JSON lines or CSV
   plugin sum PATH...      print sha256 digests for the config file
+  loadtest                start a bot with sandbox plugins and send it signed slash
+                          commands at a set rate; report latencies, errors, memory
   version                 print the version
 
 Run "bot COMMAND -h" for a command's flags. With no --config, the bot uses
@@ -76,6 +80,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runPolicy(ctx, args[1:], stdout, stderr)
 	case "audit":
 		err = runAudit(ctx, args[1:], stdout, stderr)
+	case "loadtest":
+		err = runLoadtest(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "bot", Version)
 	case "help", "-h", "--help":

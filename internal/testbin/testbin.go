@@ -85,3 +85,7 @@ func Copy(t testing.TB, src, dst string) {
 		t.Fatal(fmt.Errorf("copy %s: %w", src, err))
 	}
 }
+
+// Program builds a command of the module (a test helper program) and
+// returns its path.
+func Program(t testing.TB, name, pkg string) string { return build(t, "prog-"+name, pkg) }

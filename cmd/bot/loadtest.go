@@ -1,0 +1,634 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	slackchat "github.com/deskbot/deskbot/internal/chat/slack"
+	"github.com/deskbot/deskbot/internal/pluginhost"
+)
+
+// defaultMix is what the load generator sends: read-only commands that
+// reach the simulators of three providers, and the example plugin.
+const defaultMix = "/whm account list;/cln ipl check 203.0.113.10;/cloudflow vm info shop-web;/example echo text=load"
+
+// runLoadtest starts a bot (bot serve, with every plugin in sandbox mode
+// and its Slack Web API pointed at a fake served here), sends it signed
+// slash commands at a set rate for a set time, and reports ack and
+// delivery latencies, errors, startup time and memory.
+func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	rate := fs.Int("rate", 500, "slash commands per second")
+	duration := fs.Duration("duration", 60*time.Second, "how long to send")
+	maxN := fs.Int("max", 0, "stop after this many commands (default rate × duration)")
+	mix := fs.String("commands", defaultMix, "commands to send, separated by ;")
+	as := fs.String("as", "U0ALICE01", "the Slack user id that sends them")
+	pluginDir := fs.String("plugins", "", "the plugin directory (default: next to this binary, else bin/plugins)")
+	policy := fs.String("policy", "", "policy file (default: examples/policy.yaml when present)")
+	kill := fs.String("kill-plugin", "", "after the load, SIGKILL this plugin and time its return")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	if err := fs.Parse(args); err != nil {
+		return &exitError{code: exitInvalid}
+	}
+	if *rate <= 0 || *duration <= 0 {
+		return errors.New("rate and duration must be positive")
+	}
+	n := *maxN
+	if n <= 0 {
+		n = int(float64(*rate) * duration.Seconds())
+	}
+	n = min(n, 10_000_000)
+	cmds := strings.Split(*mix, ";")
+	lt := &loadtest{stdout: stdout, stderr: stderr, rate: *rate, n: n, cmds: cmds, user: *as, pending: map[string]*sample{}}
+	return lt.run(ctx, *pluginDir, *policy, *kill, *asJSON)
+}
+
+type sample struct {
+	sent      time.Time
+	ack       time.Duration
+	delivered time.Duration
+	status    int
+	failed    bool
+	done      bool
+}
+
+type loadtest struct {
+	stdout, stderr io.Writer
+	rate, n        int
+	cmds           []string
+	user           string
+	secret         string
+	apiBase        string
+	botURL         string
+
+	mu      sync.Mutex
+	pending map[string]*sample // channel → sample
+	roots   map[string]string  // root message ts → channel
+	samples []*sample
+	ts      atomic.Int64
+
+	rss map[string]*rssTrack
+}
+
+type rssTrack struct {
+	idle, peak, atMinute, last int64
+}
+
+// fake Slack Web API: O(1) per call, keeps only what correlation needs.
+func (lt *loadtest) api() http.Handler {
+	mux := http.NewServeMux()
+	ok := func(w http.ResponseWriter, v map[string]any) {
+		v["ok"] = true
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(v)
+	}
+	form := func(r *http.Request) url.Values {
+		b, _ := io.ReadAll(io.LimitReader(r.Body, 4<<20))
+		if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+			var m map[string]any
+			_ = json.Unmarshal(b, &m)
+			v := url.Values{}
+			for k, x := range m {
+				if s, isStr := x.(string); isStr {
+					v.Set(k, s)
+				}
+			}
+			return v
+		}
+		v, _ := url.ParseQuery(string(b))
+		return v
+	}
+	next := func() string {
+		n := lt.ts.Add(1)
+		return fmt.Sprintf("%d.%06d", 1_700_000_000+n/1_000_000, n%1_000_000)
+	}
+	mux.HandleFunc("/api/chat.postMessage", func(w http.ResponseWriter, r *http.Request) {
+		v := form(r)
+		ts := next()
+		if v.Get("thread_ts") == "" {
+			lt.mu.Lock()
+			if lt.roots == nil {
+				lt.roots = map[string]string{}
+			}
+			lt.roots[ts] = v.Get("channel")
+			lt.mu.Unlock()
+		}
+		ok(w, map[string]any{"channel": v.Get("channel"), "ts": ts})
+	})
+	mux.HandleFunc("/api/chat.update", func(w http.ResponseWriter, r *http.Request) {
+		v := form(r)
+		ok(w, map[string]any{"channel": v.Get("channel"), "ts": v.Get("ts")})
+	})
+	mux.HandleFunc("/api/chat.postEphemeral", func(w http.ResponseWriter, r *http.Request) {
+		_ = form(r)
+		ok(w, map[string]any{"message_ts": next()})
+	})
+	mux.HandleFunc("/api/reactions.add", func(w http.ResponseWriter, r *http.Request) {
+		v := form(r)
+		name := v.Get("name")
+		if name == "white_check_mark" || name == "x" {
+			lt.mu.Lock()
+			ch := lt.roots[v.Get("timestamp")]
+			if s := lt.pending[ch]; s != nil && !s.done {
+				s.done, s.failed, s.delivered = true, name == "x", time.Since(s.sent)
+			}
+			lt.mu.Unlock()
+		}
+		ok(w, map[string]any{})
+	})
+	mux.HandleFunc("/api/auth.test", func(w http.ResponseWriter, r *http.Request) {
+		ok(w, map[string]any{"user_id": "U0DESKBOT", "team_id": "T0LOAD"})
+	})
+	mux.HandleFunc("/api/_response/", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		ok(w, map[string]any{})
+	})
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		ok(w, map[string]any{})
+	})
+	return mux
+}
+
+func findPluginDir(given string) (string, error) {
+	if given != "" {
+		return given, nil
+	}
+	cwd, _ := os.Getwd()
+	for _, d := range pluginDirCandidates(cwd) {
+		if st, err := os.Stat(d); err == nil && st.IsDir() {
+			return d, nil
+		}
+	}
+	return "", errors.New("no plugin directory found; run make build or give --plugins")
+}
+
+// writeConfig writes a configuration for the bot under test.
+func (lt *loadtest) writeConfig(dir, plugins, policy string) (string, error) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "data_dir: %q\nlisten: 127.0.0.1:0\nlog: {level: warn}\n", filepath.Join(dir, "data"))
+	if policy == "" {
+		if cwd, err := os.Getwd(); err == nil {
+			if p := filepath.Join(cwd, "examples", "policy.yaml"); fileExists(p) {
+				policy = p
+			}
+		}
+	}
+	if policy != "" {
+		fmt.Fprintf(&b, "policy: %q\n", policy)
+	}
+	fmt.Fprintf(&b, "slack:\n  signing_secret: {env: LOADTEST_SIGNING_SECRET}\n  bot_token: {env: LOADTEST_BOT_TOKEN}\n  api_url: %q\n", lt.apiBase)
+	fmt.Fprintf(&b, "plugins:\n  dir: %q\n  list:\n", plugins)
+	entries, err := os.ReadDir(plugins)
+	if err != nil {
+		return "", err
+	}
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil || !info.Mode().IsRegular() || info.Mode()&0o111 == 0 {
+			continue
+		}
+		sum, err := pluginhost.FileSHA256(filepath.Join(plugins, e.Name()))
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(&b, "    - name: %s\n      path: %s\n      sha256: %s\n      targets:\n        - name: sandbox\n          sandbox: true\n          settings: {state_dir: %q}\n",
+			e.Name(), e.Name(), sum, filepath.Join(dir, "sandbox", e.Name()))
+	}
+	path := filepath.Join(dir, "bot.yaml")
+	return path, os.WriteFile(path, []byte(b.String()), 0o600)
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+var servingRE = regexp.MustCompile(`serving on (http://\S+)`)
+
+func (lt *loadtest) run(ctx context.Context, pluginDir, policy, kill string, asJSON bool) error {
+	plugins, err := findPluginDir(pluginDir)
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "deskbot-loadtest-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	var sb [24]byte
+	_, _ = rand.Read(sb[:])
+	lt.secret = hex.EncodeToString(sb[:])
+
+	apiLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	apiSrv := &http.Server{Handler: lt.api(), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = apiSrv.Serve(apiLn) }()
+	defer apiSrv.Close()
+	lt.apiBase = "http://" + apiLn.Addr().String() + "/api/"
+
+	cfg, err := lt.writeConfig(dir, plugins, policy)
+	if err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	logPath := filepath.Join(os.TempDir(), fmt.Sprintf("deskbot-loadtest-%d.log", os.Getpid()))
+	logf, err := os.Create(logPath)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	bot := exec.Command(self, "serve", "--config", cfg)
+	bot.Env = append(os.Environ(), "LOADTEST_SIGNING_SECRET="+lt.secret, "LOADTEST_BOT_TOKEN=xoxb-loadtest")
+	bot.Stderr = logf
+	out, _ := bot.StdoutPipe()
+	started := time.Now()
+	if err := bot.Start(); err != nil {
+		return err
+	}
+	defer func() {
+		_ = bot.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = bot.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			_ = bot.Process.Kill()
+		}
+	}()
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if m := servingRE.FindStringSubmatch(sc.Text()); m != nil {
+				addr <- m[1]
+			}
+		}
+	}()
+	select {
+	case lt.botURL = <-addr:
+	case <-time.After(30 * time.Second):
+		return fmt.Errorf("the bot did not start; see %s", logPath)
+	}
+	ready, err := waitReady(ctx, lt.botURL, 30*time.Second)
+	if err != nil {
+		return fmt.Errorf("%w; see %s", err, logPath)
+	}
+	readyIn := ready.Sub(started)
+
+	lt.rss = map[string]*rssTrack{}
+	time.Sleep(time.Second)
+	lt.sampleRSS(bot.Process.Pid, func(t *rssTrack, v int64) { t.idle = v })
+
+	stopSampling := make(chan struct{})
+	loadStart := time.Now()
+	var sampling sync.WaitGroup
+	sampling.Add(1)
+	go func() {
+		defer sampling.Done()
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		minuteDone := false
+		for {
+			select {
+			case <-stopSampling:
+				return
+			case <-tick.C:
+				atMinute := !minuteDone && time.Since(loadStart) >= time.Minute
+				lt.sampleRSS(bot.Process.Pid, func(t *rssTrack, v int64) {
+					t.peak = max(t.peak, v)
+					t.last = v
+					if atMinute {
+						t.atMinute = v
+					}
+				})
+				minuteDone = minuteDone || atMinute
+			}
+		}
+	}()
+
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 512, MaxConnsPerHost: 512}}
+	interval := time.Second / time.Duration(lt.rate)
+	sem := make(chan struct{}, 512)
+	var wg sync.WaitGroup
+	next := time.Now()
+	for i := 0; i < lt.n; i++ {
+		if ctx.Err() != nil {
+			break
+		}
+		if d := time.Until(next); d > 0 {
+			time.Sleep(d)
+		}
+		next = next.Add(interval)
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			lt.send(client, i)
+		}(i)
+	}
+	sendTime := time.Since(loadStart)
+	wg.Wait()
+	// Wait for the results still coming.
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if lt.outstanding() == 0 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	close(stopSampling)
+	sampling.Wait()
+
+	var restart time.Duration
+	var restartErr error
+	if kill != "" {
+		restart, restartErr = lt.killAndWait(ctx, bot.Process.Pid, kill)
+	}
+	return lt.report(readyIn, sendTime, restart, restartErr, kill, logPath, asJSON)
+}
+
+func waitReady(ctx context.Context, base string, limit time.Duration) (time.Time, error) {
+	end := time.Now().Add(limit)
+	c := &http.Client{Timeout: time.Second}
+	for time.Now().Before(end) {
+		if ctx.Err() != nil {
+			return time.Time{}, ctx.Err()
+		}
+		resp, err := c.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return time.Now(), nil
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return time.Time{}, errors.New("the bot did not become ready")
+}
+
+func (lt *loadtest) send(client *http.Client, i int) {
+	text := lt.cmds[i%len(lt.cmds)]
+	cmd, rest, _ := strings.Cut(strings.TrimSpace(text), " ")
+	channel := fmt.Sprintf("CLOAD%07d", i)
+	form := url.Values{
+		"token": {"x"}, "team_id": {"T0LOAD"}, "channel_id": {channel}, "user_id": {lt.user}, "command": {cmd}, "text": {rest},
+		"response_url": {lt.apiBase + "_response/" + channel}, "trigger_id": {fmt.Sprintf("%d.load.%d", time.Now().UnixNano(), i)},
+	}
+	body := []byte(form.Encode())
+	s := &sample{sent: time.Now()}
+	lt.mu.Lock()
+	lt.pending[channel] = s
+	lt.samples = append(lt.samples, s)
+	lt.mu.Unlock()
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	req, _ := http.NewRequest(http.MethodPost, lt.botURL+"/slack/commands", strings.NewReader(string(body)))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Slack-Request-Timestamp", ts)
+	req.Header.Set("X-Slack-Signature", slackchat.Sign(lt.secret, ts, body))
+	resp, err := client.Do(req)
+	ack := time.Since(s.sent)
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	s.ack = ack
+	if err != nil {
+		s.status = -1
+		return
+	}
+	s.status = resp.StatusCode
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+}
+
+func (lt *loadtest) outstanding() int {
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	n := 0
+	for _, s := range lt.samples {
+		if s.status == 200 && !s.done {
+			n++
+		}
+	}
+	return n
+}
+
+// sampleRSS reads the resident memory of the bot and of its children.
+func (lt *loadtest) sampleRSS(pid int, set func(t *rssTrack, kb int64)) {
+	procs := map[string]int{"bot": pid}
+	for _, c := range childPIDs(pid) {
+		procs[procName(c)] = c
+	}
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	for name, p := range procs {
+		kb := rssKB(p)
+		if kb <= 0 {
+			continue
+		}
+		t := lt.rss[name]
+		if t == nil {
+			t = &rssTrack{}
+			lt.rss[name] = t
+		}
+		set(t, kb)
+	}
+}
+
+func childPIDs(pid int) []int {
+	entries, _ := os.ReadDir("/proc")
+	var out []int
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...
+		s := string(b)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(s[i+1:])
+		if len(f) > 1 {
+			if pp, _ := strconv.Atoi(f[1]); pp == pid {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+func procName(pid int) string {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	name := strings.SplitN(string(b), "\x00", 2)[0]
+	return filepath.Base(name)
+}
+
+func rssKB(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmRSS:") {
+			f := strings.Fields(line)
+			if len(f) >= 2 {
+				n, _ := strconv.ParseInt(f[1], 10, 64)
+				return n
+			}
+		}
+	}
+	return 0
+}
+
+// killAndWait kills a plugin and measures until the bot is ready again.
+func (lt *loadtest) killAndWait(ctx context.Context, botPID int, name string) (time.Duration, error) {
+	for _, c := range childPIDs(botPID) {
+		if procName(c) == name {
+			start := time.Now()
+			if err := syscall.Kill(c, syscall.SIGKILL); err != nil {
+				return 0, err
+			}
+			// The bot notices (the process exits), restarts it and is ready.
+			time.Sleep(5 * time.Millisecond)
+			for time.Since(start) < 30*time.Second {
+				alive := false
+				for _, c2 := range childPIDs(botPID) {
+					if procName(c2) == name && c2 != c {
+						alive = true
+					}
+				}
+				if alive {
+					if _, err := waitReady(ctx, lt.botURL, 10*time.Second); err != nil {
+						return 0, err
+					}
+					return time.Since(start), nil
+				}
+				time.Sleep(2 * time.Millisecond)
+			}
+			return 0, errors.New("the plugin did not come back")
+		}
+	}
+	return 0, fmt.Errorf("no plugin %q runs", name)
+}
+
+func pct(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	i := int(float64(len(ds)-1) * p)
+	return ds[i]
+}
+
+func (lt *loadtest) report(readyIn, sendTime, restart time.Duration, restartErr error, kill, logPath string, asJSON bool) error {
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	var acks, dels []time.Duration
+	errs, lost, failed := 0, 0, 0
+	for _, s := range lt.samples {
+		if s.status != 200 {
+			errs++
+			continue
+		}
+		acks = append(acks, s.ack)
+		switch {
+		case !s.done:
+			lost++
+		case s.failed:
+			failed++
+			dels = append(dels, s.delivered)
+		default:
+			dels = append(dels, s.delivered)
+		}
+	}
+	sort.Slice(acks, func(i, j int) bool { return acks[i] < acks[j] })
+	sort.Slice(dels, func(i, j int) bool { return dels[i] < dels[j] })
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	rep := map[string]any{
+		"sent": len(lt.samples), "rate_asked": lt.rate, "rate_achieved": float64(len(lt.samples)) / sendTime.Seconds(),
+		"http_errors": errs, "lost": lost, "failed_commands": failed,
+		"ack_ms":      map[string]float64{"p50": ms(pct(acks, .5)), "p95": ms(pct(acks, .95)), "p99": ms(pct(acks, .99)), "max": ms(pct(acks, 1))},
+		"delivery_ms": map[string]float64{"p50": ms(pct(dels, .5)), "p95": ms(pct(dels, .95)), "p99": ms(pct(dels, .99)), "max": ms(pct(dels, 1))},
+		"ready_ms":    ms(readyIn),
+	}
+	mem := map[string]map[string]float64{}
+	for name, t := range lt.rss {
+		mem[name] = map[string]float64{"idle_mb": float64(t.idle) / 1024, "peak_mb": float64(t.peak) / 1024, "end_mb": float64(t.last) / 1024}
+		if t.atMinute > 0 {
+			mem[name]["after_1min_mb"] = float64(t.atMinute) / 1024
+		}
+	}
+	rep["rss"] = mem
+	if kill != "" {
+		if restartErr != nil {
+			rep["restart_error"] = restartErr.Error()
+		} else {
+			rep["restart_ms"] = ms(restart)
+		}
+	}
+	if asJSON {
+		enc := json.NewEncoder(lt.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	w := lt.stdout
+	fmt.Fprintf(w, "bot ready in %.0f ms (plugins started)\n", ms(readyIn))
+	fmt.Fprintf(w, "sent %d commands in %.1f s (%.0f/s asked %d/s); HTTP errors %d; lost %d; failed %d\n",
+		len(lt.samples), sendTime.Seconds(), rep["rate_achieved"], lt.rate, errs, lost, failed)
+	fmt.Fprintf(w, "ack (HTTP 200)      p50 %.2f ms  p95 %.2f ms  p99 %.2f ms  max %.2f ms\n", ms(pct(acks, .5)), ms(pct(acks, .95)), ms(pct(acks, .99)), ms(pct(acks, 1)))
+	fmt.Fprintf(w, "result delivered    p50 %.2f ms  p95 %.2f ms  p99 %.2f ms  max %.2f ms\n", ms(pct(dels, .5)), ms(pct(dels, .95)), ms(pct(dels, .99)), ms(pct(dels, 1)))
+	names := make([]string, 0, len(mem))
+	for n := range mem {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		m := mem[n]
+		line := fmt.Sprintf("rss %-10s idle %5.1f MB  peak %5.1f MB  end %5.1f MB", n, m["idle_mb"], m["peak_mb"], m["end_mb"])
+		if v, ok := m["after_1min_mb"]; ok {
+			line += fmt.Sprintf("  after 1 min %5.1f MB", v)
+		}
+		fmt.Fprintln(w, line)
+	}
+	if kill != "" {
+		if restartErr != nil {
+			fmt.Fprintf(w, "plugin %s after SIGKILL: %v\n", kill, restartErr)
+		} else {
+			fmt.Fprintf(w, "plugin %s after SIGKILL: serving again in %.0f ms\n", kill, ms(restart))
+		}
+	}
+	fmt.Fprintf(w, "bot log: %s\n", logPath)
+	if errs > 0 || lost > 0 {
+		return &exitError{code: exitFailed}
+	}
+	return nil
+}

@@ -1,0 +1,171 @@
+package pluginhost_test
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/deskbot/deskbot/internal/pluginhost"
+	"github.com/deskbot/deskbot/internal/testbin"
+	whmsim "github.com/deskbot/deskbot/plugins/whm/sim"
+	"github.com/deskbot/deskbot/sdk"
+)
+
+// measure runs call b.N times in a row and reports its latency
+// percentiles and rate alongside ns/op.
+func measure(b *testing.B, call func(context.Context) error) {
+	ctx := context.Background()
+	lat := make([]time.Duration, 0, b.N)
+	start := time.Now()
+	for b.Loop() {
+		t0 := time.Now()
+		if err := call(ctx); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	el := time.Since(start)
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds())/1e3, "p50-µs")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds())/1e3, "p99-µs")
+	b.ReportMetric(float64(len(lat))/el.Seconds(), "calls/s")
+}
+
+// callers runs call b.N times spread over exactly n goroutines and
+// reports the throughput.
+func callers(b *testing.B, n int, call func(context.Context) error) {
+	ctx := context.Background()
+	var left atomic.Int64
+	left.Store(int64(b.N))
+	b.ResetTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for left.Add(-1) >= 0 {
+				if err := call(ctx); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "calls/s")
+}
+
+// floor starts the bare gRPC server in its own process and returns a call
+// of it over the Unix socket.
+func floor(b *testing.B) func(context.Context) error {
+	bin := testbin.Program(b, "benchfloor", "./internal/benchfloor")
+	sock := filepath.Join(b.TempDir(), "floor.sock")
+	cmd := exec.Command(bin, sock)
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	if !bufio.NewScanner(out).Scan() {
+		b.Fatal("the floor server did not start")
+	}
+	conn, err := grpc.NewClient("unix://"+sock, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { conn.Close() })
+	hc := healthpb.NewHealthClient(conn)
+	return func(ctx context.Context) error {
+		_, err := hc.Check(ctx, &healthpb.HealthCheckRequest{})
+		return err
+	}
+}
+
+func host(b *testing.B, name string, targets []sdk.Target) executor {
+	bin := testbin.Plugin(b, name)
+	sum, err := pluginhost.FileSHA256(bin)
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := pluginhost.New(pluginhost.Options{Dir: testbin.PluginDir(b), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err := h.Start(context.Background(), []pluginhost.Config{{Name: name, Path: name, SHA256: sum, Targets: targets}}); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { h.Close() })
+	p, _ := h.Get(name)
+	return p
+}
+
+// BenchmarkRoundTrip compares a trivial command through a plugin process
+// (go-plugin, gRPC over a Unix socket with mutual TLS, the SDK's dispatch)
+// with the floor: a bare gRPC unary call over a Unix socket to another
+// process, measured in the same run.
+func BenchmarkRoundTrip(b *testing.B) {
+	f := floor(b)
+	p := host(b, "example", []sdk.Target{{Name: "sandbox"}})
+	plugin := func(ctx context.Context) error {
+		res, err := p.Execute(ctx, &sdk.Request{ID: "bench", Command: "echo", Args: sdk.Args{"text": "ping"}}, nil)
+		if err == nil && res.Failed() {
+			err = res.Diagnostics.Err()
+		}
+		return err
+	}
+	b.Run("floor", func(b *testing.B) { measure(b, f) })
+	b.Run("plugin", func(b *testing.B) { measure(b, plugin) })
+	b.Run("floor-8callers", func(b *testing.B) { callers(b, 8, f) })
+	b.Run("plugin-8callers", func(b *testing.B) { callers(b, 8, plugin) })
+}
+
+// BenchmarkProviderCall compares a WHM API call made through the bot's
+// plugin (plugin process → HTTP → simulator) with the same HTTP call made
+// directly to the simulator.
+func BenchmarkProviderCall(b *testing.B) {
+	const token = "bench-token-0123456789"
+	s, err := whmsim.New(whmsim.Options{Token: token})
+	if err != nil {
+		b.Fatal(err)
+	}
+	hp, stop, err := s.Listen()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = stop() })
+	h, port, _ := net.SplitHostPort(hp)
+	p := host(b, "whm", []sdk.Target{{Name: "web01", Settings: map[string]string{"host": h, "port": port, "scheme": "http"}, Secrets: map[string]string{"token": token}}})
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
+	direct := func(ctx context.Context) error {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+hp+"/json-api/version?api.version=1", nil)
+		req.Header.Set("Authorization", "whm root:"+token)
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return resp.Body.Close()
+	}
+	viaPlugin := func(ctx context.Context) error {
+		res, err := p.Execute(ctx, &sdk.Request{ID: "bench", Command: "call version", Args: sdk.Args{}}, nil)
+		if err == nil && res.Failed() {
+			err = res.Diagnostics.Err()
+		}
+		return err
+	}
+	b.Run("direct-http", func(b *testing.B) { measure(b, direct) })
+	b.Run("via-plugin", func(b *testing.B) { measure(b, viaPlugin) })
+
+}
