@@ -264,6 +264,9 @@ func (lt *loadtest) run(ctx context.Context, pluginDir, policy, kill string, asJ
 	defer logf.Close()
 	bot := exec.Command(self, "serve", "--config", cfg)
 	bot.Env = append(os.Environ(), "LOADTEST_SIGNING_SECRET="+lt.secret, "LOADTEST_BOT_TOKEN=xoxb-loadtest")
+	if p := os.Getenv("LOADTEST_BOT_CPUPROFILE"); p != "" {
+		bot.Env = append(bot.Env, "DESKBOT_CPUPROFILE="+p)
+	}
 	bot.Stderr = logf
 	out, _ := bot.StdoutPipe()
 	started := time.Now()

@@ -317,6 +317,17 @@ func (e *Engine) handle(ctx context.Context, req Request, progress func(sdk.Prog
 		return Reply{RequestID: req.ID, Status: StatusDenied, Code: apperr.Denied, Command: line, Provider: p.Name(), Target: inv.Target, Error: denial(dec, line)}
 	}
 
+	// A read-only command the policy lets run needs no plan: nothing will
+	// change, so there is nothing to preview, approve or raise. It goes
+	// straight to Execute, which checks its arguments the same way.
+	if inv.Command.Risk == sdk.RiskReadOnly && dec.Effect == authz.Allow {
+		e.record(ctx, with(base, audit.ActionDecision, dec.Effect.String(), dec.Rule+reasonSuffix(dec)))
+		e.opts.Observer.Decision(dec.Effect.String())
+		return e.execute(ctx, execution{
+			requestID: req.ID, user: req.User, channel: req.Channel, plugin: p, inv: inv, line: line, timeout: req.Timeout,
+		}, progress)
+	}
+
 	sreq := &sdk.Request{ID: req.ID, Invoker: req.User, Channel: req.Channel, Target: inv.Target, Command: inv.Command.Name, Args: inv.Args}
 	pctx, cancel := context.WithTimeout(ctx, e.opts.PlanTimeout)
 	began := e.opts.Now()

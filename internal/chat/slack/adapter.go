@@ -280,11 +280,16 @@ func writeAck(w http.ResponseWriter, ack any) {
 // AcceptCommand takes a verified slash command: it schedules the work and
 // returns what to answer Slack at once (nil for an empty 200).
 func (a *Adapter) AcceptCommand(cmd slackgo.SlashCommand) any {
-	if !a.claim(a.ctxOr(), "slack:cmd:"+cmd.TeamID+":"+cmd.TriggerID) {
-		a.count("command", "duplicate")
-		return nil
-	}
-	queued := a.enqueue("command", func(ctx context.Context) { a.runCommand(ctx, cmd, nil) })
+	// The duplicate check (a write to the shared store) runs in the
+	// worker, not before the answer: Slack waits on the answer, and a
+	// retry that reaches another replica is caught there just the same.
+	queued := a.enqueue("command", func(ctx context.Context) {
+		if !a.claim(ctx, "slack:cmd:"+cmd.TeamID+":"+cmd.TriggerID) {
+			a.count("command", "duplicate")
+			return
+		}
+		a.runCommand(ctx, cmd, nil)
+	})
 	if !queued {
 		a.count("command", "busy")
 		return &slackgo.Msg{ResponseType: slackgo.ResponseTypeEphemeral, Text: ":hourglass: The bot is busy right now; nothing was run. Try again in a minute."}

@@ -60,14 +60,19 @@ func (c *conversation) adopt(ts string) {
 	c.rootTS = ts
 }
 
-// ensureRoot posts the root message if there is none yet.
+// ensureRoot posts the root message if there is none yet, marked as
+// seen: the work goes on.
 func (c *conversation) ensureRoot(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.ensureRootLocked(ctx)
 }
 
-func (c *conversation) ensureRootLocked(ctx context.Context) error {
+func (c *conversation) ensureRootLocked(ctx context.Context) error { return c.postRootLocked(ctx, true) }
+
+// postRootLocked posts the root message; seen adds the 👀 reaction, which
+// a root posted together with the result does without.
+func (c *conversation) postRootLocked(ctx context.Context, seen bool) error {
 	if c.rootTS != "" {
 		return nil
 	}
@@ -79,8 +84,10 @@ func (c *conversation) ensureRootLocked(ctx context.Context) error {
 		return err
 	}
 	c.rootTS, c.begun = ts, time.Now()
-	err = c.a.api.AddReactionContext(ctx, reactSeen, slackgo.NewRefToMessage(c.channel, ts))
-	c.a.apiCall("reactions.add", err)
+	if seen {
+		err = c.a.api.AddReactionContext(ctx, reactSeen, slackgo.NewRefToMessage(c.channel, ts))
+		c.a.apiCall("reactions.add", err)
+	}
 	return nil
 }
 
@@ -214,7 +221,10 @@ func (c *conversation) upload(ctx context.Context, files []File) {
 
 // result posts a command's outcome in the thread.
 func (c *conversation) result(ctx context.Context, r engine.Reply) {
-	if err := c.ensureRoot(ctx); err != nil {
+	c.mu.Lock()
+	err := c.postRootLocked(ctx, false)
+	c.mu.Unlock()
+	if err != nil {
 		c.a.log.Warn("could not post the request message", "error", err)
 		c.ephemeral(ctx, r)
 		return

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/deskbot/deskbot/internal/store"
@@ -44,17 +45,71 @@ const (
 type DB struct {
 	db *sql.DB
 	d  Dialect
+
+	stmts sync.Map // query → *sql.Stmt
+
+	// Audit appends are committed in groups: under load, one transaction
+	// seals and writes every record waiting, instead of one each.
+	appends   chan *appendReq
+	claims    chan *claimReq
+	closeOnce sync.Once
+	closed    chan struct{}
+	committer sync.WaitGroup
+}
+
+type appendReq struct {
+	ctx  context.Context
+	r    store.AuditRecord
+	seal func(*store.AuditRecord)
+	done chan appendResult
+}
+
+type claimReq struct {
+	key  string
+	ttl  time.Duration
+	now  time.Time
+	done chan claimResult
+}
+
+type claimResult struct {
+	ok  bool
+	err error
+}
+
+type appendResult struct {
+	r   store.AuditRecord
+	err error
 }
 
 var _ store.Store = (*DB)(nil)
 
 // Open wraps db and brings its schema up to date.
 func Open(ctx context.Context, db *sql.DB, d Dialect) (*DB, error) {
-	s := &DB{db: db, d: d}
+	s := &DB{db: db, d: d, appends: make(chan *appendReq, 1024), claims: make(chan *claimReq, 1024), closed: make(chan struct{})}
 	if err := s.migrate(ctx); err != nil {
 		return nil, fmt.Errorf("%s: migrate: %w", d.Name, err)
 	}
+	s.committer.Add(2)
+	go s.commitAppends()
+	go s.commitClaims()
 	return s, nil
+}
+
+// stmt returns the prepared statement for q, preparing it once: parsing
+// SQL on every call is a cost the hot paths should not pay.
+func (s *DB) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st, ok := s.stmts.Load(q); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := s.db.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := s.stmts.LoadOrStore(q, st); loaded {
+		_ = st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
 }
 
 func (s *DB) migrate(ctx context.Context) error {
@@ -124,7 +179,12 @@ func splitStatements(body string) []string {
 func (s *DB) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
 // Close implements store.Store.
-func (s *DB) Close() error { return s.db.Close() }
+func (s *DB) Close() error {
+	s.closeOnce.Do(func() { close(s.closed) })
+	s.committer.Wait()
+	s.stmts.Range(func(_, v any) bool { _ = v.(*sql.Stmt).Close(); return true })
+	return s.db.Close()
+}
 
 func micros(t time.Time) int64 {
 	if t.IsZero() {
@@ -459,30 +519,104 @@ func (s *DB) AbandonExecutions(ctx context.Context, now time.Time) ([]string, er
 	return s.sweep(ctx, store.StateExecuting, store.StateUnknown, "lease_until", now)
 }
 
-// AppendAudit implements store.Audit.
+// AppendAudit implements store.Audit. It returns once the record is
+// committed; records that arrive together are committed together, in
+// order, each sealed with the hash of the one before.
 func (s *DB) AppendAudit(ctx context.Context, r store.AuditRecord, seal func(*store.AuditRecord)) (store.AuditRecord, error) {
+	req := &appendReq{ctx: ctx, r: r, seal: seal, done: make(chan appendResult, 1)}
+	select {
+	case s.appends <- req:
+	case <-s.closed:
+		return r, errors.New("the store is closed")
+	case <-ctx.Done():
+		return r, ctx.Err()
+	}
+	// Once queued the record is written even if the caller stops waiting:
+	// an audit entry is not taken back.
+	res := <-req.done
+	return res.r, res.err
+}
+
+// commitAppends writes queued audit records, as many as are waiting (up
+// to 256) in one transaction.
+func (s *DB) commitAppends() {
+	defer s.committer.Done()
+	last := 0
+	for {
+		var first *appendReq
+		select {
+		case first = <-s.appends:
+		case <-s.closed:
+			// Write what is queued, then stop.
+			for {
+				select {
+				case req := <-s.appends:
+					s.writeAppends([]*appendReq{req})
+				default:
+					return
+				}
+			}
+		}
+		batch := []*appendReq{first}
+		// Under load (the last batch held several records) wait a moment
+		// for more: a transaction costs far more than a row. Alone, a
+		// record is written at once.
+		gather(&batch, s.appends, last > 1)
+		last = len(batch)
+		s.writeAppends(batch)
+	}
+}
+
+func (s *DB) writeAppends(batch []*appendReq) {
+	out, err := s.appendTx(batch)
+	for i, req := range batch {
+		if err != nil {
+			req.done <- appendResult{r: req.r, err: err}
+		} else {
+			req.done <- appendResult{r: out[i]}
+		}
+	}
+}
+
+func (s *DB) appendTx(batch []*appendReq) ([]store.AuditRecord, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return r, err
+		return nil, err
 	}
 	defer tx.Rollback()
 	if err := s.d.Serialize(ctx, tx, lockAudit); err != nil {
-		return r, err
+		return nil, err
 	}
 	var seq int64
 	var prev string
-	err = tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`).Scan(&seq, &prev)
+	head, err := s.stmt(ctx, `SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`)
+	if err != nil {
+		return nil, err
+	}
+	err = tx.StmtContext(ctx, head).QueryRowContext(ctx).Scan(&seq, &prev)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return r, err
+		return nil, err
 	}
-	r.Seq, r.PrevHash = seq+1, prev
-	seal(&r)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (seq, at, request_id, actor, action, provider, command, target, channel, args, outcome, detail, approval_id, prev_hash, hash)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)`,
-		r.Seq, micros(r.At), r.RequestID, r.Actor, r.Action, r.Provider, r.Command, r.Target, r.Channel, r.Args, r.Outcome, r.Detail, r.ApprovalID, r.PrevHash, r.Hash); err != nil {
-		return r, err
+	ins, err := s.stmt(ctx, `INSERT INTO audit_log (seq, at, request_id, actor, action, provider, command, target, channel, args, outcome, detail, approval_id, prev_hash, hash)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)`)
+	if err != nil {
+		return nil, err
 	}
-	return r, tx.Commit()
+	txIns := tx.StmtContext(ctx, ins)
+	out := make([]store.AuditRecord, len(batch))
+	for i, req := range batch {
+		r := req.r
+		r.Seq, r.PrevHash = seq+1, prev
+		req.seal(&r)
+		if _, err := txIns.ExecContext(ctx, r.Seq, micros(r.At), r.RequestID, r.Actor, r.Action, r.Provider, r.Command, r.Target, r.Channel, r.Args, r.Outcome, r.Detail, r.ApprovalID, r.PrevHash, r.Hash); err != nil {
+			return nil, err
+		}
+		seq, prev = r.Seq, r.Hash
+		out[i] = r
+	}
+	return out, tx.Commit()
 }
 
 // ScanAudit implements store.Audit.
@@ -553,19 +687,116 @@ func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(s)
 }
 
-// Claim implements store.Dedup.
+// Claim implements store.Dedup: one statement inserts the key, or takes
+// it over if the previous holder's expired; a live key is refused. Claims
+// that arrive together share a transaction.
 func (s *DB) Claim(ctx context.Context, key string, ttl time.Duration, now time.Time) (bool, error) {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM dedup WHERE key = $1 AND expires_at <= $2`, key, micros(now)); err != nil {
-		return false, err
+	req := &claimReq{key: key, ttl: ttl, now: now, done: make(chan claimResult, 1)}
+	select {
+	case s.claims <- req:
+	case <-s.closed:
+		return false, errors.New("the store is closed")
+	case <-ctx.Done():
+		return false, ctx.Err()
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO dedup (key, expires_at) VALUES ($1, $2)`, key, micros(now.Add(ttl)))
-	if err != nil {
-		if s.d.IsUniqueViolation(err) {
-			return false, nil
+	res := <-req.done
+	return res.ok, res.err
+}
+
+func (s *DB) commitClaims() {
+	defer s.committer.Done()
+	last := 0
+	for {
+		var first *claimReq
+		select {
+		case first = <-s.claims:
+		case <-s.closed:
+			for {
+				select {
+				case req := <-s.claims:
+					s.claimTx([]*claimReq{req})
+				default:
+					return
+				}
+			}
 		}
-		return false, err
+		batch := []*claimReq{first}
+		gather(&batch, s.claims, last > 1)
+		last = len(batch)
+		s.claimTx(batch)
 	}
-	return true, nil
+}
+
+// gather adds what else is queued to batch (up to 256); under load it
+// waits a millisecond for more.
+func gather[T any](batch *[]T, ch chan T, wait bool) {
+	var timer *time.Timer
+	var tc <-chan time.Time
+	if wait {
+		timer = time.NewTimer(time.Millisecond)
+		defer timer.Stop()
+		tc = timer.C
+	}
+	for len(*batch) < 256 {
+		select {
+		case req := <-ch:
+			*batch = append(*batch, req)
+			continue
+		default:
+		}
+		if tc == nil {
+			return
+		}
+		select {
+		case req := <-ch:
+			*batch = append(*batch, req)
+		case <-tc:
+			return
+		}
+	}
+}
+
+func (s *DB) claimTx(batch []*claimReq) {
+	fail := func(err error) {
+		for _, r := range batch {
+			r.done <- claimResult{err: err}
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := s.stmt(ctx, `INSERT INTO dedup (key, expires_at) VALUES ($1, $2)
+		ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE dedup.expires_at <= $3`)
+	if err != nil {
+		fail(err)
+		return
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		fail(err)
+		return
+	}
+	defer tx.Rollback()
+	txSt := tx.StmtContext(ctx, st)
+	out := make([]claimResult, len(batch))
+	for i, r := range batch {
+		res, err := txSt.ExecContext(ctx, r.key, micros(r.now.Add(r.ttl)), micros(r.now))
+		if err != nil {
+			if s.d.IsUniqueViolation(err) {
+				continue // out[i] is a refusal
+			}
+			fail(err)
+			return
+		}
+		n, err := res.RowsAffected()
+		out[i] = claimResult{ok: n == 1, err: err}
+	}
+	if err := tx.Commit(); err != nil {
+		fail(err)
+		return
+	}
+	for i, r := range batch {
+		r.done <- out[i]
+	}
 }
 
 // PurgeDedup removes expired keys.
