@@ -68,7 +68,9 @@ func (c *conversation) ensureRoot(ctx context.Context) error {
 	return c.ensureRootLocked(ctx)
 }
 
-func (c *conversation) ensureRootLocked(ctx context.Context) error { return c.postRootLocked(ctx, true) }
+func (c *conversation) ensureRootLocked(ctx context.Context) error {
+	return c.postRootLocked(ctx, true)
+}
 
 // postRootLocked posts the root message; seen adds the 👀 reaction, which
 // a root posted together with the result does without.
