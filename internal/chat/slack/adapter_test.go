@@ -92,7 +92,11 @@ func newFixture(t testing.TB, appToken string) *fixture {
 	require.NoError(t, err)
 	local, err := pluginhost.NewLocal(ctx, provider.New(), pluginhost.Config{Name: "example", Targets: []sdk.Target{{Name: "sandbox"}}})
 	require.NoError(t, err)
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	var w io.Writer = testWriter{t}
+	if _, fuzzing := t.(*testing.F); fuzzing {
+		w = io.Discard // a fuzz target may not log through f
+	}
+	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	eng := engine.New(engine.Options{
 		Plugins: engine.StaticRegistry{"example": local}, Policy: policyOf{pol}, Logger: log,
 		Approvals: approval.New(st, []byte("adapter-test-key-000"), nil), Audit: audit.NewLog(st, nil),

@@ -1,0 +1,41 @@
+package client
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/deskbot/deskbot/plugins/whm/catalog"
+)
+
+// FuzzEnvelope: any answer is a result or an error, never a panic; a
+// refusal's reason never carries the token; a batch answer splits safely.
+func FuzzEnvelope(f *testing.F) {
+	for _, fn := range []string{"listaccts", "createacct", "system_needs_reboot", "validate_exim_configuration_syntax", "massmodifyacct", "installssl"} {
+		if fun, ok := catalog.MustLoad().Get(fn); ok && len(fun.Sample) > 0 {
+			f.Add([]byte(fun.Sample))
+		}
+	}
+	f.Add([]byte(`{"metadata":{"result":0,"reason":"bad token TOKEN-CANARY-1234567890"}}`))
+	f.Add([]byte(`{"data":{"result":[{"metadata":{"result":1}},{"metadata":{"result":0}}]},"metadata":{"result":1}}`))
+	f.Add([]byte(`{"metadata":{"output":"raw string","messages":"one","warnings":[1,{"a":2}]}}`))
+	f.Add([]byte(`null`))
+	c, err := New(Options{Host: "whm.example.net", Token: "TOKEN-CANARY-1234567890"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		res, err := c.parse("listaccts", body)
+		if err != nil {
+			if strings.Contains(err.Error(), "TOKEN-CANARY") {
+				t.Fatalf("the token in an error: %v", err)
+			}
+			var ae *APIError
+			_ = errors.As(err, &ae)
+			return
+		}
+		var v any
+		_ = res.Decode(&v)
+		_, _, _ = c.Unbatch(res, []string{"a", "b"})
+	})
+}
