@@ -139,3 +139,17 @@ func TestApprovalCardGolden(t *testing.T) {
 	golden(t, "modal_confirm", confirmModal(v))
 	golden(t, "modal_deny", denyModal(v))
 }
+
+// BenchmarkRender renders a typical answer: a few values and a 50-row
+// table, into Block Kit.
+func BenchmarkRender(b *testing.B) {
+	res := table(50)
+	res.AddKeyValues("Account", "user", "demo1", "domain", "demo1.example", "plan", "basic")
+	r := engine.Reply{Status: engine.StatusOK, Title: "/whm account list", Command: "/whm account list", Provider: "whm", Target: "web01", RequestID: "r1", Result: res}
+	b.ReportAllocs()
+	for b.Loop() {
+		if out := Render(r); len(out.Messages) == 0 {
+			b.Fatal("nothing rendered")
+		}
+	}
+}

@@ -351,6 +351,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls = append(s.calls, Call{Method: r.Method, Path: path, Query: r.URL.RawQuery})
+	if len(s.calls) > 2*keepCalls { // a long-running sandbox keeps the latest only
+		s.calls = append(s.calls[:0:0], s.calls[len(s.calls)-keepCalls:]...)
+	}
 
 	switch {
 	case path == "/status.json":
@@ -462,3 +465,6 @@ func sortedKeys(m map[string]string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// keepCalls is how many served calls the simulator remembers.
+const keepCalls = 1000

@@ -368,6 +368,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls = append(s.calls, r.Method+" "+r.URL.Path)
+	if len(s.calls) > 2*keepCalls { // a long-running sandbox keeps the latest only
+		s.calls = append(s.calls[:0:0], s.calls[len(s.calls)-keepCalls:]...)
+	}
 	u, p, ok := r.BasicAuth()
 	if !ok || u != s.o.User || p != s.o.Password {
 		w.Header().Set("WWW-Authenticate", `Basic realm="OnApp"`)
@@ -784,3 +787,6 @@ func seed(rootPassword string) *State {
 	st.Txs = []*Tx{{ID: 8001, VM: 101, Action: "startup_virtual_machine", Created: t0, Start: t0, Status: "complete", Applied: true}}
 	return st
 }
+
+// keepCalls is how many served calls the simulator remembers.
+const keepCalls = 1000

@@ -224,7 +224,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	call := Call{Method: r.Method, Path: path, Query: r.URL.Query()}
-	defer func() { s.calls = append(s.calls, call) }()
+	defer func() {
+		s.calls = append(s.calls, call)
+		if len(s.calls) > 2*keepCalls { // a long-running sandbox keeps the latest only
+			s.calls = append(s.calls[:0:0], s.calls[len(s.calls)-keepCalls:]...)
+		}
+	}()
 	if path != "/ping" && r.Header.Get("X-TOKEN") != s.o.Token {
 		call.Status = http.StatusUnauthorized
 		writeJSON(w, call.Status, apiErr("UNAUTHORIZED", "Invalid token"))
@@ -374,3 +379,6 @@ func (s *Server) newID() string {
 	s.seq++
 	return fmt.Sprintf("%032X", uint64(s.now().UnixNano())^uint64(s.seq)<<40)
 }
+
+// keepCalls is how many served calls the simulator remembers.
+const keepCalls = 1000
