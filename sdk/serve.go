@@ -4,12 +4,14 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 	plugin "github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
 )
 
 // Serve runs p as a plugin process and returns when the bot ends it. Call
@@ -37,7 +39,7 @@ func Serve(p Provider) {
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig: Handshake,
 		Plugins:         PluginSet(p),
-		GRPCServer:      plugin.DefaultGRPCServer,
+		GRPCServer:      newGRPCServer,
 		Logger: hclog.New(&hclog.LoggerOptions{
 			Level:      hclog.Info,
 			Output:     os.Stderr,
@@ -96,4 +98,13 @@ func hclogLevel(l slog.Level) string {
 		return "warn"
 	}
 	return "error"
+}
+
+// newGRPCServer is go-plugin's server with a pool of stream workers: a
+// call is served by a goroutine whose stack has already grown, instead of
+// a new one that grows its stack on every call (about a tenth of a trivial
+// call's CPU). A call that finds every worker busy still gets its own
+// goroutine, so long-running commands never queue behind each other.
+func newGRPCServer(opts []grpc.ServerOption) *grpc.Server {
+	return plugin.DefaultGRPCServer(append(opts, grpc.NumStreamWorkers(uint32(max(4, runtime.GOMAXPROCS(0))))))
 }

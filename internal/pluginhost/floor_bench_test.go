@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -103,12 +104,24 @@ func host(b *testing.B, name string, targets []sdk.Target) executor {
 		b.Fatal(err)
 	}
 	h := pluginhost.New(pluginhost.Options{Dir: testbin.PluginDir(b), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err := h.Start(context.Background(), []pluginhost.Config{{Name: name, Path: name, SHA256: sum, Targets: targets}}); err != nil {
+	if err := h.Start(context.Background(), []pluginhost.Config{{Name: name, Path: name, SHA256: sum, Targets: targets, Env: profileEnv()}}); err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { h.Close() })
 	p, _ := h.Get(name)
 	return p
+}
+
+// profileEnv passes DESKBOT_PLUGIN_CPUPROFILE and GODEBUG on to the benchmarked
+// plugin, so its side of a round trip can be profiled too.
+func profileEnv() map[string]string {
+	env := map[string]string{}
+	for _, k := range []string{"DESKBOT_PLUGIN_CPUPROFILE", "GODEBUG"} {
+		if v := os.Getenv(k); v != "" {
+			env[k] = v
+		}
+	}
+	return env
 }
 
 // BenchmarkRoundTrip compares a trivial command through a plugin process
