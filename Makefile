@@ -12,11 +12,12 @@ VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
 all: build
 
-## build: the bot in bin/bot, each plugin in bin/plugins/NAME
+## build: the bot in bin/bot, each plugin in bin/plugins/NAME; static
+## binaries (no cgo): they run anywhere, and an idle process maps no libc
 build:
-	$(GO) build -ldflags "-X main.Version=$(VERSION)" -o bin/bot ./cmd/bot
+	CGO_ENABLED=0 $(GO) build -ldflags "-X main.Version=$(VERSION)" -o bin/bot ./cmd/bot
 	@mkdir -p bin/plugins
-	@for p in $(PLUGINS); do echo "$(GO) build -o bin/plugins/$$p ./plugins/$$p"; $(GO) build -o bin/plugins/$$p ./plugins/$$p || exit 1; done
+	@for p in $(PLUGINS); do echo "CGO_ENABLED=0 $(GO) build -o bin/plugins/$$p ./plugins/$$p"; CGO_ENABLED=0 $(GO) build -o bin/plugins/$$p ./plugins/$$p || exit 1; done
 
 ## run: build everything and open the playground (a local Slack in the browser)
 run: build

@@ -33,6 +33,11 @@ func Serve(p Provider) {
 			defer func() { pprof.StopCPUProfile(); _ = f.Close() }()
 		}
 	}
+	// DESKBOT_PLUGIN_MEMPROFILE=FILE writes what the plugin holds on the
+	// heap when it is shut down: what an idle plugin keeps alive.
+	if path := os.Getenv("DESKBOT_PLUGIN_MEMPROFILE"); path != "" {
+		defer writeHeapProfile(path)
+	}
 	// Building a catalog leaves garbage (parsed reference data, schemas):
 	// give it back before idling, so an idle plugin holds only what it uses.
 	debug.FreeOSMemory()
@@ -98,6 +103,24 @@ func hclogLevel(l slog.Level) string {
 		return "warn"
 	}
 	return "error"
+}
+
+// With a heap profile asked for, record every allocation from the start
+// (the default samples one per 512 KiB, too coarse for a small process).
+func init() {
+	if os.Getenv("DESKBOT_PLUGIN_MEMPROFILE") != "" {
+		runtime.MemProfileRate = 1
+	}
+}
+
+func writeHeapProfile(path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	runtime.GC()
+	_ = pprof.WriteHeapProfile(f)
 }
 
 // newGRPCServer is go-plugin's server with a pool of stream workers: a

@@ -51,6 +51,7 @@ func build(t testing.TB, out, pkg string) string {
 	}
 	cmd := exec.Command("go", "build", "-o", path, pkg)
 	cmd.Dir = Root()
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0") // as make build does
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
 	}

@@ -60,7 +60,8 @@ type Function struct {
 	Deprecated bool    `json:"deprecated,omitempty"`
 	Body       string  `json:"body,omitempty"` // json, form, multipart: how parameters travel
 	Params     []Param `json:"params"`
-	// Sample is the documented response, when there is one.
+	// Sample is the documented response, when there is one. It is filled
+	// in by the generator; a loaded catalog gives it by [Catalog.Sample].
 	Sample json.RawMessage `json:"sample,omitempty"`
 	// Notes list the reference's irregularities around this function.
 	Notes []string `json:"notes,omitempty"`
@@ -75,6 +76,9 @@ type Catalog struct {
 	// Irregular lists the reference's irregularities found while parsing.
 	Irregular []string `json:"irregular"`
 	byName    map[string]*Function
+
+	samplesOnce sync.Once
+	samples     map[string]json.RawMessage
 }
 
 var (
@@ -93,6 +97,10 @@ func Load() (*Catalog, error) {
 		}
 		c.byName = make(map[string]*Function, len(c.Functions))
 		for i := range c.Functions {
+			// Samples (half the catalog) serve only the simulator's
+			// answers: read them again when one is first wanted, not kept
+			// by every plugin process for its life.
+			c.Functions[i].Sample = nil
 			c.byName[c.Functions[i].Name] = &c.Functions[i]
 		}
 		cat = &c
@@ -114,6 +122,27 @@ func MustLoad() *Catalog {
 func (c *Catalog) Get(name string) (*Function, bool) {
 	f, ok := c.byName[name]
 	return f, ok
+}
+
+// Sample returns the documented response of the function called name, or
+// nil. The first call reads every sample from the compiled-in catalog.
+func (c *Catalog) Sample(name string) json.RawMessage {
+	c.samplesOnce.Do(func() {
+		var all struct {
+			Functions []struct {
+				Name   string          `json:"name"`
+				Sample json.RawMessage `json:"sample"`
+			} `json:"functions"`
+		}
+		_ = json.Unmarshal(raw, &all) // decoded once already by Load
+		c.samples = make(map[string]json.RawMessage, len(all.Functions))
+		for _, f := range all.Functions {
+			if len(f.Sample) > 0 {
+				c.samples[f.Name] = f.Sample
+			}
+		}
+	})
+	return c.samples[name]
 }
 
 // Names lists every function name, sorted.

@@ -98,9 +98,9 @@ func TestIrregularitiesAreHandled(t *testing.T) {
 	}
 	// Samples that are not valid JSON in the reference are kept corrected.
 	for _, fn := range []string{"fetch_pkgacct_master_log", "ea4_recommendations", "modsec_get_vendors"} {
-		f, _ := c.Get(fn)
-		require.NotEmpty(t, f.Sample, fn)
-		assert.True(t, json.Valid(f.Sample), fn)
+		sample := c.Sample(fn)
+		require.NotEmpty(t, sample, fn)
+		assert.True(t, json.Valid(sample), fn)
 	}
 	// Functions that take a JSON body, and one-line or URL-only samples.
 	f, _ := c.Get("php_fpm_config_set")
@@ -155,4 +155,17 @@ func TestSecretParameters(t *testing.T) {
 	assert.True(t, secret("installssl", "key"), "installssl's key is a private key")
 	assert.False(t, secret("passwd", "user"))
 	assert.False(t, secret("installssl", "domain"))
+}
+
+// A loaded catalog does not keep the samples on every function; they are
+// read on demand, and every function with one gives it.
+func TestSamplesAreReadOnDemand(t *testing.T) {
+	c := catalog.MustLoad()
+	f, ok := c.Get("listaccts")
+	require.True(t, ok)
+	assert.Empty(t, f.Sample, "samples are not kept on the loaded functions")
+	sample := c.Sample("listaccts")
+	require.NotEmpty(t, sample)
+	assert.Contains(t, string(sample), `"acct"`)
+	assert.Nil(t, c.Sample("no_such_function"))
 }

@@ -12,8 +12,8 @@ import (
 // refusal's reason never carries the token; a batch answer splits safely.
 func FuzzEnvelope(f *testing.F) {
 	for _, fn := range []string{"listaccts", "createacct", "system_needs_reboot", "validate_exim_configuration_syntax", "massmodifyacct", "installssl"} {
-		if fun, ok := catalog.MustLoad().Get(fn); ok && len(fun.Sample) > 0 {
-			f.Add([]byte(fun.Sample))
+		if sample := catalog.MustLoad().Sample(fn); len(sample) > 0 {
+			f.Add([]byte(sample))
 		}
 	}
 	f.Add([]byte(`{"metadata":{"result":0,"reason":"bad token TOKEN-CANARY-1234567890"}}`))

@@ -306,11 +306,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// Everything else answers with the reference's sample.
 	w.Header().Set("Content-Type", "application/json")
-	if len(f.Sample) == 0 || string(f.Sample) == "{}" {
+	sample := s.cat.Sample(fn)
+	if len(sample) == 0 || string(sample) == "{}" {
 		answer(w, fn, nil, "OK", "")
 		return
 	}
-	_, _ = w.Write(f.Sample)
+	_, _ = w.Write(sample)
 }
 
 func present(args url.Values, name string, list bool) bool {
@@ -354,8 +355,8 @@ func (s *Server) batch(w http.ResponseWriter, args url.Values) {
 			if h(rec, fn, sub) {
 				s.save()
 			}
-		} else if f, ok := s.cat.Get(fn); ok && len(f.Sample) > 0 {
-			_, _ = rec.Write(f.Sample)
+		} else if sample := s.cat.Sample(fn); len(sample) > 0 {
+			_, _ = rec.Write(sample)
 		} else {
 			refuse(rec, fn, "Unknown app ("+fn+")")
 		}
