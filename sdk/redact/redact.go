@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // Mask replaces a redacted value.
@@ -142,6 +143,17 @@ func (r *Redactor) String(s string) string {
 		s = r.patterns[1].ReplaceAllString(s, "${1}"+Mask)
 	}
 	return s
+}
+
+// Excerpt returns at most n characters of s for an error message, scrubbed
+// first: cutting first could leave part of a secret the scrub no longer
+// recognises.
+func (r *Redactor) Excerpt(s string, n int) string {
+	s = r.String(s)
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
 }
 
 // Value returns Mask if key is sensitive, else v scrubbed of known secrets.

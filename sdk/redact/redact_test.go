@@ -72,3 +72,16 @@ func TestPartial(t *testing.T) {
 	assert.Equal(t, "WsTs…tD", Partial("WsTsAbCdEfGhtD"))
 	assert.Equal(t, "…", Partial("short"))
 }
+
+// An excerpt is scrubbed before it is cut: a secret straddling the cut
+// leaves no piece of itself behind, and the cut never splits a character.
+func TestExcerpt(t *testing.T) {
+	r := New()
+	r.AddSecret("SECRET-CANARY-0123456789")
+	s := strings.Repeat("x", 30) + "SECRET-CANARY-0123456789 trailing"
+	got := r.Excerpt(s, 40)
+	assert.NotContains(t, got, "SECRET")
+	assert.Equal(t, strings.Repeat("x", 30)+Mask, strings.TrimSuffix(got, "…")[:30+len(Mask)])
+	assert.Equal(t, "ab", r.Excerpt("ab", 5))
+	assert.Equal(t, "héé…", r.Excerpt("héééé", 3))
+}

@@ -303,7 +303,7 @@ func ParsePlain(body string) (Plain, error) {
 	lines := strings.Split(strings.ReplaceAll(body, "\r\n", "\n"), "\n")
 	first := strings.TrimSpace(lines[0])
 	if !strings.HasPrefix(first, "success:") {
-		return p, fmt.Errorf("a .plain answer must start with success:, got %q", truncate(first, 40))
+		return p, errors.New("a .plain answer must start with success:")
 	}
 	var msgLines []string
 	inMessage := false
@@ -351,11 +351,4 @@ func ParsePlain(body string) (Plain, error) {
 	}
 	p.Message = strings.Join(msgLines, " ")
 	return p, nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

@@ -43,10 +43,10 @@ func (c *Client) StatusPlain(ctx context.Context) (Plain, error) {
 	}
 	p, err := ParsePlain(string(body))
 	if err != nil {
-		return p, fmt.Errorf("CLN /status.plain: %w", err)
+		return p, fmt.Errorf("CLN /status.plain: %w; it began %q", err, c.http.Redactor.Excerpt(string(body), 40))
 	}
 	if !p.Success {
-		return p, &APIError{Path: "/status.plain", Message: "CLN: " + orDefault(p.Message, "the status check failed")}
+		return p, &APIError{Path: "/status.plain", Message: "CLN: " + c.http.Redactor.String(orDefault(p.Message, "the status check failed"))}
 	}
 	return p, nil
 }

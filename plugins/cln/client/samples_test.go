@@ -379,3 +379,21 @@ func TestSeedSamplesDecodeThroughTheClient(t *testing.T) {
 		assert.True(t, used[name], "sample %s is not checked", name)
 	}
 }
+
+// A .plain answer that is not one, or a failure message, never quotes the
+// account's secret key back.
+func TestPlainAnswersNeverQuoteTheSecret(t *testing.T) {
+	ctx := context.Background()
+	c := serve(t, "<html>denied for key my_secret_key</html>", false)
+	_, err := c.StatusPlain(ctx)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "must start with success:")
+	assert.Contains(t, err.Error(), "<html>denied")
+	assert.NotContains(t, err.Error(), "my_secret_key")
+
+	c = serve(t, "success:false\nmessage:bad key my_secret_key", false)
+	_, err = c.StatusPlain(ctx)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "bad key")
+	assert.NotContains(t, err.Error(), "my_secret_key")
+}

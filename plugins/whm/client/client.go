@@ -326,7 +326,7 @@ func (c *Client) Call(ctx context.Context, fn string, args Args, jsonBody any) (
 func (c *Client) parse(fn string, body []byte) (*Result, error) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(body, &top); err != nil {
-		return nil, fmt.Errorf("WHM %s: the answer is not JSON: %s", fn, c.http.Redactor.String(truncate(string(body), 200)))
+		return nil, fmt.Errorf("WHM %s: the answer is not JSON: %s", fn, c.http.Redactor.Excerpt(string(body), 200))
 	}
 	res := &Result{Body: body}
 	meta, hasMeta := top["metadata"]
@@ -367,13 +367,6 @@ func (c *Client) parse(fn string, body []byte) (*Result, error) {
 		}
 	}
 	return res, nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }
 
 // BatchCall is one call within a batch.

@@ -146,3 +146,18 @@ func TestEnvelopeRules(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "not JSON")
 }
+
+// A non-JSON answer is quoted in the error, scrubbed of the token before
+// it is shortened, so even a token cut by the excerpt's end is hidden.
+func TestNotJSONAnswerNeverQuotesTheToken(t *testing.T) {
+	c := testClient(t)
+	// The excerpt is 200 characters; with 160 or 170 before it, the token
+	// straddles the cut.
+	for _, pad := range []int{0, 160, 170} {
+		body := strings.Repeat("<", pad) + "Authorization: whm root:TOKEN-CANARY-1234567890"
+		_, err := c.parse("listaccts", []byte(body))
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "not JSON")
+		assert.NotContains(t, err.Error(), "TOKEN-", "pad %d", pad)
+	}
+}
