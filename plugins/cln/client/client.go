@@ -314,13 +314,18 @@ func ParsePlain(body string) (Plain, error) {
 		}
 		if i == 0 {
 			for _, f := range strings.Fields(line) {
-				k, v, _ := strings.Cut(f, ":")
+				k, v, pair := strings.Cut(f, ":")
+				if !pair {
+					continue // not a name:value pair
+				}
 				switch k {
 				case "success":
 					p.Success = v == "true"
 				case "message":
+					// The message runs to the end of the line, spaces and all.
 					inMessage = true
-					msgLines = append(msgLines, strings.TrimSpace(strings.SplitN(line, "message:", 2)[1]))
+					_, text, _ := strings.Cut(line, "message:")
+					msgLines = append(msgLines, strings.TrimSpace(text))
 				default:
 					p.Fields[k] = v
 					p.Order = append(p.Order, k)

@@ -397,3 +397,18 @@ func TestPlainAnswersNeverQuoteTheSecret(t *testing.T) {
 	assert.Contains(t, err.Error(), "bad key")
 	assert.NotContains(t, err.Error(), "my_secret_key")
 }
+
+// A first line with a bare word where a name:value pair belongs is read
+// for what it holds, and a message runs to the end of its line.
+func TestParsePlainOddFirstLines(t *testing.T) {
+	p, err := ParsePlain("success: message 00")
+	require.NoError(t, err)
+	assert.False(t, p.Success)
+	assert.Empty(t, p.Message)
+	assert.Empty(t, p.Fields)
+
+	p, err = ParsePlain("success:false message:Key was not found\ncode:404")
+	require.NoError(t, err)
+	assert.Equal(t, "Key was not found", p.Message)
+	assert.Equal(t, "404", p.Fields["code"])
+}
