@@ -41,7 +41,7 @@ fuzz:
 
 ## fuzz-smoke: each fuzz target briefly (CI)
 fuzz-smoke:
-	@./scripts/fuzz.sh 5s
+	@./scripts/fuzz.sh 20000x
 
 SEEDS ?= ../shared/seeds
 WHM_SEED := $(SEEDS)/003_3961e65386ab0594.txt
