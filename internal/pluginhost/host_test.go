@@ -187,7 +187,10 @@ func TestIdleCrashIsNoticedAndRestarted(t *testing.T) {
 }
 
 func TestHungPluginIsKilledAndRestarted(t *testing.T) {
-	f := start(t, pluginhost.Options{PingInterval: 200 * time.Millisecond, PingTimeout: 300 * time.Millisecond}, exampleConfig(t))
+	// The ping timeout is generous: on a loaded machine (the whole suite
+	// under -race on two cores) a tight one can fail a healthy plugin's
+	// ping before the SIGSTOP, and the call then goes to its replacement.
+	f := start(t, pluginhost.Options{PingInterval: 200 * time.Millisecond, PingTimeout: time.Second}, exampleConfig(t))
 	pid := f.plugin.PID()
 	require.NoError(t, syscall.Kill(pid, syscall.SIGSTOP))
 	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
