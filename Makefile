@@ -6,6 +6,9 @@ GO       ?= go
 PLUGINS  := $(notdir $(patsubst %/main.go,%,$(wildcard plugins/*/main.go)))
 BENCHTIME ?= 2s
 FUZZTIME  ?= 30s
+# grpcnotrace: gRPC without golang.org/x/net/trace (and the templates it
+# links), which the bot never serves: 0.7-1.5 MB less resident per process.
+BUILDTAGS ?= grpcnotrace
 VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
 .PHONY: all build run console test race bench fuzz fuzz-smoke generate check-generated lint clean
@@ -15,9 +18,9 @@ all: build
 ## build: the bot in bin/bot, each plugin in bin/plugins/NAME; static
 ## binaries (no cgo): they run anywhere, and an idle process maps no libc
 build:
-	CGO_ENABLED=0 $(GO) build -ldflags "-X main.Version=$(VERSION)" -o bin/bot ./cmd/bot
+	CGO_ENABLED=0 $(GO) build -tags $(BUILDTAGS) -ldflags "-X main.Version=$(VERSION)" -o bin/bot ./cmd/bot
 	@mkdir -p bin/plugins
-	@for p in $(PLUGINS); do echo "CGO_ENABLED=0 $(GO) build -o bin/plugins/$$p ./plugins/$$p"; CGO_ENABLED=0 $(GO) build -o bin/plugins/$$p ./plugins/$$p || exit 1; done
+	@for p in $(PLUGINS); do echo "CGO_ENABLED=0 $(GO) build -tags $(BUILDTAGS) -o bin/plugins/$$p ./plugins/$$p"; CGO_ENABLED=0 $(GO) build -tags $(BUILDTAGS) -o bin/plugins/$$p ./plugins/$$p || exit 1; done
 
 ## run: build everything and open the playground (a local Slack in the browser)
 run: build
@@ -54,7 +57,7 @@ generate:
 	else echo "provider references not found in $(SEEDS): catalogs left as committed"; fi
 	@if [ -f "$(IONOS_SEED)" ]; then echo "$(GO) run ./plugins/ionos/gen"; $(GO) run ./plugins/ionos/gen -seed "$(IONOS_SEED)" -out plugins/ionos/catalog/catalog.json; fi
 
-GENERATED := proto plugins/whm/catalog/catalog.json plugins/ionos/catalog/catalog.json
+GENERATED := proto plugins/whm/catalog/catalog.json plugins/whm/catalog/samples.json plugins/ionos/catalog/catalog.json plugins/ionos/catalog/examples.json
 
 ## check-generated: fail if generated code differs from what is committed
 check-generated: generate

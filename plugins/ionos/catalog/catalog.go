@@ -1,8 +1,8 @@
 // Package catalog is every operation of the IONOS Cloud Panel API v1:
 // method, path, path and query parameters, the request body's JSON Schema,
-// and the documented responses with their examples. catalog.json is
-// generated from the API reference by ../gen (make generate) and committed;
-// nothing here reads the reference at run time.
+// and the documented responses with their examples. catalog.json and
+// examples.json are generated from the API reference by ../gen (make
+// generate) and committed; nothing here reads the reference at run time.
 package catalog
 
 import (
@@ -11,12 +11,20 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 )
 
 //go:embed catalog.json
 var raw []byte
+
+// rawExamples are the documented response examples by operation and status
+// code, apart from the catalog: a plugin reads the catalog at start, the
+// examples only when its simulator answers.
+//
+//go:embed examples.json
+var rawExamples []byte
 
 // Param is a path or query parameter.
 type Param struct {
@@ -30,7 +38,10 @@ type Param struct {
 
 // Response is one documented answer.
 type Response struct {
-	Code    int             `json:"code"`
+	Code int `json:"code"`
+	// Example is the documented answer. The generator fills it in and
+	// writes it to examples.json; a loaded catalog gives it by
+	// [Catalog.Example].
 	Example json.RawMessage `json:"example,omitempty"`
 }
 
@@ -94,6 +105,20 @@ type Catalog struct {
 	Operations []Operation `json:"operations"`
 	Irregular  []string    `json:"irregular"`
 	byName     map[string]*Operation
+
+	examplesOnce sync.Once
+	examples     map[string]map[string]json.RawMessage
+}
+
+// Example returns the documented answer of the operation called name with
+// status code, or nil. The first call reads every example from the
+// compiled-in examples.
+func (c *Catalog) Example(name string, code int) json.RawMessage {
+	c.examplesOnce.Do(func() {
+		// Compiled in and checked by the tests: it decodes.
+		_ = json.Unmarshal(rawExamples, &c.examples)
+	})
+	return c.examples[name][strconv.Itoa(code)]
 }
 
 var (

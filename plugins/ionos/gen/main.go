@@ -13,6 +13,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -24,7 +25,11 @@ import (
 func main() {
 	seed := flag.String("seed", "", "the Cloud Panel API reference text")
 	out := flag.String("out", "catalog.json", "where to write the catalog")
+	examplesOut := flag.String("examples", "", "where to write the response examples (examples.json next to -out unless set)")
 	flag.Parse()
+	if *examplesOut == "" {
+		*examplesOut = filepath.Join(filepath.Dir(*out), "examples.json")
+	}
 	if *seed == "" {
 		fmt.Fprintln(os.Stderr, "usage: gen -seed FILE [-out catalog.json]")
 		os.Exit(2)
@@ -39,14 +44,32 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	js, err := json.MarshalIndent(c, "", " ")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+	// The response examples serve only the simulator and the tests: kept
+	// apart, the catalog a plugin reads at start is much smaller.
+	examples := map[string]map[string]json.RawMessage{}
+	for i := range c.Operations {
+		o := &c.Operations[i]
+		for j := range o.Responses {
+			if len(o.Responses[j].Example) == 0 {
+				continue
+			}
+			if examples[o.Name] == nil {
+				examples[o.Name] = map[string]json.RawMessage{}
+			}
+			examples[o.Name][strconv.Itoa(o.Responses[j].Code)] = o.Responses[j].Example
+			o.Responses[j].Example = nil
+		}
 	}
-	if err := os.WriteFile(*out, append(js, '\n'), 0o644); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+	for path, v := range map[string]any{*out: c, *examplesOut: examples} {
+		js, err := json.MarshalIndent(v, "", " ")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		if err := os.WriteFile(path, append(js, '\n'), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
 	}
 	fmt.Fprintf(os.Stderr, "%d operations, %d irregularities noted\n", len(c.Operations), len(c.Irregular))
 }

@@ -291,7 +291,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	call.Status = resp.Code
 	var v any
-	_ = json.Unmarshal(resp.Example, &v)
+	_ = json.Unmarshal(s.cat.Example(op.Name, resp.Code), &v)
 	if arr, isArr := v.([]any); isArr && len(op.Query) > 0 {
 		list := make([]map[string]any, 0, len(arr))
 		for _, e := range arr {

@@ -1,8 +1,8 @@
 // Package catalog is every WHM API 1 function of the reference: name,
 // category, title, parameters (type, required, default, possible values,
-// example, list style) and the response sample. catalog.json is generated
-// from the reference by ../gen (make generate) and committed; nothing here
-// reads the reference at run time.
+// example, list style) and the response samples. catalog.json and
+// samples.json are generated from the reference by ../gen (make generate)
+// and committed; nothing here reads the reference at run time.
 package catalog
 
 import (
@@ -16,6 +16,14 @@ import (
 
 //go:embed catalog.json
 var raw []byte
+
+// rawSamples are the response samples by function name, apart from the
+// catalog: a plugin reads the catalog at start, the samples only when its
+// simulator answers (the pages of compiled-in data a process never reads
+// are never resident).
+//
+//go:embed samples.json
+var rawSamples []byte
 
 // Param is one parameter of a function.
 type Param struct {
@@ -60,8 +68,9 @@ type Function struct {
 	Deprecated bool    `json:"deprecated,omitempty"`
 	Body       string  `json:"body,omitempty"` // json, form, multipart: how parameters travel
 	Params     []Param `json:"params"`
-	// Sample is the documented response, when there is one. It is filled
-	// in by the generator; a loaded catalog gives it by [Catalog.Sample].
+	// Sample is the documented response, when there is one. The generator
+	// fills it in and writes it to samples.json; a loaded catalog gives it
+	// by [Catalog.Sample].
 	Sample json.RawMessage `json:"sample,omitempty"`
 	// Notes list the reference's irregularities around this function.
 	Notes []string `json:"notes,omitempty"`
@@ -97,10 +106,6 @@ func Load() (*Catalog, error) {
 		}
 		c.byName = make(map[string]*Function, len(c.Functions))
 		for i := range c.Functions {
-			// Samples (half the catalog) serve only the simulator's
-			// answers: read them again when one is first wanted, not kept
-			// by every plugin process for its life.
-			c.Functions[i].Sample = nil
 			c.byName[c.Functions[i].Name] = &c.Functions[i]
 		}
 		cat = &c
@@ -125,22 +130,11 @@ func (c *Catalog) Get(name string) (*Function, bool) {
 }
 
 // Sample returns the documented response of the function called name, or
-// nil. The first call reads every sample from the compiled-in catalog.
+// nil. The first call reads every sample from the compiled-in samples.
 func (c *Catalog) Sample(name string) json.RawMessage {
 	c.samplesOnce.Do(func() {
-		var all struct {
-			Functions []struct {
-				Name   string          `json:"name"`
-				Sample json.RawMessage `json:"sample"`
-			} `json:"functions"`
-		}
-		_ = json.Unmarshal(raw, &all) // decoded once already by Load
-		c.samples = make(map[string]json.RawMessage, len(all.Functions))
-		for _, f := range all.Functions {
-			if len(f.Sample) > 0 {
-				c.samples[f.Name] = f.Sample
-			}
-		}
+		// Compiled in and checked by the tests: it decodes.
+		_ = json.Unmarshal(rawSamples, &c.samples)
 	})
 	return c.samples[name]
 }

@@ -1,7 +1,7 @@
 // Command gen builds the WHM plugin's function catalog from the WHM API 1
 // reference text. It is a maintainer's tool: make generate runs it when the
-// reference is present, and its output (../catalog/catalog.json) is
-// committed. It keeps facts (names, categories, titles, parameters, types,
+// reference is present, and its output (../catalog/catalog.json, and the
+// response samples in ../catalog/samples.json) is committed. It keeps facts (names, categories, titles, parameters, types,
 // defaults, possible values, examples, response samples), not prose.
 //
 //	go run ./plugins/whm/gen -seed PATH/003_*.txt -out plugins/whm/catalog/catalog.json
@@ -13,6 +13,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -23,7 +24,11 @@ import (
 func main() {
 	seed := flag.String("seed", "", "the WHM API 1 reference text")
 	out := flag.String("out", "catalog.json", "where to write the catalog")
+	samplesOut := flag.String("samples", "", "where to write the response samples (samples.json next to -out unless set)")
 	flag.Parse()
+	if *samplesOut == "" {
+		*samplesOut = filepath.Join(filepath.Dir(*out), "samples.json")
+	}
 	if *seed == "" {
 		fmt.Fprintln(os.Stderr, "usage: gen -seed FILE [-out catalog.json]")
 		os.Exit(2)
@@ -34,14 +39,25 @@ func main() {
 		os.Exit(1)
 	}
 	c := Parse(string(b))
-	js, err := json.MarshalIndent(c, "", " ")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+	// The samples serve only the simulator and the tests: kept apart, the
+	// catalog a plugin reads at start is half the size.
+	samples := map[string]json.RawMessage{}
+	for i := range c.Functions {
+		if len(c.Functions[i].Sample) > 0 {
+			samples[c.Functions[i].Name] = c.Functions[i].Sample
+			c.Functions[i].Sample = nil
+		}
 	}
-	if err := os.WriteFile(*out, append(js, '\n'), 0o644); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+	for path, v := range map[string]any{*out: c, *samplesOut: samples} {
+		js, err := json.MarshalIndent(v, "", " ")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		if err := os.WriteFile(path, append(js, '\n'), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
 	}
 	fmt.Fprintf(os.Stderr, "%d functions, %d irregularities noted\n", len(c.Functions), len(c.Irregular))
 }
