@@ -73,6 +73,7 @@ type Plugin struct {
 	meta      Metadata
 	mu        sync.RWMutex
 	commands  map[string]*command
+	onDemand  map[string]func(*Plugin, string)
 	order     []string
 	configure ConfigureFunc
 	health    HealthFunc
@@ -114,13 +115,59 @@ type CommandBuilder struct{ c *command }
 // programming error caught by the first test.
 func (p *Plugin) Command(name, summary string) *CommandBuilder {
 	name = strings.Join(strings.Fields(name), " ")
-	if _, dup := p.commands[name]; dup {
-		panic(fmt.Sprintf("sdk: command %q declared twice", name))
-	}
+	p.claim(name)
 	c := &command{spec: CommandSpec{Name: name, Summary: summary, Risk: RiskReadOnly}}
 	p.commands[name] = c
 	p.order = append(p.order, name)
 	return &CommandBuilder{c: c}
+}
+
+func (p *Plugin) claim(name string) {
+	_, dup := p.commands[name]
+	if _, lazy := p.onDemand[name]; dup || lazy {
+		panic(fmt.Sprintf("sdk: command %q declared twice", name))
+	}
+}
+
+// CommandsOnDemand declares a family of commands that are built when
+// wanted instead of held for the plugin's life: names lists them, and
+// declare declares the one it is asked for, with [Plugin.Command] as
+// usual, on the plugin it is given. It suits hundreds of commands
+// generated from a catalog (WHM's "call FUNCTION"): the bot reads every
+// spec once, from Describe, and the plugin rebuilds the one a call names,
+// so an idle plugin does not keep a second copy of its catalog as specs.
+// Metadata does not build the family to look for completions: a plugin
+// whose only completions are in such a family announces none.
+func (p *Plugin) CommandsOnDemand(names []string, declare func(p *Plugin, name string)) {
+	if p.onDemand == nil {
+		p.onDemand = map[string]func(*Plugin, string){}
+	}
+	for _, name := range names {
+		name = strings.Join(strings.Fields(name), " ")
+		p.claim(name)
+		p.onDemand[name] = declare
+		p.order = append(p.order, name)
+	}
+}
+
+// command returns the command called name, building it if it is declared
+// on demand.
+func (p *Plugin) command(name string) (*command, bool) {
+	if c, ok := p.commands[name]; ok {
+		return c, true
+	}
+	declare, ok := p.onDemand[name]
+	if !ok {
+		return nil, false
+	}
+	scratch := New(p.meta.Name, p.meta.Version)
+	declare(scratch, name)
+	c, ok := scratch.commands[name]
+	if !ok {
+		// A programming error the first test of the family catches.
+		panic(fmt.Sprintf("sdk: command %q is declared on demand but its declare function did not declare it", name))
+	}
+	return c, true
 }
 
 // Help sets the markdown help text.
@@ -193,7 +240,8 @@ func (p *Plugin) Metadata(context.Context) (Metadata, error) {
 func (p *Plugin) Describe(context.Context) ([]CommandSpec, error) {
 	specs := make([]CommandSpec, 0, len(p.order))
 	for _, name := range p.order {
-		specs = append(specs, p.commands[name].spec)
+		c, _ := p.command(name)
+		specs = append(specs, c.spec)
 	}
 	return specs, nil
 }
@@ -291,7 +339,7 @@ func (p *Plugin) call(req *Request, progress func(Progress)) (*command, *Call, D
 
 // lookup finds the command and target a request names.
 func (p *Plugin) lookup(req *Request, progress func(Progress)) (*command, *Call, Diagnostics) {
-	c, ok := p.commands[req.Command]
+	c, ok := p.command(req.Command)
 	if !ok {
 		return nil, nil, Errorf("%s has no command %q", p.meta.Name, req.Command)
 	}

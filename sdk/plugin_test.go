@@ -33,3 +33,54 @@ func TestDefaultsApplyWhoeverCalls(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, false, got["keepdns"], "a given value wins")
 }
+
+// Commands declared on demand are described like any other, validated and
+// run by name, and built only when a call or Describe asks for them.
+func TestCommandsOnDemand(t *testing.T) {
+	p := sdk.New("t", "1")
+	p.Command("status", "Status").Run(func(ctx context.Context, c *sdk.Call) (*sdk.Result, error) {
+		return sdk.NewResult(), nil
+	})
+	built := map[string]int{}
+	p.CommandsOnDemand([]string{"call  alpha", "call beta"}, func(s *sdk.Plugin, name string) {
+		built[name]++
+		fn := name[len("call "):]
+		s.Command(name, "Call "+fn).Hidden().Risk(sdk.RiskHigh).
+			Params(sdk.Int("limit", "How many").AsRequired()).
+			Run(func(ctx context.Context, c *sdk.Call) (*sdk.Result, error) {
+				r := sdk.NewResult()
+				r.AddText("%s limit=%d", fn, c.Args.Int("limit"))
+				return r, nil
+			})
+	})
+	assert.Empty(t, built, "nothing is built before it is wanted")
+
+	specs, err := p.Describe(context.Background())
+	require.NoError(t, err)
+	require.Len(t, specs, 3)
+	assert.Equal(t, []string{"status", "call alpha", "call beta"}, []string{specs[0].Name, specs[1].Name, specs[2].Name})
+	assert.Equal(t, sdk.RiskHigh, specs[2].Risk)
+	assert.True(t, specs[1].Hidden)
+	require.Len(t, specs[1].Params, 1)
+
+	res, err := p.Execute(context.Background(), &sdk.Request{Command: "call beta", Args: sdk.Args{"limit": int64(3)}}, nil)
+	require.NoError(t, err)
+	require.Empty(t, res.Diagnostics)
+	assert.Equal(t, "beta limit=3", res.Parts[0].Text.Body)
+
+	res, err = p.Execute(context.Background(), &sdk.Request{Command: "call alpha"}, nil)
+	require.NoError(t, err)
+	require.True(t, res.Diagnostics.HasError(), "a declared required parameter is enforced")
+	assert.Contains(t, res.Diagnostics[0].Summary, "missing required argument limit")
+
+	plan, err := p.Plan(context.Background(), &sdk.Request{Command: "call beta", Args: sdk.Args{"limit": int64(1)}})
+	require.NoError(t, err)
+	assert.Equal(t, sdk.RiskHigh, plan.Plan.Risk, "the declared risk floors the plan")
+
+	res, err = p.Execute(context.Background(), &sdk.Request{Command: "call gamma"}, nil)
+	require.NoError(t, err)
+	assert.Contains(t, res.Diagnostics[0].Summary, `no command "call gamma"`)
+
+	assert.Panics(t, func() { p.Command("call alpha", "again") }, "a name is declared once, on demand or not")
+	assert.Panics(t, func() { p.CommandsOnDemand([]string{"status"}, nil) })
+}

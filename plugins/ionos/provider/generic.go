@@ -219,38 +219,54 @@ func request(o *catalog.Operation, bps []bodyParam, a sdk.Args) (client.Request,
 
 func registerGeneric(p *sdk.Plugin) {
 	cat := catalog.MustLoad()
-	for i := range cat.Operations {
-		o := &cat.Operations[i]
-		params, bps := paramsOf(o)
-		help := fmt.Sprintf("%s %s. Risk: %s.", o.Method, o.Path, catalog.RiskOf(o))
-		if o.Async() {
-			help += " The work goes on after the answer; server operations are followed until done."
-		}
-		for _, n := range o.Notes {
-			help += "\n• " + n
-		}
-		summary := o.Summary
-		if summary == "" {
-			summary = o.Method + " " + o.Path
-		}
-		register(p, op{name: "call " + o.Name, summary: summary, help: help, hidden: true, risk: catalog.RiskOf(o), params: params,
-			examples: []string{exampleOf(o)},
-			plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-				r, err := request(o, bps, a)
-				if err != nil {
-					return nil, err
-				}
-				s := step{req: r, what: summary}
-				if id := a.String("server_id"); id != "" && strings.HasPrefix(o.Path, "/servers/{server_id}") && o.Async() {
-					s.follow = "/servers/" + url.PathEscape(id) + "/status"
-					if o.Method == http.MethodDelete && o.Path == "/servers/{server_id}" {
-						s.gone = "/servers/" + url.PathEscape(id)
-					}
-				}
-				return &work{summary: fmt.Sprintf("%s %s (%s)", o.Method, o.Path, summary), steps: []step{s}, label: a.String("server_id")}, nil
-			},
-		})
+	// Each "call" command is built from the catalog when Describe or a
+	// call asks for it, not held as a second copy of the catalog.
+	names := make([]string, 0, len(cat.Operations))
+	for _, o := range cat.Operations {
+		names = append(names, "call "+o.Name)
 	}
+	p.CommandsOnDemand(names, func(s *sdk.Plugin, name string) {
+		o, _ := cat.Get(strings.TrimPrefix(name, "call "))
+		declareCall(s, o)
+	})
+	registerOperations(p, cat)
+}
+
+// declareCall declares "call OPERATION" for one catalog operation.
+func declareCall(p *sdk.Plugin, o *catalog.Operation) {
+	params, bps := paramsOf(o)
+	help := fmt.Sprintf("%s %s. Risk: %s.", o.Method, o.Path, catalog.RiskOf(o))
+	if o.Async() {
+		help += " The work goes on after the answer; server operations are followed until done."
+	}
+	for _, n := range o.Notes {
+		help += "\n• " + n
+	}
+	summary := o.Summary
+	if summary == "" {
+		summary = o.Method + " " + o.Path
+	}
+	register(p, op{name: "call " + o.Name, summary: summary, help: help, hidden: true, risk: catalog.RiskOf(o), params: params,
+		examples: []string{exampleOf(o)},
+		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+			r, err := request(o, bps, a)
+			if err != nil {
+				return nil, err
+			}
+			s := step{req: r, what: summary}
+			if id := a.String("server_id"); id != "" && strings.HasPrefix(o.Path, "/servers/{server_id}") && o.Async() {
+				s.follow = "/servers/" + url.PathEscape(id) + "/status"
+				if o.Method == http.MethodDelete && o.Path == "/servers/{server_id}" {
+					s.gone = "/servers/" + url.PathEscape(id)
+				}
+			}
+			return &work{summary: fmt.Sprintf("%s %s (%s)", o.Method, o.Path, summary), steps: []step{s}, label: a.String("server_id")}, nil
+		},
+	})
+}
+
+// registerOperations declares "operations", the search over the catalog.
+func registerOperations(p *sdk.Plugin, cat *catalog.Catalog) {
 	register(p, op{name: "operations", summary: "Find Cloud Panel API operations", risk: sdk.RiskReadOnly,
 		help:     "Lists what `/ionos call` reaches. `/ionos help call OPERATION` shows one operation's parameters.",
 		params:   []sdk.Param{sdk.String("search", "Words to look for in the name, path or summary").AsPositional()},

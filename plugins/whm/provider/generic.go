@@ -202,62 +202,77 @@ func jsonValue(s string) any {
 
 func registerGeneric(p *sdk.Plugin) {
 	cat := catalog.MustLoad()
-	for i := range cat.Functions {
-		f := &cat.Functions[i]
-		if _, skip := notOffered[f.Name]; skip {
+	// Hundreds of functions: each "call" command is built from the catalog
+	// when Describe or a call asks for it, not held as a second copy.
+	var names []string
+	for _, f := range cat.Functions {
+		if _, skip := notOffered[f.Name]; !skip {
+			names = append(names, "call "+f.Name)
+		}
+	}
+	p.CommandsOnDemand(names, func(s *sdk.Plugin, name string) {
+		f, _ := cat.Get(strings.TrimPrefix(name, "call "))
+		declareCall(s, f)
+	})
+	registerFunctions(p, cat)
+}
+
+// declareCall declares "call FUNCTION" for one catalog function.
+func declareCall(p *sdk.Plugin, f *catalog.Function) {
+	var params []sdk.Param
+	for _, cp := range f.Params {
+		if cp.Wildcard || cp.Free {
 			continue
 		}
-		var params []sdk.Param
+		params = append(params, paramOf(f.Name, cp))
+	}
+	title := f.Title
+	if f.Deprecated {
+		title += " (deprecated)"
+	}
+	help := fmt.Sprintf("WHM API 1 function `%s`, in %s. Risk: %s.", f.Name, f.Category, catalog.RiskOf(f.Name))
+	if f.OpenEnded() {
+		var fam []string
 		for _, cp := range f.Params {
 			if cp.Wildcard || cp.Free {
-				continue
+				fam = append(fam, "`"+cp.Name+"`")
 			}
-			params = append(params, paramOf(f.Name, cp))
 		}
-		title := f.Title
-		if f.Deprecated {
-			title += " (deprecated)"
-		}
-		help := fmt.Sprintf("WHM API 1 function `%s`, in %s. Risk: %s.", f.Name, f.Category, catalog.RiskOf(f.Name))
-		if f.OpenEnded() {
-			var fam []string
-			for _, cp := range f.Params {
-				if cp.Wildcard || cp.Free {
-					fam = append(fam, "`"+cp.Name+"`")
-				}
-			}
-			help += " It also takes parameters you name: " + strings.Join(fam, ", ") + "."
-		}
-		if incomplete[f.Name] {
-			help += " The reference leaves some of its parameters unnamed; undeclared key=value arguments are passed on and listed in the plan."
-		}
-		for _, n := range f.Notes {
-			help += "\n• " + n
-		}
-		register(p, op{
-			name: "call " + f.Name, summary: title, help: help, hidden: true,
-			risk: catalog.RiskOf(f.Name), params: params, extra: f.OpenEnded() || incomplete[f.Name],
-			examples: []string{exampleOf(f)},
-			plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-				if f.Body == "multipart" {
-					return nil, fmt.Errorf("%s takes a file upload, which chat cannot send", f.Name)
-				}
-				form, body, extra, err := wire(f, a)
-				if err != nil {
-					return nil, err
-				}
-				w := &work{summary: fmt.Sprintf("Call WHM API 1 %s (%s)", f.Name, title), calls: []wcall{{fn: f.Name, args: form, json: body, what: title}}}
-				if len(extra) > 0 {
-					sort.Strings(extra)
-					w.notes = append(w.notes, "Parameters not in the reference, passed as given: "+strings.Join(extra, ", "))
-				}
-				if f.Deprecated {
-					w.notes = append(w.notes, "This function is deprecated.")
-				}
-				return w, nil
-			},
-		})
+		help += " It also takes parameters you name: " + strings.Join(fam, ", ") + "."
 	}
+	if incomplete[f.Name] {
+		help += " The reference leaves some of its parameters unnamed; undeclared key=value arguments are passed on and listed in the plan."
+	}
+	for _, n := range f.Notes {
+		help += "\n• " + n
+	}
+	register(p, op{
+		name: "call " + f.Name, summary: title, help: help, hidden: true,
+		risk: catalog.RiskOf(f.Name), params: params, extra: f.OpenEnded() || incomplete[f.Name],
+		examples: []string{exampleOf(f)},
+		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+			if f.Body == "multipart" {
+				return nil, fmt.Errorf("%s takes a file upload, which chat cannot send", f.Name)
+			}
+			form, body, extra, err := wire(f, a)
+			if err != nil {
+				return nil, err
+			}
+			w := &work{summary: fmt.Sprintf("Call WHM API 1 %s (%s)", f.Name, title), calls: []wcall{{fn: f.Name, args: form, json: body, what: title}}}
+			if len(extra) > 0 {
+				sort.Strings(extra)
+				w.notes = append(w.notes, "Parameters not in the reference, passed as given: "+strings.Join(extra, ", "))
+			}
+			if f.Deprecated {
+				w.notes = append(w.notes, "This function is deprecated.")
+			}
+			return w, nil
+		},
+	})
+}
+
+// registerFunctions declares "functions", the search over the catalog.
+func registerFunctions(p *sdk.Plugin, cat *catalog.Catalog) {
 	register(p, op{
 		name: "functions", summary: "Find WHM API 1 functions by name, title or category", risk: sdk.RiskReadOnly,
 		help: "Lists the functions `/whm call` reaches. Then `/whm help call FUNCTION` shows one function's parameters.",
