@@ -58,6 +58,8 @@ type Adapter struct {
 	groups  *groupCache
 	convs   convRegistry
 
+	replay *replayGuard
+
 	jobs   chan job
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -103,9 +105,10 @@ func New(cfg Config, eng *engine.Engine, dedup store.Dedup, log *slog.Logger, m 
 	opts = append(opts, slackgo.OptionRetry(3))
 	a := &Adapter{
 		cfg: cfg, engine: eng, dedup: dedup, log: log, metrics: m,
-		api:   slackgo.New(cfg.BotToken, opts...),
-		httpc: &http.Client{Timeout: 15 * time.Second},
-		jobs:  make(chan job, cfg.Queue),
+		api:    slackgo.New(cfg.BotToken, opts...),
+		httpc:  &http.Client{Timeout: 15 * time.Second},
+		jobs:   make(chan job, cfg.Queue),
+		replay: newReplayGuard(),
 	}
 	a.groups = newGroupCache(a, cfg.PolicyGroups, cfg.GroupTTL)
 	return a
@@ -224,7 +227,7 @@ func (a *Adapter) Handler() http.Handler {
 }
 
 // verified checks a request and guards against replays: a signature is
-// accepted once. It writes the error response itself.
+// accepted once (see replayGuard). It writes the error response itself.
 func (a *Adapter) verified(w http.ResponseWriter, r *http.Request, kind string) ([]byte, bool) {
 	body, err := Verify(r, a.cfg.SigningSecret, a.cfg.MaxBody)
 	if errors.Is(err, ErrTooLarge) {
@@ -238,7 +241,7 @@ func (a *Adapter) verified(w http.ResponseWriter, r *http.Request, kind string) 
 		http.Error(w, "invalid signature", http.StatusUnauthorized)
 		return nil, false
 	}
-	if !a.claim(r.Context(), "slack:sig:"+r.Header.Get("X-Slack-Signature")) {
+	if !a.replay.first(r.Header.Get("X-Slack-Request-Timestamp"), r.Header.Get("X-Slack-Signature"), time.Now()) {
 		a.count(kind, "replayed")
 		a.log.Warn("rejected a replayed Slack request", "kind", kind, "remote", r.RemoteAddr)
 		http.Error(w, "replayed request", http.StatusUnauthorized)
