@@ -376,9 +376,11 @@ func secretTokens(secrets map[string]string) string {
 	return b.String()
 }
 
+var wordQuoter = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+
 // quoteWord quotes a value so the tokenizer reads it back unchanged.
 func quoteWord(v string) string {
-	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(v) + `"`
+	return `"` + wordQuoter.Replace(v) + `"`
 }
 
 // promptable returns the sensitive parameters to ask for privately when

@@ -104,8 +104,10 @@ func contains(list []string, s string) bool {
 
 func normKey(k string) string {
 	k = strings.ToLower(k)
-	return strings.NewReplacer("_", "", "-", "", ".", "", " ", "").Replace(k)
+	return keySeparators.Replace(k)
 }
+
+var keySeparators = strings.NewReplacer("_", "", "-", "", ".", "", " ", "")
 
 // IsSensitiveKey reports whether values under key are secret.
 func (r *Redactor) IsSensitiveKey(key string) bool {

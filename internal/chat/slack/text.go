@@ -36,12 +36,19 @@ func Unescape(s string) string {
 		}
 		return ref
 	})
-	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
+	return unescaper.Replace(s)
 }
+
+// Built once: a Replacer builds its tables on first use, and these run on
+// every message.
+var (
+	unescaper = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
+	escaper   = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+)
 
 // escape makes text safe inside mrkdwn: Slack reads <, > and & as markup.
 func escape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+	return escaper.Replace(s)
 }
 
 // truncate cuts s to at most n runes, marking the cut.

@@ -684,8 +684,10 @@ func (s *DB) ScanAudit(ctx context.Context, f store.AuditFilter, fn func(store.A
 }
 
 func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(s)
+	return likeEscaper.Replace(s)
 }
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
 
 // Claim implements store.Dedup: one statement inserts the key, or takes
 // it over if the previous holder's expired; a live key is refused. Claims
