@@ -142,6 +142,77 @@ func BenchmarkRoundTrip(b *testing.B) {
 	b.Run("plugin", func(b *testing.B) { measure(b, plugin) })
 	b.Run("floor-8callers", func(b *testing.B) { callers(b, 8, f) })
 	b.Run("plugin-8callers", func(b *testing.B) { callers(b, 8, plugin) })
+	// The same comparisons interleaved, so that a machine whose speed
+	// drifts during the run (a shared host) affects both sides alike.
+	b.Run("paired", func(b *testing.B) { paired(b, f, plugin) })
+	b.Run("paired-8callers", func(b *testing.B) { pairedCallers(b, 8, f, plugin) })
+}
+
+// paired alternates a floor call and a plugin call b.N times and reports
+// each side's median and their ratio.
+func paired(b *testing.B, floor, plugin func(context.Context) error) {
+	ctx := context.Background()
+	var lf, lp []time.Duration
+	for b.Loop() {
+		for _, side := range []struct {
+			call func(context.Context) error
+			lat  *[]time.Duration
+		}{{floor, &lf}, {plugin, &lp}} {
+			t0 := time.Now()
+			if err := side.call(ctx); err != nil {
+				b.Fatal(err)
+			}
+			*side.lat = append(*side.lat, time.Since(t0))
+		}
+	}
+	pf, pp := median(lf), median(lp)
+	b.ReportMetric(float64(pf.Nanoseconds())/1e3, "floor-p50-µs")
+	b.ReportMetric(float64(pp.Nanoseconds())/1e3, "plugin-p50-µs")
+	b.ReportMetric(float64(pp)/float64(pf), "p50-ratio")
+}
+
+// pairedCallers runs n callers against the floor and then the plugin in
+// alternating 100 ms windows for the benchmark's time, and reports each
+// side's throughput and the plugin's share of the floor's.
+func pairedCallers(b *testing.B, n int, floor, plugin func(context.Context) error) {
+	ctx := context.Background()
+	var done [2]int64
+	var spent [2]time.Duration
+	sides := []func(context.Context) error{floor, plugin}
+	for b.Loop() {
+		for i, call := range sides {
+			var count atomic.Int64
+			stop := time.Now().Add(100 * time.Millisecond)
+			start := time.Now()
+			var wg sync.WaitGroup
+			for range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for time.Now().Before(stop) {
+						if err := call(ctx); err != nil {
+							b.Error(err)
+							return
+						}
+						count.Add(1)
+					}
+				}()
+			}
+			wg.Wait()
+			done[i] += count.Load()
+			spent[i] += time.Since(start)
+		}
+	}
+	ff := float64(done[0]) / spent[0].Seconds()
+	pp := float64(done[1]) / spent[1].Seconds()
+	b.ReportMetric(ff, "floor-calls/s")
+	b.ReportMetric(pp, "plugin-calls/s")
+	b.ReportMetric(pp/ff, "throughput-share")
+}
+
+func median(d []time.Duration) time.Duration {
+	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+	return d[len(d)/2]
 }
 
 // BenchmarkProviderCall compares a WHM API call made through the bot's

@@ -27,6 +27,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	plugin "github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
 
 	"github.com/deskbot/deskbot/internal/apperr"
 	"github.com/deskbot/deskbot/sdk"
@@ -394,6 +395,7 @@ func (p *Plugin) launch(ctx context.Context) (*plugin.Client, sdk.Provider, sdk.
 		SecureConfig:     &plugin.SecureConfig{Checksum: sum, Hash: sha256.New()},
 		AutoMTLS:         true,
 		SkipHostEnv:      true,
+		GRPCDialOptions:  []grpc.DialOption{grpc.WithDisableRetry()},
 		StartTimeout:     p.host.opts.StartTimeout,
 		Logger:           newSlogAdapter(p.host.opts.Logger, p.cfg.Name, level),
 	})
