@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/deskbot/deskbot/internal/genfile"
 	"github.com/deskbot/deskbot/plugins/ionos/catalog"
 )
 
@@ -60,16 +61,9 @@ func main() {
 			o.Responses[j].Example = nil
 		}
 	}
-	for path, v := range map[string]any{*out: c, *examplesOut: examples} {
-		js, err := json.MarshalIndent(v, "", " ")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		if err := os.WriteFile(path, append(js, '\n'), 0o644); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
+	if err := genfile.WriteJSON(map[string]any{*out: c, *examplesOut: examples}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
 	}
 	fmt.Fprintf(os.Stderr, "%d operations, %d irregularities noted\n", len(c.Operations), len(c.Irregular))
 }

@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/deskbot/deskbot/internal/genfile"
 	"github.com/deskbot/deskbot/plugins/whm/catalog"
 )
 
@@ -48,16 +49,9 @@ func main() {
 			c.Functions[i].Sample = nil
 		}
 	}
-	for path, v := range map[string]any{*out: c, *samplesOut: samples} {
-		js, err := json.MarshalIndent(v, "", " ")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		if err := os.WriteFile(path, append(js, '\n'), 0o644); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
+	if err := genfile.WriteJSON(map[string]any{*out: c, *samplesOut: samples}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
 	}
 	fmt.Fprintf(os.Stderr, "%d functions, %d irregularities noted\n", len(c.Functions), len(c.Irregular))
 }
