@@ -151,23 +151,28 @@ func (p *Plugin) CommandsOnDemand(names []string, declare func(p *Plugin, name s
 }
 
 // command returns the command called name, building it if it is declared
-// on demand.
-func (p *Plugin) command(name string) (*command, bool) {
+// on demand. A declare function that fails to declare it, or panics, is a
+// programming error: it is reported, never allowed to take the plugin down.
+func (p *Plugin) command(name string) (c *command, ok bool, err error) {
 	if c, ok := p.commands[name]; ok {
-		return c, true
+		return c, true, nil
 	}
 	declare, ok := p.onDemand[name]
 	if !ok {
-		return nil, false
+		return nil, false, nil
 	}
+	defer func() {
+		if r := recover(); r != nil {
+			c, err = nil, fmt.Errorf("declaring %s %q on demand panicked: %v", p.meta.Name, name, r)
+		}
+	}()
 	scratch := New(p.meta.Name, p.meta.Version)
 	declare(scratch, name)
-	c, ok := scratch.commands[name]
+	c, ok = scratch.commands[name]
 	if !ok {
-		// A programming error the first test of the family catches.
-		panic(fmt.Sprintf("sdk: command %q is declared on demand but its declare function did not declare it", name))
+		return nil, true, fmt.Errorf("%s %q is declared on demand, but its declare function did not declare it", p.meta.Name, name)
 	}
-	return c, true
+	return c, true, nil
 }
 
 // Help sets the markdown help text.
@@ -240,7 +245,10 @@ func (p *Plugin) Metadata(context.Context) (Metadata, error) {
 func (p *Plugin) Describe(context.Context) ([]CommandSpec, error) {
 	specs := make([]CommandSpec, 0, len(p.order))
 	for _, name := range p.order {
-		c, _ := p.command(name)
+		c, _, err := p.command(name)
+		if err != nil {
+			return nil, err
+		}
 		specs = append(specs, c.spec)
 	}
 	return specs, nil
@@ -339,7 +347,11 @@ func (p *Plugin) call(req *Request, progress func(Progress)) (*command, *Call, D
 
 // lookup finds the command and target a request names.
 func (p *Plugin) lookup(req *Request, progress func(Progress)) (*command, *Call, Diagnostics) {
-	c, ok := p.command(req.Command)
+	c, ok, err := p.command(req.Command)
+	if err != nil {
+		p.log.Error("command declared on demand is broken", "command", req.Command, "error", err)
+		return nil, nil, Errorf("internal error in %s %s", p.meta.Name, req.Command)
+	}
 	if !ok {
 		return nil, nil, Errorf("%s has no command %q", p.meta.Name, req.Command)
 	}

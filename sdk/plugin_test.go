@@ -84,3 +84,22 @@ func TestCommandsOnDemand(t *testing.T) {
 	assert.Panics(t, func() { p.Command("call alpha", "again") }, "a name is declared once, on demand or not")
 	assert.Panics(t, func() { p.CommandsOnDemand([]string{"status"}, nil) })
 }
+
+// A broken on-demand declaration is an error, never a crashed plugin.
+func TestCommandsOnDemandBrokenDeclare(t *testing.T) {
+	p := sdk.New("t", "1")
+	p.CommandsOnDemand([]string{"call missing", "call panics"}, func(s *sdk.Plugin, name string) {
+		if name == "call panics" {
+			var m map[string]int
+			m["x"] = 1
+		}
+	})
+	res, err := p.Execute(context.Background(), &sdk.Request{Command: "call panics"}, nil)
+	require.NoError(t, err)
+	assert.Contains(t, res.Diagnostics[0].Summary, "internal error in t call panics")
+	res, err = p.Execute(context.Background(), &sdk.Request{Command: "call missing"}, nil)
+	require.NoError(t, err)
+	assert.Contains(t, res.Diagnostics[0].Summary, "internal error in t call missing")
+	_, err = p.Describe(context.Background())
+	assert.ErrorContains(t, err, `"call missing" is declared on demand, but its declare function did not declare it`)
+}
