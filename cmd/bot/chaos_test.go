@@ -151,7 +151,7 @@ func TestChaosHungPluginAnswersAtTheDeadline(t *testing.T) {
 	pid := c.plugin("example")
 	c.send("/example echo text=warm-up")
 	c.expect(`warm-up`, 10*time.Second)
-	require.NoError(t, syscall.Kill(pid, syscall.SIGSTOP))
+	testbin.Stop(t, pid)
 	start := time.Now()
 	c.send("/example echo text=while-hung")
 	c.expect(`(?i)(deadline|timed out|did not answer|timeout)`, 10*time.Second)

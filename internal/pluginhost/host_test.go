@@ -192,7 +192,7 @@ func TestHungPluginIsKilledAndRestarted(t *testing.T) {
 	// ping before the SIGSTOP, and the call then goes to its replacement.
 	f := start(t, pluginhost.Options{PingInterval: 200 * time.Millisecond, PingTimeout: time.Second}, exampleConfig(t))
 	pid := f.plugin.PID()
-	require.NoError(t, syscall.Kill(pid, syscall.SIGSTOP))
+	testbin.Stop(t, pid)
 	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
 
 	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)

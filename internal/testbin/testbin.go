@@ -9,8 +9,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 )
 
 var (
@@ -90,3 +93,46 @@ func Copy(t testing.TB, src, dst string) {
 // Program builds a command of the module (a test helper program) and
 // returns its path.
 func Program(t testing.TB, name, pkg string) string { return build(t, "prog-"+name, pkg) }
+
+// Stop sends SIGSTOP to pid and waits until every thread of the process
+// has stopped. The signal is asynchronous: on a busy machine a thread can
+// go on running for a while after kill returns, long enough to answer a
+// request the test means to leave hanging.
+func Stop(t testing.TB, pid int) {
+	t.Helper()
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !stopped(pid) {
+		if time.Now().After(deadline) {
+			t.Fatalf("process %d did not stop", pid)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// stopped reports whether every thread of pid is stopped (state T or t).
+func stopped(pid int) bool {
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil || len(tasks) == 0 {
+		return false
+	}
+	for _, task := range tasks {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stat", pid, task.Name()))
+		if err != nil {
+			return false
+		}
+		// The state follows the command name, which is in parentheses
+		// and may itself hold spaces or parentheses.
+		s := string(b)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 || i+2 >= len(s) {
+			return false
+		}
+		if st := s[i+2]; st != 'T' && st != 't' {
+			return false
+		}
+	}
+	return true
+}
