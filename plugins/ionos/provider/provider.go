@@ -177,7 +177,7 @@ func register(p *sdk.Plugin, o op) {
 		red := scrubber(e.Client, o.params, call.Args)
 		w, err := o.plan(ctx, e.Client, call.Args)
 		if err != nil {
-			return nil, scrubErr(red, err)
+			return nil, sdk.ScrubError(red, err)
 		}
 		plan := &sdk.Plan{Summary: w.summary, Risk: w.risk}
 		if len(w.notes) > 0 {
@@ -206,7 +206,7 @@ func register(p *sdk.Plugin, o op) {
 		red := scrubber(c, o.params, call.Args)
 		w, err := o.plan(ctx, c, call.Args)
 		if err != nil {
-			return nil, scrubErr(red, err)
+			return nil, sdk.ScrubError(red, err)
 		}
 		var res []done
 		for i, s := range w.steps {
@@ -226,13 +226,13 @@ func register(p *sdk.Plugin, o op) {
 				if i > 0 {
 					err = fmt.Errorf("%w (after %d of %d steps had succeeded)", err, i, len(w.steps))
 				}
-				return nil, scrubErr(red, err)
+				return nil, sdk.ScrubError(red, err)
 			}
 			d := done{resp: resp}
 			if resp.Status == http.StatusAccepted && (s.follow != "" || s.gone != "") {
 				d, err = follow(ctx, e, call, s, d)
 				if err != nil {
-					return nil, scrubErr(red, err)
+					return nil, sdk.ScrubError(red, err)
 				}
 			}
 			res = append(res, d)
@@ -248,7 +248,7 @@ func register(p *sdk.Plugin, o op) {
 			show = showGeneric
 		}
 		if err := show(c, call.Args, res, out); err != nil {
-			return nil, scrubErr(red, err)
+			return nil, sdk.ScrubError(red, err)
 		}
 		scrubResult(red, out)
 		return out, nil
@@ -331,29 +331,7 @@ func orDash(s string) string {
 
 // scrubber is the client's redactor plus this request's sensitive values.
 func scrubber(c *client.Client, params []sdk.Param, a sdk.Args) *redact.Redactor {
-	var vals []string
-	for _, p := range params {
-		if !p.Sensitive {
-			continue
-		}
-		if v, ok := a[p.Name].(string); ok && len(v) >= 4 {
-			vals = append(vals, v, url.QueryEscape(v))
-		}
-	}
-	return c.Redactor().With(vals...)
-}
-
-func scrubErr(red *redact.Redactor, err error) error {
-	msg := err.Error()
-	clean := red.String(msg)
-	if clean == msg {
-		return err
-	}
-	var ae *sdk.ArgError
-	if errors.As(err, &ae) {
-		return sdk.BadArg(ae.Param, "%s", red.String(ae.Msg))
-	}
-	return errors.New(clean)
+	return c.Redactor().With(sdk.SensitiveValues(params, a)...)
 }
 
 // scrubResult masks any secret left in a result.

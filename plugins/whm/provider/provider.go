@@ -216,7 +216,7 @@ func register(p *sdk.Plugin, o op) {
 		red := scrubber(c, o.params, call.Args)
 		w, err := o.plan(ctx, c, call.Args)
 		if err != nil {
-			return nil, scrubErr(red, err)
+			return nil, sdk.ScrubError(red, err)
 		}
 		var res []*client.Result
 		for i, wc := range w.calls {
@@ -232,7 +232,7 @@ func register(p *sdk.Plugin, o op) {
 				if i > 0 {
 					err = fmt.Errorf("%w (after %d of %d steps had succeeded: %s)", err, i, len(w.calls), doneSteps(w.calls[:i]))
 				}
-				return nil, scrubErr(red, err)
+				return nil, sdk.ScrubError(red, err)
 			}
 			res = append(res, r)
 		}
@@ -247,7 +247,7 @@ func register(p *sdk.Plugin, o op) {
 			}
 		}
 		if err := show(c, call.Args, res, out); err != nil {
-			return nil, scrubErr(red, err)
+			return nil, sdk.ScrubError(red, err)
 		}
 		scrubResult(red, out)
 		return out, nil
@@ -258,40 +258,7 @@ func register(p *sdk.Plugin, o op) {
 // values, as typed and as they travel URL-encoded: a function's "key"
 // may be a private key that no key-name rule catches.
 func scrubber(c *client.Client, params []sdk.Param, a sdk.Args) *redact.Redactor {
-	var vals []string
-	for _, p := range params {
-		if !p.Sensitive {
-			continue
-		}
-		var vs []string
-		switch v := a[p.Name].(type) {
-		case string:
-			vs = []string{v}
-		case []string:
-			vs = v
-		}
-		for _, v := range vs {
-			if len(v) >= 4 {
-				vals = append(vals, v, url.QueryEscape(v))
-			}
-		}
-	}
-	return c.Redactor().With(vals...)
-}
-
-// scrubErr masks secrets in an error's text, keeping it an argument error
-// when it was one.
-func scrubErr(red *redact.Redactor, err error) error {
-	msg := err.Error()
-	clean := red.String(msg)
-	if clean == msg {
-		return err
-	}
-	var ae *sdk.ArgError
-	if errors.As(err, &ae) {
-		return sdk.BadArg(ae.Param, "%s", red.String(ae.Msg))
-	}
-	return errors.New(clean)
+	return c.Redactor().With(sdk.SensitiveValues(params, a)...)
 }
 
 func doneSteps(cs []wcall) string {
