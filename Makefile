@@ -11,7 +11,7 @@ FUZZTIME  ?= 30s
 BUILDTAGS ?= grpcnotrace
 VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: all build run console test race bench fuzz fuzz-smoke generate check-generated lint clean
+.PHONY: all build run console test test-stress race bench fuzz fuzz-smoke generate check-generated lint clean
 
 all: build
 
@@ -33,6 +33,11 @@ console: build
 ## test: every test, with the race detector
 test:
 	$(GO) test -race -count=1 -timeout 30m ./...
+
+## test-stress: every test, with the race detector, while a CPU hog keeps
+## every core busy (STRESS_RUNS=3 for three runs in a row)
+test-stress:
+	@GO=$(GO) ./scripts/test-stress.sh
 
 ## bench: the benchmarks, in a form benchstat reads
 bench:

@@ -27,11 +27,12 @@ type Limiter interface {
 	Wait(ctx context.Context) error
 }
 
-// Observer is an optional Limiter extension that learns from responses
-// (rate-limit headers, 429s). It is called once after every attempt that
-// passed Wait; resp is nil when the attempt got no answer.
-type Observer interface {
-	Observe(resp *http.Response)
+// Reserver is an optional Limiter extension for limiters that learn from
+// answers (rate-limit headers, 429s). The client calls Reserve instead of
+// Wait, sends the attempt at once, and then calls done exactly once with
+// the answer, or with nil when none came. *WindowLimiter implements it.
+type Reserver interface {
+	Reserve(ctx context.Context) (done func(*http.Response), err error)
 }
 
 // Client calls one provider API. Configure it once per target and share it.
@@ -172,12 +173,11 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 	}
 	var last error
 	for try := 0; ; try++ {
-		if c.Limiter != nil {
-			if err := c.Limiter.Wait(ctx); err != nil {
-				return nil, c.fail(method, u, 0, nil, err)
-			}
+		done, err := c.turn(ctx)
+		if err != nil {
+			return nil, c.fail(method, u, 0, nil, err)
 		}
-		resp, err := c.once(ctx, method, u, r.Header, body, ctype)
+		resp, err := c.once(ctx, method, u, r.Header, body, ctype, done)
 		if err != nil {
 			last = c.fail(method, u, 0, nil, err)
 			if ctx.Err() != nil || try+1 >= attempts {
@@ -212,11 +212,26 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 	}
 }
 
-func (c *Client) once(ctx context.Context, method string, u *url.URL, h http.Header, body []byte, ctype string) (*Response, error) {
+// turn waits for the limiter; done reports the attempt's answer to it.
+func (c *Client) turn(ctx context.Context) (done func(*http.Response), err error) {
+	switch l := c.Limiter.(type) {
+	case nil:
+	case Reserver:
+		return l.Reserve(ctx)
+	default:
+		if err := l.Wait(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return func(*http.Response) {}, nil
+}
+
+// once sends one attempt and tells done its answer (nil if none came).
+func (c *Client) once(ctx context.Context, method string, u *url.URL, h http.Header, body []byte, ctype string, done func(*http.Response)) (*Response, error) {
 	observed := false
 	defer func() {
-		if o, ok := c.Limiter.(Observer); ok && !observed {
-			o.Observe(nil)
+		if !observed {
+			done(nil)
 		}
 	}()
 	var rd io.Reader
@@ -248,10 +263,8 @@ func (c *Client) once(ctx context.Context, method string, u *url.URL, h http.Hea
 		return nil, err
 	}
 	defer resp.Body.Close()
-	if o, ok := c.Limiter.(Observer); ok {
-		observed = true
-		o.Observe(resp)
-	}
+	observed = true
+	done(resp)
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
 		return nil, fmt.Errorf("read response: %w", err)

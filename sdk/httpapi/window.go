@@ -10,14 +10,29 @@ import (
 )
 
 // WindowLimiter paces calls to an API that allows a number of calls per
-// window and reports its count in response headers (X-Rate-Limit-Limit,
-// -Remaining, -Reset in seconds). Share one per API key: every caller of
-// the key waits its turn instead of failing.
+// fixed window and reports its count in response headers
+// (X-Rate-Limit-Limit, -Remaining, and -Reset in seconds). Share one per
+// API key: every caller of the key waits its turn instead of failing.
+//
+// Its promise is that no window the server counts ever sees more calls
+// from it than the allowance, however late answers arrive and in
+// whatever order: on a busy machine an answer can sit unread for long
+// enough to look as if it came from the next window, and a limiter that
+// believed it would spend an allowance twice.
+//
+// How it keeps that promise: the server tells how long its window still
+// runs at the moment it answers, and that moment lies between when the
+// call was sent and when its answer was read. So each answer bounds the
+// end of the server's window from both sides: no earlier than sent+reset
+// and no later than read+reset (widened by the header's precision). The
+// limiter refills only once the latest bound it holds for the current
+// window has passed; an answer whose earliest bound lies past that is
+// from a newer window, and one whose earliest bound lies before the last
+// refill is from a window already over, so it teaches nothing.
 //
 // Until the first answer tells it the allowance, it lets one call through
-// at a time. It then spends exactly what the server reports is left, never
-// more, and waits for the reset when nothing is. A 429 empties the
-// allowance until the reset the answer gives (or DefaultReset).
+// at a time. A 429 empties the allowance until the reset the answer gives
+// (or DefaultReset).
 type WindowLimiter struct {
 	// Header names; the X-Rate-Limit-* family by default.
 	LimitHeader, RemainingHeader, ResetHeader string
@@ -35,8 +50,9 @@ type WindowLimiter struct {
 
 	mu        sync.Mutex
 	limit     int
-	remaining int // -1: not known yet
-	resetAt   time.Time
+	remaining int       // calls that may still go in the current window; -1: not known yet
+	windowEnd time.Time // no earlier than the end of the server's current window; zero: not known
+	lastEnd   time.Time // the window end of the last refill: answers that start before it are stale
 	inflight  int
 	changed   chan struct{}
 	throttled int
@@ -60,20 +76,38 @@ func (l *WindowLimiter) now() time.Time {
 	return time.Now()
 }
 
-// Wait blocks until a call may go, or ctx ends.
+// Wait takes a turn whose answer the limiter never learns. The Client
+// uses Reserve instead; Wait exists so that a WindowLimiter is a Limiter.
 func (l *WindowLimiter) Wait(ctx context.Context) error {
+	done, err := l.Reserve(ctx)
+	if err != nil {
+		return err
+	}
+	done(nil)
+	return nil
+}
+
+// Reserve blocks until a call may go, or ctx ends. The caller sends the
+// call at once and then calls done exactly once with the answer, or with
+// nil when none came.
+func (l *WindowLimiter) Reserve(ctx context.Context) (done func(*http.Response), err error) {
 	waited := false
 	for {
 		l.mu.Lock()
 		now := l.now()
-		if !l.resetAt.IsZero() && !now.Before(l.resetAt) && l.limit > 0 {
-			// The window is over: the allowance refills, less what is
-			// still in flight (the server may count those in the new one).
+		if !l.windowEnd.IsZero() && !now.Before(l.windowEnd) && l.limit > 0 {
+			// The server's window is surely over: the allowance refills,
+			// less what is still in flight (the server may count those in
+			// the new one).
 			l.remaining = max(0, l.limit-l.inflight)
-			l.resetAt = time.Time{}
+			l.lastEnd, l.windowEnd = l.windowEnd, time.Time{}
 		}
 		room := l.MaxInFlight == 0 || l.inflight < l.MaxInFlight
-		if room && (l.remaining > 0 || l.remaining < 0 && l.inflight == 0) {
+		// With nothing known (no answer yet, or every answer since the
+		// last refill lost), one call at a time probes.
+		probe := l.inflight == 0 && (l.remaining < 0 || l.remaining == 0 && l.windowEnd.IsZero())
+		if room && (l.remaining > 0 || probe) {
+			probed := l.remaining <= 0
 			if l.remaining > 0 {
 				l.remaining--
 			}
@@ -82,36 +116,35 @@ func (l *WindowLimiter) Wait(ctx context.Context) error {
 				l.waits++
 			}
 			l.mu.Unlock()
-			return nil
+			var once sync.Once
+			return func(resp *http.Response) { once.Do(func() { l.observe(now, probed, resp) }) }, nil
 		}
 		wake := l.changed
 		var timer *time.Timer
-		if l.remaining == 0 && !l.resetAt.IsZero() {
-			timer = time.NewTimer(l.resetAt.Sub(now))
+		var tc <-chan time.Time
+		if l.remaining == 0 && !l.windowEnd.IsZero() {
+			timer = time.NewTimer(l.windowEnd.Sub(now))
+			tc = timer.C
 		}
 		l.mu.Unlock()
 		waited = true
-		var tc <-chan time.Time
-		if timer != nil {
-			tc = timer.C
-		}
 		select {
 		case <-ctx.Done():
-			if timer != nil {
-				timer.Stop()
-			}
-			return ctx.Err()
 		case <-wake:
 		case <-tc:
 		}
 		if timer != nil {
 			timer.Stop()
 		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 	}
 }
 
-// Observe learns from an answer (nil when the call got none).
-func (l *WindowLimiter) Observe(resp *http.Response) {
+// observe learns from the answer to a call sent at sent; probed tells
+// that the call went while the limiter knew nothing of the window.
+func (l *WindowLimiter) observe(sent time.Time, probed bool, resp *http.Response) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	defer l.broadcast()
@@ -126,39 +159,81 @@ func (l *WindowLimiter) Observe(resp *http.Response) {
 	if n, err := strconv.Atoi(strings.TrimSpace(h.Get(l.LimitHeader))); err == nil && n > 0 {
 		l.limit = n
 	}
-	var reset time.Time
-	if s, err := strconv.ParseFloat(strings.TrimSpace(h.Get(l.ResetHeader)), 64); err == nil && s >= 0 {
-		reset = now.Add(time.Duration(s * float64(time.Second)))
+	// lo and hi bound the end of the window the answer was counted in.
+	var lo, hi time.Time
+	if reset, prec, ok := parseReset(h.Get(l.ResetHeader)); ok {
+		lo, hi = sent.Add(reset-prec), now.Add(reset+prec)
 	}
+	known := !lo.IsZero()
+	if known && !l.lastEnd.IsZero() && !lo.After(l.lastEnd) {
+		// From a window that was over when the allowance last refilled.
+		return
+	}
+	newer := known && !l.windowEnd.IsZero() && lo.After(l.windowEnd)
+	if newer {
+		l.lastEnd = l.windowEnd
+	}
+
 	if resp.StatusCode == http.StatusTooManyRequests {
 		l.throttled++
 		l.remaining = 0
-		if reset.IsZero() {
-			reset = now.Add(l.DefaultReset)
+		if !known {
+			hi = now.Add(l.DefaultReset)
 		}
-		l.resetAt = reset
+		l.extend(hi, newer)
 		return
 	}
 	rem, err := strconv.Atoi(strings.TrimSpace(h.Get(l.RemainingHeader)))
 	if err != nil {
 		if l.remaining < 0 && l.Fallback > 0 {
 			// The API does not say: assume the fallback allowance.
-			l.limit, l.remaining, l.resetAt = l.Fallback, l.Fallback-1-l.inflight, now.Add(l.FallbackWindow)
+			l.limit, l.remaining, l.windowEnd = l.Fallback, max(0, l.Fallback-1-l.inflight), now.Add(l.FallbackWindow)
 		}
 		return
 	}
+	// Calls still in flight may already be counted in rem, or may yet be.
 	avail := max(0, rem-l.inflight)
-	newWindow := !reset.IsZero() && (l.resetAt.IsZero() || reset.After(l.resetAt.Add(10*time.Millisecond)))
 	switch {
-	case l.remaining < 0 || newWindow:
-		// First news, or the server started a window we did not know of.
+	case l.remaining < 0 || probed || newer:
+		// First news, or news of a window the server began without us
+		// refilling: what it has left is what we may spend.
 		l.remaining = avail
 	default:
 		l.remaining = min(l.remaining, avail)
 	}
-	if !reset.IsZero() {
-		l.resetAt = reset
+	if !known && l.windowEnd.IsZero() && l.FallbackWindow > 0 {
+		hi = now.Add(l.FallbackWindow)
 	}
+	l.extend(hi, newer)
+}
+
+// extend moves the window end to hi: replacing it when the answer is from
+// a newer window, otherwise only ever later.
+func (l *WindowLimiter) extend(hi time.Time, newer bool) {
+	if hi.IsZero() {
+		return
+	}
+	if newer || hi.After(l.windowEnd) {
+		l.windowEnd = hi
+	}
+}
+
+// parseReset reads a reset header: seconds, possibly fractional. prec is
+// the header's precision (1 s for "42", 1 ms for "0.250"), by which the
+// server's rounding may be off in either direction.
+func parseReset(v string) (reset, prec time.Duration, ok bool) {
+	v = strings.TrimSpace(v)
+	s, err := strconv.ParseFloat(v, 64)
+	if err != nil || s < 0 || s > 1e6 {
+		return 0, 0, false
+	}
+	prec = time.Second
+	if _, frac, found := strings.Cut(v, "."); found {
+		for range min(len(frac), 9) {
+			prec /= 10
+		}
+	}
+	return time.Duration(s * float64(time.Second)), prec, true
 }
 
 func (l *WindowLimiter) broadcast() {

@@ -138,8 +138,8 @@ func (s *Server) Calls() []Call {
 	return append([]Call(nil), s.calls...)
 }
 
-// RateStats reports the most calls accepted in one window and how many
-// were refused with 429.
+// RateStats reports the most calls that arrived in one window (refused
+// or not) and how many were refused with 429.
 func (s *Server) RateStats() (maxInWindow, throttled int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -197,23 +197,26 @@ func (s *Server) rate(w http.ResponseWriter) bool {
 	if s.winStart.IsZero() || !now.Before(s.winStart.Add(s.o.Window)) {
 		s.winStart, s.winCount = now, 0
 	}
+	// Every call that arrives counts, refused or not: the allowance is of
+	// calls sent, and a client that overruns it is seen overrunning it.
+	s.winCount++
+	s.maxInWin = max(s.maxInWin, s.winCount)
 	reset := s.winStart.Add(s.o.Window).Sub(now)
 	var resetText string
 	if s.o.Window%time.Second == 0 {
 		resetText = strconv.Itoa(int(math.Ceil(reset.Seconds())))
 	} else {
-		resetText = strconv.FormatFloat(reset.Seconds(), 'f', 3, 64)
+		// Rounded up, as whole seconds are: never sooner than the truth.
+		resetText = strconv.FormatFloat(math.Ceil(reset.Seconds()*1000)/1000, 'f', 3, 64)
 	}
 	w.Header().Set("X-Rate-Limit-Limit", strconv.Itoa(s.o.Limit))
 	w.Header().Set("X-Rate-Limit-Reset", resetText)
-	if s.winCount >= s.o.Limit {
+	if s.winCount > s.o.Limit {
 		s.throttled++
 		w.Header().Set("X-Rate-Limit-Remaining", "0")
 		writeJSON(w, http.StatusTooManyRequests, apiErr("TOO_MANY_REQUESTS", "The maximum number of requests has been exceeded"))
 		return false
 	}
-	s.winCount++
-	s.maxInWin = max(s.maxInWin, s.winCount)
 	w.Header().Set("X-Rate-Limit-Remaining", strconv.Itoa(s.o.Limit-s.winCount))
 	return true
 }
