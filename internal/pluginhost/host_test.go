@@ -83,9 +83,11 @@ func echo(t *testing.T, p *pluginhost.Plugin, text string) *sdk.Result {
 	return res
 }
 
-func eventually(t *testing.T, d time.Duration, cond func() bool, msg string) {
+// eventually waits for cond, bounded by testbin.Patience: the bound only
+// turns a hang into a failure.
+func eventually(t *testing.T, cond func() bool, msg string) {
 	t.Helper()
-	deadline := time.Now().Add(d)
+	deadline := time.Now().Add(testbin.Patience)
 	for time.Now().Before(deadline) {
 		if cond() {
 			return
@@ -114,20 +116,55 @@ func TestExecuteAndProgressThroughProcess(t *testing.T) {
 	assert.Equal(t, "sandbox", f.plugin.DefaultTarget())
 }
 
+// slowCall starts the example's slow command in the background and
+// returns once the plugin says the wait has begun; the channel yields the
+// call's error.
+func slowCall(t *testing.T, ctx context.Context, p *pluginhost.Plugin, id string) <-chan error {
+	t.Helper()
+	started := make(chan struct{})
+	var once sync.Once
+	errc := make(chan error, 1)
+	go func() {
+		_, err := p.Execute(ctx, &sdk.Request{ID: id, Command: "slow", Args: sdk.Args{"seconds": int64(3600)}},
+			func(sdk.Progress) { once.Do(func() { close(started) }) })
+		errc <- err
+	}()
+	select {
+	case <-started:
+	case err := <-errc:
+		t.Fatalf("the slow call ended before it began waiting: %v", err)
+	case <-time.After(testbin.Patience):
+		t.Fatal("the slow call never began")
+	}
+	return errc
+}
+
+// ended waits for a call's error; the call must end well before its hour.
+func ended(t *testing.T, errc <-chan error, what string) error {
+	t.Helper()
+	select {
+	case err := <-errc:
+		return err
+	case <-time.After(testbin.Patience):
+		t.Fatal(what)
+		return nil
+	}
+}
+
 func TestCancellationReachesThePlugin(t *testing.T) {
 	f := start(t, pluginhost.Options{}, exampleConfig(t))
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-	defer cancel()
-	began := time.Now()
-	_, err := f.plugin.Execute(ctx, &sdk.Request{ID: "t-slow", Command: "slow", Args: sdk.Args{"seconds": int64(30)}}, nil)
+	// The deadline passes once the plugin is waiting, never before.
+	ctx, deadline := testbin.CueDeadline(context.Background())
+	errc := slowCall(t, ctx, f.plugin, "t-slow")
+	deadline()
+	err := ended(t, errc, "the call did not end at its deadline")
 	require.Error(t, err)
-	assert.Less(t, time.Since(began), 5*time.Second, "the call must end at its deadline, not after 30 s")
 	assert.Equal(t, apperr.Timeout, apperr.CodeOf(err))
 	assert.Contains(t, apperr.Message(err), "plugin example did not answer in time")
 
 	// The plugin itself logs that it saw the cancellation; its log line
 	// arrives in the host's log tagged with the plugin name.
-	eventually(t, 3*time.Second, func() bool {
+	eventually(t, func() bool {
 		for _, line := range strings.Split(f.logs.String(), "\n") {
 			if strings.Contains(line, `"slow call cancelled"`) && strings.Contains(line, `"plugin":"example"`) && strings.Contains(line, `"request_id":"t-slow"`) {
 				return true
@@ -142,22 +179,12 @@ func TestSIGKILLDuringACallFailsItAndTheNextCallSucceeds(t *testing.T) {
 	pid := f.plugin.PID()
 	require.NotZero(t, pid)
 
-	errc := make(chan error, 1)
-	go func() {
-		_, err := f.plugin.Execute(context.Background(), &sdk.Request{Command: "slow", Args: sdk.Args{"seconds": int64(30)}}, nil)
-		errc <- err
-	}()
-	time.Sleep(300 * time.Millisecond)
+	errc := slowCall(t, context.Background(), f.plugin, "t-killed")
 	require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
-
-	select {
-	case err := <-errc:
-		require.Error(t, err)
-		assert.Equal(t, apperr.Unavailable, apperr.CodeOf(err))
-		assert.Contains(t, apperr.Message(err), "plugin example crashed during the call")
-	case <-time.After(10 * time.Second):
-		t.Fatal("the call did not fail after the plugin was killed")
-	}
+	err := ended(t, errc, "the call did not fail after the plugin was killed")
+	require.Error(t, err)
+	assert.Equal(t, apperr.Unavailable, apperr.CodeOf(err))
+	assert.Contains(t, apperr.Message(err), "plugin example crashed during the call")
 
 	// The next call waits for the restarted plugin and succeeds.
 	res := echo(t, f.plugin, "back again")
@@ -179,7 +206,7 @@ func TestIdleCrashIsNoticedAndRestarted(t *testing.T) {
 	f := start(t, pluginhost.Options{}, exampleConfig(t))
 	pid := f.plugin.PID()
 	require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
-	eventually(t, 5*time.Second, func() bool {
+	eventually(t, func() bool {
 		st, _ := f.plugin.Status()
 		return st == pluginhost.StateReady && f.plugin.PID() != pid && f.plugin.PID() != 0
 	}, "the plugin was not restarted after dying idle")
@@ -187,21 +214,29 @@ func TestIdleCrashIsNoticedAndRestarted(t *testing.T) {
 }
 
 func TestHungPluginIsKilledAndRestarted(t *testing.T) {
-	// The ping timeout is generous: on a loaded machine (the whole suite
-	// under -race on two cores) a tight one can fail a healthy plugin's
-	// ping before the SIGSTOP, and the call then goes to its replacement.
-	f := start(t, pluginhost.Options{PingInterval: 200 * time.Millisecond, PingTimeout: time.Second}, exampleConfig(t))
+	// Only a ping that goes unanswered can tell a hung plugin, so this
+	// test keeps wall-clock supervision. The ping timeout is generous: a
+	// healthy plugin on a loaded machine (the whole suite under -race
+	// with every core busy) must not fail it before the SIGSTOP, or the
+	// call would go to its replacement.
+	f := start(t, pluginhost.Options{PingInterval: 200 * time.Millisecond, PingTimeout: 5 * time.Second}, exampleConfig(t))
 	pid := f.plugin.PID()
 	testbin.Stop(t, pid)
 	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
 
-	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
-	defer cancel()
-	_, err := f.plugin.Execute(ctx, &sdk.Request{Command: "echo", Args: sdk.Args{"text": "x"}}, nil)
+	// The call cannot be answered; its deadline passes while it waits.
+	ctx, deadline := testbin.CueDeadline(context.Background())
+	errc := make(chan error, 1)
+	go func() {
+		_, err := f.plugin.Execute(ctx, &sdk.Request{Command: "echo", Args: sdk.Args{"text": "x"}}, nil)
+		errc <- err
+	}()
+	deadline()
+	err := ended(t, errc, "a call to the stopped plugin did not end at its deadline")
 	require.Error(t, err, "a stopped plugin cannot answer")
 	assert.Contains(t, []apperr.Code{apperr.Timeout, apperr.Unavailable}, apperr.CodeOf(err))
 
-	eventually(t, 10*time.Second, func() bool {
+	eventually(t, func() bool {
 		st, _ := f.plugin.Status()
 		return st == pluginhost.StateReady && f.plugin.PID() != pid
 	}, "the hung plugin was not replaced")
@@ -209,12 +244,12 @@ func TestHungPluginIsKilledAndRestarted(t *testing.T) {
 }
 
 func TestMarkedDownAfterRepeatedFailures(t *testing.T) {
-	f := start(t, pluginhost.Options{MaxFailures: 3, FailureWindow: time.Minute}, exampleConfig(t))
+	f := start(t, pluginhost.Options{MaxFailures: 3, FailureWindow: time.Hour}, exampleConfig(t))
 	for i := 0; i < 3; i++ {
 		_, err := f.plugin.Execute(context.Background(), &sdk.Request{Command: "crash"}, nil)
 		require.Error(t, err)
 	}
-	eventually(t, 5*time.Second, func() bool {
+	eventually(t, func() bool {
 		st, _ := f.plugin.Status()
 		return st == pluginhost.StateDown
 	}, "plugin not marked down")
@@ -308,19 +343,9 @@ func TestBadTargetConfigurationStopsStart(t *testing.T) {
 
 func TestCallsInFlightDuringCloseEnd(t *testing.T) {
 	f := start(t, pluginhost.Options{}, exampleConfig(t))
-	errc := make(chan error, 1)
-	go func() {
-		_, err := f.plugin.Execute(context.Background(), &sdk.Request{Command: "slow", Args: sdk.Args{"seconds": int64(30)}}, nil)
-		errc <- err
-	}()
-	time.Sleep(200 * time.Millisecond)
+	errc := slowCall(t, context.Background(), f.plugin, "t-close")
 	require.NoError(t, f.host.Close())
-	select {
-	case err := <-errc:
-		require.Error(t, err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("call still running after Close")
-	}
+	require.Error(t, ended(t, errc, "call still running after Close"))
 	_, err := f.plugin.Execute(context.Background(), &sdk.Request{Command: "echo", Args: sdk.Args{"text": "x"}}, nil)
 	require.True(t, errors.Is(err, err))
 	assert.Contains(t, apperr.Message(err), "stopped")

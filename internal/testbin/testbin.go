@@ -4,6 +4,7 @@
 package testbin
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -103,7 +104,7 @@ func Stop(t testing.TB, pid int) {
 	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(Patience)
 	for !stopped(pid) {
 		if time.Now().After(deadline) {
 			t.Fatalf("process %d did not stop", pid)
@@ -135,4 +136,41 @@ func stopped(pid int) bool {
 		}
 	}
 	return true
+}
+
+// Patience bounds how long a test waits for something that should happen
+// soon: a process to start, a message to arrive, a plugin to come back.
+// It is generous on purpose; it only turns a hang into a failure, and a
+// loaded CI runner must not trip it. Tests wait for the event itself,
+// never for a guessed delay.
+const Patience = 2 * time.Minute
+
+// CueDeadline returns a context whose deadline passes when cue is called,
+// as if the clock had reached it: Done closes and Err reports
+// context.DeadlineExceeded. A test lets the deadline pass at the moment it
+// means (once the call is under way) instead of after a guessed delay that
+// a busy machine may or may not meet. Its Deadline is an hour away, so
+// code that derives timeouts from it sees a long one.
+func CueDeadline(parent context.Context) (ctx context.Context, cue func()) {
+	c := &cuedDeadline{Context: parent, deadline: time.Now().Add(time.Hour), done: make(chan struct{})}
+	return c, func() { c.once.Do(func() { close(c.done) }) }
+}
+
+type cuedDeadline struct {
+	context.Context
+	deadline time.Time
+	done     chan struct{}
+	once     sync.Once
+}
+
+func (c *cuedDeadline) Deadline() (time.Time, bool) { return c.deadline, true }
+func (c *cuedDeadline) Done() <-chan struct{}       { return c.done }
+
+func (c *cuedDeadline) Err() error {
+	select {
+	case <-c.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -34,7 +35,10 @@ type Options struct {
 	// Args gives valid arguments for commands whose samples the kit cannot
 	// make up (an existing account name, say).
 	Args map[string]sdk.Args
-	// Slow is a command that runs long enough to be cancelled mid-way.
+	// Slow is a command that runs long enough to be cancelled mid-way. It
+	// must report progress once it is under way (Call.Progress): the kit
+	// cancels it on that first report, so the check means the same on a
+	// busy machine as on an idle one.
 	Slow *Call
 	// Execute lists commands besides read-only ones that are safe to run
 	// with made-up arguments in the sensitive-echo check.
@@ -42,6 +46,12 @@ type Options struct {
 	// SkipPlan lists commands the Plan check must leave alone.
 	SkipPlan []string
 }
+
+// Patience bounds how long the kit waits for something that should
+// happen at once (a cancelled call to end). It is generous on purpose: a
+// loaded CI runner can be slow, and the bound only turns a hang into a
+// failure.
+const Patience = time.Minute
 
 // Call is a command with arguments.
 type Call struct {
@@ -162,25 +172,37 @@ func Run(t *testing.T, p sdk.Provider, opts Options) {
 			t.Skip("no Slow option")
 		}
 		cctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		started := make(chan struct{})
+		var once sync.Once
+		progress := func(sdk.Progress) { once.Do(func() { close(started) }) }
 		done := make(chan error, 1)
 		go func() {
-			res, err := p.Execute(cctx, &sdk.Request{ID: "sdktest-slow", Invoker: "UTEST", Command: opts.Slow.Command, Args: opts.Slow.Args, Target: opts.Target}, nil)
-			if err == nil && !res.Failed() {
+			res, err := p.Execute(cctx, &sdk.Request{ID: "sdktest-slow", Invoker: "UTEST", Command: opts.Slow.Command, Args: opts.Slow.Args, Target: opts.Target}, progress)
+			switch {
+			case cctx.Err() == nil:
+				err = fmt.Errorf("ended before it reported any progress (err %v); Slow must report progress once under way and then run until cancelled", err)
+			case err == nil && !res.Failed():
 				err = fmt.Errorf("finished normally")
-			} else {
+			default:
 				err = nil
 			}
 			done <- err
 		}()
-		time.Sleep(100 * time.Millisecond)
-		cancel()
+		select {
+		case <-started:
+			cancel()
+		case err := <-done:
+			t.Fatalf("%s: %v", opts.Slow.Command, err)
+		}
+		// Generous: this bounds a hang, it does not time the plugin.
 		select {
 		case err := <-done:
 			if err != nil {
 				t.Errorf("cancelled %s: %v; want it to stop with an error", opts.Slow.Command, err)
 			}
-		case <-time.After(5 * time.Second):
-			t.Errorf("cancelled %s still running after 5s", opts.Slow.Command)
+		case <-time.After(Patience):
+			t.Errorf("cancelled %s still running after %s", opts.Slow.Command, Patience)
 		}
 	})
 

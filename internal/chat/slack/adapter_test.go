@@ -17,10 +17,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/slack-go/slack/slacktest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -31,6 +33,7 @@ import (
 	slackchat "github.com/deskbot/deskbot/internal/chat/slack"
 	"github.com/deskbot/deskbot/internal/chat/slack/localapi"
 	"github.com/deskbot/deskbot/internal/engine"
+	"github.com/deskbot/deskbot/internal/metrics"
 	"github.com/deskbot/deskbot/internal/pluginhost"
 	"github.com/deskbot/deskbot/internal/store/sqlite"
 	"github.com/deskbot/deskbot/plugins/example/provider"
@@ -45,6 +48,26 @@ type fixture struct {
 	adapter *slackchat.Adapter
 	http    *httptest.Server
 	flaky   *atomic.Int32 // chat.postMessage calls to answer 429 first
+	metrics *metrics.Metrics
+	logs    *syncBuffer // the adapter's log, at info level
+}
+
+// syncBuffer collects log output from several goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 const groupPolicy = `version: 1
@@ -67,7 +90,7 @@ bindings:
 func newFixture(t testing.TB, appToken string) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	f := &fixture{ws: localapi.New(), flaky: &atomic.Int32{}}
+	f := &fixture{ws: localapi.New(), flaky: &atomic.Int32{}, metrics: metrics.New(), logs: &syncBuffer{}}
 	f.srv = slacktest.NewTestServer(func(c slacktest.Customize) {
 		// A Web API that says 429 first, to prove Retry-After is honoured.
 		c.Handle("/chat.postMessage", func(w http.ResponseWriter, r *http.Request) {
@@ -96,7 +119,7 @@ func newFixture(t testing.TB, appToken string) *fixture {
 	if _, fuzzing := t.(*testing.F); fuzzing {
 		w = io.Discard // a fuzz target may not log through f
 	}
-	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	log := slog.New(slog.NewTextHandler(io.MultiWriter(w, f.logs), &slog.HandlerOptions{Level: slog.LevelInfo}))
 	eng := engine.New(engine.Options{
 		Plugins: engine.StaticRegistry{"example": local}, Policy: policyOf{pol}, Logger: log,
 		Approvals: approval.New(st, []byte("adapter-test-key-000"), nil), Audit: audit.NewLog(st, nil),
@@ -104,7 +127,7 @@ func newFixture(t testing.TB, appToken string) *fixture {
 	f.adapter = slackchat.New(slackchat.Config{
 		SigningSecret: secret, BotToken: "xoxb-test", AppToken: appToken, APIURL: f.srv.GetAPIURL(),
 		PolicyGroups: pol.SlackGroups, ProgressEvery: 50 * time.Millisecond,
-	}, eng, st, log, nil)
+	}, eng, st, log, f.metrics)
 	eng.SetNotifier(f.adapter)
 	eng.SetGroups(f.adapter.Groups)
 	f.adapter.Start(ctx)
@@ -125,8 +148,14 @@ func withPrefix(r *http.Request) *http.Request {
 }
 
 func (f *fixture) post(t *testing.T, path string, form url.Values) int {
+	return f.postAt(t, path, form, time.Now())
+}
+
+// postAt signs the request as sent at the given time (within Slack's
+// five minutes: a retry is signed anew, with a new timestamp).
+func (f *fixture) postAt(t *testing.T, path string, form url.Values, at time.Time) int {
 	body := []byte(form.Encode())
-	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	ts := strconv.FormatInt(at.Unix(), 10)
 	m := hmac.New(sha256.New, []byte(secret))
 	fmt.Fprintf(m, "v0:%s:%s", ts, body)
 	req, _ := http.NewRequest(http.MethodPost, f.http.URL+path, bytes.NewReader(body))
@@ -144,9 +173,11 @@ func (f *fixture) command(user, text, trigger string) url.Values {
 		"response_url": {f.ws.ResponseURL("C1", user)}, "trigger_id": {trigger}}
 }
 
+// wait waits for cond. The bound is generous: it only turns a hang into a
+// failure, and a loaded machine must not trip it.
 func wait(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for time.Now().Before(deadline) {
 		if cond() {
 			return
@@ -168,12 +199,19 @@ func count(ws *localapi.Workspace, substr string) int {
 
 func TestRetriedDeliveryRunsOnce(t *testing.T) {
 	f := newFixture(t, "")
-	// Slack retries with the same trigger id but a new signature.
-	require.Equal(t, 200, f.post(t, "/slack/commands", f.command("U0ALICE01", "echo twice?", "111.222.abc")))
-	time.Sleep(1100 * time.Millisecond) // a new timestamp, so a new signature
-	require.Equal(t, 200, f.post(t, "/slack/commands", f.command("U0ALICE01", "echo twice?", "111.222.abc")))
+	// Slack retries with the same trigger id but a new signature (its
+	// timestamp a second later).
+	now := time.Now()
+	require.Equal(t, 200, f.postAt(t, "/slack/commands", f.command("U0ALICE01", "echo twice?", "111.222.abc"), now))
+	require.Equal(t, 200, f.postAt(t, "/slack/commands", f.command("U0ALICE01", "echo twice?", "111.222.abc"), now.Add(time.Second)))
 	wait(t, "the answer", func() bool { return count(f.ws, "ran `/example echo twice?`") == 1 })
-	time.Sleep(300 * time.Millisecond)
+	// Both deliveries were accepted; one of them lost the claim on the
+	// trigger id. Once that is counted, nothing more can run.
+	wait(t, "the duplicate to be refused", func() bool {
+		var m dto.Metric
+		require.NoError(t, f.metrics.Inbound.WithLabelValues("command", "duplicate").Write(&m))
+		return m.GetCounter().GetValue() == 1
+	})
 	assert.Equal(t, 1, count(f.ws, "ran `/example echo twice?`"))
 }
 
@@ -256,7 +294,7 @@ func TestSocketModeRunsTheSameHandlers(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() { _ = f.adapter.RunSocketMode(ctx) }()
-	time.Sleep(500 * time.Millisecond) // let the client connect
+	wait(t, "the socket to connect", func() bool { return strings.Contains(f.logs.String(), "slack socket mode connected") })
 	env, _ := json.Marshal(map[string]any{
 		"envelope_id": "env-1", "type": "slash_commands", "accepts_response_payload": true,
 		"payload": map[string]string{"team_id": "T1", "channel_id": "C1", "user_id": "U0ALICE01", "command": "/example", "text": `echo "over a socket"`,

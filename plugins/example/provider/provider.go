@@ -123,6 +123,10 @@ func New() *sdk.Plugin {
 		Params(sdk.Int("seconds", "How long to wait").WithDefault("5").Between(0, 3600)).
 		Run(func(ctx context.Context, c *sdk.Call) (*sdk.Result, error) {
 			d := time.Duration(c.Args.Int("seconds")) * time.Second
+			// Said at once, so that a test (or a user) knows the wait has
+			// begun before it interrupts it.
+			c.Log.Info("slow call started", "for", d)
+			c.Progress(0, "waiting %s", d)
 			if err := sleep(ctx, d); err != nil {
 				// This line is how the host's tests see the plugin noticed.
 				c.Log.Warn("slow call cancelled", "after", d, "reason", err.Error())
