@@ -11,7 +11,6 @@ import (
 	"sync"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -106,7 +105,7 @@ func TestBotKilledWithPendingApprovals(t *testing.T) {
 	approver := botIn(t, dir, "exec", "--as", "carol", "/ops approve "+slow)
 	approver.Stdout, approver.Stderr = nil, nil
 	require.NoError(t, approver.Start())
-	waitFor(t, 20*time.Second, func() bool {
+	waitFor(t, func() bool {
 		a, _ := execIn(t, dir, "carol", "/ops approval "+slow)
 		return a.Approval != nil && a.Approval.State == "executing"
 	}, "the approved request never started executing")

@@ -63,11 +63,11 @@ func (c *consoleProc) send(lines ...string) {
 }
 
 // expect waits for output matching re after what was already matched.
-func (c *consoleProc) expect(re string, within time.Duration) []string {
+func (c *consoleProc) expect(re string) []string {
 	c.t.Helper()
 	rx := regexp.MustCompile(re)
 	var m []string
-	waitFor(c.t, within, func() bool {
+	waitFor(c.t, func() bool {
 		s := c.out.String()
 		if loc := rx.FindStringSubmatchIndex(s[c.seen:]); loc != nil {
 			m = rx.FindStringSubmatch(s[c.seen:])
@@ -81,10 +81,10 @@ func (c *consoleProc) expect(re string, within time.Duration) []string {
 
 // reply waits for the next answer (up to its "(request …)" line) and
 // returns it.
-func (c *consoleProc) reply(within time.Duration) string {
+func (c *consoleProc) reply() string {
 	c.t.Helper()
 	start := c.seen
-	c.expect(`request [a-z0-9]+\)`, within)
+	c.expect(`request [a-z0-9]+\)`)
 	return c.out.String()[start:c.seen]
 }
 
@@ -92,7 +92,7 @@ func (c *consoleProc) reply(within time.Duration) string {
 func (c *consoleProc) plugin(name string) int {
 	c.t.Helper()
 	var pid int
-	waitFor(c.t, 10*time.Second, func() bool {
+	waitFor(c.t, func() bool {
 		for _, p := range childPIDs(c.cmd.Process.Pid) {
 			comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", p))
 			if strings.TrimSpace(string(comm)) == name {
@@ -133,12 +133,12 @@ func TestChaosPluginKilledMidCall(t *testing.T) {
 	testbin.Plugin(t, "example")
 	c := startConsole(t, workDir(t), nil, "--as", "alice")
 	pid := c.plugin("example")
-	c.send("/example slow seconds=30")
-	time.Sleep(500 * time.Millisecond)
+	c.send("/example slow seconds=600")
+	c.expect(`waiting 10m0s`) // the plugin's progress: the call is under way
 	require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
-	c.expect(`(?i)example.*(exited|unavailable|restart|stopped)`, 15*time.Second)
+	c.expect(`(?i)example.*(exited|unavailable|restart|stopped)`)
 	c.send("/example echo text=after-the-crash")
-	c.expect(`after-the-crash`, 15*time.Second)
+	c.expect(`after-the-crash`)
 	assert.NotEqual(t, pid, c.plugin("example"), "a new process serves")
 }
 
@@ -146,20 +146,18 @@ func TestChaosPluginKilledMidCall(t *testing.T) {
 // plugin runs again the bot serves as before.
 func TestChaosHungPluginAnswersAtTheDeadline(t *testing.T) {
 	dir := workDir(t)
-	cfg := configWith(t, dir, "      call_timeout: 2s\n", "")
+	cfg := configWith(t, dir, "      call_timeout: 5s\n", "")
 	c := startConsole(t, dir, nil, "--config", cfg, "--as", "alice")
 	pid := c.plugin("example")
 	c.send("/example echo text=warm-up")
-	c.expect(`warm-up`, 10*time.Second)
+	c.expect(`warm-up`)
 	testbin.Stop(t, pid)
-	start := time.Now()
+	// The stopped plugin can never answer: only the deadline can.
 	c.send("/example echo text=while-hung")
-	c.expect(`(?i)(deadline|timed out|did not answer|timeout)`, 10*time.Second)
-	took := time.Since(start)
-	assert.Less(t, took, 8*time.Second, "the deadline (2 s) answered")
+	c.expect(`(?i)(deadline|timed out|did not answer|timeout)`)
 	require.NoError(t, syscall.Kill(pid, syscall.SIGCONT))
 	c.send("/example echo text=serving-again")
-	c.expect(`serving-again`, 20*time.Second)
+	c.expect(`serving-again`)
 }
 
 // The bot killed with 100 approvals pending: every one survives, can be
@@ -172,7 +170,7 @@ func TestChaosBotKilledWithPendingApprovals(t *testing.T) {
 		c.send("/example counter add 1")
 	}
 	for i := 0; i < 100; i++ {
-		c.expect(`Approval (A[A-Z0-9]+) is pending`, 30*time.Second)
+		c.expect(`Approval (A[A-Z0-9]+) is pending`)
 	}
 	require.NoError(t, c.cmd.Process.Signal(syscall.SIGKILL))
 	_ = c.cmd.Wait()
@@ -288,7 +286,7 @@ func TestChaosPostgresRestartsDuringAnApproval(t *testing.T) {
 // faultProxy sits between the WHM plugin and its simulator and misbehaves
 // on demand.
 type faultProxy struct {
-	mode  atomic.Value // "", "500", "503", "slow", "garbage", "truncated"; "500:fn" only for fn
+	mode  atomic.Value // "", "500", "503", "hang", "garbage", "truncated"; "500:fn" only for fn
 	mu    sync.Mutex
 	count map[string]int // function → requests that reached the proxy
 }
@@ -313,9 +311,9 @@ func (f *faultProxy) handler(target string) http.Handler {
 			http.Error(w, "internal error", http.StatusInternalServerError)
 		case "503":
 			http.Error(w, "unavailable", http.StatusServiceUnavailable)
-		case "slow":
-			time.Sleep(5 * time.Second)
-			rp.ServeHTTP(w, r)
+		case "hang":
+			// Never answers: only the client's timeout ends the call.
+			<-r.Context().Done()
 		case "garbage":
 			_, _ = io.WriteString(w, "<html><body>Service temporarily unavailable</body></html>")
 		case "truncated":
@@ -363,7 +361,7 @@ plugins:
   list:
     - name: whm
       sha256: `+sha256Of(t, filepath.Join(plugins, "whm"))+`
-      call_timeout: 3s
+      call_timeout: 2m
       targets:
         - name: web01
           settings: {host: "`+host+`", port: "`+port+`", scheme: http, timeout: 2s}
@@ -373,31 +371,31 @@ plugins:
 
 	fp.mode.Store("503")
 	c.send("/whm account list")
-	out := c.reply(20 * time.Second)
+	out := c.reply()
 	assert.Contains(t, out, "HTTP 503")
 	assert.Equal(t, 3, fp.requests("listaccts"), "a read is tried three times")
 
 	fp.mode.Store("500:suspendacct")
 	c.send("/whm account suspend demo1 reason=chaos")
-	out = c.reply(20 * time.Second)
+	out = c.reply()
 	assert.Contains(t, out, "HTTP 500")
 	assert.Equal(t, 1, fp.requests("suspendacct"), "a change is sent once, never retried")
 
 	fp.mode.Store("garbage")
 	c.send("/whm server load")
-	assert.Regexp(t, `(?i)the answer is not JSON`, c.reply(20*time.Second))
+	assert.Regexp(t, `(?i)the answer is not JSON`, c.reply())
 
 	fp.mode.Store("truncated")
 	c.send("/whm account list")
-	assert.Regexp(t, `(?i)(not JSON|unexpected end|not as documented)`, c.reply(20*time.Second))
+	assert.Regexp(t, `(?i)(not JSON|unexpected end|not as documented)`, c.reply())
 
-	fp.mode.Store("slow")
+	fp.mode.Store("hang")
 	c.send("/whm server load")
-	assert.Regexp(t, `(?i)(did not answer in time|deadline|timeout)`, c.reply(20*time.Second))
+	assert.Regexp(t, `(?i)(did not answer in time|deadline|timeout)`, c.reply())
 
 	fp.mode.Store("")
 	c.send("/whm account list")
-	assert.Regexp(t, `demo1 +demo1\.example`, c.reply(20*time.Second), "it keeps serving")
+	assert.Regexp(t, `demo1 +demo1\.example`, c.reply(), "it keeps serving")
 	a, _ := s.Account("demo1")
 	assert.False(t, a.Suspended, "the refused suspension did not happen behind the user's back")
 }

@@ -12,13 +12,20 @@ import (
 
 	"github.com/deskbot/deskbot/internal/testbin"
 	"github.com/deskbot/deskbot/plugins/cloudflow/sim"
+	"github.com/deskbot/deskbot/sdk/sandbox"
 )
 
 // A rebuild is critical: two leads approve, each typing the target's name;
 // it then runs once.
 func TestCloudFlowRebuildNeedsTwoApproversAndRunsOnce(t *testing.T) {
-	testbin.Plugin(t, "cloudflow")
 	dir := workDir(t)
+	// The simulator's clock moves a quarter second per call: each
+	// one-second transaction of the rebuild is seen running for four
+	// polls, however slow the machine is.
+	cfg := sandboxConfig(t, dir, "cloudflow", "sim_time_per_call: 250ms, poll: 50ms")
+	execIn := func(t *testing.T, dir, as, line string) (execAnswer, result) {
+		return execIn(t, dir, as, line, "--config", cfg)
+	}
 	a, r := execIn(t, dir, "bob", "/cloudflow vm rebuild bakery-site template=20")
 	require.Equal(t, 4, r.code, "%s %s", r.stdout, r.stderr)
 	id := a.Approval.ID
@@ -30,25 +37,25 @@ func TestCloudFlowRebuildNeedsTwoApproversAndRunsOnce(t *testing.T) {
 	assert.Equal(t, 4, r.code, "one approval of two: still waiting: %s", r.stdout)
 	assert.Equal(t, "pending", a.Approval.State)
 
-	run := runBot(t, botIn(t, dir, "exec", "--as", "dan", "/ops approve "+id+" confirm=sandbox"))
+	run := runBot(t, botIn(t, dir, "exec", "--config", cfg, "--as", "dan", "/ops approve "+id+" confirm=sandbox"))
 	require.Equal(t, 0, run.code, "%s %s", run.stdout, run.stderr)
 	assert.Contains(t, run.stdout+run.stderr, "build disk running")
 	assert.Contains(t, run.stdout, "bakery-site is rebuilt.")
 
-	again := runBot(t, botIn(t, dir, "exec", "--as", "erin", "/ops approve "+id+" confirm=sandbox"))
+	again := runBot(t, botIn(t, dir, "exec", "--config", cfg, "--as", "erin", "/ops approve "+id+" confirm=sandbox"))
 	assert.NotEqual(t, 0, again.code, "it ran once; approving again does nothing")
 
-	tx := runBot(t, botIn(t, dir, "exec", "--as", "alice", "/cloudflow vm transactions bakery-site"))
+	tx := runBot(t, botIn(t, dir, "exec", "--config", cfg, "--as", "alice", "/cloudflow vm transactions bakery-site"))
 	require.Equal(t, 0, tx.code, tx.stderr)
 	assert.Equal(t, 1, strings.Count(tx.stdout, "build disk"), "one build: %s", tx.stdout)
-	info := runBot(t, botIn(t, dir, "exec", "--as", "alice", "/cloudflow vm info bakery-site"))
+	info := runBot(t, botIn(t, dir, "exec", "--config", cfg, "--as", "alice", "/cloudflow vm info bakery-site"))
 	assert.Regexp(t, `Template +Debian 12 x64`, info.stdout)
 }
 
 func TestCloudFlowRootPasswordNeverLeaks(t *testing.T) {
 	const key = "CANARY-cloudflow-key-e2e-77aa"
 	const pw = "CANARY-cloudflow-root-e2e-88bb"
-	s, err := sim.New(sim.Options{User: "desk@example.com", Password: key, RootPassword: pw, StepTime: 100 * time.Millisecond})
+	s, err := sim.New(sim.Options{User: "desk@example.com", Password: key, RootPassword: pw, StepTime: time.Second, Clock: sandbox.Stepped(250 * time.Millisecond)})
 	require.NoError(t, err)
 	base, stop, err := s.Listen()
 	require.NoError(t, err)

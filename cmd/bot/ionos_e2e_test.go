@@ -12,21 +12,24 @@ import (
 
 	"github.com/deskbot/deskbot/internal/testbin"
 	"github.com/deskbot/deskbot/plugins/ionos/sim"
+	"github.com/deskbot/deskbot/sdk/sandbox"
 )
 
 // A reboot is high risk: bob asks, carol approves, the reboot runs with
 // progress until the server is back.
 func TestIONOSRebootNeedsApprovalThenRunsWithProgress(t *testing.T) {
-	testbin.Plugin(t, "ionos")
 	dir := workDir(t)
-	a, r := execIn(t, dir, "bob", "/ionos server reboot web01")
+	// The simulator's clock moves half a second per call: each phase of
+	// the 3 s reboot takes six polls, however slow the machine is.
+	cfg := sandboxConfig(t, dir, "ionos", "sim_time_per_call: 500ms, poll: 100ms")
+	a, r := execIn(t, dir, "bob", "/ionos server reboot web01", "--config", cfg)
 	require.Equal(t, 4, r.code, "the reboot waits for approval: %s %s", r.stdout, r.stderr)
 	assert.Contains(t, r.stdout, "Reboot (software): web01 (39AA65F5D5B02FA02D58173094EBAF95, POWERED_ON)")
 
-	st := runBot(t, botIn(t, dir, "exec", "--as", "alice", "/ionos server status web01"))
+	st := runBot(t, botIn(t, dir, "exec", "--config", cfg, "--as", "alice", "/ionos server status web01"))
 	assert.Contains(t, st.stdout, "POWERED_ON", "nothing happens before approval")
 
-	r = runBot(t, botIn(t, dir, "exec", "--as", "carol", "/ops approve "+a.Approval.ID))
+	r = runBot(t, botIn(t, dir, "exec", "--config", cfg, "--as", "carol", "/ops approve "+a.Approval.ID))
 	require.Equal(t, 0, r.code, "%s %s", r.stdout, r.stderr)
 	out := r.stdout + r.stderr
 	assert.Regexp(t, `POWERING_OFF \d+%`, out, "progress while it goes down")
@@ -34,14 +37,14 @@ func TestIONOSRebootNeedsApprovalThenRunsWithProgress(t *testing.T) {
 	assert.Contains(t, out, "Server web01 is POWERED_ON.")
 
 	// It ran once: approving again is refused.
-	r = runBot(t, botIn(t, dir, "exec", "--as", "dan", "/ops approve "+a.Approval.ID))
+	r = runBot(t, botIn(t, dir, "exec", "--config", cfg, "--as", "dan", "/ops approve "+a.Approval.ID))
 	assert.NotEqual(t, 0, r.code)
 }
 
 func TestIONOSFirstPasswordNeverLeaks(t *testing.T) {
 	const key = "CANARY-ionos-key-e2e-5b4a"
 	const pw = "CANARY-ionos-first-password-e2e-3c2d"
-	s, err := sim.New(sim.Options{Token: key, FirstPassword: pw, ActionTime: 300 * time.Millisecond})
+	s, err := sim.New(sim.Options{Token: key, FirstPassword: pw, ActionTime: time.Second, Clock: sandbox.Stepped(250 * time.Millisecond)})
 	require.NoError(t, err)
 	base, stop, err := s.Listen()
 	require.NoError(t, err)

@@ -73,7 +73,7 @@ func startPlayground(t *testing.T) string {
 	select {
 	case u := <-urls:
 		return u
-	case <-time.After(30 * time.Second):
+	case <-time.After(testbin.Patience):
 		t.Fatal("the playground did not print its URL")
 	}
 	return ""
@@ -109,7 +109,8 @@ func TestPlaygroundApprovalInTheBrowser(t *testing.T) {
 	defer cancelA()
 	ctx, cancel := chromedp.NewContext(actx)
 	defer cancel()
-	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+	// Bounds a hang only; every step waits for what it needs to see.
+	ctx, cancelT := context.WithTimeout(ctx, 2*testbin.Patience)
 	defer cancelT()
 
 	shot := func(name string) {
@@ -150,7 +151,7 @@ func TestPlaygroundApprovalInTheBrowser(t *testing.T) {
 	_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('#user').dispatchEvent(new Event('change'))`))
 	require.NoError(t, err)
 	do(chromedp.WaitVisible(approveButton), chromedp.Click(approveButton), chromedp.WaitVisible(`#confirm-ok`), chromedp.Click(`#confirm-ok`))
-	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('#messages').innerText.includes('Approval succeeded') && document.querySelectorAll('.thread .msg').length >= 2`, chromedp.WithPollingTimeout(30*time.Second)))
+	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('#messages').innerText.includes('Approval succeeded') && document.querySelectorAll('.thread .msg').length >= 2`, chromedp.WithPollingTimeout(testbin.Patience)))
 	require.NoError(t, err, "the card says it succeeded and the result is in the thread; screenshots in %s", shots)
 	shot("4-result-in-thread")
 	card := text(`#messages .msg`)
@@ -182,7 +183,7 @@ func TestPlaygroundEndpoints(t *testing.T) {
 	resp, err := http.Post(url+"playground/command", "application/json", strings.NewReader(`{"user":"U0BOB0001","channel":"support","text":"/example echo text=hello"}`))
 	require.NoError(t, err)
 	resp.Body.Close()
-	require.Eventually(t, func() bool { return strings.Contains(get("playground/state"), "hello") }, 10*time.Second, 50*time.Millisecond)
+	require.Eventually(t, func() bool { return strings.Contains(get("playground/state"), "hello") }, testbin.Patience, 50*time.Millisecond)
 	resp, err = http.Post(url+"playground/command", "application/json", strings.NewReader(`{"user":"U0NOBODY","channel":"support","text":"/example echo text=x"}`))
 	require.NoError(t, err)
 	resp.Body.Close()

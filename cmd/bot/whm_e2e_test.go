@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -95,7 +94,7 @@ plugins:
 		t.Helper()
 		rx := regexp.MustCompile(re)
 		var m []string
-		waitFor(t, 20*time.Second, func() bool {
+		waitFor(t, func() bool {
 			s := console.String()
 			if loc := rx.FindStringSubmatchIndex(s[seen:]); loc != nil {
 				m = rx.FindStringSubmatch(s[seen:])

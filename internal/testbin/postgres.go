@@ -27,7 +27,9 @@ func PostgresDSN(t testing.TB) string {
 	}
 	db, err := sql.Open("pgx", base)
 	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		// Long enough for a busy machine; a server that is down refuses
+		// at once.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		err = db.PingContext(ctx)
 		cancel()
 	}

@@ -75,6 +75,7 @@ func TestRateLimitedIsRetriedAfterTheServersWait(t *testing.T) {
 }
 
 func TestCancellationReachesTheRequest(t *testing.T) {
+	// The server never answers: only a cancelled request ends the call.
 	arrived := make(chan struct{})
 	c, _ := newClient(t, func(w http.ResponseWriter, r *http.Request) {
 		close(arrived)
@@ -82,11 +83,9 @@ func TestCancellationReachesTheRequest(t *testing.T) {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { <-arrived; cancel() }()
-	start := time.Now()
 	_, err := c.Do(ctx, &Request{Method: "GET", Path: "/slow"})
 	require.Error(t, err)
 	assert.True(t, errors.Is(err, context.Canceled), "%v", err)
-	assert.Less(t, time.Since(start), 5*time.Second)
 }
 
 func TestErrorsAreScrubbed(t *testing.T) {

@@ -172,16 +172,6 @@ type Server struct {
 	path   string
 	// Calls records each call's method and path (tests read it).
 	calls []Call
-	// latency delays every answer (slow-provider tests).
-	latency time.Duration
-}
-
-// SetLatency makes every answer wait d first; a request whose client
-// gives up stops waiting.
-func (s *Server) SetLatency(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.latency = d
 }
 
 // Call is one request the simulator served.
@@ -336,16 +326,6 @@ func (s *Server) authorize(token string) (string, bool) {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	wait := s.latency
-	s.mu.Unlock()
-	if wait > 0 {
-		select {
-		case <-time.After(wait):
-		case <-r.Context().Done():
-			return
-		}
-	}
 	path := strings.TrimPrefix(r.URL.Path, "/api")
 	q := r.URL.Query()
 	s.mu.Lock()

@@ -21,6 +21,7 @@ import (
 	"github.com/deskbot/deskbot/plugins/cloudflow/sim"
 	"github.com/deskbot/deskbot/sdk"
 	"github.com/deskbot/deskbot/sdk/redact"
+	"github.com/deskbot/deskbot/sdk/sandbox"
 )
 
 // Version is the plugin's version.
@@ -44,7 +45,10 @@ func (e *Env) Close() error {
 
 // Configure builds a target's client. Settings: base_url, user (the
 // account e-mail, or a login), poll (5s), timeout. Secrets: api_key (or
-// password). A sandbox target serves the simulator on loopback.
+// password). A sandbox target serves the simulator on loopback; there
+// state_dir keeps its state, step_time sets how long each transaction
+// runs, and sim_time_per_call makes its clock move by that much per call
+// answered instead of with the wall clock.
 func Configure(ctx context.Context, t sdk.Target) (any, error) {
 	o := client.Options{BaseURL: t.Settings["base_url"], User: t.Settings["user"], Password: t.Secrets["api_key"]}
 	if o.Password == "" {
@@ -53,7 +57,7 @@ func Configure(ctx context.Context, t sdk.Target) (any, error) {
 	env := &Env{Poll: 5 * time.Second}
 	for k, v := range t.Settings {
 		switch k {
-		case "base_url", "user", "state_dir", "step_time":
+		case "base_url", "user", "state_dir", "step_time", "sim_time_per_call":
 		case "poll", "timeout":
 			d, err := time.ParseDuration(v)
 			if err != nil || d <= 0 {
@@ -65,14 +69,18 @@ func Configure(ctx context.Context, t sdk.Target) (any, error) {
 				o.Timeout = d
 			}
 		default:
-			return nil, fmt.Errorf("unknown setting %q (known: base_url, user, poll, timeout)", k)
+			return nil, fmt.Errorf("unknown setting %q (known: base_url, user, poll, timeout; for a sandbox also state_dir, step_time, sim_time_per_call)", k)
 		}
 	}
 	if t.Sandbox {
 		var b [16]byte
 		_, _ = rand.Read(b[:])
 		o.User, o.Password = "desk@cloudflow.example", hex.EncodeToString(b[:])
-		so := sim.Options{User: o.User, Password: o.Password}
+		clock, err := sandbox.ParseStep("sim_time_per_call", t.Settings["sim_time_per_call"])
+		if err != nil {
+			return nil, err
+		}
+		so := sim.Options{User: o.User, Password: o.Password, Clock: clock}
 		if d, err := time.ParseDuration(t.Settings["step_time"]); err == nil {
 			so.StepTime = d
 		}

@@ -19,6 +19,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/deskbot/deskbot/sdk/sandbox"
 )
 
 // Options configure a simulator.
@@ -30,6 +32,10 @@ type Options struct {
 	// RootPassword is the initial_root_password of the seeded machines.
 	RootPassword string
 	StateFile    string
+	// Clock moves transactions along (the wall clock if nil). A stepped
+	// clock moves once per call answered, so a transaction takes a known
+	// number of polls whatever the machine's speed.
+	Clock *sandbox.Clock
 }
 
 // VM is a virtual machine.
@@ -135,6 +141,9 @@ type State struct {
 	Users       []*User       `json:"users"`
 	Txs         []*Tx         `json:"transactions"`
 	NextID      int           `json:"next_id"`
+	// Clock is the simulator's time when the state was saved, so that a
+	// stepped clock resumes where it stopped.
+	Clock time.Time `json:"clock,omitzero"`
 }
 
 // Server is the simulator.
@@ -151,7 +160,7 @@ func New(o Options) (*Server, error) {
 	if o.StepTime == 0 {
 		o.StepTime = time.Second
 	}
-	s := &Server{o: o, now: time.Now}
+	s := &Server{o: o, now: o.Clock.Now}
 	if o.StateFile != "" {
 		if b, err := os.ReadFile(o.StateFile); err == nil {
 			var st State
@@ -166,6 +175,7 @@ func New(o Options) (*Server, error) {
 	if s.st == nil {
 		s.st = seed(o.RootPassword)
 	}
+	o.Clock.Resume(s.st.Clock)
 	return s, nil
 }
 
@@ -211,6 +221,7 @@ func (s *Server) save() {
 	if s.o.StateFile == "" {
 		return
 	}
+	s.st.Clock = s.now()
 	b, _ := json.MarshalIndent(s.st, "", " ")
 	_ = os.MkdirAll(filepath.Dir(s.o.StateFile), 0o700)
 	tmp := s.o.StateFile + ".tmp"
@@ -367,6 +378,7 @@ var (
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.o.Clock.Tick()
 	s.calls = append(s.calls, r.Method+" "+r.URL.Path)
 	if len(s.calls) > 2*keepCalls { // a long-running sandbox keeps the latest only
 		s.calls = append(s.calls[:0:0], s.calls[len(s.calls)-keepCalls:]...)

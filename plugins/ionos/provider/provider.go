@@ -23,6 +23,7 @@ import (
 	"github.com/deskbot/deskbot/plugins/ionos/sim"
 	"github.com/deskbot/deskbot/sdk"
 	"github.com/deskbot/deskbot/sdk/redact"
+	"github.com/deskbot/deskbot/sdk/sandbox"
 )
 
 // Version is the plugin's version.
@@ -47,13 +48,16 @@ func (e *Env) Close() error {
 
 // Configure builds a target's client. Settings: base_url, poll (5s),
 // timeout, max_in_flight. Secrets: api_key. A sandbox target serves the
-// simulator on loopback and keeps its state in state_dir.
+// simulator on loopback and keeps its state in state_dir; action_time sets
+// how long power actions take, and sim_time_per_call makes the
+// simulator's clock move by that much per call answered instead of with
+// the wall clock.
 func Configure(ctx context.Context, t sdk.Target) (any, error) {
 	o := client.Options{BaseURL: t.Settings["base_url"], Token: t.Secrets["api_key"]}
 	env := &Env{Poll: 5 * time.Second}
 	for k, v := range t.Settings {
 		switch k {
-		case "base_url", "state_dir", "action_time":
+		case "base_url", "state_dir", "action_time", "sim_time_per_call":
 		case "poll", "timeout":
 			d, err := time.ParseDuration(v)
 			if err != nil || d <= 0 {
@@ -71,14 +75,18 @@ func Configure(ctx context.Context, t sdk.Target) (any, error) {
 			}
 			o.MaxInFlight = n
 		default:
-			return nil, fmt.Errorf("unknown setting %q (known: base_url, poll, timeout, max_in_flight)", k)
+			return nil, fmt.Errorf("unknown setting %q (known: base_url, poll, timeout, max_in_flight; for a sandbox also state_dir, action_time, sim_time_per_call)", k)
 		}
 	}
 	if t.Sandbox {
 		var b [16]byte
 		_, _ = rand.Read(b[:])
 		o.Token = hex.EncodeToString(b[:])
-		so := sim.Options{Token: o.Token}
+		clock, err := sandbox.ParseStep("sim_time_per_call", t.Settings["sim_time_per_call"])
+		if err != nil {
+			return nil, err
+		}
+		so := sim.Options{Token: o.Token, Clock: clock}
 		if d, err := time.ParseDuration(t.Settings["action_time"]); err == nil {
 			so.ActionTime = d
 		}

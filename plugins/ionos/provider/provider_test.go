@@ -15,6 +15,7 @@ import (
 	"github.com/deskbot/deskbot/plugins/ionos/provider"
 	"github.com/deskbot/deskbot/plugins/ionos/sim"
 	"github.com/deskbot/deskbot/sdk"
+	"github.com/deskbot/deskbot/sdk/sandbox"
 	"github.com/deskbot/deskbot/sdk/sdktest"
 )
 
@@ -37,6 +38,11 @@ func newSim(t *testing.T, o sim.Options) (*sim.Server, sdk.Target) {
 	}
 	if o.ActionTime == 0 {
 		o.ActionTime = 400 * time.Millisecond
+	}
+	if o.Clock == nil {
+		// Actions move by the call, not by the wall clock: a 400 ms
+		// action takes four polls however busy the machine is.
+		o.Clock = sandbox.Stepped(100 * time.Millisecond)
 	}
 	if o.Limit == 0 {
 		// The real allowance (25 a minute) is tested on its own below.
@@ -205,7 +211,7 @@ func TestCuratedCommandsAgainstTheSimulator(t *testing.T) {
 }
 
 func TestPowerOffStreamsProgress(t *testing.T) {
-	st := start(t, sim.Options{ActionTime: 600 * time.Millisecond})
+	st := start(t, sim.Options{ActionTime: 600 * time.Millisecond}) // six polls at 100 ms a call
 	res, out, prog := run(t, st.p, "server off", sdk.Args{"server": "web01", "method": "software"})
 	require.False(t, res.Failed(), out)
 	assert.Contains(t, out, "Server web01 is POWERED_OFF.")
@@ -222,8 +228,12 @@ func TestPowerOffStreamsProgress(t *testing.T) {
 }
 
 func TestDeadlineSaysItIsStillRunning(t *testing.T) {
-	st := start(t, sim.Options{ActionTime: 30 * time.Second})
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	t.Parallel()
+	// The action never ends (an hour at 100 ms a call). The answer comes
+	// a little before the bot's deadline, which is real time; it is
+	// generous, so that the reboot is under way well before it.
+	st := start(t, sim.Options{ActionTime: time.Hour})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	res, err := st.p.Execute(ctx, &sdk.Request{ID: "t", Command: "server reboot", Args: sdk.Args{"server": "db01"}}, nil)
 	require.NoError(t, err)

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/deskbot/deskbot/plugins/ionos/catalog"
+	"github.com/deskbot/deskbot/sdk/sandbox"
 )
 
 // Options configure a simulator.
@@ -39,6 +40,11 @@ type Options struct {
 	FirstPassword string
 	// StateFile, if set, keeps state across restarts.
 	StateFile string
+	// Clock moves actions along (the wall clock if nil). A stepped clock
+	// moves once per call answered, so an action takes a known number of
+	// polls whatever the machine's speed. The rate-limit window always
+	// follows the wall clock, as the client's limiter does.
+	Clock *sandbox.Clock
 }
 
 // Server is the simulator.
@@ -90,7 +96,7 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{o: o, cat: cat, now: time.Now}
+	s := &Server{o: o, cat: cat, now: o.Clock.Now}
 	if o.StateFile != "" {
 		if b, err := os.ReadFile(o.StateFile); err == nil {
 			var st State
@@ -105,6 +111,7 @@ func New(o Options) (*Server, error) {
 	if s.st == nil {
 		s.st = seed(o.FirstPassword)
 	}
+	o.Clock.Resume(s.st.Clock)
 	s.h = s.handlers()
 	return s, nil
 }
@@ -170,6 +177,7 @@ func (s *Server) save() {
 	if s.o.StateFile == "" {
 		return
 	}
+	s.st.Clock = s.now()
 	b, _ := json.MarshalIndent(s.st, "", " ")
 	_ = os.MkdirAll(filepath.Dir(s.o.StateFile), 0o700)
 	tmp := s.o.StateFile + ".tmp"
@@ -193,7 +201,7 @@ func apiErr(typ, msg string) map[string]any {
 
 // rate applies the fixed window; it returns false when the call is refused.
 func (s *Server) rate(w http.ResponseWriter) bool {
-	now := s.now()
+	now := time.Now()
 	if s.winStart.IsZero() || !now.Before(s.winStart.Add(s.o.Window)) {
 		s.winStart, s.winCount = now, 0
 	}
@@ -226,6 +234,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path := strings.TrimPrefix(r.URL.Path, "/v1")
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.o.Clock.Tick()
 	call := Call{Method: r.Method, Path: path, Query: r.URL.Query()}
 	defer func() {
 		s.calls = append(s.calls, call)

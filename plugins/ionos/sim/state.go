@@ -14,6 +14,9 @@ type State struct {
 	Firewalls []*Firewall       `json:"firewall_policies"`
 	DVDs      map[string]string `json:"dvds"`   // id → name
 	Images    map[string]string `json:"images"` // id → name
+	// Clock is the simulator's time when the state was saved, so that a
+	// stepped clock resumes where it stopped.
+	Clock time.Time `json:"clock,omitzero"`
 }
 
 // Datacenter is where a resource lives.
