@@ -97,7 +97,7 @@ func TestBotKilledWithPendingApprovals(t *testing.T) {
 		require.Equal(t, 4, r.code, r.stderr)
 		pending = append(pending, a.Approval.ID)
 	}
-	a, r := execIn(t, dir, "alice", "/example counter add 100 delay=60s")
+	a, r := execIn(t, dir, "alice", "/example counter add 100 delay=1h")
 	require.Equal(t, 4, r.code, r.stderr)
 	slow := a.Approval.ID
 
