@@ -24,7 +24,13 @@ func commandToProto(c CommandSpec) *pb.Command {
 		Aliases:         c.Aliases,
 		ExtraArguments:  c.ExtraArguments,
 	}
-	for _, p := range c.Params {
+	out.Parameters = paramsToProto(c.Params)
+	return out
+}
+
+func paramsToProto(ps []Param) []*pb.Parameter {
+	var out []*pb.Parameter
+	for _, p := range ps {
 		pp := &pb.Parameter{
 			Name:         p.Name,
 			Description:  p.Description,
@@ -41,25 +47,14 @@ func commandToProto(c CommandSpec) *pb.Command {
 		for _, e := range p.Enum {
 			pp.EnumValues = append(pp.EnumValues, &pb.EnumValue{Value: e.Value, Description: e.Description, Aliases: e.Aliases})
 		}
-		out.Parameters = append(out.Parameters, pp)
+		out = append(out, pp)
 	}
 	return out
 }
 
-func commandFromProto(c *pb.Command) CommandSpec {
-	out := CommandSpec{
-		Name:            c.GetName(),
-		Summary:         c.GetSummary(),
-		Help:            c.GetHelp(),
-		Risk:            Risk(c.GetRisk()),
-		SupportsPlan:    c.GetSupportsPlan(),
-		Examples:        c.GetExamples(),
-		SensitiveOutput: c.GetSensitiveOutput(),
-		Hidden:          c.GetHidden(),
-		Aliases:         c.GetAliases(),
-		ExtraArguments:  c.GetExtraArguments(),
-	}
-	for _, p := range c.GetParameters() {
+func paramsFromProto(ps []*pb.Parameter) []Param {
+	var out []Param
+	for _, p := range ps {
 		pp := Param{
 			Name:        p.GetName(),
 			Description: p.GetDescription(),
@@ -76,8 +71,55 @@ func commandFromProto(c *pb.Command) CommandSpec {
 		for _, e := range p.GetEnumValues() {
 			pp.Enum = append(pp.Enum, EnumValue{Value: e.GetValue(), Description: e.GetDescription(), Aliases: e.GetAliases()})
 		}
-		out.Params = append(out.Params, pp)
+		out = append(out, pp)
 	}
+	return out
+}
+
+func catalogToProto(c *Catalog) *pb.DescribeResponse {
+	out := &pb.DescribeResponse{Commands: make([]*pb.Command, len(c.Commands))}
+	for i, cmd := range c.Commands {
+		out.Commands[i] = commandToProto(cmd)
+	}
+	out.Settings = paramsToProto(c.Settings)
+	out.Secrets = paramsToProto(c.Secrets)
+	out.SandboxSettings = paramsToProto(c.SandboxSettings)
+	return out
+}
+
+func catalogFromProto(r *pb.DescribeResponse) *Catalog {
+	out := &Catalog{Commands: make([]CommandSpec, len(r.GetCommands()))}
+	for i, cmd := range r.GetCommands() {
+		out.Commands[i] = commandFromProto(cmd)
+	}
+	out.Settings = paramsFromProto(r.GetSettings())
+	out.Secrets = paramsFromProto(r.GetSecrets())
+	out.SandboxSettings = paramsFromProto(r.GetSandboxSettings())
+	return out
+}
+
+func targetToProto(t Target) *pb.Target {
+	return &pb.Target{Name: t.Name, Settings: t.Settings, Secrets: t.Secrets, Sandbox: t.Sandbox, StateDir: t.StateDir}
+}
+
+func targetFromProto(t *pb.Target) Target {
+	return Target{Name: t.GetName(), Settings: t.GetSettings(), Secrets: t.GetSecrets(), Sandbox: t.GetSandbox(), StateDir: t.GetStateDir()}
+}
+
+func commandFromProto(c *pb.Command) CommandSpec {
+	out := CommandSpec{
+		Name:            c.GetName(),
+		Summary:         c.GetSummary(),
+		Help:            c.GetHelp(),
+		Risk:            Risk(c.GetRisk()),
+		SupportsPlan:    c.GetSupportsPlan(),
+		Examples:        c.GetExamples(),
+		SensitiveOutput: c.GetSensitiveOutput(),
+		Hidden:          c.GetHidden(),
+		Aliases:         c.GetAliases(),
+		ExtraArguments:  c.GetExtraArguments(),
+	}
+	out.Params = paramsFromProto(c.GetParameters())
 	return out
 }
 
@@ -129,6 +171,7 @@ func contextToProto(r *Request) *pb.RequestContext {
 		Channel:    r.Channel,
 		Target:     r.Target,
 		ApprovalId: r.ApprovalID,
+		PlanDigest: r.PlanDigest,
 	}
 	if !r.Deadline.IsZero() {
 		c.Deadline = timestamppb.New(r.Deadline)
@@ -143,6 +186,7 @@ func requestFromProto(c *pb.RequestContext, command string, args map[string]*pb.
 		Channel:    c.GetChannel(),
 		Target:     c.GetTarget(),
 		ApprovalID: c.GetApprovalId(),
+		PlanDigest: c.GetPlanDigest(),
 		Command:    command,
 		Args:       argsFromProto(args),
 	}
@@ -182,7 +226,7 @@ func planToProto(p *Plan) *pb.Plan {
 	if p == nil {
 		return nil
 	}
-	out := &pb.Plan{Summary: p.Summary, Risk: pb.Risk(p.Risk)}
+	out := &pb.Plan{Summary: p.Summary, Risk: pb.Risk(p.Risk), Digest: p.Digest}
 	for _, s := range p.Steps {
 		out.Steps = append(out.Steps, &pb.PlanStep{Description: s.Description, Method: s.Method, Endpoint: s.Endpoint, Body: s.Body})
 	}
@@ -193,7 +237,7 @@ func planFromProto(p *pb.Plan) *Plan {
 	if p == nil {
 		return nil
 	}
-	out := &Plan{Summary: p.GetSummary(), Risk: Risk(p.GetRisk())}
+	out := &Plan{Summary: p.GetSummary(), Risk: Risk(p.GetRisk()), Digest: p.GetDigest()}
 	for _, s := range p.GetSteps() {
 		out.Steps = append(out.Steps, PlanStep{Description: s.GetDescription(), Method: s.GetMethod(), Endpoint: s.GetEndpoint(), Body: s.GetBody()})
 	}
@@ -254,15 +298,15 @@ func resultFromProto(r *pb.Result) *Result {
 	return out
 }
 
-func healthFromProto(h *pb.CheckHealthResponse) Health {
-	out := Health{Status: HealthStatus(h.GetStatus())}
+func healthFromProto(h *pb.CheckHealthResponse) *Health {
+	out := &Health{Status: HealthStatus(h.GetStatus())}
 	for _, t := range h.GetTargets() {
 		out.Targets = append(out.Targets, TargetHealth{Target: t.GetTarget(), Status: HealthStatus(t.GetStatus()), Message: t.GetMessage()})
 	}
 	return out
 }
 
-func healthToProto(h Health) *pb.CheckHealthResponse {
+func healthToProto(h *Health) *pb.CheckHealthResponse {
 	out := &pb.CheckHealthResponse{Status: pb.HealthStatus(h.Status)}
 	for _, t := range h.Targets {
 		out.Targets = append(out.Targets, &pb.TargetHealth{Target: t.Target, Status: pb.HealthStatus(t.Status), Message: t.Message})

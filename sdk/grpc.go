@@ -55,7 +55,7 @@ type grpcServer struct {
 }
 
 func (s *grpcServer) GetMetadata(ctx context.Context, _ *pb.GetMetadataRequest) (*pb.GetMetadataResponse, error) {
-	m, err := s.impl.Metadata(ctx)
+	m, err := s.impl.Metadata(ctx, &MetadataRequest{})
 	if err != nil {
 		return nil, err
 	}
@@ -69,14 +69,11 @@ func (s *grpcServer) GetMetadata(ctx context.Context, _ *pb.GetMetadataRequest) 
 }
 
 func (s *grpcServer) Describe(ctx context.Context, _ *pb.DescribeRequest) (*pb.DescribeResponse, error) {
-	specs, err := s.impl.Describe(ctx)
+	cat, err := s.impl.Describe(ctx, &DescribeRequest{})
 	if err != nil {
 		return nil, err
 	}
-	out := &pb.DescribeResponse{Commands: make([]*pb.Command, len(specs))}
-	for i, c := range specs {
-		out.Commands[i] = commandToProto(c)
-	}
+	out := catalogToProto(cat)
 	// A large catalog is built and encoded once, at start: hand the memory
 	// back once the answer is sent rather than idle with it.
 	time.AfterFunc(500*time.Millisecond, debug.FreeOSMemory)
@@ -86,17 +83,17 @@ func (s *grpcServer) Describe(ctx context.Context, _ *pb.DescribeRequest) (*pb.D
 func (s *grpcServer) Configure(ctx context.Context, req *pb.ConfigureRequest) (*pb.ConfigureResponse, error) {
 	targets := make([]Target, len(req.GetTargets()))
 	for i, t := range req.GetTargets() {
-		targets[i] = Target{Name: t.GetName(), Settings: t.GetSettings(), Secrets: t.GetSecrets(), Sandbox: t.GetSandbox()}
+		targets[i] = targetFromProto(t)
 	}
-	diags, err := s.impl.Configure(ctx, targets)
+	resp, err := s.impl.Configure(ctx, &ConfigureRequest{Targets: targets})
 	if err != nil {
 		return nil, err
 	}
-	return &pb.ConfigureResponse{Diagnostics: diagnosticsToProto(diags)}, nil
+	return &pb.ConfigureResponse{Diagnostics: diagnosticsToProto(resp.Diagnostics)}, nil
 }
 
 func (s *grpcServer) Plan(ctx context.Context, req *pb.PlanRequest) (*pb.PlanResponse, error) {
-	resp, err := s.impl.Plan(ctx, requestFromProto(req.GetContext(), req.GetCommand(), req.GetArguments()))
+	resp, err := s.impl.Plan(ctx, &PlanRequest{Request: *requestFromProto(req.GetContext(), req.GetCommand(), req.GetArguments())})
 	if err != nil {
 		return nil, toStatus(ctx, err)
 	}
@@ -113,7 +110,7 @@ func (s *grpcServer) Execute(req *pb.ExecuteRequest, stream grpc.ServerStreaming
 			Message: p.Message, Percent: int32(p.Percent), State: p.State,
 		}}})
 	}
-	res, err := s.impl.Execute(ctx, requestFromProto(req.GetContext(), req.GetCommand(), req.GetArguments()), progress)
+	res, err := s.impl.Execute(ctx, &ExecuteRequest{Request: *requestFromProto(req.GetContext(), req.GetCommand(), req.GetArguments()), Progress: progress})
 	if err != nil {
 		return toStatus(ctx, err)
 	}
@@ -123,7 +120,7 @@ func (s *grpcServer) Execute(req *pb.ExecuteRequest, stream grpc.ServerStreaming
 }
 
 func (s *grpcServer) CheckHealth(ctx context.Context, req *pb.CheckHealthRequest) (*pb.CheckHealthResponse, error) {
-	h, err := s.impl.CheckHealth(ctx, req.GetTarget())
+	h, err := s.impl.CheckHealth(ctx, &HealthRequest{Target: req.GetTarget()})
 	if err != nil {
 		return nil, toStatus(ctx, err)
 	}
@@ -136,12 +133,12 @@ func (s *grpcServer) Complete(ctx context.Context, req *pb.CompleteRequest) (*pb
 		return &pb.CompleteResponse{}, nil
 	}
 	r := requestFromProto(req.GetContext(), req.GetCommand(), req.GetArguments())
-	sugg, err := c.Complete(ctx, &CompleteRequest{Request: *r, Param: req.GetParameter(), Prefix: req.GetPrefix()})
+	resp, err := c.Complete(ctx, &CompleteRequest{Request: *r, Param: req.GetParameter(), Prefix: req.GetPrefix()})
 	if err != nil {
 		return nil, toStatus(ctx, err)
 	}
 	out := &pb.CompleteResponse{}
-	for _, sg := range sugg {
+	for _, sg := range resp.Suggestions {
 		out.Suggestions = append(out.Suggestions, &pb.Suggestion{Value: sg.Value, Description: sg.Description})
 	}
 	return out, nil
@@ -172,12 +169,12 @@ func NewGRPCClient(conn grpc.ClientConnInterface) *GRPCClient {
 }
 
 // Metadata implements [Provider].
-func (c *GRPCClient) Metadata(ctx context.Context) (Metadata, error) {
+func (c *GRPCClient) Metadata(ctx context.Context, _ *MetadataRequest) (*Metadata, error) {
 	r, err := c.c.GetMetadata(ctx, &pb.GetMetadataRequest{})
 	if err != nil {
-		return Metadata{}, fromStatus(err)
+		return nil, fromStatus(err)
 	}
-	return Metadata{
+	return &Metadata{
 		Name:          r.GetName(),
 		Version:       r.GetVersion(),
 		Description:   r.GetDescription(),
@@ -187,7 +184,7 @@ func (c *GRPCClient) Metadata(ctx context.Context) (Metadata, error) {
 }
 
 // Describe implements [Provider].
-func (c *GRPCClient) Describe(ctx context.Context) ([]CommandSpec, error) {
+func (c *GRPCClient) Describe(ctx context.Context, _ *DescribeRequest) (*Catalog, error) {
 	r, err := c.c.Describe(ctx, &pb.DescribeRequest{})
 	if err != nil {
 		return nil, fromStatus(err)
@@ -195,33 +192,29 @@ func (c *GRPCClient) Describe(ctx context.Context) ([]CommandSpec, error) {
 	if d := diagnosticsFromProto(r.GetDiagnostics()); d.HasError() {
 		return nil, d.Err()
 	}
-	out := make([]CommandSpec, len(r.GetCommands()))
-	for i, cmd := range r.GetCommands() {
-		out[i] = commandFromProto(cmd)
-	}
-	return out, nil
+	return catalogFromProto(r), nil
 }
 
 // Configure implements [Provider].
-func (c *GRPCClient) Configure(ctx context.Context, targets []Target) (Diagnostics, error) {
-	req := &pb.ConfigureRequest{}
-	for _, t := range targets {
-		req.Targets = append(req.Targets, &pb.Target{Name: t.Name, Settings: t.Settings, Secrets: t.Secrets, Sandbox: t.Sandbox})
+func (c *GRPCClient) Configure(ctx context.Context, req *ConfigureRequest) (*ConfigureResponse, error) {
+	out := &pb.ConfigureRequest{}
+	for _, t := range req.Targets {
+		out.Targets = append(out.Targets, targetToProto(t))
 	}
-	r, err := c.c.Configure(ctx, req)
+	r, err := c.c.Configure(ctx, out)
 	if err != nil {
 		return nil, fromStatus(err)
 	}
-	return diagnosticsFromProto(r.GetDiagnostics()), nil
+	return &ConfigureResponse{Diagnostics: diagnosticsFromProto(r.GetDiagnostics())}, nil
 }
 
 // Plan implements [Provider].
-func (c *GRPCClient) Plan(ctx context.Context, req *Request) (*PlanResponse, error) {
+func (c *GRPCClient) Plan(ctx context.Context, req *PlanRequest) (*PlanResponse, error) {
 	args, err := argsToProto(req.Args)
 	if err != nil {
 		return nil, err
 	}
-	r, err := c.c.Plan(ctx, &pb.PlanRequest{Context: contextToProto(req), Command: req.Command, Arguments: args})
+	r, err := c.c.Plan(ctx, &pb.PlanRequest{Context: contextToProto(&req.Request), Command: req.Command, Arguments: args})
 	if err != nil {
 		return nil, fromStatus(err)
 	}
@@ -232,14 +225,15 @@ func (c *GRPCClient) Plan(ctx context.Context, req *Request) (*PlanResponse, err
 var ErrNoResult = errors.New("plugin ended the call without a result")
 
 // Execute implements [Provider].
-func (c *GRPCClient) Execute(ctx context.Context, req *Request, progress func(Progress)) (*Result, error) {
+func (c *GRPCClient) Execute(ctx context.Context, req *ExecuteRequest) (*Result, error) {
 	args, err := argsToProto(req.Args)
 	if err != nil {
 		return nil, err
 	}
+	progress := req.Progress
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	stream, err := c.c.Execute(ctx, &pb.ExecuteRequest{Context: contextToProto(req), Command: req.Command, Arguments: args})
+	stream, err := c.c.Execute(ctx, &pb.ExecuteRequest{Context: contextToProto(&req.Request), Command: req.Command, Arguments: args})
 	if err != nil {
 		return nil, fromStatus(err)
 	}
@@ -263,16 +257,16 @@ func (c *GRPCClient) Execute(ctx context.Context, req *Request, progress func(Pr
 }
 
 // CheckHealth implements [Provider].
-func (c *GRPCClient) CheckHealth(ctx context.Context, target string) (Health, error) {
-	r, err := c.c.CheckHealth(ctx, &pb.CheckHealthRequest{Target: target})
+func (c *GRPCClient) CheckHealth(ctx context.Context, req *HealthRequest) (*Health, error) {
+	r, err := c.c.CheckHealth(ctx, &pb.CheckHealthRequest{Target: req.Target})
 	if err != nil {
-		return Health{}, fromStatus(err)
+		return nil, fromStatus(err)
 	}
 	return healthFromProto(r), nil
 }
 
 // Complete implements [Completer].
-func (c *GRPCClient) Complete(ctx context.Context, req *CompleteRequest) ([]Suggestion, error) {
+func (c *GRPCClient) Complete(ctx context.Context, req *CompleteRequest) (*CompleteResponse, error) {
 	args, err := argsToProto(req.Args)
 	if err != nil {
 		return nil, err
@@ -281,9 +275,9 @@ func (c *GRPCClient) Complete(ctx context.Context, req *CompleteRequest) ([]Sugg
 	if err != nil {
 		return nil, fromStatus(err)
 	}
-	out := make([]Suggestion, len(r.GetSuggestions()))
+	out := &CompleteResponse{Suggestions: make([]Suggestion, len(r.GetSuggestions()))}
 	for i, s := range r.GetSuggestions() {
-		out[i] = Suggestion{Value: s.GetValue(), Description: s.GetDescription()}
+		out.Suggestions[i] = Suggestion{Value: s.GetValue(), Description: s.GetDescription()}
 	}
 	return out, nil
 }

@@ -34,13 +34,13 @@ func dial(t *testing.T, p Provider) *GRPCClient {
 
 func testPlugin() *Plugin {
 	p := New("demo", "2.1.0").SetDescription("demo plugin")
-	p.OnConfigure(func(ctx context.Context, t Target) (any, error) {
-		if t.Settings["fail"] == "yes" {
+	p.OnConfigure(func(ctx context.Context, t *TargetConfig) (any, error) {
+		if t.Settings.String("fail") == "yes" {
 			return nil, errors.New("cannot reach the API")
 		}
 		return t.Secrets["key"], nil
 	})
-	p.OnHealth(func(ctx context.Context, t Target, env any) error {
+	p.OnHealth(func(ctx context.Context, t *TargetConfig, env any) error {
 		if t.Name == "bad" {
 			return errors.New("401 from API")
 		}
@@ -86,61 +86,61 @@ func TestGRPCRoundTripKeepsEveryField(t *testing.T) {
 	remote := dial(t, local)
 	ctx := context.Background()
 
-	m, err := remote.Metadata(ctx)
+	m, err := remote.Metadata(ctx, &MetadataRequest{})
 	require.NoError(t, err)
-	assert.Equal(t, Metadata{Name: "demo", Version: "2.1.0", Description: "demo plugin", ProtocolMinor: ProtocolMinor, Capabilities: []string{CapabilityComplete}}, m)
+	assert.Equal(t, &Metadata{Name: "demo", Version: "2.1.0", Description: "demo plugin", ProtocolMinor: ProtocolMinor, Capabilities: []string{CapabilityComplete}}, m)
 
-	want, _ := local.Describe(ctx)
-	got, err := remote.Describe(ctx)
+	want, _ := local.Describe(ctx, &DescribeRequest{})
+	got, err := remote.Describe(ctx, &DescribeRequest{})
 	require.NoError(t, err)
 	assert.Equal(t, want, got, "the catalog survives the wire unchanged")
 
-	diags, err := remote.Configure(ctx, []Target{{Name: "main", Secrets: map[string]string{"key": "K"}, Settings: map[string]string{"a": "b"}}, {Name: "bad"}})
+	cr, err := remote.Configure(ctx, &ConfigureRequest{Targets: []Target{{Name: "main", Secrets: map[string]string{"key": "K"}, Settings: map[string]string{"a": "b"}}, {Name: "bad"}}})
 	require.NoError(t, err)
-	assert.Empty(t, diags)
+	assert.Empty(t, cr.Diagnostics)
 
 	req := &Request{ID: "r1", Invoker: "U1", Channel: "C1", Target: "main", Deadline: time.Now().Add(time.Minute).Truncate(time.Second), Command: "everything",
 		Args: Args{"kind": "a", "n": int64(3), "secret": "s", "ips": []string{"192.0.2.1", "192.0.2.2"}}}
-	pr, err := remote.Plan(ctx, req)
+	pr, err := remote.Plan(ctx, &PlanRequest{Request: *req})
 	require.NoError(t, err)
 	assert.Equal(t, &Plan{Summary: "do a", Steps: []PlanStep{{Description: "call", Method: "POST", Endpoint: "/x", Body: "{}"}}, Risk: RiskCritical}, pr.Plan)
 
 	var prog []Progress
-	res, err := remote.Execute(ctx, req, func(p Progress) { prog = append(prog, p) })
+	res, err := remote.Execute(ctx, &ExecuteRequest{Request: *req, Progress: func(p Progress) { prog = append(prog, p) }})
 	require.NoError(t, err)
 	assert.Equal(t, []Progress{{Message: "half of 3", Percent: 50}, {Message: "all", Percent: 100, State: "DONE"}}, prog)
-	wantRes, err := local.Execute(ctx, req, nil)
+	wantRes, err := local.Execute(ctx, &ExecuteRequest{Request: *req})
 	require.NoError(t, err)
 	assert.Equal(t, wantRes, res, "the result survives the wire unchanged")
 	assert.True(t, res.Sensitive)
 	assert.Equal(t, "env=K ips=[192.0.2.1 192.0.2.2]", res.Parts[0].Text.Body)
 
-	h, err := remote.CheckHealth(ctx, "")
+	h, err := remote.CheckHealth(ctx, &HealthRequest{})
 	require.NoError(t, err)
 	assert.Equal(t, HealthDegraded, h.Status)
 	assert.Equal(t, []TargetHealth{{Target: "bad", Status: HealthDown, Message: "401 from API"}, {Target: "main", Status: HealthOK}}, h.Targets)
 
 	sugg, err := remote.Complete(ctx, &CompleteRequest{Request: Request{Command: "everything", Target: "main"}, Param: "kind", Prefix: "x"})
 	require.NoError(t, err)
-	assert.Equal(t, []Suggestion{{Value: "x1", Description: "one"}}, sugg)
+	assert.Equal(t, []Suggestion{{Value: "x1", Description: "one"}}, sugg.Suggestions)
 }
 
 func TestDomainFailuresAreDiagnosticsNotErrors(t *testing.T) {
 	remote := dial(t, testPlugin())
 	ctx := context.Background()
-	res, err := remote.Execute(ctx, &Request{Command: "refuse"}, nil)
+	res, err := remote.Execute(ctx, &ExecuteRequest{Request: Request{Command: "refuse"}})
 	require.NoError(t, err)
 	assert.Equal(t, Diagnostics{{Severity: SeverityError, Summary: `no such account "bob"`, Attribute: "who"}}, res.Diagnostics)
 
-	res, err = remote.Execute(ctx, &Request{Command: "panic"}, nil)
+	res, err = remote.Execute(ctx, &ExecuteRequest{Request: Request{Command: "panic"}})
 	require.NoError(t, err, "a handler panic must not kill the call or the process")
 	assert.Equal(t, "internal error in demo panic", res.Diagnostics[0].Summary)
 
-	res, err = remote.Execute(ctx, &Request{Command: "nope"}, nil)
+	res, err = remote.Execute(ctx, &ExecuteRequest{Request: Request{Command: "nope"}})
 	require.NoError(t, err)
 	assert.Contains(t, res.Diagnostics.Err().Error(), `demo has no command "nope"`)
 
-	res, err = remote.Execute(ctx, &Request{Command: "everything", Args: Args{"bogus": "1"}}, nil)
+	res, err = remote.Execute(ctx, &ExecuteRequest{Request: Request{Command: "everything", Args: Args{"bogus": "1"}}})
 	require.NoError(t, err)
 	assert.Contains(t, res.Diagnostics.Err().Error(), "missing required argument kind")
 	assert.Contains(t, res.Diagnostics.Err().Error(), `takes no argument "bogus"`)
@@ -149,11 +149,11 @@ func TestDomainFailuresAreDiagnosticsNotErrors(t *testing.T) {
 func TestConfigureIsAllOrNothing(t *testing.T) {
 	p := testPlugin()
 	ctx := context.Background()
-	_, _ = p.Configure(ctx, []Target{{Name: "main", Secrets: map[string]string{"key": "old"}}})
-	diags, err := p.Configure(ctx, []Target{{Name: "main", Secrets: map[string]string{"key": "new"}}, {Name: "x", Settings: map[string]string{"fail": "yes"}}})
+	_, _ = p.Configure(ctx, &ConfigureRequest{Targets: []Target{{Name: "main", Secrets: map[string]string{"key": "old"}}}})
+	resp, err := p.Configure(ctx, &ConfigureRequest{Targets: []Target{{Name: "main", Secrets: map[string]string{"key": "new"}}, {Name: "x", Settings: map[string]string{"fail": "yes"}}}})
 	require.NoError(t, err)
-	assert.Contains(t, diags.Err().Error(), `target "x": cannot reach the API`)
-	res, _ := p.Execute(ctx, &Request{Command: "everything", Target: "main", Args: Args{"kind": "a"}}, nil)
+	assert.Contains(t, resp.Diagnostics.Err().Error(), `target "x": cannot reach the API`)
+	res, _ := p.Execute(ctx, &ExecuteRequest{Request: Request{Command: "everything", Target: "main", Args: Args{"kind": "a"}}})
 	assert.Equal(t, "env=old ips=[]", res.Parts[0].Text.Body, "a failed Configure leaves the old targets in place")
 }
 
@@ -161,7 +161,7 @@ func TestCancellationCrossesTheWire(t *testing.T) {
 	remote := dial(t, testPlugin())
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	_, err := remote.Execute(ctx, &Request{Command: "wait"}, nil)
+	_, err := remote.Execute(ctx, &ExecuteRequest{Request: Request{Command: "wait"}})
 	require.Error(t, err)
 	assert.True(t, errors.Is(err, context.DeadlineExceeded), "%v", err)
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -15,13 +17,14 @@ import (
 type Call struct {
 	*Request
 	// TargetConfig is the configured target the request names.
-	TargetConfig Target
+	TargetConfig *TargetConfig
 	// Env is what the plugin's configure function built for the target
-	// (an API client, typically).
+	// (an API client, typically); read it with [EnvOf].
 	Env any
 	// Log writes to the bot's log, tagged with the plugin and request id.
 	Log      *slog.Logger
 	progress func(Progress)
+	plugin   string
 }
 
 // Progress reports how far the work is. percent is 0..100, or -1 if unknown.
@@ -49,23 +52,19 @@ type RunFunc func(ctx context.Context, c *Call) (*Result, error)
 type CompleteFunc func(ctx context.Context, c *Call, prefix string) ([]Suggestion, error)
 
 // ConfigureFunc builds what a target needs (an API client) from its
-// settings and secrets. It is called once per target when the bot starts
-// the plugin.
-type ConfigureFunc func(ctx context.Context, t Target) (any, error)
+// settings and secrets, already checked against the plugin's declarations.
+// It is called once per target when the bot starts the plugin; for a
+// sandbox target it serves the simulator too (TargetConfig.Serve).
+type ConfigureFunc func(ctx context.Context, t *TargetConfig) (any, error)
 
 // HealthFunc checks one target, given what ConfigureFunc built for it.
-type HealthFunc func(ctx context.Context, t Target, env any) error
+type HealthFunc func(ctx context.Context, t *TargetConfig, env any) error
 
 type command struct {
 	spec     CommandSpec
 	plan     PlanFunc
 	run      RunFunc
 	complete map[string]CompleteFunc
-}
-
-type target struct {
-	cfg Target
-	env any
 }
 
 // Plugin is a [Provider] built from registered commands.
@@ -77,6 +76,7 @@ type Plugin struct {
 	order     []string
 	configure ConfigureFunc
 	health    HealthFunc
+	decl      declarations
 	targets   map[string]*target
 	log       *slog.Logger
 }
@@ -103,6 +103,56 @@ func (p *Plugin) SetLogger(l *slog.Logger) *Plugin { p.log = l; return p }
 
 // OnConfigure sets the function that builds per-target state.
 func (p *Plugin) OnConfigure(fn ConfigureFunc) *Plugin { p.configure = fn; return p }
+
+// Settings declares the settings a target takes, in the same vocabulary
+// as command parameters (type, required, default, description). The SDK
+// checks every target against them before the configure function runs: a
+// misspelt, missing or malformed setting is refused in the plugin's own
+// words, and the bot reads them from Describe to check its configuration.
+// A plugin that declares nothing (not even an empty list) takes any
+// setting unchecked.
+func (p *Plugin) Settings(ps ...Param) *Plugin {
+	p.decl.declared = true
+	p.decl.settings = append(p.decl.settings, ps...)
+	return p
+}
+
+// Secrets declares the secrets a target takes (API keys, passwords).
+func (p *Plugin) Secrets(ps ...Param) *Plugin {
+	p.decl.declared = true
+	for _, s := range ps {
+		s.Sensitive = true
+		p.decl.secrets = append(p.decl.secrets, s)
+	}
+	return p
+}
+
+// SandboxSettings declares settings only a sandbox target takes (how long
+// the simulator's work takes). Every plugin also takes
+// [SimTimePerCall].
+func (p *Plugin) SandboxSettings(ps ...Param) *Plugin {
+	p.decl.declared = true
+	p.decl.sandbox = append(p.decl.sandbox, ps...)
+	return p
+}
+
+// Simulator returns the handler a sandbox target serves (the first, if it
+// serves several), for tests to reach the simulator started inside the
+// configure function; nil if there is none.
+func (p *Plugin) Simulator(target string) http.Handler {
+	p.mu.RLock()
+	t, ok := p.targets[target]
+	p.mu.RUnlock()
+	if !ok {
+		return nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.sims) == 0 {
+		return nil
+	}
+	return t.sims[0]
+}
 
 // OnHealth sets the per-target health check.
 func (p *Plugin) OnHealth(fn HealthFunc) *Plugin { p.health = fn; return p }
@@ -229,7 +279,7 @@ func (b *CommandBuilder) Complete(param string, fn CompleteFunc) *CommandBuilder
 }
 
 // Metadata implements [Provider].
-func (p *Plugin) Metadata(context.Context) (Metadata, error) {
+func (p *Plugin) Metadata(context.Context, *MetadataRequest) (*Metadata, error) {
 	m := p.meta
 	m.Capabilities = nil
 	for _, c := range p.commands {
@@ -238,74 +288,82 @@ func (p *Plugin) Metadata(context.Context) (Metadata, error) {
 			break
 		}
 	}
-	return m, nil
+	return &m, nil
 }
 
 // Describe implements [Provider].
-func (p *Plugin) Describe(context.Context) ([]CommandSpec, error) {
-	specs := make([]CommandSpec, 0, len(p.order))
+func (p *Plugin) Describe(context.Context, *DescribeRequest) (*Catalog, error) {
+	cat := &Catalog{Commands: make([]CommandSpec, 0, len(p.order))}
 	for _, name := range p.order {
 		c, _, err := p.command(name)
 		if err != nil {
 			return nil, err
 		}
-		specs = append(specs, c.spec)
+		cat.Commands = append(cat.Commands, c.spec)
 	}
-	return specs, nil
+	if p.decl.declared {
+		cat.Settings = slices.Clone(p.decl.settings)
+		cat.Secrets = slices.Clone(p.decl.secrets)
+		cat.SandboxSettings = append(slices.Clone(p.decl.sandbox), SimTimePerCall)
+	}
+	return cat, nil
 }
 
-// Configure implements [Provider]. All targets are built before any
+// Configure implements [Provider]. Each target is checked against the
+// declared settings and secrets, then built; all are built before any
 // replaces the old set, so a bad one leaves the plugin as it was.
-func (p *Plugin) Configure(ctx context.Context, targets []Target) (Diagnostics, error) {
-	next := make(map[string]*target, len(targets))
+func (p *Plugin) Configure(ctx context.Context, req *ConfigureRequest) (*ConfigureResponse, error) {
+	next := make(map[string]*target, len(req.Targets))
 	var diags Diagnostics
-	for _, t := range targets {
+	for _, t := range req.Targets {
 		if _, dup := next[t.Name]; dup {
 			diags = append(diags, Diagnostic{Severity: SeverityError, Summary: fmt.Sprintf("target %q configured twice", t.Name), Attribute: t.Name})
 			continue
 		}
-		var env any
+		cfg, err := p.decl.check(p.meta.Name, t)
+		if err != nil {
+			diags = append(diags, Diagnostic{Severity: SeverityError, Summary: fmt.Sprintf("target %q: %v", t.Name, err), Attribute: t.Name})
+			continue
+		}
+		rec := &target{}
+		cfg.rec = rec
+		rec.cfg = *cfg
 		if p.configure != nil {
-			var err error
-			env, err = p.configure(ctx, t)
+			env, err := p.configure(ctx, cfg)
 			if err != nil {
+				rec.close()
 				diags = append(diags, Diagnostic{Severity: SeverityError, Summary: fmt.Sprintf("target %q: %v", t.Name, err), Attribute: t.Name})
 				continue
 			}
+			rec.env = env
 		}
-		next[t.Name] = &target{cfg: t, env: env}
+		rec.cfg.rec = nil
+		next[t.Name] = rec
 	}
 	if diags.HasError() {
 		for _, t := range next {
-			closeEnv(t.env)
+			t.close()
 		}
-		return diags, nil
+		return &ConfigureResponse{Diagnostics: diags}, nil
 	}
 	p.mu.Lock()
 	old := p.targets
 	p.targets = next
 	p.mu.Unlock()
 	for _, t := range old {
-		closeEnv(t.env)
+		t.close()
 	}
-	return nil, nil
+	return &ConfigureResponse{}, nil
 }
 
-// closeEnv releases per-target state that holds resources (a simulator).
-func closeEnv(env any) {
-	if c, ok := env.(interface{ Close() error }); ok {
-		_ = c.Close()
-	}
-}
-
-// Close releases every target's state.
+// Close releases every target's state and stops its simulator.
 func (p *Plugin) Close() error {
 	p.mu.Lock()
 	old := p.targets
 	p.targets = map[string]*target{}
 	p.mu.Unlock()
 	for _, t := range old {
-		closeEnv(t.env)
+		t.close()
 	}
 	return nil
 }
@@ -374,22 +432,25 @@ func (p *Plugin) lookup(req *Request, progress func(Progress)) (*command, *Call,
 			sort.Strings(names)
 			return nil, nil, Errorf("%s has no target %q (configured: %s)", p.meta.Name, req.Target, strings.Join(names, ", "))
 		}
-		t = &target{}
+		t = &target{cfg: TargetConfig{Settings: Args{}, Secrets: map[string]string{}}}
 	}
 	if req.Args == nil {
 		req.Args = Args{}
 	}
+	cfg := t.cfg
 	return c, &Call{
 		Request:      req,
-		TargetConfig: t.cfg,
+		TargetConfig: &cfg,
 		Env:          t.env,
 		Log:          slog.New(&callHandler{base: p.log.Handler(), id: req.ID, command: req.Command, target: t.cfg.Name}),
 		progress:     progress,
+		plugin:       p.meta.Name,
 	}, nil
 }
 
 // Plan implements [Provider].
-func (p *Plugin) Plan(ctx context.Context, req *Request) (resp *PlanResponse, err error) {
+func (p *Plugin) Plan(ctx context.Context, preq *PlanRequest) (resp *PlanResponse, err error) {
+	req := &preq.Request
 	c, call, diags := p.call(req, nil)
 	if diags != nil {
 		return &PlanResponse{Diagnostics: diags}, nil
@@ -417,8 +478,9 @@ func defaultSummary(c *command, call *Call) string {
 }
 
 // Execute implements [Provider].
-func (p *Plugin) Execute(ctx context.Context, req *Request, progress func(Progress)) (res *Result, err error) {
-	c, call, diags := p.call(req, progress)
+func (p *Plugin) Execute(ctx context.Context, ereq *ExecuteRequest) (res *Result, err error) {
+	req := &ereq.Request
+	c, call, diags := p.call(req, ereq.Progress)
 	if diags != nil {
 		return &Result{Diagnostics: diags}, nil
 	}
@@ -456,7 +518,8 @@ func (p *Plugin) recoverInto(call *Call, set func(Diagnostics)) {
 }
 
 // CheckHealth implements [Provider].
-func (p *Plugin) CheckHealth(ctx context.Context, name string) (Health, error) {
+func (p *Plugin) CheckHealth(ctx context.Context, req *HealthRequest) (*Health, error) {
+	name := req.Target
 	p.mu.RLock()
 	var ts []*target
 	for n, t := range p.targets {
@@ -466,14 +529,15 @@ func (p *Plugin) CheckHealth(ctx context.Context, name string) (Health, error) {
 	}
 	p.mu.RUnlock()
 	sort.Slice(ts, func(i, j int) bool { return ts[i].cfg.Name < ts[j].cfg.Name })
-	h := Health{Status: HealthOK}
+	h := &Health{Status: HealthOK}
 	if name != "" && len(ts) == 0 {
-		return Health{Status: HealthDown, Targets: []TargetHealth{{Target: name, Status: HealthDown, Message: "no such target"}}}, nil
+		return &Health{Status: HealthDown, Targets: []TargetHealth{{Target: name, Status: HealthDown, Message: "no such target"}}}, nil
 	}
 	for _, t := range ts {
 		th := TargetHealth{Target: t.cfg.Name, Status: HealthOK}
 		if p.health != nil {
-			if err := p.health(ctx, t.cfg, t.env); err != nil {
+			cfg := t.cfg
+			if err := p.health(ctx, &cfg, t.env); err != nil {
 				th.Status, th.Message = HealthDown, err.Error()
 				h.Status = HealthDegraded
 			}
@@ -495,17 +559,21 @@ func (p *Plugin) CheckHealth(ctx context.Context, name string) (Health, error) {
 }
 
 // Complete implements [Completer].
-func (p *Plugin) Complete(ctx context.Context, req *CompleteRequest) ([]Suggestion, error) {
+func (p *Plugin) Complete(ctx context.Context, req *CompleteRequest) (*CompleteResponse, error) {
 	r := req.Request
 	c, call, diags := p.lookup(&r, nil)
 	if diags != nil || c.complete == nil {
-		return nil, nil
+		return &CompleteResponse{}, nil
 	}
 	fn, ok := c.complete[req.Param]
 	if !ok {
-		return nil, nil
+		return &CompleteResponse{}, nil
 	}
-	return fn(ctx, call, req.Prefix)
+	sugg, err := fn(ctx, call, req.Prefix)
+	if err != nil {
+		return nil, err
+	}
+	return &CompleteResponse{Suggestions: sugg}, nil
 }
 
 // callHandler tags a call's log records with its request, command and

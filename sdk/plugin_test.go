@@ -23,13 +23,13 @@ func TestDefaultsApplyWhoeverCalls(t *testing.T) {
 		got = c.Args
 		return sdk.NewResult(), nil
 	})
-	_, err := p.Execute(context.Background(), &sdk.Request{Command: "remove"}, nil)
+	_, err := p.Execute(context.Background(), &sdk.ExecuteRequest{Request: sdk.Request{Command: "remove"}})
 	require.NoError(t, err)
 	assert.Equal(t, true, got["keepdns"])
 	assert.Equal(t, int64(300), got["ttl"])
 	assert.Equal(t, []string{"x"}, got["tag"])
 
-	_, err = p.Execute(context.Background(), &sdk.Request{Command: "remove", Args: sdk.Args{"keepdns": false}}, nil)
+	_, err = p.Execute(context.Background(), &sdk.ExecuteRequest{Request: sdk.Request{Command: "remove", Args: sdk.Args{"keepdns": false}}})
 	require.NoError(t, err)
 	assert.Equal(t, false, got["keepdns"], "a given value wins")
 }
@@ -55,29 +55,30 @@ func TestCommandsOnDemand(t *testing.T) {
 	})
 	assert.Empty(t, built, "nothing is built before it is wanted")
 
-	specs, err := p.Describe(context.Background())
+	cat, err := p.Describe(context.Background(), &sdk.DescribeRequest{})
 	require.NoError(t, err)
+	specs := cat.Commands
 	require.Len(t, specs, 3)
 	assert.Equal(t, []string{"status", "call alpha", "call beta"}, []string{specs[0].Name, specs[1].Name, specs[2].Name})
 	assert.Equal(t, sdk.RiskHigh, specs[2].Risk)
 	assert.True(t, specs[1].Hidden)
 	require.Len(t, specs[1].Params, 1)
 
-	res, err := p.Execute(context.Background(), &sdk.Request{Command: "call beta", Args: sdk.Args{"limit": int64(3)}}, nil)
+	res, err := p.Execute(context.Background(), &sdk.ExecuteRequest{Request: sdk.Request{Command: "call beta", Args: sdk.Args{"limit": int64(3)}}})
 	require.NoError(t, err)
 	require.Empty(t, res.Diagnostics)
 	assert.Equal(t, "beta limit=3", res.Parts[0].Text.Body)
 
-	res, err = p.Execute(context.Background(), &sdk.Request{Command: "call alpha"}, nil)
+	res, err = p.Execute(context.Background(), &sdk.ExecuteRequest{Request: sdk.Request{Command: "call alpha"}})
 	require.NoError(t, err)
 	require.True(t, res.Diagnostics.HasError(), "a declared required parameter is enforced")
 	assert.Contains(t, res.Diagnostics[0].Summary, "missing required argument limit")
 
-	plan, err := p.Plan(context.Background(), &sdk.Request{Command: "call beta", Args: sdk.Args{"limit": int64(1)}})
+	plan, err := p.Plan(context.Background(), &sdk.PlanRequest{Request: sdk.Request{Command: "call beta", Args: sdk.Args{"limit": int64(1)}}})
 	require.NoError(t, err)
 	assert.Equal(t, sdk.RiskHigh, plan.Plan.Risk, "the declared risk floors the plan")
 
-	res, err = p.Execute(context.Background(), &sdk.Request{Command: "call gamma"}, nil)
+	res, err = p.Execute(context.Background(), &sdk.ExecuteRequest{Request: sdk.Request{Command: "call gamma"}})
 	require.NoError(t, err)
 	assert.Contains(t, res.Diagnostics[0].Summary, `no command "call gamma"`)
 
@@ -94,12 +95,12 @@ func TestCommandsOnDemandBrokenDeclare(t *testing.T) {
 			m["x"] = 1
 		}
 	})
-	res, err := p.Execute(context.Background(), &sdk.Request{Command: "call panics"}, nil)
+	res, err := p.Execute(context.Background(), &sdk.ExecuteRequest{Request: sdk.Request{Command: "call panics"}})
 	require.NoError(t, err)
 	assert.Contains(t, res.Diagnostics[0].Summary, "internal error in t call panics")
-	res, err = p.Execute(context.Background(), &sdk.Request{Command: "call missing"}, nil)
+	res, err = p.Execute(context.Background(), &sdk.ExecuteRequest{Request: sdk.Request{Command: "call missing"}})
 	require.NoError(t, err)
 	assert.Contains(t, res.Diagnostics[0].Summary, "internal error in t call missing")
-	_, err = p.Describe(context.Background())
+	_, err = p.Describe(context.Background(), &sdk.DescribeRequest{})
 	assert.ErrorContains(t, err, `"call missing" is declared on demand, but its declare function did not declare it`)
 }

@@ -1,12 +1,16 @@
 package sdk
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -14,16 +18,50 @@ import (
 	"google.golang.org/grpc"
 )
 
+// ServeOption changes how [Serve] runs a plugin.
+type ServeOption func(*serveConfig)
+
+type serveConfig struct {
+	debug    context.Context
+	reattach io.Writer
+}
+
+// WithDebug serves the plugin outside the bot's control, for running it
+// under a debugger: Serve starts at once, writes to out the environment
+// line that tells a bot to attach to it instead of starting it
+// (DESKBOT_REATTACH_NAME='{...}'), and serves until ctx ends. Only for a
+// developer's machine: the connection is not authenticated.
+func WithDebug(ctx context.Context, out io.Writer) ServeOption {
+	return func(c *serveConfig) { c.debug, c.reattach = ctx, out }
+}
+
+// ReattachEnv is the environment variable a bot reads to attach to the
+// plugin called name, served with [WithDebug], instead of starting it.
+func ReattachEnv(name string) string {
+	return "DESKBOT_REATTACH_" + strings.ToUpper(strings.NewReplacer("-", "_", ".", "_").Replace(name))
+}
+
 // Serve runs p as a plugin process and returns when the bot ends it. Call
 // it from main and nothing else: stdout belongs to the plugin protocol.
 //
 // Serve sets slog's default logger to one the bot reads back and files
-// under the plugin's name, and exits if the bot goes away.
-func Serve(p Provider) {
+// under the plugin's name, and exits if the bot goes away. It returns an
+// error only if the plugin could not be served at all.
+func Serve(p Provider, opts ...ServeOption) error {
+	var cfg serveConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
 	slog.SetDefault(NewPluginLogger(os.Stderr, slog.LevelDebug))
 	if pl, ok := p.(*Plugin); ok {
 		pl.SetLogger(slog.Default())
 		defer pl.Close()
+	}
+	if cfg.debug != nil {
+		return serveDebug(p, cfg)
+	}
+	if os.Getenv(Handshake.MagicCookieKey) != Handshake.MagicCookieValue {
+		return fmt.Errorf("this is a deskbot plugin: the bot starts it (see the bot's plugins configuration); to run it by hand under a debugger, serve it with sdk.WithDebug")
 	}
 	go exitWithParent(os.Getppid(), time.Second)
 	// DESKBOT_PLUGIN_CPUPROFILE=FILE profiles the plugin until it is shut
@@ -51,6 +89,36 @@ func Serve(p Provider) {
 			JSONFormat: true,
 		}),
 	})
+	return nil
+}
+
+// serveDebug serves p for a bot to attach to, until cfg.debug ends.
+func serveDebug(p Provider, cfg serveConfig) error {
+	meta, err := p.Metadata(cfg.debug, &MetadataRequest{})
+	if err != nil {
+		return err
+	}
+	reattach := make(chan *plugin.ReattachConfig, 1)
+	closed := make(chan struct{})
+	go plugin.Serve(&plugin.ServeConfig{
+		HandshakeConfig: Handshake,
+		Plugins:         PluginSet(p),
+		GRPCServer:      newGRPCServer,
+		Logger:          hclog.New(&hclog.LoggerOptions{Level: hclog.Info, Output: os.Stderr, JSONFormat: true}),
+		Test:            &plugin.ServeTestConfig{Context: cfg.debug, ReattachConfigCh: reattach, CloseCh: closed},
+	})
+	select {
+	case rc := <-reattach:
+		b, err := json.Marshal(rc)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(cfg.reattach, "%s='%s'\n", ReattachEnv(meta.Name), b)
+	case <-closed:
+		return fmt.Errorf("the plugin stopped before it was served")
+	}
+	<-closed
+	return nil
 }
 
 // exitWithParent ends the process when its parent dies (the plugin is

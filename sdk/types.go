@@ -7,7 +7,7 @@ import (
 )
 
 // ProtocolMinor is the revision of the v1 contract this SDK speaks.
-const ProtocolMinor = 2
+const ProtocolMinor = 3
 
 // Risk orders commands by the harm a mistake can do. The policy decides,
 // per risk, whether a command needs approval.
@@ -161,6 +161,10 @@ type Target struct {
 	Secrets  map[string]string
 	// Sandbox asks the plugin to serve its own simulator and use it.
 	Sandbox bool
+	// StateDir is where a sandbox target keeps its simulator's state
+	// between runs ("" keeps none). The bot sets it; it is not one of the
+	// provider's settings (protocol minor 3).
+	StateDir string
 }
 
 // Request is one user request as a plugin sees it.
@@ -174,6 +178,10 @@ type Request struct {
 	ApprovalID string
 	Command    string
 	Args       Args
+	// PlanDigest, when set, is the digest of the plan that was approved:
+	// a plugin refuses to run work that has changed since (protocol
+	// minor 3).
+	PlanDigest string
 }
 
 // Plan is what a command will do, shown to the requester and approvers.
@@ -182,6 +190,10 @@ type Plan struct {
 	Steps   []PlanStep
 	// Risk may raise, never lower, the catalog's risk for these arguments.
 	Risk Risk
+	// Digest identifies the work: the same work gives the same digest,
+	// any change in a step or in what the plan was made from gives
+	// another ("" when the plugin computes none; protocol minor 3).
+	Digest string
 }
 
 // PlanStep is one provider call a command will make.
@@ -241,13 +253,6 @@ type TargetHealth struct {
 type Health struct {
 	Status  HealthStatus
 	Targets []TargetHealth
-}
-
-// CompleteRequest asks for suggestions for one parameter.
-type CompleteRequest struct {
-	Request
-	Param  string
-	Prefix string
 }
 
 // Suggestion is one value offered for completion.

@@ -103,13 +103,13 @@ func (m *Main) Open(ctx context.Context) error {
 		if err := m.Host.Start(ctx, hcs); err != nil {
 			return err
 		}
-		plugins = engine.HostRegistry(m.Host)
+		plugins = hostRegistry{m.Host}
 	}
 	// One redactor, knowing every configured secret, guards the audit
 	// log and everything the engine shows.
 	redactor := redact.New()
-	for _, name := range plugins.PluginNames() {
-		if p, ok := plugins.Plugin(name); ok {
+	for _, name := range plugins.ProviderNames() {
+		if p, ok := plugins.Provider(name); ok {
 			redactor.AddSecret(p.Secrets()...)
 		}
 	}
@@ -275,4 +275,23 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
 	return nil, fmt.Errorf("log format %q: want text or json", format)
+}
+
+// hostRegistry offers the host's plugin processes to the engine.
+type hostRegistry struct{ h *pluginhost.Host }
+
+func (r hostRegistry) Provider(name string) (engine.Provider, bool) {
+	p, ok := r.h.Get(name)
+	if !ok {
+		return nil, false
+	}
+	return p, true
+}
+
+func (r hostRegistry) ProviderNames() []string {
+	var out []string
+	for _, p := range r.h.Processes() {
+		out = append(out, p.Name())
+	}
+	return out
 }

@@ -122,7 +122,7 @@ plugins:
   list:
     - name: example
       sha256: `+sha256Of(t, filepath.Join(plugins, "example"))+`
-      targets: [{name: sandbox, sandbox: true, settings: {state_dir: data/sandbox}}]
+      targets: [{name: sandbox, sandbox: true, state_dir: data/sandbox}]
 `+pluginExtra), 0o600))
 	return cfg
 }

@@ -85,8 +85,12 @@ type PluginConfig struct {
 
 // TargetConfig is one provider target.
 type TargetConfig struct {
-	Name     string               `yaml:"name"`
-	Sandbox  bool                 `yaml:"sandbox"`
+	Name    string `yaml:"name"`
+	Sandbox bool   `yaml:"sandbox"`
+	// StateDir is where a sandbox target keeps its simulator's state
+	// (relative to the configuration file); the provider's own settings
+	// never include it.
+	StateDir string               `yaml:"state_dir"`
 	Settings map[string]string    `yaml:"settings"`
 	Secrets  map[string]SecretRef `yaml:"secrets"`
 }
@@ -193,6 +197,12 @@ func (c *Config) resolvePaths() {
 	c.Policy = abs(c.Policy)
 	c.Plugin.Dir = abs(c.Plugin.Dir)
 	c.Store.Path = abs(c.Store.Path)
+	for i := range c.Plugin.List {
+		for j := range c.Plugin.List[i].Targets {
+			t := &c.Plugin.List[i].Targets[j]
+			t.StateDir = abs(t.StateDir)
+		}
+	}
 }
 
 // DevConfig is what the bot runs with when given no configuration: the
@@ -238,9 +248,7 @@ func DevConfig() (*Config, error) {
 			SHA256: sum,
 			// Sandbox simulators keep their state in the data folder, so
 			// one-shot runs (bot exec) see each other's changes.
-			Targets: []TargetConfig{{Name: "sandbox", Sandbox: true, Settings: map[string]string{
-				"state_dir": filepath.Join(cfg.DataDir, "sandbox", e.Name()),
-			}}},
+			Targets: []TargetConfig{{Name: "sandbox", Sandbox: true, StateDir: filepath.Join(cfg.DataDir, "sandbox", e.Name())}},
 		})
 	}
 	sort.Slice(cfg.Plugin.List, func(i, j int) bool { return cfg.Plugin.List[i].Name < cfg.Plugin.List[j].Name })
@@ -272,7 +280,7 @@ func (c *Config) HostConfigs() ([]pluginhost.Config, error) {
 			CallTimeout:   p.CallTimeout,
 		}
 		for _, t := range p.Targets {
-			st := sdk.Target{Name: t.Name, Sandbox: t.Sandbox, Settings: t.Settings, Secrets: map[string]string{}}
+			st := sdk.Target{Name: t.Name, Sandbox: t.Sandbox, StateDir: t.StateDir, Settings: t.Settings, Secrets: map[string]string{}}
 			for k, ref := range t.Secrets {
 				v, err := ref.Resolve(c.dir)
 				if err != nil {

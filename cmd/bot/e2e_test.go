@@ -270,7 +270,8 @@ plugins:
       targets:
         - name: sandbox
           sandbox: true
-          settings: {state_dir: data/sandbox/`+plugin+`, `+settings+`}
+          state_dir: data/sandbox/`+plugin+`
+          settings: {`+settings+`}
 `), 0o600))
 	return cfg
 }

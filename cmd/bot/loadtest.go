@@ -214,7 +214,7 @@ func (lt *loadtest) writeConfig(dir, plugins, policy string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		fmt.Fprintf(&b, "    - name: %s\n      path: %s\n      sha256: %s\n      targets:\n        - name: sandbox\n          sandbox: true\n          settings: {state_dir: %q}\n",
+		fmt.Fprintf(&b, "    - name: %s\n      path: %s\n      sha256: %s\n      targets:\n        - name: sandbox\n          sandbox: true\n          state_dir: %q\n",
 			e.Name(), e.Name(), sum, filepath.Join(dir, "sandbox", e.Name()))
 	}
 	path := filepath.Join(dir, "bot.yaml")

@@ -53,10 +53,10 @@ func resolveInvocation(m *Main, line string) (*command.Invocation, error) {
 	if err != nil {
 		return nil, err
 	}
-	reg := engine.HostRegistry(m.Host)
-	p, ok := reg.Plugin(name)
+	reg := hostRegistry{m.Host}
+	p, ok := reg.Provider(name)
 	if !ok {
-		return nil, fmt.Errorf("there is no /%s command (plugins: %s)", name, strings.Join(reg.PluginNames(), ", "))
+		return nil, fmt.Errorf("there is no /%s command (plugins: %s)", name, strings.Join(reg.ProviderNames(), ", "))
 	}
 	parsed, err := command.Parse(p, rest)
 	if err != nil {

@@ -100,7 +100,7 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 		problems = append(problems, "store: "+err.Error())
 	}
 	if s.Main.Host != nil {
-		for _, p := range s.Main.Host.Plugins() {
+		for _, p := range s.Main.Host.Processes() {
 			if st, err := p.Status(); st != pluginhost.StateReady {
 				msg := "plugin " + p.Name() + ": " + st.String()
 				if err != nil {

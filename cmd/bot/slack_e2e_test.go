@@ -64,7 +64,7 @@ plugins:
       sha256: `+sum+`
       targets:
         - name: sandbox
-          settings: {state_dir: `+filepath.Join(dir, "state")+`}
+          state_dir: `+filepath.Join(dir, "state")+`
 `), 0o600))
 	c := botIn(t, dir, "serve", "--config", cfg, "--log-level", "info")
 	c.Env = append(c.Env, "TEST_SLACK_SIGNING_SECRET="+testSigningSecret, "TEST_SLACK_BOT_TOKEN=xoxb-test-canary-token")

@@ -60,7 +60,8 @@ func provider() *fakeProvider {
 		sdk.Bool("dry", "only pretend").WithAliases("dry-run"),
 	)
 	p.Command("status", "API status")
-	specs, _ := p.Describe(nil)
+	cat, _ := p.Describe(nil, &sdk.DescribeRequest{})
+	specs := cat.Commands
 	return &fakeProvider{name: "cln", catalog: specs, targets: []string{"main", "backup"}, defaultT: "main"}
 }
 
@@ -366,7 +367,8 @@ func FuzzParse(f *testing.F) {
 func TestExtraArguments(t *testing.T) {
 	p := sdk.New("whm", "1")
 	p.Command("call modifyacct", "Modify an account").ExtraArguments().Params(sdk.String("user", "user").AsRequired())
-	specs, _ := p.Describe(nil)
+	cat, _ := p.Describe(nil, &sdk.DescribeRequest{})
+	specs := cat.Commands
 	prov := &fakeProvider{name: "whm", catalog: specs}
 	got, err := Parse(prov, "call modifyacct user=bob MXCHECK-example.com=remote")
 	require.NoError(t, err)

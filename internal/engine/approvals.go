@@ -86,7 +86,7 @@ func (e *Engine) view(a *store.Approval) ApprovalView {
 	return v
 }
 
-func (e *Engine) requestApproval(ctx context.Context, req Request, p Plugin, inv *command.Invocation, line string, risk sdk.Risk, plan *sdk.Plan, dec authz.Decision) Reply {
+func (e *Engine) requestApproval(ctx context.Context, req Request, p Provider, inv *command.Invocation, line string, risk sdk.Risk, plan *sdk.Plan, dec authz.Decision) Reply {
 	fail := func(err error) Reply { return e.failure(req.ID, line, p.Name(), inv.Target, err) }
 	if e.opts.Approvals == nil {
 		return fail(apperr.New(apperr.Unavailable, "%s needs approval, and approvals are not set up on this bot", line))
@@ -230,7 +230,7 @@ func (e *Engine) executeApproved(ctx context.Context, a *store.Approval, progres
 	if err != nil {
 		return fail(err)
 	}
-	p, ok := e.opts.Plugins.Plugin(a.Provider)
+	p, ok := e.opts.Plugins.Provider(a.Provider)
 	if !ok {
 		return fail(apperr.New(apperr.Unavailable, "plugin %s is no longer configured", a.Provider))
 	}

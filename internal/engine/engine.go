@@ -26,20 +26,21 @@ import (
 	"github.com/deskbot/deskbot/sdk/redact"
 )
 
-// Plugin is what the engine needs of a provider plugin. *pluginhost.Plugin
-// satisfies it; so does pluginhost.Local for in-process providers.
-type Plugin interface {
+// Provider is what the engine needs of a provider plugin:
+// *pluginhost.Process (a supervised plugin process) and *pluginhost.Local
+// (one in the bot's process) are two.
+type Provider interface {
 	command.Provider
 	Metadata() sdk.Metadata
 	Secrets() []string
-	Plan(ctx context.Context, req *sdk.Request) (*sdk.PlanResponse, error)
-	Execute(ctx context.Context, req *sdk.Request, progress func(sdk.Progress)) (*sdk.Result, error)
+	Plan(ctx context.Context, req *sdk.PlanRequest) (*sdk.PlanResponse, error)
+	Execute(ctx context.Context, req *sdk.ExecuteRequest) (*sdk.Result, error)
 }
 
-// Registry finds plugins by name.
+// Registry finds providers by name.
 type Registry interface {
-	Plugin(name string) (Plugin, bool)
-	PluginNames() []string
+	Provider(name string) (Provider, bool)
+	ProviderNames() []string
 }
 
 // Policy is what the engine asks of the RBAC policy. *authz.Holder and
@@ -207,8 +208,8 @@ func New(opts Options) *Engine {
 	e := &Engine{opts: opts, log: opts.Logger, redactor: opts.Redactor, ops: newOpsProvider()}
 	if e.redactor == nil {
 		e.redactor = redact.New()
-		for _, name := range opts.Plugins.PluginNames() {
-			if p, ok := opts.Plugins.Plugin(name); ok {
+		for _, name := range opts.Plugins.ProviderNames() {
+			if p, ok := opts.Plugins.Provider(name); ok {
 				e.redactor.AddSecret(p.Secrets()...)
 			}
 		}
@@ -266,9 +267,9 @@ func (e *Engine) handle(ctx context.Context, req Request, progress func(sdk.Prog
 	if name == "ops" {
 		return e.handleOps(ctx, req, rest, progress)
 	}
-	p, ok := e.opts.Plugins.Plugin(name)
+	p, ok := e.opts.Plugins.Provider(name)
 	if !ok {
-		names := append(e.opts.Plugins.PluginNames(), "ops")
+		names := append(e.opts.Plugins.ProviderNames(), "ops")
 		sort.Strings(names)
 		return invalid(req.ID, &command.Error{
 			Token:       "/" + name,
@@ -328,7 +329,7 @@ func (e *Engine) handle(ctx context.Context, req Request, progress func(sdk.Prog
 		}, progress)
 	}
 
-	sreq := &sdk.Request{ID: req.ID, Invoker: req.User, Channel: req.Channel, Target: inv.Target, Command: inv.Command.Name, Args: inv.Args}
+	sreq := &sdk.PlanRequest{Request: sdk.Request{ID: req.ID, Invoker: req.User, Channel: req.Channel, Target: inv.Target, Command: inv.Command.Name, Args: inv.Args}}
 	pctx, cancel := context.WithTimeout(ctx, e.opts.PlanTimeout)
 	began := e.opts.Now()
 	pr, err := p.Plan(pctx, sreq)
@@ -385,7 +386,7 @@ func quoteWord(v string) string {
 
 // promptable returns the sensitive parameters to ask for privately when
 // the only problem with a command is that they are missing.
-func (e *Engine) promptable(p Plugin, rest string, req Request, err error) []sdk.Param {
+func (e *Engine) promptable(p Provider, rest string, req Request, err error) []sdk.Param {
 	var ce *command.Error
 	if !req.CanPrompt || !errors.As(err, &ce) || len(ce.Missing) == 0 {
 		return nil
@@ -434,7 +435,7 @@ type execution struct {
 	requestID  string
 	user       string
 	channel    string
-	plugin     Plugin
+	plugin     Provider
 	inv        *command.Invocation
 	line       string
 	approvalID string
@@ -455,7 +456,7 @@ func (e *Engine) execute(ctx context.Context, x execution, progress func(sdk.Pro
 	ex.Args = e.ArgString(inv)
 	e.record(ctx, ex)
 	start := e.opts.Now()
-	sreq := &sdk.Request{ID: x.requestID, Invoker: x.user, Channel: x.channel, Target: inv.Target, Command: inv.Command.Name, Args: inv.Args, ApprovalID: x.approvalID}
+	sreq := &sdk.ExecuteRequest{Request: sdk.Request{ID: x.requestID, Invoker: x.user, Channel: x.channel, Target: inv.Target, Command: inv.Command.Name, Args: inv.Args, ApprovalID: x.approvalID}}
 	var scrubbed func(sdk.Progress)
 	if progress != nil {
 		scrubbed = func(pg sdk.Progress) {
@@ -463,7 +464,8 @@ func (e *Engine) execute(ctx context.Context, x execution, progress func(sdk.Pro
 			progress(pg)
 		}
 	}
-	res, err := p.Execute(ctx, sreq, scrubbed)
+	sreq.Progress = scrubbed
+	res, err := p.Execute(ctx, sreq)
 	took := e.opts.Now().Sub(start)
 	e.opts.Observer.PluginCall(p.Name(), "execute", took, err)
 	if err != nil {
@@ -670,7 +672,7 @@ func (e *Engine) argString(inv *command.Invocation, only []string) string {
 	return strings.Join(parts, " ")
 }
 
-func (e *Engine) help(req Request, s authz.Subject, p Plugin, h *command.Help) Reply {
+func (e *Engine) help(req Request, s authz.Subject, p Provider, h *command.Help) Reply {
 	visible := func(c *sdk.CommandSpec) bool {
 		d := e.opts.Policy.Authorize(s, authz.Action{Provider: p.Name(), Command: c.Name, Risk: c.Risk, Channel: req.Channel, Target: p.DefaultTarget()})
 		return d.Effect != authz.Deny

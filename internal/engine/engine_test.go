@@ -88,7 +88,7 @@ func newFixture(t *testing.T) *fixture {
 	holder, err := authz.NewHolder(policyPath, log)
 	require.NoError(t, err)
 	prov := provider.New()
-	local, err := pluginhost.NewLocal(ctx, prov, pluginhost.Config{Name: "example", Targets: []sdk.Target{{Name: "sandbox", Settings: map[string]string{"state_dir": filepath.Join(dir, "state")}}}})
+	local, err := pluginhost.NewLocal(ctx, prov, pluginhost.Config{Name: "example", Targets: []sdk.Target{{Name: "sandbox", StateDir: filepath.Join(dir, "state")}}})
 	require.NoError(t, err)
 	clock := &atomic.Int64{}
 	now := func() time.Time { return time.Now().Add(time.Duration(clock.Load())) }

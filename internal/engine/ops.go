@@ -132,7 +132,7 @@ func (e *Engine) canI(ctx context.Context, req Request, s authz.Subject, line st
 	if err != nil {
 		return invalid(req.ID, err)
 	}
-	p, found := e.opts.Plugins.Plugin(name)
+	p, found := e.opts.Plugins.Provider(name)
 	if !found {
 		return invalid(req.ID, &command.Error{Token: "/" + name, Msg: "no such command"})
 	}
@@ -296,10 +296,10 @@ func (e *Engine) policyStatus(req Request) Reply {
 func (e *Engine) pluginsTable(req Request) Reply {
 	res := sdk.NewResult()
 	t := res.AddTable("Plugins", "name", "version", "commands", "targets", "default target")
-	names := e.opts.Plugins.PluginNames()
+	names := e.opts.Plugins.ProviderNames()
 	sort.Strings(names)
 	for _, n := range names {
-		p, _ := e.opts.Plugins.Plugin(n)
+		p, _ := e.opts.Plugins.Provider(n)
 		t.Row(n, p.Metadata().Version, fmt.Sprint(len(p.Catalog())), strings.Join(p.Targets(), ", "), p.DefaultTarget())
 	}
 	return ok(req, "/ops plugins", res)

@@ -13,7 +13,7 @@ import (
 )
 
 type executor interface {
-	Execute(ctx context.Context, req *sdk.Request, progress func(sdk.Progress)) (*sdk.Result, error)
+	Execute(ctx context.Context, req *sdk.ExecuteRequest) (*sdk.Result, error)
 }
 
 // BenchmarkExecute compares one trivial command through a real plugin
@@ -44,7 +44,7 @@ func BenchmarkExecute(b *testing.B) {
 			b.ReportAllocs()
 			ctx := context.Background()
 			for b.Loop() {
-				res, err := c.ex.Execute(ctx, &sdk.Request{ID: "bench", Command: "echo", Args: sdk.Args{"text": "ping"}}, nil)
+				res, err := c.ex.Execute(ctx, &sdk.ExecuteRequest{Request: sdk.Request{ID: "bench", Command: "echo", Args: sdk.Args{"text": "ping"}}})
 				if err != nil || res.Failed() {
 					b.Fatal(err, res)
 				}
@@ -56,7 +56,7 @@ func BenchmarkExecute(b *testing.B) {
 			ctx := context.Background()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					if _, err := c.ex.Execute(ctx, &sdk.Request{ID: "bench", Command: "echo", Args: sdk.Args{"text": "ping"}}, nil); err != nil {
+					if _, err := c.ex.Execute(ctx, &sdk.ExecuteRequest{Request: sdk.Request{ID: "bench", Command: "echo", Args: sdk.Args{"text": "ping"}}}); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -132,7 +132,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 	f := floor(b)
 	p := host(b, "example", []sdk.Target{{Name: "sandbox"}})
 	plugin := func(ctx context.Context) error {
-		res, err := p.Execute(ctx, &sdk.Request{ID: "bench", Command: "echo", Args: sdk.Args{"text": "ping"}}, nil)
+		res, err := p.Execute(ctx, &sdk.ExecuteRequest{Request: sdk.Request{ID: "bench", Command: "echo", Args: sdk.Args{"text": "ping"}}})
 		if err == nil && res.Failed() {
 			err = res.Diagnostics.Err()
 		}
@@ -243,7 +243,7 @@ func BenchmarkProviderCall(b *testing.B) {
 		return resp.Body.Close()
 	}
 	viaPlugin := func(ctx context.Context) error {
-		res, err := p.Execute(ctx, &sdk.Request{ID: "bench", Command: "call version", Args: sdk.Args{}}, nil)
+		res, err := p.Execute(ctx, &sdk.ExecuteRequest{Request: sdk.Request{ID: "bench", Command: "call version", Args: sdk.Args{}}})
 		if err == nil && res.Failed() {
 			err = res.Diagnostics.Err()
 		}

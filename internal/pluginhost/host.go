@@ -110,27 +110,27 @@ func (s State) String() string {
 type Host struct {
 	opts    Options
 	mu      sync.RWMutex
-	plugins map[string]*Plugin
+	plugins map[string]*Process
 }
 
 // New returns a host with no plugins.
 func New(opts Options) *Host {
 	opts.defaults()
-	return &Host{opts: opts, plugins: map[string]*Plugin{}}
+	return &Host{opts: opts, plugins: map[string]*Process{}}
 }
 
 // Start launches the plugins in parallel and waits for each to be ready or
 // to fail. A plugin that fails to start is an error: the bot refuses to run
 // half-configured. Names must be unique.
 func (h *Host) Start(ctx context.Context, cfgs []Config) error {
-	var ps []*Plugin
+	var ps []*Process
 	h.mu.Lock()
 	for _, c := range cfgs {
 		if _, dup := h.plugins[c.Name]; dup {
 			h.mu.Unlock()
 			return fmt.Errorf("plugin %q configured twice", c.Name)
 		}
-		p := &Plugin{cfg: c, host: h, log: h.opts.Logger.With("plugin", c.Name), ready: make(chan struct{})}
+		p := &Process{cfg: c, host: h, log: h.opts.Logger.With("plugin", c.Name), ready: make(chan struct{})}
 		h.plugins[c.Name] = p
 		ps = append(ps, p)
 	}
@@ -164,7 +164,7 @@ func (h *Host) Start(ctx context.Context, cfgs []Config) error {
 }
 
 // Get returns the plugin called name.
-func (h *Host) Get(name string) (*Plugin, bool) {
+func (h *Host) Get(name string) (*Process, bool) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	p, ok := h.plugins[name]
@@ -172,10 +172,10 @@ func (h *Host) Get(name string) (*Plugin, bool) {
 }
 
 // Plugins returns every plugin, by name.
-func (h *Host) Plugins() []*Plugin {
+func (h *Host) Processes() []*Process {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	out := make([]*Plugin, 0, len(h.plugins))
+	out := make([]*Process, 0, len(h.plugins))
 	for _, p := range h.plugins {
 		out = append(out, p)
 	}
@@ -185,14 +185,14 @@ func (h *Host) Plugins() []*Plugin {
 
 // Close stops every plugin process.
 func (h *Host) Close() error {
-	for _, p := range h.Plugins() {
+	for _, p := range h.Processes() {
 		p.stop()
 	}
 	return nil
 }
 
-// Plugin is one supervised plugin process.
-type Plugin struct {
+// Process is one supervised plugin process.
+type Process struct {
 	cfg  Config
 	host *Host
 	log  *slog.Logger
@@ -203,7 +203,7 @@ type Plugin struct {
 	client   *plugin.Client
 	prov     sdk.Provider
 	meta     sdk.Metadata
-	catalog  []sdk.CommandSpec
+	catalog  *sdk.Catalog
 	lastErr  error
 	failures []time.Time
 	ready    chan struct{} // closed when state leaves starting/restarting
@@ -211,10 +211,10 @@ type Plugin struct {
 }
 
 // Name returns the plugin's name.
-func (p *Plugin) Name() string { return p.cfg.Name }
+func (p *Process) Name() string { return p.cfg.Name }
 
 // DefaultTarget returns the target used when a request names none.
-func (p *Plugin) DefaultTarget() string {
+func (p *Process) DefaultTarget() string {
 	if p.cfg.DefaultTarget != "" {
 		return p.cfg.DefaultTarget
 	}
@@ -225,7 +225,7 @@ func (p *Plugin) DefaultTarget() string {
 }
 
 // Targets returns the configured target names.
-func (p *Plugin) Targets() []string {
+func (p *Process) Targets() []string {
 	out := make([]string, len(p.cfg.Targets))
 	for i, t := range p.cfg.Targets {
 		out[i] = t.Name
@@ -235,7 +235,7 @@ func (p *Plugin) Targets() []string {
 
 // Secrets returns every secret value configured for the plugin, so that
 // the bot can scrub them from anything it shows or stores.
-func (p *Plugin) Secrets() []string {
+func (p *Process) Secrets() []string {
 	var out []string
 	for _, t := range p.cfg.Targets {
 		for _, v := range t.Secrets {
@@ -246,28 +246,42 @@ func (p *Plugin) Secrets() []string {
 }
 
 // Metadata returns what the plugin reported at its last start.
-func (p *Plugin) Metadata() sdk.Metadata {
+func (p *Process) Metadata() sdk.Metadata {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.meta
 }
 
 // Catalog returns the plugin's commands as of its last start.
-func (p *Plugin) Catalog() []sdk.CommandSpec {
+func (p *Process) Catalog() []sdk.CommandSpec {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.catalog
+	if p.catalog == nil {
+		return nil
+	}
+	return p.catalog.Commands
+}
+
+// Declarations returns what a target of the plugin takes (its settings,
+// secrets and sandbox settings) as of its last start.
+func (p *Process) Declarations() sdk.Catalog {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.catalog == nil {
+		return sdk.Catalog{}
+	}
+	return sdk.Catalog{Settings: p.catalog.Settings, Secrets: p.catalog.Secrets, SandboxSettings: p.catalog.SandboxSettings}
 }
 
 // Status returns the state and the last failure, if any.
-func (p *Plugin) Status() (State, error) {
+func (p *Process) Status() (State, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.state, p.lastErr
 }
 
 // PID returns the plugin's process id, or 0 when none runs.
-func (p *Plugin) PID() int {
+func (p *Process) PID() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.client == nil {
@@ -279,7 +293,7 @@ func (p *Plugin) PID() int {
 	return 0
 }
 
-func (p *Plugin) setState(s State) {
+func (p *Process) setState(s State) {
 	// Called with p.mu held.
 	if p.state == s {
 		return
@@ -305,7 +319,7 @@ func (p *Plugin) setState(s State) {
 
 // resolvePath returns the executable's absolute path, refusing any that
 // leaves the plugin directory (through "..", an absolute path or a link).
-func (p *Plugin) resolvePath() (string, error) {
+func (p *Process) resolvePath() (string, error) {
 	dir := p.host.opts.Dir
 	if dir == "" {
 		return "", fmt.Errorf("no plugin directory configured")
@@ -351,7 +365,7 @@ func FileSHA256(path string) (string, error) {
 
 // launch starts a process and returns its provider, metadata and catalog.
 // It does not touch p's state.
-func (p *Plugin) launch(ctx context.Context) (*plugin.Client, sdk.Provider, sdk.Metadata, []sdk.CommandSpec, error) {
+func (p *Process) launch(ctx context.Context) (*plugin.Client, sdk.Provider, sdk.Metadata, *sdk.Catalog, error) {
 	var meta sdk.Metadata
 	path, err := p.resolvePath()
 	if err != nil {
@@ -399,7 +413,7 @@ func (p *Plugin) launch(ctx context.Context) (*plugin.Client, sdk.Provider, sdk.
 		StartTimeout:     p.host.opts.StartTimeout,
 		Logger:           newSlogAdapter(p.host.opts.Logger, p.cfg.Name, level),
 	})
-	fail := func(err error) (*plugin.Client, sdk.Provider, sdk.Metadata, []sdk.CommandSpec, error) {
+	fail := func(err error) (*plugin.Client, sdk.Provider, sdk.Metadata, *sdk.Catalog, error) {
 		terminate(client, false)
 		return nil, nil, meta, nil, err
 	}
@@ -417,28 +431,30 @@ func (p *Plugin) launch(ctx context.Context) (*plugin.Client, sdk.Provider, sdk.
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.host.opts.StartTimeout)
 	defer cancel()
-	if meta, err = prov.Metadata(ctx); err != nil {
+	m, err := prov.Metadata(ctx, &sdk.MetadataRequest{})
+	if err != nil {
 		return fail(fmt.Errorf("metadata: %w", err))
 	}
+	meta = *m
 	if meta.Name != p.cfg.Name {
 		return fail(fmt.Errorf("the executable is plugin %q, not %q", meta.Name, p.cfg.Name))
 	}
-	catalog, err := prov.Describe(ctx)
+	catalog, err := prov.Describe(ctx, &sdk.DescribeRequest{})
 	if err != nil {
 		return fail(fmt.Errorf("describe: %w", err))
 	}
-	diags, err := prov.Configure(ctx, p.cfg.Targets)
+	resp, err := prov.Configure(ctx, &sdk.ConfigureRequest{Targets: p.cfg.Targets})
 	if err != nil {
 		return fail(fmt.Errorf("configure: %w", err))
 	}
-	if diags.HasError() {
-		return fail(fmt.Errorf("configure: %w", diags.Err()))
+	if resp.Diagnostics.HasError() {
+		return fail(fmt.Errorf("configure: %w", resp.Diagnostics.Err()))
 	}
 	return client, prov, meta, catalog, nil
 }
 
 // environment is the plugin's whole environment: nothing of the bot's.
-func (p *Plugin) environment() []string {
+func (p *Process) environment() []string {
 	env := []string{"PATH=/usr/local/bin:/usr/bin:/bin"}
 	keys := make([]string, 0, len(p.cfg.Env))
 	for k := range p.cfg.Env {
@@ -451,7 +467,7 @@ func (p *Plugin) environment() []string {
 	return env
 }
 
-func (p *Plugin) start(ctx context.Context) error {
+func (p *Process) start(ctx context.Context) error {
 	p.mu.Lock()
 	p.stopped = make(chan struct{})
 	p.mu.Unlock()
@@ -467,13 +483,13 @@ func (p *Plugin) start(ctx context.Context) error {
 	p.client, p.prov, p.meta, p.catalog = client, prov, meta, catalog
 	p.gen++
 	p.setState(StateReady)
-	p.log.Info("plugin started", "version", meta.Version, "commands", len(catalog), "took", time.Since(start).Round(time.Millisecond))
+	p.log.Info("plugin started", "version", meta.Version, "commands", len(catalog.Commands), "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
 // supervise watches the process: a quick exit check often, a ping less
 // often. A dead or hung plugin is restarted.
-func (p *Plugin) supervise() {
+func (p *Process) supervise() {
 	p.mu.Lock()
 	stopped := p.stopped
 	p.mu.Unlock()
@@ -498,7 +514,7 @@ func (p *Plugin) supervise() {
 			if time.Since(lastPing) >= p.host.opts.PingInterval {
 				lastPing = time.Now()
 				ctx, cancel := context.WithTimeout(context.Background(), p.host.opts.PingTimeout)
-				_, err := prov.Metadata(ctx)
+				_, err := prov.Metadata(ctx, &sdk.MetadataRequest{})
 				cancel()
 				if err != nil {
 					p.fail(gen, fmt.Errorf("the plugin did not answer a ping within %s: %w", p.host.opts.PingTimeout, err))
@@ -521,7 +537,7 @@ func (p *Plugin) supervise() {
 
 // fail records that generation gen failed and restarts it, unless another
 // caller already did.
-func (p *Plugin) fail(gen int, cause error) {
+func (p *Process) fail(gen int, cause error) {
 	p.mu.Lock()
 	if p.gen != gen || p.state != StateReady {
 		p.mu.Unlock()
@@ -552,7 +568,7 @@ func (p *Plugin) fail(gen int, cause error) {
 }
 
 // restart starts a new process, with a backoff that grows with recent failures.
-func (p *Plugin) restart(gen int) {
+func (p *Process) restart(gen int) {
 	p.mu.Lock()
 	if p.gen != gen || p.state == StateStopped {
 		p.mu.Unlock()
@@ -598,7 +614,7 @@ func (p *Plugin) restart(gen int) {
 }
 
 // Restart replaces the process at once (an operator's request).
-func (p *Plugin) Restart() {
+func (p *Process) Restart() {
 	p.mu.Lock()
 	gen, client := p.gen, p.client
 	p.failures = nil
@@ -610,7 +626,7 @@ func (p *Plugin) Restart() {
 	p.restart(gen)
 }
 
-func (p *Plugin) stop() {
+func (p *Process) stop() {
 	p.mu.Lock()
 	client := p.client
 	if p.stopped != nil {
@@ -655,7 +671,7 @@ func terminate(client *plugin.Client, graceful bool) {
 
 // provider waits until the plugin is ready (or ctx ends) and returns the
 // live provider and its generation.
-func (p *Plugin) provider(ctx context.Context) (sdk.Provider, int, error) {
+func (p *Process) provider(ctx context.Context) (sdk.Provider, int, error) {
 	for {
 		p.mu.Lock()
 		state, prov, gen, ready, lastErr := p.state, p.prov, p.gen, p.ready, p.lastErr
@@ -683,7 +699,7 @@ func errText(err error) string {
 	return err.Error()
 }
 
-func (p *Plugin) callContext(ctx context.Context) (context.Context, context.CancelFunc) {
+func (p *Process) callContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	timeout := p.cfg.CallTimeout
 	if timeout == 0 {
 		timeout = 30 * time.Second
@@ -691,59 +707,69 @@ func (p *Plugin) callContext(ctx context.Context) (context.Context, context.Canc
 	return context.WithTimeout(ctx, timeout)
 }
 
-// classify turns a failed call into an error that names the plugin, and
-// restarts the plugin if the process died.
-func (p *Plugin) classify(ctx context.Context, gen int, err error) error {
+// failed turns a failed call into an error that names the plugin and says
+// what the user can do. If the process died, it also has it restarted.
+func (p *Process) failed(ctx context.Context, gen int, err error) error {
+	out, crashed := p.classify(ctx, err)
+	if crashed {
+		p.fail(gen, fmt.Errorf("call failed: %w", err))
+	}
+	return out
+}
+
+// classify says what a failed call means for the user, and whether the
+// process died under it.
+func (p *Process) classify(ctx context.Context, err error) (_ error, crashed bool) {
 	switch {
 	case ctx.Err() == context.Canceled || errors.Is(err, context.Canceled) && ctx.Err() != nil:
-		return apperr.Wrap(err, apperr.Canceled, "the call to %s was cancelled", p.cfg.Name)
+		return apperr.Wrap(err, apperr.Canceled, "the call to %s was cancelled", p.cfg.Name), false
 	case ctx.Err() == context.DeadlineExceeded || errors.Is(err, context.DeadlineExceeded):
-		return apperr.Wrap(err, apperr.Timeout, "plugin %s did not answer in time", p.cfg.Name)
+		return apperr.Wrap(err, apperr.Timeout, "plugin %s did not answer in time", p.cfg.Name), false
 	}
 	p.mu.Lock()
 	client := p.client
 	p.mu.Unlock()
 	if errors.Is(err, sdk.ErrUnavailable) || errors.Is(err, sdk.ErrNoResult) || client != nil && client.Exited() {
-		p.fail(gen, fmt.Errorf("call failed: %w", err))
-		return apperr.Wrap(err, apperr.Unavailable, "plugin %s crashed during the call; it is being restarted. The command may or may not have taken effect: check before trying again", p.cfg.Name)
+		return apperr.Wrap(err, apperr.Unavailable, "plugin %s crashed during the call; it is being restarted. The command may or may not have taken effect: check before trying again", p.cfg.Name), true
 	}
-	return apperr.Wrap(err, apperr.Internal, "plugin %s failed: %v", p.cfg.Name, err)
+	// The raw error stays in the cause, for the log; users see only this.
+	return apperr.Wrap(err, apperr.Internal, "plugin %s failed unexpectedly; the bot's log has the details", p.cfg.Name), false
 }
 
 // Plan asks the plugin for a plan.
-func (p *Plugin) Plan(ctx context.Context, req *sdk.Request) (*sdk.PlanResponse, error) {
+func (p *Process) Plan(ctx context.Context, req *sdk.PlanRequest) (*sdk.PlanResponse, error) {
 	ctx, cancel := p.callContext(ctx)
 	defer cancel()
 	prov, gen, err := p.provider(ctx)
 	if err != nil {
 		return nil, err
 	}
-	p.stampDeadline(ctx, req)
+	p.stampDeadline(ctx, &req.Request)
 	resp, err := prov.Plan(ctx, req)
 	if err != nil {
-		return nil, p.classify(ctx, gen, err)
+		return nil, p.failed(ctx, gen, err)
 	}
 	return resp, nil
 }
 
-// Execute runs a command. progress may be nil.
-func (p *Plugin) Execute(ctx context.Context, req *sdk.Request, progress func(sdk.Progress)) (*sdk.Result, error) {
+// Execute runs a command.
+func (p *Process) Execute(ctx context.Context, req *sdk.ExecuteRequest) (*sdk.Result, error) {
 	ctx, cancel := p.callContext(ctx)
 	defer cancel()
 	prov, gen, err := p.provider(ctx)
 	if err != nil {
 		return nil, err
 	}
-	p.stampDeadline(ctx, req)
-	res, err := prov.Execute(ctx, req, progress)
+	p.stampDeadline(ctx, &req.Request)
+	res, err := prov.Execute(ctx, req)
 	if err != nil {
-		return nil, p.classify(ctx, gen, err)
+		return nil, p.failed(ctx, gen, err)
 	}
 	return res, nil
 }
 
 // Complete asks for suggestions; plugins without the capability give none.
-func (p *Plugin) Complete(ctx context.Context, req *sdk.CompleteRequest) ([]sdk.Suggestion, error) {
+func (p *Process) Complete(ctx context.Context, req *sdk.CompleteRequest) (*sdk.CompleteResponse, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	prov, gen, err := p.provider(ctx)
@@ -752,31 +778,31 @@ func (p *Plugin) Complete(ctx context.Context, req *sdk.CompleteRequest) ([]sdk.
 	}
 	c, ok := prov.(sdk.Completer)
 	if !ok || !p.Metadata().HasCapability(sdk.CapabilityComplete) {
-		return nil, nil
+		return &sdk.CompleteResponse{}, nil
 	}
 	out, err := c.Complete(ctx, req)
 	if err != nil {
-		return nil, p.classify(ctx, gen, err)
+		return nil, p.failed(ctx, gen, err)
 	}
 	return out, nil
 }
 
 // CheckHealth asks the plugin about itself and its provider.
-func (p *Plugin) CheckHealth(ctx context.Context, target string) (sdk.Health, error) {
+func (p *Process) CheckHealth(ctx context.Context, req *sdk.HealthRequest) (*sdk.Health, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	prov, gen, err := p.provider(ctx)
 	if err != nil {
-		return sdk.Health{Status: sdk.HealthDown}, err
+		return &sdk.Health{Status: sdk.HealthDown}, err
 	}
-	h, err := prov.CheckHealth(ctx, target)
+	h, err := prov.CheckHealth(ctx, req)
 	if err != nil {
-		return sdk.Health{Status: sdk.HealthDown}, p.classify(ctx, gen, err)
+		return &sdk.Health{Status: sdk.HealthDown}, p.failed(ctx, gen, err)
 	}
 	return h, nil
 }
 
-func (p *Plugin) stampDeadline(ctx context.Context, req *sdk.Request) {
+func (p *Process) stampDeadline(ctx context.Context, req *sdk.Request) {
 	if d, ok := ctx.Deadline(); ok && (req.Deadline.IsZero() || d.Before(req.Deadline)) {
 		req.Deadline = d
 	}

@@ -44,7 +44,7 @@ func (s *syncBuffer) String() string {
 
 type fixture struct {
 	host   *pluginhost.Host
-	plugin *pluginhost.Plugin
+	plugin *pluginhost.Process
 	logs   *syncBuffer
 }
 
@@ -75,9 +75,9 @@ func start(t *testing.T, opts pluginhost.Options, cfg pluginhost.Config) *fixtur
 	return &fixture{host: h, plugin: p, logs: logs}
 }
 
-func echo(t *testing.T, p *pluginhost.Plugin, text string) *sdk.Result {
+func echo(t *testing.T, p *pluginhost.Process, text string) *sdk.Result {
 	t.Helper()
-	res, err := p.Execute(context.Background(), &sdk.Request{ID: "t-echo", Command: "echo", Args: sdk.Args{"text": text}}, nil)
+	res, err := p.Execute(context.Background(), &sdk.ExecuteRequest{Request: sdk.Request{ID: "t-echo", Command: "echo", Args: sdk.Args{"text": text}}})
 	require.NoError(t, err)
 	require.False(t, res.Failed(), "%v", res.Diagnostics)
 	return res
@@ -103,8 +103,7 @@ func TestExecuteAndProgressThroughProcess(t *testing.T) {
 	assert.Equal(t, "hello over gRPC", res.Parts[0].Text.Body)
 
 	var got []sdk.Progress
-	res, err := f.plugin.Execute(context.Background(), &sdk.Request{Command: "progress", Args: sdk.Args{"steps": int64(3), "delay": "10ms"}},
-		func(p sdk.Progress) { got = append(got, p) })
+	res, err := f.plugin.Execute(context.Background(), &sdk.ExecuteRequest{Request: sdk.Request{Command: "progress", Args: sdk.Args{"steps": int64(3), "delay": "10ms"}}, Progress: func(p sdk.Progress) { got = append(got, p) }})
 	require.NoError(t, err)
 	require.Len(t, got, 3)
 	assert.Equal(t, []int{33, 66, 100}, []int{got[0].Percent, got[1].Percent, got[2].Percent})
@@ -119,14 +118,13 @@ func TestExecuteAndProgressThroughProcess(t *testing.T) {
 // slowCall starts the example's slow command in the background and
 // returns once the plugin says the wait has begun; the channel yields the
 // call's error.
-func slowCall(t *testing.T, ctx context.Context, p *pluginhost.Plugin, id string) <-chan error {
+func slowCall(t *testing.T, ctx context.Context, p *pluginhost.Process, id string) <-chan error {
 	t.Helper()
 	started := make(chan struct{})
 	var once sync.Once
 	errc := make(chan error, 1)
 	go func() {
-		_, err := p.Execute(ctx, &sdk.Request{ID: id, Command: "slow", Args: sdk.Args{"seconds": int64(3600)}},
-			func(sdk.Progress) { once.Do(func() { close(started) }) })
+		_, err := p.Execute(ctx, &sdk.ExecuteRequest{Request: sdk.Request{ID: id, Command: "slow", Args: sdk.Args{"seconds": int64(3600)}}, Progress: func(sdk.Progress) { once.Do(func() { close(started) }) }})
 		errc <- err
 	}()
 	select {
@@ -196,7 +194,7 @@ func TestSIGKILLDuringACallFailsItAndTheNextCallSucceeds(t *testing.T) {
 
 func TestCrashOnDemandIsReportedAndRecovered(t *testing.T) {
 	f := start(t, pluginhost.Options{}, exampleConfig(t))
-	_, err := f.plugin.Execute(context.Background(), &sdk.Request{Command: "crash"}, nil)
+	_, err := f.plugin.Execute(context.Background(), &sdk.ExecuteRequest{Request: sdk.Request{Command: "crash"}})
 	require.Error(t, err)
 	assert.Contains(t, apperr.Message(err), "plugin example crashed")
 	echo(t, f.plugin, "still here")
@@ -228,7 +226,7 @@ func TestHungPluginIsKilledAndRestarted(t *testing.T) {
 	ctx, deadline := testbin.CueDeadline(context.Background())
 	errc := make(chan error, 1)
 	go func() {
-		_, err := f.plugin.Execute(ctx, &sdk.Request{Command: "echo", Args: sdk.Args{"text": "x"}}, nil)
+		_, err := f.plugin.Execute(ctx, &sdk.ExecuteRequest{Request: sdk.Request{Command: "echo", Args: sdk.Args{"text": "x"}}})
 		errc <- err
 	}()
 	deadline()
@@ -246,14 +244,14 @@ func TestHungPluginIsKilledAndRestarted(t *testing.T) {
 func TestMarkedDownAfterRepeatedFailures(t *testing.T) {
 	f := start(t, pluginhost.Options{MaxFailures: 3, FailureWindow: time.Hour}, exampleConfig(t))
 	for i := 0; i < 3; i++ {
-		_, err := f.plugin.Execute(context.Background(), &sdk.Request{Command: "crash"}, nil)
+		_, err := f.plugin.Execute(context.Background(), &sdk.ExecuteRequest{Request: sdk.Request{Command: "crash"}})
 		require.Error(t, err)
 	}
 	eventually(t, func() bool {
 		st, _ := f.plugin.Status()
 		return st == pluginhost.StateDown
 	}, "plugin not marked down")
-	_, err := f.plugin.Execute(context.Background(), &sdk.Request{Command: "echo", Args: sdk.Args{"text": "x"}}, nil)
+	_, err := f.plugin.Execute(context.Background(), &sdk.ExecuteRequest{Request: sdk.Request{Command: "echo", Args: sdk.Args{"text": "x"}}})
 	require.Error(t, err)
 	assert.Equal(t, apperr.Unavailable, apperr.CodeOf(err))
 	assert.Contains(t, apperr.Message(err), "plugin example is down")
@@ -314,7 +312,7 @@ func TestPluginDoesNotSeeTheBotsEnvironment(t *testing.T) {
 	cfg.Env = map[string]string{"DESKBOT_EXAMPLE_SETTING": "on"}
 	f := start(t, pluginhost.Options{}, cfg)
 	env := func(name string) string {
-		res, err := f.plugin.Execute(context.Background(), &sdk.Request{Command: "env", Args: sdk.Args{"name": name}}, nil)
+		res, err := f.plugin.Execute(context.Background(), &sdk.ExecuteRequest{Request: sdk.Request{Command: "env", Args: sdk.Args{"name": name}}})
 		require.NoError(t, err)
 		return res.Parts[0].KeyValues[0].Value
 	}
@@ -346,7 +344,7 @@ func TestCallsInFlightDuringCloseEnd(t *testing.T) {
 	errc := slowCall(t, context.Background(), f.plugin, "t-close")
 	require.NoError(t, f.host.Close())
 	require.Error(t, ended(t, errc, "call still running after Close"))
-	_, err := f.plugin.Execute(context.Background(), &sdk.Request{Command: "echo", Args: sdk.Args{"text": "x"}}, nil)
+	_, err := f.plugin.Execute(context.Background(), &sdk.ExecuteRequest{Request: sdk.Request{Command: "echo", Args: sdk.Args{"text": "x"}}})
 	require.True(t, errors.Is(err, err))
 	assert.Contains(t, apperr.Message(err), "stopped")
 }

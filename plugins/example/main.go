@@ -3,10 +3,16 @@
 package main
 
 import (
+	"fmt"
+	"os"
+
 	"github.com/deskbot/deskbot/plugins/example/provider"
 	"github.com/deskbot/deskbot/sdk"
 )
 
 func main() {
-	sdk.Serve(provider.New())
+	if err := sdk.Serve(provider.New()); err != nil {
+		fmt.Fprintln(os.Stderr, "example:", err)
+		os.Exit(1)
+	}
 }

@@ -70,18 +70,19 @@ var paramRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*$`)
 func Run(t *testing.T, p sdk.Provider, opts Options) {
 	t.Helper()
 	ctx := context.Background()
-	meta, err := p.Metadata(ctx)
+	meta, err := p.Metadata(ctx, &sdk.MetadataRequest{})
 	if err != nil {
 		t.Fatalf("Metadata: %v", err)
 	}
-	specs, err := p.Describe(ctx)
+	cat, err := p.Describe(ctx, &sdk.DescribeRequest{})
 	if err != nil {
 		t.Fatalf("Describe: %v", err)
 	}
+	specs := cat.Commands
 	if len(opts.Targets) > 0 {
-		diags, err := p.Configure(ctx, opts.Targets)
-		if err != nil || diags.HasError() {
-			t.Fatalf("Configure: %v %v", err, diags.Err())
+		resp, err := p.Configure(ctx, &sdk.ConfigureRequest{Targets: opts.Targets})
+		if err != nil || resp.Diagnostics.HasError() {
+			t.Fatalf("Configure: %v %v", err, resp.Diagnostics.Err())
 		}
 	}
 
@@ -105,14 +106,14 @@ func Run(t *testing.T, p sdk.Provider, opts Options) {
 
 	t.Run("unknown command", func(t *testing.T) {
 		req := &sdk.Request{ID: "sdktest-unknown", Invoker: "UTEST", Command: "no such command zz", Target: opts.Target}
-		pr, err := p.Plan(ctx, req)
+		pr, err := p.Plan(ctx, &sdk.PlanRequest{Request: *req})
 		if err != nil {
 			t.Fatalf("Plan of an unknown command returned a transport error %v; want a diagnostic", err)
 		}
 		if !pr.Diagnostics.HasError() {
 			t.Error("Plan of an unknown command gave no error diagnostic")
 		}
-		res, err := p.Execute(ctx, req, nil)
+		res, err := p.Execute(ctx, &sdk.ExecuteRequest{Request: *req})
 		if err != nil {
 			t.Fatalf("Execute of an unknown command returned a transport error %v; want a diagnostic", err)
 		}
@@ -129,7 +130,7 @@ func Run(t *testing.T, p sdk.Provider, opts Options) {
 				}
 				args := SampleArgs(c, opts.Args[c.Name])
 				delete(args, prm.Name)
-				pr, err := p.Plan(ctx, &sdk.Request{ID: "sdktest-missing", Invoker: "UTEST", Command: c.Name, Args: args, Target: opts.Target})
+				pr, err := p.Plan(ctx, &sdk.PlanRequest{Request: sdk.Request{ID: "sdktest-missing", Invoker: "UTEST", Command: c.Name, Args: args, Target: opts.Target}})
 				if err != nil {
 					t.Errorf("%s without %s: transport error %v", c.Name, prm.Name, err)
 					continue
@@ -153,7 +154,7 @@ func Run(t *testing.T, p sdk.Provider, opts Options) {
 			if err != nil {
 				t.Fatalf("snapshot: %v", err)
 			}
-			_, err = p.Plan(ctx, &sdk.Request{ID: "sdktest-plan", Invoker: "UTEST", Command: c.Name, Args: SampleArgs(c, opts.Args[c.Name]), Target: opts.Target})
+			_, err = p.Plan(ctx, &sdk.PlanRequest{Request: sdk.Request{ID: "sdktest-plan", Invoker: "UTEST", Command: c.Name, Args: SampleArgs(c, opts.Args[c.Name]), Target: opts.Target}})
 			if err != nil {
 				t.Errorf("Plan %s: %v", c.Name, err)
 			}
@@ -178,7 +179,7 @@ func Run(t *testing.T, p sdk.Provider, opts Options) {
 		progress := func(sdk.Progress) { once.Do(func() { close(started) }) }
 		done := make(chan error, 1)
 		go func() {
-			res, err := p.Execute(cctx, &sdk.Request{ID: "sdktest-slow", Invoker: "UTEST", Command: opts.Slow.Command, Args: opts.Slow.Args, Target: opts.Target}, progress)
+			res, err := p.Execute(cctx, &sdk.ExecuteRequest{Request: sdk.Request{ID: "sdktest-slow", Invoker: "UTEST", Command: opts.Slow.Command, Args: opts.Slow.Args, Target: opts.Target}, Progress: progress})
 			switch {
 			case cctx.Err() == nil:
 				err = fmt.Errorf("ended before it reported any progress (err %v); Slow must report progress once under way and then run until cancelled", err)
@@ -222,7 +223,7 @@ func Run(t *testing.T, p sdk.Provider, opts Options) {
 				}
 			}
 			req := &sdk.Request{ID: "sdktest-sensitive", Invoker: "UTEST", Command: c.Name, Args: args, Target: opts.Target}
-			pr, err := p.Plan(ctx, req)
+			pr, err := p.Plan(ctx, &sdk.PlanRequest{Request: *req})
 			if err != nil {
 				t.Errorf("Plan %s: %v", c.Name, err)
 				continue
@@ -233,11 +234,11 @@ func Run(t *testing.T, p sdk.Provider, opts Options) {
 			if c.Risk != sdk.RiskReadOnly && !contains(opts.Execute, c.Name) {
 				continue
 			}
-			res, err := p.Execute(ctx, req, func(pg sdk.Progress) {
+			res, err := p.Execute(ctx, &sdk.ExecuteRequest{Request: *req, Progress: func(pg sdk.Progress) {
 				if strings.Contains(pg.Message, Canary) {
 					t.Errorf("%s progress echoes a sensitive argument", c.Name)
 				}
-			})
+			}})
 			if err != nil {
 				t.Errorf("Execute %s: %v", c.Name, err)
 				continue

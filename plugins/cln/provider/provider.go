@@ -5,12 +5,7 @@ package provider
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"errors"
 	"fmt"
-	"path/filepath"
-	"strings"
 
 	"github.com/deskbot/deskbot/plugins/cln/client"
 	"github.com/deskbot/deskbot/plugins/cln/sim"
@@ -21,79 +16,44 @@ import (
 // Version is the plugin's version.
 const Version = "1.0.0"
 
-// Env is what a configured target holds.
-type Env struct {
-	Client *client.Client
-	// Sim is the simulator a sandbox target serves, nil otherwise.
-	Sim  *sim.Server
-	stop func() error
-}
-
-// Close stops a sandbox target's simulator.
-func (e *Env) Close() error {
-	if e.stop != nil {
-		return e.stop()
+// Settings are what a CLN target is configured with.
+var (
+	settings = []sdk.Param{
+		sdk.String("base_url", "The API's base URL (the CLN default if empty)"),
+		sdk.String("login", "The reseller login (the account's e-mail)").AsRequired(),
+		sdk.Enum("ipl_root", "Where the IP licence endpoints live: /ipl (newer) or /ip (older)", "/ipl", "/ip"),
+		sdk.EnumOf("edition", "Which edition of the API the account is on",
+			sdk.EnumValue{Value: "newer", Aliases: []string{"new"}}, sdk.EnumValue{Value: "older", Aliases: []string{"old"}}).WithDefault("newer"),
 	}
-	return nil
-}
+	secrets = []sdk.Param{sdk.String("secret_key", "The reseller's secret key").AsRequired()}
+)
 
-// Configure builds a target's client. Settings: base_url, login, ipl_root
-// (/ipl or /ip), edition (newer or older). Secrets: secret_key. A sandbox
-// target serves the simulator on loopback, keeping its state in state_dir.
-func Configure(ctx context.Context, t sdk.Target) (any, error) {
+// Configure builds a target's client; a sandbox target serves the
+// simulator on loopback and keeps its state in the target's state folder.
+func Configure(ctx context.Context, t *sdk.TargetConfig) (any, error) {
 	o := client.Options{
-		BaseURL: t.Settings["base_url"],
-		Login:   t.Settings["login"],
+		BaseURL: t.Settings.String("base_url"),
+		Login:   t.Settings.String("login"),
 		Secret:  t.Secrets["secret_key"],
-		IPLRoot: t.Settings["ipl_root"],
+		IPLRoot: t.Settings.String("ipl_root"),
 	}
-	switch strings.ToLower(t.Settings["edition"]) {
-	case "", "newer", "new":
-	case "older", "old":
+	if t.Settings.String("edition") == "older" {
 		o.Edition = client.Older
-	default:
-		return nil, fmt.Errorf("edition %q: want newer or older", t.Settings["edition"])
 	}
-	env := &Env{}
 	if t.Sandbox {
-		var b [12]byte
-		_, _ = rand.Read(b[:])
-		o.Login, o.Secret = "sandbox", hex.EncodeToString(b[:])
-		so := sim.Options{Accounts: map[string]string{o.Login: o.Secret}}
-		if dir := t.Settings["state_dir"]; dir != "" {
-			so.StateFile = filepath.Join(dir, "cln.json")
-		}
-		s, err := sim.New(so)
+		o.Login = "sandbox"
+		s, err := sim.New(sim.Options{Accounts: map[string]string{o.Login: o.Secret}, StateFile: t.StateFile("cln.json")})
 		if err != nil {
 			return nil, err
 		}
-		base, stop, err := s.Listen()
-		if err != nil {
+		if o.BaseURL, err = t.Serve(s, "/api"); err != nil {
 			return nil, err
 		}
-		o.BaseURL, env.Sim, env.stop = base, s, stop
 	}
-	if o.Login == "" {
-		return nil, errors.New("setting login is required")
-	}
-	if o.Secret == "" {
-		return nil, errors.New("secret secret_key is required")
-	}
-	c, err := client.New(o)
-	if err != nil {
-		return nil, err
-	}
-	env.Client = c
-	return env, nil
+	return client.New(o)
 }
 
-func envOf(c *sdk.Call) (*client.Client, error) {
-	e, ok := c.Env.(*Env)
-	if !ok || e.Client == nil {
-		return nil, errors.New("this CLN target is not configured")
-	}
-	return e.Client, nil
-}
+func envOf(c *sdk.Call) (*client.Client, error) { return sdk.EnvOf[*client.Client](c) }
 
 // op declares one command: its plan (the exact calls) and its run.
 type op struct {
@@ -163,13 +123,10 @@ func keyText(a sdk.Args, key string) string {
 // New returns the CLN provider.
 func New() *sdk.Plugin {
 	p := sdk.New("cln", Version).SetDescription("CloudLinux Network: CloudLinux, ELS, Imunify and KernelCare licences, IP licences, server groups, backups")
+	p.Settings(settings...).Secrets(secrets...)
 	p.OnConfigure(Configure)
-	p.OnHealth(func(ctx context.Context, t sdk.Target, env any) error {
-		e, ok := env.(*Env)
-		if !ok {
-			return errors.New("not configured")
-		}
-		_, err := e.Client.GroupList(ctx)
+	p.OnHealth(func(ctx context.Context, t *sdk.TargetConfig, env any) error {
+		_, err := env.(*client.Client).GroupList(ctx)
 		return err
 	})
 	registerStatus(p)

@@ -29,9 +29,9 @@ func start(t *testing.T) (*sdk.Plugin, *sim.Server) {
 	t.Cleanup(func() { stop() })
 	p := provider.New()
 	t.Cleanup(func() { p.Close() })
-	diags, err := p.Configure(context.Background(), []sdk.Target{target(base)})
+	cr, err := p.Configure(context.Background(), &sdk.ConfigureRequest{Targets: []sdk.Target{target(base)}})
 	require.NoError(t, err)
-	require.False(t, diags.HasError(), "%v", diags)
+	require.False(t, cr.Diagnostics.HasError(), "%v", cr.Diagnostics)
 	return p, s
 }
 
@@ -68,13 +68,13 @@ func TestConformance(t *testing.T) {
 		defer hung.Close()
 		p := provider.New()
 		defer p.Close()
-		_, err := p.Configure(context.Background(), []sdk.Target{target(hung.URL + "/api")})
+		_, err := p.Configure(context.Background(), &sdk.ConfigureRequest{Targets: []sdk.Target{target(hung.URL + "/api")}})
 		require.NoError(t, err)
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		errc := make(chan error, 1)
 		go func() {
-			_, err := p.Execute(ctx, &sdk.Request{Command: "ipl list"}, nil)
+			_, err := p.Execute(ctx, &sdk.ExecuteRequest{Request: sdk.Request{Command: "ipl list"}})
 			errc <- err
 		}()
 		select {
@@ -122,7 +122,7 @@ func run(t *testing.T, p *sdk.Plugin, command string, args sdk.Args) (*sdk.Resul
 	if args == nil {
 		args = sdk.Args{}
 	}
-	res, err := p.Execute(context.Background(), &sdk.Request{ID: "t", Command: command, Args: args}, nil)
+	res, err := p.Execute(context.Background(), &sdk.ExecuteRequest{Request: sdk.Request{ID: "t", Command: command, Args: args}})
 	require.NoError(t, err, command)
 	return res, text(res)
 }
@@ -212,7 +212,8 @@ func TestEveryCommandAgainstTheSimulator(t *testing.T) {
 			assert.NotContains(t, out, secret)
 		})
 	}
-	specs, _ := p.Describe(context.Background())
+	cat, _ := p.Describe(context.Background(), &sdk.DescribeRequest{})
+	specs := cat.Commands
 	for _, c := range specs {
 		assert.True(t, covered[c.Name], "command %q has no test against the simulator", c.Name)
 	}
@@ -236,7 +237,7 @@ func TestPlansStateTheExactCall(t *testing.T) {
 	p, s := start(t)
 	before := s.Snapshot()
 	calls := len(s.Calls())
-	pr, err := p.Plan(context.Background(), &sdk.Request{Command: "ipl remove", Args: sdk.Args{"ip": "203.0.113.10", "type": "1"}})
+	pr, err := p.Plan(context.Background(), &sdk.PlanRequest{Request: sdk.Request{Command: "ipl remove", Args: sdk.Args{"ip": "203.0.113.10", "type": "1"}}})
 	require.NoError(t, err)
 	require.Len(t, pr.Plan.Steps, 1)
 	st := pr.Plan.Steps[0]
@@ -246,16 +247,17 @@ func TestPlansStateTheExactCall(t *testing.T) {
 	assert.Equal(t, before, s.Snapshot(), "planning changes nothing")
 	assert.Equal(t, calls, len(s.Calls()), "planning calls nothing")
 
-	pr, err = p.Plan(context.Background(), &sdk.Request{Command: "ab resize", Args: sdk.Args{"backup": int64(23), "delta": int64(-10)}})
+	pr, err = p.Plan(context.Background(), &sdk.PlanRequest{Request: sdk.Request{Command: "ab resize", Args: sdk.Args{"backup": int64(23), "delta": int64(-10)}}})
 	require.NoError(t, err)
 	assert.Equal(t, sdk.RiskCritical, pr.Plan.Risk, "shrinking a backup may lose data")
 	assert.Contains(t, pr.Plan.Summary, "SHRINK")
 
-	pr, err = p.Plan(context.Background(), &sdk.Request{Command: "ipl remove", Args: sdk.Args{"ip": "203.0.113.10"}})
+	pr, err = p.Plan(context.Background(), &sdk.PlanRequest{Request: sdk.Request{Command: "ipl remove", Args: sdk.Args{"ip": "203.0.113.10"}}})
 	require.NoError(t, err)
 	assert.True(t, pr.Diagnostics.HasError(), "ipl remove without a type is refused")
 
-	specs, _ := p.Describe(context.Background())
+	cat, _ := p.Describe(context.Background(), &sdk.DescribeRequest{})
+	specs := cat.Commands
 	for _, c := range specs {
 		assert.NotContains(t, c.Name, "register_key", "the Nagios key registration is not offered")
 		if (strings.HasSuffix(c.Name, "remove") || strings.HasSuffix(c.Name, "delete")) && c.Name != "group remove" {
@@ -274,9 +276,9 @@ func TestOlderEditionTarget(t *testing.T) {
 	tg := target(base)
 	tg.Settings["edition"] = "older"
 	tg.Settings["ipl_root"] = "/ip"
-	_, err = p.Configure(context.Background(), []sdk.Target{tg})
+	_, err = p.Configure(context.Background(), &sdk.ConfigureRequest{Targets: []sdk.Target{tg}})
 	require.NoError(t, err)
-	pr, err := p.Plan(context.Background(), &sdk.Request{Command: "els key create", Args: sdk.Args{"product": "CELS", "limit": int64(2)}})
+	pr, err := p.Plan(context.Background(), &sdk.PlanRequest{Request: sdk.Request{Command: "els key create", Args: sdk.Args{"product": "CELS", "limit": int64(2)}}})
 	require.NoError(t, err)
 	assert.Equal(t, "GET", pr.Plan.Steps[0].Method)
 	assert.Contains(t, pr.Plan.Steps[0].Endpoint, "code=CELS")
@@ -286,7 +288,7 @@ func TestOlderEditionTarget(t *testing.T) {
 
 	bad := provider.New()
 	tg.Settings["edition"] = "newest"
-	diags, err := bad.Configure(context.Background(), []sdk.Target{tg})
+	cr, err := bad.Configure(context.Background(), &sdk.ConfigureRequest{Targets: []sdk.Target{tg}})
 	require.NoError(t, err)
-	assert.Contains(t, diags.Err().Error(), `edition "newest": want newer or older`)
+	assert.Contains(t, cr.Diagnostics.Err().Error(), `setting edition: "newest" is not one of newer, older`)
 }

@@ -6,13 +6,10 @@ package provider
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -21,7 +18,6 @@ import (
 	"github.com/deskbot/deskbot/plugins/cloudflow/sim"
 	"github.com/deskbot/deskbot/sdk"
 	"github.com/deskbot/deskbot/sdk/redact"
-	"github.com/deskbot/deskbot/sdk/sandbox"
 )
 
 // Version is the plugin's version.
@@ -31,74 +27,49 @@ const Version = "1.0.0"
 type Env struct {
 	Client *client.Client
 	Poll   time.Duration
-	Sim    *sim.Server
-	stop   func() error
 }
 
-// Close stops a sandbox target's simulator.
-func (e *Env) Close() error {
-	if e.stop != nil {
-		return e.stop()
+// Settings are what a CloudFlow target is configured with.
+var (
+	settings = []sdk.Param{
+		sdk.String("base_url", "The control panel's address (https://cloud.example.net)").AsRequired(),
+		sdk.String("user", "The account's e-mail address, or its login").AsRequired(),
+		sdk.Duration("poll", "How often transactions are checked until they end (5s; 300ms in a sandbox)"),
+		sdk.Duration("timeout", "How long one API call may take"),
 	}
-	return nil
-}
+	secrets = []sdk.Param{
+		sdk.String("api_key", "The user's API key (or give password)"),
+		sdk.String("password", "The user's password, if no API key"),
+	}
+	sandboxSettings = []sdk.Param{sdk.Duration("step_time", "How long each transaction runs").WithDefault("1s")}
+)
 
-// Configure builds a target's client. Settings: base_url, user (the
-// account e-mail, or a login), poll (5s), timeout. Secrets: api_key (or
-// password). A sandbox target serves the simulator on loopback; there
-// state_dir keeps its state, step_time sets how long each transaction
-// runs, and sim_time_per_call makes its clock move by that much per call
-// answered instead of with the wall clock.
-func Configure(ctx context.Context, t sdk.Target) (any, error) {
-	o := client.Options{BaseURL: t.Settings["base_url"], User: t.Settings["user"], Password: t.Secrets["api_key"]}
+// Configure builds a target's client; a sandbox target serves the
+// simulator on loopback and keeps its state in the target's state folder.
+func Configure(ctx context.Context, t *sdk.TargetConfig) (any, error) {
+	o := client.Options{BaseURL: t.Settings.String("base_url"), User: t.Settings.String("user"), Password: t.Secrets["api_key"], Timeout: t.Settings.Duration("timeout")}
 	if o.Password == "" {
 		o.Password = t.Secrets["password"]
 	}
-	env := &Env{Poll: 5 * time.Second}
-	for k, v := range t.Settings {
-		switch k {
-		case "base_url", "user", "state_dir", "step_time", "sim_time_per_call":
-		case "poll", "timeout":
-			d, err := time.ParseDuration(v)
-			if err != nil || d <= 0 {
-				return nil, fmt.Errorf("setting %s %q is not a duration like 5s", k, v)
-			}
-			if k == "poll" {
-				env.Poll = d
-			} else {
-				o.Timeout = d
-			}
-		default:
-			return nil, fmt.Errorf("unknown setting %q (known: base_url, user, poll, timeout; for a sandbox also state_dir, step_time, sim_time_per_call)", k)
-		}
-	}
+	env := &Env{Poll: t.Settings.Duration("poll")}
 	if t.Sandbox {
-		var b [16]byte
-		_, _ = rand.Read(b[:])
-		o.User, o.Password = "desk@cloudflow.example", hex.EncodeToString(b[:])
-		clock, err := sandbox.ParseStep("sim_time_per_call", t.Settings["sim_time_per_call"])
+		o.User = "desk@cloudflow.example"
+		s, err := sim.New(sim.Options{User: o.User, Password: o.Password, Clock: t.Clock, StepTime: t.Settings.Duration("step_time"), StateFile: t.StateFile("cloudflow-" + t.Name + ".json")})
 		if err != nil {
 			return nil, err
 		}
-		so := sim.Options{User: o.User, Password: o.Password, Clock: clock}
-		if d, err := time.ParseDuration(t.Settings["step_time"]); err == nil {
-			so.StepTime = d
-		}
-		if dir := t.Settings["state_dir"]; dir != "" {
-			so.StateFile = filepath.Join(dir, "cloudflow-"+t.Name+".json")
-		}
-		s, err := sim.New(so)
-		if err != nil {
+		if o.BaseURL, err = t.Serve(s, ""); err != nil {
 			return nil, err
 		}
-		base, stop, err := s.Listen()
-		if err != nil {
-			return nil, err
-		}
-		o.BaseURL, env.Sim, env.stop = base, s, stop
-		if t.Settings["poll"] == "" {
+		if env.Poll == 0 {
 			env.Poll = 300 * time.Millisecond
 		}
+	}
+	if o.Password == "" {
+		return nil, errors.New("secret api_key (or password) is required")
+	}
+	if env.Poll == 0 {
+		env.Poll = 5 * time.Second
 	}
 	c, err := client.New(o)
 	if err != nil {
@@ -108,13 +79,7 @@ func Configure(ctx context.Context, t sdk.Target) (any, error) {
 	return env, nil
 }
 
-func envOf(c *sdk.Call) (*Env, error) {
-	e, ok := c.Env.(*Env)
-	if !ok || e.Client == nil {
-		return nil, errors.New("this CloudFlow target is not configured")
-	}
-	return e, nil
-}
+func envOf(c *sdk.Call) (*Env, error) { return sdk.EnvOf[*Env](c) }
 
 // step is one call; follow names the machine whose transactions it
 // queues, to be followed to their end.
@@ -283,13 +248,10 @@ func scrub(red *redact.Redactor, r *sdk.Result) {
 // New returns the CloudFlow provider.
 func New() *sdk.Plugin {
 	p := sdk.New("cloudflow", Version).SetDescription("CloudFlow (OnApp) virtual machines: power, rebuild, resize, backups, transactions; templates, hypervisors, users")
+	p.Settings(settings...).Secrets(secrets...).SandboxSettings(sandboxSettings...)
 	p.OnConfigure(Configure)
-	p.OnHealth(func(ctx context.Context, t sdk.Target, env any) error {
-		e, ok := env.(*Env)
-		if !ok {
-			return errors.New("not configured")
-		}
-		_, err := e.Client.Do(ctx, get("/version"), nil)
+	p.OnHealth(func(ctx context.Context, t *sdk.TargetConfig, env any) error {
+		_, err := env.(*Env).Client.Do(ctx, get("/version"), nil)
 		return err
 	})
 	registerVMs(p)

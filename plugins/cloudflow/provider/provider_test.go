@@ -42,9 +42,9 @@ func start(t *testing.T, step time.Duration) (*sdk.Plugin, *sim.Server) {
 	s, tg := newSim(t, step)
 	p := provider.New()
 	t.Cleanup(func() { _ = p.Close() })
-	diags, err := p.Configure(context.Background(), []sdk.Target{tg})
+	cr, err := p.Configure(context.Background(), &sdk.ConfigureRequest{Targets: []sdk.Target{tg}})
 	require.NoError(t, err)
-	require.False(t, diags.HasError(), "%v", diags)
+	require.False(t, cr.Diagnostics.HasError(), "%v", cr.Diagnostics)
 	return p, s
 }
 
@@ -75,11 +75,11 @@ func run(t *testing.T, p *sdk.Plugin, command string, args sdk.Args) (*sdk.Resul
 	t.Helper()
 	var mu sync.Mutex
 	var prog []sdk.Progress
-	res, err := p.Execute(context.Background(), &sdk.Request{ID: "t", Command: command, Args: args}, func(pg sdk.Progress) {
+	res, err := p.Execute(context.Background(), &sdk.ExecuteRequest{Request: sdk.Request{ID: "t", Command: command, Args: args}, Progress: func(pg sdk.Progress) {
 		mu.Lock()
 		prog = append(prog, pg)
 		mu.Unlock()
-	})
+	}})
 	require.NoError(t, err, command)
 	return res, text(res), prog
 }
@@ -169,7 +169,8 @@ func TestEveryCommandAgainstTheSimulator(t *testing.T) {
 			assert.NotContains(t, out, apiKey)
 		})
 	}
-	specs, _ := p.Describe(context.Background())
+	cat, _ := p.Describe(context.Background(), &sdk.DescribeRequest{})
+	specs := cat.Commands
 	for _, c := range specs {
 		assert.True(t, covered[c.Name], "command %q has no test against the simulator", c.Name)
 	}
@@ -202,14 +203,14 @@ func TestLockedMachinesAndStillRunning(t *testing.T) {
 	p, _ := start(t, time.Hour)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	res, err := p.Execute(ctx, &sdk.Request{Command: "vm reboot", Args: sdk.Args{"vm": "shop-db"}}, nil)
+	res, err := p.Execute(ctx, &sdk.ExecuteRequest{Request: sdk.Request{Command: "vm reboot", Args: sdk.Args{"vm": "shop-db"}}})
 	require.NoError(t, err)
 	assert.Contains(t, text(res), "Still running at CloudFlow. Check with /cloudflow vm transactions shop-db.")
 	// Locked while the reboot runs: other actions are refused before they are sent.
 	res, out, _ := run(t, p, "vm stop", sdk.Args{"vm": "shop-db"})
 	assert.True(t, res.Failed())
 	assert.Contains(t, out, "locked while a transaction runs")
-	pr, err := p.Plan(context.Background(), &sdk.Request{Command: "vm unlock", Args: sdk.Args{"vm": "shop-db"}})
+	pr, err := p.Plan(context.Background(), &sdk.PlanRequest{Request: sdk.Request{Command: "vm unlock", Args: sdk.Args{"vm": "shop-db"}}})
 	require.NoError(t, err)
 	require.NotNil(t, pr.Plan, "%v", pr.Diagnostics)
 	assert.Contains(t, pr.Plan.Summary, "will be abandoned")
@@ -227,7 +228,7 @@ func TestRootPasswordNeverShown(t *testing.T) {
 		{"vm list", nil}, {"vm info", sdk.Args{"vm": "shop-web"}}, {"vm reboot", sdk.Args{"vm": "shop-web"}},
 		{"vm rebuild", sdk.Args{"vm": "bakery-site", "template": "12"}}, {"users", nil}, {"user vms", sdk.Args{"user": "acme"}},
 	} {
-		pr, err := p.Plan(context.Background(), &sdk.Request{Command: c.name, Args: c.args})
+		pr, err := p.Plan(context.Background(), &sdk.PlanRequest{Request: sdk.Request{Command: c.name, Args: c.args}})
 		require.NoError(t, err)
 		res, _, prog := run(t, p, c.name, c.args)
 		all.WriteString(fmt.Sprintf("%+v %+v %+v %s", pr, *res, prog, text(res)))

@@ -68,15 +68,20 @@ func New() *sdk.Plugin {
 		return fallback
 	}
 
-	// Each target gets its own counter. With a state_dir setting (the bot
-	// gives sandbox targets one) it is kept in a file there.
-	p.OnConfigure(func(ctx context.Context, t sdk.Target) (any, error) {
-		c := &counter{path: t.Settings["state_file"]}
-		if dir := t.Settings["state_dir"]; dir != "" && c.path == "" {
-			if err := os.MkdirAll(dir, 0o700); err != nil {
+	// Each target gets its own counter, kept in the state_file setting's
+	// file or, for a sandbox target with a state folder (the bot gives
+	// each one), in a file there.
+	p.Settings(sdk.String("state_file", "A file to keep the counter in"))
+	p.Secrets(sdk.String("api_key", "A key the example holds and never shows (secrets reach a plugin only this way)"))
+	p.OnConfigure(func(ctx context.Context, t *sdk.TargetConfig) (any, error) {
+		c := &counter{path: t.Settings.String("state_file")}
+		if c.path == "" {
+			c.path = t.StateFile("counter")
+		}
+		if c.path != "" {
+			if err := os.MkdirAll(filepath.Dir(c.path), 0o700); err != nil {
 				return nil, err
 			}
-			c.path = filepath.Join(dir, "counter")
 		}
 		return c, nil
 	})
@@ -260,7 +265,7 @@ func New() *sdk.Plugin {
 // Count reads a target's counter; the conformance test uses it to check
 // that Plan changes nothing.
 func Count(p *sdk.Plugin, target string) (int64, error) {
-	res, err := p.Execute(context.Background(), &sdk.Request{Command: "counter show", Target: target}, nil)
+	res, err := p.Execute(context.Background(), &sdk.ExecuteRequest{Request: sdk.Request{Command: "counter show", Target: target}})
 	if err != nil {
 		return 0, err
 	}

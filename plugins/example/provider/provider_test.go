@@ -35,14 +35,14 @@ func TestCounterPersistsAcrossProcessesThroughItsStateFile(t *testing.T) {
 	ctx := context.Background()
 	for i := 0; i < 2; i++ {
 		p := provider.New()
-		_, err := p.Configure(ctx, []sdk.Target{{Name: "main", Settings: map[string]string{"state_file": state}}})
+		_, err := p.Configure(ctx, &sdk.ConfigureRequest{Targets: []sdk.Target{{Name: "main", Settings: map[string]string{"state_file": state}}}})
 		require.NoError(t, err)
-		res, err := p.Execute(ctx, &sdk.Request{Command: "counter add", Target: "main", Args: sdk.Args{"n": int64(5)}}, nil)
+		res, err := p.Execute(ctx, &sdk.ExecuteRequest{Request: sdk.Request{Command: "counter add", Target: "main", Args: sdk.Args{"n": int64(5)}}})
 		require.NoError(t, err)
 		require.False(t, res.Failed())
 	}
 	p := provider.New()
-	_, _ = p.Configure(ctx, []sdk.Target{{Name: "main", Settings: map[string]string{"state_file": state}}})
+	_, _ = p.Configure(ctx, &sdk.ConfigureRequest{Targets: []sdk.Target{{Name: "main", Settings: map[string]string{"state_file": state}}}})
 	n, err := provider.Count(p, "main")
 	require.NoError(t, err)
 	assert.Equal(t, int64(10), n)

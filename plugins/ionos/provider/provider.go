@@ -7,15 +7,11 @@ package provider
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -23,7 +19,6 @@ import (
 	"github.com/deskbot/deskbot/plugins/ionos/sim"
 	"github.com/deskbot/deskbot/sdk"
 	"github.com/deskbot/deskbot/sdk/redact"
-	"github.com/deskbot/deskbot/sdk/sandbox"
 )
 
 // Version is the plugin's version.
@@ -34,77 +29,39 @@ type Env struct {
 	Client *client.Client
 	// Poll is how often asynchronous work is checked.
 	Poll time.Duration
-	Sim  *sim.Server
-	stop func() error
 }
 
-// Close stops a sandbox target's simulator.
-func (e *Env) Close() error {
-	if e.stop != nil {
-		return e.stop()
+// Settings are what an IONOS target is configured with.
+var (
+	settings = []sdk.Param{
+		sdk.String("base_url", "The Cloud Panel API's base URL (IONOS's if empty)"),
+		sdk.Duration("poll", "How often work at IONOS is checked until it is done (5s; 500ms in a sandbox)"),
+		sdk.Duration("timeout", "How long one API call may take"),
+		sdk.Int("max_in_flight", "How many calls may be under way at once for the API key").AtLeast(1),
 	}
-	return nil
-}
+	secrets         = []sdk.Param{sdk.String("api_key", "An IONOS Cloud Panel API key").AsRequired()}
+	sandboxSettings = []sdk.Param{sdk.Duration("action_time", "How long a power action, reinstall or snapshot takes").WithDefault("3s")}
+)
 
-// Configure builds a target's client. Settings: base_url, poll (5s),
-// timeout, max_in_flight. Secrets: api_key. A sandbox target serves the
-// simulator on loopback and keeps its state in state_dir; action_time sets
-// how long power actions take, and sim_time_per_call makes the
-// simulator's clock move by that much per call answered instead of with
-// the wall clock.
-func Configure(ctx context.Context, t sdk.Target) (any, error) {
-	o := client.Options{BaseURL: t.Settings["base_url"], Token: t.Secrets["api_key"]}
-	env := &Env{Poll: 5 * time.Second}
-	for k, v := range t.Settings {
-		switch k {
-		case "base_url", "state_dir", "action_time", "sim_time_per_call":
-		case "poll", "timeout":
-			d, err := time.ParseDuration(v)
-			if err != nil || d <= 0 {
-				return nil, fmt.Errorf("setting %s %q is not a duration like 5s", k, v)
-			}
-			if k == "poll" {
-				env.Poll = d
-			} else {
-				o.Timeout = d
-			}
-		case "max_in_flight":
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 {
-				return nil, fmt.Errorf("setting max_in_flight %q is not a positive number", v)
-			}
-			o.MaxInFlight = n
-		default:
-			return nil, fmt.Errorf("unknown setting %q (known: base_url, poll, timeout, max_in_flight; for a sandbox also state_dir, action_time, sim_time_per_call)", k)
-		}
-	}
+// Configure builds a target's client; a sandbox target serves the
+// simulator on loopback and keeps its state in the target's state folder.
+func Configure(ctx context.Context, t *sdk.TargetConfig) (any, error) {
+	o := client.Options{BaseURL: t.Settings.String("base_url"), Token: t.Secrets["api_key"], Timeout: t.Settings.Duration("timeout"), MaxInFlight: int(t.Settings.Int("max_in_flight"))}
+	env := &Env{Poll: t.Settings.Duration("poll")}
 	if t.Sandbox {
-		var b [16]byte
-		_, _ = rand.Read(b[:])
-		o.Token = hex.EncodeToString(b[:])
-		clock, err := sandbox.ParseStep("sim_time_per_call", t.Settings["sim_time_per_call"])
+		s, err := sim.New(sim.Options{Token: o.Token, Clock: t.Clock, ActionTime: t.Settings.Duration("action_time"), StateFile: t.StateFile("ionos-" + t.Name + ".json")})
 		if err != nil {
 			return nil, err
 		}
-		so := sim.Options{Token: o.Token, Clock: clock}
-		if d, err := time.ParseDuration(t.Settings["action_time"]); err == nil {
-			so.ActionTime = d
-		}
-		if dir := t.Settings["state_dir"]; dir != "" {
-			so.StateFile = filepath.Join(dir, "ionos-"+t.Name+".json")
-		}
-		s, err := sim.New(so)
-		if err != nil {
+		if o.BaseURL, err = t.Serve(s, "/v1"); err != nil {
 			return nil, err
 		}
-		base, stop, err := s.Listen()
-		if err != nil {
-			return nil, err
-		}
-		o.BaseURL, env.Sim, env.stop = base, s, stop
-		if t.Settings["poll"] == "" {
+		if env.Poll == 0 {
 			env.Poll = 500 * time.Millisecond
 		}
+	}
+	if env.Poll == 0 {
+		env.Poll = 5 * time.Second
 	}
 	c, err := client.New(o)
 	if err != nil {
@@ -114,13 +71,7 @@ func Configure(ctx context.Context, t sdk.Target) (any, error) {
 	return env, nil
 }
 
-func envOf(c *sdk.Call) (*Env, error) {
-	e, ok := c.Env.(*Env)
-	if !ok || e.Client == nil {
-		return nil, errors.New("this IONOS target is not configured")
-	}
-	return e, nil
-}
+func envOf(c *sdk.Call) (*Env, error) { return sdk.EnvOf[*Env](c) }
 
 // step is one API call a command makes, and how to follow it.
 type step struct {
@@ -371,13 +322,10 @@ func scrubResult(red *redact.Redactor, r *sdk.Result) {
 // New returns the IONOS provider.
 func New() *sdk.Plugin {
 	p := sdk.New("ionos", Version).SetDescription("IONOS Cloud Panel: servers, power, snapshots, IPs and reverse DNS, firewalls, DVDs, monitoring and logs; `call` reaches every API operation")
+	p.Settings(settings...).Secrets(secrets...).SandboxSettings(sandboxSettings...)
 	p.OnConfigure(Configure)
-	p.OnHealth(func(ctx context.Context, t sdk.Target, env any) error {
-		e, ok := env.(*Env)
-		if !ok {
-			return errors.New("not configured")
-		}
-		_, err := e.Client.Do(ctx, get("/ping_auth", nil), nil)
+	p.OnHealth(func(ctx context.Context, t *sdk.TargetConfig, env any) error {
+		_, err := env.(*Env).Client.Do(ctx, get("/ping_auth", nil), nil)
 		return err
 	})
 	registerServers(p)

@@ -62,9 +62,9 @@ func start(t *testing.T, o sim.Options) setup {
 	s, tg := newSim(t, o)
 	p := provider.New()
 	t.Cleanup(func() { _ = p.Close() })
-	diags, err := p.Configure(context.Background(), []sdk.Target{tg})
+	cr, err := p.Configure(context.Background(), &sdk.ConfigureRequest{Targets: []sdk.Target{tg}})
 	require.NoError(t, err)
-	require.False(t, diags.HasError(), "%v", diags)
+	require.False(t, cr.Diagnostics.HasError(), "%v", cr.Diagnostics)
 	return setup{p: p, sim: s, tg: tg}
 }
 
@@ -95,11 +95,11 @@ func run(t *testing.T, p *sdk.Plugin, command string, args sdk.Args) (*sdk.Resul
 	t.Helper()
 	var mu sync.Mutex
 	var prog []sdk.Progress
-	res, err := p.Execute(context.Background(), &sdk.Request{ID: "t", Command: command, Args: args}, func(pg sdk.Progress) {
+	res, err := p.Execute(context.Background(), &sdk.ExecuteRequest{Request: sdk.Request{ID: "t", Command: command, Args: args}, Progress: func(pg sdk.Progress) {
 		mu.Lock()
 		prog = append(prog, pg)
 		mu.Unlock()
-	})
+	}})
 	require.NoError(t, err, command)
 	return res, text(res), prog
 }
@@ -200,7 +200,8 @@ func TestCuratedCommandsAgainstTheSimulator(t *testing.T) {
 			assert.NotContains(t, out, "Sekret-Pass-99!")
 		})
 	}
-	specs, _ := p.Describe(context.Background())
+	cat, _ := p.Describe(context.Background(), &sdk.DescribeRequest{})
+	specs := cat.Commands
 	for _, c := range specs {
 		if !c.Hidden {
 			assert.True(t, covered[c.Name], "command %q has no test against the simulator", c.Name)
@@ -235,7 +236,7 @@ func TestDeadlineSaysItIsStillRunning(t *testing.T) {
 	st := start(t, sim.Options{ActionTime: time.Hour})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	res, err := st.p.Execute(ctx, &sdk.Request{ID: "t", Command: "server reboot", Args: sdk.Args{"server": "db01"}}, nil)
+	res, err := st.p.Execute(ctx, &sdk.ExecuteRequest{Request: sdk.Request{ID: "t", Command: "server reboot", Args: sdk.Args{"server": "db01"}}})
 	require.NoError(t, err)
 	out := text(res)
 	assert.Contains(t, out, "Still running at IONOS (POWERING_OFF")
@@ -261,7 +262,7 @@ func TestSharedRateLimit(t *testing.T) {
 			defer wg.Done()
 			for i := 0; i < 4; i++ {
 				c := commands[(u+i)%len(commands)]
-				res, err := st.p.Execute(context.Background(), &sdk.Request{ID: fmt.Sprintf("u%d-%d", u, i), Invoker: fmt.Sprintf("U%02d", u), Command: c.name, Args: c.args}, nil)
+				res, err := st.p.Execute(context.Background(), &sdk.ExecuteRequest{Request: sdk.Request{ID: fmt.Sprintf("u%d-%d", u, i), Invoker: fmt.Sprintf("U%02d", u), Command: c.name, Args: c.args}})
 				if err != nil {
 					errs <- err.Error()
 				} else if res.Failed() {
@@ -297,7 +298,7 @@ func TestFirstPasswordNeverShown(t *testing.T) {
 		{"server on", sdk.Args{"server": "staging"}},
 		{"call put servers status action", sdk.Args{"server_id": web01, "action": "POWER_OFF", "method": "SOFTWARE"}},
 	} {
-		pr, err := st.p.Plan(context.Background(), &sdk.Request{Command: c.name, Args: c.args})
+		pr, err := st.p.Plan(context.Background(), &sdk.PlanRequest{Request: sdk.Request{Command: c.name, Args: c.args}})
 		require.NoError(t, err)
 		res, _, prog := run(t, st.p, c.name, c.args)
 		all.WriteString(fmt.Sprintf("%+v %+v %+v %s", pr, *res, prog, text(res)))
@@ -311,7 +312,8 @@ func TestFirstPasswordNeverShown(t *testing.T) {
 func TestGenericCall(t *testing.T) {
 	st := start(t, sim.Options{})
 	p := st.p
-	specs, _ := p.Describe(context.Background())
+	cat, _ := p.Describe(context.Background(), &sdk.DescribeRequest{})
+	specs := cat.Commands
 	n := 0
 	for _, c := range specs {
 		if strings.HasPrefix(c.Name, "call ") {
@@ -321,18 +323,18 @@ func TestGenericCall(t *testing.T) {
 	assert.Equal(t, 175, n)
 
 	// Body fields become parameters and are checked against the schema.
-	pr, err := p.Plan(context.Background(), &sdk.Request{Command: "call put servers status action", Args: sdk.Args{"server_id": web01, "action": "REBOOT", "method": "HARDWARE"}})
+	pr, err := p.Plan(context.Background(), &sdk.PlanRequest{Request: sdk.Request{Command: "call put servers status action", Args: sdk.Args{"server_id": web01, "action": "REBOOT", "method": "HARDWARE"}}})
 	require.NoError(t, err)
 	require.NotNil(t, pr.Plan, "%v", pr.Diagnostics)
 	assert.Equal(t, `{"action":"REBOOT","method":"HARDWARE"}`, pr.Plan.Steps[0].Body)
 	assert.Equal(t, "PUT", pr.Plan.Steps[0].Method)
 	assert.Contains(t, pr.Plan.Steps[0].Description, "followed until done")
 
-	pr, _ = p.Plan(context.Background(), &sdk.Request{Command: "call put servers hardware", Args: sdk.Args{"server_id": web01, "vcore": int64(4)}})
+	pr, _ = p.Plan(context.Background(), &sdk.PlanRequest{Request: sdk.Request{Command: "call put servers hardware", Args: sdk.Args{"server_id": web01, "vcore": int64(4)}}})
 	require.Nil(t, pr.Plan)
 	assert.Contains(t, fmt.Sprint(pr.Diagnostics), "body", "oneOf: vcore needs cores_per_processor and ram")
 
-	pr, _ = p.Plan(context.Background(), &sdk.Request{Command: "call post servers", Args: sdk.Args{"body": `{"name":"x"}`}})
+	pr, _ = p.Plan(context.Background(), &sdk.PlanRequest{Request: sdk.Request{Command: "call post servers", Args: sdk.Args{"body": `{"name":"x"}`}}})
 	require.Nil(t, pr.Plan)
 	assert.Contains(t, fmt.Sprint(pr.Diagnostics), "missing properties")
 

@@ -6,16 +6,12 @@ package provider
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
 	"net/url"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/deskbot/deskbot/plugins/whm/client"
 	"github.com/deskbot/deskbot/plugins/whm/sim"
@@ -26,103 +22,58 @@ import (
 // Version is the plugin's version.
 const Version = "1.0.0"
 
-// Env is what a configured target holds.
-type Env struct {
-	Client *client.Client
-	// Sim is the simulator a sandbox target serves, nil otherwise.
-	Sim  *sim.Server
-	stop func() error
-}
-
-// Close stops a sandbox target's simulator.
-func (e *Env) Close() error {
-	if e.stop != nil {
-		return e.stop()
+// Settings are what a WHM target is configured with.
+var (
+	settings = []sdk.Param{
+		sdk.String("host", "The WHM server's host name or address").AsRequired(),
+		sdk.Int("port", "WHM's port").Between(1, 65535).WithDefault("2087"),
+		sdk.String("user", "The WHM user the API token belongs to").WithDefault("root"),
+		sdk.String("ca_file", "A PEM file of the CA that signed the server's certificate, if not a public one"),
+		sdk.String("fingerprint", "The SHA-256 fingerprint of the server's certificate, to pin it (a self-signed certificate)"),
+		sdk.Duration("timeout", "How long one API call may take").WithDefault("60s"),
+		sdk.Enum("scheme", "https, or http for a loopback host only (a local tunnel)", "https", "http").WithDefault("https"),
 	}
-	return nil
-}
+	secrets         = []sdk.Param{sdk.String("token", "A WHM API token of the user").AsRequired()}
+	sandboxSettings = []sdk.Param{sdk.String("hostname", "The simulated server's host name")}
+)
 
-// Configure builds a target's client. Settings: host, port (2087), user
-// (root), ca_file, fingerprint, timeout. Secrets: token. A sandbox target
-// serves the simulator on loopback and keeps its state in state_dir.
-func Configure(ctx context.Context, t sdk.Target) (any, error) {
+// Configure builds a target's client; a sandbox target serves the
+// simulator on loopback and keeps its state in the target's state folder.
+func Configure(ctx context.Context, t *sdk.TargetConfig) (any, error) {
 	o := client.Options{
-		Host:        t.Settings["host"],
-		User:        t.Settings["user"],
+		Host:        t.Settings.String("host"),
+		Port:        int(t.Settings.Int("port")),
+		User:        t.Settings.String("user"),
 		Token:       t.Secrets["token"],
-		CAFile:      t.Settings["ca_file"],
-		Fingerprint: t.Settings["fingerprint"],
+		CAFile:      t.Settings.String("ca_file"),
+		Fingerprint: t.Settings.String("fingerprint"),
+		Timeout:     t.Settings.Duration("timeout"),
 	}
-	for k := range t.Settings {
-		switch k {
-		case "host", "port", "user", "ca_file", "fingerprint", "timeout", "scheme", "state_dir", "hostname":
-		default:
-			return nil, fmt.Errorf("unknown setting %q (known: host, port, user, ca_file, fingerprint, timeout, scheme)", k)
-		}
-	}
-	switch sch := t.Settings["scheme"]; sch {
-	case "", "https":
-	case "http":
+	if t.Settings.String("scheme") == "http" {
 		// The token would travel in the clear: only to this machine (a
 		// local tunnel or a test server).
 		if ip := net.ParseIP(o.Host); o.Host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 			return nil, fmt.Errorf("scheme http is allowed only for a loopback host, not %q: the API token would cross the network in the clear", o.Host)
 		}
 		o.Scheme = "http"
-	default:
-		return nil, fmt.Errorf("setting scheme %q: want https", sch)
 	}
-	if p := t.Settings["port"]; p != "" {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 1 || n > 65535 {
-			return nil, fmt.Errorf("setting port %q is not a TCP port", p)
-		}
-		o.Port = n
-	}
-	if v := t.Settings["timeout"]; v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return nil, fmt.Errorf("setting timeout %q is not a duration like 60s", v)
-		}
-		o.Timeout = d
-	}
-	env := &Env{}
 	if t.Sandbox {
-		var b [16]byte
-		_, _ = rand.Read(b[:])
-		o.User, o.Token = "root", hex.EncodeToString(b[:])
-		so := sim.Options{User: o.User, Token: o.Token, Hostname: t.Settings["hostname"]}
-		if dir := t.Settings["state_dir"]; dir != "" {
-			so.StateFile = filepath.Join(dir, "whm-"+t.Name+".json")
-		}
-		s, err := sim.New(so)
+		s, err := sim.New(sim.Options{User: o.User, Token: o.Token, Hostname: t.Settings.String("hostname"), StateFile: t.StateFile("whm-" + t.Name + ".json")})
 		if err != nil {
 			return nil, err
 		}
-		hostport, stop, err := s.Listen()
+		base, err := t.Serve(s, "")
 		if err != nil {
 			return nil, err
 		}
-		host, port, _ := net.SplitHostPort(hostport)
-		o.Host, o.Scheme, o.CAFile, o.Fingerprint = host, "http", "", ""
-		o.Port, _ = strconv.Atoi(port)
-		env.Sim, env.stop = s, stop
+		u, _ := url.Parse(base)
+		o.Host, o.Scheme, o.CAFile, o.Fingerprint = u.Hostname(), "http", "", ""
+		o.Port, _ = strconv.Atoi(u.Port())
 	}
-	c, err := client.New(o)
-	if err != nil {
-		return nil, err
-	}
-	env.Client = c
-	return env, nil
+	return client.New(o)
 }
 
-func envOf(c *sdk.Call) (*client.Client, error) {
-	e, ok := c.Env.(*Env)
-	if !ok || e.Client == nil {
-		return nil, errors.New("this WHM target is not configured")
-	}
-	return e.Client, nil
-}
+func envOf(c *sdk.Call) (*client.Client, error) { return sdk.EnvOf[*client.Client](c) }
 
 // wcall is one WHM function call a command makes.
 type wcall struct {
@@ -272,13 +223,10 @@ func doneSteps(cs []wcall) string {
 // New returns the WHM provider.
 func New() *sdk.Plugin {
 	p := sdk.New("whm", Version).SetDescription("cPanel & WHM servers: accounts, packages, DNS, SSL, backups and restores, mail, cPHulk, services; `call` reaches every WHM API 1 function")
+	p.Settings(settings...).Secrets(secrets...).SandboxSettings(sandboxSettings...)
 	p.OnConfigure(Configure)
-	p.OnHealth(func(ctx context.Context, t sdk.Target, env any) error {
-		e, ok := env.(*Env)
-		if !ok {
-			return errors.New("not configured")
-		}
-		_, err := e.Client.Call(ctx, "version", nil, nil)
+	p.OnHealth(func(ctx context.Context, t *sdk.TargetConfig, env any) error {
+		_, err := env.(*client.Client).Call(ctx, "version", nil, nil)
 		return err
 	})
 	registerAccounts(p)

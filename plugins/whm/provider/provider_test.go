@@ -35,9 +35,9 @@ func start(t *testing.T) (*sdk.Plugin, *sim.Server) {
 	s, tg := newSim(t, "web01.example.net")
 	p := provider.New()
 	t.Cleanup(func() { _ = p.Close() })
-	diags, err := p.Configure(context.Background(), []sdk.Target{tg})
+	cr, err := p.Configure(context.Background(), &sdk.ConfigureRequest{Targets: []sdk.Target{tg}})
 	require.NoError(t, err)
-	require.False(t, diags.HasError(), "%v", diags)
+	require.False(t, cr.Diagnostics.HasError(), "%v", cr.Diagnostics)
 	return p, s
 }
 
@@ -69,14 +69,14 @@ func text(r *sdk.Result) string {
 
 func run(t *testing.T, p *sdk.Plugin, command string, args sdk.Args) (*sdk.Result, string) {
 	t.Helper()
-	res, err := p.Execute(context.Background(), &sdk.Request{ID: "t", Command: command, Args: args}, nil)
+	res, err := p.Execute(context.Background(), &sdk.ExecuteRequest{Request: sdk.Request{ID: "t", Command: command, Args: args}})
 	require.NoError(t, err, command)
 	return res, text(res)
 }
 
 func plan(t *testing.T, p *sdk.Plugin, command string, args sdk.Args) (*sdk.PlanResponse, string) {
 	t.Helper()
-	pr, err := p.Plan(context.Background(), &sdk.Request{ID: "t", Command: command, Args: args})
+	pr, err := p.Plan(context.Background(), &sdk.PlanRequest{Request: sdk.Request{ID: "t", Command: command, Args: args}})
 	require.NoError(t, err, command)
 	if pr.Plan == nil {
 		return pr, fmt.Sprint(pr.Diagnostics)
@@ -244,7 +244,8 @@ func TestCuratedCommandsAgainstTheSimulator(t *testing.T) {
 			assert.NotContains(t, out, token)
 		})
 	}
-	specs, _ := p.Describe(context.Background())
+	cat, _ := p.Describe(context.Background(), &sdk.DescribeRequest{})
+	specs := cat.Commands
 	for _, c := range specs {
 		if !c.Hidden {
 			assert.True(t, covered[c.Name], "command %q has no test against the simulator", c.Name)
@@ -283,7 +284,8 @@ func TestDefaultsThatNeverSurprise(t *testing.T) {
 	assert.True(t, res.Failed())
 	assert.Equal(t, before, s.Snapshot(), "nothing changed")
 	// The generic call still reaches WHM's own default, with the risk it carries.
-	specs, _ := p.Describe(context.Background())
+	cat, _ := p.Describe(context.Background(), &sdk.DescribeRequest{})
+	specs := cat.Commands
 	for _, c := range specs {
 		if c.Name == "call limitbw" {
 			assert.Equal(t, sdk.RiskHigh, c.Risk)
@@ -313,7 +315,8 @@ func TestPlansShowWhatWillHappen(t *testing.T) {
 
 func TestGenericCall(t *testing.T) {
 	p, s := start(t)
-	specs, err := p.Describe(context.Background())
+	cat, err := p.Describe(context.Background(), &sdk.DescribeRequest{})
+	specs := cat.Commands
 	require.NoError(t, err)
 	calls := 0
 	var call sdk.CommandSpec
@@ -395,11 +398,11 @@ func TestSecretsNeverReachOutput(t *testing.T) {
 	const pw = "CANARY-whm-password-8d7c"
 	check := func(command string, args sdk.Args) string {
 		t.Helper()
-		pr, err := p.Plan(context.Background(), &sdk.Request{ID: "t", Command: command, Args: args})
+		pr, err := p.Plan(context.Background(), &sdk.PlanRequest{Request: sdk.Request{ID: "t", Command: command, Args: args}})
 		require.NoError(t, err)
-		res, err := p.Execute(context.Background(), &sdk.Request{ID: "t", Command: command, Args: args}, func(pg sdk.Progress) {
+		res, err := p.Execute(context.Background(), &sdk.ExecuteRequest{Request: sdk.Request{ID: "t", Command: command, Args: args}, Progress: func(pg sdk.Progress) {
 			assert.NotContains(t, pg.Message, pw)
-		})
+		}})
 		require.NoError(t, err)
 		out := fmt.Sprintf("%+v %+v %s", pr, *res, text(res))
 		assert.NotContains(t, out, pw, command)
@@ -428,15 +431,15 @@ func TestSeveralServers(t *testing.T) {
 	s2, t2 := newSim(t, "web02.example.net")
 	p := provider.New()
 	defer p.Close()
-	diags, err := p.Configure(context.Background(), []sdk.Target{t1, t2})
+	cr, err := p.Configure(context.Background(), &sdk.ConfigureRequest{Targets: []sdk.Target{t1, t2}})
 	require.NoError(t, err)
-	require.False(t, diags.HasError(), "%v", diags)
+	require.False(t, cr.Diagnostics.HasError(), "%v", cr.Diagnostics)
 	for target, want := range map[string]string{"web01": "web01.example.net", "web02": "web02.example.net"} {
-		res, err := p.Execute(context.Background(), &sdk.Request{Command: "server info", Target: target}, nil)
+		res, err := p.Execute(context.Background(), &sdk.ExecuteRequest{Request: sdk.Request{Command: "server info", Target: target}})
 		require.NoError(t, err)
 		assert.Contains(t, text(res), "Host="+want)
 	}
-	_, err = p.Execute(context.Background(), &sdk.Request{Command: "account suspend", Target: "web02", Args: sdk.Args{"user": "demo1", "reason": "x"}}, nil)
+	_, err = p.Execute(context.Background(), &sdk.ExecuteRequest{Request: sdk.Request{Command: "account suspend", Target: "web02", Args: sdk.Args{"user": "demo1", "reason": "x"}}})
 	require.NoError(t, err)
 	a1, _ := s1.Account("demo1")
 	a2, _ := s2.Account("demo1")
@@ -446,19 +449,19 @@ func TestSeveralServers(t *testing.T) {
 	// Each target's settings are checked.
 	bad := t1
 	bad.Settings = map[string]string{"host": "x", "fingerprint": "nothex"}
-	diags, _ = provider.New().Configure(context.Background(), []sdk.Target{bad})
-	assert.True(t, diags.HasError())
-	assert.Contains(t, fmt.Sprint(diags), "not a SHA-256")
+	cr, _ = provider.New().Configure(context.Background(), &sdk.ConfigureRequest{Targets: []sdk.Target{bad}})
+	assert.True(t, cr.Diagnostics.HasError())
+	assert.Contains(t, fmt.Sprint(cr.Diagnostics), "not a SHA-256")
 	bad.Settings = map[string]string{"host": "x", "verify": "off"}
-	diags, _ = provider.New().Configure(context.Background(), []sdk.Target{bad})
-	assert.Contains(t, fmt.Sprint(diags), `unknown setting "verify"`)
+	cr, _ = provider.New().Configure(context.Background(), &sdk.ConfigureRequest{Targets: []sdk.Target{bad}})
+	assert.Contains(t, fmt.Sprint(cr.Diagnostics), `unknown setting verify`)
 }
 
 func TestSandboxKeepsState(t *testing.T) {
 	dir := t.TempDir()
-	tg := sdk.Target{Name: "sandbox", Sandbox: true, Settings: map[string]string{"state_dir": dir}}
+	tg := sdk.Target{Name: "sandbox", Sandbox: true, StateDir: dir}
 	p := provider.New()
-	_, err := p.Configure(context.Background(), []sdk.Target{tg})
+	_, err := p.Configure(context.Background(), &sdk.ConfigureRequest{Targets: []sdk.Target{tg}})
 	require.NoError(t, err)
 	_, out := run(t, p, "account suspend", sdk.Args{"user": "demo1", "reason": "abuse"})
 	assert.Contains(t, out, "suspended")
@@ -466,7 +469,7 @@ func TestSandboxKeepsState(t *testing.T) {
 
 	p = provider.New()
 	defer p.Close()
-	_, err = p.Configure(context.Background(), []sdk.Target{tg})
+	_, err = p.Configure(context.Background(), &sdk.ConfigureRequest{Targets: []sdk.Target{tg}})
 	require.NoError(t, err)
 	_, out = run(t, p, "account list", nil)
 	assert.Contains(t, out, "demo1|demo1.example|basic|root|203.0.113.21|812M of 5120M|suspended: abuse")

@@ -323,7 +323,10 @@ type RequestContext struct {
 	// deadline after which the bot no longer waits for an answer.
 	Deadline *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=deadline,proto3" json:"deadline,omitempty"`
 	// approval_id is set when the call runs because an approval was granted.
-	ApprovalId    string `protobuf:"bytes,6,opt,name=approval_id,json=approvalId,proto3" json:"approval_id,omitempty"`
+	ApprovalId string `protobuf:"bytes,6,opt,name=approval_id,json=approvalId,proto3" json:"approval_id,omitempty"`
+	// plan_digest is the digest of the approved plan: the plugin refuses to
+	// run work that differs from it (protocol minor 3).
+	PlanDigest    string `protobuf:"bytes,7,opt,name=plan_digest,json=planDigest,proto3" json:"plan_digest,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -396,6 +399,13 @@ func (x *RequestContext) GetDeadline() *timestamppb.Timestamp {
 func (x *RequestContext) GetApprovalId() string {
 	if x != nil {
 		return x.ApprovalId
+	}
+	return ""
+}
+
+func (x *RequestContext) GetPlanDigest() string {
+	if x != nil {
+		return x.PlanDigest
 	}
 	return ""
 }
@@ -551,11 +561,16 @@ func (*DescribeRequest) Descriptor() ([]byte, []int) {
 }
 
 type DescribeResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Commands      []*Command             `protobuf:"bytes,1,rep,name=commands,proto3" json:"commands,omitempty"`
-	Diagnostics   []*Diagnostic          `protobuf:"bytes,2,rep,name=diagnostics,proto3" json:"diagnostics,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Commands    []*Command             `protobuf:"bytes,1,rep,name=commands,proto3" json:"commands,omitempty"`
+	Diagnostics []*Diagnostic          `protobuf:"bytes,2,rep,name=diagnostics,proto3" json:"diagnostics,omitempty"`
+	// settings and secrets are what a target takes; sandbox_settings apply
+	// to a sandbox target only (protocol minor 3).
+	Settings        []*Parameter `protobuf:"bytes,3,rep,name=settings,proto3" json:"settings,omitempty"`
+	Secrets         []*Parameter `protobuf:"bytes,4,rep,name=secrets,proto3" json:"secrets,omitempty"`
+	SandboxSettings []*Parameter `protobuf:"bytes,5,rep,name=sandbox_settings,json=sandboxSettings,proto3" json:"sandbox_settings,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *DescribeResponse) Reset() {
@@ -598,6 +613,27 @@ func (x *DescribeResponse) GetCommands() []*Command {
 func (x *DescribeResponse) GetDiagnostics() []*Diagnostic {
 	if x != nil {
 		return x.Diagnostics
+	}
+	return nil
+}
+
+func (x *DescribeResponse) GetSettings() []*Parameter {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
+func (x *DescribeResponse) GetSecrets() []*Parameter {
+	if x != nil {
+		return x.Secrets
+	}
+	return nil
+}
+
+func (x *DescribeResponse) GetSandboxSettings() []*Parameter {
+	if x != nil {
+		return x.SandboxSettings
 	}
 	return nil
 }
@@ -940,7 +976,10 @@ type Target struct {
 	Settings map[string]string      `protobuf:"bytes,2,rep,name=settings,proto3" json:"settings,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	Secrets  map[string]string      `protobuf:"bytes,3,rep,name=secrets,proto3" json:"secrets,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// sandbox asks the plugin to serve its own simulator and use it.
-	Sandbox       bool `protobuf:"varint,4,opt,name=sandbox,proto3" json:"sandbox,omitempty"`
+	Sandbox bool `protobuf:"varint,4,opt,name=sandbox,proto3" json:"sandbox,omitempty"`
+	// state_dir is where a sandbox target keeps its simulator's state
+	// between runs; the bot sets it (protocol minor 3).
+	StateDir      string `protobuf:"bytes,5,opt,name=state_dir,json=stateDir,proto3" json:"state_dir,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1001,6 +1040,13 @@ func (x *Target) GetSandbox() bool {
 		return x.Sandbox
 	}
 	return false
+}
+
+func (x *Target) GetStateDir() string {
+	if x != nil {
+		return x.StateDir
+	}
+	return ""
 }
 
 type ConfigureRequest struct {
@@ -1370,7 +1416,11 @@ type Plan struct {
 	Summary string      `protobuf:"bytes,1,opt,name=summary,proto3" json:"summary,omitempty"`
 	Steps   []*PlanStep `protobuf:"bytes,2,rep,name=steps,proto3" json:"steps,omitempty"`
 	// risk may raise, never lower, the catalog risk for these arguments.
-	Risk          Risk `protobuf:"varint,3,opt,name=risk,proto3,enum=deskbot.provider.v1.Risk" json:"risk,omitempty"`
+	Risk Risk `protobuf:"varint,3,opt,name=risk,proto3,enum=deskbot.provider.v1.Risk" json:"risk,omitempty"`
+	// digest identifies the work: a canonical hash of the risk, each step's
+	// method, endpoint and body, and the facts the plan was made from
+	// (protocol minor 3).
+	Digest        string `protobuf:"bytes,4,opt,name=digest,proto3" json:"digest,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1424,6 +1474,13 @@ func (x *Plan) GetRisk() Risk {
 		return x.Risk
 	}
 	return Risk_RISK_UNSPECIFIED
+}
+
+func (x *Plan) GetDigest() string {
+	if x != nil {
+		return x.Digest
+	}
+	return ""
 }
 
 type PlanStep struct {
@@ -2589,7 +2646,7 @@ var File_deskbot_provider_v1_provider_proto protoreflect.FileDescriptor
 
 const file_deskbot_provider_v1_provider_proto_rawDesc = "" +
 	"\n" +
-	"\"deskbot/provider/v1/provider.proto\x12\x13deskbot.provider.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd4\x01\n" +
+	"\"deskbot/provider/v1/provider.proto\x12\x13deskbot.provider.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf5\x01\n" +
 	"\x0eRequestContext\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x18\n" +
@@ -2598,7 +2655,9 @@ const file_deskbot_provider_v1_provider_proto_rawDesc = "" +
 	"\x06target\x18\x04 \x01(\tR\x06target\x126\n" +
 	"\bdeadline\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\bdeadline\x12\x1f\n" +
 	"\vapproval_id\x18\x06 \x01(\tR\n" +
-	"approvalId\"\x14\n" +
+	"approvalId\x12\x1f\n" +
+	"\vplan_digest\x18\a \x01(\tR\n" +
+	"planDigest\"\x14\n" +
 	"\x12GetMetadataRequest\"\xb0\x01\n" +
 	"\x13GetMetadataResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
@@ -2606,10 +2665,13 @@ const file_deskbot_provider_v1_provider_proto_rawDesc = "" +
 	"\x0eprotocol_minor\x18\x03 \x01(\rR\rprotocolMinor\x12\"\n" +
 	"\fcapabilities\x18\x04 \x03(\tR\fcapabilities\x12 \n" +
 	"\vdescription\x18\x05 \x01(\tR\vdescription\"\x11\n" +
-	"\x0fDescribeRequest\"\x8f\x01\n" +
+	"\x0fDescribeRequest\"\xd0\x02\n" +
 	"\x10DescribeResponse\x128\n" +
 	"\bcommands\x18\x01 \x03(\v2\x1c.deskbot.provider.v1.CommandR\bcommands\x12A\n" +
-	"\vdiagnostics\x18\x02 \x03(\v2\x1f.deskbot.provider.v1.DiagnosticR\vdiagnostics\"\x81\x03\n" +
+	"\vdiagnostics\x18\x02 \x03(\v2\x1f.deskbot.provider.v1.DiagnosticR\vdiagnostics\x12:\n" +
+	"\bsettings\x18\x03 \x03(\v2\x1e.deskbot.provider.v1.ParameterR\bsettings\x128\n" +
+	"\asecrets\x18\x04 \x03(\v2\x1e.deskbot.provider.v1.ParameterR\asecrets\x12I\n" +
+	"\x10sandbox_settings\x18\x05 \x03(\v2\x1e.deskbot.provider.v1.ParameterR\x0fsandboxSettings\"\x81\x03\n" +
 	"\aCommand\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\asummary\x18\x02 \x01(\tR\asummary\x12\x12\n" +
@@ -2649,12 +2711,13 @@ const file_deskbot_provider_v1_provider_proto_rawDesc = "" +
 	"\tEnumValue\x12\x14\n" +
 	"\x05value\x18\x01 \x01(\tR\x05value\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x12\x18\n" +
-	"\aaliases\x18\x03 \x03(\tR\aaliases\"\xba\x02\n" +
+	"\aaliases\x18\x03 \x03(\tR\aaliases\"\xd7\x02\n" +
 	"\x06Target\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12E\n" +
 	"\bsettings\x18\x02 \x03(\v2).deskbot.provider.v1.Target.SettingsEntryR\bsettings\x12B\n" +
 	"\asecrets\x18\x03 \x03(\v2(.deskbot.provider.v1.Target.SecretsEntryR\asecrets\x12\x18\n" +
-	"\asandbox\x18\x04 \x01(\bR\asandbox\x1a;\n" +
+	"\asandbox\x18\x04 \x01(\bR\asandbox\x12\x1b\n" +
+	"\tstate_dir\x18\x05 \x01(\tR\bstateDir\x1a;\n" +
 	"\rSettingsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a:\n" +
@@ -2685,11 +2748,12 @@ const file_deskbot_provider_v1_provider_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\v2\x1a.deskbot.provider.v1.ValueR\x05value:\x028\x01\"\x80\x01\n" +
 	"\fPlanResponse\x12-\n" +
 	"\x04plan\x18\x01 \x01(\v2\x19.deskbot.provider.v1.PlanR\x04plan\x12A\n" +
-	"\vdiagnostics\x18\x02 \x03(\v2\x1f.deskbot.provider.v1.DiagnosticR\vdiagnostics\"\x84\x01\n" +
+	"\vdiagnostics\x18\x02 \x03(\v2\x1f.deskbot.provider.v1.DiagnosticR\vdiagnostics\"\x9c\x01\n" +
 	"\x04Plan\x12\x18\n" +
 	"\asummary\x18\x01 \x01(\tR\asummary\x123\n" +
 	"\x05steps\x18\x02 \x03(\v2\x1d.deskbot.provider.v1.PlanStepR\x05steps\x12-\n" +
-	"\x04risk\x18\x03 \x01(\x0e2\x19.deskbot.provider.v1.RiskR\x04risk\"t\n" +
+	"\x04risk\x18\x03 \x01(\x0e2\x19.deskbot.provider.v1.RiskR\x04risk\x12\x16\n" +
+	"\x06digest\x18\x04 \x01(\tR\x06digest\"t\n" +
 	"\bPlanStep\x12 \n" +
 	"\vdescription\x18\x01 \x01(\tR\vdescription\x12\x16\n" +
 	"\x06method\x18\x02 \x01(\tR\x06method\x12\x1a\n" +
@@ -2879,63 +2943,66 @@ var file_deskbot_provider_v1_provider_proto_depIdxs = []int32{
 	45, // 0: deskbot.provider.v1.RequestContext.deadline:type_name -> google.protobuf.Timestamp
 	10, // 1: deskbot.provider.v1.DescribeResponse.commands:type_name -> deskbot.provider.v1.Command
 	33, // 2: deskbot.provider.v1.DescribeResponse.diagnostics:type_name -> deskbot.provider.v1.Diagnostic
-	11, // 3: deskbot.provider.v1.Command.parameters:type_name -> deskbot.provider.v1.Parameter
-	0,  // 4: deskbot.provider.v1.Command.risk:type_name -> deskbot.provider.v1.Risk
-	1,  // 5: deskbot.provider.v1.Parameter.type:type_name -> deskbot.provider.v1.ParameterType
-	12, // 6: deskbot.provider.v1.Parameter.enum_values:type_name -> deskbot.provider.v1.EnumValue
-	40, // 7: deskbot.provider.v1.Target.settings:type_name -> deskbot.provider.v1.Target.SettingsEntry
-	41, // 8: deskbot.provider.v1.Target.secrets:type_name -> deskbot.provider.v1.Target.SecretsEntry
-	13, // 9: deskbot.provider.v1.ConfigureRequest.targets:type_name -> deskbot.provider.v1.Target
-	33, // 10: deskbot.provider.v1.ConfigureResponse.diagnostics:type_name -> deskbot.provider.v1.Diagnostic
-	17, // 11: deskbot.provider.v1.Value.list_value:type_name -> deskbot.provider.v1.StringList
-	5,  // 12: deskbot.provider.v1.PlanRequest.context:type_name -> deskbot.provider.v1.RequestContext
-	42, // 13: deskbot.provider.v1.PlanRequest.arguments:type_name -> deskbot.provider.v1.PlanRequest.ArgumentsEntry
-	20, // 14: deskbot.provider.v1.PlanResponse.plan:type_name -> deskbot.provider.v1.Plan
-	33, // 15: deskbot.provider.v1.PlanResponse.diagnostics:type_name -> deskbot.provider.v1.Diagnostic
-	21, // 16: deskbot.provider.v1.Plan.steps:type_name -> deskbot.provider.v1.PlanStep
-	0,  // 17: deskbot.provider.v1.Plan.risk:type_name -> deskbot.provider.v1.Risk
-	5,  // 18: deskbot.provider.v1.ExecuteRequest.context:type_name -> deskbot.provider.v1.RequestContext
-	43, // 19: deskbot.provider.v1.ExecuteRequest.arguments:type_name -> deskbot.provider.v1.ExecuteRequest.ArgumentsEntry
-	24, // 20: deskbot.provider.v1.ExecuteResponse.progress:type_name -> deskbot.provider.v1.Progress
-	25, // 21: deskbot.provider.v1.ExecuteResponse.result:type_name -> deskbot.provider.v1.Result
-	26, // 22: deskbot.provider.v1.Result.parts:type_name -> deskbot.provider.v1.Part
-	33, // 23: deskbot.provider.v1.Result.diagnostics:type_name -> deskbot.provider.v1.Diagnostic
-	27, // 24: deskbot.provider.v1.Part.text:type_name -> deskbot.provider.v1.Text
-	28, // 25: deskbot.provider.v1.Part.key_values:type_name -> deskbot.provider.v1.KeyValues
-	30, // 26: deskbot.provider.v1.Part.table:type_name -> deskbot.provider.v1.Table
-	32, // 27: deskbot.provider.v1.Part.file:type_name -> deskbot.provider.v1.File
-	2,  // 28: deskbot.provider.v1.Text.format:type_name -> deskbot.provider.v1.TextFormat
-	29, // 29: deskbot.provider.v1.KeyValues.items:type_name -> deskbot.provider.v1.KeyValue
-	31, // 30: deskbot.provider.v1.Table.rows:type_name -> deskbot.provider.v1.Row
-	3,  // 31: deskbot.provider.v1.Diagnostic.severity:type_name -> deskbot.provider.v1.Severity
-	4,  // 32: deskbot.provider.v1.TargetHealth.status:type_name -> deskbot.provider.v1.HealthStatus
-	4,  // 33: deskbot.provider.v1.CheckHealthResponse.status:type_name -> deskbot.provider.v1.HealthStatus
-	35, // 34: deskbot.provider.v1.CheckHealthResponse.targets:type_name -> deskbot.provider.v1.TargetHealth
-	5,  // 35: deskbot.provider.v1.CompleteRequest.context:type_name -> deskbot.provider.v1.RequestContext
-	44, // 36: deskbot.provider.v1.CompleteRequest.arguments:type_name -> deskbot.provider.v1.CompleteRequest.ArgumentsEntry
-	39, // 37: deskbot.provider.v1.CompleteResponse.suggestions:type_name -> deskbot.provider.v1.Suggestion
-	16, // 38: deskbot.provider.v1.PlanRequest.ArgumentsEntry.value:type_name -> deskbot.provider.v1.Value
-	16, // 39: deskbot.provider.v1.ExecuteRequest.ArgumentsEntry.value:type_name -> deskbot.provider.v1.Value
-	16, // 40: deskbot.provider.v1.CompleteRequest.ArgumentsEntry.value:type_name -> deskbot.provider.v1.Value
-	6,  // 41: deskbot.provider.v1.ProviderService.GetMetadata:input_type -> deskbot.provider.v1.GetMetadataRequest
-	8,  // 42: deskbot.provider.v1.ProviderService.Describe:input_type -> deskbot.provider.v1.DescribeRequest
-	14, // 43: deskbot.provider.v1.ProviderService.Configure:input_type -> deskbot.provider.v1.ConfigureRequest
-	18, // 44: deskbot.provider.v1.ProviderService.Plan:input_type -> deskbot.provider.v1.PlanRequest
-	22, // 45: deskbot.provider.v1.ProviderService.Execute:input_type -> deskbot.provider.v1.ExecuteRequest
-	34, // 46: deskbot.provider.v1.ProviderService.CheckHealth:input_type -> deskbot.provider.v1.CheckHealthRequest
-	37, // 47: deskbot.provider.v1.ProviderService.Complete:input_type -> deskbot.provider.v1.CompleteRequest
-	7,  // 48: deskbot.provider.v1.ProviderService.GetMetadata:output_type -> deskbot.provider.v1.GetMetadataResponse
-	9,  // 49: deskbot.provider.v1.ProviderService.Describe:output_type -> deskbot.provider.v1.DescribeResponse
-	15, // 50: deskbot.provider.v1.ProviderService.Configure:output_type -> deskbot.provider.v1.ConfigureResponse
-	19, // 51: deskbot.provider.v1.ProviderService.Plan:output_type -> deskbot.provider.v1.PlanResponse
-	23, // 52: deskbot.provider.v1.ProviderService.Execute:output_type -> deskbot.provider.v1.ExecuteResponse
-	36, // 53: deskbot.provider.v1.ProviderService.CheckHealth:output_type -> deskbot.provider.v1.CheckHealthResponse
-	38, // 54: deskbot.provider.v1.ProviderService.Complete:output_type -> deskbot.provider.v1.CompleteResponse
-	48, // [48:55] is the sub-list for method output_type
-	41, // [41:48] is the sub-list for method input_type
-	41, // [41:41] is the sub-list for extension type_name
-	41, // [41:41] is the sub-list for extension extendee
-	0,  // [0:41] is the sub-list for field type_name
+	11, // 3: deskbot.provider.v1.DescribeResponse.settings:type_name -> deskbot.provider.v1.Parameter
+	11, // 4: deskbot.provider.v1.DescribeResponse.secrets:type_name -> deskbot.provider.v1.Parameter
+	11, // 5: deskbot.provider.v1.DescribeResponse.sandbox_settings:type_name -> deskbot.provider.v1.Parameter
+	11, // 6: deskbot.provider.v1.Command.parameters:type_name -> deskbot.provider.v1.Parameter
+	0,  // 7: deskbot.provider.v1.Command.risk:type_name -> deskbot.provider.v1.Risk
+	1,  // 8: deskbot.provider.v1.Parameter.type:type_name -> deskbot.provider.v1.ParameterType
+	12, // 9: deskbot.provider.v1.Parameter.enum_values:type_name -> deskbot.provider.v1.EnumValue
+	40, // 10: deskbot.provider.v1.Target.settings:type_name -> deskbot.provider.v1.Target.SettingsEntry
+	41, // 11: deskbot.provider.v1.Target.secrets:type_name -> deskbot.provider.v1.Target.SecretsEntry
+	13, // 12: deskbot.provider.v1.ConfigureRequest.targets:type_name -> deskbot.provider.v1.Target
+	33, // 13: deskbot.provider.v1.ConfigureResponse.diagnostics:type_name -> deskbot.provider.v1.Diagnostic
+	17, // 14: deskbot.provider.v1.Value.list_value:type_name -> deskbot.provider.v1.StringList
+	5,  // 15: deskbot.provider.v1.PlanRequest.context:type_name -> deskbot.provider.v1.RequestContext
+	42, // 16: deskbot.provider.v1.PlanRequest.arguments:type_name -> deskbot.provider.v1.PlanRequest.ArgumentsEntry
+	20, // 17: deskbot.provider.v1.PlanResponse.plan:type_name -> deskbot.provider.v1.Plan
+	33, // 18: deskbot.provider.v1.PlanResponse.diagnostics:type_name -> deskbot.provider.v1.Diagnostic
+	21, // 19: deskbot.provider.v1.Plan.steps:type_name -> deskbot.provider.v1.PlanStep
+	0,  // 20: deskbot.provider.v1.Plan.risk:type_name -> deskbot.provider.v1.Risk
+	5,  // 21: deskbot.provider.v1.ExecuteRequest.context:type_name -> deskbot.provider.v1.RequestContext
+	43, // 22: deskbot.provider.v1.ExecuteRequest.arguments:type_name -> deskbot.provider.v1.ExecuteRequest.ArgumentsEntry
+	24, // 23: deskbot.provider.v1.ExecuteResponse.progress:type_name -> deskbot.provider.v1.Progress
+	25, // 24: deskbot.provider.v1.ExecuteResponse.result:type_name -> deskbot.provider.v1.Result
+	26, // 25: deskbot.provider.v1.Result.parts:type_name -> deskbot.provider.v1.Part
+	33, // 26: deskbot.provider.v1.Result.diagnostics:type_name -> deskbot.provider.v1.Diagnostic
+	27, // 27: deskbot.provider.v1.Part.text:type_name -> deskbot.provider.v1.Text
+	28, // 28: deskbot.provider.v1.Part.key_values:type_name -> deskbot.provider.v1.KeyValues
+	30, // 29: deskbot.provider.v1.Part.table:type_name -> deskbot.provider.v1.Table
+	32, // 30: deskbot.provider.v1.Part.file:type_name -> deskbot.provider.v1.File
+	2,  // 31: deskbot.provider.v1.Text.format:type_name -> deskbot.provider.v1.TextFormat
+	29, // 32: deskbot.provider.v1.KeyValues.items:type_name -> deskbot.provider.v1.KeyValue
+	31, // 33: deskbot.provider.v1.Table.rows:type_name -> deskbot.provider.v1.Row
+	3,  // 34: deskbot.provider.v1.Diagnostic.severity:type_name -> deskbot.provider.v1.Severity
+	4,  // 35: deskbot.provider.v1.TargetHealth.status:type_name -> deskbot.provider.v1.HealthStatus
+	4,  // 36: deskbot.provider.v1.CheckHealthResponse.status:type_name -> deskbot.provider.v1.HealthStatus
+	35, // 37: deskbot.provider.v1.CheckHealthResponse.targets:type_name -> deskbot.provider.v1.TargetHealth
+	5,  // 38: deskbot.provider.v1.CompleteRequest.context:type_name -> deskbot.provider.v1.RequestContext
+	44, // 39: deskbot.provider.v1.CompleteRequest.arguments:type_name -> deskbot.provider.v1.CompleteRequest.ArgumentsEntry
+	39, // 40: deskbot.provider.v1.CompleteResponse.suggestions:type_name -> deskbot.provider.v1.Suggestion
+	16, // 41: deskbot.provider.v1.PlanRequest.ArgumentsEntry.value:type_name -> deskbot.provider.v1.Value
+	16, // 42: deskbot.provider.v1.ExecuteRequest.ArgumentsEntry.value:type_name -> deskbot.provider.v1.Value
+	16, // 43: deskbot.provider.v1.CompleteRequest.ArgumentsEntry.value:type_name -> deskbot.provider.v1.Value
+	6,  // 44: deskbot.provider.v1.ProviderService.GetMetadata:input_type -> deskbot.provider.v1.GetMetadataRequest
+	8,  // 45: deskbot.provider.v1.ProviderService.Describe:input_type -> deskbot.provider.v1.DescribeRequest
+	14, // 46: deskbot.provider.v1.ProviderService.Configure:input_type -> deskbot.provider.v1.ConfigureRequest
+	18, // 47: deskbot.provider.v1.ProviderService.Plan:input_type -> deskbot.provider.v1.PlanRequest
+	22, // 48: deskbot.provider.v1.ProviderService.Execute:input_type -> deskbot.provider.v1.ExecuteRequest
+	34, // 49: deskbot.provider.v1.ProviderService.CheckHealth:input_type -> deskbot.provider.v1.CheckHealthRequest
+	37, // 50: deskbot.provider.v1.ProviderService.Complete:input_type -> deskbot.provider.v1.CompleteRequest
+	7,  // 51: deskbot.provider.v1.ProviderService.GetMetadata:output_type -> deskbot.provider.v1.GetMetadataResponse
+	9,  // 52: deskbot.provider.v1.ProviderService.Describe:output_type -> deskbot.provider.v1.DescribeResponse
+	15, // 53: deskbot.provider.v1.ProviderService.Configure:output_type -> deskbot.provider.v1.ConfigureResponse
+	19, // 54: deskbot.provider.v1.ProviderService.Plan:output_type -> deskbot.provider.v1.PlanResponse
+	23, // 55: deskbot.provider.v1.ProviderService.Execute:output_type -> deskbot.provider.v1.ExecuteResponse
+	36, // 56: deskbot.provider.v1.ProviderService.CheckHealth:output_type -> deskbot.provider.v1.CheckHealthResponse
+	38, // 57: deskbot.provider.v1.ProviderService.Complete:output_type -> deskbot.provider.v1.CompleteResponse
+	51, // [51:58] is the sub-list for method output_type
+	44, // [44:51] is the sub-list for method input_type
+	44, // [44:44] is the sub-list for extension type_name
+	44, // [44:44] is the sub-list for extension extendee
+	0,  // [0:44] is the sub-list for field type_name
 }
 
 func init() { file_deskbot_provider_v1_provider_proto_init() }
