@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -33,6 +34,42 @@ type serveConfig struct {
 // developer's machine: the connection is not authenticated.
 func WithDebug(ctx context.Context, out io.Writer) ServeOption {
 	return func(c *serveConfig) { c.debug, c.reattach = ctx, out }
+}
+
+// Reattach says where a plugin served with [WithDebug] listens; it travels
+// as JSON in the variable [ReattachEnv] names.
+type Reattach struct {
+	Protocol        string `json:"protocol"`
+	ProtocolVersion int    `json:"protocol_version"`
+	Pid             int    `json:"pid"`
+	Network         string `json:"network"`
+	Addr            string `json:"addr"`
+}
+
+// ParseReattach reads a Reattach from its JSON form into what go-plugin
+// attaches with.
+func ParseReattach(v string) (*plugin.ReattachConfig, error) {
+	var r Reattach
+	if err := json.Unmarshal([]byte(v), &r); err != nil {
+		return nil, fmt.Errorf("not a plugin's reattach line: %w", err)
+	}
+	if r.Network == "" || r.Addr == "" || r.Pid == 0 {
+		return nil, fmt.Errorf("not a plugin's reattach line: network, addr and pid are required")
+	}
+	var addr net.Addr
+	switch r.Network {
+	case "unix":
+		addr = &net.UnixAddr{Net: "unix", Name: r.Addr}
+	case "tcp":
+		a, err := net.ResolveTCPAddr("tcp", r.Addr)
+		if err != nil {
+			return nil, err
+		}
+		addr = a
+	default:
+		return nil, fmt.Errorf("network %q: want unix or tcp", r.Network)
+	}
+	return &plugin.ReattachConfig{Protocol: plugin.Protocol(r.Protocol), ProtocolVersion: r.ProtocolVersion, Pid: r.Pid, Addr: addr, Test: true}, nil
 }
 
 // ReattachEnv is the environment variable a bot reads to attach to the
@@ -109,7 +146,7 @@ func serveDebug(p Provider, cfg serveConfig) error {
 	})
 	select {
 	case rc := <-reattach:
-		b, err := json.Marshal(rc)
+		b, err := json.Marshal(Reattach{Protocol: string(rc.Protocol), ProtocolVersion: rc.ProtocolVersion, Pid: rc.Pid, Network: rc.Addr.Network(), Addr: rc.Addr.String()})
 		if err != nil {
 			return err
 		}

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"time"
 
+	plugin "github.com/hashicorp/go-plugin"
+
 	"github.com/deskbot/deskbot/internal/approval"
 	"github.com/deskbot/deskbot/internal/audit"
 	"github.com/deskbot/deskbot/internal/authz"
@@ -25,6 +27,7 @@ import (
 	"github.com/deskbot/deskbot/internal/store"
 	"github.com/deskbot/deskbot/internal/store/postgres"
 	"github.com/deskbot/deskbot/internal/store/sqlite"
+	"github.com/deskbot/deskbot/sdk"
 	"github.com/deskbot/deskbot/sdk/redact"
 )
 
@@ -97,8 +100,12 @@ func (m *Main) Open(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		reattach, err := reattachFromEnv(hcs)
+		if err != nil {
+			return err
+		}
 		lvl, _ := parseLevel(level)
-		m.Host = pluginhost.New(pluginhost.Options{Dir: m.Config.Plugin.Dir, Logger: m.Logger, LogLevel: lvl,
+		m.Host = pluginhost.New(pluginhost.Options{Dir: m.Config.Plugin.Dir, Logger: m.Logger, LogLevel: lvl, Reattach: reattach,
 			OnStateChange: func(name string, s pluginhost.State) { m.Metrics.PluginState(name, s == pluginhost.StateReady) }})
 		if err := m.Host.Start(ctx, hcs); err != nil {
 			return err
@@ -294,4 +301,23 @@ func (r hostRegistry) ProviderNames() []string {
 		out = append(out, p.Name())
 	}
 	return out
+}
+
+// reattachFromEnv reads, for each configured plugin, the variable that
+// asks the bot to attach to it served by hand (sdk.WithDebug) instead of
+// starting it.
+func reattachFromEnv(hcs []pluginhost.Config) (map[string]*plugin.ReattachConfig, error) {
+	out := map[string]*plugin.ReattachConfig{}
+	for _, hc := range hcs {
+		v := os.Getenv(sdk.ReattachEnv(hc.Name))
+		if v == "" {
+			continue
+		}
+		rc, err := sdk.ParseReattach(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", sdk.ReattachEnv(hc.Name), err)
+		}
+		out[hc.Name] = rc
+	}
+	return out, nil
 }

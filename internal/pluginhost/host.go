@@ -68,6 +68,11 @@ type Options struct {
 	StartTimeout time.Duration
 	// OnStateChange, if set, is told of every state change (metrics).
 	OnStateChange func(plugin string, s State)
+	// Reattach lists plugins served by hand (under a debugger, with
+	// sdk.WithDebug) to attach to instead of starting. Their binary is not
+	// checked and the connection is not authenticated: a developer's
+	// machine only.
+	Reattach map[string]*plugin.ReattachConfig
 }
 
 func (o *Options) defaults() {
@@ -367,6 +372,18 @@ func FileSHA256(path string) (string, error) {
 // It does not touch p's state.
 func (p *Process) launch(ctx context.Context) (*plugin.Client, sdk.Provider, sdk.Metadata, *sdk.Catalog, error) {
 	var meta sdk.Metadata
+	if rc := p.host.opts.Reattach[p.cfg.Name]; rc != nil {
+		p.log.Warn("attaching to a plugin served by hand: its binary is not checked and the connection is not authenticated", "pid", rc.Pid, "addr", rc.Addr.String())
+		client := plugin.NewClient(&plugin.ClientConfig{
+			HandshakeConfig:  sdk.Handshake,
+			Plugins:          sdk.PluginSet(nil),
+			Reattach:         rc,
+			AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+			GRPCDialOptions:  []grpc.DialOption{grpc.WithDisableRetry()},
+			Logger:           newSlogAdapter(p.host.opts.Logger, p.cfg.Name, hclog.Info),
+		})
+		return p.handshake(ctx, client, "attached plugin")
+	}
 	path, err := p.resolvePath()
 	if err != nil {
 		return nil, nil, meta, nil, err
@@ -413,6 +430,13 @@ func (p *Process) launch(ctx context.Context) (*plugin.Client, sdk.Provider, sdk
 		StartTimeout:     p.host.opts.StartTimeout,
 		Logger:           newSlogAdapter(p.host.opts.Logger, p.cfg.Name, level),
 	})
+	return p.handshake(ctx, client, path)
+}
+
+// handshake dispenses the provider from a started (or attached) client,
+// checks it is the plugin configured, and describes and configures it.
+func (p *Process) handshake(ctx context.Context, client *plugin.Client, path string) (*plugin.Client, sdk.Provider, sdk.Metadata, *sdk.Catalog, error) {
+	var meta sdk.Metadata
 	fail := func(err error) (*plugin.Client, sdk.Provider, sdk.Metadata, *sdk.Catalog, error) {
 		terminate(client, false)
 		return nil, nil, meta, nil, err

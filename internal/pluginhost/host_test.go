@@ -1,9 +1,11 @@
 package pluginhost_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -13,12 +15,14 @@ import (
 	"testing"
 	"time"
 
+	plugin "github.com/hashicorp/go-plugin"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/deskbot/deskbot/internal/apperr"
 	"github.com/deskbot/deskbot/internal/pluginhost"
 	"github.com/deskbot/deskbot/internal/testbin"
+	exampleprovider "github.com/deskbot/deskbot/plugins/example/provider"
 	"github.com/deskbot/deskbot/sdk"
 )
 
@@ -347,4 +351,39 @@ func TestCallsInFlightDuringCloseEnd(t *testing.T) {
 	_, err := f.plugin.Execute(context.Background(), &sdk.ExecuteRequest{Request: sdk.Request{Command: "echo", Args: sdk.Args{"text": "x"}}})
 	require.True(t, errors.Is(err, err))
 	assert.Contains(t, apperr.Message(err), "stopped")
+}
+
+// A plugin served by hand (under a debugger) is attached to, not started.
+func TestAttachesToAPluginServedByHand(t *testing.T) {
+	prev := slog.Default()
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	ctx, cancel := context.WithCancel(context.Background())
+	r, w := io.Pipe()
+	served := make(chan error, 1)
+	go func() { served <- sdk.Serve(exampleprovider.New(), sdk.WithDebug(ctx, w)) }()
+	line, err := bufio.NewReader(r).ReadString('\n')
+	require.NoError(t, err)
+	name, value, ok := strings.Cut(strings.TrimSpace(line), "=")
+	require.True(t, ok, line)
+	assert.Equal(t, sdk.ReattachEnv("example"), name)
+	rc, err := sdk.ParseReattach(strings.Trim(value, "'"))
+	require.NoError(t, err)
+
+	h := pluginhost.New(pluginhost.Options{Dir: t.TempDir(), Reattach: map[string]*plugin.ReattachConfig{"example": rc},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	require.NoError(t, h.Start(context.Background(), []pluginhost.Config{{Name: "example", Path: "example", Targets: []sdk.Target{{Name: "main"}}}}))
+	p, ok := h.Get("example")
+	require.True(t, ok)
+	assert.Equal(t, "attached", echo(t, p, "attached").Parts[0].Text.Body)
+	require.NoError(t, h.Close())
+	cancel()
+	select {
+	case err := <-served:
+		require.NoError(t, err)
+	case <-time.After(testbin.Patience):
+		t.Fatal("the plugin served by hand did not stop when its context ended")
+	}
+
+	_, err = sdk.ParseReattach(`{"pid": 1}`)
+	assert.ErrorContains(t, err, "network, addr and pid are required")
 }
