@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/deskbot/deskbot/sdk/redact"
 )
 
 // Call is what a command handler gets: the request, the target it runs
@@ -25,19 +27,27 @@ type Call struct {
 	Log      *slog.Logger
 	progress func(Progress)
 	plugin   string
+	scrub    *redact.Redactor
 }
+
+// Redactor returns what masks this call's secrets: the target's secrets,
+// the values of the request's sensitive arguments, and values under
+// sensitive key names. The SDK scrubs every plan, progress report, result
+// and error with it; a handler uses it for text it builds itself (an
+// error quoting a provider's answer).
+func (c *Call) Redactor() *redact.Redactor { return c.scrub }
 
 // Progress reports how far the work is. percent is 0..100, or -1 if unknown.
 func (c *Call) Progress(percent int, format string, args ...any) {
 	if c.progress != nil {
-		c.progress(Progress{Message: fmt.Sprintf(format, args...), Percent: percent})
+		c.progress(Progress{Message: fmt.Sprintf(format, args...), Percent: percent}.Scrub(c.scrub))
 	}
 }
 
 // ProgressState reports the provider's state word along with the progress.
 func (c *Call) ProgressState(state string, percent int, message string) {
 	if c.progress != nil {
-		c.progress(Progress{Message: message, Percent: percent, State: state})
+		c.progress(Progress{Message: message, Percent: percent, State: state}.Scrub(c.scrub))
 	}
 }
 
@@ -325,7 +335,10 @@ func (p *Plugin) Configure(ctx context.Context, req *ConfigureRequest) (*Configu
 			diags = append(diags, Diagnostic{Severity: SeverityError, Summary: fmt.Sprintf("target %q: %v", t.Name, err), Attribute: t.Name})
 			continue
 		}
-		rec := &target{}
+		rec := &target{red: redact.New()}
+		for _, v := range cfg.Secrets {
+			rec.red.AddSecret(v)
+		}
 		cfg.rec = rec
 		rec.cfg = *cfg
 		if p.configure != nil {
@@ -386,6 +399,9 @@ func (p *Plugin) call(req *Request, progress func(Progress)) (*command, *Call, D
 	if diags.HasError() {
 		return nil, nil, diags
 	}
+	if vs := SensitiveValues(c.spec.Params, req.Args); len(vs) > 0 {
+		call.scrub = call.scrub.With(vs...)
+	}
 	// Defaults apply whoever calls: a host that leaves out keepdns gets
 	// the declared default, never the zero value.
 	for _, prm := range c.spec.Params {
@@ -432,7 +448,7 @@ func (p *Plugin) lookup(req *Request, progress func(Progress)) (*command, *Call,
 			sort.Strings(names)
 			return nil, nil, Errorf("%s has no target %q (configured: %s)", p.meta.Name, req.Target, strings.Join(names, ", "))
 		}
-		t = &target{cfg: TargetConfig{Settings: Args{}, Secrets: map[string]string{}}}
+		t = &target{cfg: TargetConfig{Settings: Args{}, Secrets: map[string]string{}}, red: redact.New()}
 	}
 	if req.Args == nil {
 		req.Args = Args{}
@@ -445,6 +461,7 @@ func (p *Plugin) lookup(req *Request, progress func(Progress)) (*command, *Call,
 		Log:          slog.New(&callHandler{base: p.log.Handler(), id: req.ID, command: req.Command, target: t.cfg.Name}),
 		progress:     progress,
 		plugin:       p.meta.Name,
+		scrub:        t.red,
 	}, nil
 }
 
@@ -461,12 +478,12 @@ func (p *Plugin) Plan(ctx context.Context, preq *PlanRequest) (resp *PlanRespons
 	defer p.recoverInto(call, func(d Diagnostics) { resp = &PlanResponse{Diagnostics: d} })
 	plan, err := c.plan(ctx, call)
 	if err != nil {
-		return &PlanResponse{Diagnostics: DiagnosticsFromError(err)}, nil
+		return &PlanResponse{Diagnostics: DiagnosticsFromError(err).Scrub(call.scrub)}, nil
 	}
 	if plan.Risk < c.spec.Risk {
 		plan.Risk = c.spec.Risk
 	}
-	return &PlanResponse{Plan: plan}, nil
+	return &PlanResponse{Plan: plan.Scrub(call.scrub)}, nil
 }
 
 func defaultSummary(c *command, call *Call) string {
@@ -505,7 +522,7 @@ func (p *Plugin) Execute(ctx context.Context, ereq *ExecuteRequest) (res *Result
 	if c.spec.SensitiveOutput {
 		res.Sensitive = true
 	}
-	return res, nil
+	return res.Scrub(call.scrub), nil
 }
 
 // recoverInto turns a handler panic into an error diagnostic, so one bad

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/deskbot/deskbot/sdk/redact"
 	"github.com/deskbot/deskbot/sdk/sandbox"
 )
 
@@ -87,6 +88,8 @@ func EnvOf[T any](c *Call) (T, error) {
 type target struct {
 	cfg TargetConfig
 	env any
+	// red masks the target's secrets in everything a call returns.
+	red *redact.Redactor
 
 	mu    sync.Mutex
 	stops []func() error

@@ -234,7 +234,7 @@ plugins:
 	cmd.Env = append(cmd.Env, "EXAMPLE_CRED=canary-key-9f8e7d")
 	r := runBot(t, cmd)
 	require.Equal(t, 0, r.code, r.stderr)
-	assert.Contains(t, r.stdout, "EXAMPLE_CRED  absent")
+	assert.Regexp(t, `variable +EXAMPLE_CRED\s+state +absent`, r.stdout)
 
 	// A secret echoed by a plugin is scrubbed before anyone sees it.
 	cmd = botCmd(t, "exec", "--config", cfg, "--as", "alice", "/example echo canary-key-9f8e7d")

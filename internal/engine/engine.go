@@ -336,15 +336,15 @@ func (e *Engine) handle(ctx context.Context, req Request, progress func(sdk.Prog
 	e.opts.Observer.PluginCall(p.Name(), "plan", e.opts.Now().Sub(began), err)
 	cancel()
 	if err != nil {
-		log.Warn("plan failed", "error", err)
-		return e.failure(req.ID, line, p.Name(), inv.Target, err)
+		log.Warn("plan failed", "error", e.requestRedactor(inv).String(err.Error()))
+		return e.failureWith(e.requestRedactor(inv), req.ID, line, p.Name(), inv.Target, err)
 	}
 	if pr.Diagnostics.HasError() {
-		msg := e.redactor.String(pr.Diagnostics.Err().Error())
+		msg := e.requestRedactor(inv).String(pr.Diagnostics.Err().Error())
 		e.record(ctx, with(base, audit.ActionPlan, "invalid", msg))
 		return Reply{RequestID: req.ID, Status: StatusInvalid, Code: apperr.Invalid, Command: line, Provider: p.Name(), Target: inv.Target, Error: msg}
 	}
-	plan := e.scrubPlan(pr.Plan)
+	plan := e.scrubPlan(pr.Plan, inv)
 	if plan != nil && plan.Risk > action.Risk {
 		// The plan found these arguments riskier than the catalog says.
 		action.Risk = plan.Risk
@@ -459,19 +459,18 @@ func (e *Engine) execute(ctx context.Context, x execution, progress func(sdk.Pro
 	sreq := &sdk.ExecuteRequest{Request: sdk.Request{ID: x.requestID, Invoker: x.user, Channel: x.channel, Target: inv.Target, Command: inv.Command.Name, Args: inv.Args, ApprovalID: x.approvalID}}
 	var scrubbed func(sdk.Progress)
 	if progress != nil {
-		scrubbed = func(pg sdk.Progress) {
-			pg.Message = e.redactor.String(pg.Message)
-			progress(pg)
-		}
+		red := e.requestRedactor(inv)
+		scrubbed = func(pg sdk.Progress) { progress(pg.Scrub(red)) }
 	}
 	sreq.Progress = scrubbed
 	res, err := p.Execute(ctx, sreq)
 	took := e.opts.Now().Sub(start)
 	e.opts.Observer.PluginCall(p.Name(), "execute", took, err)
 	if err != nil {
-		log.Warn("execution failed", "error", e.redactor.String(err.Error()), "took", took)
-		e.record(context.WithoutCancel(ctx), with(base, audit.ActionResult, "failed", e.redactor.String(apperr.Message(err))))
-		return e.failure(x.requestID, x.line, p.Name(), inv.Target, err)
+		red := e.requestRedactor(inv)
+		log.Warn("execution failed", "error", red.String(err.Error()), "took", took)
+		e.record(context.WithoutCancel(ctx), with(base, audit.ActionResult, "failed", red.String(apperr.Message(err))))
+		return e.failureWith(red, x.requestID, x.line, p.Name(), inv.Target, err)
 	}
 	res = e.scrubResult(res, inv)
 	outcome, detail := "succeeded", summarize(res)
@@ -508,69 +507,46 @@ func summarize(r *sdk.Result) string {
 
 // scrubResult removes configured secrets and this request's sensitive
 // argument values from everything a plugin returned, as a last line of
-// defence.
+// defence: a plugin built without the SDK scrubs nothing.
 func (e *Engine) scrubResult(r *sdk.Result, inv *command.Invocation) *sdk.Result {
-	rd := e.redactor
-	var extra []string
-	for _, prm := range inv.Command.Params {
-		if prm.Sensitive {
-			extra = append(extra, inv.Args.String(prm.Name))
-		}
-	}
-	if len(extra) > 0 {
-		rd = rd.With(extra...)
-	}
-	for i := range r.Parts {
-		p := &r.Parts[i]
-		p.Title = rd.String(p.Title)
-		if p.Text != nil {
-			p.Text.Body = rd.String(p.Text.Body)
-		}
-		for j := range p.KeyValues {
-			p.KeyValues[j].Value = rd.Value(p.KeyValues[j].Key, p.KeyValues[j].Value)
-		}
-		if p.Table != nil {
-			for _, row := range p.Table.Rows {
-				for k := range row {
-					row[k] = rd.String(row[k])
-				}
-			}
-		}
-		if p.File != nil {
-			p.File.Content = []byte(rd.String(string(p.File.Content)))
-		}
-	}
-	for i := range r.Diagnostics {
-		r.Diagnostics[i].Summary = rd.String(r.Diagnostics[i].Summary)
-		r.Diagnostics[i].Detail = rd.String(r.Diagnostics[i].Detail)
-	}
-	return r
+	return r.Scrub(e.requestRedactor(inv))
 }
 
-func (e *Engine) scrubPlan(p *sdk.Plan) *sdk.Plan {
-	if p == nil {
-		return nil
+// requestRedactor is the engine's redactor plus the request's sensitive
+// argument values.
+func (e *Engine) requestRedactor(inv *command.Invocation) *redact.Redactor {
+	if vs := sdk.SensitiveValues(inv.Command.Params, inv.Args); len(vs) > 0 {
+		return e.redactor.With(vs...)
 	}
-	p.Summary = e.redactor.String(p.Summary)
-	for i := range p.Steps {
-		p.Steps[i].Description = e.redactor.String(p.Steps[i].Description)
-		p.Steps[i].Endpoint = e.redactor.String(p.Steps[i].Endpoint)
-		p.Steps[i].Body = string(e.redactor.JSON([]byte(p.Steps[i].Body)))
-		if p.Steps[i].Body == "null" {
-			p.Steps[i].Body = ""
+	return e.redactor
+}
+
+func (e *Engine) scrubPlan(p *sdk.Plan, inv *command.Invocation) *sdk.Plan {
+	p = p.Scrub(e.requestRedactor(inv))
+	if p != nil {
+		for i := range p.Steps {
+			if p.Steps[i].Body == "null" {
+				p.Steps[i].Body = ""
+			}
 		}
 	}
 	return p
 }
 
 func (e *Engine) failure(id, line, provider, target string, err error) Reply {
+	return e.failureWith(e.redactor, id, line, provider, target, err)
+}
+
+// failureWith is failure scrubbing with red (one that knows the request's
+// sensitive values).
+func (e *Engine) failureWith(red *redact.Redactor, id, line, provider, target string, err error) Reply {
 	code := apperr.CodeOf(err)
 	msg := apperr.Message(err)
 	if code == apperr.Internal {
 		e.opts.Observer.Error("internal")
-		e.log.Error("internal error", "request_id", id, "error", e.redactor.String(err.Error()))
+		e.log.Error("internal error", "request_id", id, "error", red.String(err.Error()))
 	}
-	return Reply{RequestID: id, Status: StatusFailed, Code: code, Command: line, Provider: provider, Target: target, Error: e.redactor.String(msg)}
+	return Reply{RequestID: id, Status: StatusFailed, Code: code, Command: line, Provider: provider, Target: target, Error: red.String(msg)}
 }
 
 func invalid(id string, err error) Reply {
@@ -636,6 +612,7 @@ func (e *Engine) ArgString(inv *command.Invocation) string { return e.argString(
 
 // argString writes the arguments named in only (all if nil).
 func (e *Engine) argString(inv *command.Invocation, only []string) string {
+	red := e.requestRedactor(inv)
 	var parts []string
 	for _, prm := range inv.Command.Params {
 		v, ok := inv.Args[prm.Name]
@@ -646,7 +623,7 @@ func (e *Engine) argString(inv *command.Invocation, only []string) string {
 		if prm.Sensitive {
 			s = redact.Mask
 		} else {
-			s = e.redactor.Value(prm.Name, s)
+			s = red.Value(prm.Name, s)
 		}
 		if s == "" || strings.ContainsAny(s, " \t\"'") {
 			s = fmt.Sprintf("%q", s)
@@ -662,7 +639,7 @@ func (e *Engine) argString(inv *command.Invocation, only []string) string {
 		}
 		sort.Strings(extra)
 		for _, k := range extra {
-			s := e.redactor.Value(k, sdk.FormatValue(inv.Args[k]))
+			s := red.Value(k, sdk.FormatValue(inv.Args[k]))
 			if s == "" || strings.ContainsAny(s, " \t\"'") {
 				s = fmt.Sprintf("%q", s)
 			}

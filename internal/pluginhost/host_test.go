@@ -318,7 +318,7 @@ func TestPluginDoesNotSeeTheBotsEnvironment(t *testing.T) {
 	env := func(name string) string {
 		res, err := f.plugin.Execute(context.Background(), &sdk.ExecuteRequest{Request: sdk.Request{Command: "env", Args: sdk.Args{"name": name}}})
 		require.NoError(t, err)
-		return res.Parts[0].KeyValues[0].Value
+		return res.Parts[0].KeyValues[1].Value
 	}
 	assert.Equal(t, "absent", env("SLACK_BOT_TOKEN"))
 	assert.Equal(t, "set", env("DESKBOT_EXAMPLE_SETTING"), "the explicit environment is passed")

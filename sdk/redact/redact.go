@@ -53,11 +53,15 @@ func New(extraKeys ...string) *Redactor {
 	for _, k := range extraKeys {
 		r.keys[normKey(k)] = true
 	}
-	r.patterns = []*regexp.Regexp{
-		regexp.MustCompile(`-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)`),
-		regexp.MustCompile(`(?i)(PassWord:\s*)\S+`),
-	}
+	r.patterns = patterns
 	return r
+}
+
+// patterns are compiled once: a redactor is made for every target, and
+// often for a single call.
+var patterns = []*regexp.Regexp{
+	regexp.MustCompile(`-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)`),
+	regexp.MustCompile(`(?i)(PassWord:\s*)\S+`),
 }
 
 // AddKeys marks more key names sensitive.

@@ -185,7 +185,7 @@ func New() *sdk.Plugin {
 			if set {
 				state = "set"
 			}
-			return sdk.NewResult().AddKeyValues("", c.Args.String("name"), state), nil
+			return sdk.NewResult().AddKeyValues("Environment", "variable", c.Args.String("name"), "state", state), nil
 		})
 
 	p.Command("table", "Return a table of generated rows").

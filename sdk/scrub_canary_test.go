@@ -1,0 +1,90 @@
+package sdk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// leaky is a plugin whose handlers put a value in every field a plan, a
+// progress report and a result have, as a careless provider quoting its
+// API's answers might.
+func leaky(t *testing.T) *Plugin {
+	p := New("leaky", "1")
+	p.Secrets(String("api_key", "a key"))
+	p.OnConfigure(func(ctx context.Context, t *TargetConfig) (any, error) { return nil, nil })
+	everywhere := func(c *Call) string { return c.Args.String("echo") }
+	p.Command("spill", "Put the value everywhere").
+		Params(String("echo", "what to spill").AsRequired(), String("password", "a secret").AsSensitive()).
+		Risk(RiskHigh).
+		Plan(func(ctx context.Context, c *Call) (*Plan, error) {
+			v := everywhere(c)
+			return &Plan{Summary: v, Steps: []PlanStep{{Description: v, Method: v, Endpoint: "/x?q=" + v, Body: `{"note":"` + v + `"}`}}}, nil
+		}).
+		Run(func(ctx context.Context, c *Call) (*Result, error) {
+			v := everywhere(c)
+			c.Progress(10, "%s", v)
+			c.ProgressState(v, 20, v)
+			r := NewResult()
+			r.Parts = append(r.Parts,
+				Part{Title: v, Text: &Text{Body: v}},
+				Part{Title: v, KeyValues: []KeyValue{{Key: v, Value: v}, {Key: "password", Value: "under a secret name"}}},
+				Part{Title: v, Table: &Table{Columns: []string{v, "token"}, Rows: [][]string{{v, "under a secret column"}}}},
+				Part{Title: v, File: &File{Name: v, MediaType: v, Content: []byte("a,b\n" + v)}},
+			)
+			r.Diagnostics = Diagnostics{{Severity: SeverityWarning, Summary: v, Detail: v, Attribute: v}}
+			return r, nil
+		})
+	p.Command("fail", "Fail quoting the value").
+		Params(String("echo", "what to quote").AsRequired(), String("password", "a secret").AsSensitive()).
+		Plan(func(ctx context.Context, c *Call) (*Plan, error) { return nil, errors.New("the API said: " + everywhere(c)) }).
+		Run(func(ctx context.Context, c *Call) (*Result, error) {
+			return nil, fmt.Errorf("the API said: %s", everywhere(c))
+		})
+	return p
+}
+
+func TestEveryFieldIsScrubbedOfSecrets(t *testing.T) {
+	const targetSecret = "CANARY-target-key-5e1f"
+	const argSecret = "CANARY-typed-password-9c3a"
+	local := leaky(t)
+	ctx := context.Background()
+	resp, err := local.Configure(ctx, &ConfigureRequest{Targets: []Target{{Name: "main", Secrets: map[string]string{"api_key": targetSecret}}}})
+	require.NoError(t, err)
+	require.Empty(t, resp.Diagnostics)
+	remote := dial(t, local)
+
+	for _, canary := range []string{targetSecret, argSecret} {
+		for name, p := range map[string]Provider{"in process": local, "over gRPC": remote} {
+			t.Run(name+"/"+canary[:13], func(t *testing.T) {
+				args := Args{"echo": canary, "password": argSecret}
+				var seen string
+				for _, cmd := range []string{"spill", "fail"} {
+					pr, err := p.Plan(ctx, &PlanRequest{Request: Request{Command: cmd, Args: args}})
+					require.NoError(t, err)
+					res, err := p.Execute(ctx, &ExecuteRequest{Request: Request{Command: cmd, Args: args}, Progress: func(pg Progress) { seen += fmt.Sprintf("%+v", pg) }})
+					require.NoError(t, err)
+					seen += fmt.Sprintf("%+v %+v %+v %+v", pr.Plan, pr.Diagnostics, res, res.Parts)
+					for _, part := range res.Parts {
+						seen += fmt.Sprintf("%+v %+v %+v %s", part.Text, part.Table, part.File, part.File.contentOrEmpty())
+					}
+				}
+				assert.NotContains(t, seen, canary)
+				assert.Contains(t, seen, "[REDACTED]")
+				assert.NotContains(t, seen, "under a secret name", "a value under a sensitive key is masked whole")
+				assert.NotContains(t, seen, "under a secret column")
+			})
+		}
+	}
+}
+
+func (f *File) contentOrEmpty() string {
+	if f == nil {
+		return ""
+	}
+	return string(f.Content)
+}
