@@ -41,7 +41,9 @@ func leaky(t *testing.T) *Plugin {
 		})
 	p.Command("fail", "Fail quoting the value").
 		Params(String("echo", "what to quote").AsRequired(), String("password", "a secret").AsSensitive()).
-		Plan(func(ctx context.Context, c *Call) (*Plan, error) { return nil, errors.New("the API said: " + everywhere(c)) }).
+		Plan(func(ctx context.Context, c *Call) (*Plan, error) {
+			return nil, errors.New("the API said: " + everywhere(c))
+		}).
 		Run(func(ctx context.Context, c *Call) (*Result, error) {
 			return nil, fmt.Errorf("the API said: %s", everywhere(c))
 		})
