@@ -103,7 +103,8 @@ func TestGRPCRoundTripKeepsEveryField(t *testing.T) {
 		Args: Args{"kind": "a", "n": int64(3), "secret": "s", "ips": []string{"192.0.2.1", "192.0.2.2"}}}
 	pr, err := remote.Plan(ctx, &PlanRequest{Request: *req})
 	require.NoError(t, err)
-	assert.Equal(t, &Plan{Summary: "do a", Steps: []PlanStep{{Description: "call", Method: "POST", Endpoint: "/x", Body: "{}"}}, Risk: RiskCritical}, pr.Plan)
+	steps := []PlanStep{{Description: "call", Method: "POST", Endpoint: "/x", Body: "{}"}}
+	assert.Equal(t, &Plan{Summary: "do a", Steps: steps, Risk: RiskCritical, Digest: PlanDigest(RiskCritical, steps, nil)}, pr.Plan)
 
 	var prog []Progress
 	res, err := remote.Execute(ctx, &ExecuteRequest{Request: *req, Progress: func(p Progress) { prog = append(prog, p) }})

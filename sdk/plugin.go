@@ -75,6 +75,9 @@ type command struct {
 	plan     PlanFunc
 	run      RunFunc
 	complete map[string]CompleteFunc
+	// ownDigest: the run function compares the approved plan's digest
+	// with the work it is about to do itself.
+	ownDigest bool
 }
 
 // Plugin is a [Provider] built from registered commands.
@@ -104,6 +107,9 @@ func New(name, version string) *Plugin {
 		log:      slog.Default(),
 	}
 }
+
+// Name returns the plugin's name (its slash command without the slash).
+func (p *Plugin) Name() string { return p.meta.Name }
 
 // SetDescription sets the one-line description shown in help.
 func (p *Plugin) SetDescription(d string) *Plugin { p.meta.Description = d; return p }
@@ -277,7 +283,18 @@ func (b *CommandBuilder) Plan(fn PlanFunc) *CommandBuilder {
 }
 
 // Run sets the handler.
+//
+// When a request carries the digest of an approved plan
+// (Request.PlanDigest) and the command has a plan function, the SDK plans
+// again before Run and refuses, running nothing, if the work differs from
+// what was approved; see RunChecksDigest for a run function that does
+// that itself.
 func (b *CommandBuilder) Run(fn RunFunc) *CommandBuilder { b.c.run = fn; return b }
+
+// RunChecksDigest says the run function compares Request.PlanDigest with
+// the work it is about to do itself (the apiop layer does, with the work
+// it builds anyway), so the SDK need not plan again first.
+func (b *CommandBuilder) RunChecksDigest() *CommandBuilder { b.c.ownDigest = true; return b }
 
 // Complete sets the suggestion function for one parameter.
 func (b *CommandBuilder) Complete(param string, fn CompleteFunc) *CommandBuilder {
@@ -480,10 +497,33 @@ func (p *Plugin) Plan(ctx context.Context, preq *PlanRequest) (resp *PlanRespons
 	if err != nil {
 		return &PlanResponse{Diagnostics: DiagnosticsFromError(err).Scrub(call.scrub)}, nil
 	}
+	return &PlanResponse{Plan: p.finishPlan(c, call, plan)}, nil
+}
+
+// finishPlan floors the plan's risk at the catalog's, masks its secrets
+// and gives it a digest if its maker did not.
+func (p *Plugin) finishPlan(c *command, call *Call, plan *Plan) *Plan {
 	if plan.Risk < c.spec.Risk {
 		plan.Risk = c.spec.Risk
 	}
-	return &PlanResponse{Plan: plan.Scrub(call.scrub)}, nil
+	plan.Scrub(call.scrub)
+	if plan.Digest == "" {
+		plan.Digest = PlanDigest(plan.Risk, plan.Steps, nil)
+	}
+	return plan
+}
+
+// unchanged plans a command again and reports whether its work is still
+// what was approved.
+func (p *Plugin) unchanged(ctx context.Context, c *command, call *Call) (ok bool, diags Diagnostics) {
+	plan, err := c.plan(ctx, call)
+	if err != nil {
+		return false, DiagnosticsFromError(err).Scrub(call.scrub)
+	}
+	if p.finishPlan(c, call, plan).Digest != call.PlanDigest {
+		return false, WorkChanged(p.meta.Name + " " + c.spec.Name)
+	}
+	return true, nil
 }
 
 func defaultSummary(c *command, call *Call) string {
@@ -505,6 +545,11 @@ func (p *Plugin) Execute(ctx context.Context, ereq *ExecuteRequest) (res *Result
 		return &Result{Diagnostics: Errorf("%s %s is declared but not implemented", p.meta.Name, c.spec.Name)}, nil
 	}
 	defer p.recoverInto(call, func(d Diagnostics) { res = &Result{Diagnostics: d} })
+	if call.PlanDigest != "" && c.plan != nil && !c.ownDigest {
+		if ok, diags := p.unchanged(ctx, c, call); !ok {
+			return &Result{Diagnostics: diags}, nil
+		}
+	}
 	res, err = c.run(ctx, call)
 	if err != nil {
 		if ctx.Err() != nil {

@@ -104,3 +104,39 @@ func TestCommandsOnDemandBrokenDeclare(t *testing.T) {
 	_, err = p.Describe(context.Background(), &sdk.DescribeRequest{})
 	assert.ErrorContains(t, err, `"call missing" is declared on demand, but its declare function did not declare it`)
 }
+
+// A request carrying an approved plan's digest runs only if the command
+// would still do that work.
+func TestApprovedWorkThatChangedIsRefused(t *testing.T) {
+	line := "MX 10 mx.example."
+	ran := 0
+	p := sdk.New("t", "1")
+	p.Command("record remove", "Remove a DNS record by line").
+		Params(sdk.Int("line", "the line").AsRequired()).
+		Risk(sdk.RiskHigh).
+		Plan(func(ctx context.Context, c *sdk.Call) (*sdk.Plan, error) {
+			return &sdk.Plan{Summary: "remove " + line, Steps: []sdk.PlanStep{{Method: "POST", Endpoint: "/removezonerecord", Body: "line=6 " + line}}}, nil
+		}).
+		Run(func(ctx context.Context, c *sdk.Call) (*sdk.Result, error) {
+			ran++
+			return sdk.NewResult().AddText("removed"), nil
+		})
+	ctx := context.Background()
+	req := sdk.Request{Command: "record remove", Args: sdk.Args{"line": int64(6)}}
+	pr, err := p.Plan(ctx, &sdk.PlanRequest{Request: req})
+	require.NoError(t, err)
+	require.NotEmpty(t, pr.Plan.Digest)
+
+	req.PlanDigest = pr.Plan.Digest
+	res, err := p.Execute(ctx, &sdk.ExecuteRequest{Request: req})
+	require.NoError(t, err)
+	require.False(t, res.Failed(), "%v", res.Diagnostics)
+	assert.Equal(t, 1, ran)
+
+	line = "TXT v=spf1 -all" // another request changed the zone since
+	res, err = p.Execute(ctx, &sdk.ExecuteRequest{Request: req})
+	require.NoError(t, err)
+	require.True(t, res.Failed())
+	assert.Contains(t, res.Diagnostics[0].Summary, "differs from the plan that was approved; nothing was run")
+	assert.Equal(t, 1, ran, "nothing ran")
+}

@@ -3,6 +3,7 @@ package sdk
 import (
 	"errors"
 	"net/url"
+	"strings"
 )
 
 // Scrubber masks secrets in text; [redact.Redactor] is one.
@@ -65,8 +66,13 @@ func (r *Result) Scrub(s Scrubber) *Result {
 		}
 		if f := p.File; f != nil {
 			f.Name = s.String(f.Name)
+			js, isJS := s.(JSONScrubber)
+			if isJS && strings.HasPrefix(f.MediaType, "application/json") {
+				f.Content = js.JSON(f.Content)
+			} else {
+				f.Content = []byte(s.String(string(f.Content)))
+			}
 			f.MediaType = s.String(f.MediaType)
-			f.Content = []byte(s.String(string(f.Content)))
 		}
 	}
 	r.Diagnostics.Scrub(s)

@@ -266,3 +266,31 @@ func (r *Redactor) With(secrets ...string) *Redactor {
 	c.AddSecret(secrets...)
 	return c
 }
+
+// Union returns a copy of r that also scrubs everything o does: its
+// sensitive keys and its secret values. Neither is changed.
+func (r *Redactor) Union(o *Redactor) *Redactor {
+	c := r.With()
+	if o == nil {
+		return c
+	}
+	o.mu.RLock()
+	values := append([]string(nil), o.values...)
+	keys := make([]string, 0, len(o.keys))
+	for k := range o.keys {
+		keys = append(keys, k)
+	}
+	o.mu.RUnlock()
+	c.mu.Lock()
+	for _, k := range keys {
+		c.keys[k] = true
+	}
+	for _, v := range values {
+		if !contains(c.values, v) {
+			c.values = append(c.values, v)
+		}
+	}
+	sort.Slice(c.values, func(i, j int) bool { return len(c.values[i]) > len(c.values[j]) })
+	c.mu.Unlock()
+	return c
+}

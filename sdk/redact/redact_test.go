@@ -85,3 +85,16 @@ func TestExcerpt(t *testing.T) {
 	assert.Equal(t, "ab", r.Excerpt("ab", 5))
 	assert.Equal(t, "héé…", r.Excerpt("héééé", 3))
 }
+
+func TestUnionScrubsWhatEitherDoes(t *testing.T) {
+	a := New("x_token")
+	a.AddSecret("first-secret-value")
+	b := New("their_key")
+	b.AddSecret("second-secret-value")
+	u := a.Union(b)
+	assert.Equal(t, "[REDACTED] and [REDACTED]", u.String("first-secret-value and second-secret-value"))
+	assert.Equal(t, Mask, u.Value("x_token", "v"))
+	assert.Equal(t, Mask, u.Value("their_key", "v"))
+	assert.Equal(t, "second-secret-value", a.String("second-secret-value"), "a is unchanged")
+	assert.Equal(t, "first-secret-value", b.String("first-secret-value"), "b is unchanged")
+}
