@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -134,7 +135,11 @@ type Reply struct {
 	Approval *ApprovalView
 	// Error is the user-facing message when Status is not OK or pending.
 	Error string
-	Code  apperr.Code
+	// Diagnostics are the plugin's reasons for an invalid request, each
+	// with the argument it is about (Attribute), so that a reply can point
+	// at it. A result's own diagnostics are in Result.
+	Diagnostics sdk.Diagnostics
+	Code        apperr.Code
 	// Sensitive replies are for the requester's eyes only.
 	Sensitive bool
 	// Inputs are the secrets to collect when Status is StatusNeedsInput.
@@ -340,9 +345,10 @@ func (e *Engine) handle(ctx context.Context, req Request, progress func(sdk.Prog
 		return e.failureWith(e.requestRedactor(inv), req.ID, line, p.Name(), inv.Target, err)
 	}
 	if pr.Diagnostics.HasError() {
-		msg := e.requestRedactor(inv).String(pr.Diagnostics.Err().Error())
+		diags := pr.Diagnostics.Scrub(e.requestRedactor(inv))
+		msg := diags.Err().Error()
 		e.record(ctx, with(base, audit.ActionPlan, "invalid", msg))
-		return Reply{RequestID: req.ID, Status: StatusInvalid, Code: apperr.Invalid, Command: line, Provider: p.Name(), Target: inv.Target, Error: msg}
+		return Reply{RequestID: req.ID, Status: StatusInvalid, Code: apperr.Invalid, Command: line, Provider: p.Name(), Target: inv.Target, Error: msg, Diagnostics: diags}
 	}
 	plan := e.scrubPlan(pr.Plan, inv)
 	if plan != nil && plan.Risk > action.Risk {
@@ -666,6 +672,24 @@ func prefixAll(prefix string, list []string) []string {
 	out := make([]string, len(list))
 	for i, s := range list {
 		out[i] = prefix + s
+	}
+	return out
+}
+
+// Arguments returns the arguments a reply's error diagnostics are about,
+// in order, each once: what a chat message points at.
+func (r Reply) Arguments() []string {
+	var out []string
+	add := func(ds sdk.Diagnostics) {
+		for _, d := range ds {
+			if d.Severity != sdk.SeverityWarning && d.Attribute != "" && !slices.Contains(out, d.Attribute) {
+				out = append(out, d.Attribute)
+			}
+		}
+	}
+	add(r.Diagnostics)
+	if r.Result != nil {
+		add(r.Result.Diagnostics)
 	}
 	return out
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -32,7 +33,7 @@ func (rawProvider) Metadata(context.Context, *sdk.MetadataRequest) (*sdk.Metadat
 func (rawProvider) Describe(context.Context, *sdk.DescribeRequest) (*sdk.Catalog, error) {
 	params := []sdk.Param{sdk.String("echo", "what to spill").AsRequired(), sdk.String("password", "a secret").AsSensitive()}
 	return &sdk.Catalog{Commands: []sdk.CommandSpec{
-		{Name: "spill", Summary: "Spill the value", Risk: sdk.RiskReadOnly, Params: params, SupportsPlan: true},
+		{Name: "spill", Summary: "Spill the value", Risk: sdk.RiskLow, Params: params, SupportsPlan: true},
 		{Name: "fail", Summary: "Fail quoting the value", Risk: sdk.RiskReadOnly, Params: params},
 	}}, nil
 }
@@ -43,6 +44,9 @@ func (rawProvider) Configure(context.Context, *sdk.ConfigureRequest) (*sdk.Confi
 
 func (rawProvider) Plan(ctx context.Context, req *sdk.PlanRequest) (*sdk.PlanResponse, error) {
 	v := req.Args.String("echo")
+	if strings.HasPrefix(v, "refuse") {
+		return &sdk.PlanResponse{Diagnostics: sdk.Diagnostics{{Severity: sdk.SeverityError, Summary: "cannot spill " + v, Attribute: "echo"}}}, nil
+	}
 	return &sdk.PlanResponse{Plan: &sdk.Plan{Summary: v, Steps: []sdk.PlanStep{{Description: v, Method: "GET", Endpoint: "/x?q=" + v, Body: `{"note":"` + v + `"}`}}}}, nil
 }
 
@@ -104,4 +108,19 @@ func TestTheEngineScrubsEveryFieldOfWhatAPluginReturns(t *testing.T) {
 		assert.NotContains(t, seen, "under a secret name", "a value under a sensitive key is masked whole")
 		assert.NotContains(t, seen, "under a secret column")
 	}
+}
+
+// A plugin's reason for refusing arguments keeps the argument it is
+// about, so that the reply can point at it.
+func TestRefusalsPointAtTheArgument(t *testing.T) {
+	ctx := context.Background()
+	local, err := pluginhost.NewLocal(ctx, rawProvider{}, pluginhost.Config{Name: "raw", Targets: []sdk.Target{{Name: "main"}}})
+	require.NoError(t, err)
+	e := engine.New(engine.Options{Plugins: engine.StaticRegistry{"raw": local}})
+	r := e.Handle(ctx, engine.Request{User: "U1", Channel: "C1", Text: "/raw spill echo=refuse-CANARY-attr-7a1d password=refuse-CANARY-attr-7a1d", SensitiveTextOK: true}, nil)
+	require.Equal(t, engine.StatusInvalid, r.Status, "%+v", r)
+	assert.Equal(t, []string{"echo"}, r.Arguments())
+	require.Len(t, r.Diagnostics, 1)
+	assert.Equal(t, "cannot spill [REDACTED]", r.Diagnostics[0].Summary, "scrubbed like everything else")
+	assert.Equal(t, "cannot spill [REDACTED]", r.Error)
 }

@@ -16,6 +16,9 @@ func Render(w io.Writer, r engine.Reply) {
 	case engine.StatusInvalid, engine.StatusDenied, engine.StatusFailed:
 		label := map[engine.Status]string{engine.StatusInvalid: "error", engine.StatusDenied: "denied", engine.StatusFailed: "failed"}[r.Status]
 		fmt.Fprintf(w, "%s: %s\n", label, r.Error)
+		if args := r.Arguments(); len(args) > 0 {
+			fmt.Fprintf(w, "  (about the argument%s %s)\n", plural(len(args)), strings.Join(args, ", "))
+		}
 		if r.Result != nil {
 			renderParts(w, r.Result.Parts)
 		}
@@ -182,4 +185,11 @@ func RenderProgress(w io.Writer, p sdk.Progress) {
 		parts = append(parts, p.Message)
 	}
 	fmt.Fprintf(w, "  ... %s\n", strings.Join(parts, " "))
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }

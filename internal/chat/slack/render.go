@@ -138,6 +138,9 @@ func Render(r engine.Reply) Rendered {
 				truncate(escape(a.Command), 1500), a.ID, a.StateText())), nil, nil))
 		}
 	}
+	if args := r.Arguments(); len(args) > 0 {
+		b.add(slackgo.NewContextBlock("", mrkdwn(":point_right: "+truncate(argumentsText(args), maxContextText-20))))
+	}
 	if r.Result != nil {
 		b.parts(r.Result.Parts)
 		for _, d := range r.Result.Diagnostics {
@@ -161,6 +164,19 @@ func Render(r engine.Reply) Rendered {
 		b.out.Messages = []Message{{Text: b.fallback, Blocks: []slackgo.Block{slackgo.NewSectionBlock(mrkdwn(escape(b.fallback)), nil, nil)}}}
 	}
 	return b.out
+}
+
+// argumentsText names the arguments a reply's errors are about, as
+// mrkdwn: "about the argument `vm`".
+func argumentsText(args []string) string {
+	quoted := make([]string, len(args))
+	for i, a := range args {
+		quoted[i] = "`" + strings.ReplaceAll(escape(a), "`", "'") + "`"
+	}
+	if len(args) == 1 {
+		return "about the argument " + quoted[0]
+	}
+	return "about the arguments " + strings.Join(quoted, ", ")
 }
 
 func fallbackText(r engine.Reply) string {

@@ -86,7 +86,9 @@ func TestRenderGolden(t *testing.T) {
 		"result_table":     {RequestID: "r2", Status: engine.StatusOK, Title: "/example table rows=3", Command: "/example table rows=3", Provider: "example", Result: table(3)},
 		"result_5000_rows": {RequestID: "r3", Status: engine.StatusOK, Title: "/example table rows=5000", Command: "/example table rows=5000", Provider: "example", Result: table(5000)},
 		"invalid":          {RequestID: "r4", Status: engine.StatusInvalid, Error: "`chek`: /cln ipl has no command \"chek\"; did you mean `check`?\nusage: /cln ipl check IP"},
-		"denied":           {RequestID: "r5", Status: engine.StatusDenied, Error: "You may not run /example counter reset: covers commands up to high risk"},
+		"invalid_argument": {RequestID: "r7", Status: engine.StatusInvalid, Title: "/cloudflow vm info shopweb", Error: "there is no virtual machine \"shopweb\"; did you mean shop-web?",
+			Diagnostics: sdk.Diagnostics{{Severity: sdk.SeverityError, Summary: "there is no virtual machine \"shopweb\"; did you mean shop-web?", Attribute: "vm"}}},
+		"denied": {RequestID: "r5", Status: engine.StatusDenied, Error: "You may not run /example counter reset: covers commands up to high risk"},
 		"pending": {RequestID: "r6", Status: engine.StatusPending, Command: "/example counter add n=5", Provider: "example",
 			Approval: &engine.ApprovalView{ID: "AABCDEFG", Command: "/example counter add n=5", Required: 1, State: "pending", ExpiresAt: exp}},
 	}
