@@ -21,6 +21,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -94,7 +95,7 @@ func encodeArgs(args sdk.Args, sensitive []string) (string, map[string]string, e
 	out := map[string]storedValue{}
 	secrets := map[string]string{}
 	for k, v := range args {
-		if contains(sensitive, k) {
+		if slices.Contains(sensitive, k) {
 			out[k] = storedValue{Secret: true}
 			secrets[k] = sdk.FormatValue(v)
 			continue
@@ -369,12 +370,3 @@ func (s *Service) Expired(a *store.Approval) bool {
 
 // Now returns the service's clock.
 func (s *Service) Now() time.Time { return s.now() }
-
-func contains(list []string, x string) bool {
-	for _, s := range list {
-		if s == x {
-			return true
-		}
-	}
-	return false
-}

@@ -2,6 +2,7 @@ package authz
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -12,7 +13,7 @@ var _ Authorizer = (*Policy)(nil)
 func (p *Policy) subjectKeys(s Subject) map[string]bool {
 	keys := map[string]bool{"*": true, s.User: true}
 	for g, members := range p.groups {
-		if contains(members, s.User) {
+		if slices.Contains(members, s.User) {
 			keys["group:"+g] = true
 		}
 	}
@@ -33,7 +34,7 @@ func (p *Policy) Roles(s Subject, channel string) []string {
 		for _, sub := range b.subjects {
 			if keys[sub] {
 				for _, r := range b.roles {
-					if !contains(out, r) {
+					if !slices.Contains(out, r) {
 						out = append(out, r)
 					}
 				}
@@ -155,7 +156,7 @@ func (p *Policy) requirement(r approvalRule, name string) Requirement {
 
 func overlapStrings(a, b []string) bool {
 	for _, x := range a {
-		if contains(b, x) {
+		if slices.Contains(b, x) {
 			return true
 		}
 	}
@@ -181,7 +182,7 @@ func (p *Policy) CanApprove(s Subject, a Action, req Requirement) Decision {
 	roles := p.Roles(s, a.Channel)
 	var near string
 	for _, rn := range roles {
-		if len(req.ApproverRoles) > 0 && !contains(req.ApproverRoles, rn) {
+		if len(req.ApproverRoles) > 0 && !slices.Contains(req.ApproverRoles, rn) {
 			continue
 		}
 		for gi, g := range p.roles[rn].approves {
@@ -283,7 +284,7 @@ func (p *Policy) SlackGroups() []string {
 func (p *Policy) GroupsOf(user string) []string {
 	var out []string
 	for g, m := range p.groups {
-		if contains(m, user) {
+		if slices.Contains(m, user) {
 			out = append(out, g)
 		}
 	}

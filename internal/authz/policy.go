@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -686,7 +687,7 @@ func (l *loader) checkSatisfiable() {
 func (p *Policy) approversFor(roles []string, risk sdk.Risk, cmds patterns) (users []string, open bool) {
 	can := map[string]bool{}
 	for name, r := range p.roles {
-		if len(roles) > 0 && !contains(roles, name) {
+		if len(roles) > 0 && !slices.Contains(roles, name) {
 			continue
 		}
 		for _, a := range r.approves {
@@ -735,15 +736,6 @@ func overlaps(a, b patterns) bool {
 			if x.match(y.src) || y.match(x.src) {
 				return true
 			}
-		}
-	}
-	return false
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
 		}
 	}
 	return false

@@ -11,6 +11,7 @@ package command
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -270,7 +271,7 @@ func unknownCommand(p Provider, toks []Token, words []string) error {
 		if len(next) == 0 {
 			break
 		}
-		if !contains(next, words[depth]) {
+		if !slices.Contains(next, words[depth]) {
 			level := "/" + p.Name()
 			if depth > 0 {
 				level += " " + strings.Join(prefix, " ")
@@ -542,13 +543,4 @@ func enumWords(p *sdk.Param) []string {
 		out = append(out, e.Aliases...)
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

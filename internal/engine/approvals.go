@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -397,18 +398,9 @@ func (e *Engine) ApprovalsFor(ctx context.Context, user string) (toApprove, mine
 			continue
 		case a.Requester == user:
 			mine = append(mine, v)
-		case !contains(v.ApproverIDs, user) && e.opts.Policy.CanApprove(s, e.actionOf(a, e.publicArgs(a)), authz.Requirement{ApproverRoles: a.ApproverRoles}).Effect == authz.Allow:
+		case !slices.Contains(v.ApproverIDs, user) && e.opts.Policy.CanApprove(s, e.actionOf(a, e.publicArgs(a)), authz.Requirement{ApproverRoles: a.ApproverRoles}).Effect == authz.Allow:
 			toApprove = append(toApprove, v)
 		}
 	}
 	return toApprove, mine, unknown, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -310,14 +310,14 @@ func (e *Engine) handle(ctx context.Context, req Request, progress func(sdk.Prog
 	}
 
 	base := audit.Entry{RequestID: req.ID, Actor: req.User, Provider: p.Name(), Command: inv.Command.Name, Target: inv.Target, Channel: req.Channel}
-	e.record(ctx, with(base, audit.ActionRequest, "", e.ArgString(inv)))
+	e.record(ctx, auditEntry(base, audit.ActionRequest, "", e.ArgString(inv)))
 
 	// Authorize on the catalog's risk first: a denied request never
 	// reaches the plugin, not even for a plan.
 	action := authz.Action{Provider: p.Name(), Command: inv.Command.Name, Args: inv.Args, Target: inv.Target, Channel: req.Channel, Risk: inv.Command.Risk}
 	dec := e.opts.Policy.Authorize(subject, action)
 	if dec.Effect == authz.Deny {
-		e.record(ctx, with(base, audit.ActionDecision, "deny", dec.Rule+": "+dec.Reason))
+		e.record(ctx, auditEntry(base, audit.ActionDecision, "deny", dec.Rule+": "+dec.Reason))
 		e.opts.Observer.Decision("deny")
 		log.Info("request denied", "rule", dec.Rule, "reason", dec.Reason)
 		return Reply{RequestID: req.ID, Status: StatusDenied, Code: apperr.Denied, Command: line, Provider: p.Name(), Target: inv.Target, Error: denial(dec, line)}
@@ -327,7 +327,7 @@ func (e *Engine) handle(ctx context.Context, req Request, progress func(sdk.Prog
 	// change, so there is nothing to preview, approve or raise. It goes
 	// straight to Execute, which checks its arguments the same way.
 	if inv.Command.Risk == sdk.RiskReadOnly && dec.Effect == authz.Allow {
-		e.record(ctx, with(base, audit.ActionDecision, dec.Effect.String(), dec.Rule+reasonSuffix(dec)))
+		e.record(ctx, auditEntry(base, audit.ActionDecision, dec.Effect.String(), dec.Rule+reasonSuffix(dec)))
 		e.opts.Observer.Decision(dec.Effect.String())
 		return e.execute(ctx, execution{
 			requestID: req.ID, user: req.User, channel: req.Channel, plugin: p, inv: inv, line: line, timeout: req.Timeout,
@@ -347,7 +347,7 @@ func (e *Engine) handle(ctx context.Context, req Request, progress func(sdk.Prog
 	if pr.Diagnostics.HasError() {
 		diags := pr.Diagnostics.Scrub(e.requestRedactor(inv))
 		msg := diags.Err().Error()
-		e.record(ctx, with(base, audit.ActionPlan, "invalid", msg))
+		e.record(ctx, auditEntry(base, audit.ActionPlan, "invalid", msg))
 		return Reply{RequestID: req.ID, Status: StatusInvalid, Code: apperr.Invalid, Command: line, Provider: p.Name(), Target: inv.Target, Error: msg, Diagnostics: diags}
 	}
 	plan := e.scrubPlan(pr.Plan, inv)
@@ -356,7 +356,7 @@ func (e *Engine) handle(ctx context.Context, req Request, progress func(sdk.Prog
 		action.Risk = plan.Risk
 		dec = e.opts.Policy.Authorize(subject, action)
 	}
-	e.record(ctx, with(base, audit.ActionDecision, dec.Effect.String(), dec.Rule+reasonSuffix(dec)))
+	e.record(ctx, auditEntry(base, audit.ActionDecision, dec.Effect.String(), dec.Rule+reasonSuffix(dec)))
 	e.opts.Observer.Decision(dec.Effect.String())
 	switch dec.Effect {
 	case authz.Deny:
@@ -427,7 +427,10 @@ func reasonSuffix(d authz.Decision) string {
 	return ": " + d.Reason
 }
 
-func with(e audit.Entry, action audit.Action, outcome, detail string) audit.Entry {
+// auditEntry is base as the audit entry of one step of a request: its
+// action and outcome, and the detail (the arguments, for the request
+// itself).
+func auditEntry(e audit.Entry, action audit.Action, outcome, detail string) audit.Entry {
 	e.Action, e.Outcome = action, outcome
 	if action == audit.ActionRequest {
 		e.Args = detail
@@ -458,7 +461,7 @@ func (e *Engine) execute(ctx context.Context, x execution, progress func(sdk.Pro
 	p, inv := x.plugin, x.inv
 	log := e.log.With("request_id", x.requestID, "user", x.user, "command", p.Name()+" "+inv.Command.Name, "target", inv.Target)
 	base := audit.Entry{RequestID: x.requestID, Actor: x.user, Provider: p.Name(), Command: inv.Command.Name, Target: inv.Target, Channel: x.channel, ApprovalID: x.approvalID}
-	ex := with(base, audit.ActionExecute, "started", "")
+	ex := auditEntry(base, audit.ActionExecute, "started", "")
 	ex.Args = e.ArgString(inv)
 	e.record(ctx, ex)
 	start := e.opts.Now()
@@ -475,7 +478,7 @@ func (e *Engine) execute(ctx context.Context, x execution, progress func(sdk.Pro
 	if err != nil {
 		red := e.requestRedactor(inv)
 		log.Warn("execution failed", "error", red.String(err.Error()), "took", took)
-		e.record(context.WithoutCancel(ctx), with(base, audit.ActionResult, "failed", red.String(apperr.Message(err))))
+		e.record(context.WithoutCancel(ctx), auditEntry(base, audit.ActionResult, "failed", red.String(apperr.Message(err))))
 		return e.failureWith(red, x.requestID, x.line, p.Name(), inv.Target, err)
 	}
 	res = e.scrubResult(res, inv)
@@ -484,7 +487,7 @@ func (e *Engine) execute(ctx context.Context, x execution, progress func(sdk.Pro
 		outcome, detail = "failed", res.Diagnostics.Err().Error()
 	}
 	log.Info("executed", "outcome", outcome, "took", took)
-	e.record(context.WithoutCancel(ctx), with(base, audit.ActionResult, outcome, detail))
+	e.record(context.WithoutCancel(ctx), auditEntry(base, audit.ActionResult, outcome, detail))
 	r := Reply{RequestID: x.requestID, Status: StatusOK, Title: x.line, Command: x.line, Provider: p.Name(), Target: inv.Target, Result: res, Sensitive: res.Sensitive}
 	if res.Failed() {
 		r.Status, r.Code, r.Error = StatusFailed, apperr.Failed, detail
@@ -622,7 +625,7 @@ func (e *Engine) argString(inv *command.Invocation, only []string) string {
 	var parts []string
 	for _, prm := range inv.Command.Params {
 		v, ok := inv.Args[prm.Name]
-		if !ok || only != nil && !contains(only, prm.Name) {
+		if !ok || only != nil && !slices.Contains(only, prm.Name) {
 			continue
 		}
 		s := sdk.FormatValue(v)
@@ -639,7 +642,7 @@ func (e *Engine) argString(inv *command.Invocation, only []string) string {
 	if inv.Command.ExtraArguments {
 		var extra []string
 		for k := range inv.Args {
-			if _, declared := inv.Command.Param(k); !declared && (only == nil || contains(only, k)) {
+			if _, declared := inv.Command.Param(k); !declared && (only == nil || slices.Contains(only, k)) {
 				extra = append(extra, k)
 			}
 		}

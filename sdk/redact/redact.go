@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -88,22 +89,13 @@ func (r *Redactor) AddSecret(values ...string) {
 			forms = append(forms, string(b[1:len(b)-1]))
 		}
 		for _, f := range forms {
-			if !contains(r.values, f) {
+			if !slices.Contains(r.values, f) {
 				r.values = append(r.values, f)
 			}
 		}
 	}
 	// Longest first, so a secret containing another is replaced whole.
 	sort.Slice(r.values, func(i, j int) bool { return len(r.values[i]) > len(r.values[j]) })
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func normKey(k string) string {
@@ -286,7 +278,7 @@ func (r *Redactor) Union(o *Redactor) *Redactor {
 		c.keys[k] = true
 	}
 	for _, v := range values {
-		if !contains(c.values, v) {
+		if !slices.Contains(c.values, v) {
 			c.values = append(c.values, v)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -147,7 +148,7 @@ func Run(t *testing.T, p sdk.Provider, opts Options) {
 			t.Skip("no Snapshot option: the kit cannot see the provider's state")
 		}
 		for _, c := range specs {
-			if contains(opts.SkipPlan, c.Name) {
+			if slices.Contains(opts.SkipPlan, c.Name) {
 				continue
 			}
 			before, err := opts.Snapshot()
@@ -231,7 +232,7 @@ func Run(t *testing.T, p sdk.Provider, opts Options) {
 			if s := fmt.Sprintf("%+v %+v", pr.Plan, pr.Diagnostics); strings.Contains(s, Canary) {
 				t.Errorf("Plan %s echoes a sensitive argument: %s", c.Name, s)
 			}
-			if c.Risk != sdk.RiskReadOnly && !contains(opts.Execute, c.Name) {
+			if c.Risk != sdk.RiskReadOnly && !slices.Contains(opts.Execute, c.Name) {
 				continue
 			}
 			res, err := p.Execute(ctx, &sdk.ExecuteRequest{Request: *req, Progress: func(pg sdk.Progress) {
@@ -379,13 +380,4 @@ func sampleFor(p sdk.Param) string {
 		return "1G"
 	}
 	return "sample"
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
