@@ -163,6 +163,23 @@ func (p *Param) Parse(raw string) (any, error) {
 	return nil, fmt.Errorf("parameter type %s is not supported", p.Type)
 }
 
+// DefaultValue returns the declared default, typed as an argument of the
+// parameter is (a repeated parameter's as a one-element list); ok is false
+// when there is none.
+func (p *Param) DefaultValue() (v any, ok bool, err error) {
+	if p.Default == "" {
+		return nil, false, nil
+	}
+	v, err = p.Parse(p.Default)
+	if err != nil {
+		return nil, false, err
+	}
+	if p.Repeated {
+		v = []string{FormatValue(v)}
+	}
+	return v, true, nil
+}
+
 // MatchEnum finds the canonical enum value raw stands for.
 func (p *Param) MatchEnum(raw string) (string, bool) {
 	for _, e := range p.Enum {

@@ -422,14 +422,10 @@ func (p *Plugin) call(req *Request, progress func(Progress)) (*command, *Call, D
 	// Defaults apply whoever calls: a host that leaves out keepdns gets
 	// the declared default, never the zero value.
 	for _, prm := range c.spec.Params {
-		if prm.Default == "" || req.Args.Has(prm.Name) {
+		if req.Args.Has(prm.Name) {
 			continue
 		}
-		pp := prm
-		if v, err := pp.Parse(prm.Default); err == nil {
-			if prm.Repeated {
-				v = []string{FormatValue(v)}
-			}
+		if v, ok, err := prm.DefaultValue(); ok && err == nil {
 			req.Args[prm.Name] = v
 		}
 	}

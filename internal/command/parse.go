@@ -346,10 +346,38 @@ func resolvePath(p Provider, words []string) (*sdk.CommandSpec, error) {
 
 // bindArgs assigns the remaining tokens to parameters and types them.
 func bindArgs(p Provider, c *sdk.CommandSpec, toks []Token, inv *Invocation) error {
-	usage := Usage(p.Name(), c)
-	raw := map[string][]string{} // canonical name → raw values
-	rawTok := map[string]string{}
-	var positional []Token
+	b := &binder{p: p, c: c, inv: inv, usage: Usage(p.Name(), c), raw: map[string][]string{}, rawTok: map[string]string{}}
+	for _, phase := range []func() error{
+		func() error { return b.named(toks) },
+		b.positional,
+		b.typed,
+		b.defaults,
+	} {
+		if err := phase(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// binder binds a command's words to its parameters, in four phases:
+// named arguments, positional words, types, defaults.
+type binder struct {
+	p     Provider
+	c     *sdk.CommandSpec
+	inv   *Invocation
+	usage string
+	// raw holds each parameter's values as typed, rawTok the word that
+	// gave it (for errors), words the positional words in order.
+	raw    map[string][]string
+	rawTok map[string]string
+	words  []Token
+}
+
+// named takes key=value and --key value arguments; anything else is a
+// positional word for the next phase.
+func (b *binder) named(toks []Token) error {
+	c, inv := b.c, b.inv
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
 		var key, val string
@@ -370,7 +398,7 @@ func bindArgs(p Provider, c *sdk.CommandSpec, toks []Token, inv *Invocation) err
 				val = toks[i+1].Text
 				i++
 			} else {
-				return &Error{Token: t.Raw, Msg: "needs a value after it", Usage: usage}
+				return &Error{Token: t.Raw, Msg: "needs a value after it", Usage: b.usage}
 			}
 		default:
 			if k, v, ok := t.KeyValue(); ok && keyRE.MatchString(k) {
@@ -378,14 +406,14 @@ func bindArgs(p Provider, c *sdk.CommandSpec, toks []Token, inv *Invocation) err
 			}
 		}
 		if !named {
-			positional = append(positional, t)
+			b.words = append(b.words, t)
 			continue
 		}
 		prm, ok := c.Param(key)
 		if !ok && c.ExtraArguments && !strings.HasPrefix(t.Text, "--") {
 			// The plugin checks undeclared arguments itself.
 			if _, dup := inv.Args[key]; dup {
-				return &Error{Token: t.Raw, Msg: fmt.Sprintf("%s is given more than once", key), Usage: usage}
+				return &Error{Token: t.Raw, Msg: fmt.Sprintf("%s is given more than once", key), Usage: b.usage}
 			}
 			inv.Args[key] = val
 			inv.Given = append(inv.Given, key)
@@ -394,29 +422,34 @@ func bindArgs(p Provider, c *sdk.CommandSpec, toks []Token, inv *Invocation) err
 		if !ok {
 			return &Error{
 				Token:       t.Raw,
-				Msg:         fmt.Sprintf("/%s %s has no parameter %q", p.Name(), c.Name, key),
+				Msg:         fmt.Sprintf("/%s %s has no parameter %q", b.p.Name(), c.Name, key),
 				Suggestions: Suggest(key, paramNames(c)),
-				Usage:       usage,
+				Usage:       b.usage,
 			}
 		}
-		if len(raw[prm.Name]) > 0 && !prm.Repeated {
-			return &Error{Token: t.Raw, Msg: fmt.Sprintf("%s is given more than once", prm.Name), Usage: usage}
+		if len(b.raw[prm.Name]) > 0 && !prm.Repeated {
+			return &Error{Token: t.Raw, Msg: fmt.Sprintf("%s is given more than once", prm.Name), Usage: b.usage}
 		}
-		raw[prm.Name] = append(raw[prm.Name], val)
-		rawTok[prm.Name] = t.Raw
+		b.raw[prm.Name] = append(b.raw[prm.Name], val)
+		b.rawTok[prm.Name] = t.Raw
 	}
+	return nil
+}
 
-	// Positional words fill positional parameters not already named.
+// positional fills the positional parameters not already named with the
+// positional words, in order.
+func (b *binder) positional() error {
+	c := b.c
 	var slots []*sdk.Param
 	for i := range c.Params {
 		prm := &c.Params[i]
-		if prm.Positional && (len(raw[prm.Name]) == 0 || prm.Repeated) {
+		if prm.Positional && (len(b.raw[prm.Name]) == 0 || prm.Repeated) {
 			slots = append(slots, prm)
 		}
 	}
-	for _, t := range positional {
+	for _, t := range b.words {
 		if len(slots) == 0 {
-			msg := fmt.Sprintf("unexpected word; /%s %s", p.Name(), c.Name)
+			msg := fmt.Sprintf("unexpected word; /%s %s", b.p.Name(), c.Name)
 			if n := countPositional(c); n == 0 {
 				msg += " takes only key=value arguments"
 			} else {
@@ -429,20 +462,24 @@ func bindArgs(p Provider, c *sdk.CommandSpec, toks []Token, inv *Invocation) err
 					sugg[i] += "=" + "…"
 				}
 			}
-			return &Error{Token: t.Raw, Msg: msg, Suggestions: sugg, Usage: usage}
+			return &Error{Token: t.Raw, Msg: msg, Suggestions: sugg, Usage: b.usage}
 		}
 		prm := slots[0]
-		raw[prm.Name] = append(raw[prm.Name], t.Text)
-		rawTok[prm.Name] = t.Raw
+		b.raw[prm.Name] = append(b.raw[prm.Name], t.Text)
+		b.rawTok[prm.Name] = t.Raw
 		if !prm.Repeated {
 			slots = slots[1:]
 		}
 	}
+	return nil
+}
 
-	// Type every value.
+// typed checks every given value against its parameter's type.
+func (b *binder) typed() error {
+	c, inv := b.c, b.inv
 	for i := range c.Params {
 		prm := &c.Params[i]
-		vals, given := raw[prm.Name]
+		vals, given := b.raw[prm.Name]
 		if !given {
 			continue
 		}
@@ -457,23 +494,23 @@ func bindArgs(p Provider, c *sdk.CommandSpec, toks []Token, inv *Invocation) err
 					}
 					typed, err := prm.Parse(item)
 					if err != nil {
-						return &Error{Token: rawTok[prm.Name], Msg: fmt.Sprintf("%s: %v", prm.Name, err), Usage: usage}
+						return &Error{Token: b.rawTok[prm.Name], Msg: fmt.Sprintf("%s: %v", prm.Name, err), Usage: b.usage}
 					}
 					list = append(list, sdk.FormatValue(typed))
 				}
 			}
 			if len(list) == 0 {
-				return &Error{Token: rawTok[prm.Name], Msg: fmt.Sprintf("%s needs at least one value", prm.Name), Usage: usage}
+				return &Error{Token: b.rawTok[prm.Name], Msg: fmt.Sprintf("%s needs at least one value", prm.Name), Usage: b.usage}
 			}
 			inv.Args[prm.Name] = list
 			continue
 		}
 		if vals[0] == "" && prm.Type != sdk.TypeString {
-			return &Error{Token: rawTok[prm.Name], Msg: fmt.Sprintf("%s needs a value", prm.Name), Usage: usage}
+			return &Error{Token: b.rawTok[prm.Name], Msg: fmt.Sprintf("%s needs a value", prm.Name), Usage: b.usage}
 		}
 		typed, err := prm.Parse(vals[0])
 		if err != nil {
-			e := &Error{Token: rawTok[prm.Name], Msg: fmt.Sprintf("%s: %v", prm.Name, err), Usage: usage}
+			e := &Error{Token: b.rawTok[prm.Name], Msg: fmt.Sprintf("%s: %v", prm.Name, err), Usage: b.usage}
 			if prm.Type == sdk.TypeEnum {
 				e.Suggestions = Suggest(vals[0], enumWords(prm))
 			}
@@ -481,7 +518,13 @@ func bindArgs(p Provider, c *sdk.CommandSpec, toks []Token, inv *Invocation) err
 		}
 		inv.Args[prm.Name] = typed
 	}
+	return nil
+}
 
+// defaults fills what was not given with the declared defaults, as the
+// SDK does for any caller, and names what is required and missing.
+func (b *binder) defaults() error {
+	c, inv := b.c, b.inv
 	var missing []string
 	for i := range c.Params {
 		prm := &c.Params[i]
@@ -492,19 +535,16 @@ func bindArgs(p Provider, c *sdk.CommandSpec, toks []Token, inv *Invocation) err
 			missing = append(missing, prm.Name)
 			continue
 		}
-		if prm.Default != "" {
-			typed, err := prm.Parse(prm.Default)
-			if err != nil {
-				return &Error{Token: prm.Name, Msg: fmt.Sprintf("the plugin's default for %s is invalid: %v", prm.Name, err)}
-			}
-			if prm.Repeated {
-				typed = []string{sdk.FormatValue(typed)}
-			}
-			inv.Args[prm.Name] = typed
+		v, ok, err := prm.DefaultValue()
+		if err != nil {
+			return &Error{Token: prm.Name, Msg: fmt.Sprintf("the plugin's default for %s is invalid: %v", prm.Name, err)}
+		}
+		if ok {
+			inv.Args[prm.Name] = v
 		}
 	}
 	if len(missing) > 0 {
-		return &Error{Msg: fmt.Sprintf("/%s %s is missing %s", p.Name(), c.Name, strings.Join(missing, ", ")), Usage: usage, Missing: missing}
+		return &Error{Msg: fmt.Sprintf("/%s %s is missing %s", b.p.Name(), c.Name, strings.Join(missing, ", ")), Usage: b.usage, Missing: missing}
 	}
 	return nil
 }
