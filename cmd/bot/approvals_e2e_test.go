@@ -134,30 +134,12 @@ func TestBotKilledWithPendingApprovals(t *testing.T) {
 func TestTwoBotsOnOnePostgresExecuteOnce(t *testing.T) {
 	dsn := testbin.PostgresDSN(t)
 	dir := workDir(t)
-	plugins := filepath.Join(dir, "plugins")
-	require.NoError(t, os.MkdirAll(plugins, 0o755))
-	testbin.Copy(t, testbin.Plugin(t, "example"), filepath.Join(plugins, "example"))
-	sum := sha256Of(t, filepath.Join(plugins, "example"))
-	cfg := filepath.Join(dir, "bot.yaml")
-	require.NoError(t, os.WriteFile(cfg, []byte(`data_dir: data
-policy: examples/policy.yaml
-store:
-  driver: postgres
-  dsn: {env: TEST_DSN}
-approval_key: {env: TEST_APPROVAL_KEY}
-plugins:
-  dir: plugins
-  list:
-    - name: example
-      sha256: `+sum+`
-      targets:
-        - name: sandbox
-          settings: {state_file: `+filepath.Join(dir, "counter")+`}
-`), 0o600))
-	env := []string{"TEST_DSN=" + dsn, "TEST_APPROVAL_KEY=shared-by-all-replicas-0123"}
+	cfg := config{Plugins: []installed{{Name: "example", Targets: []target{{Name: "sandbox", Settings: map[string]string{"state_file": filepath.Join(dir, "counter")}}}}},
+		Top: map[string]any{"store": map[string]any{"driver": "postgres", "dsn": env("TEST_DSN")}, "approval_key": env("TEST_APPROVAL_KEY")}}.write(t, dir)
+	vars := []string{"TEST_DSN=" + dsn, "TEST_APPROVAL_KEY=shared-by-all-replicas-0123"}
 	run := func(as, line string) (execAnswer, result) {
 		cmd := botIn(t, dir, "exec", "--config", cfg, "--json", "--as", as, line)
-		cmd.Env = append(cmd.Env, env...)
+		cmd.Env = append(cmd.Env, vars...)
 		r := runBot(t, cmd)
 		var a execAnswer
 		require.NoError(t, json.Unmarshal([]byte(r.stdout), &a), "stdout %s stderr %s", r.stdout, r.stderr)

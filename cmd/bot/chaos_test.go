@@ -105,26 +105,9 @@ func (c *consoleProc) plugin(name string) int {
 	return pid
 }
 
-// configWith writes a configuration using the test plugins, with YAML
-// added to the example plugin's entry and to the top level.
-func configWith(t *testing.T, dir, pluginExtra, top string) string {
-	t.Helper()
-	bin := testbin.Plugin(t, "example")
-	plugins := filepath.Join(dir, "plugins")
-	require.NoError(t, os.MkdirAll(plugins, 0o755))
-	testbin.Copy(t, bin, filepath.Join(plugins, "example"))
-	cfg := filepath.Join(dir, "bot.yaml")
-	require.NoError(t, os.WriteFile(cfg, []byte(`data_dir: data
-policy: examples/policy.yaml
-`+top+`
-plugins:
-  dir: plugins
-  list:
-    - name: example
-      sha256: `+sha256Of(t, filepath.Join(plugins, "example"))+`
-      targets: [{name: sandbox, sandbox: true, state_dir: data/sandbox}]
-`+pluginExtra), 0o600))
-	return cfg
+// exampleSandbox is the example plugin with one sandbox target.
+func exampleSandbox(callTimeout string) installed {
+	return installed{Name: "example", CallTimeout: callTimeout, Targets: []target{{Name: "sandbox", Sandbox: true, StateDir: "data/sandbox"}}}
 }
 
 // A plugin killed in the middle of a call: the user gets a clear answer,
@@ -146,7 +129,7 @@ func TestChaosPluginKilledMidCall(t *testing.T) {
 // plugin runs again the bot serves as before.
 func TestChaosHungPluginAnswersAtTheDeadline(t *testing.T) {
 	dir := workDir(t)
-	cfg := configWith(t, dir, "      call_timeout: 5s\n", "")
+	cfg := config{Plugins: []installed{exampleSandbox("5s")}}.write(t, dir)
 	c := startConsole(t, dir, nil, "--config", cfg, "--as", "alice")
 	pid := c.plugin("example")
 	c.send("/example echo text=warm-up")
@@ -252,7 +235,8 @@ func TestChaosPostgresRestartsDuringAnApproval(t *testing.T) {
 	pg := startPrivatePostgres(t)
 	dir := workDir(t)
 	dsn := fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", pg.port)
-	cfg := configWith(t, dir, "", "store:\n  driver: postgres\n  dsn: {env: CHAOS_DSN}\napproval_key: {env: CHAOS_KEY}\n")
+	cfg := config{Plugins: []installed{exampleSandbox("")},
+		Top: map[string]any{"store": map[string]any{"driver": "postgres", "dsn": env("CHAOS_DSN")}, "approval_key": env("CHAOS_KEY")}}.write(t, dir)
 	env := []string{"CHAOS_DSN=" + dsn, "CHAOS_KEY=chaos-approval-key-0123456789abcdef"}
 	exec1 := func(as, line string) (execAnswer, result) {
 		t.Helper()
@@ -337,12 +321,9 @@ func TestChaosMisbehavingProvider(t *testing.T) {
 	const token = "chaos-whm-token-1234567890"
 	s, err := whmsim.New(whmsim.Options{Token: token})
 	require.NoError(t, err)
-	hp, stop, err := s.Listen()
-	require.NoError(t, err)
-	defer stop()
 	fp := &faultProxy{count: map[string]int{}}
 	fp.mode.Store("")
-	proxy := &http.Server{Handler: fp.handler("http://" + hp), ReadHeaderTimeout: 5 * time.Second}
+	proxy := &http.Server{Handler: fp.handler(serve(t, s)), ReadHeaderTimeout: 5 * time.Second}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	go func() { _ = proxy.Serve(ln) }()
@@ -350,23 +331,8 @@ func TestChaosMisbehavingProvider(t *testing.T) {
 	host, port, _ := net.SplitHostPort(ln.Addr().String())
 
 	dir := workDir(t)
-	plugins := filepath.Join(dir, "plugins")
-	require.NoError(t, os.MkdirAll(plugins, 0o755))
-	testbin.Copy(t, testbin.Plugin(t, "whm"), filepath.Join(plugins, "whm"))
-	cfg := filepath.Join(dir, "bot.yaml")
-	require.NoError(t, os.WriteFile(cfg, []byte(`data_dir: data
-policy: examples/policy.yaml
-plugins:
-  dir: plugins
-  list:
-    - name: whm
-      sha256: `+sha256Of(t, filepath.Join(plugins, "whm"))+`
-      call_timeout: 2m
-      targets:
-        - name: web01
-          settings: {host: "`+host+`", port: "`+port+`", scheme: http, timeout: 2s}
-          secrets: {token: {env: WHM_TOKEN}}
-`), 0o600))
+	cfg := config{Plugins: []installed{{Name: "whm", CallTimeout: "2m", Targets: []target{{Name: "web01",
+		Settings: map[string]string{"host": host, "port": port, "scheme": "http", "timeout": "2s"}, Secrets: map[string]string{"token": "WHM_TOKEN"}}}}}}.write(t, dir)
 	c := startConsole(t, dir, []string{"WHM_TOKEN=" + token}, "--config", cfg, "--as", "bob")
 
 	fp.mode.Store("503")

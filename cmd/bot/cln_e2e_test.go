@@ -1,8 +1,6 @@
 package main_test
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -37,28 +35,10 @@ func TestCLNSecretKeyNeverLeaks(t *testing.T) {
 	const canary = "CANARY-cln-key-9b8a7c6d"
 	s, err := sim.New(sim.Options{Accounts: map[string]string{"reseller": canary}})
 	require.NoError(t, err)
-	base, stop, err := s.Listen()
-	require.NoError(t, err)
-	defer stop()
-
+	base := serve(t, s) + "/api"
 	dir := workDir(t)
-	plugins := filepath.Join(dir, "plugins")
-	require.NoError(t, os.MkdirAll(plugins, 0o755))
-	testbin.Copy(t, testbin.Plugin(t, "cln"), filepath.Join(plugins, "cln"))
-	sum := sha256Of(t, filepath.Join(plugins, "cln"))
-	cfg := filepath.Join(dir, "bot.yaml")
-	require.NoError(t, os.WriteFile(cfg, []byte(`data_dir: data
-policy: examples/policy.yaml
-plugins:
-  dir: plugins
-  list:
-    - name: cln
-      sha256: `+sum+`
-      targets:
-        - name: main
-          settings: {base_url: "`+base+`", login: reseller}
-          secrets: {secret_key: {env: CLN_SECRET}}
-`), 0o600))
+	cfg := config{Plugins: []installed{{Name: "cln", Targets: []target{{Name: "main",
+		Settings: map[string]string{"base_url": base, "login": "reseller"}, Secrets: map[string]string{"secret_key": "CLN_SECRET"}}}}}}.write(t, dir)
 	var all strings.Builder
 	for _, c := range []struct{ as, line string }{
 		{"alice", "/cln kcare key list reveal=yes"},

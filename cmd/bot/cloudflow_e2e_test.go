@@ -1,8 +1,6 @@
 package main_test
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -10,7 +8,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/deskbot/deskbot/internal/testbin"
 	"github.com/deskbot/deskbot/plugins/cloudflow/sim"
 	"github.com/deskbot/deskbot/sdk/sandbox"
 )
@@ -22,7 +19,7 @@ func TestCloudFlowRebuildNeedsTwoApproversAndRunsOnce(t *testing.T) {
 	// The simulator's clock moves a quarter second per call: each
 	// one-second transaction of the rebuild is seen running for four
 	// polls, however slow the machine is.
-	cfg := sandboxConfig(t, dir, "cloudflow", "sim_time_per_call: 250ms, poll: 50ms")
+	cfg := sandboxConfig(t, dir, "cloudflow", map[string]string{"sim_time_per_call": "250ms", "poll": "50ms"})
 	execIn := func(t *testing.T, dir, as, line string) (execAnswer, result) {
 		return execIn(t, dir, as, line, "--config", cfg)
 	}
@@ -57,28 +54,10 @@ func TestCloudFlowRootPasswordNeverLeaks(t *testing.T) {
 	const pw = "CANARY-cloudflow-root-e2e-88bb"
 	s, err := sim.New(sim.Options{User: "desk@example.com", Password: key, RootPassword: pw, StepTime: time.Second, Clock: sandbox.Stepped(250 * time.Millisecond)})
 	require.NoError(t, err)
-	base, stop, err := s.Listen()
-	require.NoError(t, err)
-	defer stop()
-
+	base := serve(t, s)
 	dir := workDir(t)
-	plugins := filepath.Join(dir, "plugins")
-	require.NoError(t, os.MkdirAll(plugins, 0o755))
-	testbin.Copy(t, testbin.Plugin(t, "cloudflow"), filepath.Join(plugins, "cloudflow"))
-	sum := sha256Of(t, filepath.Join(plugins, "cloudflow"))
-	cfg := filepath.Join(dir, "bot.yaml")
-	require.NoError(t, os.WriteFile(cfg, []byte(`data_dir: data
-policy: examples/policy.yaml
-plugins:
-  dir: plugins
-  list:
-    - name: cloudflow
-      sha256: `+sum+`
-      targets:
-        - name: milan
-          settings: {base_url: "`+base+`", user: desk@example.com, poll: 50ms}
-          secrets: {api_key: {env: CF_KEY}}
-`), 0o600))
+	cfg := config{Plugins: []installed{{Name: "cloudflow", Targets: []target{{Name: "milan",
+		Settings: map[string]string{"base_url": base, "user": "desk@example.com", "poll": "50ms"}, Secrets: map[string]string{"api_key": "CF_KEY"}}}}}}.write(t, dir)
 	var all strings.Builder
 	for _, c := range []struct{ as, line string }{
 		{"alice", "/cloudflow vm list"},

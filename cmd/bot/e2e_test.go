@@ -214,22 +214,8 @@ plugins:
 
 func TestConfiguredSecretsReachThePluginOnlyThroughConfigure(t *testing.T) {
 	dir := t.TempDir()
-	plugins := filepath.Join(dir, "plugins")
-	require.NoError(t, os.MkdirAll(plugins, 0o755))
-	testbin.Copy(t, testbin.Plugin(t, "example"), filepath.Join(plugins, "example"))
-	sum := sha256Of(t, filepath.Join(plugins, "example"))
-	cfg := filepath.Join(dir, "bot.yaml")
-	require.NoError(t, os.WriteFile(cfg, []byte(`data_dir: data
-plugins:
-  dir: plugins
-  list:
-    - name: example
-      sha256: `+sum+`
-      targets:
-        - name: main
-          secrets:
-            api_key: {env: EXAMPLE_CRED}
-`), 0o600))
+	cfg := config{Top: map[string]any{"policy": nil},
+		Plugins: []installed{{Name: "example", Targets: []target{{Name: "main", Secrets: map[string]string{"api_key": "EXAMPLE_CRED"}}}}}}.write(t, dir)
 	cmd := botCmd(t, "exec", "--config", cfg, "--as", "alice", "/example env name=EXAMPLE_CRED")
 	cmd.Env = append(cmd.Env, "EXAMPLE_CRED=canary-key-9f8e7d")
 	r := runBot(t, cmd)
@@ -248,32 +234,6 @@ plugins:
 	r = runBot(t, botCmd(t, "exec", "--config", cfg, "--as", "alice", "/example help"))
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stderr, "environment variable EXAMPLE_CRED is not set")
-}
-
-// sandboxConfig writes a configuration for dir with one plugin serving a
-// sandbox target named "sandbox", its state kept in the data folder as the
-// default configuration keeps it, and the given extra settings (YAML flow
-// map entries). It returns the configuration's path.
-func sandboxConfig(t *testing.T, dir, plugin, settings string) string {
-	t.Helper()
-	plugins := filepath.Join(dir, "plugins")
-	require.NoError(t, os.MkdirAll(plugins, 0o755))
-	testbin.Copy(t, testbin.Plugin(t, plugin), filepath.Join(plugins, plugin))
-	cfg := filepath.Join(dir, "bot.yaml")
-	require.NoError(t, os.WriteFile(cfg, []byte(`data_dir: data
-policy: examples/policy.yaml
-plugins:
-  dir: plugins
-  list:
-    - name: `+plugin+`
-      sha256: `+sha256Of(t, filepath.Join(plugins, plugin))+`
-      targets:
-        - name: sandbox
-          sandbox: true
-          state_dir: data/sandbox/`+plugin+`
-          settings: {`+settings+`}
-`), 0o600))
-	return cfg
 }
 
 func sha256Of(t *testing.T, path string) string {
@@ -340,4 +300,38 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// Every plugin checks its targets' settings when the bot starts it: a
+// misspelt or missing one stops the bot, in the plugin's own words, before
+// any command runs.
+func TestEveryPluginRefusesAMisspeltOrMissingSetting(t *testing.T) {
+	cases := []struct {
+		plugin   string
+		settings map[string]string
+		secrets  map[string]string
+		want     string
+	}{
+		{"example", map[string]string{"state_fil": "x"}, nil, "unknown setting state_fil (did you mean state_file?)"},
+		{"cln", map[string]string{"baseurl": "https://cln.example", "login": "r"}, map[string]string{"secret_key": "SECRET"}, "unknown setting baseurl (did you mean base_url?)"},
+		{"cln", map[string]string{}, map[string]string{"secret_key": "SECRET"}, "setting login is required"},
+		{"cloudflow", map[string]string{"base_url": "https://cloud.example", "usr": "desk"}, map[string]string{"api_key": "SECRET"}, "unknown setting usr (did you mean user?)"},
+		{"ionos", map[string]string{"pol": "5s"}, map[string]string{"api_key": "SECRET"}, "unknown setting pol (did you mean poll?)"},
+		{"ionos", map[string]string{}, nil, "secret api_key is required"},
+		{"whm", map[string]string{"hots": "web01.example"}, map[string]string{"token": "SECRET"}, "unknown setting hots (did you mean host?)"},
+		{"whm", map[string]string{"host": "web01.example", "port": "208700"}, map[string]string{"token": "SECRET"}, "setting port: "},
+	}
+	for _, tc := range cases {
+		t.Run(tc.plugin+" "+tc.want, func(t *testing.T) {
+			dir := workDir(t)
+			cfg := config{Plugins: []installed{{Name: tc.plugin, Targets: []target{{Name: "main", Settings: tc.settings, Secrets: tc.secrets}}}}}.write(t, dir)
+			cmd := botIn(t, dir, "exec", "--config", cfg, "--as", "alice", "/"+tc.plugin+" help")
+			cmd.Env = append(cmd.Env, "SECRET=a-secret-value-123")
+			r := runBot(t, cmd)
+			assert.Equal(t, 1, r.code, "stdout %s\nstderr %s", r.stdout, r.stderr)
+			assert.Contains(t, r.stderr, `plugin `+tc.plugin)
+			assert.Contains(t, r.stderr, `target "main": `+tc.want)
+			assert.NotContains(t, r.stdout+r.stderr, "a-secret-value-123")
+		})
+	}
 }

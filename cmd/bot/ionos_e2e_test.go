@@ -1,8 +1,6 @@
 package main_test
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -10,7 +8,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/deskbot/deskbot/internal/testbin"
 	"github.com/deskbot/deskbot/plugins/ionos/sim"
 	"github.com/deskbot/deskbot/sdk/sandbox"
 )
@@ -21,7 +18,7 @@ func TestIONOSRebootNeedsApprovalThenRunsWithProgress(t *testing.T) {
 	dir := workDir(t)
 	// The simulator's clock moves half a second per call: each phase of
 	// the 3 s reboot takes six polls, however slow the machine is.
-	cfg := sandboxConfig(t, dir, "ionos", "sim_time_per_call: 500ms, poll: 100ms")
+	cfg := sandboxConfig(t, dir, "ionos", map[string]string{"sim_time_per_call": "500ms", "poll": "100ms"})
 	a, r := execIn(t, dir, "bob", "/ionos server reboot web01", "--config", cfg)
 	require.Equal(t, 4, r.code, "the reboot waits for approval: %s %s", r.stdout, r.stderr)
 	assert.Contains(t, r.stdout, "Reboot (software): web01 (39AA65F5D5B02FA02D58173094EBAF95, POWERED_ON)")
@@ -46,28 +43,10 @@ func TestIONOSFirstPasswordNeverLeaks(t *testing.T) {
 	const pw = "CANARY-ionos-first-password-e2e-3c2d"
 	s, err := sim.New(sim.Options{Token: key, FirstPassword: pw, ActionTime: time.Second, Clock: sandbox.Stepped(250 * time.Millisecond)})
 	require.NoError(t, err)
-	base, stop, err := s.Listen()
-	require.NoError(t, err)
-	defer stop()
-
+	base := serve(t, s) + "/v1"
 	dir := workDir(t)
-	plugins := filepath.Join(dir, "plugins")
-	require.NoError(t, os.MkdirAll(plugins, 0o755))
-	testbin.Copy(t, testbin.Plugin(t, "ionos"), filepath.Join(plugins, "ionos"))
-	sum := sha256Of(t, filepath.Join(plugins, "ionos"))
-	cfg := filepath.Join(dir, "bot.yaml")
-	require.NoError(t, os.WriteFile(cfg, []byte(`data_dir: data
-policy: examples/policy.yaml
-plugins:
-  dir: plugins
-  list:
-    - name: ionos
-      sha256: `+sum+`
-      targets:
-        - name: main
-          settings: {base_url: "`+base+`", poll: 100ms}
-          secrets: {api_key: {env: IONOS_KEY}}
-`), 0o600))
+	cfg := config{Plugins: []installed{{Name: "ionos", Targets: []target{{Name: "main",
+		Settings: map[string]string{"base_url": base, "poll": "100ms"}, Secrets: map[string]string{"api_key": "IONOS_KEY"}}}}}}.write(t, dir)
 	var all strings.Builder
 	for _, c := range []struct{ as, line string }{
 		{"alice", "/ionos server list"},

@@ -10,7 +10,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -23,7 +22,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/deskbot/deskbot/internal/chat/slack/localapi"
-	"github.com/deskbot/deskbot/internal/testbin"
 )
 
 const testSigningSecret = "e2e-signing-secret-0123456789abcdef"
@@ -45,27 +43,9 @@ func startSlackBot(t *testing.T) *slackBot {
 	ws.BaseURL = srv.GetAPIURL()
 
 	dir := workDir(t)
-	plugins := filepath.Join(dir, "plugins")
-	require.NoError(t, os.MkdirAll(plugins, 0o755))
-	testbin.Copy(t, testbin.Plugin(t, "example"), filepath.Join(plugins, "example"))
-	sum := sha256Of(t, filepath.Join(plugins, "example"))
-	cfg := filepath.Join(dir, "bot.yaml")
-	require.NoError(t, os.WriteFile(cfg, []byte(`data_dir: data
-policy: examples/policy.yaml
-listen: 127.0.0.1:0
-slack:
-  signing_secret: {env: TEST_SLACK_SIGNING_SECRET}
-  bot_token: {env: TEST_SLACK_BOT_TOKEN}
-  api_url: `+srv.GetAPIURL()+`
-plugins:
-  dir: plugins
-  list:
-    - name: example
-      sha256: `+sum+`
-      targets:
-        - name: sandbox
-          state_dir: `+filepath.Join(dir, "state")+`
-`), 0o600))
+	cfg := config{Plugins: []installed{{Name: "example", Targets: []target{{Name: "sandbox", StateDir: filepath.Join(dir, "state")}}}},
+		Top: map[string]any{"listen": "127.0.0.1:0", "slack": map[string]any{
+			"signing_secret": env("TEST_SLACK_SIGNING_SECRET"), "bot_token": env("TEST_SLACK_BOT_TOKEN"), "api_url": srv.GetAPIURL()}}}.write(t, dir)
 	c := botIn(t, dir, "serve", "--config", cfg, "--log-level", "info")
 	c.Env = append(c.Env, "TEST_SLACK_SIGNING_SECRET="+testSigningSecret, "TEST_SLACK_BOT_TOKEN=xoxb-test-canary-token")
 	stdout, err := c.StdoutPipe()

@@ -2,9 +2,6 @@ package main_test
 
 import (
 	"io"
-	"net"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -56,29 +53,10 @@ func TestWHMSecretsNeverLeak(t *testing.T) {
 	const password = "CANARY-whm-password-e2e-9f8e"
 	s, err := sim.New(sim.Options{Token: token, User: "deskbot"})
 	require.NoError(t, err)
-	hp, stop, err := s.Listen()
-	require.NoError(t, err)
-	defer stop()
-	host, port, _ := net.SplitHostPort(hp)
-
+	host, port := hostPort(serve(t, s))
 	dir := workDir(t)
-	plugins := filepath.Join(dir, "plugins")
-	require.NoError(t, os.MkdirAll(plugins, 0o755))
-	testbin.Copy(t, testbin.Plugin(t, "whm"), filepath.Join(plugins, "whm"))
-	sum := sha256Of(t, filepath.Join(plugins, "whm"))
-	cfg := filepath.Join(dir, "bot.yaml")
-	require.NoError(t, os.WriteFile(cfg, []byte(`data_dir: data
-policy: examples/policy.yaml
-plugins:
-  dir: plugins
-  list:
-    - name: whm
-      sha256: `+sum+`
-      targets:
-        - name: web01
-          settings: {host: "`+host+`", port: "`+port+`", scheme: http, user: deskbot}
-          secrets: {token: {env: WHM_TOKEN}}
-`), 0o600))
+	cfg := config{Plugins: []installed{{Name: "whm", Targets: []target{{Name: "web01",
+		Settings: map[string]string{"host": host, "port": port, "scheme": "http", "user": "deskbot"}, Secrets: map[string]string{"token": "WHM_TOKEN"}}}}}}.write(t, dir)
 	// One console session: secrets typed with a request are held in the
 	// bot's memory only, so the approvals happen in the same process.
 	cmd := botIn(t, dir, "console", "--config", cfg, "--log-level", "debug", "--as", "bob")
