@@ -1,7 +1,6 @@
 package main_test
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -39,23 +38,13 @@ func TestCLNSecretKeyNeverLeaks(t *testing.T) {
 	dir := workDir(t)
 	cfg := config{Plugins: []installed{{Name: "cln", Targets: []target{{Name: "main",
 		Settings: map[string]string{"base_url": base, "login": "reseller"}, Secrets: map[string]string{"secret_key": "CLN_SECRET"}}}}}}.write(t, dir)
-	var all strings.Builder
-	for _, c := range []struct{ as, line string }{
-		{"alice", "/cln kcare key list reveal=yes"},
-		{"alice", "/cln ipl check 203.0.113.10"},
-		{"alice", "/cln ipl convert 192.0.2.1 type=41 to=43"}, // fails: not found
-		{"erin", "/cln ipl remove 192.0.2.1 type=16"},         // needs approval; the plan is shown
-		{"alice", "/cln kcare nagios reseller"},               // the token travels in the path
-	} {
-		cmd := botIn(t, dir, "exec", "--config", cfg, "--log-level", "debug", "--as", c.as, c.line)
-		cmd.Env = append(cmd.Env, "CLN_SECRET="+canary)
-		r := runBot(t, cmd)
-		all.WriteString(r.stdout + r.stderr)
-	}
-	exp := runBot(t, botIn(t, dir, "audit", "export", "--config", cfg))
-	require.Equal(t, 0, exp.code, exp.stderr)
-	all.WriteString(exp.stdout)
-	out := all.String()
+	out := transcript(t, dir, cfg, []string{"CLN_SECRET=" + canary},
+		as{"alice", "/cln kcare key list reveal=yes"},
+		as{"alice", "/cln ipl check 203.0.113.10"},
+		as{"alice", "/cln ipl convert 192.0.2.1 type=41 to=43"}, // fails: not found
+		as{"erin", "/cln ipl remove 192.0.2.1 type=16"},         // needs approval; the plan is shown
+		as{"alice", "/cln kcare nagios reseller"},               // the token travels in the path
+	)
 	assert.Contains(t, out, "WsTs821nSAtiastD", "the commands ran")
 	assert.Contains(t, out, "token=[REDACTED]", "the plan shows the call with the token hidden")
 	assert.Contains(t, out, "nagios-res/reseller/[REDACTED]")

@@ -58,22 +58,12 @@ func TestCloudFlowRootPasswordNeverLeaks(t *testing.T) {
 	dir := workDir(t)
 	cfg := config{Plugins: []installed{{Name: "cloudflow", Targets: []target{{Name: "milan",
 		Settings: map[string]string{"base_url": base, "user": "desk@example.com", "poll": "50ms"}, Secrets: map[string]string{"api_key": "CF_KEY"}}}}}}.write(t, dir)
-	var all strings.Builder
-	for _, c := range []struct{ as, line string }{
-		{"alice", "/cloudflow vm list"},
-		{"alice", "/cloudflow vm info shop-web"},
-		{"alice", "/cloudflow vm start bakery-site"},
-		{"alice", "/cloudflow users"},
-	} {
-		cmd := botIn(t, dir, "exec", "--config", cfg, "--log-level", "debug", "--as", c.as, c.line)
-		cmd.Env = append(cmd.Env, "CF_KEY="+key)
-		r := runBot(t, cmd)
-		all.WriteString(r.stdout + r.stderr)
-	}
-	exp := runBot(t, botIn(t, dir, "audit", "export", "--config", cfg))
-	require.Equal(t, 0, exp.code, exp.stderr)
-	all.WriteString(exp.stdout)
-	out := all.String()
+	out := transcript(t, dir, cfg, []string{"CF_KEY=" + key},
+		as{"alice", "/cloudflow vm list"},
+		as{"alice", "/cloudflow vm info shop-web"},
+		as{"alice", "/cloudflow vm start bakery-site"},
+		as{"alice", "/cloudflow users"},
+	)
 	assert.Contains(t, out, "bakery-site is running.")
 	assert.NotContains(t, out, pw)
 	assert.NotContains(t, out, key)

@@ -117,3 +117,24 @@ func hostPort(base string) (host, port string) {
 	host, port, _ = strings.Cut(hp, ":")
 	return host, port
 }
+
+// as is one command line typed by a user.
+type as struct{ user, line string }
+
+// transcript runs each command through bot exec (debug logs on, vars in
+// its environment) and returns everything the bot printed and logged,
+// then the whole audit log as exported: where a canary must never show.
+func transcript(t *testing.T, dir, cfg string, vars []string, cmds ...as) string {
+	t.Helper()
+	var all strings.Builder
+	for _, c := range cmds {
+		cmd := botIn(t, dir, "exec", "--config", cfg, "--log-level", "debug", "--as", c.user, c.line)
+		cmd.Env = append(cmd.Env, vars...)
+		r := runBot(t, cmd)
+		all.WriteString(r.stdout + r.stderr)
+	}
+	exp := runBot(t, botIn(t, dir, "audit", "export", "--config", cfg))
+	require.Equal(t, 0, exp.code, exp.stderr)
+	all.WriteString(exp.stdout)
+	return all.String()
+}

@@ -1,7 +1,6 @@
 package main_test
 
 import (
-	"strings"
 	"testing"
 	"time"
 
@@ -47,23 +46,13 @@ func TestIONOSFirstPasswordNeverLeaks(t *testing.T) {
 	dir := workDir(t)
 	cfg := config{Plugins: []installed{{Name: "ionos", Targets: []target{{Name: "main",
 		Settings: map[string]string{"base_url": base, "poll": "100ms"}, Secrets: map[string]string{"api_key": "IONOS_KEY"}}}}}}.write(t, dir)
-	var all strings.Builder
-	for _, c := range []struct{ as, line string }{
-		{"alice", "/ionos server list"},
-		{"alice", "/ionos server info web01"},
-		{"alice", "/ionos call list servers"},
-		{"alice", "/ionos call get servers server_id=39AA65F5D5B02FA02D58173094EBAF95"},
-		{"alice", "/ionos server on staging"},
-	} {
-		cmd := botIn(t, dir, "exec", "--config", cfg, "--log-level", "debug", "--as", c.as, c.line)
-		cmd.Env = append(cmd.Env, "IONOS_KEY="+key)
-		r := runBot(t, cmd)
-		all.WriteString(r.stdout + r.stderr)
-	}
-	exp := runBot(t, botIn(t, dir, "audit", "export", "--config", cfg))
-	require.Equal(t, 0, exp.code, exp.stderr)
-	all.WriteString(exp.stdout)
-	out := all.String()
+	out := transcript(t, dir, cfg, []string{"IONOS_KEY=" + key},
+		as{"alice", "/ionos server list"},
+		as{"alice", "/ionos server info web01"},
+		as{"alice", "/ionos call list servers"},
+		as{"alice", "/ionos call get servers server_id=39AA65F5D5B02FA02D58173094EBAF95"},
+		as{"alice", "/ionos server on staging"},
+	)
 	assert.Contains(t, out, "first_password", "the field was there, masked")
 	assert.Contains(t, out, "Server staging is POWERED_ON.")
 	assert.NotContains(t, out, pw)
