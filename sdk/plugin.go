@@ -342,11 +342,17 @@ func (p *Plugin) Describe(context.Context, *DescribeRequest) (*Catalog, error) {
 func (p *Plugin) Configure(ctx context.Context, req *ConfigureRequest) (*ConfigureResponse, error) {
 	next := make(map[string]*target, len(req.Targets))
 	var diags Diagnostics
+	seen := map[string]bool{}
 	for _, t := range req.Targets {
-		if _, dup := next[t.Name]; dup {
+		if seen[t.Name] {
 			diags = append(diags, Diagnostic{Severity: SeverityError, Summary: fmt.Sprintf("target %q configured twice", t.Name), Attribute: t.Name})
-			continue
 		}
+		seen[t.Name] = true
+	}
+	if diags.HasError() {
+		return &ConfigureResponse{Diagnostics: diags}, nil
+	}
+	for _, t := range req.Targets {
 		cfg, err := p.decl.check(p.meta.Name, t)
 		if err != nil {
 			diags = append(diags, Diagnostic{Severity: SeverityError, Summary: fmt.Sprintf("target %q: %v", t.Name, err), Attribute: t.Name})

@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"errors"
+	"slices"
 	"fmt"
 	"strings"
 )
@@ -187,13 +188,15 @@ func (r *Result) AddKeyValues(title string, kv ...string) *Result {
 
 // AddPairs appends labelled values.
 func (r *Result) AddPairs(title string, items []KeyValue) *Result {
-	r.Parts = append(r.Parts, Part{Title: title, KeyValues: items})
+	r.Parts = append(r.Parts, Part{Title: title, KeyValues: slices.Clone(items)})
 	return r
 }
 
 // AddTable appends a table and returns it for rows to be added.
 func (r *Result) AddTable(title string, columns ...string) *Table {
-	t := &Table{Columns: columns}
+	// A copy: scrubbing changes a result in place, and callers often pass
+	// a column list they share between calls.
+	t := &Table{Columns: slices.Clone(columns)}
 	r.Parts = append(r.Parts, Part{Title: title, Table: t})
 	return t
 }

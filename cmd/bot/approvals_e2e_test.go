@@ -134,7 +134,7 @@ func TestBotKilledWithPendingApprovals(t *testing.T) {
 func TestTwoBotsOnOnePostgresExecuteOnce(t *testing.T) {
 	dsn := testbin.PostgresDSN(t)
 	dir := workDir(t)
-	cfg := config{Plugins: []installed{{Name: "example", Targets: []target{{Name: "sandbox", Settings: map[string]string{"state_file": filepath.Join(dir, "counter")}}}}},
+	cfg := config{Plugins: []installed{{Name: "example", Targets: []target{{Name: "sandbox", Sandbox: true, StateDir: filepath.Join(dir, "shared")}}}},
 		Top: map[string]any{"store": map[string]any{"driver": "postgres", "dsn": env("TEST_DSN")}, "approval_key": env("TEST_APPROVAL_KEY")}}.write(t, dir)
 	vars := []string{"TEST_DSN=" + dsn, "TEST_APPROVAL_KEY=shared-by-all-replicas-0123"}
 	run := func(as, line string) (execAnswer, result) {
@@ -161,9 +161,11 @@ func TestTwoBotsOnOnePostgresExecuteOnce(t *testing.T) {
 		}
 		wg.Wait()
 		assert.ElementsMatch(t, []int{0, 3}, codes, "one bot runs it, the other is told it is taken")
-		b, err := os.ReadFile(filepath.Join(dir, "counter"))
+		// Both bots' sandboxes serve one counter, kept in the shared
+		// state folder.
+		b, err := os.ReadFile(filepath.Join(dir, "shared", "counter.json"))
 		require.NoError(t, err)
-		assert.Equal(t, strconv.Itoa(round), string(b), "round %d: executed exactly once", round)
+		assert.JSONEq(t, `{"value": `+strconv.Itoa(round)+`}`, string(b), "round %d: executed exactly once", round)
 	}
 }
 

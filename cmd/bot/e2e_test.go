@@ -215,7 +215,7 @@ plugins:
 func TestConfiguredSecretsReachThePluginOnlyThroughConfigure(t *testing.T) {
 	dir := t.TempDir()
 	cfg := config{Top: map[string]any{"policy": nil},
-		Plugins: []installed{{Name: "example", Targets: []target{{Name: "main", Secrets: map[string]string{"api_key": "EXAMPLE_CRED"}}}}}}.write(t, dir)
+		Plugins: []installed{{Name: "example", Targets: []target{{Name: "main", Sandbox: true, Secrets: map[string]string{"api_key": "EXAMPLE_CRED"}}}}}}.write(t, dir)
 	cmd := botCmd(t, "exec", "--config", cfg, "--as", "alice", "/example env name=EXAMPLE_CRED")
 	cmd.Env = append(cmd.Env, "EXAMPLE_CRED=canary-key-9f8e7d")
 	r := runBot(t, cmd)
@@ -312,7 +312,8 @@ func TestEveryPluginRefusesAMisspeltOrMissingSetting(t *testing.T) {
 		secrets  map[string]string
 		want     string
 	}{
-		{"example", map[string]string{"state_fil": "x"}, nil, "unknown setting state_fil (did you mean state_file?)"},
+		{"example", map[string]string{"base_ur": "x"}, map[string]string{"api_key": "SECRET"}, "unknown setting base_ur (did you mean base_url?)"},
+		{"example", map[string]string{}, map[string]string{"api_key": "SECRET"}, "setting base_url is required"},
 		{"cln", map[string]string{"baseurl": "https://cln.example", "login": "r"}, map[string]string{"secret_key": "SECRET"}, "unknown setting baseurl (did you mean base_url?)"},
 		{"cln", map[string]string{}, map[string]string{"secret_key": "SECRET"}, "setting login is required"},
 		{"cloudflow", map[string]string{"base_url": "https://cloud.example", "usr": "desk"}, map[string]string{"api_key": "SECRET"}, "unknown setting usr (did you mean user?)"},

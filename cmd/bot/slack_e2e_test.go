@@ -43,7 +43,7 @@ func startSlackBot(t *testing.T) *slackBot {
 	ws.BaseURL = srv.GetAPIURL()
 
 	dir := workDir(t)
-	cfg := config{Plugins: []installed{{Name: "example", Targets: []target{{Name: "sandbox", StateDir: filepath.Join(dir, "state")}}}},
+	cfg := config{Plugins: []installed{{Name: "example", Targets: []target{{Name: "sandbox", Sandbox: true, StateDir: filepath.Join(dir, "state")}}}},
 		Top: map[string]any{"listen": "127.0.0.1:0", "slack": map[string]any{
 			"signing_secret": env("TEST_SLACK_SIGNING_SECRET"), "bot_token": env("TEST_SLACK_BOT_TOKEN"), "api_url": srv.GetAPIURL()}}}.write(t, dir)
 	c := botIn(t, dir, "serve", "--config", cfg, "--log-level", "info")

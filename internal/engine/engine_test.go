@@ -88,7 +88,7 @@ func newFixture(t *testing.T) *fixture {
 	holder, err := authz.NewHolder(policyPath, log)
 	require.NoError(t, err)
 	prov := provider.New()
-	local, err := pluginhost.NewLocal(ctx, prov, pluginhost.Config{Name: "example", Targets: []sdk.Target{{Name: "sandbox", StateDir: filepath.Join(dir, "state")}}})
+	local, err := pluginhost.NewLocal(ctx, prov, pluginhost.Config{Name: "example", Targets: []sdk.Target{{Name: "sandbox", Sandbox: true, StateDir: filepath.Join(dir, "state")}}})
 	require.NoError(t, err)
 	clock := &atomic.Int64{}
 	now := func() time.Time { return time.Now().Add(time.Duration(clock.Load())) }
@@ -133,7 +133,7 @@ func TestHighRiskRequestIsApprovedByAnotherAndRunsOnce(t *testing.T) {
 	require.Equal(t, engine.StatusPending, r.Status, r.Error)
 	require.NotNil(t, r.Approval)
 	id := r.Approval.ID
-	assert.Equal(t, "Add 5 to the counter of target \"sandbox\"", r.Plan.Summary)
+	assert.Equal(t, "Add 5 to the counter", r.Plan.Summary)
 	assert.Equal(t, 1, r.Approval.Required)
 	assert.Equal(t, int64(0), f.counter(t), "nothing runs before approval")
 

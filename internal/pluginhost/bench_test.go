@@ -25,7 +25,7 @@ func BenchmarkExecute(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	cfg := pluginhost.Config{Name: "example", Path: "example", SHA256: sum, Targets: []sdk.Target{{Name: "sandbox"}}}
+	cfg := pluginhost.Config{Name: "example", Path: "example", SHA256: sum, Targets: []sdk.Target{{Name: "sandbox", Sandbox: true}}}
 	h := pluginhost.New(pluginhost.Options{Dir: testbin.PluginDir(b), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err := h.Start(context.Background(), []pluginhost.Config{cfg}); err != nil {
 		b.Fatal(err)

@@ -130,7 +130,7 @@ func profileEnv() map[string]string {
 // process, measured in the same run.
 func BenchmarkRoundTrip(b *testing.B) {
 	f := floor(b)
-	p := host(b, "example", []sdk.Target{{Name: "sandbox"}})
+	p := host(b, "example", []sdk.Target{{Name: "sandbox", Sandbox: true}})
 	plugin := func(ctx context.Context) error {
 		res, err := p.Execute(ctx, &sdk.ExecuteRequest{Request: sdk.Request{ID: "bench", Command: "echo", Args: sdk.Args{"text": "ping"}}})
 		if err == nil && res.Failed() {

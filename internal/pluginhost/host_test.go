@@ -371,7 +371,7 @@ func TestAttachesToAPluginServedByHand(t *testing.T) {
 
 	h := pluginhost.New(pluginhost.Options{Dir: t.TempDir(), Reattach: map[string]*plugin.ReattachConfig{"example": rc},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	require.NoError(t, h.Start(context.Background(), []pluginhost.Config{{Name: "example", Path: "example", Targets: []sdk.Target{{Name: "main"}}}}))
+	require.NoError(t, h.Start(context.Background(), []pluginhost.Config{{Name: "example", Path: "example", Targets: []sdk.Target{{Name: "main", Sandbox: true}}}}))
 	p, ok := h.Get("example")
 	require.True(t, ok)
 	assert.Equal(t, "attached", echo(t, p, "attached").Parts[0].Text.Body)

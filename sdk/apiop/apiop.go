@@ -46,12 +46,13 @@ type API[C, R any] struct {
 type Op[C, R any] struct {
 	Name, Summary, Help string
 	Aliases, Examples   []string
-	Risk                sdk.Risk
-	Params              []sdk.Param
-	Hidden              bool
-	ExtraArguments      bool
-	SensitiveOutput     bool
-	Complete            map[string]sdk.CompleteFunc
+	// Risk is read-only unless set.
+	Risk            sdk.Risk
+	Params          []sdk.Param
+	Hidden          bool
+	ExtraArguments  bool
+	SensitiveOutput bool
+	Complete        map[string]sdk.CompleteFunc
 	// Work says what the command will do with these arguments. It may
 	// read the provider (to resolve a name, to check a state), never
 	// change it: Plan calls it to show the work, Run to do it.
@@ -98,7 +99,10 @@ type Step[R any] struct {
 
 // Register declares op as a command of p.
 func Register[C, R any](p *sdk.Plugin, api *API[C, R], op Op[C, R]) {
-	b := p.Command(op.Name, op.Summary).Help(op.Help).Params(op.Params...).Risk(op.Risk).Examples(op.Examples...)
+	b := p.Command(op.Name, op.Summary).Help(op.Help).Params(op.Params...).Examples(op.Examples...)
+	if op.Risk != sdk.RiskUnspecified {
+		b.Risk(op.Risk) // otherwise read-only, as for any command
+	}
 	if len(op.Aliases) > 0 {
 		b.Aliases(op.Aliases...)
 	}

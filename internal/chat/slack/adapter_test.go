@@ -113,7 +113,7 @@ func newFixture(t testing.TB, appToken string) *fixture {
 	t.Cleanup(func() { st.Close() })
 	pol, err := authz.Parse("policy.yaml", []byte(groupPolicy))
 	require.NoError(t, err)
-	local, err := pluginhost.NewLocal(ctx, provider.New(), pluginhost.Config{Name: "example", Targets: []sdk.Target{{Name: "sandbox"}}})
+	local, err := pluginhost.NewLocal(ctx, provider.New(), pluginhost.Config{Name: "example", Targets: []sdk.Target{{Name: "sandbox", Sandbox: true}}})
 	require.NoError(t, err)
 	var w io.Writer = testWriter{t}
 	if _, fuzzing := t.(*testing.F); fuzzing {

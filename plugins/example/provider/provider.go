@@ -1,5 +1,8 @@
 // Package provider holds the example plugin's commands. Read it as the
-// plugin authors' tutorial: a command per feature of the contract.
+// plugin authors' tutorial: the counter commands (counter.go) are a
+// provider's commands as they are written, over a typed client (../client)
+// with a simulator (../sim) for sandbox mode; the others show one feature
+// of the contract each.
 package provider
 
 import (
@@ -8,84 +11,54 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/deskbot/deskbot/plugins/example/client"
+	"github.com/deskbot/deskbot/plugins/example/sim"
 	"github.com/deskbot/deskbot/sdk"
 )
 
 // Version is the plugin's version.
 const Version = "1.0.0"
 
-// counter is the example's only state: a number that "counter add" raises.
-// With a state_file setting it survives restarts, so tests can count
-// executions across processes.
-type counter struct {
-	mu   sync.Mutex
-	n    int64
-	path string
-}
-
-func (c *counter) load() (int64, error) {
-	if c.path == "" {
-		return c.n, nil
-	}
-	b, err := os.ReadFile(c.path)
-	if os.IsNotExist(err) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	return strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
-}
-
-func (c *counter) store(n int64) error {
-	c.n = n
-	if c.path == "" {
-		return nil
-	}
-	tmp := c.path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(strconv.FormatInt(n, 10)), 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, c.path)
-}
-
 // New returns the example provider.
 func New() *sdk.Plugin {
-	p := sdk.New("example", Version).SetDescription("A tutorial provider with no API behind it")
+	p := sdk.New("example", Version).SetDescription("A tutorial provider: a counter API, and a command per feature of the contract")
 
-	// Without targets, one counter serves the whole process.
-	fallback := &counter{}
-	counterOf := func(c *sdk.Call) *counter {
-		if ctr, ok := c.Env.(*counter); ok {
-			return ctr
-		}
-		return fallback
-	}
-
-	// Each target gets its own counter, kept in the state_file setting's
-	// file or, for a sandbox target with a state folder (the bot gives
-	// each one), in a file there.
-	p.Settings(sdk.String("state_file", "A file to keep the counter in"))
-	p.Secrets(sdk.String("api_key", "A key the example holds and never shows (secrets reach a plugin only this way)"))
-	p.OnConfigure(func(ctx context.Context, t *sdk.TargetConfig) (any, error) {
-		c := &counter{path: t.Settings.String("state_file")}
-		if c.path == "" {
-			c.path = t.StateFile("counter")
-		}
-		if c.path != "" {
-			if err := os.MkdirAll(filepath.Dir(c.path), 0o700); err != nil {
-				return nil, err
-			}
-		}
-		return c, nil
+	// What a target is configured with. A sandbox target needs neither:
+	// it serves the simulator and makes up its key.
+	p.Settings(sdk.String("base_url", "The counter API's address").AsRequired())
+	p.Secrets(sdk.String("api_key", "The counter API's key").AsRequired())
+	p.OnConfigure(configure)
+	p.OnHealth(func(ctx context.Context, t *sdk.TargetConfig, env any) error {
+		_, err := env.(*client.Client).Counter(ctx, client.Get())
+		return err
 	})
 
+	registerCounter(p)
+	registerContract(p)
+	return p
+}
+
+// configure builds a target's client; a sandbox target first serves the
+// simulator, keeping its state in the target's state folder.
+func configure(ctx context.Context, t *sdk.TargetConfig) (any, error) {
+	base := t.Settings.String("base_url")
+	if t.Sandbox {
+		var err error
+		if base, err = t.Serve(sim.New(sim.Options{Token: t.Secrets["api_key"], StateFile: t.StateFile("counter.json")}), ""); err != nil {
+			return nil, err
+		}
+	}
+	return client.New(base, t.Secrets["api_key"])
+}
+
+// registerContract declares the commands that show one feature of the
+// contract each (progress, cancellation, crashes, secrets, big results),
+// with no API behind them.
+func registerContract(p *sdk.Plugin) {
 	p.Command("echo", "Repeat the text back").
 		Params(sdk.String("text", "What to say").AsRequired().AsPositional()).
 		Examples("/example echo \"hello world\"").
@@ -199,67 +172,6 @@ func New() *sdk.Plugin {
 			return res, nil
 		})
 
-	p.Command("counter show", "Show the counter").
-		Run(func(ctx context.Context, c *sdk.Call) (*sdk.Result, error) {
-			ctr := counterOf(c)
-			ctr.mu.Lock()
-			defer ctr.mu.Unlock()
-			n, err := ctr.load()
-			if err != nil {
-				return nil, err
-			}
-			return sdk.NewResult().AddKeyValues("", "counter", strconv.FormatInt(n, 10)), nil
-		})
-
-	p.Command("counter add", "Add to the counter").
-		Params(
-			sdk.Int("n", "How much to add").WithDefault("1").Between(1, 1000000).AsPositional(),
-			sdk.Duration("delay", "Wait this long before writing (to test work in flight)").WithDefault("0s"),
-		).
-		Risk(sdk.RiskHigh).
-		Plan(func(ctx context.Context, c *sdk.Call) (*sdk.Plan, error) {
-			return &sdk.Plan{
-				Summary: fmt.Sprintf("Add %d to the counter of target %q", c.Args.Int("n"), c.TargetConfig.Name),
-				Steps:   []sdk.PlanStep{{Description: "Write the new value", Method: "WRITE", Endpoint: "counter"}},
-			}, nil
-		}).
-		Run(func(ctx context.Context, c *sdk.Call) (*sdk.Result, error) {
-			if d := c.Args.Duration("delay"); d > 0 {
-				c.Progress(-1, "waiting %s before writing", d)
-				if err := sleep(ctx, d); err != nil {
-					return nil, err
-				}
-			}
-			ctr := counterOf(c)
-			ctr.mu.Lock()
-			defer ctr.mu.Unlock()
-			n, err := ctr.load()
-			if err != nil {
-				return nil, err
-			}
-			n += c.Args.Int("n")
-			if err := ctr.store(n); err != nil {
-				return nil, err
-			}
-			return sdk.NewResult().AddKeyValues("", "counter", strconv.FormatInt(n, 10)), nil
-		})
-
-	p.Command("counter reset", "Set the counter back to zero").
-		Risk(sdk.RiskCritical).
-		Plan(func(ctx context.Context, c *sdk.Call) (*sdk.Plan, error) {
-			return &sdk.Plan{Summary: fmt.Sprintf("Reset the counter of target %q to 0", c.TargetConfig.Name)}, nil
-		}).
-		Run(func(ctx context.Context, c *sdk.Call) (*sdk.Result, error) {
-			ctr := counterOf(c)
-			ctr.mu.Lock()
-			defer ctr.mu.Unlock()
-			if err := ctr.store(0); err != nil {
-				return nil, err
-			}
-			return sdk.NewResult().AddText("counter reset"), nil
-		})
-
-	return p
 }
 
 // Count reads a target's counter; the conformance test uses it to check
