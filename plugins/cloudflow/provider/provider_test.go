@@ -3,6 +3,7 @@ package provider_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -193,4 +194,110 @@ func TestRootPasswordNeverShown(t *testing.T) {
 	assert.NotContains(t, out, rootPW)
 	assert.NotContains(t, out, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4", "users' API keys")
 	assert.Contains(t, s.Snapshot(), rootPW, "the simulator does hold it")
+}
+
+// A plan is made from the machine's state, which its steps do not show:
+// its power, its lock, the template it runs, its size, a backup's
+// machine. If that state changes between the approval and the run, the
+// approved plan is refused before anything is sent; planned again, it
+// runs.
+func TestAnApprovedPlanWhoseFactsChangedIsRefused(t *testing.T) {
+	type command struct {
+		name string
+		args sdk.Args
+	}
+	cases := map[string]struct {
+		approved  command
+		meanwhile command
+	}{
+		"a rebuild of a machine started since": {
+			command{"vm rebuild", sdk.Args{"vm": "bakery-site", "template": "20"}}, command{"vm start", sdk.Args{"vm": "bakery-site"}}},
+		"a rebuild of a machine rebuilt since": {
+			command{"vm rebuild", sdk.Args{"vm": "bakery-site", "template": "20", "start": false}}, command{"vm rebuild", sdk.Args{"vm": "bakery-site", "template": "12", "start": false}}},
+		"a resize of a machine resized since": {
+			command{"vm resize", sdk.Args{"vm": "shop-web", "cpus": int64(4)}}, command{"vm resize", sdk.Args{"vm": "shop-web", "memory": int64(4 << 30)}}},
+		"a shutdown of a machine rebooted into recovery since": {
+			command{"vm shutdown", sdk.Args{"vm": "shop-web"}}, command{"vm reboot", sdk.Args{"vm": "shop-web", "recovery": true}}},
+		"a restore onto a machine stopped since": {
+			command{"backup restore", sdk.Args{"backup": int64(5001)}}, command{"vm stop", sdk.Args{"vm": "shop-db"}}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			h, s := start(t, 40*time.Millisecond)
+			pr := h.Plan(tc.approved.name, tc.approved.args)
+			require.NotNil(t, pr.Plan, "%v", pr.Diagnostics)
+			out := h.Execute(tc.meanwhile.name, tc.meanwhile.args)
+			require.False(t, out.Failed(), out.Text)
+			again := h.Plan(tc.approved.name, tc.approved.args)
+			require.NotNil(t, again.Plan, "%v", again.Diagnostics)
+			assert.Equal(t, pr.Plan.Steps, again.Plan.Steps, "the steps alone do not show the change")
+
+			before := len(s.Calls())
+			out = h.ExecuteRequest(context.Background(), sdk.Request{Command: tc.approved.name, Args: tc.approved.args, PlanDigest: pr.Plan.Digest})
+			require.True(t, out.Failed(), out.Text)
+			assert.Contains(t, out.Text, "differs from the plan that was approved; nothing was run")
+			for _, c := range s.Calls()[before:] {
+				assert.True(t, strings.HasPrefix(c, "GET "), "sent after the refusal: %s", c)
+			}
+
+			out = h.ExecuteRequest(context.Background(), sdk.Request{Command: tc.approved.name, Args: tc.approved.args, PlanDigest: again.Plan.Digest})
+			assert.False(t, out.Failed(), out.Text)
+		})
+	}
+}
+
+// Unlocking abandons the transactions that hold the machine when it is
+// planned; if others hold it by the time it runs, it is refused.
+func TestAnApprovedUnlockIsRefusedIfOtherTransactionsHoldTheMachine(t *testing.T) {
+	s, tg := newSim(t, time.Hour) // transactions that never end
+	h := sdktest.Start(t, provider.New(), tg)
+	panel := controlPanel(t, tg)
+	panel(http.MethodPost, "/virtual_machines/102/reboot.json")
+	pr := h.Plan("vm unlock", sdk.Args{"vm": "shop-db"})
+	require.NotNil(t, pr.Plan, "%v", pr.Diagnostics)
+	assert.Contains(t, pr.Plan.Summary, "(stop virtual machine) is running and will be abandoned")
+	// Someone unlocks it in the control panel and shuts it down.
+	panel(http.MethodPost, "/virtual_machines/102/unlock.json")
+	panel(http.MethodPost, "/virtual_machines/102/shutdown.json")
+
+	before := len(s.Calls())
+	out := h.ExecuteRequest(context.Background(), sdk.Request{Command: "vm unlock", Args: sdk.Args{"vm": "shop-db"}, PlanDigest: pr.Plan.Digest})
+	require.True(t, out.Failed(), out.Text)
+	assert.Contains(t, out.Text, "differs from the plan that was approved; nothing was run")
+	for _, c := range s.Calls()[before:] {
+		assert.True(t, strings.HasPrefix(c, "GET "), "sent after the refusal: %s", c)
+	}
+}
+
+// controlPanel calls the simulator as another user of the control panel
+// would, behind the bot's back.
+func controlPanel(t *testing.T, tg sdk.Target) func(method, path string) {
+	return func(method, path string) {
+		t.Helper()
+		req, err := http.NewRequest(method, tg.Settings["base_url"]+path, strings.NewReader("{}"))
+		require.NoError(t, err)
+		req.SetBasicAuth(tg.Settings["user"], tg.Secrets["api_key"])
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		_ = resp.Body.Close()
+		require.Less(t, resp.StatusCode, 300, "%s %s", method, path)
+	}
+}
+
+// A sandbox target serves its own simulator, keeps its state in the
+// target's state folder, and finds it there when the bot starts again.
+func TestSandboxTargetKeepsItsSimulatorsState(t *testing.T) {
+	dir := t.TempDir()
+	target := sdk.Target{Name: "sandbox", Sandbox: true, StateDir: dir, Settings: map[string]string{"step_time": "1s", "sim_time_per_call": "250ms", "poll": "10ms"}}
+	h := sdktest.Start(t, provider.New(), target)
+	out := h.Execute("vm start", sdk.Args{"vm": "bakery-site"})
+	require.False(t, out.Failed(), out.Text)
+	assert.Contains(t, out.Text, "bakery-site is running. (1 transactions complete: startup virtual machine)")
+	v, _ := sdktest.Simulator[*sim.Server](h).VM(103)
+	assert.True(t, v.Booted)
+	require.NoError(t, h.Plugin.Close())
+
+	h = sdktest.Start(t, provider.New(), target)
+	out = h.Execute("vm info", sdk.Args{"vm": "bakery-site"})
+	assert.Contains(t, out.Text, "State=running")
 }
