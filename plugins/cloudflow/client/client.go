@@ -2,7 +2,7 @@
 // REST API: HTTP Basic (account e-mail and API key, or user and
 // password), .json paths, objects wrapped in their type name both ways,
 // page/per_page lists, {"errors": ...} bodies, and actions queued as
-// transactions that a caller follows to their end.
+// transactions, which a caller reads (Queued) until they end.
 package client
 
 import (
@@ -200,6 +200,36 @@ func (c *Client) Describe(r Request) (method, endpoint, body string) {
 	return method, endpoint, body
 }
 
+// Result is what one call brought back.
+type Result struct {
+	Status int
+	// Body is the answer with OnApp's wrapper removed.
+	Body json.RawMessage
+	// Transactions are those an action queued, oldest first, as far as
+	// they were followed; StillRunning says following stopped before
+	// they all ended.
+	Transactions []Transaction
+	StillRunning bool
+}
+
+// Decode reads the answer into v; an empty answer leaves v as it is.
+func (r *Result) Decode(v any) error {
+	if len(r.Body) == 0 {
+		return nil
+	}
+	return json.Unmarshal(r.Body, v)
+}
+
+// Call sends a call and returns its answer.
+func (c *Client) Call(ctx context.Context, r Request) (*Result, error) {
+	var body json.RawMessage
+	status, err := c.Do(ctx, r, &body)
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Status: status, Body: body}, nil
+}
+
 // Do sends a call; out, if set, receives the answer with its wrapper
 // removed ({"virtual_machine": {...}} or a list of such).
 func (c *Client) Do(ctx context.Context, r Request, out any) (int, error) {
@@ -310,84 +340,62 @@ func (c *Client) LastTransaction(ctx context.Context, vm string) (int, error) {
 	return txs[0].ID, nil
 }
 
-// FollowOptions tune Follow.
-type FollowOptions struct {
-	// After is the newest transaction id before the action: only newer
-	// ones are the action's.
-	After int
-	// Every is the polling interval (5 s if zero).
-	Every time.Duration
-	// Progress is told each change: done of total transactions, and the
-	// one running.
-	Progress func(done, total int, current Transaction)
+// Queue is where the transactions an action queued are: a machine's
+// transactions newer than the newest before the action, oldest first.
+type Queue []Transaction
+
+// Queued reads, once, the transactions of virtual machine vm newer than
+// after.
+func (c *Client) Queued(ctx context.Context, vm string, after int) (Queue, error) {
+	txs, err := c.Transactions(ctx, vm)
+	if err != nil {
+		return nil, err
+	}
+	var q Queue
+	for _, t := range txs {
+		if t.ID > after {
+			q = append(q, t)
+		}
+	}
+	sort.Slice(q, func(i, j int) bool { return q[i].ID < q[j].ID })
+	return q, nil
 }
 
-// ErrStillRunning is returned when ctx ends before the transactions do.
-var ErrStillRunning = errors.New("still running")
+// Done counts the transactions that have ended.
+func (q Queue) Done() int {
+	n := 0
+	for _, t := range q {
+		if Final(t.Status) {
+			n++
+		}
+	}
+	return n
+}
 
-// Follow polls a virtual machine's transactions newer than After until
-// every one has ended; it returns them, oldest first. A failed or
-// cancelled transaction is an error naming it.
-func (c *Client) Follow(ctx context.Context, vm string, o FollowOptions) ([]Transaction, error) {
-	every := o.Every
-	if every <= 0 {
-		every = 5 * time.Second
-	}
-	last := ""
-	seenAny := false
-	for polls := 0; ; polls++ {
-		txs, err := c.Transactions(ctx, vm)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ErrStillRunning
-			}
-			return nil, err
-		}
-		var mine []Transaction
-		for _, t := range txs {
-			if t.ID > o.After {
-				mine = append(mine, t)
-			}
-		}
-		sort.Slice(mine, func(i, j int) bool { return mine[i].ID < mine[j].ID })
-		done, open := 0, -1
-		for i, t := range mine {
-			if Final(t.Status) {
-				done++
-			} else if open < 0 {
-				open = i
-			}
-		}
-		if len(mine) > 0 {
-			seenAny = true
-			cur := mine[len(mine)-1]
-			if open >= 0 {
-				cur = mine[open]
-			}
-			key := fmt.Sprintf("%d/%d %d %s", done, len(mine), cur.ID, cur.Status)
-			if key != last && o.Progress != nil {
-				o.Progress(done, len(mine), cur)
-			}
-			last = key
-		}
-		for _, t := range mine {
-			if t.Status == "failed" || t.Status == "cancelled" {
-				return mine, fmt.Errorf("CloudFlow: transaction %d (%s) %s", t.ID, t.Action, t.Status)
-			}
-		}
-		if seenAny && done == len(mine) {
-			return mine, nil
-		}
-		if !seenAny && polls >= 3 {
-			// The action queued nothing to follow (some finish at once).
-			return nil, nil
-		}
-		t := time.NewTimer(every)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return mine, ErrStillRunning
-		case <-t.C:
+// Current is the first transaction still open, or the last when all have
+// ended.
+func (q Queue) Current() Transaction {
+	for _, t := range q {
+		if !Final(t.Status) {
+			return t
 		}
 	}
+	if len(q) == 0 {
+		return Transaction{}
+	}
+	return q[len(q)-1]
+}
+
+// Ended reports whether there are transactions and all have ended.
+func (q Queue) Ended() bool { return len(q) > 0 && q.Done() == len(q) }
+
+// Failed names the first transaction that failed or was cancelled, or is
+// nil.
+func (q Queue) Failed() error {
+	for _, t := range q {
+		if t.Status == "failed" || t.Status == "cancelled" {
+			return fmt.Errorf("CloudFlow: transaction %d (%s) %s", t.ID, t.Action, t.Status)
+		}
+	}
+	return nil
 }

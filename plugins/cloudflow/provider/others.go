@@ -70,105 +70,152 @@ func findBackup(ctx context.Context, c *client.Client, id string) (*backup, *vm,
 	return &b, v, nil
 }
 
-func registerOthers(p *sdk.Plugin) {
-	register(p, op{name: "backup create", summary: "Back up a machine's disk", risk: sdk.RiskLow,
-		params:   []sdk.Param{vmP, sdk.Int("disk", "Disk id (the primary disk if left out)"), sdk.String("note", "A note to find it by")},
-		examples: []string{"/cloudflow backup create shop-db note=\"before upgrade\""},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			v, err := findVM(ctx, c, a.String("vm"))
+// otherOps are the backup, template, hypervisor and user commands, in the
+// order help lists them.
+func otherOps() []op {
+	return []op{backupCreate(), backupRestore(), backupDelete(), templates(), hypervisors(), users(), userVMs()}
+}
+
+// backupCreate backs up a disk, the primary one unless named. The disk is
+// a fact with its machine: the endpoint names the disk only.
+func backupCreate() op {
+	return op{Name: "backup create", Summary: "Back up a machine's disk", Risk: sdk.RiskLow,
+		Params:   []sdk.Param{vmP, sdk.Int("disk", "Disk id (the primary disk if left out)"), sdk.String("note", "A note to find it by")},
+		Examples: []string{"/cloudflow backup create shop-db note=\"before upgrade\""},
+		Work: onVM(unlocked("vm"), func(ctx context.Context, e *Env, a sdk.Args, v *vm) (*work, error) {
+			disk, err := diskToBackUp(ctx, e.Client, a, v)
 			if err != nil {
 				return nil, err
-			}
-			if v.Locked {
-				return nil, sdk.BadArg("vm", "%s is locked while a transaction runs", v.Label)
-			}
-			var disks []struct {
-				ID      int  `json:"id"`
-				Primary bool `json:"primary"`
-				IsSwap  bool `json:"is_swap"`
-			}
-			if _, err := c.Do(ctx, get("/virtual_machines/"+v.ref()+"/disks"), &disks); err != nil {
-				return nil, err
-			}
-			disk := 0
-			for _, d := range disks {
-				if a.Has("disk") && int64(d.ID) == a.Int("disk") || !a.Has("disk") && d.Primary {
-					disk = d.ID
-				}
-			}
-			if disk == 0 {
-				return nil, sdk.BadArg("disk", "%s has no such disk; see /cloudflow vm disks %s", v.Label, v.Label)
 			}
 			body := map[string]any{}
 			if n := a.String("note"); n != "" {
 				body["note"] = n
 			}
-			return &work{summary: fmt.Sprintf("Back up disk %d of %s", disk, v.label()), label: v.Label, notes: []string{"Backups take storage, which is billed."},
-				steps: []step{{req: client.Request{Method: http.MethodPost, Path: fmt.Sprintf("/settings/disks/%d/backups", disk), Root: "backup", Body: body}, what: "Take a backup", follow: v.ref()}}}, nil
-		},
-		show: func(c *client.Client, a sdk.Args, res []done, r *sdk.Result) error {
+			w := actionOn(e, v, fmt.Sprintf("Back up disk %d of %s", disk, v.label()), "Take a backup",
+				client.Request{Method: http.MethodPost, Path: fmt.Sprintf("/settings/disks/%d/backups", disk), Root: "backup", Body: body})
+			w.Notes = []string{"Backups take storage, which is billed."}
+			// The disk and its machine are the facts, not the machine's power.
+			w.Facts = []string{fmt.Sprintf("disk %d is of virtual machine #%d %s", disk, v.ID, v.Label)}
+			return w, nil
+		}),
+		Show: func(e *Env, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var b backup
-			if err := decode(res[0], &b); err != nil {
+			if err := res[0].Decode(&b); err != nil {
 				return err
 			}
-			if !res[0].still {
+			if !res[0].StillRunning {
 				r.AddText("Backup %d of %s is taken.", b.ID, a.String("vm"))
 			}
 			return nil
 		},
-	})
-	register(p, op{name: "backup restore", summary: "Restore a machine's disk from a backup", risk: sdk.RiskCritical,
-		params:   []sdk.Param{sdk.Int("backup", "Backup id (see /cloudflow vm backups VM)").AsRequired().AsPositional()},
-		examples: []string{"/cloudflow backup restore 5001"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			b, v, err := findBackup(ctx, c, strconv.FormatInt(a.Int("backup"), 10))
-			if err != nil {
-				return nil, err
-			}
+	}
+}
+
+// diskToBackUp is the disk argument's disk of v, or v's primary disk.
+func diskToBackUp(ctx context.Context, c *client.Client, a sdk.Args, v *vm) (int, error) {
+	var disks []struct {
+		ID      int  `json:"id"`
+		Primary bool `json:"primary"`
+		IsSwap  bool `json:"is_swap"`
+	}
+	if _, err := c.Do(ctx, get(vmPath(v, "/disks")), &disks); err != nil {
+		return 0, err
+	}
+	disk := 0
+	for _, d := range disks {
+		if a.Has("disk") && int64(d.ID) == a.Int("disk") || !a.Has("disk") && d.Primary {
+			disk = d.ID
+		}
+	}
+	if disk == 0 {
+		return 0, sdk.BadArg("disk", "%s has no such disk; see /cloudflow vm disks %s", v.Label, v.Label)
+	}
+	return disk, nil
+}
+
+// unlocked refuses a machine that a transaction holds, naming param.
+func unlocked(param string) func(v *vm) error {
+	return func(v *vm) error {
+		if v.Locked {
+			return sdk.BadArg(param, "%s is locked while a transaction runs", v.Label)
+		}
+		return nil
+	}
+}
+
+// onBackup resolves the command's backup and its machine, and builds the
+// work on them. The backup, and the machine's state, are facts: the
+// endpoint names the backup by id only.
+func onBackup(build func(e *Env, b *backup, v *vm) (*work, error)) func(context.Context, *Env, sdk.Args) (*work, error) {
+	return func(ctx context.Context, e *Env, a sdk.Args) (*work, error) {
+		b, v, err := findBackup(ctx, e.Client, strconv.FormatInt(a.Int("backup"), 10))
+		if err != nil {
+			return nil, err
+		}
+		w, err := build(e, b, v)
+		if err != nil {
+			return nil, err
+		}
+		w.Facts = append(w.Facts, fmt.Sprintf("backup %d is of disk %d, taken %s (%s), built %t", b.ID, b.DiskID, b.CreatedAt, b.Note, b.Built))
+		return w, nil
+	}
+}
+
+func backupRestore() op {
+	return op{Name: "backup restore", Summary: "Restore a machine's disk from a backup", Risk: sdk.RiskCritical,
+		Params:   []sdk.Param{sdk.Int("backup", "Backup id (see /cloudflow vm backups VM)").AsRequired().AsPositional()},
+		Examples: []string{"/cloudflow backup restore 5001"},
+		Work: onBackup(func(e *Env, b *backup, v *vm) (*work, error) {
 			if !b.Built {
 				return nil, sdk.BadArg("backup", "backup %d is not built yet", b.ID)
 			}
-			if v.Locked {
-				return nil, sdk.BadArg("backup", "%s is locked while a transaction runs", v.Label)
-			}
-			return &work{summary: fmt.Sprintf("Restore disk %d of %s from backup %d taken %s (%s)", b.DiskID, v.label(), b.ID, b.CreatedAt, b.Note), label: v.Label,
-				notes: []string{"The machine is stopped; everything written to the disk since the backup is lost."},
-				steps: []step{{req: client.Request{Method: http.MethodPost, Path: fmt.Sprintf("/backups/%d/restore", b.ID)}, what: "Restore", follow: v.ref()}}}, nil
-		},
-		show: func(c *client.Client, a sdk.Args, res []done, r *sdk.Result) error {
-			if !res[0].still {
-				r.AddText("Backup %d is restored.", a.Int("backup"))
-			}
-			return nil
-		},
-	})
-	register(p, op{name: "backup delete", summary: "Delete a backup", risk: sdk.RiskHigh,
-		params:   []sdk.Param{sdk.Int("backup", "Backup id").AsRequired().AsPositional()},
-		examples: []string{"/cloudflow backup delete 5001"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			b, v, err := findBackup(ctx, c, strconv.FormatInt(a.Int("backup"), 10))
-			if err != nil {
+			if err := unlocked("backup")(v); err != nil {
 				return nil, err
 			}
-			return &work{summary: fmt.Sprintf("Delete backup %d of %s, taken %s (%s)", b.ID, v.Label, b.CreatedAt, b.Note), label: v.Label,
-				steps: []step{{req: client.Request{Method: http.MethodDelete, Path: fmt.Sprintf("/backups/%d", b.ID)}, what: "Delete the backup", follow: v.ref()}}}, nil
+			w := actionOn(e, v, fmt.Sprintf("Restore disk %d of %s from backup %d taken %s (%s)", b.DiskID, v.label(), b.ID, b.CreatedAt, b.Note), "Restore",
+				post(fmt.Sprintf("/backups/%d/restore", b.ID)))
+			w.Notes = []string{"The machine is stopped; everything written to the disk since the backup is lost."}
+			return w, nil
+		}),
+		Show: unlessStillRunning("Backup %d is restored."),
+	}
+}
+
+func backupDelete() op {
+	return op{Name: "backup delete", Summary: "Delete a backup", Risk: sdk.RiskHigh,
+		Params:   []sdk.Param{sdk.Int("backup", "Backup id").AsRequired().AsPositional()},
+		Examples: []string{"/cloudflow backup delete 5001"},
+		Work: onBackup(func(e *Env, b *backup, v *vm) (*work, error) {
+			// Whether the machine runs does not matter to the deletion:
+			// the backup alone is a fact.
+			return &work{Summary: fmt.Sprintf("Delete backup %d of %s, taken %s (%s)", b.ID, v.Label, b.CreatedAt, b.Note), CheckWith: checkWith(v),
+				Steps: []step{action(e, "Delete the backup", v.ref(), client.Request{Method: http.MethodDelete, Path: fmt.Sprintf("/backups/%d", b.ID)})}}, nil
+		}),
+		Show: unlessStillRunning("Backup %d is deleted."),
+	}
+}
+
+// unlessStillRunning says done, with the backup argument for %d, once the
+// work has ended.
+func unlessStillRunning(done string) show {
+	return func(e *Env, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+		if !res[0].StillRunning {
+			r.AddText(done, a.Int("backup"))
+		}
+		return nil
+	}
+}
+
+func templates() op {
+	return op{Name: "templates", Summary: "Templates machines can be built from", Risk: sdk.RiskReadOnly,
+		Params:   []sdk.Param{sdk.String("search", "Part of a label").AsPositional()},
+		Examples: []string{"/cloudflow templates", "/cloudflow templates ubuntu"},
+		Work: func(ctx context.Context, e *Env, a sdk.Args) (*work, error) {
+			return &work{Summary: "List templates", Steps: []step{call(e.Client, "List templates", get("/templates"))}}, nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []done, r *sdk.Result) error {
-			if !res[0].still {
-				r.AddText("Backup %d is deleted.", a.Int("backup"))
-			}
-			return nil
-		},
-	})
-	register(p, op{name: "templates", summary: "Templates machines can be built from", risk: sdk.RiskReadOnly,
-		params:   []sdk.Param{sdk.String("search", "Part of a label").AsPositional()},
-		examples: []string{"/cloudflow templates", "/cloudflow templates ubuntu"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			return &work{summary: "List templates", steps: []step{{req: get("/templates"), what: "List templates"}}}, nil
-		},
-		show: func(c *client.Client, a sdk.Args, res []done, r *sdk.Result) error {
+		Show: func(e *Env, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var list []template
-			if err := decode(res[0], &list); err != nil {
+			if err := res[0].Decode(&list); err != nil {
 				return err
 			}
 			q := strings.ToLower(a.String("search"))
@@ -181,13 +228,16 @@ func registerOthers(p *sdk.Plugin) {
 			}
 			return nil
 		},
-	})
-	register(p, op{name: "hypervisors", summary: "Compute resources (administrators only)", risk: sdk.RiskReadOnly,
-		examples: []string{"/cloudflow hypervisors"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			return &work{summary: "List hypervisors", steps: []step{{req: get("/settings/hypervisors"), what: "List hypervisors"}}}, nil
+	}
+}
+
+func hypervisors() op {
+	return op{Name: "hypervisors", Summary: "Compute resources (administrators only)", Risk: sdk.RiskReadOnly,
+		Examples: []string{"/cloudflow hypervisors"},
+		Work: func(ctx context.Context, e *Env, a sdk.Args) (*work, error) {
+			return &work{Summary: "List hypervisors", Steps: []step{call(e.Client, "List hypervisors", get("/settings/hypervisors"))}}, nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []done, r *sdk.Result) error {
+		Show: func(e *Env, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var list []struct {
 				ID       int    `json:"id"`
 				Label    string `json:"label"`
@@ -197,7 +247,7 @@ func registerOthers(p *sdk.Plugin) {
 				MemFree  int    `json:"free_memory"`
 				MemTotal int    `json:"total_memory"`
 			}
-			if err := decode(res[0], &list); err != nil {
+			if err := res[0].Decode(&list); err != nil {
 				return err
 			}
 			t := r.AddTable("", "id", "label", "ip", "online", "type", "free memory")
@@ -206,16 +256,19 @@ func registerOthers(p *sdk.Plugin) {
 			}
 			return nil
 		},
-	})
-	register(p, op{name: "users", summary: "Control panel users", risk: sdk.RiskReadOnly,
-		params:   []sdk.Param{sdk.String("search", "Part of a login, e-mail or name").AsPositional()},
-		examples: []string{"/cloudflow users", "/cloudflow users acme"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			return &work{summary: "List users", steps: []step{{req: get("/users"), what: "List users"}}}, nil
+	}
+}
+
+func users() op {
+	return op{Name: "users", Summary: "Control panel users", Risk: sdk.RiskReadOnly,
+		Params:   []sdk.Param{sdk.String("search", "Part of a login, e-mail or name").AsPositional()},
+		Examples: []string{"/cloudflow users", "/cloudflow users acme"},
+		Work: func(ctx context.Context, e *Env, a sdk.Args) (*work, error) {
+			return &work{Summary: "List users", Steps: []step{call(e.Client, "List users", get("/users"))}}, nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []done, r *sdk.Result) error {
+		Show: func(e *Env, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var list []user
-			if err := decode(res[0], &list); err != nil {
+			if err := res[0].Decode(&list); err != nil {
 				return err
 			}
 			q := strings.ToLower(a.String("search"))
@@ -228,32 +281,24 @@ func registerOthers(p *sdk.Plugin) {
 			}
 			return nil
 		},
-	})
-	register(p, op{name: "user vms", summary: "A user's virtual machines", risk: sdk.RiskReadOnly,
-		params:   []sdk.Param{sdk.String("user", "Login, e-mail or id").AsRequired().AsPositional()},
-		examples: []string{"/cloudflow user vms acme"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			var list []user
-			if err := c.List(ctx, "/users", &list); err != nil {
+	}
+}
+
+func userVMs() op {
+	return op{Name: "user vms", Summary: "A user's virtual machines", Risk: sdk.RiskReadOnly,
+		Params:   []sdk.Param{sdk.String("user", "Login, e-mail or id").AsRequired().AsPositional()},
+		Examples: []string{"/cloudflow user vms acme"},
+		Work: func(ctx context.Context, e *Env, a sdk.Args) (*work, error) {
+			u, err := findUser(ctx, e.Client, a.String("user"))
+			if err != nil {
 				return nil, err
 			}
-			ref := a.String("user")
-			var logins []string
-			for _, u := range list {
-				if strconv.Itoa(u.ID) == ref || strings.EqualFold(u.Login, ref) || strings.EqualFold(u.Email, ref) {
-					return &work{summary: fmt.Sprintf("List the machines of %s (#%d)", u.Login, u.ID), steps: []step{{req: get(fmt.Sprintf("/users/%d/virtual_machines", u.ID)), what: "List the user's machines"}}}, nil
-				}
-				logins = append(logins, u.Login)
-			}
-			msg := fmt.Sprintf("there is no user %q", ref)
-			if s := sdk.Suggest(ref, logins); len(s) > 0 {
-				msg += "; did you mean " + strings.Join(s, " or ") + "?"
-			}
-			return nil, sdk.BadArg("user", "%s", msg)
+			return &work{Summary: fmt.Sprintf("List the machines of %s (#%d)", u.Login, u.ID),
+				Steps: []step{call(e.Client, "List the user's machines", get(fmt.Sprintf("/users/%d/virtual_machines", u.ID)))}}, nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []done, r *sdk.Result) error {
+		Show: func(e *Env, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var list []vm
-			if err := decode(res[0], &list); err != nil {
+			if err := res[0].Decode(&list); err != nil {
 				return err
 			}
 			if len(list) == 0 {
@@ -266,7 +311,27 @@ func registerOthers(p *sdk.Plugin) {
 			}
 			return nil
 		},
-	})
+	}
+}
+
+// findUser resolves a user by id, login or e-mail.
+func findUser(ctx context.Context, c *client.Client, ref string) (*user, error) {
+	var list []user
+	if err := c.List(ctx, "/users", &list); err != nil {
+		return nil, err
+	}
+	var logins []string
+	for i, u := range list {
+		if strconv.Itoa(u.ID) == ref || strings.EqualFold(u.Login, ref) || strings.EqualFold(u.Email, ref) {
+			return &list[i], nil
+		}
+		logins = append(logins, u.Login)
+	}
+	msg := fmt.Sprintf("there is no user %q", ref)
+	if s := sdk.Suggest(ref, logins); len(s) > 0 {
+		msg += "; did you mean " + strings.Join(s, " or ") + "?"
+	}
+	return nil, sdk.BadArg("user", "%s", msg)
 }
 
 // user is what the commands read of a user: never the API key.

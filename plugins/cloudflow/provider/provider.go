@@ -17,6 +17,7 @@ import (
 	"github.com/deskbot/deskbot/plugins/cloudflow/client"
 	"github.com/deskbot/deskbot/plugins/cloudflow/sim"
 	"github.com/deskbot/deskbot/sdk"
+	"github.com/deskbot/deskbot/sdk/apiop"
 	"github.com/deskbot/deskbot/sdk/redact"
 )
 
@@ -26,7 +27,8 @@ const Version = "1.0.0"
 // Env is what a configured target holds.
 type Env struct {
 	Client *client.Client
-	Poll   time.Duration
+	// Poll is how often an action's transactions are read until they end.
+	Poll time.Duration
 }
 
 // Settings are what a CloudFlow target is configured with.
@@ -79,172 +81,6 @@ func Configure(ctx context.Context, t *sdk.TargetConfig) (any, error) {
 	return env, nil
 }
 
-func envOf(c *sdk.Call) (*Env, error) { return sdk.EnvOf[*Env](c) }
-
-// step is one call; follow names the machine whose transactions it
-// queues, to be followed to their end.
-type step struct {
-	req    client.Request
-	what   string
-	follow string
-}
-
-type work struct {
-	summary string
-	steps   []step
-	notes   []string
-	label   string
-}
-
-type done struct {
-	status int
-	body   []byte
-	txs    []client.Transaction
-	still  bool
-}
-
-type op struct {
-	name, summary, help string
-	aliases             []string
-	risk                sdk.Risk
-	params              []sdk.Param
-	examples            []string
-	plan                func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error)
-	show                func(c *client.Client, a sdk.Args, res []done, r *sdk.Result) error
-}
-
-func get(path string) client.Request { return client.Request{Method: http.MethodGet, Path: path} }
-
-func register(p *sdk.Plugin, o op) {
-	b := p.Command(o.name, o.summary).Help(o.help).Params(o.params...).Risk(o.risk).Examples(o.examples...)
-	if len(o.aliases) > 0 {
-		b.Aliases(o.aliases...)
-	}
-	b.Plan(func(ctx context.Context, call *sdk.Call) (*sdk.Plan, error) {
-		e, err := envOf(call)
-		if err != nil {
-			return nil, err
-		}
-		w, err := o.plan(ctx, e.Client, call.Args)
-		if err != nil {
-			return nil, err
-		}
-		plan := &sdk.Plan{Summary: w.summary}
-		if len(w.notes) > 0 {
-			plan.Summary += "\n" + strings.Join(w.notes, "\n")
-		}
-		for _, s := range w.steps {
-			m, u, body := e.Client.Describe(s.req)
-			desc := s.what
-			if s.follow != "" {
-				desc += "; then its transactions are followed until done"
-			}
-			plan.Steps = append(plan.Steps, sdk.PlanStep{Description: desc, Method: m, Endpoint: u, Body: body})
-		}
-		return plan, nil
-	})
-	b.Run(func(ctx context.Context, call *sdk.Call) (*sdk.Result, error) {
-		e, err := envOf(call)
-		if err != nil {
-			return nil, err
-		}
-		c := e.Client
-		w, err := o.plan(ctx, c, call.Args)
-		if err != nil {
-			return nil, err
-		}
-		var res []done
-		for _, s := range w.steps {
-			after := 0
-			if s.follow != "" {
-				if after, err = c.LastTransaction(ctx, s.follow); err != nil {
-					return nil, err
-				}
-			}
-			var raw jsonRaw
-			status, err := c.Do(ctx, s.req, &raw)
-			if err != nil {
-				return nil, err
-			}
-			d := done{status: status, body: raw}
-			if s.follow != "" {
-				d.txs, d.still, err = follow(ctx, e, call, s.follow, after)
-				if err != nil {
-					return nil, err
-				}
-			}
-			res = append(res, d)
-		}
-		out := sdk.NewResult()
-		for _, d := range res {
-			if d.still {
-				out.Warn("Still running at CloudFlow. Check with /cloudflow vm transactions %s.", w.label)
-			}
-		}
-		if err := o.show(c, call.Args, res, out); err != nil {
-			return nil, err
-		}
-		scrub(c.Redactor(), out)
-		return out, nil
-	})
-}
-
-// jsonRaw keeps an answer's (unwrapped) JSON.
-type jsonRaw []byte
-
-func (j *jsonRaw) UnmarshalJSON(b []byte) error {
-	*j = append((*j)[:0], b...)
-	return nil
-}
-
-func follow(ctx context.Context, e *Env, call *sdk.Call, vm string, after int) ([]client.Transaction, bool, error) {
-	wctx := ctx
-	if dl, ok := ctx.Deadline(); ok {
-		var cancel context.CancelFunc
-		wctx, cancel = context.WithDeadline(ctx, dl.Add(-min(3*time.Second, time.Until(dl)/10)))
-		defer cancel()
-	}
-	txs, err := e.Client.Follow(wctx, vm, client.FollowOptions{After: after, Every: e.Poll, Progress: func(n, total int, cur client.Transaction) {
-		pct := 100 * n / max(1, total)
-		msg := fmt.Sprintf("%d of %d done", n, total)
-		if !client.Final(cur.Status) {
-			msg = fmt.Sprintf("%s %s (%d of %d done)", humanAction(cur.Action), cur.Status, n, total)
-		}
-		call.ProgressState(cur.Status, pct, msg)
-	}})
-	if errors.Is(err, client.ErrStillRunning) {
-		if ctx.Err() != nil {
-			return txs, false, ctx.Err()
-		}
-		return txs, true, nil
-	}
-	return txs, false, err
-}
-
-func humanAction(a string) string { return strings.ReplaceAll(a, "_", " ") }
-
-// scrub masks secrets left in a result.
-func scrub(red *redact.Redactor, r *sdk.Result) {
-	for i := range r.Parts {
-		p := &r.Parts[i]
-		if p.Text != nil {
-			p.Text.Body = red.String(p.Text.Body)
-		}
-		for j := range p.KeyValues {
-			p.KeyValues[j].Value = red.Value(p.KeyValues[j].Key, p.KeyValues[j].Value)
-		}
-		if p.Table != nil {
-			for ci, col := range p.Table.Columns {
-				for _, row := range p.Table.Rows {
-					if ci < len(row) {
-						row[ci] = red.Value(col, row[ci])
-					}
-				}
-			}
-		}
-	}
-}
-
 // New returns the CloudFlow provider.
 func New() *sdk.Plugin {
 	p := sdk.New("cloudflow", Version).SetDescription("CloudFlow (OnApp) virtual machines: power, rebuild, resize, backups, transactions; templates, hypervisors, users")
@@ -254,10 +90,95 @@ func New() *sdk.Plugin {
 		_, err := env.(*Env).Client.Do(ctx, get("/version"), nil)
 		return err
 	})
-	registerVMs(p)
-	registerOthers(p)
+	for _, o := range append(vmOps(), otherOps()...) {
+		apiop.Register(p, api, o)
+	}
 	return p
 }
+
+// api is what every command shares: the target's client and its
+// redactor (OnApp's sensitive keys, the API key).
+var api = &apiop.API[*Env, *client.Result]{
+	Name:     "CloudFlow",
+	Client:   sdk.EnvOf[*Env],
+	Redactor: func(e *Env) *redact.Redactor { return e.Client.Redactor() },
+}
+
+type (
+	op   = apiop.Op[*Env, *client.Result]
+	work = apiop.Work[*client.Result]
+	step = apiop.Step[*client.Result]
+	// show renders a command's results.
+	show = func(e *Env, a sdk.Args, res []*client.Result, out *sdk.Result) error
+)
+
+func get(path string) client.Request { return client.Request{Method: http.MethodGet, Path: path} }
+
+func post(path string) client.Request { return client.Request{Method: http.MethodPost, Path: path} }
+
+// call is a step that sends r: the plan shows r as the client would send
+// it.
+func call(c *client.Client, what string, r client.Request) step {
+	method, endpoint, body := c.Describe(r)
+	return step{What: what, Method: method, Endpoint: endpoint, Body: body,
+		Do: func(ctx context.Context, _ *apiop.Run) (*client.Result, error) { return c.Call(ctx, r) }}
+}
+
+// action is a step that queues transactions on machine vm: it notes the
+// machine's newest transaction, sends r, then follows the transactions r
+// queued until they end. A failed or cancelled one fails the step.
+func action(e *Env, what, vm string, r client.Request) step {
+	s := call(e.Client, what, r)
+	s.Follows = true
+	s.Do = func(ctx context.Context, run *apiop.Run) (*client.Result, error) {
+		after, err := e.Client.LastTransaction(ctx, vm)
+		if err != nil {
+			return nil, err
+		}
+		res, err := e.Client.Call(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		var q client.Queue
+		reads := 0
+		res.StillRunning, err = run.Follow(ctx, e.Poll, func(ctx context.Context) (sdk.Progress, bool, error) {
+			var err error
+			if q, err = e.Client.Queued(ctx, vm, after); err != nil {
+				return sdk.Progress{}, false, err
+			}
+			reads++
+			// Some actions queue nothing (unsuspending): a few reads
+			// without a transaction end it.
+			nothing := len(q) == 0 && reads > 3
+			return progress(q), q.Ended() || q.Failed() != nil || nothing, nil
+		})
+		res.Transactions = q
+		if err == nil {
+			err = q.Failed()
+		}
+		return res, err
+	}
+	return s
+}
+
+// progress says how far an action's transactions are: "build disk running
+// (1 of 4 done)".
+func progress(q client.Queue) sdk.Progress {
+	if len(q) == 0 {
+		return sdk.Progress{Message: "no transaction queued yet"}
+	}
+	n, cur := q.Done(), q.Current()
+	p := sdk.Progress{State: cur.Status, Percent: 100 * n / len(q), Message: fmt.Sprintf("%d of %d done", n, len(q))}
+	if !client.Final(cur.Status) {
+		p.Message = fmt.Sprintf("%s %s (%d of %d done)", humanAction(cur.Action), cur.Status, n, len(q))
+	}
+	return p
+}
+
+func humanAction(a string) string { return strings.ReplaceAll(a, "_", " ") }
+
+// checkWith is how to follow a machine's transactions after the answer.
+func checkWith(v *vm) string { return "/cloudflow vm transactions " + v.Label }
 
 // vm is what the commands read of a virtual machine. The root and remote
 // access passwords are not decoded at all.
@@ -312,6 +233,12 @@ func (v *vm) state() string {
 }
 
 func (v *vm) label() string { return fmt.Sprintf("%s (#%d, %s)", v.Label, v.ID, v.state()) }
+
+// fact is the machine's state as a plan made from it states it: an
+// approved plan is refused if the machine is no longer so.
+func (v *vm) fact() string {
+	return fmt.Sprintf("virtual machine #%d %s is %s", v.ID, v.Label, v.state())
+}
 
 // findVM resolves a machine by id, identifier, label or host name.
 func findVM(ctx context.Context, c *client.Client, ref string) (*vm, error) {

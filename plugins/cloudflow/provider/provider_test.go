@@ -3,8 +3,8 @@ package provider_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,69 +26,31 @@ const (
 // newSim starts a simulator whose transactions each take step of its
 // time. Its clock moves by the call, 10 ms each, not with the wall clock:
 // a transaction of 150 ms runs for fifteen polls however busy the
-// machine is.
+// machine is. The target is a real one, pointed at it: the tests choose
+// the root password the simulator holds.
 func newSim(t *testing.T, step time.Duration) (*sim.Server, sdk.Target) {
 	t.Helper()
 	s, err := sim.New(sim.Options{User: "desk@example.com", Password: apiKey, StepTime: step, RootPassword: rootPW, Clock: sandbox.Stepped(10 * time.Millisecond)})
 	require.NoError(t, err)
-	base, stop, err := s.Listen()
+	base, stop, err := sandbox.Listen(s)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = stop() })
 	return s, sdk.Target{Name: "milan", Settings: map[string]string{"base_url": base, "user": "desk@example.com", "poll": "20ms"}, Secrets: map[string]string{"api_key": apiKey}}
 }
 
-func start(t *testing.T, step time.Duration) (*sdk.Plugin, *sim.Server) {
+func start(t *testing.T, step time.Duration) (*sdktest.Harness, *sim.Server) {
 	t.Helper()
 	s, tg := newSim(t, step)
-	p := provider.New()
-	t.Cleanup(func() { _ = p.Close() })
-	cr, err := p.Configure(context.Background(), &sdk.ConfigureRequest{Targets: []sdk.Target{tg}})
-	require.NoError(t, err)
-	require.False(t, cr.Diagnostics.HasError(), "%v", cr.Diagnostics)
-	return p, s
-}
-
-func text(r *sdk.Result) string {
-	var b strings.Builder
-	for _, p := range r.Parts {
-		b.WriteString(p.Title + "\n")
-		if p.Text != nil {
-			b.WriteString(p.Text.Body + "\n")
-		}
-		for _, kv := range p.KeyValues {
-			fmt.Fprintf(&b, "%s=%s\n", kv.Key, kv.Value)
-		}
-		if p.Table != nil {
-			b.WriteString(strings.Join(p.Table.Columns, "|") + "\n")
-			for _, row := range p.Table.Rows {
-				b.WriteString(strings.Join(row, "|") + "\n")
-			}
-		}
-	}
-	for _, d := range r.Diagnostics {
-		b.WriteString(d.Severity.String() + ": " + d.String() + "\n")
-	}
-	return b.String()
-}
-
-func run(t *testing.T, p *sdk.Plugin, command string, args sdk.Args) (*sdk.Result, string, []sdk.Progress) {
-	t.Helper()
-	var mu sync.Mutex
-	var prog []sdk.Progress
-	res, err := p.Execute(context.Background(), &sdk.ExecuteRequest{Request: sdk.Request{ID: "t", Command: command, Args: args}, Progress: func(pg sdk.Progress) {
-		mu.Lock()
-		prog = append(prog, pg)
-		mu.Unlock()
-	}})
-	require.NoError(t, err, command)
-	return res, text(res), prog
+	return sdktest.Start(t, provider.New(), tg), s
 }
 
 func TestConformance(t *testing.T) {
-	s, tg := newSim(t, 30*time.Millisecond)
+	// Transactions of an hour: the reboot runs until it is cancelled.
+	s, tg := newSim(t, time.Hour)
 	sdktest.Run(t, provider.New(), sdktest.Options{
 		Targets:  []sdk.Target{tg},
 		Snapshot: func() (string, error) { return s.Snapshot(), nil },
+		Slow:     &sdktest.Call{Command: "vm reboot", Args: sdk.Args{"vm": "shop-web"}},
 		Args: map[string]sdk.Args{
 			"vm info": {"vm": "shop-web"}, "vm disks": {"vm": "shop-web"}, "vm backups": {"vm": "shop-db"}, "vm transactions": {"vm": "shop-web"},
 			"vm start": {"vm": "bakery-site"}, "vm shutdown": {"vm": "shop-web"}, "vm stop": {"vm": "shop-web"},
@@ -101,7 +63,7 @@ func TestConformance(t *testing.T) {
 }
 
 func TestEveryCommandAgainstTheSimulator(t *testing.T) {
-	p, s := start(t, 40*time.Millisecond)
+	h, s := start(t, 40*time.Millisecond)
 	cases := []struct {
 		command string
 		args    sdk.Args
@@ -160,18 +122,16 @@ func TestEveryCommandAgainstTheSimulator(t *testing.T) {
 	for i, tc := range cases {
 		t.Run(fmt.Sprintf("%02d %s", i, tc.command), func(t *testing.T) {
 			covered[tc.command] = true
-			res, out, _ := run(t, p, tc.command, tc.args)
-			assert.Equal(t, tc.fails, res.Failed(), out)
+			out := h.Execute(tc.command, tc.args)
+			assert.Equal(t, tc.fails, out.Failed(), out.Text)
 			for _, w := range tc.want {
-				assert.Contains(t, out, w)
+				assert.Contains(t, out.Text, w)
 			}
-			assert.NotContains(t, out, rootPW)
-			assert.NotContains(t, out, apiKey)
+			assert.NotContains(t, out.Text, rootPW)
+			assert.NotContains(t, out.Text, apiKey)
 		})
 	}
-	cat, _ := p.Describe(context.Background(), &sdk.DescribeRequest{})
-	specs := cat.Commands
-	for _, c := range specs {
+	for _, c := range h.Commands() {
 		assert.True(t, covered[c.Name], "command %q has no test against the simulator", c.Name)
 	}
 	v, _ := s.VM(101)
@@ -179,18 +139,18 @@ func TestEveryCommandAgainstTheSimulator(t *testing.T) {
 }
 
 func TestRebootShowsProgressThenCompletion(t *testing.T) {
-	p, s := start(t, 150*time.Millisecond)
-	res, out, prog := run(t, p, "vm reboot", sdk.Args{"vm": "shop-web"})
-	require.False(t, res.Failed(), out)
+	h, s := start(t, 150*time.Millisecond)
+	out := h.Execute("vm reboot", sdk.Args{"vm": "shop-web"})
+	require.False(t, out.Failed(), out.Text)
 	var msgs []string
-	for _, pg := range prog {
+	for _, pg := range out.Progress {
 		msgs = append(msgs, fmt.Sprintf("%s %d%% %s", pg.State, pg.Percent, pg.Message))
 	}
 	joined := strings.Join(msgs, "\n")
 	assert.Contains(t, joined, "stop virtual machine running (0 of 2 done)")
 	assert.Contains(t, joined, "startup virtual machine running (1 of 2 done)")
 	assert.Contains(t, joined, "complete 100% 2 of 2 done")
-	assert.Contains(t, out, "shop-web is back up.")
+	assert.Contains(t, out.Text, "shop-web is back up.")
 	v, _ := s.VM(101)
 	assert.True(t, v.Booted)
 }
@@ -200,26 +160,24 @@ func TestLockedMachinesAndStillRunning(t *testing.T) {
 	// The reboot never ends (an hour at 10 ms a call). The answer comes a
 	// little before the bot's deadline, which is real time; it is
 	// generous, so that the reboot is under way well before it.
-	p, _ := start(t, time.Hour)
+	h, _ := start(t, time.Hour)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	res, err := p.Execute(ctx, &sdk.ExecuteRequest{Request: sdk.Request{Command: "vm reboot", Args: sdk.Args{"vm": "shop-db"}}})
-	require.NoError(t, err)
-	assert.Contains(t, text(res), "Still running at CloudFlow. Check with /cloudflow vm transactions shop-db.")
+	out := h.ExecuteRequest(ctx, sdk.Request{Command: "vm reboot", Args: sdk.Args{"vm": "shop-db"}})
+	assert.Contains(t, out.Text, "Still running at CloudFlow (running 0%). Check with /cloudflow vm transactions shop-db.")
 	// Locked while the reboot runs: other actions are refused before they are sent.
-	res, out, _ := run(t, p, "vm stop", sdk.Args{"vm": "shop-db"})
-	assert.True(t, res.Failed())
-	assert.Contains(t, out, "locked while a transaction runs")
-	pr, err := p.Plan(context.Background(), &sdk.PlanRequest{Request: sdk.Request{Command: "vm unlock", Args: sdk.Args{"vm": "shop-db"}}})
-	require.NoError(t, err)
+	out = h.Execute("vm stop", sdk.Args{"vm": "shop-db"})
+	assert.True(t, out.Failed())
+	assert.Contains(t, out.Text, "locked while a transaction runs")
+	pr := h.Plan("vm unlock", sdk.Args{"vm": "shop-db"})
 	require.NotNil(t, pr.Plan, "%v", pr.Diagnostics)
 	assert.Contains(t, pr.Plan.Summary, "will be abandoned")
-	_, out, _ = run(t, p, "vm unlock", sdk.Args{"vm": "shop-db"})
-	assert.Contains(t, out, "shop-db is unlocked.")
+	out = h.Execute("vm unlock", sdk.Args{"vm": "shop-db"})
+	assert.Contains(t, out.Text, "shop-db is unlocked.")
 }
 
 func TestRootPasswordNeverShown(t *testing.T) {
-	p, s := start(t, 20*time.Millisecond)
+	h, s := start(t, 20*time.Millisecond)
 	var all strings.Builder
 	for _, c := range []struct {
 		name string
@@ -228,13 +186,118 @@ func TestRootPasswordNeverShown(t *testing.T) {
 		{"vm list", nil}, {"vm info", sdk.Args{"vm": "shop-web"}}, {"vm reboot", sdk.Args{"vm": "shop-web"}},
 		{"vm rebuild", sdk.Args{"vm": "bakery-site", "template": "12"}}, {"users", nil}, {"user vms", sdk.Args{"user": "acme"}},
 	} {
-		pr, err := p.Plan(context.Background(), &sdk.PlanRequest{Request: sdk.Request{Command: c.name, Args: c.args}})
-		require.NoError(t, err)
-		res, _, prog := run(t, p, c.name, c.args)
-		all.WriteString(fmt.Sprintf("%+v %+v %+v %s", pr, *res, prog, text(res)))
+		pr := h.Plan(c.name, c.args)
+		out := h.Execute(c.name, c.args)
+		all.WriteString(fmt.Sprintf("%+v %+v %+v %s", pr, *out.Result, out.Progress, out.Text))
 	}
 	out := all.String()
 	assert.NotContains(t, out, rootPW)
 	assert.NotContains(t, out, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4", "users' API keys")
 	assert.Contains(t, s.Snapshot(), rootPW, "the simulator does hold it")
+}
+
+// A plan is made from the machine's state, which its steps do not show:
+// its power, its lock, the template it runs, its size, a backup's
+// machine. If that state changes between the approval and the run, the
+// approved plan is refused before anything is sent; planned again, it
+// runs.
+func TestAnApprovedPlanWhoseFactsChangedIsRefused(t *testing.T) {
+	type command struct {
+		name string
+		args sdk.Args
+	}
+	cases := map[string]struct {
+		approved  command
+		meanwhile command
+	}{
+		"a rebuild of a machine started since": {
+			command{"vm rebuild", sdk.Args{"vm": "bakery-site", "template": "20"}}, command{"vm start", sdk.Args{"vm": "bakery-site"}}},
+		"a rebuild of a machine rebuilt since": {
+			command{"vm rebuild", sdk.Args{"vm": "bakery-site", "template": "20", "start": false}}, command{"vm rebuild", sdk.Args{"vm": "bakery-site", "template": "12", "start": false}}},
+		"a resize of a machine resized since": {
+			command{"vm resize", sdk.Args{"vm": "shop-web", "cpus": int64(4)}}, command{"vm resize", sdk.Args{"vm": "shop-web", "memory": int64(4 << 30)}}},
+		"a shutdown of a machine rebooted into recovery since": {
+			command{"vm shutdown", sdk.Args{"vm": "shop-web"}}, command{"vm reboot", sdk.Args{"vm": "shop-web", "recovery": true}}},
+		"a restore onto a machine stopped since": {
+			command{"backup restore", sdk.Args{"backup": int64(5001)}}, command{"vm stop", sdk.Args{"vm": "shop-db"}}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			h, s := start(t, 40*time.Millisecond)
+			pr := h.Plan(tc.approved.name, tc.approved.args)
+			require.NotNil(t, pr.Plan, "%v", pr.Diagnostics)
+			out := h.Execute(tc.meanwhile.name, tc.meanwhile.args)
+			require.False(t, out.Failed(), out.Text)
+			again := h.Plan(tc.approved.name, tc.approved.args)
+			require.NotNil(t, again.Plan, "%v", again.Diagnostics)
+			assert.Equal(t, pr.Plan.Steps, again.Plan.Steps, "the steps alone do not show the change")
+
+			before := len(s.Calls())
+			out = h.ExecuteRequest(context.Background(), sdk.Request{Command: tc.approved.name, Args: tc.approved.args, PlanDigest: pr.Plan.Digest})
+			require.True(t, out.Failed(), out.Text)
+			assert.Contains(t, out.Text, "differs from the plan that was approved; nothing was run")
+			for _, c := range s.Calls()[before:] {
+				assert.True(t, strings.HasPrefix(c, "GET "), "sent after the refusal: %s", c)
+			}
+
+			out = h.ExecuteRequest(context.Background(), sdk.Request{Command: tc.approved.name, Args: tc.approved.args, PlanDigest: again.Plan.Digest})
+			assert.False(t, out.Failed(), out.Text)
+		})
+	}
+}
+
+// Unlocking abandons the transactions that hold the machine when it is
+// planned; if others hold it by the time it runs, it is refused.
+func TestAnApprovedUnlockIsRefusedIfOtherTransactionsHoldTheMachine(t *testing.T) {
+	s, tg := newSim(t, time.Hour) // transactions that never end
+	h := sdktest.Start(t, provider.New(), tg)
+	panel := controlPanel(t, tg)
+	panel(http.MethodPost, "/virtual_machines/102/reboot.json")
+	pr := h.Plan("vm unlock", sdk.Args{"vm": "shop-db"})
+	require.NotNil(t, pr.Plan, "%v", pr.Diagnostics)
+	assert.Contains(t, pr.Plan.Summary, "(stop virtual machine) is running and will be abandoned")
+	// Someone unlocks it in the control panel and shuts it down.
+	panel(http.MethodPost, "/virtual_machines/102/unlock.json")
+	panel(http.MethodPost, "/virtual_machines/102/shutdown.json")
+
+	before := len(s.Calls())
+	out := h.ExecuteRequest(context.Background(), sdk.Request{Command: "vm unlock", Args: sdk.Args{"vm": "shop-db"}, PlanDigest: pr.Plan.Digest})
+	require.True(t, out.Failed(), out.Text)
+	assert.Contains(t, out.Text, "differs from the plan that was approved; nothing was run")
+	for _, c := range s.Calls()[before:] {
+		assert.True(t, strings.HasPrefix(c, "GET "), "sent after the refusal: %s", c)
+	}
+}
+
+// controlPanel calls the simulator as another user of the control panel
+// would, behind the bot's back.
+func controlPanel(t *testing.T, tg sdk.Target) func(method, path string) {
+	return func(method, path string) {
+		t.Helper()
+		req, err := http.NewRequest(method, tg.Settings["base_url"]+path, strings.NewReader("{}"))
+		require.NoError(t, err)
+		req.SetBasicAuth(tg.Settings["user"], tg.Secrets["api_key"])
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		_ = resp.Body.Close()
+		require.Less(t, resp.StatusCode, 300, "%s %s", method, path)
+	}
+}
+
+// A sandbox target serves its own simulator, keeps its state in the
+// target's state folder, and finds it there when the bot starts again.
+func TestSandboxTargetKeepsItsSimulatorsState(t *testing.T) {
+	dir := t.TempDir()
+	target := sdk.Target{Name: "sandbox", Sandbox: true, StateDir: dir, Settings: map[string]string{"step_time": "1s", "sim_time_per_call": "250ms", "poll": "10ms"}}
+	h := sdktest.Start(t, provider.New(), target)
+	out := h.Execute("vm start", sdk.Args{"vm": "bakery-site"})
+	require.False(t, out.Failed(), out.Text)
+	assert.Contains(t, out.Text, "bakery-site is running. (1 transactions complete: startup virtual machine)")
+	v, _ := sdktest.Simulator[*sim.Server](h).VM(103)
+	assert.True(t, v.Booted)
+	require.NoError(t, h.Plugin.Close())
+
+	h = sdktest.Start(t, provider.New(), target)
+	out = h.Execute("vm info", sdk.Args{"vm": "bakery-site"})
+	assert.Contains(t, out.Text, "State=running")
 }

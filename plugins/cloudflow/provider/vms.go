@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -13,50 +12,68 @@ import (
 	"github.com/deskbot/deskbot/sdk"
 )
 
-func decode(d done, v any) error {
-	if len(d.body) == 0 {
-		return nil
-	}
-	return json.Unmarshal(d.body, v)
-}
-
-func mb(n int) string {
-	if n >= 1024 && n%1024 == 0 {
-		return fmt.Sprintf("%d GB", n/1024)
-	}
-	return fmt.Sprintf("%d MB", n)
-}
-
-// finished reports how followed work ended.
-func finished(what string) func(c *client.Client, a sdk.Args, res []done, r *sdk.Result) error {
-	return func(c *client.Client, a sdk.Args, res []done, r *sdk.Result) error {
-		d := res[len(res)-1]
-		if d.still {
-			return nil
-		}
-		var steps []string
-		for _, t := range d.txs {
-			steps = append(steps, humanAction(t.Action))
-		}
-		msg := fmt.Sprintf(what, a.String("vm"))
-		if len(steps) > 0 {
-			msg += fmt.Sprintf(" (%d transactions complete: %s)", len(steps), strings.Join(steps, ", "))
-		}
-		r.AddText("%s", msg)
-		return nil
+// vmOps are the virtual machine commands, in the order help lists them.
+func vmOps() []op {
+	return []op{
+		vmList(),
+		vmInfo(),
+		vmRead("vm disks", "disks", "A machine's disks", showDisks),
+		vmRead("vm backups", "backups", "A machine's backups", showBackups),
+		vmRead("vm transactions", "transactions", "A machine's recent transactions", showTransactions),
+		power(powerAction{name: "vm start", path: "startup", summary: "Start", done: "%s is running.", risk: sdk.RiskLow,
+			check: booted(false), aliases: []string{"vm startup"}}),
+		power(powerAction{name: "vm shutdown", path: "shutdown", summary: "Shut down gracefully", done: "%s is shut down.", risk: sdk.RiskHigh,
+			check: booted(true), note: "The system is asked to stop; services stop with it."}),
+		power(powerAction{name: "vm stop", path: "stop", summary: "Power off at once", done: "%s is powered off.", risk: sdk.RiskHigh,
+			check: booted(true), note: "Like pulling the plug: unsaved data is lost."}),
+		vmReboot(),
+		vmSuspend("vm suspend", "Suspend", "%s is suspended.", true),
+		vmSuspend("vm unsuspend", "Unsuspend", "%s is no longer suspended.", false),
+		vmUnlock(),
+		vmRebuild(),
+		vmResize(),
 	}
 }
 
-func registerVMs(p *sdk.Plugin) {
-	register(p, op{name: "vm list", summary: "Virtual machines, with state, size and IPs", risk: sdk.RiskReadOnly,
-		params:   []sdk.Param{sdk.String("search", "Part of a label, host name or IP").AsPositional()},
-		examples: []string{"/cloudflow vm list", "/cloudflow vm list shop"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			return &work{summary: "List virtual machines", steps: []step{{req: get("/virtual_machines"), what: "List machines"}}}, nil
+// buildOn builds a command's work on the machine its vm argument names.
+type buildOn func(ctx context.Context, e *Env, a sdk.Args, v *vm) (*work, error)
+
+// onVM resolves the command's machine, refuses it if check says so (nil
+// checks nothing), and builds the work on it.
+func onVM(check func(v *vm) error, build buildOn) func(context.Context, *Env, sdk.Args) (*work, error) {
+	return func(ctx context.Context, e *Env, a sdk.Args) (*work, error) {
+		v, err := findVM(ctx, e.Client, a.String("vm"))
+		if err != nil {
+			return nil, err
+		}
+		if check != nil {
+			if err := check(v); err != nil {
+				return nil, err
+			}
+		}
+		return build(ctx, e, a, v)
+	}
+}
+
+// actionOn is the work of one action on machine v, followed through its
+// transactions. The plan was made from the machine's state: it is a fact.
+func actionOn(e *Env, v *vm, summary, what string, r client.Request) *work {
+	return &work{Summary: summary, Facts: []string{v.fact()}, CheckWith: checkWith(v),
+		Steps: []step{action(e, what, v.ref(), r)}}
+}
+
+func vmPath(v *vm, sub string) string { return "/virtual_machines/" + v.ref() + sub }
+
+func vmList() op {
+	return op{Name: "vm list", Summary: "Virtual machines, with state, size and IPs", Risk: sdk.RiskReadOnly,
+		Params:   []sdk.Param{sdk.String("search", "Part of a label, host name or IP").AsPositional()},
+		Examples: []string{"/cloudflow vm list", "/cloudflow vm list shop"},
+		Work: func(ctx context.Context, e *Env, a sdk.Args) (*work, error) {
+			return &work{Summary: "List virtual machines", Steps: []step{call(e.Client, "List machines", get("/virtual_machines"))}}, nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []done, r *sdk.Result) error {
+		Show: func(e *Env, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var list []vm
-			if err := decode(res[0], &list); err != nil {
+			if err := res[0].Decode(&list); err != nil {
 				return err
 			}
 			q := strings.ToLower(a.String("search"))
@@ -75,19 +92,18 @@ func registerVMs(p *sdk.Plugin) {
 			}
 			return nil
 		},
-	})
-	register(p, op{name: "vm info", summary: "One virtual machine", risk: sdk.RiskReadOnly, params: []sdk.Param{vmP},
-		examples: []string{"/cloudflow vm info shop-web"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			v, err := findVM(ctx, c, a.String("vm"))
-			if err != nil {
-				return nil, err
-			}
-			return &work{summary: "Show " + v.label(), steps: []step{{req: get("/virtual_machines/" + v.ref()), what: "Read the machine"}}}, nil
-		},
-		show: func(c *client.Client, a sdk.Args, res []done, r *sdk.Result) error {
+	}
+}
+
+func vmInfo() op {
+	return op{Name: "vm info", Summary: "One virtual machine", Risk: sdk.RiskReadOnly, Params: []sdk.Param{vmP},
+		Examples: []string{"/cloudflow vm info shop-web"},
+		Work: onVM(nil, func(ctx context.Context, e *Env, a sdk.Args, v *vm) (*work, error) {
+			return &work{Summary: "Show " + v.label(), Steps: []step{call(e.Client, "Read the machine", get(vmPath(v, "")))}}, nil
+		}),
+		Show: func(e *Env, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var v vm
-			if err := decode(res[0], &v); err != nil {
+			if err := res[0].Decode(&v); err != nil {
 				return err
 			}
 			r.AddKeyValues("Virtual machine "+v.Label, "Id", v.ref(), "Identifier", v.Identifier, "Host name", v.Hostname, "State", v.state(),
@@ -95,206 +111,232 @@ func registerVMs(p *sdk.Plugin) {
 				"Template", v.TemplateLabel, "IPs", v.ips(), "Hypervisor", strconv.Itoa(v.HypervisorID), "User", strconv.Itoa(v.UserID), "Created", v.CreatedAt)
 			return nil
 		},
-	})
-	sub := func(name, path, summary string, show func(d done, r *sdk.Result) error) {
-		register(p, op{name: name, summary: summary, risk: sdk.RiskReadOnly, params: []sdk.Param{vmP},
-			examples: []string{"/cloudflow " + name + " shop-db"},
-			plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-				v, err := findVM(ctx, c, a.String("vm"))
-				if err != nil {
-					return nil, err
-				}
-				return &work{summary: summary + ": " + v.label(), steps: []step{{req: get("/virtual_machines/" + v.ref() + "/" + path), what: summary}}}, nil
-			},
-			show: func(c *client.Client, a sdk.Args, res []done, r *sdk.Result) error { return show(res[0], r) },
-		})
 	}
-	sub("vm disks", "disks", "A machine's disks", func(d done, r *sdk.Result) error {
-		var disks []struct {
-			ID      int    `json:"id"`
-			Label   string `json:"label"`
-			Size    int    `json:"disk_size"`
-			Primary bool   `json:"primary"`
-			IsSwap  bool   `json:"is_swap"`
-		}
-		if err := decode(d, &disks); err != nil {
-			return err
-		}
-		t := r.AddTable("Disks", "id", "label", "size", "primary", "swap")
-		for _, x := range disks {
-			t.Row(strconv.Itoa(x.ID), x.Label, fmt.Sprintf("%d GB", x.Size), yesNo(x.Primary), yesNo(x.IsSwap))
-		}
-		return nil
-	})
-	sub("vm backups", "backups", "A machine's backups", func(d done, r *sdk.Result) error {
-		var list []backup
-		if err := decode(d, &list); err != nil {
-			return err
-		}
-		if len(list) == 0 {
-			r.AddText("No backups.")
-			return nil
-		}
-		t := r.AddTable("Backups", "id", "disk", "taken", "built", "size", "note")
-		for _, b := range list {
-			t.Row(strconv.Itoa(b.ID), strconv.Itoa(b.DiskID), b.CreatedAt, yesNo(b.Built), kb(b.Size), b.Note)
-		}
-		return nil
-	})
-	sub("vm transactions", "transactions", "A machine's recent transactions", func(d done, r *sdk.Result) error {
-		var txs []client.Transaction
-		if err := decode(d, &txs); err != nil {
-			return err
-		}
-		if len(txs) == 0 {
-			r.AddText("No transactions.")
-			return nil
-		}
-		t := r.AddTable("Transactions", "id", "action", "status", "created", "started")
-		for _, x := range txs {
-			t.Row(strconv.Itoa(x.ID), humanAction(x.Action), x.Status, x.CreatedAt, x.StartedAt)
-		}
-		return nil
-	})
+}
 
-	action := func(name, path, summary, done string, risk sdk.Risk, check func(v *vm) error, note string, aliases ...string) {
-		register(p, op{name: name, summary: summary, risk: risk, params: []sdk.Param{vmP}, aliases: aliases,
-			examples: []string{"/cloudflow " + name + " shop-web"},
-			plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-				v, err := findVM(ctx, c, a.String("vm"))
-				if err != nil {
-					return nil, err
-				}
-				if err := check(v); err != nil {
-					return nil, err
-				}
-				w := &work{summary: summary + ": " + v.label(), label: v.Label,
-					steps: []step{{req: client.Request{Method: http.MethodPost, Path: "/virtual_machines/" + v.ref() + "/" + path}, what: summary, follow: v.ref()}}}
-				if note != "" {
-					w.notes = append(w.notes, note)
-				}
-				return w, nil
-			},
-			show: finished(done),
-		})
+// vmRead is a command that reads a list under a machine
+// (/virtual_machines/ID/path).
+func vmRead(name, path, summary string, show func(res *client.Result, r *sdk.Result) error) op {
+	return op{Name: name, Summary: summary, Risk: sdk.RiskReadOnly, Params: []sdk.Param{vmP},
+		Examples: []string{"/cloudflow " + name + " shop-db"},
+		Work: onVM(nil, func(ctx context.Context, e *Env, a sdk.Args, v *vm) (*work, error) {
+			return &work{Summary: summary + ": " + v.label(), Steps: []step{call(e.Client, summary, get(vmPath(v, "/"+path)))}}, nil
+		}),
+		Show: func(e *Env, a sdk.Args, res []*client.Result, r *sdk.Result) error { return show(res[0], r) },
 	}
-	notLocked := func(v *vm) error {
-		if v.Locked {
-			return sdk.BadArg("vm", "%s is locked while a transaction runs; see /cloudflow vm transactions %s", v.Label, v.Label)
+}
+
+func showDisks(res *client.Result, r *sdk.Result) error {
+	var disks []struct {
+		ID      int    `json:"id"`
+		Label   string `json:"label"`
+		Size    int    `json:"disk_size"`
+		Primary bool   `json:"primary"`
+		IsSwap  bool   `json:"is_swap"`
+	}
+	if err := res.Decode(&disks); err != nil {
+		return err
+	}
+	t := r.AddTable("Disks", "id", "label", "size", "primary", "swap")
+	for _, x := range disks {
+		t.Row(strconv.Itoa(x.ID), x.Label, fmt.Sprintf("%d GB", x.Size), yesNo(x.Primary), yesNo(x.IsSwap))
+	}
+	return nil
+}
+
+func showBackups(res *client.Result, r *sdk.Result) error {
+	var list []backup
+	if err := res.Decode(&list); err != nil {
+		return err
+	}
+	if len(list) == 0 {
+		r.AddText("No backups.")
+		return nil
+	}
+	t := r.AddTable("Backups", "id", "disk", "taken", "built", "size", "note")
+	for _, b := range list {
+		t.Row(strconv.Itoa(b.ID), strconv.Itoa(b.DiskID), b.CreatedAt, yesNo(b.Built), kb(b.Size), b.Note)
+	}
+	return nil
+}
+
+func showTransactions(res *client.Result, r *sdk.Result) error {
+	var txs []client.Transaction
+	if err := res.Decode(&txs); err != nil {
+		return err
+	}
+	if len(txs) == 0 {
+		r.AddText("No transactions.")
+		return nil
+	}
+	t := r.AddTable("Transactions", "id", "action", "status", "created", "started")
+	for _, x := range txs {
+		t.Row(strconv.Itoa(x.ID), humanAction(x.Action), x.Status, x.CreatedAt, x.StartedAt)
+	}
+	return nil
+}
+
+// finished reports how an action's transactions ended: done is the
+// sentence, with the machine as given for %s. Nothing while they still
+// run (the answer says so).
+func finished(done string) show {
+	return func(e *Env, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+		last := res[len(res)-1]
+		if last.StillRunning {
+			return nil
 		}
-		if v.Suspended {
-			return sdk.BadArg("vm", "%s is suspended; unsuspend it first", v.Label)
+		var steps []string
+		for _, t := range last.Transactions {
+			steps = append(steps, humanAction(t.Action))
+		}
+		msg := fmt.Sprintf(done, a.String("vm"))
+		if len(steps) > 0 {
+			msg += fmt.Sprintf(" (%d transactions complete: %s)", len(steps), strings.Join(steps, ", "))
+		}
+		r.AddText("%s", msg)
+		return nil
+	}
+}
+
+// notLocked refuses a machine that a transaction holds, or a suspended one.
+func notLocked(v *vm) error {
+	if v.Locked {
+		return sdk.BadArg("vm", "%s is locked while a transaction runs; see /cloudflow vm transactions %s", v.Label, v.Label)
+	}
+	if v.Suspended {
+		return sdk.BadArg("vm", "%s is suspended; unsuspend it first", v.Label)
+	}
+	return nil
+}
+
+// booted refuses a machine that is not free to change, or whose power is
+// not as want.
+func booted(want bool) func(v *vm) error {
+	return func(v *vm) error {
+		if err := notLocked(v); err != nil {
+			return err
+		}
+		if v.Booted != want {
+			if want {
+				return sdk.BadArg("vm", "%s is off", v.Label)
+			}
+			return sdk.BadArg("vm", "%s is already running", v.Label)
 		}
 		return nil
 	}
-	booted := func(want bool) func(v *vm) error {
-		return func(v *vm) error {
-			if err := notLocked(v); err != nil {
-				return err
+}
+
+// powerAction is a start, a shutdown or a stop: POST
+// /virtual_machines/ID/path on a machine that check allows.
+type powerAction struct {
+	name, path, summary, done, note string
+	risk                            sdk.Risk
+	check                           func(v *vm) error
+	aliases                         []string
+}
+
+func power(pa powerAction) op {
+	return op{Name: pa.name, Summary: pa.summary, Risk: pa.risk, Params: []sdk.Param{vmP}, Aliases: pa.aliases,
+		Examples: []string{"/cloudflow " + pa.name + " shop-web"},
+		Work: onVM(pa.check, func(ctx context.Context, e *Env, a sdk.Args, v *vm) (*work, error) {
+			w := actionOn(e, v, pa.summary+": "+v.label(), pa.summary, post(vmPath(v, "/"+pa.path)))
+			if pa.note != "" {
+				w.Notes = append(w.Notes, pa.note)
 			}
-			if v.Booted != want {
-				if want {
-					return sdk.BadArg("vm", "%s is off", v.Label)
-				}
-				return sdk.BadArg("vm", "%s is already running", v.Label)
-			}
-			return nil
-		}
+			return w, nil
+		}),
+		Show: finished(pa.done),
 	}
-	action("vm start", "startup", "Start", "%s is running.", sdk.RiskLow, booted(false), "", "vm startup")
-	action("vm shutdown", "shutdown", "Shut down gracefully", "%s is shut down.", sdk.RiskHigh, booted(true), "The system is asked to stop; services stop with it.")
-	action("vm stop", "stop", "Power off at once", "%s is powered off.", sdk.RiskHigh, booted(true), "Like pulling the plug: unsaved data is lost.")
-	register(p, op{name: "vm reboot", summary: "Reboot a virtual machine", risk: sdk.RiskHigh,
-		params:   []sdk.Param{vmP, sdk.Bool("recovery", "Boot into the recovery system").WithDefault("no")},
-		examples: []string{"/cloudflow vm reboot shop-web", "/cloudflow vm reboot shop-web recovery=yes"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			v, err := findVM(ctx, c, a.String("vm"))
-			if err != nil {
-				return nil, err
-			}
-			if err := booted(true)(v); err != nil {
-				return nil, err
-			}
-			var q url.Values
-			what := "Reboot"
+}
+
+func vmReboot() op {
+	return op{Name: "vm reboot", Summary: "Reboot a virtual machine", Risk: sdk.RiskHigh,
+		Params:   []sdk.Param{vmP, sdk.Bool("recovery", "Boot into the recovery system").WithDefault("no")},
+		Examples: []string{"/cloudflow vm reboot shop-web", "/cloudflow vm reboot shop-web recovery=yes"},
+		Work: onVM(booted(true), func(ctx context.Context, e *Env, a sdk.Args, v *vm) (*work, error) {
+			r, what := post(vmPath(v, "/reboot")), "Reboot"
 			if a.Bool("recovery") {
-				q, what = url.Values{"mode": {"recovery"}}, "Reboot into recovery"
+				r.Query, what = url.Values{"mode": {"recovery"}}, "Reboot into recovery"
 			}
-			return &work{summary: what + ": " + v.label(), label: v.Label, notes: []string{"It is unreachable while it restarts."},
-				steps: []step{{req: client.Request{Method: http.MethodPost, Path: "/virtual_machines/" + v.ref() + "/reboot", Query: q}, what: what, follow: v.ref()}}}, nil
-		},
-		show: finished("%s is back up."),
-	})
-	suspend := func(name, summary, doneMsg string, want bool) {
-		register(p, op{name: name, summary: summary, risk: sdk.RiskHigh, params: []sdk.Param{vmP},
-			examples: []string{"/cloudflow " + name + " bakery-site"},
-			plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-				v, err := findVM(ctx, c, a.String("vm"))
-				if err != nil {
-					return nil, err
-				}
-				// The API toggles; the command only goes one way.
-				if v.Suspended == want {
-					if want {
-						return nil, sdk.BadArg("vm", "%s is already suspended", v.Label)
-					}
-					return nil, sdk.BadArg("vm", "%s is not suspended", v.Label)
-				}
-				if v.Locked {
-					return nil, sdk.BadArg("vm", "%s is locked while a transaction runs", v.Label)
-				}
-				w := &work{summary: summary + ": " + v.label(), label: v.Label,
-					steps: []step{{req: client.Request{Method: http.MethodPost, Path: "/virtual_machines/" + v.ref() + "/suspend"}, what: summary, follow: v.ref()}}}
-				if want {
-					w.notes = append(w.notes, "It is stopped and cannot be started until unsuspended.")
-				}
-				return w, nil
-			},
-			show: finished(doneMsg),
-		})
+			w := actionOn(e, v, what+": "+v.label(), what, r)
+			w.Notes = []string{"It is unreachable while it restarts."}
+			return w, nil
+		}),
+		Show: finished("%s is back up."),
 	}
-	suspend("vm suspend", "Suspend", "%s is suspended.", true)
-	suspend("vm unsuspend", "Unsuspend", "%s is no longer suspended.", false)
-	register(p, op{name: "vm unlock", summary: "Clear a machine's lock", risk: sdk.RiskHigh, params: []sdk.Param{vmP},
-		help:     "For a machine stuck locked after a transaction failed. Unlocking while a transaction really runs can leave the machine inconsistent: check /cloudflow vm transactions first.",
-		examples: []string{"/cloudflow vm unlock shop-db"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			v, err := findVM(ctx, c, a.String("vm"))
-			if err != nil {
-				return nil, err
+}
+
+// vmSuspend suspends (want) or unsuspends a machine. The API toggles; the
+// command only goes the way asked.
+func vmSuspend(name, summary, done string, want bool) op {
+	return op{Name: name, Summary: summary, Risk: sdk.RiskHigh, Params: []sdk.Param{vmP},
+		Examples: []string{"/cloudflow " + name + " bakery-site"},
+		Work: onVM(suspended(!want), func(ctx context.Context, e *Env, a sdk.Args, v *vm) (*work, error) {
+			w := actionOn(e, v, summary+": "+v.label(), summary, post(vmPath(v, "/suspend")))
+			if want {
+				w.Notes = append(w.Notes, "It is stopped and cannot be started until unsuspended.")
 			}
+			return w, nil
+		}),
+		Show: finished(done),
+	}
+}
+
+// suspended refuses a machine whose suspension is not as want, or that a
+// transaction holds.
+func suspended(want bool) func(v *vm) error {
+	return func(v *vm) error {
+		if v.Suspended != want {
+			if want {
+				return sdk.BadArg("vm", "%s is not suspended", v.Label)
+			}
+			return sdk.BadArg("vm", "%s is already suspended", v.Label)
+		}
+		if v.Locked {
+			return sdk.BadArg("vm", "%s is locked while a transaction runs", v.Label)
+		}
+		return nil
+	}
+}
+
+// vmUnlock clears a lock. The transactions it abandons are facts: if
+// others hold the machine by the time it runs, it is refused.
+func vmUnlock() op {
+	return op{Name: "vm unlock", Summary: "Clear a machine's lock", Risk: sdk.RiskHigh, Params: []sdk.Param{vmP},
+		Help:     "For a machine stuck locked after a transaction failed. Unlocking while a transaction really runs can leave the machine inconsistent: check /cloudflow vm transactions first.",
+		Examples: []string{"/cloudflow vm unlock shop-db"},
+		Work: onVM(nil, func(ctx context.Context, e *Env, a sdk.Args, v *vm) (*work, error) {
 			if !v.Locked {
 				return nil, sdk.BadArg("vm", "%s is not locked", v.Label)
 			}
-			w := &work{summary: "Unlock " + v.label(), label: v.Label,
-				steps: []step{{req: client.Request{Method: http.MethodPost, Path: "/virtual_machines/" + v.ref() + "/unlock"}, what: "Unlock"}}}
-			if txs, err := c.Transactions(ctx, v.ref()); err == nil {
+			w := &work{Summary: "Unlock " + v.label(), Facts: []string{v.fact()},
+				Steps: []step{call(e.Client, "Unlock", post(vmPath(v, "/unlock")))}}
+			if txs, err := e.Client.Transactions(ctx, v.ref()); err == nil {
 				for _, t := range txs {
 					if !client.Final(t.Status) {
-						w.notes = append(w.notes, fmt.Sprintf("Transaction %d (%s) is %s and will be abandoned.", t.ID, humanAction(t.Action), t.Status))
+						w.Notes = append(w.Notes, fmt.Sprintf("Transaction %d (%s) is %s and will be abandoned.", t.ID, humanAction(t.Action), t.Status))
+						w.Facts = append(w.Facts, fmt.Sprintf("transaction %d (%s) is open", t.ID, t.Action))
 					}
 				}
 			}
 			return w, nil
-		},
-		show: func(c *client.Client, a sdk.Args, res []done, r *sdk.Result) error {
+		}),
+		Show: func(e *Env, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			r.AddText("%s is unlocked.", a.String("vm"))
 			return nil
 		},
-	})
-	register(p, op{name: "vm rebuild", summary: "Rebuild a machine from a template: its disk is wiped", risk: sdk.RiskCritical,
-		params: []sdk.Param{vmP, sdk.String("template", "Template id or label (see /cloudflow templates)").AsRequired(),
+	}
+}
+
+// vmRebuild wipes a machine and builds it from a template. What it runs
+// now and its power are facts: the body does not show them.
+func vmRebuild() op {
+	return op{Name: "vm rebuild", Summary: "Rebuild a machine from a template: its disk is wiped", Risk: sdk.RiskCritical,
+		Params: []sdk.Param{vmP, sdk.String("template", "Template id or label (see /cloudflow templates)").AsRequired(),
 			sdk.Bool("start", "Start it when built").WithDefault("yes")},
-		examples: []string{"/cloudflow vm rebuild bakery-site template=20"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			v, err := findVM(ctx, c, a.String("vm"))
-			if err != nil {
-				return nil, err
-			}
-			if err := notLocked(v); err != nil {
-				return nil, err
-			}
-			t, err := findTemplate(ctx, c, a.String("template"))
+		Examples: []string{"/cloudflow vm rebuild bakery-site template=20"},
+		Work: onVM(notLocked, func(ctx context.Context, e *Env, a sdk.Args, v *vm) (*work, error) {
+			t, err := findTemplate(ctx, e.Client, a.String("template"))
 			if err != nil {
 				return nil, err
 			}
@@ -303,54 +345,70 @@ func registerVMs(p *sdk.Plugin) {
 				start = "1"
 			}
 			body := map[string]any{"template_id": strconv.Itoa(t.ID), "required_startup": start}
-			return &work{summary: fmt.Sprintf("Rebuild %s from %s (now %s)", v.label(), t.Label, v.TemplateLabel), label: v.Label,
-				notes: []string{"Everything on its disks is lost; its IPs stay."},
-				steps: []step{{req: client.Request{Method: http.MethodPost, Path: "/virtual_machines/" + v.ref() + "/build", Root: "virtual_machine", Body: body}, what: "Rebuild", follow: v.ref()}}}, nil
-		},
-		show: finished("%s is rebuilt."),
-	})
-	register(p, op{name: "vm resize", summary: "Change a machine's CPUs and memory", risk: sdk.RiskHigh,
-		params: []sdk.Param{vmP, sdk.Int("cpus", "CPUs").Between(1, 64), sdk.Size("memory", "Memory, like 4GB or 2048MB"),
+			w := actionOn(e, v, fmt.Sprintf("Rebuild %s from %s (now %s)", v.label(), t.Label, v.TemplateLabel), "Rebuild",
+				client.Request{Method: http.MethodPost, Path: vmPath(v, "/build"), Root: "virtual_machine", Body: body})
+			w.Notes = []string{"Everything on its disks is lost; its IPs stay."}
+			w.Facts = append(w.Facts, fmt.Sprintf("it runs template #%d %s", v.TemplateID, v.TemplateLabel))
+			return w, nil
+		}),
+		Show: finished("%s is rebuilt."),
+	}
+}
+
+// vmResize changes CPUs, memory or CPU shares. The size it has now is a
+// fact: the summary says "(now ...)".
+func vmResize() op {
+	return op{Name: "vm resize", Summary: "Change a machine's CPUs and memory", Risk: sdk.RiskHigh,
+		Params: []sdk.Param{vmP, sdk.Int("cpus", "CPUs").Between(1, 64), sdk.Size("memory", "Memory, like 4GB or 2048MB"),
 			sdk.Int("shares", "CPU priority in percent").Between(1, 100)},
-		examples: []string{"/cloudflow vm resize shop-web cpus=4 memory=4GB"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			v, err := findVM(ctx, c, a.String("vm"))
+		Examples: []string{"/cloudflow vm resize shop-web cpus=4 memory=4GB"},
+		Work: onVM(notLocked, func(ctx context.Context, e *Env, a sdk.Args, v *vm) (*work, error) {
+			body, to, err := resizeTo(a, v)
 			if err != nil {
 				return nil, err
 			}
-			if err := notLocked(v); err != nil {
-				return nil, err
-			}
-			body := map[string]any{"allow_cold_resize": "1", "allow_migration": "0"}
-			var to []string
-			if a.Has("cpus") {
-				body["cpus"] = a.Int("cpus")
-				to = append(to, fmt.Sprintf("%d CPUs (now %d)", a.Int("cpus"), v.CPUs))
-			}
-			if a.Has("memory") {
-				m := a.Int("memory") / (1 << 20)
-				if m < 128 || m%4 != 0 {
-					return nil, sdk.BadArg("memory", "give at least 128 MB, in a multiple of 4 MB")
-				}
-				body["memory"] = m
-				to = append(to, fmt.Sprintf("%s memory (now %s)", mb(int(m)), mb(v.Memory)))
-			}
-			if a.Has("shares") {
-				body["cpu_shares"] = a.Int("shares")
-				to = append(to, fmt.Sprintf("%d%% CPU shares", a.Int("shares")))
-			}
-			if len(to) == 0 {
-				return nil, sdk.BadArg("cpus", "give cpus, memory or shares")
-			}
-			w := &work{summary: "Resize " + v.label() + " to " + strings.Join(to, ", "), label: v.Label,
-				steps: []step{{req: client.Request{Method: http.MethodPut, Path: "/virtual_machines/" + v.ref(), Root: "virtual_machine", Body: body}, what: "Resize", follow: v.ref()}}}
+			w := actionOn(e, v, "Resize "+v.label()+" to "+strings.Join(to, ", "), "Resize",
+				client.Request{Method: http.MethodPut, Path: vmPath(v, ""), Root: "virtual_machine", Body: body})
 			if v.Booted {
-				w.notes = append(w.notes, "It may be stopped and started again to apply the change; the bill changes.")
+				w.Notes = append(w.Notes, "It may be stopped and started again to apply the change; the bill changes.")
 			}
+			w.Facts = append(w.Facts, fmt.Sprintf("it has %d CPUs (%d%% shares) and %d MB", v.CPUs, v.CPUShares, v.Memory))
 			return w, nil
-		},
-		show: finished("%s is resized."),
-	})
+		}),
+		Show: finished("%s is resized."),
+	}
+}
+
+// resizeTo is the body of a resize of v, and the change in words.
+func resizeTo(a sdk.Args, v *vm) (body map[string]any, to []string, err error) {
+	body = map[string]any{"allow_cold_resize": "1", "allow_migration": "0"}
+	if a.Has("cpus") {
+		body["cpus"] = a.Int("cpus")
+		to = append(to, fmt.Sprintf("%d CPUs (now %d)", a.Int("cpus"), v.CPUs))
+	}
+	if a.Has("memory") {
+		m := a.Int("memory") / (1 << 20)
+		if m < 128 || m%4 != 0 {
+			return nil, nil, sdk.BadArg("memory", "give at least 128 MB, in a multiple of 4 MB")
+		}
+		body["memory"] = m
+		to = append(to, fmt.Sprintf("%s memory (now %s)", mb(int(m)), mb(v.Memory)))
+	}
+	if a.Has("shares") {
+		body["cpu_shares"] = a.Int("shares")
+		to = append(to, fmt.Sprintf("%d%% CPU shares", a.Int("shares")))
+	}
+	if len(to) == 0 {
+		return nil, nil, sdk.BadArg("cpus", "give cpus, memory or shares")
+	}
+	return body, to, nil
+}
+
+func mb(n int) string {
+	if n >= 1024 && n%1024 == 0 {
+		return fmt.Sprintf("%d GB", n/1024)
+	}
+	return fmt.Sprintf("%d MB", n)
 }
 
 func yesNo(b bool) string {
