@@ -82,60 +82,70 @@ func paramsOf(o *catalog.Operation) ([]sdk.Param, []bodyParam) {
 		ps = append(ps, p)
 		taken[q.Name] = true
 	}
+	if len(o.Body) == 0 {
+		return ps, nil
+	}
+	bodyPs, bps := bodyParamsOf(o, taken)
+	ps = append(ps, bodyPs...)
+	if !taken["body"] {
+		ps = append(ps, sdk.String("body", "The whole request body as JSON, instead of its fields"))
+	}
+	return ps, bps
+}
+
+// bodyParamsOf declares the body's top-level properties as parameters, in
+// name order; a name a path or query parameter took becomes body.NAME.
+func bodyParamsOf(o *catalog.Operation, taken map[string]bool) ([]sdk.Param, []bodyParam) {
+	var sd schemaDoc
+	_ = json.Unmarshal(o.Body, &sd)
+	names := make([]string, 0, len(sd.Properties))
+	for n := range sd.Properties {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var ps []sdk.Param
 	var bps []bodyParam
-	if len(o.Body) > 0 {
-		var sd schemaDoc
-		_ = json.Unmarshal(o.Body, &sd)
-		names := make([]string, 0, len(sd.Properties))
-		for n := range sd.Properties {
-			names = append(names, n)
+	for _, n := range names {
+		sp := sd.Properties[n]
+		declared := n
+		if taken[n] {
+			declared = "body." + n
 		}
-		sort.Strings(names)
-		for _, n := range names {
-			sp := sd.Properties[n]
-			declared := n
-			if taken[n] {
-				declared = "body." + n
+		taken[declared] = true
+		var p sdk.Param
+		kind := typeName(sp.Type)
+		switch {
+		case len(sp.Enum) > 0:
+			var vals []string
+			for _, e := range sp.Enum {
+				vals = append(vals, fmt.Sprint(e))
 			}
-			taken[declared] = true
-			var p sdk.Param
-			kind := typeName(sp.Type)
-			switch {
-			case len(sp.Enum) > 0:
-				var vals []string
-				for _, e := range sp.Enum {
-					vals = append(vals, fmt.Sprint(e))
-				}
-				p = sdk.Enum(declared, "body", vals...)
-				kind = "string"
-			case kind == "integer":
-				p = sdk.Int(declared, "body")
-				if sp.Minimum != nil && sp.Maximum != nil {
-					p = p.Between(int64(*sp.Minimum), int64(*sp.Maximum))
-				}
-			case kind == "boolean":
-				p = sdk.Bool(declared, "body")
-			case kind == "number":
-				p = sdk.String(declared, "body, a number")
-			case kind == "array" && sp.Items != nil && typeName(sp.Items.Type) == "string":
-				p = sdk.String(declared, "body, repeatable").AsRepeated()
-				kind = "array"
-			case kind == "string" || kind == "":
-				p = sdk.String(declared, "body")
-				kind = "string"
-			default:
-				p = sdk.String(declared, "body, JSON")
-				kind = "json"
+			p = sdk.Enum(declared, "body", vals...)
+			kind = "string"
+		case kind == "integer":
+			p = sdk.Int(declared, "body")
+			if sp.Minimum != nil && sp.Maximum != nil {
+				p = p.Between(int64(*sp.Minimum), int64(*sp.Maximum))
 			}
-			if secretNames[n] {
-				p = p.AsSensitive()
-			}
-			ps = append(ps, p)
-			bps = append(bps, bodyParam{declared: declared, prop: n, kind: kind})
+		case kind == "boolean":
+			p = sdk.Bool(declared, "body")
+		case kind == "number":
+			p = sdk.String(declared, "body, a number")
+		case kind == "array" && sp.Items != nil && typeName(sp.Items.Type) == "string":
+			p = sdk.String(declared, "body, repeatable").AsRepeated()
+			kind = "array"
+		case kind == "string" || kind == "":
+			p = sdk.String(declared, "body")
+			kind = "string"
+		default:
+			p = sdk.String(declared, "body, JSON")
+			kind = "json"
 		}
-		if !taken["body"] {
-			ps = append(ps, sdk.String("body", "The whole request body as JSON, instead of its fields"))
+		if secretNames[n] {
+			p = p.AsSensitive()
 		}
+		ps = append(ps, p)
+		bps = append(bps, bodyParam{declared: declared, prop: n, kind: kind})
 	}
 	return ps, bps
 }

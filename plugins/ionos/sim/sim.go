@@ -236,45 +236,58 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	call.Operation = op.Name
 	rq := &req{op: op, vars: vars, query: r.URL.Query()}
 	if r.Body != nil && (r.Method == http.MethodPost || r.Method == http.MethodPut) {
-		b, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-		call.Body = string(b)
-		if len(strings.TrimSpace(string(b))) > 0 {
-			if err := json.Unmarshal(b, &rq.body); err != nil {
-				call.Status = http.StatusBadRequest
-				writeJSON(w, call.Status, apiErr("INVALID_PARAMETERS", "The body is not a JSON object"))
-				return
-			}
-		}
-		if rq.body == nil {
-			rq.body = map[string]any{}
-		}
-		if err := op.ValidateBody(rq.body); err != nil {
+		var problem any
+		call.Body, rq.body, problem = readBody(r, op)
+		if problem != nil {
 			call.Status = http.StatusBadRequest
-			writeJSON(w, call.Status, map[string]any{"type": "VALIDATION_ERROR", "message": err.Error(), "errors": nil})
+			writeJSON(w, call.Status, problem)
 			return
 		}
 	}
 	s.advance()
-	if h, ok := s.h[op.Name]; ok {
-		status, v := h(rq)
-		call.Status = status
-		if status < 300 && r.Method != http.MethodGet {
-			s.save()
-		}
-		if list, isList := v.([]map[string]any); isList && status == 200 {
-			v = s.listing(list, rq.query)
-		}
-		writeJSON(w, status, v)
+	h, ok := s.h[op.Name]
+	if !ok {
+		call.Status = s.example(w, op, rq.query)
 		return
 	}
-	// The reference's example for the rest.
+	status, v := h(rq)
+	call.Status = status
+	if status < 300 && r.Method != http.MethodGet {
+		s.save()
+	}
+	if list, isList := v.([]map[string]any); isList && status == 200 {
+		v = s.listing(list, rq.query)
+	}
+	writeJSON(w, status, v)
+}
+
+// readBody reads a request's JSON body and checks it against the
+// operation's schema; problem is the API's error body if it is not valid.
+func readBody(r *http.Request, op *catalog.Operation) (raw string, body map[string]any, problem any) {
+	b, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if len(strings.TrimSpace(string(b))) > 0 {
+		if err := json.Unmarshal(b, &body); err != nil {
+			return string(b), nil, apiErr("INVALID_PARAMETERS", "The body is not a JSON object")
+		}
+	}
+	if body == nil {
+		body = map[string]any{}
+	}
+	if err := op.ValidateBody(body); err != nil {
+		return string(b), nil, map[string]any{"type": "VALIDATION_ERROR", "message": err.Error(), "errors": nil}
+	}
+	return string(b), body, nil
+}
+
+// example answers an operation the state does not serve with the
+// reference's example (a list paged and filtered like the real ones), and
+// returns the status it answered with.
+func (s *Server) example(w http.ResponseWriter, op *catalog.Operation, q url.Values) int {
 	resp, ok := op.Success()
 	if !ok {
-		call.Status = 200
 		writeJSON(w, 200, map[string]any{})
-		return
+		return 200
 	}
-	call.Status = resp.Code
 	var v any
 	_ = json.Unmarshal(s.cat.Example(op.Name, resp.Code), &v)
 	if arr, isArr := v.([]any); isArr && len(op.Query) > 0 {
@@ -285,11 +298,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if len(list) == len(arr) {
-			writeJSON(w, resp.Code, s.listing(list, rq.query))
-			return
+			v = s.listing(list, q)
 		}
 	}
 	writeJSON(w, resp.Code, v)
+	return resp.Code
 }
 
 // listing applies q, sort, fields, page and per_page to a list.
