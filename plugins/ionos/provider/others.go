@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -531,7 +532,9 @@ func tableOf(title string, cols ...string) func(c *client.Client, a sdk.Args, re
 			r.AddText("None.")
 			return nil
 		}
-		t := r.AddTable(title, cols...)
+		// A copy: the SDK masks the result's columns in place, and cols is
+		// every call's.
+		t := r.AddTable(title, slices.Clone(cols)...)
 		for _, m := range list {
 			m = c.Redactor().Any(m).(map[string]any)
 			row := make([]string, len(cols))
