@@ -33,6 +33,9 @@ type Options struct {
 	// MaxInFlight caps concurrent calls per key (4 if zero): the API
 	// blocks bursts of simultaneous requests.
 	MaxInFlight int
+	// Poll is how often work at IONOS is checked until it is done (5 s
+	// if zero).
+	Poll time.Duration
 }
 
 // Client calls the API with one key.
@@ -40,6 +43,7 @@ type Client struct {
 	http *httpapi.Client
 	lim  *httpapi.WindowLimiter
 	cat  *catalog.Catalog
+	poll time.Duration
 }
 
 // SensitiveKeys hold secrets in requests and answers.
@@ -85,6 +89,9 @@ func New(o Options) (*Client, error) {
 	if o.MaxInFlight == 0 {
 		o.MaxInFlight = 4
 	}
+	if o.Poll <= 0 {
+		o.Poll = 5 * time.Second
+	}
 	h.Redactor.AddKeys(SensitiveKeys...)
 	h.Redactor.AddSecret(o.Token)
 	h.UserAgent = "deskbot-ionos"
@@ -102,7 +109,7 @@ func New(o Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{http: h, lim: lim, cat: cat}, nil
+	return &Client{http: h, lim: lim, cat: cat, poll: o.Poll}, nil
 }
 
 // Limiter returns the key's shared limiter.
@@ -110,6 +117,9 @@ func (c *Client) Limiter() *httpapi.WindowLimiter { return c.lim }
 
 // Redactor returns the client's redactor.
 func (c *Client) Redactor() *redact.Redactor { return c.http.Redactor }
+
+// Poll returns how often work at IONOS is checked until it is done.
+func (c *Client) Poll() time.Duration { return c.poll }
 
 // Catalog returns the operation catalog.
 func (c *Client) Catalog() *catalog.Catalog { return c.cat }
@@ -263,66 +273,32 @@ func Steady(state string) bool {
 	return false
 }
 
-// WaitOptions tune Wait.
-type WaitOptions struct {
-	// Every is the polling interval (5 s if zero).
-	Every time.Duration
-	// Progress is told each state and percent as they change.
-	Progress func(Status)
+// Status reads a status path (/servers/ID/status) once. Following work
+// until it is done is the caller's: each read counts against the key's
+// rate limit.
+func (c *Client) Status(ctx context.Context, path string) (Status, error) {
+	var st Status
+	_, err := c.Do(ctx, Request{Method: http.MethodGet, Path: path}, &st)
+	return st, err
 }
 
-// ErrStillRunning is returned by Wait when ctx ends before the state is
-// steady: the work goes on at the provider.
-var ErrStillRunning = errors.New("still running")
-
-// Wait polls path (a status URL like /servers/ID/status) until the state
-// is steady. Each poll counts against the key's rate limit.
-func (c *Client) Wait(ctx context.Context, path string, o WaitOptions) (Status, error) {
-	every := o.Every
-	if every <= 0 {
-		every = 5 * time.Second
-	}
-	var last Status
-	first := true
-	for {
-		var st Status
-		if _, err := c.Do(ctx, Request{Method: http.MethodGet, Path: path}, &st); err != nil {
-			if ctx.Err() != nil {
-				return last, fmt.Errorf("%w: %s", ErrStillRunning, describe(last))
-			}
-			return last, err
-		}
-		changed := first || st.State != last.State || pct(st) != pct(last)
-		first = false
-		last = st
-		if changed && o.Progress != nil {
-			o.Progress(st)
-		}
-		if Steady(st.State) {
-			return st, nil
-		}
-		t := time.NewTimer(every)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return last, fmt.Errorf("%w: %s", ErrStillRunning, describe(last))
-		case <-t.C:
-		}
-	}
+// Result is what one step of a command came to: the answer and, for work
+// that goes on at IONOS after it (a 202), where that work ended.
+type Result struct {
+	*Response
+	// Final is the steady state the work reached ("REMOVED" once a
+	// deleted server is gone); "" if it was not followed or still runs.
+	Final string
+	// Still says the work was still running when the answer was due.
+	Still bool
 }
 
-func pct(s Status) int {
-	if s.Percent == nil {
-		return -1
+// Decode decodes the answer's body into v; an empty body leaves v as is.
+func (r *Result) Decode(v any) error {
+	if r.Response == nil || len(r.Body) == 0 {
+		return nil
 	}
-	return *s.Percent
-}
-
-func describe(s Status) string {
-	if s.Percent != nil {
-		return fmt.Sprintf("%s %d%%", s.State, *s.Percent)
-	}
-	return s.State
+	return json.Unmarshal(r.Body, v)
 }
 
 // Fill puts path variables into a catalog path.

@@ -82,60 +82,70 @@ func paramsOf(o *catalog.Operation) ([]sdk.Param, []bodyParam) {
 		ps = append(ps, p)
 		taken[q.Name] = true
 	}
+	if len(o.Body) == 0 {
+		return ps, nil
+	}
+	bodyPs, bps := bodyParamsOf(o, taken)
+	ps = append(ps, bodyPs...)
+	if !taken["body"] {
+		ps = append(ps, sdk.String("body", "The whole request body as JSON, instead of its fields"))
+	}
+	return ps, bps
+}
+
+// bodyParamsOf declares the body's top-level properties as parameters, in
+// name order; a name a path or query parameter took becomes body.NAME.
+func bodyParamsOf(o *catalog.Operation, taken map[string]bool) ([]sdk.Param, []bodyParam) {
+	var sd schemaDoc
+	_ = json.Unmarshal(o.Body, &sd)
+	names := make([]string, 0, len(sd.Properties))
+	for n := range sd.Properties {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var ps []sdk.Param
 	var bps []bodyParam
-	if len(o.Body) > 0 {
-		var sd schemaDoc
-		_ = json.Unmarshal(o.Body, &sd)
-		names := make([]string, 0, len(sd.Properties))
-		for n := range sd.Properties {
-			names = append(names, n)
+	for _, n := range names {
+		sp := sd.Properties[n]
+		declared := n
+		if taken[n] {
+			declared = "body." + n
 		}
-		sort.Strings(names)
-		for _, n := range names {
-			sp := sd.Properties[n]
-			declared := n
-			if taken[n] {
-				declared = "body." + n
+		taken[declared] = true
+		var p sdk.Param
+		kind := typeName(sp.Type)
+		switch {
+		case len(sp.Enum) > 0:
+			var vals []string
+			for _, e := range sp.Enum {
+				vals = append(vals, fmt.Sprint(e))
 			}
-			taken[declared] = true
-			var p sdk.Param
-			kind := typeName(sp.Type)
-			switch {
-			case len(sp.Enum) > 0:
-				var vals []string
-				for _, e := range sp.Enum {
-					vals = append(vals, fmt.Sprint(e))
-				}
-				p = sdk.Enum(declared, "body", vals...)
-				kind = "string"
-			case kind == "integer":
-				p = sdk.Int(declared, "body")
-				if sp.Minimum != nil && sp.Maximum != nil {
-					p = p.Between(int64(*sp.Minimum), int64(*sp.Maximum))
-				}
-			case kind == "boolean":
-				p = sdk.Bool(declared, "body")
-			case kind == "number":
-				p = sdk.String(declared, "body, a number")
-			case kind == "array" && sp.Items != nil && typeName(sp.Items.Type) == "string":
-				p = sdk.String(declared, "body, repeatable").AsRepeated()
-				kind = "array"
-			case kind == "string" || kind == "":
-				p = sdk.String(declared, "body")
-				kind = "string"
-			default:
-				p = sdk.String(declared, "body, JSON")
-				kind = "json"
+			p = sdk.Enum(declared, "body", vals...)
+			kind = "string"
+		case kind == "integer":
+			p = sdk.Int(declared, "body")
+			if sp.Minimum != nil && sp.Maximum != nil {
+				p = p.Between(int64(*sp.Minimum), int64(*sp.Maximum))
 			}
-			if secretNames[n] {
-				p = p.AsSensitive()
-			}
-			ps = append(ps, p)
-			bps = append(bps, bodyParam{declared: declared, prop: n, kind: kind})
+		case kind == "boolean":
+			p = sdk.Bool(declared, "body")
+		case kind == "number":
+			p = sdk.String(declared, "body, a number")
+		case kind == "array" && sp.Items != nil && typeName(sp.Items.Type) == "string":
+			p = sdk.String(declared, "body, repeatable").AsRepeated()
+			kind = "array"
+		case kind == "string" || kind == "":
+			p = sdk.String(declared, "body")
+			kind = "string"
+		default:
+			p = sdk.String(declared, "body, JSON")
+			kind = "json"
 		}
-		if !taken["body"] {
-			ps = append(ps, sdk.String("body", "The whole request body as JSON, instead of its fields"))
+		if secretNames[n] {
+			p = p.AsSensitive()
 		}
+		ps = append(ps, p)
+		bps = append(bps, bodyParam{declared: declared, prop: n, kind: kind})
 	}
 	return ps, bps
 }
@@ -246,35 +256,47 @@ func declareCall(p *sdk.Plugin, o *catalog.Operation) {
 	if summary == "" {
 		summary = o.Method + " " + o.Path
 	}
-	register(p, op{name: "call " + o.Name, summary: summary, help: help, hidden: true, risk: catalog.RiskOf(o), params: params,
-		examples: []string{exampleOf(o)},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+	declare(p, op{Name: "call " + o.Name, Summary: summary, Help: help, Hidden: true, Risk: catalog.RiskOf(o), Params: params,
+		Examples: []string{exampleOf(o)},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
 			r, err := request(o, bps, a)
 			if err != nil {
 				return nil, err
 			}
-			s := step{req: r, what: summary}
-			if id := a.String("server_id"); id != "" && strings.HasPrefix(o.Path, "/servers/{server_id}") && o.Async() {
-				s.follow = "/servers/" + url.PathEscape(id) + "/status"
-				if o.Method == http.MethodDelete && o.Path == "/servers/{server_id}" {
-					s.gone = "/servers/" + url.PathEscape(id)
-				}
+			id := a.String("server_id")
+			w := &work{Summary: fmt.Sprintf("%s %s (%s)", o.Method, o.Path, summary), Steps: []step{callStep(c, o, summary, r, id)}}
+			if w.Steps[0].Follows {
+				w.CheckWith = checkWith(id)
 			}
-			return &work{summary: fmt.Sprintf("%s %s (%s)", o.Method, o.Path, summary), steps: []step{s}, label: a.String("server_id")}, nil
+			return w, nil
 		},
 	})
 }
 
+// callStep is the call an operation makes. Asynchronous work on a server
+// is followed: its state until steady, or a deleted server until it is
+// gone.
+func callStep(c *client.Client, o *catalog.Operation, what string, r client.Request, serverID string) step {
+	if serverID == "" || !strings.HasPrefix(o.Path, "/servers/{server_id}") || !o.Async() {
+		return call(c, what, r)
+	}
+	id := url.PathEscape(serverID)
+	if o.Method == http.MethodDelete && o.Path == "/servers/{server_id}" {
+		return followed(c, what, r, untilGone(c, "/servers/"+id, statusPath(id)))
+	}
+	return onServer(c, what, r, id)
+}
+
 // registerOperations declares "operations", the search over the catalog.
 func registerOperations(p *sdk.Plugin, cat *catalog.Catalog) {
-	register(p, op{name: "operations", summary: "Find Cloud Panel API operations", risk: sdk.RiskReadOnly,
-		help:     "Lists what `/ionos call` reaches. `/ionos help call OPERATION` shows one operation's parameters.",
-		params:   []sdk.Param{sdk.String("search", "Words to look for in the name, path or summary").AsPositional()},
-		examples: []string{"/ionos operations snapshot", "/ionos operations firewall"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			return &work{summary: "Search the operation catalog (no call to the API)"}, nil
+	declare(p, op{Name: "operations", Summary: "Find Cloud Panel API operations", Risk: sdk.RiskReadOnly,
+		Help:     "Lists what `/ionos call` reaches. `/ionos help call OPERATION` shows one operation's parameters.",
+		Params:   []sdk.Param{sdk.String("search", "Words to look for in the name, path or summary").AsPositional()},
+		Examples: []string{"/ionos operations snapshot", "/ionos operations firewall"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+			return &work{Summary: "Search the operation catalog (no call to the API)"}, nil
 		},
-		show: func(c *client.Client, a sdk.Args, _ []done, r *sdk.Result) error {
+		Show: func(c *client.Client, a sdk.Args, _ []*client.Result, r *sdk.Result) error {
 			words := strings.Fields(strings.ToLower(a.String("search")))
 			t := r.AddTable("", "operation", "method", "path", "risk")
 			n := 0
@@ -311,22 +333,22 @@ func exampleOf(o *catalog.Operation) string {
 }
 
 // showGeneric renders answers without a dedicated view.
-func showGeneric(c *client.Client, a sdk.Args, res []done, r *sdk.Result) error {
+func showGeneric(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 	for _, d := range res {
-		if d.final != "" {
-			r.AddText("Done: %s.", d.final)
+		if d.Final != "" {
+			r.AddText("Done: %s.", d.Final)
 		}
-		if len(bytes.TrimSpace(d.resp.Body)) == 0 {
-			if d.final == "" {
-				r.AddText("Done (HTTP %d).", d.resp.Status)
+		if len(bytes.TrimSpace(d.Body)) == 0 {
+			if d.Final == "" {
+				r.AddText("Done (HTTP %d).", d.Status)
 			}
 			continue
 		}
 		var v any
-		dec := json.NewDecoder(bytes.NewReader(d.resp.Body))
+		dec := json.NewDecoder(bytes.NewReader(d.Body))
 		dec.UseNumber()
 		if err := dec.Decode(&v); err != nil {
-			r.AddCode("Answer", c.Redactor().String(string(d.resp.Body)))
+			r.AddCode("Answer", c.Redactor().String(string(d.Body)))
 			continue
 		}
 		r.AddJSON("", c.Redactor().Any(v))

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -79,28 +80,42 @@ func periodParam() sdk.Param {
 }
 
 func registerOthers(p *sdk.Plugin) {
-	register(p, op{name: "status", summary: "Whether the API answers and accepts this key from here", risk: sdk.RiskReadOnly,
-		examples: []string{"/ionos status"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			return &work{summary: "Check the API key", steps: []step{{req: get("/ping_auth", nil), what: "Ping with the key"}}}, nil
+	declare(p,
+		status(),
+		snapshotList(), snapshotCreate(), snapshotRestore(), snapshotDelete(),
+		ipList(), ipRDNS(),
+		firewallList(), firewallRules(),
+		dvdList(), dvdMount(), dvdUnmount(),
+		monitoring(), logs(), datacenters(), appliances(),
+	)
+}
+
+func status() op {
+	return op{Name: "status", Summary: "Whether the API answers and accepts this key from here", Risk: sdk.RiskReadOnly,
+		Examples: []string{"/ionos status"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+			return &work{Summary: "Check the API key", Steps: []step{call(c, "Ping with the key", get("/ping_auth", nil))}}, nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []done, r *sdk.Result) error {
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			r.AddText("The IONOS API answers and accepts this key.")
 			return nil
 		},
-	})
-	register(p, op{name: "snapshot list", summary: "A server's snapshots", risk: sdk.RiskReadOnly, params: []sdk.Param{serverP},
-		examples: []string{"/ionos snapshot list db01"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+	}
+}
+
+func snapshotList() op {
+	return op{Name: "snapshot list", Summary: "A server's snapshots", Risk: sdk.RiskReadOnly, Params: []sdk.Param{serverP},
+		Examples: []string{"/ionos snapshot list db01"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
 			s, err := findServer(ctx, c, a.String("server"))
 			if err != nil {
 				return nil, err
 			}
-			return &work{summary: "List snapshots of " + s.label(), steps: []step{{req: get("/servers/"+s.ID+"/snapshots", nil), what: "List snapshots"}}}, nil
+			return &work{Summary: "List snapshots of " + s.label(), Steps: []step{call(c, "List snapshots", get("/servers/"+s.ID+"/snapshots", nil))}}, nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []done, r *sdk.Result) error {
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var list []snapshot
-			if err := decodeOne(res[0], &list); err != nil {
+			if err := res[0].Decode(&list); err != nil {
 				return err
 			}
 			if len(list) == 0 {
@@ -113,11 +128,14 @@ func registerOthers(p *sdk.Plugin) {
 			}
 			return nil
 		},
-	})
-	register(p, op{name: "snapshot create", summary: "Take a snapshot of a server", risk: sdk.RiskHigh, params: []sdk.Param{serverP},
-		help:     "A server holds one snapshot; it is deleted automatically after three days, and it is billed.",
-		examples: []string{"/ionos snapshot create db01"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+	}
+}
+
+func snapshotCreate() op {
+	return op{Name: "snapshot create", Summary: "Take a snapshot of a server", Risk: sdk.RiskHigh, Params: []sdk.Param{serverP},
+		Help:     "A server holds one snapshot; it is deleted automatically after three days, and it is billed.",
+		Examples: []string{"/ionos snapshot create db01"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
 			s, err := findServer(ctx, c, a.String("server"))
 			if err != nil {
 				return nil, err
@@ -125,68 +143,70 @@ func registerOthers(p *sdk.Plugin) {
 			if s.Snapshot != nil && s.Snapshot.ID != "" {
 				return nil, sdk.BadArg("server", "%s already has a snapshot (%s); delete it first", s.Name, s.Snapshot.CreationDate)
 			}
-			return &work{summary: "Snapshot " + s.label(), label: s.Name, notes: []string{"Snapshots are billed."},
-				steps: []step{{req: client.Request{Method: http.MethodPost, Path: "/servers/" + s.ID + "/snapshots", EmptyBody: true}, what: "Take a snapshot", follow: "/servers/" + s.ID + "/status"}}}, nil
+			return &work{Summary: "Snapshot " + s.label(), CheckWith: checkWith(s.Name), Notes: []string{"Snapshots are billed."},
+				Facts: []string{s.state()},
+				Steps: []step{onServer(c, "Take a snapshot", client.Request{Method: http.MethodPost, Path: "/servers/" + s.ID + "/snapshots", EmptyBody: true}, s.ID)}}, nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []done, r *sdk.Result) error {
-			if !res[0].still {
-				r.AddText("Snapshot of %s taken.", a.String("server"))
-			}
-			return nil
+		Show: showDone("Snapshot of %s taken."),
+	}
+}
+
+var snapP = sdk.String("snapshot", "Snapshot id (if the server has several)")
+
+// snapshotWork is a change to a server's snapshot: the snapshot's date,
+// which the approver reads, is a fact.
+func snapshotWork(ctx context.Context, c *client.Client, a sdk.Args, change func(s *server, sn *snapshot) *work) (*work, error) {
+	s, err := findServer(ctx, c, a.String("server"))
+	if err != nil {
+		return nil, err
+	}
+	sn, err := pickSnapshot(ctx, c, s, a.String("snapshot"))
+	if err != nil {
+		return nil, err
+	}
+	w := change(s, sn)
+	w.CheckWith = checkWith(s.Name)
+	w.Facts = []string{s.state(), "its snapshot " + sn.ID + " was taken " + sn.CreationDate}
+	return w, nil
+}
+
+func snapshotRestore() op {
+	return op{Name: "snapshot restore", Summary: "Roll a server's disk back to its snapshot", Risk: sdk.RiskCritical, Params: []sdk.Param{serverP, snapP},
+		Examples: []string{"/ionos snapshot restore db01"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+			return snapshotWork(ctx, c, a, func(s *server, sn *snapshot) *work {
+				return &work{Summary: fmt.Sprintf("Restore %s to its snapshot of %s", s.label(), sn.CreationDate),
+					Notes: []string{"Everything written since the snapshot is lost."},
+					Steps: []step{onServer(c, "Restore the snapshot", client.Request{Method: http.MethodPut, Path: "/servers/" + s.ID + "/snapshots/" + sn.ID, EmptyBody: true}, s.ID)}}
+			})
 		},
-	})
-	snapP := sdk.String("snapshot", "Snapshot id (if the server has several)")
-	register(p, op{name: "snapshot restore", summary: "Roll a server's disk back to its snapshot", risk: sdk.RiskCritical, params: []sdk.Param{serverP, snapP},
-		examples: []string{"/ionos snapshot restore db01"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			s, err := findServer(ctx, c, a.String("server"))
-			if err != nil {
-				return nil, err
-			}
-			sn, err := pickSnapshot(ctx, c, s, a.String("snapshot"))
-			if err != nil {
-				return nil, err
-			}
-			return &work{summary: fmt.Sprintf("Restore %s to its snapshot of %s", s.label(), sn.CreationDate), label: s.Name,
-				notes: []string{"Everything written since the snapshot is lost."},
-				steps: []step{{req: client.Request{Method: http.MethodPut, Path: "/servers/" + s.ID + "/snapshots/" + sn.ID, EmptyBody: true}, what: "Restore the snapshot", follow: "/servers/" + s.ID + "/status"}}}, nil
+		Show: showFinal("server"),
+	}
+}
+
+func snapshotDelete() op {
+	return op{Name: "snapshot delete", Summary: "Delete a server's snapshot", Risk: sdk.RiskCritical, Params: []sdk.Param{serverP, snapP},
+		Examples: []string{"/ionos snapshot delete db01"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+			return snapshotWork(ctx, c, a, func(s *server, sn *snapshot) *work {
+				return &work{Summary: fmt.Sprintf("Delete the snapshot of %s taken %s", s.label(), sn.CreationDate),
+					Steps: []step{onServer(c, "Delete the snapshot", client.Request{Method: http.MethodDelete, Path: "/servers/" + s.ID + "/snapshots/" + sn.ID}, s.ID)}}
+			})
 		},
-		show: showFinal("server"),
-	})
-	register(p, op{name: "snapshot delete", summary: "Delete a server's snapshot", risk: sdk.RiskCritical, params: []sdk.Param{serverP, snapP},
-		examples: []string{"/ionos snapshot delete db01"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			s, err := findServer(ctx, c, a.String("server"))
-			if err != nil {
-				return nil, err
-			}
-			sn, err := pickSnapshot(ctx, c, s, a.String("snapshot"))
-			if err != nil {
-				return nil, err
-			}
-			return &work{summary: fmt.Sprintf("Delete the snapshot of %s taken %s", s.label(), sn.CreationDate), label: s.Name,
-				steps: []step{{req: client.Request{Method: http.MethodDelete, Path: "/servers/" + s.ID + "/snapshots/" + sn.ID}, what: "Delete the snapshot", follow: "/servers/" + s.ID + "/status"}}}, nil
+		Show: showDone("The snapshot of %s is deleted."),
+	}
+}
+
+func ipList() op {
+	return op{Name: "ip list", Summary: "The account's public IPs, where they are and their reverse DNS", Risk: sdk.RiskReadOnly,
+		Params:   []sdk.Param{sdk.String("search", "Text to look for").AsPositional()},
+		Examples: []string{"/ionos ip list"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+			return &work{Summary: "List public IPs", Steps: []step{everyPage(c, "List public IPs", "/public_ips", search(a))}}, nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []done, r *sdk.Result) error {
-			if !res[0].still {
-				r.AddText("The snapshot of %s is deleted.", a.String("server"))
-			}
-			return nil
-		},
-	})
-	register(p, op{name: "ip list", summary: "The account's public IPs, where they are and their reverse DNS", risk: sdk.RiskReadOnly,
-		params:   []sdk.Param{sdk.String("search", "Text to look for").AsPositional()},
-		examples: []string{"/ionos ip list"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			q := url.Values{}
-			if s := a.String("search"); s != "" {
-				q.Set("q", s)
-			}
-			return &work{summary: "List public IPs", steps: []step{{req: get("/public_ips", q), what: "List public IPs", all: true}}}, nil
-		},
-		show: func(c *client.Client, a sdk.Args, res []done, r *sdk.Result) error {
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var list []publicIP
-			if err := decodeOne(res[0], &list); err != nil {
+			if err := res[0].Decode(&list); err != nil {
 				return err
 			}
 			t := r.AddTable("", "ip", "id", "type", "reverse dns", "assigned to", "state")
@@ -199,12 +219,17 @@ func registerOthers(p *sdk.Plugin) {
 			}
 			return nil
 		},
-	})
-	register(p, op{name: "ip rdns", summary: "Set or clear the reverse DNS of a public IP", risk: sdk.RiskLow,
-		params: []sdk.Param{sdk.IP("ip", "The address").AsRequired().AsPositional(),
+	}
+}
+
+// ipRDNS says what the reverse DNS is now; that it still is at the run is
+// a fact.
+func ipRDNS() op {
+	return op{Name: "ip rdns", Summary: "Set or clear the reverse DNS of a public IP", Risk: sdk.RiskLow,
+		Params: []sdk.Param{sdk.IP("ip", "The address").AsRequired().AsPositional(),
 			sdk.String("name", "The host name; leave it out to clear").AsPositional()},
-		examples: []string{"/ionos ip rdns 203.0.113.30 web01.example.net", "/ionos ip rdns 203.0.113.30"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+		Examples: []string{"/ionos ip rdns 203.0.113.30 web01.example.net", "/ionos ip rdns 203.0.113.30"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
 			ip, err := findIP(ctx, c, a.String("ip"))
 			if err != nil {
 				return nil, err
@@ -213,27 +238,32 @@ func registerOthers(p *sdk.Plugin) {
 			if name != "" && !validHost(name) {
 				return nil, sdk.BadArg("name", "%q is not a host name", name)
 			}
-			what := fmt.Sprintf("Set the reverse DNS of %s to %s (now %s)", ip.IP, name, orDash(deref(ip.ReverseDNS)))
+			now := orDash(deref(ip.ReverseDNS))
+			what := fmt.Sprintf("Set the reverse DNS of %s to %s (now %s)", ip.IP, name, now)
 			if name == "" {
-				what = fmt.Sprintf("Clear the reverse DNS of %s (now %s)", ip.IP, orDash(deref(ip.ReverseDNS)))
+				what = fmt.Sprintf("Clear the reverse DNS of %s (now %s)", ip.IP, now)
 			}
-			return &work{summary: what, steps: []step{{req: client.Request{Method: http.MethodPut, Path: "/public_ips/" + ip.ID, Body: map[string]any{"reverse_dns": name}}, what: "Set reverse DNS"}}}, nil
+			return &work{Summary: what, Facts: []string{"the reverse DNS of " + ip.IP + " (" + ip.ID + ") is " + now},
+				Steps: []step{call(c, "Set reverse DNS", client.Request{Method: http.MethodPut, Path: "/public_ips/" + ip.ID, Body: map[string]any{"reverse_dns": name}})}}, nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []done, r *sdk.Result) error {
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var ip publicIP
-			if err := decodeOne(res[0], &ip); err != nil {
+			if err := res[0].Decode(&ip); err != nil {
 				return err
 			}
 			r.AddText("Reverse DNS of %s: %s", ip.IP, orDash(deref(ip.ReverseDNS)))
 			return nil
 		},
-	})
-	register(p, op{name: "firewall list", summary: "Firewall policies", risk: sdk.RiskReadOnly,
-		examples: []string{"/ionos firewall list"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			return &work{summary: "List firewall policies", steps: []step{{req: get("/firewall_policies", nil), what: "List policies", all: true}}}, nil
+	}
+}
+
+func firewallList() op {
+	return op{Name: "firewall list", Summary: "Firewall policies", Risk: sdk.RiskReadOnly,
+		Examples: []string{"/ionos firewall list"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+			return &work{Summary: "List firewall policies", Steps: []step{everyPage(c, "List policies", "/firewall_policies", nil)}}, nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []done, r *sdk.Result) error {
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var list []struct {
 				ID, Name, Description, State string
 				Rules                        []json.RawMessage `json:"rules"`
@@ -241,7 +271,7 @@ func registerOthers(p *sdk.Plugin) {
 					IP string `json:"ip"`
 				} `json:"server_ips"`
 			}
-			if err := decodeOne(res[0], &list); err != nil {
+			if err := res[0].Decode(&list); err != nil {
 				return err
 			}
 			t := r.AddTable("", "name", "id", "rules", "server ips", "state")
@@ -254,37 +284,15 @@ func registerOthers(p *sdk.Plugin) {
 			}
 			return nil
 		},
-	})
-	register(p, op{name: "firewall rules", summary: "The rules that apply to a server's IPs, or of one policy", risk: sdk.RiskReadOnly,
-		params:   []sdk.Param{sdk.String("server", "Server name or id, or a policy id").AsRequired().AsPositional()},
-		examples: []string{"/ionos firewall rules web01"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			ref := a.String("server")
-			if idRE.MatchString(ref) {
-				var f struct{ Name string }
-				if _, err := c.Do(ctx, get("/firewall_policies/"+ref, nil), &f); err == nil {
-					return &work{summary: "Show the rules of policy " + f.Name, steps: []step{{req: get("/firewall_policies/"+ref+"/rules", nil), what: "Read the rules"}}}, nil
-				}
-			}
-			s, err := findServer(ctx, c, ref)
-			if err != nil {
-				return nil, err
-			}
-			seen := map[string]bool{}
-			w := &work{summary: "Show the firewall of " + s.label()}
-			for _, ip := range s.IPs {
-				if ip.FirewallPolicy == nil || seen[ip.FirewallPolicy.ID] {
-					continue
-				}
-				seen[ip.FirewallPolicy.ID] = true
-				w.steps = append(w.steps, step{req: get("/firewall_policies/"+ip.FirewallPolicy.ID+"/rules", nil), what: "Read policy " + ip.FirewallPolicy.Name})
-			}
-			if len(w.steps) == 0 {
-				return nil, sdk.BadArg("server", "no firewall policy applies to %s", s.Name)
-			}
-			return w, nil
-		},
-		show: func(c *client.Client, a sdk.Args, res []done, r *sdk.Result) error {
+	}
+}
+
+func firewallRules() op {
+	return op{Name: "firewall rules", Summary: "The rules that apply to a server's IPs, or of one policy", Risk: sdk.RiskReadOnly,
+		Params:   []sdk.Param{sdk.String("server", "Server name or id, or a policy id").AsRequired().AsPositional()},
+		Examples: []string{"/ionos firewall rules web01"},
+		Work:     firewallRulesWork,
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			for _, d := range res {
 				var rules []struct {
 					Protocol    string `json:"protocol"`
@@ -294,7 +302,7 @@ func registerOthers(p *sdk.Plugin) {
 					Action      string `json:"action"`
 					Description string `json:"description"`
 				}
-				if err := decodeOne(d, &rules); err != nil {
+				if err := d.Decode(&rules); err != nil {
 					return err
 				}
 				t := r.AddTable("Rules", "protocol", "ports", "source", "action", "description")
@@ -304,40 +312,78 @@ func registerOthers(p *sdk.Plugin) {
 			}
 			return nil
 		},
-	})
-	register(p, op{name: "dvd list", summary: "ISO images that can be mounted", risk: sdk.RiskReadOnly,
-		params:   []sdk.Param{sdk.String("search", "Text to look for").AsPositional()},
-		examples: []string{"/ionos dvd list ubuntu"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			q := url.Values{}
-			if s := a.String("search"); s != "" {
-				q.Set("q", s)
-			}
-			return &work{summary: "List ISO images", steps: []step{{req: get("/dvd_isos", q), what: "List ISOs", all: true}}}, nil
+	}
+}
+
+// firewallRulesWork reads one policy's rules, or those of every policy
+// that applies to a server's IPs.
+func firewallRulesWork(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+	ref := a.String("server")
+	if idRE.MatchString(ref) {
+		var f struct{ Name string }
+		if _, err := c.Do(ctx, get("/firewall_policies/"+ref, nil), &f); err == nil {
+			return &work{Summary: "Show the rules of policy " + f.Name, Steps: []step{call(c, "Read the rules", get("/firewall_policies/"+ref+"/rules", nil))}}, nil
+		}
+	}
+	s, err := findServer(ctx, c, ref)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	w := &work{Summary: "Show the firewall of " + s.label()}
+	for _, ip := range s.IPs {
+		if ip.FirewallPolicy == nil || seen[ip.FirewallPolicy.ID] {
+			continue
+		}
+		seen[ip.FirewallPolicy.ID] = true
+		w.Steps = append(w.Steps, call(c, "Read policy "+ip.FirewallPolicy.Name, get("/firewall_policies/"+ip.FirewallPolicy.ID+"/rules", nil)))
+	}
+	if len(w.Steps) == 0 {
+		return nil, sdk.BadArg("server", "no firewall policy applies to %s", s.Name)
+	}
+	return w, nil
+}
+
+func dvdList() op {
+	return op{Name: "dvd list", Summary: "ISO images that can be mounted", Risk: sdk.RiskReadOnly,
+		Params:   []sdk.Param{sdk.String("search", "Text to look for").AsPositional()},
+		Examples: []string{"/ionos dvd list ubuntu"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+			return &work{Summary: "List ISO images", Steps: []step{everyPage(c, "List ISOs", "/dvd_isos", search(a))}}, nil
 		},
-		show: tableOf("", "name", "id", "os", "os_version", "architecture"),
-	})
-	register(p, op{name: "dvd mount", summary: "Mount an ISO in a server's DVD drive", risk: sdk.RiskLow,
-		params:   []sdk.Param{serverP, sdk.String("iso", "ISO id (see /ionos dvd list)").AsRequired().AsPositional()},
-		examples: []string{"/ionos dvd mount web01 B675B070A3BB5C8D71B2129952F04BC8"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+		Show: tableOf("", "name", "id", "os", "os_version", "architecture"),
+	}
+}
+
+// mounted names the ISO in a server's drive, for the facts of a change to it.
+func mounted(s *server) string {
+	if s.DVD == nil || s.DVD.ID == "" {
+		return "its DVD drive is empty"
+	}
+	return "its DVD drive holds " + s.DVD.ID
+}
+
+func dvdMount() op {
+	return op{Name: "dvd mount", Summary: "Mount an ISO in a server's DVD drive", Risk: sdk.RiskLow,
+		Params:   []sdk.Param{serverP, sdk.String("iso", "ISO id (see /ionos dvd list)").AsRequired().AsPositional()},
+		Examples: []string{"/ionos dvd mount web01 B675B070A3BB5C8D71B2129952F04BC8"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
 			s, err := findServer(ctx, c, a.String("server"))
 			if err != nil {
 				return nil, err
 			}
-			return &work{summary: fmt.Sprintf("Mount ISO %s in %s", a.String("iso"), s.label()), label: s.Name, notes: []string{"The server boots from it at its next restart."},
-				steps: []step{{req: client.Request{Method: http.MethodPut, Path: "/servers/" + s.ID + "/dvd", Body: map[string]any{"id": a.String("iso")}}, what: "Mount the ISO", follow: "/servers/" + s.ID + "/status"}}}, nil
+			return &work{Summary: fmt.Sprintf("Mount ISO %s in %s", a.String("iso"), s.label()), CheckWith: checkWith(s.Name),
+				Notes: []string{"The server boots from it at its next restart."}, Facts: []string{s.state(), mounted(s)},
+				Steps: []step{onServer(c, "Mount the ISO", client.Request{Method: http.MethodPut, Path: "/servers/" + s.ID + "/dvd", Body: map[string]any{"id": a.String("iso")}}, s.ID)}}, nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []done, r *sdk.Result) error {
-			if !res[0].still {
-				r.AddText("ISO mounted in %s.", a.String("server"))
-			}
-			return nil
-		},
-	})
-	register(p, op{name: "dvd unmount", summary: "Take the ISO out of a server's DVD drive", risk: sdk.RiskLow, params: []sdk.Param{serverP},
-		examples: []string{"/ionos dvd unmount web01"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+		Show: showDone("ISO mounted in %s."),
+	}
+}
+
+func dvdUnmount() op {
+	return op{Name: "dvd unmount", Summary: "Take the ISO out of a server's DVD drive", Risk: sdk.RiskLow, Params: []sdk.Param{serverP},
+		Examples: []string{"/ionos dvd unmount web01"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
 			s, err := findServer(ctx, c, a.String("server"))
 			if err != nil {
 				return nil, err
@@ -345,67 +391,68 @@ func registerOthers(p *sdk.Plugin) {
 			if s.DVD == nil || s.DVD.ID == "" {
 				return nil, sdk.BadArg("server", "no ISO is mounted in %s", s.Name)
 			}
-			return &work{summary: fmt.Sprintf("Unmount %s from %s", s.DVD.Name, s.label()), label: s.Name,
-				steps: []step{{req: client.Request{Method: http.MethodDelete, Path: "/servers/" + s.ID + "/dvd"}, what: "Unmount the ISO", follow: "/servers/" + s.ID + "/status"}}}, nil
+			return &work{Summary: fmt.Sprintf("Unmount %s from %s", s.DVD.Name, s.label()), CheckWith: checkWith(s.Name), Facts: []string{s.state(), mounted(s)},
+				Steps: []step{onServer(c, "Unmount the ISO", client.Request{Method: http.MethodDelete, Path: "/servers/" + s.ID + "/dvd"}, s.ID)}}, nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []done, r *sdk.Result) error {
-			if !res[0].still {
-				r.AddText("The DVD drive of %s is empty.", a.String("server"))
-			}
-			return nil
-		},
-	})
-	register(p, op{name: "monitoring", summary: "Monitoring center: alerts of all servers, or one server's usage", risk: sdk.RiskReadOnly,
-		params:   []sdk.Param{sdk.String("server", "One server").AsPositional(), periodParam()},
-		examples: []string{"/ionos monitoring", "/ionos monitoring web01 period=LAST_7D"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+		Show: showDone("The DVD drive of %s is empty."),
+	}
+}
+
+func monitoring() op {
+	return op{Name: "monitoring", Summary: "Monitoring center: alerts of all servers, or one server's usage", Risk: sdk.RiskReadOnly,
+		Params:   []sdk.Param{sdk.String("server", "One server").AsPositional(), periodParam()},
+		Examples: []string{"/ionos monitoring", "/ionos monitoring web01 period=LAST_7D"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
 			if a.String("server") == "" {
-				return &work{summary: "Read the monitoring center", steps: []step{{req: get("/monitoring_center", nil), what: "Read alerts"}}}, nil
+				return &work{Summary: "Read the monitoring center", Steps: []step{call(c, "Read alerts", get("/monitoring_center", nil))}}, nil
 			}
 			s, err := findServer(ctx, c, a.String("server"))
 			if err != nil {
 				return nil, err
 			}
-			return &work{summary: "Read the monitoring of " + s.label(), steps: []step{{req: get("/monitoring_center/"+s.ID, url.Values{"period": {a.String("period")}}), what: "Read usage"}}}, nil
+			return &work{Summary: "Read the monitoring of " + s.label(), Steps: []step{call(c, "Read usage", get("/monitoring_center/"+s.ID, url.Values{"period": {a.String("period")}}))}}, nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []done, r *sdk.Result) error {
-			var v any
-			if err := decodeOne(res[0], &v); err != nil {
-				return err
-			}
-			list, ok := v.([]any)
-			if !ok {
-				r.AddJSON("Monitoring of "+a.String("server"), c.Redactor().Any(v))
-				return nil
-			}
-			t := r.AddTable("Monitoring center", "server", "critical", "warning", "ok", "agent")
-			for _, e := range list {
-				m, _ := e.(map[string]any)
-				crit, warn, okc := alertCounts(m["alerts"])
-				if c2, w2, o2 := alertCounts(m["alerts_count"]); c2+w2+o2 > 0 {
-					crit, warn, okc = c2, w2, o2
-				}
-				agent := "no"
-				if ag, ok := m["agent"].(map[string]any); ok && ag["agent_installed"] == true {
-					agent = "yes"
-				}
-				name, _ := m["name"].(string)
-				t.Row(name, strconv.Itoa(crit), strconv.Itoa(warn), strconv.Itoa(okc), agent)
-			}
-			return nil
+		Show: showMonitoring,
+	}
+}
+
+func showMonitoring(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+	var v any
+	if err := res[0].Decode(&v); err != nil {
+		return err
+	}
+	list, ok := v.([]any)
+	if !ok {
+		r.AddJSON("Monitoring of "+a.String("server"), c.Redactor().Any(v))
+		return nil
+	}
+	t := r.AddTable("Monitoring center", "server", "critical", "warning", "ok", "agent")
+	for _, e := range list {
+		m, _ := e.(map[string]any)
+		crit, warn, okc := alertCounts(m["alerts"])
+		if c2, w2, o2 := alertCounts(m["alerts_count"]); c2+w2+o2 > 0 {
+			crit, warn, okc = c2, w2, o2
+		}
+		agent := "no"
+		if ag, ok := m["agent"].(map[string]any); ok && ag["agent_installed"] == true {
+			agent = "yes"
+		}
+		name, _ := m["name"].(string)
+		t.Row(name, strconv.Itoa(crit), strconv.Itoa(warn), strconv.Itoa(okc), agent)
+	}
+	return nil
+}
+
+func logs() op {
+	return op{Name: "logs", Summary: "Who did what on the account", Risk: sdk.RiskReadOnly,
+		Params:   []sdk.Param{sdk.String("search", "Text to look for").AsPositional(), periodParam()},
+		Examples: []string{"/ionos logs", "/ionos logs web01 period=LAST_7D"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+			q := search(a)
+			q.Set("period", a.String("period"))
+			return &work{Summary: "Read the account's logs", Steps: []step{everyPage(c, "Read logs", "/logs", q)}}, nil
 		},
-	})
-	register(p, op{name: "logs", summary: "Who did what on the account", risk: sdk.RiskReadOnly,
-		params:   []sdk.Param{sdk.String("search", "Text to look for").AsPositional(), periodParam()},
-		examples: []string{"/ionos logs", "/ionos logs web01 period=LAST_7D"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			q := url.Values{"period": {a.String("period")}}
-			if s := a.String("search"); s != "" {
-				q.Set("q", s)
-			}
-			return &work{summary: "Read the account's logs", steps: []step{{req: get("/logs", q), what: "Read logs", all: true}}}, nil
-		},
-		show: func(c *client.Client, a sdk.Args, res []done, r *sdk.Result) error {
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var list []struct {
 				Action    string `json:"action"`
 				Type      string `json:"type"`
@@ -416,7 +463,7 @@ func registerOthers(p *sdk.Plugin) {
 					State string `json:"state"`
 				} `json:"status"`
 			}
-			if err := decodeOne(res[0], &list); err != nil {
+			if err := res[0].Decode(&list); err != nil {
 				return err
 			}
 			if len(list) == 0 {
@@ -429,41 +476,65 @@ func registerOthers(p *sdk.Plugin) {
 			}
 			return nil
 		},
-	})
-	register(p, op{name: "datacenters", summary: "Where servers can run", risk: sdk.RiskReadOnly,
-		examples: []string{"/ionos datacenters"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			return &work{summary: "List datacenters", steps: []step{{req: get("/datacenters", nil), what: "List datacenters", all: true}}}, nil
+	}
+}
+
+func datacenters() op {
+	return op{Name: "datacenters", Summary: "Where servers can run", Risk: sdk.RiskReadOnly,
+		Examples: []string{"/ionos datacenters"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+			return &work{Summary: "List datacenters", Steps: []step{everyPage(c, "List datacenters", "/datacenters", nil)}}, nil
 		},
-		show: tableOf("", "location", "country_code", "id"),
-	})
-	register(p, op{name: "appliances", summary: "Images to install or to rescue a server with", risk: sdk.RiskReadOnly,
-		params: []sdk.Param{sdk.String("search", "Text to look for").AsPositional(),
+		Show: tableOf("", "location", "country_code", "id"),
+	}
+}
+
+func appliances() op {
+	return op{Name: "appliances", Summary: "Images to install or to rescue a server with", Risk: sdk.RiskReadOnly,
+		Params: []sdk.Param{sdk.String("search", "Text to look for").AsPositional(),
 			sdk.Enum("kind", "Server images or recovery systems", "server", "recovery").WithDefault("server")},
-		examples: []string{"/ionos appliances centos", "/ionos appliances kind=recovery"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			q := url.Values{}
-			if s := a.String("search"); s != "" {
-				q.Set("q", s)
-			}
-			return &work{summary: "List " + a.String("kind") + " appliances", steps: []step{{req: get("/"+a.String("kind")+"_appliances", q), what: "List appliances", all: true}}}, nil
+		Examples: []string{"/ionos appliances centos", "/ionos appliances kind=recovery"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+			return &work{Summary: "List " + a.String("kind") + " appliances", Steps: []step{everyPage(c, "List appliances", "/"+a.String("kind")+"_appliances", search(a))}}, nil
 		},
-		show: tableOf("", "name", "id", "os", "os_version", "architecture"),
-	})
+		Show: tableOf("", "name", "id", "os", "os_version", "architecture"),
+	}
+}
+
+// search is the query of a list that takes search text.
+func search(a sdk.Args) url.Values {
+	q := url.Values{}
+	if s := a.String("search"); s != "" {
+		q.Set("q", s)
+	}
+	return q
+}
+
+// showDone says, in format with the server's name, that followed work is
+// done; work still running says so itself.
+func showDone(format string) func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+	return func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+		if !res[0].Still {
+			r.AddText(format, a.String("server"))
+		}
+		return nil
+	}
 }
 
 // tableOf renders a list answer as a table of the given fields.
-func tableOf(title string, cols ...string) func(c *client.Client, a sdk.Args, res []done, r *sdk.Result) error {
-	return func(c *client.Client, a sdk.Args, res []done, r *sdk.Result) error {
+func tableOf(title string, cols ...string) func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+	return func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 		var list []map[string]any
-		if err := decodeOne(res[0], &list); err != nil {
+		if err := res[0].Decode(&list); err != nil {
 			return err
 		}
 		if len(list) == 0 {
 			r.AddText("None.")
 			return nil
 		}
-		t := r.AddTable(title, cols...)
+		// A copy: the SDK masks the result's columns in place, and cols is
+		// every call's.
+		t := r.AddTable(title, slices.Clone(cols)...)
 		for _, m := range list {
 			m = c.Redactor().Any(m).(map[string]any)
 			row := make([]string, len(cols))

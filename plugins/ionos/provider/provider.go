@@ -8,28 +8,19 @@ package provider
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/deskbot/deskbot/plugins/ionos/client"
 	"github.com/deskbot/deskbot/plugins/ionos/sim"
 	"github.com/deskbot/deskbot/sdk"
-	"github.com/deskbot/deskbot/sdk/redact"
+	"github.com/deskbot/deskbot/sdk/apiop"
 )
 
 // Version is the plugin's version.
 const Version = "1.0.0"
-
-// Env is what a configured target holds.
-type Env struct {
-	Client *client.Client
-	// Poll is how often asynchronous work is checked.
-	Poll time.Duration
-}
 
 // Settings are what an IONOS target is configured with.
 var (
@@ -46,8 +37,8 @@ var (
 // Configure builds a target's client; a sandbox target serves the
 // simulator on loopback and keeps its state in the target's state folder.
 func Configure(ctx context.Context, t *sdk.TargetConfig) (any, error) {
-	o := client.Options{BaseURL: t.Settings.String("base_url"), Token: t.Secrets["api_key"], Timeout: t.Settings.Duration("timeout"), MaxInFlight: int(t.Settings.Int("max_in_flight"))}
-	env := &Env{Poll: t.Settings.Duration("poll")}
+	o := client.Options{BaseURL: t.Settings.String("base_url"), Token: t.Secrets["api_key"], Timeout: t.Settings.Duration("timeout"),
+		MaxInFlight: int(t.Settings.Int("max_in_flight")), Poll: t.Settings.Duration("poll")}
 	if t.Sandbox {
 		s, err := sim.New(sim.Options{Token: o.Token, Clock: t.Clock, ActionTime: t.Settings.Duration("action_time"), StateFile: t.StateFile("ionos-" + t.Name + ".json")})
 		if err != nil {
@@ -56,222 +47,153 @@ func Configure(ctx context.Context, t *sdk.TargetConfig) (any, error) {
 		if o.BaseURL, err = t.Serve(s, "/v1"); err != nil {
 			return nil, err
 		}
-		if env.Poll == 0 {
-			env.Poll = 500 * time.Millisecond
+		if o.Poll == 0 {
+			o.Poll = 500 * time.Millisecond
 		}
-	}
-	if env.Poll == 0 {
-		env.Poll = 5 * time.Second
 	}
 	c, err := client.New(o)
 	if err != nil {
 		return nil, err
 	}
-	env.Client = c
-	return env, nil
+	return c, nil
 }
 
-func envOf(c *sdk.Call) (*Env, error) { return sdk.EnvOf[*Env](c) }
-
-// step is one API call a command makes, and how to follow it.
-type step struct {
-	req  client.Request
-	what string
-	// follow is the status path to poll after a 202 (/servers/ID/status);
-	// gone is a path that answers 404 once the work is done (a delete).
-	follow, gone string
-	// all reads every page of a list (until a short page).
-	all bool
+// api is what every IONOS command has in common: a target's client, its
+// redactor, and the generic view of answers.
+var api = &apiop.API[*client.Client, *client.Result]{
+	Name:     "IONOS",
+	Client:   sdk.EnvOf[*client.Client],
+	Redactor: (*client.Client).Redactor,
+	Show:     showGeneric,
 }
 
-type work struct {
-	summary string
-	risk    sdk.Risk
-	steps   []step
-	notes   []string
-	// label names the thing followed, for "still running" answers.
-	label string
-}
-
-// done is one step's outcome.
-type done struct {
-	resp *client.Response
-	// final is the steady state reached, or "" if not followed.
-	final  string
-	still  bool
-	status client.Status
-}
-
-type op struct {
-	name, summary, help string
-	aliases             []string
-	risk                sdk.Risk
-	params              []sdk.Param
-	examples            []string
-	hidden, extra       bool
-	plan                func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error)
-	show                func(c *client.Client, a sdk.Args, res []done, r *sdk.Result) error
-}
+type (
+	op   = apiop.Op[*client.Client, *client.Result]
+	work = apiop.Work[*client.Result]
+	step = apiop.Step[*client.Result]
+)
 
 func get(path string, q url.Values) client.Request {
 	return client.Request{Method: http.MethodGet, Path: path, Query: q}
 }
 
-func register(p *sdk.Plugin, o op) {
-	b := p.Command(o.name, o.summary).Help(o.help).Params(o.params...).Risk(o.risk).Examples(o.examples...)
-	if len(o.aliases) > 0 {
-		b.Aliases(o.aliases...)
-	}
-	if o.hidden {
-		b.Hidden()
-	}
-	if o.extra {
-		b.ExtraArguments()
-	}
-	b.Plan(func(ctx context.Context, call *sdk.Call) (*sdk.Plan, error) {
-		e, err := envOf(call)
-		if err != nil {
-			return nil, err
-		}
-		red := scrubber(e.Client, o.params, call.Args)
-		w, err := o.plan(ctx, e.Client, call.Args)
-		if err != nil {
-			return nil, sdk.ScrubError(red, err)
-		}
-		plan := &sdk.Plan{Summary: w.summary, Risk: w.risk}
-		if len(w.notes) > 0 {
-			plan.Summary += "\n" + strings.Join(w.notes, "\n")
-		}
-		plan.Summary = red.String(plan.Summary)
-		for _, s := range w.steps {
-			m, u, body := e.Client.Describe(s.req)
-			desc := s.what
-			if s.follow != "" || s.gone != "" {
-				desc += "; then followed until done"
-			}
-			if s.all {
-				desc += ", every page"
-			}
-			plan.Steps = append(plan.Steps, sdk.PlanStep{Description: desc, Method: m, Endpoint: red.String(u), Body: red.String(body)})
-		}
-		return plan, nil
-	})
-	b.Run(func(ctx context.Context, call *sdk.Call) (*sdk.Result, error) {
-		e, err := envOf(call)
-		if err != nil {
-			return nil, err
-		}
-		c := e.Client
-		red := scrubber(c, o.params, call.Args)
-		w, err := o.plan(ctx, c, call.Args)
-		if err != nil {
-			return nil, sdk.ScrubError(red, err)
-		}
-		var res []done
-		for i, s := range w.steps {
-			var resp *client.Response
-			if s.all {
-				var items []json.RawMessage
-				err = c.List(ctx, s.req.Path, s.req.Query, 100, &items)
-				if items == nil {
-					items = []json.RawMessage{}
-				}
-				body, _ := json.Marshal(items)
-				resp = &client.Response{Status: http.StatusOK, Body: body}
-			} else {
-				resp, err = c.Do(ctx, s.req, nil)
-			}
+// call is a step that makes one call, described as the plan shows it.
+func call(c *client.Client, what string, r client.Request) step {
+	method, endpoint, body := c.Describe(r)
+	return step{What: what, Method: method, Endpoint: endpoint, Body: body,
+		Do: func(ctx context.Context, _ *apiop.Run) (*client.Result, error) {
+			resp, err := c.Do(ctx, r, nil)
 			if err != nil {
-				if i > 0 {
-					err = fmt.Errorf("%w (after %d of %d steps had succeeded)", err, i, len(w.steps))
-				}
-				return nil, sdk.ScrubError(red, err)
+				return nil, err
 			}
-			d := done{resp: resp}
-			if resp.Status == http.StatusAccepted && (s.follow != "" || s.gone != "") {
-				d, err = follow(ctx, e, call, s, d)
-				if err != nil {
-					return nil, sdk.ScrubError(red, err)
-				}
-			}
-			res = append(res, d)
-		}
-		out := sdk.NewResult()
-		for _, d := range res {
-			if d.still {
-				out.Warn("Still running at IONOS (%s). Check with /ionos server status %s.", statusText(d.status), orDash(w.label))
-			}
-		}
-		show := o.show
-		if show == nil {
-			show = showGeneric
-		}
-		if err := show(c, call.Args, res, out); err != nil {
-			return nil, sdk.ScrubError(red, err)
-		}
-		scrubResult(red, out)
-		return out, nil
-	})
+			return &client.Result{Response: resp}, nil
+		}}
 }
 
-// follow polls until the work is done, streaming each state and percent;
-// it stops a little before the bot's deadline and says the work goes on.
-func follow(ctx context.Context, e *Env, call *sdk.Call, s step, d done) (done, error) {
-	wctx := ctx
-	if dl, ok := ctx.Deadline(); ok {
-		margin := min(3*time.Second, time.Until(dl)/10)
-		var cancel context.CancelFunc
-		wctx, cancel = context.WithDeadline(ctx, dl.Add(-margin))
-		defer cancel()
-	}
-	progress := func(st client.Status) {
-		p := -1
-		if st.Percent != nil {
-			p = *st.Percent
+// everyPage is a step that reads every page of a list (until a short page)
+// and answers them as one. Paging is the provider's own for now.
+func everyPage(c *client.Client, what, path string, q url.Values) step {
+	s := call(c, what+", every page", get(path, q))
+	s.Do = func(ctx context.Context, _ *apiop.Run) (*client.Result, error) {
+		var items []json.RawMessage
+		if err := c.List(ctx, path, q, 100, &items); err != nil {
+			return nil, err
 		}
-		call.ProgressState(st.State, p, statusText(st))
-	}
-	if s.gone != "" {
-		for {
-			_, err := e.Client.Do(wctx, get(s.gone, nil), nil)
-			if client.NotFound(err) {
-				d.final = "REMOVED"
-				return d, nil
-			}
-			if err != nil && wctx.Err() == nil {
-				return d, err
-			}
-			var st client.Status
-			if s.follow != "" {
-				_, _ = e.Client.Do(wctx, get(s.follow, nil), &st)
-				progress(st)
-			}
-			t := time.NewTimer(e.Poll)
-			select {
-			case <-wctx.Done():
-				t.Stop()
-				if ctx.Err() != nil {
-					return d, ctx.Err()
-				}
-				d.still, d.status = true, st
-				return d, nil
-			case <-t.C:
-			}
+		if items == nil {
+			items = []json.RawMessage{}
 		}
+		body, _ := json.Marshal(items)
+		return &client.Result{Response: &client.Response{Status: http.StatusOK, Body: body}}, nil
 	}
-	st, err := e.Client.Wait(wctx, s.follow, client.WaitOptions{Every: e.Poll, Progress: progress})
-	if errors.Is(err, client.ErrStillRunning) {
-		if ctx.Err() != nil {
-			return d, ctx.Err()
+	return s
+}
+
+// watch reads work going on at IONOS once: how it goes, whether it has
+// ended, and the state it ended in.
+type watch func(ctx context.Context) (now sdk.Progress, ended bool, final string, err error)
+
+// followed is a step whose call may start work at IONOS: once the call is
+// accepted (202), the work is watched until it ends, each state reported
+// as it changes, or until the answer is due.
+func followed(c *client.Client, what string, r client.Request, w watch) step {
+	s := call(c, what, r)
+	s.Follows = true
+	s.Do = func(ctx context.Context, run *apiop.Run) (*client.Result, error) {
+		resp, err := c.Do(ctx, r, nil)
+		if err != nil {
+			return nil, err
 		}
-		d.still, d.status = true, st
-		return d, nil
+		res := &client.Result{Response: resp}
+		if resp.Status != http.StatusAccepted {
+			return res, nil
+		}
+		var final string
+		res.Still, err = run.Follow(ctx, c.Poll(), func(ctx context.Context) (sdk.Progress, bool, error) {
+			now, ended, f, err := w(ctx)
+			final = f
+			return now, ended, err
+		})
+		if err != nil {
+			return nil, err
+		}
+		if !res.Still {
+			res.Final = final
+		}
+		return res, nil
 	}
-	if err != nil {
-		return d, err
+	return s
+}
+
+// onServer is a step that changes a server and follows its state until
+// it is steady.
+func onServer(c *client.Client, what string, r client.Request, serverID string) step {
+	return followed(c, what, r, untilSteady(c, statusPath(serverID)))
+}
+
+// untilSteady watches a status path (/servers/ID/status) until its state
+// is a resting one.
+func untilSteady(c *client.Client, status string) watch {
+	return func(ctx context.Context) (sdk.Progress, bool, string, error) {
+		st, err := c.Status(ctx, status)
+		if err != nil {
+			return sdk.Progress{}, false, "", err
+		}
+		return progressOf(st), client.Steady(st.State), st.State, nil
 	}
-	d.final, d.status = st.State, st
-	return d, nil
+}
+
+// untilGone watches a deletion until gone answers 404, reading the status
+// path meanwhile for progress. When the thing is gone, the state last read
+// is reported again: the thread shows no state it never had.
+func untilGone(c *client.Client, gone, status string) watch {
+	last := sdk.Progress{State: "REMOVED", Percent: -1, Message: "REMOVED"}
+	return func(ctx context.Context) (sdk.Progress, bool, string, error) {
+		_, err := c.Do(ctx, get(gone, nil), nil)
+		if client.NotFound(err) {
+			return last, true, "REMOVED", nil
+		}
+		if err != nil {
+			return sdk.Progress{}, false, "", err
+		}
+		if st, err := c.Status(ctx, status); err == nil {
+			last = progressOf(st)
+		}
+		return last, false, "", nil
+	}
+}
+
+// statusPath is where a server's state is read while work on it goes on.
+func statusPath(serverID string) string { return "/servers/" + serverID + "/status" }
+
+// checkWith is the command that shows how work on a server goes on.
+func checkWith(server string) string { return "/ionos server status " + server }
+
+func progressOf(st client.Status) sdk.Progress {
+	p := sdk.Progress{State: st.State, Percent: -1, Message: statusText(st)}
+	if st.Percent != nil {
+		p.Percent = *st.Percent
+	}
+	return p
 }
 
 func statusText(s client.Status) string {
@@ -288,48 +210,24 @@ func orDash(s string) string {
 	return s
 }
 
-// scrubber is the client's redactor plus this request's sensitive values.
-func scrubber(c *client.Client, params []sdk.Param, a sdk.Args) *redact.Redactor {
-	return c.Redactor().With(sdk.SensitiveValues(params, a)...)
-}
-
-// scrubResult masks any secret left in a result.
-func scrubResult(red *redact.Redactor, r *sdk.Result) {
-	for i := range r.Parts {
-		p := &r.Parts[i]
-		p.Title = red.String(p.Title)
-		if p.Text != nil {
-			p.Text.Body = red.String(p.Text.Body)
-		}
-		for j := range p.KeyValues {
-			p.KeyValues[j].Value = red.Value(p.KeyValues[j].Key, p.KeyValues[j].Value)
-		}
-		if p.Table != nil {
-			for ci, col := range p.Table.Columns {
-				for _, row := range p.Table.Rows {
-					if ci < len(row) {
-						row[ci] = red.Value(col, row[ci])
-					}
-				}
-			}
-		}
-		if p.File != nil {
-			p.File.Content = red.JSON(p.File.Content)
-		}
-	}
-}
-
 // New returns the IONOS provider.
 func New() *sdk.Plugin {
 	p := sdk.New("ionos", Version).SetDescription("IONOS Cloud Panel: servers, power, snapshots, IPs and reverse DNS, firewalls, DVDs, monitoring and logs; `call` reaches every API operation")
 	p.Settings(settings...).Secrets(secrets...).SandboxSettings(sandboxSettings...)
 	p.OnConfigure(Configure)
 	p.OnHealth(func(ctx context.Context, t *sdk.TargetConfig, env any) error {
-		_, err := env.(*Env).Client.Do(ctx, get("/ping_auth", nil), nil)
+		_, err := env.(*client.Client).Do(ctx, get("/ping_auth", nil), nil)
 		return err
 	})
 	registerServers(p)
 	registerOthers(p)
 	registerGeneric(p)
 	return p
+}
+
+// declare declares each of ops as a command of p.
+func declare(p *sdk.Plugin, ops ...op) {
+	for _, o := range ops {
+		apiop.Register(p, api, o)
+	}
 }

@@ -3,6 +3,7 @@ package provider_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -21,16 +22,13 @@ import (
 
 const (
 	web01  = "39AA65F5D5B02FA02D58173094EBAF95"
+	db01   = "4B86A3ACC4CEB7A89E012E49FC17F312"
 	canary = "CANARY-first-password-77c1"
 )
 
-type setup struct {
-	p   *sdk.Plugin
-	sim *sim.Server
-	tg  sdk.Target
-}
-
-func newSim(t *testing.T, o sim.Options) (*sim.Server, sdk.Target) {
+// simulator starts a simulator for one test, with what o leaves out
+// filled in, and returns the target that reaches it.
+func simulator(t *testing.T, o sim.Options) (*sim.Server, sdk.Target) {
 	t.Helper()
 	if o.Token == "" {
 		// Each test its own key, so each its own rate limiter.
@@ -51,61 +49,21 @@ func newSim(t *testing.T, o sim.Options) (*sim.Server, sdk.Target) {
 	o.FirstPassword = canary
 	s, err := sim.New(o)
 	require.NoError(t, err)
-	base, stop, err := s.Listen()
+	base, stop, err := sandbox.Listen(s)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = stop() })
-	return s, sdk.Target{Name: "main", Settings: map[string]string{"base_url": base, "poll": "50ms"}, Secrets: map[string]string{"api_key": o.Token}}
+	return s, sdk.Target{Name: "main", Settings: map[string]string{"base_url": base + "/v1", "poll": "50ms"}, Secrets: map[string]string{"api_key": o.Token}}
 }
 
-func start(t *testing.T, o sim.Options) setup {
+// start runs the provider against a simulator of its own.
+func start(t *testing.T, o sim.Options) (*sdktest.Harness, *sim.Server) {
 	t.Helper()
-	s, tg := newSim(t, o)
-	p := provider.New()
-	t.Cleanup(func() { _ = p.Close() })
-	cr, err := p.Configure(context.Background(), &sdk.ConfigureRequest{Targets: []sdk.Target{tg}})
-	require.NoError(t, err)
-	require.False(t, cr.Diagnostics.HasError(), "%v", cr.Diagnostics)
-	return setup{p: p, sim: s, tg: tg}
-}
-
-func text(r *sdk.Result) string {
-	var b strings.Builder
-	for _, p := range r.Parts {
-		b.WriteString(p.Title + "\n")
-		if p.Text != nil {
-			b.WriteString(p.Text.Body + "\n")
-		}
-		for _, kv := range p.KeyValues {
-			fmt.Fprintf(&b, "%s=%s\n", kv.Key, kv.Value)
-		}
-		if p.Table != nil {
-			b.WriteString(strings.Join(p.Table.Columns, "|") + "\n")
-			for _, row := range p.Table.Rows {
-				b.WriteString(strings.Join(row, "|") + "\n")
-			}
-		}
-	}
-	for _, d := range r.Diagnostics {
-		b.WriteString(d.Severity.String() + ": " + d.String() + "\n")
-	}
-	return b.String()
-}
-
-func run(t *testing.T, p *sdk.Plugin, command string, args sdk.Args) (*sdk.Result, string, []sdk.Progress) {
-	t.Helper()
-	var mu sync.Mutex
-	var prog []sdk.Progress
-	res, err := p.Execute(context.Background(), &sdk.ExecuteRequest{Request: sdk.Request{ID: "t", Command: command, Args: args}, Progress: func(pg sdk.Progress) {
-		mu.Lock()
-		prog = append(prog, pg)
-		mu.Unlock()
-	}})
-	require.NoError(t, err, command)
-	return res, text(res), prog
+	s, tg := simulator(t, o)
+	return sdktest.Start(t, provider.New(), tg), s
 }
 
 func TestConformance(t *testing.T) {
-	s, tg := newSim(t, sim.Options{})
+	s, tg := simulator(t, sim.Options{})
 	sdktest.Run(t, provider.New(), sdktest.Options{
 		Targets:  []sdk.Target{tg},
 		Snapshot: func() (string, error) { return s.Snapshot(), nil },
@@ -124,8 +82,7 @@ func TestConformance(t *testing.T) {
 }
 
 func TestCuratedCommandsAgainstTheSimulator(t *testing.T) {
-	st := start(t, sim.Options{})
-	p := st.p
+	h, _ := start(t, sim.Options{})
 	cases := []struct {
 		command string
 		args    sdk.Args
@@ -191,31 +148,30 @@ func TestCuratedCommandsAgainstTheSimulator(t *testing.T) {
 	for i, tc := range cases {
 		t.Run(fmt.Sprintf("%02d %s", i, tc.command), func(t *testing.T) {
 			covered[tc.command] = true
-			res, out, _ := run(t, p, tc.command, tc.args)
-			assert.Equal(t, tc.fails, res.Failed(), out)
+			out := h.Execute(tc.command, tc.args)
+			assert.Equal(t, tc.fails, out.Failed(), out.Text)
 			for _, w := range tc.want {
-				assert.Contains(t, out, w)
+				assert.Contains(t, out.Text, w)
 			}
-			assert.NotContains(t, out, canary)
-			assert.NotContains(t, out, "Sekret-Pass-99!")
+			assert.NotContains(t, out.Text, canary)
+			assert.NotContains(t, out.Text, "Sekret-Pass-99!")
 		})
 	}
-	cat, _ := p.Describe(context.Background(), &sdk.DescribeRequest{})
-	specs := cat.Commands
-	for _, c := range specs {
+	for _, c := range h.Commands() {
 		if !c.Hidden {
 			assert.True(t, covered[c.Name], "command %q has no test against the simulator", c.Name)
 		}
 	}
-	_, out, _ := run(t, p, "ip list", sdk.Args{"search": "203.0.113.32"})
-	assert.NotContains(t, out, "203.0.113.32", "staging's IP was released with it")
+	out := h.Execute("ip list", sdk.Args{"search": "203.0.113.32"})
+	assert.NotContains(t, out.Text, "203.0.113.32", "staging's IP was released with it")
 }
 
 func TestPowerOffStreamsProgress(t *testing.T) {
-	st := start(t, sim.Options{ActionTime: 600 * time.Millisecond}) // six polls at 100 ms a call
-	res, out, prog := run(t, st.p, "server off", sdk.Args{"server": "web01", "method": "software"})
-	require.False(t, res.Failed(), out)
-	assert.Contains(t, out, "Server web01 is POWERED_OFF.")
+	h, s := start(t, sim.Options{ActionTime: 600 * time.Millisecond}) // six polls at 100 ms a call
+	out := h.Execute("server off", sdk.Args{"server": "web01", "method": "software"})
+	require.False(t, out.Failed(), out.Text)
+	assert.Contains(t, out.Text, "Server web01 is POWERED_OFF.")
+	prog := out.Progress
 	var offs []sdk.Progress
 	for _, pg := range prog {
 		if pg.State == "POWERING_OFF" {
@@ -225,7 +181,7 @@ func TestPowerOffStreamsProgress(t *testing.T) {
 	require.GreaterOrEqual(t, len(offs), 2, "at least two updates while it powers off: %+v", prog)
 	assert.Less(t, offs[0].Percent, offs[len(offs)-1].Percent, "the percent moves")
 	assert.Equal(t, "POWERED_OFF", prog[len(prog)-1].State, "the last update is the steady state")
-	assert.Equal(t, "POWERED_OFF", st.sim.ServerState(web01))
+	assert.Equal(t, "POWERED_OFF", s.ServerState(web01))
 }
 
 func TestDeadlineSaysItIsStillRunning(t *testing.T) {
@@ -233,21 +189,20 @@ func TestDeadlineSaysItIsStillRunning(t *testing.T) {
 	// The action never ends (an hour at 100 ms a call). The answer comes
 	// a little before the bot's deadline, which is real time; it is
 	// generous, so that the reboot is under way well before it.
-	st := start(t, sim.Options{ActionTime: time.Hour})
+	h, s := start(t, sim.Options{ActionTime: time.Hour})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	res, err := st.p.Execute(ctx, &sdk.ExecuteRequest{Request: sdk.Request{ID: "t", Command: "server reboot", Args: sdk.Args{"server": "db01"}}})
-	require.NoError(t, err)
-	out := text(res)
-	assert.Contains(t, out, "Still running at IONOS (POWERING_OFF")
-	assert.Contains(t, out, "Check with /ionos server status db01.")
-	assert.Equal(t, "POWERING_OFF", st.sim.ServerState("4B86A3ACC4CEB7A89E012E49FC17F312"))
+	out := h.ExecuteRequest(ctx, sdk.Request{Command: "server reboot", Args: sdk.Args{"server": "db01"}})
+	require.False(t, out.Failed(), out.Text)
+	assert.Contains(t, out.Text, "Still running at IONOS (POWERING_OFF")
+	assert.Contains(t, out.Text, "Check with /ionos server status db01.")
+	assert.Equal(t, "POWERING_OFF", s.ServerState(db01))
 }
 
 // Ten people, forty commands, one API key: every command completes and
 // the API never sees more than its allowance in a window.
 func TestSharedRateLimit(t *testing.T) {
-	st := start(t, sim.Options{Limit: 5, Window: 250 * time.Millisecond})
+	h, s := start(t, sim.Options{Limit: 5, Window: 250 * time.Millisecond})
 	commands := []struct {
 		name string
 		args sdk.Args
@@ -262,11 +217,13 @@ func TestSharedRateLimit(t *testing.T) {
 			defer wg.Done()
 			for i := 0; i < 4; i++ {
 				c := commands[(u+i)%len(commands)]
-				res, err := st.p.Execute(context.Background(), &sdk.ExecuteRequest{Request: sdk.Request{ID: fmt.Sprintf("u%d-%d", u, i), Invoker: fmt.Sprintf("U%02d", u), Command: c.name, Args: c.args}})
+				// Not h.Execute: a failure is reported from this
+				// goroutine, not ended in it.
+				res, err := h.Plugin.Execute(context.Background(), &sdk.ExecuteRequest{Request: sdk.Request{ID: fmt.Sprintf("u%d-%d", u, i), Invoker: fmt.Sprintf("U%02d", u), Command: c.name, Args: c.args}})
 				if err != nil {
 					errs <- err.Error()
 				} else if res.Failed() {
-					errs <- text(res)
+					errs <- sdktest.Text(res)
 				}
 			}
 		}(u)
@@ -279,15 +236,15 @@ func TestSharedRateLimit(t *testing.T) {
 	// The limiter's invariant: no window the API counts ever sees more
 	// calls than its allowance, refused ones included. It holds however
 	// late answers come back, so it holds on a loaded machine too.
-	maxInWindow, throttled := st.sim.RateStats()
-	calls := st.sim.Calls()
+	maxInWindow, throttled := s.RateStats()
+	calls := s.Calls()
 	t.Logf("%d calls, at most %d in a window, %d answered 429", len(calls), maxInWindow, throttled)
 	assert.LessOrEqual(t, maxInWindow, 5, "calls that reached the API in one window")
 	assert.GreaterOrEqual(t, len(calls), 40)
 }
 
 func TestFirstPasswordNeverShown(t *testing.T) {
-	st := start(t, sim.Options{})
+	h, s := start(t, sim.Options{})
 	var all strings.Builder
 	for _, c := range []struct {
 		name string
@@ -298,24 +255,20 @@ func TestFirstPasswordNeverShown(t *testing.T) {
 		{"server on", sdk.Args{"server": "staging"}},
 		{"call put servers status action", sdk.Args{"server_id": web01, "action": "POWER_OFF", "method": "SOFTWARE"}},
 	} {
-		pr, err := st.p.Plan(context.Background(), &sdk.PlanRequest{Request: sdk.Request{Command: c.name, Args: c.args}})
-		require.NoError(t, err)
-		res, _, prog := run(t, st.p, c.name, c.args)
-		all.WriteString(fmt.Sprintf("%+v %+v %+v %s", pr, *res, prog, text(res)))
+		pr := h.Plan(c.name, c.args)
+		out := h.Execute(c.name, c.args)
+		all.WriteString(fmt.Sprintf("%+v %+v %+v %s", pr, *out.Result, out.Progress, out.Text))
 	}
 	out := all.String()
 	assert.Contains(t, out, "first_password", "the field is there, masked")
 	assert.NotContains(t, out, canary)
-	assert.Contains(t, st.sim.Snapshot(), canary, "the simulator did send it")
+	assert.Contains(t, s.Snapshot(), canary, "the simulator did send it")
 }
 
 func TestGenericCall(t *testing.T) {
-	st := start(t, sim.Options{})
-	p := st.p
-	cat, _ := p.Describe(context.Background(), &sdk.DescribeRequest{})
-	specs := cat.Commands
+	h, _ := start(t, sim.Options{})
 	n := 0
-	for _, c := range specs {
+	for _, c := range h.Commands() {
 		if strings.HasPrefix(c.Name, "call ") {
 			n++
 		}
@@ -323,37 +276,36 @@ func TestGenericCall(t *testing.T) {
 	assert.Equal(t, 175, n)
 
 	// Body fields become parameters and are checked against the schema.
-	pr, err := p.Plan(context.Background(), &sdk.PlanRequest{Request: sdk.Request{Command: "call put servers status action", Args: sdk.Args{"server_id": web01, "action": "REBOOT", "method": "HARDWARE"}}})
-	require.NoError(t, err)
+	pr := h.Plan("call put servers status action", sdk.Args{"server_id": web01, "action": "REBOOT", "method": "HARDWARE"})
 	require.NotNil(t, pr.Plan, "%v", pr.Diagnostics)
 	assert.Equal(t, `{"action":"REBOOT","method":"HARDWARE"}`, pr.Plan.Steps[0].Body)
 	assert.Equal(t, "PUT", pr.Plan.Steps[0].Method)
 	assert.Contains(t, pr.Plan.Steps[0].Description, "followed until done")
 
-	pr, _ = p.Plan(context.Background(), &sdk.PlanRequest{Request: sdk.Request{Command: "call put servers hardware", Args: sdk.Args{"server_id": web01, "vcore": int64(4)}}})
+	pr = h.Plan("call put servers hardware", sdk.Args{"server_id": web01, "vcore": int64(4)})
 	require.Nil(t, pr.Plan)
 	assert.Contains(t, fmt.Sprint(pr.Diagnostics), "body", "oneOf: vcore needs cores_per_processor and ram")
 
-	pr, _ = p.Plan(context.Background(), &sdk.PlanRequest{Request: sdk.Request{Command: "call post servers", Args: sdk.Args{"body": `{"name":"x"}`}}})
+	pr = h.Plan("call post servers", sdk.Args{"body": `{"name":"x"}`})
 	require.Nil(t, pr.Plan)
 	assert.Contains(t, fmt.Sprint(pr.Diagnostics), "missing properties")
 
 	// A whole body given as JSON.
-	res, out, prog := run(t, p, "call put servers status action", sdk.Args{"server_id": web01, "body": `{"action":"POWER_OFF","method":"SOFTWARE"}`})
-	require.False(t, res.Failed(), out)
-	assert.Contains(t, out, "Done: POWERED_OFF.")
-	assert.NotEmpty(t, prog)
+	out := h.Execute("call put servers status action", sdk.Args{"server_id": web01, "body": `{"action":"POWER_OFF","method":"SOFTWARE"}`})
+	require.False(t, out.Failed(), out.Text)
+	assert.Contains(t, out.Text, "Done: POWERED_OFF.")
+	assert.NotEmpty(t, out.Progress)
 
 	// Answers without a dedicated view are rendered generically.
-	_, out, _ = run(t, p, "call list servers fixed_instance_sizes", sdk.Args{})
-	assert.Contains(t, out, "XL")
-	_, out, _ = run(t, p, "call get pricing", sdk.Args{})
-	assert.NotEmpty(t, out)
+	out = h.Execute("call list servers fixed_instance_sizes", sdk.Args{})
+	assert.Contains(t, out.Text, "XL")
+	out = h.Execute("call get pricing", sdk.Args{})
+	assert.NotEmpty(t, out.Text)
 
 	// The API's errors come back readable.
-	res, out, _ = run(t, p, "call get servers", sdk.Args{"server_id": "NOPE"})
-	assert.True(t, res.Failed())
-	assert.Contains(t, out, "IONOS: Server not found (SERVER_NOT_FOUND)")
+	out = h.Execute("call get servers", sdk.Args{"server_id": "NOPE"})
+	assert.True(t, out.Failed())
+	assert.Contains(t, out.Text, "IONOS: Server not found (SERVER_NOT_FOUND)")
 }
 
 func TestSimulatorCoversEveryOperation(t *testing.T) {
@@ -385,4 +337,104 @@ func TestSimulatorCoversEveryOperation(t *testing.T) {
 		"put servers snapshots", "delete servers snapshots", "put public_ips", "list firewall_policies rules", "delete servers"} {
 		assert.True(t, stateful[n], n)
 	}
+}
+
+// An approved plan is refused, before anything is sent, when what it was
+// planned from has changed since: the steps alone would not show it.
+func TestApprovedPlanWhoseFactsChangedIsRefused(t *testing.T) {
+	cases := map[string]struct {
+		action  time.Duration
+		command string
+		args    sdk.Args
+		// meanwhile is what someone else does between the approval and
+		// the run.
+		meanwhile func(t *testing.T, h *sdktest.Harness)
+	}{
+		"the reverse DNS was set meanwhile": {
+			command: "ip rdns", args: sdk.Args{"ip": "203.0.113.99", "name": "mail.example.net"},
+			meanwhile: func(t *testing.T, h *sdktest.Harness) {
+				require.False(t, h.Execute("ip rdns", sdk.Args{"ip": "203.0.113.99", "name": "other.example.net"}).Failed())
+			},
+		},
+		"the server was resized meanwhile": {
+			command: "server resize", args: sdk.Args{"server": "web01", "vcore": int64(4), "cores": int64(1), "ram": "8"},
+			meanwhile: func(t *testing.T, h *sdktest.Harness) {
+				require.False(t, h.Execute("server resize", sdk.Args{"server": "web01", "vcore": int64(2), "cores": int64(1), "ram": "8"}).Failed())
+			},
+		},
+		"a power action began meanwhile": {
+			// It goes on for an hour: the server is still powering off
+			// when the approved reboot comes.
+			action: time.Hour, command: "server reboot", args: sdk.Args{"server": "db01"},
+			meanwhile: func(t *testing.T, h *sdktest.Harness) { startAndLeave(t, h, "server off", sdk.Args{"server": "db01"}) },
+		},
+		"an ISO was mounted meanwhile": {
+			command: "dvd mount", args: sdk.Args{"server": "web01", "iso": "B675B070A3BB5C8D71B2129952F04BC8"},
+			meanwhile: func(t *testing.T, h *sdktest.Harness) {
+				require.False(t, h.Execute("dvd mount", sdk.Args{"server": "web01", "iso": "55726DEDA20C99CF6F2AF8F18CAC9963"}).Failed())
+			},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			h, s := start(t, sim.Options{ActionTime: tc.action})
+			pr := h.Plan(tc.command, tc.args)
+			require.NotNil(t, pr.Plan, "%v", pr.Diagnostics)
+			tc.meanwhile(t, h)
+			again := h.Plan(tc.command, tc.args)
+			require.NotNil(t, again.Plan, "%v", again.Diagnostics)
+			assert.Equal(t, pr.Plan.Steps, again.Plan.Steps, "the steps alone look the same")
+
+			sent := len(s.Calls())
+			out := h.ExecuteRequest(context.Background(), sdk.Request{Command: tc.command, Args: tc.args, PlanDigest: pr.Plan.Digest})
+			require.True(t, out.Failed(), out.Text)
+			assert.Contains(t, out.Text, "differs from the plan that was approved; nothing was run")
+			for _, c := range s.Calls()[sent:] {
+				assert.Equal(t, http.MethodGet, c.Method, "a change was sent: %+v", c)
+			}
+		})
+	}
+}
+
+// The same plan, approved and unchanged, runs.
+func TestApprovedPlanWhoseFactsHoldRuns(t *testing.T) {
+	h, _ := start(t, sim.Options{})
+	args := sdk.Args{"ip": "203.0.113.99", "name": "mail.example.net"}
+	pr := h.Plan("ip rdns", args)
+	require.NotNil(t, pr.Plan, "%v", pr.Diagnostics)
+	require.False(t, h.Execute("server list", nil).Failed(), "reading changes nothing")
+	out := h.ExecuteRequest(context.Background(), sdk.Request{Command: "ip rdns", Args: args, PlanDigest: pr.Plan.Digest})
+	require.False(t, out.Failed(), out.Text)
+	assert.Contains(t, out.Text, "Reverse DNS of 203.0.113.99: mail.example.net")
+}
+
+// startAndLeave starts a command and stops waiting for it at its first
+// progress report: the work it started goes on at the simulator.
+func startAndLeave(t *testing.T, h *sdktest.Harness, command string, args sdk.Args) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, err := h.Plugin.Execute(ctx, &sdk.ExecuteRequest{Request: sdk.Request{ID: "left", Command: command, Args: args},
+		Progress: func(sdk.Progress) { cancel() }})
+	require.ErrorIs(t, err, context.Canceled)
+}
+
+// A sandbox target serves the simulator itself, on its own settings, and
+// keeps its state in the target's state folder across a restart.
+func TestSandboxTargetServesTheSimulatorAndKeepsItsState(t *testing.T) {
+	tg := sdk.Target{Name: "sandbox", Sandbox: true, StateDir: t.TempDir(),
+		Settings: map[string]string{"sim_time_per_call": "100ms", "action_time": "400ms", "poll": "10ms"}}
+	h := sdktest.Start(t, provider.New(), tg)
+	out := h.Execute("server off", sdk.Args{"server": "web01"})
+	require.False(t, out.Failed(), out.Text)
+	assert.Contains(t, out.Text, "Server web01 is POWERED_OFF.")
+	assert.Equal(t, "POWERED_OFF", sdktest.Simulator[*sim.Server](h).ServerState(web01))
+	out = h.Execute("ip rdns", sdk.Args{"ip": "203.0.113.99", "name": "mail.example.net"})
+	require.False(t, out.Failed(), out.Text)
+	require.NoError(t, h.Plugin.Close())
+
+	h = sdktest.Start(t, provider.New(), tg)
+	out = h.Execute("ip list", sdk.Args{"search": "203.0.113.99"})
+	require.False(t, out.Failed(), out.Text)
+	assert.Contains(t, out.Text, "203.0.113.99|0A1B2C3D4E5F60718293A4B5C6D7E8F9|IPV4|mail.example.net|")
 }

@@ -136,28 +136,43 @@ func findServer(ctx context.Context, c *client.Client, refName string) (*server,
 
 var serverP = sdk.String("server", "Server name or id").AsRequired().AsPositional()
 
-func decodeOne(d done, v any) error {
-	if len(d.resp.Body) == 0 {
-		return nil
-	}
-	return json.Unmarshal(d.resp.Body, v)
+func registerServers(p *sdk.Plugin) {
+	declare(p,
+		serverList(),
+		serverRead("server info", "One server: state, size, image, IPs, DVD, snapshot", "", "Read the server", showServerInfo),
+		serverRead("server status", "A server's state and progress", "/status", "Read the state", showServerStatus),
+		serverRead("server hardware", "A server's processors, memory and disks", "/hardware", "Read the hardware", showServerHardware),
+		serverRead("server ips", "A server's IPs, reverse DNS and firewall", "/ips", "List the IPs", showServerIPs),
+		serverRead("server image", "The image a server runs", "/image", "Read the image", showServerImage),
+		power("server on", "POWER_ON", "Power on", sdk.RiskLow, ""),
+		power("server off", "POWER_OFF", "Power off", sdk.RiskHigh, "Everything on the server stops until it is powered on."),
+		power("server reboot", "REBOOT", "Reboot", sdk.RiskHigh, "The server is unreachable while it restarts."),
+		serverResize(),
+		serverReinstall(),
+		serverDelete(),
+	)
 }
 
-func registerServers(p *sdk.Plugin) {
-	register(p, op{name: "server list", summary: "Servers, with state, size and IPs", risk: sdk.RiskReadOnly,
-		params:   []sdk.Param{sdk.String("search", "Text to look for anywhere in the server").AsPositional()},
-		examples: []string{"/ionos server list", "/ionos server list web"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+// state is what every change to a server is planned from: the server as
+// the plan names it, in the state the approver saw.
+func (s *server) state() string {
+	return fmt.Sprintf("server %s (%s) is %s", s.Name, s.ID, s.Status.State)
+}
+
+func serverList() op {
+	return op{Name: "server list", Summary: "Servers, with state, size and IPs", Risk: sdk.RiskReadOnly,
+		Params:   []sdk.Param{sdk.String("search", "Text to look for anywhere in the server").AsPositional()},
+		Examples: []string{"/ionos server list", "/ionos server list web"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
 			q := url.Values{"sort": {"name"}}
 			if s := a.String("search"); s != "" {
 				q.Set("q", s)
 			}
-			return &work{summary: "List servers", steps: []step{{req: get("/servers", q), what: "List servers", all: true}}}, nil
+			return &work{Summary: "List servers", Steps: []step{everyPage(c, "List servers", "/servers", q)}}, nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []done, r *sdk.Result) error {
-			// One page came back; read them all for the table.
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var list []server
-			if err := decodeOne(res[0], &list); err != nil {
+			if err := res[0].Decode(&list); err != nil {
 				return err
 			}
 			if len(list) == 0 {
@@ -170,181 +185,202 @@ func registerServers(p *sdk.Plugin) {
 			}
 			return nil
 		},
-	})
-	one := func(name, summary, suffix, what string, show func(s *server, d done, r *sdk.Result) error) {
-		register(p, op{name: name, summary: summary, risk: sdk.RiskReadOnly, params: []sdk.Param{serverP},
-			examples: []string{"/ionos " + name + " web01"},
-			plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-				s, err := findServer(ctx, c, a.String("server"))
-				if err != nil {
-					return nil, err
-				}
-				return &work{summary: what + " of " + s.label(), label: s.Name, steps: []step{{req: get("/servers/"+s.ID+suffix, nil), what: what}}}, nil
-			},
-			show: func(c *client.Client, a sdk.Args, res []done, r *sdk.Result) error {
-				var s server
-				if suffix == "" {
-					if err := decodeOne(res[0], &s); err != nil {
-						return err
-					}
-				}
-				return show(&s, res[0], r)
-			},
-		})
 	}
-	one("server info", "One server: state, size, image, IPs, DVD, snapshot", "", "Read the server", func(s *server, d done, r *sdk.Result) error {
-		kv := []string{"Name", s.Name, "Id", s.ID, "State", statusOf(s), "Type", s.ServerType, "Size", s.Hardware.size(),
-			"Datacenter", s.Datacenter.Location, "Created", s.Created}
-		if s.Image != nil {
-			kv = append(kv, "Image", s.Image.Name)
-		}
-		kv = append(kv, "IPs", s.ips())
-		if s.DVD != nil && s.DVD.Name != "" {
-			kv = append(kv, "DVD", s.DVD.Name)
-		}
-		if s.Snapshot != nil && s.Snapshot.ID != "" {
-			kv = append(kv, "Snapshot", s.Snapshot.CreationDate+" (deleted "+s.Snapshot.DeletionDate+")")
-		}
-		if s.Description != "" {
-			kv = append(kv, "Description", s.Description)
-		}
-		r.AddKeyValues("Server "+s.Name, kv...)
-		return nil
-	})
-	one("server status", "A server's state and progress", "/status", "Read the state", func(_ *server, d done, r *sdk.Result) error {
-		var st client.Status
-		if err := decodeOne(d, &st); err != nil {
-			return err
-		}
-		r.AddText("%s", statusText(st))
-		return nil
-	})
-	one("server hardware", "A server's processors, memory and disks", "/hardware", "Read the hardware", func(_ *server, d done, r *sdk.Result) error {
-		var h hardware
-		if err := decodeOne(d, &h); err != nil {
-			return err
-		}
-		kv := []string{"vCPU", strconv.Itoa(h.Vcore), "Cores per processor", strconv.Itoa(h.CoresPerProcessor), "RAM (GB)", strconv.FormatFloat(h.RAM, 'f', -1, 64)}
-		if h.FixedInstanceSizeID != nil {
-			kv = append(kv, "Fixed size", fmt.Sprint(h.FixedInstanceSizeID))
-		}
-		r.AddKeyValues("Hardware", kv...)
-		t := r.AddTable("Disks", "id", "size (GB)", "main")
-		for _, disk := range h.HDDs {
-			t.Row(disk.ID, strconv.Itoa(disk.Size), yesNo(disk.IsMain))
-		}
-		return nil
-	})
-	one("server ips", "A server's IPs, reverse DNS and firewall", "/ips", "List the IPs", func(_ *server, d done, r *sdk.Result) error {
-		var ips []serverIP
-		if err := decodeOne(d, &ips); err != nil {
-			return err
-		}
-		t := r.AddTable("", "ip", "id", "type", "reverse dns", "firewall")
-		for _, ip := range ips {
-			fw := ""
-			if ip.FirewallPolicy != nil {
-				fw = ip.FirewallPolicy.Name
-			}
-			t.Row(ip.IP, ip.ID, ip.Type, ip.ReverseDNS, fw)
-		}
-		return nil
-	})
-	one("server image", "The image a server runs", "/image", "Read the image", func(_ *server, d done, r *sdk.Result) error {
-		var im ref
-		if err := decodeOne(d, &im); err != nil {
-			return err
-		}
-		r.AddKeyValues("Image", "Name", im.Name, "Id", im.ID)
-		return nil
-	})
+}
 
-	power := func(name, action, summary string, risk sdk.Risk, note string) {
-		params := []sdk.Param{serverP}
-		if action != "POWER_ON" {
-			params = append(params, sdk.EnumOf("method", "SOFTWARE asks the system to stop; HARDWARE cuts it like a power button",
-				sdk.EnumValue{Value: "software", Aliases: []string{"soft", "graceful"}}, sdk.EnumValue{Value: "hardware", Aliases: []string{"hard", "force"}}).WithDefault("software"))
-		}
-		register(p, op{name: name, summary: summary, risk: risk, params: params,
-			examples: []string{"/ionos " + name + " web01"},
-			plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-				s, err := findServer(ctx, c, a.String("server"))
-				if err != nil {
-					return nil, err
-				}
-				body := map[string]any{"action": action}
-				how := ""
-				if action != "POWER_ON" {
-					body["method"] = strings.ToUpper(a.String("method"))
-					how = " (" + strings.ToLower(a.String("method")) + ")"
-				}
-				switch {
-				case action == "POWER_ON" && s.Status.State == "POWERED_ON":
-					return nil, sdk.BadArg("server", "%s is already powered on", s.Name)
-				case action == "POWER_OFF" && s.Status.State == "POWERED_OFF":
-					return nil, sdk.BadArg("server", "%s is already powered off", s.Name)
-				case action == "REBOOT" && s.Status.State == "POWERED_OFF":
-					return nil, sdk.BadArg("server", "%s is powered off; power it on instead", s.Name)
-				}
-				w := &work{summary: summary + how + ": " + s.label(), label: s.Name, steps: []step{{
-					req:  client.Request{Method: http.MethodPut, Path: "/servers/" + s.ID + "/status/action", Body: body},
-					what: summary, follow: "/servers/" + s.ID + "/status"}}}
-				if note != "" {
-					w.notes = append(w.notes, note)
-				}
-				return w, nil
-			},
-			show: showFinal("server"),
-		})
-	}
-	power("server on", "POWER_ON", "Power on", sdk.RiskLow, "")
-	power("server off", "POWER_OFF", "Power off", sdk.RiskHigh, "Everything on the server stops until it is powered on.")
-	power("server reboot", "REBOOT", "Reboot", sdk.RiskHigh, "The server is unreachable while it restarts.")
-
-	register(p, op{name: "server resize", summary: "Change a server's processors and memory", risk: sdk.RiskCritical,
-		help: "Give a fixed size (size=ID, see /ionos call list servers fixed_instance_sizes) or vcore, cores and ram. The server may restart; the bill changes.",
-		params: []sdk.Param{serverP, sdk.String("size", "A fixed instance size id"),
-			sdk.Int("vcore", "Processors").Between(1, 16), sdk.Int("cores", "Cores per processor").Between(1, 16), sdk.String("ram", "Memory in GB (halves allowed: 1.5)")},
-		examples: []string{"/ionos server resize web01 vcore=4 cores=1 ram=8"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+// serverRead is a command that reads one thing of a server: the server
+// itself (suffix "") or /servers/ID+suffix.
+func serverRead(name, summary, suffix, what string, show func(s *server, res *client.Result, r *sdk.Result) error) op {
+	return op{Name: name, Summary: summary, Risk: sdk.RiskReadOnly, Params: []sdk.Param{serverP},
+		Examples: []string{"/ionos " + name + " web01"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
 			s, err := findServer(ctx, c, a.String("server"))
 			if err != nil {
 				return nil, err
 			}
-			body := map[string]any{}
-			var to string
-			switch {
-			case a.Has("size"):
-				body["fixed_instance_size_id"] = a.String("size")
-				to = "fixed size " + a.String("size")
-			case a.Has("vcore") || a.Has("cores") || a.Has("ram"):
-				ram, err := strconv.ParseFloat(a.String("ram"), 64)
-				if !a.Has("ram") || err != nil {
-					return nil, sdk.BadArg("ram", "give the memory in GB, like ram=8")
+			return &work{Summary: what + " of " + s.label(), Steps: []step{call(c, what, get("/servers/"+s.ID+suffix, nil))}}, nil
+		},
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+			var s server
+			if suffix == "" {
+				if err := res[0].Decode(&s); err != nil {
+					return err
 				}
-				body["vcore"], body["cores_per_processor"], body["ram"] = a.Int("vcore"), max(1, a.Int("cores")), ram
-				if !a.Has("vcore") {
-					body["vcore"] = int64(s.Hardware.Vcore)
-				}
-				to = fmt.Sprintf("%v vCPU × %v cores, %s GB RAM", body["vcore"], body["cores_per_processor"], a.String("ram"))
-			default:
-				return nil, sdk.BadArg("size", "give size=ID or vcore, cores and ram")
 			}
-			op, _ := c.Catalog().Get("put servers hardware")
-			if err := op.ValidateBody(jsonish(body)); err != nil {
+			return show(&s, res[0], r)
+		},
+	}
+}
+
+func showServerInfo(s *server, _ *client.Result, r *sdk.Result) error {
+	kv := []string{"Name", s.Name, "Id", s.ID, "State", statusOf(s), "Type", s.ServerType, "Size", s.Hardware.size(),
+		"Datacenter", s.Datacenter.Location, "Created", s.Created}
+	if s.Image != nil {
+		kv = append(kv, "Image", s.Image.Name)
+	}
+	kv = append(kv, "IPs", s.ips())
+	if s.DVD != nil && s.DVD.Name != "" {
+		kv = append(kv, "DVD", s.DVD.Name)
+	}
+	if s.Snapshot != nil && s.Snapshot.ID != "" {
+		kv = append(kv, "Snapshot", s.Snapshot.CreationDate+" (deleted "+s.Snapshot.DeletionDate+")")
+	}
+	if s.Description != "" {
+		kv = append(kv, "Description", s.Description)
+	}
+	r.AddKeyValues("Server "+s.Name, kv...)
+	return nil
+}
+
+func showServerStatus(_ *server, res *client.Result, r *sdk.Result) error {
+	var st client.Status
+	if err := res.Decode(&st); err != nil {
+		return err
+	}
+	r.AddText("%s", statusText(st))
+	return nil
+}
+
+func showServerHardware(_ *server, res *client.Result, r *sdk.Result) error {
+	var h hardware
+	if err := res.Decode(&h); err != nil {
+		return err
+	}
+	kv := []string{"vCPU", strconv.Itoa(h.Vcore), "Cores per processor", strconv.Itoa(h.CoresPerProcessor), "RAM (GB)", strconv.FormatFloat(h.RAM, 'f', -1, 64)}
+	if h.FixedInstanceSizeID != nil {
+		kv = append(kv, "Fixed size", fmt.Sprint(h.FixedInstanceSizeID))
+	}
+	r.AddKeyValues("Hardware", kv...)
+	t := r.AddTable("Disks", "id", "size (GB)", "main")
+	for _, disk := range h.HDDs {
+		t.Row(disk.ID, strconv.Itoa(disk.Size), yesNo(disk.IsMain))
+	}
+	return nil
+}
+
+func showServerIPs(_ *server, res *client.Result, r *sdk.Result) error {
+	var ips []serverIP
+	if err := res.Decode(&ips); err != nil {
+		return err
+	}
+	t := r.AddTable("", "ip", "id", "type", "reverse dns", "firewall")
+	for _, ip := range ips {
+		fw := ""
+		if ip.FirewallPolicy != nil {
+			fw = ip.FirewallPolicy.Name
+		}
+		t.Row(ip.IP, ip.ID, ip.Type, ip.ReverseDNS, fw)
+	}
+	return nil
+}
+
+func showServerImage(_ *server, res *client.Result, r *sdk.Result) error {
+	var im ref
+	if err := res.Decode(&im); err != nil {
+		return err
+	}
+	r.AddKeyValues("Image", "Name", im.Name, "Id", im.ID)
+	return nil
+}
+
+// power is a power action. Whether it makes sense depends on the server's
+// state, so the state is one of the plan's facts.
+func power(name, action, summary string, risk sdk.Risk, note string) op {
+	params := []sdk.Param{serverP}
+	if action != "POWER_ON" {
+		params = append(params, sdk.EnumOf("method", "SOFTWARE asks the system to stop; HARDWARE cuts it like a power button",
+			sdk.EnumValue{Value: "software", Aliases: []string{"soft", "graceful"}}, sdk.EnumValue{Value: "hardware", Aliases: []string{"hard", "force"}}).WithDefault("software"))
+	}
+	return op{Name: name, Summary: summary, Risk: risk, Params: params,
+		Examples: []string{"/ionos " + name + " web01"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+			s, err := findServer(ctx, c, a.String("server"))
+			if err != nil {
+				return nil, err
+			}
+			switch {
+			case action == "POWER_ON" && s.Status.State == "POWERED_ON":
+				return nil, sdk.BadArg("server", "%s is already powered on", s.Name)
+			case action == "POWER_OFF" && s.Status.State == "POWERED_OFF":
+				return nil, sdk.BadArg("server", "%s is already powered off", s.Name)
+			case action == "REBOOT" && s.Status.State == "POWERED_OFF":
+				return nil, sdk.BadArg("server", "%s is powered off; power it on instead", s.Name)
+			}
+			body := map[string]any{"action": action}
+			how := ""
+			if action != "POWER_ON" {
+				body["method"] = strings.ToUpper(a.String("method"))
+				how = " (" + strings.ToLower(a.String("method")) + ")"
+			}
+			w := &work{Summary: summary + how + ": " + s.label(), CheckWith: checkWith(s.Name), Facts: []string{s.state()},
+				Steps: []step{onServer(c, summary, client.Request{Method: http.MethodPut, Path: "/servers/" + s.ID + "/status/action", Body: body}, s.ID)}}
+			if note != "" {
+				w.Notes = append(w.Notes, note)
+			}
+			return w, nil
+		},
+		Show: showFinal("server"),
+	}
+}
+
+// serverResize plans from the server's current size (its vCPUs, unless
+// given, and the "from" the approver reads): the size is a fact.
+func serverResize() op {
+	return op{Name: "server resize", Summary: "Change a server's processors and memory", Risk: sdk.RiskCritical,
+		Help: "Give a fixed size (size=ID, see /ionos call list servers fixed_instance_sizes) or vcore, cores and ram. The server may restart; the bill changes.",
+		Params: []sdk.Param{serverP, sdk.String("size", "A fixed instance size id"),
+			sdk.Int("vcore", "Processors").Between(1, 16), sdk.Int("cores", "Cores per processor").Between(1, 16), sdk.String("ram", "Memory in GB (halves allowed: 1.5)")},
+		Examples: []string{"/ionos server resize web01 vcore=4 cores=1 ram=8"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+			s, err := findServer(ctx, c, a.String("server"))
+			if err != nil {
+				return nil, err
+			}
+			body, to, err := newSize(s, a)
+			if err != nil {
+				return nil, err
+			}
+			spec, _ := c.Catalog().Get("put servers hardware")
+			if err := spec.ValidateBody(jsonish(body)); err != nil {
 				return nil, sdk.BadArg("ram", "%v", err)
 			}
-			return &work{summary: fmt.Sprintf("Resize %s from %s to %s", s.label(), s.Hardware.size(), to), label: s.Name,
-				notes: []string{"The server may restart, and the bill changes."},
-				steps: []step{{req: client.Request{Method: http.MethodPut, Path: "/servers/" + s.ID + "/hardware", Body: body}, what: "Resize", follow: "/servers/" + s.ID + "/status"}}}, nil
+			return &work{Summary: fmt.Sprintf("Resize %s from %s to %s", s.label(), s.Hardware.size(), to), CheckWith: checkWith(s.Name),
+				Notes: []string{"The server may restart, and the bill changes."},
+				Facts: []string{s.state(), "its size is " + s.Hardware.size()},
+				Steps: []step{onServer(c, "Resize", client.Request{Method: http.MethodPut, Path: "/servers/" + s.ID + "/hardware", Body: body}, s.ID)}}, nil
 		},
-		show: showFinal("server"),
-	})
-	register(p, op{name: "server reinstall", summary: "Reinstall a server from an image: its disk is wiped", risk: sdk.RiskCritical,
-		params: []sdk.Param{serverP, sdk.String("image", "Image or appliance id (see /ionos appliances)").AsRequired(),
+		Show: showFinal("server"),
+	}
+}
+
+// newSize reads the size a resize asks for: the body to send, and the size
+// in words.
+func newSize(s *server, a sdk.Args) (body map[string]any, to string, err error) {
+	body = map[string]any{}
+	switch {
+	case a.Has("size"):
+		body["fixed_instance_size_id"] = a.String("size")
+		return body, "fixed size " + a.String("size"), nil
+	case a.Has("vcore") || a.Has("cores") || a.Has("ram"):
+		ram, err := strconv.ParseFloat(a.String("ram"), 64)
+		if !a.Has("ram") || err != nil {
+			return nil, "", sdk.BadArg("ram", "give the memory in GB, like ram=8")
+		}
+		body["vcore"], body["cores_per_processor"], body["ram"] = a.Int("vcore"), max(1, a.Int("cores")), ram
+		if !a.Has("vcore") {
+			body["vcore"] = int64(s.Hardware.Vcore)
+		}
+		return body, fmt.Sprintf("%v vCPU × %v cores, %s GB RAM", body["vcore"], body["cores_per_processor"], a.String("ram")), nil
+	}
+	return nil, "", sdk.BadArg("size", "give size=ID or vcore, cores and ram")
+}
+
+func serverReinstall() op {
+	return op{Name: "server reinstall", Summary: "Reinstall a server from an image: its disk is wiped", Risk: sdk.RiskCritical,
+		Params: []sdk.Param{serverP, sdk.String("image", "Image or appliance id (see /ionos appliances)").AsRequired(),
 			sdk.String("password", "New root password").AsSensitive()},
-		examples: []string{"/ionos server reinstall staging image=B5F778B85C041347BCDCFC3172AB3F3C"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+		Examples: []string{"/ionos server reinstall staging image=B5F778B85C041347BCDCFC3172AB3F3C"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
 			s, err := findServer(ctx, c, a.String("server"))
 			if err != nil {
 				return nil, err
@@ -353,45 +389,51 @@ func registerServers(p *sdk.Plugin) {
 			if pw := a.String("password"); pw != "" {
 				body["password"] = pw
 			}
-			op, _ := c.Catalog().Get("put servers image")
-			if err := op.ValidateBody(body); err != nil {
+			spec, _ := c.Catalog().Get("put servers image")
+			if err := spec.ValidateBody(body); err != nil {
 				return nil, sdk.BadArg("password", "%v", err)
 			}
 			cur := ""
 			if s.Image != nil {
 				cur = s.Image.Name
 			}
-			return &work{summary: fmt.Sprintf("Reinstall %s (now %s) from image %s", s.label(), cur, a.String("image")), label: s.Name,
-				notes: []string{"Everything on its disk is lost."},
-				steps: []step{{req: client.Request{Method: http.MethodPut, Path: "/servers/" + s.ID + "/image", Body: body}, what: "Reinstall", follow: "/servers/" + s.ID + "/status"}}}, nil
+			return &work{Summary: fmt.Sprintf("Reinstall %s (now %s) from image %s", s.label(), cur, a.String("image")), CheckWith: checkWith(s.Name),
+				Notes: []string{"Everything on its disk is lost."},
+				Facts: []string{s.state(), "it runs " + orDash(cur)},
+				Steps: []step{onServer(c, "Reinstall", client.Request{Method: http.MethodPut, Path: "/servers/" + s.ID + "/image", Body: body}, s.ID)}}, nil
 		},
-		show: showFinal("server"),
-	})
-	register(p, op{name: "server delete", summary: "Delete a server", risk: sdk.RiskCritical,
-		params:   []sdk.Param{serverP, sdk.Bool("keep_ips", "Keep its public IPs").WithDefault("yes")},
-		examples: []string{"/ionos server delete staging"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+		Show: showFinal("server"),
+	}
+}
+
+func serverDelete() op {
+	return op{Name: "server delete", Summary: "Delete a server", Risk: sdk.RiskCritical,
+		Params:   []sdk.Param{serverP, sdk.Bool("keep_ips", "Keep its public IPs").WithDefault("yes")},
+		Examples: []string{"/ionos server delete staging"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
 			s, err := findServer(ctx, c, a.String("server"))
 			if err != nil {
 				return nil, err
 			}
 			q := url.Values{"keep_ips": {strconv.FormatBool(a.Bool("keep_ips"))}}
-			w := &work{summary: fmt.Sprintf("Delete %s, %s, with its disks", s.label(), s.Hardware.size()), label: s.Name,
-				steps: []step{{req: client.Request{Method: http.MethodDelete, Path: "/servers/" + s.ID, Query: q}, what: "Delete the server", gone: "/servers/" + s.ID, follow: "/servers/" + s.ID + "/status"}}}
+			req := client.Request{Method: http.MethodDelete, Path: "/servers/" + s.ID, Query: q}
+			w := &work{Summary: fmt.Sprintf("Delete %s, %s, with its disks", s.label(), s.Hardware.size()), CheckWith: checkWith(s.Name),
+				Facts: []string{s.state(), "its size is " + s.Hardware.size(), "its IPs are " + s.ips()},
+				Steps: []step{followed(c, "Delete the server", req, untilGone(c, "/servers/"+s.ID, statusPath(s.ID)))}}
 			if a.Bool("keep_ips") {
-				w.notes = append(w.notes, "Its IPs ("+s.ips()+") are kept.")
+				w.Notes = append(w.Notes, "Its IPs ("+s.ips()+") are kept.")
 			} else {
-				w.notes = append(w.notes, "Its IPs ("+s.ips()+") are released.")
+				w.Notes = append(w.Notes, "Its IPs ("+s.ips()+") are released.")
 			}
 			return w, nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []done, r *sdk.Result) error {
-			if res[0].final == "REMOVED" {
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+			if res[0].Final == "REMOVED" {
 				r.AddText("Server %s is deleted.", a.String("server"))
 			}
 			return nil
 		},
-	})
+	}
 }
 
 // jsonish turns Go numbers into what JSON decoding gives, for schema checks.
@@ -411,14 +453,14 @@ func statusOf(s *server) string {
 }
 
 // showFinal reports where followed work ended.
-func showFinal(what string) func(c *client.Client, a sdk.Args, res []done, r *sdk.Result) error {
-	return func(c *client.Client, a sdk.Args, res []done, r *sdk.Result) error {
+func showFinal(what string) func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+	return func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 		d := res[len(res)-1]
-		if d.still {
+		if d.Still {
 			return nil
 		}
-		if d.final != "" {
-			r.AddText("%s %s is %s.", strings.ToUpper(what[:1])+what[1:], a.String(what), d.final)
+		if d.Final != "" {
+			r.AddText("%s %s is %s.", strings.ToUpper(what[:1])+what[1:], a.String(what), d.Final)
 			return nil
 		}
 		r.AddText("Done.")

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"strings"
 	"time"
@@ -55,7 +56,17 @@ func str(m map[string]any, k string) string {
 	return v
 }
 
+// handlers are the operations served from the state, by family.
 func (s *Server) handlers() map[string]handler {
+	h := map[string]handler{}
+	for _, family := range []map[string]handler{s.serverHandlers(), s.configHandlers(), s.deviceHandlers(), s.snapshotHandlers(), s.accountHandlers()} {
+		maps.Copy(h, family)
+	}
+	return h
+}
+
+// serverHandlers serve the servers themselves and their power.
+func (s *Server) serverHandlers() map[string]handler {
 	return map[string]handler{
 		"list servers": func(r *req) (int, any) {
 			out := []map[string]any{}
@@ -110,6 +121,12 @@ func (s *Server) handlers() map[string]handler {
 			}
 			return 202, s.serverJSON(v)
 		}),
+	}
+}
+
+// configHandlers serve a server's hardware and image.
+func (s *Server) configHandlers() map[string]handler {
+	return map[string]handler{
 		"get servers hardware": s.withVM(func(r *req, v *VM) (int, any) { return 200, toMap(v.Hardware) }),
 		"put servers hardware": s.changing(func(r *req, v *VM) (int, any) {
 			if id := str(r.body, "fixed_instance_size_id"); id != "" {
@@ -141,6 +158,12 @@ func (s *Server) handlers() map[string]handler {
 			s.start(v, "POWERED_ON", "", "CONFIGURING", "DEPLOYING")
 			return 202, s.serverJSON(v)
 		}),
+	}
+}
+
+// deviceHandlers serve a server's IPs and DVD drive.
+func (s *Server) deviceHandlers() map[string]handler {
+	return map[string]handler{
 		"list servers ips": s.withVM(func(r *req, v *VM) (int, any) {
 			out := []map[string]any{}
 			for _, ip := range v.IPs {
@@ -191,6 +214,12 @@ func (s *Server) handlers() map[string]handler {
 			s.start(v, v.State, "", "CONFIGURING")
 			return 202, s.serverJSON(v)
 		}),
+	}
+}
+
+// snapshotHandlers serve a server's snapshot.
+func (s *Server) snapshotHandlers() map[string]handler {
+	return map[string]handler{
 		"get servers snapshots": s.withVM(func(r *req, v *VM) (int, any) {
 			if v.Snapshot == nil {
 				return 200, []any{}
@@ -219,6 +248,12 @@ func (s *Server) handlers() map[string]handler {
 			s.start(v, v.State, "", "CONFIGURING")
 			return 202, s.serverJSON(v)
 		}),
+	}
+}
+
+// accountHandlers serve the account's public IPs and firewall policies, and the key check.
+func (s *Server) accountHandlers() map[string]handler {
+	return map[string]handler{
 		"list public_ips": func(r *req) (int, any) {
 			out := []map[string]any{}
 			for _, p := range s.st.PublicIPs {

@@ -11,11 +11,8 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -55,7 +52,7 @@ type Server struct {
 	cat   *catalog.Catalog
 	h     map[string]handler
 	now   func() time.Time
-	calls []Call
+	calls sandbox.CallLog[Call]
 
 	winStart  time.Time
 	winCount  int
@@ -97,18 +94,13 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{o: o, cat: cat, now: o.Clock.Now}
-	if o.StateFile != "" {
-		if b, err := os.ReadFile(o.StateFile); err == nil {
-			var st State
-			if err := json.Unmarshal(b, &st); err != nil {
-				return nil, fmt.Errorf("simulator state %s: %w", o.StateFile, err)
-			}
-			s.st = &st
-		} else if !os.IsNotExist(err) {
-			return nil, err
-		}
+	var st State
+	loaded, err := sandbox.LoadState(o.StateFile, &st)
+	if err != nil {
+		return nil, err
 	}
-	if s.st == nil {
+	s.st = &st
+	if !loaded {
 		s.st = seed(o.FirstPassword)
 	}
 	o.Clock.Resume(s.st.Clock)
@@ -116,15 +108,11 @@ func New(o Options) (*Server, error) {
 	return s, nil
 }
 
-// Listen serves on loopback and returns the base URL and a stop.
+// Listen serves on loopback (sandbox.Listen) and returns the API's base
+// URL, /v1 included, and a stop.
 func (s *Server) Listen() (base string, stop func() error, err error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", nil, err
-	}
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	return "http://" + ln.Addr().String() + "/v1", srv.Close, nil
+	base, stop, err = sandbox.Listen(s)
+	return base + "/v1", stop, err
 }
 
 // Stateful lists the operations the simulator serves from its state; it
@@ -138,12 +126,8 @@ func (s *Server) Stateful() []string {
 	return out
 }
 
-// Calls returns the requests answered.
-func (s *Server) Calls() []Call {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Call(nil), s.calls...)
-}
+// Calls returns the latest requests answered, oldest first.
+func (s *Server) Calls() []Call { return s.calls.Calls() }
 
 // RateStats reports the most calls that arrived in one window (refused
 // or not) and how many were refused with 429.
@@ -173,17 +157,11 @@ func (s *Server) ServerState(id string) string {
 	return ""
 }
 
+// save keeps the state, and the clock's time, for the next start. A
+// failed save costs only persistence: the answer already reflects it.
 func (s *Server) save() {
-	if s.o.StateFile == "" {
-		return
-	}
 	s.st.Clock = s.now()
-	b, _ := json.MarshalIndent(s.st, "", " ")
-	_ = os.MkdirAll(filepath.Dir(s.o.StateFile), 0o700)
-	tmp := s.o.StateFile + ".tmp"
-	if os.WriteFile(tmp, b, 0o600) == nil {
-		_ = os.Rename(tmp, s.o.StateFile)
-	}
+	_ = sandbox.SaveState(s.o.StateFile, s.st)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -236,12 +214,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	s.o.Clock.Tick()
 	call := Call{Method: r.Method, Path: path, Query: r.URL.Query()}
-	defer func() {
-		s.calls = append(s.calls, call)
-		if len(s.calls) > 2*keepCalls { // a long-running sandbox keeps the latest only
-			s.calls = append(s.calls[:0:0], s.calls[len(s.calls)-keepCalls:]...)
-		}
-	}()
+	defer func() { s.calls.Add(call) }()
 	if path != "/ping" && r.Header.Get("X-TOKEN") != s.o.Token {
 		call.Status = http.StatusUnauthorized
 		writeJSON(w, call.Status, apiErr("UNAUTHORIZED", "Invalid token"))
@@ -263,45 +236,58 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	call.Operation = op.Name
 	rq := &req{op: op, vars: vars, query: r.URL.Query()}
 	if r.Body != nil && (r.Method == http.MethodPost || r.Method == http.MethodPut) {
-		b, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-		call.Body = string(b)
-		if len(strings.TrimSpace(string(b))) > 0 {
-			if err := json.Unmarshal(b, &rq.body); err != nil {
-				call.Status = http.StatusBadRequest
-				writeJSON(w, call.Status, apiErr("INVALID_PARAMETERS", "The body is not a JSON object"))
-				return
-			}
-		}
-		if rq.body == nil {
-			rq.body = map[string]any{}
-		}
-		if err := op.ValidateBody(rq.body); err != nil {
+		var problem any
+		call.Body, rq.body, problem = readBody(r, op)
+		if problem != nil {
 			call.Status = http.StatusBadRequest
-			writeJSON(w, call.Status, map[string]any{"type": "VALIDATION_ERROR", "message": err.Error(), "errors": nil})
+			writeJSON(w, call.Status, problem)
 			return
 		}
 	}
 	s.advance()
-	if h, ok := s.h[op.Name]; ok {
-		status, v := h(rq)
-		call.Status = status
-		if status < 300 && r.Method != http.MethodGet {
-			s.save()
-		}
-		if list, isList := v.([]map[string]any); isList && status == 200 {
-			v = s.listing(list, rq.query)
-		}
-		writeJSON(w, status, v)
+	h, ok := s.h[op.Name]
+	if !ok {
+		call.Status = s.example(w, op, rq.query)
 		return
 	}
-	// The reference's example for the rest.
+	status, v := h(rq)
+	call.Status = status
+	if status < 300 && r.Method != http.MethodGet {
+		s.save()
+	}
+	if list, isList := v.([]map[string]any); isList && status == 200 {
+		v = s.listing(list, rq.query)
+	}
+	writeJSON(w, status, v)
+}
+
+// readBody reads a request's JSON body and checks it against the
+// operation's schema; problem is the API's error body if it is not valid.
+func readBody(r *http.Request, op *catalog.Operation) (raw string, body map[string]any, problem any) {
+	b, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if len(strings.TrimSpace(string(b))) > 0 {
+		if err := json.Unmarshal(b, &body); err != nil {
+			return string(b), nil, apiErr("INVALID_PARAMETERS", "The body is not a JSON object")
+		}
+	}
+	if body == nil {
+		body = map[string]any{}
+	}
+	if err := op.ValidateBody(body); err != nil {
+		return string(b), nil, map[string]any{"type": "VALIDATION_ERROR", "message": err.Error(), "errors": nil}
+	}
+	return string(b), body, nil
+}
+
+// example answers an operation the state does not serve with the
+// reference's example (a list paged and filtered like the real ones), and
+// returns the status it answered with.
+func (s *Server) example(w http.ResponseWriter, op *catalog.Operation, q url.Values) int {
 	resp, ok := op.Success()
 	if !ok {
-		call.Status = 200
 		writeJSON(w, 200, map[string]any{})
-		return
+		return 200
 	}
-	call.Status = resp.Code
 	var v any
 	_ = json.Unmarshal(s.cat.Example(op.Name, resp.Code), &v)
 	if arr, isArr := v.([]any); isArr && len(op.Query) > 0 {
@@ -312,11 +298,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if len(list) == len(arr) {
-			writeJSON(w, resp.Code, s.listing(list, rq.query))
-			return
+			v = s.listing(list, q)
 		}
 	}
 	writeJSON(w, resp.Code, v)
+	return resp.Code
 }
 
 // listing applies q, sort, fields, page and per_page to a list.
@@ -391,6 +377,3 @@ func (s *Server) newID() string {
 	s.seq++
 	return fmt.Sprintf("%032X", uint64(s.now().UnixNano())^uint64(s.seq)<<40)
 }
-
-// keepCalls is how many served calls the simulator remembers.
-const keepCalls = 1000
