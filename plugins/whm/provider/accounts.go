@@ -287,9 +287,7 @@ func accountOwner() op {
 func accountSuspended() op {
 	return op{Name: "account suspended", Summary: "Suspended accounts and why", Risk: sdk.RiskReadOnly,
 		Examples: []string{"/whm account suspended"},
-		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			return single("List suspended accounts", call(c, "listsuspended", "List suspended accounts")), nil
-		},
+		Work:     reads("List suspended accounts", "listsuspended", "List suspended accounts"),
 		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var d struct {
 				Account []record `json:"account"`
@@ -603,9 +601,7 @@ func showUsage(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result
 func resellerList() op {
 	return op{Name: "reseller list", Summary: "Resellers on the server", Risk: sdk.RiskReadOnly,
 		Examples: []string{"/whm reseller list"},
-		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			return single("List resellers", call(c, "listresellers", "List resellers")), nil
-		},
+		Work:     reads("List resellers", "listresellers", "List resellers"),
 		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var d struct {
 				Reseller []string `json:"reseller"`

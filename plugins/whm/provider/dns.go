@@ -95,9 +95,7 @@ func zoneFacts(domain string, recs []zoneRecord) []string {
 func dnsZones() op {
 	return op{Name: "dns zones", Summary: "DNS zones on the server", Risk: sdk.RiskReadOnly,
 		Examples: []string{"/whm dns zones"},
-		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			return single("List DNS zones", call(c, "listzones", "List zones")), nil
-		},
+		Work:     reads("List DNS zones", "listzones", "List zones"),
 		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var d struct {
 				Zone []record `json:"zone"`

@@ -76,9 +76,7 @@ func sslVhosts() op {
 	return op{Name: "ssl vhosts", Summary: "Web hosts and the certificates they serve", Risk: sdk.RiskReadOnly,
 		Params:   []sdk.Param{sdk.String("search", "Part of a host or account name").AsPositional()},
 		Examples: []string{"/whm ssl vhosts", "/whm ssl vhosts shop"},
-		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			return single("List web hosts and certificates", call(c, "fetch_ssl_vhosts", "Read web hosts")), nil
-		},
+		Work:     reads("List web hosts and certificates", "fetch_ssl_vhosts", "Read web hosts"),
 		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var d struct {
 				Vhosts []struct {
@@ -193,9 +191,7 @@ func pointArg(ctx context.Context, c *client.Client, a sdk.Args) (string, error)
 func backupDates() op {
 	return op{Name: "backup dates", Summary: "Dates with backups to restore from", Risk: sdk.RiskReadOnly,
 		Examples: []string{"/whm backup dates"},
-		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			return single("List backup dates", call(c, "backup_date_list", "List backups")), nil
-		},
+		Work:     reads("List backup dates", "backup_date_list", "List backups"),
 		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var d struct {
 				Set []string `json:"backup_set"`
@@ -314,9 +310,7 @@ func restoreQueue() op {
 func restoreStatus() op {
 	return op{Name: "restore status", Summary: "Pending, running and finished restorations", Risk: sdk.RiskReadOnly,
 		Examples: []string{"/whm restore status"},
-		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			return single("Show the restore queue", call(c, "restore_queue_state", "Read the queue")), nil
-		},
+		Work:     reads("Show the restore queue", "restore_queue_state", "Read the queue"),
 		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var d struct {
 				Pending, Active, Completed []record
@@ -413,9 +407,7 @@ func registerMail(p *sdk.Plugin) {
 func mailQueue() op {
 	return op{Name: "mail queue", Summary: "Messages waiting in the server's mail queue", Risk: sdk.RiskReadOnly,
 		Examples: []string{"/whm mail queue"},
-		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			return single("Read the mail queue", call(c, "fetch_mail_queue", "Read the queue")), nil
-		},
+		Work:     reads("Read the mail queue", "fetch_mail_queue", "Read the queue"),
 		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			v := decodeOf(res[0])
 			if empty(v) {
@@ -550,9 +542,7 @@ func hulkListParam() sdk.Param {
 func hulkStatus() op {
 	return op{Name: "hulk status", Summary: "Whether cPHulk brute-force protection is on", Risk: sdk.RiskReadOnly,
 		Examples: []string{"/whm hulk status"},
-		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			return single("Read cPHulk's status", call(c, "cphulk_status", "Read the status")), nil
-		},
+		Work:     reads("Read cPHulk's status", "cphulk_status", "Read the status"),
 		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var d record
 			if err := res[0].Decode(&d); err != nil {
@@ -571,9 +561,7 @@ func hulkStatus() op {
 func hulkBlocked() op {
 	return op{Name: "hulk blocked", Summary: "Addresses cPHulk blocks for failed logins", Risk: sdk.RiskReadOnly,
 		Examples: []string{"/whm hulk blocked"},
-		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			return single("List blocked addresses", call(c, "get_cphulk_brutes", "List blocks")), nil
-		},
+		Work:     reads("List blocked addresses", "get_cphulk_brutes", "List blocks"),
 		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var d struct {
 				Brutes []record `json:"brutes"`
@@ -869,9 +857,7 @@ func rebootText(d record) string {
 func serverLoad() op {
 	return op{Name: "server load", Summary: "The server's load average", Risk: sdk.RiskReadOnly,
 		Examples: []string{"/whm server load"},
-		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			return single("Read the load average", call(c, "systemloadavg", "Read the load")), nil
-		},
+		Work:     reads("Read the load average", "systemloadavg", "Read the load"),
 		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var d record
 			if err := res[0].Decode(&d); err != nil {
@@ -886,9 +872,7 @@ func serverLoad() op {
 func serverDisk() op {
 	return op{Name: "server disk", Summary: "The server's disk partitions and their use", Risk: sdk.RiskReadOnly,
 		Examples: []string{"/whm server disk"},
-		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			return single("Read disk use", call(c, "getdiskusage", "Read partitions")), nil
-		},
+		Work:     reads("Read disk use", "getdiskusage", "Read partitions"),
 		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var d struct {
 				Partition []record `json:"partition"`

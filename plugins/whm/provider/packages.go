@@ -55,9 +55,7 @@ func packageList() op {
 	return op{Name: "package list", Summary: "Hosting plans and their limits", Risk: sdk.RiskReadOnly,
 		Aliases:  []string{"plan list"},
 		Examples: []string{"/whm package list"},
-		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			return single("List hosting plans", call(c, "listpkgs", "List plans")), nil
-		},
+		Work:     reads("List hosting plans", "listpkgs", "List plans"),
 		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var d struct {
 				Pkg []record `json:"pkg"`

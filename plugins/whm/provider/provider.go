@@ -129,6 +129,14 @@ func single(summary string, s step) *work {
 	return &work{Summary: summary, Steps: []step{s}}
 }
 
+// reads is the work of a command that calls one WHM function, without
+// arguments, to read something.
+func reads(summary, fn, what string) func(context.Context, *client.Client, sdk.Args) (*work, error) {
+	return func(_ context.Context, c *client.Client, _ sdk.Args) (*work, error) {
+		return single(summary, call(c, fn, what)), nil
+	}
+}
+
 // New returns the WHM provider.
 func New() *sdk.Plugin {
 	p := sdk.New("whm", Version).SetDescription("cPanel & WHM servers: accounts, packages, DNS, SSL, backups and restores, mail, cPHulk, services; `call` reaches every WHM API 1 function")
