@@ -32,6 +32,11 @@ func checkUser(u string) error {
 // record is one decoded WHM record (an account, a package).
 type record map[string]any
 
+// accounts is how listaccts, accountsummary and showbw answer.
+type accounts struct {
+	Acct []record `json:"acct"`
+}
+
 func (r record) s(k string) string {
 	v, _ := scalarText(r[k])
 	return v
@@ -72,9 +77,7 @@ func lookupDomain(ctx context.Context, c *client.Client, domain string) (record,
 }
 
 func firstAcct(res *client.Result, what string) (record, error) {
-	var d struct {
-		Acct []record `json:"acct"`
-	}
+	var d accounts
 	if err := res.Decode(&d); err != nil {
 		return nil, err
 	}
@@ -88,19 +91,13 @@ func firstAcct(res *client.Result, what string) (record, error) {
 // closest names on the server.
 func noAccount(ctx context.Context, c *client.Client, field, value string) error {
 	msg := fmt.Sprintf("there is no account with %s %q on this server", field, value)
-	res, err := c.Call(ctx, "listaccts", client.Args{"want": {"user,domain"}}, nil)
-	if err == nil {
-		var d struct {
-			Acct []record `json:"acct"`
+	if d, err := read[accounts](ctx, c, "listaccts", client.Args{"want": {"user,domain"}}); err == nil {
+		var names []string
+		for _, a := range d.Acct {
+			names = append(names, a.s(field))
 		}
-		if res.Decode(&d) == nil {
-			var names []string
-			for _, a := range d.Acct {
-				names = append(names, a.s(field))
-			}
-			if s := sdk.Suggest(value, names); len(s) > 0 {
-				msg += "; did you mean " + strings.Join(s, " or ") + "?"
-			}
+		if s := sdk.Suggest(value, names); len(s) > 0 {
+			msg += "; did you mean " + strings.Join(s, " or ") + "?"
 		}
 	}
 	return sdk.BadArg(field, "%s", msg)
@@ -196,9 +193,7 @@ func accountList() op {
 			return single("List accounts", call(c, "listaccts", "List accounts", args...)), nil
 		},
 		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
-			var d struct {
-				Acct []record `json:"acct"`
-			}
+			var d accounts
 			if err := res[0].Decode(&d); err != nil {
 				return err
 			}
@@ -564,9 +559,7 @@ func accountUsage() op {
 }
 
 func showUsage(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
-	var bw struct {
-		Acct []record `json:"acct"`
-	}
+	var bw accounts
 	var du struct {
 		Accounts []record `json:"accounts"`
 	}

@@ -146,17 +146,21 @@ func parseCert(s string) *x509.Certificate {
 	return c
 }
 
+// backupSet is how backup_date_list answers.
+type backupSet struct {
+	Set []string `json:"backup_set"`
+}
+
+// backupUserList is how backup_user_list answers.
+type backupUserList struct {
+	User []record `json:"user"`
+}
+
 // restorePoint finds the backup a date names: WHM's points look like
 // 2026-11-25 or 2026-11-25T00:00:00.000Z.
 func restorePoint(ctx context.Context, c *client.Client, date string) (string, error) {
-	res, err := c.Call(ctx, "backup_date_list", nil, nil)
+	d, err := read[backupSet](ctx, c, "backup_date_list", nil)
 	if err != nil {
-		return "", err
-	}
-	var d struct {
-		Set []string `json:"backup_set"`
-	}
-	if err := res.Decode(&d); err != nil {
 		return "", err
 	}
 	for _, p := range d.Set {
@@ -193,9 +197,7 @@ func backupDates() op {
 		Examples: []string{"/whm backup dates"},
 		Work:     reads("List backup dates", "backup_date_list", "List backups"),
 		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
-			var d struct {
-				Set []string `json:"backup_set"`
-			}
+			var d backupSet
 			if err := res[0].Decode(&d); err != nil {
 				return err
 			}
@@ -221,9 +223,7 @@ func backupUsers() op {
 			return single("List accounts in the backup of "+a.String("point"), call(c, "backup_user_list", "List the backup's accounts", "restore_point", pt)), nil
 		},
 		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
-			var d struct {
-				User []record `json:"user"`
-			}
+			var d backupUserList
 			if err := res[0].Decode(&d); err != nil {
 				return err
 			}
@@ -239,14 +239,8 @@ func backupUsers() op {
 // checkInBackup fails with the closest names when the backup at restore
 // point pt (of date) holds no account user.
 func checkInBackup(ctx context.Context, c *client.Client, date, pt, user string) error {
-	res, err := c.Call(ctx, "backup_user_list", client.Args{"restore_point": {pt}}, nil)
+	d, err := read[backupUserList](ctx, c, "backup_user_list", client.Args{"restore_point": {pt}})
 	if err != nil {
-		return err
-	}
-	var d struct {
-		User []record `json:"user"`
-	}
-	if err := res.Decode(&d); err != nil {
 		return err
 	}
 	var in []string
@@ -340,14 +334,10 @@ func restoreRun() op {
 	return op{Name: "restore run", Summary: "Start the queued restorations", Risk: sdk.RiskCritical,
 		Examples: []string{"/whm restore run"},
 		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			res, err := c.Call(ctx, "restore_queue_list_pending", nil, nil)
-			if err != nil {
-				return nil, err
-			}
-			var d struct {
+			d, err := read[struct {
 				Jobs []record `json:"restore_job"`
-			}
-			if err := res.Decode(&d); err != nil {
+			}](ctx, c, "restore_queue_list_pending", nil)
+			if err != nil {
 				return nil, err
 			}
 			if len(d.Jobs) == 0 {
@@ -704,6 +694,11 @@ func showHulkChange(res *client.Result, r *sdk.Result, key, what string) error {
 
 var serviceRE = regexp.MustCompile(`^[a-z][a-z0-9_.-]{1,40}$`)
 
+// services is how servicestatus answers.
+type services struct {
+	Service []record `json:"service"`
+}
+
 func registerServer(p *sdk.Plugin) {
 	registerOps(p, serviceStatus(), serviceRestart(), serverInfo(), serverLoad(), serverDisk())
 }
@@ -716,9 +711,7 @@ func serviceStatus() op {
 			return single("Read service status", call(c, "servicestatus", "Read services", "service", a.String("service"))), nil
 		},
 		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
-			var d struct {
-				Service []record `json:"service"`
-			}
+			var d services
 			if err := res[0].Decode(&d); err != nil {
 				return err
 			}
@@ -744,14 +737,8 @@ func findService(ctx context.Context, c *client.Client, name string) (record, er
 	if !serviceRE.MatchString(name) {
 		return nil, sdk.BadArg("service", "%q is not a service name", name)
 	}
-	res, err := c.Call(ctx, "servicestatus", nil, nil)
+	d, err := read[services](ctx, c, "servicestatus", nil)
 	if err != nil {
-		return nil, err
-	}
-	var d struct {
-		Service []record `json:"service"`
-	}
-	if err := res.Decode(&d); err != nil {
 		return nil, err
 	}
 	var names []string

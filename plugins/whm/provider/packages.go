@@ -10,16 +10,15 @@ import (
 	"github.com/deskbot/deskbot/sdk"
 )
 
+// plans is how listpkgs answers.
+type plans struct {
+	Pkg []record `json:"pkg"`
+}
+
 // packageNames lists the hosting plans on the server.
 func packageNames(ctx context.Context, c *client.Client) ([]string, error) {
-	res, err := c.Call(ctx, "listpkgs", nil, nil)
+	d, err := read[plans](ctx, c, "listpkgs", nil)
 	if err != nil {
-		return nil, err
-	}
-	var d struct {
-		Pkg []record `json:"pkg"`
-	}
-	if err := res.Decode(&d); err != nil {
 		return nil, err
 	}
 	var out []string
@@ -57,9 +56,7 @@ func packageList() op {
 		Examples: []string{"/whm package list"},
 		Work:     reads("List hosting plans", "listpkgs", "List plans"),
 		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
-			var d struct {
-				Pkg []record `json:"pkg"`
-			}
+			var d plans
 			if err := res[0].Decode(&d); err != nil {
 				return err
 			}
@@ -132,14 +129,8 @@ func packageRemove() op {
 
 // accountsOn lists the accounts on a hosting plan.
 func accountsOn(ctx context.Context, c *client.Client, plan string) ([]string, error) {
-	res, err := c.Call(ctx, "listaccts", client.Args{"search": {"^" + plan + "$"}, "searchtype": {"package"}, "want": {"user"}}, nil)
+	d, err := read[accounts](ctx, c, "listaccts", client.Args{"search": {"^" + plan + "$"}, "searchtype": {"package"}, "want": {"user"}})
 	if err != nil {
-		return nil, err
-	}
-	var d struct {
-		Acct []record `json:"acct"`
-	}
-	if err := res.Decode(&d); err != nil {
 		return nil, err
 	}
 	var users []string

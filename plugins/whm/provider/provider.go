@@ -124,6 +124,17 @@ func call(c *client.Client, fn, what string, kv ...string) step {
 	return callStep(c, fn, what, a, nil)
 }
 
+// read calls a WHM function that reads, and decodes its answer's data
+// into a T.
+func read[T any](ctx context.Context, c *client.Client, fn string, args client.Args) (T, error) {
+	var d T
+	res, err := c.Call(ctx, fn, args, nil)
+	if err != nil {
+		return d, err
+	}
+	return d, res.Decode(&d)
+}
+
 // single is the work of a command that makes one call.
 func single(summary string, s step) *work {
 	return &work{Summary: summary, Steps: []step{s}}
