@@ -32,6 +32,11 @@ func checkUser(u string) error {
 // record is one decoded WHM record (an account, a package).
 type record map[string]any
 
+// accounts is how listaccts, accountsummary and showbw answer.
+type accounts struct {
+	Acct []record `json:"acct"`
+}
+
 func (r record) s(k string) string {
 	v, _ := scalarText(r[k])
 	return v
@@ -72,9 +77,7 @@ func lookupDomain(ctx context.Context, c *client.Client, domain string) (record,
 }
 
 func firstAcct(res *client.Result, what string) (record, error) {
-	var d struct {
-		Acct []record `json:"acct"`
-	}
+	var d accounts
 	if err := res.Decode(&d); err != nil {
 		return nil, err
 	}
@@ -88,19 +91,13 @@ func firstAcct(res *client.Result, what string) (record, error) {
 // closest names on the server.
 func noAccount(ctx context.Context, c *client.Client, field, value string) error {
 	msg := fmt.Sprintf("there is no account with %s %q on this server", field, value)
-	res, err := c.Call(ctx, "listaccts", client.Args{"want": {"user,domain"}}, nil)
-	if err == nil {
-		var d struct {
-			Acct []record `json:"acct"`
+	if d, err := read[accounts](ctx, c, "listaccts", client.Args{"want": {"user,domain"}}); err == nil {
+		var names []string
+		for _, a := range d.Acct {
+			names = append(names, a.s(field))
 		}
-		if res.Decode(&d) == nil {
-			var names []string
-			for _, a := range d.Acct {
-				names = append(names, a.s(field))
-			}
-			if s := sdk.Suggest(value, names); len(s) > 0 {
-				msg += "; did you mean " + strings.Join(s, " or ") + "?"
-			}
+		if s := sdk.Suggest(value, names); len(s) > 0 {
+			msg += "; did you mean " + strings.Join(s, " or ") + "?"
 		}
 	}
 	return sdk.BadArg(field, "%s", msg)
@@ -170,23 +167,33 @@ func limitArg(name, v string) (string, error) {
 }
 
 func registerAccounts(p *sdk.Plugin) {
-	register(p, op{name: "account list", summary: "Accounts on the server, optionally filtered", risk: sdk.RiskReadOnly,
-		params: []sdk.Param{
+	registerOps(p, accountList(), accountInfo(), accountOwner(), accountSuspended(), accountSuspend(), accountUnsuspend(),
+		accountCreate(), accountRemove(), accountPassword(), accountPackage(), accountBandwidth(), accountQuota(),
+		accountUsage(), resellerList())
+}
+
+// accountFact is what a change to an account was planned from that its
+// call does not show: the account as the plan describes it (domain,
+// plan, owner, suspension). If it is another by the run, the run is
+// refused.
+func accountFact(a record) string { return "account " + describe(a) }
+
+func accountList() op {
+	return op{Name: "account list", Summary: "Accounts on the server, optionally filtered", Risk: sdk.RiskReadOnly,
+		Params: []sdk.Param{
 			sdk.String("search", "Part of a name to look for").AsPositional(),
 			sdk.Enum("by", "What the search matches", "user", "domain", "owner", "ip", "package").WithDefault("user"),
 		},
-		examples: []string{"/whm account list", "/whm account list shop by=domain", "/whm account list resell1 by=owner"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+		Examples: []string{"/whm account list", "/whm account list shop by=domain", "/whm account list resell1 by=owner"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
 			args := []string{}
 			if s := a.String("search"); s != "" {
 				args = append(args, "search", regexp.QuoteMeta(s), "searchtype", a.String("by"), "searchmethod", "regex")
 			}
-			return &work{summary: "List accounts", calls: []wcall{call("listaccts", "List accounts", args...)}}, nil
+			return single("List accounts", call(c, "listaccts", "List accounts", args...)), nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
-			var d struct {
-				Acct []record `json:"acct"`
-			}
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+			var d accounts
 			if err := res[0].Decode(&d); err != nil {
 				return err
 			}
@@ -200,28 +207,35 @@ func registerAccounts(p *sdk.Plugin) {
 			}
 			return nil
 		},
-	})
-	register(p, op{name: "account info", summary: "One account: domain, plan, owner, disk, suspension, mail", risk: sdk.RiskReadOnly,
-		aliases:  []string{"account show"},
-		params:   []sdk.Param{sdk.String("account", "Account name or its main domain").AsRequired().AsPositional()},
-		examples: []string{"/whm account info demo1", "/whm account info shop.example"},
-		explain: func(ctx context.Context, c *client.Client, a sdk.Args, _ *client.APIError) error {
+	}
+}
+
+func accountInfo() op {
+	return op{Name: "account info", Summary: "One account: domain, plan, owner, disk, suspension, mail", Risk: sdk.RiskReadOnly,
+		Aliases:  []string{"account show"},
+		Params:   []sdk.Param{sdk.String("account", "Account name or its main domain").AsRequired().AsPositional()},
+		Examples: []string{"/whm account info demo1", "/whm account info shop.example"},
+		Explain: func(ctx context.Context, c *client.Client, a sdk.Args, err error) error {
+			var ae *client.APIError
+			if !errors.As(err, &ae) {
+				return err
+			}
 			if v := a.String("account"); strings.Contains(v, ".") {
 				return noAccount(ctx, c, "domain", strings.ToLower(v))
 			}
 			return noAccount(ctx, c, "user", a.String("account"))
 		},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
 			v := a.String("account")
 			if strings.Contains(v, ".") {
-				return &work{summary: "Show the account of " + v, calls: []wcall{call("accountsummary", "Read the account", "domain", strings.ToLower(v))}}, nil
+				return single("Show the account of "+v, call(c, "accountsummary", "Read the account", "domain", strings.ToLower(v))), nil
 			}
 			if err := checkUser(v); err != nil {
 				return nil, sdk.BadArg("account", "%q is neither a domain nor a cPanel account name", v)
 			}
-			return &work{summary: "Show account " + v, calls: []wcall{call("accountsummary", "Read the account", "user", v)}}, nil
+			return single("Show account "+v, call(c, "accountsummary", "Read the account", "user", v)), nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			x, err := firstAcct(res[0], a.String("account"))
 			if err != nil {
 				return err
@@ -236,16 +250,19 @@ func registerAccounts(p *sdk.Plugin) {
 			r.AddKeyValues("Account "+x.s("user"), kv...)
 			return nil
 		},
-	})
-	register(p, op{name: "account owner", summary: "Which account a domain belongs to", risk: sdk.RiskReadOnly,
-		aliases:  []string{"account find", "domain owner"},
-		params:   []sdk.Param{sdk.Domain("domain", "The domain").AsRequired().AsPositional()},
-		examples: []string{"/whm account owner shop.example"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+	}
+}
+
+func accountOwner() op {
+	return op{Name: "account owner", Summary: "Which account a domain belongs to", Risk: sdk.RiskReadOnly,
+		Aliases:  []string{"account find", "domain owner"},
+		Params:   []sdk.Param{sdk.Domain("domain", "The domain").AsRequired().AsPositional()},
+		Examples: []string{"/whm account owner shop.example"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
 			d := a.String("domain")
-			return &work{summary: "Find the owner of " + d, calls: []wcall{call("getdomainowner", "Find the domain's account", "domain", d)}}, nil
+			return single("Find the owner of "+d, call(c, "getdomainowner", "Find the domain's account", "domain", d)), nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var d struct {
 				User *string `json:"user"`
 			}
@@ -259,13 +276,14 @@ func registerAccounts(p *sdk.Plugin) {
 			r.AddText("%s belongs to account %s.", a.String("domain"), *d.User)
 			return nil
 		},
-	})
-	register(p, op{name: "account suspended", summary: "Suspended accounts and why", risk: sdk.RiskReadOnly,
-		examples: []string{"/whm account suspended"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			return &work{summary: "List suspended accounts", calls: []wcall{call("listsuspended", "List suspended accounts")}}, nil
-		},
-		show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+	}
+}
+
+func accountSuspended() op {
+	return op{Name: "account suspended", Summary: "Suspended accounts and why", Risk: sdk.RiskReadOnly,
+		Examples: []string{"/whm account suspended"},
+		Work:     reads("List suspended accounts", "listsuspended", "List suspended accounts"),
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var d struct {
 				Account []record `json:"account"`
 			}
@@ -282,15 +300,18 @@ func registerAccounts(p *sdk.Plugin) {
 			}
 			return nil
 		},
-	})
-	register(p, op{name: "account suspend", summary: "Suspend an account: its sites, mail and FTP stop", risk: sdk.RiskHigh,
-		params: []sdk.Param{
+	}
+}
+
+func accountSuspend() op {
+	return op{Name: "account suspend", Summary: "Suspend an account: its sites, mail and FTP stop", Risk: sdk.RiskHigh,
+		Params: []sdk.Param{
 			userParam("The account to suspend"),
 			sdk.String("reason", "Why; the customer's owner and other staff see it").AsRequired(),
 			sdk.Bool("lock", "Keep the account's reseller from unsuspending it").WithDefault("no"),
 		},
-		examples: []string{"/whm account suspend demo1 reason=\"abuse: phishing kit, ticket 4411\""},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+		Examples: []string{"/whm account suspend demo1 reason=\"abuse: phishing kit, ticket 4411\""},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
 			x, err := lookup(ctx, c, a.String("user"))
 			if err != nil {
 				return nil, err
@@ -299,27 +320,30 @@ func registerAccounts(p *sdk.Plugin) {
 			if reason == "" {
 				return nil, sdk.BadArg("reason", "say why the account is suspended")
 			}
-			w := &work{summary: fmt.Sprintf("Suspend %s. Reason: %s", describe(x), reason)}
+			w := &work{Summary: fmt.Sprintf("Suspend %s. Reason: %s", describe(x), reason), Facts: []string{accountFact(x)}}
 			if x.on("suspended") {
-				w.notes = append(w.notes, "It is already suspended; this replaces the reason.")
+				w.Notes = append(w.Notes, "It is already suspended; this replaces the reason.")
 			}
 			lock := ""
 			if a.Bool("lock") {
 				lock = "1"
-				w.notes = append(w.notes, "Its reseller will not be able to unsuspend it.")
+				w.Notes = append(w.Notes, "Its reseller will not be able to unsuspend it.")
 			}
-			w.calls = []wcall{call("suspendacct", "Suspend the account", "user", x.s("user"), "reason", reason, "disallowun", lock)}
+			w.Steps = []step{call(c, "suspendacct", "Suspend the account", "user", x.s("user"), "reason", reason, "disallowun", lock)}
 			return w, nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			r.AddText("Account %s is suspended.", a.String("user"))
 			return nil
 		},
-	})
-	register(p, op{name: "account unsuspend", summary: "Bring a suspended account back", risk: sdk.RiskHigh,
-		params:   []sdk.Param{userParam("The account to unsuspend")},
-		examples: []string{"/whm account unsuspend demo1"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+	}
+}
+
+func accountUnsuspend() op {
+	return op{Name: "account unsuspend", Summary: "Bring a suspended account back", Risk: sdk.RiskHigh,
+		Params:   []sdk.Param{userParam("The account to unsuspend")},
+		Examples: []string{"/whm account unsuspend demo1"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
 			x, err := lookup(ctx, c, a.String("user"))
 			if err != nil {
 				return nil, err
@@ -327,25 +351,29 @@ func registerAccounts(p *sdk.Plugin) {
 			if !x.on("suspended") {
 				return nil, sdk.BadArg("user", "account %s is not suspended", x.s("user"))
 			}
-			return &work{summary: fmt.Sprintf("Unsuspend %s", describe(x)),
-				calls: []wcall{call("unsuspendacct", "Unsuspend the account", "user", x.s("user"))}}, nil
+			w := single(fmt.Sprintf("Unsuspend %s", describe(x)), call(c, "unsuspendacct", "Unsuspend the account", "user", x.s("user")))
+			w.Facts = []string{accountFact(x)}
+			return w, nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			r.AddText("Account %s is active again.", a.String("user"))
 			return nil
 		},
-	})
-	register(p, op{name: "account create", summary: "Create a cPanel account", risk: sdk.RiskHigh,
-		help: "The password is asked for privately and never shown back: WHM is told not to print it (showpass=n).",
-		params: []sdk.Param{
+	}
+}
+
+func accountCreate() op {
+	return op{Name: "account create", Summary: "Create a cPanel account", Risk: sdk.RiskHigh,
+		Help: "The password is asked for privately and never shown back: WHM is told not to print it (showpass=n).",
+		Params: []sdk.Param{
 			userParam("The new account's name (up to 16 lower-case letters and digits)"),
 			sdk.Domain("domain", "Its main domain").AsRequired().AsPositional(),
 			sdk.String("plan", "Hosting plan (package)").WithDefault("default"),
 			sdk.Email("email", "Contact address"),
 			sdk.String("password", "The account's password").AsRequired().AsSensitive(),
 		},
-		examples: []string{"/whm account create newshop newshop.example plan=basic email=owner@newshop.example"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+		Examples: []string{"/whm account create newshop newshop.example plan=basic email=owner@newshop.example"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
 			u := a.String("user")
 			if !newUserRE.MatchString(u) {
 				return nil, sdk.BadArg("user", "%q: a new account name is 1 to 16 lower-case letters and digits, starting with a letter", u)
@@ -356,52 +384,60 @@ func registerAccounts(p *sdk.Plugin) {
 			if err := checkPackage(ctx, c, a.String("plan")); err != nil {
 				return nil, err
 			}
-			return &work{summary: fmt.Sprintf("Create account %s for %s on plan %s", u, a.String("domain"), a.String("plan")),
-				calls: []wcall{call("createacct", "Create the account", "username", u, "domain", a.String("domain"), "plan", a.String("plan"),
-					"contactemail", a.String("email"), "password", a.String("password"), "showpass", "n")}}, nil
+			return single(fmt.Sprintf("Create account %s for %s on plan %s", u, a.String("domain"), a.String("plan")),
+				call(c, "createacct", "Create the account", "username", u, "domain", a.String("domain"), "plan", a.String("plan"),
+					"contactemail", a.String("email"), "password", a.String("password"), "showpass", "n")), nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var d record
 			_ = res[0].Decode(&d)
 			r.AddKeyValues("Account "+a.String("user")+" created", "Domain", a.String("domain"), "Plan", a.String("plan"), "IP", d.s("ip"),
 				"Name servers", strings.Trim(d.s("nameserver")+", "+d.s("nameserver2"), ", "))
 			return nil
 		},
-	})
-	register(p, op{name: "account remove", summary: "Remove an account and everything in it", risk: sdk.RiskCritical,
-		aliases: []string{"account delete", "account terminate"},
-		help:    "Removes the home directory, databases, mailboxes and logs for good. The DNS zone is kept unless keepdns=no.",
-		params: []sdk.Param{
+	}
+}
+
+func accountRemove() op {
+	return op{Name: "account remove", Summary: "Remove an account and everything in it", Risk: sdk.RiskCritical,
+		Aliases: []string{"account delete", "account terminate"},
+		Help:    "Removes the home directory, databases, mailboxes and logs for good. The DNS zone is kept unless keepdns=no.",
+		Params: []sdk.Param{
 			userParam("The account to remove"),
 			sdk.Bool("keepdns", "Keep the account's DNS zone").WithDefault("yes"),
 		},
-		examples: []string{"/whm account remove oldsite", "/whm account remove oldsite keepdns=no"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+		Examples: []string{"/whm account remove oldsite", "/whm account remove oldsite keepdns=no"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
 			x, err := lookup(ctx, c, a.String("user"))
 			if err != nil {
 				return nil, err
 			}
 			keep := "1"
-			w := &work{summary: fmt.Sprintf("Remove %s for good, with %s of files, its databases and mail", describe(x), x.s("diskused"))}
+			// The disk use the summary shows moves all the time; the
+			// account it describes is the fact.
+			w := &work{Summary: fmt.Sprintf("Remove %s for good, with %s of files, its databases and mail", describe(x), x.s("diskused")), Facts: []string{accountFact(x)}}
 			if a.Bool("keepdns") {
-				w.notes = append(w.notes, "The DNS zone of "+x.s("domain")+" is kept.")
+				w.Notes = append(w.Notes, "The DNS zone of "+x.s("domain")+" is kept.")
 			} else {
 				keep = "0"
-				w.notes = append(w.notes, "The DNS zone of "+x.s("domain")+" is removed too.")
+				w.Notes = append(w.Notes, "The DNS zone of "+x.s("domain")+" is removed too.")
 			}
-			w.calls = []wcall{call("removeacct", "Remove the account", "username", x.s("user"), "keepdns", keep)}
+			w.Steps = []step{call(c, "removeacct", "Remove the account", "username", x.s("user"), "keepdns", keep)}
 			return w, nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			r.AddText("Account %s is removed.", a.String("user"))
 			return nil
 		},
-	})
-	register(p, op{name: "account password", summary: "Set an account's password", risk: sdk.RiskCritical,
-		help:     "The old password stops working at once, for cPanel, FTP, mail and (by WHM's default) the account's databases. The new one is asked for privately and never shown.",
-		params:   []sdk.Param{userParam("The account"), sdk.String("password", "The new password").AsRequired().AsSensitive()},
-		examples: []string{"/whm account password demo1"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+	}
+}
+
+func accountPassword() op {
+	return op{Name: "account password", Summary: "Set an account's password", Risk: sdk.RiskCritical,
+		Help:     "The old password stops working at once, for cPanel, FTP, mail and (by WHM's default) the account's databases. The new one is asked for privately and never shown.",
+		Params:   []sdk.Param{userParam("The account"), sdk.String("password", "The new password").AsRequired().AsSensitive()},
+		Examples: []string{"/whm account password demo1"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
 			x, err := lookup(ctx, c, a.String("user"))
 			if err != nil {
 				return nil, err
@@ -409,20 +445,24 @@ func registerAccounts(p *sdk.Plugin) {
 			if len(a.String("password")) < 8 {
 				return nil, sdk.BadArg("password", "use at least 8 characters")
 			}
-			return &work{summary: "Replace the password of " + describe(x),
-				calls: []wcall{call("passwd", "Set the password", "user", x.s("user"), "password", a.String("password"))}}, nil
+			w := single("Replace the password of "+describe(x), call(c, "passwd", "Set the password", "user", x.s("user"), "password", a.String("password")))
+			w.Facts = []string{accountFact(x)}
+			return w, nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			r.AddText("The password of %s is changed.", a.String("user"))
 			return nil
 		},
-	})
-	register(p, op{name: "account package", summary: "Move an account to another hosting plan", risk: sdk.RiskHigh,
-		aliases:  []string{"account plan"},
-		help:     "The plan's limits replace the account's, including any set by hand.",
-		params:   []sdk.Param{userParam("The account"), sdk.String("plan", "The new plan").AsRequired().AsPositional()},
-		examples: []string{"/whm account package demo1 pro"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+	}
+}
+
+func accountPackage() op {
+	return op{Name: "account package", Summary: "Move an account to another hosting plan", Risk: sdk.RiskHigh,
+		Aliases:  []string{"account plan"},
+		Help:     "The plan's limits replace the account's, including any set by hand.",
+		Params:   []sdk.Param{userParam("The account"), sdk.String("plan", "The new plan").AsRequired().AsPositional()},
+		Examples: []string{"/whm account package demo1 pro"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
 			x, err := lookup(ctx, c, a.String("user"))
 			if err != nil {
 				return nil, err
@@ -433,23 +473,27 @@ func registerAccounts(p *sdk.Plugin) {
 			if x.s("plan") == a.String("plan") {
 				return nil, sdk.BadArg("plan", "%s is already on plan %s", x.s("user"), x.s("plan"))
 			}
-			return &work{summary: fmt.Sprintf("Move %s from plan %s to %s", x.s("user"), x.s("plan"), a.String("plan")),
-				notes: []string{"Limits set by hand on the account are replaced by the plan's."},
-				calls: []wcall{call("changepackage", "Change the plan", "user", x.s("user"), "pkg", a.String("plan"))}}, nil
+			return &work{Summary: fmt.Sprintf("Move %s from plan %s to %s", x.s("user"), x.s("plan"), a.String("plan")),
+				Notes: []string{"Limits set by hand on the account are replaced by the plan's."},
+				Facts: []string{"account " + x.s("user") + " is on plan " + x.s("plan")},
+				Steps: []step{call(c, "changepackage", "Change the plan", "user", x.s("user"), "pkg", a.String("plan"))}}, nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			r.AddText("Account %s is now on plan %s.", a.String("user"), a.String("plan"))
 			if raw := strings.TrimSpace(res[0].Metadata.Output.Raw); raw != "" {
 				r.AddCode("Changes", strings.TrimSpace(strings.NewReplacer("<pre>", "", "</pre>", "").Replace(raw)))
 			}
 			return nil
 		},
-	})
-	register(p, op{name: "account bandwidth", summary: "Set an account's monthly bandwidth limit", risk: sdk.RiskHigh,
-		help:     "limit is required: megabytes, a size (50GB) or unlimited. (WHM's limitbw removes the limit when none is given; this command never does that by accident.)",
-		params:   []sdk.Param{userParam("The account"), sdk.String("limit", "Megabytes, a size like 50GB, or unlimited").AsRequired()},
-		examples: []string{"/whm account bandwidth demo1 limit=50GB", "/whm account bandwidth demo1 limit=unlimited"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+	}
+}
+
+func accountBandwidth() op {
+	return op{Name: "account bandwidth", Summary: "Set an account's monthly bandwidth limit", Risk: sdk.RiskHigh,
+		Help:     "limit is required: megabytes, a size (50GB) or unlimited. (WHM's limitbw removes the limit when none is given; this command never does that by accident.)",
+		Params:   []sdk.Param{userParam("The account"), sdk.String("limit", "Megabytes, a size like 50GB, or unlimited").AsRequired()},
+		Examples: []string{"/whm account bandwidth demo1 limit=50GB", "/whm account bandwidth demo1 limit=unlimited"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
 			lim, err := limitArg("limit", a.String("limit"))
 			if err != nil {
 				return nil, err
@@ -458,18 +502,21 @@ func registerAccounts(p *sdk.Plugin) {
 			if err != nil {
 				return nil, err
 			}
-			return &work{summary: fmt.Sprintf("Set the bandwidth limit of %s to %s", x.s("user"), megabytes(lim)),
-				calls: []wcall{call("limitbw", "Set the bandwidth limit", "user", x.s("user"), "bwlimit", lim)}}, nil
+			return single(fmt.Sprintf("Set the bandwidth limit of %s to %s", x.s("user"), megabytes(lim)),
+				call(c, "limitbw", "Set the bandwidth limit", "user", x.s("user"), "bwlimit", lim)), nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			r.AddText("%s", res[0].Metadata.Reason)
 			return nil
 		},
-	})
-	register(p, op{name: "account quota", summary: "Set an account's disk quota", risk: sdk.RiskHigh,
-		params:   []sdk.Param{userParam("The account"), sdk.String("quota", "Megabytes, a size like 10GB, or unlimited").AsRequired()},
-		examples: []string{"/whm account quota demo1 quota=10GB"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+	}
+}
+
+func accountQuota() op {
+	return op{Name: "account quota", Summary: "Set an account's disk quota", Risk: sdk.RiskHigh,
+		Params:   []sdk.Param{userParam("The account"), sdk.String("quota", "Megabytes, a size like 10GB, or unlimited").AsRequired()},
+		Examples: []string{"/whm account quota demo1 quota=10GB"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
 			q, err := limitArg("quota", a.String("quota"))
 			if err != nil {
 				return nil, err
@@ -478,18 +525,23 @@ func registerAccounts(p *sdk.Plugin) {
 			if err != nil {
 				return nil, err
 			}
-			return &work{summary: fmt.Sprintf("Set the disk quota of %s (using %s) to %s", x.s("user"), x.s("diskused"), megabytes(q)),
-				calls: []wcall{call("editquota", "Set the quota", "user", x.s("user"), "quota", q)}}, nil
+			// The disk use shown is for the approver's information; the
+			// quota is set whatever it has become.
+			return single(fmt.Sprintf("Set the disk quota of %s (using %s) to %s", x.s("user"), x.s("diskused"), megabytes(q)),
+				call(c, "editquota", "Set the quota", "user", x.s("user"), "quota", q)), nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			r.AddText("Quota of %s set.", a.String("user"))
 			return nil
 		},
-	})
-	register(p, op{name: "account usage", summary: "Disk and bandwidth use of accounts", risk: sdk.RiskReadOnly,
-		params:   []sdk.Param{sdk.String("user", "One account").AsPositional()},
-		examples: []string{"/whm account usage", "/whm account usage shopco"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+	}
+}
+
+func accountUsage() op {
+	return op{Name: "account usage", Summary: "Disk and bandwidth use of accounts", Risk: sdk.RiskReadOnly,
+		Params:   []sdk.Param{sdk.String("user", "One account").AsPositional()},
+		Examples: []string{"/whm account usage", "/whm account usage shopco"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
 			var bw []string
 			if u := a.String("user"); u != "" {
 				if err := checkUser(u); err != nil {
@@ -497,52 +549,53 @@ func registerAccounts(p *sdk.Plugin) {
 				}
 				bw = []string{"search", u, "searchtype", "user"}
 			}
-			return &work{summary: "Show disk and bandwidth use", calls: []wcall{
-				call("showbw", "Read this month's bandwidth", bw...),
-				call("get_disk_usage", "Read disk use"),
+			return &work{Summary: "Show disk and bandwidth use", Steps: []step{
+				call(c, "showbw", "Read this month's bandwidth", bw...),
+				call(c, "get_disk_usage", "Read disk use"),
 			}}, nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
-			var bw struct {
-				Acct []record `json:"acct"`
-			}
-			var du struct {
-				Accounts []record `json:"accounts"`
-			}
-			if err := res[0].Decode(&bw); err != nil {
-				return err
-			}
-			if err := res[1].Decode(&du); err != nil {
-				return err
-			}
-			disk := map[string]record{}
-			for _, d := range du.Accounts {
-				disk[d.s("user")] = d
-			}
-			t := r.AddTable("", "user", "domain", "bandwidth this month", "bandwidth limit", "disk used", "disk limit")
-			n := 0
-			for _, x := range bw.Acct {
-				u := x.s("user")
-				if want := a.String("user"); want != "" && u != want {
-					continue
-				}
-				d := disk[u]
-				t.Row(u, x.s("maindomain"), bytesText(x.s("totalbytes")), limitBytes(x.s("limit")), blocksText(d.s("blocks_used")), limitBlocks(d.s("blocks_limit")))
-				n++
-			}
-			if n == 0 {
-				r.Parts = r.Parts[:0]
-				r.AddText("No account matches.")
-			}
-			return nil
-		},
-	})
-	register(p, op{name: "reseller list", summary: "Resellers on the server", risk: sdk.RiskReadOnly,
-		examples: []string{"/whm reseller list"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			return &work{summary: "List resellers", calls: []wcall{call("listresellers", "List resellers")}}, nil
-		},
-		show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+		Show: showUsage,
+	}
+}
+
+func showUsage(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+	var bw accounts
+	var du struct {
+		Accounts []record `json:"accounts"`
+	}
+	if err := res[0].Decode(&bw); err != nil {
+		return err
+	}
+	if err := res[1].Decode(&du); err != nil {
+		return err
+	}
+	disk := map[string]record{}
+	for _, d := range du.Accounts {
+		disk[d.s("user")] = d
+	}
+	t := r.AddTable("", "user", "domain", "bandwidth this month", "bandwidth limit", "disk used", "disk limit")
+	n := 0
+	for _, x := range bw.Acct {
+		u := x.s("user")
+		if want := a.String("user"); want != "" && u != want {
+			continue
+		}
+		d := disk[u]
+		t.Row(u, x.s("maindomain"), bytesText(x.s("totalbytes")), limitBytes(x.s("limit")), blocksText(d.s("blocks_used")), limitBlocks(d.s("blocks_limit")))
+		n++
+	}
+	if n == 0 {
+		r.Parts = r.Parts[:0]
+		r.AddText("No account matches.")
+	}
+	return nil
+}
+
+func resellerList() op {
+	return op{Name: "reseller list", Summary: "Resellers on the server", Risk: sdk.RiskReadOnly,
+		Examples: []string{"/whm reseller list"},
+		Work:     reads("List resellers", "listresellers", "List resellers"),
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var d struct {
 				Reseller []string `json:"reseller"`
 			}
@@ -556,7 +609,7 @@ func registerAccounts(p *sdk.Plugin) {
 			r.AddText("Resellers: %s", strings.Join(d.Reseller, ", "))
 			return nil
 		},
-	})
+	}
 }
 
 func megabytes(v string) string {

@@ -75,13 +75,28 @@ func zoneOf(ctx context.Context, c *client.Client, domain string) ([]zoneRecord,
 var recordTypes = []string{"A", "AAAA", "CNAME", "MX", "TXT"}
 
 func registerDNS(p *sdk.Plugin) {
-	domainP := sdk.Domain("domain", "The zone's domain").AsRequired().AsPositional()
-	register(p, op{name: "dns zones", summary: "DNS zones on the server", risk: sdk.RiskReadOnly,
-		examples: []string{"/whm dns zones"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			return &work{summary: "List DNS zones", calls: []wcall{call("listzones", "List zones")}}, nil
-		},
-		show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+	registerOps(p, dnsZones(), dnsZone(), dnsRecordAdd(), dnsRecordRemove(), dnsReset(), dnsRemove())
+}
+
+func domainParam() sdk.Param {
+	return sdk.Domain("domain", "The zone's domain").AsRequired().AsPositional()
+}
+
+// zoneFacts are a zone's records as a plan saw them: work planned from
+// them (a reset, a deletion) is refused if the zone has changed since.
+func zoneFacts(domain string, recs []zoneRecord) []string {
+	facts := []string{"zone " + domain}
+	for _, z := range recs {
+		facts = append(facts, z.String())
+	}
+	return facts
+}
+
+func dnsZones() op {
+	return op{Name: "dns zones", Summary: "DNS zones on the server", Risk: sdk.RiskReadOnly,
+		Examples: []string{"/whm dns zones"},
+		Work:     reads("List DNS zones", "listzones", "List zones"),
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var d struct {
 				Zone []record `json:"zone"`
 			}
@@ -94,14 +109,17 @@ func registerDNS(p *sdk.Plugin) {
 			}
 			return nil
 		},
-	})
-	register(p, op{name: "dns zone", summary: "A domain's DNS records", risk: sdk.RiskReadOnly,
-		params:   []sdk.Param{domainP},
-		examples: []string{"/whm dns zone demo1.example"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			return &work{summary: "Show the DNS zone of " + a.String("domain"), calls: []wcall{call("parse_dns_zone", "Read the zone", "zone", a.String("domain"))}}, nil
+	}
+}
+
+func dnsZone() op {
+	return op{Name: "dns zone", Summary: "A domain's DNS records", Risk: sdk.RiskReadOnly,
+		Params:   []sdk.Param{domainParam()},
+		Examples: []string{"/whm dns zone demo1.example"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+			return single("Show the DNS zone of "+a.String("domain"), call(c, "parse_dns_zone", "Read the zone", "zone", a.String("domain"))), nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			recs, err := readZone(res[0])
 			if err != nil {
 				return err
@@ -112,69 +130,92 @@ func registerDNS(p *sdk.Plugin) {
 			}
 			return nil
 		},
-	})
-	register(p, op{name: "dns record add", summary: "Add a DNS record", risk: sdk.RiskHigh,
-		help: "VALUE is the address (A, AAAA), the target name (CNAME), \"PRIORITY HOST\" (MX) or the text (TXT). NAME is relative to the domain (www) or ends with a dot; @ is the domain itself.",
-		params: []sdk.Param{
-			domainP,
+	}
+}
+
+func dnsRecordAdd() op {
+	return op{Name: "dns record add", Summary: "Add a DNS record", Risk: sdk.RiskHigh,
+		Help: "VALUE is the address (A, AAAA), the target name (CNAME), \"PRIORITY HOST\" (MX) or the text (TXT). NAME is relative to the domain (www) or ends with a dot; @ is the domain itself.",
+		Params: []sdk.Param{
+			domainParam(),
 			sdk.String("name", "Record name: www, @, or a full name ending with a dot").AsRequired().AsPositional(),
 			sdk.Enum("type", "Record type", recordTypes...).AsRequired().AsPositional(),
 			sdk.String("value", "Record data").AsRequired().AsPositional(),
 			sdk.Int("ttl", "Time to live in seconds").Between(60, 604800).WithDefault("14400"),
 		},
-		examples: []string{"/whm dns record add demo1.example shop A 203.0.113.50", "/whm dns record add demo1.example @ MX \"10 mx.mailhost.example.\""},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+		Examples: []string{"/whm dns record add demo1.example shop A 203.0.113.50", "/whm dns record add demo1.example @ MX \"10 mx.mailhost.example.\""},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
 			d, name, typ, val := a.String("domain"), a.String("name"), strings.ToUpper(a.String("type")), strings.TrimSpace(a.String("value"))
-			kv := []string{"domain", d, "name", name, "type", typ, "class", "IN", "ttl", strconv.FormatInt(a.Int("ttl"), 10)}
-			switch typ {
-			case "A", "AAAA":
-				ip := net.ParseIP(val)
-				if ip == nil || (typ == "A") != (ip.To4() != nil) {
-					return nil, sdk.BadArg("value", "%q is not an %s address", val, map[string]string{"A": "IPv4", "AAAA": "IPv6"}[typ])
-				}
-				kv = append(kv, "address", val)
-			case "CNAME":
-				kv = append(kv, "cname", val)
-			case "MX":
-				f := strings.Fields(val)
-				if len(f) != 2 {
-					return nil, sdk.BadArg("value", "an MX value is \"PRIORITY HOST\", like \"10 mx.example.com.\"")
-				}
-				if n, err := strconv.Atoi(f[0]); err != nil || n < 0 || n > 65535 {
-					return nil, sdk.BadArg("value", "MX priority %q is not a number from 0 to 65535", f[0])
-				}
-				kv = append(kv, "preference", f[0], "exchange", f[1])
-			case "TXT":
-				kv = append(kv, "txtdata", val)
+			kv, err := recordFields(typ, val)
+			if err != nil {
+				return nil, err
 			}
+			kv = append([]string{"domain", d, "name", name, "type", typ, "class", "IN", "ttl", strconv.FormatInt(a.Int("ttl"), 10)}, kv...)
 			recs, err := zoneOf(ctx, c, d)
 			if err != nil {
 				return nil, err
 			}
-			w := &work{summary: fmt.Sprintf("Add to %s: %s %d %s %s", d, name, a.Int("ttl"), typ, val),
-				calls: []wcall{call("addzonerecord", "Add the record", kv...)}}
+			w := single(fmt.Sprintf("Add to %s: %s %d %s %s", d, name, a.Int("ttl"), typ, val), call(c, "addzonerecord", "Add the record", kv...))
 			full := fullName(name, d)
+			// The records already at the name are what the plan was
+			// checked against: a CNAME there since would make the new
+			// record wrong.
+			w.Facts = []string{"records at " + full}
 			for _, z := range recs {
-				if strings.EqualFold(z.Name, full) && (z.Type == "CNAME" || typ == "CNAME") {
+				if !strings.EqualFold(z.Name, full) {
+					continue
+				}
+				if z.Type == "CNAME" || typ == "CNAME" {
 					return nil, sdk.BadArg("name", "%s already has a %s record (%s); a CNAME cannot share its name", full, z.Type, z)
 				}
-				if strings.EqualFold(z.Name, full) && z.Type == typ {
-					w.notes = append(w.notes, "The zone already has "+z.String()+"; the new record is added beside it.")
+				if z.Type == typ {
+					w.Notes = append(w.Notes, "The zone already has "+z.String()+"; the new record is added beside it.")
 				}
+				w.Facts = append(w.Facts, z.String())
 			}
 			return w, nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			r.AddText("Record added to %s.", a.String("domain"))
 			return nil
 		},
-	})
-	register(p, op{name: "dns record remove", summary: "Remove one DNS record, by its line in the zone", risk: sdk.RiskCritical,
-		aliases:  []string{"dns record delete"},
-		help:     "Find the line with `/whm dns zone DOMAIN`. The plan shows the record that will go.",
-		params:   []sdk.Param{domainP, sdk.Int("line", "The record's line").AsRequired().AsPositional().AtLeast(1)},
-		examples: []string{"/whm dns record remove demo1.example 8"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+	}
+}
+
+// recordFields checks a record's value for its type and returns it as
+// addzonerecord's fields.
+func recordFields(typ, val string) ([]string, error) {
+	switch typ {
+	case "A", "AAAA":
+		ip := net.ParseIP(val)
+		if ip == nil || (typ == "A") != (ip.To4() != nil) {
+			return nil, sdk.BadArg("value", "%q is not an %s address", val, map[string]string{"A": "IPv4", "AAAA": "IPv6"}[typ])
+		}
+		return []string{"address", val}, nil
+	case "CNAME":
+		return []string{"cname", val}, nil
+	case "MX":
+		f := strings.Fields(val)
+		if len(f) != 2 {
+			return nil, sdk.BadArg("value", "an MX value is \"PRIORITY HOST\", like \"10 mx.example.com.\"")
+		}
+		if n, err := strconv.Atoi(f[0]); err != nil || n < 0 || n > 65535 {
+			return nil, sdk.BadArg("value", "MX priority %q is not a number from 0 to 65535", f[0])
+		}
+		return []string{"preference", f[0], "exchange", f[1]}, nil
+	case "TXT":
+		return []string{"txtdata", val}, nil
+	}
+	return nil, nil
+}
+
+func dnsRecordRemove() op {
+	return op{Name: "dns record remove", Summary: "Remove one DNS record, by its line in the zone", Risk: sdk.RiskCritical,
+		Aliases:  []string{"dns record delete"},
+		Help:     "Find the line with `/whm dns zone DOMAIN`. The plan shows the record that will go.",
+		Params:   []sdk.Param{domainParam(), sdk.Int("line", "The record's line").AsRequired().AsPositional().AtLeast(1)},
+		Examples: []string{"/whm dns record remove demo1.example 8"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
 			d, line := a.String("domain"), int(a.Int("line"))
 			recs, err := zoneOf(ctx, c, d)
 			if err != nil {
@@ -192,51 +233,64 @@ func registerDNS(p *sdk.Plugin) {
 			if rec.Type == "SOA" {
 				return nil, sdk.BadArg("line", "line %d is the SOA record, which a zone cannot lose", line)
 			}
-			w := &work{summary: fmt.Sprintf("Remove from %s: %s", d, rec), calls: []wcall{call("removezonerecord", "Remove the record", "zone", d, "line", strconv.Itoa(line))}}
+			w := single(fmt.Sprintf("Remove from %s: %s", d, rec), call(c, "removezonerecord", "Remove the record", "zone", d, "line", strconv.Itoa(line)))
+			// The call names a line only: the record on it is what was
+			// approved. A zone that shifted since would lose another one.
+			w.Facts = []string{"zone " + d + " " + rec.String()}
 			if rec.Type == "NS" {
-				w.notes = append(w.notes, "This is a name server record: removing it can make the domain unresolvable.")
+				w.Notes = append(w.Notes, "This is a name server record: removing it can make the domain unresolvable.")
 			}
 			return w, nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			r.AddText("Line %d removed from %s.", a.Int("line"), a.String("domain"))
 			return nil
 		},
-	})
-	register(p, op{name: "dns reset", summary: "Reset a zone to WHM's template", risk: sdk.RiskCritical,
-		params:   []sdk.Param{domainP},
-		examples: []string{"/whm dns reset demo1.example"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			recs, err := zoneOf(ctx, c, a.String("domain"))
+	}
+}
+
+func dnsReset() op {
+	return op{Name: "dns reset", Summary: "Reset a zone to WHM's template", Risk: sdk.RiskCritical,
+		Params:   []sdk.Param{domainParam()},
+		Examples: []string{"/whm dns reset demo1.example"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+			d := a.String("domain")
+			recs, err := zoneOf(ctx, c, d)
 			if err != nil {
 				return nil, err
 			}
-			return &work{summary: fmt.Sprintf("Reset the zone of %s (%d records now) to the server's template", a.String("domain"), len(recs)),
-				notes: []string{"Records added by hand are lost."},
-				calls: []wcall{call("resetzone", "Reset the zone", "domain", a.String("domain"))}}, nil
+			w := single(fmt.Sprintf("Reset the zone of %s (%d records now) to the server's template", d, len(recs)), call(c, "resetzone", "Reset the zone", "domain", d))
+			w.Notes = []string{"Records added by hand are lost."}
+			w.Facts = zoneFacts(d, recs)
+			return w, nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			r.AddText("The zone of %s is reset.", a.String("domain"))
 			return nil
 		},
-	})
-	register(p, op{name: "dns remove", summary: "Delete a whole DNS zone", risk: sdk.RiskCritical,
-		aliases:  []string{"dns kill"},
-		params:   []sdk.Param{domainP},
-		examples: []string{"/whm dns remove olddomain.example"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			recs, err := zoneOf(ctx, c, a.String("domain"))
+	}
+}
+
+func dnsRemove() op {
+	return op{Name: "dns remove", Summary: "Delete a whole DNS zone", Risk: sdk.RiskCritical,
+		Aliases:  []string{"dns kill"},
+		Params:   []sdk.Param{domainParam()},
+		Examples: []string{"/whm dns remove olddomain.example"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+			d := a.String("domain")
+			recs, err := zoneOf(ctx, c, d)
 			if err != nil {
 				return nil, err
 			}
-			return &work{summary: fmt.Sprintf("Delete the zone of %s and its %d records", a.String("domain"), len(recs)),
-				calls: []wcall{call("killdns", "Delete the zone", "domain", a.String("domain"))}}, nil
+			w := single(fmt.Sprintf("Delete the zone of %s and its %d records", d, len(recs)), call(c, "killdns", "Delete the zone", "domain", d))
+			w.Facts = zoneFacts(d, recs)
+			return w, nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			r.AddText("The zone of %s is deleted.", a.String("domain"))
 			return nil
 		},
-	})
+	}
 }
 
 func fullName(name, domain string) string {

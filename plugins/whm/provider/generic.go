@@ -246,11 +246,11 @@ func declareCall(p *sdk.Plugin, f *catalog.Function) {
 	for _, n := range f.Notes {
 		help += "\n• " + n
 	}
-	register(p, op{
-		name: "call " + f.Name, summary: title, help: help, hidden: true,
-		risk: catalog.RiskOf(f.Name), params: params, extra: f.OpenEnded() || incomplete[f.Name],
-		examples: []string{exampleOf(f)},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+	registerOps(p, op{
+		Name: "call " + f.Name, Summary: title, Help: help, Hidden: true,
+		Risk: catalog.RiskOf(f.Name), Params: params, ExtraArguments: f.OpenEnded() || incomplete[f.Name],
+		Examples: []string{exampleOf(f)},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
 			if f.Body == "multipart" {
 				return nil, fmt.Errorf("%s takes a file upload, which chat cannot send", f.Name)
 			}
@@ -258,13 +258,13 @@ func declareCall(p *sdk.Plugin, f *catalog.Function) {
 			if err != nil {
 				return nil, err
 			}
-			w := &work{summary: fmt.Sprintf("Call WHM API 1 %s (%s)", f.Name, title), calls: []wcall{{fn: f.Name, args: form, json: body, what: title}}}
+			w := single(fmt.Sprintf("Call WHM API 1 %s (%s)", f.Name, title), callStep(c, f.Name, title, form, body))
 			if len(extra) > 0 {
 				sort.Strings(extra)
-				w.notes = append(w.notes, "Parameters not in the reference, passed as given: "+strings.Join(extra, ", "))
+				w.Notes = append(w.Notes, "Parameters not in the reference, passed as given: "+strings.Join(extra, ", "))
 			}
 			if f.Deprecated {
-				w.notes = append(w.notes, "This function is deprecated.")
+				w.Notes = append(w.Notes, "This function is deprecated.")
 			}
 			return w, nil
 		},
@@ -273,18 +273,18 @@ func declareCall(p *sdk.Plugin, f *catalog.Function) {
 
 // registerFunctions declares "functions", the search over the catalog.
 func registerFunctions(p *sdk.Plugin, cat *catalog.Catalog) {
-	register(p, op{
-		name: "functions", summary: "Find WHM API 1 functions by name, title or category", risk: sdk.RiskReadOnly,
-		help: "Lists the functions `/whm call` reaches. Then `/whm help call FUNCTION` shows one function's parameters.",
-		params: []sdk.Param{
+	registerOps(p, op{
+		Name: "functions", Summary: "Find WHM API 1 functions by name, title or category", Risk: sdk.RiskReadOnly,
+		Help: "Lists the functions `/whm call` reaches. Then `/whm help call FUNCTION` shows one function's parameters.",
+		Params: []sdk.Param{
 			sdk.String("search", "Words to look for in the name, title or category").AsPositional(),
 			sdk.EnumOf("risk", "Only functions of this risk level", sdk.EnumValue{Value: "read-only"}, sdk.EnumValue{Value: "low"}, sdk.EnumValue{Value: "high"}, sdk.EnumValue{Value: "critical"}),
 		},
-		examples: []string{"/whm functions cphulk", "/whm functions dns risk=read-only"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			return &work{summary: "Search the function catalog (no call to the server)"}, nil
+		Examples: []string{"/whm functions cphulk", "/whm functions dns risk=read-only"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+			return &work{Summary: "Search the function catalog (no call to the server)"}, nil
 		},
-		show: func(c *client.Client, a sdk.Args, _ []*client.Result, r *sdk.Result) error {
+		Show: func(c *client.Client, a sdk.Args, _ []*client.Result, r *sdk.Result) error {
 			words := strings.Fields(strings.ToLower(a.String("search")))
 			t := r.AddTable("", "function", "title", "category", "risk")
 			n := 0

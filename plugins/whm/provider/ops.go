@@ -16,20 +16,24 @@ import (
 )
 
 func registerSSL(p *sdk.Plugin) {
-	register(p, op{name: "ssl problems", summary: "Why AutoSSL could not secure an account's or a domain's names", risk: sdk.RiskReadOnly,
-		params:   []sdk.Param{sdk.String("account", "An account name or a domain").AsRequired().AsPositional()},
-		examples: []string{"/whm ssl problems blog.example", "/whm ssl problems shopco"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+	registerOps(p, sslProblems(), sslCheck(), sslVhosts(), sslInfo())
+}
+
+func sslProblems() op {
+	return op{Name: "ssl problems", Summary: "Why AutoSSL could not secure an account's or a domain's names", Risk: sdk.RiskReadOnly,
+		Params:   []sdk.Param{sdk.String("account", "An account name or a domain").AsRequired().AsPositional()},
+		Examples: []string{"/whm ssl problems blog.example", "/whm ssl problems shopco"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
 			v := a.String("account")
 			if strings.Contains(v, ".") {
-				return &work{summary: "Show AutoSSL problems of " + v, calls: []wcall{call("get_autossl_problems_for_domain", "Read AutoSSL problems", "domain", strings.ToLower(v))}}, nil
+				return single("Show AutoSSL problems of "+v, call(c, "get_autossl_problems_for_domain", "Read AutoSSL problems", "domain", strings.ToLower(v))), nil
 			}
 			if err := checkUser(v); err != nil {
 				return nil, sdk.BadArg("account", "%q is neither a domain nor a cPanel account name", v)
 			}
-			return &work{summary: "Show AutoSSL problems of account " + v, calls: []wcall{call("get_autossl_problems_for_user", "Read AutoSSL problems", "username", v)}}, nil
+			return single("Show AutoSSL problems of account "+v, call(c, "get_autossl_problems_for_user", "Read AutoSSL problems", "username", v)), nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var d struct {
 				Problems []record `json:"problems_by_domain"`
 			}
@@ -46,30 +50,34 @@ func registerSSL(p *sdk.Plugin) {
 			}
 			return nil
 		},
-	})
-	register(p, op{name: "ssl check", summary: "Run AutoSSL now for one account", risk: sdk.RiskLow,
-		params:   []sdk.Param{userParam("The account")},
-		examples: []string{"/whm ssl check shopco"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+	}
+}
+
+func sslCheck() op {
+	return op{Name: "ssl check", Summary: "Run AutoSSL now for one account", Risk: sdk.RiskLow,
+		Params:   []sdk.Param{userParam("The account")},
+		Examples: []string{"/whm ssl check shopco"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
 			if err := checkUser(a.String("user")); err != nil {
 				return nil, err
 			}
-			return &work{summary: "Start an AutoSSL check of " + a.String("user"), calls: []wcall{call("start_autossl_check_for_one_user", "Start the check", "username", a.String("user"))}}, nil
+			return single("Start an AutoSSL check of "+a.String("user"), call(c, "start_autossl_check_for_one_user", "Start the check", "username", a.String("user"))), nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var d record
 			_ = res[0].Decode(&d)
 			r.AddText("AutoSSL is checking %s (process %s). See the outcome with /whm ssl problems %s in a few minutes.", a.String("user"), d.s("pid"), a.String("user"))
 			return nil
 		},
-	})
-	register(p, op{name: "ssl vhosts", summary: "Web hosts and the certificates they serve", risk: sdk.RiskReadOnly,
-		params:   []sdk.Param{sdk.String("search", "Part of a host or account name").AsPositional()},
-		examples: []string{"/whm ssl vhosts", "/whm ssl vhosts shop"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			return &work{summary: "List web hosts and certificates", calls: []wcall{call("fetch_ssl_vhosts", "Read web hosts")}}, nil
-		},
-		show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+	}
+}
+
+func sslVhosts() op {
+	return op{Name: "ssl vhosts", Summary: "Web hosts and the certificates they serve", Risk: sdk.RiskReadOnly,
+		Params:   []sdk.Param{sdk.String("search", "Part of a host or account name").AsPositional()},
+		Examples: []string{"/whm ssl vhosts", "/whm ssl vhosts shop"},
+		Work:     reads("List web hosts and certificates", "fetch_ssl_vhosts", "Read web hosts"),
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var d struct {
 				Vhosts []struct {
 					Servername string `json:"servername"`
@@ -94,15 +102,18 @@ func registerSSL(p *sdk.Plugin) {
 			}
 			return nil
 		},
-	})
-	register(p, op{name: "ssl info", summary: "The certificate installed for a domain", risk: sdk.RiskReadOnly,
-		help:     "Shows the certificate's names, issuer and dates. The private key WHM returns with it is never shown.",
-		params:   []sdk.Param{sdk.Domain("domain", "The domain").AsRequired().AsPositional()},
-		examples: []string{"/whm ssl info shop.example"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			return &work{summary: "Show the certificate of " + a.String("domain"), calls: []wcall{call("fetchsslinfo", "Read the certificate", "domain", a.String("domain"))}}, nil
+	}
+}
+
+func sslInfo() op {
+	return op{Name: "ssl info", Summary: "The certificate installed for a domain", Risk: sdk.RiskReadOnly,
+		Help:     "Shows the certificate's names, issuer and dates. The private key WHM returns with it is never shown.",
+		Params:   []sdk.Param{sdk.Domain("domain", "The domain").AsRequired().AsPositional()},
+		Examples: []string{"/whm ssl info shop.example"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+			return single("Show the certificate of "+a.String("domain"), call(c, "fetchsslinfo", "Read the certificate", "domain", a.String("domain"))), nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var d struct {
 				Crt  string `json:"crt"`
 				User string `json:"user"`
@@ -120,7 +131,7 @@ func registerSSL(p *sdk.Plugin) {
 			r.AddKeyValues("Certificate", kv...)
 			return nil
 		},
-	})
+	}
 }
 
 func parseCert(s string) *x509.Certificate {
@@ -135,17 +146,21 @@ func parseCert(s string) *x509.Certificate {
 	return c
 }
 
+// backupSet is how backup_date_list answers.
+type backupSet struct {
+	Set []string `json:"backup_set"`
+}
+
+// backupUserList is how backup_user_list answers.
+type backupUserList struct {
+	User []record `json:"user"`
+}
+
 // restorePoint finds the backup a date names: WHM's points look like
 // 2026-11-25 or 2026-11-25T00:00:00.000Z.
 func restorePoint(ctx context.Context, c *client.Client, date string) (string, error) {
-	res, err := c.Call(ctx, "backup_date_list", nil, nil)
+	d, err := read[backupSet](ctx, c, "backup_date_list", nil)
 	if err != nil {
-		return "", err
-	}
-	var d struct {
-		Set []string `json:"backup_set"`
-	}
-	if err := res.Decode(&d); err != nil {
 		return "", err
 	}
 	for _, p := range d.Set {
@@ -166,15 +181,23 @@ func restorePoint(ctx context.Context, c *client.Client, date string) (string, e
 var dateRE = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
 
 func registerBackups(p *sdk.Plugin) {
-	register(p, op{name: "backup dates", summary: "Dates with backups to restore from", risk: sdk.RiskReadOnly,
-		examples: []string{"/whm backup dates"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			return &work{summary: "List backup dates", calls: []wcall{call("backup_date_list", "List backups")}}, nil
-		},
-		show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
-			var d struct {
-				Set []string `json:"backup_set"`
-			}
+	registerOps(p, backupDates(), backupUsers(), restoreQueue(), restoreStatus(), restoreRun(), restoreCancel())
+}
+
+// pointArg reads a backup's date and finds the restore point it names.
+func pointArg(ctx context.Context, c *client.Client, a sdk.Args) (string, error) {
+	if !dateRE.MatchString(a.String("point")) {
+		return "", sdk.BadArg("point", "%q is not a date like 2026-11-25", a.String("point"))
+	}
+	return restorePoint(ctx, c, a.String("point"))
+}
+
+func backupDates() op {
+	return op{Name: "backup dates", Summary: "Dates with backups to restore from", Risk: sdk.RiskReadOnly,
+		Examples: []string{"/whm backup dates"},
+		Work:     reads("List backup dates", "backup_date_list", "List backups"),
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+			var d backupSet
 			if err := res[0].Decode(&d); err != nil {
 				return err
 			}
@@ -185,24 +208,22 @@ func registerBackups(p *sdk.Plugin) {
 			r.AddText("Backups: %s", strings.Join(d.Set, ", "))
 			return nil
 		},
-	})
-	register(p, op{name: "backup users", summary: "Accounts in one day's backup", risk: sdk.RiskReadOnly,
-		params:   []sdk.Param{sdk.String("point", "The backup's date (YYYY-MM-DD)").AsRequired().AsPositional()},
-		examples: []string{"/whm backup users 2026-11-25"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			if !dateRE.MatchString(a.String("point")) {
-				return nil, sdk.BadArg("point", "%q is not a date like 2026-11-25", a.String("point"))
-			}
-			pt, err := restorePoint(ctx, c, a.String("point"))
+	}
+}
+
+func backupUsers() op {
+	return op{Name: "backup users", Summary: "Accounts in one day's backup", Risk: sdk.RiskReadOnly,
+		Params:   []sdk.Param{sdk.String("point", "The backup's date (YYYY-MM-DD)").AsRequired().AsPositional()},
+		Examples: []string{"/whm backup users 2026-11-25"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+			pt, err := pointArg(ctx, c, a)
 			if err != nil {
 				return nil, err
 			}
-			return &work{summary: "List accounts in the backup of " + a.String("point"), calls: []wcall{call("backup_user_list", "List the backup's accounts", "restore_point", pt)}}, nil
+			return single("List accounts in the backup of "+a.String("point"), call(c, "backup_user_list", "List the backup's accounts", "restore_point", pt)), nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
-			var d struct {
-				User []record `json:"user"`
-			}
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+			var d backupUserList
 			if err := res[0].Decode(&d); err != nil {
 				return err
 			}
@@ -212,10 +233,34 @@ func registerBackups(p *sdk.Plugin) {
 			}
 			return nil
 		},
-	})
-	register(p, op{name: "restore queue", summary: "Queue an account's restoration from a backup", risk: sdk.RiskCritical,
-		help: "Queues only: nothing is restored until `/whm restore run`. The restoration overwrites the account's current files, and the databases and mail you include.",
-		params: []sdk.Param{
+	}
+}
+
+// checkInBackup fails with the closest names when the backup at restore
+// point pt (of date) holds no account user.
+func checkInBackup(ctx context.Context, c *client.Client, date, pt, user string) error {
+	d, err := read[backupUserList](ctx, c, "backup_user_list", client.Args{"restore_point": {pt}})
+	if err != nil {
+		return err
+	}
+	var in []string
+	for _, x := range d.User {
+		if x.s("username") == user {
+			return nil
+		}
+		in = append(in, x.s("username"))
+	}
+	msg := fmt.Sprintf("the backup of %s holds no account %q", date, user)
+	if s := sdk.Suggest(user, in); len(s) > 0 {
+		msg += "; did you mean " + strings.Join(s, " or ") + "?"
+	}
+	return sdk.BadArg("user", "%s", msg)
+}
+
+func restoreQueue() op {
+	return op{Name: "restore queue", Summary: "Queue an account's restoration from a backup", Risk: sdk.RiskCritical,
+		Help: "Queues only: nothing is restored until `/whm restore run`. The restoration overwrites the account's current files, and the databases and mail you include.",
+		Params: []sdk.Param{
 			userParam("The account to restore"),
 			sdk.String("point", "The backup's date (YYYY-MM-DD)").AsRequired(),
 			sdk.Bool("mysql", "Restore the databases").WithDefault("yes"),
@@ -223,41 +268,18 @@ func registerBackups(p *sdk.Plugin) {
 			sdk.Bool("subdomains", "Restore subdomains").WithDefault("yes"),
 			sdk.Bool("ip", "Give the account back its dedicated IP").WithDefault("no"),
 		},
-		examples: []string{"/whm restore queue demo1 point=2026-11-25", "/whm restore queue demo1 point=2026-11-25 mysql=no"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+		Examples: []string{"/whm restore queue demo1 point=2026-11-25", "/whm restore queue demo1 point=2026-11-25 mysql=no"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
 			u := a.String("user")
 			if err := checkUser(u); err != nil {
 				return nil, err
 			}
-			if !dateRE.MatchString(a.String("point")) {
-				return nil, sdk.BadArg("point", "%q is not a date like 2026-11-25", a.String("point"))
-			}
-			pt, err := restorePoint(ctx, c, a.String("point"))
+			pt, err := pointArg(ctx, c, a)
 			if err != nil {
 				return nil, err
 			}
-			res, err := c.Call(ctx, "backup_user_list", client.Args{"restore_point": {pt}}, nil)
-			if err != nil {
+			if err := checkInBackup(ctx, c, a.String("point"), pt, u); err != nil {
 				return nil, err
-			}
-			var d struct {
-				User []record `json:"user"`
-			}
-			if err := res.Decode(&d); err != nil {
-				return nil, err
-			}
-			var in []string
-			found := false
-			for _, x := range d.User {
-				in = append(in, x.s("username"))
-				found = found || x.s("username") == u
-			}
-			if !found {
-				msg := fmt.Sprintf("the backup of %s holds no account %q", a.String("point"), u)
-				if s := sdk.Suggest(u, in); len(s) > 0 {
-					msg += "; did you mean " + strings.Join(s, " or ") + "?"
-				}
-				return nil, sdk.BadArg("user", "%s", msg)
 			}
 			b := func(k string) string { return map[bool]string{true: "1", false: "0"}[a.Bool(k)] }
 			var parts []string
@@ -266,22 +288,24 @@ func registerBackups(p *sdk.Plugin) {
 					parts = append(parts, k)
 				}
 			}
-			return &work{summary: fmt.Sprintf("Queue the restoration of %s from the backup of %s (files%s)", u, a.String("point"), prefixed(", ", strings.Join(parts, ", "))),
-				notes: []string{"It starts with /whm restore run."},
-				calls: []wcall{call("restore_queue_add_task", "Queue the restoration", "user", u, "restore_point", pt,
-					"mysql", b("mysql"), "mail_config", b("mail"), "subdomains", b("subdomains"), "give_ip", b("ip"))}}, nil
+			w := single(fmt.Sprintf("Queue the restoration of %s from the backup of %s (files%s)", u, a.String("point"), prefixed(", ", strings.Join(parts, ", "))),
+				call(c, "restore_queue_add_task", "Queue the restoration", "user", u, "restore_point", pt,
+					"mysql", b("mysql"), "mail_config", b("mail"), "subdomains", b("subdomains"), "give_ip", b("ip")))
+			w.Notes = []string{"It starts with /whm restore run."}
+			return w, nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			r.AddText("The restoration of %s is queued. Start the queue with /whm restore run.", a.String("user"))
 			return nil
 		},
-	})
-	register(p, op{name: "restore status", summary: "Pending, running and finished restorations", risk: sdk.RiskReadOnly,
-		examples: []string{"/whm restore status"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			return &work{summary: "Show the restore queue", calls: []wcall{call("restore_queue_state", "Read the queue")}}, nil
-		},
-		show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+	}
+}
+
+func restoreStatus() op {
+	return op{Name: "restore status", Summary: "Pending, running and finished restorations", Risk: sdk.RiskReadOnly,
+		Examples: []string{"/whm restore status"},
+		Work:     reads("Show the restore queue", "restore_queue_state", "Read the queue"),
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var d struct {
 				Pending, Active, Completed []record
 			}
@@ -303,18 +327,17 @@ func registerBackups(p *sdk.Plugin) {
 			}
 			return nil
 		},
-	})
-	register(p, op{name: "restore run", summary: "Start the queued restorations", risk: sdk.RiskCritical,
-		examples: []string{"/whm restore run"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			res, err := c.Call(ctx, "restore_queue_list_pending", nil, nil)
-			if err != nil {
-				return nil, err
-			}
-			var d struct {
+	}
+}
+
+func restoreRun() op {
+	return op{Name: "restore run", Summary: "Start the queued restorations", Risk: sdk.RiskCritical,
+		Examples: []string{"/whm restore run"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+			d, err := read[struct {
 				Jobs []record `json:"restore_job"`
-			}
-			if err := res.Decode(&d); err != nil {
+			}](ctx, c, "restore_queue_list_pending", nil)
+			if err != nil {
 				return nil, err
 			}
 			if len(d.Jobs) == 0 {
@@ -324,29 +347,35 @@ func registerBackups(p *sdk.Plugin) {
 			for _, j := range d.Jobs {
 				jobs = append(jobs, j.s("user")+" from "+j.s("restore_point"))
 			}
-			return &work{summary: fmt.Sprintf("Run %d queued restorations: %s", len(jobs), strings.Join(jobs, "; ")),
-				notes: []string{"Each overwrites the account's current files."},
-				calls: []wcall{call("restore_queue_activate", "Start the queue")}}, nil
+			w := single(fmt.Sprintf("Run %d queued restorations: %s", len(jobs), strings.Join(jobs, "; ")), call(c, "restore_queue_activate", "Start the queue"))
+			w.Notes = []string{"Each overwrites the account's current files."}
+			// The call starts whatever is queued by then: the queue the
+			// approver saw is the fact.
+			w.Facts = append([]string{"restore queue"}, jobs...)
+			return w, nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			r.AddText("The restore queue is running. Follow it with /whm restore status.")
 			return nil
 		},
-	})
-	register(p, op{name: "restore cancel", summary: "Take a pending restoration off the queue", risk: sdk.RiskLow,
-		params:   []sdk.Param{userParam("The account")},
-		examples: []string{"/whm restore cancel demo1"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+	}
+}
+
+func restoreCancel() op {
+	return op{Name: "restore cancel", Summary: "Take a pending restoration off the queue", Risk: sdk.RiskLow,
+		Params:   []sdk.Param{userParam("The account")},
+		Examples: []string{"/whm restore cancel demo1"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
 			if err := checkUser(a.String("user")); err != nil {
 				return nil, err
 			}
-			return &work{summary: "Cancel the pending restoration of " + a.String("user"), calls: []wcall{call("restore_queue_clear_pending_task", "Remove it from the queue", "user", a.String("user"))}}, nil
+			return single("Cancel the pending restoration of "+a.String("user"), call(c, "restore_queue_clear_pending_task", "Remove it from the queue", "user", a.String("user"))), nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			r.AddText("The restoration of %s is off the queue.", a.String("user"))
 			return nil
 		},
-	})
+	}
 }
 
 func prefixed(p, s string) string {
@@ -357,12 +386,19 @@ func prefixed(p, s string) string {
 }
 
 func registerMail(p *sdk.Plugin) {
-	register(p, op{name: "mail queue", summary: "Messages waiting in the server's mail queue", risk: sdk.RiskReadOnly,
-		examples: []string{"/whm mail queue"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			return &work{summary: "Read the mail queue", calls: []wcall{call("fetch_mail_queue", "Read the queue")}}, nil
-		},
-		show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+	registerOps(p, mailQueue(),
+		mailFlag("mail hold", "hold_outgoing_email", "Hold an account's outgoing mail in the queue", "Outgoing mail of %s is held.", "Messages stay queued until released."),
+		mailFlag("mail release", "release_outgoing_email", "Release an account's held outgoing mail", "Outgoing mail of %s is released.", "Every held message is delivered; this cannot be taken back."),
+		mailFlag("mail suspend", "suspend_outgoing_email", "Stop an account from sending mail", "%s can no longer send mail.", "New outgoing messages are refused."),
+		mailFlag("mail unsuspend", "unsuspend_outgoing_email", "Let an account send mail again", "%s can send mail again.", ""),
+		mailAccounts(), mailStats())
+}
+
+func mailQueue() op {
+	return op{Name: "mail queue", Summary: "Messages waiting in the server's mail queue", Risk: sdk.RiskReadOnly,
+		Examples: []string{"/whm mail queue"},
+		Work:     reads("Read the mail queue", "fetch_mail_queue", "Read the queue"),
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			v := decodeOf(res[0])
 			if empty(v) {
 				r.AddText("The mail queue is empty.")
@@ -371,42 +407,45 @@ func registerMail(p *sdk.Plugin) {
 			renderValue(r, "Mail queue", v)
 			return nil
 		},
-	})
-	flag := func(name, fn, summary, done string, risk sdk.Risk, note string) {
-		register(p, op{name: name, summary: summary, risk: risk,
-			params:   []sdk.Param{userParam("The account")},
-			examples: []string{"/whm " + name + " demo1"},
-			plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-				x, err := lookup(ctx, c, a.String("user"))
-				if err != nil {
-					return nil, err
-				}
-				w := &work{summary: summary + ": " + describe(x) + " (outgoing mail now " + mailState(x) + ")", calls: []wcall{call(fn, summary, "user", x.s("user"))}}
-				if note != "" {
-					w.notes = append(w.notes, note)
-				}
-				return w, nil
-			},
-			show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
-				r.AddText(done, a.String("user"))
-				return nil
-			},
-		})
 	}
-	flag("mail hold", "hold_outgoing_email", "Hold an account's outgoing mail in the queue", "Outgoing mail of %s is held.", sdk.RiskHigh, "Messages stay queued until released.")
-	flag("mail release", "release_outgoing_email", "Release an account's held outgoing mail", "Outgoing mail of %s is released.", sdk.RiskHigh, "Every held message is delivered; this cannot be taken back.")
-	flag("mail suspend", "suspend_outgoing_email", "Stop an account from sending mail", "%s can no longer send mail.", sdk.RiskHigh, "New outgoing messages are refused.")
-	flag("mail unsuspend", "unsuspend_outgoing_email", "Let an account send mail again", "%s can send mail again.", sdk.RiskHigh, "")
-	register(p, op{name: "mail accounts", summary: "An account's mailboxes", risk: sdk.RiskReadOnly,
-		params:   []sdk.Param{userParam("The account")},
-		examples: []string{"/whm mail accounts demo1"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+}
+
+// mailFlag is a command that turns one of an account's outgoing mail
+// switches on or off with WHM function fn; done says so afterwards.
+func mailFlag(name, fn, summary, done, note string) op {
+	return op{Name: name, Summary: summary, Risk: sdk.RiskHigh,
+		Params:   []sdk.Param{userParam("The account")},
+		Examples: []string{"/whm " + name + " demo1"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+			x, err := lookup(ctx, c, a.String("user"))
+			if err != nil {
+				return nil, err
+			}
+			w := single(summary+": "+describe(x)+" (outgoing mail now "+mailState(x)+")", call(c, fn, summary, "user", x.s("user")))
+			w.Facts = []string{accountFact(x), "outgoing mail " + mailState(x)}
+			if note != "" {
+				w.Notes = append(w.Notes, note)
+			}
+			return w, nil
+		},
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+			r.AddText(done, a.String("user"))
+			return nil
+		},
+	}
+}
+
+func mailAccounts() op {
+	return op{Name: "mail accounts", Summary: "An account's mailboxes", Risk: sdk.RiskReadOnly,
+		Params:   []sdk.Param{userParam("The account")},
+		Examples: []string{"/whm mail accounts demo1"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
 			if err := checkUser(a.String("user")); err != nil {
 				return nil, err
 			}
-			return &work{summary: "List the mailboxes of " + a.String("user"), calls: []wcall{call("list_pops_for", "List mailboxes", "user", a.String("user"))}}, nil
+			return single("List the mailboxes of "+a.String("user"), call(c, "list_pops_for", "List mailboxes", "user", a.String("user"))), nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			v := decodeOf(res[0])
 			if empty(v) {
 				r.AddText("%s has no mailboxes.", a.String("user"))
@@ -415,11 +454,14 @@ func registerMail(p *sdk.Plugin) {
 			renderValue(r, "Mailboxes of "+a.String("user"), v)
 			return nil
 		},
-	})
-	register(p, op{name: "mail stats", summary: "Outgoing mail delivery counts", risk: sdk.RiskReadOnly,
-		params:   []sdk.Param{sdk.String("user", "One account").AsPositional(), sdk.Duration("since", "How far back").WithDefault("24h")},
-		examples: []string{"/whm mail stats", "/whm mail stats demo1 since=7d"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+	}
+}
+
+func mailStats() op {
+	return op{Name: "mail stats", Summary: "Outgoing mail delivery counts", Risk: sdk.RiskReadOnly,
+		Params:   []sdk.Param{sdk.String("user", "One account").AsPositional(), sdk.Duration("since", "How far back").WithDefault("24h")},
+		Examples: []string{"/whm mail stats", "/whm mail stats demo1 since=7d"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
 			start := strconv.FormatInt(time.Now().Add(-a.Duration("since")).Unix(), 10)
 			kv := []string{"starttime", start}
 			if u := a.String("user"); u != "" {
@@ -428,9 +470,9 @@ func registerMail(p *sdk.Plugin) {
 				}
 				kv = append(kv, "user", u)
 			}
-			return &work{summary: "Count outgoing mail", calls: []wcall{call("emailtrack_stats", "Count deliveries", kv...)}}, nil
+			return single("Count outgoing mail", call(c, "emailtrack_stats", "Count deliveries", kv...)), nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var d struct {
 				Records []record `json:"records"`
 			}
@@ -446,7 +488,7 @@ func registerMail(p *sdk.Plugin) {
 				"Failed", x.s("FAILCOUNT"), "In progress", x.s("INPROGRESSCOUNT"), "Size", bytesText(x.s("TOTALSIZE")))
 			return nil
 		},
-	})
+	}
 }
 
 func decodeOf(res *client.Result) any {
@@ -473,13 +515,25 @@ func empty(v any) bool {
 }
 
 func registerHulk(p *sdk.Plugin) {
-	ipsP := sdk.IP("ip", "IP address (repeat for several)").AsRequired().AsPositional().AsRepeated()
-	register(p, op{name: "hulk status", summary: "Whether cPHulk brute-force protection is on", risk: sdk.RiskReadOnly,
-		examples: []string{"/whm hulk status"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			return &work{summary: "Read cPHulk's status", calls: []wcall{call("cphulk_status", "Read the status")}}, nil
-		},
-		show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+	registerOps(p, hulkStatus(), hulkBlocked(), hulkUnblock(), hulkList(),
+		hulkAdd("hulk allow", "white", "Whitelist addresses in cPHulk"),
+		hulkAdd("hulk block", "black", "Blacklist addresses in cPHulk"),
+		hulkRemove())
+}
+
+func ipsParam() sdk.Param {
+	return sdk.IP("ip", "IP address (repeat for several)").AsRequired().AsPositional().AsRepeated()
+}
+
+func hulkListParam() sdk.Param {
+	return sdk.EnumOf("list", "Which list", sdk.EnumValue{Value: "white", Aliases: []string{"whitelist", "allow"}}, sdk.EnumValue{Value: "black", Aliases: []string{"blacklist", "block"}})
+}
+
+func hulkStatus() op {
+	return op{Name: "hulk status", Summary: "Whether cPHulk brute-force protection is on", Risk: sdk.RiskReadOnly,
+		Examples: []string{"/whm hulk status"},
+		Work:     reads("Read cPHulk's status", "cphulk_status", "Read the status"),
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var d record
 			if err := res[0].Decode(&d); err != nil {
 				return err
@@ -491,13 +545,14 @@ func registerHulk(p *sdk.Plugin) {
 			r.AddText("cPHulk is %s.", state)
 			return nil
 		},
-	})
-	register(p, op{name: "hulk blocked", summary: "Addresses cPHulk blocks for failed logins", risk: sdk.RiskReadOnly,
-		examples: []string{"/whm hulk blocked"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			return &work{summary: "List blocked addresses", calls: []wcall{call("get_cphulk_brutes", "List blocks")}}, nil
-		},
-		show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+	}
+}
+
+func hulkBlocked() op {
+	return op{Name: "hulk blocked", Summary: "Addresses cPHulk blocks for failed logins", Risk: sdk.RiskReadOnly,
+		Examples: []string{"/whm hulk blocked"},
+		Work:     reads("List blocked addresses", "get_cphulk_brutes", "List blocks"),
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var d struct {
 				Brutes []record `json:"brutes"`
 			}
@@ -514,17 +569,19 @@ func registerHulk(p *sdk.Plugin) {
 			}
 			return nil
 		},
-	})
-	register(p, op{name: "hulk unblock", summary: "Clear failed logins and blocks of addresses", risk: sdk.RiskLow,
-		help:     "Removes cPHulk's login failures and firewall bans for the addresses. It does not whitelist them.",
-		params:   []sdk.Param{ipsP},
-		examples: []string{"/whm hulk unblock 192.0.2.45"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+	}
+}
+
+func hulkUnblock() op {
+	return op{Name: "hulk unblock", Summary: "Clear failed logins and blocks of addresses", Risk: sdk.RiskLow,
+		Help:     "Removes cPHulk's login failures and firewall bans for the addresses. It does not whitelist them.",
+		Params:   []sdk.Param{ipsParam()},
+		Examples: []string{"/whm hulk unblock 192.0.2.45"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
 			ips := a.Strings("ip")
-			w := &work{summary: "Unblock " + strings.Join(ips, ", "), calls: []wcall{{fn: "flush_cphulk_login_history_for_ips", args: client.Args{"ip": ips}, what: "Clear failures and bans"}}}
-			return w, nil
+			return single("Unblock "+strings.Join(ips, ", "), callStep(c, "flush_cphulk_login_history_for_ips", "Clear failures and bans", client.Args{"ip": ips}, nil)), nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var d record
 			if err := res[0].Decode(&d); err != nil {
 				return err
@@ -536,14 +593,17 @@ func registerHulk(p *sdk.Plugin) {
 			r.AddText("Unblocked %s: %s login records and %s firewall bans removed.", strings.Join(a.Strings("ip"), ", "), d.s("records_removed"), orWord(d.s("iptable_bans_removed"), "0"))
 			return nil
 		},
-	})
-	register(p, op{name: "hulk list", summary: "cPHulk's whitelist or blacklist", risk: sdk.RiskReadOnly,
-		params:   []sdk.Param{sdk.EnumOf("list", "Which list", sdk.EnumValue{Value: "white", Aliases: []string{"whitelist", "allow"}}, sdk.EnumValue{Value: "black", Aliases: []string{"blacklist", "block"}}).AsRequired().AsPositional()},
-		examples: []string{"/whm hulk list white"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			return &work{summary: "Read the " + a.String("list") + " list", calls: []wcall{call("read_cphulk_records", "Read the list", "list_name", a.String("list"))}}, nil
+	}
+}
+
+func hulkList() op {
+	return op{Name: "hulk list", Summary: "cPHulk's whitelist or blacklist", Risk: sdk.RiskReadOnly,
+		Params:   []sdk.Param{hulkListParam().AsRequired().AsPositional()},
+		Examples: []string{"/whm hulk list white"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+			return single("Read the "+a.String("list")+" list", call(c, "read_cphulk_records", "Read the list", "list_name", a.String("list"))), nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var d struct {
 				IPs map[string]string `json:"ips_in_list"`
 			}
@@ -565,39 +625,43 @@ func registerHulk(p *sdk.Plugin) {
 			}
 			return nil
 		},
-	})
-	addTo := func(name, list, summary string) {
-		register(p, op{name: name, summary: summary, risk: sdk.RiskHigh,
-			params:   []sdk.Param{ipsP, sdk.String("comment", "Why, for whoever reads the list next").AsRequired()},
-			examples: []string{"/whm " + name + " 203.0.113.7 comment=\"ticket 4411\""},
-			plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-				ips := a.Strings("ip")
-				w := &work{summary: fmt.Sprintf("Add %s to cPHulk's %s list: %s", strings.Join(ips, ", "), list, a.String("comment")),
-					calls: []wcall{{fn: "create_cphulk_record", args: client.Args{"list_name": {list}, "ip": ips, "comment": {a.String("comment")}}, what: summary}}}
-				if list == "black" {
-					w.notes = append(w.notes, "Every login from these addresses is refused.")
-				}
-				return w, nil
-			},
-			show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
-				return showHulkChange(res[0], r, "ips_added", "added to the "+list+" list")
-			},
-		})
 	}
-	addTo("hulk allow", "white", "Whitelist addresses in cPHulk")
-	addTo("hulk block", "black", "Blacklist addresses in cPHulk")
-	register(p, op{name: "hulk remove", summary: "Take addresses off cPHulk's whitelist or blacklist", risk: sdk.RiskHigh,
-		params:   []sdk.Param{ipsP, sdk.EnumOf("list", "Which list", sdk.EnumValue{Value: "white", Aliases: []string{"whitelist", "allow"}}, sdk.EnumValue{Value: "black", Aliases: []string{"blacklist", "block"}}).AsRequired()},
-		examples: []string{"/whm hulk remove 198.51.100.66 list=black"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+}
+
+// hulkAdd is a command that puts addresses on cPHulk's list (white or
+// black).
+func hulkAdd(name, list, summary string) op {
+	return op{Name: name, Summary: summary, Risk: sdk.RiskHigh,
+		Params:   []sdk.Param{ipsParam(), sdk.String("comment", "Why, for whoever reads the list next").AsRequired()},
+		Examples: []string{"/whm " + name + " 203.0.113.7 comment=\"ticket 4411\""},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
 			ips := a.Strings("ip")
-			return &work{summary: fmt.Sprintf("Remove %s from cPHulk's %s list", strings.Join(ips, ", "), a.String("list")),
-				calls: []wcall{{fn: "delete_cphulk_record", args: client.Args{"list_name": {a.String("list")}, "ip": ips}, what: "Remove from the list"}}}, nil
+			w := single(fmt.Sprintf("Add %s to cPHulk's %s list: %s", strings.Join(ips, ", "), list, a.String("comment")),
+				callStep(c, "create_cphulk_record", summary, client.Args{"list_name": {list}, "ip": ips, "comment": {a.String("comment")}}, nil))
+			if list == "black" {
+				w.Notes = append(w.Notes, "Every login from these addresses is refused.")
+			}
+			return w, nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+			return showHulkChange(res[0], r, "ips_added", "added to the "+list+" list")
+		},
+	}
+}
+
+func hulkRemove() op {
+	return op{Name: "hulk remove", Summary: "Take addresses off cPHulk's whitelist or blacklist", Risk: sdk.RiskHigh,
+		Params:   []sdk.Param{ipsParam(), hulkListParam().AsRequired()},
+		Examples: []string{"/whm hulk remove 198.51.100.66 list=black"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+			ips := a.Strings("ip")
+			return single(fmt.Sprintf("Remove %s from cPHulk's %s list", strings.Join(ips, ", "), a.String("list")),
+				callStep(c, "delete_cphulk_record", "Remove from the list", client.Args{"list_name": {a.String("list")}, "ip": ips}, nil)), nil
+		},
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			return showHulkChange(res[0], r, "ips_removed", "removed from the "+a.String("list")+" list")
 		},
-	})
+	}
 }
 
 func showHulkChange(res *client.Result, r *sdk.Result, key, what string) error {
@@ -630,17 +694,24 @@ func showHulkChange(res *client.Result, r *sdk.Result, key, what string) error {
 
 var serviceRE = regexp.MustCompile(`^[a-z][a-z0-9_.-]{1,40}$`)
 
+// services is how servicestatus answers.
+type services struct {
+	Service []record `json:"service"`
+}
+
 func registerServer(p *sdk.Plugin) {
-	register(p, op{name: "service status", summary: "Whether the server's services run", risk: sdk.RiskReadOnly,
-		params:   []sdk.Param{sdk.String("service", "One service (httpd, exim, mysql...)").AsPositional()},
-		examples: []string{"/whm service status", "/whm service status exim"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			return &work{summary: "Read service status", calls: []wcall{call("servicestatus", "Read services", "service", a.String("service"))}}, nil
+	registerOps(p, serviceStatus(), serviceRestart(), serverInfo(), serverLoad(), serverDisk())
+}
+
+func serviceStatus() op {
+	return op{Name: "service status", Summary: "Whether the server's services run", Risk: sdk.RiskReadOnly,
+		Params:   []sdk.Param{sdk.String("service", "One service (httpd, exim, mysql...)").AsPositional()},
+		Examples: []string{"/whm service status", "/whm service status exim"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+			return single("Read service status", call(c, "servicestatus", "Read services", "service", a.String("service"))), nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
-			var d struct {
-				Service []record `json:"service"`
-			}
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+			var d services
 			if err := res[0].Decode(&d); err != nil {
 				return err
 			}
@@ -657,41 +728,50 @@ func registerServer(p *sdk.Plugin) {
 			}
 			return nil
 		},
-	})
-	register(p, op{name: "service restart", summary: "Restart a service", risk: sdk.RiskHigh,
-		params:   []sdk.Param{sdk.String("service", "The service (httpd, exim, dovecot, mysql, named...)").AsRequired().AsPositional()},
-		examples: []string{"/whm service restart exim"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+	}
+}
+
+// findService reads one service's status, or explains that the server
+// has no such service and names the ones the user probably meant.
+func findService(ctx context.Context, c *client.Client, name string) (record, error) {
+	if !serviceRE.MatchString(name) {
+		return nil, sdk.BadArg("service", "%q is not a service name", name)
+	}
+	d, err := read[services](ctx, c, "servicestatus", nil)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, x := range d.Service {
+		if x.s("name") == name {
+			return x, nil
+		}
+		names = append(names, x.s("name"))
+	}
+	msg := fmt.Sprintf("the server has no service %q", name)
+	if sug := sdk.Suggest(name, names); len(sug) > 0 {
+		msg += "; did you mean " + strings.Join(sug, " or ") + "?"
+	}
+	return nil, sdk.BadArg("service", "%s", msg)
+}
+
+func serviceRestart() op {
+	return op{Name: "service restart", Summary: "Restart a service", Risk: sdk.RiskHigh,
+		Params:   []sdk.Param{sdk.String("service", "The service (httpd, exim, dovecot, mysql, named...)").AsRequired().AsPositional()},
+		Examples: []string{"/whm service restart exim"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
 			s := a.String("service")
-			if !serviceRE.MatchString(s) {
-				return nil, sdk.BadArg("service", "%q is not a service name", s)
-			}
-			res, err := c.Call(ctx, "servicestatus", nil, nil)
+			x, err := findService(ctx, c, s)
 			if err != nil {
 				return nil, err
 			}
-			var d struct {
-				Service []record `json:"service"`
-			}
-			if err := res.Decode(&d); err != nil {
-				return nil, err
-			}
-			var names []string
-			for _, x := range d.Service {
-				if x.s("name") == s {
-					return &work{summary: fmt.Sprintf("Restart %s (%s, running: %s)", s, x.s("display_name"), yesNo(x.on("running"))),
-						notes: []string{"Connections to it drop while it restarts."},
-						calls: []wcall{call("restartservice", "Restart the service", "service", s)}}, nil
-				}
-				names = append(names, x.s("name"))
-			}
-			msg := fmt.Sprintf("the server has no service %q", s)
-			if sug := sdk.Suggest(s, names); len(sug) > 0 {
-				msg += "; did you mean " + strings.Join(sug, " or ") + "?"
-			}
-			return nil, sdk.BadArg("service", "%s", msg)
+			// Whether it runs now is shown, not a fact: a restart starts
+			// it either way, which is what was approved.
+			w := single(fmt.Sprintf("Restart %s (%s, running: %s)", s, x.s("display_name"), yesNo(x.on("running"))), call(c, "restartservice", "Restart the service", "service", s))
+			w.Notes = []string{"Connections to it drop while it restarts."}
+			return w, nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			r.AddText("%s restarted.", a.String("service"))
 			var d record
 			if res[0].Decode(&d) == nil && d.s("output") != "" {
@@ -699,61 +779,73 @@ func registerServer(p *sdk.Plugin) {
 			}
 			return nil
 		},
-	})
-	infoCalls := []client.BatchCall{{Function: "gethostname"}, {Function: "version"}, {Function: "systemloadavg"}, {Function: "system_needs_reboot"}}
-	register(p, op{name: "server info", summary: "Host name, cPanel version, load and whether a reboot is due", risk: sdk.RiskReadOnly,
-		aliases:  []string{"server status"},
-		examples: []string{"/whm server info"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			return &work{summary: "Read the server's name, version, load and reboot state in one batch",
-				calls: []wcall{{fn: "batch", args: client.BatchArgs(infoCalls, false), what: "gethostname, version, systemloadavg, system_needs_reboot"}}}, nil
+	}
+}
+
+// infoCalls are what server info reads, in one batch.
+var infoCalls = []client.BatchCall{{Function: "gethostname"}, {Function: "version"}, {Function: "systemloadavg"}, {Function: "system_needs_reboot"}}
+
+func serverInfo() op {
+	return op{Name: "server info", Summary: "Host name, cPanel version, load and whether a reboot is due", Risk: sdk.RiskReadOnly,
+		Aliases:  []string{"server status"},
+		Examples: []string{"/whm server info"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+			return single("Read the server's name, version, load and reboot state in one batch",
+				callStep(c, "batch", "gethostname, version, systemloadavg, system_needs_reboot", client.BatchArgs(infoCalls, false), nil)), nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
-			names := make([]string, len(infoCalls))
-			for i, bc := range infoCalls {
-				names[i] = bc.Function
-			}
-			parts, errs, err := c.Unbatch(res[0], names)
-			if err != nil {
-				return err
-			}
-			var kv []string
-			for i, part := range parts {
-				if errs[i] != nil {
-					r.Warn("%v", errs[i])
-					continue
-				}
-				var d record
-				_ = part.Decode(&d)
-				switch names[i] {
-				case "gethostname":
-					kv = append(kv, "Host", d.s("hostname"))
-				case "version":
-					kv = append(kv, "cPanel & WHM", d.s("version"))
-				case "systemloadavg":
-					kv = append(kv, "Load", d.s("one")+" "+d.s("five")+" "+d.s("fifteen"))
-				case "system_needs_reboot":
-					why := []string{}
-					if det, ok := d["details"].(map[string]any); ok {
-						why = sortedKeys(det)
-					}
-					if d.on("needs_reboot") {
-						kv = append(kv, "Reboot needed", "yes ("+strings.Join(why, ", ")+")")
-					} else {
-						kv = append(kv, "Reboot needed", "no")
-					}
-				}
-			}
-			r.AddKeyValues("Server", kv...)
-			return nil
-		},
-	})
-	register(p, op{name: "server load", summary: "The server's load average", risk: sdk.RiskReadOnly,
-		examples: []string{"/whm server load"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			return &work{summary: "Read the load average", calls: []wcall{call("systemloadavg", "Read the load")}}, nil
-		},
-		show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+		Show: showServerInfo,
+	}
+}
+
+func showServerInfo(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+	names := make([]string, len(infoCalls))
+	for i, bc := range infoCalls {
+		names[i] = bc.Function
+	}
+	parts, errs, err := c.Unbatch(res[0], names)
+	if err != nil {
+		return err
+	}
+	var kv []string
+	for i, part := range parts {
+		if errs[i] != nil {
+			r.Warn("%v", errs[i])
+			continue
+		}
+		var d record
+		_ = part.Decode(&d)
+		switch names[i] {
+		case "gethostname":
+			kv = append(kv, "Host", d.s("hostname"))
+		case "version":
+			kv = append(kv, "cPanel & WHM", d.s("version"))
+		case "systemloadavg":
+			kv = append(kv, "Load", d.s("one")+" "+d.s("five")+" "+d.s("fifteen"))
+		case "system_needs_reboot":
+			kv = append(kv, "Reboot needed", rebootText(d))
+		}
+	}
+	r.AddKeyValues("Server", kv...)
+	return nil
+}
+
+// rebootText says whether system_needs_reboot wants a reboot, and why.
+func rebootText(d record) string {
+	if !d.on("needs_reboot") {
+		return "no"
+	}
+	why := []string{}
+	if det, ok := d["details"].(map[string]any); ok {
+		why = sortedKeys(det)
+	}
+	return "yes (" + strings.Join(why, ", ") + ")"
+}
+
+func serverLoad() op {
+	return op{Name: "server load", Summary: "The server's load average", Risk: sdk.RiskReadOnly,
+		Examples: []string{"/whm server load"},
+		Work:     reads("Read the load average", "systemloadavg", "Read the load"),
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var d record
 			if err := res[0].Decode(&d); err != nil {
 				return err
@@ -761,13 +853,14 @@ func registerServer(p *sdk.Plugin) {
 			r.AddKeyValues("Load average", "1 minute", d.s("one"), "5 minutes", d.s("five"), "15 minutes", d.s("fifteen"))
 			return nil
 		},
-	})
-	register(p, op{name: "server disk", summary: "The server's disk partitions and their use", risk: sdk.RiskReadOnly,
-		examples: []string{"/whm server disk"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			return &work{summary: "Read disk use", calls: []wcall{call("getdiskusage", "Read partitions")}}, nil
-		},
-		show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+	}
+}
+
+func serverDisk() op {
+	return op{Name: "server disk", Summary: "The server's disk partitions and their use", Risk: sdk.RiskReadOnly,
+		Examples: []string{"/whm server disk"},
+		Work:     reads("Read disk use", "getdiskusage", "Read partitions"),
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var d struct {
 				Partition []record `json:"partition"`
 			}
@@ -787,5 +880,5 @@ func registerServer(p *sdk.Plugin) {
 			}
 			return nil
 		},
-	})
+	}
 }

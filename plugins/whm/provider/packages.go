@@ -10,16 +10,15 @@ import (
 	"github.com/deskbot/deskbot/sdk"
 )
 
+// plans is how listpkgs answers.
+type plans struct {
+	Pkg []record `json:"pkg"`
+}
+
 // packageNames lists the hosting plans on the server.
 func packageNames(ctx context.Context, c *client.Client) ([]string, error) {
-	res, err := c.Call(ctx, "listpkgs", nil, nil)
+	d, err := read[plans](ctx, c, "listpkgs", nil)
 	if err != nil {
-		return nil, err
-	}
-	var d struct {
-		Pkg []record `json:"pkg"`
-	}
-	if err := res.Decode(&d); err != nil {
 		return nil, err
 	}
 	var out []string
@@ -48,16 +47,16 @@ func checkPackage(ctx context.Context, c *client.Client, name string) error {
 }
 
 func registerPackages(p *sdk.Plugin) {
-	register(p, op{name: "package list", summary: "Hosting plans and their limits", risk: sdk.RiskReadOnly,
-		aliases:  []string{"plan list"},
-		examples: []string{"/whm package list"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			return &work{summary: "List hosting plans", calls: []wcall{call("listpkgs", "List plans")}}, nil
-		},
-		show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
-			var d struct {
-				Pkg []record `json:"pkg"`
-			}
+	registerOps(p, packageList(), packageInfo(), packageRemove())
+}
+
+func packageList() op {
+	return op{Name: "package list", Summary: "Hosting plans and their limits", Risk: sdk.RiskReadOnly,
+		Aliases:  []string{"plan list"},
+		Examples: []string{"/whm package list"},
+		Work:     reads("List hosting plans", "listpkgs", "List plans"),
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+			var d plans
 			if err := res[0].Decode(&d); err != nil {
 				return err
 			}
@@ -67,15 +66,18 @@ func registerPackages(p *sdk.Plugin) {
 			}
 			return nil
 		},
-	})
-	register(p, op{name: "package info", summary: "One hosting plan's settings", risk: sdk.RiskReadOnly,
-		aliases:  []string{"plan info"},
-		params:   []sdk.Param{sdk.String("plan", "The plan").AsRequired().AsPositional()},
-		examples: []string{"/whm package info basic"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			return &work{summary: "Show plan " + a.String("plan"), calls: []wcall{call("getpkginfo", "Read the plan", "pkg", a.String("plan"))}}, nil
+	}
+}
+
+func packageInfo() op {
+	return op{Name: "package info", Summary: "One hosting plan's settings", Risk: sdk.RiskReadOnly,
+		Aliases:  []string{"plan info"},
+		Params:   []sdk.Param{sdk.String("plan", "The plan").AsRequired().AsPositional()},
+		Examples: []string{"/whm package info basic"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+			return single("Show plan "+a.String("plan"), call(c, "getpkginfo", "Read the plan", "pkg", a.String("plan"))), nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var d struct {
 				Pkg record `json:"pkg"`
 			}
@@ -89,42 +91,51 @@ func registerPackages(p *sdk.Plugin) {
 			r.AddPairs("Plan "+a.String("plan"), kv)
 			return nil
 		},
-	})
-	register(p, op{name: "package remove", summary: "Delete a hosting plan", risk: sdk.RiskCritical,
-		aliases:  []string{"plan remove"},
-		help:     "Accounts on the plan keep their limits but lose the plan they refer to.",
-		params:   []sdk.Param{sdk.String("plan", "The plan").AsRequired().AsPositional()},
-		examples: []string{"/whm package remove oldplan"},
-		plan: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+	}
+}
+
+func packageRemove() op {
+	return op{Name: "package remove", Summary: "Delete a hosting plan", Risk: sdk.RiskCritical,
+		Aliases:  []string{"plan remove"},
+		Help:     "Accounts on the plan keep their limits but lose the plan they refer to.",
+		Params:   []sdk.Param{sdk.String("plan", "The plan").AsRequired().AsPositional()},
+		Examples: []string{"/whm package remove oldplan"},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
 			name := a.String("plan")
 			if err := checkPackage(ctx, c, name); err != nil {
 				return nil, err
 			}
-			w := &work{summary: "Delete plan " + name, calls: []wcall{call("killpkg", "Delete the plan", "pkgname", name)}}
-			res, err := c.Call(ctx, "listaccts", client.Args{"search": {"^" + name + "$"}, "searchtype": {"package"}, "want": {"user"}}, nil)
+			users, err := accountsOn(ctx, c, name)
 			if err != nil {
 				return nil, err
 			}
-			var d struct {
-				Acct []record `json:"acct"`
-			}
-			if err := res.Decode(&d); err != nil {
-				return nil, err
-			}
-			if len(d.Acct) > 0 {
-				var us []string
-				for _, x := range d.Acct {
-					us = append(us, x.s("user"))
-				}
-				w.notes = append(w.notes, fmt.Sprintf("%d accounts are on it: %s.", len(us), strings.Join(us, ", ")))
+			w := single("Delete plan "+name, call(c, "killpkg", "Delete the plan", "pkgname", name))
+			if len(users) > 0 {
+				w.Notes = append(w.Notes, fmt.Sprintf("%d accounts are on it: %s.", len(users), strings.Join(users, ", ")))
 			} else {
-				w.notes = append(w.notes, "No account is on it.")
+				w.Notes = append(w.Notes, "No account is on it.")
 			}
+			// The accounts the approver saw lose their plan; one moved
+			// onto it since is a change they did not approve.
+			w.Facts = []string{"accounts on plan " + name + ": " + strings.Join(users, ", ")}
 			return w, nil
 		},
-		show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
+		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			r.AddText("Plan %s is deleted.", a.String("plan"))
 			return nil
 		},
-	})
+	}
+}
+
+// accountsOn lists the accounts on a hosting plan.
+func accountsOn(ctx context.Context, c *client.Client, plan string) ([]string, error) {
+	d, err := read[accounts](ctx, c, "listaccts", client.Args{"search": {"^" + plan + "$"}, "searchtype": {"package"}, "want": {"user"}})
+	if err != nil {
+		return nil, err
+	}
+	var users []string
+	for _, x := range d.Acct {
+		users = append(users, x.s("user"))
+	}
+	return users, nil
 }

@@ -6,17 +6,15 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/url"
 	"strconv"
-	"strings"
 
 	"github.com/deskbot/deskbot/plugins/whm/client"
 	"github.com/deskbot/deskbot/plugins/whm/sim"
 	"github.com/deskbot/deskbot/sdk"
-	"github.com/deskbot/deskbot/sdk/redact"
+	"github.com/deskbot/deskbot/sdk/apiop"
 )
 
 // Version is the plugin's version.
@@ -58,7 +56,7 @@ func Configure(ctx context.Context, t *sdk.TargetConfig) (any, error) {
 		o.Scheme = "http"
 	}
 	if t.Sandbox {
-		s, err := sim.New(sim.Options{User: o.User, Token: o.Token, Hostname: t.Settings.String("hostname"), StateFile: t.StateFile("whm-" + t.Name + ".json")})
+		s, err := sim.New(sim.Options{User: o.User, Token: o.Token, Hostname: t.Settings.String("hostname"), StateFile: t.StateFile("whm-" + t.Name + ".json"), Clock: t.Clock})
 		if err != nil {
 			return nil, err
 		}
@@ -73,151 +71,81 @@ func Configure(ctx context.Context, t *sdk.TargetConfig) (any, error) {
 	return client.New(o)
 }
 
-func envOf(c *sdk.Call) (*client.Client, error) { return sdk.EnvOf[*client.Client](c) }
+// op is one WHM command, work what it will do, step one WHM function
+// call it makes.
+type (
+	op   = apiop.Op[*client.Client, *client.Result]
+	work = apiop.Work[*client.Result]
+	step = apiop.Step[*client.Result]
+)
 
-// wcall is one WHM function call a command makes.
-type wcall struct {
-	fn   string
-	args url.Values
-	json any
-	// what says in words what the call does, for the plan.
-	what string
+// api is what every WHM command shares: the target's client, WHM's
+// secret keys for masking, and the generic rendering of answers for
+// commands that have none of their own.
+var api = &apiop.API[*client.Client, *client.Result]{
+	Name:     "WHM",
+	Client:   sdk.EnvOf[*client.Client],
+	Redactor: (*client.Client).Redactor,
+	Show: func(c *client.Client, _ sdk.Args, res []*client.Result, r *sdk.Result) error {
+		for _, x := range res {
+			renderGeneric(c, x, r)
+		}
+		return nil
+	},
 }
 
-func call(fn, what string, kv ...string) wcall {
-	a := url.Values{}
+// registerOps declares ops as commands of p.
+func registerOps(p *sdk.Plugin, ops ...op) {
+	for _, o := range ops {
+		apiop.Register(p, api, o)
+	}
+}
+
+// callStep is one WHM function call as a step: the plan shows it the way
+// the client sends it (method, URL, form or JSON body), and doing it
+// sends it.
+func callStep(c *client.Client, fn, what string, args client.Args, body any) step {
+	method, endpoint, form := c.Describe(fn, args, body)
+	return step{What: what, Method: method, Endpoint: endpoint, Body: form,
+		Do: func(ctx context.Context, _ *apiop.Run) (*client.Result, error) {
+			return c.Call(ctx, fn, args, body)
+		}}
+}
+
+// call is a step calling fn with the key-value pairs of kv that have a
+// value: WHM applies its own defaults to what is left out.
+func call(c *client.Client, fn, what string, kv ...string) step {
+	a := client.Args{}
 	for i := 0; i+1 < len(kv); i += 2 {
 		if kv[i+1] != "" {
 			a.Add(kv[i], kv[i+1])
 		}
 	}
-	return wcall{fn: fn, args: a, what: what}
+	return callStep(c, fn, what, a, nil)
 }
 
-// work is what a command will do: a summary, a risk for these arguments
-// (zero keeps the catalog's), the calls in order.
-type work struct {
-	summary string
-	risk    sdk.Risk
-	calls   []wcall
-	// notes are shown with the plan: what the approver should know.
-	notes []string
+// read calls a WHM function that reads, and decodes its answer's data
+// into a T.
+func read[T any](ctx context.Context, c *client.Client, fn string, args client.Args) (T, error) {
+	var d T
+	res, err := c.Call(ctx, fn, args, nil)
+	if err != nil {
+		return d, err
+	}
+	return d, res.Decode(&d)
 }
 
-// op declares one command.
-type op struct {
-	name, summary, help string
-	aliases             []string
-	risk                sdk.Risk
-	params              []sdk.Param
-	examples            []string
-	extra               bool
-	hidden              bool
-	sensitive           bool
-	// plan says what the command will do. It may read the server (an
-	// account's current plan, a record's content), never change it.
-	plan func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error)
-	// explain turns WHM's refusal into a more helpful error (the names
-	// the user probably meant).
-	explain func(ctx context.Context, c *client.Client, a sdk.Args, err *client.APIError) error
-	// show renders the answers, one per call; nil renders them generically.
-	show func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error
+// single is the work of a command that makes one call.
+func single(summary string, s step) *work {
+	return &work{Summary: summary, Steps: []step{s}}
 }
 
-func register(p *sdk.Plugin, o op) {
-	b := p.Command(o.name, o.summary).Help(o.help).Params(o.params...).Risk(o.risk).Examples(o.examples...)
-	if len(o.aliases) > 0 {
-		b.Aliases(o.aliases...)
+// reads is the work of a command that calls one WHM function, without
+// arguments, to read something.
+func reads(summary, fn, what string) func(context.Context, *client.Client, sdk.Args) (*work, error) {
+	return func(_ context.Context, c *client.Client, _ sdk.Args) (*work, error) {
+		return single(summary, call(c, fn, what)), nil
 	}
-	if o.sensitive {
-		b.SensitiveOutput()
-	}
-	if o.extra {
-		b.ExtraArguments()
-	}
-	if o.hidden {
-		b.Hidden()
-	}
-	b.Plan(func(ctx context.Context, call *sdk.Call) (*sdk.Plan, error) {
-		c, err := envOf(call)
-		if err != nil {
-			return nil, err
-		}
-		w, err := o.plan(ctx, c, call.Args)
-		if err != nil {
-			return nil, err
-		}
-		red := scrubber(c, o.params, call.Args)
-		plan := &sdk.Plan{Summary: w.summary, Risk: w.risk}
-		if len(w.notes) > 0 {
-			plan.Summary += "\n" + strings.Join(w.notes, "\n")
-		}
-		plan.Summary = red.String(plan.Summary)
-		for _, wc := range w.calls {
-			m, u, body := c.Describe(wc.fn, wc.args, wc.json)
-			plan.Steps = append(plan.Steps, sdk.PlanStep{Description: wc.what, Method: m, Endpoint: red.String(u), Body: red.String(body)})
-		}
-		return plan, nil
-	})
-	b.Run(func(ctx context.Context, call *sdk.Call) (*sdk.Result, error) {
-		c, err := envOf(call)
-		if err != nil {
-			return nil, err
-		}
-		red := scrubber(c, o.params, call.Args)
-		w, err := o.plan(ctx, c, call.Args)
-		if err != nil {
-			return nil, sdk.ScrubError(red, err)
-		}
-		var res []*client.Result
-		for i, wc := range w.calls {
-			if len(w.calls) > 1 {
-				call.Progress(100*i/len(w.calls), "%s", wc.what)
-			}
-			r, err := c.Call(ctx, wc.fn, wc.args, wc.json)
-			var ae *client.APIError
-			if err != nil && o.explain != nil && errors.As(err, &ae) {
-				err = o.explain(ctx, c, call.Args, ae)
-			}
-			if err != nil {
-				if i > 0 {
-					err = fmt.Errorf("%w (after %d of %d steps had succeeded: %s)", err, i, len(w.calls), doneSteps(w.calls[:i]))
-				}
-				return nil, sdk.ScrubError(red, err)
-			}
-			res = append(res, r)
-		}
-		out := sdk.NewResult()
-		show := o.show
-		if show == nil {
-			show = func(c *client.Client, _ sdk.Args, res []*client.Result, r *sdk.Result) error {
-				for _, x := range res {
-					renderGeneric(c, x, r)
-				}
-				return nil
-			}
-		}
-		if err := show(c, call.Args, res, out); err != nil {
-			return nil, sdk.ScrubError(red, err)
-		}
-		scrubResult(red, out)
-		return out, nil
-	})
-}
-
-// scrubber is the client's redactor plus this request's sensitive
-// values, as typed and as they travel URL-encoded: a function's "key"
-// may be a private key that no key-name rule catches.
-func scrubber(c *client.Client, params []sdk.Param, a sdk.Args) *redact.Redactor {
-	return c.Redactor().With(sdk.SensitiveValues(params, a)...)
-}
-
-func doneSteps(cs []wcall) string {
-	var s []string
-	for _, c := range cs {
-		s = append(s, c.fn)
-	}
-	return strings.Join(s, ", ")
 }
 
 // New returns the WHM provider.

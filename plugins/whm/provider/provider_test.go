@@ -3,7 +3,7 @@ package provider_test
 import (
 	"context"
 	"fmt"
-	"net"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -13,71 +13,46 @@ import (
 	"github.com/deskbot/deskbot/plugins/whm/provider"
 	"github.com/deskbot/deskbot/plugins/whm/sim"
 	"github.com/deskbot/deskbot/sdk"
+	"github.com/deskbot/deskbot/sdk/sandbox"
 	"github.com/deskbot/deskbot/sdk/sdktest"
 )
 
 const token = "CANARY-whm-provider-token-31a9"
 
-func newSim(t *testing.T, hostname string) (*sim.Server, sdk.Target) {
+// server serves a simulator of WHM on loopback and returns it with a
+// target that reaches it the way a real server is configured.
+func server(t *testing.T, hostname string) (*sim.Server, sdk.Target) {
 	t.Helper()
 	s, err := sim.New(sim.Options{Token: token, Hostname: hostname})
 	require.NoError(t, err)
-	hp, stop, err := s.Listen()
+	base, stop, err := sandbox.Listen(s)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = stop() })
-	host, port, _ := net.SplitHostPort(hp)
-	name := strings.SplitN(hostname, ".", 2)[0]
-	return s, sdk.Target{Name: name, Settings: map[string]string{"host": host, "port": port, "scheme": "http"}, Secrets: map[string]string{"token": token}}
-}
-
-func start(t *testing.T) (*sdk.Plugin, *sim.Server) {
-	t.Helper()
-	s, tg := newSim(t, "web01.example.net")
-	p := provider.New()
-	t.Cleanup(func() { _ = p.Close() })
-	cr, err := p.Configure(context.Background(), &sdk.ConfigureRequest{Targets: []sdk.Target{tg}})
+	u, err := url.Parse(base)
 	require.NoError(t, err)
-	require.False(t, cr.Diagnostics.HasError(), "%v", cr.Diagnostics)
-	return p, s
+	name := strings.SplitN(hostname, ".", 2)[0]
+	return s, sdk.Target{Name: name, Settings: map[string]string{"host": u.Hostname(), "port": u.Port(), "scheme": "http"}, Secrets: map[string]string{"token": token}}
 }
 
-func text(r *sdk.Result) string {
-	var b strings.Builder
-	for _, p := range r.Parts {
-		b.WriteString(p.Title + "\n")
-		if p.Text != nil {
-			b.WriteString(p.Text.Body + "\n")
-		}
-		for _, kv := range p.KeyValues {
-			fmt.Fprintf(&b, "%s=%s\n", kv.Key, kv.Value)
-		}
-		if p.Table != nil {
-			b.WriteString(strings.Join(p.Table.Columns, "|") + "\n")
-			for _, row := range p.Table.Rows {
-				b.WriteString(strings.Join(row, "|") + "\n")
-			}
-		}
-		if p.File != nil {
-			b.Write(p.File.Content)
-		}
-	}
-	for _, d := range r.Diagnostics {
-		b.WriteString(d.Severity.String() + ": " + d.String() + "\n")
-	}
-	return b.String()
+// sandboxTarget is a sandbox target whose simulator is web01.example.net
+// and answers to token, which the tests look for in every output.
+func sandboxTarget(t *testing.T) sdk.Target {
+	return sdk.Target{Name: "sandbox", Sandbox: true, StateDir: t.TempDir(),
+		Settings: map[string]string{"hostname": "web01.example.net"}, Secrets: map[string]string{"token": token}}
 }
 
-func run(t *testing.T, p *sdk.Plugin, command string, args sdk.Args) (*sdk.Result, string) {
+// start runs the plugin on its own simulator.
+func start(t *testing.T) (*sdktest.Harness, *sim.Server) {
 	t.Helper()
-	res, err := p.Execute(context.Background(), &sdk.ExecuteRequest{Request: sdk.Request{ID: "t", Command: command, Args: args}})
-	require.NoError(t, err, command)
-	return res, text(res)
+	h := sdktest.Start(t, provider.New(), sandboxTarget(t))
+	return h, sdktest.Simulator[*sim.Server](h)
 }
 
-func plan(t *testing.T, p *sdk.Plugin, command string, args sdk.Args) (*sdk.PlanResponse, string) {
+// plan returns a command's plan and its text: the summary, then each
+// step's method, endpoint and body.
+func plan(t *testing.T, h *sdktest.Harness, command string, args sdk.Args) (*sdk.PlanResponse, string) {
 	t.Helper()
-	pr, err := p.Plan(context.Background(), &sdk.PlanRequest{Request: sdk.Request{ID: "t", Command: command, Args: args}})
-	require.NoError(t, err, command)
+	pr := h.Plan(command, args)
 	if pr.Plan == nil {
 		return pr, fmt.Sprint(pr.Diagnostics)
 	}
@@ -89,10 +64,11 @@ func plan(t *testing.T, p *sdk.Plugin, command string, args sdk.Args) (*sdk.Plan
 }
 
 func TestConformance(t *testing.T) {
-	s, tg := newSim(t, "web01.example.net")
-	sdktest.Run(t, provider.New(), sdktest.Options{
-		Targets:  []sdk.Target{tg},
-		Snapshot: func() (string, error) { return s.Snapshot(), nil },
+	p := provider.New()
+	t.Cleanup(func() { _ = p.Close() })
+	sdktest.Run(t, p, sdktest.Options{
+		Targets:  []sdk.Target{sandboxTarget(t)},
+		Snapshot: func() (string, error) { return p.Simulator("sandbox").(*sim.Server).Snapshot(), nil },
 		Args: map[string]sdk.Args{
 			"account info":      {"account": "demo1"},
 			"account suspend":   {"user": "demo1", "reason": "test"},
@@ -124,7 +100,7 @@ func TestConformance(t *testing.T) {
 }
 
 func TestCuratedCommandsAgainstTheSimulator(t *testing.T) {
-	p, s := start(t)
+	h, s := start(t)
 	cases := []struct {
 		command string
 		args    sdk.Args
@@ -236,7 +212,8 @@ func TestCuratedCommandsAgainstTheSimulator(t *testing.T) {
 	for i, tc := range cases {
 		t.Run(fmt.Sprintf("%02d %s", i, tc.command), func(t *testing.T) {
 			covered[tc.command] = true
-			res, out := run(t, p, tc.command, tc.args)
+			res := h.Execute(tc.command, tc.args)
+			out := res.Text
 			assert.Equal(t, tc.fails, res.Failed(), out)
 			for _, w := range tc.want {
 				assert.Contains(t, out, w)
@@ -244,9 +221,7 @@ func TestCuratedCommandsAgainstTheSimulator(t *testing.T) {
 			assert.NotContains(t, out, token)
 		})
 	}
-	cat, _ := p.Describe(context.Background(), &sdk.DescribeRequest{})
-	specs := cat.Commands
-	for _, c := range specs {
+	for _, c := range h.Commands() {
 		if !c.Hidden {
 			assert.True(t, covered[c.Name], "command %q has no test against the simulator", c.Name)
 		}
@@ -260,33 +235,31 @@ func TestCuratedCommandsAgainstTheSimulator(t *testing.T) {
 }
 
 func TestDefaultsThatNeverSurprise(t *testing.T) {
-	p, s := start(t)
+	h, s := start(t)
 	// removeacct keeps DNS unless asked.
-	_, out := plan(t, p, "account remove", sdk.Args{"user": "demo1"})
+	_, out := plan(t, h, "account remove", sdk.Args{"user": "demo1"})
 	assert.Contains(t, out, "keepdns=1")
 	assert.Contains(t, out, "The DNS zone of demo1.example is kept.")
-	run(t, p, "account remove", sdk.Args{"user": "demo1"})
-	_, out = run(t, p, "dns zone", sdk.Args{"domain": "demo1.example"})
+	h.Execute("account remove", sdk.Args{"user": "demo1"})
+	out = h.Execute("dns zone", sdk.Args{"domain": "demo1.example"}).Text
 	assert.Contains(t, out, "203.0.113.21", "the zone survives the account")
-	_, out = plan(t, p, "account remove", sdk.Args{"user": "shopco", "keepdns": false})
+	_, out = plan(t, h, "account remove", sdk.Args{"user": "shopco", "keepdns": false})
 	assert.Contains(t, out, "keepdns=0")
 
 	// createacct never asks WHM to print the password.
-	_, out = plan(t, p, "account create", sdk.Args{"user": "n1", "domain": "n1.example", "plan": "basic", "password": "Canary-Password-77"})
+	_, out = plan(t, h, "account create", sdk.Args{"user": "n1", "domain": "n1.example", "plan": "basic", "password": "Canary-Password-77"})
 	assert.Contains(t, out, "showpass=n")
 	assert.NotContains(t, out, "Canary-Password-77")
 
 	// limitbw without a limit is refused instead of removing the limit.
-	pr, _ := plan(t, p, "account bandwidth", sdk.Args{"user": "shopco"})
+	pr := h.Plan("account bandwidth", sdk.Args{"user": "shopco"})
 	assert.True(t, pr.Diagnostics.HasError(), "limit is required")
 	before := s.Snapshot()
-	res, _ := run(t, p, "account bandwidth", sdk.Args{"user": "shopco"})
+	res := h.Execute("account bandwidth", sdk.Args{"user": "shopco"})
 	assert.True(t, res.Failed())
 	assert.Equal(t, before, s.Snapshot(), "nothing changed")
 	// The generic call still reaches WHM's own default, with the risk it carries.
-	cat, _ := p.Describe(context.Background(), &sdk.DescribeRequest{})
-	specs := cat.Commands
-	for _, c := range specs {
+	for _, c := range h.Commands() {
 		if c.Name == "call limitbw" {
 			assert.Equal(t, sdk.RiskHigh, c.Risk)
 		}
@@ -294,33 +267,30 @@ func TestDefaultsThatNeverSurprise(t *testing.T) {
 }
 
 func TestPlansShowWhatWillHappen(t *testing.T) {
-	p, _ := start(t)
-	_, out := plan(t, p, "account suspend", sdk.Args{"user": "blogger", "reason": "abuse"})
+	h, _ := start(t)
+	_, out := plan(t, h, "account suspend", sdk.Args{"user": "blogger", "reason": "abuse"})
 	assert.Contains(t, out, "Suspend blogger (blog.example, plan basic, owner root), suspended: Suspended for nonpayment.. Reason: abuse")
 	assert.Contains(t, out, "It is already suspended; this replaces the reason.")
 	assert.Contains(t, out, "POST http://")
 	assert.Contains(t, out, "/json-api/suspendacct?api.version=1 reason=abuse&user=blogger")
 
-	_, out = plan(t, p, "dns record remove", sdk.Args{"domain": "demo1.example", "line": int64(2)})
+	_, out = plan(t, h, "dns record remove", sdk.Args{"domain": "demo1.example", "line": int64(2)})
 	assert.Contains(t, out, "Remove from demo1.example: line 2: demo1.example. 86400 NS ns1.web01.example.net.")
 	assert.Contains(t, out, "can make the domain unresolvable")
 
-	_, out = plan(t, p, "package remove", sdk.Args{"plan": "basic"})
+	_, out = plan(t, h, "package remove", sdk.Args{"plan": "basic"})
 	assert.Contains(t, out, "2 accounts are on it: demo1, blogger.")
 
-	pr, out := plan(t, p, "call removeacct", sdk.Args{"username": "demo1"})
+	pr, out := plan(t, h, "call removeacct", sdk.Args{"username": "demo1"})
 	require.NotNil(t, pr.Plan, out)
 	assert.Contains(t, out, "Call WHM API 1 removeacct")
 }
 
 func TestGenericCall(t *testing.T) {
-	p, s := start(t)
-	cat, err := p.Describe(context.Background(), &sdk.DescribeRequest{})
-	specs := cat.Commands
-	require.NoError(t, err)
+	h, s := start(t)
 	calls := 0
 	var call sdk.CommandSpec
-	for _, c := range specs {
+	for _, c := range h.Commands() {
 		if strings.HasPrefix(c.Name, "call ") {
 			calls++
 			assert.True(t, c.Hidden)
@@ -340,71 +310,67 @@ func TestGenericCall(t *testing.T) {
 	assert.True(t, prm.Required)
 
 	// A read-only function answered statefully.
-	_, out := run(t, p, "call listaccts", sdk.Args{"search": "shop", "searchtype": "domain"})
+	out := h.Execute("call listaccts", sdk.Args{"search": "shop", "searchtype": "domain"}).Text
 	assert.Contains(t, out, "shopco")
 
 	// A function answered with the reference's sample, rendered generically.
-	_, out = run(t, p, "call get_tweaksetting", sdk.Args{"key": "maxemailsperhour"})
+	out = h.Execute("call get_tweaksetting", sdk.Args{"key": "maxemailsperhour"}).Text
 	assert.NotEmpty(t, out)
 
 	// Numbered list parameters go out as name-N.
-	run(t, p, "call create_cphulk_record", sdk.Args{"list_name": "black", "ip": []string{"198.51.100.1", "198.51.100.2"}})
+	h.Execute("call create_cphulk_record", sdk.Args{"list_name": "black", "ip": []string{"198.51.100.1", "198.51.100.2"}})
 	last := s.Calls()[len(s.Calls())-1]
 	assert.Equal(t, "198.51.100.1", last.Args.Get("ip-1"))
 	assert.Equal(t, "198.51.100.2", last.Args.Get("ip-2"))
-	_, out = run(t, p, "hulk list", sdk.Args{"list": "black"})
+	out = h.Execute("hulk list", sdk.Args{"list": "black"}).Text
 	assert.Contains(t, out, "198.51.100.2")
 
 	// Repeated list parameters go out repeated.
-	run(t, p, "call mass_edit_dns_zone", sdk.Args{"zone": "demo1.example", "serial": "1", "remove": []string{"3", "4"}})
+	h.Execute("call mass_edit_dns_zone", sdk.Args{"zone": "demo1.example", "serial": "1", "remove": []string{"3", "4"}})
 	last = s.Calls()[len(s.Calls())-1]
 	assert.Equal(t, []string{"3", "4"}, last.Args["remove"])
 
 	// Unknown parameter of a closed function.
-	res, out := run(t, p, "call listaccts", sdk.Args{"serch": "x"})
+	res := h.Execute("call listaccts", sdk.Args{"serch": "x"})
 	assert.True(t, res.Failed())
-	assert.Contains(t, out, "serch")
+	assert.Contains(t, res.Text, "serch")
 
 	// Open-ended functions take their wildcard families.
-	pr, out := plan(t, p, "call modifyacct", sdk.Args{"user": "demo1", "MXCHECK-demo1.example": "remote"})
+	pr, out := plan(t, h, "call modifyacct", sdk.Args{"user": "demo1", "MXCHECK-demo1.example": "remote"})
 	require.NotNil(t, pr.Plan, out)
 	assert.Contains(t, out, "MXCHECK-demo1.example=remote")
-	pr, out = plan(t, p, "call modifyacct", sdk.Args{"user": "demo1", "NOSUCH": "1"})
+	pr, out = plan(t, h, "call modifyacct", sdk.Args{"user": "demo1", "NOSUCH": "1"})
 	assert.Nil(t, pr.Plan)
 	assert.Contains(t, out, "modifyacct has no parameter")
 
 	// Functions whose reference leaves parameters unnamed take them, and the plan says so.
-	pr, out = plan(t, p, "call addzonerecord", sdk.Args{"domain": "demo1.example", "name": "c", "type": "CNAME", "cname": "demo1.example."})
+	pr, out = plan(t, h, "call addzonerecord", sdk.Args{"domain": "demo1.example", "name": "c", "type": "CNAME", "cname": "demo1.example."})
 	require.NotNil(t, pr.Plan, out)
 	assert.Contains(t, out, "Parameters not in the reference, passed as given: cname")
 
 	// JSON-body functions send JSON.
-	run(t, p, "call php_fpm_config_get", sdk.Args{})
+	h.Execute("call php_fpm_config_get", sdk.Args{})
 	last = s.Calls()[len(s.Calls())-1]
 	assert.Equal(t, "POST", last.Method)
 
 	// A refusal from WHM is a failure with its reason.
-	res, out = run(t, p, "call suspendacct", sdk.Args{"user": "nobody"})
+	res = h.Execute("call suspendacct", sdk.Args{"user": "nobody"})
 	assert.True(t, res.Failed())
-	assert.Contains(t, out, `The user “nobody” does not exist.`)
+	assert.Contains(t, res.Text, `The user “nobody” does not exist.`)
 
 	// batch is not reachable: it would hide its calls from the policy.
-	res, _ = run(t, p, "call batch", sdk.Args{"command": []string{"reboot"}})
+	res = h.Execute("call batch", sdk.Args{"command": []string{"reboot"}})
 	assert.True(t, res.Failed())
 }
 
 func TestSecretsNeverReachOutput(t *testing.T) {
-	p, s := start(t)
+	h, s := start(t)
 	const pw = "CANARY-whm-password-8d7c"
 	check := func(command string, args sdk.Args) string {
 		t.Helper()
-		pr, err := p.Plan(context.Background(), &sdk.PlanRequest{Request: sdk.Request{ID: "t", Command: command, Args: args}})
-		require.NoError(t, err)
-		res, err := p.Execute(context.Background(), &sdk.ExecuteRequest{Request: sdk.Request{ID: "t", Command: command, Args: args}, Progress: func(pg sdk.Progress) {
-			assert.NotContains(t, pg.Message, pw)
-		}})
-		require.NoError(t, err)
-		out := fmt.Sprintf("%+v %+v %s", pr, *res, text(res))
+		pr := h.Plan(command, args)
+		res := h.Execute(command, args)
+		out := fmt.Sprintf("%+v %+v %+v %s", pr, *res.Result, res.Progress, res.Text)
 		assert.NotContains(t, out, pw, command)
 		assert.NotContains(t, out, "PRIVATE KEY-----\nMII", command)
 		assert.NotContains(t, out, strings.Split(sim.TestPrivateKey, "\n")[1], command)
@@ -427,20 +393,15 @@ func TestSecretsNeverReachOutput(t *testing.T) {
 }
 
 func TestSeveralServers(t *testing.T) {
-	s1, t1 := newSim(t, "web01.example.net")
-	s2, t2 := newSim(t, "web02.example.net")
-	p := provider.New()
-	defer p.Close()
-	cr, err := p.Configure(context.Background(), &sdk.ConfigureRequest{Targets: []sdk.Target{t1, t2}})
-	require.NoError(t, err)
-	require.False(t, cr.Diagnostics.HasError(), "%v", cr.Diagnostics)
+	s1, t1 := server(t, "web01.example.net")
+	s2, t2 := server(t, "web02.example.net")
+	h := sdktest.Start(t, provider.New(), t1, t2)
+	ctx := context.Background()
 	for target, want := range map[string]string{"web01": "web01.example.net", "web02": "web02.example.net"} {
-		res, err := p.Execute(context.Background(), &sdk.ExecuteRequest{Request: sdk.Request{Command: "server info", Target: target}})
-		require.NoError(t, err)
-		assert.Contains(t, text(res), "Host="+want)
+		res := h.ExecuteRequest(ctx, sdk.Request{Command: "server info", Target: target})
+		assert.Contains(t, res.Text, "Host="+want)
 	}
-	_, err = p.Execute(context.Background(), &sdk.ExecuteRequest{Request: sdk.Request{Command: "account suspend", Target: "web02", Args: sdk.Args{"user": "demo1", "reason": "x"}}})
-	require.NoError(t, err)
+	h.ExecuteRequest(ctx, sdk.Request{Command: "account suspend", Target: "web02", Args: sdk.Args{"user": "demo1", "reason": "x"}})
 	a1, _ := s1.Account("demo1")
 	a2, _ := s2.Account("demo1")
 	assert.False(t, a1.Suspended, "web01 untouched")
@@ -449,28 +410,21 @@ func TestSeveralServers(t *testing.T) {
 	// Each target's settings are checked.
 	bad := t1
 	bad.Settings = map[string]string{"host": "x", "fingerprint": "nothex"}
-	cr, _ = provider.New().Configure(context.Background(), &sdk.ConfigureRequest{Targets: []sdk.Target{bad}})
+	cr, _ := provider.New().Configure(ctx, &sdk.ConfigureRequest{Targets: []sdk.Target{bad}})
 	assert.True(t, cr.Diagnostics.HasError())
 	assert.Contains(t, fmt.Sprint(cr.Diagnostics), "not a SHA-256")
 	bad.Settings = map[string]string{"host": "x", "verify": "off"}
-	cr, _ = provider.New().Configure(context.Background(), &sdk.ConfigureRequest{Targets: []sdk.Target{bad}})
+	cr, _ = provider.New().Configure(ctx, &sdk.ConfigureRequest{Targets: []sdk.Target{bad}})
 	assert.Contains(t, fmt.Sprint(cr.Diagnostics), `unknown setting verify`)
 }
 
 func TestSandboxKeepsState(t *testing.T) {
-	dir := t.TempDir()
-	tg := sdk.Target{Name: "sandbox", Sandbox: true, StateDir: dir}
-	p := provider.New()
-	_, err := p.Configure(context.Background(), &sdk.ConfigureRequest{Targets: []sdk.Target{tg}})
-	require.NoError(t, err)
-	_, out := run(t, p, "account suspend", sdk.Args{"user": "demo1", "reason": "abuse"})
-	assert.Contains(t, out, "suspended")
-	require.NoError(t, p.Close())
+	tg := sdk.Target{Name: "sandbox", Sandbox: true, StateDir: t.TempDir()}
+	h := sdktest.Start(t, provider.New(), tg)
+	assert.Contains(t, h.Execute("account suspend", sdk.Args{"user": "demo1", "reason": "abuse"}).Text, "suspended")
+	require.NoError(t, h.Plugin.Close())
 
-	p = provider.New()
-	defer p.Close()
-	_, err = p.Configure(context.Background(), &sdk.ConfigureRequest{Targets: []sdk.Target{tg}})
-	require.NoError(t, err)
-	_, out = run(t, p, "account list", nil)
+	h = sdktest.Start(t, provider.New(), tg)
+	out := h.Execute("account list", nil).Text
 	assert.Contains(t, out, "demo1|demo1.example|basic|root|203.0.113.21|812M of 5120M|suspended: abuse")
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/deskbot/deskbot/plugins/whm/client"
 	"github.com/deskbot/deskbot/sdk"
-	"github.com/deskbot/deskbot/sdk/redact"
 )
 
 // decode reads an answer's data with numbers kept as written, secrets
@@ -67,29 +66,4 @@ func orWord(s, w string) string {
 		return w
 	}
 	return s
-}
-
-// scrubResult masks any secret pattern left in a result: a last line of
-// defence behind the key-based redaction of answers.
-func scrubResult(red *redact.Redactor, r *sdk.Result) {
-	for i := range r.Parts {
-		p := &r.Parts[i]
-		p.Title = red.String(p.Title)
-		if p.Text != nil {
-			p.Text.Body = red.String(p.Text.Body)
-		}
-		for j := range p.KeyValues {
-			p.KeyValues[j].Value = red.Value(p.KeyValues[j].Key, p.KeyValues[j].Value)
-		}
-		if p.Table != nil {
-			for _, row := range p.Table.Rows {
-				for j := range row {
-					row[j] = red.String(row[j])
-				}
-			}
-		}
-		if p.File != nil {
-			p.File.Content = []byte(red.String(string(p.File.Content)))
-		}
-	}
 }

@@ -275,7 +275,7 @@ func (s *Server) suspendacct(w http.ResponseWriter, fn string, args url.Values) 
 	if reason == "" {
 		reason = "Unknown"
 	}
-	a.Suspended, a.SuspendReason, a.SuspendTime = true, reason, s.Now().Unix()
+	a.Suspended, a.SuspendReason, a.SuspendTime = true, reason, s.now().Unix()
 	answer(w, fn, nil, "OK", fmt.Sprintf("Changing Shell to /bin/false...Done\nLocking Password...Done\nSuspending mysql users\nSuspending websites...\nSuspending FTP accounts...\n%s's account has been suspended\n", a.User))
 	return true
 }
@@ -344,7 +344,7 @@ func (s *Server) createacct(w http.ResponseWriter, fn string, args url.Values) b
 		return false
 	}
 	a := &Account{User: user, Domain: domain, Plan: plan, Email: args.Get("contactemail"), IP: "203.0.113.21", Owner: "root",
-		QuotaMB: pkg.QuotaMB, BWLimitMB: pkg.BWMB, StartDate: s.Now().Unix(), PasswordSHA256: hashPassword(pw)}
+		QuotaMB: pkg.QuotaMB, BWLimitMB: pkg.BWMB, StartDate: s.now().Unix(), PasswordSHA256: hashPassword(pw)}
 	if o := args.Get("owner"); o != "" {
 		a.Owner = o
 	}
@@ -513,7 +513,7 @@ func (s *Server) showbw(w http.ResponseWriter, fn string, args url.Values) bool 
 			"limit": a.BWLimitMB * 1024 * 1024, "deleted": 0, "reseller": a.Owner,
 			"bwusage": []any{map[string]any{"domain": a.Domain, "usage": a.BWUsedBytes, "deleted": 0}}})
 	}
-	now := s.Now().UTC()
+	now := s.now().UTC()
 	answer(w, fn, map[string]any{"acct": out, "month": int(now.Month()), "year": now.Year(), "reseller": "root", "totalused": total}, "OK", "")
 	return false
 }
@@ -771,7 +771,7 @@ func (s *Server) getCphulkBrutes(w http.ResponseWriter, fn string, _ url.Values)
 	for _, b := range s.st.Brutes {
 		left := 0
 		if t, err := time.Parse(time.RFC3339, b.ExpTime); err == nil {
-			left = max(0, int(t.Sub(s.Now()).Minutes()))
+			left = max(0, int(t.Sub(s.now()).Minutes()))
 		}
 		out = append(out, map[string]any{"ip": b.IP, "logintime": b.LoginTime, "exptime": b.ExpTime, "notes": b.Notes, "timeleft": left})
 	}
@@ -1001,7 +1001,7 @@ func (s *Server) restoreAdd(w http.ResponseWriter, fn string, args url.Values) b
 		opts[k] = b2i(args.Get(k) == "1")
 	}
 	s.st.Pending = append(s.st.Pending, RestoreJob{User: user, RestorePoint: point, Options: opts})
-	answer(w, fn, map[string]any{"queue_id": fmt.Sprintf("q%x", s.Now().UnixNano()&0xffffffff)}, "OK", "")
+	answer(w, fn, map[string]any{"queue_id": fmt.Sprintf("q%x", s.now().UnixNano()&0xffffffff)}, "OK", "")
 	return true
 }
 
@@ -1033,7 +1033,7 @@ func (s *Server) restoreActivate(w http.ResponseWriter, fn string, _ url.Values)
 	for _, j := range s.st.Pending {
 		if s.account(j.User) == nil {
 			domain := j.User + ".example"
-			s.st.Accounts = append(s.st.Accounts, &Account{User: j.User, Domain: domain, Plan: "default", Owner: "root", IP: "203.0.113.21", StartDate: s.Now().Unix()})
+			s.st.Accounts = append(s.st.Accounts, &Account{User: j.User, Domain: domain, Plan: "default", Owner: "root", IP: "203.0.113.21", StartDate: s.now().Unix()})
 			if s.st.Zones[domain] == nil {
 				s.st.Zones[domain] = defaultZone(domain, "203.0.113.21", s.st.Hostname)
 				s.st.Serials[domain] = 2026112701
@@ -1086,7 +1086,7 @@ func (s *Server) problems(w http.ResponseWriter, fn string, domains []string) {
 	out := []map[string]any{}
 	for _, d := range domains {
 		if p, ok := s.st.SSLProbs[d]; ok {
-			t := s.Now().UTC().Add(-6 * time.Hour).Format(time.RFC3339)
+			t := s.now().UTC().Add(-6 * time.Hour).Format(time.RFC3339)
 			out = append(out, map[string]any{"domain": d, "problem": p, "time": t, "log": t})
 		}
 	}
@@ -1122,7 +1122,7 @@ func (s *Server) autosslCheck(w http.ResponseWriter, fn string, args url.Values)
 	if _, ok := s.userArg(w, fn, args, "username"); !ok {
 		return false
 	}
-	answer(w, fn, map[string]any{"pid": 40000 + len(s.calls)}, "OK", "")
+	answer(w, fn, map[string]any{"pid": 40000 + len(s.calls.Calls())}, "OK", "")
 	return false
 }
 

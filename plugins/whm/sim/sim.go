@@ -12,11 +12,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -24,6 +21,7 @@ import (
 	"time"
 
 	"github.com/deskbot/deskbot/plugins/whm/catalog"
+	"github.com/deskbot/deskbot/sdk/sandbox"
 )
 
 // Account is a cPanel account.
@@ -109,6 +107,8 @@ type State struct {
 	Resellers []string             `json:"resellers"`
 	// Load is the load average the simulator reports.
 	Load [3]float64 `json:"load"`
+	// Clock is the simulator's time when the state was saved.
+	Clock time.Time `json:"clock,omitzero"`
 }
 
 // Server is the simulator.
@@ -119,9 +119,9 @@ type Server struct {
 	token string
 	cat   *catalog.Catalog
 	path  string
-	calls []Call
+	calls sandbox.CallLog[Call]
 	h     map[string]handler
-	Now   func() time.Time
+	clock *sandbox.Clock
 }
 
 // handler serves one function; it reports whether the state changed.
@@ -141,30 +141,31 @@ type Options struct {
 	StateFile string
 	// Hostname is what gethostname answers.
 	Hostname string
+	// Clock is the simulator's time (suspensions, new accounts, this
+	// month's bandwidth); nil follows the wall clock.
+	Clock *sandbox.Clock
 }
 
-// New returns a simulator with a few demo accounts.
+// New returns a simulator with a few demo accounts, or the state a
+// previous run left in the state file.
 func New(o Options) (*Server, error) {
 	cat, err := catalog.Load()
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{user: o.User, token: o.Token, cat: cat, path: o.StateFile, Now: time.Now}
+	s := &Server{user: o.User, token: o.Token, cat: cat, path: o.StateFile, clock: o.Clock}
 	if s.user == "" {
 		s.user = "root"
 	}
-	if s.path != "" {
-		if b, err := os.ReadFile(s.path); err == nil {
-			var st State
-			if err := json.Unmarshal(b, &st); err != nil {
-				return nil, fmt.Errorf("simulator state %s: %w", s.path, err)
-			}
-			s.st = &st
-		} else if !os.IsNotExist(err) {
-			return nil, err
-		}
+	var st State
+	found, err := sandbox.LoadState(s.path, &st)
+	if err != nil {
+		return nil, err
 	}
-	if s.st == nil {
+	if found {
+		s.st = &st
+		s.clock.Resume(st.Clock)
+	} else {
 		s.st = seed(o.Hostname)
 	}
 	s.h = s.handlers()
@@ -179,12 +180,8 @@ func (s *Server) Snapshot() string {
 	return string(b)
 }
 
-// Calls returns the calls served.
-func (s *Server) Calls() []Call {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Call(nil), s.calls...)
-}
+// Calls returns the latest calls served, oldest first.
+func (s *Server) Calls() []Call { return s.calls.Calls() }
 
 // Account returns a copy of an account.
 func (s *Server) Account(user string) (Account, bool) {
@@ -196,27 +193,20 @@ func (s *Server) Account(user string) (Account, bool) {
 	return Account{}, false
 }
 
+// now is the simulator's time.
+func (s *Server) now() time.Time { return s.clock.Now() }
+
+// save keeps the state, with the time it was saved at for a stepped
+// clock to resume from.
 func (s *Server) save() {
-	if s.path == "" {
-		return
-	}
-	b, _ := json.MarshalIndent(s.st, "", " ")
-	_ = os.MkdirAll(filepath.Dir(s.path), 0o700)
-	tmp := s.path + ".tmp"
-	if os.WriteFile(tmp, b, 0o600) == nil {
-		_ = os.Rename(tmp, s.path)
-	}
+	s.st.Clock = s.now()
+	_ = sandbox.SaveState(s.path, s.st)
 }
 
 // Listen serves on a loopback port; it returns the host:port and a stop.
 func (s *Server) Listen() (hostport string, stop func() error, err error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", nil, err
-	}
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	return ln.Addr().String(), srv.Close, nil
+	base, stop, err := sandbox.Listen(s)
+	return strings.TrimPrefix(base, "http://"), stop, err
 }
 
 // answer writes a WHM envelope.
@@ -269,10 +259,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	args.Del("api.version")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.calls = append(s.calls, Call{Method: r.Method, Function: fn, Args: args})
-	if len(s.calls) > 2*keepCalls { // a long-running sandbox keeps the latest only
-		s.calls = append(s.calls[:0:0], s.calls[len(s.calls)-keepCalls:]...)
-	}
+	s.calls.Add(Call{Method: r.Method, Function: fn, Args: args})
+	s.clock.Tick()
 	if fn == "batch" {
 		s.batch(w, args)
 		return
@@ -414,6 +402,3 @@ func hashPassword(p string) string {
 	sum := sha256.Sum256([]byte(p))
 	return hex.EncodeToString(sum[:])
 }
-
-// keepCalls is how many served calls the simulator remembers.
-const keepCalls = 1000
