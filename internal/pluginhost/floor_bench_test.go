@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -24,6 +25,7 @@ import (
 	"github.com/deskbot/deskbot/internal/testbin"
 	whmsim "github.com/deskbot/deskbot/plugins/whm/sim"
 	"github.com/deskbot/deskbot/sdk"
+	"github.com/deskbot/deskbot/sdk/sandbox"
 )
 
 // measure runs call b.N times in a row and reports its latency
@@ -224,10 +226,11 @@ func BenchmarkProviderCall(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	hp, stop, err := s.Listen()
+	base, stop, err := sandbox.Listen(s)
 	if err != nil {
 		b.Fatal(err)
 	}
+	hp := strings.TrimPrefix(base, "http://")
 	b.Cleanup(func() { _ = stop() })
 	h, port, _ := net.SplitHostPort(hp)
 	p := host(b, "whm", []sdk.Target{{Name: "web01", Settings: map[string]string{"host": h, "port": port, "scheme": "http"}, Secrets: map[string]string{"token": token}}})
