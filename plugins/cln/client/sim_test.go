@@ -286,10 +286,10 @@ func TestAuthentication(t *testing.T) {
 	// The secret never appears in errors, even when the server echoes it.
 	echo := &http.Server{}
 	_ = echo
-	m, u := good.Describe(good.EPKCNagiosReseller())
+	m, u := good.EPKCNagiosReseller().Describe()
 	assert.Equal(t, http.MethodGet, m)
 	assert.True(t, strings.HasSuffix(u, "/kcare/nagios-res/reseller/[REDACTED]"), u)
-	_, u = good.Describe(good.EPKCKeyDelete("WsTs821nSAtiastD"))
+	_, u = good.EPKCKeyDelete("WsTs821nSAtiastD").Describe()
 	assert.Contains(t, u, "key=WsTs%E2%80%A6tD")
 	assert.Contains(t, u, "token=[REDACTED]")
 }
