@@ -12,20 +12,29 @@ import (
 
 	"github.com/deskbot/deskbot/plugins/cln/client"
 	"github.com/deskbot/deskbot/plugins/cln/sim"
+	"github.com/deskbot/deskbot/sdk/sandbox"
 )
 
 const canary = "CANARY-cln-secret-5e1f"
 
 func newSim(t *testing.T, edition client.Edition) (*client.Client, *sim.Server) {
 	t.Helper()
-	s, err := sim.New(sim.Options{Accounts: map[string]string{"reseller": canary}})
-	require.NoError(t, err)
-	base, stop, err := s.Listen()
-	require.NoError(t, err)
-	t.Cleanup(func() { stop() })
+	s, base := serve(t)
 	c, err := client.New(client.Options{BaseURL: base, Login: "reseller", Secret: canary, Edition: edition})
 	require.NoError(t, err)
 	return c, s
+}
+
+// serve starts a simulator whose reseller's secret key is the canary and
+// returns it with its base URL.
+func serve(t *testing.T) (*sim.Server, string) {
+	t.Helper()
+	s, err := sim.New(sim.Options{Accounts: map[string]string{"reseller": canary}})
+	require.NoError(t, err)
+	base, stop, err := sandbox.Listen(s)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = stop() })
+	return s, base + "/api"
 }
 
 func last(s *sim.Server) sim.Call {
@@ -256,11 +265,7 @@ func TestFalseSuccessesAreErrors(t *testing.T) {
 
 func TestAuthentication(t *testing.T) {
 	ctx := context.Background()
-	s, err := sim.New(sim.Options{Accounts: map[string]string{"reseller": canary}})
-	require.NoError(t, err)
-	base, stop, err := s.Listen()
-	require.NoError(t, err)
-	defer stop()
+	s, base := serve(t)
 
 	wrong, err := client.New(client.Options{BaseURL: base, Login: "reseller", Secret: "not-the-secret"})
 	require.NoError(t, err)
@@ -286,10 +291,10 @@ func TestAuthentication(t *testing.T) {
 	// The secret never appears in errors, even when the server echoes it.
 	echo := &http.Server{}
 	_ = echo
-	m, u := good.Describe(good.EPKCNagiosReseller())
+	m, u := good.EPKCNagiosReseller().Describe()
 	assert.Equal(t, http.MethodGet, m)
 	assert.True(t, strings.HasSuffix(u, "/kcare/nagios-res/reseller/[REDACTED]"), u)
-	_, u = good.Describe(good.EPKCKeyDelete("WsTs821nSAtiastD"))
+	_, u = good.EPKCKeyDelete("WsTs821nSAtiastD").Describe()
 	assert.Contains(t, u, "key=WsTs%E2%80%A6tD")
 	assert.Contains(t, u, "token=[REDACTED]")
 }

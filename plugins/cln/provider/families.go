@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -31,477 +32,332 @@ func limitText(n int64) string {
 	return strconv.FormatInt(n, 10)
 }
 
+func itoa[N ~int | ~int64](n N) string { return strconv.FormatInt(int64(n), 10) }
+
+// createSummary is the plan of a key creation.
+func createSummary(product string, limit int64) string {
+	return fmt.Sprintf("Create a %s key for %s servers", product, limitText(limit))
+}
+
 // --- v2 CloudLinux keys and servers (newer reference) ---------------------------
 
-func registerCL(p *sdk.Plugin) {
-	const ed = "\n\nNewer reference only (API v2)."
-	product := sdk.EnumOf("product", "CloudLinux product", clProducts...).AsRequired().WithAliases("productType")
-	register(p, op{name: "cl key create", summary: "Create a CloudLinux licence key", risk: sdk.RiskHigh, sensitive: true,
-		help:   "Creates a key for CloudLinux Shared, Shared Pro, Solo or Admin. Billing: the account is charged for what the key registers." + ed,
-		params: []sdk.Param{product, limitParam(), noteParam()}, examples: []string{"/cln cl key create product=CL limit=2 note=\"web cluster\""},
-		plan: func(c *client.Client, a sdk.Args) (string, []client.Endpoint, sdk.Risk, error) {
-			return planOf(fmt.Sprintf("Create a %s key for %s servers", a.String("product"), limitText(a.Int("limit"))), c.EPCLKeyCreate(a.String("product"), a.Int("limit"), a.String("note")))
+const clOnly = "\n\nNewer reference only (API v2)."
+
+var clProduct = sdk.EnumOf("product", "CloudLinux product", clProducts...).AsRequired().WithAliases("productType")
+
+func clCommands() []op {
+	return []op{clKeyCreate(), clKeyUpdate(), clKeyRemove(), clKeyList(), clServerList(), clServerRemove(), clSubAccountServers()}
+}
+
+func clKeyCreate() op {
+	return one(op{Name: "cl key create", Summary: "Create a CloudLinux licence key", Risk: sdk.RiskHigh, SensitiveOutput: true,
+		Help:   "Creates a key for CloudLinux Shared, Shared Pro, Solo or Admin. Billing: the account is charged for what the key registers." + clOnly,
+		Params: []sdk.Param{clProduct, limitParam(), noteParam()}, Examples: []string{"/cln cl key create product=CL limit=2 note=\"web cluster\""}},
+		func(c *client.Client, a sdk.Args) (string, client.Call[client.CLKey], error) {
+			return createSummary(a.String("product"), a.Int("limit")), c.EPCLKeyCreate(a.String("product"), a.Int("limit"), a.String("note")), nil
 		},
-		run: func(ctx context.Context, c *client.Client, a sdk.Args, r *sdk.Result) error {
-			k, err := c.CLKeyCreate(ctx, a.String("product"), a.Int("limit"), a.String("note"))
-			if err != nil {
-				return err
-			}
-			r.AddKeyValues("Key created", "key", k.Key, "product", k.ProductType, "limit", limitText(int64(k.UsageLimit)), "note", string(k.Description))
-			return nil
-		}})
-	register(p, op{name: "cl key update", summary: "Change a CloudLinux key's server limit", risk: sdk.RiskHigh, help: "Billing: a higher limit costs more." + ed,
-		params: []sdk.Param{keyParam("The key"), limitParam(), noteParam()},
-		plan: func(c *client.Client, a sdk.Args) (string, []client.Endpoint, sdk.Risk, error) {
-			return planOf(fmt.Sprintf("Set the key's limit to %s", limitText(a.Int("limit"))), c.EPCLKeyUpdate(a.String("key"), a.Int("limit"), a.String("note")))
+		func(a sdk.Args, k client.CLKey, out *sdk.Result) {
+			out.AddKeyValues("Key created", "key", k.Key, "product", k.ProductType, "limit", limitText(int64(k.UsageLimit)), "note", string(k.Description))
+		})
+}
+
+func clKeyUpdate() op {
+	return one(op{Name: "cl key update", Summary: "Change a CloudLinux key's server limit", Risk: sdk.RiskHigh, Help: "Billing: a higher limit costs more." + clOnly,
+		Params: []sdk.Param{keyParam("The key"), limitParam(), noteParam()}},
+		func(c *client.Client, a sdk.Args) (string, client.Call[client.CLKey], error) {
+			return "Set the key's limit to " + limitText(a.Int("limit")), c.EPCLKeyUpdate(a.String("key"), a.Int("limit"), a.String("note")), nil
 		},
-		run: func(ctx context.Context, c *client.Client, a sdk.Args, r *sdk.Result) error {
-			k, err := c.CLKeyUpdate(ctx, a.String("key"), a.Int("limit"), a.String("note"))
-			if err != nil {
-				return err
-			}
-			r.AddKeyValues("Key updated", "key", keyText(a, k.Key), "limit", limitText(int64(k.UsageLimit)), "note", string(k.Description))
-			return nil
-		}})
-	register(p, op{name: "cl key remove", summary: "Delete a CloudLinux key", risk: sdk.RiskHigh, help: "The key stops working for every server registered with it." + ed,
-		params: []sdk.Param{keyParam("The key")},
-		plan: func(c *client.Client, a sdk.Args) (string, []client.Endpoint, sdk.Risk, error) {
-			return planOf("Delete the CloudLinux key "+keyText(nil, a.String("key")), c.EPCLKeyRemove(a.String("key")))
+		func(a sdk.Args, k client.CLKey, out *sdk.Result) {
+			out.AddKeyValues("Key updated", "key", keyText(a, k.Key), "limit", limitText(int64(k.UsageLimit)), "note", string(k.Description))
+		})
+}
+
+func clKeyRemove() op {
+	return one(op{Name: "cl key remove", Summary: "Delete a CloudLinux key", Risk: sdk.RiskHigh, Help: "The key stops working for every server registered with it." + clOnly,
+		Params: []sdk.Param{keyParam("The key")}},
+		func(c *client.Client, a sdk.Args) (string, client.Call[string], error) {
+			return "Delete the CloudLinux key " + keyText(nil, a.String("key")), c.EPCLKeyRemove(a.String("key")), nil
 		},
-		run: func(ctx context.Context, c *client.Client, a sdk.Args, r *sdk.Result) error {
-			k, err := c.CLKeyRemove(ctx, a.String("key"))
-			if err != nil {
-				return err
-			}
-			r.AddText("Deleted key %s.", keyText(a, k))
-			return nil
-		}})
-	register(p, op{name: "cl key list", summary: "The account's CloudLinux keys of a product", risk: sdk.RiskReadOnly, help: ed,
-		params: []sdk.Param{product, revealParam},
-		plan: func(c *client.Client, a sdk.Args) (string, []client.Endpoint, sdk.Risk, error) {
-			return planOf("List "+a.String("product")+" keys", c.EPCLKeyList(a.String("product")))
+		func(a sdk.Args, key string, out *sdk.Result) { out.AddText("Deleted key %s.", keyText(a, key)) })
+}
+
+func clKeyList() op {
+	return one(op{Name: "cl key list", Summary: "The account's CloudLinux keys of a product", Risk: sdk.RiskReadOnly, Help: clOnly,
+		Params: []sdk.Param{clProduct, revealParam}},
+		func(c *client.Client, a sdk.Args) (string, client.Call[[]client.CLKey], error) {
+			return "List " + a.String("product") + " keys", c.EPCLKeyList(a.String("product")), nil
 		},
-		run: func(ctx context.Context, c *client.Client, a sdk.Args, r *sdk.Result) error {
-			ks, err := c.CLKeyList(ctx, a.String("product"))
-			if err != nil {
-				return err
-			}
-			t := r.AddTable(a.String("product")+" keys", "key", "product", "limit", "note")
+		func(a sdk.Args, ks []client.CLKey, out *sdk.Result) {
+			t := out.AddTable(a.String("product")+" keys", "key", "product", "limit", "note")
 			for _, k := range ks {
 				t.Row(keyText(a, k.Key), k.ProductType, limitText(int64(k.UsageLimit)), string(k.Description))
 			}
-			return nil
-		}})
-	register(p, op{name: "cl server list", summary: "The account's CloudLinux servers of a product", risk: sdk.RiskReadOnly, help: ed,
-		params: []sdk.Param{product, revealParam},
-		plan: func(c *client.Client, a sdk.Args) (string, []client.Endpoint, sdk.Risk, error) {
-			return planOf("List "+a.String("product")+" servers", c.EPCLServerList(a.String("product")))
+		})
+}
+
+func clServerList() op {
+	return one(op{Name: "cl server list", Summary: "The account's CloudLinux servers of a product", Risk: sdk.RiskReadOnly, Help: clOnly,
+		Params: []sdk.Param{clProduct, revealParam}},
+		func(c *client.Client, a sdk.Args) (string, client.Call[[]client.CLServer], error) {
+			return "List " + a.String("product") + " servers", c.EPCLServerList(a.String("product")), nil
 		},
-		run: func(ctx context.Context, c *client.Client, a sdk.Args, r *sdk.Result) error {
-			ss, err := c.CLServerList(ctx, a.String("product"))
-			if err != nil {
-				return err
-			}
-			t := r.AddTable(a.String("product")+" servers", "id", "hostname", "ip", "key")
+		func(a sdk.Args, ss []client.CLServer, out *sdk.Result) {
+			t := out.AddTable(a.String("product")+" servers", "id", "hostname", "ip", "key")
 			for _, s := range ss {
-				t.Row(strconv.FormatInt(int64(s.ID), 10), s.Hostname, s.IP, keyText(a, s.Key))
+				t.Row(itoa(s.ID), s.Hostname, s.IP, keyText(a, s.Key))
 			}
-			return nil
-		}})
-	register(p, op{name: "cl server remove", summary: "Remove a CloudLinux server", risk: sdk.RiskHigh, help: ed,
-		params: []sdk.Param{sdk.Int("id", "The server's id").AsRequired().AsPositional().AtLeast(1)},
-		plan: func(c *client.Client, a sdk.Args) (string, []client.Endpoint, sdk.Risk, error) {
-			return planOf(fmt.Sprintf("Remove CloudLinux server %d", a.Int("id")), c.EPCLServerRemove(a.Int("id")))
+		})
+}
+
+func clServerRemove() op {
+	return one(op{Name: "cl server remove", Summary: "Remove a CloudLinux server", Risk: sdk.RiskHigh, Help: clOnly,
+		Params: []sdk.Param{sdk.Int("id", "The server's id").AsRequired().AsPositional().AtLeast(1)}},
+		func(c *client.Client, a sdk.Args) (string, client.Call[client.CLServer], error) {
+			return fmt.Sprintf("Remove CloudLinux server %d", a.Int("id")), c.EPCLServerRemove(a.Int("id")), nil
 		},
-		run: func(ctx context.Context, c *client.Client, a sdk.Args, r *sdk.Result) error {
-			s, err := c.CLServerRemove(ctx, a.Int("id"))
-			if err != nil {
-				return err
-			}
-			r.AddKeyValues("Server removed", "id", strconv.FormatInt(int64(s.ID), 10), "hostname", s.Hostname, "ip", s.IP)
-			return nil
-		}})
-	register(p, op{name: "cl subaccount servers", summary: "Servers of the reseller's sub-accounts", risk: sdk.RiskReadOnly, help: ed,
-		params: []sdk.Param{revealParam},
-		plan: func(c *client.Client, a sdk.Args) (string, []client.Endpoint, sdk.Risk, error) {
-			return planOf("List sub-account servers", c.EPCLSubAccountServers())
-		},
-		run: func(ctx context.Context, c *client.Client, a sdk.Args, r *sdk.Result) error {
-			ss, err := c.CLSubAccountServers(ctx)
-			if err != nil {
-				return err
-			}
-			t := r.AddTable("Sub-account servers", "sub-account", "email", "server id", "ip", "version", "key")
+		func(a sdk.Args, s client.CLServer, out *sdk.Result) {
+			out.AddKeyValues("Server removed", "id", itoa(s.ID), "hostname", s.Hostname, "ip", s.IP)
+		})
+}
+
+func clSubAccountServers() op {
+	return one(op{Name: "cl subaccount servers", Summary: "Servers of the reseller's sub-accounts", Risk: sdk.RiskReadOnly, Help: clOnly,
+		Params: []sdk.Param{revealParam}},
+		fixed("List sub-account servers", (*client.Client).EPCLSubAccountServers),
+		func(a sdk.Args, ss []client.SubAccountServer, out *sdk.Result) {
+			t := out.AddTable("Sub-account servers", "sub-account", "email", "server id", "ip", "version", "key")
 			for _, s := range ss {
-				t.Row(s.SubAccountLogin, s.SubAccountEmail, strconv.FormatInt(int64(s.ServerID), 10), s.IP, strconv.FormatInt(int64(s.Version), 10), keyText(a, s.ServerKey))
+				t.Row(s.SubAccountLogin, s.SubAccountEmail, itoa(s.ServerID), s.IP, itoa(s.Version), keyText(a, s.ServerKey))
 			}
-			return nil
-		}})
+		})
 }
 
 // --- ELS ------------------------------------------------------------------------
 
-func registerELS(p *sdk.Plugin) {
-	const ed = "\n\nThe newer reference sends productType with POST, PUT and DELETE; the older one sends code with GET. The target's edition setting picks one."
-	product := sdk.EnumOf("product", "ELS product", elsProducts...).AsRequired().WithAliases("productType", "code")
-	register(p, op{name: "els key create", summary: "Create an ELS key", risk: sdk.RiskHigh, sensitive: true, help: "Billing." + ed,
-		params: []sdk.Param{product, limitParam(), noteParam()}, examples: []string{"/cln els key create product=CELS limit=2"},
-		plan: func(c *client.Client, a sdk.Args) (string, []client.Endpoint, sdk.Risk, error) {
-			return planOf(fmt.Sprintf("Create a %s key for %s servers", a.String("product"), limitText(a.Int("limit"))), c.EPELSKeyCreate(a.String("product"), a.Int("limit"), a.String("note")))
+const elsEditions = "\n\nThe newer reference sends productType with POST, PUT and DELETE; the older one sends code with GET. The target's edition setting picks one."
+
+var elsProduct = sdk.EnumOf("product", "ELS product", elsProducts...).AsRequired().WithAliases("productType", "code")
+
+func elsCommands() []op {
+	return []op{elsKeyCreate(), elsKeyUpdate(), elsKeyRemove(), elsKeyList(), elsServerList(), elsServerRemove()}
+}
+
+func elsKeyCreate() op {
+	return one(op{Name: "els key create", Summary: "Create an ELS key", Risk: sdk.RiskHigh, SensitiveOutput: true, Help: "Billing." + elsEditions,
+		Params: []sdk.Param{elsProduct, limitParam(), noteParam()}, Examples: []string{"/cln els key create product=CELS limit=2"}},
+		func(c *client.Client, a sdk.Args) (string, client.Call[client.ELSKey], error) {
+			return createSummary(a.String("product"), a.Int("limit")), c.EPELSKeyCreate(a.String("product"), a.Int("limit"), a.String("note")), nil
 		},
-		run: func(ctx context.Context, c *client.Client, a sdk.Args, r *sdk.Result) error {
-			k, err := c.ELSKeyCreate(ctx, a.String("product"), a.Int("limit"), a.String("note"))
-			if err != nil {
-				return err
-			}
-			r.AddKeyValues("ELS key created", "key", k.Key, "product", k.ProductCode, "limit", limitText(int64(k.UsageLimit)), "note", string(k.Description))
-			return nil
-		}})
-	register(p, op{name: "els key update", summary: "Change an ELS key's limit and note", risk: sdk.RiskHigh, help: "Billing." + ed,
-		params: []sdk.Param{keyParam("The ELS key"), limitParam(), noteParam()},
-		plan: func(c *client.Client, a sdk.Args) (string, []client.Endpoint, sdk.Risk, error) {
-			return planOf("Set the ELS key's limit to "+limitText(a.Int("limit")), c.EPELSKeyUpdate(a.String("key"), a.Int("limit"), a.String("note")))
+		func(a sdk.Args, k client.ELSKey, out *sdk.Result) {
+			out.AddKeyValues("ELS key created", "key", k.Key, "product", k.ProductCode, "limit", limitText(int64(k.UsageLimit)), "note", string(k.Description))
+		})
+}
+
+func elsKeyUpdate() op {
+	return one(op{Name: "els key update", Summary: "Change an ELS key's limit and note", Risk: sdk.RiskHigh, Help: "Billing." + elsEditions,
+		Params: []sdk.Param{keyParam("The ELS key"), limitParam(), noteParam()}},
+		func(c *client.Client, a sdk.Args) (string, client.Call[client.ELSKey], error) {
+			return "Set the ELS key's limit to " + limitText(a.Int("limit")), c.EPELSKeyUpdate(a.String("key"), a.Int("limit"), a.String("note")), nil
 		},
-		run: func(ctx context.Context, c *client.Client, a sdk.Args, r *sdk.Result) error {
-			k, err := c.ELSKeyUpdate(ctx, a.String("key"), a.Int("limit"), a.String("note"))
-			if err != nil {
-				return err
-			}
-			r.AddKeyValues("ELS key updated", "key", keyText(a, k.Key), "limit", limitText(int64(k.UsageLimit)), "note", string(k.Description))
-			return nil
-		}})
-	register(p, op{name: "els key remove", summary: "Delete an ELS key and all its servers", risk: sdk.RiskHigh, help: "Every server registered with the key loses ELS." + ed,
-		params: []sdk.Param{keyParam("The ELS key")},
-		plan: func(c *client.Client, a sdk.Args) (string, []client.Endpoint, sdk.Risk, error) {
-			return planOf("Delete the ELS key "+keyText(nil, a.String("key"))+" with all its servers", c.EPELSKeyRemove(a.String("key")))
+		func(a sdk.Args, k client.ELSKey, out *sdk.Result) {
+			out.AddKeyValues("ELS key updated", "key", keyText(a, k.Key), "limit", limitText(int64(k.UsageLimit)), "note", string(k.Description))
+		})
+}
+
+func elsKeyRemove() op {
+	return one(op{Name: "els key remove", Summary: "Delete an ELS key and all its servers", Risk: sdk.RiskHigh, Help: "Every server registered with the key loses ELS." + elsEditions,
+		Params: []sdk.Param{keyParam("The ELS key")}},
+		func(c *client.Client, a sdk.Args) (string, client.Call[[]client.ELSServer], error) {
+			return "Delete the ELS key " + keyText(nil, a.String("key")) + " with all its servers", c.EPELSKeyRemove(a.String("key")), nil
 		},
-		run: func(ctx context.Context, c *client.Client, a sdk.Args, r *sdk.Result) error {
-			removed, err := c.ELSKeyRemove(ctx, a.String("key"))
-			if err != nil {
-				return err
-			}
-			r.AddText("Deleted the ELS key (%d entries removed).", len(removed))
-			return nil
-		}})
-	register(p, op{name: "els key list", summary: "The account's ELS keys of a product", risk: sdk.RiskReadOnly, help: ed,
-		params: []sdk.Param{product, revealParam}, examples: []string{"/cln els key list product=CELS"},
-		plan: func(c *client.Client, a sdk.Args) (string, []client.Endpoint, sdk.Risk, error) {
-			return planOf("List "+a.String("product")+" keys", c.EPELSKeyList(a.String("product")))
+		func(a sdk.Args, removed []client.ELSServer, out *sdk.Result) {
+			out.AddText("Deleted the ELS key (%d entries removed).", len(removed))
+		})
+}
+
+func elsKeyList() op {
+	return one(op{Name: "els key list", Summary: "The account's ELS keys of a product", Risk: sdk.RiskReadOnly, Help: elsEditions,
+		Params: []sdk.Param{elsProduct, revealParam}, Examples: []string{"/cln els key list product=CELS"}},
+		func(c *client.Client, a sdk.Args) (string, client.Call[[]client.ELSKey], error) {
+			return "List " + a.String("product") + " keys", c.EPELSKeyList(a.String("product")), nil
 		},
-		run: func(ctx context.Context, c *client.Client, a sdk.Args, r *sdk.Result) error {
-			ks, err := c.ELSKeyList(ctx, a.String("product"))
-			if err != nil {
-				return err
-			}
-			t := r.AddTable(a.String("product")+" keys", "key", "product", "limit", "note")
+		func(a sdk.Args, ks []client.ELSKey, out *sdk.Result) {
+			t := out.AddTable(a.String("product")+" keys", "key", "product", "limit", "note")
 			for _, k := range ks {
 				t.Row(keyText(a, k.Key), k.ProductCode, limitText(int64(k.UsageLimit)), string(k.Description))
 			}
-			return nil
-		}})
-	register(p, op{name: "els server list", summary: "ELS servers of a product, newest check-in first", risk: sdk.RiskReadOnly,
-		help:   "The key filter exists in the newer reference only." + ed,
-		params: []sdk.Param{product, sdk.String("key", "Only this key's servers"), revealParam},
-		plan: func(c *client.Client, a sdk.Args) (string, []client.Endpoint, sdk.Risk, error) {
-			return planOf("List "+a.String("product")+" servers", c.EPELSServerList(a.String("product"), a.String("key")))
+		})
+}
+
+func elsServerList() op {
+	return one(op{Name: "els server list", Summary: "ELS servers of a product, newest check-in first", Risk: sdk.RiskReadOnly,
+		Help:   "The key filter exists in the newer reference only." + elsEditions,
+		Params: []sdk.Param{elsProduct, sdk.String("key", "Only this key's servers"), revealParam}},
+		func(c *client.Client, a sdk.Args) (string, client.Call[[]client.ELSServer], error) {
+			return "List " + a.String("product") + " servers", c.EPELSServerList(a.String("product"), a.String("key")), nil
 		},
-		run: func(ctx context.Context, c *client.Client, a sdk.Args, r *sdk.Result) error {
-			ss, err := c.ELSServerList(ctx, a.String("product"), a.String("key"))
-			if err != nil {
-				return err
-			}
-			t := r.AddTable(a.String("product")+" servers", "id", "hostname", "ip", "last check-in", "key")
+		func(a sdk.Args, ss []client.ELSServer, out *sdk.Result) {
+			t := out.AddTable(a.String("product")+" servers", "id", "hostname", "ip", "last check-in", "key")
 			for _, s := range ss {
 				t.Row(string(s.ID), s.Hostname, s.IP, s.LastCheckin, keyText(a, s.Key))
 			}
-			return nil
-		}})
-	register(p, op{name: "els server remove", summary: "Remove an ELS server", risk: sdk.RiskHigh,
-		help:   "Both references' example URLs point at key/remove.json by mistake; this calls srv/remove.json with the server id." + ed,
-		params: []sdk.Param{idParam("The server's id")},
-		plan: func(c *client.Client, a sdk.Args) (string, []client.Endpoint, sdk.Risk, error) {
-			return planOf("Remove ELS server "+a.String("id"), c.EPELSServerRemove(a.String("id")))
+		})
+}
+
+func elsServerRemove() op {
+	return one(op{Name: "els server remove", Summary: "Remove an ELS server", Risk: sdk.RiskHigh,
+		Help:   "Both references' example URLs point at key/remove.json by mistake; this calls srv/remove.json with the server id." + elsEditions,
+		Params: []sdk.Param{idParam("The server's id")}},
+		func(c *client.Client, a sdk.Args) (string, client.Call[client.ELSServer], error) {
+			return "Remove ELS server " + a.String("id"), c.EPELSServerRemove(a.String("id")), nil
 		},
-		run: func(ctx context.Context, c *client.Client, a sdk.Args, r *sdk.Result) error {
-			s, err := c.ELSServerRemove(ctx, a.String("id"))
-			if err != nil {
-				return err
-			}
-			r.AddKeyValues("ELS server removed", "id", string(s.ID), "hostname", s.Hostname, "ip", s.IP)
-			return nil
-		}})
+		func(a sdk.Args, s client.ELSServer, out *sdk.Result) {
+			out.AddKeyValues("ELS server removed", "id", string(s.ID), "hostname", s.Hostname, "ip", s.IP)
+		})
 }
 
 // --- Imunify ----------------------------------------------------------------------
 
-func registerIM(p *sdk.Plugin) {
+func imCommands() []op {
+	return []op{imKeyCreate(), imKeyUpdate(), imKeyRemove(), imKeyList(), imServerList(), imServerRemove(), imServerConvert()}
+}
+
+func imKeyCreate() op {
 	code := sdk.EnumOf("code", "Imunify licence", imCodes...).AsRequired().WithAliases("product")
-	register(p, op{name: "im key create", summary: "Create an Imunify key", risk: sdk.RiskHigh, sensitive: true, help: "Billing.",
-		params: []sdk.Param{code, limitParam(), noteParam()}, examples: []string{"/cln im key create code=360_1 limit=2"},
-		plan: func(c *client.Client, a sdk.Args) (string, []client.Endpoint, sdk.Risk, error) {
-			return planOf(fmt.Sprintf("Create a %s key for %s servers", a.String("code"), limitText(a.Int("limit"))), c.EPIMKeyCreate(a.String("code"), a.Int("limit"), a.String("note")))
+	return one(op{Name: "im key create", Summary: "Create an Imunify key", Risk: sdk.RiskHigh, SensitiveOutput: true, Help: "Billing.",
+		Params: []sdk.Param{code, limitParam(), noteParam()}, Examples: []string{"/cln im key create code=360_1 limit=2"}},
+		func(c *client.Client, a sdk.Args) (string, client.Call[client.IMKey], error) {
+			return createSummary(a.String("code"), a.Int("limit")), c.EPIMKeyCreate(a.String("code"), a.Int("limit"), a.String("note")), nil
 		},
-		run: func(ctx context.Context, c *client.Client, a sdk.Args, r *sdk.Result) error {
-			k, err := c.IMKeyCreate(ctx, a.String("code"), a.Int("limit"), a.String("note"))
-			if err != nil {
-				return err
-			}
-			r.AddKeyValues("Imunify key created", "key", k.Key, "code", k.Code, "limit", limitText(int64(k.Limit)))
-			return nil
-		}})
-	register(p, op{name: "im key update", summary: "Change an Imunify key", risk: sdk.RiskHigh, help: "Billing. Only what is given changes.",
-		params: []sdk.Param{keyParam("The Imunify key"), sdk.Int("limit", "New server limit; 0 is unlimited").AtLeast(0), noteParam(), sdk.Int("servers", "Number of servers registered with the key").AtLeast(0)},
-		plan: func(c *client.Client, a sdk.Args) (string, []client.Endpoint, sdk.Risk, error) {
-			l, n, s := imUpdate(a)
+		func(a sdk.Args, k client.IMKey, out *sdk.Result) {
+			out.AddKeyValues("Imunify key created", "key", k.Key, "code", k.Code, "limit", limitText(int64(k.Limit)))
+		})
+}
+
+func imKeyUpdate() op {
+	return one(op{Name: "im key update", Summary: "Change an Imunify key", Risk: sdk.RiskHigh, Help: "Billing. Only what is given changes.",
+		Params: []sdk.Param{keyParam("The Imunify key"), sdk.Int("limit", "New server limit; 0 is unlimited").AtLeast(0), noteParam(), sdk.Int("servers", "Number of servers registered with the key").AtLeast(0)}},
+		func(c *client.Client, a sdk.Args) (string, client.Call[client.IMKey], error) {
+			l, n, s := optInt(a, "limit"), optString(a, "note"), optInt(a, "servers")
 			if l == nil && n == nil && s == nil {
-				return "", nil, 0, sdk.BadArg("limit", "give limit, note or servers: there is nothing to change")
+				return "", client.Call[client.IMKey]{}, sdk.BadArg("limit", "give limit, note or servers: there is nothing to change")
 			}
-			return planOf("Update the Imunify key", c.EPIMKeyUpdate(a.String("key"), l, n, s))
+			return "Update the Imunify key", c.EPIMKeyUpdate(a.String("key"), l, n, s), nil
 		},
-		run: func(ctx context.Context, c *client.Client, a sdk.Args, r *sdk.Result) error {
-			l, n, s := imUpdate(a)
-			if l == nil && n == nil && s == nil {
-				return sdk.BadArg("limit", "give limit, note or servers: there is nothing to change")
-			}
-			k, err := c.IMKeyUpdate(ctx, a.String("key"), l, n, s)
-			if err != nil {
-				return err
-			}
-			r.AddKeyValues("Imunify key updated", "key", keyText(a, k.Key), "code", k.Code, "limit", limitText(int64(k.Limit)), "servers", strconv.FormatInt(int64(k.Servers), 10))
-			return nil
-		}})
-	register(p, op{name: "im key remove", summary: "Delete an Imunify key and all its servers", risk: sdk.RiskHigh,
-		params: []sdk.Param{keyParam("The Imunify key")},
-		plan: func(c *client.Client, a sdk.Args) (string, []client.Endpoint, sdk.Risk, error) {
-			return planOf("Delete the Imunify key "+keyText(nil, a.String("key"))+" with all its servers", c.EPIMKeyRemove(a.String("key")))
+		func(a sdk.Args, k client.IMKey, out *sdk.Result) {
+			out.AddKeyValues("Imunify key updated", "key", keyText(a, k.Key), "code", k.Code, "limit", limitText(int64(k.Limit)), "servers", itoa(k.Servers))
+		})
+}
+
+// imKeyRemove is planned from the key's servers: they go with it, and an
+// approval was given for those.
+func imKeyRemove() op {
+	o := one(op{Name: "im key remove", Summary: "Delete an Imunify key and all its servers", Risk: sdk.RiskHigh,
+		Params: []sdk.Param{keyParam("The Imunify key")}},
+		func(c *client.Client, a sdk.Args) (string, client.Call[[]client.IMServer], error) {
+			return "Delete the Imunify key " + keyText(nil, a.String("key")) + " with all its servers", c.EPIMKeyRemove(a.String("key")), nil
 		},
-		run: func(ctx context.Context, c *client.Client, a sdk.Args, r *sdk.Result) error {
-			removed, err := c.IMKeyRemove(ctx, a.String("key"))
-			if err != nil {
-				return err
-			}
-			t := r.AddTable(fmt.Sprintf("Key deleted with %d server(s)", len(removed)), "server id")
+		func(a sdk.Args, removed []client.IMServer, out *sdk.Result) {
+			t := out.AddTable(fmt.Sprintf("Key deleted with %d server(s)", len(removed)), "server id")
 			for _, s := range removed {
 				t.Row(s.ID)
 			}
-			return nil
-		}})
-	register(p, op{name: "im key list", summary: "The account's Imunify keys", risk: sdk.RiskReadOnly, params: []sdk.Param{revealParam},
-		plan: func(c *client.Client, a sdk.Args) (string, []client.Endpoint, sdk.Risk, error) {
-			return planOf("List Imunify keys", c.EPIMKeyList())
-		},
-		run: func(ctx context.Context, c *client.Client, a sdk.Args, r *sdk.Result) error {
-			ks, err := c.IMKeyList(ctx)
-			if err != nil {
-				return err
-			}
-			t := r.AddTable("Imunify keys", "key", "code", "limit", "servers")
+		})
+	return planningFrom(o, func(ctx context.Context, c *client.Client, a sdk.Args) (string, error) {
+		ss, err := c.IMServerList(ctx, a.String("key"))
+		var ids []string
+		for _, s := range ss {
+			ids = append(ids, s.ID)
+		}
+		return "servers of the key: " + sortedList(ids), err
+	})
+}
+
+func imKeyList() op {
+	return one(op{Name: "im key list", Summary: "The account's Imunify keys", Risk: sdk.RiskReadOnly, Params: []sdk.Param{revealParam}},
+		fixed("List Imunify keys", (*client.Client).EPIMKeyList),
+		func(a sdk.Args, ks []client.IMKey, out *sdk.Result) {
+			t := out.AddTable("Imunify keys", "key", "code", "limit", "servers")
 			for _, k := range ks {
-				t.Row(keyText(a, k.Key), k.Code, limitText(int64(k.Limit)), strconv.FormatInt(int64(k.Servers), 10))
+				t.Row(keyText(a, k.Key), k.Code, limitText(int64(k.Limit)), itoa(k.Servers))
 			}
-			return nil
-		}})
-	register(p, op{name: "im server list", summary: "The servers of an Imunify key", risk: sdk.RiskReadOnly,
-		params: []sdk.Param{keyParam("The Imunify key"), revealParam},
-		plan: func(c *client.Client, a sdk.Args) (string, []client.Endpoint, sdk.Risk, error) {
-			return planOf("List the key's servers", c.EPIMServerList(a.String("key")))
+		})
+}
+
+func imServerList() op {
+	return one(op{Name: "im server list", Summary: "The servers of an Imunify key", Risk: sdk.RiskReadOnly,
+		Params: []sdk.Param{keyParam("The Imunify key"), revealParam}},
+		func(c *client.Client, a sdk.Args) (string, client.Call[[]client.IMServer], error) {
+			return "List the key's servers", c.EPIMServerList(a.String("key")), nil
 		},
-		run: func(ctx context.Context, c *client.Client, a sdk.Args, r *sdk.Result) error {
-			ss, err := c.IMServerList(ctx, a.String("key"))
-			if err != nil {
-				return err
-			}
-			t := r.AddTable("Imunify servers of "+keyText(a, a.String("key")), "id", "ip", "last check-in")
+		func(a sdk.Args, ss []client.IMServer, out *sdk.Result) {
+			t := out.AddTable("Imunify servers of "+keyText(a, a.String("key")), "id", "ip", "last check-in")
 			for _, s := range ss {
 				t.Row(s.ID, s.IP, s.LastCheckin)
 			}
-			return nil
-		}})
-	register(p, op{name: "im server remove", summary: "Remove an Imunify server", risk: sdk.RiskHigh, params: []sdk.Param{idParam("The server's id")},
-		plan: func(c *client.Client, a sdk.Args) (string, []client.Endpoint, sdk.Risk, error) {
-			return planOf("Remove Imunify server "+a.String("id"), c.EPIMServerRemove(a.String("id")))
-		},
-		run: func(ctx context.Context, c *client.Client, a sdk.Args, r *sdk.Result) error {
-			s, err := c.IMServerRemove(ctx, a.String("id"))
-			if err != nil {
-				return err
-			}
-			r.AddText("Removed Imunify server %s.", s.ID)
-			return nil
-		}})
-	register(p, op{name: "im server convert", summary: "Move an Imunify server to another key (licence type)", risk: sdk.RiskHigh,
-		help:     "To upgrade a server from single user to up to 30 users, move it to a key of that type. Billing.",
-		params:   []sdk.Param{idParam("The server's id"), sdk.String("key", "The key to move it to").AsRequired()},
-		examples: []string{"/cln im server convert SSERVER_ID_1 key=IMUNOTHERKEY"},
-		plan: func(c *client.Client, a sdk.Args) (string, []client.Endpoint, sdk.Risk, error) {
-			return planOf("Move Imunify server "+a.String("id")+" to key "+keyText(nil, a.String("key")), c.EPIMServerConvert(a.String("id"), a.String("key")))
-		},
-		run: func(ctx context.Context, c *client.Client, a sdk.Args, r *sdk.Result) error {
-			s, err := c.IMServerConvert(ctx, a.String("id"), a.String("key"))
-			if err != nil {
-				return err
-			}
-			r.AddKeyValues("Server moved", "server", s.ID, "key", keyText(a, s.Key))
-			return nil
-		}})
+		})
 }
 
-func imUpdate(a sdk.Args) (limit *int64, note *string, servers *int64) {
-	if a.Has("limit") {
-		v := a.Int("limit")
-		limit = &v
-	}
-	if a.Has("note") {
-		v := a.String("note")
-		note = &v
-	}
-	if a.Has("servers") {
-		v := a.Int("servers")
-		servers = &v
-	}
-	return
+func imServerRemove() op {
+	return one(op{Name: "im server remove", Summary: "Remove an Imunify server", Risk: sdk.RiskHigh, Params: []sdk.Param{idParam("The server's id")}},
+		func(c *client.Client, a sdk.Args) (string, client.Call[client.IMServer], error) {
+			return "Remove Imunify server " + a.String("id"), c.EPIMServerRemove(a.String("id")), nil
+		},
+		func(a sdk.Args, s client.IMServer, out *sdk.Result) { out.AddText("Removed Imunify server %s.", s.ID) })
 }
 
-// --- IP licences ------------------------------------------------------------------------
+// imServerConvert is planned from the key the server is on now: moving
+// it changes its licence from that key's type to the new key's.
+func imServerConvert() op {
+	o := one(op{Name: "im server convert", Summary: "Move an Imunify server to another key (licence type)", Risk: sdk.RiskHigh,
+		Help:     "To upgrade a server from single user to up to 30 users, move it to a key of that type. Billing.",
+		Params:   []sdk.Param{idParam("The server's id"), sdk.String("key", "The key to move it to").AsRequired()},
+		Examples: []string{"/cln im server convert SSERVER_ID_1 key=IMUNOTHERKEY"}},
+		func(c *client.Client, a sdk.Args) (string, client.Call[client.IMServer], error) {
+			return "Move Imunify server " + a.String("id") + " to key " + keyText(nil, a.String("key")), c.EPIMServerConvert(a.String("id"), a.String("key")), nil
+		},
+		func(a sdk.Args, s client.IMServer, out *sdk.Result) {
+			out.AddKeyValues("Server moved", "server", s.ID, "key", keyText(a, s.Key))
+		})
+	return planningFrom(o, imKeyOf)
+}
 
-func registerIPL(p *sdk.Plugin) {
-	ip := sdk.IP("ip", "The server's IP address").AsRequired().AsPositional()
-	typ := licenceParam("type", "Licence type, by code or name").AsRequired()
-	register(p, op{name: "ipl availability", summary: "Which licence types an IP can take, and which the account holds", risk: sdk.RiskReadOnly,
-		params: []sdk.Param{ip}, examples: []string{"/cln ipl availability 203.0.113.7"},
-		plan: func(c *client.Client, a sdk.Args) (string, []client.Endpoint, sdk.Risk, error) {
-			return planOf("Check licence availability on "+a.String("ip"), c.EPIPLAvailability(a.String("ip")))
-		},
-		run: func(ctx context.Context, c *client.Client, a sdk.Args, r *sdk.Result) error {
-			av, err := c.IPLAvailability(ctx, a.String("ip"))
-			if err != nil {
-				return err
+// imKeyOf says which of the account's Imunify keys the server is on now,
+// and the key's licence. CLN has no call that answers it directly: each
+// key's servers are read until the server turns up.
+func imKeyOf(ctx context.Context, c *client.Client, a sdk.Args) (string, error) {
+	ks, err := c.IMKeyList(ctx)
+	if err != nil {
+		return "", err
+	}
+	for _, k := range ks {
+		ss, err := c.IMServerList(ctx, k.Key)
+		if err != nil {
+			return "", err
+		}
+		for _, s := range ss {
+			if s.ID == a.String("id") {
+				return "the server is on key " + k.Key + " (" + k.Code + ")", nil
 			}
-			r.AddKeyValues(a.String("ip"), "available", typesText(av.Available), "held by this account", typesText(av.Owned))
-			return nil
-		}})
-	register(p, op{name: "ipl check", summary: "The licence types registered on an IP, by anyone", risk: sdk.RiskReadOnly,
-		params: []sdk.Param{ip}, examples: []string{"/cln ipl check 203.0.113.7"},
-		plan: func(c *client.Client, a sdk.Args) (string, []client.Endpoint, sdk.Risk, error) {
-			return planOf("Check the licences on "+a.String("ip"), c.EPIPLCheck(a.String("ip")))
-		},
-		run: func(ctx context.Context, c *client.Client, a sdk.Args, r *sdk.Result) error {
-			types, err := c.IPLCheck(ctx, a.String("ip"))
-			if err != nil {
-				return err
-			}
-			if len(types) == 0 {
-				r.AddText("%s has no IP licence.", a.String("ip"))
-				return nil
-			}
-			r.AddKeyValues(a.String("ip"), "registered types", typesText(types))
-			return nil
-		}})
-	register(p, op{name: "ipl register", summary: "Register an IP licence", risk: sdk.RiskHigh,
-		help:     "If the IP already holds this type for the account, CLN returns the existing licence. Billing.",
-		params:   []sdk.Param{ip, typ, sdk.Bool("els_allowed", "Allow CloudLinux 6 (ELS) registration")},
-		examples: []string{"/cln ipl register 203.0.113.7 type=kernelcare"},
-		plan: func(c *client.Client, a sdk.Args) (string, []client.Endpoint, sdk.Risk, error) {
-			t, _ := strconv.Atoi(a.String("type"))
-			return planOf(fmt.Sprintf("Register a %s licence (type %d) on %s", licenceName(t), t, a.String("ip")), c.EPIPLRegister(a.String("ip"), t, optBool(a, "els_allowed")))
-		},
-		run: func(ctx context.Context, c *client.Client, a sdk.Args, r *sdk.Result) error {
-			t, _ := strconv.Atoi(a.String("type"))
-			l, err := c.IPLRegister(ctx, a.String("ip"), t, optBool(a, "els_allowed"))
-			if err != nil {
-				return err
-			}
-			r.AddKeyValues("Licence registered", "ip", l.IP, "type", fmt.Sprintf("%d (%s)", l.Type, licenceName(l.Type)), "server registered in CLN", yesNo(l.Registered), "created", l.Created)
-			return nil
-		}})
-	register(p, op{name: "ipl convert", summary: "Change an Imunify IP licence's type", risk: sdk.RiskHigh,
-		help:   "Upgrades only to Imunify360 IP licences; ImunifyIP licences go up or down. Billing.",
-		params: []sdk.Param{ip, licenceParam("type", "The current type").AsRequired(), licenceParam("to", "The new type").AsRequired().WithAliases("type_to")},
-		plan: func(c *client.Client, a sdk.Args) (string, []client.Endpoint, sdk.Risk, error) {
-			from, _ := strconv.Atoi(a.String("type"))
-			to, _ := strconv.Atoi(a.String("to"))
-			return planOf(fmt.Sprintf("Change %s's licence from %s to %s", a.String("ip"), licenceName(from), licenceName(to)), c.EPIPLConvert(a.String("ip"), from, to))
-		},
-		run: func(ctx context.Context, c *client.Client, a sdk.Args, r *sdk.Result) error {
-			from, _ := strconv.Atoi(a.String("type"))
-			to, _ := strconv.Atoi(a.String("to"))
-			if err := c.IPLConvert(ctx, a.String("ip"), from, to); err != nil {
-				return err
-			}
-			r.AddText("%s now holds a %s licence.", a.String("ip"), licenceName(to))
-			return nil
-		}})
-	register(p, op{name: "ipl remove", summary: "Remove one licence type from an IP", risk: sdk.RiskHigh,
-		help:   "The type is required: CLN removes every licence on the IP when it is left out, so this command never leaves it out.",
-		params: []sdk.Param{ip, typ}, examples: []string{"/cln ipl remove 203.0.113.7 type=16"},
-		plan: func(c *client.Client, a sdk.Args) (string, []client.Endpoint, sdk.Risk, error) {
-			t, _ := strconv.Atoi(a.String("type"))
-			return planOf(fmt.Sprintf("Remove the %s licence (type %d) from %s", licenceName(t), t, a.String("ip")), c.EPIPLRemove(a.String("ip"), t))
-		},
-		run: func(ctx context.Context, c *client.Client, a sdk.Args, r *sdk.Result) error {
-			t, _ := strconv.Atoi(a.String("type"))
-			if err := c.IPLRemove(ctx, a.String("ip"), t); err != nil {
-				return err
-			}
-			r.AddText("Removed the %s licence from %s.", licenceName(t), a.String("ip"))
-			return nil
-		}})
-	register(p, op{name: "ipl list", summary: "The account's IP licences", risk: sdk.RiskReadOnly,
-		plan: func(c *client.Client, a sdk.Args) (string, []client.Endpoint, sdk.Risk, error) {
-			return planOf("List IP licences", c.EPIPLList())
-		},
-		run: func(ctx context.Context, c *client.Client, a sdk.Args, r *sdk.Result) error {
-			ls, err := c.IPLList(ctx)
-			if err != nil {
-				return err
-			}
-			t := r.AddTable("IP licences", "ip", "type", "product", "registered", "created")
-			for _, l := range ls {
-				t.Row(l.IP, strconv.Itoa(l.Type), licenceName(l.Type), yesNo(l.Registered), l.Created)
-			}
-			return nil
-		}})
-	register(p, op{name: "ipl server", summary: "The account's licences on some IPs, with server information", risk: sdk.RiskReadOnly,
-		help:   "Up to 100 IPs a call in the newer reference; the older one takes one IP a call, so one call is made per IP.",
-		params: []sdk.Param{sdk.IP("ip", "IP addresses").AsRequired().AsPositional().AsRepeated()},
-		plan: func(c *client.Client, a sdk.Args) (string, []client.Endpoint, sdk.Risk, error) {
-			ips := a.Strings("ip")
-			var eps []client.Endpoint
-			step := client.MaxServerIPs
-			if c.Edition() == client.Older {
-				step = 1
-			}
-			for i := 0; i < len(ips); i += step {
-				eps = append(eps, c.EPIPLServer(ips[i:min(i+step, len(ips))]))
-			}
-			return fmt.Sprintf("Read server information for %d IP(s)", len(ips)), eps, 0, nil
-		},
-		run: func(ctx context.Context, c *client.Client, a sdk.Args, r *sdk.Result) error {
-			ls, err := c.IPLServer(ctx, a.Strings("ip"))
-			if err != nil {
-				return err
-			}
-			t := r.AddTable("Licences", "ip", "type", "product", "server", "last check-in", "created")
-			for _, l := range ls {
-				t.Row(l.IP, strconv.Itoa(l.Type), licenceName(l.Type), l.ServerInfo, l.LastCheckin, l.Created)
-			}
-			return nil
-		}})
-	register(p, op{name: "ipl update", summary: "Allow or forbid CloudLinux 6 (ELS) registration on an IP licence", risk: sdk.RiskLow,
-		help:   "Without a type, every licence on the IP is updated.",
-		params: []sdk.Param{ip, sdk.Bool("els_allowed", "Allow CloudLinux 6 registration").AsRequired(), licenceParam("type", "Only this licence type")},
-		plan: func(c *client.Client, a sdk.Args) (string, []client.Endpoint, sdk.Risk, error) {
-			t, _ := strconv.Atoi(a.String("type"))
-			return planOf(fmt.Sprintf("Set els_allowed=%v on %s", a.Bool("els_allowed"), a.String("ip")), c.EPIPLUpdate(a.String("ip"), t, a.Bool("els_allowed")))
-		},
-		run: func(ctx context.Context, c *client.Client, a sdk.Args, r *sdk.Result) error {
-			t, _ := strconv.Atoi(a.String("type"))
-			if err := c.IPLUpdate(ctx, a.String("ip"), t, a.Bool("els_allowed")); err != nil {
-				return err
-			}
-			r.AddText("Updated the licence on %s: ELS registration %s.", a.String("ip"), map[bool]string{true: "allowed", false: "not allowed"}[a.Bool("els_allowed")])
-			return nil
-		}})
+		}
+	}
+	return "the server is on none of the account's keys", nil
+}
+
+func optInt(a sdk.Args, name string) *int64 {
+	if !a.Has(name) {
+		return nil
+	}
+	v := a.Int(name)
+	return &v
+}
+
+func optString(a sdk.Args, name string) *string {
+	if !a.Has(name) {
+		return nil
+	}
+	v := a.String(name)
+	return &v
 }
 
 func optBool(a sdk.Args, name string) *bool {
@@ -512,129 +368,276 @@ func optBool(a sdk.Args, name string) *bool {
 	return &v
 }
 
+// sortedList is a fact's list: in one order, whatever order CLN answers in.
+func sortedList(items []string) string {
+	if len(items) == 0 {
+		return "none"
+	}
+	return strings.Join(slices.Sorted(slices.Values(items)), ", ")
+}
+
+// --- IP licences ------------------------------------------------------------------------
+
+var (
+	ipParam   = sdk.IP("ip", "The server's IP address").AsRequired().AsPositional()
+	typeParam = licenceParam("type", "Licence type, by code or name").AsRequired()
+)
+
+func iplCommands() []op {
+	return []op{iplAvailability(), iplCheck(), iplRegister(), iplConvert(), iplRemove(), iplList(), iplServer(), iplUpdate()}
+}
+
+// licenceType is a licence-type argument as its code.
+func licenceType(a sdk.Args, name string) int {
+	t, _ := strconv.Atoi(a.String(name))
+	return t
+}
+
+// heldOn is planned from the licences the account holds on the IP: a
+// change to them is approved for those, and one that finds others is
+// refused (an IP licence's type converted, removed or added meanwhile).
+func heldOn(o op) op {
+	return planningFrom(o, func(ctx context.Context, c *client.Client, a sdk.Args) (string, error) {
+		av, err := c.IPLAvailability(ctx, a.String("ip"))
+		var types []string
+		for _, t := range av.Owned {
+			types = append(types, strconv.Itoa(t))
+		}
+		return "licence types the account holds on " + a.String("ip") + ": " + sortedList(types), err
+	})
+}
+
+func iplAvailability() op {
+	return one(op{Name: "ipl availability", Summary: "Which licence types an IP can take, and which the account holds", Risk: sdk.RiskReadOnly,
+		Params: []sdk.Param{ipParam}, Examples: []string{"/cln ipl availability 203.0.113.7"}},
+		func(c *client.Client, a sdk.Args) (string, client.Call[client.Availability], error) {
+			return "Check licence availability on " + a.String("ip"), c.EPIPLAvailability(a.String("ip")), nil
+		},
+		func(a sdk.Args, av client.Availability, out *sdk.Result) {
+			out.AddKeyValues(a.String("ip"), "available", typesText(av.Available), "held by this account", typesText(av.Owned))
+		})
+}
+
+func iplCheck() op {
+	return one(op{Name: "ipl check", Summary: "The licence types registered on an IP, by anyone", Risk: sdk.RiskReadOnly,
+		Params: []sdk.Param{ipParam}, Examples: []string{"/cln ipl check 203.0.113.7"}},
+		func(c *client.Client, a sdk.Args) (string, client.Call[[]int], error) {
+			return "Check the licences on " + a.String("ip"), c.EPIPLCheck(a.String("ip")), nil
+		},
+		func(a sdk.Args, types []int, out *sdk.Result) {
+			if len(types) == 0 {
+				out.AddText("%s has no IP licence.", a.String("ip"))
+				return
+			}
+			out.AddKeyValues(a.String("ip"), "registered types", typesText(types))
+		})
+}
+
+func iplRegister() op {
+	return heldOn(one(op{Name: "ipl register", Summary: "Register an IP licence", Risk: sdk.RiskHigh,
+		Help:     "If the IP already holds this type for the account, CLN returns the existing licence. Billing.",
+		Params:   []sdk.Param{ipParam, typeParam, sdk.Bool("els_allowed", "Allow CloudLinux 6 (ELS) registration")},
+		Examples: []string{"/cln ipl register 203.0.113.7 type=kernelcare"}},
+		func(c *client.Client, a sdk.Args) (string, client.Call[client.IPLicense], error) {
+			t := licenceType(a, "type")
+			return fmt.Sprintf("Register a %s licence (type %d) on %s", licenceName(t), t, a.String("ip")), c.EPIPLRegister(a.String("ip"), t, optBool(a, "els_allowed")), nil
+		},
+		func(a sdk.Args, l client.IPLicense, out *sdk.Result) {
+			out.AddKeyValues("Licence registered", "ip", l.IP, "type", fmt.Sprintf("%d (%s)", l.Type, licenceName(l.Type)), "server registered in CLN", yesNo(l.Registered), "created", l.Created)
+		}))
+}
+
+func iplConvert() op {
+	return heldOn(one(op{Name: "ipl convert", Summary: "Change an Imunify IP licence's type", Risk: sdk.RiskHigh,
+		Help:   "Upgrades only to Imunify360 IP licences; ImunifyIP licences go up or down. Billing.",
+		Params: []sdk.Param{ipParam, licenceParam("type", "The current type").AsRequired(), licenceParam("to", "The new type").AsRequired().WithAliases("type_to")}},
+		func(c *client.Client, a sdk.Args) (string, client.Call[client.Done], error) {
+			from, to := licenceType(a, "type"), licenceType(a, "to")
+			return fmt.Sprintf("Change %s's licence from %s to %s", a.String("ip"), licenceName(from), licenceName(to)), c.EPIPLConvert(a.String("ip"), from, to), nil
+		},
+		func(a sdk.Args, _ client.Done, out *sdk.Result) {
+			out.AddText("%s now holds a %s licence.", a.String("ip"), licenceName(licenceType(a, "to")))
+		}))
+}
+
+func iplRemove() op {
+	return heldOn(one(op{Name: "ipl remove", Summary: "Remove one licence type from an IP", Risk: sdk.RiskHigh,
+		Help:   "The type is required: CLN removes every licence on the IP when it is left out, so this command never leaves it out.",
+		Params: []sdk.Param{ipParam, typeParam}, Examples: []string{"/cln ipl remove 203.0.113.7 type=16"}},
+		func(c *client.Client, a sdk.Args) (string, client.Call[client.Done], error) {
+			t := licenceType(a, "type")
+			return fmt.Sprintf("Remove the %s licence (type %d) from %s", licenceName(t), t, a.String("ip")), c.EPIPLRemove(a.String("ip"), t), nil
+		},
+		func(a sdk.Args, _ client.Done, out *sdk.Result) {
+			out.AddText("Removed the %s licence from %s.", licenceName(licenceType(a, "type")), a.String("ip"))
+		}))
+}
+
+func iplList() op {
+	return one(op{Name: "ipl list", Summary: "The account's IP licences", Risk: sdk.RiskReadOnly},
+		fixed("List IP licences", (*client.Client).EPIPLList),
+		func(a sdk.Args, ls []client.IPLicense, out *sdk.Result) {
+			t := out.AddTable("IP licences", "ip", "type", "product", "registered", "created")
+			for _, l := range ls {
+				t.Row(l.IP, strconv.Itoa(l.Type), licenceName(l.Type), yesNo(l.Registered), l.Created)
+			}
+		})
+}
+
+// iplServer makes as many calls as the edition needs for the IPs (one
+// per IP in the older one), each said in words when there are several.
+func iplServer() op {
+	return op{Name: "ipl server", Summary: "The account's licences on some IPs, with server information", Risk: sdk.RiskReadOnly,
+		Help:   "Up to 100 IPs a call in the newer reference; the older one takes one IP a call, so one call is made per IP.",
+		Params: []sdk.Param{sdk.IP("ip", "IP addresses").AsRequired().AsPositional().AsRepeated()},
+		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+			ips := a.Strings("ip")
+			calls := c.EPIPLServers(ips)
+			w := &work{Summary: fmt.Sprintf("Read server information for %d IP(s)", len(ips))}
+			for _, k := range calls {
+				s := callStep(k)
+				if len(calls) > 1 {
+					s.What = "read the licences on " + k.Query.Get("ip")
+				}
+				w.Steps = append(w.Steps, s)
+			}
+			return w, nil
+		},
+		Show: func(c *client.Client, a sdk.Args, res []any, out *sdk.Result) error {
+			t := out.AddTable("Licences", "ip", "type", "product", "server", "last check-in", "created")
+			for _, r := range res {
+				for _, l := range r.([]client.IPLicense) {
+					t.Row(l.IP, strconv.Itoa(l.Type), licenceName(l.Type), l.ServerInfo, l.LastCheckin, l.Created)
+				}
+			}
+			return nil
+		}}
+}
+
+func iplUpdate() op {
+	return heldOn(one(op{Name: "ipl update", Summary: "Allow or forbid CloudLinux 6 (ELS) registration on an IP licence", Risk: sdk.RiskLow,
+		Help:   "Without a type, every licence on the IP is updated.",
+		Params: []sdk.Param{ipParam, sdk.Bool("els_allowed", "Allow CloudLinux 6 registration").AsRequired(), licenceParam("type", "Only this licence type")}},
+		func(c *client.Client, a sdk.Args) (string, client.Call[client.Done], error) {
+			return fmt.Sprintf("Set els_allowed=%v on %s", a.Bool("els_allowed"), a.String("ip")), c.EPIPLUpdate(a.String("ip"), licenceType(a, "type"), a.Bool("els_allowed")), nil
+		},
+		func(a sdk.Args, _ client.Done, out *sdk.Result) {
+			out.AddText("Updated the licence on %s: ELS registration %s.", a.String("ip"), map[bool]string{true: "allowed", false: "not allowed"}[a.Bool("els_allowed")])
+		}))
+}
+
 // --- KernelCare -----------------------------------------------------------------------------
 
-func registerKC(p *sdk.Plugin) {
-	register(p, op{name: "kcare key create", summary: "Create a KernelCare key", risk: sdk.RiskHigh, sensitive: true, help: "Billing.",
-		params:   []sdk.Param{limitParam(), sdk.String("note", "A description, up to 100 characters")},
-		examples: []string{"/cln kcare key create limit=5 note=\"customer 42\""},
-		plan: func(c *client.Client, a sdk.Args) (string, []client.Endpoint, sdk.Risk, error) {
+func kcCommands() []op {
+	return []op{kcKeyCreate(), kcKeyDelete(), kcKeyList(), kcKeyServers(), kcKeySetCIDR(), kcServerRemove(), kcNagios(), kcNagiosReseller()}
+}
+
+func kcKeyCreate() op {
+	return one(op{Name: "kcare key create", Summary: "Create a KernelCare key", Risk: sdk.RiskHigh, SensitiveOutput: true, Help: "Billing.",
+		Params:   []sdk.Param{limitParam(), sdk.String("note", "A description, up to 100 characters")},
+		Examples: []string{"/cln kcare key create limit=5 note=\"customer 42\""}},
+		func(c *client.Client, a sdk.Args) (string, client.Call[string], error) {
 			if len([]rune(a.String("note"))) > 100 {
-				return "", nil, 0, sdk.BadArg("note", "at most 100 characters")
+				return "", client.Call[string]{}, sdk.BadArg("note", "at most 100 characters")
 			}
-			return planOf("Create a KernelCare key for "+limitText(a.Int("limit"))+" servers", c.EPKCKeyCreate(a.Int("limit"), a.String("note")))
+			return "Create a KernelCare key for " + limitText(a.Int("limit")) + " servers", c.EPKCKeyCreate(a.Int("limit"), a.String("note")), nil
 		},
-		run: func(ctx context.Context, c *client.Client, a sdk.Args, r *sdk.Result) error {
-			k, err := c.KCKeyCreate(ctx, a.Int("limit"), a.String("note"))
-			if err != nil {
-				return err
-			}
-			r.AddKeyValues("KernelCare key created", "key", k, "limit", limitText(a.Int("limit")), "note", a.String("note"))
-			return nil
-		}})
-	register(p, op{name: "kcare key delete", summary: "Delete a KernelCare key", risk: sdk.RiskHigh, params: []sdk.Param{keyParam("The KernelCare key")},
-		plan: func(c *client.Client, a sdk.Args) (string, []client.Endpoint, sdk.Risk, error) {
-			return planOf("Delete the KernelCare key "+keyText(nil, a.String("key")), c.EPKCKeyDelete(a.String("key")))
+		func(a sdk.Args, key string, out *sdk.Result) {
+			out.AddKeyValues("KernelCare key created", "key", key, "limit", limitText(a.Int("limit")), "note", a.String("note"))
+		})
+}
+
+// kcKeyDelete is planned from the key's servers: they lose KernelCare
+// with it, and an approval was given for those.
+func kcKeyDelete() op {
+	o := one(op{Name: "kcare key delete", Summary: "Delete a KernelCare key", Risk: sdk.RiskHigh, Params: []sdk.Param{keyParam("The KernelCare key")}},
+		func(c *client.Client, a sdk.Args) (string, client.Call[client.Done], error) {
+			return "Delete the KernelCare key " + keyText(nil, a.String("key")), c.EPKCKeyDelete(a.String("key")), nil
 		},
-		run: func(ctx context.Context, c *client.Client, a sdk.Args, r *sdk.Result) error {
-			if err := c.KCKeyDelete(ctx, a.String("key")); err != nil {
-				return err
-			}
-			r.AddText("Deleted the KernelCare key %s.", keyText(a, a.String("key")))
-			return nil
-		}})
-	register(p, op{name: "kcare key list", summary: "The account's KernelCare keys", risk: sdk.RiskReadOnly, params: []sdk.Param{revealParam},
-		plan: func(c *client.Client, a sdk.Args) (string, []client.Endpoint, sdk.Risk, error) {
-			return planOf("List KernelCare keys", c.EPKCKeyList())
-		},
-		run: func(ctx context.Context, c *client.Client, a sdk.Args, r *sdk.Result) error {
-			ks, err := c.KCKeyList(ctx)
-			if err != nil {
-				return err
-			}
-			t := r.AddTable("KernelCare keys", "key", "enabled", "limit", "created", "note")
+		func(a sdk.Args, _ client.Done, out *sdk.Result) {
+			out.AddText("Deleted the KernelCare key %s.", keyText(a, a.String("key")))
+		})
+	return planningFrom(o, func(ctx context.Context, c *client.Client, a sdk.Args) (string, error) {
+		ss, err := c.KCKeyServers(ctx, a.String("key"))
+		var ids []string
+		for _, s := range ss {
+			ids = append(ids, s.ServerID)
+		}
+		return "servers of the key: " + sortedList(ids), err
+	})
+}
+
+func kcKeyList() op {
+	return one(op{Name: "kcare key list", Summary: "The account's KernelCare keys", Risk: sdk.RiskReadOnly, Params: []sdk.Param{revealParam}},
+		fixed("List KernelCare keys", (*client.Client).EPKCKeyList),
+		func(a sdk.Args, ks []client.KCKey, out *sdk.Result) {
+			t := out.AddTable("KernelCare keys", "key", "enabled", "limit", "created", "note")
 			for _, k := range ks {
 				t.Row(keyText(a, k.Key), yesNo(k.Enabled), limitText(int64(k.Limit)), k.Created, string(k.Note))
 			}
-			return nil
-		}})
-	register(p, op{name: "kcare key servers", summary: "The servers registered with a KernelCare key", risk: sdk.RiskReadOnly,
-		params: []sdk.Param{keyParam("The KernelCare key"), revealParam},
-		plan: func(c *client.Client, a sdk.Args) (string, []client.Endpoint, sdk.Risk, error) {
-			return planOf("List the key's servers", c.EPKCKeyServers(a.String("key")))
+		})
+}
+
+func kcKeyServers() op {
+	return one(op{Name: "kcare key servers", Summary: "The servers registered with a KernelCare key", Risk: sdk.RiskReadOnly,
+		Params: []sdk.Param{keyParam("The KernelCare key"), revealParam}},
+		func(c *client.Client, a sdk.Args) (string, client.Call[[]client.KCServer], error) {
+			return "List the key's servers", c.EPKCKeyServers(a.String("key")), nil
 		},
-		run: func(ctx context.Context, c *client.Client, a sdk.Args, r *sdk.Result) error {
-			ss, err := c.KCKeyServers(ctx, a.String("key"))
-			if err != nil {
-				return err
-			}
-			t := r.AddTable("Servers of "+keyText(a, a.String("key")), "server id", "ip", "registered", "last check-in")
+		func(a sdk.Args, ss []client.KCServer, out *sdk.Result) {
+			t := out.AddTable("Servers of "+keyText(a, a.String("key")), "server id", "ip", "registered", "last check-in")
 			for _, s := range ss {
 				t.Row(s.ServerID, s.IP, s.Created, s.LastCheckin)
 			}
-			return nil
-		}})
-	register(p, op{name: "kcare key set-cidr", summary: "Set the networks a KernelCare key may register from", risk: sdk.RiskLow,
-		params:   []sdk.Param{keyParam("The KernelCare key"), sdk.CIDR("cidr", "Allowed networks").AsRequired().AsRepeated()},
-		examples: []string{"/cln kcare key set-cidr WsTs821nSAtiastD cidr=203.0.113.0/24,198.51.100.0/24"},
-		plan: func(c *client.Client, a sdk.Args) (string, []client.Endpoint, sdk.Risk, error) {
-			return planOf("Allow registration from "+strings.Join(a.Strings("cidr"), ", "), c.EPKCKeySetCIDR(a.String("key"), a.Strings("cidr")))
-		},
-		run: func(ctx context.Context, c *client.Client, a sdk.Args, r *sdk.Result) error {
-			if err := c.KCKeySetCIDR(ctx, a.String("key"), a.Strings("cidr")); err != nil {
-				return err
-			}
-			r.AddText("The key may now register servers from %s.", strings.Join(a.Strings("cidr"), ", "))
-			return nil
-		}})
-	register(p, op{name: "kcare server remove", summary: "Remove a KernelCare server", risk: sdk.RiskHigh,
-		params: []sdk.Param{sdk.String("server_id", "The server's id").AsRequired().AsPositional().WithAliases("id")},
-		plan: func(c *client.Client, a sdk.Args) (string, []client.Endpoint, sdk.Risk, error) {
-			return planOf("Remove KernelCare server "+a.String("server_id"), c.EPKCServerRemove(a.String("server_id")))
-		},
-		run: func(ctx context.Context, c *client.Client, a sdk.Args, r *sdk.Result) error {
-			s, err := c.KCServerRemove(ctx, a.String("server_id"))
-			if err != nil {
-				return err
-			}
-			r.AddText("Removed KernelCare server %s (key %s).", s.ServerID, keyText(a, s.Key))
-			return nil
-		}})
-	register(p, op{name: "kcare nagios", summary: "Whether every server of a monitoring key is up to date", risk: sdk.RiskReadOnly,
-		help:   "Registering a monitoring key (nagios/register_key.plain) is not offered: it registers the caller's own IP, which would be the bot's.",
-		params: []sdk.Param{sdk.String("key_id", "The monitoring key").AsRequired().AsPositional()},
-		plan: func(c *client.Client, a sdk.Args) (string, []client.Endpoint, sdk.Risk, error) {
-			return planOf("Check the monitoring key's servers", c.EPKCNagios(a.String("key_id")))
-		},
-		run: func(ctx context.Context, c *client.Client, a sdk.Args, r *sdk.Result) error {
-			text, good, err := c.KCNagios(ctx, a.String("key_id"))
-			if err != nil {
-				return err
-			}
-			nagiosResult(r, text, good)
-			return nil
-		}})
-	register(p, op{name: "kcare nagios reseller", summary: "Whether every server of the reseller is up to date", risk: sdk.RiskReadOnly,
-		plan: func(c *client.Client, a sdk.Args) (string, []client.Endpoint, sdk.Risk, error) {
-			return planOf("Check all the reseller's KernelCare servers", c.EPKCNagiosReseller())
-		},
-		run: func(ctx context.Context, c *client.Client, a sdk.Args, r *sdk.Result) error {
-			text, good, err := c.KCNagiosReseller(ctx)
-			if err != nil {
-				return err
-			}
-			nagiosResult(r, text, good)
-			return nil
-		}})
+		})
 }
 
-func nagiosResult(r *sdk.Result, text string, good bool) {
+func kcKeySetCIDR() op {
+	return one(op{Name: "kcare key set-cidr", Summary: "Set the networks a KernelCare key may register from", Risk: sdk.RiskLow,
+		Params:   []sdk.Param{keyParam("The KernelCare key"), sdk.CIDR("cidr", "Allowed networks").AsRequired().AsRepeated()},
+		Examples: []string{"/cln kcare key set-cidr WsTs821nSAtiastD cidr=203.0.113.0/24,198.51.100.0/24"}},
+		func(c *client.Client, a sdk.Args) (string, client.Call[client.Done], error) {
+			return "Allow registration from " + strings.Join(a.Strings("cidr"), ", "), c.EPKCKeySetCIDR(a.String("key"), a.Strings("cidr")), nil
+		},
+		func(a sdk.Args, _ client.Done, out *sdk.Result) {
+			out.AddText("The key may now register servers from %s.", strings.Join(a.Strings("cidr"), ", "))
+		})
+}
+
+func kcServerRemove() op {
+	return one(op{Name: "kcare server remove", Summary: "Remove a KernelCare server", Risk: sdk.RiskHigh,
+		Params: []sdk.Param{sdk.String("server_id", "The server's id").AsRequired().AsPositional().WithAliases("id")}},
+		func(c *client.Client, a sdk.Args) (string, client.Call[client.KCRemoved], error) {
+			return "Remove KernelCare server " + a.String("server_id"), c.EPKCServerRemove(a.String("server_id")), nil
+		},
+		func(a sdk.Args, s client.KCRemoved, out *sdk.Result) {
+			out.AddText("Removed KernelCare server %s (key %s).", s.ServerID, keyText(a, s.Key))
+		})
+}
+
+func kcNagios() op {
+	return one(op{Name: "kcare nagios", Summary: "Whether every server of a monitoring key is up to date", Risk: sdk.RiskReadOnly,
+		Help:   "Registering a monitoring key (nagios/register_key.plain) is not offered: it registers the caller's own IP, which would be the bot's.",
+		Params: []sdk.Param{sdk.String("key_id", "The monitoring key").AsRequired().AsPositional()}},
+		func(c *client.Client, a sdk.Args) (string, client.Call[client.Nagios], error) {
+			return "Check the monitoring key's servers", c.EPKCNagios(a.String("key_id")), nil
+		},
+		nagiosResult)
+}
+
+func kcNagiosReseller() op {
+	return one(op{Name: "kcare nagios reseller", Summary: "Whether every server of the reseller is up to date", Risk: sdk.RiskReadOnly},
+		fixed("Check all the reseller's KernelCare servers", (*client.Client).EPKCNagiosReseller),
+		nagiosResult)
+}
+
+func nagiosResult(a sdk.Args, n client.Nagios, out *sdk.Result) {
 	state := "all up to date"
-	if !good {
+	if !n.OK {
 		state = "ALERT"
 	}
-	r.AddKeyValues("KernelCare", "state", state, "report", text)
-	if !good {
-		r.Warn("some servers are out of date, unsupported or inactive")
+	out.AddKeyValues("KernelCare", "state", state, "report", n.Text)
+	if !n.OK {
+		out.Warn("some servers are out of date, unsupported or inactive")
 	}
 }

@@ -5,11 +5,13 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/deskbot/deskbot/plugins/cln/client"
 	"github.com/deskbot/deskbot/plugins/cln/sim"
 	"github.com/deskbot/deskbot/sdk"
+	"github.com/deskbot/deskbot/sdk/apiop"
 	"github.com/deskbot/deskbot/sdk/redact"
 )
 
@@ -29,7 +31,8 @@ var (
 )
 
 // Configure builds a target's client; a sandbox target serves the
-// simulator on loopback and keeps its state in the target's state folder.
+// simulator on loopback, keeps its state in the target's state folder and
+// shares its clock with the client, whose tokens it checks.
 func Configure(ctx context.Context, t *sdk.TargetConfig) (any, error) {
 	o := client.Options{
 		BaseURL: t.Settings.String("base_url"),
@@ -42,75 +45,115 @@ func Configure(ctx context.Context, t *sdk.TargetConfig) (any, error) {
 	}
 	if t.Sandbox {
 		o.Login = "sandbox"
-		s, err := sim.New(sim.Options{Accounts: map[string]string{o.Login: o.Secret}, StateFile: t.StateFile("cln.json")})
+		s, err := sim.New(sim.Options{Accounts: map[string]string{o.Login: o.Secret}, StateFile: t.StateFile("cln.json"), Clock: t.Clock})
 		if err != nil {
 			return nil, err
 		}
 		if o.BaseURL, err = t.Serve(s, "/api"); err != nil {
 			return nil, err
 		}
+		o.Now = t.Clock.Now
 	}
 	return client.New(o)
 }
 
-func envOf(c *sdk.Call) (*client.Client, error) { return sdk.EnvOf[*client.Client](c) }
+// The commands are API operations: their work is CLN calls, each answer
+// (of a type the call names) shown by the command.
+type (
+	op   = apiop.Op[*client.Client, any]
+	work = apiop.Work[any]
+	step = apiop.Step[any]
+)
 
-// op declares one command: its plan (the exact calls) and its run.
-type op struct {
-	name, summary, help string
-	risk                sdk.Risk
-	params              []sdk.Param
-	sensitive           bool
-	examples            []string
-	plan                func(c *client.Client, a sdk.Args) (summary string, eps []client.Endpoint, risk sdk.Risk, err error)
-	run                 func(ctx context.Context, c *client.Client, a sdk.Args, r *sdk.Result) error
+var api = &apiop.API[*client.Client, any]{
+	Name:     "CLN",
+	Client:   sdk.EnvOf[*client.Client],
+	Redactor: (*client.Client).Redactor,
 }
 
-func register(p *sdk.Plugin, o op) {
-	b := p.Command(o.name, o.summary).Help(o.help).Params(o.params...).Risk(o.risk).Examples(o.examples...)
-	if o.sensitive {
-		b.SensitiveOutput()
+// callStep is one CLN call as a step: the plan shows it as the client
+// describes it, and the run makes that same call. A step of a one-call
+// command says nothing in words (What): the plan's summary does.
+func callStep[T any](k client.Call[T]) step {
+	m, u := k.Describe()
+	return step{Method: m, Endpoint: u, Do: func(ctx context.Context, _ *apiop.Run) (any, error) { return k.Do(ctx) }}
+}
+
+// one makes o a command of one call: plan gives the plan's summary and
+// the call for the arguments, show renders the call's answer.
+func one[T any](o op, plan func(c *client.Client, a sdk.Args) (string, client.Call[T], error), show func(a sdk.Args, v T, out *sdk.Result)) op {
+	o.Work = func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+		summary, k, err := plan(c, a)
+		if err != nil {
+			return nil, err
+		}
+		return &work{Summary: summary, Steps: []step{callStep(k)}}, nil
 	}
-	b.Plan(func(ctx context.Context, call *sdk.Call) (*sdk.Plan, error) {
-		c, err := envOf(call)
+	o.Show = func(c *client.Client, a sdk.Args, res []any, out *sdk.Result) error {
+		show(a, res[0].(T), out)
+		return nil
+	}
+	return o
+}
+
+// amended returns o with its work amended once built: the state it is
+// planned from (Work.Facts), a risk the arguments raise.
+func amended(o op, amend func(ctx context.Context, c *client.Client, a sdk.Args, w *work) error) op {
+	build := o.Work
+	o.Work = func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
+		w, err := build(ctx, c, a)
 		if err != nil {
 			return nil, err
 		}
-		summary, eps, risk, err := o.plan(c, call.Args)
+		if err := amend(ctx, c, a, w); err != nil {
+			return nil, err
+		}
+		return w, nil
+	}
+	return o
+}
+
+// planningFrom returns o planned from a fact about CLN's state that its
+// steps do not show (see apiop.Work.Facts): read says what it is now, and
+// an approved plan is refused at run time if read says something else by
+// then. A refusal from CLN (a key it does not know) is itself the fact,
+// so that the command still fails in CLN's words when it runs.
+func planningFrom(o op, read func(ctx context.Context, c *client.Client, a sdk.Args) (string, error)) op {
+	return amended(o, func(ctx context.Context, c *client.Client, a sdk.Args, w *work) error {
+		fact, err := read(ctx, c, a)
+		var refused *client.APIError
+		if errors.As(err, &refused) || errors.Is(err, client.ErrNotFound) {
+			fact, err = err.Error(), nil
+		}
 		if err != nil {
-			return nil, err
+			return err
 		}
-		plan := &sdk.Plan{Summary: summary, Risk: risk}
-		for _, e := range eps {
-			m, u := c.Describe(e)
-			plan.Steps = append(plan.Steps, sdk.PlanStep{Method: m, Endpoint: u})
-		}
-		return plan, nil
-	})
-	b.Run(func(ctx context.Context, call *sdk.Call) (*sdk.Result, error) {
-		c, err := envOf(call)
-		if err != nil {
-			return nil, err
-		}
-		r := sdk.NewResult()
-		if err := o.run(ctx, c, call.Args, r); err != nil {
-			return nil, err
-		}
-		if reveal(call.Args) {
-			r.Sensitive = true
-		}
-		return r, nil
+		w.Facts = append(w.Facts, fact)
+		return nil
 	})
 }
 
-// planOf is a plan of one call with a summary.
-func planOf(summary string, e client.Endpoint) (string, []client.Endpoint, sdk.Risk, error) {
-	return summary, []client.Endpoint{e}, 0, nil
+// fixed is the plan of a command whose call and summary need no arguments.
+func fixed[T any](summary string, call func(c *client.Client) client.Call[T]) func(*client.Client, sdk.Args) (string, client.Call[T], error) {
+	return func(c *client.Client, _ sdk.Args) (string, client.Call[T], error) { return summary, call(c), nil }
 }
 
 var revealParam = sdk.Bool("reveal", "Show licence keys in full; the answer then goes to you only").WithDefault("no")
 
 func reveal(a sdk.Args) bool { return a.Bool("reveal") }
+
+// revealing sends an answer that shows licence keys in full to the
+// requester only.
+func revealing(o op) op {
+	show := o.Show
+	o.Show = func(c *client.Client, a sdk.Args, res []any, out *sdk.Result) error {
+		if reveal(a) {
+			out.Sensitive = true
+		}
+		return show(c, a, res, out)
+	}
+	return o
+}
 
 // keyText shows a licence key shortened unless the asker wants it whole.
 func keyText(a sdk.Args, key string) string {
@@ -129,16 +172,14 @@ func New() *sdk.Plugin {
 		_, err := env.(*client.Client).GroupList(ctx)
 		return err
 	})
-	registerStatus(p)
-	registerCL(p)
-	registerELS(p)
-	registerIM(p)
-	registerIPL(p)
-	registerKC(p)
-	registerGroups(p)
-	registerBackups(p)
-	registerBilling(p)
-	registerComposites(p)
+	for _, family := range [][]op{
+		statusCommands(), clCommands(), elsCommands(), imCommands(), iplCommands(), kcCommands(),
+		groupCommands(), backupCommands(), billingCommands(), compositeCommands(),
+	} {
+		for _, o := range family {
+			apiop.Register(p, api, revealing(o))
+		}
+	}
 	return p
 }
 
@@ -149,38 +190,30 @@ func yesNo(b bool) string {
 	return "no"
 }
 
-func registerStatus(p *sdk.Plugin) {
-	register(p, op{name: "status", summary: "Whether CloudLinux Network's services are up", risk: sdk.RiskReadOnly,
-		examples: []string{"/cln status"},
-		plan: func(c *client.Client, a sdk.Args) (string, []client.Endpoint, sdk.Risk, error) {
-			return planOf("Read CLN's service status", c.EPStatus())
-		},
-		run: func(ctx context.Context, c *client.Client, a sdk.Args, r *sdk.Result) error {
-			s, err := c.Status(ctx)
-			if err != nil {
-				return err
-			}
-			r.AddKeyValues("CLN services",
+func statusCommands() []op {
+	return []op{status(), statusPlain()}
+}
+
+func status() op {
+	return one(op{Name: "status", Summary: "Whether CloudLinux Network's services are up", Risk: sdk.RiskReadOnly, Examples: []string{"/cln status"}},
+		fixed("Read CLN's service status", (*client.Client).EPStatus),
+		func(a sdk.Args, s client.Status, out *sdk.Result) {
+			out.AddKeyValues("CLN services",
 				"clweb database", fmt.Sprintf("connected %s, online %s", yesNo(s.DBClwebConnected), yesNo(s.DBClwebOnline)),
 				"rhn database", fmt.Sprintf("connected %s, online %s", yesNo(s.DBRHNConnected), yesNo(s.DBRHNOnline)),
 				"registration overloaded", yesNo(s.RHNOverloaded), "registration queue full", yesNo(s.RHNQueueFull),
 				"xmlrpc", yesNo(s.XMLRPC), "IP server registration allowed", yesNo(s.IPServerReg))
-			return nil
-		}})
-	register(p, op{name: "status plain", summary: "The same status, from the .plain endpoint", risk: sdk.RiskReadOnly,
-		plan: func(c *client.Client, a sdk.Args) (string, []client.Endpoint, sdk.Risk, error) {
-			return planOf("Read CLN's service status as text", c.EPStatusPlain())
-		},
-		run: func(ctx context.Context, c *client.Client, a sdk.Args, r *sdk.Result) error {
-			pl, err := c.StatusPlain(ctx)
-			if err != nil {
-				return err
-			}
+		})
+}
+
+func statusPlain() op {
+	return one(op{Name: "status plain", Summary: "The same status, from the .plain endpoint", Risk: sdk.RiskReadOnly},
+		fixed("Read CLN's service status as text", (*client.Client).EPStatusPlain),
+		func(a sdk.Args, pl client.Plain, out *sdk.Result) {
 			var kv []string
 			for _, k := range pl.Order {
 				kv = append(kv, k, pl.Fields[k])
 			}
-			r.AddKeyValues("CLN services", kv...)
-			return nil
-		}})
+			out.AddKeyValues("CLN services", kv...)
+		})
 }

@@ -20,34 +20,29 @@ import (
 
 const secret = "CANARY-provider-secret-77aa"
 
-func start(t *testing.T) (*sdk.Plugin, *sim.Server) {
+// start runs the plugin against its own simulator: a sandbox target
+// whose secret key is the canary, with settings as given.
+func start(t *testing.T, settings map[string]string) (*sdktest.Harness, *sim.Server) {
 	t.Helper()
-	s, err := sim.New(sim.Options{Accounts: map[string]string{"reseller": secret}})
-	require.NoError(t, err)
-	base, stop, err := s.Listen()
-	require.NoError(t, err)
-	t.Cleanup(func() { stop() })
-	p := provider.New()
-	t.Cleanup(func() { p.Close() })
-	cr, err := p.Configure(context.Background(), &sdk.ConfigureRequest{Targets: []sdk.Target{target(base)}})
-	require.NoError(t, err)
-	require.False(t, cr.Diagnostics.HasError(), "%v", cr.Diagnostics)
-	return p, s
+	h := sdktest.Start(t, provider.New(), sandbox(t, settings))
+	return h, sdktest.Simulator[*sim.Server](h)
 }
 
+func sandbox(t *testing.T, settings map[string]string) sdk.Target {
+	return sdk.Target{Name: "sandbox", Sandbox: true, StateDir: t.TempDir(), Settings: settings, Secrets: map[string]string{"secret_key": secret}}
+}
+
+// target is a target that reaches CLN at base.
 func target(base string) sdk.Target {
 	return sdk.Target{Name: "main", Settings: map[string]string{"base_url": base, "login": "reseller"}, Secrets: map[string]string{"secret_key": secret}}
 }
 
 func TestConformance(t *testing.T) {
-	s, err := sim.New(sim.Options{Accounts: map[string]string{"reseller": secret}})
-	require.NoError(t, err)
-	base, stop, err := s.Listen()
-	require.NoError(t, err)
-	defer stop()
-	sdktest.Run(t, provider.New(), sdktest.Options{
-		Targets:  []sdk.Target{target(base)},
-		Snapshot: func() (string, error) { return s.Snapshot(), nil },
+	p := provider.New()
+	t.Cleanup(func() { p.Close() })
+	sdktest.Run(t, p, sdktest.Options{
+		Targets:  []sdk.Target{sandbox(t, nil)},
+		Snapshot: func() (string, error) { return p.Simulator("sandbox").(*sim.Server).Snapshot(), nil },
 		Args: map[string]sdk.Args{
 			"ab resize":   {"backup": int64(23), "delta": int64(10)},
 			"ab create":   {"server": "SSERVER_ID_1", "size": int64(10), "datacenter": "EU2"},
@@ -93,42 +88,8 @@ func TestConformance(t *testing.T) {
 	})
 }
 
-// text renders a result for assertions.
-func text(r *sdk.Result) string {
-	var b strings.Builder
-	for _, p := range r.Parts {
-		b.WriteString(p.Title + "\n")
-		if p.Text != nil {
-			b.WriteString(p.Text.Body + "\n")
-		}
-		for _, kv := range p.KeyValues {
-			fmt.Fprintf(&b, "%s=%s\n", kv.Key, kv.Value)
-		}
-		if p.Table != nil {
-			b.WriteString(strings.Join(p.Table.Columns, "|") + "\n")
-			for _, row := range p.Table.Rows {
-				b.WriteString(strings.Join(row, "|") + "\n")
-			}
-		}
-	}
-	for _, d := range r.Diagnostics {
-		b.WriteString(d.Severity.String() + ": " + d.String() + "\n")
-	}
-	return b.String()
-}
-
-func run(t *testing.T, p *sdk.Plugin, command string, args sdk.Args) (*sdk.Result, string) {
-	t.Helper()
-	if args == nil {
-		args = sdk.Args{}
-	}
-	res, err := p.Execute(context.Background(), &sdk.ExecuteRequest{Request: sdk.Request{ID: "t", Command: command, Args: args}})
-	require.NoError(t, err, command)
-	return res, text(res)
-}
-
 func TestEveryCommandAgainstTheSimulator(t *testing.T) {
-	p, s := start(t)
+	h, s := start(t, nil)
 	cases := []struct {
 		command string
 		args    sdk.Args
@@ -204,61 +165,56 @@ func TestEveryCommandAgainstTheSimulator(t *testing.T) {
 	for i, tc := range cases {
 		t.Run(fmt.Sprintf("%02d %s", i, tc.command), func(t *testing.T) {
 			covered[tc.command] = true
-			res, out := run(t, p, tc.command, tc.args)
-			assert.Equal(t, tc.fails, res.Failed(), out)
+			out := h.Execute(tc.command, tc.args)
+			assert.Equal(t, tc.fails, out.Failed(), out.Text)
 			for _, w := range tc.want {
-				assert.Contains(t, out, w)
+				assert.Contains(t, out.Text, w)
 			}
-			assert.NotContains(t, out, secret)
+			assert.NotContains(t, out.Text, secret)
 		})
 	}
-	cat, _ := p.Describe(context.Background(), &sdk.DescribeRequest{})
-	specs := cat.Commands
-	for _, c := range specs {
+	for _, c := range h.Commands() {
 		assert.True(t, covered[c.Name], "command %q has no test against the simulator", c.Name)
 	}
 	assert.NotContains(t, s.Snapshot(), secret)
 }
 
 func TestKeysAreShortenedUnlessRevealed(t *testing.T) {
-	p, _ := start(t)
-	res, out := run(t, p, "kcare key list", nil)
-	assert.Contains(t, out, "WsTs…tD")
-	assert.NotContains(t, out, "WsTs821nSAtiastD")
-	assert.False(t, res.Sensitive)
-	res, out = run(t, p, "kcare key list", sdk.Args{"reveal": true})
-	assert.Contains(t, out, "WsTs821nSAtiastD")
-	assert.True(t, res.Sensitive, "revealed keys go to the requester only")
-	res, _ = run(t, p, "kcare key create", sdk.Args{"limit": int64(1)})
-	assert.True(t, res.Sensitive, "a new key is shown to its creator only")
+	h, _ := start(t, nil)
+	out := h.Execute("kcare key list", nil)
+	assert.Contains(t, out.Text, "WsTs…tD")
+	assert.NotContains(t, out.Text, "WsTs821nSAtiastD")
+	assert.False(t, out.Sensitive)
+	out = h.Execute("kcare key list", sdk.Args{"reveal": true})
+	assert.Contains(t, out.Text, "WsTs821nSAtiastD")
+	assert.True(t, out.Sensitive, "revealed keys go to the requester only")
+	out = h.Execute("kcare key create", sdk.Args{"limit": int64(1)})
+	assert.True(t, out.Sensitive, "a new key is shown to its creator only")
 }
 
 func TestPlansStateTheExactCall(t *testing.T) {
-	p, s := start(t)
+	h, s := start(t, nil)
 	before := s.Snapshot()
 	calls := len(s.Calls())
-	pr, err := p.Plan(context.Background(), &sdk.PlanRequest{Request: sdk.Request{Command: "ipl remove", Args: sdk.Args{"ip": "203.0.113.10", "type": "1"}}})
-	require.NoError(t, err)
+	pr := h.Plan("ipl remove", sdk.Args{"ip": "203.0.113.10", "type": "1"})
 	require.Len(t, pr.Plan.Steps, 1)
 	st := pr.Plan.Steps[0]
 	assert.Equal(t, "GET", st.Method)
 	assert.Regexp(t, `^http://127\.0\.0\.1:\d+/api/ipl/remove\.json\?ip=203\.0\.113\.10&token=\[REDACTED\]&type=1$`, st.Endpoint)
 	assert.Equal(t, sdk.RiskHigh, pr.Plan.Risk)
 	assert.Equal(t, before, s.Snapshot(), "planning changes nothing")
-	assert.Equal(t, calls, len(s.Calls()), "planning calls nothing")
+	// The plan is made from the licences the IP holds (its facts): reading
+	// them is the only call planning makes.
+	assert.Equal(t, []string{"/ipl/availability.json"}, paths(s.Calls()[calls:]), "planning only reads")
 
-	pr, err = p.Plan(context.Background(), &sdk.PlanRequest{Request: sdk.Request{Command: "ab resize", Args: sdk.Args{"backup": int64(23), "delta": int64(-10)}}})
-	require.NoError(t, err)
+	pr = h.Plan("ab resize", sdk.Args{"backup": int64(23), "delta": int64(-10)})
 	assert.Equal(t, sdk.RiskCritical, pr.Plan.Risk, "shrinking a backup may lose data")
 	assert.Contains(t, pr.Plan.Summary, "SHRINK")
 
-	pr, err = p.Plan(context.Background(), &sdk.PlanRequest{Request: sdk.Request{Command: "ipl remove", Args: sdk.Args{"ip": "203.0.113.10"}}})
-	require.NoError(t, err)
+	pr = h.Plan("ipl remove", sdk.Args{"ip": "203.0.113.10"})
 	assert.True(t, pr.Diagnostics.HasError(), "ipl remove without a type is refused")
 
-	cat, _ := p.Describe(context.Background(), &sdk.DescribeRequest{})
-	specs := cat.Commands
-	for _, c := range specs {
+	for _, c := range h.Commands() {
 		assert.NotContains(t, c.Name, "register_key", "the Nagios key registration is not offered")
 		if (strings.HasSuffix(c.Name, "remove") || strings.HasSuffix(c.Name, "delete")) && c.Name != "group remove" {
 			assert.Equal(t, sdk.RiskHigh, c.Risk, "%s removes something", c.Name)
@@ -267,28 +223,25 @@ func TestPlansStateTheExactCall(t *testing.T) {
 }
 
 func TestOlderEditionTarget(t *testing.T) {
-	s, err := sim.New(sim.Options{Accounts: map[string]string{"reseller": secret}})
-	require.NoError(t, err)
-	base, stop, err := s.Listen()
-	require.NoError(t, err)
-	defer stop()
-	p := provider.New()
-	tg := target(base)
-	tg.Settings["edition"] = "older"
-	tg.Settings["ipl_root"] = "/ip"
-	_, err = p.Configure(context.Background(), &sdk.ConfigureRequest{Targets: []sdk.Target{tg}})
-	require.NoError(t, err)
-	pr, err := p.Plan(context.Background(), &sdk.PlanRequest{Request: sdk.Request{Command: "els key create", Args: sdk.Args{"product": "CELS", "limit": int64(2)}}})
-	require.NoError(t, err)
+	h, s := start(t, map[string]string{"edition": "older", "ipl_root": "/ip"})
+	pr := h.Plan("els key create", sdk.Args{"product": "CELS", "limit": int64(2)})
 	assert.Equal(t, "GET", pr.Plan.Steps[0].Method)
 	assert.Contains(t, pr.Plan.Steps[0].Endpoint, "code=CELS")
-	_, out := run(t, p, "ipl list", nil)
-	assert.Contains(t, out, "203.0.113.10")
+	out := h.Execute("ipl list", nil)
+	assert.Contains(t, out.Text, "203.0.113.10")
 	assert.Equal(t, "/ip/list.json", s.Calls()[len(s.Calls())-1].Path)
 
 	bad := provider.New()
-	tg.Settings["edition"] = "newest"
-	cr, err := bad.Configure(context.Background(), &sdk.ConfigureRequest{Targets: []sdk.Target{tg}})
+	defer bad.Close()
+	cr, err := bad.Configure(context.Background(), &sdk.ConfigureRequest{Targets: []sdk.Target{sandbox(t, map[string]string{"edition": "newest"})}})
 	require.NoError(t, err)
 	assert.Contains(t, cr.Diagnostics.Err().Error(), `setting edition: "newest" is not one of newer, older`)
+}
+
+func paths(calls []sim.Call) []string {
+	var out []string
+	for _, c := range calls {
+		out = append(out, c.Path)
+	}
+	return out
 }

@@ -11,15 +11,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/deskbot/deskbot/sdk/sandbox"
 )
 
 // State is everything the simulator holds; it is what Snapshot dumps and
@@ -168,10 +167,9 @@ type Server struct {
 	accounts map[string]string
 	// Window is how far a token's timestamp may be from the clock.
 	Window time.Duration
-	Now    func() time.Time
+	clock  *sandbox.Clock
 	path   string
-	// Calls records each call's method and path (tests read it).
-	calls []Call
+	calls  sandbox.CallLog[Call]
 }
 
 // Call is one request the simulator served.
@@ -189,27 +187,23 @@ type Options struct {
 	StateFile string
 	// Empty starts without the demo data.
 	Empty bool
+	// Clock is the simulator's time (the wall clock if nil): it checks
+	// tokens' timestamps and dates what is created. A client sharing a
+	// stepped clock makes tokens the simulator accepts.
+	Clock *sandbox.Clock
 }
 
 // New returns a simulator.
 func New(o Options) (*Server, error) {
-	s := &Server{accounts: o.Accounts, Window: 5 * time.Minute, Now: time.Now, path: o.StateFile}
-	if s.path != "" {
-		if b, err := os.ReadFile(s.path); err == nil {
-			var st State
-			if err := json.Unmarshal(b, &st); err != nil {
-				return nil, fmt.Errorf("simulator state %s: %w", s.path, err)
-			}
-			s.st = &st
-		} else if !os.IsNotExist(err) {
-			return nil, err
-		}
+	s := &Server{accounts: o.Accounts, Window: 5 * time.Minute, clock: o.Clock, path: o.StateFile}
+	var st State
+	loaded, err := sandbox.LoadState(s.path, &st)
+	if err != nil {
+		return nil, err
 	}
-	if s.st == nil {
-		s.st = &State{}
-		if !o.Empty {
-			seed(s.st)
-		}
+	s.st = &st
+	if !loaded && !o.Empty {
+		seed(s.st)
 	}
 	if s.st.AWP == nil {
 		s.st.AWP = map[string][]AWPEntry{}
@@ -231,12 +225,8 @@ func (s *Server) Snapshot() string {
 	return string(b)
 }
 
-// Calls returns the calls served so far.
-func (s *Server) Calls() []Call {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Call(nil), s.calls...)
-}
+// Calls returns the latest calls served, oldest first.
+func (s *Server) Calls() []Call { return s.calls.Calls() }
 
 // Update changes the state directly (tests set up odd cases with it).
 func (s *Server) Update(f func(*State)) {
@@ -246,34 +236,22 @@ func (s *Server) Update(f func(*State)) {
 	s.save()
 }
 
-func (s *Server) save() {
-	if s.path == "" {
-		return
-	}
-	b, _ := json.MarshalIndent(s.st, "", " ")
-	tmp := s.path + ".tmp"
-	if err := os.MkdirAll(filepath.Dir(s.path), 0o700); err == nil {
-		if os.WriteFile(tmp, b, 0o600) == nil {
-			_ = os.Rename(tmp, s.path)
-		}
-	}
-}
+// save keeps the state in the state file, if there is one. A state that
+// cannot be written leaves the previous one whole; the simulator goes on
+// answering from memory, as it always has.
+func (s *Server) save() { _ = sandbox.SaveState(s.path, s.st) }
 
-// Listen serves the simulator on a loopback port and returns its base URL
-// (ending in /api) and a function that stops it.
+// Listen serves the simulator on a loopback port (sandbox.Listen) and
+// returns its base URL, ending in /api as CLN's does, and a function that
+// stops it.
 func (s *Server) Listen() (baseURL string, stop func() error, err error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", nil, err
-	}
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	return "http://" + ln.Addr().String() + "/api", srv.Close, nil
+	base, stop, err := sandbox.Listen(s)
+	return base + "/api", stop, err
 }
 
 const timeLayout = "2006-01-02T15:04-0700"
 
-func (s *Server) stamp() string { return s.Now().UTC().Format(timeLayout) }
+func (s *Server) stamp() string { return s.clock.Now().UTC().Format(timeLayout) }
 
 func (s *Server) id(prefix string) string {
 	s.st.NextID++
@@ -317,7 +295,7 @@ func (s *Server) authorize(token string) (string, bool) {
 	if err != nil {
 		return "", false
 	}
-	if math.Abs(float64(s.Now().Unix()-ts)) > s.Window.Seconds() {
+	if math.Abs(float64(s.clock.Now().Unix()-ts)) > s.Window.Seconds() {
 		return "", false
 	}
 	sum := sha1.Sum([]byte(secret + parts[1]))
@@ -330,10 +308,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.calls = append(s.calls, Call{Method: r.Method, Path: path, Query: r.URL.RawQuery})
-	if len(s.calls) > 2*keepCalls { // a long-running sandbox keeps the latest only
-		s.calls = append(s.calls[:0:0], s.calls[len(s.calls)-keepCalls:]...)
-	}
+	s.calls.Add(Call{Method: r.Method, Path: path, Query: r.URL.RawQuery})
+	defer s.clock.Tick() // the call is answered at the clock's time, then time moves on
 
 	switch {
 	case path == "/status.json":
@@ -445,6 +421,3 @@ func sortedKeys(m map[string]string) []string {
 	sort.Strings(out)
 	return out
 }
-
-// keepCalls is how many served calls the simulator remembers.
-const keepCalls = 1000
