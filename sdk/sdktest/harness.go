@@ -148,3 +148,48 @@ func Text(r *sdk.Result) string {
 	}
 	return b.String()
 }
+
+// Case is one command run against a simulator and what its answer must
+// hold.
+type Case struct {
+	Command string
+	Args    sdk.Args
+	// Want are texts the answer (as Text renders it) must contain.
+	Want []string
+	// Fails says the command must fail (an error diagnostic).
+	Fails bool
+}
+
+// Cases runs the cases in order, each as a subtest: each outcome must fail
+// or succeed as its case says, and its text hold every Want and none of
+// never (secrets, canaries). Then every command of the catalog, hidden
+// ones aside, must have been run by some case: a command with no test
+// against the simulator fails the test.
+func (h *Harness) Cases(t *testing.T, cases []Case, never ...string) {
+	t.Helper()
+	covered := map[string]bool{}
+	for i, tc := range cases {
+		t.Run(fmt.Sprintf("%02d %s", i, tc.Command), func(t *testing.T) {
+			covered[tc.Command] = true
+			out := h.Execute(tc.Command, tc.Args)
+			if out.Failed() != tc.Fails {
+				t.Errorf("%s %v: failed=%v, want %v:\n%s", tc.Command, tc.Args, out.Failed(), tc.Fails, out.Text)
+			}
+			for _, w := range tc.Want {
+				if !strings.Contains(out.Text, w) {
+					t.Errorf("%s %v: the answer does not say %q:\n%s", tc.Command, tc.Args, w, out.Text)
+				}
+			}
+			for _, n := range never {
+				if n != "" && strings.Contains(out.Text, n) {
+					t.Errorf("%s %v: the answer shows %q", tc.Command, tc.Args, n)
+				}
+			}
+		})
+	}
+	for _, c := range h.Commands() {
+		if !c.Hidden && !covered[c.Name] {
+			t.Errorf("command %q has no test against the simulator", c.Name)
+		}
+	}
+}

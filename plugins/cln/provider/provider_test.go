@@ -2,7 +2,6 @@ package provider_test
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -90,92 +89,73 @@ func TestConformance(t *testing.T) {
 
 func TestEveryCommandAgainstTheSimulator(t *testing.T) {
 	h, s := start(t, nil)
-	cases := []struct {
-		command string
-		args    sdk.Args
-		want    []string
-		fails   bool
-	}{
-		{"status", nil, []string{"IP server registration allowed=yes"}, false},
-		{"status plain", nil, []string{"xmlrpc=true"}, false},
-		{"cl key create", sdk.Args{"product": "CLS", "limit": int64(1), "note": "solo"}, []string{"product=cls", "limit=1"}, false},
-		{"cl key list", sdk.Args{"product": "CL"}, []string{"…|cl|2|shared hosting cluster"}, false},
-		{"cl key update", sdk.Args{"key": "abc123", "limit": int64(5)}, []string{"limit=5"}, false},
-		{"cl server list", sdk.Args{"product": "CL"}, []string{"1|web01|203.0.113.10"}, false},
-		{"cl subaccount servers", nil, []string{"sub1|sub1@example.com|1|203.0.113.10|8"}, false},
-		{"cl server remove", sdk.Args{"id": int64(2)}, []string{"hostname=web02"}, false},
-		{"cl key remove", sdk.Args{"key": "def456"}, []string{"Deleted key …."}, false},
-		{"els key create", sdk.Args{"product": "CELS", "limit": int64(0)}, []string{"limit=unlimited"}, false},
-		{"els key list", sdk.Args{"product": "CELS"}, []string{"CELS|2|legacy centos 6"}, false},
-		{"els key update", sdk.Args{"key": "CELS-yUDxBd5ethmGO5d3hnAZEau0", "limit": int64(4)}, []string{"limit=4"}, false},
-		{"els server list", sdk.Args{"product": "CELS"}, []string{"12345|legacy1|198.51.100.5|2022-09-05 14:22:23.781372"}, false},
-		{"els server remove", sdk.Args{"id": "12345"}, []string{"hostname=legacy1"}, false},
-		{"els key remove", sdk.Args{"key": "CELS-yUDxBd5ethmGO5d3hnAZEau0"}, []string{"Deleted the ELS key"}, false},
-		{"im key create", sdk.Args{"code": "360_30", "limit": int64(3)}, []string{"code=360_30", "limit=3"}, false},
-		{"im key list", nil, []string{"IM1S…XT|360_1|2|1"}, false},
-		{"im key update", sdk.Args{"key": "IMUNOTHERKEY", "limit": int64(50)}, []string{"limit=50"}, false},
-		{"im key update", sdk.Args{"key": "IMUNOTHERKEY"}, []string{"nothing to change"}, true},
-		{"im server list", sdk.Args{"key": "IM1SOMENONSENCETEXT"}, []string{"SSERVER_ID_1|203.0.113.20"}, false},
-		{"im server convert", sdk.Args{"id": "SSERVER_ID_1", "key": "IMUNOTHERKEY"}, []string{"server=SSERVER_ID_1", "key=IMUN…EY"}, false},
-		{"ipl availability", sdk.Args{"ip": "198.51.100.20"}, []string{"available=1 (CloudLinux OS Shared), 42"}, false},
-		{"ipl check", sdk.Args{"ip": "198.51.100.20"}, []string{"41 (Imunify for single user)"}, false},
-		{"ipl check", sdk.Args{"ip": "192.0.2.99"}, []string{"192.0.2.99 has no IP licence"}, false},
-		{"ipl register", sdk.Args{"ip": "203.0.113.7", "type": "16"}, []string{"type=16 (KernelCare)"}, false},
-		{"ipl register", sdk.Args{"ip": "203.0.113.7", "type": "41"}, []string{"type=41"}, false},
-		{"ipl convert", sdk.Args{"ip": "203.0.113.7", "type": "41", "to": "43"}, []string{"Imunify for 250 users"}, false},
-		{"ipl convert", sdk.Args{"ip": "192.0.2.1", "type": "41", "to": "43"}, []string{"was not found, or is not this account's"}, true},
-		{"ipl update", sdk.Args{"ip": "203.0.113.7", "els_allowed": true, "type": "16"}, []string{"ELS registration allowed"}, false},
-		{"ipl list", nil, []string{"203.0.113.7|16|KernelCare|no"}, false},
-		{"ipl server", sdk.Args{"ip": []string{"203.0.113.10"}}, []string{"203.0.113.10|1|CloudLinux OS Shared|cloudlinux-release-8"}, false},
-		{"ipl remove", sdk.Args{"ip": "203.0.113.7", "type": "16"}, []string{"Removed the KernelCare licence from 203.0.113.7"}, false},
-		{"ipl remove", sdk.Args{"ip": "203.0.113.7", "type": "16"}, []string{"was not found"}, true},
-		{"kcare key create", sdk.Args{"limit": int64(5), "note": "customer 42"}, []string{"limit=5", "note=customer 42"}, false},
-		{"kcare key list", nil, []string{"WsTs…tD|yes|2"}, false},
-		{"kcare key servers", sdk.Args{"key": "WsTs821nSAtiastD"}, []string{"s096slnkaAtoiAsd|203.0.113.30"}, false},
-		{"kcare key set-cidr", sdk.Args{"key": "WsTs821nSAtiastD", "cidr": []string{"203.0.113.0/24"}}, []string{"from 203.0.113.0/24"}, false},
-		{"kcare nagios", sdk.Args{"key_id": "MonitoringKey0001"}, []string{"state=all up to date"}, false},
-		{"kcare nagios reseller", nil, []string{"KernelCare OK"}, false},
-		{"kcare server remove", sdk.Args{"server_id": "nope"}, []string{"Server not found"}, true},
-		{"kcare server remove", sdk.Args{"server_id": "s096slnkaAtoiAsd"}, []string{"Removed KernelCare server s096slnkaAtoiAsd"}, false},
-		{"kcare key delete", sdk.Args{"key": "WsTs821nSAtiastD"}, []string{"Deleted the KernelCare key WsTs…tD"}, false},
-		{"group create", sdk.Args{"name": "db", "description": "databases"}, []string{"name=db"}, false},
-		{"group list", nil, []string{"web|web servers", "db|databases"}, false},
-		{"group servers", sdk.Args{"name": "web"}, []string{"SSERVER_ID_1|203.0.113.20|203.0.113.20|IMUNIFY"}, false},
-		{"group add", sdk.Args{"name": "db", "servers": []string{"SSERVER_ID_1"}}, []string{"SSERVER_ID_1"}, false},
-		{"group remove", sdk.Args{"name": "db", "servers": []string{"SSERVER_ID_1"}}, []string{"Taken out of db"}, false},
-		{"ab list", nil, []string{"23|SSERVER_ID_1|10|EU2"}, false},
-		{"ab create", sdk.Args{"server": "SSERVER_ID_1", "size": int64(20), "datacenter": "EU2"}, []string{"size (GB)=20"}, false},
-		{"ab resize", sdk.Args{"backup": int64(23), "delta": int64(10)}, []string{"size (GB)=20"}, false},
-		{"ab remove", sdk.Args{"backup": int64(23)}, []string{"Removed backup 23"}, false},
-		{"awp billing", sdk.Args{"month": "2023-12", "products": []string{"AWP_PREMIUM", "AWP_CDN"}}, []string{"AWP_CDN|example2.com||50 GB"}, false},
-		{"awp billing", sdk.Args{"month": "December", "products": []string{"AWP_CDN"}}, []string{"is not a month"}, true},
-		{"features list", nil, []string{"4600|1, 2, 3"}, false},
-		{"features set", sdk.Args{"feature": int64(4600), "state": "ENABLED"}, []string{"now=ENABLED"}, false},
-		{"features account", nil, []string{"4600=ENABLED"}, false},
-		{"ip info", sdk.Args{"ip": "203.0.113.10"}, []string{"held by this account=1 (CloudLinux OS Shared)", "This account's licences on 203.0.113.10"}, false},
-		{"ip info", sdk.Args{"ip": "198.51.100.20"}, []string{"held by other customers=41 (Imunify for single user)"}, false},
-		{"key find", sdk.Args{"key": "IMUNOTHERKEY"}, []string{"Imunify key", "licence=360_30"}, false},
-		{"key find", sdk.Args{"key": "abc123"}, []string{"CloudLinux key", "product=CL (CloudLinux Shared)"}, false},
-		{"key find", sdk.Args{"key": "missing-key-1234"}, []string{"no key miss…34"}, true},
-		{"im server remove", sdk.Args{"id": "SSERVER_ID_1"}, []string{"Removed Imunify server SSERVER_ID_1"}, false},
-		{"im server remove", sdk.Args{"id": "SSERVER_ID_1"}, []string{"CLN: Server not found"}, true},
-		{"im key remove", sdk.Args{"key": "IM1SOMENONSENCETEXT"}, []string{"Key deleted with 0 server(s)"}, false},
+	cases := []sdktest.Case{
+		{Command: "status", Want: []string{"IP server registration allowed=yes"}},
+		{Command: "status plain", Want: []string{"xmlrpc=true"}},
+		{Command: "cl key create", Args: sdk.Args{"product": "CLS", "limit": int64(1), "note": "solo"}, Want: []string{"product=cls", "limit=1"}},
+		{Command: "cl key list", Args: sdk.Args{"product": "CL"}, Want: []string{"…|cl|2|shared hosting cluster"}},
+		{Command: "cl key update", Args: sdk.Args{"key": "abc123", "limit": int64(5)}, Want: []string{"limit=5"}},
+		{Command: "cl server list", Args: sdk.Args{"product": "CL"}, Want: []string{"1|web01|203.0.113.10"}},
+		{Command: "cl subaccount servers", Want: []string{"sub1|sub1@example.com|1|203.0.113.10|8"}},
+		{Command: "cl server remove", Args: sdk.Args{"id": int64(2)}, Want: []string{"hostname=web02"}},
+		{Command: "cl key remove", Args: sdk.Args{"key": "def456"}, Want: []string{"Deleted key …."}},
+		{Command: "els key create", Args: sdk.Args{"product": "CELS", "limit": int64(0)}, Want: []string{"limit=unlimited"}},
+		{Command: "els key list", Args: sdk.Args{"product": "CELS"}, Want: []string{"CELS|2|legacy centos 6"}},
+		{Command: "els key update", Args: sdk.Args{"key": "CELS-yUDxBd5ethmGO5d3hnAZEau0", "limit": int64(4)}, Want: []string{"limit=4"}},
+		{Command: "els server list", Args: sdk.Args{"product": "CELS"}, Want: []string{"12345|legacy1|198.51.100.5|2022-09-05 14:22:23.781372"}},
+		{Command: "els server remove", Args: sdk.Args{"id": "12345"}, Want: []string{"hostname=legacy1"}},
+		{Command: "els key remove", Args: sdk.Args{"key": "CELS-yUDxBd5ethmGO5d3hnAZEau0"}, Want: []string{"Deleted the ELS key"}},
+		{Command: "im key create", Args: sdk.Args{"code": "360_30", "limit": int64(3)}, Want: []string{"code=360_30", "limit=3"}},
+		{Command: "im key list", Want: []string{"IM1S…XT|360_1|2|1"}},
+		{Command: "im key update", Args: sdk.Args{"key": "IMUNOTHERKEY", "limit": int64(50)}, Want: []string{"limit=50"}},
+		{Command: "im key update", Args: sdk.Args{"key": "IMUNOTHERKEY"}, Want: []string{"nothing to change"}, Fails: true},
+		{Command: "im server list", Args: sdk.Args{"key": "IM1SOMENONSENCETEXT"}, Want: []string{"SSERVER_ID_1|203.0.113.20"}},
+		{Command: "im server convert", Args: sdk.Args{"id": "SSERVER_ID_1", "key": "IMUNOTHERKEY"}, Want: []string{"server=SSERVER_ID_1", "key=IMUN…EY"}},
+		{Command: "ipl availability", Args: sdk.Args{"ip": "198.51.100.20"}, Want: []string{"available=1 (CloudLinux OS Shared), 42"}},
+		{Command: "ipl check", Args: sdk.Args{"ip": "198.51.100.20"}, Want: []string{"41 (Imunify for single user)"}},
+		{Command: "ipl check", Args: sdk.Args{"ip": "192.0.2.99"}, Want: []string{"192.0.2.99 has no IP licence"}},
+		{Command: "ipl register", Args: sdk.Args{"ip": "203.0.113.7", "type": "16"}, Want: []string{"type=16 (KernelCare)"}},
+		{Command: "ipl register", Args: sdk.Args{"ip": "203.0.113.7", "type": "41"}, Want: []string{"type=41"}},
+		{Command: "ipl convert", Args: sdk.Args{"ip": "203.0.113.7", "type": "41", "to": "43"}, Want: []string{"Imunify for 250 users"}},
+		{Command: "ipl convert", Args: sdk.Args{"ip": "192.0.2.1", "type": "41", "to": "43"}, Want: []string{"was not found, or is not this account's"}, Fails: true},
+		{Command: "ipl update", Args: sdk.Args{"ip": "203.0.113.7", "els_allowed": true, "type": "16"}, Want: []string{"ELS registration allowed"}},
+		{Command: "ipl list", Want: []string{"203.0.113.7|16|KernelCare|no"}},
+		{Command: "ipl server", Args: sdk.Args{"ip": []string{"203.0.113.10"}}, Want: []string{"203.0.113.10|1|CloudLinux OS Shared|cloudlinux-release-8"}},
+		{Command: "ipl remove", Args: sdk.Args{"ip": "203.0.113.7", "type": "16"}, Want: []string{"Removed the KernelCare licence from 203.0.113.7"}},
+		{Command: "ipl remove", Args: sdk.Args{"ip": "203.0.113.7", "type": "16"}, Want: []string{"was not found"}, Fails: true},
+		{Command: "kcare key create", Args: sdk.Args{"limit": int64(5), "note": "customer 42"}, Want: []string{"limit=5", "note=customer 42"}},
+		{Command: "kcare key list", Want: []string{"WsTs…tD|yes|2"}},
+		{Command: "kcare key servers", Args: sdk.Args{"key": "WsTs821nSAtiastD"}, Want: []string{"s096slnkaAtoiAsd|203.0.113.30"}},
+		{Command: "kcare key set-cidr", Args: sdk.Args{"key": "WsTs821nSAtiastD", "cidr": []string{"203.0.113.0/24"}}, Want: []string{"from 203.0.113.0/24"}},
+		{Command: "kcare nagios", Args: sdk.Args{"key_id": "MonitoringKey0001"}, Want: []string{"state=all up to date"}},
+		{Command: "kcare nagios reseller", Want: []string{"KernelCare OK"}},
+		{Command: "kcare server remove", Args: sdk.Args{"server_id": "nope"}, Want: []string{"Server not found"}, Fails: true},
+		{Command: "kcare server remove", Args: sdk.Args{"server_id": "s096slnkaAtoiAsd"}, Want: []string{"Removed KernelCare server s096slnkaAtoiAsd"}},
+		{Command: "kcare key delete", Args: sdk.Args{"key": "WsTs821nSAtiastD"}, Want: []string{"Deleted the KernelCare key WsTs…tD"}},
+		{Command: "group create", Args: sdk.Args{"name": "db", "description": "databases"}, Want: []string{"name=db"}},
+		{Command: "group list", Want: []string{"web|web servers", "db|databases"}},
+		{Command: "group servers", Args: sdk.Args{"name": "web"}, Want: []string{"SSERVER_ID_1|203.0.113.20|203.0.113.20|IMUNIFY"}},
+		{Command: "group add", Args: sdk.Args{"name": "db", "servers": []string{"SSERVER_ID_1"}}, Want: []string{"SSERVER_ID_1"}},
+		{Command: "group remove", Args: sdk.Args{"name": "db", "servers": []string{"SSERVER_ID_1"}}, Want: []string{"Taken out of db"}},
+		{Command: "ab list", Want: []string{"23|SSERVER_ID_1|10|EU2"}},
+		{Command: "ab create", Args: sdk.Args{"server": "SSERVER_ID_1", "size": int64(20), "datacenter": "EU2"}, Want: []string{"size (GB)=20"}},
+		{Command: "ab resize", Args: sdk.Args{"backup": int64(23), "delta": int64(10)}, Want: []string{"size (GB)=20"}},
+		{Command: "ab remove", Args: sdk.Args{"backup": int64(23)}, Want: []string{"Removed backup 23"}},
+		{Command: "awp billing", Args: sdk.Args{"month": "2023-12", "products": []string{"AWP_PREMIUM", "AWP_CDN"}}, Want: []string{"AWP_CDN|example2.com||50 GB"}},
+		{Command: "awp billing", Args: sdk.Args{"month": "December", "products": []string{"AWP_CDN"}}, Want: []string{"is not a month"}, Fails: true},
+		{Command: "features list", Want: []string{"4600|1, 2, 3"}},
+		{Command: "features set", Args: sdk.Args{"feature": int64(4600), "state": "ENABLED"}, Want: []string{"now=ENABLED"}},
+		{Command: "features account", Want: []string{"4600=ENABLED"}},
+		{Command: "ip info", Args: sdk.Args{"ip": "203.0.113.10"}, Want: []string{"held by this account=1 (CloudLinux OS Shared)", "This account's licences on 203.0.113.10"}},
+		{Command: "ip info", Args: sdk.Args{"ip": "198.51.100.20"}, Want: []string{"held by other customers=41 (Imunify for single user)"}},
+		{Command: "key find", Args: sdk.Args{"key": "IMUNOTHERKEY"}, Want: []string{"Imunify key", "licence=360_30"}},
+		{Command: "key find", Args: sdk.Args{"key": "abc123"}, Want: []string{"CloudLinux key", "product=CL (CloudLinux Shared)"}},
+		{Command: "key find", Args: sdk.Args{"key": "missing-key-1234"}, Want: []string{"no key miss…34"}, Fails: true},
+		{Command: "im server remove", Args: sdk.Args{"id": "SSERVER_ID_1"}, Want: []string{"Removed Imunify server SSERVER_ID_1"}},
+		{Command: "im server remove", Args: sdk.Args{"id": "SSERVER_ID_1"}, Want: []string{"CLN: Server not found"}, Fails: true},
+		{Command: "im key remove", Args: sdk.Args{"key": "IM1SOMENONSENCETEXT"}, Want: []string{"Key deleted with 0 server(s)"}},
 	}
-	covered := map[string]bool{}
-	for i, tc := range cases {
-		t.Run(fmt.Sprintf("%02d %s", i, tc.command), func(t *testing.T) {
-			covered[tc.command] = true
-			out := h.Execute(tc.command, tc.args)
-			assert.Equal(t, tc.fails, out.Failed(), out.Text)
-			for _, w := range tc.want {
-				assert.Contains(t, out.Text, w)
-			}
-			assert.NotContains(t, out.Text, secret)
-		})
-	}
-	for _, c := range h.Commands() {
-		assert.True(t, covered[c.Name], "command %q has no test against the simulator", c.Name)
-	}
+	h.Cases(t, cases, secret)
 	assert.NotContains(t, s.Snapshot(), secret)
 }
 

@@ -64,76 +64,56 @@ func TestConformance(t *testing.T) {
 
 func TestEveryCommandAgainstTheSimulator(t *testing.T) {
 	h, s := start(t, 40*time.Millisecond)
-	cases := []struct {
-		command string
-		args    sdk.Args
-		want    []string
-		fails   bool
-	}{
-		{"vm list", nil, []string{"shop-web|101|running|2|2 GB|20 GB|Ubuntu 22.04 x64|198.51.100.21", "bakery-site|103|off|1|1 GB|10 GB|CentOS 7 x64"}, false},
-		{"vm list", sdk.Args{"search": "198.51.100.22"}, []string{"shop-db|102"}, false},
-		{"vm info", sdk.Args{"vm": "shop-web"}, []string{"Id=101", "Host name=shop-web.example.net", "State=running", "Template=Ubuntu 22.04 x64"}, false},
-		{"vm info", sdk.Args{"vm": "102"}, []string{"Host name=shop-db.example.net"}, false},
-		{"vm info", sdk.Args{"vm": "shop-db.example.net"}, []string{"Id=102"}, false},
-		{"vm info", sdk.Args{"vm": "vm103abcdefghi"}, []string{"Id=103"}, false},
-		{"vm info", sdk.Args{"vm": "shopweb"}, []string{"did you mean shop-web"}, true},
-		{"vm disks", sdk.Args{"vm": "shop-db"}, []string{"1020|Disk 1|40 GB|yes|no", "1021|Disk 2|100 GB|no|no", "|Swap|1 GB|no|yes"}, false},
-		{"vm backups", sdk.Args{"vm": "shop-db"}, []string{"5001|1020|", "|yes|3.0 GB|before upgrade"}, false},
-		{"vm backups", sdk.Args{"vm": "shop-web"}, []string{"No backups."}, false},
-		{"vm start", sdk.Args{"vm": "shop-web"}, []string{"already running"}, true},
-		{"vm start", sdk.Args{"vm": "bakery-site"}, []string{"bakery-site is running. (1 transactions complete: startup virtual machine)"}, false},
-		{"vm shutdown", sdk.Args{"vm": "bakery-site"}, []string{"bakery-site is shut down."}, false},
-		{"vm stop", sdk.Args{"vm": "bakery-site"}, []string{"bakery-site is off"}, true},
-		{"vm start", sdk.Args{"vm": "bakery-site"}, []string{"is running"}, false},
-		{"vm stop", sdk.Args{"vm": "bakery-site"}, []string{"bakery-site is powered off."}, false},
-		{"vm reboot", sdk.Args{"vm": "shop-web"}, []string{"shop-web is back up. (2 transactions complete: stop virtual machine, startup virtual machine)"}, false},
-		{"vm reboot", sdk.Args{"vm": "shop-web", "recovery": true}, []string{"reboot in recovery"}, false},
-		{"vm info", sdk.Args{"vm": "shop-web"}, []string{"State=running in recovery"}, false},
-		{"vm resize", sdk.Args{"vm": "shop-web", "cpus": int64(4), "memory": int64(4 << 30)}, []string{"shop-web is resized. (3 transactions complete: stop virtual machine, resize virtual machine, startup virtual machine)"}, false},
-		{"vm info", sdk.Args{"vm": "shop-web"}, []string{"CPUs=4 (100% shares)", "Memory=4 GB"}, false},
-		{"vm resize", sdk.Args{"vm": "shop-web"}, []string{"give cpus, memory or shares"}, true},
-		{"vm resize", sdk.Args{"vm": "shop-web", "memory": int64(100 << 20)}, []string{"at least 128 MB"}, true},
-		{"vm rebuild", sdk.Args{"vm": "bakery-site", "template": "Debian 12 x64", "start": false}, []string{"bakery-site is rebuilt. (3 transactions complete: format disk, build disk, configure operating system)"}, false},
-		{"vm info", sdk.Args{"vm": "bakery-site"}, []string{"Template=Debian 12 x64", "State=off"}, false},
-		{"vm rebuild", sdk.Args{"vm": "bakery-site", "template": "Debain 12 x64"}, []string{"did you mean Debian 12 x64?"}, true},
-		{"vm suspend", sdk.Args{"vm": "shop-db"}, []string{"shop-db is suspended."}, false},
-		{"vm start", sdk.Args{"vm": "shop-db"}, []string{"suspended; unsuspend it first"}, true},
-		{"vm suspend", sdk.Args{"vm": "shop-db"}, []string{"already suspended"}, true},
-		{"vm unsuspend", sdk.Args{"vm": "shop-db"}, []string{"shop-db is no longer suspended."}, false},
-		{"vm unsuspend", sdk.Args{"vm": "shop-db"}, []string{"is not suspended"}, true},
-		{"vm start", sdk.Args{"vm": "shop-db"}, []string{"shop-db is running."}, false},
-		{"vm unlock", sdk.Args{"vm": "shop-db"}, []string{"is not locked"}, true},
-		{"vm transactions", sdk.Args{"vm": "shop-db"}, []string{"startup virtual machine|complete", "stop virtual machine|complete"}, false},
-		{"backup create", sdk.Args{"vm": "shop-db", "note": "ticket 77"}, []string{"of shop-db is taken."}, false},
-		{"backup create", sdk.Args{"vm": "shop-db", "disk": int64(9999)}, []string{"has no such disk"}, true},
-		{"vm backups", sdk.Args{"vm": "shop-db"}, []string{"|yes|1.0 GB|ticket 77"}, false},
-		{"backup restore", sdk.Args{"backup": int64(5001)}, []string{"Backup 5001 is restored."}, false},
-		{"backup restore", sdk.Args{"backup": int64(42)}, []string{"there is no backup 42"}, true},
-		{"backup delete", sdk.Args{"backup": int64(5001)}, []string{"Backup 5001 is deleted."}, false},
-		{"vm backups", sdk.Args{"vm": "shop-db"}, []string{"ticket 77"}, false},
-		{"templates", sdk.Args{"search": "ubuntu"}, []string{"12|Ubuntu 22.04 x64|linux/ubuntu|22.04|10 GB|1 GB"}, false},
-		{"hypervisors", nil, []string{"1|milan-hv01|10.0.0.11|yes|kvm|96 GB of 256 GB"}, false},
-		{"users", nil, []string{"7|acme|ops@acme.example|Acme Ltd|active"}, false},
-		{"users", sdk.Args{"search": "bakery"}, []string{"8|bakery"}, false},
-		{"user vms", sdk.Args{"user": "acme"}, []string{"shop-web|101", "shop-db|102"}, false},
-		{"user vms", sdk.Args{"user": "acmee"}, []string{"did you mean acme?"}, true},
+	cases := []sdktest.Case{
+		{Command: "vm list", Want: []string{"shop-web|101|running|2|2 GB|20 GB|Ubuntu 22.04 x64|198.51.100.21", "bakery-site|103|off|1|1 GB|10 GB|CentOS 7 x64"}},
+		{Command: "vm list", Args: sdk.Args{"search": "198.51.100.22"}, Want: []string{"shop-db|102"}},
+		{Command: "vm info", Args: sdk.Args{"vm": "shop-web"}, Want: []string{"Id=101", "Host name=shop-web.example.net", "State=running", "Template=Ubuntu 22.04 x64"}},
+		{Command: "vm info", Args: sdk.Args{"vm": "102"}, Want: []string{"Host name=shop-db.example.net"}},
+		{Command: "vm info", Args: sdk.Args{"vm": "shop-db.example.net"}, Want: []string{"Id=102"}},
+		{Command: "vm info", Args: sdk.Args{"vm": "vm103abcdefghi"}, Want: []string{"Id=103"}},
+		{Command: "vm info", Args: sdk.Args{"vm": "shopweb"}, Want: []string{"did you mean shop-web"}, Fails: true},
+		{Command: "vm disks", Args: sdk.Args{"vm": "shop-db"}, Want: []string{"1020|Disk 1|40 GB|yes|no", "1021|Disk 2|100 GB|no|no", "|Swap|1 GB|no|yes"}},
+		{Command: "vm backups", Args: sdk.Args{"vm": "shop-db"}, Want: []string{"5001|1020|", "|yes|3.0 GB|before upgrade"}},
+		{Command: "vm backups", Args: sdk.Args{"vm": "shop-web"}, Want: []string{"No backups."}},
+		{Command: "vm start", Args: sdk.Args{"vm": "shop-web"}, Want: []string{"already running"}, Fails: true},
+		{Command: "vm start", Args: sdk.Args{"vm": "bakery-site"}, Want: []string{"bakery-site is running. (1 transactions complete: startup virtual machine)"}},
+		{Command: "vm shutdown", Args: sdk.Args{"vm": "bakery-site"}, Want: []string{"bakery-site is shut down."}},
+		{Command: "vm stop", Args: sdk.Args{"vm": "bakery-site"}, Want: []string{"bakery-site is off"}, Fails: true},
+		{Command: "vm start", Args: sdk.Args{"vm": "bakery-site"}, Want: []string{"is running"}},
+		{Command: "vm stop", Args: sdk.Args{"vm": "bakery-site"}, Want: []string{"bakery-site is powered off."}},
+		{Command: "vm reboot", Args: sdk.Args{"vm": "shop-web"}, Want: []string{"shop-web is back up. (2 transactions complete: stop virtual machine, startup virtual machine)"}},
+		{Command: "vm reboot", Args: sdk.Args{"vm": "shop-web", "recovery": true}, Want: []string{"reboot in recovery"}},
+		{Command: "vm info", Args: sdk.Args{"vm": "shop-web"}, Want: []string{"State=running in recovery"}},
+		{Command: "vm resize", Args: sdk.Args{"vm": "shop-web", "cpus": int64(4), "memory": int64(4 << 30)}, Want: []string{"shop-web is resized. (3 transactions complete: stop virtual machine, resize virtual machine, startup virtual machine)"}},
+		{Command: "vm info", Args: sdk.Args{"vm": "shop-web"}, Want: []string{"CPUs=4 (100% shares)", "Memory=4 GB"}},
+		{Command: "vm resize", Args: sdk.Args{"vm": "shop-web"}, Want: []string{"give cpus, memory or shares"}, Fails: true},
+		{Command: "vm resize", Args: sdk.Args{"vm": "shop-web", "memory": int64(100 << 20)}, Want: []string{"at least 128 MB"}, Fails: true},
+		{Command: "vm rebuild", Args: sdk.Args{"vm": "bakery-site", "template": "Debian 12 x64", "start": false}, Want: []string{"bakery-site is rebuilt. (3 transactions complete: format disk, build disk, configure operating system)"}},
+		{Command: "vm info", Args: sdk.Args{"vm": "bakery-site"}, Want: []string{"Template=Debian 12 x64", "State=off"}},
+		{Command: "vm rebuild", Args: sdk.Args{"vm": "bakery-site", "template": "Debain 12 x64"}, Want: []string{"did you mean Debian 12 x64?"}, Fails: true},
+		{Command: "vm suspend", Args: sdk.Args{"vm": "shop-db"}, Want: []string{"shop-db is suspended."}},
+		{Command: "vm start", Args: sdk.Args{"vm": "shop-db"}, Want: []string{"suspended; unsuspend it first"}, Fails: true},
+		{Command: "vm suspend", Args: sdk.Args{"vm": "shop-db"}, Want: []string{"already suspended"}, Fails: true},
+		{Command: "vm unsuspend", Args: sdk.Args{"vm": "shop-db"}, Want: []string{"shop-db is no longer suspended."}},
+		{Command: "vm unsuspend", Args: sdk.Args{"vm": "shop-db"}, Want: []string{"is not suspended"}, Fails: true},
+		{Command: "vm start", Args: sdk.Args{"vm": "shop-db"}, Want: []string{"shop-db is running."}},
+		{Command: "vm unlock", Args: sdk.Args{"vm": "shop-db"}, Want: []string{"is not locked"}, Fails: true},
+		{Command: "vm transactions", Args: sdk.Args{"vm": "shop-db"}, Want: []string{"startup virtual machine|complete", "stop virtual machine|complete"}},
+		{Command: "backup create", Args: sdk.Args{"vm": "shop-db", "note": "ticket 77"}, Want: []string{"of shop-db is taken."}},
+		{Command: "backup create", Args: sdk.Args{"vm": "shop-db", "disk": int64(9999)}, Want: []string{"has no such disk"}, Fails: true},
+		{Command: "vm backups", Args: sdk.Args{"vm": "shop-db"}, Want: []string{"|yes|1.0 GB|ticket 77"}},
+		{Command: "backup restore", Args: sdk.Args{"backup": int64(5001)}, Want: []string{"Backup 5001 is restored."}},
+		{Command: "backup restore", Args: sdk.Args{"backup": int64(42)}, Want: []string{"there is no backup 42"}, Fails: true},
+		{Command: "backup delete", Args: sdk.Args{"backup": int64(5001)}, Want: []string{"Backup 5001 is deleted."}},
+		{Command: "vm backups", Args: sdk.Args{"vm": "shop-db"}, Want: []string{"ticket 77"}},
+		{Command: "templates", Args: sdk.Args{"search": "ubuntu"}, Want: []string{"12|Ubuntu 22.04 x64|linux/ubuntu|22.04|10 GB|1 GB"}},
+		{Command: "hypervisors", Want: []string{"1|milan-hv01|10.0.0.11|yes|kvm|96 GB of 256 GB"}},
+		{Command: "users", Want: []string{"7|acme|ops@acme.example|Acme Ltd|active"}},
+		{Command: "users", Args: sdk.Args{"search": "bakery"}, Want: []string{"8|bakery"}},
+		{Command: "user vms", Args: sdk.Args{"user": "acme"}, Want: []string{"shop-web|101", "shop-db|102"}},
+		{Command: "user vms", Args: sdk.Args{"user": "acmee"}, Want: []string{"did you mean acme?"}, Fails: true},
 	}
-	covered := map[string]bool{}
-	for i, tc := range cases {
-		t.Run(fmt.Sprintf("%02d %s", i, tc.command), func(t *testing.T) {
-			covered[tc.command] = true
-			out := h.Execute(tc.command, tc.args)
-			assert.Equal(t, tc.fails, out.Failed(), out.Text)
-			for _, w := range tc.want {
-				assert.Contains(t, out.Text, w)
-			}
-			assert.NotContains(t, out.Text, rootPW)
-			assert.NotContains(t, out.Text, apiKey)
-		})
-	}
-	for _, c := range h.Commands() {
-		assert.True(t, covered[c.Name], "command %q has no test against the simulator", c.Name)
-	}
+	h.Cases(t, cases, rootPW, apiKey)
 	v, _ := s.VM(101)
 	assert.Equal(t, 4, v.CPUs)
 }

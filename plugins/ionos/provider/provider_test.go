@@ -83,85 +83,63 @@ func TestConformance(t *testing.T) {
 
 func TestCuratedCommandsAgainstTheSimulator(t *testing.T) {
 	h, _ := start(t, sim.Options{})
-	cases := []struct {
-		command string
-		args    sdk.Args
-		want    []string
-		fails   bool
-	}{
-		{"status", nil, []string{"accepts this key"}, false},
-		{"server list", nil, []string{"3 servers", "web01|" + web01 + "|POWERED_ON|2 vCPU, 4 GB RAM, 80 GB disk|203.0.113.30|USA", "staging|6DD7C9714E555230BCFFED4E249358F0|POWERED_OFF"}, false},
-		{"server list", sdk.Args{"search": "db"}, []string{"1 servers", "db01"}, false},
-		{"server info", sdk.Args{"server": "web01"}, []string{"Id=" + web01, "Image=centos7-64std", "IPs=203.0.113.30"}, false},
-		{"server info", sdk.Args{"server": strings.ToLower(web01)}, []string{"Name=web01"}, false},
-		{"server info", sdk.Args{"server": "web1"}, []string{`no server called "web1"; did you mean web01?`}, true},
-		{"server info", sdk.Args{"server": "00000000000000000000000000000000"}, []string{"no server with id"}, true},
-		{"server status", sdk.Args{"server": "staging"}, []string{"POWERED_OFF"}, false},
-		{"server hardware", sdk.Args{"server": "db01"}, []string{"vCPU=4", "RAM (GB)=8", "|100|yes", "|200|no"}, false},
-		{"server ips", sdk.Args{"server": "web01"}, []string{"203.0.113.30|8D135204687B9CF9E79E7A93C096E336|IPV4|web01.example.net|Linux"}, false},
-		{"server image", sdk.Args{"server": "web01"}, []string{"Name=centos7-64std"}, false},
-		{"server on", sdk.Args{"server": "web01"}, []string{"already powered on"}, true},
-		{"server on", sdk.Args{"server": "staging"}, []string{"Server staging is POWERED_ON."}, false},
-		{"server reboot", sdk.Args{"server": "staging", "method": "hardware"}, []string{"Server staging is POWERED_ON."}, false},
-		{"server off", sdk.Args{"server": "staging", "method": "software"}, []string{"Server staging is POWERED_OFF."}, false},
-		{"server reboot", sdk.Args{"server": "staging"}, []string{"powered off; power it on instead"}, true},
-		{"server resize", sdk.Args{"server": "web01", "vcore": int64(4), "cores": int64(1), "ram": "8"}, []string{"Server web01 is POWERED_ON."}, false},
-		{"server hardware", sdk.Args{"server": "web01"}, []string{"vCPU=4", "RAM (GB)=8"}, false},
-		{"server resize", sdk.Args{"server": "web01", "vcore": int64(4), "ram": "8.3"}, []string{"ram"}, true},
-		{"server resize", sdk.Args{"server": "web01"}, []string{"give size=ID or vcore, cores and ram"}, true},
-		{"server reinstall", sdk.Args{"server": "staging", "image": "07C170D67C8EC776933FCFF1C299C1C5", "password": "Sekret-Pass-99!"}, []string{"Server staging is POWERED_ON."}, false},
-		{"server image", sdk.Args{"server": "staging"}, []string{"Name=ubuntu2204-64std"}, false},
-		{"server reinstall", sdk.Args{"server": "staging", "image": "NOPE"}, []string{"Image not found"}, true},
-		{"snapshot list", sdk.Args{"server": "db01"}, []string{"B77E19E062D5818532EFF11C747BD104|2026-11-20T23:48:38Z"}, false},
-		{"snapshot list", sdk.Args{"server": "web01"}, []string{"web01 has no snapshot."}, false},
-		{"snapshot create", sdk.Args{"server": "db01"}, []string{"already has a snapshot"}, true},
-		{"snapshot create", sdk.Args{"server": "web01"}, []string{"Snapshot of web01 taken."}, false},
-		{"snapshot restore", sdk.Args{"server": "db01"}, []string{"Server db01 is POWERED_ON."}, false},
-		{"snapshot restore", sdk.Args{"server": "db01", "snapshot": "NOPE"}, []string{"no snapshot NOPE"}, true},
-		{"snapshot delete", sdk.Args{"server": "db01"}, []string{"The snapshot of db01 is deleted."}, false},
-		{"snapshot restore", sdk.Args{"server": "db01"}, []string{"db01 has no snapshot"}, true},
-		{"ip list", nil, []string{"203.0.113.99|0A1B2C3D4E5F60718293A4B5C6D7E8F9|IPV4||-|ACTIVE", "203.0.113.30|8D135204687B9CF9E79E7A93C096E336|IPV4|web01.example.net|web01 (server)"}, false},
-		{"ip rdns", sdk.Args{"ip": "203.0.113.99", "name": "mail.example.net."}, []string{"Reverse DNS of 203.0.113.99: mail.example.net"}, false},
-		{"ip rdns", sdk.Args{"ip": "203.0.113.30"}, []string{"Reverse DNS of 203.0.113.30: -"}, false},
-		{"ip rdns", sdk.Args{"ip": "192.0.2.1", "name": "x.example.net"}, []string{"not one of this account's public IPs"}, true},
-		{"ip rdns", sdk.Args{"ip": "203.0.113.99", "name": "not a host"}, []string{"is not a host name"}, true},
-		{"firewall list", nil, []string{"Linux|7DFF10879F4EBA8D478A1D58A46665AE|3|203.0.113.30, 203.0.113.31, 203.0.113.32|ACTIVE", "Windows|"}, false},
-		{"firewall rules", sdk.Args{"server": "web01"}, []string{"TCP|22|0.0.0.0|allow|SSH", "TCP|443|0.0.0.0|allow|HTTPS"}, false},
-		{"firewall rules", sdk.Args{"server": "3C4F21EDFEEDD6ABB728EA5CE684E1AF"}, []string{"TCP|3389|198.51.100.0/24|allow|RDP from the office"}, false},
-		{"dvd list", sdk.Args{"search": "ubuntu"}, []string{"ubuntu1404-64iso|B675B070A3BB5C8D71B2129952F04BC8"}, false},
-		{"dvd unmount", sdk.Args{"server": "web01"}, []string{"no ISO is mounted"}, true},
-		{"dvd mount", sdk.Args{"server": "web01", "iso": "B675B070A3BB5C8D71B2129952F04BC8"}, []string{"ISO mounted in web01."}, false},
-		{"server info", sdk.Args{"server": "web01"}, []string{"DVD=ubuntu1404-64iso"}, false},
-		{"dvd unmount", sdk.Args{"server": "web01"}, []string{"The DVD drive of web01 is empty."}, false},
-		{"monitoring", nil, []string{"My Server remame|1|0|3|no"}, false},
-		{"monitoring", sdk.Args{"server": "web01", "period": "LAST_7D"}, []string{"Monitoring of web01"}, false},
-		{"logs", nil, []string{"|DELETE|MONITORINGPOLICY|My Monitoring Policy 1|COMPLETED"}, false},
-		{"datacenters", nil, []string{"USA|US|D0F6D8C8ED29D3036F94C27BBB7BAD36", "Spain|SP|"}, false},
-		{"appliances", sdk.Args{"search": "w2012"}, []string{"w2012r2datacenter64iso|55726DEDA20C99CF6F2AF8F18CAC9963"}, false},
-		{"appliances", sdk.Args{"kind": "recovery"}, []string{"Linux 64-bit Rescue-System"}, false},
-		{"operations", sdk.Args{"search": "snapshot"}, []string{"put servers snapshots|PUT|/servers/{server_id}/snapshots/{snapshot_id}|critical", "4 operations"}, false},
-		{"server delete", sdk.Args{"server": "staging", "keep_ips": false}, []string{"Server staging is deleted."}, false},
-		{"server list", nil, []string{"2 servers"}, false},
-		{"ip list", sdk.Args{"search": "203.0.113.32"}, []string{"|type|"}, false},
+	cases := []sdktest.Case{
+		{Command: "status", Want: []string{"accepts this key"}},
+		{Command: "server list", Want: []string{"3 servers", "web01|" + web01 + "|POWERED_ON|2 vCPU, 4 GB RAM, 80 GB disk|203.0.113.30|USA", "staging|6DD7C9714E555230BCFFED4E249358F0|POWERED_OFF"}},
+		{Command: "server list", Args: sdk.Args{"search": "db"}, Want: []string{"1 servers", "db01"}},
+		{Command: "server info", Args: sdk.Args{"server": "web01"}, Want: []string{"Id=" + web01, "Image=centos7-64std", "IPs=203.0.113.30"}},
+		{Command: "server info", Args: sdk.Args{"server": strings.ToLower(web01)}, Want: []string{"Name=web01"}},
+		{Command: "server info", Args: sdk.Args{"server": "web1"}, Want: []string{`no server called "web1"; did you mean web01?`}, Fails: true},
+		{Command: "server info", Args: sdk.Args{"server": "00000000000000000000000000000000"}, Want: []string{"no server with id"}, Fails: true},
+		{Command: "server status", Args: sdk.Args{"server": "staging"}, Want: []string{"POWERED_OFF"}},
+		{Command: "server hardware", Args: sdk.Args{"server": "db01"}, Want: []string{"vCPU=4", "RAM (GB)=8", "|100|yes", "|200|no"}},
+		{Command: "server ips", Args: sdk.Args{"server": "web01"}, Want: []string{"203.0.113.30|8D135204687B9CF9E79E7A93C096E336|IPV4|web01.example.net|Linux"}},
+		{Command: "server image", Args: sdk.Args{"server": "web01"}, Want: []string{"Name=centos7-64std"}},
+		{Command: "server on", Args: sdk.Args{"server": "web01"}, Want: []string{"already powered on"}, Fails: true},
+		{Command: "server on", Args: sdk.Args{"server": "staging"}, Want: []string{"Server staging is POWERED_ON."}},
+		{Command: "server reboot", Args: sdk.Args{"server": "staging", "method": "hardware"}, Want: []string{"Server staging is POWERED_ON."}},
+		{Command: "server off", Args: sdk.Args{"server": "staging", "method": "software"}, Want: []string{"Server staging is POWERED_OFF."}},
+		{Command: "server reboot", Args: sdk.Args{"server": "staging"}, Want: []string{"powered off; power it on instead"}, Fails: true},
+		{Command: "server resize", Args: sdk.Args{"server": "web01", "vcore": int64(4), "cores": int64(1), "ram": "8"}, Want: []string{"Server web01 is POWERED_ON."}},
+		{Command: "server hardware", Args: sdk.Args{"server": "web01"}, Want: []string{"vCPU=4", "RAM (GB)=8"}},
+		{Command: "server resize", Args: sdk.Args{"server": "web01", "vcore": int64(4), "ram": "8.3"}, Want: []string{"ram"}, Fails: true},
+		{Command: "server resize", Args: sdk.Args{"server": "web01"}, Want: []string{"give size=ID or vcore, cores and ram"}, Fails: true},
+		{Command: "server reinstall", Args: sdk.Args{"server": "staging", "image": "07C170D67C8EC776933FCFF1C299C1C5", "password": "Sekret-Pass-99!"}, Want: []string{"Server staging is POWERED_ON."}},
+		{Command: "server image", Args: sdk.Args{"server": "staging"}, Want: []string{"Name=ubuntu2204-64std"}},
+		{Command: "server reinstall", Args: sdk.Args{"server": "staging", "image": "NOPE"}, Want: []string{"Image not found"}, Fails: true},
+		{Command: "snapshot list", Args: sdk.Args{"server": "db01"}, Want: []string{"B77E19E062D5818532EFF11C747BD104|2026-11-20T23:48:38Z"}},
+		{Command: "snapshot list", Args: sdk.Args{"server": "web01"}, Want: []string{"web01 has no snapshot."}},
+		{Command: "snapshot create", Args: sdk.Args{"server": "db01"}, Want: []string{"already has a snapshot"}, Fails: true},
+		{Command: "snapshot create", Args: sdk.Args{"server": "web01"}, Want: []string{"Snapshot of web01 taken."}},
+		{Command: "snapshot restore", Args: sdk.Args{"server": "db01"}, Want: []string{"Server db01 is POWERED_ON."}},
+		{Command: "snapshot restore", Args: sdk.Args{"server": "db01", "snapshot": "NOPE"}, Want: []string{"no snapshot NOPE"}, Fails: true},
+		{Command: "snapshot delete", Args: sdk.Args{"server": "db01"}, Want: []string{"The snapshot of db01 is deleted."}},
+		{Command: "snapshot restore", Args: sdk.Args{"server": "db01"}, Want: []string{"db01 has no snapshot"}, Fails: true},
+		{Command: "ip list", Want: []string{"203.0.113.99|0A1B2C3D4E5F60718293A4B5C6D7E8F9|IPV4||-|ACTIVE", "203.0.113.30|8D135204687B9CF9E79E7A93C096E336|IPV4|web01.example.net|web01 (server)"}},
+		{Command: "ip rdns", Args: sdk.Args{"ip": "203.0.113.99", "name": "mail.example.net."}, Want: []string{"Reverse DNS of 203.0.113.99: mail.example.net"}},
+		{Command: "ip rdns", Args: sdk.Args{"ip": "203.0.113.30"}, Want: []string{"Reverse DNS of 203.0.113.30: -"}},
+		{Command: "ip rdns", Args: sdk.Args{"ip": "192.0.2.1", "name": "x.example.net"}, Want: []string{"not one of this account's public IPs"}, Fails: true},
+		{Command: "ip rdns", Args: sdk.Args{"ip": "203.0.113.99", "name": "not a host"}, Want: []string{"is not a host name"}, Fails: true},
+		{Command: "firewall list", Want: []string{"Linux|7DFF10879F4EBA8D478A1D58A46665AE|3|203.0.113.30, 203.0.113.31, 203.0.113.32|ACTIVE", "Windows|"}},
+		{Command: "firewall rules", Args: sdk.Args{"server": "web01"}, Want: []string{"TCP|22|0.0.0.0|allow|SSH", "TCP|443|0.0.0.0|allow|HTTPS"}},
+		{Command: "firewall rules", Args: sdk.Args{"server": "3C4F21EDFEEDD6ABB728EA5CE684E1AF"}, Want: []string{"TCP|3389|198.51.100.0/24|allow|RDP from the office"}},
+		{Command: "dvd list", Args: sdk.Args{"search": "ubuntu"}, Want: []string{"ubuntu1404-64iso|B675B070A3BB5C8D71B2129952F04BC8"}},
+		{Command: "dvd unmount", Args: sdk.Args{"server": "web01"}, Want: []string{"no ISO is mounted"}, Fails: true},
+		{Command: "dvd mount", Args: sdk.Args{"server": "web01", "iso": "B675B070A3BB5C8D71B2129952F04BC8"}, Want: []string{"ISO mounted in web01."}},
+		{Command: "server info", Args: sdk.Args{"server": "web01"}, Want: []string{"DVD=ubuntu1404-64iso"}},
+		{Command: "dvd unmount", Args: sdk.Args{"server": "web01"}, Want: []string{"The DVD drive of web01 is empty."}},
+		{Command: "monitoring", Want: []string{"My Server remame|1|0|3|no"}},
+		{Command: "monitoring", Args: sdk.Args{"server": "web01", "period": "LAST_7D"}, Want: []string{"Monitoring of web01"}},
+		{Command: "logs", Want: []string{"|DELETE|MONITORINGPOLICY|My Monitoring Policy 1|COMPLETED"}},
+		{Command: "datacenters", Want: []string{"USA|US|D0F6D8C8ED29D3036F94C27BBB7BAD36", "Spain|SP|"}},
+		{Command: "appliances", Args: sdk.Args{"search": "w2012"}, Want: []string{"w2012r2datacenter64iso|55726DEDA20C99CF6F2AF8F18CAC9963"}},
+		{Command: "appliances", Args: sdk.Args{"kind": "recovery"}, Want: []string{"Linux 64-bit Rescue-System"}},
+		{Command: "operations", Args: sdk.Args{"search": "snapshot"}, Want: []string{"put servers snapshots|PUT|/servers/{server_id}/snapshots/{snapshot_id}|critical", "4 operations"}},
+		{Command: "server delete", Args: sdk.Args{"server": "staging", "keep_ips": false}, Want: []string{"Server staging is deleted."}},
+		{Command: "server list", Want: []string{"2 servers"}},
+		{Command: "ip list", Args: sdk.Args{"search": "203.0.113.32"}, Want: []string{"|type|"}},
 	}
-	covered := map[string]bool{}
-	for i, tc := range cases {
-		t.Run(fmt.Sprintf("%02d %s", i, tc.command), func(t *testing.T) {
-			covered[tc.command] = true
-			out := h.Execute(tc.command, tc.args)
-			assert.Equal(t, tc.fails, out.Failed(), out.Text)
-			for _, w := range tc.want {
-				assert.Contains(t, out.Text, w)
-			}
-			assert.NotContains(t, out.Text, canary)
-			assert.NotContains(t, out.Text, "Sekret-Pass-99!")
-		})
-	}
-	for _, c := range h.Commands() {
-		if !c.Hidden {
-			assert.True(t, covered[c.Name], "command %q has no test against the simulator", c.Name)
-		}
-	}
+	h.Cases(t, cases, canary, "Sekret-Pass-99!")
 	out := h.Execute("ip list", sdk.Args{"search": "203.0.113.32"})
 	assert.NotContains(t, out.Text, "203.0.113.32", "staging's IP was released with it")
 }
