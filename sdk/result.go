@@ -2,8 +2,8 @@ package sdk
 
 import (
 	"errors"
-	"slices"
 	"fmt"
+	"slices"
 	"strings"
 )
 
