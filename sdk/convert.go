@@ -202,7 +202,7 @@ func diagnosticsToProto(ds Diagnostics) []*pb.Diagnostic {
 	}
 	out := make([]*pb.Diagnostic, len(ds))
 	for i, d := range ds {
-		out[i] = &pb.Diagnostic{Severity: pb.Severity(d.Severity), Summary: d.Summary, Detail: d.Detail, Attribute: d.Attribute}
+		out[i] = &pb.Diagnostic{Severity: pb.Severity(d.Severity), Summary: d.Summary, Detail: d.Detail, Attribute: d.Attribute, Code: d.Code}
 	}
 	return out
 }
@@ -217,7 +217,7 @@ func diagnosticsFromProto(ds []*pb.Diagnostic) Diagnostics {
 		if sev == 0 {
 			sev = SeverityError
 		}
-		out[i] = Diagnostic{Severity: sev, Summary: d.GetSummary(), Detail: d.GetDetail(), Attribute: d.GetAttribute()}
+		out[i] = Diagnostic{Severity: sev, Summary: d.GetSummary(), Detail: d.GetDetail(), Attribute: d.GetAttribute(), Code: d.GetCode()}
 	}
 	return out
 }

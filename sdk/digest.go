@@ -42,7 +42,7 @@ func PlanDigest(risk Risk, steps []PlanStep, facts []string) string {
 // WorkChanged is the refusal a command gives when the work it would do
 // now has a digest other than the approved plan's (Request.PlanDigest).
 func WorkChanged(cmd string) Diagnostics {
-	return Diagnostics{{Severity: SeverityError,
+	return Diagnostics{{Severity: SeverityError, Code: CodeWorkChanged,
 		Summary: fmt.Sprintf("what %s would do now differs from the plan that was approved; nothing was run", cmd),
 		Detail:  "The provider's state changed between the approval and the run. Ask for the command again: its new plan will be shown for approval."}}
 }

@@ -30,7 +30,14 @@ type Diagnostic struct {
 	Detail   string
 	// Attribute names the parameter this is about, if any.
 	Attribute string
+	// Code classifies a refusal the bot acts on (CodeWorkChanged); most
+	// diagnostics have none.
+	Code string
 }
+
+// CodeWorkChanged marks the refusal of a command whose work now differs
+// from the plan that was approved: nothing was run.
+const CodeWorkChanged = "work_changed"
 
 func (d Diagnostic) String() string {
 	var b strings.Builder

@@ -2250,7 +2250,10 @@ type Diagnostic struct {
 	Summary  string                 `protobuf:"bytes,2,opt,name=summary,proto3" json:"summary,omitempty"`
 	Detail   string                 `protobuf:"bytes,3,opt,name=detail,proto3" json:"detail,omitempty"`
 	// attribute names the parameter the diagnostic is about, if any.
-	Attribute     string `protobuf:"bytes,4,opt,name=attribute,proto3" json:"attribute,omitempty"`
+	Attribute string `protobuf:"bytes,4,opt,name=attribute,proto3" json:"attribute,omitempty"`
+	// code classifies a refusal the host acts on; "work_changed" means the
+	// work now differs from the approved plan and nothing was run.
+	Code          string `protobuf:"bytes,5,opt,name=code,proto3" json:"code,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2309,6 +2312,13 @@ func (x *Diagnostic) GetDetail() string {
 func (x *Diagnostic) GetAttribute() string {
 	if x != nil {
 		return x.Attribute
+	}
+	return ""
+}
+
+func (x *Diagnostic) GetCode() string {
+	if x != nil {
+		return x.Code
 	}
 	return ""
 }
@@ -2803,13 +2813,14 @@ const file_deskbot_provider_v1_provider_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
 	"\n" +
 	"media_type\x18\x02 \x01(\tR\tmediaType\x12\x18\n" +
-	"\acontent\x18\x03 \x01(\fR\acontent\"\x97\x01\n" +
+	"\acontent\x18\x03 \x01(\fR\acontent\"\xab\x01\n" +
 	"\n" +
 	"Diagnostic\x129\n" +
 	"\bseverity\x18\x01 \x01(\x0e2\x1d.deskbot.provider.v1.SeverityR\bseverity\x12\x18\n" +
 	"\asummary\x18\x02 \x01(\tR\asummary\x12\x16\n" +
 	"\x06detail\x18\x03 \x01(\tR\x06detail\x12\x1c\n" +
-	"\tattribute\x18\x04 \x01(\tR\tattribute\",\n" +
+	"\tattribute\x18\x04 \x01(\tR\tattribute\x12\x12\n" +
+	"\x04code\x18\x05 \x01(\tR\x04code\",\n" +
 	"\x12CheckHealthRequest\x12\x16\n" +
 	"\x06target\x18\x01 \x01(\tR\x06target\"{\n" +
 	"\fTargetHealth\x12\x16\n" +
