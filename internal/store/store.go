@@ -65,16 +65,22 @@ type Approval struct {
 	// replaced by a marker: secrets are never stored.
 	Args string
 	// ArgsHash binds approvals to the exact command, target and args.
-	ArgsHash      string
-	CommandLine   string
-	Risk          int
-	Plan          string // JSON
+	ArgsHash    string
+	CommandLine string
+	Risk        int
+	Plan        string // JSON
+	// PlanDigest is the approved plan's fingerprint: the work may run
+	// only while planning it again gives the same digest.
+	PlanDigest    string
 	Required      int
 	ApproverRoles []string
 	ConfirmTarget bool
-	Rule          string
-	State         State
-	Votes         []Vote
+	// ConfirmValue is what approvers type to confirm: the name of the
+	// resource the command acts on (or the target's, if it names none).
+	ConfirmValue string
+	Rule         string
+	State        State
+	Votes        []Vote
 	// DecidedBy is who denied or cancelled; Reason says why.
 	DecidedBy string
 	Reason    string
@@ -86,8 +92,23 @@ type Approval struct {
 	ExpiresAt  time.Time
 	UpdatedAt  time.Time
 	LeaseUntil time.Time
-	// Executor identifies the process running an approved request.
+	// Executor identifies the process running an approved request: a
+	// random instance id, judged only by its lease.
 	Executor string
+	// DispatchedAt is when the executor handed the command to its
+	// provider; zero means it never did.
+	DispatchedAt time.Time
+	// Sealed holds the request's secret arguments, encrypted; it is
+	// written with the request and kept in its own table, deleted when
+	// the request ends. GetApproval leaves it empty (see Secrets).
+	Sealed string
+}
+
+// Claim is an execution claim: who runs an approved request, and until
+// when they must renew.
+type Claim struct {
+	Executor   string
+	LeaseUntil time.Time
 }
 
 // ApprovalFilter selects approvals. Zero fields match everything.
@@ -104,7 +125,21 @@ type Update struct {
 	Result     *string
 	LeaseUntil *time.Time
 	Executor   *string
+	// Dispatched sets DispatchedAt to the transition's time.
+	Dispatched bool
 	Meta       map[string]string
+	// If adds conditions on an executing request's claim.
+	If *Guard
+}
+
+// Guard conditions a transition on who holds an execution and how.
+type Guard struct {
+	// Executor must hold the claim.
+	Executor string
+	// LapsedBy, when set, requires the lease to have lapsed by then.
+	LapsedBy time.Time
+	// NotDispatched requires that nothing was handed to the provider yet.
+	NotDispatched bool
 }
 
 // Approvals persists approval requests.
@@ -114,8 +149,10 @@ type Approvals interface {
 	ListApprovals(ctx context.Context, f ApprovalFilter) ([]*Approval, error)
 	// Vote records user's approval of a pending, unexpired request. When
 	// the votes reach the required count the request becomes approved in
-	// the same transaction. It returns the request as it now stands.
-	Vote(ctx context.Context, id, user string, at time.Time) (*Approval, error)
+	// the same transaction, or, with a claim, executing under that claim:
+	// no crash can leave an approved request nobody runs. It returns the
+	// request as it now stands.
+	Vote(ctx context.Context, id, user string, at time.Time, claim *Claim) (*Approval, error)
 	// Transition moves a request from one of from to to, setting u's
 	// fields. It reports false (and changes nothing) if the request is
 	// not in one of from.
@@ -124,9 +161,13 @@ type Approvals interface {
 	SetMeta(ctx context.Context, id string, meta map[string]string) error
 	// ExpirePending marks pending requests past their expiry expired.
 	ExpirePending(ctx context.Context, now time.Time) ([]string, error)
-	// AbandonExecutions marks executing requests whose lease lapsed
-	// (their process died) unknown.
-	AbandonExecutions(ctx context.Context, now time.Time) ([]string, error)
+	// Secrets returns a request's sealed secrets ("" if it has none).
+	Secrets(ctx context.Context, id string) (string, error)
+	// DeleteSecrets forgets a request's sealed secrets.
+	DeleteSecrets(ctx context.Context, id string) error
+	// PurgeSecrets deletes the sealed secrets of requests that ended or
+	// expired by now.
+	PurgeSecrets(ctx context.Context, now time.Time) error
 }
 
 // AuditRecord is one stored audit entry.

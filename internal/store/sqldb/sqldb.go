@@ -207,20 +207,65 @@ func boolInt(b bool) int {
 	return 0
 }
 
-// CreateApproval implements store.Approvals.
+// CreateApproval implements store.Approvals. The request and its sealed
+// secrets are written in one transaction.
 func (s *DB) CreateApproval(ctx context.Context, a *store.Approval) error {
 	roles, _ := json.Marshal(nonNil(a.ApproverRoles))
 	meta, _ := json.Marshal(nonNilMap(a.Meta))
-	_, err := s.db.ExecContext(ctx, `INSERT INTO approvals (id, request_id, requester, channel, provider, command, target, args, args_hash,
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	_, err = tx.ExecContext(ctx, `INSERT INTO approvals (id, request_id, requester, channel, provider, command, target, args, args_hash,
 		command_line, risk, plan, required, approver_roles, confirm_target, rule, state, decided_by, reason, result, meta,
-		created_at, expires_at, updated_at, lease_until, executor)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26)`,
+		created_at, expires_at, updated_at, lease_until, executor, plan_digest, confirm_value, dispatched_at)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29)`,
 		a.ID, a.RequestID, a.Requester, a.Channel, a.Provider, a.Command, a.Target, a.Args, a.ArgsHash,
 		a.CommandLine, a.Risk, a.Plan, a.Required, string(roles), boolInt(a.ConfirmTarget), a.Rule, string(a.State),
-		a.DecidedBy, a.Reason, a.Result, string(meta), micros(a.CreatedAt), micros(a.ExpiresAt), micros(a.UpdatedAt), micros(a.LeaseUntil), a.Executor)
+		a.DecidedBy, a.Reason, a.Result, string(meta), micros(a.CreatedAt), micros(a.ExpiresAt), micros(a.UpdatedAt), micros(a.LeaseUntil), a.Executor,
+		a.PlanDigest, a.ConfirmValue, micros(a.DispatchedAt))
 	if err != nil && s.d.IsUniqueViolation(err) {
 		return fmt.Errorf("approval %s: %w", a.ID, store.ErrConflict)
 	}
+	if err != nil {
+		return err
+	}
+	if a.Sealed != "" {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO approval_secrets (approval_id, sealed, expires_at) VALUES ($1, $2, $3)`,
+			a.ID, a.Sealed, micros(a.ExpiresAt)); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// Secrets implements store.Approvals.
+func (s *DB) Secrets(ctx context.Context, id string) (string, error) {
+	var sealed string
+	err := s.db.QueryRowContext(ctx, `SELECT sealed FROM approval_secrets WHERE approval_id = $1`, id).Scan(&sealed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return sealed, err
+}
+
+// DeleteSecrets implements store.Approvals.
+func (s *DB) DeleteSecrets(ctx context.Context, id string) error {
+	_, err := s.db.ExecContext(ctx, `DELETE FROM approval_secrets WHERE approval_id = $1`, id)
+	return err
+}
+
+// PurgeSecrets implements store.Approvals.
+func (s *DB) PurgeSecrets(ctx context.Context, now time.Time) error {
+	_, err := s.db.ExecContext(ctx, `DELETE FROM approval_secrets WHERE expires_at <= $1 AND approval_id IN
+		(SELECT id FROM approvals WHERE state NOT IN ($2, $3))`, micros(now), string(store.StateApproved), string(store.StateExecuting))
+	if err != nil {
+		return err
+	}
+	_, err = s.db.ExecContext(ctx, `DELETE FROM approval_secrets WHERE approval_id IN
+		(SELECT id FROM approvals WHERE state IN ($1, $2, $3, $4, $5, $6))`, string(store.StateSucceeded), string(store.StateFailed),
+		string(store.StateDenied), string(store.StateExpired), string(store.StateCancelled), string(store.StateUnknown))
 	return err
 }
 
@@ -239,7 +284,8 @@ func nonNilMap(m map[string]string) map[string]string {
 }
 
 const approvalColumns = `id, request_id, requester, channel, provider, command, target, args, args_hash, command_line, risk, plan,
-	required, approver_roles, confirm_target, rule, state, decided_by, reason, result, meta, created_at, expires_at, updated_at, lease_until, executor`
+	required, approver_roles, confirm_target, rule, state, decided_by, reason, result, meta, created_at, expires_at, updated_at, lease_until, executor,
+	plan_digest, confirm_value, dispatched_at`
 
 type scanner interface{ Scan(...any) error }
 
@@ -247,10 +293,10 @@ func scanApproval(r scanner) (*store.Approval, error) {
 	var a store.Approval
 	var roles, meta, state string
 	var confirm int
-	var created, expires, updated, lease int64
+	var created, expires, updated, lease, dispatched int64
 	if err := r.Scan(&a.ID, &a.RequestID, &a.Requester, &a.Channel, &a.Provider, &a.Command, &a.Target, &a.Args, &a.ArgsHash,
 		&a.CommandLine, &a.Risk, &a.Plan, &a.Required, &roles, &confirm, &a.Rule, &state, &a.DecidedBy, &a.Reason, &a.Result,
-		&meta, &created, &expires, &updated, &lease, &a.Executor); err != nil {
+		&meta, &created, &expires, &updated, &lease, &a.Executor, &a.PlanDigest, &a.ConfirmValue, &dispatched); err != nil {
 		return nil, err
 	}
 	a.State = store.State(state)
@@ -258,6 +304,7 @@ func scanApproval(r scanner) (*store.Approval, error) {
 	_ = json.Unmarshal([]byte(roles), &a.ApproverRoles)
 	_ = json.Unmarshal([]byte(meta), &a.Meta)
 	a.CreatedAt, a.ExpiresAt, a.UpdatedAt, a.LeaseUntil = fromMicros(created), fromMicros(expires), fromMicros(updated), fromMicros(lease)
+	a.DispatchedAt = fromMicros(dispatched)
 	return &a, nil
 }
 
@@ -353,7 +400,7 @@ func (s *DB) ListApprovals(ctx context.Context, f store.ApprovalFilter) ([]*stor
 }
 
 // Vote implements store.Approvals.
-func (s *DB) Vote(ctx context.Context, id, user string, at time.Time) (*store.Approval, error) {
+func (s *DB) Vote(ctx context.Context, id, user string, at time.Time, claim *store.Claim) (*store.Approval, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
@@ -382,15 +429,19 @@ func (s *DB) Vote(ctx context.Context, id, user string, at time.Time) (*store.Ap
 	}
 	a.Votes = append(a.Votes, store.Vote{User: user, At: at})
 	if len(a.Votes) >= a.Required {
-		res, err := tx.ExecContext(ctx, `UPDATE approvals SET state = $1, updated_at = $2 WHERE id = $3 AND state = $4`,
-			string(store.StateApproved), micros(at), id, string(store.StatePending))
+		to, executor, lease := store.StateApproved, "", time.Time{}
+		if claim != nil {
+			to, executor, lease = store.StateExecuting, claim.Executor, claim.LeaseUntil
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE approvals SET state = $1, updated_at = $2, executor = $3, lease_until = $4 WHERE id = $5 AND state = $6`,
+			string(to), micros(at), executor, micros(lease), id, string(store.StatePending))
 		if err != nil {
 			return nil, err
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
 			return a, fmt.Errorf("approval %s changed concurrently: %w", id, store.ErrConflict)
 		}
-		a.State = store.StateApproved
+		a.State, a.Executor, a.LeaseUntil = to, executor, lease
 	}
 	a.UpdatedAt = at
 	if err := tx.Commit(); err != nil {
@@ -422,6 +473,9 @@ func (s *DB) Transition(ctx context.Context, id string, from []store.State, to s
 	if u.Executor != nil {
 		add("executor", *u.Executor)
 	}
+	if u.Dispatched {
+		add("dispatched_at", micros(at))
+	}
 	if u.Meta != nil {
 		m, _ := json.Marshal(u.Meta)
 		add("meta", string(m))
@@ -434,6 +488,17 @@ func (s *DB) Transition(ctx context.Context, id string, from []store.State, to s
 		ph = append(ph, "$"+strconv.Itoa(len(args)))
 	}
 	q += " AND state IN (" + strings.Join(ph, ",") + ")"
+	if g := u.If; g != nil {
+		args = append(args, g.Executor)
+		q += " AND executor = $" + strconv.Itoa(len(args))
+		if !g.LapsedBy.IsZero() {
+			args = append(args, micros(g.LapsedBy))
+			q += " AND lease_until <= $" + strconv.Itoa(len(args))
+		}
+		if g.NotDispatched {
+			q += " AND dispatched_at = 0"
+		}
+	}
 	res, err := s.db.ExecContext(ctx, q, args...)
 	if err != nil {
 		return false, err
@@ -512,11 +577,6 @@ func (s *DB) sweep(ctx context.Context, from, to store.State, col string, now ti
 // ExpirePending implements store.Approvals.
 func (s *DB) ExpirePending(ctx context.Context, now time.Time) ([]string, error) {
 	return s.sweep(ctx, store.StatePending, store.StateExpired, "expires_at", now)
-}
-
-// AbandonExecutions implements store.Approvals.
-func (s *DB) AbandonExecutions(ctx context.Context, now time.Time) ([]string, error) {
-	return s.sweep(ctx, store.StateExecuting, store.StateUnknown, "lease_until", now)
 }
 
 // AppendAudit implements store.Audit. It returns once the record is

@@ -76,24 +76,24 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("votes reach the quorum", func(t *testing.T) {
 		s := open(t)
 		require.NoError(t, s.CreateApproval(ctx, approval("v2", 2)))
-		a, err := s.Vote(ctx, "v2", "U0CAROL", t0.Add(time.Minute))
+		a, err := s.Vote(ctx, "v2", "U0CAROL", t0.Add(time.Minute), nil)
 		require.NoError(t, err)
 		assert.Equal(t, store.StatePending, a.State)
-		_, err = s.Vote(ctx, "v2", "U0CAROL", t0.Add(2*time.Minute))
+		_, err = s.Vote(ctx, "v2", "U0CAROL", t0.Add(2*time.Minute), nil)
 		assert.ErrorIs(t, err, store.ErrDuplicateVote, "one user counts once")
-		a, err = s.Vote(ctx, "v2", "U0DAN", t0.Add(3*time.Minute))
+		a, err = s.Vote(ctx, "v2", "U0DAN", t0.Add(3*time.Minute), nil)
 		require.NoError(t, err)
 		assert.Equal(t, store.StateApproved, a.State)
 		got, _ := s.GetApproval(ctx, "v2")
 		assert.Equal(t, []store.Vote{{User: "U0CAROL", At: t0.Add(time.Minute)}, {User: "U0DAN", At: t0.Add(3 * time.Minute)}}, got.Votes)
-		_, err = s.Vote(ctx, "v2", "U0ERIN", t0.Add(4*time.Minute))
+		_, err = s.Vote(ctx, "v2", "U0ERIN", t0.Add(4*time.Minute), nil)
 		assert.ErrorIs(t, err, store.ErrConflict, "no votes after approval")
 	})
 
 	t.Run("no vote after expiry", func(t *testing.T) {
 		s := open(t)
 		require.NoError(t, s.CreateApproval(ctx, approval("e1", 1)))
-		_, err := s.Vote(ctx, "e1", "U0CAROL", t0.Add(time.Hour))
+		_, err := s.Vote(ctx, "e1", "U0CAROL", t0.Add(time.Hour), nil)
 		assert.ErrorIs(t, err, store.ErrConflict)
 		expired, err := s.ExpirePending(ctx, t0.Add(time.Hour))
 		require.NoError(t, err)
@@ -111,7 +111,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		ok, err := s.Transition(ctx, "c1", []store.State{store.StateApproved}, store.StateExecuting, t0, store.Update{})
 		require.NoError(t, err)
 		assert.False(t, ok, "pending is not approved")
-		_, err = s.Vote(ctx, "c1", "U0CAROL", t0)
+		_, err = s.Vote(ctx, "c1", "U0CAROL", t0, nil)
 		require.NoError(t, err)
 		lease := t0.Add(30 * time.Second)
 		ok, err = s.Transition(ctx, "c1", []store.State{store.StateApproved}, store.StateExecuting, t0, store.Update{LeaseUntil: &lease})
@@ -141,21 +141,109 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		assert.ErrorIs(t, s.SetMeta(ctx, "nope", map[string]string{"a": "b"}), store.ErrNotFound)
 	})
 
-	t.Run("abandoned executions become unknown", func(t *testing.T) {
+	t.Run("the last vote claims the execution in the same transaction", func(t *testing.T) {
 		s := open(t)
-		require.NoError(t, s.CreateApproval(ctx, approval("u1", 1)))
-		_, _ = s.Vote(ctx, "u1", "U0CAROL", t0)
-		lease := t0.Add(30 * time.Second)
-		_, err := s.Transition(ctx, "u1", []store.State{store.StateApproved}, store.StateExecuting, t0, store.Update{LeaseUntil: &lease})
+		require.NoError(t, s.CreateApproval(ctx, approval("k1", 2)))
+		claim := &store.Claim{Executor: "inst-a", LeaseUntil: t0.Add(30 * time.Second)}
+		a, err := s.Vote(ctx, "k1", "U0CAROL", t0, claim)
 		require.NoError(t, err)
-		none, err := s.AbandonExecutions(ctx, t0.Add(10*time.Second))
+		assert.Equal(t, store.StatePending, a.State, "one vote of two claims nothing")
+		assert.Empty(t, a.Executor)
+		a, err = s.Vote(ctx, "k1", "U0DAN", t0.Add(time.Second), claim)
 		require.NoError(t, err)
-		assert.Empty(t, none, "a live lease is left alone")
-		gone, err := s.AbandonExecutions(ctx, t0.Add(time.Minute))
+		assert.Equal(t, store.StateExecuting, a.State)
+		got, _ := s.GetApproval(ctx, "k1")
+		assert.Equal(t, store.StateExecuting, got.State)
+		assert.Equal(t, "inst-a", got.Executor)
+		assert.Equal(t, t0.Add(30*time.Second), got.LeaseUntil)
+	})
+
+	t.Run("guards: only the holder renews, a lapsed undispatched claim can be taken over once", func(t *testing.T) {
+		s := open(t)
+		require.NoError(t, s.CreateApproval(ctx, approval("g1", 1)))
+		_, err := s.Vote(ctx, "g1", "U0CAROL", t0, &store.Claim{Executor: "inst-a", LeaseUntil: t0.Add(30 * time.Second)})
 		require.NoError(t, err)
-		assert.Equal(t, []string{"u1"}, gone)
-		got, _ := s.GetApproval(ctx, "u1")
-		assert.Equal(t, store.StateUnknown, got.State)
+		exec := []store.State{store.StateExecuting}
+		renew := t0.Add(40 * time.Second)
+		ok, err := s.Transition(ctx, "g1", exec, store.StateExecuting, t0, store.Update{LeaseUntil: &renew, If: &store.Guard{Executor: "inst-b"}})
+		require.NoError(t, err)
+		assert.False(t, ok, "another instance cannot renew the claim")
+		other := "inst-b"
+		ok, err = s.Transition(ctx, "g1", exec, store.StateExecuting, t0.Add(10*time.Second), store.Update{Executor: &other, If: &store.Guard{Executor: "inst-a", LapsedBy: t0.Add(10 * time.Second), NotDispatched: true}})
+		require.NoError(t, err)
+		assert.False(t, ok, "a live lease is not taken over")
+		ok, err = s.Transition(ctx, "g1", exec, store.StateExecuting, t0.Add(5*time.Second), store.Update{Dispatched: true, If: &store.Guard{Executor: "inst-a"}})
+		require.NoError(t, err)
+		assert.True(t, ok, "the holder marks the command dispatched")
+		got, _ := s.GetApproval(ctx, "g1")
+		assert.Equal(t, t0.Add(5*time.Second), got.DispatchedAt)
+		ok, err = s.Transition(ctx, "g1", exec, store.StateExecuting, t0.Add(time.Minute), store.Update{Executor: &other, If: &store.Guard{Executor: "inst-a", LapsedBy: t0.Add(time.Minute), NotDispatched: true}})
+		require.NoError(t, err)
+		assert.False(t, ok, "a dispatched command is never taken over")
+		ok, err = s.Transition(ctx, "g1", exec, store.StateUnknown, t0.Add(time.Minute), store.Update{If: &store.Guard{Executor: "inst-a", LapsedBy: t0.Add(time.Minute)}})
+		require.NoError(t, err)
+		assert.True(t, ok, "a lapsed dispatched claim becomes unknown")
+
+		require.NoError(t, s.CreateApproval(ctx, approval("g2", 1)))
+		_, err = s.Vote(ctx, "g2", "U0CAROL", t0, &store.Claim{Executor: "inst-a", LeaseUntil: t0.Add(30 * time.Second)})
+		require.NoError(t, err)
+		var won atomic.Int32
+		var wg sync.WaitGroup
+		for i := 0; i < 10; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				me := fmt.Sprintf("inst-%d", i)
+				ok, err := s.Transition(ctx, "g2", exec, store.StateExecuting, t0.Add(time.Minute), store.Update{Executor: &me, If: &store.Guard{Executor: "inst-a", LapsedBy: t0.Add(time.Minute), NotDispatched: true}})
+				if err != nil {
+					t.Errorf("take over: %v", err)
+				}
+				if ok {
+					won.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		assert.Equal(t, int32(1), won.Load(), "one instance takes over a lapsed claim")
+	})
+
+	t.Run("sealed secrets live with the request and go when it ends", func(t *testing.T) {
+		s := open(t)
+		a := approval("s1", 1)
+		a.Sealed = "sealed-bytes"
+		require.NoError(t, s.CreateApproval(ctx, a))
+		require.NoError(t, s.CreateApproval(ctx, approval("s2", 1)))
+		got, err := s.Secrets(ctx, "s1")
+		require.NoError(t, err)
+		assert.Equal(t, "sealed-bytes", got)
+		none, err := s.Secrets(ctx, "s2")
+		require.NoError(t, err)
+		assert.Empty(t, none)
+		require.NoError(t, s.PurgeSecrets(ctx, t0))
+		got, _ = s.Secrets(ctx, "s1")
+		assert.Equal(t, "sealed-bytes", got, "a pending request keeps its secrets")
+		_, err = s.Transition(ctx, "s1", []store.State{store.StatePending}, store.StateCancelled, t0, store.Update{})
+		require.NoError(t, err)
+		require.NoError(t, s.PurgeSecrets(ctx, t0))
+		got, _ = s.Secrets(ctx, "s1")
+		assert.Empty(t, got, "an ended request's secrets are purged")
+		a3 := approval("s3", 1)
+		a3.Sealed = "x"
+		require.NoError(t, s.CreateApproval(ctx, a3))
+		require.NoError(t, s.DeleteSecrets(ctx, "s3"))
+		got, _ = s.Secrets(ctx, "s3")
+		assert.Empty(t, got)
+	})
+
+	t.Run("binding fields round-trip", func(t *testing.T) {
+		s := open(t)
+		a := approval("b1", 1)
+		a.PlanDigest, a.ConfirmValue = "v1:abc", "web01"
+		require.NoError(t, s.CreateApproval(ctx, a))
+		got, _ := s.GetApproval(ctx, "b1")
+		assert.Equal(t, "v1:abc", got.PlanDigest)
+		assert.Equal(t, "web01", got.ConfirmValue)
+		assert.True(t, got.DispatchedAt.IsZero())
 	})
 
 	t.Run("fifty concurrent approvals execute once", func(t *testing.T) {
@@ -167,7 +255,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, err := s.Vote(ctx, "x1", fmt.Sprintf("U%02d", i), t0)
+				_, err := s.Vote(ctx, "x1", fmt.Sprintf("U%02d", i), t0, nil)
 				if err != nil && !errors.Is(err, store.ErrConflict) {
 					t.Errorf("vote: %v", err)
 				}
