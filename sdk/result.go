@@ -62,6 +62,16 @@ func (ds Diagnostics) HasError() bool {
 	return false
 }
 
+// Code returns the first diagnostic with code, or nil.
+func (ds Diagnostics) Code(code string) *Diagnostic {
+	for i := range ds {
+		if ds[i].Code == code {
+			return &ds[i]
+		}
+	}
+	return nil
+}
+
 // Err returns the errors as one Go error, or nil if there are none.
 func (ds Diagnostics) Err() error {
 	var msgs []string

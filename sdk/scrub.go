@@ -115,6 +115,9 @@ func (p *Plan) Scrub(s Scrubber) *Plan {
 			st.Body = s.String(st.Body)
 		}
 	}
+	for i := range p.Facts {
+		p.Facts[i] = s.String(p.Facts[i])
+	}
 	return p
 }
 

@@ -194,6 +194,10 @@ type Plan struct {
 	// any change in a step or in what the plan was made from gives
 	// another ("" when the plugin computes none; protocol minor 3).
 	Digest string
+	// Facts are what the plan was made from (a record's type and content,
+	// a zone's serial, a machine's state), shown to approvers. They are
+	// part of the digest: if one changes before the run, nothing runs.
+	Facts []string
 }
 
 // PlanStep is one provider call a command will make.

@@ -34,6 +34,9 @@ type ApprovalView struct {
 	ApproverIDs   []string          `json:"approver_ids,omitempty"`
 	ApproverRoles []string          `json:"approver_roles,omitempty"`
 	Confirm       bool              `json:"confirm_target"`
+	// ConfirmValue is what approvers type when Confirm is set: the name
+	// of the resource the command acts on.
+	ConfirmValue string `json:"confirm_value,omitempty"`
 	State         string            `json:"state"`
 	CreatedAt     time.Time         `json:"created_at"`
 	ExpiresAt     time.Time         `json:"expires_at"`
@@ -74,7 +77,7 @@ func (e *Engine) view(a *store.Approval) ApprovalView {
 		ID: a.ID, RequestID: a.RequestID, Requester: a.Requester, RequesterName: e.opts.Policy.DisplayName(a.Requester),
 		Command: a.CommandLine, Provider: a.Provider, Target: a.Target, Channel: a.Channel, Risk: sdk.Risk(a.Risk),
 		Plan: approval.Plan(a), Required: a.Required, ApproverRoles: a.ApproverRoles, Confirm: a.ConfirmTarget,
-		State: string(a.State), CreatedAt: a.CreatedAt, ExpiresAt: a.ExpiresAt, Reason: a.Reason, Result: a.Result,
+		ConfirmValue: a.ConfirmValue, State: string(a.State), CreatedAt: a.CreatedAt, ExpiresAt: a.ExpiresAt, Reason: a.Reason, Result: a.Result,
 		Rule: a.Rule, Meta: a.Meta,
 	}
 	if a.DecidedBy != "" {
@@ -101,8 +104,8 @@ func (e *Engine) requestApproval(ctx context.Context, req Request, p Provider, i
 	r := dec.Requirement
 	a, err := e.opts.Approvals.Create(ctx, approval.Request{
 		RequestID: req.ID, Requester: req.User, Channel: req.Channel, Provider: p.Name(), Command: inv.Command.Name,
-		Target: inv.Target, Args: inv.Args, Sensitive: sensitive, CommandLine: line, Risk: risk, Plan: plan,
-		Approvers: r.Approvers, Roles: r.ApproverRoles, Confirm: r.ConfirmTarget, TTL: r.TTL, Rule: r.Rule, Meta: req.Meta,
+		Target: inv.Target, Args: inv.Args, Sensitive: sensitive, CommandLine: line, Risk: risk, Plan: plan, PlanDigest: digestOf(plan),
+		Approvers: r.Approvers, Roles: r.ApproverRoles, Confirm: r.ConfirmTarget, ConfirmValue: confirmValue(inv), TTL: r.TTL, Rule: r.Rule, Meta: req.Meta,
 	})
 	if err != nil {
 		e.log.Error("cannot record approval request", "request_id", req.ID, "error", err)
@@ -123,16 +126,50 @@ func (e *Engine) actionOf(a *store.Approval, args sdk.Args) authz.Action {
 // publicArgs returns the stored arguments without secrets, for policy
 // checks at click time (conditions do not see secrets).
 func (e *Engine) publicArgs(a *store.Approval) sdk.Args {
-	args, err := e.opts.Approvals.Args(a)
-	if err != nil {
-		return sdk.Args{}
+	return e.opts.Approvals.PublicArgs(a)
+}
+
+// confirmValue is what approvers of a request type to confirm it: the
+// value of the parameter naming the resource the command acts on (the
+// account, the record, the machine), or the target's name if it names
+// none.
+func confirmValue(inv *command.Invocation) string {
+	if name := inv.Command.ResourceParam(); name != "" {
+		if v, ok := inv.Args[name]; ok {
+			if s := sdk.FormatValue(v); s != "" {
+				return s
+			}
+		}
 	}
-	return args
+	return inv.Target
+}
+
+// digestOf is a plan's fingerprint: the provider's digest (which covers
+// the facts it planned from), or, for a provider that computes none, one
+// made from what the plan shows.
+func digestOf(p *sdk.Plan) string {
+	if p == nil {
+		return ""
+	}
+	if p.Digest != "" {
+		return p.Digest
+	}
+	return sdk.PlanDigest(p.Risk, p.Steps, p.Facts)
+}
+
+// tampered reports a stored request whose integrity code does not verify:
+// it is never run, and the audit log and the operators' log say so.
+func (e *Engine) tampered(ctx context.Context, actor, channel string, a *store.Approval, err error) {
+	e.opts.Observer.Error("tampered")
+	e.log.Error("a stored approval request does not match its integrity code; it will not run", "approval", a.ID, "request_id", a.RequestID, "error", err)
+	e.record(ctx, audit.Entry{RequestID: a.RequestID, Actor: actor, Action: audit.ActionApproval, Provider: a.Provider, Command: a.Command,
+		Target: a.Target, Channel: channel, Outcome: "tampered", ApprovalID: a.ID,
+		Detail: "the stored request does not match its integrity code; refused"})
 }
 
 // Approve records user's approval of request id; when it completes the
 // quorum the command runs now, in this call, and the requester is told.
-// confirm is the target name, for requests that need it typed.
+// confirm is the resource's name, for requests that need it typed.
 func (e *Engine) Approve(ctx context.Context, req Request, id, confirm string, progress func(sdk.Progress)) Reply {
 	if e.opts.Approvals == nil {
 		return e.failure(req.ID, "", "", "", apperr.New(apperr.Unavailable, "approvals are not set up on this bot"))
@@ -147,8 +184,13 @@ func (e *Engine) Approve(ctx context.Context, req Request, id, confirm string, p
 		v := e.view(a)
 		return Reply{RequestID: req.ID, Status: StatusDenied, Code: code, Command: a.CommandLine, Provider: a.Provider, Target: a.Target, Approval: &v, Error: msg}
 	}
+	if err := e.opts.Approvals.Verify(a); err != nil {
+		e.tampered(ctx, req.User, req.Channel, a, err)
+		v := e.view(a)
+		return Reply{RequestID: req.ID, Status: StatusDenied, Code: apperr.Conflict, Command: a.CommandLine, Provider: a.Provider, Target: a.Target, Approval: &v, Error: apperr.Message(err)}
+	}
 	if e.opts.Approvals.Expired(a) {
-		_, _, _ = e.opts.Approvals.Sweep(ctx, e.opts.Now())
+		e.Sweep(ctx)
 		a, _ = e.opts.Approvals.Get(ctx, id)
 		e.opts.Notifier.ApprovalChanged(ctx, e.view(a))
 		return refuse(apperr.Conflict, "refused", fmt.Sprintf("approval %s has expired; ask %s to make the request again", a.ID, e.opts.Policy.DisplayName(a.Requester)))
@@ -164,8 +206,15 @@ func (e *Engine) Approve(ctx context.Context, req Request, id, confirm string, p
 	if d.Effect != authz.Allow {
 		return refuse(apperr.Denied, "refused", "You may not approve this request: "+d.Reason)
 	}
-	if a.ConfirmTarget && !strings.EqualFold(strings.TrimSpace(confirm), a.Target) {
-		return refuse(apperr.Invalid, "refused", fmt.Sprintf("this request is critical: confirm by typing the target's name, %q (/ops approve %s confirm=%s)", a.Target, a.ID, a.Target))
+	if a.ConfirmTarget {
+		want := a.ConfirmValue
+		if want == "" {
+			want = a.Target
+		}
+		if !strings.EqualFold(strings.TrimSpace(confirm), want) {
+			return refuse(apperr.Invalid, "refused", fmt.Sprintf("this request is critical: confirm by typing the name of what it acts on, %q (on %s): /ops approve %s confirm=%s",
+				want, a.Target, a.ID, quoteWord(want)))
+		}
 	}
 	a, err = e.opts.Approvals.Vote(ctx, a.ID, req.User)
 	if err != nil {
@@ -174,41 +223,43 @@ func (e *Engine) Approve(ctx context.Context, req Request, id, confirm string, p
 		}
 		return e.failure(req.ID, "", "", "", err)
 	}
+	e.opts.Step("voted", a.ID)
 	e.record(ctx, audit.Entry{RequestID: a.RequestID, Actor: req.User, Action: audit.ActionApproval, Provider: a.Provider, Command: a.Command,
 		Target: a.Target, Channel: req.Channel, Outcome: "approved", ApprovalID: a.ID,
 		Detail: fmt.Sprintf("approval %d of %d (%s)", len(a.Votes), a.Required, d.Rule)})
 	v := e.view(a)
 	e.opts.Notifier.ApprovalChanged(ctx, v)
-	if a.State == store.StatePending {
+	e.opts.Step("told", a.ID)
+	if !e.opts.Approvals.Claimed(a) {
 		return Reply{RequestID: req.ID, Status: StatusPending, Title: "Approval recorded", Command: a.CommandLine, Provider: a.Provider, Target: a.Target, Approval: &v}
 	}
-	return e.runApproved(ctx, req, a, progress)
+	return e.runClaimed(ctx, req, a, progress)
 }
 
-// runApproved claims an approved request and executes it once.
-func (e *Engine) runApproved(ctx context.Context, req Request, a *store.Approval, progress func(sdk.Progress)) Reply {
-	claimed, err := e.opts.Approvals.Claim(ctx, a.ID)
-	if err != nil {
-		return e.failure(req.ID, a.CommandLine, a.Provider, a.Target, err)
-	}
-	if !claimed {
-		a, _ = e.opts.Approvals.Get(ctx, a.ID)
-		v := e.view(a)
-		return Reply{RequestID: req.ID, Status: StatusOK, Title: "Already running", Command: a.CommandLine, Approval: &v,
-			Result: sdk.NewResult().AddText("approval %s is %s", a.ID, v.StateText())}
-	}
+// runClaimed executes a request this process holds the claim on, renewing
+// the claim while it runs, and records and announces the outcome.
+func (e *Engine) runClaimed(ctx context.Context, req Request, a *store.Approval, progress func(sdk.Progress)) Reply {
 	keep, stop := context.WithCancel(context.WithoutCancel(ctx))
 	go e.opts.Approvals.KeepAlive(keep, a.ID)
-	reply := e.executeApproved(ctx, a, progress)
+	reply, dispatched := e.executeApproved(ctx, a, progress)
 	stop()
+	if reply.lostClaim && !dispatched {
+		// Another replica took the claim over; it reports the outcome.
+		return reply
+	}
 	ok := reply.Status == StatusOK
 	outcome := "succeeded"
 	if !ok {
 		outcome = "failed: " + reply.Error
 	}
+	if reply.planChanged {
+		outcome = "not run: " + reply.Error
+	}
+	e.opts.Step("recorded", a.ID)
 	if err := e.opts.Approvals.Finish(context.WithoutCancel(ctx), a.ID, ok, outcome); err != nil {
 		e.log.Error("cannot record the outcome of an approved request", "approval", a.ID, "error", err)
 	}
+	e.opts.Step("finished", a.ID)
 	if fresh, err := e.opts.Approvals.Get(context.WithoutCancel(ctx), a.ID); err == nil {
 		a = fresh
 	}
@@ -218,16 +269,32 @@ func (e *Engine) runApproved(ctx context.Context, req Request, a *store.Approval
 	if req.User != a.Requester {
 		e.opts.Notifier.Notify(ctx, a.Requester, reply)
 	}
+	if reply.planChanged {
+		// Everyone who approved the old plan hears that it did not run.
+		for _, vt := range a.Votes {
+			if vt.User != req.User && vt.User != a.Requester {
+				e.opts.Notifier.Notify(ctx, vt.User, reply)
+			}
+		}
+	}
 	return reply
 }
 
-func (e *Engine) executeApproved(ctx context.Context, a *store.Approval, progress func(sdk.Progress)) Reply {
-	fail := func(err error) Reply {
+// executeApproved runs an approved request if, and only if, it is still
+// what was approved: the stored request verifies, the requester may still
+// run it, and planning it again gives the approved plan's digest. It
+// reports whether the command was handed to the provider.
+func (e *Engine) executeApproved(ctx context.Context, a *store.Approval, progress func(sdk.Progress)) (Reply, bool) {
+	fail := func(err error) (Reply, bool) {
 		e.record(ctx, audit.Entry{RequestID: a.RequestID, Actor: a.Requester, Action: audit.ActionResult, Provider: a.Provider, Command: a.Command,
 			Target: a.Target, Channel: a.Channel, Outcome: "failed", Detail: apperr.Message(err), ApprovalID: a.ID})
-		return e.failure(a.RequestID, a.CommandLine, a.Provider, a.Target, err)
+		return e.failure(a.RequestID, a.CommandLine, a.Provider, a.Target, err), false
 	}
-	args, err := e.opts.Approvals.Args(a)
+	args, err := e.opts.Approvals.Args(ctx, a)
+	if errors.Is(err, approval.ErrTampered) {
+		e.tampered(ctx, a.Requester, a.Channel, a, err)
+		return e.failure(a.RequestID, a.CommandLine, a.Provider, a.Target, err), false
+	}
 	if err != nil {
 		return fail(err)
 	}
@@ -251,7 +318,64 @@ func (e *Engine) executeApproved(ctx context.Context, a *store.Approval, progres
 		return fail(apperr.New(apperr.Denied, "%s may no longer run this: %s", e.opts.Policy.DisplayName(a.Requester), d.Reason))
 	}
 	inv := &command.Invocation{Provider: a.Provider, Command: spec, Args: args, Target: a.Target}
-	return e.execute(ctx, execution{requestID: a.RequestID, user: a.Requester, channel: a.Channel, plugin: p, inv: inv, line: a.CommandLine, approvalID: a.ID}, progress)
+	if a.PlanDigest != "" {
+		// Plan again: what would run now must be exactly what was approved.
+		sreq := &sdk.PlanRequest{Request: sdk.Request{ID: a.RequestID, Invoker: a.Requester, Channel: a.Channel, Target: a.Target, Command: a.Command, Args: args, ApprovalID: a.ID}}
+		pctx, cancel := context.WithTimeout(ctx, e.opts.PlanTimeout)
+		began := e.opts.Now()
+		pr, err := p.Plan(pctx, sreq)
+		e.opts.Observer.PluginCall(p.Name(), "plan", e.opts.Now().Sub(began), err)
+		cancel()
+		if err != nil {
+			return fail(apperr.Wrap(err, apperr.CodeOf(err), "could not check the plan again before running it (%s); nothing was run", apperr.Message(err)))
+		}
+		var now *sdk.Plan
+		if !pr.Diagnostics.HasError() {
+			now = e.scrubPlan(pr.Plan, inv)
+		}
+		if now == nil || digestOf(now) != a.PlanDigest {
+			return e.planChanged(ctx, a, now, pr.Diagnostics.Scrub(e.requestRedactor(inv))), false
+		}
+	}
+	dispatched := false
+	x := execution{requestID: a.RequestID, user: a.Requester, channel: a.Channel, plugin: p, inv: inv, line: a.CommandLine, approvalID: a.ID,
+		planDigest: a.PlanDigest, dispatch: func() error {
+			ok, err := e.opts.Approvals.Dispatch(context.WithoutCancel(ctx), a.ID)
+			if err != nil {
+				return apperr.Wrap(err, apperr.Unavailable, "could not record the start of the execution; nothing was run")
+			}
+			if !ok {
+				return errLostClaim
+			}
+			dispatched = true
+			e.opts.Step("dispatched", a.ID)
+			return nil
+		}}
+	reply := e.execute(ctx, x, progress)
+	if !dispatched && reply.Error == apperr.Message(errLostClaim) {
+		reply.lostClaim = true
+	}
+	if reply.planChanged {
+		return e.planChanged(ctx, a, nil, reply.Diagnostics), dispatched
+	}
+	return reply, dispatched
+}
+
+var errLostClaim = apperr.New(apperr.Conflict, "this request is being run by another replica (this one stalled past its lease); nothing was run here")
+
+// planChanged refuses an approved request whose work changed since it was
+// approved: nothing was sent. The reply says what changed; the requester
+// and the approvers are told, and the requester can ask again.
+func (e *Engine) planChanged(ctx context.Context, a *store.Approval, now *sdk.Plan, diags sdk.Diagnostics) Reply {
+	diff := planDiff(approval.Plan(a), now, diags)
+	msg := fmt.Sprintf("%s was not run: what it would do now differs from the plan that was approved.\n%s\nTo go ahead, ask again (%s): the new plan will be shown for approval.",
+		a.CommandLine, diff, a.CommandLine)
+	e.opts.Observer.Error("plan_changed")
+	e.log.Warn("an approved request's plan changed before it ran; nothing was run", "approval", a.ID, "request_id", a.RequestID)
+	e.record(ctx, audit.Entry{RequestID: a.RequestID, Actor: a.Requester, Action: audit.ActionResult, Provider: a.Provider, Command: a.Command,
+		Target: a.Target, Channel: a.Channel, Outcome: "plan changed", Detail: diff, ApprovalID: a.ID})
+	return Reply{RequestID: a.RequestID, Status: StatusFailed, Code: apperr.Conflict, Title: "Plan changed: nothing was run", Command: a.CommandLine,
+		Provider: a.Provider, Target: a.Target, Plan: now, Error: msg, planChanged: true}
 }
 
 // Deny refuses a pending request; reason is required.
@@ -315,31 +439,97 @@ func (e *Engine) endApproval(ctx context.Context, req Request, id, reason string
 	return reply
 }
 
-// Sweep expires overdue requests and reports dead executions; call it at
-// start-up and periodically.
+// Sweep expires overdue requests and resolves what a dead replica left
+// behind; call it at start-up and periodically. An execution whose lease
+// lapsed before it was handed to the provider runs here (it never ran); one
+// handed over is settled from the audit log's result, or marked unknown
+// (never re-run automatically).
 func (e *Engine) Sweep(ctx context.Context) {
 	if e.opts.Approvals == nil {
 		return
 	}
-	expired, abandoned, err := e.opts.Approvals.Sweep(ctx, e.opts.Now())
+	st, err := e.opts.Approvals.Sweep(ctx, e.opts.Now())
 	if err != nil {
 		e.log.Error("approval sweep failed", "error", err)
 		return
 	}
-	for _, id := range append(expired, abandoned...) {
-		a, err := e.opts.Approvals.Get(ctx, id)
-		if err != nil {
+	for _, id := range st.Expired {
+		if a, err := e.opts.Approvals.Get(ctx, id); err == nil {
+			e.record(ctx, audit.Entry{RequestID: a.RequestID, Actor: a.Requester, Action: audit.ActionApproval, Provider: a.Provider, Command: a.Command,
+				Target: a.Target, Channel: a.Channel, Outcome: "expired", ApprovalID: a.ID})
+			e.opts.Notifier.ApprovalChanged(ctx, e.view(a))
+		}
+	}
+	for _, a := range st.Lapsed {
+		if a.DispatchedAt.IsZero() {
+			ok, err := e.opts.Approvals.TakeOver(ctx, a)
+			if err != nil || !ok {
+				continue
+			}
+			e.log.Warn("an approved request's process stopped before running it; running it here", "approval", a.ID, "command", a.CommandLine)
+			e.resume(ctx, a)
 			continue
 		}
-		outcome := "expired"
-		if a.State == store.StateUnknown {
-			outcome = "unknown"
-			e.log.Warn("an approved request was running when its process stopped; its outcome is unknown", "approval", id, "command", a.CommandLine)
+		to, result := e.outcomeOf(ctx, a)
+		ok, err := e.opts.Approvals.Abandon(ctx, a, to, result)
+		if err != nil || !ok {
+			continue
+		}
+		if to == store.StateUnknown {
+			e.log.Warn("an approved request was running when its process stopped; its outcome is unknown", "approval", a.ID, "command", a.CommandLine)
 		}
 		e.record(ctx, audit.Entry{RequestID: a.RequestID, Actor: a.Requester, Action: audit.ActionApproval, Provider: a.Provider, Command: a.Command,
-			Target: a.Target, Channel: a.Channel, Outcome: outcome, ApprovalID: a.ID})
-		e.opts.Notifier.ApprovalChanged(ctx, e.view(a))
+			Target: a.Target, Channel: a.Channel, Outcome: string(to), Detail: result, ApprovalID: a.ID})
+		if fresh, err := e.opts.Approvals.Get(ctx, a.ID); err == nil {
+			e.opts.Notifier.ApprovalChanged(ctx, e.view(fresh))
+		}
 	}
+	for _, a := range st.Approved {
+		if ok, err := e.opts.Approvals.Claim(ctx, a.ID); err == nil && ok {
+			e.log.Warn("an approved request was never run; running it here", "approval", a.ID, "command", a.CommandLine)
+			if fresh, err := e.opts.Approvals.Get(ctx, a.ID); err == nil {
+				e.resume(ctx, fresh)
+			}
+		}
+	}
+}
+
+// resume runs a request this process took over, on behalf of its
+// requester, who is told the outcome.
+func (e *Engine) resume(ctx context.Context, a *store.Approval) {
+	fresh, err := e.opts.Approvals.Get(ctx, a.ID)
+	if err != nil {
+		return
+	}
+	e.runClaimed(ctx, Request{ID: a.RequestID, User: "", Channel: a.Channel}, fresh, nil)
+}
+
+// outcomeOf settles a dispatched execution whose process died: by the
+// result the audit log recorded for it, if any.
+func (e *Engine) outcomeOf(ctx context.Context, a *store.Approval) (store.State, string) {
+	unknown := "outcome unknown: it was running when its process stopped; check before trying again"
+	s, ok := e.opts.Audit.(interface {
+		Search(ctx context.Context, f audit.Filter) ([]audit.Entry, error)
+	})
+	if !ok {
+		return store.StateUnknown, unknown
+	}
+	found, err := s.Search(ctx, audit.Filter{RequestID: a.RequestID, Action: string(audit.ActionResult)})
+	if err != nil {
+		return store.StateUnknown, unknown
+	}
+	for _, en := range found {
+		if en.ApprovalID != a.ID {
+			continue
+		}
+		switch en.Outcome {
+		case "succeeded":
+			return store.StateSucceeded, "succeeded (recorded before its process stopped)"
+		case "failed":
+			return store.StateFailed, "failed (recorded before its process stopped): " + en.Detail
+		}
+	}
+	return store.StateUnknown, unknown
 }
 
 // RunSweeper sweeps every interval until ctx ends.

@@ -144,6 +144,13 @@ type Reply struct {
 	Sensitive bool
 	// Inputs are the secrets to collect when Status is StatusNeedsInput.
 	Inputs []sdk.Param
+
+	// planChanged marks an approved request refused because its work
+	// changed since approval.
+	planChanged bool
+	// lostClaim marks a request this process stopped running because
+	// another replica took over its lapsed claim.
+	lostClaim bool
 }
 
 // Options configure an engine.
@@ -169,6 +176,10 @@ type Options struct {
 	// PlanTimeout bounds a plan (30 s).
 	PlanTimeout time.Duration
 	Now         func() time.Time
+	// Step, if set, is called at each step of an approved request's
+	// execution ("voted", "told", "dispatched", "executed", "recorded",
+	// "finished"): the chaos tests stop the process at each one.
+	Step func(name, approvalID string)
 }
 
 // Engine runs requests.
@@ -209,6 +220,9 @@ func New(opts Options) *Engine {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.Step == nil {
+		opts.Step = func(string, string) {}
 	}
 	e := &Engine{opts: opts, log: opts.Logger, redactor: opts.Redactor, ops: newOpsProvider()}
 	if e.redactor == nil {
@@ -449,6 +463,12 @@ type execution struct {
 	line       string
 	approvalID string
 	timeout    time.Duration
+	// planDigest, for an approved request, is the approved plan's: the
+	// provider refuses to run work that no longer matches it.
+	planDigest string
+	// dispatch, if set, is called just before the provider is called; if
+	// it refuses, nothing is sent.
+	dispatch func() error
 }
 
 func (e *Engine) execute(ctx context.Context, x execution, progress func(sdk.Progress)) Reply {
@@ -465,13 +485,18 @@ func (e *Engine) execute(ctx context.Context, x execution, progress func(sdk.Pro
 	ex.Args = e.ArgString(inv)
 	e.record(ctx, ex)
 	start := e.opts.Now()
-	sreq := &sdk.ExecuteRequest{Request: sdk.Request{ID: x.requestID, Invoker: x.user, Channel: x.channel, Target: inv.Target, Command: inv.Command.Name, Args: inv.Args, ApprovalID: x.approvalID}}
+	sreq := &sdk.ExecuteRequest{Request: sdk.Request{ID: x.requestID, Invoker: x.user, Channel: x.channel, Target: inv.Target, Command: inv.Command.Name, Args: inv.Args, ApprovalID: x.approvalID, PlanDigest: x.planDigest}}
 	var scrubbed func(sdk.Progress)
 	if progress != nil {
 		red := e.requestRedactor(inv)
 		scrubbed = func(pg sdk.Progress) { progress(pg.Scrub(red)) }
 	}
 	sreq.Progress = scrubbed
+	if x.dispatch != nil {
+		if err := x.dispatch(); err != nil {
+			return e.failure(x.requestID, x.line, p.Name(), inv.Target, err)
+		}
+	}
 	res, err := p.Execute(ctx, sreq)
 	took := e.opts.Now().Sub(start)
 	e.opts.Observer.PluginCall(p.Name(), "execute", took, err)
@@ -482,6 +507,13 @@ func (e *Engine) execute(ctx context.Context, x execution, progress func(sdk.Pro
 		return e.failureWith(red, x.requestID, x.line, p.Name(), inv.Target, err)
 	}
 	res = e.scrubResult(res, inv)
+	e.opts.Step("executed", x.approvalID)
+	if changed := res.Diagnostics.Code(sdk.CodeWorkChanged); changed != nil && x.approvalID != "" {
+		// The provider found its state changed at the last moment and
+		// sent nothing: that is a plan change, not a failure of the work.
+		return Reply{RequestID: x.requestID, Status: StatusFailed, Code: apperr.Conflict, Command: x.line, Provider: p.Name(), Target: inv.Target,
+			Error: changed.String(), Diagnostics: res.Diagnostics, planChanged: true}
+	}
 	outcome, detail := "succeeded", summarize(res)
 	if res.Failed() {
 		outcome, detail = "failed", res.Diagnostics.Err().Error()

@@ -3,6 +3,8 @@ package engine_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"os"
@@ -70,6 +72,7 @@ type fixture struct {
 	logs       *bytes.Buffer
 	policyPath string
 	clock      *atomic.Int64 // offset added to time.Now, in ns
+	registry   engine.StaticRegistry
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -104,7 +107,8 @@ func newFixture(t *testing.T) *fixture {
 		Logger:       log,
 		Now:          now,
 	})
-	return &fixture{e: e, store: st, audit: lg, holder: holder, notes: notes, prov: prov, logs: logs, policyPath: policyPath, clock: clock}
+	return &fixture{e: e, store: st, audit: lg, holder: holder, notes: notes, prov: prov, logs: logs, policyPath: policyPath, clock: clock,
+		registry: engine.StaticRegistry{"example": local}}
 }
 
 func (f *fixture) run(user, line string) engine.Reply {
@@ -238,7 +242,7 @@ func TestCriticalNeedsTwoApproversWhoTypeTheTarget(t *testing.T) {
 	id := r.Approval.ID
 	r = f.run(carol, "/ops approve "+id)
 	assert.Equal(t, engine.StatusDenied, r.Status)
-	assert.Contains(t, r.Error, `confirm by typing the target's name, "sandbox"`)
+	assert.Contains(t, r.Error, `confirm by typing the name of what it acts on, "sandbox"`)
 	r = f.run(carol, "/ops approve "+id+" confirm=sandbx")
 	assert.Equal(t, engine.StatusDenied, r.Status)
 	r = f.run(carol, "/ops approve "+id+" confirm=sandbox")
@@ -315,66 +319,200 @@ func TestCanarySecretNeverLeaks(t *testing.T) {
 	}
 }
 
-func TestExecutionCaughtByACrashIsReportedUnknown(t *testing.T) {
-	f := newFixture(t)
+// A replica that dies holding an execution claim: before it dispatched
+// anything, another replica runs the request once its lease lapses; after
+// it dispatched, the outcome is unknown and it is never re-run.
+func TestExecutionOfADeadReplica(t *testing.T) {
 	ctx := context.Background()
-	id := f.run(alice, "/example counter add 1").Approval.ID
-	// The approving process claims it, then dies before finishing.
-	svc := approval.New(f.store, []byte("test-key-0123456789"), nil)
-	_, err := svc.Vote(ctx, id, carol)
-	require.NoError(t, err)
-	ok, err := svc.Claim(ctx, id)
-	require.NoError(t, err)
-	require.True(t, ok)
-	f.e.Sweep(ctx)
-	a, err := f.store.GetApproval(ctx, id)
-	require.NoError(t, err)
-	assert.Equal(t, store.StateExecuting, a.State, "a live executor is left alone")
-	host, _ := os.Hostname()
-	dead := host + "/999999999/1"
-	_, err = f.store.Transition(ctx, id, []store.State{store.StateExecuting}, store.StateExecuting, time.Now(), store.Update{Executor: &dead})
-	require.NoError(t, err)
+	t.Run("killed before dispatch: run elsewhere after the lease", func(t *testing.T) {
+		f := newFixture(t)
+		id := f.run(alice, "/example counter add 1").Approval.ID
+		dead := f.replica()
+		a, err := dead.Vote(ctx, id, carol)
+		require.NoError(t, err)
+		require.True(t, dead.Claimed(a), "the last vote claims the execution")
+		f.e.Sweep(ctx)
+		a, _ = f.store.GetApproval(ctx, id)
+		assert.Equal(t, store.StateExecuting, a.State, "a live lease is left alone")
+		assert.Equal(t, int64(0), f.counter(t))
 
-	f.e.Sweep(ctx) // a restart
-	_, _, unknown, err := f.e.ApprovalsFor(ctx, carol)
-	require.NoError(t, err)
-	require.Len(t, unknown, 1)
-	assert.Equal(t, id, unknown[0].ID)
-	assert.Contains(t, unknown[0].StateText(), "outcome unknown")
-
-	r := f.run(dan, "/ops approve "+id)
-	assert.Contains(t, r.Error, "outcome unknown")
-	assert.Equal(t, int64(0), f.counter(t), "never re-run automatically")
-	r = f.run(carol, "/ops approvals")
-	require.Equal(t, engine.StatusOK, r.Status)
-	assert.Contains(t, r.Result.Parts[0].Title, "Outcome unknown")
+		f.clock.Add(int64(approval.DefaultLease + time.Second))
+		f.e.Sweep(ctx)
+		a, _ = f.store.GetApproval(ctx, id)
+		assert.Equal(t, store.StateSucceeded, a.State, a.Result)
+		assert.Equal(t, int64(1), f.counter(t), "run once, by the survivor")
+		f.clock.Add(int64(approval.DefaultLease + time.Second))
+		f.e.Sweep(ctx)
+		assert.Equal(t, int64(1), f.counter(t), "and never again")
+		require.NotEmpty(t, f.notes.notices)
+		assert.Equal(t, alice, f.notes.notices[len(f.notes.notices)-1].to, "the requester hears the outcome")
+	})
+	t.Run("killed after dispatch: unknown, never re-run", func(t *testing.T) {
+		f := newFixture(t)
+		id := f.run(alice, "/example counter add 1").Approval.ID
+		dead := f.replica()
+		_, err := dead.Vote(ctx, id, carol)
+		require.NoError(t, err)
+		ok, err := dead.Dispatch(ctx, id)
+		require.NoError(t, err)
+		require.True(t, ok)
+		f.clock.Add(int64(approval.DefaultLease + time.Second))
+		f.e.Sweep(ctx)
+		_, _, unknown, err := f.e.ApprovalsFor(ctx, carol)
+		require.NoError(t, err)
+		require.Len(t, unknown, 1)
+		assert.Equal(t, id, unknown[0].ID)
+		assert.Contains(t, unknown[0].StateText(), "outcome unknown")
+		r := f.run(dan, "/ops approve "+id)
+		assert.Contains(t, r.Error, "outcome unknown")
+		assert.Equal(t, int64(0), f.counter(t), "never re-run automatically")
+		r = f.run(carol, "/ops approvals")
+		require.Equal(t, engine.StatusOK, r.Status)
+		assert.Contains(t, r.Result.Parts[0].Title, "Outcome unknown")
+	})
+	t.Run("killed after the result was recorded: settled from the audit log", func(t *testing.T) {
+		f := newFixture(t)
+		id := f.run(alice, "/example counter add 1").Approval.ID
+		dead := f.replica()
+		a, err := dead.Vote(ctx, id, carol)
+		require.NoError(t, err)
+		_, err = dead.Dispatch(ctx, id)
+		require.NoError(t, err)
+		require.NoError(t, f.audit.Record(ctx, audit.Entry{Time: time.Now(), RequestID: a.RequestID, Actor: alice, Action: audit.ActionResult,
+			Provider: "example", Command: "counter add", Outcome: "succeeded", ApprovalID: id}))
+		f.clock.Add(int64(approval.DefaultLease + time.Second))
+		f.e.Sweep(ctx)
+		a, _ = f.store.GetApproval(ctx, id)
+		assert.Equal(t, store.StateSucceeded, a.State)
+		assert.Contains(t, a.Result, "recorded before its process stopped")
+	})
+	t.Run("another replica never takes over a live claim, even a stalled one that wakes up", func(t *testing.T) {
+		f := newFixture(t)
+		id := f.run(alice, "/example counter add 1").Approval.ID
+		stalled := f.replica()
+		_, err := stalled.Vote(ctx, id, carol)
+		require.NoError(t, err)
+		f.clock.Add(int64(approval.DefaultLease + time.Second))
+		f.e.Sweep(ctx) // takes over and runs
+		ok, err := stalled.Dispatch(ctx, id)
+		require.NoError(t, err)
+		assert.False(t, ok, "the stalled replica wakes up and must not dispatch")
+		assert.Equal(t, int64(1), f.counter(t))
+	})
 }
 
-func TestSecretsAreLostWithTheProcess(t *testing.T) {
+// replica is another bot process on the same store and key, sharing the
+// fixture's clock.
+func (f *fixture) replica() *approval.Service {
+	return approval.New(f.store, []byte("test-key-0123456789"), func() time.Time { return time.Now().Add(time.Duration(f.clock.Load())) })
+}
+
+// Secrets typed into the private form are sealed in the store: a replica
+// sharing the approval key can run the request; the row holds no plain
+// text; a replica with another key cannot open them; they go when the
+// request ends.
+func TestSecretsAreSealedForEveryReplica(t *testing.T) {
+	const canary = "hunter2-canary-7f3e"
+	ctx := context.Background()
 	f := newFixture(t)
-	id := f.run(alice, "/example secret set db value=hunter2-canary").Approval.ID
-	// Another process (a restart) sees the request but not the secret.
+	id := f.run(alice, "/example secret set db value="+canary).Approval.ID
+	sealed, err := f.store.Secrets(ctx, id)
+	require.NoError(t, err)
+	require.NotEmpty(t, sealed)
+	assert.NotContains(t, sealed, canary)
+	wrongKey := engine.New(engine.Options{
+		Plugins: f.registry, Policy: f.holder,
+		Approvals: approval.New(f.store, []byte("another-key-9876543210"), nil),
+		Logger:    slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil)),
+	})
+	r := wrongKey.Handle(ctx, engine.Request{User: carol, Text: "/ops approve " + id}, nil)
+	assert.Equal(t, engine.StatusDenied, r.Status, "another key does not verify the request at all")
+	assert.NotContains(t, r.Error, canary)
+
 	other := engine.New(engine.Options{
-		Plugins:   engine.StaticRegistry{},
-		Policy:    f.holder,
+		Plugins: f.registry, Policy: f.holder,
 		Approvals: approval.New(f.store, []byte("test-key-0123456789"), nil),
 		Logger:    slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil)),
 	})
-	r := other.Handle(context.Background(), engine.Request{User: carol, Text: "/ops approve " + id}, nil)
-	assert.Equal(t, engine.StatusFailed, r.Status)
-	assert.Contains(t, r.Error, "is no longer held (the bot restarted); make the request again")
+	r = other.Handle(ctx, engine.Request{User: carol, Text: "/ops approve " + id}, nil)
+	require.Equal(t, engine.StatusOK, r.Status, r.Error)
+	sum := sha256.Sum256([]byte(canary))
+	assert.Contains(t, fmt.Sprint(r.Result.Parts[0].KeyValues), hex.EncodeToString(sum[:4]), "the plugin got the secret as typed")
+	left, err := f.store.Secrets(ctx, id)
+	require.NoError(t, err)
+	assert.Empty(t, left, "deleted when the request ended")
 }
 
+// Every field that decides or limits execution is under the integrity
+// code: altering any of them in the database stops the request, and the
+// audit log records the tampering.
 func TestTamperedApprovalDoesNotRun(t *testing.T) {
+	for _, tc := range []struct{ name, line, set string }{
+		{"arguments", "/example counter add 1", `args = '{"n":{"i":999999}}'`},
+		{"required approvals", "/example counter reset", `required = 1`},
+		{"confirm flag", "/example counter reset", `confirm_target = 0`},
+		{"approver roles", "/example counter add 1", `approver_roles = '["tier1"]'`},
+		{"plan digest", "/example counter reset", `plan_digest = 'v1:0000'`},
+		{"expiry", "/example counter add 1", `expires_at = expires_at + 86400000000`},
+		{"requester", "/example counter add 1", `requester = 'U0EVE'`},
+		{"integrity code of an older version", "/example counter add 1", `args_hash = substr(args_hash, 4)`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.run(bob, "/example counter add 7")
+			before := f.counter(t)
+			id := f.run(bob, tc.line).Approval.ID
+			db := f.store.(interface {
+				Exec(ctx context.Context, q string, args ...any) error
+			})
+			require.NoError(t, db.Exec(context.Background(), `UPDATE approvals SET `+tc.set+` WHERE id = $1`, id))
+			r := f.run(carol, "/ops approve "+id+" confirm=sandbox")
+			assert.Equal(t, engine.StatusDenied, r.Status)
+			assert.Contains(t, r.Error, "does not match what was approved")
+			assert.Equal(t, before, f.counter(t))
+			words := strings.Fields(tc.line)
+			assert.Contains(t, f.auditLines(t), carol+" approval tampered "+words[1]+" "+words[2])
+			assert.Contains(t, f.logs.String(), "does not match its integrity code")
+		})
+	}
+}
+
+// A reset approved while the counter was at 7 does not run once the
+// counter has moved: nothing is sent, the requester and the approvers are
+// told what changed, the audit says "plan changed", and asking again works.
+func TestPlanChangedBetweenApprovalAndRunIsRefused(t *testing.T) {
 	f := newFixture(t)
-	id := f.run(alice, "/example counter add 1").Approval.ID
-	db := f.store.(interface {
-		Exec(ctx context.Context, q string, args ...any) error
-	})
-	require.NoError(t, db.Exec(context.Background(), `UPDATE approvals SET args = $1 WHERE id = $2`, `{"n":{"i":999999}}`, id))
-	r := f.run(carol, "/ops approve "+id)
+	add := f.run(bob, "/example counter add 7").Approval.ID
+	require.Equal(t, engine.StatusOK, f.run(carol, "/ops approve "+add).Status)
+	require.Equal(t, int64(7), f.counter(t))
+	r := f.run(bob, "/example counter reset")
+	require.Equal(t, engine.StatusPending, r.Status)
+	reset := r.Approval.ID
+	require.Equal(t, engine.StatusPending, f.run(carol, "/ops approve "+reset+" confirm=sandbox").Status)
+
+	more := f.run(alice, "/example counter add 1").Approval.ID
+	require.Equal(t, engine.StatusOK, f.run(carol, "/ops approve "+more).Status)
+	require.Equal(t, int64(8), f.counter(t))
+
+	r = f.run(dan, "/ops approve "+reset+" confirm=sandbox")
 	assert.Equal(t, engine.StatusFailed, r.Status)
-	assert.Contains(t, r.Error, "does not match what was approved")
+	assert.Contains(t, r.Error, "was not run: what it would do now differs from the plan that was approved")
+	assert.Contains(t, r.Error, "- fact: value=7")
+	assert.Contains(t, r.Error, "+ fact: value=8")
+	assert.Equal(t, int64(8), f.counter(t), "nothing was reset")
+	assert.Equal(t, "failed", r.Approval.State)
+	assert.Contains(t, f.auditLines(t), bob+" result plan changed counter reset")
+	var told []string
+	for _, n := range f.notes.notices {
+		if strings.Contains(n.reply.Error, "differs from the plan that was approved") {
+			told = append(told, n.to)
+		}
+	}
+	assert.ElementsMatch(t, []string{bob, carol}, told, "the requester and the other approver are told")
+
+	again := f.run(bob, "/example counter reset").Approval.ID
+	require.Equal(t, engine.StatusPending, f.run(carol, "/ops approve "+again+" confirm=sandbox").Status)
+	require.Equal(t, engine.StatusOK, f.run(dan, "/ops approve "+again+" confirm=sandbox").Status)
 	assert.Equal(t, int64(0), f.counter(t))
 }
 

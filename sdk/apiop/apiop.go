@@ -215,6 +215,7 @@ func plan[R any](w *Work[R], red *redact.Redactor) *sdk.Plan {
 		}
 		p.Steps = append(p.Steps, sdk.PlanStep{Description: desc, Method: s.Method, Endpoint: s.Endpoint, Body: s.Body})
 	}
+	p.Facts = append([]string(nil), w.Facts...)
 	p.Scrub(red)
 	p.Digest = sdk.PlanDigest(p.Risk, p.Steps, w.Facts)
 	return p
