@@ -5,14 +5,27 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net/url"
 )
+
+// pathOf is an endpoint without its scheme, host and port.
+func pathOf(endpoint string) string {
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return endpoint
+	}
+	return u.RequestURI()
+}
 
 // PlanDigest returns the digest of a plan's work: a canonical hash of its
 // risk, of each step's method, endpoint and body (as the plan shows them,
 // secrets masked), and of the facts the plan was made from (the record a
 // line number points at, an account's current package). The same work
 // gives the same digest; a change in any of them gives another. Words
-// (the summary, step descriptions) are not part of it.
+// (the summary, step descriptions) are not part of it, nor is the scheme,
+// host and port of an absolute endpoint: the target is what was approved,
+// and the address it is reached at (a sandbox's port, a failover host)
+// may differ between the process that planned and the one that runs.
 func PlanDigest(risk Risk, steps []PlanStep, facts []string) string {
 	type step struct {
 		Method   string `json:"m"`
@@ -25,7 +38,7 @@ func PlanDigest(risk Risk, steps []PlanStep, facts []string) string {
 		Facts []string `json:"facts"`
 	}{Risk: risk.String(), Steps: make([]step, len(steps)), Facts: facts}
 	for i, s := range steps {
-		doc.Steps[i] = step{Method: s.Method, Endpoint: s.Endpoint, Body: s.Body}
+		doc.Steps[i] = step{Method: s.Method, Endpoint: pathOf(s.Endpoint), Body: s.Body}
 	}
 	if doc.Facts == nil {
 		doc.Facts = []string{}

@@ -122,3 +122,15 @@ func TestPlanDigestProperties(t *testing.T) {
 	// No facts and an empty list of facts are the same work.
 	assert.Equal(t, PlanDigest(RiskLow, nil, nil), PlanDigest(RiskLow, []PlanStep{}, []string{}))
 }
+
+// The address a target is reached at is not part of the work: a sandbox
+// served on another port, or the same API behind another host, plans the
+// same digest; the path, query, method and body still count.
+func TestPlanDigestIgnoresTheEndpointsAddress(t *testing.T) {
+	step := func(e string) []PlanStep { return []PlanStep{{Method: "POST", Endpoint: e, Body: `{"n":1}`}} }
+	a := PlanDigest(RiskHigh, step("http://127.0.0.1:40529/counter/add?x=1"), nil)
+	assert.Equal(t, a, PlanDigest(RiskHigh, step("https://api.example.net/counter/add?x=1"), nil))
+	assert.Equal(t, a, PlanDigest(RiskHigh, step("/counter/add?x=1"), nil))
+	assert.NotEqual(t, a, PlanDigest(RiskHigh, step("http://127.0.0.1:40529/counter/add?x=2"), nil))
+	assert.NotEqual(t, a, PlanDigest(RiskHigh, step("http://127.0.0.1:40529/counter/sub?x=1"), nil))
+}

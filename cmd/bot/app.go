@@ -92,6 +92,9 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.Approvals = approval.New(m.Store, key, nil)
+	if m.Config.ApprovalLease > 0 {
+		m.Approvals.Lease = m.Config.ApprovalLease
+	}
 
 	m.Metrics = metrics.New()
 	var plugins engine.Registry = engine.StaticRegistry{}
@@ -128,6 +131,7 @@ func (m *Main) Open(ctx context.Context) error {
 		Approvals: m.Approvals,
 		Audit:     m.Audit,
 		Logger:    m.Logger,
+		Step:      crashAt(os.Getenv("DESKBOT_CRASH_AT"), m.Logger),
 	}
 	if m.Policy != nil {
 		opts.Policy = m.Policy
@@ -205,7 +209,7 @@ func (m *Main) approvalKey() ([]byte, error) {
 // approval sweeper and policy reloads (on change and on SIGHUP).
 func (m *Main) Background(ctx context.Context) {
 	ctx, m.cancel = context.WithCancel(ctx)
-	go m.Engine.RunSweeper(ctx, 5*time.Second)
+	go m.Engine.RunSweeper(ctx, min(5*time.Second, m.Approvals.Lease/2))
 	if m.Policy != nil {
 		go m.Policy.Watch(ctx, 2*time.Second)
 		hup := make(chan os.Signal, 1)
@@ -320,4 +324,22 @@ func reattachFromEnv(hcs []pluginhost.Config) (map[string]*plugin.ReattachConfig
 		out[hc.Name] = rc
 	}
 	return out, nil
+}
+
+// crashAt returns an engine step hook that kills this process, as a crash
+// would (no cleanup), when an approved request's execution reaches the
+// named step: DESKBOT_CRASH_AT=dispatched, say. It is a fault-injection
+// switch for the chaos tests; unset, it does nothing.
+func crashAt(step string, log *slog.Logger) func(name, approvalID string) {
+	if step == "" {
+		return nil
+	}
+	return func(name, approvalID string) {
+		if name != step {
+			return
+		}
+		log.Warn("DESKBOT_CRASH_AT reached: killing this process", "step", name, "approval", approvalID)
+		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		select {} // the signal is on its way
+	}
 }

@@ -24,9 +24,11 @@ type execAnswer struct {
 	Status   string `json:"status"`
 	Error    string `json:"error"`
 	Approval *struct {
-		ID        string   `json:"id"`
-		State     string   `json:"state"`
-		Approvers []string `json:"approvers"`
+		ID         string   `json:"id"`
+		State      string   `json:"state"`
+		Approvers  []string `json:"approvers"`
+		Dispatched bool     `json:"dispatched"`
+		Result     string   `json:"result"`
 	} `json:"approval"`
 	Result *struct {
 		Parts []struct {
@@ -91,30 +93,36 @@ func TestApprovalAcrossProcesses(t *testing.T) {
 
 func TestBotKilledWithPendingApprovals(t *testing.T) {
 	dir := workDir(t)
+	cfg := config{Plugins: []installed{exampleSandbox("")}, Top: map[string]any{"approval_lease": "2s"}}.write(t, dir)
 	var pending []string
 	for _, n := range []string{"1", "2", "3"} {
-		a, r := execIn(t, dir, "alice", "/example counter add "+n)
+		a, r := execIn(t, dir, "alice", "/example counter add "+n, "--config", cfg)
 		require.Equal(t, 4, r.code, r.stderr)
 		pending = append(pending, a.Approval.ID)
 	}
-	a, r := execIn(t, dir, "alice", "/example counter add 100 delay=1h")
+	a, r := execIn(t, dir, "alice", "/example counter add 100 delay=1h", "--config", cfg)
 	require.Equal(t, 4, r.code, r.stderr)
 	slow := a.Approval.ID
 
-	// carol approves the slow one; the bot running it is killed mid-way.
-	approver := botIn(t, dir, "exec", "--as", "carol", "/ops approve "+slow)
+	// carol approves the slow one; the bot running it is killed once it
+	// has handed the command to the plugin.
+	approver := botIn(t, dir, "exec", "--config", cfg, "--as", "carol", "/ops approve "+slow)
 	approver.Stdout, approver.Stderr = nil, nil
 	require.NoError(t, approver.Start())
 	waitFor(t, func() bool {
-		a, _ := execIn(t, dir, "carol", "/ops approval "+slow)
-		return a.Approval != nil && a.Approval.State == "executing"
-	}, "the approved request never started executing")
+		a, _ := execIn(t, dir, "carol", "/ops approval "+slow, "--config", cfg)
+		return a.Approval != nil && a.Approval.Dispatched
+	}, "the approved request was never dispatched")
 	require.NoError(t, approver.Process.Signal(syscall.SIGKILL))
 	_ = approver.Wait()
 
-	// After the restart, the pending ones are listed and approvable; the
-	// one caught executing is reported unknown and not re-run.
-	list := runBot(t, botIn(t, dir, "exec", "--as", "carol", "/ops approvals"))
+	// Once its lease lapses, the one caught running is reported unknown
+	// and not re-run; the pending ones are listed and approvable.
+	waitFor(t, func() bool {
+		a, _ := execIn(t, dir, "carol", "/ops approval "+slow, "--config", cfg)
+		return a.Approval != nil && a.Approval.State == "unknown"
+	}, "the killed execution was never reported unknown")
+	list := runBot(t, botIn(t, dir, "exec", "--config", cfg, "--as", "carol", "/ops approvals"))
 	require.Equal(t, 0, list.code, list.stderr)
 	for _, id := range pending {
 		assert.Contains(t, list.stdout, id)
@@ -122,13 +130,57 @@ func TestBotKilledWithPendingApprovals(t *testing.T) {
 	assert.Contains(t, list.stdout, "Outcome unknown")
 	assert.Contains(t, list.stdout, slow)
 
-	a, r = execIn(t, dir, "carol", "/ops approval "+slow)
-	require.Equal(t, 0, r.code)
-	assert.Equal(t, "unknown", a.Approval.State)
-
-	a, r = execIn(t, dir, "carol", "/ops approve "+pending[1])
+	a, r = execIn(t, dir, "carol", "/ops approve "+pending[1], "--config", cfg)
 	require.Equal(t, 0, r.code, "%s %s", a.Error, r.stderr)
-	assert.Equal(t, "2", counterIn(t, dir), "the killed request never wrote; the approved one did")
+	assert.Equal(t, "2", counterIn(t, dir, "--config", cfg), "the killed request never wrote; the approved one did")
+}
+
+// A replica killed at each step from the last vote to the result: once
+// its lease lapses, nothing is lost (what never reached the provider runs
+// elsewhere), nothing runs twice, and nothing stays stuck.
+func TestChaosReplicaKilledAtEachStepOfAnApprovedRun(t *testing.T) {
+	for _, tc := range []struct {
+		step    string
+		state   string // where the request ends
+		counter string // the provider's counter afterwards
+	}{
+		{"voted", "succeeded", "1"},    // claim committed; nothing told, nothing sent: run by the survivor
+		{"told", "succeeded", "1"},     // the card updated; nothing sent: run by the survivor
+		{"dispatched", "unknown", "0"}, // marked as sent, killed before the call: cannot know, never re-run
+		{"executed", "unknown", "1"},   // the provider did it; nothing recorded: unknown, never re-run
+		{"recorded", "succeeded", "1"}, // the result is in the audit log: settled from it
+		{"finished", "succeeded", "1"}, // the outcome is stored; only the messages were lost
+	} {
+		t.Run(tc.step, func(t *testing.T) {
+			t.Parallel()
+			dir := workDir(t)
+			cfg := config{Plugins: []installed{exampleSandbox("")}, Top: map[string]any{"approval_lease": "2s"}}.write(t, dir)
+			a, r := execIn(t, dir, "alice", "/example counter add 1", "--config", cfg)
+			require.Equal(t, 4, r.code, r.stderr)
+			id := a.Approval.ID
+
+			crash := botIn(t, dir, "exec", "--config", cfg, "--as", "carol", "/ops approve "+id)
+			crash.Env = append(crash.Env, "DESKBOT_CRASH_AT="+tc.step)
+			cr := runBot(t, crash)
+			require.Equal(t, -1, cr.code, "the replica was killed at %s: %s", tc.step, cr.stderr)
+			assert.Contains(t, cr.stderr, "DESKBOT_CRASH_AT reached")
+
+			var last execAnswer
+			waitFor(t, func() bool {
+				last, _ = execIn(t, dir, "dan", "/ops approval "+id, "--config", cfg)
+				return last.Approval != nil && last.Approval.State != "executing"
+			}, "the request stayed executing after its lease lapsed")
+			assert.Equal(t, tc.state, last.Approval.State, last.Approval.Result)
+			assert.Equal(t, tc.counter, counterIn(t, dir, "--config", cfg))
+
+			// Later sweeps change nothing; a click changes nothing.
+			again, r := execIn(t, dir, "dan", "/ops approve "+id, "--config", cfg)
+			assert.NotEqual(t, 0, r.code, again.Error)
+			assert.Equal(t, tc.counter, counterIn(t, dir, "--config", cfg), "nothing ran twice")
+			v := runBot(t, botIn(t, dir, "audit", "verify", "--config", cfg))
+			assert.Equal(t, 0, v.code, v.stdout+v.stderr)
+		})
+	}
 }
 
 func TestTwoBotsOnOnePostgresExecuteOnce(t *testing.T) {

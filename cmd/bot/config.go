@@ -30,6 +30,11 @@ type Config struct {
 	// ApprovalKey authenticates stored approval requests; replicas share
 	// it. Without one, a key is generated in the data directory.
 	ApprovalKey *SecretRef `yaml:"approval_key"`
+	// ApprovalLease is how long a replica's claim on a running approved
+	// request holds without renewal (it renews every third of it). When
+	// it lapses, the request is run by another replica if nothing was
+	// sent to the provider yet, else marked unknown. Default 30s.
+	ApprovalLease time.Duration `yaml:"approval_lease"`
 
 	// dev is set for the built-in development defaults.
 	dev bool
@@ -160,6 +165,9 @@ func LoadConfig(path string) (*Config, error) {
 	}
 	if cfg.Plugin.Dir == "" && len(cfg.Plugin.List) > 0 {
 		return nil, fmt.Errorf("%s: plugins.dir is required", path)
+	}
+	if cfg.ApprovalLease < 0 || (cfg.ApprovalLease > 0 && cfg.ApprovalLease < time.Second) {
+		return nil, fmt.Errorf("%s: approval_lease %s: want at least 1s", path, cfg.ApprovalLease)
 	}
 	switch cfg.Store.Driver {
 	case "", "sqlite":

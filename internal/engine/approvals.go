@@ -37,6 +37,8 @@ type ApprovalView struct {
 	// ConfirmValue is what approvers type when Confirm is set: the name
 	// of the resource the command acts on.
 	ConfirmValue string `json:"confirm_value,omitempty"`
+	// Dispatched says an executing request was handed to its provider.
+	Dispatched bool `json:"dispatched,omitempty"`
 	State         string            `json:"state"`
 	CreatedAt     time.Time         `json:"created_at"`
 	ExpiresAt     time.Time         `json:"expires_at"`
@@ -77,7 +79,7 @@ func (e *Engine) view(a *store.Approval) ApprovalView {
 		ID: a.ID, RequestID: a.RequestID, Requester: a.Requester, RequesterName: e.opts.Policy.DisplayName(a.Requester),
 		Command: a.CommandLine, Provider: a.Provider, Target: a.Target, Channel: a.Channel, Risk: sdk.Risk(a.Risk),
 		Plan: approval.Plan(a), Required: a.Required, ApproverRoles: a.ApproverRoles, Confirm: a.ConfirmTarget,
-		ConfirmValue: a.ConfirmValue, State: string(a.State), CreatedAt: a.CreatedAt, ExpiresAt: a.ExpiresAt, Reason: a.Reason, Result: a.Result,
+		ConfirmValue: a.ConfirmValue, Dispatched: !a.DispatchedAt.IsZero(), State: string(a.State), CreatedAt: a.CreatedAt, ExpiresAt: a.ExpiresAt, Reason: a.Reason, Result: a.Result,
 		Rule: a.Rule, Meta: a.Meta,
 	}
 	if a.DecidedBy != "" {
