@@ -270,7 +270,7 @@ func TestPolicyTools(t *testing.T) {
 	r = runBot(t, botIn(t, dir, "policy", "explain", "--as", "bob", "/example counter reset"))
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "decision: needs-approval")
-	assert.Contains(t, r.stdout, "approval: 2 approver(s), each typing the target's name")
+	assert.Contains(t, r.stdout, "approval: 2 approver(s), each typing the name of what it acts on")
 
 	cases := filepath.Join(dir, "cases.yaml")
 	require.NoError(t, os.WriteFile(cases, []byte(`cases:

@@ -12,7 +12,7 @@ import (
 	"github.com/deskbot/deskbot/sdk/sandbox"
 )
 
-// A rebuild is critical: two leads approve, each typing the target's name;
+// A rebuild is critical: two leads approve, each typing the name of what it acts on;
 // it then runs once.
 func TestCloudFlowRebuildNeedsTwoApproversAndRunsOnce(t *testing.T) {
 	dir := workDir(t)

@@ -47,7 +47,7 @@ type Requirement struct {
 	Approvers int
 	// ApproverRoles may approve; empty means any role that grants approve.
 	ApproverRoles []string
-	// ConfirmTarget asks each approver to type the target's name.
+	// ConfirmTarget asks each approver to type the name of what the command acts on (its resource parameter's value, or the target's name).
 	ConfirmTarget bool
 	// TTL is how long the request waits for approvals.
 	TTL time.Duration

@@ -233,7 +233,7 @@ func (e Explanation) String() string {
 			fmt.Fprintf(&b, " with role %s", strings.Join(r.ApproverRoles, " or "))
 		}
 		if r.ConfirmTarget {
-			b.WriteString(", each typing the target's name")
+			b.WriteString(", each typing the name of what it acts on")
 		}
 		fmt.Fprintf(&b, ", within %s\n", r.TTL)
 	}

@@ -19,34 +19,43 @@ import (
 
 // ApprovalView is what people see of an approval request.
 type ApprovalView struct {
-	ID            string            `json:"id"`
-	RequestID     string            `json:"request_id"`
-	Requester     string            `json:"requester"`
-	RequesterName string            `json:"requester_name"`
-	Command       string            `json:"command"`
-	Provider      string            `json:"provider"`
-	Target        string            `json:"target"`
-	Channel       string            `json:"channel"`
-	Risk          sdk.Risk          `json:"risk"`
-	Plan          *sdk.Plan         `json:"plan,omitempty"`
-	Required      int               `json:"required"`
-	Approvers     []string          `json:"approvers,omitempty"` // names
-	ApproverIDs   []string          `json:"approver_ids,omitempty"`
-	ApproverRoles []string          `json:"approver_roles,omitempty"`
-	Confirm       bool              `json:"confirm_target"`
+	ID            string    `json:"id"`
+	RequestID     string    `json:"request_id"`
+	Requester     string    `json:"requester"`
+	RequesterName string    `json:"requester_name"`
+	Command       string    `json:"command"`
+	Provider      string    `json:"provider"`
+	Target        string    `json:"target"`
+	Channel       string    `json:"channel"`
+	Risk          sdk.Risk  `json:"risk"`
+	Plan          *sdk.Plan `json:"plan,omitempty"`
+	Required      int       `json:"required"`
+	Approvers     []string  `json:"approvers,omitempty"` // names
+	ApproverIDs   []string  `json:"approver_ids,omitempty"`
+	ApproverRoles []string  `json:"approver_roles,omitempty"`
+	Confirm       bool      `json:"confirm_target"`
 	// ConfirmValue is what approvers type when Confirm is set: the name
 	// of the resource the command acts on.
 	ConfirmValue string `json:"confirm_value,omitempty"`
 	// Dispatched says an executing request was handed to its provider.
-	Dispatched bool `json:"dispatched,omitempty"`
-	State         string            `json:"state"`
-	CreatedAt     time.Time         `json:"created_at"`
-	ExpiresAt     time.Time         `json:"expires_at"`
-	DecidedBy     string            `json:"decided_by,omitempty"`
-	Reason        string            `json:"reason,omitempty"`
-	Result        string            `json:"result,omitempty"`
-	Rule          string            `json:"rule"`
-	Meta          map[string]string `json:"meta,omitempty"`
+	Dispatched bool              `json:"dispatched,omitempty"`
+	State      string            `json:"state"`
+	CreatedAt  time.Time         `json:"created_at"`
+	ExpiresAt  time.Time         `json:"expires_at"`
+	DecidedBy  string            `json:"decided_by,omitempty"`
+	Reason     string            `json:"reason,omitempty"`
+	Result     string            `json:"result,omitempty"`
+	Rule       string            `json:"rule"`
+	Meta       map[string]string `json:"meta,omitempty"`
+}
+
+// ConfirmWord is what approvers type to confirm a critical request: the
+// name of the resource it acts on, or the target's.
+func (v ApprovalView) ConfirmWord() string {
+	if v.ConfirmValue != "" {
+		return v.ConfirmValue
+	}
+	return v.Target
 }
 
 // StateText says the state in words.

@@ -36,7 +36,7 @@ func newOpsProvider() *opsProvider {
 		{Name: "approvals", Summary: "Requests waiting for your approval, and your own waiting requests", Risk: sdk.RiskReadOnly},
 		{Name: "approval", Summary: "One approval request in full", Risk: sdk.RiskReadOnly, Params: []sdk.Param{id}},
 		{Name: "approve", Summary: "Approve a request; the last needed approval runs it", Risk: sdk.RiskLow,
-			Params: []sdk.Param{id, sdk.String("confirm", "The target's name, for critical requests")}},
+			Params: []sdk.Param{id, sdk.String("confirm", "The name of what a critical request acts on, as its card shows")}},
 		{Name: "deny", Summary: "Deny a request, saying why", Risk: sdk.RiskLow,
 			Params: []sdk.Param{id, sdk.String("reason", "Why").AsRequired()}},
 		{Name: "cancel", Summary: "Withdraw your own pending request", Risk: sdk.RiskLow, Params: []sdk.Param{id}},
@@ -153,7 +153,7 @@ func (e *Engine) canI(ctx context.Context, req Request, s authz.Subject, line st
 	if r := d.Requirement; r != nil {
 		need := fmt.Sprintf("%d approver(s) within %s", r.Approvers, r.TTL)
 		if r.ConfirmTarget {
-			need += ", each typing the target's name"
+			need += ", each typing the name of what it acts on"
 		}
 		kv = append(kv, "approval", need)
 	}
@@ -199,7 +199,7 @@ func approvalDetail(v ApprovalView) *sdk.Result {
 		kv = append(kv, "approved by", strings.Join(v.Approvers, ", "))
 	}
 	if v.Confirm {
-		kv = append(kv, "confirm", "each approver types the target's name: "+v.Target)
+		kv = append(kv, "confirm", "each approver types "+v.ConfirmWord()+" (on "+v.Target+")")
 	}
 	if v.DecidedBy != "" {
 		kv = append(kv, "decided by", v.DecidedBy)

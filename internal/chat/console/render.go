@@ -61,7 +61,7 @@ func renderApproval(w io.Writer, a *engine.ApprovalView) {
 	}
 	fmt.Fprintf(w, "Risk %s; needs %d approver(s)", a.Risk, a.Required)
 	if a.Confirm {
-		fmt.Fprintf(w, " who type the target name %q", a.Target)
+		fmt.Fprintf(w, " who type %q (on %s) to confirm", a.ConfirmWord(), a.Target)
 	}
 	if len(a.Approvers) > 0 {
 		fmt.Fprintf(w, "; approved by %s", strings.Join(a.Approvers, ", "))
@@ -92,6 +92,9 @@ func RenderPlan(w io.Writer, p *sdk.Plan) {
 		if s.Body != "" {
 			fmt.Fprintf(w, "    body: %s\n", s.Body)
 		}
+	}
+	if len(p.Facts) > 0 {
+		fmt.Fprintf(w, "  planned from: %s (if any of this changes before the run, nothing runs)\n", strings.Join(p.Facts, "; "))
 	}
 }
 

@@ -77,6 +77,9 @@ func ApprovalCard(v engine.ApprovalView) Message {
 		if len(steps) > 0 {
 			plan.WriteString("\n```" + escape(strings.Join(steps, "\n")) + "```")
 		}
+		if len(p.Facts) > 0 {
+			plan.WriteString("\n*Planned from:* " + escape(strings.Join(p.Facts, "; ")) + " _(if any of this changes before the run, nothing runs)_")
+		}
 		blocks = append(blocks, slackgo.NewSectionBlock(mrkdwn(truncate(plan.String(), maxSectionText)), nil, nil))
 	}
 	switch store.State(v.State) {
@@ -84,7 +87,7 @@ func ApprovalCard(v engine.ApprovalView) Message {
 		approve := slackgo.NewButtonBlockElement(actionApprove, v.ID, plain("Approve")).WithStyle(slackgo.StylePrimary)
 		if !v.Confirm {
 			// Critical requests open a modal instead, where the approver
-			// types the target's name.
+			// types the name of what it acts on.
 			approve.Confirm = slackgo.NewConfirmationBlockObject(plain("Approve this request?"),
 				mrkdwn(truncate(fmt.Sprintf("Run `%s` on *%s* for <@%s>. This cannot be undone from chat.", escape(v.Command), escape(orDash(v.Target)), v.Requester), 300)),
 				plain("Approve"), plain("Cancel"))
@@ -118,10 +121,12 @@ func outcomeLine(v engine.ApprovalView) string {
 	return escape(v.State)
 }
 
-// confirmModal asks an approver of a critical request to type the target.
+// confirmModal asks an approver of a critical request to type the name of
+// what it acts on (the account, the record, the machine), with the target
+// beside it.
 func confirmModal(v engine.ApprovalView) slackgo.ModalViewRequest {
-	input := slackgo.NewPlainTextInputBlockElement(plain(v.Target), inputValue)
-	block := slackgo.NewInputBlock(blockConfirm, plain(truncate("Type the target's name, "+v.Target+", to approve", 2000)), nil, input)
+	input := slackgo.NewPlainTextInputBlockElement(plain(v.ConfirmWord()), inputValue)
+	block := slackgo.NewInputBlock(blockConfirm, plain(truncate("Type "+v.ConfirmWord()+" (on "+orDash(v.Target)+") to approve", 2000)), nil, input)
 	return slackgo.ModalViewRequest{
 		Type:            slackgo.VTModal,
 		Title:           plain("Confirm approval"),

@@ -82,8 +82,8 @@ func (a *Adapter) AcceptInteraction(cb slackgo.InteractionCallback) any {
 				return viewErrors(blockConfirm, "This request no longer exists.")
 			}
 			typed := strings.TrimSpace(stateValue(cb.View, blockConfirm))
-			if !strings.EqualFold(typed, v.Target) {
-				return viewErrors(blockConfirm, fmt.Sprintf("Type %s exactly to approve.", v.Target))
+			if !strings.EqualFold(typed, v.ConfirmWord()) {
+				return viewErrors(blockConfirm, fmt.Sprintf("Type %s exactly to approve.", v.ConfirmWord()))
 			}
 			channel := v.Meta["card_channel"]
 			a.enqueueOrTell(cb, func(ctx context.Context) { a.approve(ctx, user, channel, "", meta, typed) })

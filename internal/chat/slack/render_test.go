@@ -128,9 +128,10 @@ func TestLongTextIsChunkedWithinLimits(t *testing.T) {
 
 func TestApprovalCardGolden(t *testing.T) {
 	v := engine.ApprovalView{ID: "AABCDEFG", RequestID: "r7", Requester: "U0BOB0001", RequesterName: "bob", Command: "/cloudflow vm rebuild web01 template=12",
-		Provider: "cloudflow", Target: "sandbox", Channel: "C0SUPPORT", Risk: sdk.RiskCritical, Required: 2, Confirm: true, State: "pending",
+		Provider: "cloudflow", Target: "sandbox", Channel: "C0SUPPORT", Risk: sdk.RiskCritical, Required: 2, Confirm: true, ConfirmValue: "web01", State: "pending",
 		ExpiresAt: time.Date(2026, 11, 27, 14, 0, 0, 0, time.UTC), Rule: "default for critical risk",
-		Plan: &sdk.Plan{Summary: "Rebuild web01 from template 12, wiping its disk", Steps: []sdk.PlanStep{{Description: "rebuild", Method: "POST", Endpoint: "https://cp.example/virtual_machines/42/build.json", Body: `{"virtual_machine":{"template_id":12}}`}}}}
+		Plan: &sdk.Plan{Summary: "Rebuild web01 from template 12, wiping its disk", Steps: []sdk.PlanStep{{Description: "rebuild", Method: "POST", Endpoint: "https://cp.example/virtual_machines/42/build.json", Body: `{"virtual_machine":{"template_id":12}}`}},
+			Facts: []string{"web01 is machine 42", "web01 is running"}}}
 	golden(t, "card_pending_critical", ApprovalCard(v))
 	v.Confirm, v.Risk, v.Required = false, sdk.RiskHigh, 1
 	golden(t, "card_pending_high", ApprovalCard(v))
