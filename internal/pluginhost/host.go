@@ -467,6 +467,14 @@ func (p *Process) handshake(ctx context.Context, client *plugin.Client, path str
 	if err != nil {
 		return fail(fmt.Errorf("describe: %w", err))
 	}
+	// The SDK refuses these when a command is declared; a plugin built
+	// without it is held to the same rule, since approvers would be asked
+	// to type a secret, or one of two names.
+	for _, c := range catalog.Commands {
+		if err := c.CheckResource(); err != nil {
+			return fail(fmt.Errorf("describe: %w", err))
+		}
+	}
 	resp, err := prov.Configure(ctx, &sdk.ConfigureRequest{Targets: p.cfg.Targets})
 	if err != nil {
 		return fail(fmt.Errorf("configure: %w", err))

@@ -278,6 +278,9 @@ func CheckCatalog(plugin string, specs []sdk.CommandSpec) []error {
 		if c.Risk < sdk.RiskReadOnly || c.Risk > sdk.RiskCritical {
 			bad("command %q: risk %v is not read-only, low, high or critical", c.Name, c.Risk)
 		}
+		if err := c.CheckResource(); err != nil {
+			bad("%v", err)
+		}
 		for _, ex := range c.Examples {
 			if !strings.HasPrefix(ex, "/"+plugin+" ") {
 				bad("command %q: example %q does not start with /%s", c.Name, ex, plugin)
