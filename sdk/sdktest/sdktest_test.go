@@ -12,6 +12,13 @@ func TestCriticalCommandsMustNameTheirResource(t *testing.T) {
 		spec sdk.CommandSpec
 		want string // "" for no problem
 	}{
+		"critical without a resource": {
+			spec: sdk.CommandSpec{Name: "acct remove", Summary: "Remove", Risk: sdk.RiskCritical, Params: []sdk.Param{sdk.String("user", "").AsRequired()}},
+			want: `command "acct remove" is critical but marks no resource parameter`,
+		},
+		"critical and acting on the whole target": {
+			spec: sdk.CommandSpec{Name: "restore run", Summary: "Run", Risk: sdk.RiskCritical, Params: []sdk.Param{sdk.Bool("force", ""), sdk.String("password", "").AsRequired().AsSensitive()}},
+		},
 		"critical with a resource": {
 			spec: sdk.CommandSpec{Name: "acct remove", Summary: "Remove", Risk: sdk.RiskCritical, Params: []sdk.Param{sdk.String("user", "").AsResource()}},
 		},

@@ -12,11 +12,11 @@ import (
 )
 
 func idParam(desc string) sdk.Param {
-	return sdk.String("id", desc).AsRequired().AsPositional()
+	return sdk.String("id", desc).AsRequired().AsPositional().AsResource()
 }
 
 func keyParam(desc string) sdk.Param {
-	return sdk.String("key", desc).AsRequired().AsPositional()
+	return sdk.String("key", desc).AsRequired().AsPositional().AsResource()
 }
 
 func limitParam() sdk.Param {
@@ -111,7 +111,7 @@ func clServerList() op {
 
 func clServerRemove() op {
 	return one(op{Name: "cl server remove", Summary: "Remove a CloudLinux server", Risk: sdk.RiskHigh, Help: clOnly,
-		Params: []sdk.Param{sdk.Int("id", "The server's id").AsRequired().AsPositional().AtLeast(1)}},
+		Params: []sdk.Param{sdk.Int("id", "The server's id").AsRequired().AsPositional().AtLeast(1).AsResource()}},
 		func(c *client.Client, a sdk.Args) (string, client.Call[client.CLServer], error) {
 			return fmt.Sprintf("Remove CloudLinux server %d", a.Int("id")), c.EPCLServerRemove(a.Int("id")), nil
 		},
@@ -379,7 +379,7 @@ func sortedList(items []string) string {
 // --- IP licences ------------------------------------------------------------------------
 
 var (
-	ipParam   = sdk.IP("ip", "The server's IP address").AsRequired().AsPositional()
+	ipParam   = sdk.IP("ip", "The server's IP address").AsRequired().AsPositional().AsResource()
 	typeParam = licenceParam("type", "Licence type, by code or name").AsRequired()
 )
 
@@ -606,7 +606,7 @@ func kcKeySetCIDR() op {
 
 func kcServerRemove() op {
 	return one(op{Name: "kcare server remove", Summary: "Remove a KernelCare server", Risk: sdk.RiskHigh,
-		Params: []sdk.Param{sdk.String("server_id", "The server's id").AsRequired().AsPositional().WithAliases("id")}},
+		Params: []sdk.Param{sdk.String("server_id", "The server's id").AsRequired().AsPositional().WithAliases("id").AsResource()}},
 		func(c *client.Client, a sdk.Args) (string, client.Call[client.KCRemoved], error) {
 			return "Remove KernelCare server " + a.String("server_id"), c.EPKCServerRemove(a.String("server_id")), nil
 		},

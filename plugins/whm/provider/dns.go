@@ -79,7 +79,7 @@ func registerDNS(p *sdk.Plugin) {
 }
 
 func domainParam() sdk.Param {
-	return sdk.Domain("domain", "The zone's domain").AsRequired().AsPositional()
+	return sdk.Domain("domain", "The zone's domain").AsRequired().AsPositional().AsResource()
 }
 
 // zoneFacts are a zone's records as a plan saw them: work planned from
