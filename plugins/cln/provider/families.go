@@ -298,12 +298,15 @@ func imServerList() op {
 		})
 }
 
+// imServerRemove is planned from the key and IP the server has now: the
+// id an approver saw named that licence on that machine.
 func imServerRemove() op {
-	return one(op{Name: "im server remove", Summary: "Remove an Imunify server", Risk: sdk.RiskHigh, Params: []sdk.Param{idParam("The server's id")}},
+	o := one(op{Name: "im server remove", Summary: "Remove an Imunify server", Risk: sdk.RiskHigh, Params: []sdk.Param{idParam("The server's id")}},
 		func(c *client.Client, a sdk.Args) (string, client.Call[client.IMServer], error) {
 			return "Remove Imunify server " + a.String("id"), c.EPIMServerRemove(a.String("id")), nil
 		},
 		func(a sdk.Args, s client.IMServer, out *sdk.Result) { out.AddText("Removed Imunify server %s.", s.ID) })
+	return planningFrom(o, imKeyOf)
 }
 
 // imServerConvert is planned from the key the server is on now: moving
@@ -337,7 +340,7 @@ func imKeyOf(ctx context.Context, c *client.Client, a sdk.Args) (string, error) 
 		}
 		for _, s := range ss {
 			if s.ID == a.String("id") {
-				return "the server is on key " + k.Key + " (" + k.Code + ")", nil
+				return "the server (IP " + s.IP + ") is on key " + k.Key + " (" + k.Code + ")", nil
 			}
 		}
 	}
