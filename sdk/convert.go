@@ -43,6 +43,7 @@ func paramsToProto(ps []Param) []*pb.Parameter {
 			Aliases:      p.Aliases,
 			Minimum:      p.Min,
 			Maximum:      p.Max,
+			Resource:     p.Resource,
 		}
 		for _, e := range p.Enum {
 			pp.EnumValues = append(pp.EnumValues, &pb.EnumValue{Value: e.Value, Description: e.Description, Aliases: e.Aliases})
@@ -67,6 +68,7 @@ func paramsFromProto(ps []*pb.Parameter) []Param {
 			Aliases:     p.GetAliases(),
 			Min:         p.Minimum,
 			Max:         p.Maximum,
+			Resource:    p.GetResource(),
 		}
 		for _, e := range p.GetEnumValues() {
 			pp.Enum = append(pp.Enum, EnumValue{Value: e.GetValue(), Description: e.GetDescription(), Aliases: e.GetAliases()})

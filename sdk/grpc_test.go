@@ -52,6 +52,7 @@ func testPlugin() *Plugin {
 			Int("n", "count").Between(1, 9).WithDefault("2"),
 			String("secret", "hidden").AsSensitive(),
 			IP("ips", "addresses").AsRepeated(),
+			String("who", "the account").AsResource(),
 		).
 		Risk(RiskHigh).
 		Examples("/demo everything a").
@@ -94,6 +95,7 @@ func TestGRPCRoundTripKeepsEveryField(t *testing.T) {
 	got, err := remote.Describe(ctx, &DescribeRequest{})
 	require.NoError(t, err)
 	assert.Equal(t, want, got, "the catalog survives the wire unchanged")
+	assert.Equal(t, "who", got.Commands[0].ResourceParam(), "the resource mark survives the wire")
 
 	cr, err := remote.Configure(ctx, &ConfigureRequest{Targets: []Target{{Name: "main", Secrets: map[string]string{"key": "K"}, Settings: map[string]string{"a": "b"}}, {Name: "bad"}}})
 	require.NoError(t, err)

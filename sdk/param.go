@@ -67,6 +67,12 @@ func (p Param) AsPositional() Param { p.Positional = true; return p }
 // AsSensitive marks the value secret: redacted everywhere, never typed in chat.
 func (p Param) AsSensitive() Param { p.Sensitive = true; return p }
 
+// AsResource marks the parameter that names the resource the command acts
+// on (the account, record, VM). Approvers of critical commands type its
+// value to confirm, so it must not be sensitive; a command marks at most
+// one.
+func (p Param) AsResource() Param { p.Resource = true; return p }
+
 // AsRepeated lets the parameter take several values.
 func (p Param) AsRepeated() Param { p.Repeated = true; return p }
 

@@ -80,3 +80,33 @@ func TestParseRisk(t *testing.T) {
 	_, err := ParseRisk("severe")
 	assert.ErrorContains(t, err, "unknown risk level")
 }
+
+func TestResourceParam(t *testing.T) {
+	cases := map[string]struct {
+		params []Param
+		want   string
+		err    string
+	}{
+		"none":      {params: []Param{String("user", "")}, want: ""},
+		"one":       {params: []Param{Int("line", ""), Domain("zone", "").AsResource()}, want: "zone"},
+		"two":       {params: []Param{String("a", "").AsResource(), String("b", "").AsResource()}, err: `marks 2 resource parameters (a, b)`},
+		"sensitive": {params: []Param{String("password", "").AsSensitive().AsResource()}, err: `"password" is sensitive`},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			spec := CommandSpec{Name: "acct remove", Params: tc.params}
+			err := spec.CheckResource()
+			if tc.err != "" {
+				assert.ErrorContains(t, err, tc.err)
+				assert.ErrorContains(t, err, `"acct remove"`, "the message names the command")
+				assert.PanicsWithValue(t, "sdk: "+err.Error(), func() {
+					New("demo", "1").Command("acct remove", "Remove").Params(tc.params...)
+				}, "declaring it is refused at once")
+				return
+			}
+			assert.NoError(t, err)
+			assert.Equal(t, tc.want, spec.ResourceParam())
+			assert.NotPanics(t, func() { New("demo", "1").Command("acct remove", "Remove").Params(tc.params...) })
+		})
+	}
+}

@@ -244,9 +244,15 @@ func (p *Plugin) command(name string) (c *command, ok bool, err error) {
 // Help sets the markdown help text.
 func (b *CommandBuilder) Help(md string) *CommandBuilder { b.c.spec.Help = md; return b }
 
-// Params appends parameters, in the order positional ones are given.
+// Params appends parameters, in the order positional ones are given. A
+// command that marks more than one resource parameter, or a sensitive one
+// ([Param.AsResource]), panics: it is a programming error caught by the
+// first test.
 func (b *CommandBuilder) Params(ps ...Param) *CommandBuilder {
 	b.c.spec.Params = append(b.c.spec.Params, ps...)
+	if err := b.c.spec.CheckResource(); err != nil {
+		panic("sdk: " + err.Error())
+	}
 	return b
 }
 

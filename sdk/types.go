@@ -7,7 +7,7 @@ import (
 )
 
 // ProtocolMinor is the revision of the v1 contract this SDK speaks.
-const ProtocolMinor = 3
+const ProtocolMinor = 4
 
 // Risk orders commands by the harm a mistake can do. The policy decides,
 // per risk, whether a command needs approval.
@@ -94,6 +94,11 @@ type Param struct {
 	Repeated   bool
 	Aliases    []string
 	Min, Max   *int64
+	// Resource marks the parameter that names what the command acts on
+	// (the account, record, VM): approvers of critical commands type its
+	// value to confirm. At most one per command, never a sensitive one
+	// (protocol minor 4).
+	Resource bool
 }
 
 // CommandSpec is one entry of a plugin's catalog.
@@ -113,6 +118,37 @@ type CommandSpec struct {
 	// ExtraArguments accepts undeclared key=value arguments as strings;
 	// the plugin validates them (protocol minor 2).
 	ExtraArguments bool
+}
+
+// ResourceParam returns the name of the parameter that names what the
+// command acts on (see [Param.AsResource]), or "" if none is marked.
+func (c CommandSpec) ResourceParam() string {
+	for _, p := range c.Params {
+		if p.Resource {
+			return p.Name
+		}
+	}
+	return ""
+}
+
+// CheckResource reports what is wrong with the command's resource
+// parameter: more than one marked, or a sensitive one (its value would be
+// typed in chat to confirm). nil if all is well.
+func (c CommandSpec) CheckResource() error {
+	var marked []string
+	for _, p := range c.Params {
+		if !p.Resource {
+			continue
+		}
+		marked = append(marked, p.Name)
+		if p.Sensitive {
+			return fmt.Errorf("command %q: parameter %q is sensitive and cannot be its resource (approvers type the resource's value to confirm)", c.Name, p.Name)
+		}
+	}
+	if len(marked) > 1 {
+		return fmt.Errorf("command %q marks %d resource parameters (%s); at most one names what it acts on", c.Name, len(marked), strings.Join(marked, ", "))
+	}
+	return nil
 }
 
 // Param returns the parameter called name (or aliased so), if any.

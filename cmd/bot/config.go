@@ -79,7 +79,10 @@ type PluginsCfg struct {
 
 // PluginConfig is one plugin.
 type PluginConfig struct {
-	Name          string            `yaml:"name"`
+	Name string `yaml:"name"`
+	// DisplayName is the provider as users know it ("WHM"), for messages
+	// such as "the WHM provider is unavailable right now"; Name if empty.
+	DisplayName   string            `yaml:"display_name"`
 	Path          string            `yaml:"path"`
 	SHA256        string            `yaml:"sha256"`
 	DefaultTarget string            `yaml:"default_target"`
@@ -281,6 +284,7 @@ func (c *Config) HostConfigs() ([]pluginhost.Config, error) {
 	for _, p := range c.Plugin.List {
 		hc := pluginhost.Config{
 			Name:          p.Name,
+			DisplayName:   p.DisplayName,
 			Path:          p.Path,
 			SHA256:        p.SHA256,
 			DefaultTarget: p.DefaultTarget,

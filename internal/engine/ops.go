@@ -11,6 +11,7 @@ import (
 	"github.com/deskbot/deskbot/internal/audit"
 	"github.com/deskbot/deskbot/internal/authz"
 	"github.com/deskbot/deskbot/internal/command"
+	"github.com/deskbot/deskbot/internal/pluginhost"
 	"github.com/deskbot/deskbot/sdk"
 )
 
@@ -50,7 +51,7 @@ func newOpsProvider() *opsProvider {
 			},
 			Examples: []string{"/ops audit user=alice since=7d", "/ops audit command=whm:account"}},
 		{Name: "policy status", Summary: "The policy in force and the last reload", Risk: sdk.RiskReadOnly},
-		{Name: "plugins", Summary: "The provider plugins and their targets", Risk: sdk.RiskReadOnly},
+		{Name: "plugins", Summary: "The provider plugins, their targets, and where each runs from and why it last failed", Risk: sdk.RiskReadOnly},
 	}}
 }
 
@@ -293,14 +294,38 @@ func (e *Engine) policyStatus(req Request) Reply {
 	return ok(req, "/ops policy status", sdk.NewResult().AddKeyValues("", kv...))
 }
 
+// supervised is a provider run as a supervised process
+// (*pluginhost.Process). Where it runs from and why it last failed are for
+// /ops plugins, which the policy gates: a user of the provider is told
+// only that it is unavailable.
+type supervised interface{ Info() pluginhost.Info }
+
 func (e *Engine) pluginsTable(req Request) Reply {
 	res := sdk.NewResult()
 	t := res.AddTable("Plugins", "name", "version", "commands", "targets", "default target")
 	names := e.opts.Plugins.ProviderNames()
 	sort.Strings(names)
+	var procs [][]string
 	for _, n := range names {
 		p, _ := e.opts.Plugins.Provider(n)
 		t.Row(n, p.Metadata().Version, fmt.Sprint(len(p.Catalog())), strings.Join(p.Targets(), ", "), p.DefaultTarget())
+		if s, isProc := p.(supervised); isProc {
+			in := s.Info()
+			pid, failure := "-", "none"
+			if in.PID > 0 {
+				pid = fmt.Sprint(in.PID)
+			}
+			if in.LastFailure != "" {
+				failure = in.LastFailureAt.Local().Format(time.RFC1123) + ": " + e.redactor.String(in.LastFailure)
+			}
+			procs = append(procs, []string{n, in.State.String(), pid, in.Path, in.SHA256, failure})
+		}
+	}
+	if len(procs) > 0 {
+		pt := res.AddTable("Processes", "name", "state", "pid", "path", "sha256", "last failure")
+		for _, row := range procs {
+			pt.Row(row...)
+		}
 	}
 	return ok(req, "/ops plugins", res)
 }

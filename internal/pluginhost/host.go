@@ -37,6 +37,9 @@ import (
 type Config struct {
 	// Name is the plugin's name; it must match what the plugin reports.
 	Name string
+	// DisplayName is the provider as users know it ("WHM"), for messages
+	// such as "the WHM provider is unavailable right now"; Name if empty.
+	DisplayName string
 	// Path is the executable, absolute or relative to the plugin directory.
 	Path string
 	// SHA256 is the executable's expected hex digest.
@@ -210,6 +213,8 @@ type Process struct {
 	meta     sdk.Metadata
 	catalog  *sdk.Catalog
 	lastErr  error
+	lastAt   time.Time // when lastErr happened
+	path     string    // the executable last launched (resolved)
 	failures []time.Time
 	ready    chan struct{} // closed when state leaves starting/restarting
 	stopped  chan struct{}
@@ -276,6 +281,54 @@ func (p *Process) Declarations() sdk.Catalog {
 		return sdk.Catalog{}
 	}
 	return sdk.Catalog{Settings: p.catalog.Settings, Secrets: p.catalog.Secrets, SandboxSettings: p.catalog.SandboxSettings}
+}
+
+// DisplayName returns the provider as users know it.
+func (p *Process) DisplayName() string {
+	if p.cfg.DisplayName != "" {
+		return p.cfg.DisplayName
+	}
+	return p.cfg.Name
+}
+
+// Info is what an operator sees of a plugin (/ops plugins): where it runs
+// from and why it last failed. It is for admins only: a user is told no
+// more than that the provider is unavailable.
+type Info struct {
+	State State
+	// Path is the executable: as resolved at the last launch, or as
+	// configured if none has resolved.
+	Path string
+	// SHA256 is the digest the configuration expects.
+	SHA256 string
+	// LastFailure is the last failure in full, and LastFailureAt when it
+	// happened (zero if none).
+	LastFailure   string
+	LastFailureAt time.Time
+	PID           int
+}
+
+// Info returns the plugin's state for operators.
+func (p *Process) Info() Info {
+	pid := p.PID()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	in := Info{State: p.state, Path: p.path, SHA256: strings.ToLower(strings.TrimSpace(p.cfg.SHA256)), LastFailureAt: p.lastAt, PID: pid}
+	if in.Path == "" {
+		in.Path = p.cfg.Path
+		if in.Path == "" {
+			in.Path = p.cfg.Name
+		}
+	}
+	if p.lastErr != nil {
+		in.LastFailure = p.lastErr.Error()
+	}
+	return in
+}
+
+// failedWith records err as the last failure. Called with p.mu held.
+func (p *Process) failedWith(err error) {
+	p.lastErr, p.lastAt = err, time.Now()
 }
 
 // Status returns the state and the last failure, if any.
@@ -388,6 +441,9 @@ func (p *Process) launch(ctx context.Context) (*plugin.Client, sdk.Provider, sdk
 	if err != nil {
 		return nil, nil, meta, nil, err
 	}
+	p.mu.Lock()
+	p.path = path
+	p.mu.Unlock()
 	want := strings.ToLower(strings.TrimSpace(p.cfg.SHA256))
 	if want == "" {
 		return nil, nil, meta, nil, fmt.Errorf("no sha256 configured for %s", path)
@@ -467,6 +523,14 @@ func (p *Process) handshake(ctx context.Context, client *plugin.Client, path str
 	if err != nil {
 		return fail(fmt.Errorf("describe: %w", err))
 	}
+	// The SDK refuses these when a command is declared; a plugin built
+	// without it is held to the same rule, since approvers would be asked
+	// to type a secret, or one of two names.
+	for _, c := range catalog.Commands {
+		if err := c.CheckResource(); err != nil {
+			return fail(fmt.Errorf("describe: %w", err))
+		}
+	}
 	resp, err := prov.Configure(ctx, &sdk.ConfigureRequest{Targets: p.cfg.Targets})
 	if err != nil {
 		return fail(fmt.Errorf("configure: %w", err))
@@ -500,7 +564,7 @@ func (p *Process) start(ctx context.Context) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if err != nil {
-		p.lastErr = err
+		p.failedWith(err)
 		p.setState(StateDown)
 		return fmt.Errorf("plugin %s: %w", p.cfg.Name, err)
 	}
@@ -567,7 +631,7 @@ func (p *Process) fail(gen int, cause error) {
 		p.mu.Unlock()
 		return
 	}
-	p.lastErr = cause
+	p.failedWith(cause)
 	now := time.Now()
 	p.failures = append(p.failures, now)
 	cut := 0
@@ -620,7 +684,7 @@ func (p *Process) restart(gen int) {
 		return
 	}
 	if err != nil {
-		p.lastErr = err
+		p.failedWith(err)
 		p.failures = append(p.failures, time.Now())
 		if len(p.failures) >= p.host.opts.MaxFailures {
 			p.setState(StateDown)
@@ -704,23 +768,23 @@ func (p *Process) provider(ctx context.Context) (sdk.Provider, int, error) {
 		case StateReady:
 			return prov, gen, nil
 		case StateDown:
-			return nil, 0, apperr.Wrap(lastErr, apperr.Unavailable, "plugin %s is down after repeated failures; an operator has been told (last error: %s)", p.cfg.Name, errText(lastErr))
+			// The failure (a path, a digest, a stack) is for the log and
+			// /ops plugins; the user is told only what it means for them.
+			return nil, 0, apperr.Wrap(lastErr, apperr.Unavailable, "%s; it failed repeatedly and an operator has been told", p.unavailable())
 		case StateStopped:
-			return nil, 0, apperr.New(apperr.Unavailable, "plugin %s is stopped", p.cfg.Name)
+			return nil, 0, apperr.New(apperr.Unavailable, "%s (it is stopped)", p.unavailable())
 		}
 		select {
 		case <-ready:
 		case <-ctx.Done():
-			return nil, 0, apperr.Wrap(ctx.Err(), apperr.Unavailable, "plugin %s is restarting and was not ready in time", p.cfg.Name)
+			return nil, 0, apperr.Wrap(ctx.Err(), apperr.Unavailable, "%s: it is restarting and was not ready in time", p.unavailable())
 		}
 	}
 }
 
-func errText(err error) string {
-	if err == nil {
-		return "none"
-	}
-	return err.Error()
+// unavailable is what a user is told when the plugin cannot take a call.
+func (p *Process) unavailable() string {
+	return "the " + p.DisplayName() + " provider is unavailable right now"
 }
 
 func (p *Process) callContext(ctx context.Context) (context.Context, context.CancelFunc) {
@@ -746,18 +810,18 @@ func (p *Process) failed(ctx context.Context, gen int, err error) error {
 func (p *Process) classify(ctx context.Context, err error) (_ error, crashed bool) {
 	switch {
 	case ctx.Err() == context.Canceled || errors.Is(err, context.Canceled) && ctx.Err() != nil:
-		return apperr.Wrap(err, apperr.Canceled, "the call to %s was cancelled", p.cfg.Name), false
+		return apperr.Wrap(err, apperr.Canceled, "the call to the %s provider was cancelled", p.DisplayName()), false
 	case ctx.Err() == context.DeadlineExceeded || errors.Is(err, context.DeadlineExceeded):
-		return apperr.Wrap(err, apperr.Timeout, "plugin %s did not answer in time", p.cfg.Name), false
+		return apperr.Wrap(err, apperr.Timeout, "the %s provider did not answer in time", p.DisplayName()), false
 	}
 	p.mu.Lock()
 	client := p.client
 	p.mu.Unlock()
 	if errors.Is(err, sdk.ErrUnavailable) || errors.Is(err, sdk.ErrNoResult) || client != nil && client.Exited() {
-		return apperr.Wrap(err, apperr.Unavailable, "plugin %s crashed during the call; it is being restarted. The command may or may not have taken effect: check before trying again", p.cfg.Name), true
+		return apperr.Wrap(err, apperr.Unavailable, "the %s provider crashed during the call; it is being restarted. The command may or may not have taken effect: check before trying again", p.DisplayName()), true
 	}
 	// The raw error stays in the cause, for the log; users see only this.
-	return apperr.Wrap(err, apperr.Internal, "plugin %s failed unexpectedly; the bot's log has the details", p.cfg.Name), false
+	return apperr.Wrap(err, apperr.Internal, "the %s provider failed unexpectedly; the bot's log has the details", p.DisplayName()), false
 }
 
 // Plan asks the plugin for a plan.

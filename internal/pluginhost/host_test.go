@@ -162,7 +162,7 @@ func TestCancellationReachesThePlugin(t *testing.T) {
 	err := ended(t, errc, "the call did not end at its deadline")
 	require.Error(t, err)
 	assert.Equal(t, apperr.Timeout, apperr.CodeOf(err))
-	assert.Contains(t, apperr.Message(err), "plugin example did not answer in time")
+	assert.Contains(t, apperr.Message(err), "the example provider did not answer in time")
 
 	// The plugin itself logs that it saw the cancellation; its log line
 	// arrives in the host's log tagged with the plugin name.
@@ -186,7 +186,7 @@ func TestSIGKILLDuringACallFailsItAndTheNextCallSucceeds(t *testing.T) {
 	err := ended(t, errc, "the call did not fail after the plugin was killed")
 	require.Error(t, err)
 	assert.Equal(t, apperr.Unavailable, apperr.CodeOf(err))
-	assert.Contains(t, apperr.Message(err), "plugin example crashed during the call")
+	assert.Contains(t, apperr.Message(err), "the example provider crashed during the call")
 
 	// The next call waits for the restarted plugin and succeeds.
 	res := echo(t, f.plugin, "back again")
@@ -200,7 +200,7 @@ func TestCrashOnDemandIsReportedAndRecovered(t *testing.T) {
 	f := start(t, pluginhost.Options{}, exampleConfig(t))
 	_, err := f.plugin.Execute(context.Background(), &sdk.ExecuteRequest{Request: sdk.Request{Command: "crash"}})
 	require.Error(t, err)
-	assert.Contains(t, apperr.Message(err), "plugin example crashed")
+	assert.Contains(t, apperr.Message(err), "the example provider crashed")
 	echo(t, f.plugin, "still here")
 }
 
@@ -258,7 +258,7 @@ func TestMarkedDownAfterRepeatedFailures(t *testing.T) {
 	_, err := f.plugin.Execute(context.Background(), &sdk.ExecuteRequest{Request: sdk.Request{Command: "echo", Args: sdk.Args{"text": "x"}}})
 	require.Error(t, err)
 	assert.Equal(t, apperr.Unavailable, apperr.CodeOf(err))
-	assert.Contains(t, apperr.Message(err), "plugin example is down")
+	assert.Contains(t, apperr.Message(err), "the example provider is unavailable right now")
 
 	// An operator can bring it back.
 	f.plugin.Restart()
@@ -386,4 +386,53 @@ func TestAttachesToAPluginServedByHand(t *testing.T) {
 
 	_, err = sdk.ParseReattach(`{"pid": 1}`)
 	assert.ErrorContains(t, err, "network, addr and pid are required")
+}
+
+// A plugin that crashes and whose executable no longer matches its
+// digest is marked down. Users are told the provider is unavailable, and
+// nothing of where it runs from: the path and the digests go to the log
+// and to Info, for /ops plugins.
+func TestADownPluginsUsersSeeNoPathOrDigest(t *testing.T) {
+	cfg := exampleConfig(t)
+	cfg.DisplayName = "Example"
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "example")
+	testbin.Copy(t, testbin.Plugin(t, "example"), bin)
+	logs := &syncBuffer{}
+	h := pluginhost.New(pluginhost.Options{Dir: dir, MaxFailures: 2, FailureWindow: time.Hour,
+		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	require.NoError(t, h.Start(context.Background(), []pluginhost.Config{cfg}))
+	t.Cleanup(func() { h.Close() })
+	p, _ := h.Get("example")
+
+	// The executable is replaced under the running plugin (a rename: the
+	// running file cannot be written); then the plugin crashes, and its
+	// restart is refused.
+	b, err := os.ReadFile(bin)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(bin+".new", append(b, "tampered"...), 0o755))
+	require.NoError(t, os.Rename(bin+".new", bin))
+	tampered, err := pluginhost.FileSHA256(bin)
+	require.NoError(t, err)
+	_, err = p.Execute(context.Background(), &sdk.ExecuteRequest{Request: sdk.Request{Command: "crash"}})
+	require.Error(t, err)
+	eventually(t, func() bool { st, _ := p.Status(); return st == pluginhost.StateDown }, "plugin not marked down")
+
+	_, err = p.Execute(context.Background(), &sdk.ExecuteRequest{Request: sdk.Request{Command: "echo", Args: sdk.Args{"text": "x"}}})
+	require.Error(t, err)
+	msg := apperr.Message(err)
+	assert.Equal(t, apperr.Unavailable, apperr.CodeOf(err))
+	assert.Contains(t, msg, "the Example provider is unavailable right now")
+	for _, internal := range []string{dir, "/example", cfg.SHA256, tampered, "sha256", "refusing"} {
+		assert.NotContains(t, msg, internal, "users are not shown %q", internal)
+	}
+
+	in := p.Info()
+	assert.Equal(t, pluginhost.StateDown, in.State)
+	assert.Contains(t, in.Path, "example")
+	assert.Equal(t, cfg.SHA256, in.SHA256)
+	assert.Contains(t, in.LastFailure, "refusing to start")
+	assert.Contains(t, in.LastFailure, tampered)
+	assert.False(t, in.LastFailureAt.IsZero())
+	assert.Contains(t, logs.String(), tampered, "the log has the whole failure")
 }

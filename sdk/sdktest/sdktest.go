@@ -278,6 +278,12 @@ func CheckCatalog(plugin string, specs []sdk.CommandSpec) []error {
 		if c.Risk < sdk.RiskReadOnly || c.Risk > sdk.RiskCritical {
 			bad("command %q: risk %v is not read-only, low, high or critical", c.Name, c.Risk)
 		}
+		if err := c.CheckResource(); err != nil {
+			bad("%v", err)
+		}
+		if c.Risk == sdk.RiskCritical && c.ResourceParam() == "" && namesSomething(c) {
+			bad("command %q is critical but marks no resource parameter: approvers confirm a critical command by typing the name of what it acts on; mark that parameter with AsResource", c.Name)
+		}
 		for _, ex := range c.Examples {
 			if !strings.HasPrefix(ex, "/"+plugin+" ") {
 				bad("command %q: example %q does not start with /%s", c.Name, ex, plugin)
@@ -327,6 +333,19 @@ func CheckCatalog(plugin string, specs []sdk.CommandSpec) []error {
 		}
 	}
 	return errs
+}
+
+// namesSomething reports whether a command takes a required parameter
+// that could name what it acts on (one that is not secret). A critical
+// command without one (run the restore queue, reboot the server) acts on
+// the target as a whole, and has no resource to type.
+func namesSomething(c sdk.CommandSpec) bool {
+	for _, p := range c.Params {
+		if p.Required && !p.Sensitive {
+			return true
+		}
+	}
+	return false
 }
 
 // SampleArgs makes valid arguments for every required parameter of c,

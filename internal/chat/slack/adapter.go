@@ -241,7 +241,15 @@ func (a *Adapter) verified(w http.ResponseWriter, r *http.Request, kind string) 
 		http.Error(w, "invalid signature", http.StatusUnauthorized)
 		return nil, false
 	}
-	if !a.replay.first(r.Header.Get("X-Slack-Request-Timestamp"), r.Header.Get("X-Slack-Signature"), time.Now()) {
+	fresh, err := a.replay.first(r.Header.Get("X-Slack-Request-Timestamp"), r.Header.Get("X-Slack-Signature"), time.Now())
+	if err != nil {
+		// The verifier decodes the header too; this is a second line.
+		a.count(kind, "rejected")
+		a.log.Warn("rejected a Slack request with a malformed signature", "kind", kind, "error", err, "remote", r.RemoteAddr)
+		http.Error(w, "invalid signature", http.StatusUnauthorized)
+		return nil, false
+	}
+	if !fresh {
 		a.count(kind, "replayed")
 		a.log.Warn("rejected a replayed Slack request", "kind", kind, "remote", r.RemoteAddr)
 		http.Error(w, "replayed request", http.StatusUnauthorized)

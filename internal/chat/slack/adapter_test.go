@@ -215,6 +215,39 @@ func TestRetriedDeliveryRunsOnce(t *testing.T) {
 	assert.Equal(t, 1, count(f.ws, "ran `/example echo twice?`"))
 }
 
+// A request replayed with its signature's hex in upper case verifies
+// (hex is hex) and must still be known as the same request.
+func TestAReplayWithTheSignatureUpperCasedIsRefused(t *testing.T) {
+	f := newFixture(t, "")
+	body := []byte(f.command("U0ALICE01", "echo once", "333.444.abc").Encode())
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	m := hmac.New(sha256.New, []byte(secret))
+	fmt.Fprintf(m, "v0:%s:%s", ts, body)
+	mac := hex.EncodeToString(m.Sum(nil))
+	send := func(signature string) (int, string) {
+		req, _ := http.NewRequest(http.MethodPost, f.http.URL+"/slack/commands", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Slack-Request-Timestamp", ts)
+		req.Header.Set("X-Slack-Signature", signature)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+
+	code, _ := send("v0=" + mac)
+	require.Equal(t, 200, code)
+	code, text := send("v0=" + strings.ToUpper(mac))
+	assert.Equal(t, http.StatusUnauthorized, code)
+	assert.Contains(t, text, "replayed request")
+	code, text = send("v0=" + mac[:len(mac)-1] + "g")
+	assert.Equal(t, http.StatusUnauthorized, code, "not hex")
+	assert.Contains(t, text, "invalid signature")
+	wait(t, "the answer", func() bool { return count(f.ws, "ran `/example echo once`") == 1 })
+	assert.Equal(t, 1, count(f.ws, "ran `/example echo once`"), "it ran once")
+}
+
 func TestRateLimitedWebAPICallIsRetried(t *testing.T) {
 	f := newFixture(t, "")
 	f.flaky.Store(1)

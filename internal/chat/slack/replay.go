@@ -2,7 +2,10 @@ package slack
 
 import (
 	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -31,16 +34,49 @@ func newReplayGuard() *replayGuard {
 	return &replayGuard{seen: map[int64]map[[16]byte]struct{}{}}
 }
 
+// errSignatureForm is a signature header that is not "v0=" and hex.
+var errSignatureForm = errors.New(`the signature is not "v0=" followed by hex`)
+
+// signatureBytes decodes an X-Slack-Signature header to the MAC it
+// carries. The verifier accepts hex in either case, so the header's text
+// does not identify a request: "v0=ab…" and "v0=AB…" are the same
+// signature, and a guard keyed on the text would let the second replay
+// the first.
+func signatureBytes(header string) ([]byte, error) {
+	h, ok := strings.CutPrefix(header, "v0=")
+	if !ok {
+		return nil, errSignatureForm
+	}
+	b, err := hex.DecodeString(h)
+	if err != nil || len(b) == 0 {
+		return nil, errSignatureForm
+	}
+	return b, nil
+}
+
 // first reports whether a request with this timestamp header and signature
-// is seen for the first time, and remembers it. A timestamp that does not
-// parse (the verifier refuses those first) counts as now.
-func (g *replayGuard) first(timestamp, signature string, now time.Time) bool {
+// header is seen for the first time, and remembers it. Requests are known
+// by the signature's decoded bytes, never its text (see signatureBytes); a
+// header that does not decode is an error. A timestamp that does not parse
+// (the verifier refuses those first) counts as now.
+func (g *replayGuard) first(timestamp, signature string, now time.Time) (bool, error) {
+	mac, err := signatureBytes(signature)
+	if err != nil {
+		return false, err
+	}
 	ts, err := strconv.ParseInt(timestamp, 10, 64)
 	if err != nil {
 		ts = now.Unix()
 	}
 	minute := ts / 60
-	sum := sha256.Sum256([]byte(timestamp + ":" + signature))
+	// The timestamp's text is signed as it is written, so it stays part
+	// of the key as text.
+	h := sha256.New()
+	h.Write([]byte(timestamp))
+	h.Write([]byte{0})
+	h.Write(mac)
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
 	var key [16]byte
 	copy(key[:], sum[:])
 
@@ -53,10 +89,10 @@ func (g *replayGuard) first(timestamp, signature string, now time.Time) bool {
 		g.seen[minute] = bucket
 	}
 	if _, dup := bucket[key]; dup {
-		return false
+		return false, nil
 	}
 	bucket[key] = struct{}{}
-	return true
+	return true, nil
 }
 
 // purge drops the minutes a replay can no longer verify in, at most once a

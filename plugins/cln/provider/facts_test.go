@@ -60,6 +60,15 @@ func TestAnApprovedPlanWhoseFactsChangedIsRefused(t *testing.T) {
 			},
 			"/im/srv/convert.json",
 		},
+		"an Imunify server removed after it moved to another key": {
+			"im server remove", sdk.Args{"id": "SSERVER_ID_1"},
+			nil,
+			func(st *sim.State) {
+				st.IMKeys = append(st.IMKeys, &sim.IMKey{Key: "IMTHIRDKEY", Limit: "5", Code: "360_250"})
+				st.IMServers[0].Key = "IMTHIRDKEY"
+			},
+			"/im/srv/remove.json",
+		},
 		"an Imunify key deleted with a server more than approved": {
 			"im key remove", sdk.Args{"key": "IM1SOMENONSENCETEXT"},
 			nil,

@@ -12,11 +12,11 @@ import (
 )
 
 func idParam(desc string) sdk.Param {
-	return sdk.String("id", desc).AsRequired().AsPositional()
+	return sdk.String("id", desc).AsRequired().AsPositional().AsResource()
 }
 
 func keyParam(desc string) sdk.Param {
-	return sdk.String("key", desc).AsRequired().AsPositional()
+	return sdk.String("key", desc).AsRequired().AsPositional().AsResource()
 }
 
 func limitParam() sdk.Param {
@@ -111,7 +111,7 @@ func clServerList() op {
 
 func clServerRemove() op {
 	return one(op{Name: "cl server remove", Summary: "Remove a CloudLinux server", Risk: sdk.RiskHigh, Help: clOnly,
-		Params: []sdk.Param{sdk.Int("id", "The server's id").AsRequired().AsPositional().AtLeast(1)}},
+		Params: []sdk.Param{sdk.Int("id", "The server's id").AsRequired().AsPositional().AtLeast(1).AsResource()}},
 		func(c *client.Client, a sdk.Args) (string, client.Call[client.CLServer], error) {
 			return fmt.Sprintf("Remove CloudLinux server %d", a.Int("id")), c.EPCLServerRemove(a.Int("id")), nil
 		},
@@ -298,12 +298,15 @@ func imServerList() op {
 		})
 }
 
+// imServerRemove is planned from the key and IP the server has now: the
+// id an approver saw named that licence on that machine.
 func imServerRemove() op {
-	return one(op{Name: "im server remove", Summary: "Remove an Imunify server", Risk: sdk.RiskHigh, Params: []sdk.Param{idParam("The server's id")}},
+	o := one(op{Name: "im server remove", Summary: "Remove an Imunify server", Risk: sdk.RiskHigh, Params: []sdk.Param{idParam("The server's id")}},
 		func(c *client.Client, a sdk.Args) (string, client.Call[client.IMServer], error) {
 			return "Remove Imunify server " + a.String("id"), c.EPIMServerRemove(a.String("id")), nil
 		},
 		func(a sdk.Args, s client.IMServer, out *sdk.Result) { out.AddText("Removed Imunify server %s.", s.ID) })
+	return planningFrom(o, imKeyOf)
 }
 
 // imServerConvert is planned from the key the server is on now: moving
@@ -337,7 +340,7 @@ func imKeyOf(ctx context.Context, c *client.Client, a sdk.Args) (string, error) 
 		}
 		for _, s := range ss {
 			if s.ID == a.String("id") {
-				return "the server is on key " + k.Key + " (" + k.Code + ")", nil
+				return "the server (IP " + s.IP + ") is on key " + k.Key + " (" + k.Code + ")", nil
 			}
 		}
 	}
@@ -379,7 +382,7 @@ func sortedList(items []string) string {
 // --- IP licences ------------------------------------------------------------------------
 
 var (
-	ipParam   = sdk.IP("ip", "The server's IP address").AsRequired().AsPositional()
+	ipParam   = sdk.IP("ip", "The server's IP address").AsRequired().AsPositional().AsResource()
 	typeParam = licenceParam("type", "Licence type, by code or name").AsRequired()
 )
 
@@ -606,7 +609,7 @@ func kcKeySetCIDR() op {
 
 func kcServerRemove() op {
 	return one(op{Name: "kcare server remove", Summary: "Remove a KernelCare server", Risk: sdk.RiskHigh,
-		Params: []sdk.Param{sdk.String("server_id", "The server's id").AsRequired().AsPositional().WithAliases("id")}},
+		Params: []sdk.Param{sdk.String("server_id", "The server's id").AsRequired().AsPositional().WithAliases("id").AsResource()}},
 		func(c *client.Client, a sdk.Args) (string, client.Call[client.KCRemoved], error) {
 			return "Remove KernelCare server " + a.String("server_id"), c.EPKCServerRemove(a.String("server_id")), nil
 		},

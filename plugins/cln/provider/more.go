@@ -18,7 +18,7 @@ import (
 // --- Server groups -----------------------------------------------------------------------
 
 var (
-	groupName    = sdk.String("name", "The group's name").AsRequired().AsPositional()
+	groupName    = sdk.String("name", "The group's name").AsRequired().AsPositional().AsResource()
 	groupServers = sdk.String("servers", "Server ids").AsRequired().AsRepeated().WithAliases("server_ids")
 )
 
@@ -87,7 +87,7 @@ func groupTable(title string) func(sdk.Args, []client.GroupServer, *sdk.Result) 
 
 const backupsOlderOnly = "\n\nCloudLinux Backups appear in the older reference only."
 
-var backupID = sdk.Int("backup", "The backup's id").AsRequired().AsPositional().AtLeast(1).WithAliases("backup_id")
+var backupID = sdk.Int("backup", "The backup's id").AsRequired().AsPositional().AtLeast(1).WithAliases("backup_id").AsResource()
 
 func backupCommands() []op {
 	return []op{abList(), abCreate(), abResize(), abRemove()}
@@ -239,7 +239,7 @@ func featuresAccount() op {
 func featuresSet() op {
 	return one(op{Name: "features set", Summary: "Enable, disable or unset an account-level feature", Risk: sdk.RiskLow, Help: "Other features are left as they are." + newerOnly,
 		Params: []sdk.Param{
-			sdk.Int("feature", "The feature's id (4600 is Imunify Email)").AsRequired().AsPositional().AtLeast(1),
+			sdk.Int("feature", "The feature's id (4600 is Imunify Email)").AsRequired().AsPositional().AtLeast(1).AsResource(),
 			sdk.Enum("state", "The new setting", "ENABLED", "DISABLED", "UNSET").AsRequired().AsPositional(),
 		},
 		Examples: []string{"/cln features set 4600 enabled"}},

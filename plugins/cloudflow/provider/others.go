@@ -163,7 +163,7 @@ func onBackup(build func(e *Env, b *backup, v *vm) (*work, error)) func(context.
 
 func backupRestore() op {
 	return op{Name: "backup restore", Summary: "Restore a machine's disk from a backup", Risk: sdk.RiskCritical,
-		Params:   []sdk.Param{sdk.Int("backup", "Backup id (see /cloudflow vm backups VM)").AsRequired().AsPositional()},
+		Params:   []sdk.Param{sdk.Int("backup", "Backup id (see /cloudflow vm backups VM)").AsRequired().AsPositional().AsResource()},
 		Examples: []string{"/cloudflow backup restore 5001"},
 		Work: onBackup(func(e *Env, b *backup, v *vm) (*work, error) {
 			if !b.Built {
@@ -183,7 +183,7 @@ func backupRestore() op {
 
 func backupDelete() op {
 	return op{Name: "backup delete", Summary: "Delete a backup", Risk: sdk.RiskHigh,
-		Params:   []sdk.Param{sdk.Int("backup", "Backup id").AsRequired().AsPositional()},
+		Params:   []sdk.Param{sdk.Int("backup", "Backup id").AsRequired().AsPositional().AsResource()},
 		Examples: []string{"/cloudflow backup delete 5001"},
 		Work: onBackup(func(e *Env, b *backup, v *vm) (*work, error) {
 			// Whether the machine runs does not matter to the deletion:

@@ -281,4 +281,4 @@ func findVM(ctx context.Context, c *client.Client, ref string) (*vm, error) {
 	return nil, sdk.BadArg("vm", "%d machines are called %q; name one by id: %s", len(hits), ref, strings.Join(ids, ", "))
 }
 
-var vmP = sdk.String("vm", "Virtual machine: label, host name, id or identifier").AsRequired().AsPositional()
+var vmP = sdk.String("vm", "Virtual machine: label, host name, id or identifier").AsRequired().AsPositional().AsResource()

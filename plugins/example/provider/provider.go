@@ -138,7 +138,7 @@ func registerContract(p *sdk.Plugin) {
 
 	p.Command("secret set", "Store a secret's fingerprint (a change that needs approval)").
 		Params(
-			sdk.String("name", "What the secret is for").AsRequired().AsPositional(),
+			sdk.String("name", "What the secret is for").AsRequired().AsPositional().AsResource(),
 			sdk.String("value", "The secret").AsRequired().AsSensitive(),
 		).
 		Risk(sdk.RiskHigh).

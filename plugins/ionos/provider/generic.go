@@ -60,8 +60,14 @@ func typeName(t any) string {
 func paramsOf(o *catalog.Operation) ([]sdk.Param, []bodyParam) {
 	var ps []sdk.Param
 	taken := map[string]bool{"target": true, "help": true}
-	for _, pp := range o.PathParams {
-		ps = append(ps, sdk.String(pp.Name, "path").AsRequired())
+	for i, pp := range o.PathParams {
+		p := sdk.String(pp.Name, "path").AsRequired()
+		if i == len(o.PathParams)-1 {
+			// The last path variable names what the call acts on
+			// (/servers/{server_id}/ips/{ip_id}: the IP).
+			p = p.AsResource()
+		}
+		ps = append(ps, p)
 		taken[pp.Name] = true
 	}
 	for _, q := range o.Query {

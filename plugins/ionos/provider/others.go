@@ -226,7 +226,7 @@ func ipList() op {
 // a fact.
 func ipRDNS() op {
 	return op{Name: "ip rdns", Summary: "Set or clear the reverse DNS of a public IP", Risk: sdk.RiskLow,
-		Params: []sdk.Param{sdk.IP("ip", "The address").AsRequired().AsPositional(),
+		Params: []sdk.Param{sdk.IP("ip", "The address").AsRequired().AsPositional().AsResource(),
 			sdk.String("name", "The host name; leave it out to clear").AsPositional()},
 		Examples: []string{"/ionos ip rdns 203.0.113.30 web01.example.net", "/ionos ip rdns 203.0.113.30"},
 		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {

@@ -134,7 +134,7 @@ func findServer(ctx context.Context, c *client.Client, refName string) (*server,
 	return nil, sdk.BadArg("server", "%d servers are called %q; name one by id: %s", len(hits), refName, strings.Join(ids, ", "))
 }
 
-var serverP = sdk.String("server", "Server name or id").AsRequired().AsPositional()
+var serverP = sdk.String("server", "Server name or id").AsRequired().AsPositional().AsResource()
 
 func registerServers(p *sdk.Plugin) {
 	declare(p,

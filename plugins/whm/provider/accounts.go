@@ -19,7 +19,7 @@ var userRE = regexp.MustCompile(`^[a-z][a-z0-9]{0,31}$`)
 var newUserRE = regexp.MustCompile(`^[a-z][a-z0-9]{0,15}$`)
 
 func userParam(desc string) sdk.Param {
-	return sdk.String("user", desc).AsRequired().AsPositional()
+	return sdk.String("user", desc).AsRequired().AsPositional().AsResource()
 }
 
 func checkUser(u string) error {

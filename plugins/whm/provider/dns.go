@@ -64,6 +64,23 @@ func readZone(res *client.Result) ([]zoneRecord, error) {
 	return out, nil
 }
 
+// zoneSerial is the serial of a zone's SOA record (its third field), as
+// mass_edit_dns_zone wants it back.
+func zoneSerial(domain string, recs []zoneRecord) (string, error) {
+	for _, z := range recs {
+		if z.Type == "SOA" {
+			if len(z.Data) < 3 {
+				break
+			}
+			if _, err := strconv.ParseUint(z.Data[2], 10, 32); err != nil {
+				return "", fmt.Errorf("the SOA record of %s has serial %q, which is not a number", domain, z.Data[2])
+			}
+			return z.Data[2], nil
+		}
+	}
+	return "", fmt.Errorf("the zone of %s has no SOA record with a serial", domain)
+}
+
 func zoneOf(ctx context.Context, c *client.Client, domain string) ([]zoneRecord, error) {
 	res, err := c.Call(ctx, "parse_dns_zone", client.Args{"zone": {domain}}, nil)
 	if err != nil {
@@ -79,7 +96,7 @@ func registerDNS(p *sdk.Plugin) {
 }
 
 func domainParam() sdk.Param {
-	return sdk.Domain("domain", "The zone's domain").AsRequired().AsPositional()
+	return sdk.Domain("domain", "The zone's domain").AsRequired().AsPositional().AsResource()
 }
 
 // zoneFacts are a zone's records as a plan saw them: work planned from
@@ -233,10 +250,20 @@ func dnsRecordRemove() op {
 			if rec.Type == "SOA" {
 				return nil, sdk.BadArg("line", "line %d is the SOA record, which a zone cannot lose", line)
 			}
-			w := single(fmt.Sprintf("Remove from %s: %s", d, rec), call(c, "removezonerecord", "Remove the record", "zone", d, "line", strconv.Itoa(line)))
-			// The call names a line only: the record on it is what was
-			// approved. A zone that shifted since would lose another one.
-			w.Facts = []string{"zone " + d + " " + rec.String()}
+			serial, err := zoneSerial(d, recs)
+			if err != nil {
+				return nil, err
+			}
+			// mass_edit_dns_zone rather than removezonerecord: it names
+			// the line as the plan saw the zone, and WHM itself refuses
+			// it if the zone's serial is no longer the one read here, so
+			// a zone that shifted since cannot lose another record even
+			// if the bot's own check were skipped.
+			w := single(fmt.Sprintf("Remove from %s: %s", d, rec),
+				call(c, "mass_edit_dns_zone", "Remove the record", "zone", d, "serial", serial, "remove", strconv.Itoa(line-1)))
+			// The call names a line only: the record on it, and the zone
+			// it was read from, are what was approved.
+			w.Facts = []string{"zone " + d + " serial " + serial, "zone " + d + " " + rec.String()}
 			if rec.Type == "NS" {
 				w.Notes = append(w.Notes, "This is a name server record: removing it can make the domain unresolvable.")
 			}

@@ -48,25 +48,74 @@ func TestARecordRemovedByLineIsTheOneTheApproverSaw(t *testing.T) {
 	res := h.ExecuteRequest(context.Background(), approved)
 	assert.True(t, res.Failed())
 	assert.Contains(t, res.Text, refused)
-	assert.Empty(t, callsOf(s.Calls()[seen:], "removezonerecord"), "nothing is removed")
+	assert.Empty(t, callsOf(s.Calls()[seen:], "mass_edit_dns_zone"), "nothing is removed")
 	zone := h.Execute("dns zone", sdk.Args{"domain": "demo1.example"}).Text
 	assert.Contains(t, zone, "5|demo1.example.|14400|MX|0 demo1.example.")
 	assert.Contains(t, zone, "6|demo1.example.|14400|TXT|v=spf1 +a +mx ~all", "the record on line 6 now is kept")
 }
 
-func TestARecordRemovedByLineGoesAheadWhenItsLineIsUnchanged(t *testing.T) {
+func TestARecordRemovedByLineGoesAheadWhenTheZoneIsUnchanged(t *testing.T) {
 	h, s := start(t)
 	approved := approve(t, h, "dns record remove", sdk.Args{"domain": "demo1.example", "line": int64(6)})
-
-	// A record added since goes at the end of the zone: line 6 still
-	// holds the MX record the approver saw.
-	require.False(t, h.Execute("dns record add", sdk.Args{"domain": "demo1.example", "name": "shop", "type": "A", "value": "203.0.113.50"}).Failed())
 
 	res := h.ExecuteRequest(context.Background(), approved)
 	require.False(t, res.Failed(), res.Text)
 	assert.Contains(t, res.Text, "Line 6 removed from demo1.example.")
-	assert.Len(t, callsOf(s.Calls(), "removezonerecord"), 1)
-	assert.NotContains(t, h.Execute("dns zone", sdk.Args{"domain": "demo1.example"}).Text, "|MX|")
+	calls := callsOf(s.Calls(), "mass_edit_dns_zone")
+	require.Len(t, calls, 1)
+	assert.Equal(t, "5", calls[0].Args.Get("remove"), "WHM counts line indexes from 0")
+	assert.Equal(t, "2026112701", calls[0].Args.Get("serial"), "the serial the plan read is sent for WHM to check")
+	zone := h.Execute("dns zone", sdk.Args{"domain": "demo1.example"}).Text
+	assert.NotContains(t, zone, "|MX|")
+	assert.Contains(t, zone, "6|demo1.example.|14400|TXT|v=spf1 +a +mx ~all", "the records after it move up a line")
+	assert.Contains(t, zone, "2026112702", "the serial goes up with the edit")
+}
+
+// The serial binds the approval to the zone as a whole: a record added
+// anywhere since is a zone the approver did not see.
+func TestARecordRemovedByLineIsRefusedWhenTheZoneChangedAtAll(t *testing.T) {
+	h, s := start(t)
+	approved := approve(t, h, "dns record remove", sdk.Args{"domain": "demo1.example", "line": int64(6)})
+	require.False(t, h.Execute("dns record add", sdk.Args{"domain": "demo1.example", "name": "shop", "type": "A", "value": "203.0.113.50"}).Failed())
+	seen := len(s.Calls())
+
+	res := h.ExecuteRequest(context.Background(), approved)
+	assert.True(t, res.Failed())
+	assert.Contains(t, res.Text, refused)
+	assert.Empty(t, callsOf(s.Calls()[seen:], "mass_edit_dns_zone"), "nothing is removed")
+	assert.Contains(t, h.Execute("dns zone", sdk.Args{"domain": "demo1.example"}).Text, "6|demo1.example.|14400|MX|0 demo1.example.")
+}
+
+func TestTheDigestOfARecordRemovalFollowsTheRecordOnItsLine(t *testing.T) {
+	h, _ := start(t)
+	args := sdk.Args{"domain": "demo1.example", "line": int64(6)}
+	first := h.Plan("dns record remove", args)
+	require.NotNil(t, first.Plan, "%v", first.Diagnostics)
+	again := h.Plan("dns record remove", args)
+	assert.Equal(t, first.Plan.Digest, again.Plan.Digest, "the same zone gives the same digest")
+
+	// Line 3 goes: line 6 now holds the TXT record, not the MX one.
+	require.False(t, h.Execute("dns record remove", sdk.Args{"domain": "demo1.example", "line": int64(3)}).Failed())
+	after := h.Plan("dns record remove", args)
+	require.NotNil(t, after.Plan, "%v", after.Diagnostics)
+	assert.NotEqual(t, first.Plan.Digest, after.Plan.Digest)
+	assert.Contains(t, after.Plan.Summary, "TXT")
+}
+
+// WHM enforces the serial itself: a removal sent with the serial of a
+// zone that has changed since is refused, and nothing is removed, even
+// when nothing on the bot's side checked first.
+func TestWHMRefusesARemovalWithAStaleSerial(t *testing.T) {
+	h, _ := start(t)
+	// Both requests were planned from serial 2026112701; the first runs.
+	stale := sdk.Args{"zone": "demo1.example", "serial": "2026112701", "remove": "5"}
+	require.False(t, h.Execute("call mass_edit_dns_zone", sdk.Args{"zone": "demo1.example", "serial": "2026112701", "remove": "2"}).Failed())
+	before := h.Execute("dns zone", sdk.Args{"domain": "demo1.example"}).Text
+
+	res := h.Execute("call mass_edit_dns_zone", stale)
+	assert.True(t, res.Failed())
+	assert.Contains(t, res.Text, "The given serial number (2026112701) does not match the DNS zone’s serial number (2026112702)")
+	assert.Equal(t, before, h.Execute("dns zone", sdk.Args{"domain": "demo1.example"}).Text, "nothing is removed")
 }
 
 // Work planned from the server's state is refused when that state has

@@ -246,6 +246,9 @@ func declareCall(p *sdk.Plugin, f *catalog.Function) {
 	for _, n := range f.Notes {
 		help += "\n• " + n
 	}
+	if catalog.RiskOf(f.Name) > sdk.RiskReadOnly {
+		markResource(params)
+	}
 	registerOps(p, op{
 		Name: "call " + f.Name, Summary: title, Help: help, Hidden: true,
 		Risk: catalog.RiskOf(f.Name), Params: params, ExtraArguments: f.OpenEnded() || incomplete[f.Name],
@@ -269,6 +272,41 @@ func declareCall(p *sdk.Plugin, f *catalog.Function) {
 			return w, nil
 		},
 	})
+}
+
+// resourceNames are the parameter names that name what a WHM function
+// acts on, most telling first.
+var resourceNames = []string{"domain", "zone", "user", "username", "cpanel.user", "cpanel_jsonapi_user", "cpuser",
+	"pkgname", "featurelist", "reseller", "token_name", "ip", "name", "hostname"}
+
+// markResource marks the parameter that names what a function changes,
+// for approvers to type: a required one of the usual names, else the
+// first required one, else an optional one of the usual names. A secret
+// is never it; a function with none of these acts on the server as a
+// whole and marks nothing.
+func markResource(ps []sdk.Param) {
+	usable := func(p sdk.Param) bool { return !p.Sensitive }
+	pick := -1
+	for _, required := range []bool{true, false} {
+		for _, n := range resourceNames {
+			for i, p := range ps {
+				if pick < 0 && usable(p) && p.Required == required && p.Name == n {
+					pick = i
+				}
+			}
+		}
+		if pick < 0 && required {
+			for i, p := range ps {
+				if pick < 0 && usable(p) && p.Required {
+					pick = i
+				}
+			}
+		}
+		if pick >= 0 {
+			ps[pick] = ps[pick].AsResource()
+			return
+		}
+	}
 }
 
 // registerFunctions declares "functions", the search over the catalog.

@@ -522,7 +522,7 @@ func registerHulk(p *sdk.Plugin) {
 }
 
 func ipsParam() sdk.Param {
-	return sdk.IP("ip", "IP address (repeat for several)").AsRequired().AsPositional().AsRepeated()
+	return sdk.IP("ip", "IP address (repeat for several)").AsRequired().AsPositional().AsRepeated().AsResource()
 }
 
 func hulkListParam() sdk.Param {
@@ -757,7 +757,7 @@ func findService(ctx context.Context, c *client.Client, name string) (record, er
 
 func serviceRestart() op {
 	return op{Name: "service restart", Summary: "Restart a service", Risk: sdk.RiskHigh,
-		Params:   []sdk.Param{sdk.String("service", "The service (httpd, exim, dovecot, mysql, named...)").AsRequired().AsPositional()},
+		Params:   []sdk.Param{sdk.String("service", "The service (httpd, exim, dovecot, mysql, named...)").AsRequired().AsPositional().AsResource()},
 		Examples: []string{"/whm service restart exim"},
 		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
 			s := a.String("service")

@@ -72,7 +72,7 @@ func packageList() op {
 func packageInfo() op {
 	return op{Name: "package info", Summary: "One hosting plan's settings", Risk: sdk.RiskReadOnly,
 		Aliases:  []string{"plan info"},
-		Params:   []sdk.Param{sdk.String("plan", "The plan").AsRequired().AsPositional()},
+		Params:   []sdk.Param{sdk.String("plan", "The plan").AsRequired().AsPositional().AsResource()},
 		Examples: []string{"/whm package info basic"},
 		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
 			return single("Show plan "+a.String("plan"), call(c, "getpkginfo", "Read the plan", "pkg", a.String("plan"))), nil
@@ -98,7 +98,7 @@ func packageRemove() op {
 	return op{Name: "package remove", Summary: "Delete a hosting plan", Risk: sdk.RiskCritical,
 		Aliases:  []string{"plan remove"},
 		Help:     "Accounts on the plan keep their limits but lose the plan they refer to.",
-		Params:   []sdk.Param{sdk.String("plan", "The plan").AsRequired().AsPositional()},
+		Params:   []sdk.Param{sdk.String("plan", "The plan").AsRequired().AsPositional().AsResource()},
 		Examples: []string{"/whm package remove oldplan"},
 		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
 			name := a.String("plan")

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -36,12 +37,13 @@ func (s *Server) handlers() map[string]handler {
 		"getpkginfo": s.getpkginfo,
 		"killpkg":    s.killpkg,
 		// DNS
-		"listzones":        s.listzones,
-		"parse_dns_zone":   s.parseDNSZone,
-		"addzonerecord":    s.addzonerecord,
-		"removezonerecord": s.removezonerecord,
-		"resetzone":        s.resetzone,
-		"killdns":          s.killdns,
+		"listzones":          s.listzones,
+		"parse_dns_zone":     s.parseDNSZone,
+		"addzonerecord":      s.addzonerecord,
+		"removezonerecord":   s.removezonerecord,
+		"mass_edit_dns_zone": s.massEditDNSZone,
+		"resetzone":          s.resetzone,
+		"killdns":            s.killdns,
 		// cPHulk
 		"cphulk_status":                      s.cphulkStatus,
 		"get_cphulk_brutes":                  s.getCphulkBrutes,
@@ -733,6 +735,126 @@ func (s *Server) removezonerecord(w http.ResponseWriter, fn string, args url.Val
 	s.bump(zone)
 	answer(w, fn, nil, "Bind reloading on "+s.st.Hostname+" using rndc zone: ["+zone+"]\n", "")
 	return true
+}
+
+// massEditDNSZone is mass_edit_dns_zone: edits, removals and additions in
+// one call, refused whole unless serial is the zone's serial now (the
+// reference: "If this value does not match the zone's current state, the
+// request fails"). Line indexes (0-based) name lines of the zone as it is
+// before the call; the records after a removed one move up a line, and
+// the serial goes up by one.
+func (s *Server) massEditDNSZone(w http.ResponseWriter, fn string, args url.Values) bool {
+	zone, recs, ok := s.zoneArg(w, fn, args, "zone")
+	if !ok {
+		return false
+	}
+	sn, ok := need(w, fn, args, "serial")
+	if !ok {
+		return false
+	}
+	serial, err := strconv.Atoi(sn)
+	if err != nil || serial < 0 {
+		refuse(w, fn, fmt.Sprintf("The “serial” parameter must be a nonnegative integer, not “%s”.", sn))
+		return false
+	}
+	if serial != s.st.Serials[zone] {
+		// WHM's words when the zone has changed since it was read.
+		refuse(w, fn, fmt.Sprintf("The given serial number (%d) does not match the DNS zone’s serial number (%d). Refresh your view of the DNS zone, then resubmit.", serial, s.st.Serials[zone]))
+		return false
+	}
+	index := func(raw string) (int, bool) {
+		i, err := strconv.Atoi(raw)
+		if err != nil || i < 0 || i >= len(recs) {
+			refuse(w, fn, fmt.Sprintf("The zone “%s” has no record at line index “%s”.", zone, raw))
+			return 0, false
+		}
+		if recs[i].Type == "SOA" {
+			refuse(w, fn, "The SOA record cannot be edited or removed with this function.")
+			return 0, false
+		}
+		return i, true
+	}
+	type change struct {
+		LineIndex  *int     `json:"line_index"`
+		Dname      string   `json:"dname"`
+		TTL        int      `json:"ttl"`
+		RecordType string   `json:"record_type"`
+		Data       []string `json:"data"`
+	}
+	record := func(raw string, edit bool) (*Record, int, bool) {
+		var c change
+		if err := json.Unmarshal([]byte(raw), &c); err != nil {
+			refuse(w, fn, fmt.Sprintf("The record “%s” is not valid JSON: %v", raw, err))
+			return nil, 0, false
+		}
+		i := -1
+		if edit {
+			if c.LineIndex == nil {
+				refuse(w, fn, "An edited record needs its “line_index”.")
+				return nil, 0, false
+			}
+			if i, ok = index(strconv.Itoa(*c.LineIndex)); !ok {
+				return nil, 0, false
+			}
+		}
+		typ := strings.ToUpper(c.RecordType)
+		if c.Dname == "" || typ == "" || len(c.Data) == 0 || c.TTL <= 0 {
+			refuse(w, fn, "A record needs “dname”, “ttl”, “record_type” and “data”.")
+			return nil, 0, false
+		}
+		return &Record{Name: absName(c.Dname, zone), Type: typ, TTL: c.TTL, Data: c.Data}, i, true
+	}
+	// Everything is checked before anything changes: one bad item
+	// refuses the call whole.
+	next := append([]*Record(nil), recs...)
+	for _, raw := range args["edit"] {
+		r, i, ok := record(raw, true)
+		if !ok {
+			return false
+		}
+		next[i] = r
+	}
+	gone := map[int]bool{}
+	for _, raw := range args["remove"] {
+		i, ok := index(raw)
+		if !ok {
+			return false
+		}
+		gone[i] = true
+	}
+	var added []*Record
+	for _, raw := range args["add"] {
+		r, _, ok := record(raw, false)
+		if !ok {
+			return false
+		}
+		added = append(added, r)
+	}
+	var out []*Record
+	for i, r := range next {
+		if !gone[i] {
+			out = append(out, r)
+		}
+	}
+	s.st.Zones[zone] = append(out, added...)
+	s.bump(zone)
+	answer(w, fn, map[string]any{"new_serial": s.st.Serials[zone]}, "OK", "")
+	return true
+}
+
+// absName is a record name as the zone file holds it: relative names
+// ("www", "@") completed with the zone, and a final dot.
+func absName(name, zone string) string {
+	if strings.HasSuffix(name, ".") {
+		return name
+	}
+	if name == "@" || name == zone {
+		return zone + "."
+	}
+	if strings.HasSuffix(name, "."+zone) {
+		return name + "."
+	}
+	return name + "." + zone + "."
 }
 
 func (s *Server) resetzone(w http.ResponseWriter, fn string, args url.Values) bool {

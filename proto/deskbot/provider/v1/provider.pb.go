@@ -787,10 +787,15 @@ type Parameter struct {
 	// positional parameters may be given without their name, in catalog order.
 	Positional bool `protobuf:"varint,8,opt,name=positional,proto3" json:"positional,omitempty"`
 	// repeated parameters take several values (name=a name=b, or a,b).
-	Repeated      bool     `protobuf:"varint,9,opt,name=repeated,proto3" json:"repeated,omitempty"`
-	Aliases       []string `protobuf:"bytes,10,rep,name=aliases,proto3" json:"aliases,omitempty"`
-	Minimum       *int64   `protobuf:"varint,11,opt,name=minimum,proto3,oneof" json:"minimum,omitempty"`
-	Maximum       *int64   `protobuf:"varint,12,opt,name=maximum,proto3,oneof" json:"maximum,omitempty"`
+	Repeated bool     `protobuf:"varint,9,opt,name=repeated,proto3" json:"repeated,omitempty"`
+	Aliases  []string `protobuf:"bytes,10,rep,name=aliases,proto3" json:"aliases,omitempty"`
+	Minimum  *int64   `protobuf:"varint,11,opt,name=minimum,proto3,oneof" json:"minimum,omitempty"`
+	Maximum  *int64   `protobuf:"varint,12,opt,name=maximum,proto3,oneof" json:"maximum,omitempty"`
+	// resource marks the parameter that names what the command acts on (the
+	// account, record, VM): approvers of critical commands type its value to
+	// confirm. At most one per command, and never a sensitive one
+	// (protocol minor 4).
+	Resource      bool `protobuf:"varint,13,opt,name=resource,proto3" json:"resource,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -907,6 +912,13 @@ func (x *Parameter) GetMaximum() int64 {
 		return *x.Maximum
 	}
 	return 0
+}
+
+func (x *Parameter) GetResource() bool {
+	if x != nil {
+		return x.Resource
+	}
+	return false
 }
 
 type EnumValue struct {
@@ -2707,7 +2719,7 @@ const file_deskbot_provider_v1_provider_proto_rawDesc = "" +
 	"\x06hidden\x18\t \x01(\bR\x06hidden\x12\x18\n" +
 	"\aaliases\x18\n" +
 	" \x03(\tR\aaliases\x12'\n" +
-	"\x0fextra_arguments\x18\v \x01(\bR\x0eextraArguments\"\xc5\x03\n" +
+	"\x0fextra_arguments\x18\v \x01(\bR\x0eextraArguments\"\xe1\x03\n" +
 	"\tParameter\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x126\n" +
@@ -2724,7 +2736,8 @@ const file_deskbot_provider_v1_provider_proto_rawDesc = "" +
 	"\aaliases\x18\n" +
 	" \x03(\tR\aaliases\x12\x1d\n" +
 	"\aminimum\x18\v \x01(\x03H\x00R\aminimum\x88\x01\x01\x12\x1d\n" +
-	"\amaximum\x18\f \x01(\x03H\x01R\amaximum\x88\x01\x01B\n" +
+	"\amaximum\x18\f \x01(\x03H\x01R\amaximum\x88\x01\x01\x12\x1a\n" +
+	"\bresource\x18\r \x01(\bR\bresourceB\n" +
 	"\n" +
 	"\b_minimumB\n" +
 	"\n" +

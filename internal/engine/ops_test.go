@@ -1,0 +1,102 @@
+package engine_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/deskbot/deskbot/internal/apperr"
+	"github.com/deskbot/deskbot/internal/authz"
+	"github.com/deskbot/deskbot/internal/engine"
+	"github.com/deskbot/deskbot/internal/pluginhost"
+	"github.com/deskbot/deskbot/plugins/example/provider"
+	"github.com/deskbot/deskbot/sdk"
+)
+
+// downPlugin is a supervised plugin that has been marked down: its
+// calls fail as pluginhost's do, and Info tells an operator why.
+type downPlugin struct {
+	*pluginhost.Local
+	info pluginhost.Info
+}
+
+func (d downPlugin) Info() pluginhost.Info { return d.info }
+
+func (d downPlugin) Execute(context.Context, *sdk.ExecuteRequest) (*sdk.Result, error) {
+	return nil, apperr.Wrap(errors.New(d.info.LastFailure), apperr.Unavailable, "the Example provider is unavailable right now; it failed repeatedly and an operator has been told")
+}
+
+const opsPolicy = `version: 1
+users:
+  alice: U0ALICE01
+  erin: U0ERIN001
+roles:
+  desk:
+    grants: [{commands: ["example:*"], max_risk: high}]
+  admin:
+    grants: [{commands: ["*:*"]}]
+    approve: [{commands: ["*:*"]}]
+bindings:
+  - subjects: [alice]
+    roles: [desk]
+  - subjects: [erin]
+    roles: [admin]
+approvals:
+  by_risk:
+    high: {approvers: 1}
+    critical: {approvers: 1}
+`
+
+func TestADownPluginsPathAndDigestAreForAdminsOnly(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	policyPath := filepath.Join(dir, "policy.yaml")
+	require.NoError(t, os.WriteFile(policyPath, []byte(opsPolicy), 0o600))
+	log := slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))
+	holder, err := authz.NewHolder(policyPath, log)
+	require.NoError(t, err)
+	local, err := pluginhost.NewLocal(ctx, provider.New(), pluginhost.Config{Name: "example", Targets: []sdk.Target{{Name: "sandbox", Sandbox: true}}})
+	require.NoError(t, err)
+	const path, want, got = "/opt/deskbot/plugins/example", "ab12cd34ab12cd34ab12cd34ab12cd34ab12cd34ab12cd34ab12cd34ab12cd34", "ffee0011ffee0011ffee0011ffee0011ffee0011ffee0011ffee0011ffee0011"
+	p := downPlugin{Local: local, info: pluginhost.Info{State: pluginhost.StateDown, Path: path, SHA256: want,
+		LastFailure:   fmt.Sprintf("refusing to start %s: its sha256 is %s but the configuration expects %s", path, got, want),
+		LastFailureAt: time.Date(2026, 12, 1, 9, 30, 0, 0, time.UTC)}}
+	e := engine.New(engine.Options{Plugins: engine.StaticRegistry{"example": p}, Policy: holder, Logger: log})
+	run := func(user, line string) engine.Reply {
+		return e.Handle(ctx, engine.Request{User: user, Channel: "C0SUPPORT", Text: line}, nil)
+	}
+
+	// The user is told the provider is unavailable, and nothing more.
+	r := run(alice, "/example echo hi")
+	assert.Equal(t, engine.StatusFailed, r.Status)
+	assert.Contains(t, r.Error, "the Example provider is unavailable right now")
+	for _, internal := range []string{path, want, got, "sha256"} {
+		assert.NotContains(t, fmt.Sprintf("%+v", r), internal)
+	}
+
+	// Nor may the user look it up.
+	r = run(alice, "/ops plugins")
+	assert.Equal(t, engine.StatusDenied, r.Status)
+	assert.NotContains(t, fmt.Sprintf("%+v", r), path)
+
+	// An admin sees each plugin's state, path, digest and last failure.
+	r = run(erin, "/ops plugins")
+	require.Equal(t, engine.StatusOK, r.Status, r.Error)
+	require.Len(t, r.Result.Parts, 2)
+	procs := r.Result.Parts[1].Table
+	assert.Equal(t, []string{"name", "state", "pid", "path", "sha256", "last failure"}, procs.Columns)
+	require.Len(t, procs.Rows, 1)
+	row := procs.Rows[0]
+	assert.Equal(t, []string{"example", "down", "-", path, want}, row[:5])
+	assert.Contains(t, row[5], "refusing to start")
+	assert.Contains(t, row[5], got)
+}
