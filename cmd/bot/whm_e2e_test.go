@@ -124,3 +124,62 @@ func TestWHMSecretsNeverLeak(t *testing.T) {
 	_, ok := s.Account("canary2")
 	assert.True(t, ok, "the commands reached the server")
 }
+
+// Two removals by line number, approved in the other order: removing line
+// 3 first moves the MX record from line 6 to line 5, so the approved
+// removal of line 6 would now delete the SPF record. It is refused before
+// anything is sent, everyone who approved it is told what changed, the
+// audit says "plan changed", and asking again (for line 5) works.
+func TestWHMApprovedPlanThatDriftedIsNotRun(t *testing.T) {
+	testbin.Plugin(t, "whm")
+	dir := workDir(t)
+	zone := func() string {
+		r := runBot(t, botIn(t, dir, "exec", "--as", "bob", "/whm dns zone demo1.example"))
+		require.Equal(t, 0, r.code, r.stderr)
+		return r.stdout
+	}
+	require.Regexp(t, `(?m)^6 +demo1\.example\. +\d+ +MX `, zone())
+	require.Regexp(t, `(?m)^7 +demo1\.example\. +\d+ +TXT +v=spf1`, zone())
+
+	mx, r := execIn(t, dir, "bob", "/whm dns record remove demo1.example 6")
+	require.Equal(t, 4, r.code, r.stderr)
+	a3, r := execIn(t, dir, "bob", "/whm dns record remove demo1.example 3")
+	require.Equal(t, 4, r.code, r.stderr)
+
+	// Approve the second first.
+	approveBoth(t, dir, a3.Approval.ID, "demo1.example")
+	require.Regexp(t, `(?m)^5 +demo1\.example\. +\d+ +MX `, zone(), "the MX record moved up a line")
+
+	_, r = execIn(t, dir, "carol", "/ops approve "+mx.Approval.ID+" confirm=demo1.example")
+	require.Equal(t, 4, r.code, r.stdout+r.stderr)
+	got, r := execIn(t, dir, "dan", "/ops approve "+mx.Approval.ID+" confirm=demo1.example")
+	assert.NotEqual(t, 0, r.code)
+	assert.Equal(t, "failed", got.Approval.State)
+	assert.Contains(t, got.Error, "was not run: what it would do now differs from the plan that was approved")
+	assert.Contains(t, got.Error, "- fact: zone demo1.example line 6: demo1.example. 14400 MX 0 demo1.example.")
+	assert.Contains(t, got.Error, "+ fact: zone demo1.example line 6: demo1.example. 14400 TXT")
+	now := zone()
+	assert.Regexp(t, `(?m)^5 +demo1\.example\. +\d+ +MX `, now, "the MX record is intact")
+	assert.Regexp(t, `(?m)^6 +demo1\.example\. +\d+ +TXT +v=spf1`, now, "and so is the SPF record")
+
+	exp := runBot(t, botIn(t, dir, "audit", "export"))
+	require.Equal(t, 0, exp.code, exp.stderr)
+	assert.Regexp(t, `"action":"result".*"outcome":"plan changed"`, exp.stdout)
+
+	again, r := execIn(t, dir, "bob", "/whm dns record remove demo1.example 5")
+	require.Equal(t, 4, r.code, r.stderr)
+	approveBoth(t, dir, again.Approval.ID, "demo1.example")
+	assert.NotRegexp(t, `(?m) MX `, zone(), "asked again, the MX record is removed")
+	assert.Regexp(t, `(?m) TXT +v=spf1`, zone())
+}
+
+// approveBoth has carol and dan (the example policy's leads) approve a
+// critical request, typing confirm; the second approval runs it.
+func approveBoth(t *testing.T, dir, id, confirm string) {
+	t.Helper()
+	_, r := execIn(t, dir, "carol", "/ops approve "+id+" confirm="+confirm)
+	require.Equal(t, 4, r.code, r.stdout+r.stderr)
+	a, r := execIn(t, dir, "dan", "/ops approve "+id+" confirm="+confirm)
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	require.Equal(t, "succeeded", a.Approval.State)
+}
