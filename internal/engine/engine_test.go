@@ -347,6 +347,24 @@ func TestExecutionOfADeadReplica(t *testing.T) {
 		require.NotEmpty(t, f.notes.notices)
 		assert.Equal(t, alice, f.notes.notices[len(f.notes.notices)-1].to, "the requester hears the outcome")
 	})
+	t.Run("a live claim is never judged by host and pid", func(t *testing.T) {
+		// A replica in another pid namespace on a host of the same name:
+		// its pid means nothing here. Only its lease counts.
+		f := newFixture(t)
+		id := f.run(alice, "/example counter add 1").Approval.ID
+		other := f.replica()
+		_, err := other.Vote(ctx, id, carol)
+		require.NoError(t, err)
+		host, _ := os.Hostname()
+		lookalike := host + "/999999999/1"
+		_, err = f.store.Transition(ctx, id, []store.State{store.StateExecuting}, store.StateExecuting, time.Now(),
+			store.Update{Executor: &lookalike, If: &store.Guard{Executor: other.Instance()}})
+		require.NoError(t, err)
+		f.e.Sweep(ctx)
+		a, _ := f.store.GetApproval(ctx, id)
+		assert.Equal(t, store.StateExecuting, a.State, "left alone while its lease is live")
+		assert.Equal(t, int64(0), f.counter(t))
+	})
 	t.Run("killed after dispatch: unknown, never re-run", func(t *testing.T) {
 		f := newFixture(t)
 		id := f.run(alice, "/example counter add 1").Approval.ID
