@@ -29,17 +29,20 @@ func TestCloudFlowRebuildNeedsTwoApproversAndRunsOnce(t *testing.T) {
 	assert.Contains(t, r.stdout, "Rebuild bakery-site (#103, off) from Debian 12 x64 (now CentOS 7 x64)")
 
 	_, r = execIn(t, dir, "carol", "/ops approve "+id+" confirm=wrong")
-	assert.NotEqual(t, 0, r.code, "the typed confirmation must name the target")
-	a, r = execIn(t, dir, "carol", "/ops approve "+id+" confirm=sandbox")
+	assert.NotEqual(t, 0, r.code, "the typed confirmation must name the machine")
+	refused, r := execIn(t, dir, "carol", "/ops approve "+id+" confirm=sandbox")
+	assert.NotEqual(t, 0, r.code, "the target's name, the same for every machine on it, is not enough")
+	assert.Contains(t, refused.Error, `typing the name of what it acts on, "bakery-site" (on sandbox)`)
+	a, r = execIn(t, dir, "carol", "/ops approve "+id+" confirm=bakery-site")
 	assert.Equal(t, 4, r.code, "one approval of two: still waiting: %s", r.stdout)
 	assert.Equal(t, "pending", a.Approval.State)
 
-	run := runBot(t, botIn(t, dir, "exec", "--config", cfg, "--as", "dan", "/ops approve "+id+" confirm=sandbox"))
+	run := runBot(t, botIn(t, dir, "exec", "--config", cfg, "--as", "dan", "/ops approve "+id+" confirm=bakery-site"))
 	require.Equal(t, 0, run.code, "%s %s", run.stdout, run.stderr)
 	assert.Contains(t, run.stdout+run.stderr, "build disk running")
 	assert.Contains(t, run.stdout, "bakery-site is rebuilt.")
 
-	again := runBot(t, botIn(t, dir, "exec", "--config", cfg, "--as", "erin", "/ops approve "+id+" confirm=sandbox"))
+	again := runBot(t, botIn(t, dir, "exec", "--config", cfg, "--as", "erin", "/ops approve "+id+" confirm=bakery-site"))
 	assert.NotEqual(t, 0, again.code, "it ran once; approving again does nothing")
 
 	tx := runBot(t, botIn(t, dir, "exec", "--config", cfg, "--as", "alice", "/cloudflow vm transactions bakery-site"))

@@ -57,8 +57,9 @@ func TestWHMSecretsNeverLeak(t *testing.T) {
 	dir := workDir(t)
 	cfg := config{Plugins: []installed{{Name: "whm", Targets: []target{{Name: "web01",
 		Settings: map[string]string{"host": host, "port": port, "scheme": "http", "user": "deskbot"}, Secrets: map[string]string{"token": "WHM_TOKEN"}}}}}}.write(t, dir)
-	// One console session: secrets typed with a request are held in the
-	// bot's memory only, so the approvals happen in the same process.
+	// One console session, where bob may type secrets into the command
+	// (the console is private); approvers of critical commands type the
+	// account's name.
 	cmd := botIn(t, dir, "console", "--config", cfg, "--log-level", "debug", "--as", "bob")
 	cmd.Env = append(cmd.Env, "WHM_TOKEN="+token)
 	stdin, err := cmd.StdinPipe()
@@ -89,19 +90,19 @@ func TestWHMSecretsNeverLeak(t *testing.T) {
 			require.NoError(t, err)
 		}
 	}
-	approved := func(line, done string, approvers ...string) {
+	approved := func(line, confirm, done string, approvers ...string) {
 		t.Helper()
 		send(":as bob", line)
 		id := expect(`Approval (A[A-Z0-9]+) is pending`)[1]
 		for _, ap := range approvers {
-			send(":as "+ap, "/ops approve "+id+" confirm=web01")
+			send(":as "+ap, "/ops approve "+id+" confirm="+confirm)
 		}
 		expect(regexp.QuoteMeta(done))
 	}
-	approved("/whm account create canary1 canary1.example plan=basic password="+password, "Account canary1 created", "carol")
-	approved("/whm call createacct username=canary2 domain=canary2.example showpass=y password="+password, "PassWord: [REDACTED]", "carol")
-	approved("/whm account password canary1 password="+password, "The password of canary1 is changed.", "carol", "dan")
-	approved("/whm call passwd user=canary2 password="+password, "Password changed for user", "carol", "dan")
+	approved("/whm account create canary1 canary1.example plan=basic password="+password, "", "Account canary1 created", "carol")
+	approved("/whm call createacct username=canary2 domain=canary2.example showpass=y password="+password, "", "PassWord: [REDACTED]", "carol")
+	approved("/whm account password canary1 password="+password, "canary1", "The password of canary1 is changed.", "carol", "dan")
+	approved("/whm call passwd user=canary2 password="+password, "canary2", "Password changed for user", "carol", "dan")
 	send(":as alice", "/whm ssl info shop.example")
 	expect(`www\.shop\.example`)
 	send("/whm call fetchsslinfo domain=shop.example")
