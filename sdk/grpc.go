@@ -63,6 +63,7 @@ func (s *grpcServer) GetMetadata(ctx context.Context, _ *pb.GetMetadataRequest) 
 		Name:          m.Name,
 		Version:       m.Version,
 		Description:   m.Description,
+		DisplayName:   m.DisplayName,
 		ProtocolMinor: uint32(m.ProtocolMinor),
 		Capabilities:  m.Capabilities,
 	}, nil
@@ -178,6 +179,7 @@ func (c *GRPCClient) Metadata(ctx context.Context, _ *MetadataRequest) (*Metadat
 		Name:          r.GetName(),
 		Version:       r.GetVersion(),
 		Description:   r.GetDescription(),
+		DisplayName:   r.GetDisplayName(),
 		ProtocolMinor: int(r.GetProtocolMinor()),
 		Capabilities:  r.GetCapabilities(),
 	}, nil

@@ -114,6 +114,10 @@ func (p *Plugin) Name() string { return p.meta.Name }
 // SetDescription sets the one-line description shown in help.
 func (p *Plugin) SetDescription(d string) *Plugin { p.meta.Description = d; return p }
 
+// SetDisplayName sets the provider's name as users know it ("WHM",
+// "CloudLinux Network"), used in messages; the plugin's name otherwise.
+func (p *Plugin) SetDisplayName(d string) *Plugin { p.meta.DisplayName = d; return p }
+
 // SetLogger replaces the logger handlers receive (slog.Default otherwise).
 func (p *Plugin) SetLogger(l *slog.Logger) *Plugin { p.log = l; return p }
 

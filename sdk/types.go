@@ -169,9 +169,12 @@ func (c *CommandSpec) Param(name string) (*Param, bool) {
 
 // Metadata names a plugin.
 type Metadata struct {
-	Name          string
-	Version       string
-	Description   string
+	Name        string
+	Version     string
+	Description string
+	// DisplayName is the provider as users know it ("WHM"), in messages
+	// such as "the WHM provider is unavailable right now".
+	DisplayName   string
 	ProtocolMinor int
 	Capabilities  []string
 }

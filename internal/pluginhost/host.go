@@ -23,6 +23,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -205,19 +206,22 @@ type Process struct {
 	host *Host
 	log  *slog.Logger
 
-	mu       sync.Mutex
-	state    State
-	gen      int // bumped at every (re)start
-	client   *plugin.Client
-	prov     sdk.Provider
-	meta     sdk.Metadata
-	catalog  *sdk.Catalog
-	lastErr  error
-	lastAt   time.Time // when lastErr happened
-	path     string    // the executable last launched (resolved)
-	failures []time.Time
-	ready    chan struct{} // closed when state leaves starting/restarting
-	stopped  chan struct{}
+	mu      sync.Mutex
+	state   State
+	gen     int // bumped at every (re)start
+	client  *plugin.Client
+	prov    sdk.Provider
+	meta    sdk.Metadata
+	catalog *sdk.Catalog
+	// displayName is the plugin's own name for its provider, from its
+	// last start: kept when it is down, for the messages that say so.
+	displayName atomic.Pointer[string]
+	lastErr     error
+	lastAt      time.Time // when lastErr happened
+	path        string    // the executable last launched (resolved)
+	failures    []time.Time
+	ready       chan struct{} // closed when state leaves starting/restarting
+	stopped     chan struct{}
 }
 
 // Name returns the plugin's name.
@@ -287,6 +291,9 @@ func (p *Process) Declarations() sdk.Catalog {
 func (p *Process) DisplayName() string {
 	if p.cfg.DisplayName != "" {
 		return p.cfg.DisplayName
+	}
+	if known := p.displayName.Load(); known != nil && *known != "" {
+		return *known
 	}
 	return p.cfg.Name
 }
@@ -569,6 +576,7 @@ func (p *Process) start(ctx context.Context) error {
 		return fmt.Errorf("plugin %s: %w", p.cfg.Name, err)
 	}
 	p.client, p.prov, p.meta, p.catalog = client, prov, meta, catalog
+	p.displayName.Store(&meta.DisplayName)
 	p.gen++
 	p.setState(StateReady)
 	p.log.Info("plugin started", "version", meta.Version, "commands", len(catalog.Commands), "took", time.Since(start).Round(time.Millisecond))
@@ -696,6 +704,7 @@ func (p *Process) restart(gen int) {
 		return
 	}
 	p.client, p.prov, p.meta, p.catalog = client, prov, meta, catalog
+	p.displayName.Store(&meta.DisplayName)
 	p.gen++
 	p.setState(StateReady)
 	p.log.Info("plugin restarted", "took", time.Since(start).Round(time.Millisecond))

@@ -162,7 +162,7 @@ func TestCancellationReachesThePlugin(t *testing.T) {
 	err := ended(t, errc, "the call did not end at its deadline")
 	require.Error(t, err)
 	assert.Equal(t, apperr.Timeout, apperr.CodeOf(err))
-	assert.Contains(t, apperr.Message(err), "the example provider did not answer in time")
+	assert.Contains(t, apperr.Message(err), "the Example provider did not answer in time")
 
 	// The plugin itself logs that it saw the cancellation; its log line
 	// arrives in the host's log tagged with the plugin name.
@@ -186,7 +186,7 @@ func TestSIGKILLDuringACallFailsItAndTheNextCallSucceeds(t *testing.T) {
 	err := ended(t, errc, "the call did not fail after the plugin was killed")
 	require.Error(t, err)
 	assert.Equal(t, apperr.Unavailable, apperr.CodeOf(err))
-	assert.Contains(t, apperr.Message(err), "the example provider crashed during the call")
+	assert.Contains(t, apperr.Message(err), "the Example provider crashed during the call")
 
 	// The next call waits for the restarted plugin and succeeds.
 	res := echo(t, f.plugin, "back again")
@@ -200,7 +200,7 @@ func TestCrashOnDemandIsReportedAndRecovered(t *testing.T) {
 	f := start(t, pluginhost.Options{}, exampleConfig(t))
 	_, err := f.plugin.Execute(context.Background(), &sdk.ExecuteRequest{Request: sdk.Request{Command: "crash"}})
 	require.Error(t, err)
-	assert.Contains(t, apperr.Message(err), "the example provider crashed")
+	assert.Contains(t, apperr.Message(err), "the Example provider crashed")
 	echo(t, f.plugin, "still here")
 }
 
@@ -258,7 +258,7 @@ func TestMarkedDownAfterRepeatedFailures(t *testing.T) {
 	_, err := f.plugin.Execute(context.Background(), &sdk.ExecuteRequest{Request: sdk.Request{Command: "echo", Args: sdk.Args{"text": "x"}}})
 	require.Error(t, err)
 	assert.Equal(t, apperr.Unavailable, apperr.CodeOf(err))
-	assert.Contains(t, apperr.Message(err), "the example provider is unavailable right now")
+	assert.Contains(t, apperr.Message(err), "the Example provider is unavailable right now")
 
 	// An operator can bring it back.
 	f.plugin.Restart()

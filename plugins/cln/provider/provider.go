@@ -165,7 +165,7 @@ func keyText(a sdk.Args, key string) string {
 
 // New returns the CLN provider.
 func New() *sdk.Plugin {
-	p := sdk.New("cln", Version).SetDescription("CloudLinux Network: CloudLinux, ELS, Imunify and KernelCare licences, IP licences, server groups, backups")
+	p := sdk.New("cln", Version).SetDisplayName("CloudLinux Network").SetDescription("CloudLinux Network: CloudLinux, ELS, Imunify and KernelCare licences, IP licences, server groups, backups")
 	p.Settings(settings...).Secrets(secrets...)
 	p.OnConfigure(Configure)
 	p.OnHealth(func(ctx context.Context, t *sdk.TargetConfig, env any) error {

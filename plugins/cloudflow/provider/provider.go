@@ -83,7 +83,7 @@ func Configure(ctx context.Context, t *sdk.TargetConfig) (any, error) {
 
 // New returns the CloudFlow provider.
 func New() *sdk.Plugin {
-	p := sdk.New("cloudflow", Version).SetDescription("CloudFlow (OnApp) virtual machines: power, rebuild, resize, backups, transactions; templates, hypervisors, users")
+	p := sdk.New("cloudflow", Version).SetDisplayName("CloudFlow").SetDescription("CloudFlow (OnApp) virtual machines: power, rebuild, resize, backups, transactions; templates, hypervisors, users")
 	p.Settings(settings...).Secrets(secrets...).SandboxSettings(sandboxSettings...)
 	p.OnConfigure(Configure)
 	p.OnHealth(func(ctx context.Context, t *sdk.TargetConfig, env any) error {

@@ -25,7 +25,7 @@ const Version = "1.0.0"
 
 // New returns the example provider.
 func New() *sdk.Plugin {
-	p := sdk.New("example", Version).SetDescription("A tutorial provider: a counter API, and a command per feature of the contract")
+	p := sdk.New("example", Version).SetDisplayName("Example").SetDescription("A tutorial provider: a counter API, and a command per feature of the contract")
 
 	// What a target is configured with. A sandbox target needs neither:
 	// it serves the simulator and makes up its key.

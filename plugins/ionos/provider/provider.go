@@ -212,7 +212,7 @@ func orDash(s string) string {
 
 // New returns the IONOS provider.
 func New() *sdk.Plugin {
-	p := sdk.New("ionos", Version).SetDescription("IONOS Cloud Panel: servers, power, snapshots, IPs and reverse DNS, firewalls, DVDs, monitoring and logs; `call` reaches every API operation")
+	p := sdk.New("ionos", Version).SetDisplayName("IONOS").SetDescription("IONOS Cloud Panel: servers, power, snapshots, IPs and reverse DNS, firewalls, DVDs, monitoring and logs; `call` reaches every API operation")
 	p.Settings(settings...).Secrets(secrets...).SandboxSettings(sandboxSettings...)
 	p.OnConfigure(Configure)
 	p.OnHealth(func(ctx context.Context, t *sdk.TargetConfig, env any) error {

@@ -150,7 +150,7 @@ func reads(summary, fn, what string) func(context.Context, *client.Client, sdk.A
 
 // New returns the WHM provider.
 func New() *sdk.Plugin {
-	p := sdk.New("whm", Version).SetDescription("cPanel & WHM servers: accounts, packages, DNS, SSL, backups and restores, mail, cPHulk, services; `call` reaches every WHM API 1 function")
+	p := sdk.New("whm", Version).SetDisplayName("WHM").SetDescription("cPanel & WHM servers: accounts, packages, DNS, SSL, backups and restores, mail, cPHulk, services; `call` reaches every WHM API 1 function")
 	p.Settings(settings...).Secrets(secrets...).SandboxSettings(sandboxSettings...)
 	p.OnConfigure(Configure)
 	p.OnHealth(func(ctx context.Context, t *sdk.TargetConfig, env any) error {

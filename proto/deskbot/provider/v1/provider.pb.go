@@ -453,8 +453,11 @@ type GetMetadataResponse struct {
 	// protocol_minor is the revision of this contract the plugin was built with.
 	ProtocolMinor uint32 `protobuf:"varint,3,opt,name=protocol_minor,json=protocolMinor,proto3" json:"protocol_minor,omitempty"`
 	// capabilities lists optional features, e.g. "complete".
-	Capabilities  []string `protobuf:"bytes,4,rep,name=capabilities,proto3" json:"capabilities,omitempty"`
-	Description   string   `protobuf:"bytes,5,opt,name=description,proto3" json:"description,omitempty"`
+	Capabilities []string `protobuf:"bytes,4,rep,name=capabilities,proto3" json:"capabilities,omitempty"`
+	Description  string   `protobuf:"bytes,5,opt,name=description,proto3" json:"description,omitempty"`
+	// display_name is the provider as users know it ("WHM", "CloudLinux
+	// Network"), for messages; the name is used when empty.
+	DisplayName   string `protobuf:"bytes,6,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -520,6 +523,13 @@ func (x *GetMetadataResponse) GetCapabilities() []string {
 func (x *GetMetadataResponse) GetDescription() string {
 	if x != nil {
 		return x.Description
+	}
+	return ""
+}
+
+func (x *GetMetadataResponse) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
 	}
 	return ""
 }
@@ -2691,13 +2701,14 @@ const file_deskbot_provider_v1_provider_proto_rawDesc = "" +
 	"approvalId\x12\x1f\n" +
 	"\vplan_digest\x18\a \x01(\tR\n" +
 	"planDigest\"\x14\n" +
-	"\x12GetMetadataRequest\"\xb0\x01\n" +
+	"\x12GetMetadataRequest\"\xd3\x01\n" +
 	"\x13GetMetadataResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12%\n" +
 	"\x0eprotocol_minor\x18\x03 \x01(\rR\rprotocolMinor\x12\"\n" +
 	"\fcapabilities\x18\x04 \x03(\tR\fcapabilities\x12 \n" +
-	"\vdescription\x18\x05 \x01(\tR\vdescription\"\x11\n" +
+	"\vdescription\x18\x05 \x01(\tR\vdescription\x12!\n" +
+	"\fdisplay_name\x18\x06 \x01(\tR\vdisplayName\"\x11\n" +
 	"\x0fDescribeRequest\"\xd0\x02\n" +
 	"\x10DescribeResponse\x128\n" +
 	"\bcommands\x18\x01 \x03(\v2\x1c.deskbot.provider.v1.CommandR\bcommands\x12A\n" +
