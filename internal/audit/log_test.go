@@ -140,8 +140,10 @@ func TestTamperingIsFound(t *testing.T) {
 			bad: 3, want: "entry 3 is unkeyed but follows keyed entries (keyed from entry 1)",
 		},
 		"a deleted entry": {
-			tamper: func(t *testing.T, s *sqldb.DB) { require.NoError(t, s.Exec(ctx, `DELETE FROM audit_log WHERE seq = 3`)) },
-			bad:    4, want: "entry 4 follows entry 2: entry 3 is missing",
+			tamper: func(t *testing.T, s *sqldb.DB) {
+				require.NoError(t, s.Exec(ctx, `DELETE FROM audit_log WHERE seq = 3`))
+			},
+			bad: 4, want: "entry 4 follows entry 2: entry 3 is missing",
 		},
 		"an entry sealed with another key": {
 			tamper: func(t *testing.T, s *sqldb.DB) { rechain(t, s, 3, mustKey(t, "forger-key-0123456789").Seal) },
