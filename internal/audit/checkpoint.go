@@ -237,12 +237,7 @@ func NewCheckpointer(l *Log, o CheckpointerOptions) (*Checkpointer, error) {
 
 // Run writes checkpoints every interval until ctx ends.
 func (c *Checkpointer) Run(ctx context.Context) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-c.opts.Clock.After(c.opts.Interval):
-		}
+	for sleep(c.opts.Clock, ctx.Done(), c.opts.Interval) {
 		_, _, _ = c.Checkpoint(ctx)
 	}
 }

@@ -15,20 +15,32 @@ import (
 type Clock struct {
 	mu      sync.Mutex
 	now     time.Time
-	timers  []timer
+	timers  map[*timer]bool
 	changed chan struct{}
 }
 
 type timer struct {
+	c  *Clock
 	at time.Time
 	ch chan time.Time
+}
+
+func (t *timer) C() <-chan time.Time { return t.ch }
+
+func (t *timer) Stop() {
+	t.c.mu.Lock()
+	defer t.c.mu.Unlock()
+	if t.c.timers[t] {
+		delete(t.c.timers, t)
+		t.c.signal()
+	}
 }
 
 var _ audit.Clock = (*Clock)(nil)
 
 // NewClock returns a clock standing at start.
 func NewClock(start time.Time) *Clock {
-	return &Clock{now: start, changed: make(chan struct{})}
+	return &Clock{now: start, timers: map[*timer]bool{}, changed: make(chan struct{})}
 }
 
 // Now implements audit.Clock.
@@ -38,18 +50,18 @@ func (c *Clock) Now() time.Time {
 	return c.now
 }
 
-// After implements audit.Clock.
-func (c *Clock) After(d time.Duration) <-chan time.Time {
+// NewTimer implements audit.Clock.
+func (c *Clock) NewTimer(d time.Duration) audit.Timer {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	ch := make(chan time.Time, 1)
+	t := &timer{c: c, at: c.now.Add(d), ch: make(chan time.Time, 1)}
 	if d <= 0 {
-		ch <- c.now
-		return ch
+		t.ch <- c.now
+		return t
 	}
-	c.timers = append(c.timers, timer{at: c.now.Add(d), ch: ch})
+	c.timers[t] = true
 	c.signal()
-	return ch
+	return t
 }
 
 func (c *Clock) signal() {
@@ -62,33 +74,30 @@ func (c *Clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
-	kept := c.timers[:0]
-	for _, t := range c.timers {
+	for t := range c.timers {
 		if !t.at.After(c.now) {
 			t.ch <- c.now
-			continue
+			delete(c.timers, t)
 		}
-		kept = append(kept, t)
 	}
-	c.timers = kept
 	c.signal()
 }
 
-// Timers is how many timers wait.
+// Timers is how many timers are set and not yet fired or stopped.
 func (c *Clock) Timers() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.timers)
 }
 
-// WaitForTimers blocks until at least n timers wait (a loop has gone back
-// to sleep) or ctx ends; it reports whether they do.
+// WaitForTimers blocks until exactly n timers are set (the loops under
+// test have gone back to sleep) or ctx ends; it reports whether they are.
 func (c *Clock) WaitForTimers(ctx context.Context, n int) bool {
 	for {
 		c.mu.Lock()
 		got, ch := len(c.timers), c.changed
 		c.mu.Unlock()
-		if got >= n {
+		if got == n {
 			return true
 		}
 		select {
