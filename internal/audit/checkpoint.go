@@ -187,6 +187,29 @@ func (f *FileSink) WriteCheckpoint(_ context.Context, c Checkpoint) error {
 	return file.Close()
 }
 
+// LastCheckpoint returns the sequence number of the file's last
+// checkpoint signed with pub (0 if none), read from the file's end, so a
+// restarted bot does not write the same checkpoint again.
+func (f *FileSink) LastCheckpoint(pub PublicKey) int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	file, err := os.Open(f.Path)
+	if err != nil {
+		return 0
+	}
+	defer file.Close()
+	const tail = 64 << 10
+	if st, err := file.Stat(); err == nil && st.Size() > tail {
+		_, _ = file.Seek(st.Size()-tail, io.SeekStart)
+	}
+	good, _, _ := ReadCheckpoints(file, pub)
+	var last int64
+	for _, g := range good {
+		last = max(last, g.Seq)
+	}
+	return last
+}
+
 // CheckpointerOptions configures a [Checkpointer].
 type CheckpointerOptions struct {
 	// Interval between checkpoints (default 5m).
@@ -232,7 +255,13 @@ func NewCheckpointer(l *Log, o CheckpointerOptions) (*Checkpointer, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Checkpointer{log: l, opts: o, written: map[string]int64{}}, nil
+	c := &Checkpointer{log: l, opts: o, written: map[string]int64{}}
+	for _, s := range o.Sinks {
+		if r, ok := s.(interface{ LastCheckpoint(PublicKey) int64 }); ok {
+			c.written[s.Name()] = r.LastCheckpoint(l.key.Public())
+		}
+	}
+	return c, nil
 }
 
 // Run writes checkpoints every interval until ctx ends.

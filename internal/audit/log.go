@@ -148,7 +148,7 @@ func (c *chain) check(r store.AuditRecord) string {
 			return fmt.Sprintf("entry %d appears again after entry %d: entries were inserted or renumbered", r.Seq, c.seq)
 		}
 		if c.seq+1 == r.Seq-1 {
-			return fmt.Sprintf("entry %d follows entry %d: entry %d is missing", r.Seq, c.seq, c.seq+1)
+			return fmt.Sprintf("entry %d follows entry %d: entries are missing (entry %d)", r.Seq, c.seq, c.seq+1)
 		}
 		return fmt.Sprintf("entry %d follows entry %d: entries are missing (%d to %d)", r.Seq, c.seq, c.seq+1, r.Seq-1)
 	case r.PrevHash != c.head:
@@ -256,7 +256,7 @@ func (l *Log) Verify(ctx context.Context, anchors ...Anchor) (VerifyResult, erro
 		}
 		if seen[a.Seq] != a.Hash {
 			res.FirstBad = a.Seq
-			res.Problem = fmt.Sprintf("entry %d is not the entry %s vouches for: the log was rewritten with its chain recomputed, or entries were deleted or inserted and renumbered", a.Seq, a.Source)
+			res.Problem = fmt.Sprintf("entry %d no longer has the hash recorded by %s: the log was rewritten with its chain recomputed, or entries were deleted or inserted and renumbered", a.Seq, a.Source)
 			res.Where = where(good, a)
 			return res, nil
 		}

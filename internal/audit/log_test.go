@@ -143,7 +143,7 @@ func TestTamperingIsFound(t *testing.T) {
 			tamper: func(t *testing.T, s *sqldb.DB) {
 				require.NoError(t, s.Exec(ctx, `DELETE FROM audit_log WHERE seq = 3`))
 			},
-			bad: 4, want: "entry 4 follows entry 2: entry 3 is missing",
+			bad: 4, want: "entry 4 follows entry 2: entries are missing (entry 3)",
 		},
 		"an entry sealed with another key": {
 			tamper: func(t *testing.T, s *sqldb.DB) { rechain(t, s, 3, mustKey(t, "forger-key-0123456789").Seal) },
@@ -209,7 +209,7 @@ func TestAnchorsFindWhatTheChainCannot(t *testing.T) {
 		res, err = l.Verify(ctx, anchors...)
 		require.NoError(t, err)
 		assert.Equal(t, int64(6), res.FirstBad)
-		assert.Contains(t, res.Problem, "entry 6 is not the entry anchor 2 vouches for")
+		assert.Contains(t, res.Problem, "entry 6 no longer has the hash recorded by anchor 2")
 		assert.Equal(t, "the change lies between entry 4 (after anchor 1, which still matches) and entry 6 (anchor 2)", res.Where)
 	})
 
