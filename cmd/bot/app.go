@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -20,6 +22,7 @@ import (
 
 	"github.com/deskbot/deskbot/internal/approval"
 	"github.com/deskbot/deskbot/internal/audit"
+	"github.com/deskbot/deskbot/internal/audit/siem"
 	"github.com/deskbot/deskbot/internal/authz"
 	"github.com/deskbot/deskbot/internal/engine"
 	"github.com/deskbot/deskbot/internal/metrics"
@@ -49,8 +52,16 @@ type Main struct {
 	Host      *pluginhost.Host
 	Engine    *engine.Engine
 	Metrics   *metrics.Metrics
+	// Checkpoints signs the audit log's head; Shipper streams entries to
+	// the SIEM (nil without a destination).
+	Checkpoints *audit.Checkpointer
+	Shipper     *siem.Shipper
 
-	cancel context.CancelFunc
+	cancel     context.CancelFunc
+	background sync.WaitGroup
+	// recorded counts this process's audit entries: a command that wrote
+	// none leaves no checkpoint behind.
+	recorded atomic.Int64
 }
 
 // Open loads the configuration and starts the store, the policy, the
@@ -123,7 +134,9 @@ func (m *Main) Open(ctx context.Context) error {
 			redactor.AddSecret(p.Secrets()...)
 		}
 	}
-	m.Audit = audit.NewLog(m.Store, redactor)
+	if err := m.openAudit(redactor); err != nil {
+		return err
+	}
 	opts := engine.Options{
 		Observer:  m.Metrics,
 		Redactor:  redactor,
@@ -205,11 +218,100 @@ func (m *Main) approvalKey() ([]byte, error) {
 	return enc, nil
 }
 
+// openAudit builds the audit log sealed with the audit key, its
+// checkpoints and its shipping to the SIEM.
+func (m *Main) openAudit(redactor *redact.Redactor) error {
+	secret, err := m.Config.auditSecret()
+	if err != nil {
+		return err
+	}
+	// The key and the webhook tokens are secrets like any other: never
+	// in a log, an error or the audit log itself.
+	redactor.AddSecret(string(secret))
+	key, err := audit.NewKey(secret)
+	if err != nil {
+		return err
+	}
+	ac := m.Config.Audit
+	var dests []siem.Destination
+	if ac.Ship.Syslog != nil {
+		s, err := ac.Ship.Syslog.build()
+		if err != nil {
+			return fmt.Errorf("audit.ship.syslog: %w", err)
+		}
+		dests = append(dests, s)
+	}
+	if ac.Ship.Webhook != nil {
+		w, token, err := ac.Ship.Webhook.build(m.Config.dir)
+		if err != nil {
+			return fmt.Errorf("audit.ship.webhook: %w", err)
+		}
+		redactor.AddSecret(token)
+		dests = append(dests, w)
+	}
+	if len(dests) > 0 {
+		m.Shipper, err = siem.New(m.Store, dests, siem.Options{Batch: ac.Ship.Batch, Logger: m.Logger})
+		if err != nil {
+			return err
+		}
+	}
+	notify := func() {
+		m.recorded.Add(1)
+		if m.Shipper != nil {
+			m.Shipper.Notify()
+		}
+	}
+	m.Audit = audit.NewLog(m.Store, redactor, audit.WithKey(key), audit.WithNotify(notify))
+
+	var sinks []audit.CheckpointSink
+	if ac.Checkpoints.File != "" {
+		sinks = append(sinks, &audit.FileSink{Path: ac.Checkpoints.File})
+	}
+	if ac.Checkpoints.Syslog != nil {
+		s, err := ac.Checkpoints.Syslog.build()
+		if err != nil {
+			return fmt.Errorf("audit.checkpoints.syslog: %w", err)
+		}
+		sinks = append(sinks, s)
+	}
+	if ac.Checkpoints.Webhook != nil {
+		w, token, err := ac.Checkpoints.Webhook.build(m.Config.dir)
+		if err != nil {
+			return fmt.Errorf("audit.checkpoints.webhook: %w", err)
+		}
+		redactor.AddSecret(token)
+		sinks = append(sinks, w)
+	}
+	if len(sinks) == 0 {
+		sinks = append(sinks, &audit.FileSink{Path: defaultCheckpointFile(m.Config)})
+	}
+	m.Checkpoints, err = audit.NewCheckpointer(m.Audit, audit.CheckpointerOptions{Interval: ac.Checkpoints.Interval, Sinks: sinks, Logger: m.Logger})
+	return err
+}
+
+func defaultCheckpointFile(c *Config) string {
+	return filepath.Join(c.DataDir, "audit-checkpoints.jsonl")
+}
+
 // Background starts what a long-running bot does besides answering: the
-// approval sweeper and policy reloads (on change and on SIGHUP).
+// approval sweeper, policy reloads (on change and on SIGHUP), audit
+// checkpoints and shipping to the SIEM.
 func (m *Main) Background(ctx context.Context) {
 	ctx, m.cancel = context.WithCancel(ctx)
 	go m.Engine.RunSweeper(ctx, min(5*time.Second, m.Approvals.Lease/2))
+	m.recorded.Add(1) // a long-running bot always leaves a last checkpoint
+	m.background.Add(1)
+	go func() {
+		defer m.background.Done()
+		m.Checkpoints.Run(ctx)
+	}()
+	if m.Shipper != nil {
+		m.background.Add(1)
+		go func() {
+			defer m.background.Done()
+			m.Shipper.Run(ctx)
+		}()
+	}
 	if m.Policy != nil {
 		go m.Policy.Watch(ctx, 2*time.Second)
 		hup := make(chan os.Signal, 1)
@@ -233,8 +335,22 @@ func (m *Main) Close() error {
 	if m.cancel != nil {
 		m.cancel()
 	}
+	m.background.Wait()
 	if m.Host != nil {
 		m.Host.Close()
+	}
+	if m.Checkpoints != nil && m.recorded.Load() > 0 {
+		// The last checkpoint, and what the SIEM has not had yet: bounded,
+		// so a receiver that is down does not hold the stop (the cursor
+		// keeps the rest for the next start).
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_ = m.Checkpoints.Close(ctx) // failures are logged by the checkpointer
+		if m.Shipper != nil && m.cancel != nil {
+			if err := m.Shipper.Flush(ctx); err != nil {
+				m.Logger.Warn("audit shipping: entries left for the next start", "err", err)
+			}
+		}
+		cancel()
 	}
 	if m.Store != nil {
 		return m.Store.Close()

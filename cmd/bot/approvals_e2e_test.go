@@ -187,8 +187,8 @@ func TestTwoBotsOnOnePostgresExecuteOnce(t *testing.T) {
 	dsn := testbin.PostgresDSN(t)
 	dir := workDir(t)
 	cfg := config{Plugins: []installed{{Name: "example", Targets: []target{{Name: "sandbox", Sandbox: true, StateDir: filepath.Join(dir, "shared")}}}},
-		Top: map[string]any{"store": map[string]any{"driver": "postgres", "dsn": env("TEST_DSN")}, "approval_key": env("TEST_APPROVAL_KEY")}}.write(t, dir)
-	vars := []string{"TEST_DSN=" + dsn, "TEST_APPROVAL_KEY=shared-by-all-replicas-0123"}
+		Top: map[string]any{"store": map[string]any{"driver": "postgres", "dsn": env("TEST_DSN")}, "approval_key": env("TEST_APPROVAL_KEY"), "audit_key": env("TEST_AUDIT_KEY")}}.write(t, dir)
+	vars := []string{"TEST_DSN=" + dsn, "TEST_APPROVAL_KEY=shared-by-all-replicas-0123", "TEST_AUDIT_KEY=audit-key-shared-by-replicas-0123"}
 	run := func(as, line string) (execAnswer, result) {
 		cmd := botIn(t, dir, "exec", "--config", cfg, "--json", "--as", as, line)
 		cmd.Env = append(cmd.Env, vars...)

@@ -236,8 +236,8 @@ func TestChaosPostgresRestartsDuringAnApproval(t *testing.T) {
 	dir := workDir(t)
 	dsn := fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", pg.port)
 	cfg := config{Plugins: []installed{exampleSandbox("")},
-		Top: map[string]any{"store": map[string]any{"driver": "postgres", "dsn": env("CHAOS_DSN")}, "approval_key": env("CHAOS_KEY")}}.write(t, dir)
-	env := []string{"CHAOS_DSN=" + dsn, "CHAOS_KEY=chaos-approval-key-0123456789abcdef"}
+		Top: map[string]any{"store": map[string]any{"driver": "postgres", "dsn": env("CHAOS_DSN")}, "approval_key": env("CHAOS_KEY"), "audit_key": env("CHAOS_AUDIT_KEY")}}.write(t, dir)
+	env := []string{"CHAOS_DSN=" + dsn, "CHAOS_KEY=chaos-approval-key-0123456789abcdef", "CHAOS_AUDIT_KEY=chaos-audit-key-0123456789abcdef"}
 	exec1 := func(as, line string) (execAnswer, result) {
 		t.Helper()
 		cmd := botIn(t, dir, "exec", "--json", "--config", cfg, "--as", as, line)

@@ -35,6 +35,11 @@ type Config struct {
 	// it lapses, the request is run by another replica if nothing was
 	// sent to the provider yet, else marked unknown. Default 30s.
 	ApprovalLease time.Duration `yaml:"approval_lease"`
+	// AuditKey seals the audit chain and signs its checkpoints; it lives
+	// outside the database and replicas share it. Without one, a key is
+	// generated in the data directory (SQLite only).
+	AuditKey *SecretRef `yaml:"audit_key"`
+	Audit    AuditCfg   `yaml:"audit"`
 
 	// dev is set for the built-in development defaults.
 	dev bool
@@ -62,6 +67,58 @@ type SlackCfg struct {
 	ApprovalsChannel string     `yaml:"approvals_channel"`
 	// APIURL points the Web API elsewhere (a test server).
 	APIURL string `yaml:"api_url"`
+}
+
+// AuditCfg anchors the audit log outside the database and ships it.
+type AuditCfg struct {
+	Checkpoints CheckpointsCfg `yaml:"checkpoints"`
+	Ship        ShipCfg        `yaml:"ship"`
+}
+
+// CheckpointsCfg says how often the log's head is signed and where the
+// checkpoints go (several sinks at once; with none,
+// DATA_DIR/audit-checkpoints.jsonl).
+type CheckpointsCfg struct {
+	// Interval between checkpoints (default 5m).
+	Interval time.Duration `yaml:"interval"`
+	// File appends checkpoints as JSON lines.
+	File    string      `yaml:"file"`
+	Syslog  *SyslogCfg  `yaml:"syslog"`
+	Webhook *WebhookCfg `yaml:"webhook"`
+}
+
+// ShipCfg streams every audit entry to the SIEM.
+type ShipCfg struct {
+	Syslog  *SyslogCfg  `yaml:"syslog"`
+	Webhook *WebhookCfg `yaml:"webhook"`
+	// Batch is the most entries sent at once (default 100).
+	Batch int `yaml:"batch"`
+}
+
+// SyslogCfg is an RFC 5424 receiver over TCP, or TLS with tls set.
+type SyslogCfg struct {
+	Address  string        `yaml:"address"`
+	TLS      *SyslogTLSCfg `yaml:"tls"`
+	Facility string        `yaml:"facility"` // a name (local0, auth, audit...) or 0-23; default audit (13)
+	Hostname string        `yaml:"hostname"`
+	AppName  string        `yaml:"app_name"`
+	Timeout  time.Duration `yaml:"timeout"`
+}
+
+// SyslogTLSCfg is the TLS of a syslog connection; an empty one uses the
+// system's roots.
+type SyslogTLSCfg struct {
+	CAFile     string `yaml:"ca_file"`
+	ServerName string `yaml:"server_name"`
+	CertFile   string `yaml:"cert_file"`
+	KeyFile    string `yaml:"key_file"`
+}
+
+// WebhookCfg is an HTTPS endpoint taking JSON lines.
+type WebhookCfg struct {
+	URL     string        `yaml:"url"`
+	Token   *SecretRef    `yaml:"token"`
+	Timeout time.Duration `yaml:"timeout"`
 }
 
 // LogConfig sets logging.
@@ -181,6 +238,9 @@ func LoadConfig(path string) (*Config, error) {
 	default:
 		return nil, fmt.Errorf("%s: store.driver %q: want sqlite or postgres", path, cfg.Store.Driver)
 	}
+	if err := cfg.checkAudit(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	seen := map[string]bool{}
 	for _, p := range cfg.Plugin.List {
 		if p.Name == "" {
@@ -208,6 +268,12 @@ func (c *Config) resolvePaths() {
 	c.Policy = abs(c.Policy)
 	c.Plugin.Dir = abs(c.Plugin.Dir)
 	c.Store.Path = abs(c.Store.Path)
+	c.Audit.Checkpoints.File = abs(c.Audit.Checkpoints.File)
+	for _, sc := range []*SyslogCfg{c.Audit.Checkpoints.Syslog, c.Audit.Ship.Syslog} {
+		if sc != nil && sc.TLS != nil {
+			sc.TLS.CAFile, sc.TLS.CertFile, sc.TLS.KeyFile = abs(sc.TLS.CAFile), abs(sc.TLS.CertFile), abs(sc.TLS.KeyFile)
+		}
+	}
 	for i := range c.Plugin.List {
 		for j := range c.Plugin.List[i].Targets {
 			t := &c.Plugin.List[i].Targets[j]

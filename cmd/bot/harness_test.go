@@ -37,7 +37,7 @@ type installed struct {
 }
 
 // config is a test configuration: the plugins, and top-level keys beyond
-// data_dir, policy and plugins (store, slack, listen, approval_key); a nil
+// data_dir, policy and plugins (store, slack, listen, approval_key, audit_key, audit); a nil
 // value removes a key.
 type config struct {
 	Plugins []installed

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -203,10 +204,15 @@ func reasonOf(d authz.Decision) string {
 	return ": " + d.Reason
 }
 
+// exitCheckpoints is audit verify's status when the checkpoint file
+// cannot be used (missing, empty, or lines that do not verify).
+const exitCheckpoints = 3
+
 func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	usage := &exitError{code: exitInvalid, msg: `usage:
-  bot audit verify [--config F]
-  bot audit export [--config F] [--since 7d|DATE] [--until DATE] [--user ID] [--command whm:account] [--format jsonl|csv]`}
+  bot audit verify [--config F] [--checkpoints FILE] [--expect-head SEQ:HASH]
+  bot audit export [--config F] [--since 7d|DATE] [--until DATE] [--user ID] [--command whm:account] [--format jsonl|csv]
+  bot audit key [--config F]`}
 	if len(args) == 0 {
 		return usage
 	}
@@ -219,27 +225,33 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	user := fs.String("user", "", "only this user's entries (id or policy name)")
 	cmd := fs.String("command", "", "only this provider or provider:command prefix")
 	format := fs.String("format", "jsonl", "jsonl or csv")
-	if err := fs.Parse(args[1:]); err != nil {
+	checkpoints := fs.String("checkpoints", "", "verify: a file of signed checkpoints (JSON lines) the log must still match")
+	expectHead := fs.String("expect-head", "", "verify: SEQ:HASH, a head noted earlier that the log must still have")
+	if err := fs.Parse(args[1:]); err != nil || fs.NArg() > 0 {
 		return usage
 	}
-	if err := m.Open(ctx); err != nil {
-		return err
-	}
-	defer m.Close()
 	switch args[0] {
 	case "verify":
-		res, err := m.Audit.Verify(ctx)
-		if err != nil {
+		var anchors []audit.Anchor
+		if *expectHead != "" {
+			a, err := parseExpectHead(*expectHead)
+			if err != nil {
+				return &exitError{code: exitInvalid, msg: err.Error()}
+			}
+			anchors = append(anchors, a)
+		}
+		if err := m.Open(ctx); err != nil {
 			return err
 		}
-		if !res.OK() {
-			fmt.Fprintf(stdout, "TAMPERED: %s\n", res.Problem)
-			fmt.Fprintf(stdout, "first bad entry: %d (checked %d entries)\n", res.FirstBad, res.Entries)
-			return &exitError{code: exitFailed}
-		}
-		fmt.Fprintf(stdout, "ok: %d entries, chain intact; head %s\n", res.Entries, res.Head)
-		return nil
+		defer m.Close()
+		return auditVerify(ctx, m, *checkpoints, anchors, stdout)
+	case "key":
+		return auditKey(m, stdout)
 	case "export":
+		if err := m.Open(ctx); err != nil {
+			return err
+		}
+		defer m.Close()
 		f := audit.Filter{Command: *cmd}
 		now := time.Now()
 		var err error
@@ -266,4 +278,94 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return nil
 	}
 	return usage
+}
+
+func parseExpectHead(s string) (audit.Anchor, error) {
+	seqText, hash, ok := strings.Cut(s, ":")
+	seq, err := strconv.ParseInt(seqText, 10, 64)
+	if !ok || err != nil || seq <= 0 || hash == "" {
+		return audit.Anchor{}, fmt.Errorf("--expect-head %q: want SEQ:HASH, as audit verify prints the head", s)
+	}
+	return audit.Anchor{Seq: seq, Hash: hash, Source: "the expected head (--expect-head)"}, nil
+}
+
+// auditVerify checks the chain, and the log against the checkpoints: 0
+// intact, 1 tampered, 3 the checkpoint file cannot be used.
+func auditVerify(ctx context.Context, m *Main, path string, anchors []audit.Anchor, stdout io.Writer) error {
+	key := m.Audit.Key()
+	var bad []audit.BadLine
+	used := 0
+	if path != "" {
+		f, err := os.Open(path)
+		if err != nil {
+			return &exitError{code: exitCheckpoints, msg: fmt.Sprintf("checkpoint file: %v", err)}
+		}
+		good, badLines, err := audit.ReadCheckpoints(f, key.Public())
+		f.Close()
+		if err != nil {
+			return &exitError{code: exitCheckpoints, msg: fmt.Sprintf("checkpoint file %s: %v", path, err)}
+		}
+		bad = badLines
+		for _, b := range bad {
+			fmt.Fprintf(stdout, "checkpoint file %s: %s\n", path, b)
+		}
+		if len(good) == 0 {
+			return &exitError{code: exitCheckpoints, msg: fmt.Sprintf("checkpoint file %s holds no checkpoint signed with the configured audit key (%s)", path, key.ID())}
+		}
+		for _, g := range good {
+			anchors = append(anchors, g.Anchor())
+		}
+		used = len(good)
+	}
+	res, err := m.Audit.Verify(ctx, anchors...)
+	if err != nil {
+		return err
+	}
+	if !res.OK() {
+		fmt.Fprintf(stdout, "TAMPERED: %s\n", res.Problem)
+		if res.Where != "" {
+			fmt.Fprintf(stdout, "where: %s\n", res.Where)
+		}
+		fmt.Fprintf(stdout, "first bad entry: %d (checked %d entries)\n", res.FirstBad, res.Entries)
+		return &exitError{code: exitFailed}
+	}
+	fmt.Fprintf(stdout, "ok: %d entries, chain intact; head %d:%s\n", res.Entries, res.HeadSeq, res.Head)
+	switch {
+	case res.KeyedFrom == 1:
+		fmt.Fprintf(stdout, "keyed: every entry is sealed with audit key %s\n", res.KeyID)
+	case res.KeyedFrom > 1:
+		fmt.Fprintf(stdout, "keyed: entries %d to %d are sealed with audit key %s; entries 1 to %d are unkeyed (written before the key)\n", res.KeyedFrom, res.HeadSeq, res.KeyID, res.KeyedFrom-1)
+	case res.Entries > 0:
+		fmt.Fprintln(stdout, "keyed: none (every entry was written before the audit key)")
+	}
+	if path != "" {
+		fmt.Fprintf(stdout, "checkpoints: the log matches all %d signed checkpoints in %s\n", used, path)
+	}
+	if len(bad) > 0 {
+		return &exitError{code: exitCheckpoints, msg: fmt.Sprintf("checkpoint file %s: %d line(s) cannot be trusted (see above); the log matches the others", path, len(bad))}
+	}
+	return nil
+}
+
+// auditKey prints the audit key's id and public key, never the key.
+func auditKey(m *Main, stdout io.Writer) error {
+	var err error
+	if m.ConfigPath != "" {
+		m.Config, err = LoadConfig(m.ConfigPath)
+	} else {
+		m.Config, err = DevConfig()
+	}
+	if err != nil {
+		return err
+	}
+	secret, err := m.Config.auditSecret()
+	if err != nil {
+		return err
+	}
+	key, err := audit.NewKey(secret)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "key id:     %s\npublic key: %s\n", key.ID(), key.Public())
+	return nil
 }

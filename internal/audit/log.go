@@ -2,13 +2,16 @@ package audit
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/deskbot/deskbot/internal/store"
@@ -17,22 +20,43 @@ import (
 
 // Log is the audit log on a store: each entry carries the hash of the one
 // before, so changing, inserting or deleting a row breaks the chain at
-// that row.
+// that row. With a key, entries are sealed with an HMAC ("v2:KEYID:HEX")
+// that nobody without the key can recompute; without one (tests, logs
+// written before keys) with plain SHA-256 (v1).
 type Log struct {
 	store    store.Audit
 	redactor *redact.Redactor
+	key      *Key
+	notify   func()
 }
 
 var _ Sink = (*Log)(nil)
 
+// Option configures a [Log].
+type Option func(*Log)
+
+// WithKey seals new entries with the audit key and verifies keyed ones.
+func WithKey(k *Key) Option { return func(l *Log) { l.key = k } }
+
+// WithNotify calls fn after every entry is stored (the SIEM shipper
+// wakes up on it).
+func WithNotify(fn func()) Option { return func(l *Log) { l.notify = fn } }
+
 // NewLog returns a log writing to s. Everything recorded is scrubbed with
 // r (configured secrets, key-name rules) as a last line of defence.
-func NewLog(s store.Audit, r *redact.Redactor) *Log {
+func NewLog(s store.Audit, r *redact.Redactor, opts ...Option) *Log {
 	if r == nil {
 		r = redact.New()
 	}
-	return &Log{store: s, redactor: r}
+	l := &Log{store: s, redactor: r}
+	for _, o := range opts {
+		o(l)
+	}
+	return l
 }
+
+// Key is the log's audit key, nil if it has none.
+func (l *Log) Key() *Key { return l.key }
 
 // Record implements [Sink].
 func (l *Log) Record(ctx context.Context, e Entry) error {
@@ -42,7 +66,14 @@ func (l *Log) Record(ctx context.Context, e Entry) error {
 	rec := toRecord(e)
 	rec.Args = l.redactor.String(rec.Args)
 	rec.Detail = l.redactor.String(rec.Detail)
-	_, err := l.store.AppendAudit(ctx, rec, Seal)
+	seal := Seal
+	if l.key != nil {
+		seal = l.key.Seal
+	}
+	_, err := l.store.AppendAudit(ctx, rec, seal)
+	if err == nil && l.notify != nil {
+		l.notify()
+	}
 	return err
 }
 
@@ -64,62 +95,209 @@ func FromRecord(r store.AuditRecord) Entry {
 	}
 }
 
-// Hash computes a record's hash from its content and the previous hash.
-func Hash(r store.AuditRecord) string {
+// payload is a record's content and link, unambiguously framed.
+func payload(version string, r store.AuditRecord) []byte {
 	fields := []string{
-		"deskbot-audit-v1", strconv.FormatInt(r.Seq, 10), r.PrevHash, strconv.FormatInt(r.At.UnixMicro(), 10),
+		version, strconv.FormatInt(r.Seq, 10), r.PrevHash, strconv.FormatInt(r.At.UnixMicro(), 10),
 		r.RequestID, r.Actor, r.Action, r.Provider, r.Command, r.Target, r.Channel, r.Args, r.Outcome, r.Detail, r.ApprovalID,
 	}
-	b, _ := json.Marshal(fields) // unambiguous framing of the fields
-	sum := sha256.Sum256(b)
+	b, _ := json.Marshal(fields)
+	return b
+}
+
+// Hash computes a record's unkeyed (v1) hash from its content and the
+// previous hash. Anyone can recompute it: only entries written before the
+// audit key existed carry it.
+func Hash(r store.AuditRecord) string {
+	sum := sha256.Sum256(payload("deskbot-audit-v1", r))
 	return hex.EncodeToString(sum[:])
 }
 
-// Seal sets a record's hash.
+// Seal sets a record's unkeyed (v1) hash.
 func Seal(r *store.AuditRecord) { r.Hash = Hash(*r) }
+
+// Seal sets a record's keyed (v2) hash: "v2:KEYID:HEX".
+func (k *Key) Seal(r *store.AuditRecord) { r.Hash = k.seal(payload("deskbot-audit-v2", *r)) }
+
+// HashKeyID returns the key id of a keyed hash, "" for an unkeyed one.
+func HashKeyID(h string) string {
+	rest, ok := strings.CutPrefix(h, "v2:")
+	if !ok {
+		return ""
+	}
+	id, _, _ := strings.Cut(rest, ":")
+	return id
+}
+
+// chain checks records one after another: sequence, link and seal.
+type chain struct {
+	key *Key
+	// seq and head are the last good record's.
+	seq  int64
+	head string
+	// keyedFrom is the first keyed entry seen (0: none yet).
+	keyedFrom int64
+	keyID     string
+}
+
+// check returns what is wrong with r as the next record, "" if nothing.
+func (c *chain) check(r store.AuditRecord) string {
+	switch {
+	case r.Seq != c.seq+1:
+		if r.Seq <= c.seq {
+			return fmt.Sprintf("entry %d appears again after entry %d: entries were inserted or renumbered", r.Seq, c.seq)
+		}
+		if c.seq+1 == r.Seq-1 {
+			return fmt.Sprintf("entry %d follows entry %d: entries are missing (entry %d)", r.Seq, c.seq, c.seq+1)
+		}
+		return fmt.Sprintf("entry %d follows entry %d: entries are missing (%d to %d)", r.Seq, c.seq, c.seq+1, r.Seq-1)
+	case r.PrevHash != c.head:
+		return fmt.Sprintf("entry %d does not link to entry %d (its previous-hash field was changed, or entry %d was)", r.Seq, r.Seq-1, r.Seq-1)
+	}
+	if strings.HasPrefix(r.Hash, "v2:") {
+		id := HashKeyID(r.Hash)
+		switch {
+		case c.key == nil:
+			return fmt.Sprintf("entry %d is sealed with audit key %s, and no audit key is configured to check it", r.Seq, id)
+		case id != c.key.ID():
+			return fmt.Sprintf("entry %d was sealed with audit key %s, not with the configured one (%s)", r.Seq, id, c.key.ID())
+		}
+		want := c.key.seal(payload("deskbot-audit-v2", r))
+		if !hmac.Equal([]byte(want), []byte(r.Hash)) {
+			return fmt.Sprintf("entry %d was altered: its content does not match its keyed hash", r.Seq)
+		}
+		if c.keyedFrom == 0 {
+			c.keyedFrom, c.keyID = r.Seq, id
+		}
+	} else {
+		if c.keyedFrom != 0 {
+			return fmt.Sprintf("entry %d is unkeyed but follows keyed entries (keyed from entry %d): it was rewritten by someone without the audit key", r.Seq, c.keyedFrom)
+		}
+		if Hash(r) != r.Hash {
+			return fmt.Sprintf("entry %d was altered: its content does not match its hash", r.Seq)
+		}
+	}
+	c.seq, c.head = r.Seq, r.Hash
+	return ""
+}
+
+// Anchor is a hash the log must still have at a sequence number, recorded
+// outside the database: a signed checkpoint, or a head an operator noted.
+type Anchor struct {
+	Seq  int64
+	Hash string
+	// Source names the anchor in messages ("checkpoint line 4 (...)").
+	Source string
+}
 
 // VerifyResult is the outcome of checking the chain.
 type VerifyResult struct {
 	Entries int64
 	// FirstBad is the sequence number of the first entry that fails, 0 if
-	// none does.
+	// none does. When the log was cut short, it is the first missing one.
 	FirstBad int64
 	Problem  string
-	// Head is the last entry's hash: record it elsewhere to detect the
-	// log being cut short.
-	Head string
+	// Where says between which anchors the change lies, when anchors
+	// were given.
+	Where string
+	// Head is the last entry's hash and HeadSeq its number: record them
+	// elsewhere to detect the log being cut short.
+	Head    string
+	HeadSeq int64
+	// KeyedFrom is the first entry sealed with the audit key (0: none);
+	// KeyID names the key.
+	KeyedFrom int64
+	KeyID     string
+	// Anchors is how many anchors were checked.
+	Anchors int
 }
 
 // OK reports whether the chain is intact.
 func (v VerifyResult) OK() bool { return v.FirstBad == 0 }
 
 // Verify walks the whole log and reports the first entry whose hash, link
-// or sequence number is wrong.
-func (l *Log) Verify(ctx context.Context) (VerifyResult, error) {
+// or sequence number is wrong, or the first anchor the log no longer
+// matches.
+func (l *Log) Verify(ctx context.Context, anchors ...Anchor) (VerifyResult, error) {
 	var res VerifyResult
-	prev := ""
-	var expect int64 = 1
+	sort.SliceStable(anchors, func(i, j int) bool { return anchors[i].Seq < anchors[j].Seq })
+	want := map[int64]bool{}
+	for _, a := range anchors {
+		want[a.Seq] = true
+	}
+	seen := map[int64]string{}
+	c := &chain{key: l.key}
 	err := l.store.ScanAudit(ctx, store.AuditFilter{}, func(r store.AuditRecord) error {
 		res.Entries++
-		switch {
-		case r.Seq != expect:
-			res.FirstBad, res.Problem = r.Seq, fmt.Sprintf("entry %d follows entry %d: entries are missing", r.Seq, expect-1)
-		case r.PrevHash != prev:
-			res.FirstBad, res.Problem = r.Seq, fmt.Sprintf("entry %d does not link to entry %d (its previous-hash field was changed, or entry %d was)", r.Seq, r.Seq-1, r.Seq-1)
-		case Hash(r) != r.Hash:
-			res.FirstBad, res.Problem = r.Seq, fmt.Sprintf("entry %d was altered: its content does not match its hash", r.Seq)
-		}
-		if res.FirstBad != 0 {
+		if p := c.check(r); p != "" {
+			res.FirstBad, res.Problem = r.Seq, p
 			return errStop
 		}
-		prev, expect = r.Hash, r.Seq+1
-		res.Head = r.Hash
+		if want[r.Seq] {
+			seen[r.Seq] = r.Hash
+		}
 		return nil
 	})
 	if err == errStop {
 		err = nil
 	}
-	return res, err
+	if err != nil {
+		return res, err
+	}
+	res.Head, res.HeadSeq, res.KeyedFrom, res.KeyID, res.Anchors = c.head, c.seq, c.keyedFrom, c.keyID, len(anchors)
+
+	// The anchors up to the break (or the head) must match what the walk
+	// saw; the first that does not is the earliest evidence.
+	var good *Anchor
+	for i := range anchors {
+		a := &anchors[i]
+		if a.Seq > c.seq {
+			break
+		}
+		if seen[a.Seq] != a.Hash {
+			res.FirstBad = a.Seq
+			res.Problem = fmt.Sprintf("entry %d no longer has the hash recorded by %s: the log was rewritten with its chain recomputed, or entries were deleted or inserted and renumbered", a.Seq, a.Source)
+			res.Where = where(good, a)
+			return res, nil
+		}
+		good = a
+	}
+	if res.FirstBad != 0 {
+		// A broken chain: say which anchors bracket it.
+		var next *Anchor
+		for i := range anchors {
+			if anchors[i].Seq >= res.FirstBad {
+				next = &anchors[i]
+				break
+			}
+		}
+		if len(anchors) > 0 {
+			res.Where = where(good, next)
+		}
+		return res, nil
+	}
+	// Every entry checks out; an anchor beyond the head means the tail
+	// was deleted.
+	if n := len(anchors); n > 0 && anchors[n-1].Seq > c.seq {
+		last := anchors[n-1]
+		res.FirstBad = c.seq + 1
+		res.Problem = fmt.Sprintf("the log ends at entry %d, but %s vouches for %d entries: entries %d to %d were deleted (the log was cut short)", c.seq, last.Source, last.Seq, c.seq+1, last.Seq)
+		res.Where = where(good, &last)
+	}
+	return res, nil
+}
+
+// where describes the range of entries between two anchors (either may
+// be missing).
+func where(before, after *Anchor) string {
+	from, to := "entry 1", "the end of the log"
+	if before != nil {
+		from = fmt.Sprintf("entry %d (after %s, which still matches)", before.Seq+1, before.Source)
+	}
+	if after != nil {
+		to = fmt.Sprintf("entry %d (%s)", after.Seq, after.Source)
+	}
+	return "the change lies between " + from + " and " + to
 }
 
 var errStop = fmt.Errorf("stop")

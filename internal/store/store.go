@@ -213,6 +213,19 @@ type Audit interface {
 	ScanAudit(ctx context.Context, f AuditFilter, fn func(AuditRecord) error) error
 }
 
+// AuditCursors remembers, per shipping destination (a SIEM), the last
+// audit entry it has received, so shipping resumes where it stopped after
+// a restart and delivers every entry at least once.
+type AuditCursors interface {
+	// AuditCursor returns the destination's last delivered sequence
+	// number, 0 if it has none yet.
+	AuditCursor(ctx context.Context, dest string) (int64, error)
+	// AdvanceAuditCursor moves the destination's cursor to seq. A cursor
+	// never moves backwards: a seq at or below the stored one changes
+	// nothing (a slower replica finishing an older batch).
+	AdvanceAuditCursor(ctx context.Context, dest string, seq int64, at time.Time) error
+}
+
 // Dedup remembers keys for a while, so retried deliveries run once.
 type Dedup interface {
 	// Claim returns true the first time key is seen within ttl.
@@ -223,6 +236,7 @@ type Dedup interface {
 type Store interface {
 	Approvals
 	Audit
+	AuditCursors
 	Dedup
 	// Ping checks the database answers.
 	Ping(ctx context.Context) error

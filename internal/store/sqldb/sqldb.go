@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"sort"
 	"strconv"
 	"strings"
@@ -113,45 +114,78 @@ func (s *DB) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 }
 
 func (s *DB) migrate(ctx context.Context) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	return Migrate(ctx, s.db, s.d, migrations, "migrations")
+}
+
+// Migrate applies, in order of their numbers, every migration in dir of
+// fsys that the database has not recorded yet. Not only those above the
+// highest applied: migrations written on two branches at once (003 on one,
+// 004 on the other) both reach a database that got 004 first.
+func Migrate(ctx context.Context, db *sql.DB, d Dialect, fsys fs.FS, dir string) error {
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	if err := s.d.Serialize(ctx, tx, lockMigration); err != nil {
+	if err := d.Serialize(ctx, tx, lockMigration); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
 		return err
 	}
-	var current int64
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
-		return err
-	}
-	entries, err := migrations.ReadDir("migrations")
+	applied := map[int64]bool{}
+	rows, err := tx.QueryContext(ctx, `SELECT version FROM schema_migrations`)
 	if err != nil {
 		return err
 	}
-	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
+	for rows.Next() {
+		var v int64
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return err
+		}
+		applied[v] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	entries, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		return err
+	}
+	type migration struct {
+		version int64
+		name    string
+	}
+	var todo []migration
+	seen := map[int64]string{}
 	for _, e := range entries {
 		num, _, _ := strings.Cut(e.Name(), "_")
 		v, err := strconv.ParseInt(num, 10, 64)
-		if err != nil {
-			return fmt.Errorf("migration %s: bad name", e.Name())
+		if err != nil || v <= 0 {
+			return fmt.Errorf("migration %s: bad name (want NNN_what.sql)", e.Name())
 		}
-		if v <= current {
-			continue
+		if other, dup := seen[v]; dup {
+			return fmt.Errorf("migrations %s and %s have the same number", other, e.Name())
 		}
-		body, err := migrations.ReadFile("migrations/" + e.Name())
+		seen[v] = e.Name()
+		if !applied[v] {
+			todo = append(todo, migration{v, e.Name()})
+		}
+	}
+	sort.Slice(todo, func(i, j int) bool { return todo[i].version < todo[j].version })
+	for _, m := range todo {
+		body, err := fs.ReadFile(fsys, dir+"/"+m.name)
 		if err != nil {
 			return err
 		}
 		for _, stmt := range splitStatements(string(body)) {
 			if _, err := tx.ExecContext(ctx, stmt); err != nil {
-				return fmt.Errorf("migration %s: %w", e.Name(), err)
+				return fmt.Errorf("migration %s: %w", m.name, err)
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`, v, time.Now().UnixMicro()); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`, m.version, time.Now().UnixMicro()); err != nil {
 			return err
 		}
 	}
@@ -748,6 +782,28 @@ func escapeLike(s string) string {
 }
 
 var likeEscaper = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
+
+// AuditCursor implements store.AuditCursors.
+func (s *DB) AuditCursor(ctx context.Context, dest string) (int64, error) {
+	var seq int64
+	err := s.db.QueryRowContext(ctx, `SELECT seq FROM audit_cursors WHERE dest = $1`, dest).Scan(&seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return seq, err
+}
+
+// AdvanceAuditCursor implements store.AuditCursors: one conditional
+// statement, so concurrent advances (two replicas) keep the highest.
+func (s *DB) AdvanceAuditCursor(ctx context.Context, dest string, seq int64, at time.Time) error {
+	if dest == "" {
+		return errors.New("audit cursor: no destination name")
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO audit_cursors (dest, seq, updated_at) VALUES ($1, $2, $3)
+		ON CONFLICT (dest) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at WHERE audit_cursors.seq < excluded.seq`,
+		dest, seq, micros(at))
+	return err
+}
 
 // Claim implements store.Dedup: one statement inserts the key, or takes
 // it over if the previous holder's expired; a live key is refused. Claims

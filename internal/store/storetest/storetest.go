@@ -328,6 +328,36 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		assert.ErrorIs(t, s.ScanAudit(ctx, store.AuditFilter{}, func(store.AuditRecord) error { return stop }), stop)
 	})
 
+	t.Run("audit cursors only move forward", func(t *testing.T) {
+		s := open(t)
+		seq, err := s.AuditCursor(ctx, "syslog")
+		require.NoError(t, err)
+		assert.Equal(t, int64(0), seq, "a new destination starts before the first entry")
+		require.NoError(t, s.AdvanceAuditCursor(ctx, "syslog", 5, t0))
+		require.NoError(t, s.AdvanceAuditCursor(ctx, "syslog", 3, t0), "an older batch finishing late is not an error")
+		seq, err = s.AuditCursor(ctx, "syslog")
+		require.NoError(t, err)
+		assert.Equal(t, int64(5), seq, "the cursor never moves backwards")
+		other, err := s.AuditCursor(ctx, "webhook")
+		require.NoError(t, err)
+		assert.Equal(t, int64(0), other, "each destination has its own cursor")
+		var wg sync.WaitGroup
+		for i := 1; i <= 20; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := s.AdvanceAuditCursor(ctx, "webhook", int64(i), t0); err != nil {
+					t.Errorf("advance: %v", err)
+				}
+			}()
+		}
+		wg.Wait()
+		other, err = s.AuditCursor(ctx, "webhook")
+		require.NoError(t, err)
+		assert.Equal(t, int64(20), other, "concurrent advances keep the highest")
+		assert.Error(t, s.AdvanceAuditCursor(ctx, "", 1, t0))
+	})
+
 	t.Run("dedup", func(t *testing.T) {
 		s := open(t)
 		first, err := s.Claim(ctx, "slack:retry:1", time.Minute, t0)

@@ -1,0 +1,82 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"testing"
+	"testing/fstest"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	_ "modernc.org/sqlite"
+)
+
+var sqliteDialect = Dialect{
+	Name:              "sqlite",
+	Serialize:         func(context.Context, *sql.Tx, int64) error { return nil },
+	IsUniqueViolation: func(error) bool { return false },
+}
+
+func openSQLite(t *testing.T) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "m.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func versions(t *testing.T, db *sql.DB) []int64 {
+	t.Helper()
+	rows, err := db.Query(`SELECT version FROM schema_migrations ORDER BY version`)
+	require.NoError(t, err)
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var v int64
+		require.NoError(t, rows.Scan(&v))
+		out = append(out, v)
+	}
+	return out
+}
+
+// Two branches each add a migration: 004 lands first and is applied; when
+// 003 lands later, a database already at 004 still gets it.
+func TestMigrateAppliesEveryMigrationNotYetRecorded(t *testing.T) {
+	ctx := context.Background()
+	db := openSQLite(t)
+	fsys := fstest.MapFS{
+		"m/001_init.sql":    {Data: []byte("CREATE TABLE a (x INTEGER)")},
+		"m/002_more.sql":    {Data: []byte("-- a comment\nALTER TABLE a ADD COLUMN y INTEGER")},
+		"m/004_cursors.sql": {Data: []byte("CREATE TABLE c (x INTEGER)")},
+	}
+	require.NoError(t, Migrate(ctx, db, sqliteDialect, fsys, "m"))
+	assert.Equal(t, []int64{1, 2, 4}, versions(t, db))
+
+	fsys["m/003_binding.sql"] = &fstest.MapFile{Data: []byte("CREATE TABLE b (x INTEGER); INSERT INTO b VALUES (3)")}
+	require.NoError(t, Migrate(ctx, db, sqliteDialect, fsys, "m"))
+	assert.Equal(t, []int64{1, 2, 3, 4}, versions(t, db))
+	var n int
+	require.NoError(t, db.QueryRow(`SELECT COUNT(*) FROM b`).Scan(&n))
+	assert.Equal(t, 1, n, "003 ran once")
+
+	require.NoError(t, Migrate(ctx, db, sqliteDialect, fsys, "m"), "a third run has nothing to do")
+	require.NoError(t, db.QueryRow(`SELECT COUNT(*) FROM b`).Scan(&n))
+	assert.Equal(t, 1, n, "nothing ran twice")
+}
+
+func TestMigrateRefusesBadNamesAndChangesNothing(t *testing.T) {
+	ctx := context.Background()
+	for name, fsys := range map[string]fstest.MapFS{
+		"no number":   {"m/001_init.sql": {Data: []byte("CREATE TABLE a (x INTEGER)")}, "m/init.sql": {Data: []byte("CREATE TABLE z (x INTEGER)")}},
+		"same number": {"m/001_init.sql": {Data: []byte("CREATE TABLE a (x INTEGER)")}, "m/001_other.sql": {Data: []byte("CREATE TABLE z (x INTEGER)")}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			db := openSQLite(t)
+			assert.Error(t, Migrate(ctx, db, sqliteDialect, fsys, "m"))
+			var n int
+			require.NoError(t, db.QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE name IN ('a', 'z')`).Scan(&n))
+			assert.Equal(t, 0, n, "nothing was applied")
+		})
+	}
+}
