@@ -281,17 +281,56 @@ func (e *Engine) Recent(ctx context.Context, user string, limit int) ([]audit.En
 func (e *Engine) DisplayName(id string) string { return e.opts.Policy.DisplayName(id) }
 
 func (e *Engine) policyStatus(req Request) Reply {
+	res := sdk.NewResult()
 	if e.opts.PolicyStatus == nil {
-		return ok(req, "/ops policy status", sdk.NewResult().AddText("No policy file: every command is allowed (development mode)."))
-	}
-	st := e.opts.PolicyStatus()
-	kv := []string{"file", st.Path, "sha256", st.Hash, "loaded", st.LoadedAt.Local().Format(time.RFC1123), "reloads", fmt.Sprint(st.Reloads)}
-	if st.LastError != "" {
-		kv = append(kv, "last reload", "REJECTED at "+st.LastErrorAt.Local().Format(time.RFC1123)+"; the policy above stays in force", "error", st.LastError)
+		res.AddText("No policy file: every command is allowed (development mode).")
 	} else {
-		kv = append(kv, "last reload", "ok")
+		st := e.opts.PolicyStatus()
+		kv := []string{"file", st.Path, "sha256", st.Hash, "loaded", st.LoadedAt.Local().Format(time.RFC1123), "reloads", fmt.Sprint(st.Reloads)}
+		if st.LastError != "" {
+			kv = append(kv, "last reload", "REJECTED at "+st.LastErrorAt.Local().Format(time.RFC1123)+"; the policy above stays in force", "error", st.LastError)
+		} else {
+			kv = append(kv, "last reload", "ok")
+		}
+		res.AddKeyValues("", kv...)
 	}
-	return ok(req, "/ops policy status", sdk.NewResult().AddKeyValues("", kv...))
+	// The plugins that are not serving, with what users are not told:
+	// where they run from and why they failed.
+	if rows := e.processRows(true); len(rows) > 0 {
+		t := res.AddTable("Plugins not serving", "name", "state", "pid", "path", "sha256", "last failure")
+		for _, row := range rows {
+			t.Row(row...)
+		}
+	}
+	return ok(req, "/ops policy status", res)
+}
+
+// processRows describes the supervised plugin processes (only those not
+// ready, if troubled): name, state, pid, path, sha256, last failure.
+func (e *Engine) processRows(troubled bool) [][]string {
+	names := e.opts.Plugins.ProviderNames()
+	sort.Strings(names)
+	var rows [][]string
+	for _, n := range names {
+		p, _ := e.opts.Plugins.Provider(n)
+		s, isProc := p.(supervised)
+		if !isProc {
+			continue
+		}
+		in := s.Info()
+		if troubled && in.State == pluginhost.StateReady {
+			continue
+		}
+		pid, failure := "-", "none"
+		if in.PID > 0 {
+			pid = fmt.Sprint(in.PID)
+		}
+		if in.LastFailure != "" {
+			failure = in.LastFailureAt.Local().Format(time.RFC1123) + ": " + e.redactor.String(in.LastFailure)
+		}
+		rows = append(rows, []string{n, in.State.String(), pid, in.Path, in.SHA256, failure})
+	}
+	return rows
 }
 
 // supervised is a provider run as a supervised process
@@ -305,25 +344,13 @@ func (e *Engine) pluginsTable(req Request) Reply {
 	t := res.AddTable("Plugins", "name", "version", "commands", "targets", "default target")
 	names := e.opts.Plugins.ProviderNames()
 	sort.Strings(names)
-	var procs [][]string
 	for _, n := range names {
 		p, _ := e.opts.Plugins.Provider(n)
 		t.Row(n, p.Metadata().Version, fmt.Sprint(len(p.Catalog())), strings.Join(p.Targets(), ", "), p.DefaultTarget())
-		if s, isProc := p.(supervised); isProc {
-			in := s.Info()
-			pid, failure := "-", "none"
-			if in.PID > 0 {
-				pid = fmt.Sprint(in.PID)
-			}
-			if in.LastFailure != "" {
-				failure = in.LastFailureAt.Local().Format(time.RFC1123) + ": " + e.redactor.String(in.LastFailure)
-			}
-			procs = append(procs, []string{n, in.State.String(), pid, in.Path, in.SHA256, failure})
-		}
 	}
-	if len(procs) > 0 {
+	if rows := e.processRows(false); len(rows) > 0 {
 		pt := res.AddTable("Processes", "name", "state", "pid", "path", "sha256", "last failure")
-		for _, row := range procs {
+		for _, row := range rows {
 			pt.Row(row...)
 		}
 	}

@@ -100,3 +100,35 @@ func TestADownPluginsPathAndDigestAreForAdminsOnly(t *testing.T) {
 	assert.Contains(t, row[5], "refusing to start")
 	assert.Contains(t, row[5], got)
 }
+
+// /ops policy status, the admins' view of the bot's state, names the
+// plugins that are not serving, with their path, digest and failure.
+func TestPolicyStatusNamesPluginsNotServing(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	policyPath := filepath.Join(dir, "policy.yaml")
+	require.NoError(t, os.WriteFile(policyPath, []byte(opsPolicy), 0o600))
+	log := slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))
+	holder, err := authz.NewHolder(policyPath, log)
+	require.NoError(t, err)
+	local, err := pluginhost.NewLocal(ctx, provider.New(), pluginhost.Config{Name: "example", Targets: []sdk.Target{{Name: "sandbox", Sandbox: true}}})
+	require.NoError(t, err)
+	const path, want = "/opt/deskbot/plugins/example", "ab12cd34ab12cd34ab12cd34ab12cd34ab12cd34ab12cd34ab12cd34ab12cd34"
+	down := downPlugin{Local: local, info: pluginhost.Info{State: pluginhost.StateDown, Path: path, SHA256: want, LastFailure: "exited: signal: killed"}}
+	e := engine.New(engine.Options{Plugins: engine.StaticRegistry{"example": down}, Policy: holder, Logger: log, PolicyStatus: holder.Status})
+	r := e.Handle(ctx, engine.Request{User: erin, Channel: "C0SUPPORT", Text: "/ops policy status"}, nil)
+	require.Equal(t, engine.StatusOK, r.Status, r.Error)
+	require.Len(t, r.Result.Parts, 2)
+	tbl := r.Result.Parts[1].Table
+	require.Len(t, tbl.Rows, 1)
+	assert.Equal(t, []string{"example", "down", "-", path, want}, tbl.Rows[0][:5])
+	assert.Contains(t, tbl.Rows[0][5], "signal: killed")
+	r = e.Handle(ctx, engine.Request{User: alice, Channel: "C0SUPPORT", Text: "/ops policy status"}, nil)
+	assert.Equal(t, engine.StatusDenied, r.Status)
+
+	up := downPlugin{Local: local, info: pluginhost.Info{State: pluginhost.StateReady, Path: path, SHA256: want}}
+	e = engine.New(engine.Options{Plugins: engine.StaticRegistry{"example": up}, Policy: holder, Logger: log, PolicyStatus: holder.Status})
+	r = e.Handle(ctx, engine.Request{User: erin, Channel: "C0SUPPORT", Text: "/ops policy status"}, nil)
+	require.Equal(t, engine.StatusOK, r.Status, r.Error)
+	assert.Len(t, r.Result.Parts, 1, "nothing to report when every plugin serves")
+}
