@@ -201,7 +201,12 @@ func (e *Engine) Approve(ctx context.Context, req Request, id, confirm string, p
 		return Reply{RequestID: req.ID, Status: StatusDenied, Code: apperr.Conflict, Command: a.CommandLine, Provider: a.Provider, Target: a.Target, Approval: &v, Error: apperr.Message(err)}
 	}
 	if e.opts.Approvals.Expired(a) {
-		e.Sweep(ctx)
+		// Expire it now (and whatever else is due), leaving lapsed
+		// executions to the sweeper: a click never runs someone else's
+		// request.
+		if st, err := e.opts.Approvals.Sweep(ctx, e.opts.Now()); err == nil {
+			e.expired(ctx, st.Expired)
+		}
 		a, _ = e.opts.Approvals.Get(ctx, id)
 		e.opts.Notifier.ApprovalChanged(ctx, e.view(a))
 		return refuse(apperr.Conflict, "refused", fmt.Sprintf("approval %s has expired; ask %s to make the request again", a.ID, e.opts.Policy.DisplayName(a.Requester)))
@@ -464,13 +469,7 @@ func (e *Engine) Sweep(ctx context.Context) {
 		e.log.Error("approval sweep failed", "error", err)
 		return
 	}
-	for _, id := range st.Expired {
-		if a, err := e.opts.Approvals.Get(ctx, id); err == nil {
-			e.record(ctx, audit.Entry{RequestID: a.RequestID, Actor: a.Requester, Action: audit.ActionApproval, Provider: a.Provider, Command: a.Command,
-				Target: a.Target, Channel: a.Channel, Outcome: "expired", ApprovalID: a.ID})
-			e.opts.Notifier.ApprovalChanged(ctx, e.view(a))
-		}
-	}
+	e.expired(ctx, st.Expired)
 	for _, a := range st.Lapsed {
 		if a.DispatchedAt.IsZero() {
 			ok, err := e.opts.Approvals.TakeOver(ctx, a)
@@ -501,6 +500,17 @@ func (e *Engine) Sweep(ctx context.Context) {
 			if fresh, err := e.opts.Approvals.Get(ctx, a.ID); err == nil {
 				e.resume(ctx, fresh)
 			}
+		}
+	}
+}
+
+// expired records and announces requests a sweep expired.
+func (e *Engine) expired(ctx context.Context, ids []string) {
+	for _, id := range ids {
+		if a, err := e.opts.Approvals.Get(ctx, id); err == nil {
+			e.record(ctx, audit.Entry{RequestID: a.RequestID, Actor: a.Requester, Action: audit.ActionApproval, Provider: a.Provider, Command: a.Command,
+				Target: a.Target, Channel: a.Channel, Outcome: "expired", ApprovalID: a.ID})
+			e.opts.Notifier.ApprovalChanged(ctx, e.view(a))
 		}
 	}
 }
