@@ -228,7 +228,7 @@ func planToProto(p *Plan) *pb.Plan {
 	if p == nil {
 		return nil
 	}
-	out := &pb.Plan{Summary: p.Summary, Risk: pb.Risk(p.Risk), Digest: p.Digest, Facts: p.Facts}
+	out := &pb.Plan{Summary: p.Summary, Risk: pb.Risk(p.Risk), Digest: p.Digest, Facts: p.Facts, Resource: p.Resource}
 	for _, s := range p.Steps {
 		out.Steps = append(out.Steps, &pb.PlanStep{Description: s.Description, Method: s.Method, Endpoint: s.Endpoint, Body: s.Body})
 	}
@@ -239,7 +239,7 @@ func planFromProto(p *pb.Plan) *Plan {
 	if p == nil {
 		return nil
 	}
-	out := &Plan{Summary: p.GetSummary(), Risk: Risk(p.GetRisk()), Digest: p.GetDigest(), Facts: p.GetFacts()}
+	out := &Plan{Summary: p.GetSummary(), Risk: Risk(p.GetRisk()), Digest: p.GetDigest(), Facts: p.GetFacts(), Resource: p.GetResource()}
 	for _, s := range p.GetSteps() {
 		out.Steps = append(out.Steps, PlanStep{Description: s.GetDescription(), Method: s.GetMethod(), Endpoint: s.GetEndpoint(), Body: s.GetBody()})
 	}

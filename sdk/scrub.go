@@ -118,6 +118,7 @@ func (p *Plan) Scrub(s Scrubber) *Plan {
 	for i := range p.Facts {
 		p.Facts[i] = s.String(p.Facts[i])
 	}
+	p.Resource = s.String(p.Resource)
 	return p
 }
 

@@ -237,6 +237,11 @@ type Plan struct {
 	// a zone's serial, a machine's state), shown to approvers. They are
 	// part of the digest: if one changes before the run, nothing runs.
 	Facts []string
+	// Resource is the canonical name of what the command acts on, when
+	// the plan knows it better than the request (a machine named by its
+	// id): approvers of a critical command type it. Empty means the
+	// resource parameter's value.
+	Resource string
 }
 
 // PlanStep is one provider call a command will make.

@@ -28,7 +28,9 @@ type execAnswer struct {
 		State      string   `json:"state"`
 		Approvers  []string `json:"approvers"`
 		Dispatched bool     `json:"dispatched"`
-		Result     string   `json:"result"`
+		// ConfirmValue is what approvers of a critical request type.
+		ConfirmValue string `json:"confirm_value"`
+		Result       string `json:"result"`
 	} `json:"approval"`
 	Result *struct {
 		Parts []struct {

@@ -50,6 +50,14 @@ func TestCloudFlowRebuildNeedsTwoApproversAndRunsOnce(t *testing.T) {
 	assert.Equal(t, 1, strings.Count(tx.stdout, "build disk"), "one build: %s", tx.stdout)
 	info := runBot(t, botIn(t, dir, "exec", "--config", cfg, "--as", "alice", "/cloudflow vm info bakery-site"))
 	assert.Regexp(t, `Template +Debian 12 x64`, info.stdout)
+
+	// Named by its id, the machine is still confirmed by its name: typing
+	// back what the requester typed proves nothing.
+	byID, r := execIn(t, dir, "bob", "/cloudflow vm rebuild 103 template=20")
+	require.Equal(t, 4, r.code, "%s %s", r.stdout, r.stderr)
+	assert.Equal(t, "bakery-site", byID.Approval.ConfirmValue)
+	_, r = execIn(t, dir, "carol", "/ops approve "+byID.Approval.ID+" confirm=103")
+	assert.Equal(t, 2, r.code, "the id is refused: %s", r.stdout)
 }
 
 func TestCloudFlowRootPasswordNeverLeaks(t *testing.T) {

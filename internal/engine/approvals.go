@@ -116,7 +116,7 @@ func (e *Engine) requestApproval(ctx context.Context, req Request, p Provider, i
 	a, err := e.opts.Approvals.Create(ctx, approval.Request{
 		RequestID: req.ID, Requester: req.User, Channel: req.Channel, Provider: p.Name(), Command: inv.Command.Name,
 		Target: inv.Target, Args: inv.Args, Sensitive: sensitive, CommandLine: line, Risk: risk, Plan: plan, PlanDigest: digestOf(plan),
-		Approvers: r.Approvers, Roles: r.ApproverRoles, Confirm: r.ConfirmTarget, ConfirmValue: confirmValue(inv), TTL: r.TTL, Rule: r.Rule, Meta: req.Meta,
+		Approvers: r.Approvers, Roles: r.ApproverRoles, Confirm: r.ConfirmTarget, ConfirmValue: confirmValue(inv, plan), TTL: r.TTL, Rule: r.Rule, Meta: req.Meta,
 	})
 	if err != nil {
 		e.log.Error("cannot record approval request", "request_id", req.ID, "error", err)
@@ -144,7 +144,10 @@ func (e *Engine) publicArgs(a *store.Approval) sdk.Args {
 // value of the parameter naming the resource the command acts on (the
 // account, the record, the machine), or the target's name if it names
 // none.
-func confirmValue(inv *command.Invocation) string {
+func confirmValue(inv *command.Invocation, plan *sdk.Plan) string {
+	if plan != nil && plan.Resource != "" {
+		return plan.Resource
+	}
 	if name := inv.Command.ResourceParam(); name != "" {
 		if v, ok := inv.Args[name]; ok {
 			if s := sdk.FormatValue(v); s != "" {
@@ -223,13 +226,16 @@ func (e *Engine) Approve(ctx context.Context, req Request, id, confirm string, p
 		return refuse(apperr.Denied, "refused", "You may not approve this request: "+d.Reason)
 	}
 	if a.ConfirmTarget {
-		want := a.ConfirmValue
-		if want == "" {
-			want = a.Target
-		}
-		if !strings.EqualFold(strings.TrimSpace(confirm), want) {
-			return refuse(apperr.Invalid, "refused", fmt.Sprintf("this request is critical: confirm by typing the name of what it acts on, %q (on %s): /ops approve %s confirm=%s",
-				want, a.Target, a.ID, quoteWord(want)))
+		want := e.view(a).ConfirmWord()
+		if typed := strings.TrimSpace(confirm); typed != want {
+			msg := fmt.Sprintf("this request is critical: confirm by typing the name of what it acts on, %q (on %s), exactly: /ops approve %s confirm=%s",
+				want, a.Target, a.ID, quoteWord(want))
+			if typed != "" {
+				msg = fmt.Sprintf("you typed %q, which is not %q: ", typed, want) + msg
+			}
+			r := refuse(apperr.Invalid, "refused", msg)
+			r.Status = StatusInvalid
+			return r
 		}
 	}
 	a, err = e.opts.Approvals.Vote(ctx, a.ID, req.User)

@@ -77,6 +77,11 @@ type Work[R any] struct {
 	// the plan's digest: if they change between the approval and the
 	// run, the run is refused.
 	Facts []string
+	// Resource is the canonical name of what the work acts on (a machine's
+	// label when the request named it by id): approvers of a critical
+	// command type it to confirm. Empty means the resource parameter's
+	// value as given.
+	Resource string
 	// CheckWith is the command that shows how work still running at the
 	// provider goes on ("/ionos server status web01").
 	CheckWith string
@@ -216,6 +221,7 @@ func plan[R any](w *Work[R], red *redact.Redactor) *sdk.Plan {
 		p.Steps = append(p.Steps, sdk.PlanStep{Description: desc, Method: s.Method, Endpoint: s.Endpoint, Body: s.Body})
 	}
 	p.Facts = append([]string(nil), w.Facts...)
+	p.Resource = w.Resource
 	p.Scrub(red)
 	p.Digest = sdk.PlanDigest(p.Risk, p.Steps, w.Facts)
 	return p

@@ -82,7 +82,7 @@ func (a *Adapter) AcceptInteraction(cb slackgo.InteractionCallback) any {
 				return viewErrors(blockConfirm, "This request no longer exists.")
 			}
 			typed := strings.TrimSpace(stateValue(cb.View, blockConfirm))
-			if !strings.EqualFold(typed, v.ConfirmWord()) {
+			if typed != v.ConfirmWord() {
 				return viewErrors(blockConfirm, fmt.Sprintf("Type %s exactly to approve.", v.ConfirmWord()))
 			}
 			channel := v.Meta["card_channel"]

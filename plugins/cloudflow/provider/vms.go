@@ -51,7 +51,13 @@ func onVM(check func(v *vm) error, build buildOn) func(context.Context, *Env, sd
 				return nil, err
 			}
 		}
-		return build(ctx, e, a, v)
+		w, err := build(ctx, e, a, v)
+		if w != nil {
+			// Approvers confirm with the machine's name, however the
+			// requester named it (#103, a host name).
+			w.Resource = v.Label
+		}
+		return w, err
 	}
 }
 

@@ -1446,7 +1446,11 @@ type Plan struct {
 	// facts are what the provider read to make the plan ("line 6 is MX 10
 	// mail.demo1.example", "zone serial 2026120201"): shown to approvers,
 	// and part of the digest.
-	Facts         []string `protobuf:"bytes,5,rep,name=facts,proto3" json:"facts,omitempty"`
+	Facts []string `protobuf:"bytes,5,rep,name=facts,proto3" json:"facts,omitempty"`
+	// resource is the canonical name of what the command acts on, when the
+	// plan knows it better than the request (a machine named by its id):
+	// approvers of a critical command type it.
+	Resource      string `protobuf:"bytes,6,opt,name=resource,proto3" json:"resource,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1514,6 +1518,13 @@ func (x *Plan) GetFacts() []string {
 		return x.Facts
 	}
 	return nil
+}
+
+func (x *Plan) GetResource() string {
+	if x != nil {
+		return x.Resource
+	}
+	return ""
 }
 
 type PlanStep struct {
@@ -2793,13 +2804,14 @@ const file_deskbot_provider_v1_provider_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\v2\x1a.deskbot.provider.v1.ValueR\x05value:\x028\x01\"\x80\x01\n" +
 	"\fPlanResponse\x12-\n" +
 	"\x04plan\x18\x01 \x01(\v2\x19.deskbot.provider.v1.PlanR\x04plan\x12A\n" +
-	"\vdiagnostics\x18\x02 \x03(\v2\x1f.deskbot.provider.v1.DiagnosticR\vdiagnostics\"\xb2\x01\n" +
+	"\vdiagnostics\x18\x02 \x03(\v2\x1f.deskbot.provider.v1.DiagnosticR\vdiagnostics\"\xce\x01\n" +
 	"\x04Plan\x12\x18\n" +
 	"\asummary\x18\x01 \x01(\tR\asummary\x123\n" +
 	"\x05steps\x18\x02 \x03(\v2\x1d.deskbot.provider.v1.PlanStepR\x05steps\x12-\n" +
 	"\x04risk\x18\x03 \x01(\x0e2\x19.deskbot.provider.v1.RiskR\x04risk\x12\x16\n" +
 	"\x06digest\x18\x04 \x01(\tR\x06digest\x12\x14\n" +
-	"\x05facts\x18\x05 \x03(\tR\x05facts\"t\n" +
+	"\x05facts\x18\x05 \x03(\tR\x05facts\x12\x1a\n" +
+	"\bresource\x18\x06 \x01(\tR\bresource\"t\n" +
 	"\bPlanStep\x12 \n" +
 	"\vdescription\x18\x01 \x01(\tR\vdescription\x12\x16\n" +
 	"\x06method\x18\x02 \x01(\tR\x06method\x12\x1a\n" +
