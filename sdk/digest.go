@@ -8,8 +8,9 @@ import (
 	"net/url"
 )
 
-// pathOf is an endpoint without its scheme, host and port.
-func pathOf(endpoint string) string {
+// EndpointPath is an endpoint without its scheme, host and port: the part
+// of a step that is the work, wherever the target is reached.
+func EndpointPath(endpoint string) string {
 	u, err := url.Parse(endpoint)
 	if err != nil || u.Scheme == "" || u.Host == "" {
 		return endpoint
@@ -38,7 +39,7 @@ func PlanDigest(risk Risk, steps []PlanStep, facts []string) string {
 		Facts []string `json:"facts"`
 	}{Risk: risk.String(), Steps: make([]step, len(steps)), Facts: facts}
 	for i, s := range steps {
-		doc.Steps[i] = step{Method: s.Method, Endpoint: pathOf(s.Endpoint), Body: s.Body}
+		doc.Steps[i] = step{Method: s.Method, Endpoint: EndpointPath(s.Endpoint), Body: s.Body}
 	}
 	if doc.Facts == nil {
 		doc.Facts = []string{}

@@ -155,7 +155,7 @@ func TestWHMApprovedPlanThatDriftedIsNotRun(t *testing.T) {
 	require.Equal(t, 4, r.code, r.stdout+r.stderr)
 	got, r := execIn(t, dir, "dan", "/ops approve "+mx.Approval.ID+" confirm=demo1.example")
 	assert.NotEqual(t, 0, r.code)
-	assert.Equal(t, "failed", got.Approval.State)
+	assert.Equal(t, "plan_changed", got.Approval.State)
 	assert.Contains(t, got.Error, "was not run: what it would do now differs from the plan that was approved")
 	assert.Contains(t, got.Error, "- fact: zone demo1.example line 6: demo1.example. 14400 MX 0 demo1.example.")
 	assert.Contains(t, got.Error, "+ fact: zone demo1.example line 6: demo1.example. 14400 TXT")

@@ -363,6 +363,8 @@ func describe(s store.State) string {
 		return "already done (it failed)"
 	case store.StateUnknown:
 		return "in an unknown state: it was running when the bot stopped"
+	case store.StatePlanChanged:
+		return "not run: what it would do changed after it was approved; make a new request"
 	}
 	return string(s)
 }
@@ -435,10 +437,10 @@ func (s *Service) Abandon(ctx context.Context, a *store.Approval, to store.State
 	return ok, err
 }
 
-// Refuse ends this process's execution without running it (its plan
-// changed, or the stored request did not verify).
-func (s *Service) Refuse(ctx context.Context, id, result string) error {
-	return s.settle(ctx, id, s.instance, time.Time{}, store.StateFailed, result)
+// NotRun ends this process's execution without running it: its plan
+// changed since the approval.
+func (s *Service) NotRun(ctx context.Context, id, result string) error {
+	return s.settle(ctx, id, s.instance, time.Time{}, store.StatePlanChanged, result)
 }
 
 func (s *Service) settle(ctx context.Context, id, executor string, lapsed time.Time, to store.State, result string) error {

@@ -79,6 +79,8 @@ func (v ApprovalView) StateText() string {
 		return "cancelled"
 	case store.StateUnknown:
 		return "outcome unknown: it was running when the bot stopped; check before trying again"
+	case store.StatePlanChanged:
+		return "approved, but not run: what it would do changed after the approval"
 	}
 	return v.State
 }
@@ -274,11 +276,14 @@ func (e *Engine) runClaimed(ctx context.Context, req Request, a *store.Approval,
 	if !ok {
 		outcome = "failed: " + reply.Error
 	}
-	if reply.planChanged {
-		outcome = "not run: " + reply.Error
-	}
 	e.opts.Step("recorded", a.ID)
-	if err := e.opts.Approvals.Finish(context.WithoutCancel(ctx), a.ID, ok, outcome); err != nil {
+	var err error
+	if reply.planChanged {
+		err = e.opts.Approvals.NotRun(context.WithoutCancel(ctx), a.ID, "its plan changed after the approval:\n"+reply.diff)
+	} else {
+		err = e.opts.Approvals.Finish(context.WithoutCancel(ctx), a.ID, ok, outcome)
+	}
+	if err != nil {
 		e.log.Error("cannot record the outcome of an approved request", "approval", a.ID, "error", err)
 	}
 	e.opts.Step("finished", a.ID)
@@ -390,14 +395,14 @@ var errLostClaim = apperr.New(apperr.Conflict, "this request is being run by ano
 // and the approvers are told, and the requester can ask again.
 func (e *Engine) planChanged(ctx context.Context, a *store.Approval, now *sdk.Plan, diags sdk.Diagnostics) Reply {
 	diff := planDiff(approval.Plan(a), now, diags)
-	msg := fmt.Sprintf("%s was not run: what it would do now differs from the plan that was approved.\n%s\nTo go ahead, ask again (%s): the new plan will be shown for approval.",
-		a.CommandLine, diff, a.CommandLine)
+	msg := fmt.Sprintf("%s was not run: what it would do now differs from the plan that was approved.\n%s\nTo go ahead, look at the current state and make a new request: its plan will be shown for approval.",
+		a.CommandLine, diff)
 	e.opts.Observer.Error("plan_changed")
 	e.log.Warn("an approved request's plan changed before it ran; nothing was run", "approval", a.ID, "request_id", a.RequestID)
 	e.record(ctx, audit.Entry{RequestID: a.RequestID, Actor: a.Requester, Action: audit.ActionResult, Provider: a.Provider, Command: a.Command,
 		Target: a.Target, Channel: a.Channel, Outcome: "plan changed", Detail: diff, ApprovalID: a.ID})
 	return Reply{RequestID: a.RequestID, Status: StatusFailed, Code: apperr.Conflict, Title: "Plan changed: nothing was run", Command: a.CommandLine,
-		Provider: a.Provider, Target: a.Target, Plan: now, Error: msg, planChanged: true}
+		Provider: a.Provider, Target: a.Target, Plan: now, Error: msg, planChanged: true, diff: diff}
 }
 
 // Deny refuses a pending request; reason is required.

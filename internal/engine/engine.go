@@ -148,6 +148,7 @@ type Reply struct {
 	// planChanged marks an approved request refused because its work
 	// changed since approval.
 	planChanged bool
+	diff        string
 	// lostClaim marks a request this process stopped running because
 	// another replica took over its lapsed claim.
 	lostClaim bool

@@ -521,7 +521,7 @@ func TestPlanChangedBetweenApprovalAndRunIsRefused(t *testing.T) {
 	assert.Contains(t, r.Error, "- fact: value=7")
 	assert.Contains(t, r.Error, "+ fact: value=8")
 	assert.Equal(t, int64(8), f.counter(t), "nothing was reset")
-	assert.Equal(t, "failed", r.Approval.State)
+	assert.Equal(t, "plan_changed", r.Approval.State)
 	assert.Contains(t, f.auditLines(t), bob+" result plan changed counter reset")
 	var told []string
 	for _, n := range f.notes.notices {

@@ -55,13 +55,14 @@ func planLines(p *sdk.Plan) []string {
 	}
 	var out []string
 	if p.Summary != "" {
-		out = append(out, "summary: "+strings.ReplaceAll(p.Summary, "\n", " "))
+		out = append(out, "summary: "+strings.ReplaceAll(strings.TrimSpace(p.Summary), "\n", "; "))
 	}
 	for _, f := range p.Facts {
 		out = append(out, "fact: "+f)
 	}
 	for _, st := range p.Steps {
-		l := strings.TrimSpace(st.Method + " " + st.Endpoint)
+		// The address (a sandbox's port) is not part of the work.
+		l := strings.TrimSpace(st.Method + " " + sdk.EndpointPath(st.Endpoint))
 		if st.Body != "" {
 			l += " " + st.Body
 		}

@@ -35,12 +35,15 @@ const (
 	// StateUnknown marks an execution whose process died mid-way: the
 	// outcome is unknown and it is never re-run automatically.
 	StateUnknown State = "unknown"
+	// StatePlanChanged marks an approved request that was not run: what
+	// it would do changed between the approval and the run.
+	StatePlanChanged State = "plan_changed"
 )
 
 // Terminal reports whether nothing more can happen to a request.
 func (s State) Terminal() bool {
 	switch s {
-	case StateSucceeded, StateFailed, StateDenied, StateExpired, StateCancelled, StateUnknown:
+	case StateSucceeded, StateFailed, StateDenied, StateExpired, StateCancelled, StateUnknown, StatePlanChanged:
 		return true
 	}
 	return false

@@ -117,6 +117,8 @@ func outcomeLine(v engine.ApprovalView) string {
 		return ":hourglass: Expired without enough approvals."
 	case store.StateUnknown:
 		return ":grey_question: Outcome unknown: it was running when the bot stopped. Check before trying again."
+	case store.StatePlanChanged:
+		return ":leftwards_arrow_with_hook: Approved, but not run: what it would do changed after the approval. " + escape(truncate(v.Result, 1000))
 	}
 	return escape(v.State)
 }

@@ -298,8 +298,8 @@ func (s *DB) PurgeSecrets(ctx context.Context, now time.Time) error {
 		return err
 	}
 	_, err = s.db.ExecContext(ctx, `DELETE FROM approval_secrets WHERE approval_id IN
-		(SELECT id FROM approvals WHERE state IN ($1, $2, $3, $4, $5, $6))`, string(store.StateSucceeded), string(store.StateFailed),
-		string(store.StateDenied), string(store.StateExpired), string(store.StateCancelled), string(store.StateUnknown))
+		(SELECT id FROM approvals WHERE state IN ($1, $2, $3, $4, $5, $6, $7))`, string(store.StateSucceeded), string(store.StateFailed),
+		string(store.StateDenied), string(store.StateExpired), string(store.StateCancelled), string(store.StateUnknown), string(store.StatePlanChanged))
 	return err
 }
 
