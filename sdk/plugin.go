@@ -520,7 +520,7 @@ func (p *Plugin) finishPlan(c *command, call *Call, plan *Plan) *Plan {
 	}
 	plan.Scrub(call.scrub)
 	if plan.Digest == "" {
-		plan.Digest = PlanDigest(plan.Risk, plan.Steps, nil)
+		plan.Digest = PlanDigest(plan.Risk, plan.Steps, plan.Facts)
 	}
 	return plan
 }

@@ -140,3 +140,30 @@ func TestApprovedWorkThatChangedIsRefused(t *testing.T) {
 	assert.Contains(t, res.Diagnostics[0].Summary, "differs from the plan that was approved; nothing was run")
 	assert.Equal(t, 1, ran, "nothing ran")
 }
+
+// A plan written by hand binds the facts it declares: if one changes
+// between the approval and the run, the run is refused and nothing runs.
+func TestHandWrittenPlanBindsItsFacts(t *testing.T) {
+	p := sdk.New("t", "1")
+	state, ran := "MX", 0
+	p.Command("remove", "Remove").Risk(sdk.RiskHigh).
+		Plan(func(ctx context.Context, c *sdk.Call) (*sdk.Plan, error) {
+			return &sdk.Plan{Summary: "Remove line 6", Steps: []sdk.PlanStep{{Method: "POST", Endpoint: "/remove?line=6"}},
+				Facts: []string{"line 6 is " + state}}, nil
+		}).
+		Run(func(ctx context.Context, c *sdk.Call) (*sdk.Result, error) { ran++; return sdk.NewResult(), nil })
+	ctx := context.Background()
+	pr, err := p.Plan(ctx, &sdk.PlanRequest{Request: sdk.Request{Command: "remove"}})
+	require.NoError(t, err)
+	state = "TXT"
+	res, err := p.Execute(ctx, &sdk.ExecuteRequest{Request: sdk.Request{Command: "remove", PlanDigest: pr.Plan.Digest}})
+	require.NoError(t, err)
+	require.NotNil(t, res.Diagnostics.Code(sdk.CodeWorkChanged), "refused: the fact changed")
+	assert.Equal(t, 0, ran)
+	pr, err = p.Plan(ctx, &sdk.PlanRequest{Request: sdk.Request{Command: "remove"}})
+	require.NoError(t, err)
+	res, err = p.Execute(ctx, &sdk.ExecuteRequest{Request: sdk.Request{Command: "remove", PlanDigest: pr.Plan.Digest}})
+	require.NoError(t, err)
+	assert.False(t, res.Failed())
+	assert.Equal(t, 1, ran)
+}

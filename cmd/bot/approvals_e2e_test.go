@@ -181,6 +181,9 @@ func TestChaosReplicaKilledAtEachStepOfAnApprovedRun(t *testing.T) {
 			assert.Equal(t, tc.counter, counterIn(t, dir, "--config", cfg), "nothing ran twice")
 			v := runBot(t, botIn(t, dir, "audit", "verify", "--config", cfg))
 			assert.Equal(t, 0, v.code, v.stdout+v.stderr)
+			exp := runBot(t, botIn(t, dir, "audit", "export", "--config", cfg))
+			require.Equal(t, 0, exp.code, exp.stderr)
+			assert.Regexp(t, `"actor":"U0CAROL01".*"outcome":"approved"|"outcome":"approved".*"actor":"U0CAROL01"`, exp.stdout, "the approval is in the audit log, even if its process died before writing it")
 		})
 	}
 }

@@ -167,6 +167,44 @@ func (s *Service) mac(a *store.Approval) string {
 	return macVersion + hex.EncodeToString(m.Sum(nil))
 }
 
+// voteCode authenticates one vote on one request.
+func (s *Service) voteCode(id string, v store.Vote) string {
+	m := hmac.New(sha256.New, s.key)
+	for _, f := range []string{"deskbot vote v1", id, v.User, strconv.FormatInt(v.At.UnixMicro(), 10)} {
+		fmt.Fprintf(m, "%d:%s;", len(f), f)
+	}
+	return "v1:" + hex.EncodeToString(m.Sum(nil))
+}
+
+// VerifyQuorum checks that a request about to run was approved as stored:
+// the request verifies, and enough distinct people other than the
+// requester voted, each vote carrying a valid code. A request moved to
+// approved or executing in the database, or given votes there, fails.
+func (s *Service) VerifyQuorum(a *store.Approval) error {
+	if err := s.Verify(a); err != nil {
+		return err
+	}
+	voters := map[string]bool{}
+	for _, v := range a.Votes {
+		if v.User != a.Requester && hmac.Equal([]byte(s.voteCode(a.ID, v)), []byte(v.Code)) {
+			voters[v.User] = true
+		}
+	}
+	if len(voters) < a.Required {
+		return apperr.Wrap(ErrTampered, apperr.Conflict,
+			"approval %s has %d valid approval(s) of the %d it needs (its stored state or votes were altered); it will not run, and an administrator has been told",
+			a.ID, len(voters), a.Required)
+	}
+	return nil
+}
+
+// Runnable reports whether a request whose executor died may still be run
+// by another: not long after it expired (a reboot approved on Friday does
+// not run whenever a replica next starts).
+func (s *Service) Runnable(a *store.Approval) bool {
+	return s.now().Before(a.ExpiresAt.Add(2 * s.Lease))
+}
+
 // ErrTampered is the error of a stored request whose integrity code does
 // not verify.
 var ErrTampered = errors.New("the stored request does not match its integrity code")
@@ -333,8 +371,10 @@ func Plan(a *store.Approval) *sdk.Plan {
 // The vote that completes the quorum also claims the execution for this
 // process, in the same transaction (see Claimed).
 func (s *Service) Vote(ctx context.Context, id, user string) (*store.Approval, error) {
-	now := s.now()
-	a, err := s.store.Vote(ctx, id, user, now, &store.Claim{Executor: s.instance, LeaseUntil: now.Add(s.Lease)})
+	now := s.now().UTC().Truncate(time.Microsecond)
+	v := store.Vote{User: user, At: now}
+	v.Code = s.voteCode(id, v)
+	a, err := s.store.Vote(ctx, id, v, &store.Claim{Executor: s.instance, LeaseUntil: now.Add(s.Lease)})
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return nil, apperr.New(apperr.NotFound, "there is no approval request %s", id)
@@ -447,7 +487,10 @@ func (s *Service) settle(ctx context.Context, id, executor string, lapsed time.T
 	if len(result) > 500 {
 		result = result[:500] + "…"
 	}
-	_, err := s.store.Transition(ctx, id, []store.State{store.StateExecuting}, to, s.now(),
+	// A stalled process whose lease lapsed may find its request marked
+	// unknown by another; it still holds the claim and knows the
+	// outcome, so it settles that too.
+	_, err := s.store.Transition(ctx, id, []store.State{store.StateExecuting, store.StateUnknown}, to, s.now(),
 		store.Update{Result: &result, If: &store.Guard{Executor: executor, LapsedBy: lapsed}})
 	s.forget(ctx, id)
 	return err

@@ -317,13 +317,27 @@ func (e *Engine) executeApproved(ctx context.Context, a *store.Approval, progres
 			Target: a.Target, Channel: a.Channel, Outcome: "failed", Detail: apperr.Message(err), ApprovalID: a.ID})
 		return e.failure(a.RequestID, a.CommandLine, a.Provider, a.Target, err), false
 	}
-	args, err := e.opts.Approvals.Args(ctx, a)
+	err := e.opts.Approvals.VerifyQuorum(a)
+	if err == nil {
+		var args sdk.Args
+		args, err = e.opts.Approvals.Args(ctx, a)
+		if err == nil {
+			return e.runVerified(ctx, a, args, progress)
+		}
+	}
 	if errors.Is(err, approval.ErrTampered) {
 		e.tampered(ctx, a.Requester, a.Channel, a, err)
 		return e.failure(a.RequestID, a.CommandLine, a.Provider, a.Target, err), false
 	}
-	if err != nil {
-		return fail(err)
+	return fail(err)
+}
+
+// runVerified is executeApproved once the request and its votes verify.
+func (e *Engine) runVerified(ctx context.Context, a *store.Approval, args sdk.Args, progress func(sdk.Progress)) (Reply, bool) {
+	fail := func(err error) (Reply, bool) {
+		e.record(ctx, audit.Entry{RequestID: a.RequestID, Actor: a.Requester, Action: audit.ActionResult, Provider: a.Provider, Command: a.Command,
+			Target: a.Target, Channel: a.Channel, Outcome: "failed", Detail: apperr.Message(err), ApprovalID: a.ID})
+		return e.failure(a.RequestID, a.CommandLine, a.Provider, a.Target, err), false
 	}
 	p, ok := e.opts.Plugins.Provider(a.Provider)
 	if !ok {
@@ -367,6 +381,14 @@ func (e *Engine) executeApproved(ctx context.Context, a *store.Approval, progres
 	dispatched := false
 	x := execution{requestID: a.RequestID, user: a.Requester, channel: a.Channel, plugin: p, inv: inv, line: a.CommandLine, approvalID: a.ID,
 		planDigest: a.PlanDigest, dispatch: func() error {
+			if e.ranBefore(ctx, a) {
+				// The audit log, which a database edit cannot rewrite
+				// unnoticed, says it was run already: a finished request
+				// was moved back by hand.
+				err := apperr.Wrap(approval.ErrTampered, apperr.Conflict, "approval %s has already run once (the audit log says so); its stored state was altered, and it will not run again", a.ID)
+				e.tampered(ctx, a.Requester, a.Channel, a, err)
+				return err
+			}
 			ok, err := e.opts.Approvals.Dispatch(context.WithoutCancel(ctx), a.ID)
 			if err != nil {
 				return apperr.Wrap(err, apperr.Unavailable, "could not record the start of the execution; nothing was run")
@@ -386,6 +408,26 @@ func (e *Engine) executeApproved(ctx context.Context, a *store.Approval, progres
 		return e.planChanged(ctx, a, nil, reply.Diagnostics), dispatched
 	}
 	return reply, dispatched
+}
+
+// ranBefore reports whether the audit log records an execution of a.
+func (e *Engine) ranBefore(ctx context.Context, a *store.Approval) bool {
+	s, ok := e.opts.Audit.(interface {
+		Search(ctx context.Context, f audit.Filter) ([]audit.Entry, error)
+	})
+	if !ok {
+		return false
+	}
+	found, err := s.Search(ctx, audit.Filter{RequestID: a.RequestID, Action: string(audit.ActionExecute)})
+	if err != nil {
+		return false
+	}
+	for _, en := range found {
+		if en.ApprovalID == a.ID {
+			return true
+		}
+	}
+	return false
 }
 
 var errLostClaim = apperr.New(apperr.Conflict, "this request is being run by another replica (this one stalled past its lease); nothing was run here")
@@ -482,7 +524,7 @@ func (e *Engine) Sweep(ctx context.Context) {
 	}
 	e.expired(ctx, st.Expired)
 	for _, a := range st.Lapsed {
-		if a.DispatchedAt.IsZero() {
+		if a.DispatchedAt.IsZero() && e.opts.Approvals.Runnable(a) {
 			ok, err := e.opts.Approvals.TakeOver(ctx, a)
 			if err != nil || !ok {
 				continue
@@ -492,6 +534,9 @@ func (e *Engine) Sweep(ctx context.Context) {
 			continue
 		}
 		to, result := e.outcomeOf(ctx, a)
+		if a.DispatchedAt.IsZero() {
+			to, result = store.StateExpired, "approved, but its process stopped before running it, and it expired before another could; make the request again"
+		}
 		ok, err := e.opts.Approvals.Abandon(ctx, a, to, result)
 		if err != nil || !ok {
 			continue
@@ -506,6 +551,9 @@ func (e *Engine) Sweep(ctx context.Context) {
 		}
 	}
 	for _, a := range st.Approved {
+		if !e.opts.Approvals.Runnable(a) {
+			continue
+		}
 		if ok, err := e.opts.Approvals.Claim(ctx, a.ID); err == nil && ok {
 			e.log.Warn("an approved request was never run; running it here", "approval", a.ID, "command", a.CommandLine)
 			if fresh, err := e.opts.Approvals.Get(ctx, a.ID); err == nil {
@@ -533,7 +581,37 @@ func (e *Engine) resume(ctx context.Context, a *store.Approval) {
 	if err != nil {
 		return
 	}
+	e.recordVotes(ctx, fresh)
 	e.runClaimed(ctx, Request{ID: a.RequestID, User: "", Channel: a.Channel}, fresh, nil)
+}
+
+// recordVotes writes the approvals of a request the audit log lacks: a
+// process killed right after the last vote committed never recorded it.
+func (e *Engine) recordVotes(ctx context.Context, a *store.Approval) {
+	s, ok := e.opts.Audit.(interface {
+		Search(ctx context.Context, f audit.Filter) ([]audit.Entry, error)
+	})
+	if !ok {
+		return
+	}
+	found, err := s.Search(ctx, audit.Filter{RequestID: a.RequestID, Action: string(audit.ActionApproval)})
+	if err != nil {
+		return
+	}
+	recorded := map[string]bool{}
+	for _, en := range found {
+		if en.ApprovalID == a.ID && en.Outcome == "approved" {
+			recorded[en.Actor] = true
+		}
+	}
+	for i, v := range a.Votes {
+		if recorded[v.User] {
+			continue
+		}
+		e.record(ctx, audit.Entry{Time: v.At, RequestID: a.RequestID, Actor: v.User, Action: audit.ActionApproval, Provider: a.Provider, Command: a.Command,
+			Target: a.Target, Channel: a.Channel, Outcome: "approved", ApprovalID: a.ID,
+			Detail: fmt.Sprintf("approval %d of %d (recorded by the replica that took the request over)", i+1, a.Required)})
+	}
 }
 
 // outcomeOf settles a dispatched execution whose process died: by the

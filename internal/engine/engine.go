@@ -482,6 +482,13 @@ func (e *Engine) execute(ctx context.Context, x execution, progress func(sdk.Pro
 	p, inv := x.plugin, x.inv
 	log := e.log.With("request_id", x.requestID, "user", x.user, "command", p.Name()+" "+inv.Command.Name, "target", inv.Target)
 	base := audit.Entry{RequestID: x.requestID, Actor: x.user, Provider: p.Name(), Command: inv.Command.Name, Target: inv.Target, Channel: x.channel, ApprovalID: x.approvalID}
+	if x.dispatch != nil {
+		// Claimed before anything is recorded as started: "execute
+		// started" in the audit log means it was handed over.
+		if err := x.dispatch(); err != nil {
+			return e.failure(x.requestID, x.line, p.Name(), inv.Target, err)
+		}
+	}
 	ex := auditEntry(base, audit.ActionExecute, "started", "")
 	ex.Args = e.ArgString(inv)
 	e.record(ctx, ex)
@@ -493,11 +500,6 @@ func (e *Engine) execute(ctx context.Context, x execution, progress func(sdk.Pro
 		scrubbed = func(pg sdk.Progress) { progress(pg.Scrub(red)) }
 	}
 	sreq.Progress = scrubbed
-	if x.dispatch != nil {
-		if err := x.dispatch(); err != nil {
-			return e.failure(x.requestID, x.line, p.Name(), inv.Target, err)
-		}
-	}
 	res, err := p.Execute(ctx, sreq)
 	took := e.opts.Now().Sub(start)
 	e.opts.Observer.PluginCall(p.Name(), "execute", took, err)

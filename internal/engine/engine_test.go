@@ -368,6 +368,34 @@ func TestExecutionOfADeadReplica(t *testing.T) {
 		assert.Equal(t, store.StateExecuting, a.State, "left alone while its lease is live")
 		assert.Equal(t, int64(0), f.counter(t))
 	})
+	t.Run("stopped long past its expiry: not run", func(t *testing.T) {
+		f := newFixture(t)
+		id := f.run(alice, "/example counter add 1").Approval.ID
+		dead := f.replica()
+		_, err := dead.Vote(ctx, id, carol)
+		require.NoError(t, err)
+		f.clock.Add(int64(2 * time.Hour))
+		f.e.Sweep(ctx)
+		a, _ := f.store.GetApproval(ctx, id)
+		assert.Equal(t, store.StateExpired, a.State, a.Result)
+		assert.Equal(t, int64(0), f.counter(t), "an approval from hours ago does not run when a replica next starts")
+	})
+	t.Run("a stalled replica that finishes after being marked unknown settles it", func(t *testing.T) {
+		f := newFixture(t)
+		id := f.run(alice, "/example counter add 1").Approval.ID
+		stalled := f.replica()
+		_, err := stalled.Vote(ctx, id, carol)
+		require.NoError(t, err)
+		_, err = stalled.Dispatch(ctx, id)
+		require.NoError(t, err)
+		f.clock.Add(int64(approval.DefaultLease + time.Second))
+		f.e.Sweep(ctx)
+		a, _ := f.store.GetApproval(ctx, id)
+		require.Equal(t, store.StateUnknown, a.State)
+		require.NoError(t, stalled.Finish(ctx, id, true, "succeeded"))
+		a, _ = f.store.GetApproval(ctx, id)
+		assert.Equal(t, store.StateSucceeded, a.State, "the holder knew the outcome")
+	})
 	t.Run("killed after dispatch: unknown, never re-run", func(t *testing.T) {
 		f := newFixture(t)
 		id := f.run(alice, "/example counter add 1").Approval.ID
@@ -419,6 +447,49 @@ func TestExecutionOfADeadReplica(t *testing.T) {
 		require.NoError(t, err)
 		assert.False(t, ok, "the stalled replica wakes up and must not dispatch")
 		assert.Equal(t, int64(1), f.counter(t))
+	})
+}
+
+// The request's state, votes and claim are not under its integrity code,
+// so they are checked where it matters: a request moved to approved by
+// hand, given a forged vote, or moved back after it ran, never runs.
+func TestStateEditedInTheDatabaseRunsNothing(t *testing.T) {
+	ctx := context.Background()
+	exec := func(f *fixture, q string, args ...any) {
+		t.Helper()
+		db := f.store.(interface {
+			Exec(ctx context.Context, q string, args ...any) error
+		})
+		require.NoError(t, db.Exec(ctx, q, args...))
+	}
+	t.Run("approved with no votes", func(t *testing.T) {
+		f := newFixture(t)
+		id := f.run(alice, "/example counter add 5").Approval.ID
+		exec(f, `UPDATE approvals SET state = 'approved' WHERE id = $1`, id)
+		f.e.Sweep(ctx)
+		assert.Equal(t, int64(0), f.counter(t))
+		a, _ := f.store.GetApproval(ctx, id)
+		assert.NotEqual(t, store.StateSucceeded, a.State)
+		assert.Contains(t, f.logs.String(), "valid approval(s) of the 1 it needs")
+	})
+	t.Run("a lapsed claim with a forged vote", func(t *testing.T) {
+		f := newFixture(t)
+		id := f.run(alice, "/example counter add 5").Approval.ID
+		exec(f, `INSERT INTO approval_votes (approval_id, user_id, at, code) VALUES ($1, 'U0CAROL01', 1, 'v1:00')`, id)
+		exec(f, `UPDATE approvals SET state = 'executing', executor = 'deadbeef', lease_until = 1 WHERE id = $1`, id)
+		f.e.Sweep(ctx)
+		assert.Equal(t, int64(0), f.counter(t))
+		assert.Contains(t, f.auditLines(t), "U0ALICE01 approval tampered counter add")
+	})
+	t.Run("a finished request moved back", func(t *testing.T) {
+		f := newFixture(t)
+		id := f.run(alice, "/example counter add 5").Approval.ID
+		require.Equal(t, engine.StatusOK, f.run(carol, "/ops approve "+id).Status)
+		require.Equal(t, int64(5), f.counter(t))
+		exec(f, `UPDATE approvals SET state = 'approved', executor = '', dispatched_at = 0 WHERE id = $1`, id)
+		f.e.Sweep(ctx)
+		assert.Equal(t, int64(5), f.counter(t), "it ran once")
+		assert.Contains(t, f.logs.String(), "has already run once")
 	})
 }
 
@@ -565,11 +636,14 @@ func TestHelpWhoamiCanIAndPolicyStatus(t *testing.T) {
 	can = fmt.Sprint(f.run(alice, `/ops can-i "/example counter reset"`).Result.Parts[0].KeyValues)
 	assert.Contains(t, can, "{answer no}")
 
-	st := fmt.Sprint(f.run(alice, "/ops policy status").Result.Parts[0].KeyValues)
+	for _, admin := range []string{"/ops policy status", "/ops audit", "/ops plugins"} {
+		assert.Equal(t, engine.StatusDenied, f.run(alice, admin).Status, "%s is for leads and administrators under the example policy", admin)
+	}
+	st := fmt.Sprint(f.run(carol, "/ops policy status").Result.Parts[0].KeyValues)
 	assert.Contains(t, st, "{last reload ok}")
 	require.NoError(t, os.WriteFile(f.policyPath, []byte("version: 1\nroles: {}\n"), 0o600))
 	require.Error(t, f.holder.Reload())
-	st = fmt.Sprint(f.run(alice, "/ops policy status").Result.Parts[0].KeyValues)
+	st = fmt.Sprint(f.run(carol, "/ops policy status").Result.Parts[0].KeyValues)
 	assert.Contains(t, st, "REJECTED")
 	assert.Equal(t, engine.StatusOK, f.run(alice, "/example echo still-works").Status, "the last good policy stays")
 
@@ -581,7 +655,7 @@ func TestOpsAuditSearch(t *testing.T) {
 	f := newFixture(t)
 	f.run(alice, "/example echo one")
 	f.run(bob, "/example echo two")
-	r := f.run(alice, "/ops audit user=bob")
+	r := f.run(carol, "/ops audit user=bob")
 	require.Equal(t, engine.StatusOK, r.Status, r.Error)
 	rows := r.Result.Parts[0].Table.Rows
 	require.NotEmpty(t, rows)

@@ -53,6 +53,9 @@ func (s State) Terminal() bool {
 type Vote struct {
 	User string
 	At   time.Time
+	// Code authenticates the vote (see approval.Service); a vote without
+	// a valid one does not count.
+	Code string
 }
 
 // Approval is a request waiting for (or past) approval.
@@ -155,7 +158,7 @@ type Approvals interface {
 	// the same transaction, or, with a claim, executing under that claim:
 	// no crash can leave an approved request nobody runs. It returns the
 	// request as it now stands.
-	Vote(ctx context.Context, id, user string, at time.Time, claim *Claim) (*Approval, error)
+	Vote(ctx context.Context, id string, v Vote, claim *Claim) (*Approval, error)
 	// Transition moves a request from one of from to to, setting u's
 	// fields. It reports false (and changes nothing) if the request is
 	// not in one of from.

@@ -359,7 +359,7 @@ func (s *DB) get(ctx context.Context, q querier, id string, lock bool) (*store.A
 	if err != nil {
 		return nil, err
 	}
-	rows, err := q.QueryContext(ctx, `SELECT user_id, at FROM approval_votes WHERE approval_id = $1 ORDER BY at, user_id`, id)
+	rows, err := q.QueryContext(ctx, `SELECT user_id, at, code FROM approval_votes WHERE approval_id = $1 ORDER BY at, user_id`, id)
 	if err != nil {
 		return nil, err
 	}
@@ -367,7 +367,7 @@ func (s *DB) get(ctx context.Context, q querier, id string, lock bool) (*store.A
 	for rows.Next() {
 		var v store.Vote
 		var at int64
-		if err := rows.Scan(&v.User, &at); err != nil {
+		if err := rows.Scan(&v.User, &at, &v.Code); err != nil {
 			return nil, err
 		}
 		v.At = fromMicros(at)
@@ -434,7 +434,8 @@ func (s *DB) ListApprovals(ctx context.Context, f store.ApprovalFilter) ([]*stor
 }
 
 // Vote implements store.Approvals.
-func (s *DB) Vote(ctx context.Context, id, user string, at time.Time, claim *store.Claim) (*store.Approval, error) {
+func (s *DB) Vote(ctx context.Context, id string, v store.Vote, claim *store.Claim) (*store.Approval, error) {
+	user, at := v.User, v.At
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
@@ -455,13 +456,13 @@ func (s *DB) Vote(ctx context.Context, id, user string, at time.Time, claim *sto
 			return a, store.ErrDuplicateVote
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO approval_votes (approval_id, user_id, at) VALUES ($1, $2, $3)`, id, user, micros(at)); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO approval_votes (approval_id, user_id, at, code) VALUES ($1, $2, $3, $4)`, id, user, micros(at), v.Code); err != nil {
 		if s.d.IsUniqueViolation(err) {
 			return a, store.ErrDuplicateVote
 		}
 		return nil, err
 	}
-	a.Votes = append(a.Votes, store.Vote{User: user, At: at})
+	a.Votes = append(a.Votes, v)
 	if len(a.Votes) >= a.Required {
 		to, executor, lease := store.StateApproved, "", time.Time{}
 		if claim != nil {

@@ -76,24 +76,24 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("votes reach the quorum", func(t *testing.T) {
 		s := open(t)
 		require.NoError(t, s.CreateApproval(ctx, approval("v2", 2)))
-		a, err := s.Vote(ctx, "v2", "U0CAROL", t0.Add(time.Minute), nil)
+		a, err := s.Vote(ctx, "v2", store.Vote{User: "U0CAROL", At: t0.Add(time.Minute)}, nil)
 		require.NoError(t, err)
 		assert.Equal(t, store.StatePending, a.State)
-		_, err = s.Vote(ctx, "v2", "U0CAROL", t0.Add(2*time.Minute), nil)
+		_, err = s.Vote(ctx, "v2", store.Vote{User: "U0CAROL", At: t0.Add(2*time.Minute)}, nil)
 		assert.ErrorIs(t, err, store.ErrDuplicateVote, "one user counts once")
-		a, err = s.Vote(ctx, "v2", "U0DAN", t0.Add(3*time.Minute), nil)
+		a, err = s.Vote(ctx, "v2", store.Vote{User: "U0DAN", At: t0.Add(3*time.Minute)}, nil)
 		require.NoError(t, err)
 		assert.Equal(t, store.StateApproved, a.State)
 		got, _ := s.GetApproval(ctx, "v2")
 		assert.Equal(t, []store.Vote{{User: "U0CAROL", At: t0.Add(time.Minute)}, {User: "U0DAN", At: t0.Add(3 * time.Minute)}}, got.Votes)
-		_, err = s.Vote(ctx, "v2", "U0ERIN", t0.Add(4*time.Minute), nil)
+		_, err = s.Vote(ctx, "v2", store.Vote{User: "U0ERIN", At: t0.Add(4*time.Minute)}, nil)
 		assert.ErrorIs(t, err, store.ErrConflict, "no votes after approval")
 	})
 
 	t.Run("no vote after expiry", func(t *testing.T) {
 		s := open(t)
 		require.NoError(t, s.CreateApproval(ctx, approval("e1", 1)))
-		_, err := s.Vote(ctx, "e1", "U0CAROL", t0.Add(time.Hour), nil)
+		_, err := s.Vote(ctx, "e1", store.Vote{User: "U0CAROL", At: t0.Add(time.Hour)}, nil)
 		assert.ErrorIs(t, err, store.ErrConflict)
 		expired, err := s.ExpirePending(ctx, t0.Add(time.Hour))
 		require.NoError(t, err)
@@ -111,7 +111,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		ok, err := s.Transition(ctx, "c1", []store.State{store.StateApproved}, store.StateExecuting, t0, store.Update{})
 		require.NoError(t, err)
 		assert.False(t, ok, "pending is not approved")
-		_, err = s.Vote(ctx, "c1", "U0CAROL", t0, nil)
+		_, err = s.Vote(ctx, "c1", store.Vote{User: "U0CAROL", At: t0}, nil)
 		require.NoError(t, err)
 		lease := t0.Add(30 * time.Second)
 		ok, err = s.Transition(ctx, "c1", []store.State{store.StateApproved}, store.StateExecuting, t0, store.Update{LeaseUntil: &lease})
@@ -145,11 +145,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		s := open(t)
 		require.NoError(t, s.CreateApproval(ctx, approval("k1", 2)))
 		claim := &store.Claim{Executor: "inst-a", LeaseUntil: t0.Add(30 * time.Second)}
-		a, err := s.Vote(ctx, "k1", "U0CAROL", t0, claim)
+		a, err := s.Vote(ctx, "k1", store.Vote{User: "U0CAROL", At: t0}, claim)
 		require.NoError(t, err)
 		assert.Equal(t, store.StatePending, a.State, "one vote of two claims nothing")
 		assert.Empty(t, a.Executor)
-		a, err = s.Vote(ctx, "k1", "U0DAN", t0.Add(time.Second), claim)
+		a, err = s.Vote(ctx, "k1", store.Vote{User: "U0DAN", At: t0.Add(time.Second)}, claim)
 		require.NoError(t, err)
 		assert.Equal(t, store.StateExecuting, a.State)
 		got, _ := s.GetApproval(ctx, "k1")
@@ -161,7 +161,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("guards: only the holder renews, a lapsed undispatched claim can be taken over once", func(t *testing.T) {
 		s := open(t)
 		require.NoError(t, s.CreateApproval(ctx, approval("g1", 1)))
-		_, err := s.Vote(ctx, "g1", "U0CAROL", t0, &store.Claim{Executor: "inst-a", LeaseUntil: t0.Add(30 * time.Second)})
+		_, err := s.Vote(ctx, "g1", store.Vote{User: "U0CAROL", At: t0}, &store.Claim{Executor: "inst-a", LeaseUntil: t0.Add(30 * time.Second)})
 		require.NoError(t, err)
 		exec := []store.State{store.StateExecuting}
 		renew := t0.Add(40 * time.Second)
@@ -185,7 +185,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		assert.True(t, ok, "a lapsed dispatched claim becomes unknown")
 
 		require.NoError(t, s.CreateApproval(ctx, approval("g2", 1)))
-		_, err = s.Vote(ctx, "g2", "U0CAROL", t0, &store.Claim{Executor: "inst-a", LeaseUntil: t0.Add(30 * time.Second)})
+		_, err = s.Vote(ctx, "g2", store.Vote{User: "U0CAROL", At: t0}, &store.Claim{Executor: "inst-a", LeaseUntil: t0.Add(30 * time.Second)})
 		require.NoError(t, err)
 		var won atomic.Int32
 		var wg sync.WaitGroup
@@ -255,7 +255,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, err := s.Vote(ctx, "x1", fmt.Sprintf("U%02d", i), t0, nil)
+				_, err := s.Vote(ctx, "x1", store.Vote{User: fmt.Sprintf("U%02d", i), At: t0}, nil)
 				if err != nil && !errors.Is(err, store.ErrConflict) {
 					t.Errorf("vote: %v", err)
 				}
