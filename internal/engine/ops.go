@@ -12,6 +12,7 @@ import (
 	"github.com/deskbot/deskbot/internal/authz"
 	"github.com/deskbot/deskbot/internal/command"
 	"github.com/deskbot/deskbot/internal/pluginhost"
+	"github.com/deskbot/deskbot/internal/store"
 	"github.com/deskbot/deskbot/sdk"
 )
 
@@ -210,6 +211,29 @@ func approvalDetail(v ApprovalView) *sdk.Result {
 	}
 	if v.Result != "" {
 		kv = append(kv, "result", v.Result)
+	}
+	if p := v.Plan; p != nil {
+		kv = append(kv, "plan", p.Summary)
+		for i, st := range p.Steps {
+			line := strings.TrimSpace(st.Method + " " + st.Endpoint)
+			if st.Body != "" {
+				line += " " + st.Body
+			}
+			if st.Description != "" {
+				line += " (" + st.Description + ")"
+			}
+			kv = append(kv, fmt.Sprintf("step %d", i+1), line)
+		}
+		if len(p.Facts) > 0 {
+			kv = append(kv, "planned from", strings.Join(p.Facts, "; ")+" (if any of this changes before the run, nothing runs)")
+		}
+	}
+	if store.State(v.State) == store.StatePending {
+		how := "/ops approve " + v.ID
+		if v.Confirm {
+			how += " confirm=" + quoteWord(v.ConfirmWord())
+		}
+		kv = append(kv, "to approve", how, "to deny", "/ops deny "+v.ID+` reason="..."`)
 	}
 	return sdk.NewResult().AddKeyValues("", kv...)
 }

@@ -93,6 +93,10 @@ func ApprovalCard(v engine.ApprovalView) Message {
 				plain("Approve"), plain("Cancel"))
 		}
 		deny := slackgo.NewButtonBlockElement(actionDeny, v.ID, plain("Deny")).WithStyle(slackgo.StyleDanger)
+		if v.Confirm {
+			blocks = append(blocks, slackgo.NewContextBlock("", mrkdwn(truncate(fmt.Sprintf(":keyboard: Critical: each approver types *%s* (on %s) to approve.",
+				escape(v.ConfirmWord()), escape(orDash(v.Target))), maxContextText))))
+		}
 		blocks = append(blocks, slackgo.NewActionBlock("approval_actions", approve, deny))
 	default:
 		blocks = append(blocks, slackgo.NewSectionBlock(mrkdwn(outcomeLine(v)), nil, nil))
