@@ -142,7 +142,11 @@ func TestExecCtrlCCancelsThePluginCall(t *testing.T) {
 	require.True(t, errors.As(err, &ee), "exec should exit non-zero: %v", err)
 	assert.Equal(t, 5, ee.ExitCode(), "stdout: %s\nstderr: %s", out.String(), errb.String())
 	assert.Contains(t, out.String(), "cancelled")
-	assert.Contains(t, errb.String(), "slow call cancelled")
+	assert.Contains(t, errb.String(), "the call to the Example provider was cancelled")
+	// That the plugin itself saw the cancellation is asserted where it can
+	// be waited for (pluginhost's TestCancellationReachesThePlugin): here
+	// the bot exits at once, and a log line the plugin writes a moment
+	// later may be cut off with it.
 }
 
 func TestConsoleHelpAndProgress(t *testing.T) {
