@@ -52,7 +52,9 @@ func Add(n int64) *Request {
 }
 
 // Reset sets the counter back to zero.
-func Reset() *Request { return &Request{Method: http.MethodPost, Path: "/counter/reset", Effect: httpapi.Changes} }
+func Reset() *Request {
+	return &Request{Method: http.MethodPost, Path: "/counter/reset", Effect: httpapi.Changes}
+}
 
 // Describe says how a request is shown in a plan: method, URL and body.
 func (c *Client) Describe(r *Request) (method, endpoint, body string) {
