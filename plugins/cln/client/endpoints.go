@@ -256,13 +256,15 @@ func (c *Client) IMKeyUpdate(ctx context.Context, key string, limit *int64, note
 	return c.EPIMKeyUpdate(key, limit, note, servers).Do(ctx)
 }
 
-// EPIMKeyRemove is GET /im/key/remove.json.
-func (c *Client) EPIMKeyRemove(key string) Call[[]IMServer] {
-	return decoded[[]IMServer](c, changes("`/cln im key list`", http.MethodGet, "/im/key/remove.json", "key", key))
+// EPIMKeyRemove is GET /im/key/remove.json. It answers the servers removed
+// with the key (the references) or a boolean (CloudLinux's WHMCS module);
+// see removal.
+func (c *Client) EPIMKeyRemove(key string) Call[Removed[IMServer]] {
+	return removal[IMServer](c, changes("`/cln im key list`", http.MethodGet, "/im/key/remove.json", "key", key), "that Imunify key")
 }
 
 // IMKeyRemove removes an Imunify key with all its servers.
-func (c *Client) IMKeyRemove(ctx context.Context, key string) ([]IMServer, error) {
+func (c *Client) IMKeyRemove(ctx context.Context, key string) (Removed[IMServer], error) {
 	return c.EPIMKeyRemove(key).Do(ctx)
 }
 
@@ -460,9 +462,10 @@ func (c *Client) KCKeyCreate(ctx context.Context, limit int64, note string) (str
 	return c.EPKCKeyCreate(limit, note).Do(ctx)
 }
 
-// EPKCKeyDelete is GET /kcare/key/delete.json.
-func (c *Client) EPKCKeyDelete(key string) Call[Done] {
-	return confirmed(c, changes("`/cln kcare key list`", http.MethodGet, "/kcare/key/delete.json", "key", key), "that KernelCare key")
+// EPKCKeyDelete is GET /kcare/key/delete.json. The references document a
+// boolean; a list (of the servers removed) is accepted too, see removal.
+func (c *Client) EPKCKeyDelete(key string) Call[Removed[KCServer]] {
+	return removal[KCServer](c, changes("`/cln kcare key list`", http.MethodGet, "/kcare/key/delete.json", "key", key), "that KernelCare key")
 }
 
 // KCKeyDelete deletes a KernelCare key.
