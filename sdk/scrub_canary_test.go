@@ -90,3 +90,39 @@ func (f *File) contentOrEmpty() string {
 	}
 	return string(f.Content)
 }
+
+// A provider's answer that is a private key (WHM's convertopensshtoputty
+// answers a PuTTY key file) is scrubbed from every field, whatever its
+// format, though no secret value or key name announces it.
+func TestPrivateKeysAreScrubbedFromEveryField(t *testing.T) {
+	keys := map[string]string{
+		"PuTTY":   "PuTTY-User-Key-File-2: ssh-rsa\nEncryption: none\nComment: k\nPublic-Lines: 1\nAAAAB3NzaC1yc2E\nPrivate-Lines: 1\nCANARYputtyPrivate\nPrivate-MAC: 3f2a9c0b1d4e5f607182\n",
+		"OpenSSH": "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjECANARYopenssh\n-----END OPENSSH PRIVATE KEY-----\n",
+		"PKCS#8":  "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQECANARYpkcs8\n-----END PRIVATE KEY-----\n",
+	}
+	local := leaky(t)
+	ctx := context.Background()
+	_, err := local.Configure(ctx, &ConfigureRequest{Targets: []Target{{Name: "main", Secrets: map[string]string{"api_key": "CANARY-target-key-5e1f"}}}})
+	require.NoError(t, err)
+	remote := dial(t, local)
+	for name, key := range keys {
+		for via, p := range map[string]Provider{"in process": local, "over gRPC": remote} {
+			t.Run(name+"/"+via, func(t *testing.T) {
+				args := Args{"echo": key}
+				var seen string
+				for _, cmd := range []string{"spill", "fail"} {
+					pr, err := p.Plan(ctx, &PlanRequest{Request: Request{Command: cmd, Args: args}})
+					require.NoError(t, err)
+					res, err := p.Execute(ctx, &ExecuteRequest{Request: Request{Command: cmd, Args: args}, Progress: func(pg Progress) { seen += fmt.Sprintf("%+v", pg) }})
+					require.NoError(t, err)
+					seen += fmt.Sprintf("%+v %+v %+v %+v", pr.Plan, pr.Diagnostics, res, res.Parts)
+					for _, part := range res.Parts {
+						seen += fmt.Sprintf("%+v %+v %+v %s", part.Text, part.Table, part.File, part.File.contentOrEmpty())
+					}
+				}
+				assert.NotContains(t, seen, "CANARY")
+				assert.Contains(t, seen, "[REDACTED]")
+			})
+		}
+	}
+}

@@ -1,7 +1,14 @@
 // Package httpapi is the HTTP client plugins call their provider's REST API
 // with: a timeout on every call, the caller's context honoured, retries with
-// backoff for safe methods only, a rate limiter shared by all callers of one
-// API key, and secrets scrubbed from every error and log line.
+// backoff for requests declared reading only, a rate limiter shared by all
+// callers of one API key, and secrets scrubbed from every error and log line.
+//
+// Its outbound rules hold for every provider: a request that changes
+// something is sent once and never again (whatever its HTTP method), and a
+// failure after it may have reached the provider is reported as
+// [ErrOutcomeUnknown]; no request follows a redirect to another host, so
+// credentials stay with the provider; plain http is allowed to loopback
+// only; and a path with an empty, "." or ".." segment is never sent.
 package httpapi
 
 import (
@@ -13,10 +20,13 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/deskbot/deskbot/sdk/redact"
@@ -47,19 +57,26 @@ type Client struct {
 	Limiter Limiter
 	// Redactor scrubs URLs, bodies and errors; New gives it the defaults.
 	Redactor *redact.Redactor
-	// MaxAttempts bounds tries of a safe request (GET, HEAD, OPTIONS).
+	// MaxAttempts bounds tries of a request declared [Reads].
 	MaxAttempts int
-	// RetryRateLimited re-sends any request, safe or not, answered with
-	// 429: the provider refused it unprocessed. Leave it off unless the
-	// API documents that.
+	// RetryRateLimited re-sends any request, reading or changing,
+	// answered with 429: the provider refused it unprocessed. Leave it off
+	// unless the API documents that.
 	RetryRateLimited bool
 	// MaxRetryWait caps how long a Retry-After is honoured.
 	MaxRetryWait time.Duration
 	UserAgent    string
 	Log          *slog.Logger
+	// Sleep waits between attempts (a timer honouring ctx if nil). Tests
+	// replace it so that no test depends on how fast the machine is.
+	Sleep func(ctx context.Context, d time.Duration) error
+
+	// fresh caches, per transport, the copy changing requests use.
+	fresh *sync.Map
 }
 
-// New returns a client for baseURL with safe defaults.
+// New returns a client for baseURL with safe defaults. The URL must be
+// https, or plain http to a loopback address (a simulator, a test server).
 func New(baseURL string) (*Client, error) {
 	u, err := url.Parse(baseURL)
 	if err != nil || u.Scheme == "" || u.Host == "" {
@@ -68,7 +85,14 @@ func New(baseURL string) (*Client, error) {
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return nil, fmt.Errorf("base URL %q: scheme must be http or https", baseURL)
 	}
+	if err := checkScheme(u); err != nil {
+		return nil, err
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("base URL %s: put credentials in the target's secrets, not in the URL", redact.New().URL(u))
+	}
 	return &Client{
+		fresh:        &sync.Map{},
 		BaseURL:      u,
 		HTTP:         &http.Client{Timeout: 30 * time.Second},
 		Redactor:     redact.New(),
@@ -92,9 +116,71 @@ type Request struct {
 	ContentType string
 	JSON        any
 	Form        url.Values
-	// NoRetry sends the request once even if its method is safe: for APIs
-	// that change things over GET.
-	NoRetry bool
+	// Effect declares what the request does to the provider's state,
+	// whatever its method: CLN changes things with GET. Only a request
+	// declared Reads is ever sent twice; see [Effect].
+	Effect Effect
+}
+
+// Effect is what a request does to the provider's state.
+type Effect int
+
+const (
+	// Undeclared is treated as Changes. A request nobody has checked may
+	// change something (CLN creates licence keys with GET); sending it
+	// once costs at most a failed read the user can repeat, while sending
+	// a change twice can bill a key twice or resize a backup twice.
+	Undeclared Effect = iota
+	// Reads changes nothing: it may be retried after a network failure,
+	// a 502/503/504 or a 429.
+	Reads
+	// Changes is sent once. A failure after it may have reached the
+	// provider is reported as [ErrOutcomeUnknown]; a 429 is re-sent only
+	// with [Client.RetryRateLimited].
+	Changes
+)
+
+func (e Effect) String() string {
+	switch e {
+	case Reads:
+		return "reads"
+	case Changes:
+		return "changes"
+	}
+	return "undeclared"
+}
+
+// ErrOutcomeUnknown is wrapped by the error of a changing request that
+// failed after it may have reached the provider: a transport error once
+// the request was written, a reset, a timeout, or a 502/503/504 from a
+// gateway that may have passed it on. It was not re-sent. Providers wrap
+// it with how the user can check what happened before trying again.
+var ErrOutcomeUnknown = errors.New("the outcome is unknown: the provider may have carried the request out, so check before trying again")
+
+// ErrRedirectRefused is wrapped by the error of a request the provider
+// redirected to another host (or from https to http): it is not followed,
+// so no credential reaches a host the target was not configured with.
+var ErrRedirectRefused = errors.New("redirect to another host refused")
+
+// ErrBadPath is wrapped by the error of a request whose path has an empty,
+// "." or ".." segment; nothing is sent.
+var ErrBadPath = errors.New("path segment refused")
+
+// Path joins segments into a request path, escaping each one, so that an
+// id with "/" or "?" stays one segment. An empty segment, "." or ".." is
+// refused: a normalising proxy would turn it into another resource.
+//
+//	p, err := httpapi.Path("servers", id, "snapshots", snapshotID)
+func Path(segments ...string) (string, error) {
+	var b strings.Builder
+	for i, s := range segments {
+		if s == "" || s == "." || s == ".." {
+			return "", fmt.Errorf("%w: segment %d of the path is %q", ErrBadPath, i+1, s)
+		}
+		b.WriteString("/")
+		b.WriteString(url.PathEscape(s))
+	}
+	return b.String(), nil
 }
 
 // Response is a completed call.
@@ -111,36 +197,55 @@ type Error struct {
 	Status int    // 0 when no answer came
 	Body   string // redacted, truncated
 	Err    error  // the transport error, if any
+	// OutcomeUnknown is set for a changing request that may have been
+	// carried out; the error then wraps ErrOutcomeUnknown.
+	OutcomeUnknown bool
 }
 
 func (e *Error) Error() string {
+	var msg string
 	if e.Status == 0 {
-		return fmt.Sprintf("%s %s: %v", e.Method, e.URL, e.Err)
+		msg = fmt.Sprintf("%s %s: %v", e.Method, e.URL, e.Err)
+	} else {
+		msg = fmt.Sprintf("%s %s: HTTP %d", e.Method, e.URL, e.Status)
+		if e.Body != "" {
+			msg += ": " + e.Body
+		}
 	}
-	msg := fmt.Sprintf("%s %s: HTTP %d", e.Method, e.URL, e.Status)
-	if e.Body != "" {
-		msg += ": " + e.Body
+	if e.OutcomeUnknown {
+		msg += "; " + ErrOutcomeUnknown.Error()
 	}
 	return msg
 }
 
-func (e *Error) Unwrap() error { return e.Err }
-
-// Safe reports whether an HTTP method is read-only and may be retried.
-func Safe(method string) bool {
-	switch strings.ToUpper(method) {
-	case http.MethodGet, http.MethodHead, http.MethodOptions:
-		return true
+func (e *Error) Unwrap() []error {
+	var errs []error
+	if e.Err != nil {
+		errs = append(errs, e.Err)
 	}
-	return false
+	if e.OutcomeUnknown {
+		errs = append(errs, ErrOutcomeUnknown)
+	}
+	return errs
 }
 
-// URL returns the full URL a request goes to.
+// OutcomeUnknown reports whether err says a change may have been carried
+// out although the call failed.
+func OutcomeUnknown(err error) bool { return errors.Is(err, ErrOutcomeUnknown) }
+
+// URL returns the full URL a request goes to. The request's path is taken
+// as escaped (as [Path] makes it); one that is not valid escaping is
+// escaped whole.
 func (c *Client) URL(r *Request) *url.URL {
 	u := *c.BaseURL
 	path, rawQuery, _ := strings.Cut(r.Path, "?")
-	u.Path = strings.TrimSuffix(u.Path, "/") + "/" + strings.TrimPrefix(path, "/")
-	u.RawPath = ""
+	escaped := strings.TrimSuffix(c.BaseURL.EscapedPath(), "/") + "/" + strings.TrimPrefix(path, "/")
+	if p, err := url.PathUnescape(escaped); err == nil {
+		u.Path, u.RawPath = p, escaped
+	} else {
+		u.Path = strings.TrimSuffix(c.BaseURL.Path, "/") + "/" + strings.TrimPrefix(path, "/")
+		u.RawPath = ""
+	}
 	q, _ := url.ParseQuery(rawQuery)
 	for k, vs := range r.Query {
 		q[k] = append(q[k], vs...)
@@ -156,34 +261,48 @@ func (c *Client) Describe(r *Request) (method, endpoint string) {
 
 // Do sends the request. A non-2xx answer is returned as *Error along with
 // the response, so callers can decode provider error bodies.
+//
+// A request declared [Reads] is retried after a transport failure, a
+// 502/503/504 or a 429, up to MaxAttempts. Any other request is sent once:
+// a 429 is re-sent only with RetryRateLimited, and a failure after it may
+// have reached the provider wraps [ErrOutcomeUnknown].
 func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 	method := strings.ToUpper(r.Method)
 	if method == "" {
 		method = http.MethodGet
 	}
+	u := c.URL(r)
+	if err := checkScheme(u); err != nil {
+		return nil, err
+	}
+	if err := checkSegments(u); err != nil {
+		return nil, fmt.Errorf("%s %s: %w; nothing was sent", method, c.Redactor.URL(u), err)
+	}
 	body, ctype, err := encodeBody(r)
 	if err != nil {
 		return nil, err
 	}
-	u := c.URL(r)
+	reads := r.Effect == Reads
 	attempts := 1
-	safe := Safe(method) && !r.NoRetry
-	if safe && c.MaxAttempts > 1 {
+	if reads && c.MaxAttempts > 1 {
 		attempts = c.MaxAttempts
 	}
 	var last error
 	for try := 0; ; try++ {
 		done, err := c.turn(ctx)
 		if err != nil {
-			return nil, c.fail(method, u, 0, nil, err)
+			return nil, c.fail(method, u, 0, nil, err, false)
 		}
-		resp, err := c.once(ctx, method, u, r.Header, body, ctype, done)
+		resp, sent, err := c.once(ctx, method, u, r.Header, body, ctype, !reads, done)
 		if err != nil {
-			last = c.fail(method, u, 0, nil, err)
-			if ctx.Err() != nil || try+1 >= attempts {
+			// A refused redirect was an answer: the provider did not do
+			// the work here, so the outcome is known.
+			unknown := !reads && sent && !errors.Is(err, ErrRedirectRefused)
+			last = c.fail(method, u, 0, nil, err, unknown)
+			if !reads || ctx.Err() != nil || try+1 >= attempts || errors.Is(err, ErrRedirectRefused) {
 				return nil, last
 			}
-			if werr := sleep(ctx, backoff(try)); werr != nil {
+			if werr := c.sleep(ctx, backoff(try)); werr != nil {
 				return nil, last
 			}
 			continue
@@ -191,9 +310,9 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 		if resp.Status >= 200 && resp.Status < 300 {
 			return resp, nil
 		}
-		last = c.fail(method, u, resp.Status, resp.Body, nil)
-		retryable := resp.Status == http.StatusTooManyRequests && (safe || c.RetryRateLimited) ||
-			safe && (resp.Status == http.StatusBadGateway || resp.Status == http.StatusServiceUnavailable || resp.Status == http.StatusGatewayTimeout)
+		gateway := resp.Status == http.StatusBadGateway || resp.Status == http.StatusServiceUnavailable || resp.Status == http.StatusGatewayTimeout
+		last = c.fail(method, u, resp.Status, resp.Body, nil, !reads && gateway)
+		retryable := resp.Status == http.StatusTooManyRequests && (reads || c.RetryRateLimited) || reads && gateway
 		limit := attempts
 		if resp.Status == http.StatusTooManyRequests && c.RetryRateLimited {
 			limit = max(attempts, 5)
@@ -206,10 +325,54 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 			wait = min(ra, c.MaxRetryWait)
 		}
 		c.Log.Info("provider asked to retry", "method", method, "url", c.Redactor.URL(u), "status", resp.Status, "wait", wait)
-		if werr := sleep(ctx, wait); werr != nil {
+		if werr := c.sleep(ctx, wait); werr != nil {
 			return resp, last
 		}
 	}
+}
+
+func (c *Client) sleep(ctx context.Context, d time.Duration) error {
+	if c.Sleep != nil {
+		return c.Sleep(ctx, d)
+	}
+	return sleep(ctx, d)
+}
+
+// checkScheme allows https anywhere and plain http to loopback only:
+// credentials and changes never cross a network in clear text.
+func checkScheme(u *url.URL) error {
+	if u.Scheme == "https" || u.Scheme == "http" && isLoopback(u.Hostname()) {
+		return nil
+	}
+	if u.Scheme == "http" {
+		return fmt.Errorf("base URL %s: plain http is allowed only to loopback (127.0.0.1, ::1, localhost); use https", redact.New().URL(&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}))
+	}
+	return fmt.Errorf("base URL %s: scheme must be http or https", redact.New().URL(&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}))
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// checkSegments refuses a path with a "." or ".." segment, escaped or not,
+// and an empty segment inside it: a normalising proxy or server would
+// resolve it to another resource than the one named.
+func checkSegments(u *url.URL) error {
+	segs := strings.Split(strings.TrimPrefix(u.EscapedPath(), "/"), "/")
+	for i, s := range segs {
+		p, err := url.PathUnescape(s)
+		if err != nil {
+			p = s
+		}
+		if p == "." || p == ".." || s == "" && i < len(segs)-1 {
+			return fmt.Errorf("%w: %q", ErrBadPath, p)
+		}
+	}
+	return nil
 }
 
 // turn waits for the limiter; done reports the attempt's answer to it.
@@ -227,7 +390,9 @@ func (c *Client) turn(ctx context.Context) (done func(*http.Response), err error
 }
 
 // once sends one attempt and tells done its answer (nil if none came).
-func (c *Client) once(ctx context.Context, method string, u *url.URL, h http.Header, body []byte, ctype string, done func(*http.Response)) (*Response, error) {
+// sent reports whether the request may have reached the server: its
+// headers were written.
+func (c *Client) once(ctx context.Context, method string, u *url.URL, h http.Header, body []byte, ctype string, changes bool, done func(*http.Response)) (resp *Response, sent bool, err error) {
 	observed := false
 	defer func() {
 		if !observed {
@@ -238,9 +403,12 @@ func (c *Client) once(ctx context.Context, method string, u *url.URL, h http.Hea
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
+	var wrote sync.Once
+	written := make(chan struct{})
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteHeaders: func() { wrote.Do(func() { close(written) }) }})
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	for k, vs := range h {
 		req.Header[k] = vs
@@ -254,34 +422,105 @@ func (c *Client) once(ctx context.Context, method string, u *url.URL, h http.Hea
 	req.Header.Set("User-Agent", c.UserAgent)
 	if c.Authorize != nil {
 		if err := c.Authorize(req); err != nil {
-			return nil, fmt.Errorf("authorize: %w", err)
+			return nil, false, fmt.Errorf("authorize: %w", err)
 		}
 	}
 	start := time.Now()
-	resp, err := c.HTTP.Do(req)
+	hr, err := c.httpClient(u, changes).Do(req)
 	if err != nil {
-		return nil, err
+		select {
+		case <-written:
+			sent = true
+		default:
+		}
+		return nil, sent, err
 	}
-	defer resp.Body.Close()
+	defer hr.Body.Close()
 	observed = true
-	done(resp)
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	done(hr)
+	b, err := io.ReadAll(io.LimitReader(hr.Body, 64<<20))
 	if err != nil {
-		return nil, fmt.Errorf("read response: %w", err)
+		return nil, true, fmt.Errorf("read response: %w", err)
 	}
-	c.Log.Debug("provider call", "method", method, "url", c.Redactor.URL(u), "status", resp.StatusCode, "duration", time.Since(start))
-	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: b}, nil
+	c.Log.Debug("provider call", "method", method, "url", c.Redactor.URL(u), "status", hr.StatusCode, "duration", time.Since(start))
+	return &Response{Status: hr.StatusCode, Header: hr.Header, Body: b}, true, nil
 }
 
-func (c *Client) fail(method string, u *url.URL, status int, body []byte, err error) error {
-	e := &Error{Method: method, URL: c.Redactor.URL(u), Status: status}
+// httpClient is c.HTTP with the redirect rule for a request to u, and for a
+// changing request a transport that opens a new connection: Go's transport
+// silently re-sends a GET whose reused connection fails after it was
+// written, and a change must never be sent twice.
+func (c *Client) httpClient(u *url.URL, changes bool) *http.Client {
+	hc := http.Client{}
+	if c.HTTP != nil {
+		hc = *c.HTTP
+	}
+	hc.CheckRedirect = sameHost(u, c.Redactor, hc.CheckRedirect)
+	if changes {
+		hc.Transport = c.freshTransport(hc.Transport)
+	}
+	return &hc
+}
+
+func (c *Client) freshTransport(rt http.RoundTripper) http.RoundTripper {
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	t, ok := rt.(*http.Transport)
+	if !ok {
+		// A transport of the caller's own (a test's): it decides.
+		return rt
+	}
+	if c.fresh != nil {
+		if f, ok := c.fresh.Load(t); ok {
+			return f.(http.RoundTripper)
+		}
+	}
+	f := t.Clone()
+	f.DisableKeepAlives = true
+	if c.fresh != nil {
+		got, _ := c.fresh.LoadOrStore(t, f)
+		return got.(http.RoundTripper)
+	}
+	return f
+}
+
+// sameHost follows redirects only on the request's own scheme and host:
+// Go's client carries custom headers (X-TOKEN) across hosts, and a query
+// token is in the URL the provider chose, so refusing is the one safe
+// answer.
+func sameHost(orig *url.URL, r *redact.Redactor, next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if req.URL.Scheme != orig.Scheme || !strings.EqualFold(req.URL.Host, orig.Host) {
+			to := &url.URL{Scheme: req.URL.Scheme, Host: req.URL.Host, Path: req.URL.Path}
+			return fmt.Errorf("%w: the provider answered with a redirect to %s; it is not followed, so that no credential leaves %s (check the target's base_url)", ErrRedirectRefused, r.URL(to), orig.Host)
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+}
+
+func (c *Client) fail(method string, u *url.URL, status int, body []byte, err error, unknown bool) error {
+	e := &Error{Method: method, URL: c.Redactor.URL(u), Status: status, OutcomeUnknown: unknown}
 	if err != nil {
 		// Transport errors quote the URL, query and all: scrub them too.
 		e.Err = errors.New(c.Redactor.String(scrubURLs(err.Error(), u, c.Redactor)))
-		if errors.Is(err, context.DeadlineExceeded) {
+		switch {
+		case errors.Is(err, context.DeadlineExceeded):
 			e.Err = fmt.Errorf("%w", context.DeadlineExceeded)
-		} else if errors.Is(err, context.Canceled) {
+		case errors.Is(err, context.Canceled):
 			e.Err = fmt.Errorf("%w", context.Canceled)
+		case errors.Is(err, ErrRedirectRefused):
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				err = ue.Err
+			}
+			e.Err = fmt.Errorf("%w", err)
 		}
 	}
 	if len(body) > 0 {

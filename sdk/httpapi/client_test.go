@@ -21,29 +21,68 @@ func newClient(t *testing.T, h http.HandlerFunc) (*Client, *httptest.Server) {
 	c, err := New(srv.URL + "/api")
 	require.NoError(t, err)
 	c.MaxRetryWait = 50 * time.Millisecond
+	c.Sleep = noWait
 	return c, srv
 }
 
-func TestSafeMethodsAreRetriedUnsafeNever(t *testing.T) {
-	var gets, posts atomic.Int32
-	c, _ := newClient(t, func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet {
-			gets.Add(1)
-		} else {
-			posts.Add(1)
-		}
-		w.WriteHeader(http.StatusServiceUnavailable)
-	})
-	_, err := c.Do(context.Background(), &Request{Method: "GET", Path: "/x"})
-	require.Error(t, err)
-	assert.Equal(t, int32(3), gets.Load(), "GET is retried up to MaxAttempts")
+// noWait stands in for the backoff between attempts: no test waits on the
+// clock.
+func noWait(ctx context.Context, d time.Duration) error { return ctx.Err() }
 
-	_, err = c.Do(context.Background(), &Request{Method: "POST", Path: "/x", JSON: map[string]int{"a": 1}})
+// Retries follow the declared effect, never the method: CLN changes things
+// with GET, and an undeclared request is treated as a change.
+func TestOnlyRequestsDeclaredReadingAreRetried(t *testing.T) {
+	cases := map[string]struct {
+		method string
+		effect Effect
+		sent   int32
+	}{
+		"GET declared reading":   {"GET", Reads, 3},
+		"POST declared reading":  {"POST", Reads, 3},
+		"GET declared changing":  {"GET", Changes, 1},
+		"POST declared changing": {"POST", Changes, 1},
+		"GET undeclared":         {"GET", Undeclared, 1},
+		"DELETE undeclared":      {"DELETE", Undeclared, 1},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			var n atomic.Int32
+			c, _ := newClient(t, func(w http.ResponseWriter, r *http.Request) {
+				n.Add(1)
+				w.WriteHeader(http.StatusServiceUnavailable)
+			})
+			_, err := c.Do(context.Background(), &Request{Method: tc.method, Path: "/x", Effect: tc.effect})
+			require.Error(t, err)
+			assert.Equal(t, tc.sent, n.Load())
+			var he *Error
+			require.True(t, errors.As(err, &he))
+			assert.Equal(t, 503, he.Status)
+			assert.Equal(t, tc.effect != Reads, OutcomeUnknown(err), "a change answered 503 by a gateway may have been done: %v", err)
+			if tc.effect != Reads {
+				assert.Contains(t, err.Error(), "check before trying again")
+			}
+		})
+	}
+}
+
+// A change that never left the machine has a known outcome: it was not
+// done. It is still not re-sent.
+func TestAChangeThatWasNotSentIsNotUnknown(t *testing.T) {
+	c, err := New("http://127.0.0.1:1/api")
+	require.NoError(t, err)
+	c.Sleep = noWait
+	_, err = c.Do(context.Background(), &Request{Method: "POST", Path: "/x", Effect: Changes})
 	require.Error(t, err)
-	assert.Equal(t, int32(1), posts.Load(), "POST is never retried")
-	var he *Error
-	require.True(t, errors.As(err, &he))
-	assert.Equal(t, 503, he.Status)
+	assert.False(t, OutcomeUnknown(err), "%v", err)
+}
+
+// A change answered with an ordinary error (the provider refused it) has
+// a known outcome too.
+func TestARefusedChangeIsNotUnknown(t *testing.T) {
+	c, _ := newClient(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusUnprocessableEntity) })
+	_, err := c.Do(context.Background(), &Request{Method: "POST", Path: "/x", Effect: Changes})
+	require.Error(t, err)
+	assert.False(t, OutcomeUnknown(err))
 }
 
 func TestRateLimitedIsRetriedAfterTheServersWait(t *testing.T) {
@@ -57,21 +96,25 @@ func TestRateLimitedIsRetriedAfterTheServersWait(t *testing.T) {
 		w.Write([]byte(`{"ok":true}`))
 	})
 	var out struct{ OK bool }
-	_, err := c.JSON(context.Background(), &Request{Method: "GET", Path: "/x"}, &out)
+	_, err := c.JSON(context.Background(), &Request{Method: "GET", Path: "/x", Effect: Reads}, &out)
 	require.NoError(t, err)
 	assert.True(t, out.OK)
 
-	// A PUT answered 429 is re-sent only when the client says the API
-	// refuses such requests unprocessed.
-	n.Store(0)
-	_, err = c.Do(context.Background(), &Request{Method: "PUT", Path: "/x"})
-	require.Error(t, err)
-	assert.Equal(t, int32(1), n.Load())
-	n.Store(0)
-	c.RetryRateLimited = true
-	_, err = c.Do(context.Background(), &Request{Method: "PUT", Path: "/x"})
-	require.NoError(t, err)
-	assert.Equal(t, int32(2), n.Load())
+	// A change answered 429 is re-sent only when the client says the API
+	// refuses such requests unprocessed; its method does not matter.
+	for _, method := range []string{"PUT", "GET"} {
+		n.Store(0)
+		c.RetryRateLimited = false
+		_, err = c.Do(context.Background(), &Request{Method: method, Path: "/x", Effect: Changes})
+		require.Error(t, err)
+		assert.Equal(t, int32(1), n.Load())
+		assert.False(t, OutcomeUnknown(err), "a 429 was refused unprocessed")
+		n.Store(0)
+		c.RetryRateLimited = true
+		_, err = c.Do(context.Background(), &Request{Method: method, Path: "/x", Effect: Changes})
+		require.NoError(t, err)
+		assert.Equal(t, int32(2), n.Load())
+	}
 }
 
 func TestCancellationReachesTheRequest(t *testing.T) {
@@ -83,9 +126,18 @@ func TestCancellationReachesTheRequest(t *testing.T) {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { <-arrived; cancel() }()
-	_, err := c.Do(ctx, &Request{Method: "GET", Path: "/slow"})
+	_, err := c.Do(ctx, &Request{Method: "GET", Path: "/slow", Effect: Reads})
 	require.Error(t, err)
 	assert.True(t, errors.Is(err, context.Canceled), "%v", err)
+
+	// A change cancelled while the server works on it may still be done.
+	arrived = make(chan struct{})
+	ctx, cancel = context.WithCancel(context.Background())
+	go func() { <-arrived; cancel() }()
+	_, err = c.Do(ctx, &Request{Method: "POST", Path: "/slow", Effect: Changes})
+	require.Error(t, err)
+	assert.True(t, errors.Is(err, context.Canceled), "%v", err)
+	assert.True(t, OutcomeUnknown(err), "%v", err)
 }
 
 func TestErrorsAreScrubbed(t *testing.T) {
@@ -119,7 +171,7 @@ func TestLimiterIsWaitedOnEveryAttempt(t *testing.T) {
 	c, _ := newClient(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusBadGateway) })
 	l := &countingLimiter{}
 	c.Limiter = l
-	_, _ = c.Do(context.Background(), &Request{Method: "GET", Path: "/x"})
+	_, _ = c.Do(context.Background(), &Request{Method: "GET", Path: "/x", Effect: Reads})
 	assert.Equal(t, int32(3), l.n.Load())
 }
 

@@ -262,7 +262,7 @@ func TestWindowLimiterNeverExceedsTheAllowance(t *testing.T) {
 				synctest.Test(t, func(t *testing.T) {
 					srv := &windowServer{limit: tc.limit, window: tc.window, wholeSecs: tc.wholeSecs}
 					net := &slowNet{h: srv, max: tc.maxDelay, rng: rand.New(rand.NewPCG(seed, 7))}
-					c, err := New("http://api.test")
+					c, err := New("https://api.test")
 					require.NoError(t, err)
 					c.HTTP = &http.Client{Transport: net}
 					c.Limiter = NewWindowLimiter(25, time.Minute)

@@ -45,7 +45,8 @@ type Redactor struct {
 }
 
 // New returns a Redactor that knows [DefaultKeys] plus extraKeys, and the
-// PEM private-key pattern.
+// private-key patterns: PEM blocks (PKCS#1, PKCS#8, encrypted PKCS#8,
+// OpenSSH, EC) and PuTTY key files.
 func New(extraKeys ...string) *Redactor {
 	r := &Redactor{keys: map[string]bool{}}
 	for _, k := range DefaultKeys {
@@ -61,8 +62,14 @@ func New(extraKeys ...string) *Redactor {
 // patterns are compiled once: a redactor is made for every target, and
 // often for a single call.
 var patterns = []*regexp.Regexp{
-	regexp.MustCompile(`-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)`),
+	// PEM: "-----BEGIN OPENSSH PRIVATE KEY-----", PKCS#8's "BEGIN PRIVATE
+	// KEY" and "BEGIN ENCRYPTED PRIVATE KEY", PKCS#1's "BEGIN RSA ...";
+	// to the END line, or to the end of a text cut short.
+	regexp.MustCompile(`-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z0-9 ]*PRIVATE KEY-----|$)`),
 	regexp.MustCompile(`(?i)(PassWord:\s*)\S+`),
+	// A PuTTY key file (WHM's convertopensshtoputty answers one): from its
+	// first line to its MAC, or to the end of a text cut short.
+	regexp.MustCompile(`PuTTY-User-Key-File-[0-9]+:[\s\S]*?(Private-MAC:[ \t]*[0-9A-Fa-f]+|$)`),
 }
 
 // AddKeys marks more key names sensitive.
@@ -139,6 +146,9 @@ func (r *Redactor) String(s string) string {
 	}
 	if strings.Contains(s, "ord:") || strings.Contains(s, "ORD:") {
 		s = r.patterns[1].ReplaceAllString(s, "${1}"+Mask)
+	}
+	if strings.Contains(s, "PuTTY-User-Key-File-") {
+		s = r.patterns[2].ReplaceAllString(s, Mask)
 	}
 	return s
 }

@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"encoding/json"
 	"net/url"
 	"strings"
 	"testing"
@@ -97,4 +98,40 @@ func TestUnionScrubsWhatEitherDoes(t *testing.T) {
 	assert.Equal(t, Mask, u.Value("their_key", "v"))
 	assert.Equal(t, "second-secret-value", a.String("second-secret-value"), "a is unchanged")
 	assert.Equal(t, "first-secret-value", b.String("first-secret-value"), "b is unchanged")
+}
+
+// Private keys in every format a provider hands out, as an API answers
+// them: plain, with CRLF line ends, inside a JSON string, and cut short.
+// Each key's body is a canary that must never come out.
+var privateKeys = map[string]string{
+	"PuTTY v2":         "PuTTY-User-Key-File-2: ssh-rsa\nEncryption: none\nComment: imported-openssh-key\nPublic-Lines: 2\nAAAAB3NzaC1yc2EAAAADAQABAAABAQCanaryPublic\nAAAApublic2\nPrivate-Lines: 2\nCANARYputty2PrivateLineOne\nCANARYputty2PrivateLineTwo\nPrivate-MAC: 3f2a9c0b1d4e5f60718293a4b5c6d7e8f9012345\n",
+	"PuTTY v3":         "PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: aes256-cbc\nComment: eddsa-key\nPublic-Lines: 2\nAAAAC3NzaC1lZDI1NTE5AAAAICanaryPublic\nAAAA\nKey-Derivation: Argon2id\nArgon2-Memory: 8192\nArgon2-Passes: 21\nArgon2-Parallelism: 1\nArgon2-Salt: 1f2e3d4c5b6a79880796a5b4c3d2e1f0\nPrivate-Lines: 1\nCANARYputty3PrivateLine\nPrivate-MAC: 0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9\n",
+	"OpenSSH":          "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQCANARYopenssh\nAAAAMwAAAAtzc2gtZWQyNTUxOQAAACCANARYopenssh2\n-----END OPENSSH PRIVATE KEY-----\n",
+	"PKCS#8":           "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQCANARYpkcs8\n-----END PRIVATE KEY-----\n",
+	"PKCS#8 encrypted": "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIFHDBOBgkqhkiG9w0BBQ0wQTApBgkqhkiG9w0BBQwwHAQICANARYpkcs8enc\n-----END ENCRYPTED PRIVATE KEY-----\n",
+}
+
+func TestPrivateKeysAreScrubbedInEveryFormat(t *testing.T) {
+	r := New()
+	for name, key := range privateKeys {
+		crlf := strings.ReplaceAll(key, "\n", "\r\n")
+		cut := key[:len(key)*3/4]
+		for form, text := range map[string]string{
+			"plain":        "the key:\n" + key + "done",
+			"crlf":         "the key:\r\n" + crlf + "done",
+			"cut short":    "the key:\n" + cut,
+			"json":         string(r.JSON([]byte(`{"result":{"key":` + quote(key) + `},"note":"kept"}`))),
+			"json as text": r.String(`{"key":` + quote(key) + `}`),
+		} {
+			out := r.String(text)
+			assert.NotContains(t, out, "CANARY", "%s, %s: %s", name, form, out)
+			assert.Contains(t, out, Mask, "%s, %s", name, form)
+		}
+		assert.True(t, strings.HasSuffix(r.String("the key:\n"+key+"done"), "done"), "%s: text after the key is kept", name)
+	}
+}
+
+func quote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }

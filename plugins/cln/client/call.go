@@ -1,7 +1,10 @@
 package client
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"strings"
 )
 
@@ -77,5 +80,51 @@ func nagios(c *Client, e Endpoint) Call[Nagios] {
 		}
 		t := strings.TrimSpace(string(body))
 		return Nagios{Text: t, OK: strings.HasPrefix(t, NagiosOK)}, nil
+	}}
+}
+
+// Removed is the answer of a remove that may list what went with the
+// removed thing: Listed is false when CLN answered only true.
+type Removed[T any] struct {
+	Items  []T
+	Listed bool
+}
+
+// removal is a remove call whose answer CLN documents in two ways: the
+// API references give a list (the servers removed with an Imunify key) or
+// a boolean (a KernelCare key), while CloudLinux's WHMCS module reads
+// data as a BOOLEAN for both. Both forms are accepted for both calls: true
+// or a list means done; false or null means "not found, or not this
+// account's". The call is a change and is sent once, so a false can never
+// be the answer to a second try after a first that worked.
+func removal[T any](c *Client, e Endpoint, what string) Call[Removed[T]] {
+	return Call[Removed[T]]{Endpoint: e, c: c, read: func(ctx context.Context, c *Client, e Endpoint) (Removed[T], error) {
+		body, err := c.raw(ctx, e)
+		if err != nil {
+			return Removed[T]{}, err
+		}
+		// A refusal first: it carries CLN's message, and data null.
+		if err := decodeEnvelope(e.Path, body, nil, c.http.Redactor); err != nil {
+			return Removed[T]{}, err
+		}
+		data := json.RawMessage("null")
+		if !isNullData(body) {
+			if err := decodeEnvelope(e.Path, body, &data, c.http.Redactor); err != nil {
+				return Removed[T]{}, err
+			}
+		}
+		switch t := bytes.TrimSpace(data); {
+		case string(t) == "true":
+			return Removed[T]{}, nil
+		case string(t) == "false" || string(t) == "null":
+			return Removed[T]{}, &notFound{msg: "CLN: " + what + " was not found, or is not this account's"}
+		case len(t) > 0 && t[0] == '[':
+			var items []T
+			if err := json.Unmarshal(t, &items); err != nil {
+				return Removed[T]{}, fmt.Errorf("CLN %s: the answer is not what the API documents: %v", e.Path, err)
+			}
+			return Removed[T]{Items: items, Listed: true}, nil
+		}
+		return Removed[T]{}, fmt.Errorf("CLN %s: the answer is neither a list nor true or false, as the API documents; it began %q", e.Path, c.http.Redactor.Excerpt(string(data), 40))
 	}}
 }

@@ -50,6 +50,8 @@ type Options struct {
 	Now func() time.Time
 	// HTTP, if set, replaces the default HTTP client (tests).
 	HTTP *http.Client
+	// Sleep, if set, waits between attempts of a read (tests).
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // Client calls the CLN API for one account.
@@ -78,6 +80,7 @@ func New(o Options) (*Client, error) {
 	if o.HTTP != nil {
 		h.HTTP = o.HTTP
 	}
+	h.Sleep = o.Sleep
 	h.Redactor.AddSecret(o.Secret)
 	h.UserAgent = "deskbot-cln"
 	root := "/" + strings.Trim(o.IPLRoot, "/")
@@ -104,6 +107,13 @@ type Endpoint struct {
 	Method string
 	Path   string
 	Query  url.Values
+	// Effect says whether the call reads or changes, whatever its method:
+	// CLN creates and removes with GET. A change is sent once and never
+	// retried (see httpapi.Effect).
+	Effect httpapi.Effect
+	// Check says how a user sees whether a change was done, when CLN's
+	// answer was lost on the way.
+	Check string
 	// JSON is a request body (PATCH /v2/features/account).
 	JSON any
 	// Plain marks endpoints answering plain text.
@@ -113,14 +123,25 @@ type Endpoint struct {
 	TokenInPath bool
 }
 
-func ep(method, path string, kv ...string) Endpoint {
+// reads is a call that changes nothing; it may be retried.
+func reads(method, path string, kv ...string) Endpoint {
+	return Endpoint{Method: method, Path: path, Query: query(kv), Effect: httpapi.Reads}
+}
+
+// changes is a call that changes something, sent once whatever its
+// method; check says how to see whether it was done.
+func changes(check, method, path string, kv ...string) Endpoint {
+	return Endpoint{Method: method, Path: path, Query: query(kv), Effect: httpapi.Changes, Check: check}
+}
+
+func query(kv []string) url.Values {
 	q := url.Values{}
 	for i := 0; i+1 < len(kv); i += 2 {
 		if kv[i+1] != "" {
 			q.Set(kv[i], kv[i+1])
 		}
 	}
-	return Endpoint{Method: method, Path: path, Query: q}
+	return q
 }
 
 // Describe writes an endpoint the way a plan shows it: the exact method
@@ -207,11 +228,18 @@ func (c *Client) raw(ctx context.Context, e Endpoint) ([]byte, error) {
 	} else if e.Path != "/status.json" && e.Path != "/status.plain" && !strings.HasPrefix(e.Path, "/kcare/nagios/") {
 		q.Set("token", token)
 	}
-	req := &httpapi.Request{Method: e.Method, Path: path, Query: q, JSON: e.JSON}
+	req := &httpapi.Request{Method: e.Method, Path: path, Query: q, JSON: e.JSON, Effect: e.Effect}
 	if e.Plain {
 		req.Header = http.Header{"Accept": {"text/plain"}}
 	}
 	resp, err := h.Do(ctx, req)
+	if httpapi.OutcomeUnknown(err) {
+		check := e.Check
+		if check == "" {
+			check = "CLN's own panel"
+		}
+		return nil, fmt.Errorf("CLN %s: %w; to see whether it was done, use %s", e.Path, err, check)
+	}
 	if err != nil {
 		// A JSON error body with success:false says more than the status.
 		var he *httpapi.Error

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 )
@@ -21,7 +22,7 @@ func boolArg(b *bool) string {
 
 // EPStatus is GET /status.json.
 func (c *Client) EPStatus() Call[Status] {
-	return decoded[Status](c, ep(http.MethodGet, "/status.json"))
+	return decoded[Status](c, reads(http.MethodGet, "/status.json"))
 }
 
 // Status reports the health of CloudLinux's services.
@@ -31,7 +32,7 @@ func (c *Client) Status(ctx context.Context) (Status, error) {
 
 // EPStatusPlain is GET /status.plain.
 func (c *Client) EPStatusPlain() Call[Plain] {
-	e := ep(http.MethodGet, "/status.plain")
+	e := reads(http.MethodGet, "/status.plain")
 	e.Plain = true
 	return Call[Plain]{Endpoint: e, c: c, read: readStatusPlain}
 }
@@ -67,7 +68,7 @@ func orDefault(s, d string) string {
 
 // EPCLKeyCreate is POST /v2/cl/keys.
 func (c *Client) EPCLKeyCreate(product string, limit int64, note string) Call[CLKey] {
-	return decoded[CLKey](c, ep(http.MethodPost, "/v2/cl/keys", "productType", product, "limit", itoa(limit), "note", note))
+	return decoded[CLKey](c, changes("`/cln cl key list`", http.MethodPost, "/v2/cl/keys", "productType", product, "limit", itoa(limit), "note", note))
 }
 
 // CLKeyCreate creates a CloudLinux key (CL, CLP, CLS, CLADMIN).
@@ -77,7 +78,7 @@ func (c *Client) CLKeyCreate(ctx context.Context, product string, limit int64, n
 
 // EPCLKeyUpdate is PATCH /v2/cl/keys.
 func (c *Client) EPCLKeyUpdate(key string, limit int64, note string) Call[CLKey] {
-	return decoded[CLKey](c, ep(http.MethodPatch, "/v2/cl/keys", "key", key, "limit", itoa(limit), "note", note))
+	return decoded[CLKey](c, changes("`/cln cl key list`", http.MethodPatch, "/v2/cl/keys", "key", key, "limit", itoa(limit), "note", note))
 }
 
 // CLKeyUpdate changes a key's limit (and note).
@@ -87,7 +88,7 @@ func (c *Client) CLKeyUpdate(ctx context.Context, key string, limit int64, note 
 
 // EPCLKeyRemove is DELETE /v2/cl/keys; it answers the key deleted.
 func (c *Client) EPCLKeyRemove(key string) Call[string] {
-	return Call[string]{Endpoint: ep(http.MethodDelete, "/v2/cl/keys", "key", key), c: c, read: func(ctx context.Context, c *Client, e Endpoint) (string, error) {
+	return Call[string]{Endpoint: changes("`/cln cl key list`", http.MethodDelete, "/v2/cl/keys", "key", key), c: c, read: func(ctx context.Context, c *Client, e Endpoint) (string, error) {
 		var out struct {
 			Key string `json:"key"`
 		}
@@ -102,7 +103,7 @@ func (c *Client) CLKeyRemove(ctx context.Context, key string) (string, error) {
 
 // EPCLKeyList is GET /v2/cl/keys.
 func (c *Client) EPCLKeyList(product string) Call[[]CLKey] {
-	return decoded[[]CLKey](c, ep(http.MethodGet, "/v2/cl/keys", "productType", product))
+	return decoded[[]CLKey](c, reads(http.MethodGet, "/v2/cl/keys", "productType", product))
 }
 
 // CLKeyList lists the account's keys of a product.
@@ -112,7 +113,7 @@ func (c *Client) CLKeyList(ctx context.Context, product string) ([]CLKey, error)
 
 // EPCLServerList is GET /v2/cl/servers.
 func (c *Client) EPCLServerList(product string) Call[[]CLServer] {
-	return decoded[[]CLServer](c, ep(http.MethodGet, "/v2/cl/servers", "productType", product))
+	return decoded[[]CLServer](c, reads(http.MethodGet, "/v2/cl/servers", "productType", product))
 }
 
 // CLServerList lists the account's servers of a product.
@@ -122,7 +123,7 @@ func (c *Client) CLServerList(ctx context.Context, product string) ([]CLServer, 
 
 // EPCLServerRemove is DELETE /v2/cl/servers.
 func (c *Client) EPCLServerRemove(id int64) Call[CLServer] {
-	return decoded[CLServer](c, ep(http.MethodDelete, "/v2/cl/servers", "id", itoa(id)))
+	return decoded[CLServer](c, changes("`/cln cl server list`", http.MethodDelete, "/v2/cl/servers", "id", itoa(id)))
 }
 
 // CLServerRemove removes a server by id.
@@ -132,7 +133,7 @@ func (c *Client) CLServerRemove(ctx context.Context, id int64) (CLServer, error)
 
 // EPCLSubAccountServers is GET /v2/cl/sub-account/servers.
 func (c *Client) EPCLSubAccountServers() Call[[]SubAccountServer] {
-	return decoded[[]SubAccountServer](c, ep(http.MethodGet, "/v2/cl/sub-account/servers"))
+	return decoded[[]SubAccountServer](c, reads(http.MethodGet, "/v2/cl/sub-account/servers"))
 }
 
 // CLSubAccountServers lists the sub-accounts' servers.
@@ -160,7 +161,7 @@ func (c *Client) elsProduct() string {
 
 // EPELSKeyCreate is /els/key/create.json.
 func (c *Client) EPELSKeyCreate(product string, limit int64, note string) Call[ELSKey] {
-	return decoded[ELSKey](c, ep(c.elsMethod(http.MethodPost), "/els/key/create.json", c.elsProduct(), product, "limit", itoa(limit), "note", note))
+	return decoded[ELSKey](c, changes("`/cln els key list`", c.elsMethod(http.MethodPost), "/els/key/create.json", c.elsProduct(), product, "limit", itoa(limit), "note", note))
 }
 
 // ELSKeyCreate creates an ELS key (limit 0 is unlimited).
@@ -170,7 +171,7 @@ func (c *Client) ELSKeyCreate(ctx context.Context, product string, limit int64, 
 
 // EPELSKeyUpdate is /els/key/update.json.
 func (c *Client) EPELSKeyUpdate(key string, limit int64, note string) Call[ELSKey] {
-	return decoded[ELSKey](c, ep(c.elsMethod(http.MethodPut), "/els/key/update.json", "key", key, "limit", itoa(limit), "note", note))
+	return decoded[ELSKey](c, changes("`/cln els key list`", c.elsMethod(http.MethodPut), "/els/key/update.json", "key", key, "limit", itoa(limit), "note", note))
 }
 
 // ELSKeyUpdate changes an ELS key's limit and note.
@@ -180,7 +181,7 @@ func (c *Client) ELSKeyUpdate(ctx context.Context, key string, limit int64, note
 
 // EPELSKeyRemove is /els/key/remove.json.
 func (c *Client) EPELSKeyRemove(key string) Call[[]ELSServer] {
-	return decoded[[]ELSServer](c, ep(c.elsMethod(http.MethodDelete), "/els/key/remove.json", "key", key))
+	return decoded[[]ELSServer](c, changes("`/cln els key list`", c.elsMethod(http.MethodDelete), "/els/key/remove.json", "key", key))
 }
 
 // ELSKeyRemove removes an ELS key with all its servers.
@@ -190,7 +191,7 @@ func (c *Client) ELSKeyRemove(ctx context.Context, key string) ([]ELSServer, err
 
 // EPELSKeyList is GET /els/key/list.json.
 func (c *Client) EPELSKeyList(product string) Call[[]ELSKey] {
-	return decoded[[]ELSKey](c, ep(http.MethodGet, "/els/key/list.json", c.elsProduct(), product))
+	return decoded[[]ELSKey](c, reads(http.MethodGet, "/els/key/list.json", c.elsProduct(), product))
 }
 
 // ELSKeyList lists the ELS keys of a product.
@@ -204,7 +205,7 @@ func (c *Client) EPELSServerList(product, key string) Call[[]ELSServer] {
 	if c.edition == Older {
 		key = ""
 	}
-	return decoded[[]ELSServer](c, ep(http.MethodGet, "/els/srv/list.json", c.elsProduct(), product, "key", key))
+	return decoded[[]ELSServer](c, reads(http.MethodGet, "/els/srv/list.json", c.elsProduct(), product, "key", key))
 }
 
 // ELSServerList lists ELS servers of a product, optionally of one key.
@@ -215,7 +216,7 @@ func (c *Client) ELSServerList(ctx context.Context, product, key string) ([]ELSS
 // EPELSServerRemove is /els/srv/remove.json. Both references' example URLs
 // point at key/remove.json by mistake; srv/remove.json with id is meant.
 func (c *Client) EPELSServerRemove(id string) Call[ELSServer] {
-	return decoded[ELSServer](c, ep(c.elsMethod(http.MethodDelete), "/els/srv/remove.json", "id", id))
+	return decoded[ELSServer](c, changes("`/cln els server list`", c.elsMethod(http.MethodDelete), "/els/srv/remove.json", "id", id))
 }
 
 // ELSServerRemove removes an ELS server.
@@ -227,7 +228,7 @@ func (c *Client) ELSServerRemove(ctx context.Context, id string) (ELSServer, err
 
 // EPIMKeyCreate is GET /im/key/create.json.
 func (c *Client) EPIMKeyCreate(code string, limit int64, note string) Call[IMKey] {
-	return decoded[IMKey](c, ep(http.MethodGet, "/im/key/create.json", "code", code, "limit", itoa(limit), "note", note))
+	return decoded[IMKey](c, changes("`/cln im key list`", http.MethodGet, "/im/key/create.json", "code", code, "limit", itoa(limit), "note", note))
 }
 
 // IMKeyCreate creates an Imunify key.
@@ -237,7 +238,7 @@ func (c *Client) IMKeyCreate(ctx context.Context, code string, limit int64, note
 
 // EPIMKeyUpdate is GET /im/key/update.json; nil fields are not sent.
 func (c *Client) EPIMKeyUpdate(key string, limit *int64, note *string, servers *int64) Call[IMKey] {
-	e := ep(http.MethodGet, "/im/key/update.json", "key", key)
+	e := changes("`/cln im key list`", http.MethodGet, "/im/key/update.json", "key", key)
 	if limit != nil {
 		e.Query.Set("limit", itoa(*limit))
 	}
@@ -255,19 +256,21 @@ func (c *Client) IMKeyUpdate(ctx context.Context, key string, limit *int64, note
 	return c.EPIMKeyUpdate(key, limit, note, servers).Do(ctx)
 }
 
-// EPIMKeyRemove is GET /im/key/remove.json.
-func (c *Client) EPIMKeyRemove(key string) Call[[]IMServer] {
-	return decoded[[]IMServer](c, ep(http.MethodGet, "/im/key/remove.json", "key", key))
+// EPIMKeyRemove is GET /im/key/remove.json. It answers the servers removed
+// with the key (the references) or a boolean (CloudLinux's WHMCS module);
+// see removal.
+func (c *Client) EPIMKeyRemove(key string) Call[Removed[IMServer]] {
+	return removal[IMServer](c, changes("`/cln im key list`", http.MethodGet, "/im/key/remove.json", "key", key), "that Imunify key")
 }
 
 // IMKeyRemove removes an Imunify key with all its servers.
-func (c *Client) IMKeyRemove(ctx context.Context, key string) ([]IMServer, error) {
+func (c *Client) IMKeyRemove(ctx context.Context, key string) (Removed[IMServer], error) {
 	return c.EPIMKeyRemove(key).Do(ctx)
 }
 
 // EPIMKeyList is GET /im/key/list.json.
 func (c *Client) EPIMKeyList() Call[[]IMKey] {
-	return decoded[[]IMKey](c, ep(http.MethodGet, "/im/key/list.json"))
+	return decoded[[]IMKey](c, reads(http.MethodGet, "/im/key/list.json"))
 }
 
 // IMKeyList lists the account's Imunify keys.
@@ -277,7 +280,7 @@ func (c *Client) IMKeyList(ctx context.Context) ([]IMKey, error) {
 
 // EPIMServerList is GET /im/srv/list.json.
 func (c *Client) EPIMServerList(key string) Call[[]IMServer] {
-	return decoded[[]IMServer](c, ep(http.MethodGet, "/im/srv/list.json", "key", key))
+	return decoded[[]IMServer](c, reads(http.MethodGet, "/im/srv/list.json", "key", key))
 }
 
 // IMServerList lists the servers of an Imunify key.
@@ -287,7 +290,7 @@ func (c *Client) IMServerList(ctx context.Context, key string) ([]IMServer, erro
 
 // EPIMServerRemove is GET /im/srv/remove.json.
 func (c *Client) EPIMServerRemove(id string) Call[IMServer] {
-	return decoded[IMServer](c, ep(http.MethodGet, "/im/srv/remove.json", "id", id))
+	return decoded[IMServer](c, changes("`/cln im server list` for the key", http.MethodGet, "/im/srv/remove.json", "id", id))
 }
 
 // IMServerRemove removes an Imunify server.
@@ -297,7 +300,7 @@ func (c *Client) IMServerRemove(ctx context.Context, id string) (IMServer, error
 
 // EPIMServerConvert is GET /im/srv/convert.json.
 func (c *Client) EPIMServerConvert(id, key string) Call[IMServer] {
-	return decoded[IMServer](c, ep(http.MethodGet, "/im/srv/convert.json", "id", id, "key", key))
+	return decoded[IMServer](c, changes("`/cln im server list` for both keys", http.MethodGet, "/im/srv/convert.json", "id", id, "key", key))
 }
 
 // IMServerConvert moves a server to another key (another licence type).
@@ -307,13 +310,19 @@ func (c *Client) IMServerConvert(ctx context.Context, id, key string) (IMServer,
 
 // --- IP licences ----------------------------------------------------------
 
-func (c *Client) ipl(name string, kv ...string) Endpoint {
-	return ep(http.MethodGet, c.iplRoot+"/"+name, kv...)
+func (c *Client) iplRead(name string, kv ...string) Endpoint {
+	return reads(http.MethodGet, c.iplRoot+"/"+name, kv...)
+}
+
+// iplChange is an IP-licence call that changes a licence: `/cln ipl list`
+// shows whether it was done.
+func (c *Client) iplChange(name string, kv ...string) Endpoint {
+	return changes("`/cln ipl list`", http.MethodGet, c.iplRoot+"/"+name, kv...)
 }
 
 // EPIPLAvailability is GET {ipl}/availability.json.
 func (c *Client) EPIPLAvailability(ip string) Call[Availability] {
-	return decoded[Availability](c, c.ipl("availability.json", "ip", ip))
+	return decoded[Availability](c, c.iplRead("availability.json", "ip", ip))
 }
 
 // IPLAvailability says which licence types an IP could take, and which
@@ -324,7 +333,7 @@ func (c *Client) IPLAvailability(ctx context.Context, ip string) (Availability, 
 
 // EPIPLCheck is GET {ipl}/check.json.
 func (c *Client) EPIPLCheck(ip string) Call[[]int] {
-	return decoded[[]int](c, c.ipl("check.json", "ip", ip))
+	return decoded[[]int](c, c.iplRead("check.json", "ip", ip))
 }
 
 // IPLCheck lists the licence types registered on an IP by anyone.
@@ -334,7 +343,7 @@ func (c *Client) IPLCheck(ctx context.Context, ip string) ([]int, error) {
 
 // EPIPLRegister is GET {ipl}/register.json.
 func (c *Client) EPIPLRegister(ip string, typ int, elsAllowed *bool) Call[IPLicense] {
-	return decoded[IPLicense](c, c.ipl("register.json", "ip", ip, "type", strconv.Itoa(typ), "els_allowed", boolArg(elsAllowed)))
+	return decoded[IPLicense](c, c.iplChange("register.json", "ip", ip, "type", strconv.Itoa(typ), "els_allowed", boolArg(elsAllowed)))
 }
 
 // IPLRegister registers an IP licence; an existing one is returned as is.
@@ -344,7 +353,7 @@ func (c *Client) IPLRegister(ctx context.Context, ip string, typ int, elsAllowed
 
 // EPIPLConvert is GET {ipl}/convert.json.
 func (c *Client) EPIPLConvert(ip string, typ, to int) Call[Done] {
-	return confirmed(c, c.ipl("convert.json", "ip", ip, "type", strconv.Itoa(typ), "type_to", strconv.Itoa(to)), fmt.Sprintf("the type %d licence on %s", typ, ip))
+	return confirmed(c, c.iplChange("convert.json", "ip", ip, "type", strconv.Itoa(typ), "type_to", strconv.Itoa(to)), fmt.Sprintf("the type %d licence on %s", typ, ip))
 }
 
 // IPLConvert changes an Imunify IP licence's type.
@@ -357,7 +366,7 @@ func (c *Client) IPLConvert(ctx context.Context, ip string, typ, to int) error {
 // it the API removes every licence on the IP, so there is deliberately no
 // way to remove all types at once.
 func (c *Client) EPIPLRemove(ip string, typ int) Call[Done] {
-	k := confirmed(c, c.ipl("remove.json", "ip", ip, "type", strconv.Itoa(typ)), fmt.Sprintf("the type %d licence on %s", typ, ip))
+	k := confirmed(c, c.iplChange("remove.json", "ip", ip, "type", strconv.Itoa(typ)), fmt.Sprintf("the type %d licence on %s", typ, ip))
 	return checked(k, func() error {
 		if typ <= 0 {
 			return fmt.Errorf("a licence type is required: without one CLN removes every licence on %s", ip)
@@ -373,7 +382,9 @@ func (c *Client) IPLRemove(ctx context.Context, ip string, typ int) error {
 }
 
 // EPIPLList is GET {ipl}/list.json.
-func (c *Client) EPIPLList() Call[[]IPLicense] { return decoded[[]IPLicense](c, c.ipl("list.json")) }
+func (c *Client) EPIPLList() Call[[]IPLicense] {
+	return decoded[[]IPLicense](c, c.iplRead("list.json"))
+}
 
 // IPLList lists the account's IP licences.
 func (c *Client) IPLList(ctx context.Context) ([]IPLicense, error) {
@@ -386,7 +397,7 @@ const MaxServerIPs = 100
 // EPIPLServer is GET {ipl}/server.json for as many IPs as one call takes
 // (see EPIPLServers).
 func (c *Client) EPIPLServer(ips []string) Call[[]IPLicense] {
-	return decoded[[]IPLicense](c, c.ipl("server.json", "ip", strings.Join(ips, ",")))
+	return decoded[[]IPLicense](c, c.iplRead("server.json", "ip", strings.Join(ips, ",")))
 }
 
 // EPIPLServers are the server.json calls for ips: the newer edition takes
@@ -424,7 +435,7 @@ func (c *Client) EPIPLUpdate(ip string, typ int, elsAllowed bool) Call[Done] {
 	if typ > 0 {
 		t = strconv.Itoa(typ)
 	}
-	return confirmed(c, c.ipl("update.json", "ip", ip, "type", t, "els_allowed", strconv.FormatBool(elsAllowed)), "the licence on "+ip)
+	return confirmed(c, c.iplChange("update.json", "ip", ip, "type", t, "els_allowed", strconv.FormatBool(elsAllowed)), "the licence on "+ip)
 }
 
 // IPLUpdate sets whether an IP licence allows CloudLinux 6 registration.
@@ -437,7 +448,7 @@ func (c *Client) IPLUpdate(ctx context.Context, ip string, typ int, elsAllowed b
 
 // EPKCKeyCreate is GET /kcare/key/create.json; it answers the new key.
 func (c *Client) EPKCKeyCreate(limit int64, note string) Call[string] {
-	k := decoded[string](c, ep(http.MethodGet, "/kcare/key/create.json", "limit", itoa(limit), "note", note))
+	k := decoded[string](c, changes("`/cln kcare key list`", http.MethodGet, "/kcare/key/create.json", "limit", itoa(limit), "note", note))
 	return checked(k, func() error {
 		if len([]rune(note)) > 100 {
 			return fmt.Errorf("a KernelCare key note has at most 100 characters")
@@ -451,9 +462,10 @@ func (c *Client) KCKeyCreate(ctx context.Context, limit int64, note string) (str
 	return c.EPKCKeyCreate(limit, note).Do(ctx)
 }
 
-// EPKCKeyDelete is GET /kcare/key/delete.json.
-func (c *Client) EPKCKeyDelete(key string) Call[Done] {
-	return confirmed(c, ep(http.MethodGet, "/kcare/key/delete.json", "key", key), "that KernelCare key")
+// EPKCKeyDelete is GET /kcare/key/delete.json. The references document a
+// boolean; a list (of the servers removed) is accepted too, see removal.
+func (c *Client) EPKCKeyDelete(key string) Call[Removed[KCServer]] {
+	return removal[KCServer](c, changes("`/cln kcare key list`", http.MethodGet, "/kcare/key/delete.json", "key", key), "that KernelCare key")
 }
 
 // KCKeyDelete deletes a KernelCare key.
@@ -464,7 +476,7 @@ func (c *Client) KCKeyDelete(ctx context.Context, key string) error {
 
 // EPKCKeyList is GET /kcare/key/list.json.
 func (c *Client) EPKCKeyList() Call[[]KCKey] {
-	return decoded[[]KCKey](c, ep(http.MethodGet, "/kcare/key/list.json"))
+	return decoded[[]KCKey](c, reads(http.MethodGet, "/kcare/key/list.json"))
 }
 
 // KCKeyList lists the account's KernelCare keys.
@@ -474,7 +486,7 @@ func (c *Client) KCKeyList(ctx context.Context) ([]KCKey, error) {
 
 // EPKCKeyServers is GET /kcare/key/servers.json.
 func (c *Client) EPKCKeyServers(key string) Call[[]KCServer] {
-	return decoded[[]KCServer](c, ep(http.MethodGet, "/kcare/key/servers.json", "key", key))
+	return decoded[[]KCServer](c, reads(http.MethodGet, "/kcare/key/servers.json", "key", key))
 }
 
 // KCKeyServers lists the servers registered with a key.
@@ -485,7 +497,7 @@ func (c *Client) KCKeyServers(ctx context.Context, key string) ([]KCServer, erro
 // EPKCKeySetCIDR is GET /kcare/key/set_cidr.json. A non-zero code in a
 // successful answer is a failure.
 func (c *Client) EPKCKeySetCIDR(key string, cidrs []string) Call[Done] {
-	e := ep(http.MethodGet, "/kcare/key/set_cidr.json", "key", key, "cidr", strings.Join(cidrs, ","))
+	e := changes("`/cln kcare key list`", http.MethodGet, "/kcare/key/set_cidr.json", "key", key, "cidr", strings.Join(cidrs, ","))
 	return Call[Done]{Endpoint: e, c: c, read: readSetCIDR}
 }
 
@@ -517,7 +529,7 @@ func (c *Client) KCKeySetCIDR(ctx context.Context, key string, cidrs []string) e
 // EPKCServerRemove is GET /kcare/srv/remove.json. CLN says success with
 // null data when there was no such server; that is reported as not found.
 func (c *Client) EPKCServerRemove(serverID string) Call[KCRemoved] {
-	e := ep(http.MethodGet, "/kcare/srv/remove.json", "server_id", serverID)
+	e := changes("`/cln kcare key servers` for the key", http.MethodGet, "/kcare/srv/remove.json", "server_id", serverID)
 	return Call[KCRemoved]{Endpoint: e, c: c, read: readKCServerRemove}
 }
 
@@ -543,7 +555,7 @@ func (c *Client) KCServerRemove(ctx context.Context, serverID string) (KCRemoved
 
 // EPKCNagios is GET /kcare/nagios/{key_id}.
 func (c *Client) EPKCNagios(keyID string) Call[Nagios] {
-	e := ep(http.MethodGet, "/kcare/nagios/"+keyID)
+	e := reads(http.MethodGet, "/kcare/nagios/"+url.PathEscape(keyID))
 	e.Plain = true
 	return nagios(c, e)
 }
@@ -560,7 +572,7 @@ func (c *Client) KCNagios(ctx context.Context, keyID string) (text string, ok bo
 
 // EPKCNagiosReseller is GET /kcare/nagios-res/{login}/{token}.
 func (c *Client) EPKCNagiosReseller() Call[Nagios] {
-	e := ep(http.MethodGet, "/kcare/nagios-res/"+c.login)
+	e := reads(http.MethodGet, "/kcare/nagios-res/"+url.PathEscape(c.login))
 	e.Plain, e.TokenInPath = true, true
 	return nagios(c, e)
 }
@@ -575,7 +587,7 @@ func (c *Client) KCNagiosReseller(ctx context.Context) (text string, ok bool, er
 
 // EPGroupCreate is POST /group/create.json.
 func (c *Client) EPGroupCreate(name, description string) Call[Group] {
-	return decoded[Group](c, ep(http.MethodPost, "/group/create.json", "name", name, "description", description))
+	return decoded[Group](c, changes("`/cln group list`", http.MethodPost, "/group/create.json", "name", name, "description", description))
 }
 
 // GroupCreate creates a server group.
@@ -585,7 +597,7 @@ func (c *Client) GroupCreate(ctx context.Context, name, description string) (Gro
 
 // EPGroupList is GET /group/list.json.
 func (c *Client) EPGroupList() Call[[]Group] {
-	return decoded[[]Group](c, ep(http.MethodGet, "/group/list.json"))
+	return decoded[[]Group](c, reads(http.MethodGet, "/group/list.json"))
 }
 
 // GroupList lists the account's groups.
@@ -595,7 +607,7 @@ func (c *Client) GroupList(ctx context.Context) ([]Group, error) {
 
 // EPGroupServers is GET /group/servers/list.json.
 func (c *Client) EPGroupServers(name string) Call[[]GroupServer] {
-	return decoded[[]GroupServer](c, ep(http.MethodGet, "/group/servers/list.json", "name", name))
+	return decoded[[]GroupServer](c, reads(http.MethodGet, "/group/servers/list.json", "name", name))
 }
 
 // GroupServers lists a group's servers.
@@ -605,7 +617,7 @@ func (c *Client) GroupServers(ctx context.Context, name string) ([]GroupServer, 
 
 // EPGroupPut is PUT /group/servers/put.json.
 func (c *Client) EPGroupPut(name string, ids []string) Call[[]GroupServer] {
-	return decoded[[]GroupServer](c, ep(http.MethodPut, "/group/servers/put.json", "name", name, "server_ids", strings.Join(ids, ",")))
+	return decoded[[]GroupServer](c, changes("`/cln group servers`", http.MethodPut, "/group/servers/put.json", "name", name, "server_ids", strings.Join(ids, ",")))
 }
 
 // GroupPut adds servers to a group.
@@ -615,7 +627,7 @@ func (c *Client) GroupPut(ctx context.Context, name string, ids []string) ([]Gro
 
 // EPGroupRemove is DELETE /group/servers/remove.json.
 func (c *Client) EPGroupRemove(name string, ids []string) Call[[]GroupServer] {
-	return decoded[[]GroupServer](c, ep(http.MethodDelete, "/group/servers/remove.json", "name", name, "server_ids", strings.Join(ids, ",")))
+	return decoded[[]GroupServer](c, changes("`/cln group servers`", http.MethodDelete, "/group/servers/remove.json", "name", name, "server_ids", strings.Join(ids, ",")))
 }
 
 // GroupRemove takes servers out of a group (it removes nothing else).
@@ -627,7 +639,7 @@ func (c *Client) GroupRemove(ctx context.Context, name string, ids []string) ([]
 
 // EPABList is GET /ab/list.json.
 func (c *Client) EPABList() Call[[]Backup] {
-	return decoded[[]Backup](c, ep(http.MethodGet, "/ab/list.json"))
+	return decoded[[]Backup](c, reads(http.MethodGet, "/ab/list.json"))
 }
 
 // ABList lists the account's backups.
@@ -637,7 +649,7 @@ func (c *Client) ABList(ctx context.Context) ([]Backup, error) {
 
 // EPABCreate is GET /ab/im/create.json (size in GB, a multiple of ten).
 func (c *Client) EPABCreate(serverID string, size int64, datacenter string) Call[Backup] {
-	k := decoded[Backup](c, ep(http.MethodGet, "/ab/im/create.json", "server_id", serverID, "size", itoa(size), "datacenter", datacenter))
+	k := decoded[Backup](c, changes("`/cln ab list`", http.MethodGet, "/ab/im/create.json", "server_id", serverID, "size", itoa(size), "datacenter", datacenter))
 	return checked(k, func() error {
 		if size <= 0 || size%10 != 0 {
 			return fmt.Errorf("backup size %d GB: it must be a positive multiple of ten", size)
@@ -654,7 +666,7 @@ func (c *Client) ABCreate(ctx context.Context, serverID string, size int64, data
 // EPABResize is GET /ab/resize.json (delta in GB, a non-zero multiple of
 // ten).
 func (c *Client) EPABResize(backupID, delta int64) Call[Backup] {
-	k := decoded[Backup](c, ep(http.MethodGet, "/ab/resize.json", "backup_id", itoa(backupID), "delta", itoa(delta)))
+	k := decoded[Backup](c, changes("`/cln ab list` (a resize takes a delta: do not repeat it blindly)", http.MethodGet, "/ab/resize.json", "backup_id", itoa(backupID), "delta", itoa(delta)))
 	return checked(k, func() error {
 		if delta == 0 || delta%10 != 0 {
 			return fmt.Errorf("resize by %d GB: it must be a non-zero multiple of ten", delta)
@@ -670,7 +682,7 @@ func (c *Client) ABResize(ctx context.Context, backupID, delta int64) (Backup, e
 
 // EPABRemove is GET /ab/remove.json.
 func (c *Client) EPABRemove(backupID int64) Call[Backup] {
-	return decoded[Backup](c, ep(http.MethodGet, "/ab/remove.json", "backup_id", itoa(backupID)))
+	return decoded[Backup](c, changes("`/cln ab list`", http.MethodGet, "/ab/remove.json", "backup_id", itoa(backupID)))
 }
 
 // ABRemove removes a backup.
@@ -682,7 +694,7 @@ func (c *Client) ABRemove(ctx context.Context, backupID int64) (Backup, error) {
 
 // EPAWPBilling is GET /cl/awp (no .json, no v2).
 func (c *Client) EPAWPBilling(products []string, yearMonth string) Call[[]AWPEntry] {
-	return decoded[[]AWPEntry](c, ep(http.MethodGet, "/cl/awp", "products", strings.Join(products, ","), "yearMonth", yearMonth))
+	return decoded[[]AWPEntry](c, reads(http.MethodGet, "/cl/awp", "products", strings.Join(products, ","), "yearMonth", yearMonth))
 }
 
 // AWPBilling lists what is billable for AccelerateWP in a month (yyyy-MM).
@@ -692,7 +704,7 @@ func (c *Client) AWPBilling(ctx context.Context, products []string, yearMonth st
 
 // EPFeatures is GET /v2/features.
 func (c *Client) EPFeatures() Call[[]Feature] {
-	return decoded[[]Feature](c, ep(http.MethodGet, "/v2/features"))
+	return decoded[[]Feature](c, reads(http.MethodGet, "/v2/features"))
 }
 
 // Features lists the supported features.
@@ -702,7 +714,7 @@ func (c *Client) Features(ctx context.Context) ([]Feature, error) {
 
 // EPAccountFeatures is GET /v2/features/account.
 func (c *Client) EPAccountFeatures() Call[map[string]string] {
-	return decoded[map[string]string](c, ep(http.MethodGet, "/v2/features/account"))
+	return decoded[map[string]string](c, reads(http.MethodGet, "/v2/features/account"))
 }
 
 // AccountFeatures returns each feature's permission for the account.
@@ -712,7 +724,7 @@ func (c *Client) AccountFeatures(ctx context.Context) (map[string]string, error)
 
 // EPSetAccountFeatures is PATCH /v2/features/account.
 func (c *Client) EPSetAccountFeatures(set map[string]string) Call[map[string]string] {
-	e := ep(http.MethodPatch, "/v2/features/account")
+	e := changes("`/cln features account`", http.MethodPatch, "/v2/features/account")
 	e.JSON = set
 	return decoded[map[string]string](c, e)
 }

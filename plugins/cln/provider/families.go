@@ -254,12 +254,17 @@ func imKeyUpdate() op {
 func imKeyRemove() op {
 	o := one(op{Name: "im key remove", Summary: "Delete an Imunify key and all its servers", Risk: sdk.RiskHigh,
 		Params: []sdk.Param{keyParam("The Imunify key")}},
-		func(c *client.Client, a sdk.Args) (string, client.Call[[]client.IMServer], error) {
+		func(c *client.Client, a sdk.Args) (string, client.Call[client.Removed[client.IMServer]], error) {
 			return "Delete the Imunify key " + keyText(nil, a.String("key")) + " with all its servers", c.EPIMKeyRemove(a.String("key")), nil
 		},
-		func(a sdk.Args, removed []client.IMServer, out *sdk.Result) {
-			t := out.AddTable(fmt.Sprintf("Key deleted with %d server(s)", len(removed)), "server id")
-			for _, s := range removed {
+		func(a sdk.Args, removed client.Removed[client.IMServer], out *sdk.Result) {
+			if !removed.Listed {
+				// CLN may answer only true (see client.removal).
+				out.AddText("Deleted the Imunify key %s with its servers; CLN did not list them.", keyText(a, a.String("key")))
+				return
+			}
+			t := out.AddTable(fmt.Sprintf("Key deleted with %d server(s)", len(removed.Items)), "server id")
+			for _, s := range removed.Items {
 				t.Row(s.ID)
 			}
 		})
@@ -554,10 +559,10 @@ func kcKeyCreate() op {
 // with it, and an approval was given for those.
 func kcKeyDelete() op {
 	o := one(op{Name: "kcare key delete", Summary: "Delete a KernelCare key", Risk: sdk.RiskHigh, Params: []sdk.Param{keyParam("The KernelCare key")}},
-		func(c *client.Client, a sdk.Args) (string, client.Call[client.Done], error) {
+		func(c *client.Client, a sdk.Args) (string, client.Call[client.Removed[client.KCServer]], error) {
 			return "Delete the KernelCare key " + keyText(nil, a.String("key")), c.EPKCKeyDelete(a.String("key")), nil
 		},
-		func(a sdk.Args, _ client.Done, out *sdk.Result) {
+		func(a sdk.Args, _ client.Removed[client.KCServer], out *sdk.Result) {
 			out.AddText("Deleted the KernelCare key %s.", keyText(a, a.String("key")))
 		})
 	return planningFrom(o, func(ctx context.Context, c *client.Client, a sdk.Args) (string, error) {

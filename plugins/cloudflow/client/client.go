@@ -174,7 +174,12 @@ type Request struct {
 }
 
 func (c *Client) request(r Request) *httpapi.Request {
-	hr := &httpapi.Request{Method: r.Method, Path: r.Path + ".json", Query: r.Query}
+	hr := &httpapi.Request{Method: r.Method, Path: r.Path + ".json", Query: r.Query, Effect: httpapi.Changes}
+	// Stopgap until every CloudFlow endpoint is declared: OnApp changes
+	// nothing with GET.
+	if r.Method == http.MethodGet {
+		hr.Effect = httpapi.Reads
+	}
 	if r.Body != nil {
 		if r.Root != "" {
 			hr.JSON = map[string]any{r.Root: r.Body}

@@ -44,15 +44,17 @@ type Counter struct {
 }
 
 // Get reads the counter.
-func Get() *Request { return &Request{Method: http.MethodGet, Path: "/counter"} }
+func Get() *Request { return &Request{Method: http.MethodGet, Path: "/counter", Effect: httpapi.Reads} }
 
 // Add raises the counter by n.
 func Add(n int64) *Request {
-	return &Request{Method: http.MethodPost, Path: "/counter/add", JSON: map[string]int64{"n": n}}
+	return &Request{Method: http.MethodPost, Path: "/counter/add", Effect: httpapi.Changes, JSON: map[string]int64{"n": n}}
 }
 
 // Reset sets the counter back to zero.
-func Reset() *Request { return &Request{Method: http.MethodPost, Path: "/counter/reset"} }
+func Reset() *Request {
+	return &Request{Method: http.MethodPost, Path: "/counter/reset", Effect: httpapi.Changes}
+}
 
 // Describe says how a request is shown in a plan: method, URL and body.
 func (c *Client) Describe(r *Request) (method, endpoint, body string) {

@@ -179,7 +179,12 @@ type Response struct {
 }
 
 func (c *Client) request(r Request) *httpapi.Request {
-	hr := &httpapi.Request{Method: r.Method, Path: r.Path, Query: r.Query}
+	hr := &httpapi.Request{Method: r.Method, Path: r.Path, Query: r.Query, Effect: httpapi.Changes}
+	// Stopgap until every IONOS endpoint is declared: its API changes
+	// nothing with GET.
+	if r.Method == http.MethodGet {
+		hr.Effect = httpapi.Reads
+	}
 	switch {
 	case r.Body != nil:
 		hr.JSON = r.Body

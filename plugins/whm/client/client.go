@@ -256,7 +256,10 @@ type Args = url.Values
 func (c *Client) Request(fn string, args Args, jsonBody any) *httpapi.Request {
 	q := url.Values{"api.version": {"1"}}
 	ro := catalog.ReadOnly(fn)
-	r := &httpapi.Request{Method: http.MethodGet, Path: "/" + fn, NoRetry: !ro}
+	r := &httpapi.Request{Method: http.MethodGet, Path: "/" + fn, Effect: httpapi.Changes}
+	if ro {
+		r.Effect = httpapi.Reads
+	}
 	if jsonBody != nil {
 		r.Method, r.Query, r.JSON = http.MethodPost, q, jsonBody
 		return r
