@@ -206,7 +206,7 @@ func TestNoCheckpointOverACutTailFollowedByNewEntries(t *testing.T) {
 		newEntries int
 		want       string
 	}{
-		"more new entries than were cut": {5, "entry 20 no longer has the hash the checkpoint vouched for"},
+		"more new entries than were cut":  {5, "entry 20 no longer has the hash the checkpoint vouched for"},
 		"fewer new entries than were cut": {2, "the log ends at entry 18, but the checkpoint vouched for 20 entries"},
 	} {
 		t.Run(name, func(t *testing.T) {

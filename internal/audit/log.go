@@ -44,7 +44,9 @@ func WithKey(k *Key) Option { return func(l *Log) { l.key = k } }
 // WithPreviousKeys accepts entries sealed with keys the log used before
 // the audit key was rotated. Once the log moves on from a key, an entry
 // sealed with it again is tampering (a leaked old key cannot append).
-func WithPreviousKeys(ks ...*Key) Option { return func(l *Log) { l.previous = append(l.previous, ks...) } }
+func WithPreviousKeys(ks ...*Key) Option {
+	return func(l *Log) { l.previous = append(l.previous, ks...) }
+}
 
 // WithNotify calls fn after every entry is stored (the SIEM shipper
 // wakes up on it).

@@ -240,7 +240,9 @@ type AuditPosition struct {
 }
 
 // PositionOf is the position of r.
-func PositionOf(r AuditRecord) AuditPosition { return AuditPosition{Seq: r.Seq, Hash: r.Hash, At: r.At} }
+func PositionOf(r AuditRecord) AuditPosition {
+	return AuditPosition{Seq: r.Seq, Hash: r.Hash, At: r.At}
+}
 
 // Dedup remembers keys for a while, so retried deliveries run once.
 type Dedup interface {

@@ -442,8 +442,8 @@ func TestACutUnderTheCursorIsReportedAndTheNewEntriesShipped(t *testing.T) {
 		shipped    []int64
 	}{
 		"rewritten: more new entries than were cut": {5, "entry 20 no longer has the hash that was shipped", []int64{17, 18, 19, 20, 21}},
-		"cut: the log now ends below the cursor":     {2, "the log now ends at entry 18", []int64{17, 18}},
-		"cut, and nothing written since":             {0, "the log now ends at entry 16", nil},
+		"cut: the log now ends below the cursor":    {2, "the log now ends at entry 18", []int64{17, 18}},
+		"cut, and nothing written since":            {0, "the log now ends at entry 16", nil},
 	} {
 		t.Run(name, func(t *testing.T) {
 			s := openStore(t)
