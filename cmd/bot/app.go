@@ -42,6 +42,10 @@ type Main struct {
 	Stderr     io.Writer
 	// NoPlugins opens the store and policy only (audit, policy check).
 	NoPlugins bool
+	// AuditReadOnly opens the audit log to read it (audit verify,
+	// export): no checkpoints, no shipping (their secrets are not
+	// needed), and a log sealed with another key is reported, not refused.
+	AuditReadOnly bool
 
 	Config    *Config
 	Logger    *slog.Logger
@@ -134,7 +138,7 @@ func (m *Main) Open(ctx context.Context) error {
 			redactor.AddSecret(p.Secrets()...)
 		}
 	}
-	if err := m.openAudit(redactor); err != nil {
+	if err := m.openAudit(ctx, redactor); err != nil {
 		return err
 	}
 	opts := engine.Options{
@@ -219,19 +223,51 @@ func (m *Main) approvalKey() ([]byte, error) {
 }
 
 // openAudit builds the audit log sealed with the audit key, its
-// checkpoints and its shipping to the SIEM.
-func (m *Main) openAudit(redactor *redact.Redactor) error {
+// checkpoints and its shipping to the SIEM. A bot that writes refuses to
+// start if the log's newest entry was sealed with another key than the
+// configured one (or a previous one, when rotating).
+func (m *Main) openAudit(ctx context.Context, redactor *redact.Redactor) error {
 	secret, err := m.Config.auditSecret()
 	if err != nil {
 		return err
 	}
-	// The key and the webhook tokens are secrets like any other: never
+	// The keys and the webhook tokens are secrets like any other: never
 	// in a log, an error or the audit log itself.
 	redactor.AddSecret(string(secret))
 	key, err := audit.NewKey(secret)
 	if err != nil {
 		return err
 	}
+	previous, err := m.Config.auditPreviousKeys(key)
+	if err != nil {
+		return err
+	}
+	for _, p := range previous {
+		redactor.AddSecret(string(p.secret))
+	}
+	var older []*audit.Key
+	for _, p := range previous {
+		older = append(older, p.key)
+	}
+	notify := func() {
+		m.recorded.Add(1)
+		if m.Shipper != nil {
+			m.Shipper.Notify()
+		}
+	}
+	m.Audit = audit.NewLog(m.Store, redactor, audit.WithKey(key), audit.WithPreviousKeys(older...), audit.WithNotify(notify))
+	if m.AuditReadOnly {
+		return nil
+	}
+	rotated, err := m.Audit.CheckKey(ctx)
+	if err != nil {
+		return err
+	}
+	if rotated != "" {
+		m.Logger.Warn("audit key rotation: the log's newest entry was sealed with a previous audit key; new entries are sealed with the configured one",
+			"previous_key", rotated, "key", key.ID())
+	}
+
 	ac := m.Config.Audit
 	var dests []siem.Destination
 	if ac.Ship.Syslog != nil {
@@ -255,17 +291,10 @@ func (m *Main) openAudit(redactor *redact.Redactor) error {
 			return err
 		}
 	}
-	notify := func() {
-		m.recorded.Add(1)
-		if m.Shipper != nil {
-			m.Shipper.Notify()
-		}
-	}
-	m.Audit = audit.NewLog(m.Store, redactor, audit.WithKey(key), audit.WithNotify(notify))
 
 	var sinks []audit.CheckpointSink
-	if ac.Checkpoints.File != "" {
-		sinks = append(sinks, &audit.FileSink{Path: ac.Checkpoints.File})
+	if f := m.Config.checkpointFile(); f != "" {
+		sinks = append(sinks, &audit.FileSink{Path: f})
 	}
 	if ac.Checkpoints.Syslog != nil {
 		s, err := ac.Checkpoints.Syslog.build()
@@ -282,11 +311,22 @@ func (m *Main) openAudit(redactor *redact.Redactor) error {
 		redactor.AddSecret(token)
 		sinks = append(sinks, w)
 	}
-	if len(sinks) == 0 {
-		sinks = append(sinks, &audit.FileSink{Path: defaultCheckpointFile(m.Config)})
-	}
 	m.Checkpoints, err = audit.NewCheckpointer(m.Audit, audit.CheckpointerOptions{Interval: ac.Checkpoints.Interval, Sinks: sinks, Logger: m.Logger})
 	return err
+}
+
+// checkpointFile is the file checkpoints are written to: the configured
+// one, or, with no sink configured, DATA_DIR/audit-checkpoints.jsonl; ""
+// when they go to syslog or a webhook only.
+func (c *Config) checkpointFile() string {
+	cp := c.Audit.Checkpoints
+	switch {
+	case cp.File != "":
+		return cp.File
+	case cp.Syslog == nil && cp.Webhook == nil:
+		return defaultCheckpointFile(c)
+	}
+	return ""
 }
 
 func defaultCheckpointFile(c *Config) string {

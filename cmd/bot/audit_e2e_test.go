@@ -126,15 +126,17 @@ func TestAuditVerifyWithCheckpointsFindsWhatTheChainCannot(t *testing.T) {
 			dir, db := auditedDir(t)
 			ok := verifyIn(t, dir, "--checkpoints", checkpointFile)
 			require.Equal(t, 0, ok.code, ok.stdout+ok.stderr)
-			assert.Contains(t, ok.stdout, "checkpoints: the log matches all 3 signed checkpoints")
+			assert.Contains(t, ok.stdout, "checkpoints: checked against 3 signed checkpoints from "+checkpointFile+"; the log matches all 3")
 
 			tc.tamper(t, dir, db)
-			alone := verifyIn(t, dir)
+			alone := verifyIn(t, dir, "--no-checkpoints")
 			assert.Equal(t, 0, alone.code, "the chain alone cannot tell: %s", alone.stdout)
-			bad := verifyIn(t, dir, "--checkpoints", checkpointFile)
-			assert.Equal(t, 1, bad.code, bad.stdout+bad.stderr)
-			for _, w := range tc.want {
-				assert.Contains(t, bad.stdout, w)
+			assert.Contains(t, alone.stdout, "checkpoints not checked: --no-checkpoints")
+			for _, bad := range []result{verifyIn(t, dir, "--checkpoints", checkpointFile), verifyIn(t, dir)} {
+				assert.Equal(t, 1, bad.code, bad.stdout+bad.stderr)
+				for _, w := range tc.want {
+					assert.Contains(t, bad.stdout, w)
+				}
 			}
 		})
 	}
@@ -151,7 +153,7 @@ func TestAuditVerifyFindsARewriteWithoutTheKey(t *testing.T) {
 	assert.Equal(t, 1, bad.code)
 	assert.Contains(t, bad.stdout, "TAMPERED: entry 5 is unkeyed but follows keyed entries (keyed from entry 1)")
 
-	head := verifyIn(t, dir, "--expect-head", "3:v2:nope:00")
+	head := verifyIn(t, dir, "--no-checkpoints", "--expect-head", "3:v2:"+dirKey(t, dir).ID()+":"+strings.Repeat("0", 64))
 	assert.Equal(t, 1, head.code)
 	assert.Contains(t, head.stdout, "entry 3 no longer has the hash recorded by the expected head (--expect-head)")
 }
@@ -186,9 +188,12 @@ func TestAuditVerifyNamesBadCheckpointLines(t *testing.T) {
 	assert.Equal(t, 3, r.code)
 	assert.Contains(t, r.stderr, "checkpoint file: open missing.jsonl: no such file or directory")
 
-	r = verifyIn(t, dir, "--expect-head", "twelve")
-	assert.Equal(t, 2, r.code)
-	assert.Contains(t, r.stderr, "want SEQ:HASH")
+	for _, bad := range []string{"twelve", "5:bogus", "5:v2:nope:00", "5:"} {
+		r = verifyIn(t, dir, "--expect-head", bad)
+		assert.Equal(t, 2, r.code, "a malformed head is a usage error, not tampering: %s", bad)
+		assert.Contains(t, r.stderr, "want SEQ:HASH")
+		assert.NotContains(t, r.stdout, "TAMPERED")
+	}
 
 	key := runBot(t, botIn(t, dir, "audit", "key"))
 	require.Equal(t, 0, key.code, key.stderr)
@@ -217,7 +222,14 @@ func TestAuditKeyNeverLeaks(t *testing.T) {
 	assert.NotContains(t, out, canary)
 	assert.Contains(t, out, "audit checkpoint not written", "the sink that is down is named")
 	assert.Contains(t, out, "syslog:127.0.0.1:1")
-	assert.Contains(t, out, "checkpoints: the log matches all 2 signed checkpoints", "the file sink lost nothing")
+	assert.Contains(t, out, "checked against 2 signed checkpoints from data/cp.jsonl; the log matches all 2", "the file sink lost nothing")
+
+	// Plain verify finds the configured file by itself.
+	plain := botIn(t, dir, "audit", "verify", "--config", cfg)
+	r := runBot(t, plain)
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "checkpoints: checked against 2 signed checkpoints from "+filepath.Join(dir, "data", "cp.jsonl"))
+	out += r.stdout + r.stderr
 
 	require.NoError(t, filepath.Walk(dir, func(path string, info os.FileInfo, err error) error {
 		if err != nil || info.IsDir() || strings.HasPrefix(path, filepath.Join(dir, "plugins")) {
@@ -233,7 +245,7 @@ func TestAuditKeyNeverLeaks(t *testing.T) {
 
 	short := botIn(t, dir, "audit", "verify", "--config", cfg)
 	short.Env = append(short.Env, "CANARY_AUDIT_KEY=tooShortKey1")
-	r := runBot(t, short)
+	r = runBot(t, short)
 	assert.NotEqual(t, 0, r.code)
 	assert.Contains(t, r.stderr, "audit_key: use at least 16 characters")
 	assert.NotContains(t, r.stdout+r.stderr, "tooShortKey1")
@@ -271,3 +283,158 @@ func TestBadAuditSinksAreRefusedAtLoad(t *testing.T) {
 func fromMicros(v int64) time.Time { return time.UnixMicro(v).UTC() }
 
 func t0() time.Time { return time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC) }
+
+// Plain audit verify uses the checkpoint file the bot writes, or says
+// plainly that it checked none.
+func TestAuditVerifyUsesTheBotsOwnCheckpointFile(t *testing.T) {
+	dir, db := auditedDir(t)
+	r := verifyIn(t, dir)
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "checkpoints: checked against 3 signed checkpoints from "+filepath.Join(dir, checkpointFile)+"; the log matches all 3")
+
+	_, err := db.Exec(`DELETE FROM audit_log WHERE seq > 10`)
+	require.NoError(t, err)
+	r = verifyIn(t, dir)
+	assert.Equal(t, 1, r.code, "the cut tail is found without --checkpoints: %s", r.stdout)
+	assert.Contains(t, r.stdout, "TAMPERED: the log ends at entry 10")
+	assert.Contains(t, r.stdout, "(checked 10 entries)")
+
+	require.NoError(t, os.Remove(filepath.Join(dir, checkpointFile)))
+	r = verifyIn(t, dir)
+	assert.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "checkpoints not checked: "+filepath.Join(dir, checkpointFile)+" does not exist yet")
+
+	// Checkpoints sent only to syslog: nothing to read.
+	cfg := config{Plugins: []installed{exampleSandbox("")}, Top: map[string]any{"audit": map[string]any{"checkpoints": map[string]any{"syslog": map[string]any{"address": "127.0.0.1:1"}}}}}.write(t, dir)
+	r = runBot(t, botIn(t, dir, "audit", "verify", "--config", cfg))
+	assert.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "checkpoints not checked: checkpoints go to syslog or a webhook only; give --checkpoints FILE")
+}
+
+// audit verify reads the log: the shipping sinks' secrets are not needed.
+func TestAuditVerifyNeedsNoShippingSecrets(t *testing.T) {
+	dir, _ := auditedDir(t)
+	cfg := config{Plugins: []installed{exampleSandbox("")}, Top: map[string]any{"audit": map[string]any{
+		"ship":        map[string]any{"webhook": map[string]any{"url": "https://siem.example/in", "token": env("UNSET_SIEM_TOKEN_FOR_TEST")}},
+		"checkpoints": map[string]any{"file": checkpointFile, "webhook": map[string]any{"url": "https://siem.example/cp", "token": env("UNSET_SIEM_TOKEN_FOR_TEST")}},
+	}}}.write(t, dir)
+	for _, args := range [][]string{{"audit", "verify", "--config", cfg}, {"audit", "export", "--config", cfg}} {
+		r := runBot(t, botIn(t, dir, args...))
+		assert.Equal(t, 0, r.code, "%v: %s", args, r.stdout+r.stderr)
+	}
+}
+
+// Each audit command lists its own flags; -h is help, on stdout, exit 0;
+// another command's flag is refused.
+func TestAuditHelpIsPerCommand(t *testing.T) {
+	dir := workDir(t)
+	v := runBot(t, botIn(t, dir, "audit", "verify", "-h"))
+	assert.Equal(t, 0, v.code, v.stderr)
+	assert.Contains(t, v.stdout, "usage: bot audit verify")
+	assert.Contains(t, v.stdout, "-checkpoints")
+	assert.Contains(t, v.stdout, "-expect-head")
+	assert.NotContains(t, v.stdout, "-format")
+	assert.NotContains(t, v.stdout, "-user")
+
+	e := runBot(t, botIn(t, dir, "audit", "export", "--help"))
+	assert.Equal(t, 0, e.code, e.stderr)
+	assert.Contains(t, e.stdout, "usage: bot audit export")
+	assert.Contains(t, e.stdout, "-format")
+	assert.NotContains(t, e.stdout, "-checkpoints")
+	assert.NotContains(t, e.stdout, "-expect-head")
+
+	a := runBot(t, botIn(t, dir, "audit", "-h"))
+	assert.Equal(t, 0, a.code)
+	assert.Contains(t, a.stdout, "bot audit verify")
+
+	bad := runBot(t, botIn(t, dir, "audit", "verify", "--format", "csv", "--user", "bob"))
+	assert.Equal(t, 2, bad.code, bad.stdout+bad.stderr)
+	assert.Contains(t, bad.stderr, "flag provided but not defined: -format")
+	assert.Empty(t, bad.stdout)
+
+	bad = runBot(t, botIn(t, dir, "audit", "export", "--checkpoints", "x"))
+	assert.Equal(t, 2, bad.code)
+	bad = runBot(t, botIn(t, dir, "audit", "export", "--format", "xml"))
+	assert.Equal(t, 2, bad.code)
+	assert.Contains(t, bad.stderr, "want jsonl or csv")
+}
+
+// One entry is "1 entry"; a file signed with another key is summed up in
+// one line, not one per line.
+func TestAuditVerifyWordsItsCounts(t *testing.T) {
+	dir := workDir(t)
+	_, r := execIn(t, dir, "alice", "/example counter show")
+	require.Equal(t, 0, r.code, r.stderr)
+	db, err := sql.Open("sqlite", filepath.Join(dir, "data", "deskbot.db"))
+	require.NoError(t, err)
+	defer db.Close()
+	_, err = db.Exec(`DELETE FROM audit_log WHERE seq > 1`)
+	require.NoError(t, err)
+	v := verifyIn(t, dir, "--no-checkpoints")
+	require.Equal(t, 0, v.code, v.stdout+v.stderr)
+	assert.Contains(t, v.stdout, "ok: 1 entry, chain intact")
+	_, err = db.Exec(`UPDATE audit_log SET outcome = 'nothing' WHERE seq = 1`)
+	require.NoError(t, err)
+	v = verifyIn(t, dir, "--no-checkpoints")
+	assert.Equal(t, 1, v.code)
+	assert.Contains(t, v.stdout, "(checked 1 entry)")
+
+	other, err := audit.NewKey([]byte("some-other-deployment-key-0123"))
+	require.NoError(t, err)
+	var lines []string
+	lines = append(lines, "not json", "not json")
+	for i := 1; i <= 18; i++ {
+		lines = append(lines, string(other.SignCheckpoint(int64(i), "v2:x:y", t0()).Line()))
+	}
+	path := filepath.Join(dir, "other.jsonl")
+	require.NoError(t, os.WriteFile(path, []byte(strings.Join(lines, "")), 0o600))
+	require.NoError(t, os.WriteFile(path, []byte("not json\nnot json\n"+strings.Join(lines[2:], "")), 0o600))
+	v = verifyIn(t, dir, "--checkpoints", path)
+	assert.Equal(t, 3, v.code)
+	assert.Equal(t, "checkpoint file "+path+": lines 1–2: not a checkpoint\ncheckpoint file "+path+": lines 3–20: signed with audit key "+other.ID()+
+		", not with the configured one ("+dirKey(t, dir).ID()+")\n", v.stdout)
+}
+
+// Changing audit_key by mistake stops the bot with what to do; keeping
+// the old key under audit.previous_keys rotates it: the old entries and
+// checkpoints still verify, the new ones are sealed with the new key.
+func TestAuditKeyChangeIsRefusedUnlessRotated(t *testing.T) {
+	const newKey = "the-new-audit-key-canary-0123456789"
+	dir, _ := auditedDir(t)
+	old := dirKey(t, dir)
+	next, err := audit.NewKey([]byte(newKey))
+	require.NoError(t, err)
+	changed := config{Plugins: []installed{exampleSandbox("")}, Top: map[string]any{"audit_key": env("NEW_AUDIT_KEY")}}.write(t, dir)
+	run := func(args ...string) result {
+		cmd := botIn(t, dir, args...)
+		cmd.Env = append(cmd.Env, "NEW_AUDIT_KEY="+newKey)
+		r := runBot(t, cmd)
+		assert.NotContains(t, r.stdout+r.stderr, newKey)
+		return r
+	}
+	r := run("exec", "--config", changed, "--as", "alice", "/example echo hi")
+	assert.Equal(t, 1, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stderr, "the audit log's newest entry (12) was sealed with audit key "+old.ID()+"; the configured audit_key is "+next.ID()+": restore the key")
+	assert.Contains(t, r.stderr, "audit.previous_keys")
+
+	rotated := config{Plugins: []installed{exampleSandbox("")}, Top: map[string]any{"audit_key": env("NEW_AUDIT_KEY"),
+		"audit": map[string]any{"previous_keys": []any{map[string]string{"file": "data/audit.key"}}}}}.write(t, dir)
+	r = run("exec", "--config", rotated, "--as", "alice", "/example echo hi")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	r = run("audit", "verify", "--config", rotated)
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "keyed: entries 1 to 12 are sealed with previous audit key "+old.ID()+"; entries 13 to 16 are sealed with audit key "+next.ID())
+	assert.Contains(t, r.stdout, "checked against 4 signed checkpoints from", "the old key's checkpoints and the new one's")
+	r = run("audit", "key", "--config", rotated)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "previous:   "+old.ID())
+
+	// Once rotated, dropping the old key is fine for the bot, but verify
+	// says the old part can no longer be checked.
+	changed = config{Plugins: []installed{exampleSandbox("")}, Top: map[string]any{"audit_key": env("NEW_AUDIT_KEY")}}.write(t, dir)
+	r = run("exec", "--config", changed, "--as", "alice", "/example echo again")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	r = run("audit", "verify", "--config", changed, "--no-checkpoints")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stdout, "entry 1 was sealed with audit key "+old.ID()+", not with the configured one")
+}

@@ -153,3 +153,35 @@ func (c *Config) auditSecret() ([]byte, error) {
 	}
 	return enc, nil
 }
+
+// previousKey is a key from audit.previous_keys.
+type previousKey struct {
+	secret []byte
+	key    *audit.Key
+}
+
+// auditPreviousKeys reads audit.previous_keys. Messages name a key by its
+// place in the list and its id, never by its value.
+func (c *Config) auditPreviousKeys(current *audit.Key) ([]previousKey, error) {
+	var out []previousKey
+	seen := map[string]int{}
+	for i, ref := range c.Audit.PreviousKeys {
+		v, err := ref.Resolve(c.dir)
+		if err != nil {
+			return nil, fmt.Errorf("audit.previous_keys[%d]: %w", i, err)
+		}
+		k, err := audit.NewKey([]byte(v))
+		if err != nil {
+			return nil, fmt.Errorf("audit.previous_keys[%d]: %w", i, err)
+		}
+		if k.ID() == current.ID() {
+			return nil, fmt.Errorf("audit.previous_keys[%d] is the audit_key itself (id %s): list only the keys it replaced", i, k.ID())
+		}
+		if j, dup := seen[k.ID()]; dup {
+			return nil, fmt.Errorf("audit.previous_keys[%d] is the same key as audit.previous_keys[%d] (id %s)", i, j, k.ID())
+		}
+		seen[k.ID()] = i
+		out = append(out, previousKey{secret: []byte(v), key: k})
+	}
+	return out, nil
+}

@@ -73,6 +73,9 @@ type SlackCfg struct {
 type AuditCfg struct {
 	Checkpoints CheckpointsCfg `yaml:"checkpoints"`
 	Ship        ShipCfg        `yaml:"ship"`
+	// PreviousKeys are audit keys the log was sealed with before the
+	// audit_key was rotated: their entries and checkpoints still verify.
+	PreviousKeys []SecretRef `yaml:"previous_keys"`
 }
 
 // CheckpointsCfg says how often the log's head is signed and where the

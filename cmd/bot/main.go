@@ -77,8 +77,9 @@ commands:
   policy check FILE       validate a policy file
   policy explain --as U "/cmd"   the decision on a command and the rule that made it
   policy test FILE CASES  check a policy against a table of expected decisions
-  audit verify            check the audit log's keyed hash chain; --checkpoints FILE and
-                          --expect-head SEQ:HASH also find a cut tail or a recomputed chain
+  audit verify            check the audit log's keyed hash chain, and against the bot's
+                          checkpoint file (or --checkpoints FILE, --expect-head SEQ:HASH)
+                          to find a cut tail or a recomputed chain
   audit key               print the audit key's id and public key (never the key)
   audit export            write audit entries as JSON lines or CSV
   plugin sum PATH...      print sha256 digests for the config file

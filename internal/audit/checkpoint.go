@@ -97,8 +97,9 @@ func (b BadLine) String() string { return fmt.Sprintf("line %d: %s", b.Line, b.P
 
 // ReadCheckpoints reads checkpoint lines (JSON lines; a line may carry a
 // prefix such as a syslog header before the JSON) and checks each one's
-// signature with pub. Lines that fail are returned as bad, by number.
-func ReadCheckpoints(r io.Reader, pub PublicKey) ([]CheckedCheckpoint, []BadLine, error) {
+// signature with pub, or with one of the previous keys' older (after a
+// rotation). Lines that fail are returned as bad, by number.
+func ReadCheckpoints(r io.Reader, pub PublicKey, older ...PublicKey) ([]CheckedCheckpoint, []BadLine, error) {
 	var good []CheckedCheckpoint
 	var bad []BadLine
 	sc := bufio.NewScanner(r)
@@ -113,7 +114,7 @@ func ReadCheckpoints(r io.Reader, pub PublicKey) ([]CheckedCheckpoint, []BadLine
 		if i := strings.Index(line, `{"type":"`+CheckpointType+`"`); i > 0 {
 			line = line[i:]
 		}
-		cp, problem := parseCheckpoint(line, pub)
+		cp, problem := parseCheckpoint(line, pub, older)
 		if problem != "" {
 			bad = append(bad, BadLine{Line: n, Problem: problem})
 			continue
@@ -126,7 +127,7 @@ func ReadCheckpoints(r io.Reader, pub PublicKey) ([]CheckedCheckpoint, []BadLine
 	return good, bad, nil
 }
 
-func parseCheckpoint(line string, pub PublicKey) (Checkpoint, string) {
+func parseCheckpoint(line string, pub PublicKey, older []PublicKey) (Checkpoint, string) {
 	var j checkpointJSON
 	dec := json.NewDecoder(strings.NewReader(line))
 	dec.DisallowUnknownFields()
@@ -137,11 +138,20 @@ func parseCheckpoint(line string, pub PublicKey) (Checkpoint, string) {
 	if j.Seq <= 0 || j.Head == "" || j.KeyID == "" || err != nil {
 		return Checkpoint{}, "not a checkpoint: its sequence, head, time or key id is missing or malformed"
 	}
-	if j.KeyID != pub.ID() {
+	key, ok := pub, j.KeyID == pub.ID()
+	for _, o := range older {
+		if !ok && j.KeyID == o.ID() {
+			key, ok = o, true
+		}
+	}
+	if !ok && len(older) > 0 {
+		return Checkpoint{}, fmt.Sprintf("signed with audit key %s, neither the configured one (%s) nor a previous one", j.KeyID, pub.ID())
+	}
+	if !ok {
 		return Checkpoint{}, fmt.Sprintf("signed with audit key %s, not with the configured one (%s)", j.KeyID, pub.ID())
 	}
 	sig, err := base64.StdEncoding.DecodeString(j.Sig)
-	if err != nil || !ed25519.Verify(pub.key, signedBytes(j.Seq, j.Head, j.Time, j.KeyID), sig) {
+	if err != nil || !ed25519.Verify(key.key, signedBytes(j.Seq, j.Head, j.Time, j.KeyID), sig) {
 		return Checkpoint{}, "its signature does not verify: the line was altered or forged"
 	}
 	return Checkpoint{Seq: j.Seq, Head: j.Head, Time: at, KeyID: j.KeyID, Sig: sig}, ""
@@ -187,27 +197,33 @@ func (f *FileSink) WriteCheckpoint(_ context.Context, c Checkpoint) error {
 	return file.Close()
 }
 
-// LastCheckpoint returns the sequence number of the file's last
-// checkpoint signed with pub (0 if none), read from the file's end, so a
-// restarted bot does not write the same checkpoint again.
-func (f *FileSink) LastCheckpoint(pub PublicKey) int64 {
+// LastCheckpoint returns the file's last checkpoint signed with one of
+// pubs (false if none), read from the file's end, so a restarted bot
+// does not write the same checkpoint again and can check that the log
+// still holds what it vouched for.
+func (f *FileSink) LastCheckpoint(pubs ...PublicKey) (Checkpoint, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if len(pubs) == 0 {
+		return Checkpoint{}, false
+	}
 	file, err := os.Open(f.Path)
 	if err != nil {
-		return 0
+		return Checkpoint{}, false
 	}
 	defer file.Close()
 	const tail = 64 << 10
 	if st, err := file.Stat(); err == nil && st.Size() > tail {
 		_, _ = file.Seek(st.Size()-tail, io.SeekStart)
 	}
-	good, _, _ := ReadCheckpoints(file, pub)
-	var last int64
+	good, _, _ := ReadCheckpoints(file, pubs[0], pubs[1:]...)
+	var last Checkpoint
 	for _, g := range good {
-		last = max(last, g.Seq)
+		if g.Seq >= last.Seq {
+			last = g.Checkpoint
+		}
 	}
-	return last
+	return last, last.Seq > 0
 }
 
 // CheckpointerOptions configures a [Checkpointer].
@@ -236,6 +252,12 @@ type Checkpointer struct {
 	// written is the last sequence number each sink holds.
 	written map[string]int64
 	broken  string
+	// last is the newest checkpoint signed (or found in a file sink at
+	// start): the log must still hold its head before another is signed.
+	last *Checkpoint
+	// cut, once the log no longer holds last's head, is why no checkpoint
+	// is signed again.
+	cut error
 }
 
 // NewCheckpointer returns a checkpointer of l, which must have a key.
@@ -257,15 +279,26 @@ func NewCheckpointer(l *Log, o CheckpointerOptions) (*Checkpointer, error) {
 	}
 	c := &Checkpointer{log: l, opts: o, written: map[string]int64{}}
 	for _, s := range o.Sinks {
-		if r, ok := s.(interface{ LastCheckpoint(PublicKey) int64 }); ok {
-			c.written[s.Name()] = r.LastCheckpoint(l.key.Public())
+		if r, ok := s.(interface {
+			LastCheckpoint(...PublicKey) (Checkpoint, bool)
+		}); ok {
+			if cp, ok := r.LastCheckpoint(l.PublicKeys()...); ok {
+				c.written[s.Name()] = cp.Seq
+				if c.last == nil || cp.Seq > c.last.Seq {
+					c.last = &cp
+				}
+			}
 		}
 	}
 	return c, nil
 }
 
-// Run writes checkpoints every interval until ctx ends.
+// Run checks at once that the log still holds the last checkpoint's
+// head, then writes checkpoints every interval until ctx ends.
 func (c *Checkpointer) Run(ctx context.Context) {
+	c.mu.Lock()
+	_ = c.checkLast(ctx) // logged
+	c.mu.Unlock()
 	for sleep(c.opts.Clock, ctx.Done(), c.opts.Interval) {
 		_, _, _ = c.Checkpoint(ctx)
 	}
@@ -283,11 +316,14 @@ func (c *Checkpointer) Close(ctx context.Context) error {
 func (c *Checkpointer) Checkpoint(ctx context.Context) (Checkpoint, bool, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if err := c.checkLast(ctx); err != nil {
+		return Checkpoint{}, false, err
+	}
 	ch := c.verified
 	if ch == nil {
-		ch = &chain{key: c.log.key}
+		ch = c.log.newChain()
 	}
-	next := *ch
+	next := ch.clone()
 	problem := ""
 	err := c.log.store.ScanAudit(ctx, store.AuditFilter{AfterSeq: next.seq}, func(r store.AuditRecord) error {
 		if p := next.check(r); p != "" {
@@ -307,7 +343,7 @@ func (c *Checkpointer) Checkpoint(ctx context.Context) (Checkpoint, bool, error)
 		return Checkpoint{}, false, fmt.Errorf("audit chain is broken, no checkpoint signed: %s", problem)
 	}
 	c.broken = ""
-	c.verified = &next
+	c.verified = next
 	if next.seq == 0 {
 		return Checkpoint{}, false, nil
 	}
@@ -321,6 +357,7 @@ func (c *Checkpointer) Checkpoint(ctx context.Context) (Checkpoint, bool, error)
 		return Checkpoint{}, false, nil // the log did not grow
 	}
 	cp := c.log.key.SignCheckpoint(next.seq, next.head, c.opts.Clock.Now())
+	c.last = &cp
 	var errs []error
 	for _, s := range due {
 		if err := s.WriteCheckpoint(ctx, cp); err != nil {
@@ -335,4 +372,62 @@ func (c *Checkpointer) Checkpoint(ctx context.Context) (Checkpoint, bool, error)
 		c.opts.Written(cp, err)
 	}
 	return cp, true, err
+}
+
+// checkLast checks that the log still holds the head of the last
+// checkpoint (and of the chain checked since): if the entry at its
+// sequence number is gone or has another hash, the log was cut short or
+// rewritten, and signing its new head would vouch for the change. The
+// checkpointer then refuses to sign, for good, and says so once.
+func (c *Checkpointer) checkLast(ctx context.Context) error {
+	if c.cut != nil {
+		return c.cut
+	}
+	if c.last == nil {
+		return nil
+	}
+	type anchor struct {
+		seq  int64
+		head string
+	}
+	anchors := []anchor{{c.last.Seq, c.last.Head}}
+	if v := c.verified; v != nil && v.seq != c.last.Seq && v.seq > 0 {
+		anchors = append(anchors, anchor{v.seq, v.head})
+	}
+	for _, a := range anchors {
+		var found *store.AuditRecord
+		var headSeq int64
+		err := c.log.store.ScanAudit(ctx, store.AuditFilter{AfterSeq: a.seq - 1, Limit: 1}, func(r store.AuditRecord) error {
+			found = &r
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("audit checkpoint: read the log: %w", err)
+		}
+		problem := ""
+		switch {
+		case found == nil || found.Seq != a.seq:
+			err := c.log.store.ScanAudit(ctx, store.AuditFilter{Newest: true, Limit: 1}, func(r store.AuditRecord) error {
+				headSeq = r.Seq
+				return nil
+			})
+			if err != nil {
+				return fmt.Errorf("audit checkpoint: read the log: %w", err)
+			}
+			if headSeq < a.seq {
+				problem = fmt.Sprintf("the log ends at entry %d, but the checkpoint vouched for %d entries", headSeq, a.seq)
+			} else {
+				problem = fmt.Sprintf("entry %d is gone", a.seq)
+			}
+		case found.Hash != a.head:
+			problem = fmt.Sprintf("entry %d no longer has the hash the checkpoint vouched for", a.seq)
+		}
+		if problem != "" {
+			c.cut = fmt.Errorf("the audit log was cut or rewritten since checkpoint %d (signed %s): %s; no checkpoint will be signed over it: run bot audit verify",
+				c.last.Seq, c.last.Time.Format("2006-01-02 15:04:05Z07:00"), problem)
+			c.opts.Logger.Error(c.cut.Error(), "checkpoint", c.last.Seq)
+			return c.cut
+		}
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -176,4 +177,85 @@ func TestBadCheckpointLinesAreNamed(t *testing.T) {
 		"line 6: not a checkpoint",
 		"line 7: not a checkpoint",
 	}, lines)
+}
+
+// syncBuffer is a log destination tests read while the code writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// A cut tail followed by new entries reuses the cut sequence numbers: the
+// chain of the new log is intact, so only the last checkpoint's head can
+// tell. The checkpointer refuses to vouch for it, running or restarted.
+func TestNoCheckpointOverACutTailFollowedByNewEntries(t *testing.T) {
+	ctx := context.Background()
+	for name, tc := range map[string]struct {
+		newEntries int
+		want       string
+	}{
+		"more new entries than were cut":  {5, "entry 20 no longer has the hash the checkpoint vouched for"},
+		"fewer new entries than were cut": {2, "the log ends at entry 18, but the checkpoint vouched for 20 entries"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := openStore(t)
+			l := audit.NewLog(s, nil, audit.WithKey(mustKey(t, secret)))
+			file := &audit.FileSink{Path: filepath.Join(t.TempDir(), "cp.jsonl")}
+			var logs syncBuffer
+			logger := slog.New(slog.NewTextHandler(&logs, nil))
+			cp, err := audit.NewCheckpointer(l, audit.CheckpointerOptions{Clock: audittest.NewClock(t0), Sinks: []audit.CheckpointSink{file}, Logger: logger})
+			require.NoError(t, err)
+			record(t, l, 1, 20)
+			c, ok, err := cp.Checkpoint(ctx)
+			require.NoError(t, err)
+			require.True(t, ok)
+			require.Equal(t, int64(20), c.Seq)
+
+			require.NoError(t, s.Exec(ctx, `DELETE FROM audit_log WHERE seq >= 17`))
+			record(t, l, 21, 20+tc.newEntries)
+			res, err := l.Verify(ctx)
+			require.NoError(t, err)
+			require.True(t, res.OK(), "the new chain is intact on its own")
+
+			for range 2 {
+				_, ok, err = cp.Checkpoint(ctx)
+				assert.False(t, ok, "no checkpoint over the rewritten log")
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), "the audit log was cut or rewritten since checkpoint 20")
+				assert.Contains(t, err.Error(), tc.want)
+			}
+			assert.Equal(t, 1, strings.Count(logs.String(), "level=ERROR"), logs.String())
+			assert.Contains(t, logs.String(), "cut or rewritten since checkpoint 20")
+			assert.NotContains(t, logs.String(), "does not link to entry", "not the misleading message")
+
+			// Restarted: the file's last checkpoint is the anchor.
+			var logs2 syncBuffer
+			again, err := audit.NewCheckpointer(l, audit.CheckpointerOptions{Clock: audittest.NewClock(t0), Sinks: []audit.CheckpointSink{file},
+				Logger: slog.New(slog.NewTextHandler(&logs2, nil))})
+			require.NoError(t, err)
+			_, ok, err = again.Checkpoint(ctx)
+			assert.False(t, ok)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "cut or rewritten since checkpoint 20")
+			assert.Contains(t, logs2.String(), "level=ERROR")
+			f, err := os.Open(file.Path)
+			require.NoError(t, err)
+			defer f.Close()
+			good, _, err := audit.ReadCheckpoints(f, l.Key().Public())
+			require.NoError(t, err)
+			assert.Len(t, good, 1, "nothing signed after the cut")
+		})
+	}
 }

@@ -27,6 +27,9 @@ type Log struct {
 	store    store.Audit
 	redactor *redact.Redactor
 	key      *Key
+	// previous are keys the log was sealed with before a rotation: their
+	// entries still verify, but only before the newer key's.
+	previous []*Key
 	notify   func()
 }
 
@@ -37,6 +40,13 @@ type Option func(*Log)
 
 // WithKey seals new entries with the audit key and verifies keyed ones.
 func WithKey(k *Key) Option { return func(l *Log) { l.key = k } }
+
+// WithPreviousKeys accepts entries sealed with keys the log used before
+// the audit key was rotated. Once the log moves on from a key, an entry
+// sealed with it again is tampering (a leaked old key cannot append).
+func WithPreviousKeys(ks ...*Key) Option {
+	return func(l *Log) { l.previous = append(l.previous, ks...) }
+}
 
 // WithNotify calls fn after every entry is stored (the SIEM shipper
 // wakes up on it).
@@ -57,6 +67,72 @@ func NewLog(s store.Audit, r *redact.Redactor, opts ...Option) *Log {
 
 // Key is the log's audit key, nil if it has none.
 func (l *Log) Key() *Key { return l.key }
+
+// PublicKeys are the public keys of the audit key and the previous ones:
+// checkpoints signed with any of them are accepted.
+func (l *Log) PublicKeys() []PublicKey {
+	var out []PublicKey
+	if l.key != nil {
+		out = append(out, l.key.Public())
+	}
+	for _, k := range l.previous {
+		out = append(out, k.Public())
+	}
+	return out
+}
+
+func (l *Log) newChain() *chain {
+	c := &chain{key: l.key, keys: map[string]*Key{}, retired: map[string]bool{}}
+	for _, k := range l.previous {
+		c.keys[k.ID()] = k
+	}
+	if l.key != nil {
+		c.keys[l.key.ID()] = l.key
+	}
+	return c
+}
+
+// KeyMismatchError says the newest entry was sealed with a key that is
+// neither the configured one nor a previous one: the key was changed by
+// mistake (or the log is another deployment's).
+type KeyMismatchError struct {
+	Seq               int64
+	SealedWith, KeyID string
+}
+
+func (e *KeyMismatchError) Error() string {
+	return fmt.Sprintf("the audit log's newest entry (%d) was sealed with audit key %s; the configured audit_key is %s: "+
+		"restore the key that sealed it, or, to rotate the key on purpose, keep the old one under audit.previous_keys "+
+		"(see \"Rotating the audit key\" in docs/policy.md)", e.Seq, e.SealedWith, e.KeyID)
+}
+
+// CheckKey reads the newest entry and returns a *KeyMismatchError if it
+// was sealed with neither the audit key nor a previous one. rotated is
+// the previous key's id when the newest entry was sealed with one (the
+// next entry starts the new key's part), "" otherwise.
+func (l *Log) CheckKey(ctx context.Context) (rotated string, err error) {
+	if l.key == nil {
+		return "", nil
+	}
+	var newest *store.AuditRecord
+	err = l.store.ScanAudit(ctx, store.AuditFilter{Newest: true, Limit: 1}, func(r store.AuditRecord) error {
+		newest = &r
+		return nil
+	})
+	if err != nil || newest == nil {
+		return "", err
+	}
+	id := HashKeyID(newest.Hash)
+	if id == "" || id == l.key.ID() {
+		return "", nil
+	}
+	for _, k := range l.previous {
+		if k.ID() == id {
+			return id, nil
+		}
+	}
+	return "", &KeyMismatchError{Seq: newest.Seq, SealedWith: id, KeyID: l.key.ID()}
+}
 
 // Record implements [Sink].
 func (l *Log) Record(ctx context.Context, e Entry) error {
@@ -132,12 +208,29 @@ func HashKeyID(h string) string {
 // chain checks records one after another: sequence, link and seal.
 type chain struct {
 	key *Key
+	// keys are the audit key and the previous ones, by id; retired are
+	// those the log has moved on from.
+	keys    map[string]*Key
+	retired map[string]bool
+	// ranges are the keyed parts of the log, by key, oldest first.
+	ranges []KeyRange
 	// seq and head are the last good record's.
 	seq  int64
 	head string
 	// keyedFrom is the first keyed entry seen (0: none yet).
 	keyedFrom int64
 	keyID     string
+}
+
+// clone copies the chain's state, so a failed round leaves it as it was.
+func (c *chain) clone() *chain {
+	n := *c
+	n.retired = make(map[string]bool, len(c.retired))
+	for k, v := range c.retired {
+		n.retired[k] = v
+	}
+	n.ranges = append([]KeyRange(nil), c.ranges...)
+	return &n
 }
 
 // check returns what is wrong with r as the next record, "" if nothing.
@@ -156,19 +249,32 @@ func (c *chain) check(r store.AuditRecord) string {
 	}
 	if strings.HasPrefix(r.Hash, "v2:") {
 		id := HashKeyID(r.Hash)
+		k := c.keys[id]
 		switch {
 		case c.key == nil:
 			return fmt.Sprintf("entry %d is sealed with audit key %s, and no audit key is configured to check it", r.Seq, id)
-		case id != c.key.ID():
+		case k == nil && len(c.keys) > 1:
+			return fmt.Sprintf("entry %d was sealed with audit key %s, neither the configured one (%s) nor a previous one", r.Seq, id, c.key.ID())
+		case k == nil:
 			return fmt.Sprintf("entry %d was sealed with audit key %s, not with the configured one (%s)", r.Seq, id, c.key.ID())
+		case c.retired[id]:
+			last := c.ranges[len(c.ranges)-1]
+			return fmt.Sprintf("entry %d was sealed with audit key %s, which the log had already moved on from (to key %s at entry %d): only someone holding the old key wrote it", r.Seq, id, last.KeyID, last.From)
 		}
-		want := c.key.seal(payload("deskbot-audit-v2", r))
+		want := k.seal(payload("deskbot-audit-v2", r))
 		if !hmac.Equal([]byte(want), []byte(r.Hash)) {
 			return fmt.Sprintf("entry %d was altered: its content does not match its keyed hash", r.Seq)
 		}
 		if c.keyedFrom == 0 {
 			c.keyedFrom, c.keyID = r.Seq, id
 		}
+		if n := len(c.ranges); n == 0 || c.ranges[n-1].KeyID != id {
+			if n > 0 {
+				c.retired[c.ranges[n-1].KeyID] = true
+			}
+			c.ranges = append(c.ranges, KeyRange{From: r.Seq, KeyID: id})
+		}
+		c.ranges[len(c.ranges)-1].To = r.Seq
 	} else {
 		if c.keyedFrom != 0 {
 			return fmt.Sprintf("entry %d is unkeyed but follows keyed entries (keyed from entry %d): it was rewritten by someone without the audit key", r.Seq, c.keyedFrom)
@@ -208,8 +314,17 @@ type VerifyResult struct {
 	// KeyID names the key.
 	KeyedFrom int64
 	KeyID     string
+	// Keys are the keyed parts of the log, oldest first: more than one
+	// after the audit key was rotated.
+	Keys []KeyRange
 	// Anchors is how many anchors were checked.
 	Anchors int
+}
+
+// KeyRange is a run of entries sealed with one audit key.
+type KeyRange struct {
+	From, To int64
+	KeyID    string
 }
 
 // OK reports whether the chain is intact.
@@ -226,7 +341,7 @@ func (l *Log) Verify(ctx context.Context, anchors ...Anchor) (VerifyResult, erro
 		want[a.Seq] = true
 	}
 	seen := map[int64]string{}
-	c := &chain{key: l.key}
+	c := l.newChain()
 	err := l.store.ScanAudit(ctx, store.AuditFilter{}, func(r store.AuditRecord) error {
 		res.Entries++
 		if p := c.check(r); p != "" {
@@ -244,7 +359,7 @@ func (l *Log) Verify(ctx context.Context, anchors ...Anchor) (VerifyResult, erro
 	if err != nil {
 		return res, err
 	}
-	res.Head, res.HeadSeq, res.KeyedFrom, res.KeyID, res.Anchors = c.head, c.seq, c.keyedFrom, c.keyID, len(anchors)
+	res.Head, res.HeadSeq, res.KeyedFrom, res.KeyID, res.Keys, res.Anchors = c.head, c.seq, c.keyedFrom, c.keyID, c.ranges, len(anchors)
 
 	// The anchors up to the break (or the head) must match what the walk
 	// saw; the first that does not is the earliest evidence.

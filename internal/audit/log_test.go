@@ -236,3 +236,41 @@ func TestAnchorsFindWhatTheChainCannot(t *testing.T) {
 		assert.Equal(t, "the change lies between entry 4 (after anchor 1, which still matches) and entry 6 (anchor 2)", res.Where)
 	})
 }
+
+// Rotation: the old key's entries verify with it listed as previous;
+// once the log moved on, an entry sealed with the old key is tampering;
+// CheckKey refuses a key nobody listed.
+func TestRotatedKeys(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	old, next := mustKey(t, secret), mustKey(t, "the-next-audit-key-0123456789")
+	record(t, audit.NewLog(s, nil, audit.WithKey(old)), 1, 3)
+
+	changed := audit.NewLog(s, nil, audit.WithKey(next))
+	_, err := changed.CheckKey(ctx)
+	var mismatch *audit.KeyMismatchError
+	require.ErrorAs(t, err, &mismatch)
+	assert.Equal(t, fmt.Sprintf("the audit log's newest entry (3) was sealed with audit key %s; the configured audit_key is %s: "+
+		"restore the key that sealed it, or, to rotate the key on purpose, keep the old one under audit.previous_keys "+
+		`(see "Rotating the audit key" in docs/policy.md)`, old.ID(), next.ID()), err.Error())
+
+	l := audit.NewLog(s, nil, audit.WithKey(next), audit.WithPreviousKeys(old))
+	rotated, err := l.CheckKey(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, old.ID(), rotated)
+	record(t, l, 4, 5)
+	rotated, err = l.CheckKey(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, rotated, "the newest entry is the new key's")
+	res, err := l.Verify(ctx)
+	require.NoError(t, err)
+	require.True(t, res.OK(), res.Problem)
+	assert.Equal(t, []audit.KeyRange{{From: 1, To: 3, KeyID: old.ID()}, {From: 4, To: 5, KeyID: next.ID()}}, res.Keys)
+
+	// Someone with the old key appends after the rotation.
+	record(t, audit.NewLog(s, nil, audit.WithKey(old)), 6, 6)
+	res, err = l.Verify(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, int64(6), res.FirstBad)
+	assert.Contains(t, res.Problem, "entry 6 was sealed with audit key "+old.ID()+", which the log had already moved on from (to key "+next.ID()+" at entry 4)")
+}

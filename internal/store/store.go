@@ -223,13 +223,31 @@ type Audit interface {
 // audit entry it has received, so shipping resumes where it stopped after
 // a restart and delivers every entry at least once.
 type AuditCursors interface {
-	// AuditCursor returns the destination's last delivered sequence
-	// number, 0 if it has none yet.
-	AuditCursor(ctx context.Context, dest string) (int64, error)
-	// AdvanceAuditCursor moves the destination's cursor to seq. A cursor
+	// AuditCursor returns the last entry delivered to the destination,
+	// the zero position if none yet.
+	AuditCursor(ctx context.Context, dest string) (AuditPosition, error)
+	// AdvanceAuditCursor moves the destination's cursor to pos. A cursor
 	// never moves backwards: a seq at or below the stored one changes
 	// nothing (a slower replica finishing an older batch).
-	AdvanceAuditCursor(ctx context.Context, dest string, seq int64, at time.Time) error
+	AdvanceAuditCursor(ctx context.Context, dest string, pos AuditPosition, at time.Time) error
+	// ResetAuditCursor moves the destination's cursor from from to to,
+	// even backwards, if it is still at from (the log was cut or
+	// rewritten under it); it reports whether it moved it.
+	ResetAuditCursor(ctx context.Context, dest string, from, to AuditPosition, at time.Time) (bool, error)
+}
+
+// AuditPosition is an entry a destination received: its sequence
+// number, hash and time (Hash and At are empty for cursors stored before
+// they were kept).
+type AuditPosition struct {
+	Seq  int64
+	Hash string
+	At   time.Time
+}
+
+// PositionOf is the position of r.
+func PositionOf(r AuditRecord) AuditPosition {
+	return AuditPosition{Seq: r.Seq, Hash: r.Hash, At: r.At}
 }
 
 // Dedup remembers keys for a while, so retried deliveries run once.

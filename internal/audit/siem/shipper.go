@@ -39,6 +39,11 @@ type Options struct {
 	MinBackoff, MaxBackoff time.Duration
 	Clock                  audit.Clock
 	Logger                 *slog.Logger
+	// RewriteSlack is how far before the time of the last entry shipped
+	// the shipper looks for entries to ship again when the log was cut
+	// or rewritten under its cursor (clock skew between replicas;
+	// default 1m).
+	RewriteSlack time.Duration
 	// Delivered, if set, is called after each batch is delivered and its
 	// cursor stored (tests wait on it).
 	Delivered func(dest string, seq int64)
@@ -54,6 +59,9 @@ type Shipper struct {
 	wake  []chan struct{}
 	// mu serializes a destination's batches (Run and Flush).
 	mu []sync.Mutex
+	// reported is the cursor each destination last reported a cut
+	// under, so a retried batch does not say it again.
+	reported []store.AuditPosition
 }
 
 // New returns a shipper; Run starts it.
@@ -80,10 +88,13 @@ func New(st Store, dests []Destination, o Options) (*Shipper, error) {
 	if o.Clock == nil {
 		o.Clock = audit.SystemClock{}
 	}
+	if o.RewriteSlack <= 0 {
+		o.RewriteSlack = time.Minute
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Shipper{st: st, dests: dests, o: o, mu: make([]sync.Mutex, len(dests))}
+	s := &Shipper{st: st, dests: dests, o: o, mu: make([]sync.Mutex, len(dests)), reported: make([]store.AuditPosition, len(dests))}
 	for range dests {
 		s.wake = append(s.wake, make(chan struct{}, 1))
 	}
@@ -163,7 +174,11 @@ func (s *Shipper) backoff(failures int) time.Duration {
 }
 
 // batch delivers the next entries after the destination's cursor and
-// moves the cursor past them. It returns how many it sent.
+// moves the cursor past them. It returns how many it sent. If the log no
+// longer holds the entry at the cursor (cut short, or rewritten: new
+// entries then reuse the old sequence numbers), it says so and ships the
+// entries written since again; the receiver sees the repeated sequence
+// numbers, and their prev and hash, for itself.
 func (s *Shipper) batch(ctx context.Context, i int) (int, error) {
 	s.mu[i].Lock()
 	defer s.mu[i].Unlock()
@@ -172,8 +187,43 @@ func (s *Shipper) batch(ctx context.Context, i int) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("read the cursor: %w", err)
 	}
+	after, reset := cursor.Seq, false
+	if cursor.Seq > 0 {
+		problem, err := s.holds(ctx, cursor)
+		if err != nil {
+			return 0, fmt.Errorf("read the log: %w", err)
+		}
+		if problem != "" {
+			from, err := s.resumeFrom(ctx, cursor)
+			if err != nil {
+				return 0, fmt.Errorf("read the log: %w", err)
+			}
+			if s.reported[i] != cursor {
+				s.reported[i] = cursor
+				again := "no entry was written since"
+				if from > 0 {
+					again = fmt.Sprintf("shipping the entries written since again, from entry %d (the receiver sees the repeated sequence numbers)", from)
+				}
+				s.o.Logger.Error(fmt.Sprintf("the audit log was cut or rewritten after entries up to %d were shipped to %s: %s; %s", cursor.Seq, d.Name(), problem, again),
+					"destination", d.Name(), "cursor", cursor.Seq)
+			}
+			if from == 0 {
+				// Nothing new: the cursor goes back to the head, so the
+				// next entries ship as usual.
+				head, err := s.head(ctx)
+				if err != nil {
+					return 0, fmt.Errorf("read the log: %w", err)
+				}
+				if _, err := s.st.ResetAuditCursor(ctx, d.Name(), cursor, head, s.o.Clock.Now()); err != nil {
+					return 0, fmt.Errorf("store the cursor: %w", err)
+				}
+				return 0, nil
+			}
+			after, reset = from-1, true
+		}
+	}
 	var recs []store.AuditRecord
-	err = s.st.ScanAudit(ctx, store.AuditFilter{AfterSeq: cursor, Limit: s.o.Batch}, func(r store.AuditRecord) error {
+	err = s.st.ScanAudit(ctx, store.AuditFilter{AfterSeq: after, Limit: s.o.Batch}, func(r store.AuditRecord) error {
 		recs = append(recs, r)
 		return nil
 	})
@@ -186,14 +236,73 @@ func (s *Shipper) batch(ctx context.Context, i int) (int, error) {
 	if err := d.Deliver(ctx, recs); err != nil {
 		return 0, err
 	}
-	last := recs[len(recs)-1].Seq
-	if err := s.st.AdvanceAuditCursor(ctx, d.Name(), last, s.o.Clock.Now()); err != nil {
+	last := store.PositionOf(recs[len(recs)-1])
+	if reset {
+		// Another replica may have moved it meanwhile: then it stays.
+		_, err = s.st.ResetAuditCursor(ctx, d.Name(), cursor, last, s.o.Clock.Now())
+	} else {
+		err = s.st.AdvanceAuditCursor(ctx, d.Name(), last, s.o.Clock.Now())
+	}
+	if err != nil {
 		return 0, fmt.Errorf("store the cursor: %w", err)
 	}
 	if s.o.Delivered != nil {
-		s.o.Delivered(d.Name(), last)
+		s.o.Delivered(d.Name(), last.Seq)
 	}
 	return len(recs), nil
+}
+
+// holds says what is wrong if the log no longer holds the entry at the
+// cursor, "" if it does.
+func (s *Shipper) holds(ctx context.Context, cursor store.AuditPosition) (string, error) {
+	var found *store.AuditRecord
+	err := s.st.ScanAudit(ctx, store.AuditFilter{AfterSeq: cursor.Seq - 1, Limit: 1}, func(r store.AuditRecord) error {
+		found = &r
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case found != nil && found.Seq == cursor.Seq && (cursor.Hash == "" || found.Hash == cursor.Hash):
+		return "", nil
+	case found != nil && found.Seq == cursor.Seq:
+		return fmt.Sprintf("entry %d no longer has the hash that was shipped", cursor.Seq), nil
+	}
+	head, err := s.head(ctx)
+	if err != nil {
+		return "", err
+	}
+	if head.Seq < cursor.Seq {
+		return fmt.Sprintf("the log now ends at entry %d", head.Seq), nil
+	}
+	return fmt.Sprintf("entry %d is gone", cursor.Seq), nil
+}
+
+// resumeFrom is the first entry to ship again after a cut or rewrite
+// under the cursor (0 if none): the first written since the entry at the
+// cursor was, less the slack; with no time kept, the whole log.
+func (s *Shipper) resumeFrom(ctx context.Context, cursor store.AuditPosition) (int64, error) {
+	f := store.AuditFilter{Limit: 1}
+	if !cursor.At.IsZero() {
+		f.Since = cursor.At.Add(-s.o.RewriteSlack)
+	}
+	var from int64
+	err := s.st.ScanAudit(ctx, f, func(r store.AuditRecord) error {
+		from = r.Seq
+		return nil
+	})
+	return from, err
+}
+
+// head is the log's last entry's position (zero if the log is empty).
+func (s *Shipper) head(ctx context.Context) (store.AuditPosition, error) {
+	var head store.AuditPosition
+	err := s.st.ScanAudit(ctx, store.AuditFilter{Newest: true, Limit: 1}, func(r store.AuditRecord) error {
+		head = store.PositionOf(r)
+		return nil
+	})
+	return head, err
 }
 
 // Flush ships what is waiting, to every destination, until each has

@@ -307,7 +307,7 @@ func TestAReceiverThatIsDownLosesNoEntry(t *testing.T) {
 
 	cursor, err := s.AuditCursor(context.Background(), wh.Name())
 	require.NoError(t, err)
-	assert.Equal(t, int64(10), cursor)
+	assert.Equal(t, int64(10), cursor.Seq)
 	mu.Lock()
 	var seqs []int64
 	prev := ""
@@ -390,4 +390,91 @@ func TestCheckpointsGoToSyslogAndWebhook(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, wh.WriteCheckpoint(ctx, cp))
 	assert.Equal(t, string(cp.Line()), string(body))
+}
+
+// memDest keeps what it is sent.
+type memDest struct {
+	mu  sync.Mutex
+	got []store.AuditRecord
+}
+
+func (m *memDest) Name() string { return "mem" }
+
+func (m *memDest) Deliver(_ context.Context, recs []store.AuditRecord) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.got = append(m.got, recs...)
+	return nil
+}
+
+func (m *memDest) take() []store.AuditRecord {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := m.got
+	m.got = nil
+	return out
+}
+
+func seqsOf(recs []store.AuditRecord) []int64 {
+	var out []int64
+	for _, r := range recs {
+		out = append(out, r.Seq)
+	}
+	return out
+}
+
+// Entries a minute apart, as a bot writes them over a while.
+func recordMinutes(t *testing.T, l *audit.Log, from, to int) {
+	t.Helper()
+	for i := from; i <= to; i++ {
+		require.NoError(t, l.Record(context.Background(), audit.Entry{Time: t0.Add(time.Duration(i) * time.Minute), RequestID: fmt.Sprintf("r%d", i),
+			Actor: "U0ALICE", Action: audit.ActionRequest, Detail: fmt.Sprint("entry ", i)}))
+	}
+}
+
+// The tail shipped, then cut, then new entries reusing its sequence
+// numbers: they are shipped anyway, and the cut is logged as an error.
+func TestACutUnderTheCursorIsReportedAndTheNewEntriesShipped(t *testing.T) {
+	ctx := context.Background()
+	for name, tc := range map[string]struct {
+		newEntries int
+		want       string
+		shipped    []int64
+	}{
+		"rewritten: more new entries than were cut": {5, "entry 20 no longer has the hash that was shipped", []int64{17, 18, 19, 20, 21}},
+		"cut: the log now ends below the cursor":    {2, "the log now ends at entry 18", []int64{17, 18}},
+		"cut, and nothing written since":            {0, "the log now ends at entry 16", nil},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := openStore(t)
+			l := newLog(t, s)
+			dest := &memDest{}
+			var logs bytes.Buffer
+			var mu sync.Mutex
+			sh, err := siem.New(s, []siem.Destination{dest}, siem.Options{Clock: audittest.NewClock(t0),
+				Logger: slog.New(slog.NewTextHandler(&lockedWriter{&logs, &mu}, nil))})
+			require.NoError(t, err)
+			recordMinutes(t, l, 1, 20)
+			require.NoError(t, sh.Flush(ctx))
+			require.Len(t, dest.take(), 20)
+
+			require.NoError(t, s.Exec(ctx, `DELETE FROM audit_log WHERE seq >= 17`))
+			recordMinutes(t, l, 30, 29+tc.newEntries) // later than anything shipped
+			require.NoError(t, sh.Flush(ctx))
+			got := dest.take()
+			assert.Equal(t, tc.shipped, seqsOf(got), "the new entries are shipped")
+			mu.Lock()
+			out := logs.String()
+			mu.Unlock()
+			assert.Equal(t, 1, strings.Count(out, "level=ERROR"), out)
+			assert.Contains(t, out, "the audit log was cut or rewritten after entries up to 20 were shipped to mem: "+tc.want)
+
+			recordMinutes(t, l, 40, 40)
+			require.NoError(t, sh.Flush(ctx))
+			assert.Equal(t, []int64{int64(17 + tc.newEntries)}, seqsOf(dest.take()), "then shipping goes on as usual")
+			mu.Lock()
+			assert.Equal(t, 1, strings.Count(logs.String(), "level=ERROR"), "said once")
+			mu.Unlock()
+		})
+	}
 }

@@ -785,25 +785,60 @@ func escapeLike(s string) string {
 var likeEscaper = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
 
 // AuditCursor implements store.AuditCursors.
-func (s *DB) AuditCursor(ctx context.Context, dest string) (int64, error) {
-	var seq int64
-	err := s.db.QueryRowContext(ctx, `SELECT seq FROM audit_cursors WHERE dest = $1`, dest).Scan(&seq)
+func (s *DB) AuditCursor(ctx context.Context, dest string) (store.AuditPosition, error) {
+	var p store.AuditPosition
+	var at int64
+	err := s.db.QueryRowContext(ctx, `SELECT seq, hash, entry_at FROM audit_cursors WHERE dest = $1`, dest).Scan(&p.Seq, &p.Hash, &at)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
+		return store.AuditPosition{}, nil
 	}
-	return seq, err
+	if at != 0 {
+		p.At = fromMicros(at)
+	}
+	return p, err
 }
 
 // AdvanceAuditCursor implements store.AuditCursors: one conditional
 // statement, so concurrent advances (two replicas) keep the highest.
-func (s *DB) AdvanceAuditCursor(ctx context.Context, dest string, seq int64, at time.Time) error {
+func (s *DB) AdvanceAuditCursor(ctx context.Context, dest string, p store.AuditPosition, at time.Time) error {
 	if dest == "" {
 		return errors.New("audit cursor: no destination name")
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO audit_cursors (dest, seq, updated_at) VALUES ($1, $2, $3)
-		ON CONFLICT (dest) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at WHERE audit_cursors.seq < excluded.seq`,
-		dest, seq, micros(at))
+	_, err := s.db.ExecContext(ctx, `INSERT INTO audit_cursors (dest, seq, hash, entry_at, updated_at) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (dest) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, entry_at = excluded.entry_at, updated_at = excluded.updated_at
+		WHERE audit_cursors.seq < excluded.seq`,
+		dest, p.Seq, p.Hash, positionMicros(p), micros(at))
 	return err
+}
+
+// ResetAuditCursor implements store.AuditCursors: a compare-and-set on
+// the stored position.
+func (s *DB) ResetAuditCursor(ctx context.Context, dest string, from, to store.AuditPosition, at time.Time) (bool, error) {
+	if dest == "" {
+		return false, errors.New("audit cursor: no destination name")
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE audit_cursors SET seq = $1, hash = $2, entry_at = $3, updated_at = $4
+		WHERE dest = $5 AND seq = $6 AND hash = $7`,
+		to.Seq, to.Hash, positionMicros(to), micros(at), dest, from.Seq, from.Hash)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, err
+	}
+	if n == 0 && from.Seq == 0 {
+		// No cursor yet: start one.
+		return true, s.AdvanceAuditCursor(ctx, dest, to, at)
+	}
+	return n == 1, nil
+}
+
+func positionMicros(p store.AuditPosition) int64 {
+	if p.At.IsZero() {
+		return 0
+	}
+	return micros(p.At)
 }
 
 // Claim implements store.Dedup: one statement inserts the key, or takes

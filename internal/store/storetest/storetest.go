@@ -330,23 +330,26 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 
 	t.Run("audit cursors only move forward", func(t *testing.T) {
 		s := open(t)
-		seq, err := s.AuditCursor(ctx, "syslog")
+		pos := func(seq int64) store.AuditPosition {
+			return store.AuditPosition{Seq: seq, Hash: fmt.Sprintf("v2:k:%d", seq), At: t0.Add(time.Duration(seq) * time.Second)}
+		}
+		cur, err := s.AuditCursor(ctx, "syslog")
 		require.NoError(t, err)
-		assert.Equal(t, int64(0), seq, "a new destination starts before the first entry")
-		require.NoError(t, s.AdvanceAuditCursor(ctx, "syslog", 5, t0))
-		require.NoError(t, s.AdvanceAuditCursor(ctx, "syslog", 3, t0), "an older batch finishing late is not an error")
-		seq, err = s.AuditCursor(ctx, "syslog")
+		assert.Equal(t, store.AuditPosition{}, cur, "a new destination starts before the first entry")
+		require.NoError(t, s.AdvanceAuditCursor(ctx, "syslog", pos(5), t0))
+		require.NoError(t, s.AdvanceAuditCursor(ctx, "syslog", pos(3), t0), "an older batch finishing late is not an error")
+		cur, err = s.AuditCursor(ctx, "syslog")
 		require.NoError(t, err)
-		assert.Equal(t, int64(5), seq, "the cursor never moves backwards")
+		assert.Equal(t, pos(5), cur, "the cursor never moves backwards; it keeps the entry's hash and time")
 		other, err := s.AuditCursor(ctx, "webhook")
 		require.NoError(t, err)
-		assert.Equal(t, int64(0), other, "each destination has its own cursor")
+		assert.Equal(t, int64(0), other.Seq, "each destination has its own cursor")
 		var wg sync.WaitGroup
 		for i := 1; i <= 20; i++ {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if err := s.AdvanceAuditCursor(ctx, "webhook", int64(i), t0); err != nil {
+				if err := s.AdvanceAuditCursor(ctx, "webhook", pos(int64(i)), t0); err != nil {
 					t.Errorf("advance: %v", err)
 				}
 			}()
@@ -354,8 +357,25 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		wg.Wait()
 		other, err = s.AuditCursor(ctx, "webhook")
 		require.NoError(t, err)
-		assert.Equal(t, int64(20), other, "concurrent advances keep the highest")
-		assert.Error(t, s.AdvanceAuditCursor(ctx, "", 1, t0))
+		assert.Equal(t, pos(20), other, "concurrent advances keep the highest")
+		assert.Error(t, s.AdvanceAuditCursor(ctx, "", pos(1), t0))
+
+		// A reset moves it back, but only from where it still is.
+		moved, err := s.ResetAuditCursor(ctx, "webhook", pos(19), pos(2), t0)
+		require.NoError(t, err)
+		assert.False(t, moved, "the cursor is not at 19")
+		moved, err = s.ResetAuditCursor(ctx, "webhook", pos(20), pos(2), t0)
+		require.NoError(t, err)
+		assert.True(t, moved)
+		other, err = s.AuditCursor(ctx, "webhook")
+		require.NoError(t, err)
+		assert.Equal(t, pos(2), other)
+		moved, err = s.ResetAuditCursor(ctx, "fresh", store.AuditPosition{}, pos(4), t0)
+		require.NoError(t, err)
+		assert.True(t, moved, "a destination without a cursor gets one")
+		other, err = s.AuditCursor(ctx, "fresh")
+		require.NoError(t, err)
+		assert.Equal(t, pos(4), other)
 	})
 
 	t.Run("dedup", func(t *testing.T) {
