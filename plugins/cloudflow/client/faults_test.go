@@ -167,3 +167,5 @@ func TestNoCredentialCrossesARedirect(t *testing.T) {
 	assert.Empty(t, p.Elsewhere(), "the other host received no request, so no credential")
 	assert.Zero(t, p.Total(), "nothing reached the panel either")
 }
+
+func simWith(machines int) sim.Options { return sim.Options{Machines: machines} }
