@@ -30,6 +30,9 @@ type Options struct {
 	// password); Password is the API key or the password.
 	User, Password string
 	Timeout        time.Duration
+	// Sleep waits between tries of a reading request (a timer if nil):
+	// tests make it return at once.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // Client calls one control panel.
@@ -62,6 +65,7 @@ func New(o Options) (*Client, error) {
 	h.Redactor.AddKeys(SensitiveKeys...)
 	h.Redactor.AddSecret(o.Password, base64.StdEncoding.EncodeToString([]byte(o.User+":"+o.Password)))
 	h.UserAgent = "deskbot-cloudflow"
+	h.Sleep = o.Sleep
 	user, pass := o.User, o.Password
 	h.Authorize = func(r *http.Request) error {
 		r.SetBasicAuth(user, pass)
@@ -163,7 +167,9 @@ func asList(v any) []string {
 	return []string{fmt.Sprint(v)}
 }
 
-// Request is one call. Path is without ".json" (it is added).
+// Request is one call. Path is without ".json" (it is added). The EP*
+// methods (endpoints.go) make every request the plugin sends, each
+// declared reading or changing.
 type Request struct {
 	Method string
 	Path   string
@@ -171,15 +177,25 @@ type Request struct {
 	// Root and Body: the body is sent wrapped, {"virtual_machine": Body}.
 	Root string
 	Body any
+	// Effect says whether the request changes anything at the panel,
+	// whatever its method: only a request declared httpapi.Reads is ever
+	// sent twice. Undeclared is sent once, as a change.
+	Effect httpapi.Effect
+	// Check is the command that shows whether a change was carried out,
+	// for when its answer is lost (httpapi.OutcomeUnknown).
+	Check string
+	// Fallback, if set, is sent instead when the panel answers this
+	// request 404 or 405: it has no such route, so nothing was done and
+	// the other form may be tried (resize; see EPResize). It is never
+	// sent after any other failure.
+	Fallback *Request
+	// Err is a path that could not be built (an empty, "." or ".."
+	// segment): the request is refused and nothing is sent.
+	Err error
 }
 
 func (c *Client) request(r Request) *httpapi.Request {
-	hr := &httpapi.Request{Method: r.Method, Path: r.Path + ".json", Query: r.Query, Effect: httpapi.Changes}
-	// Stopgap until every CloudFlow endpoint is declared: OnApp changes
-	// nothing with GET.
-	if r.Method == http.MethodGet {
-		hr.Effect = httpapi.Reads
-	}
+	hr := &httpapi.Request{Method: r.Method, Path: r.Path + ".json", Query: r.Query, Effect: r.Effect}
 	if r.Body != nil {
 		if r.Root != "" {
 			hr.JSON = map[string]any{r.Root: r.Body}
@@ -225,20 +241,50 @@ func (r *Result) Decode(v any) error {
 	return json.Unmarshal(r.Body, v)
 }
 
-// Call sends a call and returns its answer.
+// Call sends a call and returns its answer. A request with a Fallback
+// that the panel answers 404 or 405 is sent in its other form.
 func (c *Client) Call(ctx context.Context, r Request) (*Result, error) {
 	var body json.RawMessage
 	status, err := c.Do(ctx, r, &body)
+	if err != nil && r.Fallback != nil && noRoute(err) {
+		body = nil
+		status, err = c.Do(ctx, *r.Fallback, &body)
+	}
 	if err != nil {
 		return nil, err
 	}
 	return &Result{Status: status, Body: body}, nil
 }
 
+// noRoute reports whether err is the panel's answer that it has no route
+// for the request (404, 405): a definite answer that nothing was done,
+// never a lost one.
+func noRoute(err error) bool {
+	var ae *APIError
+	return !httpapi.OutcomeUnknown(err) && errors.As(err, &ae) && (ae.Status == http.StatusNotFound || ae.Status == http.StatusMethodNotAllowed)
+}
+
 // Do sends a call; out, if set, receives the answer with its wrapper
-// removed ({"virtual_machine": {...}} or a list of such).
+// removed ({"virtual_machine": {...}} or a list of such). A change whose
+// answer was lost is not sent again: its error wraps
+// httpapi.ErrOutcomeUnknown and names the command that shows whether it
+// was carried out.
 func (c *Client) Do(ctx context.Context, r Request, out any) (int, error) {
+	if r.Err != nil {
+		return 0, fmt.Errorf("CloudFlow %s %s: %w; nothing was sent", r.Method, r.Path, r.Err)
+	}
 	resp, err := c.http.Do(ctx, c.request(r))
+	if httpapi.OutcomeUnknown(err) {
+		check := r.Check
+		if check == "" {
+			check = "the control panel"
+		}
+		status := 0
+		if resp != nil {
+			status = resp.Status
+		}
+		return status, fmt.Errorf("CloudFlow %s %s: %w; to see whether it was done, use %s", r.Method, r.Path, err, check)
+	}
 	if err != nil {
 		if resp != nil {
 			return resp.Status, &APIError{Status: resp.Status, Messages: redactAll(c.http.Redactor, errorMessages(resp.Body))}
@@ -288,23 +334,73 @@ func Unwrap(body []byte) []byte {
 	return body
 }
 
-// List reads every page of a list (per_page items a page, until a short one).
-func (c *Client) List(ctx context.Context, path string, out any) error {
-	const per = 100
-	var all []json.RawMessage
-	for page := 1; page <= 1000; page++ {
-		var items []json.RawMessage
-		q := url.Values{"page": {strconv.Itoa(page)}, "per_page": {strconv.Itoa(per)}}
-		if _, err := c.Do(ctx, Request{Method: http.MethodGet, Path: path, Query: q}, &items); err != nil {
-			return err
-		}
-		all = append(all, items...)
-		if len(items) < per {
-			break
-		}
+// PageSize is how many items a list asks for a page.
+const PageSize = 100
+
+// List reads a list (an EP* list request) into out, page by page with
+// page and per_page. OnApp's own clients list unpaged, and a panel may
+// ignore the paging parameters and answer the whole list every time: the
+// pager sees the second page hold the same machines as the first and
+// stops, and the first answer, complete, is used, each item once. A list
+// longer than the pager's cap is an error, never a silent cut.
+func (c *Client) List(ctx context.Context, r Request, out any) error {
+	items, err := c.list(ctx, r)
+	if err != nil {
+		return err
 	}
-	b, _ := json.Marshal(all)
+	b, _ := json.Marshal(items)
 	return json.Unmarshal(b, out)
+}
+
+// ListResult is List as a step's result: the items, unwrapped, as a JSON
+// list.
+func (c *Client) ListResult(ctx context.Context, r Request) (*Result, error) {
+	items, err := c.list(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	b, _ := json.Marshal(items)
+	return &Result{Status: http.StatusOK, Body: b}, nil
+}
+
+func (c *Client) list(ctx context.Context, r Request) ([]json.RawMessage, error) {
+	p := httpapi.Pager[json.RawMessage]{
+		Size: PageSize,
+		Fetch: func(ctx context.Context, pg httpapi.Page) ([]json.RawMessage, []byte, error) {
+			q := url.Values{}
+			for k, v := range r.Query {
+				q[k] = append([]string(nil), v...)
+			}
+			q.Set("page", strconv.Itoa(pg.Number))
+			q.Set("per_page", strconv.Itoa(pg.Size))
+			rr := r
+			rr.Query = q
+			var items []json.RawMessage
+			_, err := c.Do(ctx, rr, &items)
+			return items, nil, err
+		},
+		ID: itemID,
+	}
+	items, err := p.All(ctx)
+	if errors.Is(err, httpapi.ErrPagingIgnored) {
+		// The panel answered the whole list on the first page.
+		return items, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("CloudFlow %s: %w", r.Path, err)
+	}
+	return items, nil
+}
+
+// itemID names a list item by its id, or by its whole text if it has none.
+func itemID(raw json.RawMessage) string {
+	var x struct {
+		ID json.RawMessage `json:"id"`
+	}
+	if json.Unmarshal(raw, &x) == nil && len(x.ID) > 0 && string(x.ID) != "null" {
+		return string(x.ID)
+	}
+	return string(raw)
 }
 
 // Transaction is a queued piece of work.
@@ -331,7 +427,7 @@ func Final(status string) bool {
 // Transactions lists a virtual machine's transactions, newest first.
 func (c *Client) Transactions(ctx context.Context, vm string) ([]Transaction, error) {
 	var txs []Transaction
-	_, err := c.Do(ctx, Request{Method: http.MethodGet, Path: "/virtual_machines/" + url.PathEscape(vm) + "/transactions", Query: url.Values{"per_page": {"50"}}}, &txs)
+	_, err := c.Do(ctx, c.EPVMTransactions(vm), &txs)
 	sort.Slice(txs, func(i, j int) bool { return txs[i].ID > txs[j].ID })
 	return txs, err
 }

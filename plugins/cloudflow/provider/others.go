@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"strconv"
 	"strings"
 
@@ -34,7 +33,7 @@ type template struct {
 
 func findTemplate(ctx context.Context, c *client.Client, ref string) (*template, error) {
 	var all []template
-	if err := c.List(ctx, "/templates", &all); err != nil {
+	if err := c.List(ctx, c.EPTemplates(), &all); err != nil {
 		return nil, err
 	}
 	var labels []string
@@ -54,11 +53,11 @@ func findTemplate(ctx context.Context, c *client.Client, ref string) (*template,
 }
 
 // findBackup finds a backup by id among the machines' backups.
-func findBackup(ctx context.Context, c *client.Client, id string) (*backup, *vm, error) {
+func findBackup(ctx context.Context, c *client.Client, id int) (*backup, *vm, error) {
 	var b backup
-	_, err := c.Do(ctx, get("/backups/"+id), &b)
+	_, err := c.Do(ctx, c.EPBackup(id), &b)
 	if client.NotFound(err) {
-		return nil, nil, sdk.BadArg("backup", "there is no backup %s", id)
+		return nil, nil, sdk.BadArg("backup", "there is no backup %d", id)
 	}
 	if err != nil {
 		return nil, nil, err
@@ -87,12 +86,8 @@ func backupCreate() op {
 			if err != nil {
 				return nil, err
 			}
-			body := map[string]any{}
-			if n := a.String("note"); n != "" {
-				body["note"] = n
-			}
 			w := actionOn(e, v, fmt.Sprintf("Back up disk %d of %s", disk, v.label()), "Take a backup",
-				client.Request{Method: http.MethodPost, Path: fmt.Sprintf("/settings/disks/%d/backups", disk), Root: "backup", Body: body})
+				e.Client.EPBackupCreate(v.ref(), disk, a.String("note")), backupBuilt(e.Client))
 			w.Notes = []string{"Backups take storage, which is billed."}
 			// The disk and its machine are the facts, not the machine's power.
 			w.Facts = []string{fmt.Sprintf("disk %d is of virtual machine #%d %s", disk, v.ID, v.Label)}
@@ -118,7 +113,7 @@ func diskToBackUp(ctx context.Context, c *client.Client, a sdk.Args, v *vm) (int
 		Primary bool `json:"primary"`
 		IsSwap  bool `json:"is_swap"`
 	}
-	if _, err := c.Do(ctx, get(vmPath(v, "/disks")), &disks); err != nil {
+	if _, err := c.Do(ctx, c.EPVMDisks(v.ref()), &disks); err != nil {
 		return 0, err
 	}
 	disk := 0
@@ -131,6 +126,34 @@ func diskToBackUp(ctx context.Context, c *client.Client, a sdk.Args, v *vm) (int
 		return 0, sdk.BadArg("disk", "%s has no such disk; see /cloudflow vm disks %s", v.Label, v.Label)
 	}
 	return disk, nil
+}
+
+// backupBuilt is a reached: the backup the answer names is built.
+func backupBuilt(c *client.Client) reached {
+	return func(ctx context.Context, res *client.Result) (bool, string, string, error) {
+		var b backup
+		if err := res.Decode(&b); err != nil || b.ID == 0 {
+			return false, "", "backed up", fmt.Errorf("the answer names no backup")
+		}
+		if _, err := c.Do(ctx, c.EPBackup(b.ID), &b); err != nil {
+			return false, "", "backed up", err
+		}
+		return b.Built, fmt.Sprintf("with backup %d not built", b.ID), fmt.Sprintf("with backup %d built", b.ID), nil
+	}
+}
+
+// backupGone is a reached: backup id is no more.
+func backupGone(c *client.Client, id int) reached {
+	return func(ctx context.Context, _ *client.Result) (bool, string, string, error) {
+		_, err := c.Do(ctx, c.EPBackup(id), nil)
+		if client.NotFound(err) {
+			return true, "", "", nil
+		}
+		if err != nil {
+			return false, "", "", err
+		}
+		return false, fmt.Sprintf("still with backup %d", id), fmt.Sprintf("without backup %d", id), nil
+	}
 }
 
 // unlocked refuses a machine that a transaction holds, naming param.
@@ -148,7 +171,7 @@ func unlocked(param string) func(v *vm) error {
 // endpoint names the backup by id only.
 func onBackup(build func(e *Env, b *backup, v *vm) (*work, error)) func(context.Context, *Env, sdk.Args) (*work, error) {
 	return func(ctx context.Context, e *Env, a sdk.Args) (*work, error) {
-		b, v, err := findBackup(ctx, e.Client, strconv.FormatInt(a.Int("backup"), 10))
+		b, v, err := findBackup(ctx, e.Client, int(a.Int("backup")))
 		if err != nil {
 			return nil, err
 		}
@@ -173,7 +196,7 @@ func backupRestore() op {
 				return nil, err
 			}
 			w := actionOn(e, v, fmt.Sprintf("Restore disk %d of %s from backup %d taken %s (%s)", b.DiskID, v.label(), b.ID, b.CreatedAt, b.Note), "Restore",
-				post(fmt.Sprintf("/backups/%d/restore", b.ID)))
+				e.Client.EPBackupRestore(v.ref(), b.ID), nil)
 			w.Notes = []string{"The machine is stopped; everything written to the disk since the backup is lost."}
 			return w, nil
 		}),
@@ -189,7 +212,7 @@ func backupDelete() op {
 			// Whether the machine runs does not matter to the deletion:
 			// the backup alone is a fact.
 			return &work{Summary: fmt.Sprintf("Delete backup %d of %s, taken %s (%s)", b.ID, v.Label, b.CreatedAt, b.Note), CheckWith: checkWith(v),
-				Steps: []step{action(e, "Delete the backup", v.ref(), client.Request{Method: http.MethodDelete, Path: fmt.Sprintf("/backups/%d", b.ID)})}}, nil
+				Steps: []step{action(e, "Delete the backup", v.ref(), e.Client.EPBackupDelete(v.ref(), b.ID), backupGone(e.Client, b.ID))}}, nil
 		}),
 		Show: unlessStillRunning("Backup %d is deleted."),
 	}
@@ -211,7 +234,7 @@ func templates() op {
 		Params:   []sdk.Param{sdk.String("search", "Part of a label").AsPositional()},
 		Examples: []string{"/cloudflow templates", "/cloudflow templates ubuntu"},
 		Work: func(ctx context.Context, e *Env, a sdk.Args) (*work, error) {
-			return &work{Summary: "List templates", Steps: []step{call(e.Client, "List templates", get("/templates"))}}, nil
+			return &work{Summary: "List templates", Steps: []step{listCall(e.Client, "List templates", e.Client.EPTemplates())}}, nil
 		},
 		Show: func(e *Env, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var list []template
@@ -235,7 +258,7 @@ func hypervisors() op {
 	return op{Name: "hypervisors", Summary: "Compute resources (administrators only)", Risk: sdk.RiskReadOnly,
 		Examples: []string{"/cloudflow hypervisors"},
 		Work: func(ctx context.Context, e *Env, a sdk.Args) (*work, error) {
-			return &work{Summary: "List hypervisors", Steps: []step{call(e.Client, "List hypervisors", get("/settings/hypervisors"))}}, nil
+			return &work{Summary: "List hypervisors", Steps: []step{listCall(e.Client, "List hypervisors", e.Client.EPHypervisors())}}, nil
 		},
 		Show: func(e *Env, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var list []struct {
@@ -264,7 +287,7 @@ func users() op {
 		Params:   []sdk.Param{sdk.String("search", "Part of a login, e-mail or name").AsPositional()},
 		Examples: []string{"/cloudflow users", "/cloudflow users acme"},
 		Work: func(ctx context.Context, e *Env, a sdk.Args) (*work, error) {
-			return &work{Summary: "List users", Steps: []step{call(e.Client, "List users", get("/users"))}}, nil
+			return &work{Summary: "List users", Steps: []step{listCall(e.Client, "List users", e.Client.EPUsers())}}, nil
 		},
 		Show: func(e *Env, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var list []user
@@ -294,7 +317,7 @@ func userVMs() op {
 				return nil, err
 			}
 			return &work{Summary: fmt.Sprintf("List the machines of %s (#%d)", u.Login, u.ID),
-				Steps: []step{call(e.Client, "List the user's machines", get(fmt.Sprintf("/users/%d/virtual_machines", u.ID)))}}, nil
+				Steps: []step{listCall(e.Client, "List the user's machines", e.Client.EPUserVMs(u.ID))}}, nil
 		},
 		Show: func(e *Env, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var list []vm
@@ -317,7 +340,7 @@ func userVMs() op {
 // findUser resolves a user by id, login or e-mail.
 func findUser(ctx context.Context, c *client.Client, ref string) (*user, error) {
 	var list []user
-	if err := c.List(ctx, "/users", &list); err != nil {
+	if err := c.List(ctx, c.EPUsers(), &list); err != nil {
 		return nil, err
 	}
 	var logins []string

@@ -8,8 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +16,7 @@ import (
 	"github.com/deskbot/deskbot/plugins/cloudflow/sim"
 	"github.com/deskbot/deskbot/sdk"
 	"github.com/deskbot/deskbot/sdk/apiop"
+	"github.com/deskbot/deskbot/sdk/httpapi"
 	"github.com/deskbot/deskbot/sdk/redact"
 )
 
@@ -87,7 +86,8 @@ func New() *sdk.Plugin {
 	p.Settings(settings...).Secrets(secrets...).SandboxSettings(sandboxSettings...)
 	p.OnConfigure(Configure)
 	p.OnHealth(func(ctx context.Context, t *sdk.TargetConfig, env any) error {
-		_, err := env.(*Env).Client.Do(ctx, get("/version"), nil)
+		c := env.(*Env).Client
+		_, err := c.Do(ctx, c.EPVersion(), nil)
 		return err
 	})
 	for _, o := range append(vmOps(), otherOps()...) {
@@ -112,10 +112,6 @@ type (
 	show = func(e *Env, a sdk.Args, res []*client.Result, out *sdk.Result) error
 )
 
-func get(path string) client.Request { return client.Request{Method: http.MethodGet, Path: path} }
-
-func post(path string) client.Request { return client.Request{Method: http.MethodPost, Path: path} }
-
 // call is a step that sends r: the plan shows r as the client would send
 // it.
 func call(c *client.Client, what string, r client.Request) step {
@@ -124,10 +120,32 @@ func call(c *client.Client, what string, r client.Request) step {
 		Do: func(ctx context.Context, _ *apiop.Run) (*client.Result, error) { return c.Call(ctx, r) }}
 }
 
+// listCall is a step that reads a whole list (client.List): the plan
+// shows its first request without the paging.
+func listCall(c *client.Client, what string, r client.Request) step {
+	s := call(c, what, r)
+	s.Do = func(ctx context.Context, _ *apiop.Run) (*client.Result, error) { return c.ListResult(ctx, r) }
+	return s
+}
+
+// quietReads is how many reads of a machine's transactions without a new
+// one end the following of an action: some actions queue nothing
+// (unsuspending a machine that is off).
+const quietReads = 3
+
+// reached reports whether an action whose request was accepted has had
+// its effect, read from the panel (the machine's state, a backup): ok,
+// or the state now and the state the action leads to.
+type reached func(ctx context.Context, res *client.Result) (ok bool, now, want string, err error)
+
 // action is a step that queues transactions on machine vm: it notes the
 // machine's newest transaction, sends r, then follows the transactions r
-// queued until they end. A failed or cancelled one fails the step.
-func action(e *Env, what, vm string, r client.Request) step {
+// queued until they end. A failed or cancelled one fails the step. If no
+// transaction appears, done reads whether the action had its effect; if
+// it cannot tell (nil) or it did not, the outcome is unknown, and the
+// error says so and how to check: an accepted request and a quiet queue
+// are not a success.
+func action(e *Env, what, vm string, r client.Request, done reached) step {
 	s := call(e.Client, what, r)
 	s.Follows = true
 	s.Do = func(ctx context.Context, run *apiop.Run) (*client.Result, error) {
@@ -147,18 +165,48 @@ func action(e *Env, what, vm string, r client.Request) step {
 				return sdk.Progress{}, false, err
 			}
 			reads++
-			// Some actions queue nothing (unsuspending): a few reads
-			// without a transaction end it.
-			nothing := len(q) == 0 && reads > 3
+			nothing := len(q) == 0 && reads > quietReads
 			return progress(q), q.Ended() || q.Failed() != nil || nothing, nil
 		})
 		res.Transactions = q
 		if err == nil {
 			err = q.Failed()
 		}
+		if err == nil && !res.StillRunning && len(q) == 0 {
+			err = quiet(ctx, what, r.Check, reads, res, done)
+		}
 		return res, err
 	}
 	return s
+}
+
+// quiet is the end of an action that queued no transaction: nil if done
+// reads that it had its effect; otherwise an error wrapping
+// httpapi.ErrOutcomeUnknown that says what is known and how to check.
+func quiet(ctx context.Context, what, check string, reads int, res *client.Result, done reached) error {
+	if done == nil {
+		return fmt.Errorf("CloudFlow: %s was accepted, but no transaction appeared in %d reads, and the bot cannot read whether it was done: %w; check with %s", what, reads, httpapi.ErrOutcomeUnknown, check)
+	}
+	ok, now, want, err := done(ctx, res)
+	if err != nil {
+		return fmt.Errorf("CloudFlow: %s was accepted, but no transaction appeared in %d reads, and reading the result failed (%v): %w; check with %s", what, reads, err, httpapi.ErrOutcomeUnknown, check)
+	}
+	if !ok {
+		return fmt.Errorf("CloudFlow: %s was accepted, but no transaction appeared in %d reads, and CloudFlow shows it %s, not %s: %w; check with %s", what, reads, now, want, httpapi.ErrOutcomeUnknown, check)
+	}
+	return nil
+}
+
+// vmIs is a reached that reads machine ref and asks is: want names the
+// state it looks for.
+func vmIs(c *client.Client, ref, want string, is func(v *vm) bool) reached {
+	return func(ctx context.Context, _ *client.Result) (bool, string, string, error) {
+		var v vm
+		if _, err := c.Do(ctx, c.EPVM(ref), &v); err != nil {
+			return false, "", want, err
+		}
+		return is(&v), v.describe(), want, nil
+	}
 }
 
 // progress says how far an action's transactions are: "build disk running
@@ -232,6 +280,12 @@ func (v *vm) state() string {
 	return "off"
 }
 
+// describe is the machine's state and size, as a quiet action's error
+// states it.
+func (v *vm) describe() string {
+	return fmt.Sprintf("%s with %d CPUs (%d%% shares), %d MB, template #%d", v.state(), v.CPUs, v.CPUShares, v.Memory, v.TemplateID)
+}
+
 func (v *vm) label() string { return fmt.Sprintf("%s (#%d, %s)", v.Label, v.ID, v.state()) }
 
 // fact is the machine's state as a plan made from it states it: an
@@ -244,7 +298,7 @@ func (v *vm) fact() string {
 func findVM(ctx context.Context, c *client.Client, ref string) (*vm, error) {
 	if _, err := strconv.Atoi(ref); err == nil || len(ref) == 14 && !strings.Contains(ref, ".") {
 		var v vm
-		_, err := c.Do(ctx, get("/virtual_machines/"+url.PathEscape(ref)), &v)
+		_, err := c.Do(ctx, c.EPVM(ref), &v)
 		if err == nil {
 			return &v, nil
 		}
@@ -253,7 +307,7 @@ func findVM(ctx context.Context, c *client.Client, ref string) (*vm, error) {
 		}
 	}
 	var all []vm
-	if err := c.List(ctx, "/virtual_machines", &all); err != nil {
+	if err := c.List(ctx, c.EPVMs(), &all); err != nil {
 		return nil, err
 	}
 	var hits []vm

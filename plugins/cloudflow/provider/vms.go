@@ -3,8 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -17,14 +15,14 @@ func vmOps() []op {
 	return []op{
 		vmList(),
 		vmInfo(),
-		vmRead("vm disks", "disks", "A machine's disks", showDisks),
-		vmRead("vm backups", "backups", "A machine's backups", showBackups),
-		vmRead("vm transactions", "transactions", "A machine's recent transactions", showTransactions),
-		power(powerAction{name: "vm start", path: "startup", summary: "Start", done: "%s is running.", risk: sdk.RiskLow,
-			check: booted(false), aliases: []string{"vm startup"}}),
-		power(powerAction{name: "vm shutdown", path: "shutdown", summary: "Shut down gracefully", done: "%s is shut down.", risk: sdk.RiskHigh,
+		vmRead("vm disks", (*client.Client).EPVMDisks, "A machine's disks", showDisks),
+		vmRead("vm backups", (*client.Client).EPVMBackups, "A machine's backups", showBackups),
+		vmRead("vm transactions", (*client.Client).EPVMTransactions, "A machine's recent transactions", showTransactions),
+		power(powerAction{name: "vm start", req: (*client.Client).EPStartup, summary: "Start", done: "%s is running.", risk: sdk.RiskLow,
+			check: booted(false), aliases: []string{"vm startup"}, boots: true}),
+		power(powerAction{name: "vm shutdown", req: (*client.Client).EPShutdown, summary: "Shut down gracefully", done: "%s is shut down.", risk: sdk.RiskHigh,
 			check: booted(true), note: "The system is asked to stop; services stop with it."}),
-		power(powerAction{name: "vm stop", path: "stop", summary: "Power off at once", done: "%s is powered off.", risk: sdk.RiskHigh,
+		power(powerAction{name: "vm stop", req: (*client.Client).EPStop, summary: "Power off at once", done: "%s is powered off.", risk: sdk.RiskHigh,
 			check: booted(true), note: "Like pulling the plug: unsaved data is lost."}),
 		vmReboot(),
 		vmSuspend("vm suspend", "Suspend", "%s is suspended.", true),
@@ -62,20 +60,19 @@ func onVM(check func(v *vm) error, build buildOn) func(context.Context, *Env, sd
 }
 
 // actionOn is the work of one action on machine v, followed through its
-// transactions. The plan was made from the machine's state: it is a fact.
-func actionOn(e *Env, v *vm, summary, what string, r client.Request) *work {
+// transactions; done reads whether it had its effect if it queues none.
+// The plan was made from the machine's state: it is a fact.
+func actionOn(e *Env, v *vm, summary, what string, r client.Request, done reached) *work {
 	return &work{Summary: summary, Facts: []string{v.fact()}, CheckWith: checkWith(v),
-		Steps: []step{action(e, what, v.ref(), r)}}
+		Steps: []step{action(e, what, v.ref(), r, done)}}
 }
-
-func vmPath(v *vm, sub string) string { return "/virtual_machines/" + v.ref() + sub }
 
 func vmList() op {
 	return op{Name: "vm list", Summary: "Virtual machines, with state, size and IPs", Risk: sdk.RiskReadOnly,
 		Params:   []sdk.Param{sdk.String("search", "Part of a label, host name or IP").AsPositional()},
 		Examples: []string{"/cloudflow vm list", "/cloudflow vm list shop"},
 		Work: func(ctx context.Context, e *Env, a sdk.Args) (*work, error) {
-			return &work{Summary: "List virtual machines", Steps: []step{call(e.Client, "List machines", get("/virtual_machines"))}}, nil
+			return &work{Summary: "List virtual machines", Steps: []step{listCall(e.Client, "List machines", e.Client.EPVMs())}}, nil
 		},
 		Show: func(e *Env, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var list []vm
@@ -105,7 +102,7 @@ func vmInfo() op {
 	return op{Name: "vm info", Summary: "One virtual machine", Risk: sdk.RiskReadOnly, Params: []sdk.Param{vmP},
 		Examples: []string{"/cloudflow vm info shop-web"},
 		Work: onVM(nil, func(ctx context.Context, e *Env, a sdk.Args, v *vm) (*work, error) {
-			return &work{Summary: "Show " + v.label(), Steps: []step{call(e.Client, "Read the machine", get(vmPath(v, "")))}}, nil
+			return &work{Summary: "Show " + v.label(), Steps: []step{call(e.Client, "Read the machine", e.Client.EPVM(v.ref()))}}, nil
 		}),
 		Show: func(e *Env, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var v vm
@@ -121,12 +118,12 @@ func vmInfo() op {
 }
 
 // vmRead is a command that reads a list under a machine
-// (/virtual_machines/ID/path).
-func vmRead(name, path, summary string, show func(res *client.Result, r *sdk.Result) error) op {
+// (/virtual_machines/ID/...).
+func vmRead(name string, req func(c *client.Client, vm string) client.Request, summary string, show func(res *client.Result, r *sdk.Result) error) op {
 	return op{Name: name, Summary: summary, Risk: sdk.RiskReadOnly, Params: []sdk.Param{vmP},
 		Examples: []string{"/cloudflow " + name + " shop-db"},
 		Work: onVM(nil, func(ctx context.Context, e *Env, a sdk.Args, v *vm) (*work, error) {
-			return &work{Summary: summary + ": " + v.label(), Steps: []step{call(e.Client, summary, get(vmPath(v, "/"+path)))}}, nil
+			return &work{Summary: summary + ": " + v.label(), Steps: []step{call(e.Client, summary, req(e.Client, v.ref()))}}, nil
 		}),
 		Show: func(e *Env, a sdk.Args, res []*client.Result, r *sdk.Result) error { return show(res[0], r) },
 	}
@@ -232,20 +229,31 @@ func booted(want bool) func(v *vm) error {
 	}
 }
 
-// powerAction is a start, a shutdown or a stop: POST
-// /virtual_machines/ID/path on a machine that check allows.
+// powerAction is a start, a shutdown or a stop: req on a machine that
+// check allows, which leaves it running if boots, or off.
 type powerAction struct {
-	name, path, summary, done, note string
-	risk                            sdk.Risk
-	check                           func(v *vm) error
-	aliases                         []string
+	name, summary, done, note string
+	req                       func(c *client.Client, vm string) client.Request
+	risk                      sdk.Risk
+	check                     func(v *vm) error
+	aliases                   []string
+	boots                     bool
+}
+
+// powered is a reached: machine v is running (on) or off.
+func powered(c *client.Client, v *vm, on bool) reached {
+	want := "off"
+	if on {
+		want = "running"
+	}
+	return vmIs(c, v.ref(), want, func(x *vm) bool { return x.Booted == on })
 }
 
 func power(pa powerAction) op {
 	return op{Name: pa.name, Summary: pa.summary, Risk: pa.risk, Params: []sdk.Param{vmP}, Aliases: pa.aliases,
 		Examples: []string{"/cloudflow " + pa.name + " shop-web"},
 		Work: onVM(pa.check, func(ctx context.Context, e *Env, a sdk.Args, v *vm) (*work, error) {
-			w := actionOn(e, v, pa.summary+": "+v.label(), pa.summary, post(vmPath(v, "/"+pa.path)))
+			w := actionOn(e, v, pa.summary+": "+v.label(), pa.summary, pa.req(e.Client, v.ref()), powered(e.Client, v, pa.boots))
 			if pa.note != "" {
 				w.Notes = append(w.Notes, pa.note)
 			}
@@ -260,11 +268,13 @@ func vmReboot() op {
 		Params:   []sdk.Param{vmP, sdk.Bool("recovery", "Boot into the recovery system").WithDefault("no")},
 		Examples: []string{"/cloudflow vm reboot shop-web", "/cloudflow vm reboot shop-web recovery=yes"},
 		Work: onVM(booted(true), func(ctx context.Context, e *Env, a sdk.Args, v *vm) (*work, error) {
-			r, what := post(vmPath(v, "/reboot")), "Reboot"
+			what := "Reboot"
 			if a.Bool("recovery") {
-				r.Query, what = url.Values{"mode": {"recovery"}}, "Reboot into recovery"
+				what = "Reboot into recovery"
 			}
-			w := actionOn(e, v, what+": "+v.label(), what, r)
+			// A reboot that queued nothing cannot be told from one that did
+			// not happen by the power alone: running is the least it needs.
+			w := actionOn(e, v, what+": "+v.label(), what, e.Client.EPReboot(v.ref(), a.Bool("recovery")), powered(e.Client, v, true))
 			w.Notes = []string{"It is unreachable while it restarts."}
 			return w, nil
 		}),
@@ -278,7 +288,12 @@ func vmSuspend(name, summary, done string, want bool) op {
 	return op{Name: name, Summary: summary, Risk: sdk.RiskHigh, Params: []sdk.Param{vmP},
 		Examples: []string{"/cloudflow " + name + " bakery-site"},
 		Work: onVM(suspended(!want), func(ctx context.Context, e *Env, a sdk.Args, v *vm) (*work, error) {
-			w := actionOn(e, v, summary+": "+v.label(), summary, post(vmPath(v, "/suspend")))
+			state := "not suspended"
+			if want {
+				state = "suspended"
+			}
+			w := actionOn(e, v, summary+": "+v.label(), summary, e.Client.EPSuspend(v.ref()),
+				vmIs(e.Client, v.ref(), state, func(x *vm) bool { return x.Suspended == want }))
 			if want {
 				w.Notes = append(w.Notes, "It is stopped and cannot be started until unsuspended.")
 			}
@@ -316,7 +331,7 @@ func vmUnlock() op {
 				return nil, sdk.BadArg("vm", "%s is not locked", v.Label)
 			}
 			w := &work{Summary: "Unlock " + v.label(), Facts: []string{v.fact()},
-				Steps: []step{call(e.Client, "Unlock", post(vmPath(v, "/unlock")))}}
+				Steps: []step{call(e.Client, "Unlock", e.Client.EPUnlock(v.ref()))}}
 			if txs, err := e.Client.Transactions(ctx, v.ref()); err == nil {
 				for _, t := range txs {
 					if !client.Final(t.Status) {
@@ -346,13 +361,14 @@ func vmRebuild() op {
 			if err != nil {
 				return nil, err
 			}
-			start := "0"
-			if a.Bool("start") {
-				start = "1"
+			start := a.Bool("start")
+			want := fmt.Sprintf("built from template #%d", t.ID)
+			if start {
+				want += " and running"
 			}
-			body := map[string]any{"template_id": strconv.Itoa(t.ID), "required_startup": start}
 			w := actionOn(e, v, fmt.Sprintf("Rebuild %s from %s (now %s)", v.label(), t.Label, v.TemplateLabel), "Rebuild",
-				client.Request{Method: http.MethodPost, Path: vmPath(v, "/build"), Root: "virtual_machine", Body: body})
+				e.Client.EPBuild(v.ref(), t.ID, start),
+				vmIs(e.Client, v.ref(), want, func(x *vm) bool { return x.Built && x.TemplateID == t.ID && (!start || x.Booted) }))
 			w.Notes = []string{"Everything on its disks is lost; its IPs stay."}
 			w.Facts = append(w.Facts, fmt.Sprintf("it runs template #%d %s", v.TemplateID, v.TemplateLabel))
 			return w, nil
@@ -374,7 +390,7 @@ func vmResize() op {
 				return nil, err
 			}
 			w := actionOn(e, v, "Resize "+v.label()+" to "+strings.Join(to, ", "), "Resize",
-				client.Request{Method: http.MethodPut, Path: vmPath(v, ""), Root: "virtual_machine", Body: body})
+				e.Client.EPResize(v.ref(), body), resized(e.Client, v, body))
 			if v.Booted {
 				w.Notes = append(w.Notes, "It may be stopped and started again to apply the change; the bill changes.")
 			}
@@ -383,6 +399,26 @@ func vmResize() op {
 		}),
 		Show: finished("%s is resized."),
 	}
+}
+
+// resized is a reached: machine v has the size body asks for.
+func resized(c *client.Client, v *vm, body map[string]any) reached {
+	var want []string
+	cpus, hasCPUs := body["cpus"].(int64)
+	mem, hasMem := body["memory"].(int64)
+	shares, hasShares := body["cpu_shares"].(int64)
+	if hasCPUs {
+		want = append(want, fmt.Sprintf("%d CPUs", cpus))
+	}
+	if hasMem {
+		want = append(want, fmt.Sprintf("%d MB", mem))
+	}
+	if hasShares {
+		want = append(want, fmt.Sprintf("%d%% shares", shares))
+	}
+	return vmIs(c, v.ref(), "of "+strings.Join(want, ", "), func(x *vm) bool {
+		return (!hasCPUs || int64(x.CPUs) == cpus) && (!hasMem || int64(x.Memory) == mem) && (!hasShares || int64(x.CPUShares) == shares)
+	})
 }
 
 // resizeTo is the body of a resize of v, and the change in words.

@@ -30,6 +30,9 @@ type Options struct {
 	// clock moves once per call answered, so a transaction takes a known
 	// number of polls whatever the machine's speed.
 	Clock *sandbox.Clock
+	// Machines adds that many machines (load-001, load-002, …, off) to
+	// the seeded three, for tests of long lists.
+	Machines int
 }
 
 // VM is a virtual machine.
@@ -161,7 +164,7 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	if !found {
-		st = seed(o.RootPassword)
+		st = seed(o.RootPassword, o.Machines)
 	}
 	o.Clock.Resume(st.Clock)
 	s := &Server{o: o, st: st}
@@ -329,7 +332,7 @@ func (s *Server) backup(ref string) *Backup {
 	return nil
 }
 
-func seed(rootPassword string) *State {
+func seed(rootPassword string, machines int) *State {
 	if rootPassword == "" {
 		rootPassword = "Zx81Qw!sim"
 	}
@@ -363,6 +366,9 @@ func seed(rootPassword string) *State {
 	mk(101, "shop-web", true, 2, 2048, 12, 1, 7, "198.51.100.21", 20)
 	mk(102, "shop-db", true, 4, 8192, 20, 2, 7, "198.51.100.22", 40, 100)
 	mk(103, "bakery-site", false, 1, 1024, 1, 1, 8, "198.51.100.23", 10)
+	for i := 1; i <= machines; i++ {
+		mk(1000+i, fmt.Sprintf("load-%03d", i), false, 1, 1024, 1, 1, 8, fmt.Sprintf("198.51.%d.%d", 101+i/250, 1+i%250), 10)
+	}
 	st.Backups = []*Backup{{ID: 5001, DiskID: 1020, VM: 102, Note: "before upgrade", Built: true, Size: 3_145_728, CreatedAt: t0.Add(240 * time.Hour)}}
 	st.Txs = []*Tx{{ID: 8001, VM: 101, Action: "startup_virtual_machine", Created: t0, Start: t0, Status: "complete", Applied: true}}
 	return st
