@@ -286,11 +286,15 @@ func callStep(c *client.Client, o *catalog.Operation, what string, r client.Requ
 	if serverID == "" || !strings.HasPrefix(o.Path, "/servers/{server_id}") || !o.Async() {
 		return call(c, what, r)
 	}
-	id := url.PathEscape(serverID)
 	if o.Method == http.MethodDelete && o.Path == "/servers/{server_id}" {
-		return followed(c, what, r, untilGone(c, "/servers/"+id, statusPath(id)))
+		return followed(c, what, r, untilGone(c, serverID))
 	}
-	return onServer(c, what, r, id)
+	if o.Name == "put servers status action" {
+		body, _ := r.Body.(map[string]any)
+		action, _ := body["action"].(string)
+		return followed(c, what, r, untilState(c, serverID, targetOf(action)))
+	}
+	return onServer(c, what, r, serverID)
 }
 
 // registerOperations declares "operations", the search over the catalog.
