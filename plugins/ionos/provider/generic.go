@@ -262,7 +262,11 @@ func declareCall(p *sdk.Plugin, o *catalog.Operation) {
 	if summary == "" {
 		summary = o.Method + " " + o.Path
 	}
-	declare(p, op{Name: "call " + o.Name, Summary: summary, Help: help, Hidden: true, Risk: catalog.RiskOf(o), Params: params,
+	rating := catalog.Rate(o)
+	if rating.Sensitive {
+		help += " Its answer holds a credential: it is shown to the requester only."
+	}
+	declare(p, op{Name: "call " + o.Name, Summary: summary, Help: help, Hidden: true, Risk: rating.Risk, SensitiveOutput: rating.Sensitive, Params: params,
 		Examples: []string{exampleOf(o)},
 		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
 			r, err := request(o, bps, a)
