@@ -66,7 +66,7 @@ func TestNamedOperationsByRule(t *testing.T) {
 		"get vpns configuration_file": "critical sensitive", // the VPN's keys, zipped
 		"get shared_storages access":  "critical sensitive", // a Kerberos keytab
 		"list users":                  "critical sensitive", // each user's API key
-		"post users api ips":          "critical",           // lets an address use the API
+		"post users api ips":          "critical sensitive", // lets an address use the API; answers the key
 		"put roles permissions":       "critical",
 		"post images":                 "high", // IONOS fetches the image from a given URL
 		"put monitoring_policies":     "high", // alerts mailed to a given address
