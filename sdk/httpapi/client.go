@@ -515,6 +515,9 @@ func (c *Client) fail(method string, u *url.URL, status int, body []byte, err er
 			e.Err = fmt.Errorf("%w", context.DeadlineExceeded)
 		case errors.Is(err, context.Canceled):
 			e.Err = fmt.Errorf("%w", context.Canceled)
+		case errors.Is(err, ErrQueueTooLong):
+			// Refused before sending; it names only a time.
+			e.Err = err
 		case errors.Is(err, ErrRedirectRefused):
 			var ue *url.Error
 			if errors.As(err, &ue) {

@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -47,6 +49,10 @@ type WindowLimiter struct {
 	DefaultReset time.Duration
 	// Now is the clock (time.Now if nil).
 	Now func() time.Time
+	// MaxWait, if set, bounds how long Reserve waits for the window to
+	// reset: a longer wait fails at once with a [*QueueError] naming the
+	// reset, instead of holding the caller until its deadline.
+	MaxWait time.Duration
 
 	mu        sync.Mutex
 	limit     int
@@ -92,6 +98,7 @@ func (l *WindowLimiter) Wait(ctx context.Context) error {
 // nil when none came.
 func (l *WindowLimiter) Reserve(ctx context.Context) (done func(*http.Response), err error) {
 	waited := false
+	var noticed time.Time
 	for {
 		l.mu.Lock()
 		now := l.now()
@@ -122,11 +129,23 @@ func (l *WindowLimiter) Reserve(ctx context.Context) (done func(*http.Response),
 		wake := l.changed
 		var timer *time.Timer
 		var tc <-chan time.Time
+		var reset time.Time
 		if l.remaining == 0 && !l.windowEnd.IsZero() {
-			timer = time.NewTimer(l.windowEnd.Sub(now))
+			reset = l.windowEnd
+			if l.MaxWait > 0 && reset.Sub(now) > l.MaxWait {
+				l.mu.Unlock()
+				return nil, &QueueError{Reset: reset, Wait: reset.Sub(now), MaxWait: l.MaxWait}
+			}
+			timer = time.NewTimer(reset.Sub(now))
 			tc = timer.C
 		}
 		l.mu.Unlock()
+		if !reset.IsZero() && !reset.Equal(noticed) {
+			if fn, ok := ctx.Value(queueNoticeKey{}).(func(time.Duration)); ok {
+				fn(reset.Sub(now))
+			}
+			noticed = reset
+		}
 		waited = true
 		select {
 		case <-ctx.Done():
@@ -140,6 +159,34 @@ func (l *WindowLimiter) Reserve(ctx context.Context) (done func(*http.Response),
 			return nil, err
 		}
 	}
+}
+
+// ErrQueueTooLong is wrapped by the error of a call that would have had
+// to wait longer than [WindowLimiter.MaxWait] for the provider's window.
+var ErrQueueTooLong = errors.New("the provider's request limit is spent for longer than the bot waits")
+
+// QueueError is a call refused before it was sent: the key's allowance is
+// spent until Reset, which is further away than MaxWait.
+type QueueError struct {
+	Reset         time.Time
+	Wait, MaxWait time.Duration
+}
+
+func (e *QueueError) Error() string {
+	return fmt.Sprintf("the request limit is spent until %s (about %d s from now), longer than the %s the bot waits; nothing was sent, try again after that",
+		e.Reset.UTC().Format("15:04:05 MST"), int(e.Wait.Round(time.Second)/time.Second), e.MaxWait)
+}
+
+func (e *QueueError) Unwrap() error { return ErrQueueTooLong }
+
+type queueNoticeKey struct{}
+
+// WithQueueNotice returns ctx carrying notice: when a call made with it
+// must wait for a [WindowLimiter]'s window to reset, Reserve calls notice
+// once per reset with about how long the wait is, before it waits. A
+// command uses it to tell its user that it is queued.
+func WithQueueNotice(ctx context.Context, notice func(wait time.Duration)) context.Context {
+	return context.WithValue(ctx, queueNoticeKey{}, notice)
 }
 
 // observe learns from the answer to a call sent at sent; probed tells

@@ -365,3 +365,45 @@ func (n *slowNet) RoundTrip(r *http.Request) (*http.Response, error) {
 	time.Sleep(n.delay())
 	return rec.Result(), nil
 }
+
+// spent is a limiter whose allowance a 429 has emptied until 90 s from
+// its (frozen) clock.
+func spent(t *testing.T) (*WindowLimiter, time.Time) {
+	t.Helper()
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	l := NewWindowLimiter(25, time.Minute)
+	l.Now = func() time.Time { return now }
+	done, err := l.Reserve(context.Background())
+	require.NoError(t, err)
+	done(&http.Response{StatusCode: http.StatusTooManyRequests, Header: http.Header{"X-Rate-Limit-Reset": {"90"}}})
+	return l, now
+}
+
+// A call that would wait past MaxWait is refused at once, naming the
+// reset; none waits until its caller's deadline.
+func TestWindowLimiterRefusesAWaitBeyondMaxWait(t *testing.T) {
+	l, now := spent(t)
+	l.MaxWait = time.Minute
+	_, err := l.Reserve(context.Background())
+	var qe *QueueError
+	require.ErrorAs(t, err, &qe)
+	assert.ErrorIs(t, err, ErrQueueTooLong)
+	assert.WithinDuration(t, now.Add(91*time.Second), qe.Reset, time.Second)
+	assert.Contains(t, err.Error(), "03:05:36 UTC")
+	assert.Contains(t, err.Error(), "about 91 s")
+}
+
+// A call that must wait tells its caller first, with about how long.
+func TestWindowLimiterTellsAQueuedCallerHowLong(t *testing.T) {
+	l, _ := spent(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	var told []time.Duration
+	ctx = WithQueueNotice(ctx, func(d time.Duration) {
+		told = append(told, d)
+		cancel() // stop waiting: the test needs only the notice
+	})
+	_, err := l.Reserve(ctx)
+	require.ErrorIs(t, err, context.Canceled)
+	require.Len(t, told, 1)
+	assert.InDelta(t, 91, told[0].Seconds(), 1)
+}

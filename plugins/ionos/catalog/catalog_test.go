@@ -160,7 +160,12 @@ func TestRisk(t *testing.T) {
 		r := catalog.RiskOf(&o)
 		switch o.Method {
 		case "GET":
-			assert.Equal(t, sdk.RiskReadOnly, r, o.Name)
+			// Read-only, unless its answer is a credential (rule 5).
+			if catalog.SensitiveOf(&o) {
+				assert.Equal(t, sdk.RiskCritical, r, o.Name)
+			} else {
+				assert.Equal(t, sdk.RiskReadOnly, r, o.Name)
+			}
 		case "DELETE":
 			assert.Equal(t, sdk.RiskCritical, r, o.Name)
 		default:

@@ -36,6 +36,13 @@ type Options struct {
 	// Poll is how often work at IONOS is checked until it is done (5 s
 	// if zero).
 	Poll time.Duration
+	// MaxQueueWait bounds how long a call waits for the key's request
+	// limit to reset (45 s if zero): a longer wait fails at once with the
+	// reset time, instead of the bot's "did not answer in time".
+	MaxQueueWait time.Duration
+	// Sleep waits between retries of a read (a timer if nil); tests
+	// replace it.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // Client calls the API with one key.
@@ -57,7 +64,7 @@ var (
 
 // limiterFor returns the limiter of an API key: the allowance belongs to
 // the key, so every target and user sharing it waits in one queue.
-func limiterFor(base, token string, inflight int) *httpapi.WindowLimiter {
+func limiterFor(base, token string, inflight int, maxWait time.Duration) *httpapi.WindowLimiter {
 	sum := sha256.Sum256([]byte(base + "\x00" + token))
 	k := hex.EncodeToString(sum[:])
 	limMu.Lock()
@@ -67,6 +74,7 @@ func limiterFor(base, token string, inflight int) *httpapi.WindowLimiter {
 	}
 	l := httpapi.NewWindowLimiter(25, time.Minute)
 	l.MaxInFlight = inflight
+	l.MaxWait = maxWait
 	limiters[k] = l
 	return l
 }
@@ -103,7 +111,11 @@ func New(o Options) (*Client, error) {
 	// A 429 is a refusal before any work: it is safe to send again once
 	// the window resets, whatever the method.
 	h.RetryRateLimited = true
-	lim := limiterFor(h.BaseURL.String(), o.Token, o.MaxInFlight)
+	if o.MaxQueueWait <= 0 {
+		o.MaxQueueWait = 45 * time.Second
+	}
+	h.Sleep = o.Sleep
+	lim := limiterFor(h.BaseURL.String(), o.Token, o.MaxInFlight, o.MaxQueueWait)
 	h.Limiter = lim
 	cat, err := catalog.Load()
 	if err != nil {
@@ -178,13 +190,26 @@ type Response struct {
 	Body   []byte
 }
 
-func (c *Client) request(r Request) *httpapi.Request {
-	hr := &httpapi.Request{Method: r.Method, Path: r.Path, Query: r.Query, Effect: httpapi.Changes}
-	// Stopgap until every IONOS endpoint is declared: its API changes
-	// nothing with GET.
-	if r.Method == http.MethodGet {
-		hr.Effect = httpapi.Reads
+// endpoint finds the catalog operation a request calls and its
+// declaration, with the path's variables (unescaped). A request that is
+// no catalog operation is undeclared: the SDK sends it once.
+func (c *Client) endpoint(r Request) (name string, e Endpoint, vars map[string]string) {
+	path, _, _ := strings.Cut(r.Path, "?")
+	o, vars, ok := c.cat.Match(r.Method, path)
+	if !ok {
+		return "", Endpoint{Effect: httpapi.Undeclared}, nil
 	}
+	for k, v := range vars {
+		if u, err := url.PathUnescape(v); err == nil {
+			vars[k] = u
+		}
+	}
+	return o.Name, Endpoints[o.Name], vars
+}
+
+func (c *Client) request(r Request) *httpapi.Request {
+	_, e, _ := c.endpoint(r)
+	hr := &httpapi.Request{Method: r.Method, Path: r.Path, Query: r.Query, Effect: e.Effect}
 	switch {
 	case r.Body != nil:
 		hr.JSON = r.Body
@@ -192,6 +217,17 @@ func (c *Client) request(r Request) *httpapi.Request {
 		hr.JSON = map[string]any{}
 	}
 	return hr
+}
+
+// CheckOf is the command that shows whether a change made by r happened,
+// its variables filled in ("" for a read).
+func (c *Client) CheckOf(r Request) string {
+	_, e, vars := c.endpoint(r)
+	check := e.Check
+	for k, v := range vars {
+		check = strings.ReplaceAll(check, "{"+k+"}", v)
+	}
+	return check
 }
 
 // Describe writes a call as a plan shows it, secrets masked.
@@ -208,6 +244,14 @@ func (c *Client) Describe(r Request) (method, endpoint, body string) {
 // Do sends a call and decodes the answer into out (if not nil).
 func (c *Client) Do(ctx context.Context, r Request, out any) (*Response, error) {
 	resp, err := c.http.Do(ctx, c.request(r))
+	if httpapi.OutcomeUnknown(err) {
+		// A gateway's 502 or a lost connection after the change was
+		// sent: never re-sent, and the user learns how to look.
+		if check := c.CheckOf(r); check != "" {
+			return nil, fmt.Errorf("%w; check with %s", err, check)
+		}
+		return nil, err
+	}
 	if err != nil {
 		if resp != nil {
 			return nil, c.apiError(resp)
@@ -236,28 +280,45 @@ func (c *Client) apiError(resp *httpapi.Response) error {
 	return ae
 }
 
-// List reads every page of a collection (per_page items a page, until a
-// short page) into out, a pointer to a slice.
+// List reads every page of a collection (per_page items a page) into out,
+// a pointer to a slice, with the SDK's pager: it ends at a short page, and
+// fails clearly on a page it has already read (a server or proxy that
+// ignores page/per_page) and at a cap, instead of collecting the same
+// servers a thousand times.
 func (c *Client) List(ctx context.Context, path string, query url.Values, perPage int, out any) error {
 	if perPage <= 0 {
 		perPage = 100
 	}
-	var all []json.RawMessage
-	for page := 1; page <= 1000; page++ {
-		q := url.Values{}
-		for k, v := range query {
-			q[k] = v
-		}
-		q.Set("page", strconv.Itoa(page))
-		q.Set("per_page", strconv.Itoa(perPage))
-		var items []json.RawMessage
-		if _, err := c.Do(ctx, Request{Method: http.MethodGet, Path: path, Query: q}, &items); err != nil {
-			return err
-		}
-		all = append(all, items...)
-		if len(items) < perPage {
-			break
-		}
+	pager := httpapi.Pager[json.RawMessage]{
+		Size: perPage,
+		Fetch: func(ctx context.Context, p httpapi.Page) ([]json.RawMessage, []byte, error) {
+			q := url.Values{}
+			for k, v := range query {
+				q[k] = v
+			}
+			q.Set("page", strconv.Itoa(p.Number))
+			q.Set("per_page", strconv.Itoa(p.Size))
+			var items []json.RawMessage
+			resp, err := c.Do(ctx, Request{Method: http.MethodGet, Path: path, Query: q}, &items)
+			if err != nil {
+				return nil, nil, err
+			}
+			return items, resp.Body, nil
+		},
+		ID: func(item json.RawMessage) string {
+			var v struct {
+				ID any `json:"id"`
+			}
+			if json.Unmarshal(item, &v) != nil || v.ID == nil {
+				// No id: the item itself names it.
+				return string(item)
+			}
+			return fmt.Sprint(v.ID)
+		},
+	}
+	all, err := pager.All(ctx)
+	if err != nil {
+		return fmt.Errorf("IONOS %s: %w", path, err)
 	}
 	b, _ := json.Marshal(all)
 	return json.Unmarshal(b, out)
@@ -306,18 +367,28 @@ func (r *Result) Decode(v any) error {
 	return json.Unmarshal(r.Body, v)
 }
 
-// Fill puts path variables into a catalog path.
+// Fill puts path variables into a catalog path, each escaped as one
+// segment; an empty value, "." or ".." is refused before anything is
+// sent (a normalising proxy would make it another resource).
 func Fill(path string, vars map[string]string) (string, error) {
-	segs := strings.Split(path, "/")
-	for i, s := range segs {
+	var segs []string
+	for _, s := range strings.Split(strings.Trim(path, "/"), "/") {
 		if strings.HasPrefix(s, "{") {
 			name := strings.Trim(s, "{}")
 			v, ok := vars[name]
 			if !ok || v == "" {
 				return "", fmt.Errorf("%s is required", name)
 			}
-			segs[i] = url.PathEscape(v)
+			if v == "." || v == ".." {
+				return "", fmt.Errorf("%s: %q is not an id", name, v)
+			}
+			s = v
 		}
+		segs = append(segs, s)
 	}
-	return strings.Join(segs, "/"), nil
+	return httpapi.Path(segs...)
 }
+
+// Path joins segments into a request path, each escaped as one segment;
+// an empty one, "." or ".." is refused.
+func Path(segments ...string) (string, error) { return httpapi.Path(segments...) }

@@ -262,7 +262,11 @@ func declareCall(p *sdk.Plugin, o *catalog.Operation) {
 	if summary == "" {
 		summary = o.Method + " " + o.Path
 	}
-	declare(p, op{Name: "call " + o.Name, Summary: summary, Help: help, Hidden: true, Risk: catalog.RiskOf(o), Params: params,
+	rating := catalog.Rate(o)
+	if rating.Sensitive {
+		help += " Its answer holds a credential: it is shown to the requester only."
+	}
+	declare(p, op{Name: "call " + o.Name, Summary: summary, Help: help, Hidden: true, Risk: rating.Risk, SensitiveOutput: rating.Sensitive, Params: params,
 		Examples: []string{exampleOf(o)},
 		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
 			r, err := request(o, bps, a)
@@ -286,11 +290,15 @@ func callStep(c *client.Client, o *catalog.Operation, what string, r client.Requ
 	if serverID == "" || !strings.HasPrefix(o.Path, "/servers/{server_id}") || !o.Async() {
 		return call(c, what, r)
 	}
-	id := url.PathEscape(serverID)
 	if o.Method == http.MethodDelete && o.Path == "/servers/{server_id}" {
-		return followed(c, what, r, untilGone(c, "/servers/"+id, statusPath(id)))
+		return followed(c, what, r, untilGone(c, serverID))
 	}
-	return onServer(c, what, r, id)
+	if o.Name == "put servers status action" {
+		body, _ := r.Body.(map[string]any)
+		action, _ := body["action"].(string)
+		return followed(c, what, r, untilState(c, serverID, targetOf(action)))
+	}
+	return onServer(c, what, r, serverID)
 }
 
 // registerOperations declares "operations", the search over the catalog.

@@ -23,7 +23,11 @@ type snapshot struct {
 
 func snapshotsOf(ctx context.Context, c *client.Client, s *server) ([]snapshot, error) {
 	var list []snapshot
-	_, err := c.Do(ctx, get("/servers/"+s.ID+"/snapshots", nil), &list)
+	path, err := client.Path("servers", s.ID, "snapshots")
+	if err != nil {
+		return nil, err
+	}
+	_, err = c.Do(ctx, get(path, nil), &list)
 	return list, err
 }
 
@@ -111,7 +115,11 @@ func snapshotList() op {
 			if err != nil {
 				return nil, err
 			}
-			return &work{Summary: "List snapshots of " + s.label(), Steps: []step{call(c, "List snapshots", get("/servers/"+s.ID+"/snapshots", nil))}}, nil
+			path, err := client.Path("servers", s.ID, "snapshots")
+			if err != nil {
+				return nil, err
+			}
+			return &work{Summary: "List snapshots of " + s.label(), Steps: []step{call(c, "List snapshots", get(path, nil))}}, nil
 		},
 		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var list []snapshot
@@ -143,9 +151,13 @@ func snapshotCreate() op {
 			if s.Snapshot != nil && s.Snapshot.ID != "" {
 				return nil, sdk.BadArg("server", "%s already has a snapshot (%s); delete it first", s.Name, s.Snapshot.CreationDate)
 			}
+			path, err := client.Path("servers", s.ID, "snapshots")
+			if err != nil {
+				return nil, err
+			}
 			return &work{Summary: "Snapshot " + s.label(), CheckWith: checkWith(s.Name), Notes: []string{"Snapshots are billed."},
 				Facts: []string{s.state()},
-				Steps: []step{onServer(c, "Take a snapshot", client.Request{Method: http.MethodPost, Path: "/servers/" + s.ID + "/snapshots", EmptyBody: true}, s.ID)}}, nil
+				Steps: []step{onServer(c, "Take a snapshot", client.Request{Method: http.MethodPost, Path: path, EmptyBody: true}, s.ID)}}, nil
 		},
 		Show: showDone("Snapshot of %s taken."),
 	}
@@ -155,7 +167,7 @@ var snapP = sdk.String("snapshot", "Snapshot id (if the server has several)")
 
 // snapshotWork is a change to a server's snapshot: the snapshot's date,
 // which the approver reads, is a fact.
-func snapshotWork(ctx context.Context, c *client.Client, a sdk.Args, change func(s *server, sn *snapshot) *work) (*work, error) {
+func snapshotWork(ctx context.Context, c *client.Client, a sdk.Args, change func(s *server, sn *snapshot, path string) *work) (*work, error) {
 	s, err := findServer(ctx, c, a.String("server"))
 	if err != nil {
 		return nil, err
@@ -164,7 +176,11 @@ func snapshotWork(ctx context.Context, c *client.Client, a sdk.Args, change func
 	if err != nil {
 		return nil, err
 	}
-	w := change(s, sn)
+	path, err := client.Path("servers", s.ID, "snapshots", sn.ID)
+	if err != nil {
+		return nil, err
+	}
+	w := change(s, sn, path)
 	w.CheckWith = checkWith(s.Name)
 	w.Facts = []string{s.state(), "its snapshot " + sn.ID + " was taken " + sn.CreationDate}
 	return w, nil
@@ -174,10 +190,10 @@ func snapshotRestore() op {
 	return op{Name: "snapshot restore", Summary: "Roll a server's disk back to its snapshot", Risk: sdk.RiskCritical, Params: []sdk.Param{serverP, snapP},
 		Examples: []string{"/ionos snapshot restore db01"},
 		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			return snapshotWork(ctx, c, a, func(s *server, sn *snapshot) *work {
+			return snapshotWork(ctx, c, a, func(s *server, sn *snapshot, path string) *work {
 				return &work{Summary: fmt.Sprintf("Restore %s to its snapshot of %s", s.label(), sn.CreationDate),
 					Notes: []string{"Everything written since the snapshot is lost."},
-					Steps: []step{onServer(c, "Restore the snapshot", client.Request{Method: http.MethodPut, Path: "/servers/" + s.ID + "/snapshots/" + sn.ID, EmptyBody: true}, s.ID)}}
+					Steps: []step{onServer(c, "Restore the snapshot", client.Request{Method: http.MethodPut, Path: path, EmptyBody: true}, s.ID)}}
 			})
 		},
 		Show: showFinal("server"),
@@ -188,9 +204,9 @@ func snapshotDelete() op {
 	return op{Name: "snapshot delete", Summary: "Delete a server's snapshot", Risk: sdk.RiskCritical, Params: []sdk.Param{serverP, snapP},
 		Examples: []string{"/ionos snapshot delete db01"},
 		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
-			return snapshotWork(ctx, c, a, func(s *server, sn *snapshot) *work {
+			return snapshotWork(ctx, c, a, func(s *server, sn *snapshot, path string) *work {
 				return &work{Summary: fmt.Sprintf("Delete the snapshot of %s taken %s", s.label(), sn.CreationDate),
-					Steps: []step{onServer(c, "Delete the snapshot", client.Request{Method: http.MethodDelete, Path: "/servers/" + s.ID + "/snapshots/" + sn.ID}, s.ID)}}
+					Steps: []step{onServer(c, "Delete the snapshot", client.Request{Method: http.MethodDelete, Path: path}, s.ID)}}
 			})
 		},
 		Show: showDone("The snapshot of %s is deleted."),
@@ -238,13 +254,17 @@ func ipRDNS() op {
 			if name != "" && !validHost(name) {
 				return nil, sdk.BadArg("name", "%q is not a host name", name)
 			}
+			path, err := client.Path("public_ips", ip.ID)
+			if err != nil {
+				return nil, err
+			}
 			now := orDash(deref(ip.ReverseDNS))
 			what := fmt.Sprintf("Set the reverse DNS of %s to %s (now %s)", ip.IP, name, now)
 			if name == "" {
 				what = fmt.Sprintf("Clear the reverse DNS of %s (now %s)", ip.IP, now)
 			}
 			return &work{Summary: what, Facts: []string{"the reverse DNS of " + ip.IP + " (" + ip.ID + ") is " + now},
-				Steps: []step{call(c, "Set reverse DNS", client.Request{Method: http.MethodPut, Path: "/public_ips/" + ip.ID, Body: map[string]any{"reverse_dns": name}})}}, nil
+				Steps: []step{call(c, "Set reverse DNS", client.Request{Method: http.MethodPut, Path: path, Body: map[string]any{"reverse_dns": name}})}}, nil
 		},
 		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var ip publicIP
@@ -321,8 +341,10 @@ func firewallRulesWork(ctx context.Context, c *client.Client, a sdk.Args) (*work
 	ref := a.String("server")
 	if idRE.MatchString(ref) {
 		var f struct{ Name string }
-		if _, err := c.Do(ctx, get("/firewall_policies/"+ref, nil), &f); err == nil {
-			return &work{Summary: "Show the rules of policy " + f.Name, Steps: []step{call(c, "Read the rules", get("/firewall_policies/"+ref+"/rules", nil))}}, nil
+		policy, _ := client.Path("firewall_policies", ref)
+		rules, _ := client.Path("firewall_policies", ref, "rules")
+		if _, err := c.Do(ctx, get(policy, nil), &f); err == nil {
+			return &work{Summary: "Show the rules of policy " + f.Name, Steps: []step{call(c, "Read the rules", get(rules, nil))}}, nil
 		}
 	}
 	s, err := findServer(ctx, c, ref)
@@ -336,7 +358,11 @@ func firewallRulesWork(ctx context.Context, c *client.Client, a sdk.Args) (*work
 			continue
 		}
 		seen[ip.FirewallPolicy.ID] = true
-		w.Steps = append(w.Steps, call(c, "Read policy "+ip.FirewallPolicy.Name, get("/firewall_policies/"+ip.FirewallPolicy.ID+"/rules", nil)))
+		rules, err := client.Path("firewall_policies", ip.FirewallPolicy.ID, "rules")
+		if err != nil {
+			return nil, err
+		}
+		w.Steps = append(w.Steps, call(c, "Read policy "+ip.FirewallPolicy.Name, get(rules, nil)))
 	}
 	if len(w.Steps) == 0 {
 		return nil, sdk.BadArg("server", "no firewall policy applies to %s", s.Name)
@@ -372,9 +398,13 @@ func dvdMount() op {
 			if err != nil {
 				return nil, err
 			}
+			path, err := client.Path("servers", s.ID, "dvd")
+			if err != nil {
+				return nil, err
+			}
 			return &work{Summary: fmt.Sprintf("Mount ISO %s in %s", a.String("iso"), s.label()), CheckWith: checkWith(s.Name),
 				Notes: []string{"The server boots from it at its next restart."}, Facts: []string{s.state(), mounted(s)},
-				Steps: []step{onServer(c, "Mount the ISO", client.Request{Method: http.MethodPut, Path: "/servers/" + s.ID + "/dvd", Body: map[string]any{"id": a.String("iso")}}, s.ID)}}, nil
+				Steps: []step{onServer(c, "Mount the ISO", client.Request{Method: http.MethodPut, Path: path, Body: map[string]any{"id": a.String("iso")}}, s.ID)}}, nil
 		},
 		Show: showDone("ISO mounted in %s."),
 	}
@@ -391,8 +421,12 @@ func dvdUnmount() op {
 			if s.DVD == nil || s.DVD.ID == "" {
 				return nil, sdk.BadArg("server", "no ISO is mounted in %s", s.Name)
 			}
+			path, err := client.Path("servers", s.ID, "dvd")
+			if err != nil {
+				return nil, err
+			}
 			return &work{Summary: fmt.Sprintf("Unmount %s from %s", s.DVD.Name, s.label()), CheckWith: checkWith(s.Name), Facts: []string{s.state(), mounted(s)},
-				Steps: []step{onServer(c, "Unmount the ISO", client.Request{Method: http.MethodDelete, Path: "/servers/" + s.ID + "/dvd"}, s.ID)}}, nil
+				Steps: []step{onServer(c, "Unmount the ISO", client.Request{Method: http.MethodDelete, Path: path}, s.ID)}}, nil
 		},
 		Show: showDone("The DVD drive of %s is empty."),
 	}
@@ -410,7 +444,11 @@ func monitoring() op {
 			if err != nil {
 				return nil, err
 			}
-			return &work{Summary: "Read the monitoring of " + s.label(), Steps: []step{call(c, "Read usage", get("/monitoring_center/"+s.ID, url.Values{"period": {a.String("period")}}))}}, nil
+			path, err := client.Path("monitoring_center", s.ID)
+			if err != nil {
+				return nil, err
+			}
+			return &work{Summary: "Read the monitoring of " + s.label(), Steps: []step{call(c, "Read usage", get(path, url.Values{"period": {a.String("period")}}))}}, nil
 		},
 		Show: showMonitoring,
 	}

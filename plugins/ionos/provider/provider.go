@@ -11,12 +11,14 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/deskbot/deskbot/plugins/ionos/client"
 	"github.com/deskbot/deskbot/plugins/ionos/sim"
 	"github.com/deskbot/deskbot/sdk"
 	"github.com/deskbot/deskbot/sdk/apiop"
+	"github.com/deskbot/deskbot/sdk/httpapi"
 )
 
 // Version is the plugin's version.
@@ -77,11 +79,24 @@ func get(path string, q url.Values) client.Request {
 	return client.Request{Method: http.MethodGet, Path: path, Query: q}
 }
 
+// queued tells the user, as progress, when the step's calls wait behind
+// the API key's request limit, and for about how long: a command that
+// waits says so instead of going quiet until the bot gives up on it.
+func queued(ctx context.Context, run *apiop.Run) context.Context {
+	if run == nil || run.Call == nil {
+		return ctx
+	}
+	return httpapi.WithQueueNotice(ctx, func(wait time.Duration) {
+		run.Progress(-1, "queued behind IONOS's request limit, about %d s", int(max(time.Second, wait.Round(time.Second))/time.Second))
+	})
+}
+
 // call is a step that makes one call, described as the plan shows it.
 func call(c *client.Client, what string, r client.Request) step {
 	method, endpoint, body := c.Describe(r)
 	return step{What: what, Method: method, Endpoint: endpoint, Body: body,
-		Do: func(ctx context.Context, _ *apiop.Run) (*client.Result, error) {
+		Do: func(ctx context.Context, run *apiop.Run) (*client.Result, error) {
+			ctx = queued(ctx, run)
 			resp, err := c.Do(ctx, r, nil)
 			if err != nil {
 				return nil, err
@@ -90,11 +105,12 @@ func call(c *client.Client, what string, r client.Request) step {
 		}}
 }
 
-// everyPage is a step that reads every page of a list (until a short page)
-// and answers them as one. Paging is the provider's own for now.
+// everyPage is a step that reads every page of a list with the SDK's
+// pager and answers them as one.
 func everyPage(c *client.Client, what, path string, q url.Values) step {
 	s := call(c, what+", every page", get(path, q))
-	s.Do = func(ctx context.Context, _ *apiop.Run) (*client.Result, error) {
+	s.Do = func(ctx context.Context, run *apiop.Run) (*client.Result, error) {
+		ctx = queued(ctx, run)
 		var items []json.RawMessage
 		if err := c.List(ctx, path, q, 100, &items); err != nil {
 			return nil, err
@@ -119,6 +135,7 @@ func followed(c *client.Client, what string, r client.Request, w watch) step {
 	s := call(c, what, r)
 	s.Follows = true
 	s.Do = func(ctx context.Context, run *apiop.Run) (*client.Result, error) {
+		ctx = queued(ctx, run)
 		resp, err := c.Do(ctx, r, nil)
 		if err != nil {
 			return nil, err
@@ -145,36 +162,80 @@ func followed(c *client.Client, what string, r client.Request, w watch) step {
 }
 
 // onServer is a step that changes a server and follows its state until
-// it is steady.
+// it is steady again.
 func onServer(c *client.Client, what string, r client.Request, serverID string) step {
-	return followed(c, what, r, untilSteady(c, statusPath(serverID)))
+	return followed(c, what, r, untilState(c, serverID, target{}))
 }
 
-// untilSteady watches a status path (/servers/ID/status) until its state
-// is a resting one.
-func untilSteady(c *client.Client, status string) watch {
+// target is where work on a server ends.
+type target struct {
+	// state is the steady state the work ends in; "" is any steady state
+	// (a resize or a reinstall returns the server to the state it was in).
+	state string
+	// through says the target is also the state before the work (a
+	// reboot ends POWERED_ON, as it began): it counts only once a state
+	// in between has been read.
+	through bool
+}
+
+// targetOf is where a power action ends: POWERED_OFF after POWER_OFF, as
+// the 1&1 Go SDK waits for (WaitForState(srv, "POWERED_OFF")), and
+// POWERED_ON after POWER_ON, or after a REBOOT once the server was seen
+// rebooting (the SDK waits for REBOOTING, then POWERED_ON).
+func targetOf(action string) target {
+	switch strings.ToUpper(action) {
+	case "POWER_OFF":
+		return target{state: "POWERED_OFF"}
+	case "POWER_ON":
+		return target{state: "POWERED_ON"}
+	case "REBOOT":
+		return target{state: "POWERED_ON", through: true}
+	}
+	return target{}
+}
+
+// untilState watches a server's state until the work reaches its target.
+// Right after IONOS accepts a power action, the status can still show the
+// state from before it (POWERED_ON just after a POWER_OFF): a steady state
+// that is not the target is not the end of the work.
+func untilState(c *client.Client, serverID string, t target) watch {
+	moved := false
 	return func(ctx context.Context) (sdk.Progress, bool, string, error) {
-		st, err := c.Status(ctx, status)
+		path, err := statusPath(serverID)
 		if err != nil {
 			return sdk.Progress{}, false, "", err
 		}
-		return progressOf(st), client.Steady(st.State), st.State, nil
+		st, err := c.Status(ctx, path)
+		if err != nil {
+			return sdk.Progress{}, false, "", err
+		}
+		steady := client.Steady(st.State)
+		if !steady {
+			moved = true
+		}
+		done := steady && (t.state == "" || strings.EqualFold(st.State, t.state)) && (!t.through || moved)
+		return progressOf(st), done, st.State, nil
 	}
 }
 
-// untilGone watches a deletion until gone answers 404, reading the status
-// path meanwhile for progress. When the thing is gone, the state last read
+// untilGone watches a deletion until the server's GET answers 404, reading
+// its status meanwhile for progress. When it is gone, the state last read
 // is reported again: the thread shows no state it never had.
-func untilGone(c *client.Client, gone, status string) watch {
+func untilGone(c *client.Client, serverID string) watch {
 	last := sdk.Progress{State: "REMOVED", Percent: -1, Message: "REMOVED"}
 	return func(ctx context.Context) (sdk.Progress, bool, string, error) {
-		_, err := c.Do(ctx, get(gone, nil), nil)
+		gone, err := client.Path("servers", serverID)
+		if err != nil {
+			return sdk.Progress{}, false, "", err
+		}
+		_, err = c.Do(ctx, get(gone, nil), nil)
 		if client.NotFound(err) {
 			return last, true, "REMOVED", nil
 		}
 		if err != nil {
 			return sdk.Progress{}, false, "", err
 		}
+		status, _ := statusPath(serverID)
 		if st, err := c.Status(ctx, status); err == nil {
 			last = progressOf(st)
 		}
@@ -183,7 +244,7 @@ func untilGone(c *client.Client, gone, status string) watch {
 }
 
 // statusPath is where a server's state is read while work on it goes on.
-func statusPath(serverID string) string { return "/servers/" + serverID + "/status" }
+func statusPath(serverID string) (string, error) { return client.Path("servers", serverID, "status") }
 
 // checkWith is the command that shows how work on a server goes on.
 func checkWith(server string) string { return "/ionos server status " + server }

@@ -92,7 +92,11 @@ var idRE = regexp.MustCompile(`^[0-9A-Fa-f]{32}$`)
 func findServer(ctx context.Context, c *client.Client, refName string) (*server, error) {
 	if idRE.MatchString(refName) {
 		var s server
-		_, err := c.Do(ctx, get("/servers/"+strings.ToUpper(refName), nil), &s)
+		path, err := client.Path("servers", strings.ToUpper(refName))
+		if err != nil {
+			return nil, err
+		}
+		_, err = c.Do(ctx, get(path, nil), &s)
 		if client.NotFound(err) {
 			return nil, sdk.BadArg("server", "there is no server with id %s", refName)
 		}
@@ -140,10 +144,10 @@ func registerServers(p *sdk.Plugin) {
 	declare(p,
 		serverList(),
 		serverRead("server info", "One server: state, size, image, IPs, DVD, snapshot", "", "Read the server", showServerInfo),
-		serverRead("server status", "A server's state and progress", "/status", "Read the state", showServerStatus),
-		serverRead("server hardware", "A server's processors, memory and disks", "/hardware", "Read the hardware", showServerHardware),
-		serverRead("server ips", "A server's IPs, reverse DNS and firewall", "/ips", "List the IPs", showServerIPs),
-		serverRead("server image", "The image a server runs", "/image", "Read the image", showServerImage),
+		serverRead("server status", "A server's state and progress", "status", "Read the state", showServerStatus),
+		serverRead("server hardware", "A server's processors, memory and disks", "hardware", "Read the hardware", showServerHardware),
+		serverRead("server ips", "A server's IPs, reverse DNS and firewall", "ips", "List the IPs", showServerIPs),
+		serverRead("server image", "The image a server runs", "image", "Read the image", showServerImage),
 		power("server on", "POWER_ON", "Power on", sdk.RiskLow, ""),
 		power("server off", "POWER_OFF", "Power off", sdk.RiskHigh, "Everything on the server stops until it is powered on."),
 		power("server reboot", "REBOOT", "Reboot", sdk.RiskHigh, "The server is unreachable while it restarts."),
@@ -189,7 +193,7 @@ func serverList() op {
 }
 
 // serverRead is a command that reads one thing of a server: the server
-// itself (suffix "") or /servers/ID+suffix.
+// itself (suffix "") or /servers/ID/suffix.
 func serverRead(name, summary, suffix, what string, show func(s *server, res *client.Result, r *sdk.Result) error) op {
 	return op{Name: name, Summary: summary, Risk: sdk.RiskReadOnly, Params: []sdk.Param{serverP},
 		Examples: []string{"/ionos " + name + " web01"},
@@ -198,7 +202,15 @@ func serverRead(name, summary, suffix, what string, show func(s *server, res *cl
 			if err != nil {
 				return nil, err
 			}
-			return &work{Summary: what + " of " + s.label(), Steps: []step{call(c, what, get("/servers/"+s.ID+suffix, nil))}}, nil
+			segs := []string{"servers", s.ID}
+			if suffix != "" {
+				segs = append(segs, suffix)
+			}
+			path, err := client.Path(segs...)
+			if err != nil {
+				return nil, err
+			}
+			return &work{Summary: what + " of " + s.label(), Steps: []step{call(c, what, get(path, nil))}}, nil
 		},
 		Show: func(c *client.Client, a sdk.Args, res []*client.Result, r *sdk.Result) error {
 			var s server
@@ -312,8 +324,12 @@ func power(name, action, summary string, risk sdk.Risk, note string) op {
 				body["method"] = strings.ToUpper(a.String("method"))
 				how = " (" + strings.ToLower(a.String("method")) + ")"
 			}
+			path, err := client.Path("servers", s.ID, "status", "action")
+			if err != nil {
+				return nil, err
+			}
 			w := &work{Summary: summary + how + ": " + s.label(), CheckWith: checkWith(s.Name), Facts: []string{s.state()},
-				Steps: []step{onServer(c, summary, client.Request{Method: http.MethodPut, Path: "/servers/" + s.ID + "/status/action", Body: body}, s.ID)}}
+				Steps: []step{followed(c, summary, client.Request{Method: http.MethodPut, Path: path, Body: body}, untilState(c, s.ID, targetOf(action)))}}
 			if note != "" {
 				w.Notes = append(w.Notes, note)
 			}
@@ -340,6 +356,10 @@ func serverResize() op {
 			if err != nil {
 				return nil, err
 			}
+			path, err := client.Path("servers", s.ID, "hardware")
+			if err != nil {
+				return nil, err
+			}
 			spec, _ := c.Catalog().Get("put servers hardware")
 			if err := spec.ValidateBody(jsonish(body)); err != nil {
 				return nil, sdk.BadArg("ram", "%v", err)
@@ -347,7 +367,7 @@ func serverResize() op {
 			return &work{Summary: fmt.Sprintf("Resize %s from %s to %s", s.label(), s.Hardware.size(), to), CheckWith: checkWith(s.Name),
 				Notes: []string{"The server may restart, and the bill changes."},
 				Facts: []string{s.state(), "its size is " + s.Hardware.size()},
-				Steps: []step{onServer(c, "Resize", client.Request{Method: http.MethodPut, Path: "/servers/" + s.ID + "/hardware", Body: body}, s.ID)}}, nil
+				Steps: []step{onServer(c, "Resize", client.Request{Method: http.MethodPut, Path: path, Body: body}, s.ID)}}, nil
 		},
 		Show: showFinal("server"),
 	}
@@ -389,6 +409,10 @@ func serverReinstall() op {
 			if pw := a.String("password"); pw != "" {
 				body["password"] = pw
 			}
+			path, err := client.Path("servers", s.ID, "image")
+			if err != nil {
+				return nil, err
+			}
 			spec, _ := c.Catalog().Get("put servers image")
 			if err := spec.ValidateBody(body); err != nil {
 				return nil, sdk.BadArg("password", "%v", err)
@@ -400,7 +424,7 @@ func serverReinstall() op {
 			return &work{Summary: fmt.Sprintf("Reinstall %s (now %s) from image %s", s.label(), cur, a.String("image")), CheckWith: checkWith(s.Name),
 				Notes: []string{"Everything on its disk is lost."},
 				Facts: []string{s.state(), "it runs " + orDash(cur)},
-				Steps: []step{onServer(c, "Reinstall", client.Request{Method: http.MethodPut, Path: "/servers/" + s.ID + "/image", Body: body}, s.ID)}}, nil
+				Steps: []step{onServer(c, "Reinstall", client.Request{Method: http.MethodPut, Path: path, Body: body}, s.ID)}}, nil
 		},
 		Show: showFinal("server"),
 	}
@@ -416,10 +440,14 @@ func serverDelete() op {
 				return nil, err
 			}
 			q := url.Values{"keep_ips": {strconv.FormatBool(a.Bool("keep_ips"))}}
-			req := client.Request{Method: http.MethodDelete, Path: "/servers/" + s.ID, Query: q}
+			path, err := client.Path("servers", s.ID)
+			if err != nil {
+				return nil, err
+			}
+			req := client.Request{Method: http.MethodDelete, Path: path, Query: q}
 			w := &work{Summary: fmt.Sprintf("Delete %s, %s, with its disks", s.label(), s.Hardware.size()), CheckWith: checkWith(s.Name),
 				Facts: []string{s.state(), "its size is " + s.Hardware.size(), "its IPs are " + s.ips()},
-				Steps: []step{followed(c, "Delete the server", req, untilGone(c, "/servers/"+s.ID, statusPath(s.ID)))}}
+				Steps: []step{followed(c, "Delete the server", req, untilGone(c, s.ID))}}
 			if a.Bool("keep_ips") {
 				w.Notes = append(w.Notes, "Its IPs ("+s.ips()+") are kept.")
 			} else {
