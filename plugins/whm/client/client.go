@@ -47,6 +47,9 @@ type Options struct {
 	// LongTimeout bounds the calls WHM takes long over (creating,
 	// removing, restoring an account; see [Long]); 10 minutes if zero.
 	LongTimeout time.Duration
+	// Sleep waits between attempts of a read (a timer if nil); tests
+	// replace it so that none depends on how fast the machine is.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // Client calls one WHM server.
@@ -105,6 +108,7 @@ func New(o Options) (*Client, error) {
 	h.Redactor.AddKeys(SensitiveKeys...)
 	h.Redactor.AddSecret(o.Token)
 	h.UserAgent = "deskbot-whm"
+	h.Sleep = o.Sleep
 	auth := "whm " + o.User + ":" + o.Token
 	h.Authorize = func(r *http.Request) error {
 		r.Header.Set("Authorization", auth)
