@@ -142,9 +142,10 @@ var Rules = []Rule{
 		},
 	},
 	{
-		Name: "fetches-user-url", Level: sdk.RiskHigh,
+		Name: "fetches-user-url", Level: sdk.RiskHigh, SensitiveOutput: true,
 		Says: "Makes WHM fetch, post to or connect to an address the caller gives (a URL, a host): the server's network " +
-			"position, cloud metadata addresses included, is lent to whoever calls it. High at least.",
+			"position, cloud metadata addresses included, is lent to whoever calls it, and what comes back may hold " +
+			"credentials. High at least, and the answer is shown to the requester only.",
 		Functions: []string{
 			"cors_proxy_get", "send_test_posturl", "verify_posturl_access", "modsec_add_vendor", "modsec_update_vendor",
 			"modsec_preview_vendor", "check_remote_ssh_connection", "cluster_member_has_trust_with",
@@ -152,6 +153,7 @@ var Rules = []Rule{
 			"execute_remote_whmapi1_with_password", "get_remote_access_hash", "backup_destination_add",
 			"backup_destination_validate", "remote_basic_credential_check", "remote_mysql_create_profile",
 			"remote_mysql_create_profile_via_ssh", "remote_mysql_update_profile", "ticket_validate_oauth2_code",
+			"get_server_node_status", "send_test_pushbullet_note",
 		},
 	},
 	{
@@ -161,7 +163,7 @@ var Rules = []Rule{
 		Functions: []string{
 			"remote_basic_credential_check", "check_remote_ssh_connection", "verify_icq_access", "verify_oscar_access",
 			"verify_pushbullet_access", "verify_slack_access", "verify_posturl_access", "backup_destination_validate",
-			"validate_login_token", "analyze_transfer_session_remote",
+			"validate_login_token", "analyze_transfer_session_remote", "get_server_node_status", "send_test_pushbullet_note",
 		},
 	},
 	{

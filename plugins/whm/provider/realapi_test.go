@@ -110,3 +110,23 @@ func TestAccountSummaryFailuresAreReportedAsWhatTheyAre(t *testing.T) {
 		})
 	}
 }
+
+// The rules reach the commands: `call convertopensshtoputty` (a PuTTY
+// private key) and `call cors_proxy_get` (WHM fetches any URL) need
+// approval and answer the requester only.
+func TestRuledFunctionsNeedApprovalAndAnswerPrivately(t *testing.T) {
+	h, _ := start(t)
+	found := 0
+	for _, c := range h.Commands() {
+		switch c.Name {
+		case "call convertopensshtoputty", "call cors_proxy_get":
+			found++
+			assert.GreaterOrEqual(t, c.Risk, sdk.RiskHigh, c.Name)
+			assert.True(t, c.SensitiveOutput, c.Name)
+			assert.Contains(t, c.Help, "Rated by the rule", c.Name)
+		case "call listaccts":
+			assert.False(t, c.SensitiveOutput, c.Name)
+		}
+	}
+	assert.Equal(t, 2, found)
+}
