@@ -105,9 +105,11 @@ func TestWHMSecretsNeverLeak(t *testing.T) {
 	approved("/whm call passwd user=canary2 password="+password, "canary2", "Password changed for user", "carol", "dan")
 	send(":as alice", "/whm ssl info shop.example")
 	expect(`www\.shop\.example`)
-	send("/whm call fetchsslinfo domain=shop.example")
+	// fetchsslinfo returns a private key: critical by the catalog's
+	// returns-secrets rule, so two approvers type the domain.
+	approved("/whm call fetchsslinfo domain=shop.example", "shop.example", "", "carol", "dan")
 	expect(`key +\[REDACTED\]`)
-	send("/whm account info demo1", ":quit")
+	send(":as alice", "/whm account info demo1", ":quit")
 	expect(`Domain +demo1\.example`)
 	require.NoError(t, cmd.Wait())
 	var all strings.Builder

@@ -108,8 +108,108 @@ func set(names ...string) map[string]bool {
 	return m
 }
 
-// RiskOf returns a function's risk level.
+// Rule is one written rule of the risk table: what a function does that
+// sets a floor under its level, whatever the tables above say. A function
+// under several rules gets the highest floor. docs/whm.md lists the rules,
+// and a test enumerates the whole catalog against them (the response
+// samples for secrets, the parameters for addresses and credentials).
+type Rule struct {
+	Name string
+	// Says is the rule in words.
+	Says string
+	// Level is the least risk of a function under the rule.
+	Level sdk.Risk
+	// SensitiveOutput: the answer is shown to the requester only.
+	SensitiveOutput bool
+	Functions       []string
+}
+
+// Rules are the written rules, in the order docs/whm.md lists them.
+var Rules = []Rule{
+	{
+		Name: "returns-secrets", Level: sdk.RiskCritical, SensitiveOutput: true,
+		Says: "Returns a secret: a private key (PEM, PuTTY, OpenSSH), a password, an API token, an access hash, a 2FA secret, " +
+			"an OAuth or session token, or a login URL. Critical, and the answer is shown to the requester only.",
+		Functions: []string{
+			"convertopensshtoputty", "fetch_dkim_private_keys", "export_zone_key", "fetch_ds_records_for_domains",
+			"fetchsslinfo", "fetchcrtinfo", "generatessl", "fetch_ssl_certificates_for_fqdns", "fetch_vhost_ssl_components",
+			"fetch_service_ssl_components", "listsshkeys", "generatesshkeypair", "fetch_connected_application",
+			"api_token_create", "accesshash", "get_remote_access_hash", "get_login_url", "create_user_session",
+			"twofactorauth_generate_tfa_config", "twofactorauth_get_tfa_config_for_user", "validate_login_token",
+			"verify_pushbullet_access", "verify_posturl_access", "get_service_config",
+			"remote_mysql_read_profile", "remote_mysql_read_profiles", "remote_mysql_create_profile",
+			"remote_mysql_create_profile_via_ssh", "remote_mysql_update_profile", "remote_mysql_delete_profile",
+		},
+	},
+	{
+		Name: "fetches-user-url", Level: sdk.RiskHigh, SensitiveOutput: true,
+		Says: "Makes WHM fetch, post to or connect to an address the caller gives (a URL, a host): the server's network " +
+			"position, cloud metadata addresses included, is lent to whoever calls it, and what comes back may hold " +
+			"credentials. High at least, and the answer is shown to the requester only.",
+		Functions: []string{
+			"cors_proxy_get", "send_test_posturl", "verify_posturl_access", "modsec_add_vendor", "modsec_update_vendor",
+			"modsec_preview_vendor", "check_remote_ssh_connection", "cluster_member_has_trust_with",
+			"create_remote_root_transfer_session", "create_remote_user_transfer_session", "analyze_transfer_session_remote",
+			"execute_remote_whmapi1_with_password", "get_remote_access_hash", "backup_destination_add",
+			"backup_destination_validate", "remote_basic_credential_check", "remote_mysql_create_profile",
+			"remote_mysql_create_profile_via_ssh", "remote_mysql_update_profile", "ticket_validate_oauth2_code",
+			"get_server_node_status", "send_test_pushbullet_note",
+		},
+	},
+	{
+		Name: "tests-remote-credentials", Level: sdk.RiskHigh,
+		Says: "Tests or uses credentials of another system (a remote server's root password, an SSH key, a messaging " +
+			"service's token): a way to try passwords from the server's address. High at least.",
+		Functions: []string{
+			"remote_basic_credential_check", "check_remote_ssh_connection", "verify_icq_access", "verify_oscar_access",
+			"verify_pushbullet_access", "verify_slack_access", "verify_posturl_access", "backup_destination_validate",
+			"validate_login_token", "analyze_transfer_session_remote", "get_server_node_status", "send_test_pushbullet_note",
+		},
+	},
+	{
+		Name: "runs-other-functions", Level: sdk.RiskCritical,
+		Says: "Runs other functions, as root or as a user (batch, cpanel, uapi_cpanel, a remote WHM): the policy " +
+			"cannot see what they do. Critical.",
+		Functions: []string{"batch", "cpanel", "uapi_cpanel", "execute_remote_whmapi1_with_password"},
+	},
+}
+
+// ruled maps a function to the rules it is under.
+var ruled = func() map[string][]*Rule {
+	m := map[string][]*Rule{}
+	for i := range Rules {
+		for _, fn := range Rules[i].Functions {
+			m[fn] = append(m[fn], &Rules[i])
+		}
+	}
+	return m
+}()
+
+// RulesOf returns the rules a function is under.
+func RulesOf(fn string) []*Rule { return ruled[fn] }
+
+// RiskOf returns a function's risk level: the table's, raised to the
+// floor of every rule the function is under.
 func RiskOf(fn string) sdk.Risk {
+	r := tableRisk(fn)
+	for _, rule := range ruled[fn] {
+		r = max(r, rule.Level)
+	}
+	return r
+}
+
+// SensitiveOutput reports whether a function's answer holds a secret, to
+// be shown to the requester only.
+func SensitiveOutput(fn string) bool {
+	for _, rule := range ruled[fn] {
+		if rule.SensitiveOutput {
+			return true
+		}
+	}
+	return false
+}
+
+func tableRisk(fn string) sdk.Risk {
 	switch {
 	case critical[fn]:
 		return sdk.RiskCritical
@@ -128,9 +228,33 @@ func RiskOf(fn string) sdk.Risk {
 	return sdk.RiskHigh
 }
 
-// ReadOnly reports whether a function only reads: only those are sent
-// as GET and retried after a failure.
+// ReadOnly reports whether a function is rated read-only: it changes
+// nothing and hands out nothing a rule guards.
 func ReadOnly(fn string) bool { return RiskOf(fn) == sdk.RiskReadOnly }
+
+// reachesOut are functions that only read this server's state by name but
+// connect to another host: a retry would repeat the connection there.
+var reachesOut = set("cors_proxy_get", "check_remote_ssh_connection", "cluster_member_has_trust_with", "modsec_preview_vendor")
+
+// Reads reports whether a function changes nothing, on this server or
+// elsewhere, so that a lost answer may be asked for again. This is what
+// the table says a function does, apart from its risk: fetchsslinfo is
+// critical (it returns a private key) and reads; a function the table
+// does not know changes, and is sent once.
+func Reads(fn string) bool {
+	if reachesOut[fn] || critical[fn] || low[fn] || notReadOnly[fn] {
+		return false
+	}
+	if readOnly[fn] {
+		return true
+	}
+	for _, p := range readOnlyPrefixes {
+		if strings.HasPrefix(fn, p) {
+			return true
+		}
+	}
+	return false
+}
 
 // secretParams hold secrets in any function.
 var secretParams = set(

@@ -44,12 +44,19 @@ type Options struct {
 	Fingerprint string
 	// Timeout bounds each call (60 s if zero).
 	Timeout time.Duration
+	// LongTimeout bounds the calls WHM takes long over (creating,
+	// removing, restoring an account; see [Long]); 10 minutes if zero.
+	LongTimeout time.Duration
+	// Sleep waits between attempts of a read (a timer if nil); tests
+	// replace it so that none depends on how fast the machine is.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // Client calls one WHM server.
 type Client struct {
-	http *httpapi.Client
-	cat  *catalog.Catalog
+	http                 *httpapi.Client
+	cat                  *catalog.Catalog
+	timeout, longTimeout time.Duration
 }
 
 // SensitiveKeys are parameter and response keys that hold secrets in WHM
@@ -87,14 +94,21 @@ func New(o Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	timeout := o.Timeout
-	if timeout == 0 {
+	timeout, long := o.Timeout, o.LongTimeout
+	if timeout <= 0 {
 		timeout = 60 * time.Second
 	}
-	h.HTTP = &http.Client{Timeout: timeout, Transport: &http.Transport{TLSClientConfig: tlsCfg, Proxy: http.ProxyFromEnvironment, MaxIdleConnsPerHost: 4}}
+	if long <= 0 {
+		long = 10 * time.Minute
+	}
+	long = max(long, timeout)
+	// Each call gets its own deadline (see Call): a long one for the
+	// functions WHM takes long over, the ordinary one for the others.
+	h.HTTP = &http.Client{Transport: &http.Transport{TLSClientConfig: tlsCfg, Proxy: http.ProxyFromEnvironment, MaxIdleConnsPerHost: 4}}
 	h.Redactor.AddKeys(SensitiveKeys...)
 	h.Redactor.AddSecret(o.Token)
 	h.UserAgent = "deskbot-whm"
+	h.Sleep = o.Sleep
 	auth := "whm " + o.User + ":" + o.Token
 	h.Authorize = func(r *http.Request) error {
 		r.Header.Set("Authorization", auth)
@@ -104,7 +118,7 @@ func New(o Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{http: h, cat: cat}, nil
+	return &Client{http: h, cat: cat, timeout: timeout, longTimeout: long}, nil
 }
 
 func tlsConfig(o Options) (*tls.Config, error) {
@@ -237,10 +251,28 @@ func (r *Result) Decode(v any) error {
 	return nil
 }
 
-// APIError is a failure WHM reported (metadata.result 0).
+// APIError is a failure WHM reported (metadata.result 0), or a refusal
+// of the token (HTTP 401/403).
 type APIError struct {
 	Function string
 	Reason   string
+	// Status is the HTTP status when it was not 200.
+	Status int
+}
+
+// Denied reports whether WHM refused the token or its ACLs: HTTP 401 or
+// 403, or a reason that says permission or access was denied.
+func (e *APIError) Denied() bool {
+	if e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden {
+		return true
+	}
+	r := strings.ToLower(e.Reason)
+	for _, w := range []string{"access denied", "permission denied", "not permitted", "not authorized", "unauthorized", "lacks the", "acl", "privilege"} {
+		if strings.Contains(r, w) {
+			return true
+		}
+	}
+	return false
 }
 
 func (e *APIError) Error() string { return fmt.Sprintf("WHM %s failed: %s", e.Function, e.Reason) }
@@ -248,23 +280,29 @@ func (e *APIError) Error() string { return fmt.Sprintf("WHM %s failed: %s", e.Fu
 // Args are a call's arguments; a key may repeat.
 type Args = url.Values
 
-// Request builds the HTTP request for a function. Read-only functions
-// with short arguments go as GET and may be retried after a network
+// Request builds the HTTP request for a function. Functions that only
+// read, with short arguments, go as GET and may be retried after a network
 // failure; everything else goes once, as a POST form (or a JSON body for
 // the functions that take one), so nothing between here and the server
-// repeats a change.
+// repeats a change. Whether a function reads is the catalog's word
+// ([catalog.Reads]), not its risk: fetchsslinfo is critical and reads.
+//
+// api.version=1 goes in the query string and in the body too: WHM reads
+// a POST's parameters from its body (cPanel's own PHP client sends them
+// all there), the reference lists api.version as a body field of the JSON
+// functions, and without it WHM answers as API 0.
 func (c *Client) Request(fn string, args Args, jsonBody any) *httpapi.Request {
 	q := url.Values{"api.version": {"1"}}
-	ro := catalog.ReadOnly(fn)
+	reads := catalog.Reads(fn)
 	r := &httpapi.Request{Method: http.MethodGet, Path: "/" + fn, Effect: httpapi.Changes}
-	if ro {
+	if reads {
 		r.Effect = httpapi.Reads
 	}
 	if jsonBody != nil {
-		r.Method, r.Query, r.JSON = http.MethodPost, q, jsonBody
+		r.Method, r.Query, r.JSON = http.MethodPost, q, withVersion(jsonBody)
 		return r
 	}
-	long := !ro
+	long := !reads
 	for _, vs := range args {
 		long = long || len(vs) > 1
 	}
@@ -275,17 +313,44 @@ func (c *Client) Request(fn string, args Args, jsonBody any) *httpapi.Request {
 		long = true
 	}
 	if long {
-		r.Method, r.Query, r.Form = http.MethodPost, q, args
-		if r.Form == nil {
-			r.Form = url.Values{}
+		form := url.Values{}
+		for k, vs := range args {
+			form[k] = vs
 		}
+		form.Set("api.version", "1")
+		r.Method, r.Query, r.Form = http.MethodPost, q, form
 		return r
 	}
 	for k, vs := range args {
-		q[k] = vs
+		if k != "api.version" {
+			q[k] = vs
+		}
 	}
 	r.Query = q
 	return r
+}
+
+// withVersion returns a JSON body with "api.version": 1 in it, when the
+// body is an object; anything else is sent as it is.
+func withVersion(body any) any {
+	if m, ok := body.(map[string]any); ok {
+		out := make(map[string]any, len(m)+1)
+		for k, v := range m {
+			out[k] = v
+		}
+		out["api.version"] = 1
+		return out
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		return body
+	}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(b, &obj) != nil || obj == nil {
+		return body
+	}
+	obj["api.version"] = json.RawMessage("1")
+	return obj
 }
 
 // Describe writes a call the way a plan shows it: method, URL, and a form
@@ -304,18 +369,32 @@ func (c *Client) Describe(fn string, args Args, jsonBody any) (method, endpoint,
 }
 
 // Call runs a function. A metadata.result other than 1 is an *APIError
-// with WHM's reason; the transport's failures are returned as they come.
+// with WHM's reason; an answer without metadata is refused; a change whose
+// answer was lost (a timeout, a reset, a gateway's 502 after it was sent)
+// is an *OutcomeUnknownError saying how to check; other failures of the
+// transport are returned as they come.
+//
+// Each call has its own deadline: Timeout, or LongTimeout for the
+// functions in [Long], and always a little before the caller's own
+// deadline, so that the user hears what happened rather than that the
+// plugin did not answer.
 func (c *Client) Call(ctx context.Context, fn string, args Args, jsonBody any) (*Result, error) {
+	ctx, cancel := c.deadline(ctx, fn)
+	defer cancel()
 	resp, err := c.http.Do(ctx, c.Request(fn, args, jsonBody))
 	if err != nil {
+		if httpapi.OutcomeUnknown(err) {
+			return nil, &OutcomeUnknownError{Function: fn, Long: Long(fn), Check: CheckHint(fn, args), cause: err.Error()}
+		}
 		if resp != nil {
 			// A refusal in WHM's own envelope says more than the status.
 			var ae *APIError
 			if _, perr := c.parse(fn, resp.Body); errors.As(perr, &ae) {
+				ae.Status = resp.Status
 				return nil, ae
 			}
 			if resp.Status == http.StatusForbidden || resp.Status == http.StatusUnauthorized {
-				return nil, &APIError{Function: fn, Reason: "access denied (check the API token and its ACLs)"}
+				return nil, &APIError{Function: fn, Status: resp.Status, Reason: fmt.Sprintf("access denied, HTTP %d (check the API token and its ACLs)", resp.Status)}
 			}
 		}
 		return nil, err
@@ -323,9 +402,36 @@ func (c *Client) Call(ctx context.Context, fn string, args Args, jsonBody any) (
 	return c.parse(fn, resp.Body)
 }
 
-// parse reads the envelope. Two documented exceptions are accepted: an
-// answer without metadata (validate_exim_configuration_syntax) and one
-// whose fields sit beside data (system_needs_reboot).
+// TimeoutFor is how long a call of fn may take.
+func (c *Client) TimeoutFor(fn string) time.Duration {
+	if Long(fn) {
+		return c.longTimeout
+	}
+	return c.timeout
+}
+
+// deadline bounds one call: its own timeout, and a margin before the
+// caller's deadline (a tenth of the time left, at most three seconds).
+func (c *Client) deadline(ctx context.Context, fn string) (context.Context, context.CancelFunc) {
+	end := time.Now().Add(c.TimeoutFor(fn))
+	if dl, ok := ctx.Deadline(); ok {
+		margin := min(3*time.Second, time.Until(dl)/10)
+		if early := dl.Add(-margin); early.Before(end) {
+			end = early
+		}
+	}
+	return context.WithDeadline(ctx, end)
+}
+
+// ErrNoMetadata is wrapped by the error for an answer without metadata:
+// not WHM API 1's envelope (every function's answer has data and
+// metadata), so not a success. API 0 answers that way when api.version
+// is lost, and so do proxies and error pages.
+var ErrNoMetadata = errors.New("the answer has no metadata, so it is not a WHM API 1 answer")
+
+// parse reads the envelope. An answer without metadata is refused (see
+// [ErrNoMetadata]); one whose fields sit beside data (system_needs_reboot,
+// as the reference shows it) is accepted.
 func (c *Client) parse(fn string, body []byte) (*Result, error) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(body, &top); err != nil {
@@ -333,19 +439,24 @@ func (c *Client) parse(fn string, body []byte) (*Result, error) {
 	}
 	res := &Result{Body: body}
 	meta, hasMeta := top["metadata"]
-	if hasMeta {
-		if err := json.Unmarshal(meta, &res.Metadata); err != nil {
-			return nil, fmt.Errorf("WHM %s: metadata: %v", fn, err)
+	if t := bytes.TrimSpace(meta); !hasMeta || len(t) == 0 || bytes.Equal(t, []byte("null")) {
+		hint := ""
+		_, api0msg := top["statusmsg"]
+		_, api0 := top["status"]
+		if api0msg || api0 {
+			hint = " (it looks like API 0's: WHM did not take api.version=1)"
 		}
-		if res.Metadata.Result != 1 {
-			reason := strings.TrimSpace(res.Metadata.Reason)
-			if reason == "" {
-				reason = "no reason given"
-			}
-			return nil, &APIError{Function: fn, Reason: c.http.Redactor.String(reason)}
+		return nil, fmt.Errorf("WHM %s: %w%s; the call is not taken for a success: %s", fn, ErrNoMetadata, hint, c.http.Redactor.Excerpt(string(body), 200))
+	}
+	if err := json.Unmarshal(meta, &res.Metadata); err != nil {
+		return nil, fmt.Errorf("WHM %s: metadata: %v", fn, err)
+	}
+	if res.Metadata.Result != 1 {
+		reason := strings.TrimSpace(res.Metadata.Reason)
+		if reason == "" {
+			reason = "no reason given"
 		}
-	} else {
-		res.Metadata = Metadata{Command: fn, Result: 1}
+		return nil, &APIError{Function: fn, Reason: c.http.Redactor.String(reason)}
 	}
 	if res.Metadata.Command == "" {
 		res.Metadata.Command = fn

@@ -105,6 +105,7 @@ func TestTheWire(t *testing.T) {
 	assert.Equal(t, "api.version=1", r.URL.RawQuery)
 	form, _ := url.ParseQuery(s.body[1])
 	assert.Equal(t, "demo1", form.Get("user"))
+	assert.Equal(t, "1", form.Get("api.version"), "and in the body, where WHM reads a POST's parameters")
 
 	// A read-only call with a repeated parameter: POST form.
 	_, err = c.Call(ctx, "get_users_features_settings", client.Args{"user": {"a", "b"}}, nil)
@@ -123,7 +124,7 @@ func TestTheWire(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, http.MethodPost, s.reqs[4].Method)
 	assert.Contains(t, s.reqs[4].Header.Get("Content-Type"), "application/json")
-	assert.JSONEq(t, `{"domain":"demo1.example"}`, s.body[4])
+	assert.JSONEq(t, `{"domain":"demo1.example","api.version":1}`, s.body[4])
 }
 
 func TestChangesAreNeverRetried(t *testing.T) {

@@ -55,23 +55,49 @@ func lookup(ctx context.Context, c *client.Client, user string) (record, error) 
 	}
 	res, err := c.Call(ctx, "accountsummary", client.Args{"user": {user}}, nil)
 	if err != nil {
-		var ae *client.APIError
-		if errors.As(err, &ae) {
+		if accountMissing(err) {
 			return nil, noAccount(ctx, c, "user", user)
 		}
-		return nil, err
+		return nil, summaryFailed(err)
 	}
 	return firstAcct(res, user)
+}
+
+// accountMissing reports whether err is WHM's answer that the account
+// does not exist ("The “user1” account does not exist.", in the
+// reference's words) and nothing else: a refused token, a missing ACL, a
+// server error or a lost answer say nothing about the account.
+func accountMissing(err error) bool {
+	var ae *client.APIError
+	if !errors.As(err, &ae) || ae.Status != 0 || ae.Denied() {
+		return false
+	}
+	r := strings.ToLower(ae.Reason)
+	for _, w := range []string{"does not exist", "doesn't exist", "no such account", "no account"} {
+		if strings.Contains(r, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// summaryFailed says what an accountsummary failure other than a missing
+// account is.
+func summaryFailed(err error) error {
+	var ae *client.APIError
+	if errors.As(err, &ae) && ae.Denied() {
+		return fmt.Errorf("WHM refused to show the account: %w. The bot's API token lacks the access (its ACLs, or it is no longer valid); this says nothing about whether the account exists", err)
+	}
+	return err
 }
 
 func lookupDomain(ctx context.Context, c *client.Client, domain string) (record, error) {
 	res, err := c.Call(ctx, "accountsummary", client.Args{"domain": {domain}}, nil)
 	if err != nil {
-		var ae *client.APIError
-		if errors.As(err, &ae) {
+		if accountMissing(err) {
 			return nil, noAccount(ctx, c, "domain", domain)
 		}
-		return nil, err
+		return nil, summaryFailed(err)
 	}
 	return firstAcct(res, domain)
 }
@@ -216,9 +242,8 @@ func accountInfo() op {
 		Params:   []sdk.Param{sdk.String("account", "Account name or its main domain").AsRequired().AsPositional()},
 		Examples: []string{"/whm account info demo1", "/whm account info shop.example"},
 		Explain: func(ctx context.Context, c *client.Client, a sdk.Args, err error) error {
-			var ae *client.APIError
-			if !errors.As(err, &ae) {
-				return err
+			if !accountMissing(err) {
+				return summaryFailed(err)
 			}
 			if v := a.String("account"); strings.Contains(v, ".") {
 				return noAccount(ctx, c, "domain", strings.ToLower(v))

@@ -243,6 +243,9 @@ func declareCall(p *sdk.Plugin, f *catalog.Function) {
 	if incomplete[f.Name] {
 		help += " The reference leaves some of its parameters unnamed; undeclared key=value arguments are passed on and listed in the plan."
 	}
+	for _, rule := range catalog.RulesOf(f.Name) {
+		help += "\n• Rated by the rule: " + rule.Says
+	}
 	for _, n := range f.Notes {
 		help += "\n• " + n
 	}
@@ -252,7 +255,8 @@ func declareCall(p *sdk.Plugin, f *catalog.Function) {
 	registerOps(p, op{
 		Name: "call " + f.Name, Summary: title, Help: help, Hidden: true,
 		Risk: catalog.RiskOf(f.Name), Params: params, ExtraArguments: f.OpenEnded() || incomplete[f.Name],
-		Examples: []string{exampleOf(f)},
+		SensitiveOutput: catalog.SensitiveOutput(f.Name),
+		Examples:        []string{exampleOf(f)},
 		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
 			if f.Body == "multipart" {
 				return nil, fmt.Errorf("%s takes a file upload, which chat cannot send", f.Name)

@@ -29,6 +29,7 @@ var (
 		sdk.String("ca_file", "A PEM file of the CA that signed the server's certificate, if not a public one"),
 		sdk.String("fingerprint", "The SHA-256 fingerprint of the server's certificate, to pin it (a self-signed certificate)"),
 		sdk.Duration("timeout", "How long one API call may take").WithDefault("60s"),
+		sdk.Duration("long_timeout", "How long a call WHM takes long over may take (creating, removing, restoring an account)").WithDefault("10m"),
 		sdk.Enum("scheme", "https, or http for a loopback host only (a local tunnel)", "https", "http").WithDefault("https"),
 	}
 	secrets         = []sdk.Param{sdk.String("token", "A WHM API token of the user").AsRequired()}
@@ -46,6 +47,7 @@ func Configure(ctx context.Context, t *sdk.TargetConfig) (any, error) {
 		CAFile:      t.Settings.String("ca_file"),
 		Fingerprint: t.Settings.String("fingerprint"),
 		Timeout:     t.Settings.Duration("timeout"),
+		LongTimeout: t.Settings.Duration("long_timeout"),
 	}
 	if t.Settings.String("scheme") == "http" {
 		// The token would travel in the clear: only to this machine (a

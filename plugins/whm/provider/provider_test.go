@@ -250,7 +250,7 @@ func TestPlansShowWhatWillHappen(t *testing.T) {
 	assert.Contains(t, out, "Suspend blogger (blog.example, plan basic, owner root), suspended: Suspended for nonpayment.. Reason: abuse")
 	assert.Contains(t, out, "It is already suspended; this replaces the reason.")
 	assert.Contains(t, out, "POST http://")
-	assert.Contains(t, out, "/json-api/suspendacct?api.version=1 reason=abuse&user=blogger")
+	assert.Contains(t, out, "/json-api/suspendacct?api.version=1 api.version=1&reason=abuse&user=blogger")
 
 	_, out = plan(t, h, "dns record remove", sdk.Args{"domain": "demo1.example", "line": int64(2)})
 	assert.Contains(t, out, "Remove from demo1.example: line 2: demo1.example. 86400 NS ns1.web01.example.net.")
