@@ -549,7 +549,20 @@ func defaultSummary(c *command, call *Call) string {
 // Execute implements [Provider].
 func (p *Plugin) Execute(ctx context.Context, ereq *ExecuteRequest) (res *Result, err error) {
 	req := &ereq.Request
-	c, call, diags := p.call(req, ereq.Progress)
+	progress := ereq.Progress
+	if !req.Deadline.IsZero() {
+		// The deadline stands still while the command reports that it is
+		// queued behind the provider's limit, as the bot's clock does.
+		qc := newQueueCtx(ctx, req.Deadline)
+		ctx = qc
+		progress = func(pg Progress) {
+			qc.observe(pg)
+			if ereq.Progress != nil {
+				ereq.Progress(pg)
+			}
+		}
+	}
+	c, call, diags := p.call(req, progress)
 	if diags != nil {
 		return &Result{Diagnostics: diags}, nil
 	}

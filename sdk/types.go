@@ -264,9 +264,19 @@ type Progress struct {
 	Message string
 	// Percent is 0..100, or -1 when unknown.
 	Percent int
-	// State is the provider's word for where the work is ("POWERING_OFF").
+	// State is the provider's word for where the work is ("POWERING_OFF"),
+	// or [ProgressQueued].
 	State string
 }
+
+// ProgressQueued is the State of a report that the command is waiting its
+// turn behind the provider's request limit and has sent nothing meanwhile.
+// The bot does not count that wait against the call's deadline (up to a
+// bound of its own, pluginhost.Config.MaxQueueWait), and neither does the
+// Deadline of the command's ctx; the next report with any other State says
+// the wait is over. httpapi.WithQueueNotice and httpapi.WithQueueLeft are
+// where a command learns of such waits.
+const ProgressQueued = "QUEUED"
 
 // HealthStatus is the outcome of a health check.
 type HealthStatus int

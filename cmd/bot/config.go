@@ -142,13 +142,16 @@ type PluginConfig struct {
 	Name string `yaml:"name"`
 	// DisplayName is the provider as users know it ("WHM"), for messages
 	// such as "the WHM provider is unavailable right now"; Name if empty.
-	DisplayName   string            `yaml:"display_name"`
-	Path          string            `yaml:"path"`
-	SHA256        string            `yaml:"sha256"`
-	DefaultTarget string            `yaml:"default_target"`
-	CallTimeout   time.Duration     `yaml:"call_timeout"`
-	Env           map[string]string `yaml:"env"`
-	Targets       []TargetConfig    `yaml:"targets"`
+	DisplayName   string        `yaml:"display_name"`
+	Path          string        `yaml:"path"`
+	SHA256        string        `yaml:"sha256"`
+	DefaultTarget string        `yaml:"default_target"`
+	CallTimeout   time.Duration `yaml:"call_timeout"`
+	// MaxQueueWait bounds the time a call may spend queued behind the
+	// provider's request limit on top of call_timeout (5m if zero).
+	MaxQueueWait time.Duration     `yaml:"max_queue_wait"`
+	Env          map[string]string `yaml:"env"`
+	Targets      []TargetConfig    `yaml:"targets"`
 }
 
 // TargetConfig is one provider target.
@@ -359,6 +362,7 @@ func (c *Config) HostConfigs() ([]pluginhost.Config, error) {
 			DefaultTarget: p.DefaultTarget,
 			Env:           p.Env,
 			CallTimeout:   p.CallTimeout,
+			MaxQueueWait:  p.MaxQueueWait,
 		}
 		for _, t := range p.Targets {
 			st := sdk.Target{Name: t.Name, Sandbox: t.Sandbox, StateDir: t.StateDir, Settings: t.Settings, Secrets: map[string]string{}}

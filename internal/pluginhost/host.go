@@ -51,8 +51,14 @@ type Config struct {
 	DefaultTarget string
 	// Env is the plugin's whole environment besides PATH; never secrets.
 	Env map[string]string
-	// CallTimeout bounds each call (30 s if zero).
+	// CallTimeout bounds each call (30 s if zero). For Execute it counts
+	// only the time the plugin does not report being queued behind its
+	// provider's request limit (sdk.ProgressQueued).
 	CallTimeout time.Duration
+	// MaxQueueWait bounds the queue waits of one Execute that CallTimeout
+	// does not count (5 min if zero): the call ends at the latest after
+	// CallTimeout + MaxQueueWait, whatever the plugin reports.
+	MaxQueueWait time.Duration
 }
 
 // Options tune supervision.
@@ -796,12 +802,72 @@ func (p *Process) unavailable() string {
 	return "the " + p.DisplayName() + " provider is unavailable right now"
 }
 
-func (p *Process) callContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	timeout := p.cfg.CallTimeout
-	if timeout == 0 {
-		timeout = 30 * time.Second
+func (p *Process) callTimeout() time.Duration {
+	if p.cfg.CallTimeout == 0 {
+		return 30 * time.Second
 	}
-	return context.WithTimeout(ctx, timeout)
+	return p.cfg.CallTimeout
+}
+
+func (p *Process) callContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, p.callTimeout())
+}
+
+// errQueuedTooLong ends an Execute whose queue waits outlasted
+// MaxQueueWait.
+var errQueuedTooLong = fmt.Errorf("%w: queued behind the provider's request limit for longer than the bot waits", context.DeadlineExceeded)
+
+// errCallTimeout ends an Execute whose own time (queue waits aside) ran out.
+var errCallTimeout = fmt.Errorf("%w: the call's time ran out", context.DeadlineExceeded)
+
+// executeContext is callContext for Execute. Its CallTimeout is a clock
+// that stands still while the plugin reports, as progress, that the call
+// is queued behind its provider's request limit (sdk.ProgressQueued):
+// thirty calls in a row behind IONOS's limit must not end as "did not
+// answer in time" merely because they waited their turn. A plugin cannot
+// stretch a call beyond CallTimeout + MaxQueueWait: that is ctx's
+// deadline, and it is what the plugin's gRPC context carries. work is
+// when the call's own time runs out if it is never queued (for
+// sdk.Request.Deadline); observe must see every progress report.
+func (p *Process) executeContext(parent context.Context) (ctx context.Context, cancel context.CancelFunc, work time.Time, observe func(sdk.Progress)) {
+	timeout := p.callTimeout()
+	maxQueue := p.cfg.MaxQueueWait
+	if maxQueue == 0 {
+		maxQueue = 5 * time.Minute
+	}
+	hard, cancelHard := context.WithTimeoutCause(parent, timeout+maxQueue, errQueuedTooLong)
+	ctx, cancelCall := context.WithCancelCause(hard)
+	c := &callClock{due: time.Now().Add(timeout)}
+	c.timer = time.AfterFunc(timeout, func() { cancelCall(errCallTimeout) })
+	return ctx, func() {
+		c.timer.Stop()
+		cancelCall(context.Canceled)
+		cancelHard()
+	}, c.due, c.observe
+}
+
+// callClock is the CallTimeout of one Execute, paused while it is queued.
+type callClock struct {
+	mu     sync.Mutex
+	timer  *time.Timer
+	due    time.Time     // when the time runs out, while it runs
+	left   time.Duration // the time left, while it is paused
+	paused bool
+}
+
+func (c *callClock) observe(pg sdk.Progress) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch queued := pg.State == sdk.ProgressQueued; {
+	case queued && !c.paused:
+		// Stop fails if the time has run out already: then it stays out.
+		if c.timer.Stop() {
+			c.left, c.paused = time.Until(c.due), true
+		}
+	case !queued && c.paused:
+		c.due, c.paused = time.Now().Add(c.left), false
+		c.timer.Reset(c.left)
+	}
 }
 
 // failed turns a failed call into an error that names the plugin and says
@@ -818,6 +884,10 @@ func (p *Process) failed(ctx context.Context, gen int, err error) error {
 // process died under it.
 func (p *Process) classify(ctx context.Context, err error) (_ error, crashed bool) {
 	switch {
+	case errors.Is(context.Cause(ctx), errQueuedTooLong):
+		return apperr.Wrap(err, apperr.Timeout, "the %s provider did not answer in time: the call was queued behind its request limit for longer than the bot waits", p.DisplayName()), false
+	case errors.Is(context.Cause(ctx), errCallTimeout):
+		return apperr.Wrap(err, apperr.Timeout, "the %s provider did not answer in time", p.DisplayName()), false
 	case ctx.Err() == context.Canceled || errors.Is(err, context.Canceled) && ctx.Err() != nil:
 		return apperr.Wrap(err, apperr.Canceled, "the call to the %s provider was cancelled", p.DisplayName()), false
 	case ctx.Err() == context.DeadlineExceeded || errors.Is(err, context.DeadlineExceeded):
@@ -849,17 +919,45 @@ func (p *Process) Plan(ctx context.Context, req *sdk.PlanRequest) (*sdk.PlanResp
 	return resp, nil
 }
 
-// Execute runs a command.
+// Execute runs a command. Its time is counted as executeContext says.
 func (p *Process) Execute(ctx context.Context, req *sdk.ExecuteRequest) (*sdk.Result, error) {
-	ctx, cancel := p.callContext(ctx)
+	parent := ctx
+	ctx, cancel, work, observe := p.executeContext(ctx)
 	defer cancel()
 	prov, gen, err := p.provider(ctx)
 	if err != nil {
 		return nil, err
 	}
-	p.stampDeadline(ctx, &req.Request)
-	res, err := prov.Execute(ctx, req)
+	// The plugin is told the deadline as if it will not be queued; its
+	// SDK moves it on while it reports being queued, as the clock here.
+	if d, ok := parent.Deadline(); ok && d.Before(work) {
+		work = d
+	}
+	if req.Request.Deadline.IsZero() || work.Before(req.Request.Deadline) {
+		req.Request.Deadline = work
+	}
+	r := *req
+	r.Progress = func(pg sdk.Progress) {
+		observe(pg)
+		if req.Progress != nil {
+			req.Progress(pg)
+		}
+	}
+	res, err := prov.Execute(ctx, &r)
 	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			// The plugin's side of the gRPC deadline passed a moment
+			// before ours: wait for ours, so that the error says which
+			// deadline it was (the queue cap or the caller's).
+			if d, ok := ctx.Deadline(); ok {
+				t := time.NewTimer(time.Until(d) + time.Second)
+				select {
+				case <-ctx.Done():
+				case <-t.C:
+				}
+				t.Stop()
+			}
+		}
 		return nil, p.failed(ctx, gen, err)
 	}
 	return res, nil

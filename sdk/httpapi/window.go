@@ -99,6 +99,15 @@ func (l *WindowLimiter) Wait(ctx context.Context) error {
 func (l *WindowLimiter) Reserve(ctx context.Context) (done func(*http.Response), err error) {
 	waited := false
 	var noticed time.Time
+	defer func() {
+		// A caller told it was queued is told it no longer is, unless it
+		// gave up (then the call is over anyway).
+		if !noticed.IsZero() && ctx.Err() == nil {
+			if fn, ok := ctx.Value(queueLeftKey{}).(func()); ok {
+				fn()
+			}
+		}
+	}()
 	for {
 		l.mu.Lock()
 		now := l.now()
@@ -187,6 +196,18 @@ type queueNoticeKey struct{}
 // command uses it to tell its user that it is queued.
 func WithQueueNotice(ctx context.Context, notice func(wait time.Duration)) context.Context {
 	return context.WithValue(ctx, queueNoticeKey{}, notice)
+}
+
+type queueLeftKey struct{}
+
+// WithQueueLeft returns ctx carrying left: when a call made with it was
+// queued (its queue notice was given), Reserve calls left once the call
+// stops waiting, because its turn came or because the wait became too
+// long (a [*QueueError]); not when ctx ended. A command that reports
+// queue waits as [sdk.ProgressQueued] uses it to report that the wait is
+// over, so that the bot's clock runs again.
+func WithQueueLeft(ctx context.Context, left func()) context.Context {
+	return context.WithValue(ctx, queueLeftKey{}, left)
 }
 
 // observe learns from the answer to a call sent at sent; probed tells

@@ -407,3 +407,39 @@ func TestWindowLimiterTellsAQueuedCallerHowLong(t *testing.T) {
 	require.Len(t, told, 1)
 	assert.InDelta(t, 91, told[0].Seconds(), 1)
 }
+
+// A caller told it was queued is told when it leaves the queue, before
+// its call goes; a caller that gives up is not.
+func TestWindowLimiterTellsAQueuedCallerItLeftTheQueue(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	l := NewWindowLimiter(25, time.Minute)
+	l.Now = func() time.Time { return now }
+	done, err := l.Reserve(context.Background())
+	require.NoError(t, err)
+	done(&http.Response{StatusCode: http.StatusTooManyRequests, Header: http.Header{"X-Rate-Limit-Limit": {"25"}, "X-Rate-Limit-Reset": {"90"}}})
+
+	var events []string
+	ctx := WithQueueNotice(context.Background(), func(time.Duration) {
+		events = append(events, "queued")
+		// The window resets: move the clock past it and wake the waiter.
+		l.mu.Lock()
+		now = now.Add(2 * time.Minute)
+		l.broadcast()
+		l.mu.Unlock()
+	})
+	ctx = WithQueueLeft(ctx, func() { events = append(events, "left") })
+	done, err = l.Reserve(ctx)
+	require.NoError(t, err)
+	done(nil)
+	assert.Equal(t, []string{"queued", "left"}, events)
+
+	// Given up: no "left".
+	l2, _ := spent(t)
+	cctx, cancel := context.WithCancel(context.Background())
+	events = nil
+	cctx = WithQueueNotice(cctx, func(time.Duration) { events = append(events, "queued"); cancel() })
+	cctx = WithQueueLeft(cctx, func() { events = append(events, "left") })
+	_, err = l2.Reserve(cctx)
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, []string{"queued"}, events)
+}

@@ -113,6 +113,30 @@ func registerContract(p *sdk.Plugin) {
 			return sdk.NewResult().AddText("waited %s", d), nil
 		})
 
+	// For the host's tests: a call queued behind a request limit, as far
+	// as the bot can tell. It reports sdk.ProgressQueued, waits until the
+	// file named by EXAMPLE_QUEUE_RELEASE exists (forever if unset), then
+	// reports the wait over and answers with its context's deadline.
+	p.Command("queued", "Wait as if queued behind a request limit (for testing)").
+		Hidden().
+		Run(func(ctx context.Context, c *sdk.Call) (*sdk.Result, error) {
+			c.ProgressState(sdk.ProgressQueued, -1, "queued behind the example's request limit")
+			release := os.Getenv("EXAMPLE_QUEUE_RELEASE")
+			for {
+				if release != "" {
+					if _, err := os.Stat(release); err == nil {
+						break
+					}
+				}
+				if err := sleep(ctx, 10*time.Millisecond); err != nil {
+					return nil, err
+				}
+			}
+			c.Progress(-1, "out of the queue")
+			dl, _ := ctx.Deadline()
+			return sdk.NewResult().AddKeyValues("Queue", "deadline", dl.Format(time.RFC3339Nano)), nil
+		})
+
 	p.Command("crash", "Exit the plugin process at once (for testing restarts)").
 		Risk(sdk.RiskLow).
 		Run(func(ctx context.Context, c *sdk.Call) (*sdk.Result, error) {

@@ -81,13 +81,18 @@ func get(path string, q url.Values) client.Request {
 
 // queued tells the user, as progress, when the step's calls wait behind
 // the API key's request limit, and for about how long: a command that
-// waits says so instead of going quiet until the bot gives up on it.
+// waits says so instead of going quiet until the bot gives up on it. The
+// report's state is sdk.ProgressQueued, and the wait's end is reported
+// too: the bot does not count the wait against the call's deadline.
 func queued(ctx context.Context, run *apiop.Run) context.Context {
 	if run == nil || run.Call == nil {
 		return ctx
 	}
-	return httpapi.WithQueueNotice(ctx, func(wait time.Duration) {
-		run.Progress(-1, "queued behind IONOS's request limit, about %d s", int(max(time.Second, wait.Round(time.Second))/time.Second))
+	ctx = httpapi.WithQueueNotice(ctx, func(wait time.Duration) {
+		run.ProgressState(sdk.ProgressQueued, -1, fmt.Sprintf("queued behind IONOS's request limit, about %d s", int(max(time.Second, wait.Round(time.Second))/time.Second)))
+	})
+	return httpapi.WithQueueLeft(ctx, func() {
+		run.Progress(-1, "out of the queue behind IONOS's request limit")
 	})
 }
 

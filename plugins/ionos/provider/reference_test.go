@@ -137,10 +137,11 @@ func TestAQueuedCommandSaysHowLong(t *testing.T) {
 	h := sdktest.Start(t, provider.New(), target(limitedServer(t, "short"), "CANARY-ionos-ref-queued"))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var told []string
+	var told, states []string
 	_, err := h.Plugin.Execute(ctx, &sdk.ExecuteRequest{Request: sdk.Request{ID: "queued", Command: "status"},
 		Progress: func(p sdk.Progress) {
 			told = append(told, p.Message)
+			states = append(states, p.State)
 			if strings.Contains(p.Message, "queued") {
 				cancel() // enough: the user has been told
 			}
@@ -148,6 +149,8 @@ func TestAQueuedCommandSaysHowLong(t *testing.T) {
 	require.ErrorIs(t, err, context.Canceled)
 	require.NotEmpty(t, told)
 	assert.Regexp(t, `^queued behind IONOS's request limit, about 2\d s$`, told[len(told)-1])
+	// The state tells the bot not to count the wait against the call.
+	assert.Equal(t, sdk.ProgressQueued, states[len(states)-1])
 }
 
 // A wait longer than the bot waits (an hourly limit) fails at once and
