@@ -60,7 +60,9 @@ func queuedCall(t *testing.T, p *pluginhost.Process) (<-chan callOutcome, *[]sdk
 // by the wait too.
 func TestQueuedTimeDoesNotCountAgainstTheCallTimeout(t *testing.T) {
 	cfg := exampleConfig(t)
-	cfg.CallTimeout = 2 * time.Second
+	// Room for a busy machine: after its release the call has the whole
+	// CallTimeout to answer.
+	cfg.CallTimeout = 5 * time.Second
 	release := filepath.Join(t.TempDir(), "release")
 	cfg.Env = map[string]string{"EXAMPLE_QUEUE_RELEASE": release}
 	f := start(t, pluginhost.Options{}, cfg)
