@@ -28,6 +28,12 @@ type Page struct {
 // empty or short page, and fails clearly on a page it has seen before (the
 // same body, or the same set of ids) and at a cap on pages and items.
 // Every list of every provider uses one.
+//
+// A first page shorter than asked may be the whole list or a server that
+// caps its pages below Size: the pager asks for the next page to tell,
+// and from then on a page is short if it is shorter than the server's
+// own page. Offsets count the items received, so a capped page skips
+// nothing.
 type Pager[T any] struct {
 	// Size is the page size asked for; a page with fewer items is the last.
 	Size int
@@ -61,6 +67,7 @@ func (p Pager[T]) All(ctx context.Context) ([]T, error) {
 	sets := map[[32]byte]int{}
 	ids := map[string]bool{}
 	var out []T
+	size, offset := p.Size, 0
 	for n := 1; ; n++ {
 		if n > maxPages {
 			return out, fmt.Errorf("%w: stopped after %d pages (%d items); narrow the list", ErrListTooLong, maxPages, len(out))
@@ -68,7 +75,7 @@ func (p Pager[T]) All(ctx context.Context) ([]T, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		items, body, err := p.Fetch(ctx, Page{Number: n, Offset: (n - 1) * p.Size, Size: p.Size})
+		items, body, err := p.Fetch(ctx, Page{Number: n, Offset: offset, Size: p.Size})
 		if err != nil {
 			return nil, fmt.Errorf("page %d: %w", n, err)
 		}
@@ -107,7 +114,14 @@ func (p Pager[T]) All(ctx context.Context) ([]T, error) {
 			}
 			out = append(out, it)
 		}
-		if len(items) < p.Size {
+		offset += len(items)
+		if n == 1 && len(items) < size {
+			// The whole list, or the server's page size: the next page
+			// tells.
+			size = len(items)
+			continue
+		}
+		if len(items) < size {
 			return out, nil
 		}
 	}

@@ -70,7 +70,7 @@ func TestPagerReadsAnHonestListToItsEnd(t *testing.T) {
 		"short last page":     {120, 50, 3},
 		"exact multiple":      {100, 50, 3},
 		"empty list":          {0, 50, 1},
-		"one page, not full":  {7, 50, 1},
+		"one page, not full":  {7, 50, 2}, // the second, empty, says it was all
 		"one page, just full": {50, 50, 2},
 	}
 	for name, tc := range cases {
@@ -81,6 +81,27 @@ func TestPagerReadsAnHonestListToItsEnd(t *testing.T) {
 			assert.Len(t, got, tc.items)
 			assert.Equal(t, tc.requests, p.Seen("GET", "/items"))
 		})
+	}
+}
+
+// A server that caps its pages below what was asked (20 of 50) is read to
+// the end: its short first page is its page size, not the end of the list.
+func TestPagerReadsAServerThatCapsItsPages(t *testing.T) {
+	capped := func(n, limit int) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+			var out []item
+			for i := (page - 1) * limit; i < min(page*limit, n); i++ {
+				out = append(out, item{ID: fmt.Sprint("vm-", i)})
+			}
+			_ = json.NewEncoder(w).Encode(out)
+		}
+	}
+	for _, n := range []int{0, 7, 20, 45, 60, 250} {
+		p := faultproxy.New(t, capped(n, 20))
+		got, err := pagerFor(t, p, 50, true, true).All(context.Background())
+		require.NoError(t, err)
+		assert.Len(t, got, n, "%d items in pages of 20", n)
 	}
 }
 

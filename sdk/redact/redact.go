@@ -65,11 +65,13 @@ var patterns = []*regexp.Regexp{
 	// PEM: "-----BEGIN OPENSSH PRIVATE KEY-----", PKCS#8's "BEGIN PRIVATE
 	// KEY" and "BEGIN ENCRYPTED PRIVATE KEY", PKCS#1's "BEGIN RSA ...";
 	// to the END line, or to the end of a text cut short.
-	regexp.MustCompile(`-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z0-9 ]*PRIVATE KEY-----|$)`),
+	// PGP's "BEGIN PGP PRIVATE KEY BLOCK" and RFC 4716's four-dash
+	// "---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----" too.
+	regexp.MustCompile(`-{4,5} ?BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)? ?-{4,5}[\s\S]*?(-{4,5} ?END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)? ?-{4,5}|$)`),
 	regexp.MustCompile(`(?i)(PassWord:\s*)\S+`),
 	// A PuTTY key file (WHM's convertopensshtoputty answers one): from its
 	// first line to its MAC, or to the end of a text cut short.
-	regexp.MustCompile(`PuTTY-User-Key-File-[0-9]+:[\s\S]*?(Private-MAC:[ \t]*[0-9A-Fa-f]+|$)`),
+	regexp.MustCompile(`PuTTY-User-Key-File-[0-9]+\s*:[\s\S]*?(Private-MAC:[ \t]*[0-9A-Fa-f]+|$)`),
 }
 
 // AddKeys marks more key names sensitive.

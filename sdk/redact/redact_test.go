@@ -109,6 +109,9 @@ var privateKeys = map[string]string{
 	"OpenSSH":          "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQCANARYopenssh\nAAAAMwAAAAtzc2gtZWQyNTUxOQAAACCANARYopenssh2\n-----END OPENSSH PRIVATE KEY-----\n",
 	"PKCS#8":           "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQCANARYpkcs8\n-----END PRIVATE KEY-----\n",
 	"PKCS#8 encrypted": "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIFHDBOBgkqhkiG9w0BBQ0wQTApBgkqhkiG9w0BBQwwHAQICANARYpkcs8enc\n-----END ENCRYPTED PRIVATE KEY-----\n",
+	"PGP":              "-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQOYBGCANARYpgpPrivateBlock\n=abcd\n-----END PGP PRIVATE KEY BLOCK-----\n",
+	"SSH2 (RFC 4716)":  "---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----\nComment: \"rsa-key\"\nP2/56wAAANCANARYssh2PrivateBody\n---- END SSH2 ENCRYPTED PRIVATE KEY ----\n",
+	"PuTTY, spaced":    "PuTTY-User-Key-File-2 : ssh-rsa\nEncryption: none\nPrivate-Lines: 1\nCANARYputtySpacedPrivate\nPrivate-MAC: 3f2a9c0b\n",
 }
 
 func TestPrivateKeysAreScrubbedInEveryFormat(t *testing.T) {

@@ -364,6 +364,7 @@ func (c *Client) ListResult(ctx context.Context, r Request) (*Result, error) {
 }
 
 func (c *Client) list(ctx context.Context, r Request) ([]json.RawMessage, error) {
+	first := -1 // how many items the first page held
 	p := httpapi.Pager[json.RawMessage]{
 		Size: PageSize,
 		Fetch: func(ctx context.Context, pg httpapi.Page) ([]json.RawMessage, []byte, error) {
@@ -377,14 +378,22 @@ func (c *Client) list(ctx context.Context, r Request) ([]json.RawMessage, error)
 			rr.Query = q
 			var items []json.RawMessage
 			_, err := c.Do(ctx, rr, &items)
+			if pg.Number == 1 {
+				first = len(items)
+			}
 			return items, nil, err
 		},
 		ID: itemID,
 	}
 	items, err := p.All(ctx)
 	if errors.Is(err, httpapi.ErrPagingIgnored) {
-		// The panel answered the whole list on the first page.
-		return items, nil
+		if first > PageSize {
+			// The panel answered more than a page: the whole list, on
+			// every page (as OnApp's own clients expect).
+			return items, nil
+		}
+		// A page's worth, again and again: the rest was never sent.
+		return nil, fmt.Errorf("CloudFlow %s: the panel sent the same %d items for every page and never the rest of the list; the list is incomplete, so nothing is concluded from it", r.Path, len(items))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("CloudFlow %s: %w", r.Path, err)

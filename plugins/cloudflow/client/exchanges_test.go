@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -123,6 +124,42 @@ func TestAListEndsWhenThePanelIgnoresPaging(t *testing.T) {
 	}
 	assert.Len(t, ids, 120, "each machine once")
 	assert.LessOrEqual(t, rec.count("GET /virtual_machines.json"), 2)
+}
+
+// A panel that honours per_page but not page sends the first hundred
+// machines for every page: that is not the whole list, and List says so
+// rather than answer with a third of it. A panel that caps its pages
+// below what was asked (50 of 100) is still read to the end.
+func TestAListIsNeverQuietlyCutShort(t *testing.T) {
+	machines := func(from, to int) []map[string]any {
+		var out []map[string]any
+		for i := from; i < to; i++ {
+			out = append(out, map[string]any{"virtual_machine": map[string]any{"id": i + 1, "label": fmt.Sprint("vm-", i+1)}})
+		}
+		return out
+	}
+	sameFirstPage := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		per, _ := strconv.Atoi(r.URL.Query().Get("per_page"))
+		b, _ := json.Marshal(machines(0, min(per, 250)))
+		answer(w, http.StatusOK, b)
+	})
+	c := newClient(t, faultproxy.New(t, sameFirstPage).URL)
+	var vms []struct {
+		ID int `json:"id"`
+	}
+	err := c.List(context.Background(), c.EPVMs(), &vms)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "the list is incomplete")
+
+	capped := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+		b, _ := json.Marshal(machines(min((page-1)*50, 250), min(page*50, 250)))
+		answer(w, http.StatusOK, b)
+	})
+	c = newClient(t, faultproxy.New(t, capped).URL)
+	vms = nil
+	require.NoError(t, c.List(context.Background(), c.EPVMs(), &vms))
+	assert.Len(t, vms, 250)
 }
 
 // A panel that pages (the simulator, as OnApp documents page/per_page)
