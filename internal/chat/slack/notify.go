@@ -69,6 +69,17 @@ func (a *Adapter) ApprovalChanged(ctx context.Context, v engine.ApprovalView) {
 	}
 	if err := a.engine.SetApprovalMeta(ctx, v.ID, map[string]string{"card_channel": channel, "card_ts": ts}); err != nil {
 		a.log.Error("could not record where the approval card is", "approval", v.ID, "error", err)
+		return
+	}
+	// A click can be quicker than recording where the card is: a request
+	// approved and finished before that could not update a card it could
+	// not find. If it has ended, show its end now (every later change
+	// finds the card; an end is the last change, so this cannot show a
+	// stale state over a newer one).
+	if fresh, err := a.engine.Approval(ctx, v.ID); err == nil && store.State(fresh.State).Terminal() {
+		end := ApprovalCard(fresh)
+		_, _, _, err := a.api.UpdateMessageContext(ctx, channel, ts, slackgo.MsgOptionText(end.Text, false), slackgo.MsgOptionBlocks(end.Blocks...))
+		a.apiCall("chat.update", err)
 	}
 }
 
