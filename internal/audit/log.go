@@ -433,8 +433,9 @@ func (l *Log) Search(ctx context.Context, f Filter) ([]Entry, error) {
 	return out, err
 }
 
-// jsonEntry is the export format: stable lower-case keys.
-type jsonEntry struct {
+// Record is an entry as it leaves the bot, exported (bot audit export) or
+// shipped to a SIEM: stable lower-case keys, with its place in the chain.
+type Record struct {
 	Seq        int64     `json:"seq"`
 	Time       time.Time `json:"time"`
 	RequestID  string    `json:"request_id"`
@@ -452,6 +453,13 @@ type jsonEntry struct {
 	Hash       string    `json:"hash"`
 }
 
+// RecordOf is a stored entry as it leaves the bot.
+func RecordOf(r store.AuditRecord) Record {
+	return Record{Seq: r.Seq, Time: r.At.UTC(), RequestID: r.RequestID, Actor: r.Actor, Action: r.Action, Provider: r.Provider,
+		Command: r.Command, Target: r.Target, Channel: r.Channel, Args: r.Args, Outcome: r.Outcome, Detail: r.Detail,
+		ApprovalID: r.ApprovalID, PrevHash: r.PrevHash, Hash: r.Hash}
+}
+
 // Export writes matching entries as JSON lines ("jsonl") or CSV ("csv").
 func (l *Log) Export(ctx context.Context, f Filter, format string, w io.Writer) (int, error) {
 	n := 0
@@ -460,7 +468,7 @@ func (l *Log) Export(ctx context.Context, f Filter, format string, w io.Writer) 
 		enc := json.NewEncoder(w)
 		err := l.store.ScanAudit(ctx, f, func(r store.AuditRecord) error {
 			n++
-			return enc.Encode(jsonEntry{r.Seq, r.At, r.RequestID, r.Actor, r.Action, r.Provider, r.Command, r.Target, r.Channel, r.Args, r.Outcome, r.Detail, r.ApprovalID, r.PrevHash, r.Hash})
+			return enc.Encode(RecordOf(r))
 		})
 		return n, err
 	case "csv":

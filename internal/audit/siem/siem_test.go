@@ -158,7 +158,7 @@ func TestSyslogMessagesAreRFC5424WithEscapedStructuredData(t *testing.T) {
 	assert.Equal(t, "1", sd["seq"])
 	assert.Equal(t, "", sd["prev"])
 	assert.Equal(t, recs[0].Hash, sd["hash"])
-	var rec siem.Record
+	var rec audit.Record
 	require.NoError(t, json.Unmarshal([]byte(*m.Message), &rec))
 	assert.Equal(t, "line one\nline two", rec.Detail)
 	assert.Equal(t, recs[1].PrevHash, (*msgs[1].StructuredData)[siem.SDID]["prev"], "the receiver sees each link")
@@ -245,7 +245,7 @@ func TestAReceiverThatIsDownLosesNoEntry(t *testing.T) {
 	defer cancel()
 	var down atomic.Bool
 	var mu sync.Mutex
-	var got []siem.Record
+	var got []audit.Record
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "Bearer "+tokenCanary || r.Header.Get("Content-Type") != "application/x-ndjson" {
 			http.Error(w, "who are you", http.StatusUnauthorized)
@@ -259,7 +259,7 @@ func TestAReceiverThatIsDownLosesNoEntry(t *testing.T) {
 		mu.Lock()
 		defer mu.Unlock()
 		for {
-			var rec siem.Record
+			var rec audit.Record
 			if err := dec.Decode(&rec); err != nil {
 				break
 			}
@@ -313,7 +313,7 @@ func TestAReceiverThatIsDownLosesNoEntry(t *testing.T) {
 	prev := ""
 	for _, r := range got {
 		seqs = append(seqs, r.Seq)
-		assert.Equal(t, prev, r.Prev, "entry %d links to the one before", r.Seq)
+		assert.Equal(t, prev, r.PrevHash, "entry %d links to the one before", r.Seq)
 		prev = r.Hash
 	}
 	mu.Unlock()

@@ -91,9 +91,8 @@ func (s *Syslog) Name() string { return "syslog:" + s.cfg.Address }
 func (s *Syslog) Deliver(ctx context.Context, recs []store.AuditRecord) error {
 	msgs := make([][]byte, 0, len(recs))
 	for _, r := range recs {
-		rec := RecordOf(r)
 		sd := [][2]string{{"seq", strconv.FormatInt(r.Seq, 10)}, {"prev", r.PrevHash}, {"hash", r.Hash}, {"action", r.Action}, {"actor", r.Actor}, {"outcome", r.Outcome}}
-		m, err := s.message(6, r.At, "audit", sd, rec.json())
+		m, err := s.message(6, r.At, "audit", sd, recordJSON(r))
 		if err != nil {
 			return fmt.Errorf("entry %d: %w", r.Seq, err)
 		}

@@ -72,7 +72,7 @@ func (w *Webhook) Name() string { return w.name }
 func (w *Webhook) Deliver(ctx context.Context, recs []store.AuditRecord) error {
 	var body bytes.Buffer
 	for _, r := range recs {
-		body.Write(RecordOf(r).json())
+		body.Write(recordJSON(r))
 		body.WriteByte('\n')
 	}
 	return w.post(ctx, body.Bytes())
