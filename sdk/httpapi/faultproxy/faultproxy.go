@@ -26,6 +26,9 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"reflect"
+	"sort"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -257,3 +260,19 @@ func (p *Proxy) Elsewhere() []Caught {
 
 // ElsewhereURL is the other host's address.
 func (p *Proxy) ElsewhereURL() string { return p.elsewhere.URL }
+
+// Endpoints names a client's endpoint constructors: its exported methods
+// whose names start with prefix ("EP"), sorted. A provider's fault test
+// compares its table of endpoints with it, so no endpoint is added without
+// saying whether it changes anything.
+func Endpoints(client any, prefix string) []string {
+	var out []string
+	typ := reflect.TypeOf(client)
+	for i := range typ.NumMethod() {
+		if name := typ.Method(i).Name; strings.HasPrefix(name, prefix) {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
