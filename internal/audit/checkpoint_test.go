@@ -17,6 +17,7 @@ import (
 
 	"github.com/deskbot/deskbot/internal/audit"
 	"github.com/deskbot/deskbot/internal/audit/audittest"
+	"github.com/deskbot/deskbot/internal/testbin"
 )
 
 // memSink keeps checkpoints, or fails while down.
@@ -179,23 +180,8 @@ func TestBadCheckpointLinesAreNamed(t *testing.T) {
 	}, lines)
 }
 
-// syncBuffer is a log destination tests read while the code writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects output several goroutines write while the test reads it.
+type syncBuffer = testbin.Buffer
 
 // A cut tail followed by new entries reuses the cut sequence numbers: the
 // chain of the new log is intact, so only the last checkpoint's head can

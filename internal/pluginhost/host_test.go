@@ -28,23 +28,8 @@ import (
 
 func TestMain(m *testing.M) { testbin.Main(m) }
 
-// syncBuffer collects log output from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects output several goroutines write while the test reads it.
+type syncBuffer = testbin.Buffer
 
 type fixture struct {
 	host   *pluginhost.Host

@@ -17,7 +17,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -36,6 +35,7 @@ import (
 	"github.com/deskbot/deskbot/internal/metrics"
 	"github.com/deskbot/deskbot/internal/pluginhost"
 	"github.com/deskbot/deskbot/internal/store/sqlite"
+	"github.com/deskbot/deskbot/internal/testbin"
 	"github.com/deskbot/deskbot/plugins/example/provider"
 	"github.com/deskbot/deskbot/sdk"
 )
@@ -52,23 +52,8 @@ type fixture struct {
 	logs    *syncBuffer // the adapter's log, at info level
 }
 
-// syncBuffer collects log output from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects output several goroutines write while the test reads it.
+type syncBuffer = testbin.Buffer
 
 const groupPolicy = `version: 1
 users:
