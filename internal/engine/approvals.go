@@ -312,11 +312,7 @@ func (e *Engine) runClaimed(ctx context.Context, req Request, a *store.Approval,
 // run it, and planning it again gives the approved plan's digest. It
 // reports whether the command was handed to the provider.
 func (e *Engine) executeApproved(ctx context.Context, a *store.Approval, progress func(sdk.Progress)) (Reply, bool) {
-	fail := func(err error) (Reply, bool) {
-		e.record(ctx, audit.Entry{RequestID: a.RequestID, Actor: a.Requester, Action: audit.ActionResult, Provider: a.Provider, Command: a.Command,
-			Target: a.Target, Channel: a.Channel, Outcome: "failed", Detail: apperr.Message(err), ApprovalID: a.ID})
-		return e.failure(a.RequestID, a.CommandLine, a.Provider, a.Target, err), false
-	}
+	fail := func(err error) (Reply, bool) { return e.notRunApproved(ctx, a, err), false }
 	err := e.opts.Approvals.VerifyQuorum(a)
 	if err == nil {
 		var args sdk.Args
@@ -334,11 +330,7 @@ func (e *Engine) executeApproved(ctx context.Context, a *store.Approval, progres
 
 // runVerified is executeApproved once the request and its votes verify.
 func (e *Engine) runVerified(ctx context.Context, a *store.Approval, args sdk.Args, progress func(sdk.Progress)) (Reply, bool) {
-	fail := func(err error) (Reply, bool) {
-		e.record(ctx, audit.Entry{RequestID: a.RequestID, Actor: a.Requester, Action: audit.ActionResult, Provider: a.Provider, Command: a.Command,
-			Target: a.Target, Channel: a.Channel, Outcome: "failed", Detail: apperr.Message(err), ApprovalID: a.ID})
-		return e.failure(a.RequestID, a.CommandLine, a.Provider, a.Target, err), false
-	}
+	fail := func(err error) (Reply, bool) { return e.notRunApproved(ctx, a, err), false }
 	p, ok := e.opts.Plugins.Provider(a.Provider)
 	if !ok {
 		return fail(apperr.New(apperr.Unavailable, "plugin %s is no longer configured", a.Provider))
@@ -412,22 +404,36 @@ func (e *Engine) runVerified(ctx context.Context, a *store.Approval, args sdk.Ar
 
 // ranBefore reports whether the audit log records an execution of a.
 func (e *Engine) ranBefore(ctx context.Context, a *store.Approval) bool {
-	s, ok := e.opts.Audit.(interface {
-		Search(ctx context.Context, f audit.Filter) ([]audit.Entry, error)
-	})
+	return len(e.entriesOf(ctx, a, audit.ActionExecute)) > 0
+}
+
+// notRunApproved records and reports an approved request that failed
+// before anything was sent.
+func (e *Engine) notRunApproved(ctx context.Context, a *store.Approval, err error) Reply {
+	e.record(ctx, audit.Entry{RequestID: a.RequestID, Actor: a.Requester, Action: audit.ActionResult, Provider: a.Provider, Command: a.Command,
+		Target: a.Target, Channel: a.Channel, Outcome: "failed", Detail: apperr.Message(err), ApprovalID: a.ID})
+	return e.failure(a.RequestID, a.CommandLine, a.Provider, a.Target, err)
+}
+
+// entriesOf returns what the audit log holds of one action on approved
+// request a (none if the log cannot be searched).
+func (e *Engine) entriesOf(ctx context.Context, a *store.Approval, action audit.Action) []audit.Entry {
+	s, ok := e.opts.Audit.(auditSearcher)
 	if !ok {
-		return false
+		return nil
 	}
-	found, err := s.Search(ctx, audit.Filter{RequestID: a.RequestID, Action: string(audit.ActionExecute)})
+	found, err := s.Search(ctx, audit.Filter{RequestID: a.RequestID, Action: string(action)})
 	if err != nil {
-		return false
+		e.log.Warn("could not search the audit log", "approval", a.ID, "error", err)
+		return nil
 	}
+	var out []audit.Entry
 	for _, en := range found {
 		if en.ApprovalID == a.ID {
-			return true
+			out = append(out, en)
 		}
 	}
-	return false
+	return out
 }
 
 var errLostClaim = apperr.New(apperr.Conflict, "this request is being run by another replica (this one stalled past its lease); nothing was run here")
@@ -588,19 +594,9 @@ func (e *Engine) resume(ctx context.Context, a *store.Approval) {
 // recordVotes writes the approvals of a request the audit log lacks: a
 // process killed right after the last vote committed never recorded it.
 func (e *Engine) recordVotes(ctx context.Context, a *store.Approval) {
-	s, ok := e.opts.Audit.(interface {
-		Search(ctx context.Context, f audit.Filter) ([]audit.Entry, error)
-	})
-	if !ok {
-		return
-	}
-	found, err := s.Search(ctx, audit.Filter{RequestID: a.RequestID, Action: string(audit.ActionApproval)})
-	if err != nil {
-		return
-	}
 	recorded := map[string]bool{}
-	for _, en := range found {
-		if en.ApprovalID == a.ID && en.Outcome == "approved" {
+	for _, en := range e.entriesOf(ctx, a, audit.ActionApproval) {
+		if en.Outcome == "approved" {
 			recorded[en.Actor] = true
 		}
 	}
@@ -618,20 +614,7 @@ func (e *Engine) recordVotes(ctx context.Context, a *store.Approval) {
 // result the audit log recorded for it, if any.
 func (e *Engine) outcomeOf(ctx context.Context, a *store.Approval) (store.State, string) {
 	unknown := "outcome unknown: it was running when its process stopped; check before trying again"
-	s, ok := e.opts.Audit.(interface {
-		Search(ctx context.Context, f audit.Filter) ([]audit.Entry, error)
-	})
-	if !ok {
-		return store.StateUnknown, unknown
-	}
-	found, err := s.Search(ctx, audit.Filter{RequestID: a.RequestID, Action: string(audit.ActionResult)})
-	if err != nil {
-		return store.StateUnknown, unknown
-	}
-	for _, en := range found {
-		if en.ApprovalID != a.ID {
-			continue
-		}
+	for _, en := range e.entriesOf(ctx, a, audit.ActionResult) {
 		switch en.Outcome {
 		case "succeeded":
 			return store.StateSucceeded, "succeeded (recorded before its process stopped)"
