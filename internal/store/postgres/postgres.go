@@ -14,9 +14,26 @@ import (
 	"github.com/deskbot/deskbot/internal/store/sqldb"
 )
 
+// Dialect is PostgreSQL's for sqldb. Serialize takes a transaction-level
+// advisory lock: it is held until the transaction commits or rolls back,
+// so a migration run (one transaction) keeps it from its first statement
+// to its commit, and a replica starting at the same time waits for it.
+var Dialect = sqldb.Dialect{
+	Name:      "postgres",
+	ForUpdate: " FOR UPDATE",
+	Serialize: func(ctx context.Context, tx *sql.Tx, key int64) error {
+		_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, key)
+		return err
+	},
+	IsUniqueViolation: func(err error) bool {
+		var pe *pgconn.PgError
+		return errors.As(err, &pe) && pe.Code == "23505"
+	},
+}
+
 // Open connects with a libpq-style URL or DSN and migrates the schema.
 // A search_path parameter in the DSN selects the schema.
-func Open(ctx context.Context, dsn string) (*sqldb.DB, error) {
+func Open(ctx context.Context, dsn string, opts ...sqldb.Option) (*sqldb.DB, error) {
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
 		return nil, err
@@ -26,18 +43,7 @@ func Open(ctx context.Context, dsn string) (*sqldb.DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
-	s, err := sqldb.Open(ctx, db, sqldb.Dialect{
-		Name:      "postgres",
-		ForUpdate: " FOR UPDATE",
-		Serialize: func(ctx context.Context, tx *sql.Tx, key int64) error {
-			_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, key)
-			return err
-		},
-		IsUniqueViolation: func(err error) bool {
-			var pe *pgconn.PgError
-			return errors.As(err, &pe) && pe.Code == "23505"
-		},
-	})
+	s, err := sqldb.Open(ctx, db, Dialect, opts...)
 	if err != nil {
 		db.Close()
 		return nil, err

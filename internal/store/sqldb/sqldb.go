@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,7 +31,11 @@ type Dialect struct {
 	ForUpdate string
 	// Serialize runs at the start of a transaction that must not run
 	// concurrently with another of the same key (audit appends,
-	// migrations). SQLite serializes all write transactions already.
+	// migrations) and holds until it ends: PostgreSQL takes a
+	// transaction-level advisory lock. SQLite needs nothing here as long
+	// as its transactions begin IMMEDIATE (the sqlite package opens the
+	// file with _txlock=immediate): the first statement then already
+	// holds the database's one write lock.
 	Serialize func(ctx context.Context, tx *sql.Tx, key int64) error
 	// IsUniqueViolation recognises a duplicate-key error.
 	IsUniqueViolation func(error) bool
@@ -56,6 +61,26 @@ type DB struct {
 	closeOnce sync.Once
 	closed    chan struct{}
 	committer sync.WaitGroup
+
+	schema MigrationStatus
+}
+
+// Option changes how Open sets up the store.
+type Option func(*options)
+
+type options struct {
+	log *slog.Logger
+}
+
+// WithLogger sets where Open reports migrations it applied and versions
+// the database has that this binary does not know. The default is
+// slog.Default().
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) {
+		if l != nil {
+			o.log = l
+		}
+	}
 }
 
 type appendReq struct {
@@ -84,11 +109,28 @@ type appendResult struct {
 
 var _ store.Store = (*DB)(nil)
 
-// Open wraps db and brings its schema up to date.
-func Open(ctx context.Context, db *sql.DB, d Dialect) (*DB, error) {
+// Open wraps db and brings its schema up to date. A database that has
+// migrations this binary does not know (a newer replica applied them
+// during a rolling upgrade) is opened all the same, with a warning:
+// migrations only add, so what this binary reads and writes is still
+// there.
+func Open(ctx context.Context, db *sql.DB, d Dialect, opts ...Option) (*DB, error) {
+	o := options{log: slog.Default()}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	s := &DB{db: db, d: d, appends: make(chan *appendReq, 1024), claims: make(chan *claimReq, 1024), closed: make(chan struct{})}
-	if err := s.migrate(ctx); err != nil {
+	st, err := MigrateStatus(ctx, db, d, migrations, "migrations")
+	if err != nil {
 		return nil, fmt.Errorf("%s: migrate: %w", d.Name, err)
+	}
+	s.schema = st
+	if len(st.Applied) > 0 {
+		o.log.Info("schema migrations applied", "store", d.Name, "versions", versionList(st.Applied))
+	}
+	if len(st.Unknown) > 0 {
+		o.log.Warn("the database has schema migrations this version does not know; a newer version applied them (rolling upgrade?); carrying on, since migrations only add",
+			"store", d.Name, "unknown_versions", versionList(st.Unknown), "known_up_to", st.Known)
 	}
 	s.committer.Add(2)
 	go s.commitAppends()
@@ -113,8 +155,31 @@ func (s *DB) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 	return st, nil
 }
 
-func (s *DB) migrate(ctx context.Context) error {
-	return Migrate(ctx, s.db, s.d, migrations, "migrations")
+// Schema reports what Open found and did to the database's schema.
+func (s *DB) Schema() MigrationStatus { return s.schema }
+
+// Migrations is the embedded migration set Open applies, in dir
+// "migrations": for tests that build a database as an older version left
+// it.
+func Migrations() fs.FS { return migrations }
+
+// MigrationStatus is the outcome of a migration run.
+type MigrationStatus struct {
+	// Applied lists the versions this run applied, in order.
+	Applied []int64
+	// Unknown lists versions the database records that are not among
+	// the migrations given: a newer binary applied them.
+	Unknown []int64
+	// Known is the highest version among the migrations given.
+	Known int64
+}
+
+func versionList(vs []int64) string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = fmt.Sprintf("%03d", v)
+	}
+	return strings.Join(out, ",")
 }
 
 // Migrate applies, in order of their numbers, every migration in dir of
@@ -122,74 +187,103 @@ func (s *DB) migrate(ctx context.Context) error {
 // highest applied: migrations written on two branches at once (003 on one,
 // 004 on the other) both reach a database that got 004 first.
 func Migrate(ctx context.Context, db *sql.DB, d Dialect, fsys fs.FS, dir string) error {
+	_, err := MigrateStatus(ctx, db, d, fsys, dir)
+	return err
+}
+
+// MigrateStatus is Migrate, reporting what it applied and which recorded
+// versions it does not know.
+//
+// The whole run is one transaction, serialized against other runs (two
+// replicas starting at once): the applied versions are read after the
+// lock is held, so the second run waits, then finds the first one's
+// migrations recorded and applies nothing. A migration that fails rolls
+// back with everything before it in the run; the database stays as it
+// was.
+func MigrateStatus(ctx context.Context, db *sql.DB, d Dialect, fsys fs.FS, dir string) (MigrationStatus, error) {
+	var st MigrationStatus
+	type migration struct {
+		version int64
+		name    string
+	}
+	// Read the files first: a bad set changes nothing and takes no lock.
+	entries, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		return st, err
+	}
+	var all []migration
+	seen := map[int64]string{}
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".sql") {
+			continue // a README beside them
+		}
+		num, _, _ := strings.Cut(e.Name(), "_")
+		v, err := strconv.ParseInt(num, 10, 64)
+		if err != nil || v <= 0 {
+			return st, fmt.Errorf("migration %s: bad name (want NNN_what.sql)", e.Name())
+		}
+		if other, dup := seen[v]; dup {
+			return st, fmt.Errorf("migrations %s and %s have the same number", other, e.Name())
+		}
+		seen[v] = e.Name()
+		all = append(all, migration{v, e.Name()})
+		st.Known = max(st.Known, v)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].version < all[j].version })
+
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return st, err
 	}
 	defer tx.Rollback()
 	if err := d.Serialize(ctx, tx, lockMigration); err != nil {
-		return err
+		return st, err
 	}
 	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
-		return err
+		return st, err
 	}
 	applied := map[int64]bool{}
-	rows, err := tx.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	rows, err := tx.QueryContext(ctx, `SELECT version FROM schema_migrations ORDER BY version`)
 	if err != nil {
-		return err
+		return st, err
 	}
 	for rows.Next() {
 		var v int64
 		if err := rows.Scan(&v); err != nil {
 			rows.Close()
-			return err
+			return st, err
 		}
 		applied[v] = true
+		if _, ok := seen[v]; !ok {
+			st.Unknown = append(st.Unknown, v)
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return err
+		return st, err
 	}
-	entries, err := fs.ReadDir(fsys, dir)
-	if err != nil {
-		return err
-	}
-	type migration struct {
-		version int64
-		name    string
-	}
-	var todo []migration
-	seen := map[int64]string{}
-	for _, e := range entries {
-		num, _, _ := strings.Cut(e.Name(), "_")
-		v, err := strconv.ParseInt(num, 10, 64)
-		if err != nil || v <= 0 {
-			return fmt.Errorf("migration %s: bad name (want NNN_what.sql)", e.Name())
+	for _, m := range all {
+		if applied[m.version] {
+			continue
 		}
-		if other, dup := seen[v]; dup {
-			return fmt.Errorf("migrations %s and %s have the same number", other, e.Name())
-		}
-		seen[v] = e.Name()
-		if !applied[v] {
-			todo = append(todo, migration{v, e.Name()})
-		}
-	}
-	sort.Slice(todo, func(i, j int) bool { return todo[i].version < todo[j].version })
-	for _, m := range todo {
 		body, err := fs.ReadFile(fsys, dir+"/"+m.name)
 		if err != nil {
-			return err
+			return MigrationStatus{}, err
 		}
 		for _, stmt := range splitStatements(string(body)) {
 			if _, err := tx.ExecContext(ctx, stmt); err != nil {
-				return fmt.Errorf("migration %s: %w", m.name, err)
+				return MigrationStatus{}, fmt.Errorf("migration %s: %w", m.name, err)
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`, m.version, time.Now().UnixMicro()); err != nil {
-			return err
+			return MigrationStatus{}, fmt.Errorf("migration %s: record: %w", m.name, err)
 		}
+		st.Applied = append(st.Applied, m.version)
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return MigrationStatus{}, err
+	}
+	return st, nil
 }
 
 func splitStatements(body string) []string {
