@@ -110,3 +110,15 @@ func TestProcessesOpeningOneFileMigrateOnce(t *testing.T) {
 	}
 	assert.Equal(t, want, sqldbtest.Recorded(t, raw))
 }
+
+// Concurrent readers and a writer need WAL mode; Open sets it on the
+// file, where it stays.
+func TestOpenLeavesFileInWALMode(t *testing.T) {
+	raw, open := backend.Fresh(t)
+	s, err := open()
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	var mode string
+	require.NoError(t, raw.QueryRow(`PRAGMA journal_mode`).Scan(&mode))
+	assert.Equal(t, "wal", mode)
+}

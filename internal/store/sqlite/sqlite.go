@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -30,16 +31,19 @@ var Dialect = sqldb.Dialect{
 	},
 }
 
+// busyTimeout is how long a connection waits for another process holding
+// the file before it fails with "database is locked".
+const busyTimeout = 10 * time.Second
+
 // DSN is the database/sql data source Open uses for path (driver
-// "sqlite"). The busy timeout comes first: the pragmas after it (turning
-// on WAL takes a lock) and every transaction then wait for another
-// process holding the file, instead of failing with "database is
-// locked". Transactions begin IMMEDIATE, so two processes migrating the
-// same file at once take turns and the second sees the first's work.
+// "sqlite"). Every transaction waits up to busyTimeout for another
+// process holding the file, and begins IMMEDIATE: it takes the write
+// lock at once, so two processes migrating the same file take turns and
+// the second sees the first's work. WAL mode is not set here but by Open
+// (see useWAL); once set, it stays with the file.
 func DSN(path string) string {
 	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(10000)")
-	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
 	q.Add("_pragma", "foreign_keys(ON)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Set("_txlock", "immediate")
@@ -61,10 +65,42 @@ func Open(ctx context.Context, path string, opts ...sqldb.Option) (*sqldb.DB, er
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	if err := useWAL(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
 	s, err := sqldb.Open(ctx, db, Dialect, opts...)
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// useWAL puts the file in WAL mode. Switching a new file to WAL needs its
+// exclusive lock; two processes switching it at once (both started on a
+// fresh file) each hold a shared lock and want the other's, and SQLite
+// fails one of them with "database is locked" at once rather than wait.
+// That one tries again, briefly, and finds the file already in WAL mode,
+// which needs no lock to confirm.
+func useWAL(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(busyTimeout)
+	wait := 5 * time.Millisecond
+	for {
+		var mode string
+		err := db.QueryRowContext(ctx, `PRAGMA journal_mode=WAL`).Scan(&mode)
+		var se *sqlite.Error
+		if err == nil || !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			if err != nil {
+				return fmt.Errorf("set WAL mode: %w", err)
+			}
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("set WAL mode: %w", ctx.Err())
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 200*time.Millisecond)
+	}
 }
