@@ -20,20 +20,3 @@ func TestContract(t *testing.T) {
 		return s
 	})
 }
-
-func TestConcurrentMigrationsAgree(t *testing.T) {
-	dsn := testbin.PostgresDSN(t)
-	errs := make(chan error, 4)
-	for i := 0; i < 4; i++ {
-		go func() {
-			s, err := postgres.Open(context.Background(), dsn)
-			if err == nil {
-				s.Close()
-			}
-			errs <- err
-		}()
-	}
-	for i := 0; i < 4; i++ {
-		require.NoError(t, <-errs)
-	}
-}

@@ -36,7 +36,10 @@ func TestUpgradeFromEveryVersion(t *testing.T) { sqldbtest.Upgrades(t, backend) 
 
 func TestOpensDatabaseMigratedByNewerVersion(t *testing.T) { sqldbtest.RollingUpgrade(t, backend) }
 
-func TestConcurrentOpensMigrateOnce(t *testing.T) { sqldbtest.ConcurrentOpen(t, backend, 4) }
+func TestConcurrentOpensMigrateOnce(t *testing.T) {
+	t.Run("fresh", func(t *testing.T) { sqldbtest.ConcurrentOpen(t, backend, 0, 4) })
+	t.Run("from version 3", func(t *testing.T) { sqldbtest.ConcurrentOpen(t, backend, 3, 4) })
+}
 
 const childEnv = "DESKBOT_TEST_SQLITE_MIGRATE_CHILD"
 
