@@ -80,3 +80,35 @@ func TestMigrateRefusesBadNamesAndChangesNothing(t *testing.T) {
 		})
 	}
 }
+
+// A migration that fails takes the rest of its run with it: the database
+// stays at the version it had, and the error names the file.
+func TestMigrateFailureRollsBackTheRun(t *testing.T) {
+	ctx := context.Background()
+	db := openSQLite(t)
+	fsys := fstest.MapFS{"m/001_init.sql": {Data: []byte("CREATE TABLE a (x INTEGER)")}}
+	require.NoError(t, Migrate(ctx, db, sqliteDialect, fsys, "m"))
+
+	fsys["m/002_more.sql"] = &fstest.MapFile{Data: []byte("CREATE TABLE b (x INTEGER)")}
+	fsys["m/003_broken.sql"] = &fstest.MapFile{Data: []byte("ALTER TABLE a ADD COLUMN y INTEGER; ALTER TABLE nope ADD COLUMN z INTEGER")}
+	err := Migrate(ctx, db, sqliteDialect, fsys, "m")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "003_broken.sql")
+	assert.Equal(t, []int64{1}, versions(t, db), "nothing of the run recorded")
+	var n int
+	require.NoError(t, db.QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE name = 'b'`).Scan(&n))
+	assert.Equal(t, 0, n, "002 rolled back with 003")
+	_, err = db.Exec(`SELECT y FROM a`)
+	assert.Error(t, err, "003's first statement rolled back")
+}
+
+// Files beside the migrations (their README) are not migrations.
+func TestMigrateIgnoresOtherFiles(t *testing.T) {
+	db := openSQLite(t)
+	fsys := fstest.MapFS{
+		"m/001_init.sql": {Data: []byte("CREATE TABLE a (x INTEGER)")},
+		"m/README.md":    {Data: []byte("# Schema migrations")},
+	}
+	require.NoError(t, Migrate(context.Background(), db, sqliteDialect, fsys, "m"))
+	assert.Equal(t, []int64{1}, versions(t, db))
+}
