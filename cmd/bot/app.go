@@ -123,10 +123,24 @@ func (m *Main) Open(ctx context.Context) error {
 			return err
 		}
 		lvl, _ := parseLevel(level)
+		for i := range hcs {
+			// Every plugin is down on the gauge until it is ready.
+			m.Metrics.PluginState(hcs[i].Name, false)
+			if hcs[i].DisplayName == "" {
+				hcs[i].DisplayName = bundledDisplayNames[hcs[i].Name]
+			}
+		}
 		m.Host = pluginhost.New(pluginhost.Options{Dir: m.Config.Plugin.Dir, Logger: m.Logger, LogLevel: lvl, Reattach: reattach,
 			OnStateChange: func(name string, s pluginhost.State) { m.Metrics.PluginState(name, s == pluginhost.StateReady) }})
+		// A plugin that fails to start leaves only its own provider
+		// unavailable: the bot starts, and the plugin is tried again.
 		if err := m.Host.Start(ctx, hcs); err != nil {
 			return err
+		}
+		if down := m.downPlugins(); len(down) > 0 && len(down) == len(hcs) {
+			m.Logger.Error("no plugin serves: every provider is unavailable until a retry succeeds", "down", strings.Join(down, ", "))
+		} else if len(down) > 0 {
+			m.Logger.Warn("serving without some providers: they are unavailable until a retry succeeds", "down", strings.Join(down, ", "))
 		}
 		plugins = hostRegistry{m.Host}
 	}
@@ -442,6 +456,28 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
 	return nil, fmt.Errorf("log format %q: want text or json", format)
+}
+
+// bundledDisplayNames are the bundled providers as users know them (as
+// each plugin says at its start), so that a plugin that has not started
+// is named as users know it in "the WHM provider is unavailable right
+// now". A plugin's display_name overrides.
+var bundledDisplayNames = map[string]string{
+	"cln": "CloudLinux Network", "cloudflow": "CloudFlow", "example": "Example", "ionos": "IONOS", "whm": "WHM",
+}
+
+// downPlugins names the configured plugins that are not ready.
+func (m *Main) downPlugins() []string {
+	var out []string
+	if m.Host == nil {
+		return nil
+	}
+	for _, p := range m.Host.Processes() {
+		if st, _ := p.Status(); st != pluginhost.StateReady {
+			out = append(out, p.Name())
+		}
+	}
+	return out
 }
 
 // hostRegistry offers the host's plugin processes to the engine.

@@ -292,8 +292,9 @@ func waitFor(t *testing.T, cond func() bool, msg string) {
 type syncBuffer = testbin.Buffer
 
 // Every plugin checks its targets' settings when the bot starts it: a
-// misspelt or missing one stops the bot, in the plugin's own words, before
-// any command runs.
+// misspelt or missing one leaves the plugin down, logged in the plugin's
+// own words, before any command runs; its commands say the provider is
+// unavailable (exit 5).
 func TestEveryPluginRefusesAMisspeltOrMissingSetting(t *testing.T) {
 	cases := []struct {
 		plugin   string
@@ -318,9 +319,10 @@ func TestEveryPluginRefusesAMisspeltOrMissingSetting(t *testing.T) {
 			cmd := botIn(t, dir, "exec", "--config", cfg, "--as", "alice", "/"+tc.plugin+" help")
 			cmd.Env = append(cmd.Env, "SECRET=a-secret-value-123")
 			r := runBot(t, cmd)
-			assert.Equal(t, 1, r.code, "stdout %s\nstderr %s", r.stdout, r.stderr)
-			assert.Contains(t, r.stderr, `plugin `+tc.plugin)
-			assert.Contains(t, r.stderr, `target "main": `+tc.want)
+			assert.Equal(t, 5, r.code, "stdout %s\nstderr %s", r.stdout, r.stderr)
+			assert.Contains(t, r.stdout, "provider is unavailable right now")
+			assert.Contains(t, r.stderr, `plugin=`+tc.plugin)
+			assert.Contains(t, r.stderr, `target \"main\": `+tc.want)
 			assert.NotContains(t, r.stdout+r.stderr, "a-secret-value-123")
 		})
 	}

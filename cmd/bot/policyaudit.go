@@ -19,6 +19,7 @@ import (
 	"github.com/deskbot/deskbot/internal/authz"
 	"github.com/deskbot/deskbot/internal/command"
 	"github.com/deskbot/deskbot/internal/engine"
+	"github.com/deskbot/deskbot/internal/pluginhost"
 )
 
 func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -59,6 +60,12 @@ func resolveInvocation(m *Main, line string) (*command.Invocation, error) {
 	p, ok := reg.Provider(name)
 	if !ok {
 		return nil, fmt.Errorf("there is no /%s command (plugins: %s)", name, strings.Join(reg.ProviderNames(), ", "))
+	}
+	if proc, isProc := p.(*pluginhost.Process); isProc && len(proc.Catalog()) == 0 {
+		// A plugin that never started has no catalog to check against.
+		if st, err := proc.Status(); st != pluginhost.StateReady {
+			return nil, fmt.Errorf("plugin %s is %s, so its commands cannot be checked: %v", name, st, err)
+		}
 	}
 	parsed, err := command.Parse(p, rest)
 	if err != nil {

@@ -91,29 +91,48 @@ func (s *Server) mux() http.Handler {
 	return mux
 }
 
-// ready answers 200 when the store answers and every plugin is ready.
+// ready answers 200 when the bot can serve: the store answers and at
+// least one plugin is ready (or none is configured). Plugins that are not
+// ready are listed, one a line ("degraded: plugin whm down: ..."), their
+// reasons scrubbed of secrets: their providers are unavailable while the
+// others serve. It answers 503 when the store does not answer or every
+// configured plugin is down.
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	var problems []string
+	var fatal, degraded []string
 	if err := s.Main.Store.Ping(ctx); err != nil {
-		problems = append(problems, "store: "+err.Error())
+		fatal = append(fatal, "store: "+s.Main.Engine.Redactor().String(err.Error()))
 	}
 	if s.Main.Host != nil {
-		for _, p := range s.Main.Host.Processes() {
-			if st, err := p.Status(); st != pluginhost.StateReady {
-				msg := "plugin " + p.Name() + ": " + st.String()
-				if err != nil {
-					msg += " (" + s.Main.Engine.Redactor().String(err.Error()) + ")"
-				}
-				problems = append(problems, msg)
+		procs := s.Main.Host.Processes()
+		serving := 0
+		for _, p := range procs {
+			st, err := p.Status()
+			if st == pluginhost.StateReady {
+				serving++
+				continue
 			}
+			msg := "plugin " + p.Name() + " " + st.String()
+			if err != nil {
+				msg += ": " + s.Main.Engine.Redactor().String(err.Error())
+			}
+			degraded = append(degraded, msg)
+		}
+		if len(procs) > 0 && serving == 0 {
+			fatal = append(fatal, "no plugin is ready")
 		}
 	}
-	if len(problems) > 0 {
+	if len(fatal) > 0 {
 		w.WriteHeader(http.StatusServiceUnavailable)
-		for _, p := range problems {
+		for _, p := range append(fatal, degraded...) {
 			_, _ = io.WriteString(w, p+"\n")
+		}
+		return
+	}
+	if len(degraded) > 0 {
+		for _, p := range degraded {
+			_, _ = io.WriteString(w, "degraded: "+p+"\n")
 		}
 		return
 	}
@@ -166,6 +185,28 @@ func (s *Server) Run(ctx context.Context) error {
 	return nil
 }
 
+const serveUsage = `usage: bot serve [--config FILE] [--addr HOST:PORT] [--playground]
+
+Serves the Slack endpoints (/slack/commands, /slack/interactions,
+/slack/events; or Socket Mode with slack.app_token) and:
+
+  GET /healthz   200 while the process serves
+  GET /readyz    200 when the store answers and at least one plugin is ready
+                 (or none is configured); the plugins that are not ready are
+                 listed, one a line: "degraded: plugin whm down: REASON".
+                 503 when the store does not answer or every configured
+                 plugin is down.
+  GET /metrics   Prometheus metrics; deskbot_plugin_up is 0 for a plugin
+                 that is not ready
+
+A plugin that fails its pin, cannot start or keeps crashing does not stop
+the bot: its provider answers "unavailable right now" while the others
+serve, and it is tried again after 1s, the wait doubling to 5m, each try
+logged. The bot starts even when every plugin fails (then /readyz answers
+503 until one is ready).
+
+`
+
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -173,6 +214,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	commonFlags(fs, m)
 	addr := fs.String("addr", "", "listen address (default: the configuration's listen, else 127.0.0.1:8080)")
 	play := fs.Bool("playground", false, "serve a local Slack in the browser instead of talking to Slack (development)")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, serveUsage)
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		return &exitError{code: exitInvalid}
 	}

@@ -335,6 +335,9 @@ func (e *Engine) runVerified(ctx context.Context, a *store.Approval, args sdk.Ar
 	if !ok {
 		return fail(apperr.New(apperr.Unavailable, "plugin %s is no longer configured", a.Provider))
 	}
+	if err := unavailable(p); err != nil {
+		return fail(err)
+	}
 	var spec *sdk.CommandSpec
 	for _, c := range p.Catalog() {
 		if c.Name == a.Command {

@@ -38,6 +38,24 @@ type Provider interface {
 	Execute(ctx context.Context, req *sdk.ExecuteRequest) (*sdk.Result, error)
 }
 
+// availability is a provider that can be down: a supervised plugin
+// process that failed its pin, could not start or kept crashing.
+// Unavailable says what a user is told then, or nil while it serves.
+type availability interface{ Unavailable() error }
+
+// unavailable returns why p cannot be asked anything, when it is down and
+// has no catalog to parse a command with (it never started): the user is
+// told the provider is unavailable, not that the command is unknown. A
+// provider down with a catalog from an earlier start parses as usual, and
+// its call says it is unavailable.
+func unavailable(p Provider) error {
+	a, ok := p.(availability)
+	if !ok || len(p.Catalog()) > 0 {
+		return nil
+	}
+	return a.Unavailable()
+}
+
 // Registry finds providers by name.
 type Registry interface {
 	Provider(name string) (Provider, bool)
@@ -296,6 +314,9 @@ func (e *Engine) handle(ctx context.Context, req Request, progress func(sdk.Prog
 			Msg:         fmt.Sprintf("there is no /%s command (available: /%s)", name, strings.Join(names, ", /")),
 			Suggestions: prefixAll("/", command.Suggest(name, names)),
 		})
+	}
+	if err := unavailable(p); err != nil {
+		return e.failure(req.ID, "", p.Name(), "", err)
 	}
 	parsed, err := command.Parse(p, rest+secretTokens(req.Secrets))
 	if err != nil {

@@ -138,6 +138,9 @@ func (e *Engine) canI(ctx context.Context, req Request, s authz.Subject, line st
 	if !found {
 		return invalid(req.ID, &command.Error{Token: "/" + name, Msg: "no such command"})
 	}
+	if err := unavailable(p); err != nil {
+		return e.failure(req.ID, "", p.Name(), "", err)
+	}
 	parsed, err := command.Parse(p, rest)
 	if err != nil {
 		return invalid(req.ID, err)
@@ -321,7 +324,7 @@ func (e *Engine) policyStatus(req Request) Reply {
 	// The plugins that are not serving, with what users are not told:
 	// where they run from and why they failed.
 	if rows := e.processRows(true); len(rows) > 0 {
-		t := res.AddTable("Plugins not serving", "name", "state", "pid", "path", "sha256", "last failure")
+		t := res.AddTable("Plugins not serving: their providers are unavailable until a retry succeeds", processColumns...)
 		for _, row := range rows {
 			t.Row(row...)
 		}
@@ -329,8 +332,12 @@ func (e *Engine) policyStatus(req Request) Reply {
 	return ok(req, "/ops policy status", res)
 }
 
+// processColumns head processRows.
+var processColumns = []string{"name", "state", "pid", "path", "sha256", "last failure", "next try"}
+
 // processRows describes the supervised plugin processes (only those not
-// ready, if troubled): name, state, pid, path, sha256, last failure.
+// ready, if troubled): name, state, pid, path, sha256, last failure, and
+// when a plugin that is down is tried next.
 func (e *Engine) processRows(troubled bool) [][]string {
 	names := e.opts.Plugins.ProviderNames()
 	sort.Strings(names)
@@ -352,7 +359,11 @@ func (e *Engine) processRows(troubled bool) [][]string {
 		if in.LastFailure != "" {
 			failure = in.LastFailureAt.Local().Format(time.RFC1123) + ": " + e.redactor.String(in.LastFailure)
 		}
-		rows = append(rows, []string{n, in.State.String(), pid, in.Path, in.SHA256, failure})
+		next := "-"
+		if !in.RetryAt.IsZero() {
+			next = fmt.Sprintf("%s (failed tries in a row: %d)", in.RetryAt.Local().Format(time.RFC1123), in.Attempt)
+		}
+		rows = append(rows, []string{n, in.State.String(), pid, in.Path, in.SHA256, failure, next})
 	}
 	return rows
 }
@@ -373,7 +384,7 @@ func (e *Engine) pluginsTable(req Request) Reply {
 		t.Row(n, p.Metadata().Version, fmt.Sprint(len(p.Catalog())), strings.Join(p.Targets(), ", "), p.DefaultTarget())
 	}
 	if rows := e.processRows(false); len(rows) > 0 {
-		pt := res.AddTable("Processes", "name", "state", "pid", "path", "sha256", "last failure")
+		pt := res.AddTable("Processes", processColumns...)
 		for _, row := range rows {
 			pt.Row(row...)
 		}

@@ -93,7 +93,7 @@ func TestADownPluginsPathAndDigestAreForAdminsOnly(t *testing.T) {
 	require.Equal(t, engine.StatusOK, r.Status, r.Error)
 	require.Len(t, r.Result.Parts, 2)
 	procs := r.Result.Parts[1].Table
-	assert.Equal(t, []string{"name", "state", "pid", "path", "sha256", "last failure"}, procs.Columns)
+	assert.Equal(t, []string{"name", "state", "pid", "path", "sha256", "last failure", "next try"}, procs.Columns)
 	require.Len(t, procs.Rows, 1)
 	row := procs.Rows[0]
 	assert.Equal(t, []string{"example", "down", "-", path, want}, row[:5])
@@ -131,4 +131,84 @@ func TestPolicyStatusNamesPluginsNotServing(t *testing.T) {
 	r = e.Handle(ctx, engine.Request{User: erin, Channel: "C0SUPPORT", Text: "/ops policy status"}, nil)
 	require.Equal(t, engine.StatusOK, r.Status, r.Error)
 	assert.Len(t, r.Result.Parts, 1, "nothing to report when every plugin serves")
+}
+
+// neverStarted is a supervised plugin that failed at its first start (its
+// pin, say): it has no catalog, and says it is unavailable.
+type neverStarted struct{ info pluginhost.Info }
+
+func (n neverStarted) Name() string               { return "whm" }
+func (n neverStarted) Catalog() []sdk.CommandSpec { return nil }
+func (n neverStarted) Targets() []string          { return []string{"main"} }
+func (n neverStarted) DefaultTarget() string      { return "main" }
+func (n neverStarted) Metadata() sdk.Metadata     { return sdk.Metadata{} }
+func (n neverStarted) Secrets() []string          { return []string{"whm-token-canary-0042"} }
+func (n neverStarted) Info() pluginhost.Info      { return n.info }
+func (n neverStarted) Unavailable() error {
+	return apperr.Wrap(errors.New(n.info.LastFailure), apperr.Unavailable, "the WHM provider is unavailable right now; the bot keeps trying to bring it back and its operators can see why")
+}
+func (n neverStarted) Plan(context.Context, *sdk.PlanRequest) (*sdk.PlanResponse, error) {
+	return nil, n.Unavailable()
+}
+func (n neverStarted) Execute(context.Context, *sdk.ExecuteRequest) (*sdk.Result, error) {
+	return nil, n.Unavailable()
+}
+
+// A provider whose plugin never started has no catalog: its commands are
+// answered "unavailable", not "unknown command", while the other
+// providers serve; admins see it down, why (secrets scrubbed), and when
+// it is tried next.
+func TestAProviderThatNeverStartedIsUnavailableNotUnknown(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	policyPath := filepath.Join(dir, "policy.yaml")
+	require.NoError(t, os.WriteFile(policyPath, []byte(opsPolicy), 0o600))
+	log := slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))
+	holder, err := authz.NewHolder(policyPath, log)
+	require.NoError(t, err)
+	local, err := pluginhost.NewLocal(ctx, provider.New(), pluginhost.Config{Name: "example", Targets: []sdk.Target{{Name: "sandbox", Sandbox: true}}})
+	require.NoError(t, err)
+	const path, want = "/opt/deskbot/plugins/whm", "ab12cd34ab12cd34ab12cd34ab12cd34ab12cd34ab12cd34ab12cd34ab12cd34"
+	retry := time.Date(2026, 12, 1, 9, 31, 0, 0, time.UTC)
+	whm := neverStarted{info: pluginhost.Info{State: pluginhost.StateDown, Path: path, SHA256: want, Attempt: 3, RetryAt: retry,
+		LastFailure: "configure: token whm-token-canary-0042 refused", LastFailureAt: time.Date(2026, 12, 1, 9, 30, 0, 0, time.UTC)}}
+	e := engine.New(engine.Options{Plugins: engine.StaticRegistry{"example": local, "whm": whm}, Policy: holder, Logger: log, PolicyStatus: holder.Status})
+	run := func(user, line string) engine.Reply {
+		return e.Handle(ctx, engine.Request{User: user, Channel: "C0SUPPORT", Text: line}, nil)
+	}
+
+	for _, line := range []string{"/whm account list", "/whm help", "/whm"} {
+		r := run(erin, line)
+		assert.Equal(t, engine.StatusFailed, r.Status, line)
+		assert.Equal(t, apperr.Unavailable, r.Code, line)
+		assert.Equal(t, "whm", r.Provider, line)
+		assert.Equal(t, "the WHM provider is unavailable right now; the bot keeps trying to bring it back and its operators can see why", r.Error, line)
+	}
+	r := run(erin, `/ops can-i "/whm account list"`)
+	assert.Equal(t, apperr.Unavailable, r.Code)
+	assert.Contains(t, r.Error, "the WHM provider is unavailable right now")
+
+	// The other provider serves.
+	r = run(alice, "/example echo hi")
+	require.Equal(t, engine.StatusOK, r.Status, r.Error)
+
+	r = run(erin, "/ops policy status")
+	require.Equal(t, engine.StatusOK, r.Status, r.Error)
+	require.Len(t, r.Result.Parts, 2)
+	tbl := r.Result.Parts[1].Table
+	assert.Contains(t, r.Result.Parts[1].Title, "unavailable")
+	require.Len(t, tbl.Rows, 1, "only the plugin that is down is listed")
+	row := tbl.Rows[0]
+	assert.Equal(t, []string{"whm", "down", "-", path, want}, row[:5])
+	assert.Contains(t, row[5], "configure: token")
+	assert.NotContains(t, row[5], "whm-token-canary-0042", "a secret in the failure is scrubbed")
+	assert.Equal(t, retry.Local().Format(time.RFC1123)+" (failed tries in a row: 3)", row[6])
+
+	r = run(erin, "/ops plugins")
+	require.Equal(t, engine.StatusOK, r.Status, r.Error)
+	require.Len(t, r.Result.Parts, 2)
+	procs := r.Result.Parts[1].Table
+	require.Len(t, procs.Rows, 1, "a Local is not a supervised process")
+	assert.Equal(t, []string{"whm", "down"}, procs.Rows[0][:2])
+	assert.NotContains(t, fmt.Sprintf("%+v", r), "whm-token-canary-0042")
 }

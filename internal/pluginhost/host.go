@@ -7,6 +7,11 @@
 // Configure. A plugin that crashes or stops answering is restarted with
 // backoff; after too many failures in a window it is marked down and calls
 // to it say so. Nothing is retried on the caller's behalf.
+//
+// One plugin never takes the others down with it: a plugin that fails its
+// pin, cannot start or keeps crashing is marked down, with the reason, and
+// tried again after a wait that doubles with each failed try (Options
+// RetryMin, RetryMax), while the others serve.
 package pluginhost
 
 import (
@@ -71,9 +76,17 @@ type Options struct {
 	// PingInterval is how often a live plugin is pinged (5 s if zero);
 	// PingTimeout is how long a ping may take (2 s if zero).
 	PingInterval, PingTimeout time.Duration
-	// MaxFailures in FailureWindow mark a plugin down (5 in 1 min if zero).
+	// MaxFailures crashes in FailureWindow mark a plugin down (5 in 1 min
+	// if zero). The first crash in a window is restarted at once, later
+	// ones after the waits RetryMin and RetryMax set.
 	MaxFailures   int
 	FailureWindow time.Duration
+	// RetryMin is how long a plugin that is down (it failed its pin, could
+	// not start, or kept crashing) waits before it is tried again (1 s if
+	// zero); each failed try in a row doubles the wait, up to RetryMax
+	// (5 min if zero). Every try is logged (a warning with the attempt,
+	// the next wait and the reason), and so is the plugin's return.
+	RetryMin, RetryMax time.Duration
 	// StartTimeout bounds a plugin's start-up (10 s if zero).
 	StartTimeout time.Duration
 	// OnStateChange, if set, is told of every state change (metrics).
@@ -104,6 +117,28 @@ func (o *Options) defaults() {
 	if o.StartTimeout == 0 {
 		o.StartTimeout = 10 * time.Second
 	}
+	if o.RetryMin <= 0 {
+		o.RetryMin = time.Second
+	}
+	if o.RetryMax <= 0 {
+		o.RetryMax = 5 * time.Minute
+	}
+	if o.RetryMax < o.RetryMin {
+		o.RetryMax = o.RetryMin
+	}
+}
+
+// retryIn is the wait before the next try after n failed tries in a row:
+// none before the first, then RetryMin doubling up to RetryMax.
+func (o *Options) retryIn(n int) time.Duration {
+	if n <= 0 {
+		return 0
+	}
+	d := o.RetryMin
+	for i := 1; i < n && d < o.RetryMax; i++ {
+		d *= 2
+	}
+	return min(d, o.RetryMax)
 }
 
 // State is where a plugin is in its life.
@@ -135,43 +170,38 @@ func New(opts Options) *Host {
 }
 
 // Start launches the plugins in parallel and waits for each to be ready or
-// to fail. A plugin that fails to start is an error: the bot refuses to run
-// half-configured. Names must be unique.
+// to fail. A plugin that fails to start (its pin, its binary, its
+// handshake or its configuration) does not fail Start: it is marked down
+// with the reason (Status, Info), its calls say its provider is
+// unavailable, and it is tried again with backoff while the others serve.
+// The only error is a configuration that names a plugin twice.
 func (h *Host) Start(ctx context.Context, cfgs []Config) error {
 	var ps []*Process
 	h.mu.Lock()
+	seen := map[string]bool{}
 	for _, c := range cfgs {
-		if _, dup := h.plugins[c.Name]; dup {
+		if _, dup := h.plugins[c.Name]; dup || seen[c.Name] {
 			h.mu.Unlock()
 			return fmt.Errorf("plugin %q configured twice", c.Name)
 		}
+		seen[c.Name] = true
+	}
+	for _, c := range cfgs {
 		p := &Process{cfg: c, host: h, log: h.opts.Logger.With("plugin", c.Name), ready: make(chan struct{})}
 		h.plugins[c.Name] = p
 		ps = append(ps, p)
 	}
 	h.mu.Unlock()
 
-	errs := make([]error, len(ps))
 	var wg sync.WaitGroup
-	for i, p := range ps {
+	for _, p := range ps {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = p.start(ctx)
+			p.start(ctx)
 		}()
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		for _, p := range ps {
-			p.stop()
-		}
-		h.mu.Lock()
-		for _, p := range ps {
-			delete(h.plugins, p.cfg.Name)
-		}
-		h.mu.Unlock()
-		return err
-	}
 	for _, p := range ps {
 		go p.supervise()
 	}
@@ -226,8 +256,19 @@ type Process struct {
 	lastAt      time.Time // when lastErr happened
 	path        string    // the executable last launched (resolved)
 	failures    []time.Time
-	ready       chan struct{} // closed when state leaves starting/restarting
-	stopped     chan struct{}
+	// attempt counts the failed tries in a row (launches that failed, or
+	// crash loops); it sets the wait before the next (Options.retryIn).
+	// A crash after a whole FailureWindow without one starts a new row.
+	attempt   int
+	retryAt   time.Time // when a plugin that is down is tried next
+	downSince time.Time // when it went down; zero while it serves
+	// changes numbers state changes; notified is the last one told to
+	// OnStateChange (under notifyMu).
+	changes  uint64
+	notifyMu sync.Mutex
+	notified uint64
+	ready    chan struct{} // closed when state leaves starting/restarting
+	stopped  chan struct{}
 }
 
 // Name returns the plugin's name.
@@ -319,6 +360,10 @@ type Info struct {
 	LastFailure   string
 	LastFailureAt time.Time
 	PID           int
+	// Attempt is the number of failed tries in a row; while the plugin is
+	// down, RetryAt is when it is tried next.
+	Attempt int
+	RetryAt time.Time
 }
 
 // Info returns the plugin's state for operators.
@@ -326,7 +371,10 @@ func (p *Process) Info() Info {
 	pid := p.PID()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	in := Info{State: p.state, Path: p.path, SHA256: strings.ToLower(strings.TrimSpace(p.cfg.SHA256)), LastFailureAt: p.lastAt, PID: pid}
+	in := Info{State: p.state, Path: p.path, SHA256: strings.ToLower(strings.TrimSpace(p.cfg.SHA256)), LastFailureAt: p.lastAt, PID: pid, Attempt: p.attempt}
+	if p.state == StateDown {
+		in.RetryAt = p.retryAt
+	}
 	if in.Path == "" {
 		in.Path = p.cfg.Path
 		if in.Path == "" {
@@ -342,6 +390,45 @@ func (p *Process) Info() Info {
 // failedWith records err as the last failure. Called with p.mu held.
 func (p *Process) failedWith(err error) {
 	p.lastErr, p.lastAt = err, time.Now()
+}
+
+// markDown records a failed try: the plugin is down for err, its
+// provider unavailable, until a retry after the backoff succeeds. Called
+// with p.mu held.
+func (p *Process) markDown(err error) {
+	p.failedWith(err)
+	if p.downSince.IsZero() {
+		p.downSince = p.lastAt
+	}
+	p.attempt++
+	wait := p.host.opts.retryIn(p.attempt)
+	p.retryAt = p.lastAt.Add(wait)
+	p.setState(StateDown)
+	p.log.Warn("plugin down: its provider is unavailable until a retry succeeds", "attempt", p.attempt, "next_retry_in", wait, "error", err)
+}
+
+// Unavailable returns what a user is told while the plugin cannot take a
+// call (it is down or stopped), or nil when it serves or is restarting.
+func (p *Process) Unavailable() error {
+	p.mu.Lock()
+	state, lastErr := p.state, p.lastErr
+	p.mu.Unlock()
+	return p.unavailableErr(state, lastErr)
+}
+
+func (p *Process) unavailableErr(state State, lastErr error) error {
+	switch state {
+	case StateDown:
+		// The failure (a path, a digest, a stack) is for the log and
+		// /ops plugins; the user is told only what it means for them.
+		if lastErr == nil {
+			lastErr = errors.New("down")
+		}
+		return apperr.Wrap(lastErr, apperr.Unavailable, "%s; the bot keeps trying to bring it back and its operators can see why", p.unavailable())
+	case StateStopped:
+		return apperr.New(apperr.Unavailable, "%s (it is stopped)", p.unavailable())
+	}
+	return nil
 }
 
 // Status returns the state and the last failure, if any.
@@ -384,7 +471,18 @@ func (p *Process) setState(s State) {
 		}
 	}
 	if f := p.host.opts.OnStateChange; f != nil {
-		go f(p.cfg.Name, s)
+		// Told outside the lock, in order: a change overtaken by a later
+		// one is dropped, so the last word is the current state.
+		p.changes++
+		seq := p.changes
+		go func() {
+			p.notifyMu.Lock()
+			defer p.notifyMu.Unlock()
+			if seq > p.notified {
+				p.notified = seq
+				f(p.cfg.Name, s)
+			}
+		}()
 	}
 }
 
@@ -568,7 +666,9 @@ func (p *Process) environment() []string {
 	return env
 }
 
-func (p *Process) start(ctx context.Context) error {
+// start is the plugin's first launch. If it fails, the plugin is down
+// and its supervisor tries again.
+func (p *Process) start(ctx context.Context) {
 	p.mu.Lock()
 	p.stopped = make(chan struct{})
 	p.mu.Unlock()
@@ -577,16 +677,20 @@ func (p *Process) start(ctx context.Context) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if err != nil {
-		p.failedWith(err)
-		p.setState(StateDown)
-		return fmt.Errorf("plugin %s: %w", p.cfg.Name, err)
+		p.markDown(err)
+		return
 	}
+	p.adopt(client, prov, meta, catalog)
+	p.log.Info("plugin started", "version", meta.Version, "commands", len(catalog.Commands), "took", time.Since(start).Round(time.Millisecond))
+}
+
+// adopt makes a launched process the plugin's. Called with p.mu held.
+func (p *Process) adopt(client *plugin.Client, prov sdk.Provider, meta sdk.Metadata, catalog *sdk.Catalog) {
 	p.client, p.prov, p.meta, p.catalog = client, prov, meta, catalog
 	p.displayName.Store(&meta.DisplayName)
 	p.gen++
+	p.retryAt, p.downSince = time.Time{}, time.Time{}
 	p.setState(StateReady)
-	p.log.Info("plugin started", "version", meta.Version, "commands", len(catalog.Commands), "took", time.Since(start).Round(time.Millisecond))
-	return nil
 }
 
 // supervise watches the process: a quick exit check often, a ping less
@@ -623,15 +727,12 @@ func (p *Process) supervise() {
 				}
 			}
 		case StateDown:
-			// Try again once the failure window has passed.
+			// Try again once the backoff has passed.
 			p.mu.Lock()
-			last := time.Time{}
-			if n := len(p.failures); n > 0 {
-				last = p.failures[n-1]
-			}
+			due := !time.Now().Before(p.retryAt)
 			p.mu.Unlock()
-			if time.Since(last) >= p.host.opts.FailureWindow {
-				p.restart(gen)
+			if due {
+				p.restart(gen, 0)
 			}
 		}
 	}
@@ -645,7 +746,6 @@ func (p *Process) fail(gen int, cause error) {
 		p.mu.Unlock()
 		return
 	}
-	p.failedWith(cause)
 	now := time.Now()
 	p.failures = append(p.failures, now)
 	cut := 0
@@ -654,79 +754,83 @@ func (p *Process) fail(gen int, cause error) {
 	}
 	p.failures = p.failures[cut:]
 	n := len(p.failures)
+	if n == 1 {
+		// It served a whole window without failing: a new row begins.
+		p.attempt = 0
+	}
 	client := p.client
 	if n >= p.host.opts.MaxFailures {
-		p.setState(StateDown)
+		// A crash loop: down, and tried again after the backoff.
+		p.markDown(fmt.Errorf("it failed %d times within %s; the last: %w", n, p.host.opts.FailureWindow, cause))
 		p.mu.Unlock()
 		terminate(client, false)
-		p.log.Error("plugin marked down", "failures", n, "window", p.host.opts.FailureWindow, "error", cause)
 		return
 	}
+	p.failedWith(cause)
 	p.setState(StateRestarting)
+	wait := p.host.opts.retryIn(n - 1)
 	p.mu.Unlock()
-	p.log.Warn("plugin failed; restarting", "error", cause, "failures", n)
+	p.log.Warn("plugin failed; restarting", "error", cause, "failures", n, "restart_in", wait)
 	terminate(client, false)
-	go p.restart(gen)
+	go p.restart(gen, wait)
 }
 
-// restart starts a new process, with a backoff that grows with recent failures.
-func (p *Process) restart(gen int) {
+// restart launches a new process for generation gen after wait. If the
+// launch fails, the plugin is down until a retry succeeds.
+func (p *Process) restart(gen int, wait time.Duration) {
 	p.mu.Lock()
 	if p.gen != gen || p.state == StateStopped {
 		p.mu.Unlock()
 		return
 	}
-	n := len(p.failures)
 	stopped := p.stopped
 	p.mu.Unlock()
-	if n > 1 {
-		wait := min(50*time.Millisecond<<(n-2), 10*time.Second)
+	if wait > 0 {
+		t := time.NewTimer(wait)
 		select {
-		case <-time.After(wait):
+		case <-t.C:
 		case <-stopped:
+			t.Stop()
 			return
 		}
 	}
 	start := time.Now()
 	client, prov, meta, catalog, err := p.launch(context.Background())
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.state == StateStopped {
+	if p.state == StateStopped || p.gen != gen {
+		// Stopped meanwhile, or another launch won.
+		p.mu.Unlock()
 		if client != nil {
 			terminate(client, false)
 		}
 		return
 	}
+	defer p.mu.Unlock()
 	if err != nil {
-		p.failedWith(err)
-		p.failures = append(p.failures, time.Now())
-		if len(p.failures) >= p.host.opts.MaxFailures {
-			p.setState(StateDown)
-			p.log.Error("plugin marked down: restart failed", "error", err)
-			return
-		}
-		p.log.Warn("plugin restart failed; trying again", "error", err)
-		go p.restart(gen)
+		p.markDown(err)
 		return
 	}
-	p.client, p.prov, p.meta, p.catalog = client, prov, meta, catalog
-	p.displayName.Store(&meta.DisplayName)
-	p.gen++
-	p.setState(StateReady)
+	back, attempts := p.downSince, p.attempt
+	p.adopt(client, prov, meta, catalog)
+	if !back.IsZero() {
+		p.log.Info("plugin is back: its provider serves again", "failed_tries", attempts, "down_for", time.Since(back).Round(time.Millisecond), "took", time.Since(start).Round(time.Millisecond))
+		return
+	}
 	p.log.Info("plugin restarted", "took", time.Since(start).Round(time.Millisecond))
 }
 
-// Restart replaces the process at once (an operator's request).
+// Restart replaces the process at once (an operator's request), and
+// forgets past failures.
 func (p *Process) Restart() {
 	p.mu.Lock()
 	gen, client := p.gen, p.client
-	p.failures = nil
+	p.failures, p.attempt = nil, 0
 	p.setState(StateRestarting)
 	p.mu.Unlock()
 	if client != nil {
 		terminate(client, true)
 	}
-	p.restart(gen)
+	p.restart(gen, 0)
 }
 
 func (p *Process) stop() {
@@ -779,15 +883,11 @@ func (p *Process) provider(ctx context.Context) (sdk.Provider, int, error) {
 		p.mu.Lock()
 		state, prov, gen, ready, lastErr := p.state, p.prov, p.gen, p.ready, p.lastErr
 		p.mu.Unlock()
-		switch state {
-		case StateReady:
+		if state == StateReady {
 			return prov, gen, nil
-		case StateDown:
-			// The failure (a path, a digest, a stack) is for the log and
-			// /ops plugins; the user is told only what it means for them.
-			return nil, 0, apperr.Wrap(lastErr, apperr.Unavailable, "%s; it failed repeatedly and an operator has been told", p.unavailable())
-		case StateStopped:
-			return nil, 0, apperr.New(apperr.Unavailable, "%s (it is stopped)", p.unavailable())
+		}
+		if err := p.unavailableErr(state, lastErr); err != nil {
+			return nil, 0, err
 		}
 		select {
 		case <-ready:

@@ -2,7 +2,6 @@ package pluginhost_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -231,8 +230,11 @@ func TestHungPluginIsKilledAndRestarted(t *testing.T) {
 }
 
 func TestMarkedDownAfterRepeatedFailures(t *testing.T) {
-	f := start(t, pluginhost.Options{MaxFailures: 3, FailureWindow: time.Hour}, exampleConfig(t))
-	for i := 0; i < 3; i++ {
+	// The first crash is restarted at once; the second in the window
+	// marks the plugin down, to be tried again after RetryMin (an hour
+	// here, so that only the operator's restart brings it back).
+	f := start(t, pluginhost.Options{MaxFailures: 2, FailureWindow: time.Hour, RetryMin: time.Hour}, exampleConfig(t))
+	for i := 0; i < 2; i++ {
 		_, err := f.plugin.Execute(context.Background(), &sdk.ExecuteRequest{Request: sdk.Request{Command: "crash"}})
 		require.Error(t, err)
 	}
@@ -244,23 +246,49 @@ func TestMarkedDownAfterRepeatedFailures(t *testing.T) {
 	require.Error(t, err)
 	assert.Equal(t, apperr.Unavailable, apperr.CodeOf(err))
 	assert.Contains(t, apperr.Message(err), "the Example provider is unavailable right now")
+	_, last := f.plugin.Status()
+	assert.ErrorContains(t, last, "it failed 2 times within 1h0m0s")
+	in := f.plugin.Info()
+	assert.Equal(t, 1, in.Attempt)
+	assert.False(t, in.RetryAt.IsZero(), "a plugin that is down says when it is tried next")
+	down := logLines(t, f.logs, "plugin down: its provider is unavailable until a retry succeeds")
+	require.Len(t, down, 1, f.logs.String())
+	assert.Equal(t, float64(1), down[0]["attempt"])
+	assert.Equal(t, float64(time.Hour), down[0]["next_retry_in"])
 
 	// An operator can bring it back.
 	f.plugin.Restart()
 	echo(t, f.plugin, "revived")
 }
 
+// startDown starts a host whose one plugin is expected to fail: Start
+// still succeeds, and the plugin is down with the reason. RetryMin is an
+// hour, so that it stays down for the test.
+func startDown(t *testing.T, dir string, cfg pluginhost.Config) (*pluginhost.Process, error) {
+	t.Helper()
+	h := pluginhost.New(pluginhost.Options{Dir: dir, RetryMin: time.Hour, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	require.NoError(t, h.Start(context.Background(), []pluginhost.Config{cfg}), "a plugin that fails does not fail the host")
+	t.Cleanup(func() { h.Close() })
+	p, ok := h.Get(cfg.Name)
+	require.True(t, ok, "a plugin that failed is still registered, down")
+	st, err := p.Status()
+	require.Equal(t, pluginhost.StateDown, st)
+	require.Error(t, err)
+	return p, err
+}
+
 func TestChecksumMismatchIsRefused(t *testing.T) {
 	cfg := exampleConfig(t)
 	cfg.SHA256 = strings.Repeat("ab", 32)
-	h := pluginhost.New(pluginhost.Options{Dir: testbin.PluginDir(t), Logger: slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))})
-	err := h.Start(context.Background(), []pluginhost.Config{cfg})
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "plugin example")
+	p, err := startDown(t, testbin.PluginDir(t), cfg)
 	assert.Contains(t, err.Error(), "refusing to start")
 	assert.Contains(t, err.Error(), "configuration expects "+cfg.SHA256)
-	_, ok := h.Get("example")
-	assert.False(t, ok, "a refused plugin is not registered")
+	assert.Zero(t, p.PID(), "no process runs")
+	assert.Empty(t, p.Catalog())
+	_, err = p.Execute(context.Background(), &sdk.ExecuteRequest{Request: sdk.Request{Command: "echo", Args: sdk.Args{"text": "x"}}})
+	assert.Equal(t, apperr.Unavailable, apperr.CodeOf(err))
+	assert.Equal(t, "the example provider is unavailable right now; the bot keeps trying to bring it back and its operators can see why", apperr.Message(err))
+	assert.Equal(t, apperr.Unavailable, apperr.CodeOf(p.Unavailable()))
 }
 
 func TestTamperedBinaryIsRefused(t *testing.T) {
@@ -271,9 +299,7 @@ func TestTamperedBinaryIsRefused(t *testing.T) {
 	require.NoError(t, err)
 	_, _ = f.Write([]byte("tampered"))
 	require.NoError(t, f.Close())
-	h := pluginhost.New(pluginhost.Options{Dir: dir, Logger: slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))})
-	err = h.Start(context.Background(), []pluginhost.Config{cfg})
-	require.Error(t, err)
+	_, err = startDown(t, dir, cfg)
 	assert.Contains(t, err.Error(), "refusing to start")
 }
 
@@ -282,16 +308,13 @@ func TestPathOutsidePluginDirIsRefused(t *testing.T) {
 	dir := t.TempDir()
 	for _, path := range []string{"../example", testbin.Plugin(t, "example")} {
 		cfg.Path = path
-		h := pluginhost.New(pluginhost.Options{Dir: dir, Logger: slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))})
-		err := h.Start(context.Background(), []pluginhost.Config{cfg})
-		require.Error(t, err, path)
+		_, err := startDown(t, dir, cfg)
+		assert.Error(t, err, path)
 	}
 	// A symlink out of the directory is refused too.
 	require.NoError(t, os.Symlink(testbin.Plugin(t, "example"), filepath.Join(dir, "example")))
 	cfg.Path = "example"
-	h := pluginhost.New(pluginhost.Options{Dir: dir, Logger: slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))})
-	err := h.Start(context.Background(), []pluginhost.Config{cfg})
-	require.Error(t, err)
+	_, err := startDown(t, dir, cfg)
 	assert.Contains(t, err.Error(), "outside the plugin directory")
 }
 
@@ -313,19 +336,24 @@ func TestPluginDoesNotSeeTheBotsEnvironment(t *testing.T) {
 func TestWrongPluginNameIsRefused(t *testing.T) {
 	cfg := exampleConfig(t)
 	cfg.Name = "whm"
-	h := pluginhost.New(pluginhost.Options{Dir: testbin.PluginDir(t), Logger: slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))})
-	err := h.Start(context.Background(), []pluginhost.Config{cfg})
-	require.Error(t, err)
+	p, err := startDown(t, testbin.PluginDir(t), cfg)
 	assert.Contains(t, err.Error(), `the executable is plugin "example", not "whm"`)
+	assert.Zero(t, p.PID(), "the wrong plugin's process does not stay")
 }
 
-func TestBadTargetConfigurationStopsStart(t *testing.T) {
+func TestBadTargetConfigurationLeavesThePluginDown(t *testing.T) {
 	cfg := exampleConfig(t)
 	cfg.Targets = []sdk.Target{{Name: "a"}, {Name: "a"}}
-	h := pluginhost.New(pluginhost.Options{Dir: testbin.PluginDir(t), Logger: slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))})
-	err := h.Start(context.Background(), []pluginhost.Config{cfg})
-	require.Error(t, err)
+	_, err := startDown(t, testbin.PluginDir(t), cfg)
 	assert.Contains(t, err.Error(), `target "a" configured twice`)
+}
+
+func TestAPluginConfiguredTwiceIsAnError(t *testing.T) {
+	cfg := exampleConfig(t)
+	h := pluginhost.New(pluginhost.Options{Dir: testbin.PluginDir(t), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	err := h.Start(context.Background(), []pluginhost.Config{cfg, cfg})
+	assert.EqualError(t, err, `plugin "example" configured twice`)
+	assert.Empty(t, h.Processes(), "nothing is started")
 }
 
 func TestCallsInFlightDuringCloseEnd(t *testing.T) {
