@@ -51,18 +51,35 @@ type checker struct {
 
 func (c *checker) ok(format string, args ...any) {
 	c.checks++
-	fmt.Fprintf(c.out, "ok    "+format+"\n", args...)
+	c.print("ok", format, args...)
 }
 
 func (c *checker) fail(format string, args ...any) {
 	c.checks++
 	c.problems++
-	fmt.Fprintf(c.out, "FAIL  "+format+"\n", args...)
+	c.print("FAIL", format, args...)
 }
 
 func (c *checker) warn(format string, args ...any) {
 	c.warnings++
-	fmt.Fprintf(c.out, "warn  "+format+"\n", args...)
+	c.print("warn", format, args...)
+}
+
+// print writes a check's line; the further lines of a long message (a
+// plugin's start-up error) follow it indented.
+func (c *checker) print(mark, format string, args ...any) {
+	first := true
+	for _, line := range strings.Split(fmt.Sprintf(format, args...), "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		if first {
+			fmt.Fprintf(c.out, "%-6s%s\n", mark, line)
+			first = false
+			continue
+		}
+		fmt.Fprintf(c.out, "      %s\n", strings.TrimRight(line, " "))
+	}
 }
 
 func (c *checker) done() error {
@@ -305,7 +322,7 @@ func (c *checker) checkTargets(ctx context.Context, cfg *Config, pinned []Plugin
 		// plugin, and no simulator is started.
 		hc := pluginhost.Config{Name: p.Name, Path: p.Path, SHA256: p.SHA256, Env: p.Env}
 		if err := host.Start(ctx, []pluginhost.Config{hc}); err != nil {
-			c.fail("plugin %s: does not start: %v; its targets were not checked", p.Name, strings.TrimPrefix(err.Error(), "plugin "+p.Name+": "))
+			c.fail("plugin %s: does not start, so its targets were not checked: %v", p.Name, strings.TrimPrefix(err.Error(), "plugin "+p.Name+": "))
 			continue
 		}
 		proc, _ := host.Get(p.Name)
