@@ -325,7 +325,15 @@ func (c *checker) checkTargets(ctx context.Context, cfg *Config, pinned []Plugin
 			c.fail("plugin %s: does not start, so its targets were not checked: %v", p.Name, strings.TrimPrefix(err.Error(), "plugin "+p.Name+": "))
 			continue
 		}
-		proc, _ := host.Get(p.Name)
+		proc, found := host.Get(p.Name)
+		if !found {
+			c.fail("plugin %s: does not start, so its targets were not checked", p.Name)
+			continue
+		}
+		if state, err := proc.Status(); state != pluginhost.StateReady {
+			c.fail("plugin %s: does not start (%s), so its targets were not checked: %v", p.Name, state, err)
+			continue
+		}
 		decl := proc.Declarations()
 		if decl.Settings == nil && decl.Secrets == nil && decl.SandboxSettings == nil {
 			c.warn("plugin %s declares no settings or secrets: its targets were not checked", p.Name)
