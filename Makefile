@@ -21,6 +21,8 @@ build:
 	CGO_ENABLED=0 $(GO) build -tags $(BUILDTAGS) -ldflags "-X main.Version=$(VERSION)" -o bin/bot ./cmd/bot
 	@mkdir -p bin/plugins
 	@for p in $(PLUGINS); do echo "CGO_ENABLED=0 $(GO) build -tags $(BUILDTAGS) -o bin/plugins/$$p ./plugins/$$p"; CGO_ENABLED=0 $(GO) build -tags $(BUILDTAGS) -o bin/plugins/$$p ./plugins/$$p || exit 1; done
+	@# the plugins' pins, for plugins.sums (examples/bot.yaml reads them)
+	cd bin/plugins && ../bot plugin sum $(PLUGINS) > SHA256SUMS
 
 ## run: build everything and open the playground (a local Slack in the browser)
 run: build

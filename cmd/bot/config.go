@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -133,7 +135,11 @@ type LogConfig struct {
 // PluginsCfg lists the plugins.
 type PluginsCfg struct {
 	// Dir is the plugin directory; executables outside it are refused.
-	Dir  string         `yaml:"dir"`
+	Dir string `yaml:"dir"`
+	// Sums is a file in sha256sum format ("HEX  NAME", NAME relative to
+	// Dir) pinning the plugins that carry no sha256 of their own: make
+	// build and the container image write one next to the plugins.
+	Sums string         `yaml:"sums"`
 	List []PluginConfig `yaml:"list"`
 }
 
@@ -213,9 +219,29 @@ func (s SecretRef) Resolve(base string) (string, error) {
 // LoadConfig reads a configuration file. Unknown keys are errors: a typo
 // in a config file should not silently change nothing.
 func LoadConfig(path string) (*Config, error) {
+	cfg, err := parseConfig(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.pinPlugins(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// parseConfig reads and checks a configuration file, all but the plugins'
+// pins (bot config check reports those one plugin at a time).
+func parseConfig(path string) (*Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
+	}
+	if problems := unknownKeys(b); len(problems) > 0 {
+		lines := make([]string, len(problems))
+		for i, p := range problems {
+			lines[i] = fmt.Sprintf("%s:%s", path, p)
+		}
+		return nil, errors.New(strings.Join(lines, "\n"))
 	}
 	cfg := &Config{}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
@@ -256,9 +282,6 @@ func LoadConfig(path string) (*Config, error) {
 			return nil, fmt.Errorf("%s: plugin %q is listed twice", path, p.Name)
 		}
 		seen[p.Name] = true
-		if p.SHA256 == "" {
-			return nil, fmt.Errorf("%s: plugin %q has no sha256 (get it with: bot plugin sum PATH)", path, p.Name)
-		}
 	}
 	return cfg, nil
 }
@@ -273,6 +296,7 @@ func (c *Config) resolvePaths() {
 	c.DataDir = abs(c.DataDir)
 	c.Policy = abs(c.Policy)
 	c.Plugin.Dir = abs(c.Plugin.Dir)
+	c.Plugin.Sums = abs(c.Plugin.Sums)
 	c.Store.Path = abs(c.Store.Path)
 	c.Audit.Checkpoints.File = abs(c.Audit.Checkpoints.File)
 	for _, sc := range []*SyslogCfg{c.Audit.Checkpoints.Syslog, c.Audit.Ship.Syslog} {
@@ -388,3 +412,105 @@ func (c *Config) HostConfigs() ([]pluginhost.Config, error) {
 	}
 	return out, nil
 }
+
+// pinPlugins gives every plugin its pin: its own sha256, or else its line
+// in plugins.sums. A plugin with neither cannot start, so the
+// configuration is refused.
+func (c *Config) pinPlugins() error {
+	sums, err := c.readSums()
+	if err != nil {
+		return err
+	}
+	for i := range c.Plugin.List {
+		p := &c.Plugin.List[i]
+		sum, _, err := c.pinOf(*p, sums)
+		if err != nil {
+			return err
+		}
+		p.SHA256 = sum
+	}
+	return nil
+}
+
+// readSums reads plugins.sums, if set.
+func (c *Config) readSums() (map[string]string, error) {
+	if c.Plugin.Sums == "" {
+		return nil, nil
+	}
+	sums, err := ReadSums(c.Plugin.Sums)
+	if err != nil {
+		return nil, fmt.Errorf("plugins.sums: %w", err)
+	}
+	return sums, nil
+}
+
+// Where a plugin's pin comes from.
+const (
+	pinFromConfig = "its sha256"
+	pinFromSums   = "plugins.sums"
+)
+
+// pinOf returns a plugin's pin and where it comes from: the plugin's own
+// sha256 wins over its line in the sums file.
+func (c *Config) pinOf(p PluginConfig, sums map[string]string) (sum, from string, err error) {
+	if p.SHA256 != "" {
+		return p.SHA256, pinFromConfig, nil
+	}
+	name := c.sumsName(p)
+	if c.Plugin.Sums == "" {
+		return "", "", fmt.Errorf("plugin %q has no sha256 and no plugins.sums is set (get its digest with: bot plugin sum PATH)", p.Name)
+	}
+	if s, ok := sums[name]; ok {
+		return s, pinFromSums, nil
+	}
+	return "", "", fmt.Errorf("plugin %q has no sha256 and %s has no line for %s (get its digest with: bot plugin sum PATH)", p.Name, c.Plugin.Sums, name)
+}
+
+// sumsName is a plugin's name in the sums file: its path relative to the
+// plugin directory, with forward slashes.
+func (c *Config) sumsName(p PluginConfig) string {
+	path := p.Path
+	if path == "" {
+		path = p.Name
+	}
+	if filepath.IsAbs(path) && c.Plugin.Dir != "" {
+		if rel, err := filepath.Rel(c.Plugin.Dir, path); err == nil {
+			path = rel
+		}
+	}
+	return filepath.ToSlash(filepath.Clean(path))
+}
+
+// ReadSums reads a file in sha256sum format ("HEX  NAME", or "HEX *NAME"
+// for binary mode); blank lines and lines starting with # are skipped.
+// Names are cleaned ("./whm" is "whm"); one listed twice with two
+// digests is an error.
+func ReadSums(path string) (map[string]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%s does not exist (make build writes bin/plugins/SHA256SUMS; bot plugin sum PATH... writes the lines)", path)
+		}
+		return nil, err
+	}
+	sums := map[string]string{}
+	where := map[string]int{}
+	for i, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimRight(line, "\r")
+		if strings.TrimSpace(line) == "" || strings.HasPrefix(strings.TrimSpace(line), "#") {
+			continue
+		}
+		m := sumsLine.FindStringSubmatch(line)
+		if m == nil {
+			return nil, fmt.Errorf("%s:%d: not a sha256sum line (want 64 hex digits, two spaces, the plugin's path)", path, i+1)
+		}
+		sum, name := strings.ToLower(m[1]), filepath.ToSlash(filepath.Clean(m[2]))
+		if old, ok := sums[name]; ok && old != sum {
+			return nil, fmt.Errorf("%s:%d: %s is listed again with another digest (first on line %d)", path, i+1, name, where[name])
+		}
+		sums[name], where[name] = sum, i+1
+	}
+	return sums, nil
+}
+
+var sumsLine = regexp.MustCompile(`^([0-9a-fA-F]{64}) [ *](\S.*)$`)

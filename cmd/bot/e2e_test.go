@@ -212,7 +212,7 @@ plugins:
 	typo := write("typo.yaml", "data_dir: data\nplugin_dir: x\n")
 	r = runBot(t, botCmd(t, "exec", "--config", typo, "--as", "alice", "/example help"))
 	assert.Equal(t, 1, r.code)
-	assert.Contains(t, r.stderr, "field plugin_dir not found")
+	assert.Contains(t, r.stderr, typo+`:2: unknown key "plugin_dir" at the top level`)
 }
 
 func TestConfiguredSecretsReachThePluginOnlyThroughConfigure(t *testing.T) {

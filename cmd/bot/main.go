@@ -7,6 +7,7 @@
 //	bot audit ...          verify and export the audit log
 //	bot loadtest           measure a bot under signed slash commands
 //	bot plugin sum PATH    print a plugin's sha256 for the config file
+//	bot config check FILE  validate a configuration file
 //	bot version
 package main
 
@@ -83,6 +84,9 @@ commands:
   audit key               print the audit key's id and public key (never the key)
   audit export            write audit entries as JSON lines or CSV
   plugin sum PATH...      print sha256 digests for the config file
+  config check FILE       validate a configuration: keys, secrets (present or missing, never
+                          shown), plugin pins, the policy, each target's settings; exit 0 ok,
+                          1 problems found, 2 usage
   loadtest                start a bot with sandbox plugins and send it signed slash
                           commands at a set rate; report latencies, errors, memory
   version                 print the version
@@ -109,6 +113,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runPlugin(args[1:], stdout)
 	case "policy":
 		err = runPolicy(ctx, args[1:], stdout, stderr)
+	case "config":
+		err = runConfig(ctx, args[1:], stdout)
 	case "audit":
 		err = runAudit(ctx, args[1:], stdout, stderr)
 	case "loadtest":
