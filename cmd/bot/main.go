@@ -83,6 +83,7 @@ commands:
   audit key               print the audit key's id and public key (never the key)
   audit export            write audit entries as JSON lines or CSV
   plugin sum PATH...      print sha256 digests for the config file
+  plugin sum --update FILE  rewrite the plugin pins in a config file (or its plugins.sums)
   loadtest                start a bot with sandbox plugins and send it signed slash
                           commands at a set rate; report latencies, errors, memory
   version                 print the version
