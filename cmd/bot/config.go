@@ -133,7 +133,10 @@ type LogConfig struct {
 // PluginsCfg lists the plugins.
 type PluginsCfg struct {
 	// Dir is the plugin directory; executables outside it are refused.
-	Dir  string         `yaml:"dir"`
+	Dir string `yaml:"dir"`
+	// Sums is a sha256sum-format file pinning the plugins that have no
+	// sha256 of their own (names are paths relative to Dir).
+	Sums string         `yaml:"sums"`
 	List []PluginConfig `yaml:"list"`
 }
 
@@ -247,8 +250,15 @@ func LoadConfig(path string) (*Config, error) {
 	if err := cfg.checkAudit(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	var sums *sumsFile
+	if cfg.Plugin.Sums != "" {
+		if sums, err = readSumsFile(cfg.Plugin.Sums); err != nil {
+			return nil, fmt.Errorf("%s: plugins.sums: %w", path, err)
+		}
+	}
 	seen := map[string]bool{}
-	for _, p := range cfg.Plugin.List {
+	for i := range cfg.Plugin.List {
+		p := &cfg.Plugin.List[i]
 		if p.Name == "" {
 			return nil, fmt.Errorf("%s: a plugin has no name", path)
 		}
@@ -256,6 +266,15 @@ func LoadConfig(path string) (*Config, error) {
 			return nil, fmt.Errorf("%s: plugin %q is listed twice", path, p.Name)
 		}
 		seen[p.Name] = true
+		if p.SHA256 == "" && sums != nil {
+			exe := p.Path
+			if exe == "" {
+				exe = p.Name
+			}
+			if key, err := sumsName(cfg.Plugin.Dir, exe); err == nil {
+				p.SHA256, _ = sums.get(key)
+			}
+		}
 		if p.SHA256 == "" {
 			return nil, fmt.Errorf("%s: plugin %q has no sha256 (get it with: bot plugin sum PATH)", path, p.Name)
 		}
@@ -273,6 +292,7 @@ func (c *Config) resolvePaths() {
 	c.DataDir = abs(c.DataDir)
 	c.Policy = abs(c.Policy)
 	c.Plugin.Dir = abs(c.Plugin.Dir)
+	c.Plugin.Sums = abs(c.Plugin.Sums)
 	c.Store.Path = abs(c.Store.Path)
 	c.Audit.Checkpoints.File = abs(c.Audit.Checkpoints.File)
 	for _, sc := range []*SyslogCfg{c.Audit.Checkpoints.Syslog, c.Audit.Ship.Syslog} {

@@ -199,6 +199,15 @@ plugins:
 	if st, _ := os.Stat(sumsPath); st.Mode().Perm() != 0o600 {
 		t.Errorf("sums file mode %v, want 0600", st.Mode().Perm())
 	}
+	loaded, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range loaded.Plugin.List {
+		if p.SHA256 != sums[p.Name] {
+			t.Errorf("plugin %s loads with pin %s, want %s", p.Name, p.SHA256, sums[p.Name])
+		}
+	}
 }
 
 func TestPluginSumUpdateRefusesBadInput(t *testing.T) {
