@@ -77,7 +77,8 @@ lint:
 
 ## image: the container image IMAGE:VERSION and IMAGE:latest from
 ## Containerfile, with podman or docker (ENGINE=...); where the Go base
-## image cannot be pulled, it builds on a local one, offline
+## image cannot be pulled, it builds on a local one, offline (podman, root
+## and debootstrap: scripts/build-base-image.sh)
 IMAGE ?= deskbot
 image:
 	ENGINE=$(ENGINE) IMAGE=$(IMAGE) VERSION=$(VERSION) GO=$(GO) ./scripts/build-image.sh

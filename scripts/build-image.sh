@@ -10,7 +10,8 @@
 # Where GO_IMAGE can be neither found nor pulled (a machine without
 # registry access), it builds a local one with scripts/build-base-image.sh
 # and builds offline: GOPROXY=off with this machine's module cache
-# (filled first by go mod download) mounted into the build.
+# (filled first by go mod download) mounted into the build. That needs
+# podman, root and debootstrap with a reachable Debian mirror.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,6 +30,10 @@ if [ "$ENGINE" = podman ]; then
 fi
 
 if ! "$ENGINE" image inspect "$GO_IMAGE" >/dev/null 2>&1 && ! "$ENGINE" pull -q "$GO_IMAGE" >/dev/null 2>&1; then
+  if [ "$ENGINE" != podman ]; then
+    echo "build-image.sh: $GO_IMAGE cannot be pulled, and building offline needs podman (docker build cannot mount the module cache); set GO_IMAGE to a Go image you have" >&2
+    exit 1
+  fi
   echo "== $GO_IMAGE cannot be pulled: building on a local Go image, offline" >&2
   GO_IMAGE=$(GO="$GO" ENGINE="$ENGINE" scripts/build-base-image.sh)
   "$GO" mod download
