@@ -6,6 +6,7 @@
 #   IMAGE    image name (default deskbot)
 #   VERSION  tag and the bot's version (default: git describe)
 #   GO_IMAGE the build stage's base (default docker.io/library/golang:1.26-bookworm)
+#   BUILD_FLAGS  more flags for ENGINE build (e.g. --layers=false)
 #
 # Where GO_IMAGE can be neither found nor pulled (a machine without
 # registry access), it builds a local one with scripts/build-base-image.sh
@@ -40,6 +41,8 @@ if ! "$ENGINE" image inspect "$GO_IMAGE" >/dev/null 2>&1 && ! "$ENGINE" pull -q 
   modcache=$("$GO" env GOMODCACHE)
   args+=(--volume "$modcache:/host-modcache:ro" --build-arg GOPROXY=off --build-arg GOMODCACHE=/host-modcache)
 fi
+# shellcheck disable=SC2206 # BUILD_FLAGS is a list of flags
+args+=(${BUILD_FLAGS:-})
 args+=(--build-arg "GO_IMAGE=$GO_IMAGE" -t "$IMAGE:$VERSION" -t "$IMAGE:latest" .)
 
 echo "== $ENGINE ${args[*]}" >&2
