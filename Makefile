@@ -11,7 +11,7 @@ FUZZTIME  ?= 30s
 BUILDTAGS ?= grpcnotrace
 VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: all build run console test test-stress race bench fuzz fuzz-smoke generate check-generated lint clean
+.PHONY: all build run console test test-stress race bench fuzz fuzz-smoke generate check-generated lint clean image
 
 all: build
 
@@ -76,6 +76,14 @@ lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$'))" || (gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$'); echo "gofmt needed" >&2; exit 1)
 	$(GO) vet ./...
 	cd proto && $(GO) tool buf lint
+
+## image: the container image IMAGE:VERSION and IMAGE:latest from
+## Containerfile, with podman or docker (ENGINE=...); where the Go base
+## image cannot be pulled, it builds on a local one, offline (podman, root
+## and debootstrap: scripts/build-base-image.sh)
+IMAGE ?= deskbot
+image:
+	ENGINE=$(ENGINE) IMAGE=$(IMAGE) VERSION=$(VERSION) GO=$(GO) ./scripts/build-image.sh
 
 clean:
 	rm -rf bin

@@ -158,8 +158,15 @@ exit status: 0 done, 1 failed, 2 invalid, 3 denied, 4 waiting for approval, 5 un
 }
 
 func runPlugin(args []string, stdout io.Writer) error {
+	const usage = "usage: bot plugin sum PATH... | bot plugin sum --update CONFIG"
 	if len(args) < 2 || args[0] != "sum" {
-		return &exitError{code: exitInvalid, msg: "usage: bot plugin sum PATH..."}
+		return &exitError{code: exitInvalid, msg: usage}
+	}
+	if args[1] == "--update" || args[1] == "-update" {
+		if len(args) != 3 {
+			return &exitError{code: exitInvalid, msg: usage}
+		}
+		return updatePins(args[2], stdout)
 	}
 	for _, p := range args[1:] {
 		sum, err := pluginhost.FileSHA256(p)

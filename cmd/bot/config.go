@@ -274,7 +274,8 @@ func parseConfig(path string) (*Config, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	seen := map[string]bool{}
-	for _, p := range cfg.Plugin.List {
+	for i := range cfg.Plugin.List {
+		p := &cfg.Plugin.List[i]
 		if p.Name == "" {
 			return nil, fmt.Errorf("%s: a plugin has no name", path)
 		}
@@ -500,11 +501,10 @@ func ReadSums(path string) (map[string]string, error) {
 		if strings.TrimSpace(line) == "" || strings.HasPrefix(strings.TrimSpace(line), "#") {
 			continue
 		}
-		m := sumsLine.FindStringSubmatch(line)
-		if m == nil {
+		sum, name, ok := parseSumsLine(line)
+		if !ok {
 			return nil, fmt.Errorf("%s:%d: not a sha256sum line (want 64 hex digits, two spaces, the plugin's path)", path, i+1)
 		}
-		sum, name := strings.ToLower(m[1]), filepath.ToSlash(filepath.Clean(m[2]))
 		if old, ok := sums[name]; ok && old != sum {
 			return nil, fmt.Errorf("%s:%d: %s is listed again with another digest (first on line %d)", path, i+1, name, where[name])
 		}

@@ -84,6 +84,7 @@ commands:
   audit key               print the audit key's id and public key (never the key)
   audit export            write audit entries as JSON lines or CSV
   plugin sum PATH...      print sha256 digests for the config file
+  plugin sum --update FILE  rewrite the plugin pins in a config file (or its plugins.sums)
   config check FILE       validate a configuration: keys, secrets (present or missing, never
                           shown), plugin pins, the policy, each target's settings; exit 0 ok,
                           1 problems found, 2 usage
