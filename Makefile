@@ -11,7 +11,7 @@ FUZZTIME  ?= 30s
 BUILDTAGS ?= grpcnotrace
 VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: all build run console test test-stress race bench fuzz fuzz-smoke generate check-generated lint clean image
+.PHONY: all build run console test test-stress race bench fuzz fuzz-smoke generate check-generated lint clean image helm-lint
 
 all: build
 
@@ -35,6 +35,7 @@ console: build
 ## test: every test, with the race detector
 test:
 	$(GO) test -race -count=1 -timeout 30m ./...
+	cd tools && $(GO) test -count=1 ./...
 
 ## test-stress: every test, with the race detector, while a CPU hog keeps
 ## every core busy (STRESS_RUNS=3 for three runs in a row)
@@ -75,6 +76,7 @@ check-generated: generate
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$'))" || (gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$'); echo "gofmt needed" >&2; exit 1)
 	$(GO) vet ./...
+	cd tools && $(GO) vet ./...
 	cd proto && $(GO) tool buf lint
 
 ## image: the container image IMAGE:VERSION and IMAGE:latest from
@@ -84,6 +86,11 @@ lint:
 IMAGE ?= deskbot
 image:
 	ENGINE=$(ENGINE) IMAGE=$(IMAGE) VERSION=$(VERSION) GO=$(GO) ./scripts/build-image.sh
+
+## helm-lint: helm lint of the chart, with its defaults and with every option set
+helm-lint:
+	cd tools && $(GO) tool helm lint ../deploy/helm/deskbot
+	cd tools && $(GO) tool helm lint ../deploy/helm/deskbot -f ../deploy/helm/deskbot/ci/full-values.yaml
 
 clean:
 	rm -rf bin
