@@ -75,7 +75,7 @@ func TestSystemdUnitRunsTheBotAsDocumented(t *testing.T) {
 		"StateDirectory":          "deskbot",
 		"ConfigurationDirectory":  "deskbot",
 		"WorkingDirectory":        "/var/lib/deskbot",
-		"DynamicUser":             "yes",
+		"User":                    "deskbot",
 		"Restart":                 "on-failure",
 		"KillMode":                "mixed",
 		"UMask":                   "0077",
@@ -231,7 +231,7 @@ func TestSystemdUnitFilterAllowsWhatTheBotDoes(t *testing.T) {
 	defer cancel()
 	args := []string{"-f", "-qq", "-o", trace}
 	if os.Geteuid() == 0 {
-		// The unit runs the bot as an unprivileged (dynamic) user, and
+		// The unit runs the bot as an unprivileged user, and
 		// code does take other paths as root (SQLite chowns its journal
 		// to the database's owner): trace it as nobody.
 		args = append(args, "-u", asNobody(t, dir))
