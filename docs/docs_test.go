@@ -50,3 +50,65 @@ func normalize(s string) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// Every bot command the operations guide tells people to run is one the
+// bot has: its first word a command of cmd/bot's usage text, and its
+// second, for a command with subcommands (bot audit verify), one of those.
+func TestOperationsGuideCommandsExist(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join("..", "cmd", "bot", "main.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)const usage = `(.*?)`").FindSubmatch(src)
+	if m == nil {
+		t.Fatal("cmd/bot/main.go has no usage text")
+	}
+	commands := map[string]map[string]bool{}
+	for _, line := range strings.Split(string(m[1]), "\n") {
+		w := regexp.MustCompile(`^  ([a-z]+)(?: ([a-z]+))?\b`).FindStringSubmatch(line)
+		if w == nil {
+			continue
+		}
+		if commands[w[1]] == nil {
+			commands[w[1]] = map[string]bool{}
+		}
+		if w[2] != "" {
+			commands[w[1]][w[2]] = true
+		}
+	}
+	if len(commands) < 5 {
+		t.Fatalf("read only %d commands from the usage text", len(commands))
+	}
+
+	guide, err := os.ReadFile("operations.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Code only: fenced blocks and inline spans, where commands are.
+	var code []string
+	rest := regexp.MustCompile("(?s)```[a-z]*\\n(.*?)```").ReplaceAllStringFunc(string(guide), func(b string) string {
+		code = append(code, b)
+		return ""
+	})
+	code = append(code, regexp.MustCompile("`[^`\n]+`").FindAllString(rest, -1)...)
+	call := regexp.MustCompile(`(?:^|[\s/(` + "`" + `])bot ([a-z][a-z-]*)(?: ([a-z][a-z-]*))?`)
+	n := 0
+	for _, c := range code {
+		// Shell lines continue with a backslash; comments are prose.
+		c = strings.ReplaceAll(c, "\\\n", " ")
+		c = regexp.MustCompile(`(?m)(^|\s)#.*$`).ReplaceAllString(c, "")
+		for _, w := range call.FindAllStringSubmatch(c, -1) {
+			n++
+			subs, ok := commands[w[1]]
+			switch {
+			case !ok:
+				t.Errorf("operations.md runs bot %s, which is not a command of bot (cmd/bot/main.go usage)", w[1])
+			case len(subs) > 0 && !subs[w[2]]:
+				t.Errorf("operations.md runs bot %s %s, which is not a subcommand of bot %s", w[1], w[2], w[1])
+			}
+		}
+	}
+	if n < 5 {
+		t.Fatalf("found only %d bot commands in operations.md", n)
+	}
+}
