@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -62,13 +64,21 @@ type replica struct {
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
+	life int                    // 1 for the first process, 2 once started again
 	addr atomic.Pointer[string] // "127.0.0.1:PORT" it serves on now
+}
+
+// process names the replica's current process: "a1", then "a2".
+func (r *replica) process() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return fmt.Sprintf("%s%d", r.name, r.life)
 }
 
 func (r *replica) start() {
 	t := r.t
 	t.Helper()
-	c := botIn(t, r.dir, "serve", "--config", r.cfg, "--log-level", "info")
+	c := botIn(t, r.dir, "serve", "--config", r.cfg, "--log-level", "warn")
 	c.Env = append(c.Env, r.env...)
 	stdout, err := c.StdoutPipe()
 	require.NoError(t, err)
@@ -76,6 +86,7 @@ func (r *replica) start() {
 	require.NoError(t, c.Start())
 	r.mu.Lock()
 	r.cmd = c
+	r.life++
 	r.mu.Unlock()
 	sc := bufio.NewScanner(stdout)
 	var base string
@@ -139,6 +150,9 @@ type balancer struct {
 	commands atomic.Int64 // slash commands received
 	failover atomic.Int64 // sent on after a refused connection
 	bad      atomic.Int64 // answered 502
+
+	mu    sync.Mutex
+	acked map[string]string // channel (the command's id) → the replica process that acked it
 }
 
 type pickKey struct{}
@@ -156,6 +170,8 @@ func (b *balancer) RoundTrip(req *http.Request) (*http.Response, error) {
 		if addr == nil {
 			continue
 		}
+		rp := b.backends[(int(start)+i)%len(b.backends)]
+		process := rp.process()
 		out := req.Clone(req.Context())
 		out.URL.Host = *addr
 		out.Body = io.NopCloser(strings.NewReader(string(body)))
@@ -163,6 +179,12 @@ func (b *balancer) RoundTrip(req *http.Request) (*http.Response, error) {
 		var resp *http.Response
 		resp, err = http.DefaultTransport.RoundTrip(out)
 		if err == nil {
+			if resp.StatusCode == http.StatusOK && req.URL.Path == "/slack/commands" {
+				form, _ := url.ParseQuery(string(body))
+				b.mu.Lock()
+				b.acked[form.Get("channel_id")] = process
+				b.mu.Unlock()
+			}
 			return resp, nil
 		}
 		var op *net.OpError
@@ -231,7 +253,7 @@ func TestTwoReplicasOneKilledUnderLoad(t *testing.T) {
 	// The load generator first: the replicas' slack.api_url is its fake
 	// Slack Web API. It waits for the balancer's /readyz before sending.
 	replicas := []*replica{{t: t, name: "a"}, {t: t, name: "b"}}
-	b := &balancer{backends: replicas}
+	b := &balancer{backends: replicas, acked: map[string]string{}}
 	lbLn, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	lb := &http.Server{Handler: b.handler(), ReadHeaderTimeout: 5 * time.Second}
@@ -240,7 +262,7 @@ func TestTwoReplicasOneKilledUnderLoad(t *testing.T) {
 
 	record := filepath.Join(root, "record.jsonl")
 	lt := botIn(t, root, "loadtest", "--url", "http://"+lbLn.Addr().String()+"/slack/commands", "--signing-secret-env", "REPLICAS_SIGNING_SECRET",
-		"--rate", "50", "--duration", "30s", "--retries", "3", "--as", "U0ALICE01", "--commands", mix, "--record", record, "--json")
+		"--rate", "50", "--duration", "30s", "--retries", "3", "--as", "U0ALICE01", "--commands", mix, "--record", record, "--settle", "15s", "--json")
 	lt.Env = append(lt.Env, "REPLICAS_SIGNING_SECRET="+secret)
 	var ltOut syncBuffer
 	lt.Stdout = &ltOut
@@ -322,9 +344,28 @@ func TestTwoReplicasOneKilledUnderLoad(t *testing.T) {
 		rep.Sent, rep.Seconds, rep.Rate, rep.Acked, rep.NotAcked, rep.AnsweredNotAcked, rep.Retried, b.failover.Load(), b.bad.Load(), rep.Answered, rep.Lost, rep.AnsweredTwice, rep.Ack.P50, rep.Ack.P99)
 
 	require.Equal(t, 1500, rep.Sent)
-	assert.Zero(t, rep.Lost, "acknowledged commands never answered: %v", rep.LostIDs)
 	assert.Zero(t, rep.AnsweredTwice, "commands answered twice: %v", rep.TwiceIDs)
-	assert.NoError(t, ltRunErr)
+	// A command acked by a process that then lived on is always answered.
+	// The killed process takes with it what it acked and had not yet
+	// answered: its queue and its calls in flight live in its memory
+	// (see "Two replicas on PostgreSQL, one killed mid-run" in
+	// docs/performance.md). Those, and only those, may be lost.
+	b.mu.Lock()
+	lostBy := map[string]string{}
+	for _, id := range rep.LostIDs {
+		lostBy[id] = b.acked[id]
+		assert.Equal(t, "a1", b.acked[id], "command %s, acked by %s, which was not killed, was never answered", id, b.acked[id])
+	}
+	b.mu.Unlock()
+	if len(lostBy) > 0 {
+		t.Logf("acked by the killed process and never answered: %v", lostBy)
+	}
+	var ee *exec.ExitError
+	if ltRunErr != nil {
+		require.ErrorAs(t, ltRunErr, &ee)
+		assert.Equal(t, 1, ee.ExitCode(), "loadtest fails only for lost commands")
+		assert.NotZero(t, rep.Lost, "loadtest failed with nothing lost")
+	}
 
 	// The provider's side: the audit log (written before the provider is
 	// called) holds at most one execution per command id, and the two
@@ -356,7 +397,7 @@ func TestTwoReplicasOneKilledUnderLoad(t *testing.T) {
 	for dec := json.NewDecoder(f); dec.More(); i++ {
 		var r loadRecord
 		require.NoError(t, dec.Decode(&r))
-		if r.Acked {
+		if _, lost := lostBy[r.Channel]; r.Acked && !lost {
 			assert.Equal(t, 1, started[r.Channel], "acknowledged command %s ran once", r.Channel)
 		}
 		if i%2 == 1 && r.Succeeded > 0 {
