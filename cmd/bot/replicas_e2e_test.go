@@ -417,3 +417,35 @@ func TestTwoReplicasOneKilledUnderLoad(t *testing.T) {
 	assert.LessOrEqual(t, counters, addsStarted, "nothing reached the provider without its audit entry, or twice")
 	assert.Positive(t, addsOK)
 }
+
+// bot loadtest --url refuses what it cannot use, says which flag is
+// wrong, and sends nothing.
+func TestLoadtestURLRefusesBadInput(t *testing.T) {
+	var hits atomic.Int64
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }), ReadHeaderTimeout: 5 * time.Second}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	target := "http://" + ln.Addr().String() + "/slack/commands"
+	for _, tc := range []struct {
+		args []string
+		env  string
+		want string
+	}{
+		{[]string{"--url", "not a url", "--signing-secret-env", "LT_SECRET"}, "LT_SECRET=x", `--url "not a url" is not an http(s) URL`},
+		{[]string{"--url", target}, "", "--url needs --signing-secret-env NAME"},
+		{[]string{"--url", target, "--signing-secret-env", "LT_UNSET_SECRET"}, "", "LT_UNSET_SECRET (--signing-secret-env) is empty or unset"},
+		{[]string{"--url", target, "--signing-secret-env", "LT_SECRET", "--retries", "4"}, "LT_SECRET=loadtest-canary-secret", "--retries must be between 0 and 3"},
+	} {
+		cmd := botIn(t, t.TempDir(), append([]string{"loadtest", "--duration", "1s", "--rate", "1"}, tc.args...)...)
+		if tc.env != "" {
+			cmd.Env = append(cmd.Env, tc.env)
+		}
+		r := runBot(t, cmd)
+		assert.Equal(t, 2, r.code, r.stdout+r.stderr)
+		assert.Contains(t, r.stderr, tc.want)
+		assert.NotContains(t, r.stdout+r.stderr, "loadtest-canary-secret")
+	}
+	assert.Zero(t, hits.Load(), "nothing was sent")
+}
