@@ -49,6 +49,14 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	policy := fs.String("policy", "", "policy file (default: examples/policy.yaml when present)")
 	kill := fs.String("kill-plugin", "", "after the load, SIGKILL this plugin and time its return")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
+	var ro remoteOptions
+	fs.StringVar(&ro.url, "url", "", "send to this bot (or load balancer) instead of starting one, e.g. http://127.0.0.1:8080/slack/commands")
+	fs.StringVar(&ro.secretEnv, "signing-secret-env", "", "with --url: the environment variable holding the bot's Slack signing secret")
+	fs.StringVar(&ro.apiListen, "api-listen", "127.0.0.1:0", "with --url: where the fake Slack Web API listens (point the bot's slack.api_url at it)")
+	fs.IntVar(&ro.retries, "retries", 0, "with --url: send a failed delivery again up to N times, with X-Slack-Retry-Num, as Slack retries events (0: as Slack sends slash commands)")
+	fs.StringVar(&ro.record, "record", "", "with --url: write one JSON line per command (id, channel, acked, answers) to this file")
+	fs.DurationVar(&ro.settle, "settle", 30*time.Second, "with --url: how long to wait for answers after the last send")
+	fs.DurationVar(&ro.readyWait, "ready-wait", 2*time.Minute, "with --url: how long to wait for the bot's /readyz before sending")
 	if err := fs.Parse(args); err != nil {
 		return &exitError{code: exitInvalid}
 	}
@@ -61,6 +69,9 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	n = min(n, 10_000_000)
 	cmds := strings.Split(*mix, ";")
+	if ro.url != "" {
+		return runRemoteLoadtest(ctx, ro, *rate, n, cmds, *as, *asJSON, stdout, stderr)
+	}
 	lt := &loadtest{stdout: stdout, stderr: stderr, rate: *rate, n: n, cmds: cmds, user: *as, pending: map[string]*sample{}}
 	return lt.run(ctx, *pluginDir, *policy, *kill, *asJSON)
 }
