@@ -29,6 +29,7 @@ import (
 	"github.com/deskbot/deskbot/internal/pluginhost"
 	"github.com/deskbot/deskbot/internal/store"
 	"github.com/deskbot/deskbot/internal/store/postgres"
+	"github.com/deskbot/deskbot/internal/store/sqldb"
 	"github.com/deskbot/deskbot/internal/store/sqlite"
 	"github.com/deskbot/deskbot/sdk"
 	"github.com/deskbot/deskbot/sdk/redact"
@@ -189,13 +190,13 @@ func (m *Main) openStore(ctx context.Context) error {
 		if rerr != nil {
 			return fmt.Errorf("store dsn: %w", rerr)
 		}
-		m.Store, err = postgres.Open(ctx, dsn)
+		m.Store, err = postgres.Open(ctx, dsn, sqldb.WithLogger(m.Logger))
 	default:
 		path := m.Config.Store.Path
 		if path == "" {
 			path = filepath.Join(m.Config.DataDir, "deskbot.db")
 		}
-		m.Store, err = sqlite.Open(ctx, path)
+		m.Store, err = sqlite.Open(ctx, path, sqldb.WithLogger(m.Logger))
 	}
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
