@@ -331,7 +331,12 @@ func (c *checker) checkTargets(ctx context.Context, cfg *Config, pinned []Plugin
 			continue
 		}
 		if state, err := proc.Status(); state != pluginhost.StateReady {
-			c.fail("plugin %s: does not start (%s), so its targets were not checked: %v", p.Name, state, err)
+			// The host marks a plugin that fails to start down and would
+			// retry it; a check reports the failure once.
+			if err == nil {
+				err = fmt.Errorf("it is %s", state)
+			}
+			c.fail("plugin %s: does not start, so its targets were not checked: %v", p.Name, strings.TrimPrefix(err.Error(), "plugin "+p.Name+": "))
 			continue
 		}
 		decl := proc.Declarations()
