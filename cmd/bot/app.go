@@ -19,6 +19,7 @@ import (
 	"time"
 
 	plugin "github.com/hashicorp/go-plugin"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/deskbot/deskbot/internal/approval"
 	"github.com/deskbot/deskbot/internal/audit"
@@ -64,6 +65,9 @@ type Main struct {
 
 	cancel     context.CancelFunc
 	background sync.WaitGroup
+	// storeSecrets are the PostgreSQL DSN and its password: scrubbed from
+	// whatever the bot shows, as the plugins' secrets are.
+	storeSecrets []string
 	// recorded counts this process's audit entries: a command that wrote
 	// none leaves no checkpoint behind.
 	recorded atomic.Int64
@@ -148,6 +152,7 @@ func (m *Main) Open(ctx context.Context) error {
 	// One redactor, knowing every configured secret, guards the audit
 	// log and everything the engine shows.
 	redactor := redact.New()
+	redactor.AddSecret(m.storeSecrets...)
 	for _, name := range plugins.ProviderNames() {
 		if p, ok := plugins.Provider(name); ok {
 			redactor.AddSecret(p.Secrets()...)
@@ -189,6 +194,10 @@ func (m *Main) openStore(ctx context.Context) error {
 		dsn, rerr := m.Config.Store.DSN.Resolve(m.Config.dir)
 		if rerr != nil {
 			return fmt.Errorf("store dsn: %w", rerr)
+		}
+		m.storeSecrets = []string{dsn}
+		if pc, perr := pgx.ParseConfig(dsn); perr == nil && pc.Password != "" {
+			m.storeSecrets = append(m.storeSecrets, pc.Password)
 		}
 		m.Store, err = postgres.Open(ctx, dsn, sqldb.WithLogger(m.Logger))
 	default:

@@ -184,6 +184,15 @@ func (s *SecretRef) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind == yaml.ScalarNode {
 		return fmt.Errorf("line %d: secrets are not written in the configuration; use {env: VARIABLE} or {file: PATH}", n.Line)
 	}
+	if n.Kind == yaml.MappingNode {
+		// A reference has two keys; anything else (a misspelt "fiel", a
+		// "value" holding the secret itself) is refused, never shown.
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if k := n.Content[i]; k.Value != "env" && k.Value != "file" {
+				return fmt.Errorf("line %d: unknown key %q in a secret reference: use {env: VARIABLE} or {file: PATH}", k.Line, k.Value)
+			}
+		}
+	}
 	type plain SecretRef
 	var p plain
 	if err := n.Decode(&p); err != nil {
@@ -192,9 +201,15 @@ func (s *SecretRef) UnmarshalYAML(n *yaml.Node) error {
 	if (p.Env == "") == (p.File == "") {
 		return fmt.Errorf("line %d: a secret needs exactly one of env or file", n.Line)
 	}
+	if p.Env != "" && !envName.MatchString(p.Env) {
+		// The "name" may be a pasted token: not echoed.
+		return fmt.Errorf("line %d: env must name an environment variable (letters, digits and _, not starting with a digit), not hold a value", n.Line)
+	}
 	*s = SecretRef(p)
 	return nil
 }
+
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // Resolve reads the secret.
 func (s SecretRef) Resolve(base string) (string, error) {

@@ -227,3 +227,23 @@ func TestExampleConfigurationLoads(t *testing.T) {
 	assert.Equal(t, filepath.Join(dir, "data"), cfg.DataDir)
 	assert.Equal(t, filepath.Join(dir, "examples", "policy.yaml"), cfg.Policy)
 }
+
+// A secret reference takes env or file and nothing else: a misspelt key
+// or a value pasted where a name belongs is refused, and never echoed.
+func TestSecretReferencesRefuseOtherKeysAndPastedValues(t *testing.T) {
+	const canary = "xoxb-CANARY-5150"
+	for name, ref := range map[string]string{
+		"a value beside env":   "{env: SLACK_BOT_TOKEN, value: " + canary + "}",
+		"a misspelt file key":  "{env: SLACK_BOT_TOKEN, fiel: x}",
+		"a token named as env": "{env: " + canary + "}",
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "bot.yaml")
+			require.NoError(t, os.WriteFile(p, []byte("data_dir: data\nslack:\n  bot_token: "+ref+"\n"), 0o600))
+			_, err := LoadConfig(p)
+			require.Error(t, err)
+			assert.NotContains(t, err.Error(), canary)
+			assert.Contains(t, err.Error(), "line 3")
+		})
+	}
+}

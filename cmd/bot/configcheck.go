@@ -245,11 +245,9 @@ func (c *checker) checkPins(cfg *Config, cfgPath string) []PluginConfig {
 			continue
 		}
 		if got != want {
-			file := cfgPath
-			if from == pinFromSums {
-				file = cfg.Plugin.Sums
-			}
-			c.fail("plugin %s: %s has sha256 %s, but %s pins %s: the bot will refuse to start it; if this build is the one to trust, run: bot plugin sum --update %s", p.Name, exe, got[:12], from, want[:12], file)
+			// --update takes the configuration and rewrites its pins or
+			// the plugins.sums file it names.
+			c.fail("plugin %s: %s has sha256 %s, but %s pins %s: the bot will refuse to start it; if this build is the one to trust, run: bot plugin sum --update %s", p.Name, exe, got[:12], from, want[:12], cfgPath)
 			continue
 		}
 		c.ok("plugin %s: %s matches %s (%s)", p.Name, exe, from, want[:12])

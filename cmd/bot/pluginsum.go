@@ -23,7 +23,7 @@ import (
 // stay as they are. A plugin with a sha256 of its own has it rewritten;
 // one without takes its pin from plugins.sums, and that file is
 // rewritten instead. Nothing is written unless every plugin's executable
-// could be read.
+// could be read and both new texts could be made.
 
 // pinEdit is one digest to replace in the configuration's text.
 type pinEdit struct {
@@ -145,20 +145,28 @@ func updatePins(path string, out io.Writer) error {
 		}
 	}
 
+	// Both new texts are made before anything is written; the sums file
+	// (the likelier to fail: its own folder) is written first.
+	var updated []byte
 	if len(edits) > 0 {
-		updated, err := replaceScalars(src, edits)
-		if err != nil {
+		if updated, err = replaceScalars(src, edits); err != nil {
 			return fmt.Errorf("%s: %w", path, err)
-		}
-		if err := writeFileAtomic(real, updated, 0o644); err != nil {
-			return err
 		}
 	}
 	if sums != nil && len(sumsNew) > 0 {
 		if data, changed := sums.update(sumsNew); changed {
-			if err := writeFileAtomic(sumsPath, data, 0o644); err != nil {
+			target := sumsPath
+			if r, err := filepath.EvalSymlinks(sumsPath); err == nil {
+				target = r // a link to the sums file is kept; its target is rewritten
+			}
+			if err := writeFileAtomic(target, data, 0o644); err != nil {
 				return err
 			}
+		}
+	}
+	if updated != nil {
+		if err := writeFileAtomic(real, updated, 0o644); err != nil {
+			return err
 		}
 	}
 	for _, line := range report {
@@ -311,7 +319,7 @@ func readSumsFile(path string) (*sumsFile, error) {
 	for n := 1; sc.Scan(); n++ {
 		line := sc.Text()
 		s.lines = append(s.lines, line)
-		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
+		if strings.TrimSpace(line) == "" || strings.HasPrefix(strings.TrimSpace(line), "#") {
 			continue
 		}
 		sum, name, ok := parseSumsLine(line)

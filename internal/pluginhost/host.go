@@ -676,6 +676,14 @@ func (p *Process) start(ctx context.Context) {
 	client, prov, meta, catalog, err := p.launch(ctx)
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.state == StateStopped || p.client != nil {
+		// Closed, or an operator's restart won, while this one started:
+		// the process launched here is nobody's.
+		if client != nil {
+			terminate(client, false)
+		}
+		return
+	}
 	if err != nil {
 		p.markDown(err)
 		return
@@ -823,6 +831,10 @@ func (p *Process) restart(gen int, wait time.Duration) {
 // forgets past failures.
 func (p *Process) Restart() {
 	p.mu.Lock()
+	if p.state == StateStopped {
+		p.mu.Unlock()
+		return
+	}
 	gen, client := p.gen, p.client
 	p.failures, p.attempt = nil, 0
 	p.setState(StateRestarting)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 
@@ -34,6 +35,11 @@ var Dialect = sqldb.Dialect{
 // Open connects with a libpq-style URL or DSN and migrates the schema.
 // A search_path parameter in the DSN selects the schema.
 func Open(ctx context.Context, dsn string, opts ...sqldb.Option) (*sqldb.DB, error) {
+	// pgx's parse errors quote the string, and a DSN holds a password (or
+	// is one, when a secret names the wrong key): say only what is wrong.
+	if _, err := pgx.ParseConfig(dsn); err != nil {
+		return nil, errors.New("the DSN is not a PostgreSQL connection string (want postgres://USER:PASSWORD@HOST/DB or host=... user=... key=value pairs)")
+	}
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
 		return nil, err
