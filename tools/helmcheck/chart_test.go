@@ -493,6 +493,10 @@ func TestDefaults(t *testing.T) {
 	if !strings.Contains(r.notes, "rollout status deployment/deskbot") {
 		t.Errorf("NOTES.txt: %s", r.notes)
 	}
+	// With no checkpoint sink, checkpoints land in an emptyDir: the notes say so.
+	if !strings.Contains(r.notes, "WARNING: the audit log's signed checkpoints") {
+		t.Errorf("NOTES.txt does not warn that checkpoints are lost with the pods: %s", r.notes)
+	}
 }
 
 func ptrIs[T comparable](p *T, want T) bool { return p != nil && *p == want }
@@ -605,6 +609,9 @@ func TestFullValues(t *testing.T) {
 	}
 	if !strings.Contains(r.notes, "Socket Mode") {
 		t.Errorf("NOTES.txt: %s", r.notes)
+	}
+	if strings.Contains(r.notes, "WARNING: the audit log's signed checkpoints") {
+		t.Errorf("NOTES.txt warns about checkpoints although a webhook takes them: %s", r.notes)
 	}
 }
 
