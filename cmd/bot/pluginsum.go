@@ -95,9 +95,11 @@ func updatePins(path string, out io.Writer) error {
 		if exe == "" {
 			exe = name
 		}
-		file := exe
-		if !filepath.IsAbs(file) {
-			file = filepath.Join(dir, file)
+		// Resolved as the bot resolves it: an executable (or a link to
+		// one) outside plugins.dir is refused, not pinned.
+		file, err := pluginExecutable(dir, PluginConfig{Name: name, Path: exe})
+		if err != nil {
+			return fmt.Errorf("plugin %s: %w (nothing was changed)", name, err)
 		}
 		st, err := os.Stat(file)
 		if err != nil {

@@ -9,6 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // fakePlugins writes executables with distinct contents into dir/plugins
@@ -133,7 +136,7 @@ plugins:
 	if code != 1 {
 		t.Fatalf("exit %d, want 1 (stdout %q, stderr %q)", code, out, errs)
 	}
-	if !strings.Contains(errs, "plugin cloudflow: executable "+filepath.Join(dir, "plugins", "cloudflow")) || !strings.Contains(errs, "nothing was changed") {
+	if !strings.Contains(errs, "plugin cloudflow: no executable at "+filepath.Join(dir, "plugins", "cloudflow")) || !strings.Contains(errs, "nothing was changed") {
 		t.Errorf("error does not name the missing executable: %s", errs)
 	}
 	if out != "" {
@@ -258,5 +261,31 @@ func noTempFiles(t *testing.T, dir string) {
 		if strings.HasPrefix(e.Name(), ".") {
 			t.Errorf("temporary file left behind: %s", e.Name())
 		}
+	}
+}
+
+// The updater resolves executables as the bot does: one outside
+// plugins.dir, by a path or through a link, is refused and nothing is
+// written, rather than pinned for a bot that would refuse to start it.
+func TestPluginSumUpdateRefusesExecutablesOutsideThePluginDir(t *testing.T) {
+	dir := t.TempDir()
+	plugins, outside := filepath.Join(dir, "plugins"), filepath.Join(dir, "outside")
+	require.NoError(t, os.MkdirAll(plugins, 0o755))
+	require.NoError(t, os.MkdirAll(outside, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(outside, "evil"), []byte("#!/bin/false\n"), 0o755))
+	require.NoError(t, os.Symlink(filepath.Join(outside, "evil"), filepath.Join(plugins, "linked")))
+	for name, path := range map[string]string{"by path": "../outside/evil", "by link": "linked"} {
+		t.Run(name, func(t *testing.T) {
+			cfg := filepath.Join(dir, "bot.yaml")
+			body := "data_dir: data\nplugins:\n  dir: plugins\n  list:\n    - name: evil\n      path: " + path + "\n      sha256: " + strings.Repeat("0", 64) + "\n"
+			require.NoError(t, os.WriteFile(cfg, []byte(body), 0o600))
+			var out bytes.Buffer
+			err := updatePins(cfg, &out)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "outside plugins.dir")
+			after, rerr := os.ReadFile(cfg)
+			require.NoError(t, rerr)
+			assert.Equal(t, body, string(after), "nothing was written")
+		})
 	}
 }
