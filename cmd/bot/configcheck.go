@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 	"github.com/deskbot/deskbot/internal/authz"
 	"github.com/deskbot/deskbot/internal/pluginhost"
 	"github.com/deskbot/deskbot/sdk"
+	"github.com/jackc/pgx/v5"
 )
 
 const configUsage = `usage: bot config check FILE
@@ -148,9 +150,25 @@ func (c *checker) checkSecrets(cfg *Config) {
 	refs = append(refs,
 		namedSecret{name: "approval_key", ref: cfg.ApprovalKey, check: atLeast(16)},
 		namedSecret{name: "audit_key", ref: cfg.AuditKey, check: atLeast(audit.MinKeyLength)},
-		namedSecret{name: "store.dsn", ref: cfg.Store.DSN})
+		namedSecret{name: "store.dsn", ref: cfg.Store.DSN, check: func(v string) error {
+			// pgx's own error quotes the string: only say that it fails.
+			if _, err := pgx.ParseConfig(v); err != nil {
+				return errors.New("not a PostgreSQL connection string (want postgres://USER:PASSWORD@HOST/DB or key=value pairs)")
+			}
+			return nil
+		}})
 	for i := range cfg.Audit.PreviousKeys {
-		refs = append(refs, namedSecret{name: fmt.Sprintf("audit.previous_keys[%d]", i), ref: &cfg.Audit.PreviousKeys[i], check: atLeast(audit.MinKeyLength)})
+		refs = append(refs, namedSecret{name: fmt.Sprintf("audit.previous_keys[%d]", i), ref: &cfg.Audit.PreviousKeys[i], check: func(v string) error {
+			if err := atLeast(audit.MinKeyLength)(v); err != nil {
+				return err
+			}
+			if cfg.AuditKey != nil {
+				if cur, err := cfg.AuditKey.Resolve(cfg.dir); err == nil && cur == v {
+					return errors.New("it is the audit_key itself: list only the keys audit_key replaced (bot serve refuses this)")
+				}
+			}
+			return nil
+		}})
 	}
 	if w := cfg.Audit.Checkpoints.Webhook; w != nil {
 		refs = append(refs, namedSecret{name: "audit.checkpoints.webhook.token", ref: w.Token})
@@ -181,6 +199,10 @@ func (c *checker) checkSecrets(cfg *Config) {
 		v, err := s.ref.Resolve(cfg.dir)
 		if err != nil {
 			c.fail("%s: missing: %v", s.name, err)
+			continue
+		}
+		if v == "" {
+			c.fail("%s: present (%s) but empty", s.name, s.ref.where())
 			continue
 		}
 		if s.check != nil {

@@ -225,3 +225,28 @@ func TestConfigCheckReportsABadPolicyAsPolicyCheckDoes(t *testing.T) {
 	assert.Contains(t, r.stdout, "ok    plugin whm target sandbox: ")
 	assert.Regexp(t, `(?m)^\d+ checks, 1 problem$`, r.stdout)
 }
+
+// What bot serve would trip on, the check finds first, without showing a
+// value: a DSN that does not parse, an old audit key that is the current
+// one, a secret file that is empty.
+func TestConfigCheckCatchesBadSecretValuesWithoutShowingThem(t *testing.T) {
+	const canaryDSN, canaryKey = "canary-dsn-password-3d1f", "canary-audit-key-0123456789abcdef"
+	dir := exampleClone(t, func(s string) string {
+		s = replace(t, s, "store:\n  driver: sqlite\n", "store:\n  driver: postgres\n  dsn: {env: DESKBOT_STORE_DSN}\n")
+		s = replace(t, s, "# approval_key: {env: DESKBOT_APPROVAL_KEY}", "approval_key: {file: approval.key}")
+		s = replace(t, s, "# audit_key: {env: DESKBOT_AUDIT_KEY}", "audit_key: {env: DESKBOT_AUDIT_KEY}\naudit:\n  previous_keys:\n    - {env: DESKBOT_AUDIT_KEY_OLD}\n")
+		return s
+	})
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "examples", "approval.key"), nil, 0o600))
+	r := configCheck(t, dir, append(slackVars,
+		"DESKBOT_STORE_DSN=host=db password = "+canaryDSN+" port=notnum",
+		"DESKBOT_AUDIT_KEY="+canaryKey, "DESKBOT_AUDIT_KEY_OLD="+canaryKey)...)
+	assert.Equal(t, 1, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "FAIL  store.dsn: present (env DESKBOT_STORE_DSN) but not a PostgreSQL connection string")
+	assert.Contains(t, r.stdout, "FAIL  audit.previous_keys[0]: present (env DESKBOT_AUDIT_KEY_OLD) but it is the audit_key itself")
+	assert.Contains(t, r.stdout, "FAIL  approval_key: present (file approval.key) but empty")
+	assert.Regexp(t, `(?m)^\d+ checks, 3 problems$`, r.stdout)
+	assert.NotContains(t, r.stdout+r.stderr, canaryDSN)
+	assert.NotContains(t, r.stdout+r.stderr, canaryKey)
+	assertNoCanary(t, r)
+}
