@@ -67,7 +67,9 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- $_ := required "postgres.dsn is required: set the PostgreSQL connection string, or postgres.existingSecret to a Secret holding it" .Values.postgres.dsn }}
 {{- end }}
 {{- if not .Values.secrets.existingSecret }}
-{{- $_ := required "secrets.slackSigningSecret is required (or secrets.existingSecret)" .Values.secrets.slackSigningSecret }}
+{{- if not .Values.slack.socketMode }}
+{{- $_ := required "secrets.slackSigningSecret is required without Socket Mode (or secrets.existingSecret)" .Values.secrets.slackSigningSecret }}
+{{- end }}
 {{- $_ := required "secrets.slackBotToken is required (or secrets.existingSecret)" .Values.secrets.slackBotToken }}
 {{- $_ := required "secrets.approvalKey is required: the replicas share it (or secrets.existingSecret)" .Values.secrets.approvalKey }}
 {{- $_ := required "secrets.auditKey is required: the replicas share it (or secrets.existingSecret)" .Values.secrets.auditKey }}
@@ -108,9 +110,11 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
   "audit_key" (dict "env" "DESKBOT_AUDIT_KEY")
   "plugins" (dict "dir" "/usr/local/lib/deskbot/plugins" "sums" "/usr/local/lib/deskbot/plugins/SHA256SUMS" "list" .Values.providers)
 }}
-{{- $slack := dict "signing_secret" (dict "env" "SLACK_SIGNING_SECRET") "bot_token" (dict "env" "SLACK_BOT_TOKEN") }}
+{{- $slack := dict "bot_token" (dict "env" "SLACK_BOT_TOKEN") }}
 {{- if .Values.slack.socketMode }}
 {{- $_ := set $slack "app_token" (dict "env" "SLACK_APP_TOKEN") }}
+{{- else }}
+{{- $_ := set $slack "signing_secret" (dict "env" "SLACK_SIGNING_SECRET") }}
 {{- end }}
 {{- if .Values.slack.approvalsChannel }}
 {{- $_ := set $slack "approvals_channel" .Values.slack.approvalsChannel }}
