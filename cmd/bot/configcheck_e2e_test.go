@@ -151,7 +151,7 @@ func TestConfigCheckReportsAWrongPinAndWhatToRun(t *testing.T) {
 
 	r := configCheck(t, dir, slackVars...)
 	assert.Equal(t, 1, r.code, r.stdout+r.stderr)
-	assert.Regexp(t, `(?m)^FAIL  plugin whm: .*whm has sha256 `+sums["whm"][:12]+`, but plugins.sums pins `+sums["cln"][:12]+`: the bot will refuse to start it; if this build is the one to trust, run: bot plugin sum --update .*SHA256SUMS$`, r.stdout)
+	assert.Regexp(t, `(?m)^FAIL  plugin whm: .*whm has sha256 `+sums["whm"][:12]+`, but plugins.sums pins `+sums["cln"][:12]+`: the bot will refuse to start it; if this build is the one to trust, run: bot plugin sum --update examples/bot.yaml$`, r.stdout)
 	assert.Contains(t, r.stdout, "warn  plugin whm: its targets were not checked")
 	assert.NotContains(t, r.stdout, "plugin whm target sandbox: its settings")
 	assert.Contains(t, r.stdout, "ok    plugin cln target sandbox: ")
