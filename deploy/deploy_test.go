@@ -317,6 +317,14 @@ func TestSystemdUnitFilterAllowsWhatTheBotDoes(t *testing.T) {
 	}
 	var refused []string
 	for name := range used {
+		// strace names a number it cannot map syscall_0x...; one with the
+		// sign bit set (seen as syscall_0xffffffffffffffe0 on a loaded
+		// machine) is not a call any process can make, only strace
+		// catching a thread between states. Real numbers are still checked.
+		if n, ok := strings.CutPrefix(name, "syscall_0x"); ok && len(n) == 16 && n[0] >= '8' {
+			t.Logf("ignored %s: not a system call number (%d times)", name, used[name])
+			continue
+		}
 		if !allowed[name] || denied[name] {
 			refused = append(refused, name)
 		}
