@@ -120,9 +120,33 @@ type declarations struct {
 	settings, secrets, sandbox []Param
 }
 
+// TargetProblems holds a target to what a plugin declares (its catalog's
+// Settings, Secrets and SandboxSettings) and says, one line per problem
+// and in the words the plugin itself would use, what is wrong with it:
+// unknown names with a suggestion, values that do not parse,
+// sandbox-only settings on a real target, and what a real target lacks.
+// A secret counts as given when its value is not empty. The bot's
+// `config check` uses it to find at deploy time what the plugin would
+// refuse when configured.
+func TargetProblems(c Catalog, t Target) []string {
+	d := &declarations{declared: true, settings: c.Settings, secrets: c.Secrets, sandbox: c.SandboxSettings}
+	_, problems := d.resolve(t)
+	return problems
+}
+
 // check turns a target as configured into a TargetConfig, or says in the
 // plugin's words what is wrong with it.
 func (d *declarations) check(plugin string, t Target) (*TargetConfig, error) {
+	cfg, problems := d.resolve(t)
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("%s", strings.Join(problems, "; "))
+	}
+	return cfg, nil
+}
+
+// resolve applies the declarations to a target: the configuration it
+// gives the provider, and what is wrong with it.
+func (d *declarations) resolve(t Target) (*TargetConfig, []string) {
 	cfg := &TargetConfig{Name: t.Name, Settings: Args{}, Secrets: map[string]string{}, Sandbox: t.Sandbox, StateDir: t.StateDir}
 	sandboxParams := append(slices.Clone(d.sandbox), SimTimePerCall)
 	var problems []string
@@ -192,10 +216,7 @@ func (d *declarations) check(plugin string, t Target) (*TargetConfig, error) {
 		}
 		cfg.Clock = clock
 	}
-	if len(problems) > 0 {
-		return nil, fmt.Errorf("%s", strings.Join(problems, "; "))
-	}
-	return cfg, nil
+	return cfg, problems
 }
 
 func unknown(kind, key string, known, sandboxOnly []Param, sandbox bool) string {

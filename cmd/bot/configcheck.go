@@ -402,96 +402,16 @@ func (c *checker) checkTargetNames(p PluginConfig) {
 	}
 }
 
-// targetProblems holds a target to what its plugin declares, as the
-// plugin itself will when it is configured: unknown settings and secrets
-// (with the nearest names), sandbox-only settings on a real target,
-// values of the wrong form, and, for a real target, what is required and
-// missing. A sandbox target makes up what it needs.
+// targetProblems holds a target to what its plugin declares, with the
+// plugin's own check (sdk.TargetProblems), so config check and the plugin
+// can never disagree. Secret values are not read here: a reference
+// stands for its secret, and whether that resolves is checked apart.
 func targetProblems(decl sdk.Catalog, t TargetConfig) []string {
-	sandboxParams := append(append([]sdk.Param(nil), decl.SandboxSettings...), sdk.SimTimePerCall)
-	var out []string
-	have := map[string]bool{}
-	for _, key := range sortedKeys(t.Settings) {
-		p, ok := findParam(decl.Settings, key)
-		if !ok {
-			if sp, isSandbox := findParam(sandboxParams, key); isSandbox {
-				if !t.Sandbox {
-					out = append(out, fmt.Sprintf("setting %s applies to a sandbox target only", key))
-					continue
-				}
-				p, ok = sp, true
-			}
-		}
-		if !ok {
-			names := paramNames(decl.Settings)
-			if t.Sandbox {
-				names = append(names, paramNames(sandboxParams)...)
-			}
-			out = append(out, unknownParam("setting", key, names))
-			continue
-		}
-		if _, err := p.Parse(t.Settings[key]); err != nil {
-			out = append(out, fmt.Sprintf("setting %s: %v", key, err))
-			continue
-		}
-		have[p.Name] = true
+	secrets := make(map[string]string, len(t.Secrets))
+	for k := range t.Secrets {
+		secrets[k] = "(reference)"
 	}
-	haveSecret := map[string]bool{}
-	for _, key := range sortedSecretKeys(t.Secrets) {
-		p, ok := findParam(decl.Secrets, key)
-		if !ok {
-			out = append(out, unknownParam("secret", key, paramNames(decl.Secrets)))
-			continue
-		}
-		haveSecret[p.Name] = true
-	}
-	if !t.Sandbox {
-		for _, p := range decl.Settings {
-			if p.Required && !have[p.Name] && p.Default == "" {
-				out = append(out, fmt.Sprintf("setting %s is required (%s)", p.Name, p.Description))
-			}
-		}
-		for _, p := range decl.Secrets {
-			if p.Required && !haveSecret[p.Name] {
-				out = append(out, fmt.Sprintf("secret %s is required (%s)", p.Name, p.Description))
-			}
-		}
-	}
-	return out
-}
-
-func unknownParam(kind, key string, names []string) string {
-	msg := fmt.Sprintf("unknown %s %s", kind, key)
-	if s := sdk.Suggest(key, names); len(s) > 0 {
-		msg += fmt.Sprintf(" (did you mean %s?)", strings.Join(s, " or "))
-	}
-	if len(names) == 0 {
-		return msg + fmt.Sprintf("; this plugin takes no %ss", kind)
-	}
-	sort.Strings(names)
-	return msg + fmt.Sprintf("; %ss: %s", kind, strings.Join(names, ", "))
-}
-
-func findParam(ps []sdk.Param, name string) (sdk.Param, bool) {
-	for _, p := range ps {
-		if strings.EqualFold(p.Name, name) {
-			return p, true
-		}
-		for _, a := range p.Aliases {
-			if strings.EqualFold(a, name) {
-				return p, true
-			}
-		}
-	}
-	return sdk.Param{}, false
-}
-
-func paramNames(ps []sdk.Param) []string {
-	out := make([]string, 0, len(ps))
-	for _, p := range ps {
-		out = append(out, p.Name)
-	}
-	return out
+	return sdk.TargetProblems(decl, sdk.Target{Name: t.Name, Settings: t.Settings, Secrets: secrets, Sandbox: t.Sandbox, StateDir: t.StateDir})
 }
 
 func sortedKeys(m map[string]string) []string {
