@@ -5,7 +5,9 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"io/fs"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -92,4 +94,55 @@ func TestOpenWaitsForAnotherReplicasMigration(t *testing.T) {
 	require.NoError(t, tx.Commit())
 	require.NoError(t, <-opened, "Open goes on once the lock is released")
 	assert.Len(t, sqldbtest.Recorded(t, other), len(sqldbtest.Versions(t)))
+}
+
+// A migration that needs a table another session holds (a replica still
+// serving a long query) gives up after the dialect's lock timeout instead
+// of stalling every query queued behind it, and changes nothing.
+func TestMigrationGivesUpOnABusyTable(t *testing.T) {
+	ctx := context.Background()
+	dsn := testbin.PostgresDSN(t)
+	s, err := postgres.Open(ctx, dsn)
+	require.NoError(t, err)
+	s.Close()
+
+	busy, err := sql.Open("pgx", dsn)
+	require.NoError(t, err)
+	defer busy.Close()
+	tx, err := busy.BeginTx(ctx, nil)
+	require.NoError(t, err)
+	defer tx.Rollback()
+	var n int
+	require.NoError(t, tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM approvals`).Scan(&n), "holds the table until the transaction ends")
+
+	fsys := fstest.MapFS{}
+	entries, err := fs.ReadDir(sqldb.Migrations(), "migrations")
+	require.NoError(t, err)
+	for _, e := range entries {
+		body, err := fs.ReadFile(sqldb.Migrations(), "migrations/"+e.Name())
+		require.NoError(t, err)
+		fsys["m/"+e.Name()] = &fstest.MapFile{Data: body}
+	}
+	fsys["m/900_busy.sql"] = &fstest.MapFile{Data: []byte("CREATE TABLE busy_marker (x INT);\nALTER TABLE approvals ADD COLUMN busy_test TEXT;\n")}
+
+	d := postgres.Dialect
+	d.LockTimeout = 200 * time.Millisecond
+	raw, err := sql.Open("pgx", dsn)
+	require.NoError(t, err)
+	defer raw.Close()
+	_, err = sqldb.MigrateStatus(ctx, raw, d, fsys, "m")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "migration 900_busy.sql: waited 200ms for a table that another session holds")
+	assert.NotContains(t, err.Error(), dsn)
+
+	var marker bool
+	require.NoError(t, raw.QueryRowContext(ctx, `SELECT to_regclass('busy_marker') IS NOT NULL`).Scan(&marker))
+	assert.False(t, marker, "the migration's earlier statements were rolled back")
+	assert.NotContains(t, sqldbtest.Recorded(t, raw), int64(900))
+
+	// Once the table is free, the next start applies it.
+	require.NoError(t, tx.Rollback())
+	_, err = sqldb.MigrateStatus(ctx, raw, d, fsys, "m")
+	require.NoError(t, err)
+	assert.Contains(t, sqldbtest.Recorded(t, raw), int64(900))
 }

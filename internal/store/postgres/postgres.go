@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -29,6 +30,16 @@ var Dialect = sqldb.Dialect{
 	IsUniqueViolation: func(err error) bool {
 		var pe *pgconn.PgError
 		return errors.As(err, &pe) && pe.Code == "23505"
+	},
+	LockTimeout: 10 * time.Second,
+	SetLockTimeout: func(ctx context.Context, tx *sql.Tx, d time.Duration) error {
+		// SET takes no parameters; the value is a number of milliseconds.
+		_, err := tx.ExecContext(ctx, fmt.Sprintf("SET LOCAL lock_timeout = %d", d.Milliseconds()))
+		return err
+	},
+	IsLockTimeout: func(err error) bool {
+		var pe *pgconn.PgError
+		return errors.As(err, &pe) && pe.Code == "55P03" // lock_not_available
 	},
 }
 

@@ -112,3 +112,62 @@ func TestMigrateIgnoresOtherFiles(t *testing.T) {
 	require.NoError(t, Migrate(context.Background(), db, sqliteDialect, fsys, "m"))
 	assert.Equal(t, []int64{1}, versions(t, db))
 }
+
+func TestSplitStatements(t *testing.T) {
+	tests := map[string]struct {
+		body string
+		want []string
+	}{
+		"plain": {
+			body: "CREATE TABLE a (x INT);\nCREATE TABLE b (y INT);\n",
+			want: []string{"CREATE TABLE a (x INT)", "CREATE TABLE b (y INT)"},
+		},
+		"semicolons in strings, identifiers and comments": {
+			body: "-- a comment; not a statement\nINSERT INTO a VALUES ('x;y', 'it''s; fine');\nCREATE TABLE \"odd;name\" (z INT); /* one; two */\n",
+			want: []string{
+				"-- a comment; not a statement\nINSERT INTO a VALUES ('x;y', 'it''s; fine')",
+				"CREATE TABLE \"odd;name\" (z INT)",
+			},
+		},
+		"a dollar-quoted function body": {
+			body: "CREATE FUNCTION f() RETURNS trigger AS $body$ BEGIN NEW.x := 1; RETURN NEW; END; $body$ LANGUAGE plpgsql;\nSELECT $$a;b$$;",
+			want: []string{
+				"CREATE FUNCTION f() RETURNS trigger AS $body$ BEGIN NEW.x := 1; RETURN NEW; END; $body$ LANGUAGE plpgsql",
+				"SELECT $$a;b$$",
+			},
+		},
+		"a positional parameter is not a dollar quote": {
+			body: "SELECT $1; SELECT 2",
+			want: []string{"SELECT $1", "SELECT 2"},
+		},
+		"only comments after the last statement": {
+			body: "SELECT 1;\n-- the end\n/* really */\n",
+			want: []string{"SELECT 1"},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			assert.Equal(t, tc.want, splitStatements(tc.body))
+		})
+	}
+}
+
+// Every shipped migration splits into statements that each run: a
+// semicolon inside a comment or string must not cut one in two.
+func TestShippedMigrationsSplitCleanly(t *testing.T) {
+	entries, err := migrations.ReadDir("migrations")
+	require.NoError(t, err)
+	for _, e := range entries {
+		if filepath.Ext(e.Name()) != ".sql" {
+			continue
+		}
+		body, err := migrations.ReadFile("migrations/" + e.Name())
+		require.NoError(t, err)
+		for _, stmt := range splitStatements(string(body)) {
+			assert.False(t, onlyComments(stmt), "%s: a statement of comments only", e.Name())
+		}
+	}
+	db := openSQLite(t)
+	_, err = MigrateStatus(context.Background(), db, sqliteDialect, migrations, "migrations")
+	require.NoError(t, err)
+}

@@ -39,6 +39,17 @@ type Dialect struct {
 	Serialize func(ctx context.Context, tx *sql.Tx, key int64) error
 	// IsUniqueViolation recognises a duplicate-key error.
 	IsUniqueViolation func(error) bool
+	// LockTimeout, when set, bounds how long a migration's statements
+	// wait for a table lock (PostgreSQL's lock_timeout), set once the
+	// migration lock is held. Without it, an ALTER TABLE queued behind a
+	// long query of a replica still serving would stall every query on
+	// that table behind it; with it, the migration fails, changes nothing,
+	// and the next start tries again.
+	LockTimeout time.Duration
+	// SetLockTimeout applies LockTimeout to a transaction.
+	SetLockTimeout func(ctx context.Context, tx *sql.Tx, d time.Duration) error
+	// IsLockTimeout recognises a statement cancelled by LockTimeout.
+	IsLockTimeout func(error) bool
 }
 
 // Lock keys for Serialize.
@@ -239,6 +250,13 @@ func MigrateStatus(ctx context.Context, db *sql.DB, d Dialect, fsys fs.FS, dir s
 	if err := d.Serialize(ctx, tx, lockMigration); err != nil {
 		return st, err
 	}
+	// After the migration lock: a replica waiting for another's run must
+	// not give up, however long that run takes.
+	if d.LockTimeout > 0 && d.SetLockTimeout != nil {
+		if err := d.SetLockTimeout(ctx, tx, d.LockTimeout); err != nil {
+			return st, err
+		}
+	}
 	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
 		return st, err
 	}
@@ -272,6 +290,9 @@ func MigrateStatus(ctx context.Context, db *sql.DB, d Dialect, fsys fs.FS, dir s
 		}
 		for _, stmt := range splitStatements(string(body)) {
 			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				if d.IsLockTimeout != nil && d.IsLockTimeout(err) {
+					return MigrationStatus{}, fmt.Errorf("migration %s: waited %s for a table that another session holds (a long query or an open transaction); nothing was changed, and the next start tries again: %w", m.name, d.LockTimeout, err)
+				}
 				return MigrationStatus{}, fmt.Errorf("migration %s: %w", m.name, err)
 			}
 		}
@@ -286,21 +307,94 @@ func MigrateStatus(ctx context.Context, db *sql.DB, d Dialect, fsys fs.FS, dir s
 	return st, nil
 }
 
+// splitStatements cuts a migration into statements at each semicolon
+// that ends one: not one inside a quoted string or identifier, a comment,
+// or a dollar-quoted body (a PostgreSQL function). Comments are kept
+// inside statements; a statement that is only a comment is dropped.
 func splitStatements(body string) []string {
 	var out []string
-	var lines []string
-	for _, l := range strings.Split(body, "\n") {
-		if t := strings.TrimSpace(l); strings.HasPrefix(t, "--") {
-			continue
-		}
-		lines = append(lines, l)
-	}
-	for _, s := range strings.Split(strings.Join(lines, "\n"), ";") {
-		if strings.TrimSpace(s) != "" {
-			out = append(out, strings.TrimSpace(s))
+	flush := func(stmt string) {
+		if s := strings.TrimSpace(stmt); s != "" && !onlyComments(s) {
+			out = append(out, s)
 		}
 	}
+	start := 0
+	for i := 0; i < len(body); i++ {
+		switch c := body[i]; {
+		case c == '\'' || c == '"':
+			// '' and "" inside are the quote itself: skipping to the next
+			// quote and going on reads them as two strings, which is the
+			// same for finding where the statement ends.
+			if j := strings.IndexByte(body[i+1:], c); j >= 0 {
+				i += j + 1
+			} else {
+				i = len(body)
+			}
+		case c == '-' && strings.HasPrefix(body[i:], "--"):
+			if j := strings.IndexByte(body[i:], '\n'); j >= 0 {
+				i += j
+			} else {
+				i = len(body)
+			}
+		case c == '/' && strings.HasPrefix(body[i:], "/*"):
+			if j := strings.Index(body[i+2:], "*/"); j >= 0 {
+				i += j + 3
+			} else {
+				i = len(body)
+			}
+		case c == '$':
+			if tag, ok := dollarTag(body[i:]); ok {
+				if j := strings.Index(body[i+len(tag):], tag); j >= 0 {
+					i += len(tag) + j + len(tag) - 1
+				} else {
+					i = len(body)
+				}
+			}
+		case c == ';':
+			flush(body[start:i])
+			start = i + 1
+		}
+	}
+	flush(body[start:])
 	return out
+}
+
+// dollarTag returns the $tag$ (or $$) that opens a dollar-quoted string
+// at the start of s.
+func dollarTag(s string) (string, bool) {
+	for i := 1; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '$':
+			return s[:i+1], true
+		case c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 1 && c >= '0' && c <= '9':
+		default:
+			return "", false
+		}
+	}
+	return "", false
+}
+
+// onlyComments reports whether a statement holds nothing but comments.
+func onlyComments(s string) bool {
+	for s = strings.TrimSpace(s); s != ""; s = strings.TrimSpace(s) {
+		switch {
+		case strings.HasPrefix(s, "--"):
+			j := strings.IndexByte(s, '\n')
+			if j < 0 {
+				return true
+			}
+			s = s[j:]
+		case strings.HasPrefix(s, "/*"):
+			j := strings.Index(s, "*/")
+			if j < 0 {
+				return true
+			}
+			s = s[j+2:]
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // Ping implements store.Store.
