@@ -310,7 +310,9 @@ func (m *Main) openAudit(ctx context.Context, redactor *redact.Redactor) error {
 		dests = append(dests, w)
 	}
 	if len(dests) > 0 {
-		m.Shipper, err = siem.New(m.Store, dests, siem.Options{Batch: ac.Ship.Batch, Logger: m.Logger})
+		mt := m.Metrics
+		m.Shipper, err = siem.New(m.Store, dests, siem.Options{Batch: ac.Ship.Batch, Logger: m.Logger,
+			Progress: func(dest string, behind int64, err error) { mt.AuditShipProgress(dest, behind, err, time.Now()) }})
 		if err != nil {
 			return err
 		}

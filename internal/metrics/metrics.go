@@ -25,6 +25,11 @@ type Metrics struct {
 	AckLatency    prometheus.Histogram
 	Errors        *prometheus.CounterVec
 	PluginUp      *prometheus.GaugeVec
+	// AuditShipBehind, AuditShipFailures and AuditShipLastSuccess follow
+	// audit shipping to each SIEM destination.
+	AuditShipBehind      *prometheus.GaugeVec
+	AuditShipFailures    *prometheus.CounterVec
+	AuditShipLastSuccess *prometheus.GaugeVec
 }
 
 // New registers the collectors (and the Go and process collectors).
@@ -53,8 +58,15 @@ func New() *Metrics {
 			Help: "Errors, by kind."}, []string{"kind"}),
 		PluginUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "deskbot_plugin_up",
 			Help: "1 when a plugin is ready, 0 while it restarts or is down."}, []string{"plugin"}),
+		AuditShipBehind: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "deskbot_audit_ship_behind_entries",
+			Help: "Audit entries written but not yet delivered to a SIEM destination, as of this replica's last attempt."}, []string{"destination"}),
+		AuditShipFailures: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "deskbot_audit_ship_failures_total",
+			Help: "Failed attempts to deliver audit entries to a SIEM destination."}, []string{"destination"}),
+		AuditShipLastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "deskbot_audit_ship_last_success_timestamp_seconds",
+			Help: "When this replica last delivered to (or found nothing to send to) a SIEM destination, in Unix seconds."}, []string{"destination"}),
 	}
 	r.MustRegister(m.Requests, m.Decisions, m.Approvals, m.PluginCalls, m.PluginLatency, m.ChatCalls, m.Inbound, m.AckLatency, m.Errors, m.PluginUp,
+		m.AuditShipBehind, m.AuditShipFailures, m.AuditShipLastSuccess,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -96,3 +108,16 @@ func (m *Metrics) PluginState(plugin string, up bool) {
 
 // Error implements the engine's Observer.
 func (m *Metrics) Error(kind string) { m.Errors.WithLabelValues(kind).Inc() }
+
+// AuditShipProgress records an audit shipping attempt (see
+// siem.Options.Progress); behind < 0 leaves the backlog as it was.
+func (m *Metrics) AuditShipProgress(dest string, behind int64, err error, now time.Time) {
+	if behind >= 0 {
+		m.AuditShipBehind.WithLabelValues(dest).Set(float64(behind))
+	}
+	if err != nil {
+		m.AuditShipFailures.WithLabelValues(dest).Inc()
+		return
+	}
+	m.AuditShipLastSuccess.WithLabelValues(dest).Set(float64(now.UnixNano()) / 1e9)
+}

@@ -47,6 +47,11 @@ type Options struct {
 	// Delivered, if set, is called after each batch is delivered and its
 	// cursor stored (tests wait on it).
 	Delivered func(dest string, seq int64)
+	// Progress, if set, is told after each attempt how far behind the
+	// log's head the destination is (entries not yet delivered), and
+	// whether the attempt failed: the metrics behind the shipping alerts.
+	// behind is -1 when it could not be read.
+	Progress func(dest string, behind int64, err error)
 }
 
 // Shipper sends every audit entry to each destination at least once: it
@@ -130,6 +135,7 @@ func (s *Shipper) loop(ctx context.Context, i int) {
 	var outage time.Time
 	for ctx.Err() == nil {
 		n, err := s.batch(ctx, i)
+		s.progress(ctx, i, err)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -293,6 +299,25 @@ func (s *Shipper) resumeFrom(ctx context.Context, cursor store.AuditPosition) (i
 		return nil
 	})
 	return from, err
+}
+
+// progress reports how far behind the head a destination is after an
+// attempt (see Options.Progress).
+func (s *Shipper) progress(ctx context.Context, i int, err error) {
+	if s.o.Progress == nil || ctx.Err() != nil {
+		return
+	}
+	name := s.dests[i].Name()
+	behind := int64(-1)
+	cursor, cerr := s.st.AuditCursor(ctx, name)
+	head, herr := s.head(ctx)
+	if ctx.Err() != nil {
+		return // stopping: what it read is not the destination's state
+	}
+	if cerr == nil && herr == nil {
+		behind = max(head.Seq-cursor.Seq, 0)
+	}
+	s.o.Progress(name, behind, err)
 }
 
 // head is the log's last entry's position (zero if the log is empty).

@@ -278,8 +278,28 @@ func TestAReceiverThatIsDownLosesNoEntry(t *testing.T) {
 	clock := audittest.NewClock(t0)
 	dest := attempts{Destination: wh, ch: make(chan error, 100)}
 	delivered := make(chan int64, 100)
+	type step struct {
+		behind int64
+		failed bool
+	}
+	var progMu sync.Mutex
+	var progress []step
+	// Only a report after the receiver is back counts as catching up:
+	// the shipper's loop runs one attempt (and its report) at a time, so
+	// none from before the outage can arrive after the failures seen.
+	var recovered atomic.Bool
+	caughtUp := make(chan struct{}, 1000)
 	sh, err := siem.New(s, []siem.Destination{dest}, siem.Options{Batch: 3, Clock: clock, Logger: logger,
-		Delivered: func(_ string, seq int64) { delivered <- seq }})
+		Delivered: func(_ string, seq int64) { delivered <- seq },
+		Progress: func(name string, behind int64, err error) {
+			assert.Equal(t, wh.Name(), name)
+			progMu.Lock()
+			progress = append(progress, step{behind, err != nil})
+			progMu.Unlock()
+			if behind == 0 && err == nil && recovered.Load() {
+				caughtUp <- struct{}{}
+			}
+		}})
 	require.NoError(t, err)
 	l := newLog(t, s, audit.WithNotify(sh.Notify))
 	done := make(chan struct{})
@@ -298,10 +318,16 @@ func TestAReceiverThatIsDownLosesNoEntry(t *testing.T) {
 		require.True(t, clock.WaitForTimers(ctx, 1), "backing off")
 		if i == 3 {
 			down.Store(false) // back before the next attempt
+			recovered.Store(true)
 		}
 		clock.Advance(time.Minute)
 	}
 	waitSeq(ctx, t, delivered, 10)
+	select {
+	case <-caughtUp:
+	case <-ctx.Done():
+		t.Fatal("the shipper never reported it had caught up")
+	}
 	cancel()
 	<-done
 
@@ -318,6 +344,24 @@ func TestAReceiverThatIsDownLosesNoEntry(t *testing.T) {
 	}
 	mu.Unlock()
 	assert.Equal(t, []int64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, seqs)
+	// What the metrics behind the shipping alerts saw: each failed
+	// attempt counts the entries waiting (all five by the last one, some
+	// may have been written after an early attempt), and the backlog
+	// drained to nothing once the receiver was back.
+	progMu.Lock()
+	var failedBehind []int64
+	for _, p := range progress {
+		if p.failed {
+			failedBehind = append(failedBehind, p.behind)
+		}
+	}
+	progMu.Unlock()
+	if assert.NotEmpty(t, failedBehind) {
+		for _, n := range failedBehind {
+			assert.True(t, n >= 1 && n <= 5, "%d waiting during the outage", n)
+		}
+		assert.Equal(t, int64(5), failedBehind[len(failedBehind)-1])
+	}
 	logMu.Lock()
 	out := logs.String()
 	logMu.Unlock()
