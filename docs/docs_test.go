@@ -80,17 +80,63 @@ func TestOperationsGuideCommandsExist(t *testing.T) {
 		t.Fatalf("read only %d commands from the usage text", len(commands))
 	}
 
-	guide, err := os.ReadFile("operations.md")
+	for _, name := range []string{"operations.md", "plugin-authors.md"} {
+		guide, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := checkBotCommands(t, name, codeOf(string(guide)), commands); n < 5 {
+			t.Fatalf("found only %d bot commands in %s", n, name)
+		}
+	}
+}
+
+// Every make target the guides and the README name is one the Makefile
+// has (make plugin NAME=acme).
+func TestGuidesMakeTargetsExist(t *testing.T) {
+	mk, err := os.ReadFile(filepath.Join("..", "Makefile"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Code only: fenced blocks and inline spans, where commands are.
+	targets := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^([a-z][a-z0-9-]*):`).FindAllStringSubmatch(string(mk), -1) {
+		targets[m[1]] = true
+	}
+	n := 0
+	for _, name := range []string{"plugin-authors.md", "operations.md", filepath.Join("..", "README.md")} {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range codeOf(string(b)) {
+			for _, m := range regexp.MustCompile(`(?:^|[\s(`+"`"+`])make ([a-z][a-z0-9-]*)`).FindAllStringSubmatch(c, -1) {
+				n++
+				if !targets[m[1]] {
+					t.Errorf("%s runs make %s, which the Makefile has no target for", name, m[1])
+				}
+			}
+		}
+	}
+	if !targets["plugin"] || n < 5 {
+		t.Fatalf("found %d make commands; targets %v", n, targets)
+	}
+}
+
+// codeOf returns a markdown document's code: fenced blocks and inline
+// spans, where commands are.
+func codeOf(doc string) []string {
 	var code []string
-	rest := regexp.MustCompile("(?s)```[a-z]*\\n(.*?)```").ReplaceAllStringFunc(string(guide), func(b string) string {
+	rest := regexp.MustCompile("(?s)```[a-z]*\\n(.*?)```").ReplaceAllStringFunc(doc, func(b string) string {
 		code = append(code, b)
 		return ""
 	})
-	code = append(code, regexp.MustCompile("`[^`\n]+`").FindAllString(rest, -1)...)
+	return append(code, regexp.MustCompile("`[^`\n]+`").FindAllString(rest, -1)...)
+}
+
+// checkBotCommands checks every bot command in code against the bot's
+// commands, and returns how many it found.
+func checkBotCommands(t *testing.T, guide string, code []string, commands map[string]map[string]bool) int {
+	t.Helper()
 	call := regexp.MustCompile(`(?:^|[\s/(` + "`" + `])bot ([a-z][a-z-]*)(?: ([a-z][a-z-]*))?`)
 	n := 0
 	for _, c := range code {
@@ -102,13 +148,11 @@ func TestOperationsGuideCommandsExist(t *testing.T) {
 			subs, ok := commands[w[1]]
 			switch {
 			case !ok:
-				t.Errorf("operations.md runs bot %s, which is not a command of bot (cmd/bot/main.go usage)", w[1])
+				t.Errorf("%s runs bot %s, which is not a command of bot (cmd/bot/main.go usage)", guide, w[1])
 			case len(subs) > 0 && !subs[w[2]]:
-				t.Errorf("operations.md runs bot %s %s, which is not a subcommand of bot %s", w[1], w[2], w[1])
+				t.Errorf("%s runs bot %s %s, which is not a subcommand of bot %s", guide, w[1], w[2], w[1])
 			}
 		}
 	}
-	if n < 5 {
-		t.Fatalf("found only %d bot commands in operations.md", n)
-	}
+	return n
 }

@@ -315,6 +315,21 @@ func (b *CommandBuilder) Complete(param string, fn CompleteFunc) *CommandBuilder
 	return b
 }
 
+// Completions returns, by command name, the parameters each command
+// suggests values for ([CommandBuilder.Complete]), sorted; commands
+// declared on demand are left out. The catalog does not carry them, so
+// the conformance kit reads them here to check each names a parameter.
+func (p *Plugin) Completions() map[string][]string {
+	out := map[string][]string{}
+	for name, c := range p.commands {
+		for param := range c.complete {
+			out[name] = append(out[name], param)
+		}
+		sort.Strings(out[name])
+	}
+	return out
+}
+
 // Metadata implements [Provider].
 func (p *Plugin) Metadata(context.Context, *MetadataRequest) (*Metadata, error) {
 	m := p.meta

@@ -31,3 +31,14 @@ func TestAddJSON(t *testing.T) {
 	r = sdk.NewResult().AddJSON("things", []any{})
 	assert.Equal(t, "things: none.", r.Parts[0].Text.Body)
 }
+
+// A table and what follows it are one chain; a short row is padded.
+func TestAddRowsChains(t *testing.T) {
+	r := sdk.NewResult().AddText("2 records").
+		AddRows("Records", []string{"name", "type", "value"}, [][]string{{"www", "A", "203.0.113.9"}, {"mail", "MX"}}).
+		AddText("done")
+	require.Len(t, r.Parts, 3)
+	assert.Equal(t, "Records", r.Parts[1].Title)
+	assert.Equal(t, [][]string{{"www", "A", "203.0.113.9"}, {"mail", "MX", ""}}, r.Parts[1].Table.Rows)
+	assert.Equal(t, "done", r.Parts[2].Text.Body)
+}

@@ -218,6 +218,20 @@ func (r *Result) AddTable(title string, columns ...string) *Table {
 	return t
 }
 
+// AddRows appends a table with its rows and returns the result, so that a
+// result is built in one chain:
+//
+//	return sdk.NewResult().AddText("2 records").AddRows("Records", []string{"name", "type"}, rows), nil
+//
+// Missing cells are left empty, as with [Table.Row].
+func (r *Result) AddRows(title string, columns []string, rows [][]string) *Result {
+	t := r.AddTable(title, columns...)
+	for _, row := range rows {
+		t.Row(row...)
+	}
+	return r
+}
+
 // AddFile appends a file.
 func (r *Result) AddFile(name, mediaType string, content []byte) *Result {
 	r.Parts = append(r.Parts, Part{File: &File{Name: name, MediaType: mediaType, Content: content}})

@@ -158,7 +158,10 @@ exit status: 0 done, 1 failed, 2 invalid, 3 denied, 4 waiting for approval, 5 un
 }
 
 func runPlugin(args []string, stdout io.Writer) error {
-	const usage = "usage: bot plugin sum PATH... | bot plugin sum --update CONFIG"
+	const usage = "usage: bot plugin sum PATH... | bot plugin sum --update CONFIG | bot plugin new NAME"
+	if len(args) > 0 && args[0] == "new" {
+		return runPluginNew(args[1:], stdout)
+	}
 	if len(args) < 2 || args[0] != "sum" {
 		return &exitError{code: exitInvalid, msg: usage}
 	}

@@ -7,6 +7,7 @@
 //	bot audit ...          verify and export the audit log
 //	bot loadtest           measure a bot under signed slash commands
 //	bot plugin sum PATH    print a plugin's sha256 for the config file
+//	bot plugin new NAME    write a new provider plugin in plugins/NAME
 //	bot config check FILE  validate a configuration file
 //	bot version
 package main
@@ -85,6 +86,8 @@ commands:
   audit export            write audit entries as JSON lines or CSV
   plugin sum PATH...      print sha256 digests for the config file
   plugin sum --update FILE  rewrite the plugin pins in a config file (or its plugins.sums)
+  plugin new NAME         write a provider plugin in plugins/NAME (--dir DIR elsewhere):
+                          client, simulator, commands and tests that pass as written
   config check FILE       validate a configuration: keys, secrets (present or missing, never
                           shown), plugin pins, the policy, each target's settings; exit 0 ok,
                           1 problems found, 2 usage

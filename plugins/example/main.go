@@ -1,5 +1,6 @@
-// Command example is the tutorial provider plugin: every RPC of the
-// contract, with no provider API behind it. The bot's tests use it.
+// Command example is the tutorial provider plugin: a counter API with its
+// client and simulator, in the layout bot plugin new writes, and a command
+// per other feature of the contract. The bot's tests use it.
 package main
 
 import (

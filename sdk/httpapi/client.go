@@ -200,6 +200,28 @@ type Error struct {
 	// OutcomeUnknown is set for a changing request that may have been
 	// carried out; the error then wraps ErrOutcomeUnknown.
 	OutcomeUnknown bool
+	// body is the whole answer, redacted, for ErrorBody.
+	body []byte
+}
+
+// ErrorBody decodes the body of the provider's error answer that err
+// reports (an [*Error] with a status, anywhere in err's chain) into T, the
+// provider's own error shape, with secrets masked as in the error's text:
+//
+//	type apiError struct{ Code, Message string }
+//	if e, ok := httpapi.ErrorBody[apiError](err); ok && e.Code == "NOT_FOUND" { ... }
+//
+// ok is false when err carries no answer, or its body is not T's JSON.
+func ErrorBody[T any](err error) (T, bool) {
+	var out T
+	var e *Error
+	if !errors.As(err, &e) || len(e.body) == 0 {
+		return out, false
+	}
+	if json.Unmarshal(e.body, &out) != nil {
+		return out, false
+	}
+	return out, true
 }
 
 func (e *Error) Error() string {
@@ -257,6 +279,27 @@ func (c *Client) URL(r *Request) *url.URL {
 // Describe writes the call as a plan step shows it: method and redacted URL.
 func (c *Client) Describe(r *Request) (method, endpoint string) {
 	return strings.ToUpper(r.Method), c.Redactor.URL(c.URL(r))
+}
+
+// DescribeStep writes the call as a plan step shows it, for approvers to
+// read before it is made: method, redacted URL and the body it would
+// send ("" for none), with values under sensitive keys and the client's
+// secrets masked. A JSON body is shown as JSON, a form as a query string.
+func (c *Client) DescribeStep(r *Request) (method, endpoint, body string) {
+	method, endpoint = c.Describe(r)
+	b, ctype, err := encodeBody(r)
+	switch {
+	case err != nil:
+		body = c.Redactor.String(err.Error())
+	case len(b) == 0:
+	case r.JSON == nil && r.Form != nil:
+		body = c.Redactor.Query(r.Form).Encode()
+	case r.JSON != nil || strings.Contains(ctype, "json"):
+		body = string(c.Redactor.JSON(b))
+	default:
+		body = c.Redactor.String(string(b))
+	}
+	return method, endpoint, body
 }
 
 // Do sends the request. A non-2xx answer is returned as *Error along with
@@ -527,7 +570,8 @@ func (c *Client) fail(method string, u *url.URL, status int, body []byte, err er
 		}
 	}
 	if len(body) > 0 {
-		s := string(c.Redactor.JSON(body))
+		e.body = c.Redactor.JSON(body)
+		s := string(e.body)
 		if len(s) > 500 {
 			s = s[:500] + "…"
 		}

@@ -8,7 +8,12 @@
 // It checks that the catalog is valid, that an unknown command or a missing
 // argument gets a diagnostic rather than a crash, that Plan changes nothing,
 // that cancellation is honoured, and that sensitive arguments are never
-// echoed back.
+// echoed back. Each example must parse as the bot parses what users type,
+// each suggestion function name a parameter of its command, and each Plan
+// accept the arguments the kit gives it (Options.Args) or be skipped by
+// name (Options.SkipPlan): a check that cannot run fails rather than
+// passes. With Options.ThroughHost the same checks run through the bot's
+// plugin host, over gRPC, against a plugin process.
 package sdktest
 
 import (
@@ -44,8 +49,21 @@ type Options struct {
 	// Execute lists commands besides read-only ones that are safe to run
 	// with made-up arguments in the sensitive-echo check.
 	Execute []string
-	// SkipPlan lists commands the Plan check must leave alone.
+	// SkipPlan lists commands the Plan check must leave alone: those
+	// whose Plan cannot succeed on any arguments the test can give.
 	SkipPlan []string
+	// SkipExamples lists commands whose examples the example check
+	// leaves alone: examples copied from a provider's reference that the
+	// plugin's author cannot correct. Say why where you list them.
+	SkipExamples []string
+	// ThroughHost runs the checks as the bot would: through the bot's
+	// plugin host, over gRPC, with the plugin served by this test binary
+	// started again as a child process (a pinned executable, mutual TLS,
+	// Configure with Targets). Snapshot still runs in the test's process,
+	// so it must read state both processes share: a simulator's state
+	// file in the targets' StateDir. The test that calls Run must be
+	// selectable on its own with -run, since the child runs it again.
+	ThroughHost bool
 }
 
 // Patience bounds how long the kit waits for something that should
@@ -70,7 +88,11 @@ var paramRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*$`)
 // Run runs every check as a subtest.
 func Run(t *testing.T, p sdk.Provider, opts Options) {
 	t.Helper()
+	if opts.ThroughHost {
+		serveIfChild(t, p)
+	}
 	ctx := context.Background()
+	local := p
 	meta, err := p.Metadata(ctx, &sdk.MetadataRequest{})
 	if err != nil {
 		t.Fatalf("Metadata: %v", err)
@@ -81,10 +103,22 @@ func Run(t *testing.T, p sdk.Provider, opts Options) {
 	}
 	specs := cat.Commands
 	if len(opts.Targets) > 0 {
+		// Configured here even when the checks go through the host: the
+		// Snapshot reads the provider's state through this copy.
 		resp, err := p.Configure(ctx, &sdk.ConfigureRequest{Targets: opts.Targets})
-		if err != nil || resp.Diagnostics.HasError() {
-			t.Fatalf("Configure: %v %v", err, resp.Diagnostics.Err())
+		if err != nil {
+			t.Fatalf("Configure: %v", err)
 		}
+		if resp.Diagnostics.HasError() {
+			t.Fatalf("Configure: %v", resp.Diagnostics.Err())
+		}
+	}
+	if opts.ThroughHost {
+		p = startHosted(t, meta.Name, opts.Targets)
+		if cat, err = p.Describe(ctx, &sdk.DescribeRequest{}); err != nil {
+			t.Fatalf("Describe through the host: %v", err)
+		}
+		specs = cat.Commands
 	}
 
 	t.Run("metadata", func(t *testing.T) {
@@ -101,6 +135,28 @@ func Run(t *testing.T, p sdk.Provider, opts Options) {
 
 	t.Run("catalog", func(t *testing.T) {
 		for _, err := range CheckCatalog(meta.Name, specs) {
+			t.Error(err)
+		}
+	})
+
+	t.Run("examples", func(t *testing.T) {
+		var checked []sdk.CommandSpec
+		for _, c := range specs {
+			if !slices.Contains(opts.SkipExamples, c.Name) {
+				checked = append(checked, c)
+			}
+		}
+		for _, err := range checkExamples(meta.Name, specs, checked) {
+			t.Error(err)
+		}
+	})
+
+	t.Run("completions", func(t *testing.T) {
+		c, ok := local.(Completer)
+		if !ok {
+			t.Skip("the provider does not list its suggestion functions (an sdk.Plugin does)")
+		}
+		for _, err := range CheckCompletions(specs, c.Completions()) {
 			t.Error(err)
 		}
 	})
@@ -155,7 +211,9 @@ func Run(t *testing.T, p sdk.Provider, opts Options) {
 			if err != nil {
 				t.Fatalf("snapshot: %v", err)
 			}
-			_, err = p.Plan(ctx, &sdk.PlanRequest{Request: sdk.Request{ID: "sdktest-plan", Invoker: "UTEST", Command: c.Name, Args: SampleArgs(c, opts.Args[c.Name]), Target: opts.Target}})
+			args := SampleArgs(c, opts.Args[c.Name])
+			shown := fmt.Sprint(args) // before Plan adds the defaults
+			pr, err := p.Plan(ctx, &sdk.PlanRequest{Request: sdk.Request{ID: "sdktest-plan", Invoker: "UTEST", Command: c.Name, Args: args, Target: opts.Target}})
 			if err != nil {
 				t.Errorf("Plan %s: %v", c.Name, err)
 			}
@@ -164,7 +222,12 @@ func Run(t *testing.T, p sdk.Provider, opts Options) {
 				t.Fatalf("snapshot: %v", err)
 			}
 			if before != after {
-				t.Errorf("Plan %s changed the provider's state", c.Name)
+				t.Errorf("Plan %s %s changed the provider's state (Snapshot before -, after +):\n%s", c.Name, shown, Diff(before, after))
+			}
+			// A Plan that refuses the arguments never reaches the code
+			// that could write: the check above then proves nothing.
+			if err == nil && pr.Plan == nil && pr.Diagnostics.HasError() {
+				t.Errorf("Plan %s %s answered only with diagnostics (%v), so nothing was checked: give arguments its Plan accepts in Options.Args[%q], or name it in Options.SkipPlan", c.Name, shown, pr.Diagnostics.Err(), c.Name)
 			}
 		}
 	})

@@ -52,3 +52,63 @@ func TestCriticalCommandsMustNameTheirResource(t *testing.T) {
 		})
 	}
 }
+
+// What an example may leave to the user is not a fault: a secret the bot
+// asks for privately, a value written as …, a target named with --target.
+// Anything else the bot would refuse is.
+func TestCheckExamples(t *testing.T) {
+	spec := sdk.CommandSpec{Name: "user create", Summary: "Create", Risk: sdk.RiskLow, Params: []sdk.Param{
+		sdk.String("user", "").AsRequired().AsPositional(),
+		sdk.Int("quota", "").Between(1, 100),
+		sdk.String("password", "").AsRequired().AsSensitive(),
+		sdk.String("plan", "").AsRequired(),
+	}}
+	other := sdk.CommandSpec{Name: "user list", Summary: "List", Risk: sdk.RiskReadOnly}
+	cases := map[string]string{
+		"/demo user create bob plan=basic":                        "",
+		"/demo user create bob plan=basic password=s3cret-enough": "",
+		"/demo user create bob plan=… quota=…":                    "",
+		"/demo user create bob plan=basic --target eu":            "",
+		"/demo user create bob":                                   "is missing password, plan",
+		"/demo user create bob plan=basic quota=0":                "0 is below the minimum of 1",
+		"/demo user create bob plan=basic bob2":                   "unexpected word",
+		"/demo user list":                                         `runs "user list" instead`,
+		"/demo user create help":                                  "asks for help",
+	}
+	for ex, want := range cases {
+		t.Run(ex, func(t *testing.T) {
+			s := spec
+			s.Examples = []string{ex}
+			errs := CheckExamples("demo", []sdk.CommandSpec{s, other})
+			if want == "" {
+				if len(errs) > 0 {
+					t.Fatalf("a good example was refused: %v", errs)
+				}
+				return
+			}
+			if len(errs) != 1 || !strings.Contains(errs[0].Error(), want) {
+				t.Fatalf("want one problem saying %q, got %v", want, errs)
+			}
+		})
+	}
+}
+
+func TestCheckCompletions(t *testing.T) {
+	specs := []sdk.CommandSpec{{Name: "greet", Params: []sdk.Param{sdk.String("name", "").WithAliases("who")}}}
+	if errs := CheckCompletions(specs, map[string][]string{"greet": {"name", "who"}}); len(errs) > 0 {
+		t.Errorf("a parameter and its alias: %v", errs)
+	}
+	errs := CheckCompletions(specs, map[string][]string{"greet": {"nmae"}, "gone": {"x"}})
+	if len(errs) != 2 || !strings.Contains(errs[0].Error(), `command "gone" has suggestions (Complete) but is not in the catalog`) ||
+		!strings.Contains(errs[1].Error(), `Complete("nmae", ...) names no parameter`) {
+		t.Errorf("got %v", errs)
+	}
+}
+
+func TestDiffShowsWhatChanged(t *testing.T) {
+	got := Diff("a\nb\nc\nd\ne\nf\ng\nh\ni\nj", "a\nb\nc\nD\ne\nf\ng\nh\ni\nj\nk")
+	want := "  b\n  c\n- d\n+ D\n  e\n  f\n  ...\n  i\n  j\n+ k\n"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}

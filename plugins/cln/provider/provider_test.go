@@ -43,9 +43,10 @@ func TestConformance(t *testing.T) {
 		Targets:  []sdk.Target{sandbox(t, nil)},
 		Snapshot: func() (string, error) { return p.Simulator("sandbox").(*sim.Server).Snapshot(), nil },
 		Args: map[string]sdk.Args{
-			"ab resize":   {"backup": int64(23), "delta": int64(10)},
-			"ab create":   {"server": "SSERVER_ID_1", "size": int64(10), "datacenter": "EU2"},
-			"awp billing": {"month": "2023-12", "products": []string{"AWP_PREMIUM"}},
+			"ab resize":     {"backup": int64(23), "delta": int64(10)},
+			"ab create":     {"server": "SSERVER_ID_1", "size": int64(10), "datacenter": "EU2"},
+			"awp billing":   {"month": "2023-12", "products": []string{"AWP_PREMIUM"}},
+			"im key update": {"key": "IMUNOTHERKEY", "limit": int64(50)},
 		},
 	})
 	t.Run("cancellation", func(t *testing.T) {

@@ -4,7 +4,6 @@ package client
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 
@@ -56,14 +55,10 @@ func Reset() *Request {
 	return &Request{Method: http.MethodPost, Path: "/counter/reset", Effect: httpapi.Changes}
 }
 
-// Describe says how a request is shown in a plan: method, URL and body.
+// Describe says how a request is shown in a plan: method, URL and body,
+// secrets masked.
 func (c *Client) Describe(r *Request) (method, endpoint, body string) {
-	method, endpoint = c.http.Describe(r)
-	if r.JSON != nil {
-		b, _ := json.Marshal(r.JSON)
-		body = string(b)
-	}
-	return method, endpoint, body
+	return c.http.DescribeStep(r)
 }
 
 // Counter makes a request and returns the counter it answers with.

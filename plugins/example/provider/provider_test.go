@@ -27,6 +27,22 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// The same checks as the bot makes them: through its plugin host, over
+// gRPC, with the plugin in a process of its own. The Snapshot reads the
+// counter from the state folder both processes share.
+func TestConformanceThroughTheHost(t *testing.T) {
+	p := provider.New()
+	sdktest.Run(t, p, sdktest.Options{
+		Targets: []sdk.Target{{Name: "main", Sandbox: true, StateDir: t.TempDir()}},
+		Snapshot: func() (string, error) {
+			return strconv.FormatInt(p.Simulator("main").(*sim.Server).Value(), 10), nil
+		},
+		Slow:        &sdktest.Call{Command: "slow", Args: sdk.Args{"seconds": int64(30)}},
+		Execute:     []string{"secret check"},
+		ThroughHost: true,
+	})
+}
+
 // The counter lives in the sandbox's state folder: a second process
 // serving the same folder (a restarted plugin, another bot replica) sees
 // what the first did.

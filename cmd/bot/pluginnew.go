@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bufio"
+	"embed"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// scaffold is a provider plugin in the layout docs/plugin-authors.md
+// describes, its names written as __NAME__, __DISPLAY__ and __MODULE__.
+// The files end in .tmpl so that the bot's module does not compile them
+// where they are; TestPluginNewBuildsAndPassesItsTests compiles and tests
+// what they become.
+//
+//go:embed scaffold
+var scaffold embed.FS
+
+var pluginNameRE = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
+
+const pluginNewUsage = "usage: bot plugin new [--dir DIR] [--display NAME] NAME"
+
+// runPluginNew writes a new provider plugin: bot plugin new acme writes
+// plugins/acme, which builds, serves a simulator in sandbox mode and
+// passes its tests as written.
+func runPluginNew(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("plugin new", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	dir := fs.String("dir", "", "the folder to write, which must not exist (plugins/NAME if empty)")
+	display := fs.String("display", "", "the provider's name as users know it (NAME with a capital if empty)")
+	var names []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return &exitError{code: exitInvalid, msg: err.Error() + "\n" + pluginNewUsage}
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		names = append(names, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(names) != 1 {
+		return &exitError{code: exitInvalid, msg: pluginNewUsage}
+	}
+	name := names[0]
+	if !pluginNameRE.MatchString(name) {
+		return &exitError{code: exitInvalid, msg: fmt.Sprintf("plugin name %q: use lower-case letters, digits and dashes, starting with a letter (it becomes the slash command /%s)", name, strings.ToLower(name))}
+	}
+	if *dir == "" {
+		*dir = filepath.Join("plugins", name)
+	}
+	if *display == "" {
+		*display = strings.ToUpper(name[:1]) + name[1:]
+	}
+	if strings.ContainsAny(*display, "\"\\`\n") {
+		return &exitError{code: exitInvalid, msg: fmt.Sprintf("display name %q: no quotes, backslashes or line breaks", *display)}
+	}
+	abs, err := filepath.Abs(*dir)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Lstat(abs); err == nil {
+		return &exitError{code: exitInvalid, msg: fmt.Sprintf("%s already exists: bot plugin new writes a new folder and never changes one (pick another --dir, or remove it)", *dir)}
+	}
+	module, err := importPath(abs)
+	if err != nil {
+		return &exitError{code: exitInvalid, msg: err.Error()}
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
+		return err
+	}
+	// Mkdir, not MkdirAll: it fails if the folder appeared meanwhile, so
+	// nothing of someone else's is overwritten.
+	if err := os.Mkdir(abs, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", *dir, err)
+	}
+	files, err := writeScaffold(abs, strings.NewReplacer("__NAME__", name, "__DISPLAY__", *display, "__MODULE__", module))
+	if err != nil {
+		_ = os.RemoveAll(abs) // a half-written plugin would not build
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote the %s provider plugin (%s) in %s:\n", *display, module, *dir)
+	for _, f := range files {
+		fmt.Fprintf(stdout, "  %s\n", filepath.Join(*dir, f))
+	}
+	fmt.Fprintf(stdout, `
+next:
+  go test ./%[1]s/...                   its tests, against its simulator
+  make plugin NAME=%[2]s                    build bin/plugins/%[2]s
+  bin/bot exec --as alice "/%[2]s help"     its commands, in sandbox mode
+Then make the client and the simulator speak the real API
+(docs/plugin-authors.md).
+`, filepath.ToSlash(*dir), name)
+	return nil
+}
+
+// writeScaffold writes the scaffold's files into dir through r, and
+// returns their paths relative to dir.
+func writeScaffold(dir string, r *strings.Replacer) ([]string, error) {
+	var written []string
+	err := fs.WalkDir(scaffold, "scaffold", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel := strings.TrimSuffix(strings.TrimPrefix(p, "scaffold/"), ".tmpl")
+		b, err := scaffold.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		out := filepath.Join(dir, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(out, []byte(r.Replace(string(b))), 0o644); err != nil {
+			return err
+		}
+		written = append(written, filepath.FromSlash(rel))
+		return nil
+	})
+	return written, err
+}
+
+// importPath is the Go import path dir will have: the module path of the
+// nearest go.mod above it, joined with dir's path below that.
+func importPath(dir string) (string, error) {
+	for root := filepath.Dir(dir); ; root = filepath.Dir(root) {
+		f, err := os.Open(filepath.Join(root, "go.mod"))
+		if err == nil {
+			module := ""
+			sc := bufio.NewScanner(f)
+			for sc.Scan() {
+				if m, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "module "); ok {
+					module = strings.Trim(strings.TrimSpace(m), `"`)
+					break
+				}
+			}
+			f.Close()
+			if module == "" {
+				return "", fmt.Errorf("%s names no module", filepath.Join(root, "go.mod"))
+			}
+			rel, err := filepath.Rel(root, dir)
+			if err != nil {
+				return "", err
+			}
+			return path.Join(module, filepath.ToSlash(rel)), nil
+		}
+		if !errors.Is(err, os.ErrNotExist) {
+			return "", err
+		}
+		if filepath.Dir(root) == root {
+			return "", fmt.Errorf("%s is in no Go module: write the plugin inside the bot's repository (plugins/NAME), or in a module that requires github.com/deskbot/deskbot", dir)
+		}
+	}
+}

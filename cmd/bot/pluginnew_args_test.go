@@ -1,0 +1,53 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Bad input is refused with a reason, and writes nothing.
+func TestPluginNewRefusesBadInput(t *testing.T) {
+	outside := t.TempDir() // in no Go module
+	cases := map[string]struct {
+		args []string
+		want string
+	}{
+		"no name":         {nil, "usage: bot plugin new"},
+		"two names":       {[]string{"acme", "other"}, "usage: bot plugin new"},
+		"capitals":        {[]string{"--dir", filepath.Join(outside, "x"), "Acme"}, `plugin name "Acme": use lower-case letters`},
+		"a slash":         {[]string{"--dir", filepath.Join(outside, "x"), "/acme"}, `plugin name "/acme"`},
+		"a quote":         {[]string{"--dir", filepath.Join(outside, "x"), "--display", `Ac"me`, "acme"}, "no quotes"},
+		"no module":       {[]string{"--dir", filepath.Join(outside, "acme"), "acme"}, "is in no Go module"},
+		"existing":        {[]string{"--dir", outside, "acme"}, "already exists"},
+		"an unknown flag": {[]string{"--force", "acme"}, "flag provided but not defined: -force"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			var out bytes.Buffer
+			err := runPluginNew(tc.args, &out)
+			var ee *exitError
+			require.True(t, errors.As(err, &ee), "%v", err)
+			assert.Equal(t, exitInvalid, ee.code)
+			assert.Contains(t, ee.msg, tc.want)
+			assert.Empty(t, out.String())
+			entries, err := os.ReadDir(outside)
+			require.NoError(t, err)
+			assert.Empty(t, entries, "nothing written")
+		})
+	}
+}
+
+// The import path follows the folder's place in its module.
+func TestPluginNewImportPath(t *testing.T) {
+	root := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(root, "go.mod"), []byte("// a module\nmodule example.com/desk\n\ngo 1.26\n"), 0o644))
+	got, err := importPath(filepath.Join(root, "plugins", "dns", "acme"))
+	require.NoError(t, err)
+	assert.Equal(t, "example.com/desk/plugins/dns/acme", got)
+}

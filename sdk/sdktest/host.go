@@ -1,0 +1,142 @@
+package sdktest
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/deskbot/deskbot/internal/pluginhost"
+	"github.com/deskbot/deskbot/sdk"
+)
+
+// serveEnv tells a test binary the kit started as a plugin process which
+// test is to serve its plugin instead of testing it (go-plugin's helper
+// process pattern: the test binary is the plugin).
+const serveEnv = "DESKBOT_SDKTEST_SERVE"
+
+// serveIfChild serves p and exits when this process is the plugin process
+// a ThroughHost run started for test t. It returns in every other case.
+func serveIfChild(t *testing.T, p sdk.Provider) {
+	if os.Getenv(serveEnv) != t.Name() {
+		return
+	}
+	if err := sdk.Serve(p); err != nil {
+		fmt.Fprintln(os.Stderr, "sdktest:", err)
+		os.Exit(1)
+	}
+	// Exit before the testing package reports: stdout belongs to the
+	// plugin protocol.
+	os.Exit(0)
+}
+
+// startHosted starts this test binary as the plugin process, through the
+// bot's own plugin host (a pinned executable in a plugin directory, mutual
+// TLS, the environment the host makes, Configure with the targets), and
+// returns the host's handle on it as a Provider.
+func startHosted(t *testing.T, name string, targets []sdk.Target) sdk.Provider {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatalf("ThroughHost: the test binary: %v", err)
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatalf("ThroughHost: %v", err)
+	}
+	// The host starts the executable with no arguments, from its own
+	// folder: a script gives the test binary the test to run, and the
+	// folder the test expects to run in.
+	dir := t.TempDir()
+	script := fmt.Sprintf("#!/bin/sh\ncd %s || exit 1\nexec %s -test.run=%s\n", shellQuote(wd), shellQuote(exe), shellQuote(runPattern(t.Name())))
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(script), 0o755); err != nil {
+		t.Fatalf("ThroughHost: %v", err)
+	}
+	sum, err := pluginhost.FileSHA256(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatalf("ThroughHost: %v", err)
+	}
+	w := &testWriter{t: t}
+	t.Cleanup(func() { w.done.Store(true) }) // runs after the host is closed
+	host := pluginhost.New(pluginhost.Options{Dir: dir, Logger: slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	t.Cleanup(func() { _ = host.Close() })
+	if err := host.Start(context.Background(), []pluginhost.Config{{
+		Name: name, Path: name, SHA256: sum, Targets: targets,
+		Env: map[string]string{serveEnv: t.Name()},
+	}}); err != nil {
+		t.Fatalf("ThroughHost: %v", err)
+	}
+	proc, _ := host.Get(name)
+	if state, err := proc.Status(); err != nil || state != pluginhost.StateReady {
+		t.Fatalf("ThroughHost: the plugin process did not start (%v): %v", state, err)
+	}
+	return hosted{proc}
+}
+
+// runPattern is the -test.run pattern that selects test name alone.
+func runPattern(name string) string {
+	parts := strings.Split(name, "/")
+	for i, p := range parts {
+		parts[i] = "^" + regexp.QuoteMeta(p) + "$"
+	}
+	return strings.Join(parts, "/")
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// testWriter sends the host's log to the test's log, until the test is
+// over (the testing package panics on a late Log).
+type testWriter struct {
+	t    *testing.T
+	done atomic.Bool
+}
+
+func (w *testWriter) Write(b []byte) (int, error) {
+	if !w.done.Load() {
+		w.t.Log(strings.TrimRight(string(b), "\n"))
+	}
+	return len(b), nil
+}
+
+// hosted is a plugin process as the bot holds it.
+type hosted struct{ p *pluginhost.Process }
+
+var _ sdk.Completer = hosted{}
+
+func (h hosted) Metadata(context.Context, *sdk.MetadataRequest) (*sdk.Metadata, error) {
+	m := h.p.Metadata()
+	return &m, nil
+}
+
+func (h hosted) Describe(context.Context, *sdk.DescribeRequest) (*sdk.Catalog, error) {
+	c := h.p.Declarations()
+	c.Commands = h.p.Catalog()
+	return &c, nil
+}
+
+// Configure is the host's: it configured the targets when it started the
+// process, as the bot does.
+func (h hosted) Configure(context.Context, *sdk.ConfigureRequest) (*sdk.ConfigureResponse, error) {
+	return &sdk.ConfigureResponse{}, nil
+}
+
+func (h hosted) Plan(ctx context.Context, req *sdk.PlanRequest) (*sdk.PlanResponse, error) {
+	return h.p.Plan(ctx, req)
+}
+
+func (h hosted) Execute(ctx context.Context, req *sdk.ExecuteRequest) (*sdk.Result, error) {
+	return h.p.Execute(ctx, req)
+}
+
+func (h hosted) CheckHealth(ctx context.Context, req *sdk.HealthRequest) (*sdk.Health, error) {
+	return h.p.CheckHealth(ctx, req)
+}
+
+func (h hosted) Complete(ctx context.Context, req *sdk.CompleteRequest) (*sdk.CompleteResponse, error) {
+	return h.p.Complete(ctx, req)
+}
