@@ -338,10 +338,22 @@ func registerOperations(p *sdk.Plugin, cat *catalog.Catalog) {
 	})
 }
 
+// exampleOf is a call as a user would type it: every path parameter, and
+// each required query parameter (its first value when it has a list).
 func exampleOf(o *catalog.Operation) string {
 	s := "/ionos call " + o.Name
 	for _, pp := range o.PathParams {
 		s += " " + pp.Name + "=…"
+	}
+	for _, q := range o.Query {
+		if !q.Required {
+			continue
+		}
+		v := "…"
+		if len(q.Values) > 0 {
+			v = q.Values[0]
+		}
+		s += " " + q.Name + "=" + v
 	}
 	return s
 }

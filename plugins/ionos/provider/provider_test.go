@@ -78,8 +78,6 @@ func TestConformance(t *testing.T) {
 			"dvd unmount": {"server": "web01"},
 		},
 		SkipPlan: append([]string{"dvd unmount"}, callsWithABody...),
-		// The reference's examples of these leave out the required period.
-		SkipExamples: []string{"call get monitoring_center", "call list logs", "call get usages"},
 	})
 }
 
