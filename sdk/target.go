@@ -236,7 +236,9 @@ func unknown(kind, key string, known, sandboxOnly []Param, sandbox bool) string 
 	if len(names) == 0 {
 		return msg + fmt.Sprintf("; this plugin takes no %ss", kind)
 	}
+	// A plugin may declare a sandbox setting the SDK adds as well.
 	sort.Strings(names)
+	names = slices.Compact(names)
 	return msg + fmt.Sprintf("; %ss: %s", kind, strings.Join(names, ", "))
 }
 

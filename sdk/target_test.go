@@ -12,7 +12,7 @@ func TestTargetProblems(t *testing.T) {
 	cat := Catalog{
 		Settings:        []Param{{Name: "base_url", Type: TypeString, Required: true, Description: "API address"}, {Name: "timeout", Type: TypeInt}},
 		Secrets:         []Param{{Name: "token", Required: true, Description: "API token"}},
-		SandboxSettings: []Param{{Name: "accounts", Type: TypeInt}},
+		SandboxSettings: []Param{{Name: "accounts", Type: TypeInt}, SimTimePerCall},
 	}
 	tests := map[string]struct {
 		target Target
@@ -20,6 +20,10 @@ func TestTargetProblems(t *testing.T) {
 	}{
 		"a complete real target": {
 			target: Target{Name: "prod", Settings: map[string]string{"base_url": "https://api.example"}, Secrets: map[string]string{"token": "x"}},
+		},
+		"a sandbox setting the SDK also adds is listed once": {
+			target: Target{Name: "sim", Sandbox: true, Settings: map[string]string{"sim_time_per_cal": "1s"}},
+			want:   []string{"unknown setting sim_time_per_cal (did you mean sim_time_per_call?); settings: accounts, base_url, sim_time_per_call, timeout"},
 		},
 		"a sandbox target needs nothing": {
 			target: Target{Name: "sim", Sandbox: true, Settings: map[string]string{"accounts": "3"}},

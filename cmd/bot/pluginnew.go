@@ -38,7 +38,13 @@ func runPluginNew(args []string, stdout io.Writer) error {
 	display := fs.String("display", "", "the provider's name as users know it (NAME with a capital if empty)")
 	var names []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(stdout, pluginNewUsage+"\n\nwrites a new provider plugin in the guide's layout (docs/plugin-authors.md): it builds\nand passes its tests as written, and never changes an existing folder.")
+			fmt.Fprintln(stdout)
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+			return nil
+		} else if err != nil {
 			return &exitError{code: exitInvalid, msg: err.Error() + "\n" + pluginNewUsage}
 		}
 		if fs.NArg() == 0 {
@@ -91,14 +97,20 @@ func runPluginNew(args []string, stdout io.Writer) error {
 	for _, f := range files {
 		fmt.Fprintf(stdout, "  %s\n", filepath.Join(*dir, f))
 	}
-	fmt.Fprintf(stdout, `
-next:
-  go test ./%[1]s/...                   its tests, against its simulator
-  make plugin NAME=%[2]s                    build bin/plugins/%[2]s
-  bin/bot exec --as alice "/%[2]s help"     its commands, in sandbox mode
-Then make the client and the simulator speak the real API
-(docs/plugin-authors.md).
-`, filepath.ToSlash(*dir), name)
+	next := [][2]string{
+		{"go test ./" + filepath.ToSlash(*dir) + "/...", "its tests, against its simulator"},
+		{"make plugin NAME=" + name, "build bin/plugins/" + name},
+		{`bin/bot exec --as alice "/` + name + ` help"`, "its commands, in sandbox mode"},
+	}
+	width := 0
+	for _, n := range next {
+		width = max(width, len(n[0]))
+	}
+	fmt.Fprintln(stdout, "\nnext:")
+	for _, n := range next {
+		fmt.Fprintf(stdout, "  %-*s  %s\n", width, n[0], n[1])
+	}
+	fmt.Fprintln(stdout, "Then make the client and the simulator speak the real API\n(docs/plugin-authors.md).")
 	return nil
 }
 

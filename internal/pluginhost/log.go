@@ -44,6 +44,14 @@ func (a *slogAdapter) Log(level hclog.Level, msg string, args ...any) {
 		return
 	}
 	all := append(append([]any(nil), a.implied...), args...)
+	// go-plugin logs every SIGKILL as an error, including the bot's own
+	// stop of a plugin it refused (a bad setting, a failed health check),
+	// which then reads as a crash before the real reason. A kill from
+	// outside (the OOM killer) is also reported by the host, with its
+	// consequence, at warning level.
+	if level == hclog.Error && msg == "plugin process exited" && killedBySignal(all) {
+		level = hclog.Info
+	}
 	// go-plugin tags some lines with the binary's path as "plugin"; the
 	// attribute already names the plugin.
 	for i := 0; i+1 < len(all); i += 2 {
@@ -104,3 +112,14 @@ func (a *slogAdapter) StandardWriter(*hclog.StandardLoggerOptions) io.Writer {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+func killedBySignal(kv []any) bool {
+	for i := 0; i+1 < len(kv); i += 2 {
+		if k, ok := kv[i].(string); ok && k == "error" {
+			if v, ok := kv[i+1].(string); ok && v == "signal: killed" {
+				return true
+			}
+		}
+	}
+	return false
+}
