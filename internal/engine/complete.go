@@ -78,8 +78,8 @@ func (e *Engine) Commands(ctx context.Context, user, channel string) []CommandCh
 }
 
 // CommandsMatching is [Engine.Commands] for the commands whose
-// "provider name" contains every word of query, hidden ones included; it
-// returns at most limit of them (all if limit ≤ 0).
+// "provider name" has a word beginning with each word of query, hidden
+// ones included; it returns at most limit of them (all if limit ≤ 0).
 func (e *Engine) CommandsMatching(ctx context.Context, user, channel, query string, limit int) []CommandChoice {
 	words := strings.Fields(strings.ToLower(query))
 	out := e.commands(ctx, user, channel, func(c *sdk.CommandSpec) bool {
@@ -90,9 +90,9 @@ func (e *Engine) CommandsMatching(ctx context.Context, user, channel, query stri
 	})
 	if len(words) > 0 {
 		out = slices.DeleteFunc(out, func(c CommandChoice) bool {
-			hay := c.Provider + " " + c.Name
+			hay := strings.Fields(c.Provider + " " + c.Name)
 			for _, w := range words {
-				if !strings.Contains(hay, w) {
+				if !slices.ContainsFunc(hay, func(h string) bool { return strings.HasPrefix(h, w) }) {
 					return true
 				}
 			}
@@ -480,3 +480,59 @@ func paramNameSuggestions(spec *sdk.CommandSpec, given map[string][]string, pref
 // completeTimeout is the default bound of one plugin completion: well
 // inside the 3 s Slack gives an options request, with room for the rest.
 const completeTimeout = 1500 * time.Millisecond
+
+// CheckCommand binds c as running it would, without running anything or
+// asking a plugin, for a form to show a mistake beside its field. It
+// returns the parameter the mistake is about ("" when it is about the
+// command). Missing sensitive values are no mistake: they are asked for
+// privately.
+func (e *Engine) CheckCommand(ctx context.Context, user, channel string, c Command) (param string, err error) {
+	p, spec, err := e.offered(ctx, user, channel, c.Provider, c.Name)
+	if err != nil {
+		return "", err
+	}
+	values := make(map[string][]string, len(spec.Params))
+	for k, v := range c.Args {
+		values[k] = v
+	}
+	for _, prm := range spec.Params {
+		if _, given := values[prm.Name]; prm.Sensitive && !given {
+			values[prm.Name] = []string{placeholderFor(prm)}
+		}
+	}
+	_, err = command.Bind(p, spec.Name, c.Target, values)
+	var ce *command.Error
+	if err == nil || !errors.As(err, &ce) {
+		return "", err
+	}
+	if len(ce.Missing) > 0 {
+		return ce.Missing[0], err
+	}
+	if k, _, ok := strings.Cut(ce.Token, "="); ok {
+		if prm, ok := spec.Param(k); ok {
+			return prm.Name, err
+		}
+	}
+	if ce.Token == c.Target || ce.Token == "--target" {
+		return "--target", err
+	}
+	return "", err
+}
+
+// placeholderFor is a value a parameter accepts, standing in for a secret
+// not collected yet.
+func placeholderFor(p sdk.Param) string {
+	if p.Type == sdk.TypeEnum && len(p.Enum) > 0 {
+		return p.Enum[0].Value
+	}
+	if p.Min != nil {
+		return fmt.Sprint(*p.Min)
+	}
+	switch p.Type {
+	case sdk.TypeInt:
+		return "1"
+	case sdk.TypeBool:
+		return "true"
+	}
+	return "x"
+}
