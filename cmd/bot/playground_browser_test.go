@@ -195,3 +195,66 @@ func TestPlaygroundListensOnLoopbackOnly(t *testing.T) {
 	require.NotEqual(t, 0, r.code)
 	require.Contains(t, r.stderr, "loopback only")
 }
+
+// In the browser: alice opens the command builder with /ops run, searches
+// for a command, lets the plugin complete a value as she types, and runs
+// it; the result is posted as for a typed command.
+func TestPlaygroundCommandBuilderInTheBrowser(t *testing.T) {
+	exe := chromium(t)
+	testbin.Plugin(t, "example")
+	url := startPlayground(t)
+	shots := artifacts(t)
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelA()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	// Bounds a hang only; every step waits for what it needs to see.
+	ctx, cancelT := context.WithTimeout(ctx, 2*testbin.Patience)
+	defer cancelT()
+	shot := func(name string) {
+		t.Helper()
+		buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(shots, name+".png"), buf, 0o644))
+	}
+	do := func(steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		require.NoError(t, chromedp.Do(ctx, steps...), "screenshots in %s", shots)
+	}
+
+	do(chromedp.Navigate(url+"?as=alice"),
+		chromedp.WaitVisible(`body[data-ready="1"]`),
+		chromedp.SendKeys(`#text`, "/ops run"),
+		chromedp.Click(`#send`),
+		chromedp.WaitVisible(`#in-builder_command`),
+		chromedp.SendKeys(`#in-builder_command`, "gree"),
+		chromedp.WaitVisible(`.options button[data-value="example greet"]`))
+	shot("builder-1-command-search")
+	do(chromedp.Click(`.options button[data-value="example greet"]`),
+		chromedp.WaitVisible(`#in-param_name`),
+		chromedp.SendKeys(`#in-param_name`, "ca"),
+		chromedp.WaitVisible(`.options button[data-value="carol"]`))
+	shot("builder-2-completed-value")
+	do(chromedp.Click(`.options button[data-value="carol"]`), chromedp.Click(`#modal-submit`))
+	_, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('#messages').innerText.includes('Hello, carol!')`, chromedp.WithPollingTimeout(testbin.Patience)))
+	require.NoError(t, err, "the command built in the modal ran; screenshots in %s", shots)
+	shot("builder-3-result")
+	msgs, err := chromedp.Run(ctx, chromedp.Text(`#messages`))
+	require.NoError(t, err)
+	require.Contains(t, msgs, "/example greet name=carol")
+	hidden, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('#overlay').hidden`))
+	require.NoError(t, err)
+	require.True(t, hidden, "the modal closed")
+}
