@@ -31,6 +31,8 @@ const (
 	// maxStaticOptions is Slack's limit of options in a static select; an
 	// enum with more is offered through the options URL.
 	maxStaticOptions = 100
+	// maxModalBlocks is Slack's limit of blocks in a modal.
+	maxModalBlocks = 100
 	// maxOptionValue and maxOptionText are Slack's limits for an option.
 	maxOptionValue = 150
 	maxOptionText  = 75
@@ -198,6 +200,13 @@ func (a *Adapter) paramBlocks(st builderState, spec *sdk.CommandSpec) []slackgo.
 	}
 	if len(secret) > 0 {
 		blocks = append(blocks, slackgo.NewContextBlock("", mrkdwn(":lock: "+escape(strings.Join(secret, ", "))+" will be asked for privately after Run, and never shown or stored.")))
+	}
+	if len(blocks) > maxModalBlocks-1 {
+		// A modal holds 100 blocks (the picker is one). The fields left
+		// out are optional ones at the end, or the command cannot be run
+		// from here and says so.
+		blocks = blocks[:maxModalBlocks-2]
+		blocks = append(blocks, slackgo.NewContextBlock("", mrkdwn(fmt.Sprintf(":warning: `/%s %s` has more parameters than a form can hold; type it to give the others.", escape(st.Provider), escape(spec.Name)))))
 	}
 	return blocks
 }
