@@ -203,8 +203,7 @@ func (a *Adapter) paramBlocks(st builderState, spec *sdk.CommandSpec) []slackgo.
 	}
 	if len(blocks) > maxModalBlocks-1 {
 		// A modal holds 100 blocks (the picker is one). The fields left
-		// out are optional ones at the end, or the command cannot be run
-		// from here and says so.
+		// out cannot be given here: the form says to type the command.
 		blocks = blocks[:maxModalBlocks-2]
 		blocks = append(blocks, slackgo.NewContextBlock("", mrkdwn(fmt.Sprintf(":warning: `/%s %s` has more parameters than a form can hold; type it to give the others.", escape(st.Provider), escape(spec.Name)))))
 	}
