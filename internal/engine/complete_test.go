@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/deskbot/deskbot/internal/apperr"
+	"github.com/deskbot/deskbot/internal/authz"
 	"github.com/deskbot/deskbot/internal/engine"
 	"github.com/deskbot/deskbot/internal/pluginhost"
 	"github.com/deskbot/deskbot/sdk"
@@ -170,3 +171,50 @@ func TestAFailingCompletionSaysSoWithoutItsDetail(t *testing.T) {
 	_, err = e.CompleteValue(context.Background(), engine.CompleteRequest{User: alice, Provider: "example", Command: "greet", Param: "name"})
 	assert.Equal(t, apperr.Timeout, apperr.CodeOf(err))
 }
+
+// onDemand is a plugin whose only completions are in a family of
+// commands built on demand, as WHM's and IONOS's "call" are.
+func onDemand(t *testing.T) *pluginhost.Local {
+	p := sdk.New("fam", "1.0.0")
+	p.CommandsOnDemand([]string{"call getaccount", "call dropaccount"}, func(s *sdk.Plugin, name string) {
+		b := s.Command(name, "A raw call").Hidden().Params(sdk.String("user", "An account").AsRequired())
+		if name == "call dropaccount" {
+			b.Risk(sdk.RiskCritical)
+		}
+		b.Complete("user", func(_ context.Context, _ *sdk.Call, prefix string) ([]sdk.Suggestion, error) {
+			return sdk.SuggestPrefix(prefix, []sdk.Suggestion{{Value: "demo1"}, {Value: "demo2"}, {Value: "shop"}}), nil
+		}).Run(func(context.Context, *sdk.Call) (*sdk.Result, error) { return sdk.NewResult(), nil })
+	})
+	l, err := pluginhost.NewLocal(context.Background(), p, pluginhost.Config{Name: "fam"})
+	require.NoError(t, err)
+	return l
+}
+
+func TestCommandsBuiltOnDemandAreFoundBySearchAndComplete(t *testing.T) {
+	ctx := context.Background()
+	pol, err := authz.Parse("policy.yaml", []byte(`version: 1
+users: {alice: U0ALICE01, carol: U0CAROL01, dan: U0DAN0001}
+roles:
+  desk: {grants: [{commands: ["*:*"], max_risk: high}]}
+  lead: {grants: [{commands: ["*:*"], max_risk: read-only}], approve: [{commands: ["*:*"]}]}
+bindings: [{subjects: [alice], roles: [desk]}, {subjects: [carol, dan], roles: [lead]}]
+`))
+	require.NoError(t, err)
+	e := engine.New(engine.Options{Plugins: engine.StaticRegistry{"fam": onDemand(t)}, Policy: fixedPolicy{pol}})
+
+	assert.Empty(t, e.Commands(ctx, alice, "C1"), "hidden commands stay out of the plain list")
+	assert.Equal(t, []string{"fam call getaccount"}, choiceNames(e.CommandsMatching(ctx, alice, "C1", "call get", 0)))
+	assert.Empty(t, e.CommandsMatching(ctx, alice, "C1", "call drop", 0), "alice may not run a critical command")
+
+	got, err := e.CompleteValue(ctx, engine.CompleteRequest{User: alice, Provider: "fam", Command: "call getaccount", Param: "user", Prefix: "dem"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"demo1", "demo2"}, values(got))
+	_, err = e.CompleteValue(ctx, engine.CompleteRequest{User: alice, Provider: "fam", Command: "call dropaccount", Param: "user"})
+	assert.Equal(t, apperr.NotFound, apperr.CodeOf(err))
+
+	c, err := e.Complete(ctx, alice, "C1", "/fam call getaccount user=s", 27)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"user=shop"}, values(c.Suggestions))
+}
+
+type fixedPolicy struct{ *authz.Policy }
