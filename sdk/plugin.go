@@ -28,6 +28,7 @@ type Call struct {
 	progress func(Progress)
 	plugin   string
 	scrub    *redact.Redactor
+	lists    *listCache
 }
 
 // Redactor returns what masks this call's secrets: the target's secrets,
@@ -507,6 +508,7 @@ func (p *Plugin) lookup(req *Request, progress func(Progress)) (*command, *Call,
 		progress:     progress,
 		plugin:       p.meta.Name,
 		scrub:        t.red,
+		lists:        &t.lists,
 	}, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/deskbot/deskbot/sdk"
 )
@@ -40,9 +41,15 @@ func withCompletions(o op) op {
 }
 
 // completeServers suggests the servers whose name (or, byID, id) begins
-// with prefix, each described by the other.
+// with what is typed, each described by the other. The list is read at
+// most every listTTL: IONOS allows few requests a minute, and real work
+// shares them.
 func completeServers(byID bool) sdk.CompleteFunc {
-	return func(ctx context.Context, call *sdk.Call, prefix string) ([]sdk.Suggestion, error) {
+	key := "server names"
+	if byID {
+		key = "server ids"
+	}
+	return sdk.CompleteFromList(key, listTTL, func(ctx context.Context, call *sdk.Call) ([]sdk.Suggestion, error) {
 		c, err := api.Client(call)
 		if err != nil {
 			return nil, err
@@ -51,14 +58,18 @@ func completeServers(byID bool) sdk.CompleteFunc {
 		if err := c.List(ctx, "/servers", url.Values{"fields": {"name"}}, sdk.MaxSuggestions, &all); err != nil {
 			return nil, err
 		}
-		var cands []sdk.Suggestion
+		var out []sdk.Suggestion
 		for _, s := range all {
 			if byID {
-				cands = append(cands, sdk.Suggestion{Value: s.ID, Description: s.Name})
+				out = append(out, sdk.Suggestion{Value: s.ID, Description: s.Name})
 			} else {
-				cands = append(cands, sdk.Suggestion{Value: s.Name, Description: s.ID})
+				out = append(out, sdk.Suggestion{Value: s.Name, Description: s.ID})
 			}
 		}
-		return sdk.SuggestPrefix(prefix, cands), nil
-	}
+		return out, nil
+	})
 }
+
+// listTTL is how long a list of servers is offered before it is read
+// again; a value can always be typed in full.
+const listTTL = 30 * time.Second

@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"strings"
+	"time"
 
 	"github.com/deskbot/deskbot/plugins/whm/client"
 	"github.com/deskbot/deskbot/sdk"
@@ -40,9 +41,14 @@ func withCompletions(o op) op {
 }
 
 // completeAccounts suggests the accounts whose name (or, withDomains, main
-// domain) begins with prefix, each described by the other.
+// domain) begins with what is typed, each described by the other. The
+// list is read from the server at most every listTTL.
 func completeAccounts(withDomains bool) sdk.CompleteFunc {
-	return func(ctx context.Context, call *sdk.Call, prefix string) ([]sdk.Suggestion, error) {
+	key := "accounts"
+	if withDomains {
+		key = "accounts and domains"
+	}
+	return sdk.CompleteFromList(key, listTTL, func(ctx context.Context, call *sdk.Call) ([]sdk.Suggestion, error) {
 		c, err := api.Client(call)
 		if err != nil {
 			return nil, err
@@ -51,15 +57,21 @@ func completeAccounts(withDomains bool) sdk.CompleteFunc {
 		if err != nil {
 			return nil, err
 		}
-		var cands []sdk.Suggestion
+		var out []sdk.Suggestion
 		for _, a := range d.Acct {
-			cands = append(cands, sdk.Suggestion{Value: a.s("user"), Description: a.s("domain")})
+			out = append(out, sdk.Suggestion{Value: a.s("user"), Description: a.s("domain")})
 		}
 		if withDomains {
 			for _, a := range d.Acct {
-				cands = append(cands, sdk.Suggestion{Value: a.s("domain"), Description: "account " + a.s("user")})
+				out = append(out, sdk.Suggestion{Value: a.s("domain"), Description: "account " + a.s("user")})
 			}
 		}
-		return sdk.SuggestPrefix(prefix, cands), nil
-	}
+		return out, nil
+	})
 }
+
+// listTTL is how long a list of accounts is offered before it is read
+// again: long enough that typing a name costs the server one call, short
+// enough that a new account soon appears (and a value can always be
+// typed in full).
+const listTTL = 30 * time.Second
