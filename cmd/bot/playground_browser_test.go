@@ -3,6 +3,7 @@ package main_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -188,6 +189,39 @@ func TestPlaygroundEndpoints(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, 400, resp.StatusCode, "only the policy's users")
+
+	// The command builder: /ops run opens it, and what is typed in its
+	// picker goes to the bot's options URL and comes back as options.
+	resp, err = http.Post(url+"playground/command", "application/json", strings.NewReader(`{"user":"U0ALICE01","channel":"support","text":"/ops run"}`))
+	require.NoError(t, err)
+	resp.Body.Close()
+	var viewID string
+	require.Eventually(t, func() bool {
+		var st struct {
+			Views []struct {
+				ID   string          `json:"id"`
+				User string          `json:"user"`
+				View json.RawMessage `json:"view"`
+			} `json:"views"`
+		}
+		if json.Unmarshal([]byte(get("playground/state")), &st) != nil {
+			return false
+		}
+		for _, v := range st.Views {
+			if v.User == "U0ALICE01" && strings.Contains(string(v.View), `"command_builder"`) {
+				viewID = v.ID
+				return true
+			}
+		}
+		return false
+	}, testbin.Patience, 50*time.Millisecond, "the builder opened")
+	resp, err = http.Post(url+"playground/options", "application/json", strings.NewReader(
+		`{"user":"U0ALICE01","viewID":"`+viewID+`","blockID":"builder_command","actionID":"builder_command","value":"gree"}`))
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, 200, resp.StatusCode, string(body))
+	require.Contains(t, string(body), `"value":"example greet"`)
 }
 
 func TestPlaygroundListensOnLoopbackOnly(t *testing.T) {
