@@ -338,8 +338,11 @@ func (e *Engine) handle(ctx context.Context, req Request, progress func(sdk.Prog
 	if err != nil {
 		reparse := func(extra string) (*command.Invocation, error) {
 			parsed, err := command.Parse(p, rest+secretTokens(req.Secrets)+extra)
-			if err != nil || parsed.Invocation == nil {
-				return nil, errors.Join(err, errors.New("not a command"))
+			if err != nil {
+				return nil, err
+			}
+			if parsed.Invocation == nil {
+				return nil, errors.New("a request for help takes no secrets")
 			}
 			return parsed.Invocation, nil
 		}
@@ -380,11 +383,17 @@ func (e *Engine) handleCommand(ctx context.Context, req Request, log *slog.Logge
 	inv, err := bind(nil)
 	if err != nil {
 		reparse := func(string) (*command.Invocation, error) {
+			// Stand-ins a form's missing secrets would be accepted as.
 			var ce *command.Error
-			errors.As(err, &ce)
+			spec, ok := command.Find(p, c.Name)
+			if !errors.As(err, &ce) || !ok {
+				return nil, err
+			}
 			extra := map[string]string{}
 			for _, n := range ce.Missing {
-				extra[n] = "x"
+				if prm, ok := spec.Param(n); ok {
+					extra[n] = placeholderFor(*prm)
+				}
 			}
 			return bind(extra)
 		}
