@@ -31,6 +31,8 @@ const (
 	// maxStaticOptions is Slack's limit of options in a static select; an
 	// enum with more is offered through the options URL.
 	maxStaticOptions = 100
+	// maxPrivateMetadata is Slack's limit of a view's private metadata.
+	maxPrivateMetadata = 3000
 	// maxModalBlocks is Slack's limit of blocks in a modal.
 	maxModalBlocks = 100
 	// maxOptionValue and maxOptionText are Slack's limits for an option.
@@ -390,6 +392,11 @@ func (a *Adapter) submitBuilder(cb slackgo.InteractionCallback) any {
 	}
 	if len(secret) > 0 {
 		view := secretsModal(c.Line(), secret, secretsState{Text: c.Line(), Channel: channel, ResponseURL: st.ResponseURL, Command: &c})
+		if len(view.PrivateMetadata) > maxPrivateMetadata {
+			// The secret form carries the command in its metadata, which
+			// Slack limits.
+			return a.builderError(cb.View, "", "These values are too long to carry to the secret form; shorten them, or type the command.")
+		}
 		return slackgo.NewUpdateViewSubmissionResponse(&view)
 	}
 	a.enqueueOrTell(cb, func(ctx context.Context) { a.runForm(ctx, user, channel, st.ResponseURL, c, nil) })

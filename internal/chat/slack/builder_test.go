@@ -246,6 +246,13 @@ func TestAnOptionsRequestMustBeSigned(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+
+	// A signed request is answered once: the same one again is a replay.
+	cb := suggestion("U0ALICE01", slackgo.View{PrivateMetadata: `{"provider":"example","command":"greet"}`}, "param_name", "value", "a")
+	signed, _ := json.Marshal(cb)
+	at := time.Now()
+	assert.Equal(t, 200, f.postAt(t, "/slack/options", url.Values{"payload": {string(signed)}}, at))
+	assert.Equal(t, http.StatusUnauthorized, f.postAt(t, "/slack/options", url.Values{"payload": {string(signed)}}, at))
 }
 
 func TestSocketModeAnswersOptionsRequests(t *testing.T) {
