@@ -275,7 +275,12 @@ func paramInput(p sdk.Param) *slackgo.InputBlock {
 			el = sel
 		}
 	default:
-		in := slackgo.NewPlainTextInputBlockElement(plain(typeHint(p)), inputValue)
+		var placeholder *slackgo.TextBlockObject
+		if h := typeHint(p); h != "" {
+			// Slack refuses an empty text object.
+			placeholder = plain(h)
+		}
+		in := slackgo.NewPlainTextInputBlockElement(placeholder, inputValue)
 		in.InitialValue = p.Default
 		in.Multiline = p.Type == sdk.TypeString && !p.Positional && !p.Resource && strings.Contains(strings.ToLower(p.Name+" "+p.Description), "reason")
 		el = in

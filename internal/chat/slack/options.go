@@ -91,7 +91,8 @@ func (a *Adapter) AcceptOptions(ctx context.Context, cb slackgo.InteractionCallb
 	opts := make([]*slackgo.OptionBlockObject, 0, len(sugg)+1)
 	typed := query != ""
 	for _, s := range sugg {
-		if len(s.Value) > maxOptionValue {
+		if s.Value == "" || len(s.Value) > maxOptionValue {
+			// Slack refuses an empty option and one over its length.
 			continue
 		}
 		if s.Value == query {
