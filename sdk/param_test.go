@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -108,5 +109,16 @@ func TestResourceParam(t *testing.T) {
 			assert.Equal(t, tc.want, spec.ResourceParam())
 			assert.NotPanics(t, func() { New("demo", "1").Command("acct remove", "Remove").Params(tc.params...) })
 		})
+	}
+}
+
+func TestSuggestPrefixKeepsOrderDropsRepeatsAndIgnoresCase(t *testing.T) {
+	in := []Suggestion{{Value: "Demo1"}, {Value: "shop"}, {Value: "demo2"}, {Value: "Demo1", Description: "again"}, {Value: ""}}
+	var got []string
+	for _, s := range SuggestPrefix("dem", in) {
+		got = append(got, s.Value)
+	}
+	if want := []string{"Demo1", "demo2"}; !slices.Equal(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
 	}
 }

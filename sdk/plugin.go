@@ -28,6 +28,7 @@ type Call struct {
 	progress func(Progress)
 	plugin   string
 	scrub    *redact.Redactor
+	lists    *listCache
 }
 
 // Redactor returns what masks this call's secrets: the target's secrets,
@@ -330,6 +331,22 @@ func (p *Plugin) Completions() map[string][]string {
 	return out
 }
 
+// completing is the command's spec with Completes set on each parameter
+// that has a completion function.
+func (c *command) completing() CommandSpec {
+	if len(c.complete) == 0 {
+		return c.spec
+	}
+	spec := c.spec
+	spec.Params = slices.Clone(spec.Params)
+	for i := range spec.Params {
+		if _, ok := c.complete[spec.Params[i].Name]; ok {
+			spec.Params[i].Completes = true
+		}
+	}
+	return spec
+}
+
 // Metadata implements [Provider].
 func (p *Plugin) Metadata(context.Context, *MetadataRequest) (*Metadata, error) {
 	m := p.meta
@@ -351,7 +368,7 @@ func (p *Plugin) Describe(context.Context, *DescribeRequest) (*Catalog, error) {
 		if err != nil {
 			return nil, err
 		}
-		cat.Commands = append(cat.Commands, c.spec)
+		cat.Commands = append(cat.Commands, c.completing())
 	}
 	if p.decl.declared {
 		cat.Settings = slices.Clone(p.decl.settings)
@@ -506,6 +523,7 @@ func (p *Plugin) lookup(req *Request, progress func(Progress)) (*command, *Call,
 		progress:     progress,
 		plugin:       p.meta.Name,
 		scrub:        t.red,
+		lists:        &t.lists,
 	}, nil
 }
 

@@ -74,3 +74,27 @@ func distance(a, b string) int {
 	}
 	return prev[len(rb)]
 }
+
+// MaxSuggestions is the most suggestions a completion should return:
+// Slack shows 100 options at most, and nobody reads more.
+const MaxSuggestions = 100
+
+// SuggestPrefix keeps the candidates whose value begins with prefix (case
+// ignored), each value once, in the order given, at most MaxSuggestions:
+// what a completion function returns once it has listed what exists.
+func SuggestPrefix(prefix string, candidates []Suggestion) []Suggestion {
+	prefix = strings.ToLower(prefix)
+	seen := map[string]bool{}
+	var out []Suggestion
+	for _, c := range candidates {
+		if len(out) == MaxSuggestions {
+			break
+		}
+		if c.Value == "" || seen[c.Value] || !strings.HasPrefix(strings.ToLower(c.Value), prefix) {
+			continue
+		}
+		seen[c.Value] = true
+		out = append(out, c)
+	}
+	return out
+}

@@ -94,6 +94,10 @@ type target struct {
 	mu    sync.Mutex
 	stops []func() error
 	sims  []http.Handler
+
+	// lists holds what CompleteFromList read, for as long as it may be
+	// offered again; a target configured anew starts empty.
+	lists listCache
 }
 
 func (t *target) close() {

@@ -3,6 +3,7 @@ package main_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -188,10 +189,106 @@ func TestPlaygroundEndpoints(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, 400, resp.StatusCode, "only the policy's users")
+
+	// The command builder: /ops run opens it, and what is typed in its
+	// picker goes to the bot's options URL and comes back as options.
+	resp, err = http.Post(url+"playground/command", "application/json", strings.NewReader(`{"user":"U0ALICE01","channel":"support","text":"/ops run"}`))
+	require.NoError(t, err)
+	resp.Body.Close()
+	var viewID string
+	require.Eventually(t, func() bool {
+		var st struct {
+			Views []struct {
+				ID   string          `json:"id"`
+				User string          `json:"user"`
+				View json.RawMessage `json:"view"`
+			} `json:"views"`
+		}
+		if json.Unmarshal([]byte(get("playground/state")), &st) != nil {
+			return false
+		}
+		for _, v := range st.Views {
+			if v.User == "U0ALICE01" && strings.Contains(string(v.View), `"command_builder"`) {
+				viewID = v.ID
+				return true
+			}
+		}
+		return false
+	}, testbin.Patience, 50*time.Millisecond, "the builder opened")
+	resp, err = http.Post(url+"playground/options", "application/json", strings.NewReader(
+		`{"user":"U0ALICE01","viewID":"`+viewID+`","blockID":"builder_command","actionID":"builder_command","value":"gree"}`))
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, 200, resp.StatusCode, string(body))
+	require.Contains(t, string(body), `"value":"example greet"`)
 }
 
 func TestPlaygroundListensOnLoopbackOnly(t *testing.T) {
 	r := runBot(t, botIn(t, workDir(t), "serve", "--playground", "--addr", "0.0.0.0:0"))
 	require.NotEqual(t, 0, r.code)
 	require.Contains(t, r.stderr, "loopback only")
+}
+
+// In the browser: alice opens the command builder with /ops run, searches
+// for a command, lets the plugin complete a value as she types, and runs
+// it; the result is posted as for a typed command.
+func TestPlaygroundCommandBuilderInTheBrowser(t *testing.T) {
+	exe := chromium(t)
+	testbin.Plugin(t, "example")
+	url := startPlayground(t)
+	shots := artifacts(t)
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelA()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	// Bounds a hang only; every step waits for what it needs to see.
+	ctx, cancelT := context.WithTimeout(ctx, 2*testbin.Patience)
+	defer cancelT()
+	shot := func(name string) {
+		t.Helper()
+		buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(shots, name+".png"), buf, 0o644))
+	}
+	do := func(steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		require.NoError(t, chromedp.Do(ctx, steps...), "screenshots in %s", shots)
+	}
+
+	do(chromedp.Navigate(url+"?as=alice"),
+		chromedp.WaitVisible(`body[data-ready="1"]`),
+		chromedp.SendKeys(`#text`, "/ops run"),
+		chromedp.Click(`#send`),
+		chromedp.WaitVisible(`#in-builder_command`),
+		chromedp.SendKeys(`#in-builder_command`, "gree"),
+		chromedp.WaitVisible(`.options button[data-value="example greet"]`))
+	shot("builder-1-command-search")
+	do(chromedp.Click(`.options button[data-value="example greet"]`),
+		chromedp.WaitVisible(`#in-param_name`),
+		chromedp.SendKeys(`#in-param_name`, "ca"),
+		chromedp.WaitVisible(`.options button[data-value="carol"]`))
+	shot("builder-2-completed-value")
+	do(chromedp.Click(`.options button[data-value="carol"]`), chromedp.Click(`#modal-submit`))
+	_, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('#messages').innerText.includes('Hello, carol!')`, chromedp.WithPollingTimeout(testbin.Patience)))
+	require.NoError(t, err, "the command built in the modal ran; screenshots in %s", shots)
+	shot("builder-3-result")
+	msgs, err := chromedp.Run(ctx, chromedp.Text(`#messages`))
+	require.NoError(t, err)
+	require.Contains(t, msgs, "/example greet name=carol")
+	hidden, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('#overlay').hidden`))
+	require.NoError(t, err)
+	require.True(t, hidden, "the modal closed")
 }

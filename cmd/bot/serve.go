@@ -188,7 +188,7 @@ func (s *Server) Run(ctx context.Context) error {
 const serveUsage = `usage: bot serve [--config FILE] [--addr HOST:PORT] [--playground]
 
 Serves the Slack endpoints (/slack/commands, /slack/interactions,
-/slack/events; or Socket Mode with slack.app_token) and:
+/slack/events, /slack/options; or Socket Mode with slack.app_token) and:
 
   GET /healthz   200 while the process serves
   GET /readyz    200 when the store answers and at least one plugin is ready
@@ -246,6 +246,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	m.Background(ctx)
-	fmt.Fprintf(stdout, "deskbot serving on http://%s (Slack endpoints /slack/commands, /slack/interactions, /slack/events)\n", s.Addr)
+	fmt.Fprintf(stdout, "deskbot serving on http://%s (Slack endpoints /slack/commands, /slack/interactions, /slack/events, /slack/options)\n", s.Addr)
 	return s.Run(ctx)
 }

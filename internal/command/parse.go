@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/deskbot/deskbot/sdk"
@@ -494,7 +495,7 @@ func (b *binder) typed() error {
 					}
 					typed, err := prm.Parse(item)
 					if err != nil {
-						return &Error{Token: b.rawTok[prm.Name], Msg: fmt.Sprintf("%s: %v", prm.Name, err), Usage: b.usage}
+						return &Error{Token: b.rawTok[prm.Name], Msg: valueError(prm, item, err), Usage: b.usage}
 					}
 					list = append(list, sdk.FormatValue(typed))
 				}
@@ -510,7 +511,7 @@ func (b *binder) typed() error {
 		}
 		typed, err := prm.Parse(vals[0])
 		if err != nil {
-			e := &Error{Token: b.rawTok[prm.Name], Msg: fmt.Sprintf("%s: %v", prm.Name, err), Usage: b.usage}
+			e := &Error{Token: b.rawTok[prm.Name], Msg: valueError(prm, vals[0], err), Usage: b.usage}
 			if prm.Type == sdk.TypeEnum {
 				e.Suggestions = Suggest(vals[0], enumWords(prm))
 			}
@@ -547,6 +548,17 @@ func (b *binder) defaults() error {
 		return &Error{Msg: fmt.Sprintf("/%s %s is missing %s", b.p.Name(), c.Name, strings.Join(missing, ", ")), Usage: b.usage, Missing: missing}
 	}
 	return nil
+}
+
+// valueError says why a value does not fit its parameter; a sensitive
+// value is not repeated in it (a secret collected privately must not come
+// back in a message).
+func valueError(prm *sdk.Param, value string, err error) string {
+	msg := err.Error()
+	if prm.Sensitive && value != "" {
+		msg = strings.ReplaceAll(strings.ReplaceAll(msg, strconv.Quote(value), "…"), value, "…")
+	}
+	return prm.Name + ": " + msg
 }
 
 func isBoolWord(s string) bool {

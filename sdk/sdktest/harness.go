@@ -193,3 +193,14 @@ func (h *Harness) Cases(t *testing.T, cases []Case, never ...string) {
 		}
 	}
 }
+
+// Complete asks for suggestions for a parameter of a command, failing the
+// test on a transport error.
+func (h *Harness) Complete(command, param, prefix string, args sdk.Args) []sdk.Suggestion {
+	h.t.Helper()
+	resp, err := h.Plugin.Complete(context.Background(), &sdk.CompleteRequest{Request: sdk.Request{ID: "sdktest", Command: command, Args: args, Target: h.Target}, Param: param, Prefix: prefix})
+	if err != nil {
+		h.t.Fatalf("Complete %s %s: %v", command, param, err)
+	}
+	return resp.Suggestions
+}

@@ -223,6 +223,7 @@ func (a *Adapter) Handler() http.Handler {
 	mux.HandleFunc("POST /slack/commands", a.serveCommand)
 	mux.HandleFunc("POST /slack/interactions", a.serveInteraction)
 	mux.HandleFunc("POST /slack/events", a.serveEvent)
+	mux.HandleFunc("POST /slack/options", a.serveOptions)
 	return mux
 }
 
@@ -291,6 +292,9 @@ func writeAck(w http.ResponseWriter, ack any) {
 // AcceptCommand takes a verified slash command: it schedules the work and
 // returns what to answer Slack at once (nil for an empty 200).
 func (a *Adapter) AcceptCommand(cmd slackgo.SlashCommand) any {
+	if st, ok := wantsBuilder(cmd); ok {
+		return a.acceptBuilder(cmd, st)
+	}
 	// The duplicate check (a write to the shared store) runs in the
 	// worker, not before the answer: Slack waits on the answer, and a
 	// retry that reaches another replica is caught there just the same.
@@ -329,7 +333,7 @@ func (a *Adapter) runCommand(ctx context.Context, cmd slackgo.SlashCommand, secr
 	}, conv.progress)
 	switch {
 	case reply.Status == engine.StatusNeedsInput:
-		st := secretsState{Text: text, Channel: cmd.ChannelID, ResponseURL: cmd.ResponseURL}
+		st := secretsState{Text: text, Channel: cmd.ChannelID, ResponseURL: cmd.ResponseURL, Command: reply.Resume}
 		_, err := a.api.OpenViewContext(ctx, cmd.TriggerID, secretsModal(reply.Title, reply.Inputs, st))
 		a.apiCall("views.open", err)
 		if err != nil {

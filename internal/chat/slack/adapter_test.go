@@ -72,7 +72,10 @@ bindings:
     roles: [lead]
 `
 
-func newFixture(t testing.TB, appToken string) *fixture {
+// fixtureOption changes a fixture's providers before the engine is built.
+type fixtureOption func(t testing.TB, plugins engine.StaticRegistry)
+
+func newFixture(t testing.TB, appToken string, opts ...fixtureOption) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	f := &fixture{ws: localapi.New(), flaky: &atomic.Int32{}, metrics: metrics.New(), logs: &syncBuffer{}}
@@ -105,8 +108,12 @@ func newFixture(t testing.TB, appToken string) *fixture {
 		w = io.Discard // a fuzz target may not log through f
 	}
 	log := slog.New(slog.NewTextHandler(io.MultiWriter(w, f.logs), &slog.HandlerOptions{Level: slog.LevelInfo}))
+	plugins := engine.StaticRegistry{"example": local}
+	for _, o := range opts {
+		o(t, plugins)
+	}
 	eng := engine.New(engine.Options{
-		Plugins: engine.StaticRegistry{"example": local}, Policy: policyOf{pol}, Logger: log,
+		Plugins: plugins, Policy: policyOf{pol}, Logger: log,
 		Approvals: approval.New(st, []byte("adapter-test-key-000"), nil), Audit: audit.NewLog(st, nil),
 	})
 	f.adapter = slackchat.New(slackchat.Config{

@@ -170,6 +170,9 @@ type secretsState struct {
 	Text        string `json:"text"`
 	Channel     string `json:"channel"`
 	ResponseURL string `json:"response_url"`
+	// Command is what to run with the secrets, as fields (the engine's
+	// Reply.Resume, or the builder's command).
+	Command *engine.Command `json:"command,omitempty"`
 }
 
 // secretsModal collects sensitive arguments privately: typed here they
@@ -183,7 +186,9 @@ func secretsModal(title string, inputs []sdk.Param, st secretsState) slackgo.Mod
 		if p.Description != "" {
 			label += ": " + p.Description
 		}
-		blocks = append(blocks, slackgo.NewInputBlock("secret_"+p.Name, plain(truncate(label, 2000)), nil, in))
+		b := slackgo.NewInputBlock("secret_"+p.Name, plain(truncate(label, 2000)), nil, in)
+		b.Optional = !p.Required
+		blocks = append(blocks, b)
 	}
 	return slackgo.ModalViewRequest{
 		Type:            slackgo.VTModal,

@@ -44,6 +44,12 @@ func viewErrors(block, msg string) any {
 // AcceptInteraction takes a verified interaction (a button click, a modal
 // submission) and returns what to answer at once (nil for an empty 200).
 func (a *Adapter) AcceptInteraction(cb slackgo.InteractionCallback) any {
+	if cb.Type == slackgo.InteractionTypeBlockSuggestion {
+		// Socket Mode delivers options requests as interactions; they
+		// are answered at once and never deduplicated (each keystroke
+		// asks again).
+		return a.AcceptOptions(a.ctxOr(), cb)
+	}
 	key := "slack:int:" + cb.Team.ID + ":" + cb.TriggerID
 	if cb.TriggerID == "" {
 		key = "slack:int:" + cb.Team.ID + ":" + cb.User.ID + ":" + cb.ActionTs + ":" + cb.View.ID
@@ -55,12 +61,19 @@ func (a *Adapter) AcceptInteraction(cb slackgo.InteractionCallback) any {
 	a.count("interaction", "accepted")
 	user := cb.User.ID
 	switch cb.Type {
+	case slackgo.InteractionTypeShortcut:
+		if cb.CallbackID == callbackBuilder {
+			a.enqueueOrTell(cb, func(ctx context.Context) { a.openBuilder(ctx, user, cb.TriggerID, builderState{}) })
+		}
 	case slackgo.InteractionTypeBlockActions:
 		for _, act := range cb.ActionCallback.BlockActions {
 			id := act.Value
 			switch act.ActionID {
 			case actionApprove:
 				a.enqueueOrTell(cb, func(ctx context.Context) { a.clickApprove(ctx, cb, id) })
+			case actionBuilderCommand:
+				choice := act.SelectedOption.Value
+				a.enqueueOrTell(cb, func(ctx context.Context) { a.builderChose(ctx, cb, choice) })
 			case actionDeny:
 				a.enqueueOrTell(cb, func(ctx context.Context) {
 					v, err := a.engine.Approval(ctx, id)
@@ -87,6 +100,8 @@ func (a *Adapter) AcceptInteraction(cb slackgo.InteractionCallback) any {
 			}
 			channel := v.Meta["card_channel"]
 			a.enqueueOrTell(cb, func(ctx context.Context) { a.approve(ctx, user, channel, "", meta, typed) })
+		case callbackBuilder:
+			return a.submitBuilder(cb)
 		case callbackDeny:
 			reason := strings.TrimSpace(stateValue(cb.View, blockReason))
 			if reason == "" {
@@ -101,10 +116,14 @@ func (a *Adapter) AcceptInteraction(cb slackgo.InteractionCallback) any {
 			secrets := map[string]string{}
 			if cb.View.State != nil {
 				for block, inputs := range cb.View.State.Values {
-					if name, ok := strings.CutPrefix(block, "secret_"); ok {
+					if name, ok := strings.CutPrefix(block, "secret_"); ok && inputs[inputValue].Value != "" {
 						secrets[name] = inputs[inputValue].Value
 					}
 				}
+			}
+			if c := st.Command; c != nil {
+				a.enqueueOrTell(cb, func(ctx context.Context) { a.runForm(ctx, user, st.Channel, st.ResponseURL, *c, secrets) })
+				return nil
 			}
 			cmd := slackgo.SlashCommand{UserID: user, ChannelID: st.Channel, ResponseURL: st.ResponseURL, TriggerID: cb.TriggerID}
 			name, rest, _ := strings.Cut(strings.TrimPrefix(st.Text, "/"), " ")

@@ -24,6 +24,10 @@ func TestAppManifests(t *testing.T) {
 				AppHome struct {
 					Home bool `yaml:"home_tab_enabled"`
 				} `yaml:"app_home"`
+				Shortcuts []struct {
+					Type       string `yaml:"type"`
+					CallbackID string `yaml:"callback_id"`
+				} `yaml:"shortcuts"`
 			} `yaml:"features"`
 			OAuth struct {
 				Scopes struct {
@@ -36,8 +40,9 @@ func TestAppManifests(t *testing.T) {
 					Events []string `yaml:"bot_events"`
 				} `yaml:"event_subscriptions"`
 				Interactivity struct {
-					Enabled bool   `yaml:"is_enabled"`
-					URL     string `yaml:"request_url"`
+					Enabled    bool   `yaml:"is_enabled"`
+					URL        string `yaml:"request_url"`
+					OptionsURL string `yaml:"message_menu_options_url"`
 				} `yaml:"interactivity"`
 				Socket bool `yaml:"socket_mode_enabled"`
 			} `yaml:"settings"`
@@ -56,7 +61,14 @@ func TestAppManifests(t *testing.T) {
 		assert.True(t, m.Features.AppHome.Home)
 		assert.Equal(t, []string{"app_home_opened"}, m.Settings.Events.Events)
 		assert.Subset(t, m.OAuth.Scopes.Bot, []string{"commands", "chat:write", "reactions:write", "files:write", "usergroups:read"})
+		// The command builder: its shortcut, and (over HTTPS) where its
+		// external selects get their options.
+		if assert.Len(t, m.Features.Shortcuts, 1, file) {
+			assert.Equal(t, "global", m.Features.Shortcuts[0].Type)
+			assert.Equal(t, callbackBuilder, m.Features.Shortcuts[0].CallbackID)
+		}
 		if !socket {
+			assert.Equal(t, "https://bot.example.com/slack/options", m.Settings.Interactivity.OptionsURL)
 			assert.Equal(t, "https://bot.example.com/slack/interactions", m.Settings.Interactivity.URL)
 			assert.Equal(t, "https://bot.example.com/slack/events", m.Settings.Events.URL)
 		}

@@ -294,6 +294,6 @@ func New() *sdk.Plugin {
 // declare declares each of ops as a command of p.
 func declare(p *sdk.Plugin, ops ...op) {
 	for _, o := range ops {
-		apiop.Register(p, api, o)
+		apiop.Register(p, api, withCompletions(o))
 	}
 }

@@ -99,7 +99,7 @@ var api = &apiop.API[*client.Client, *client.Result]{
 // registerOps declares ops as commands of p.
 func registerOps(p *sdk.Plugin, ops ...op) {
 	for _, o := range ops {
-		apiop.Register(p, api, o)
+		apiop.Register(p, api, withCompletions(o))
 	}
 }
 

@@ -54,6 +54,9 @@ type View struct {
 	View      json.RawMessage `json:"view"`
 	// Closed is set once the modal was submitted or dismissed.
 	Closed bool `json:"closed,omitempty"`
+	// Hash changes with every update; views.update with a stale one is
+	// refused, as Slack does.
+	Hash string `json:"hash"`
 }
 
 // Call is one Web API call, for tests.
@@ -126,6 +129,7 @@ func (w *Workspace) methods() map[string]http.HandlerFunc {
 		"chat.postEphemeral":           w.postEphemeral,
 		"views.open":                   w.viewsOpen,
 		"views.publish":                w.viewsPublish,
+		"views.update":                 w.viewsUpdate,
 		"reactions.add":                w.reactionsAdd,
 		"files.getUploadURLExternal":   w.getUploadURL,
 		"files.completeUploadExternal": w.completeUpload,
@@ -343,10 +347,54 @@ func (w *Workspace) viewsOpen(rw http.ResponseWriter, r *http.Request) {
 	}
 	delete(w.triggers, req.TriggerID) // a trigger opens one view
 	w.seq++
-	v := &View{ID: fmt.Sprintf("V%08d", w.seq%100000000), User: user, TriggerID: req.TriggerID, Kind: "modal", View: req.View}
+	v := &View{ID: fmt.Sprintf("V%08d", w.seq%100000000), User: user, TriggerID: req.TriggerID, Kind: "modal", View: req.View, Hash: fmt.Sprintf("h%d", w.seq)}
 	w.views = append(w.views, v)
 	w.publish(Event{Kind: "view", View: v})
-	reply(rw, map[string]any{"ok": true, "view": map[string]any{"id": v.ID}})
+	reply(rw, map[string]any{"ok": true, "view": map[string]any{"id": v.ID, "hash": v.Hash}})
+}
+
+func (w *Workspace) viewsUpdate(rw http.ResponseWriter, r *http.Request) {
+	_, raw := w.read(r, "views.update")
+	var req struct {
+		ViewID string          `json:"view_id"`
+		Hash   string          `json:"hash"`
+		View   json.RawMessage `json:"view"`
+	}
+	if err := json.Unmarshal(raw, &req); err != nil {
+		fail(rw, "invalid_arguments")
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, v := range w.views {
+		if v.ID != req.ViewID || v.Closed {
+			continue
+		}
+		if req.Hash != "" && req.Hash != v.Hash {
+			fail(rw, "hash_conflict")
+			return
+		}
+		w.seq++
+		v.View, v.Hash = req.View, fmt.Sprintf("h%d", w.seq)
+		w.publish(Event{Kind: "view", View: v})
+		reply(rw, map[string]any{"ok": true, "view": map[string]any{"id": v.ID, "hash": v.Hash}})
+		return
+	}
+	fail(rw, "not_found")
+}
+
+// UpdateView replaces an open modal's content, as a view_submission's
+// response_action "update" does.
+func (w *Workspace) UpdateView(id string, view json.RawMessage) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, v := range w.views {
+		if v.ID == id {
+			w.seq++
+			v.View, v.Hash = view, fmt.Sprintf("h%d", w.seq)
+			w.publish(Event{Kind: "view", View: v})
+		}
+	}
 }
 
 func (w *Workspace) viewsPublish(rw http.ResponseWriter, r *http.Request) {

@@ -79,6 +79,7 @@ func (p *Playground) Handler() http.Handler {
 	mux.HandleFunc("POST /playground/action", p.action)
 	mux.HandleFunc("POST /playground/submit", p.submit)
 	mux.HandleFunc("POST /playground/dismiss", p.dismiss)
+	mux.HandleFunc("POST /playground/options", p.options)
 	return mux
 }
 
@@ -219,16 +220,36 @@ func (p *Playground) name(id string) string {
 	return id
 }
 
-// action forwards a button click as a block_actions interaction.
+// action forwards a button click as a block_actions interaction, or a
+// choice in an open modal's select (ViewID and Selected set).
 func (p *Playground) action(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		User, Channel, MessageTS, ActionID, BlockID, Value string
+		ViewID, Type, Selected                             string
 	}
 	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&in); err != nil || !p.known(in.User) {
 		writeJSON(w, 400, map[string]string{"error": "want {user, channel, messageTS, actionID, blockID, value} with a known user"})
 		return
 	}
 	now := fmt.Sprintf("%d.%06d", time.Now().Unix(), p.seq.Add(1)%1_000_000)
+	if in.ViewID != "" {
+		view := p.view(in.User, in.ViewID)
+		if view == nil {
+			writeJSON(w, 404, map[string]string{"error": "no such modal for this user"})
+			return
+		}
+		payload := map[string]any{
+			"type": "block_actions", "team": map[string]string{"id": p.o.Team, "domain": "playground"},
+			"user": map[string]string{"id": in.User, "name": p.name(in.User)}, "api_app_id": "A0PLAYGRND",
+			"container":  map[string]any{"type": "view", "view_id": view.ID},
+			"trigger_id": p.o.Workspace.Trigger(in.User),
+			"view":       viewPayload(view, nil),
+			"actions": []map[string]any{{"type": in.Type, "action_id": in.ActionID, "block_id": in.BlockID, "action_ts": now,
+				"selected_option": option(in.Selected)}},
+		}
+		p.interact(w, "", in.User, payload)
+		return
+	}
 	payload := map[string]any{
 		"type": "block_actions", "team": map[string]string{"id": p.o.Team, "domain": "playground"},
 		"user":    map[string]string{"id": in.User, "name": p.name(in.User)},
@@ -245,56 +266,46 @@ func (p *Playground) action(w http.ResponseWriter, r *http.Request) {
 // submit forwards a modal submission as a view_submission interaction.
 func (p *Playground) submit(w http.ResponseWriter, r *http.Request) {
 	var in struct {
-		User   string                       `json:"user"`
-		ViewID string                       `json:"viewID"`
-		Values map[string]map[string]string `json:"values"`
+		User   string                           `json:"user"`
+		ViewID string                           `json:"viewID"`
+		Values map[string]map[string]inputValue `json:"values"`
 	}
 	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&in); err != nil || !p.known(in.User) {
 		writeJSON(w, 400, map[string]string{"error": "want {user, viewID, values}"})
 		return
 	}
-	var view *localapi.View
-	for _, v := range p.o.Workspace.Views() {
-		if v.ID == in.ViewID && v.User == in.User {
-			vv := v
-			view = &vv
-		}
-	}
+	view := p.view(in.User, in.ViewID)
 	if view == nil {
 		writeJSON(w, 404, map[string]string{"error": "no such modal for this user"})
 		return
 	}
-	var spec struct {
-		CallbackID      string `json:"callback_id"`
-		PrivateMetadata string `json:"private_metadata"`
-	}
-	_ = json.Unmarshal(view.View, &spec)
-	state := map[string]map[string]any{}
-	for block, actions := range in.Values {
-		state[block] = map[string]any{}
-		for action, value := range actions {
-			state[block][action] = map[string]any{"type": "plain_text_input", "value": value}
-		}
-	}
 	payload := map[string]any{
 		"type": "view_submission", "team": map[string]string{"id": p.o.Team}, "user": map[string]string{"id": in.User, "name": p.name(in.User)},
 		"api_app_id": "A0PLAYGRND", "trigger_id": p.o.Workspace.Trigger(in.User),
-		"view": map[string]any{"id": view.ID, "type": "modal", "callback_id": spec.CallbackID, "private_metadata": spec.PrivateMetadata,
-			"state": map[string]any{"values": state}},
+		"view": viewPayload(view, in.Values),
 	}
 	status, body, err := p.send(payload)
 	if err != nil {
 		writeJSON(w, 502, map[string]string{"error": err.Error()})
 		return
 	}
-	// An answer with errors keeps the modal open; anything else closes it.
+	// An answer with errors keeps the modal open, one with a view
+	// replaces it (the builder's secret form); anything else closes it.
 	var ans struct {
 		ResponseAction string            `json:"response_action"`
 		Errors         map[string]string `json:"errors"`
+		View           json.RawMessage   `json:"view"`
 	}
-	if status == 200 && json.Unmarshal(body, &ans) == nil && ans.ResponseAction == "errors" {
-		writeJSON(w, 200, map[string]any{"errors": ans.Errors})
-		return
+	if status == 200 && json.Unmarshal(body, &ans) == nil {
+		switch ans.ResponseAction {
+		case "errors":
+			writeJSON(w, 200, map[string]any{"errors": ans.Errors})
+			return
+		case "update":
+			p.o.Workspace.UpdateView(view.ID, ans.View)
+			writeJSON(w, 200, map[string]any{"status": status, "updated": true})
+			return
+		}
 	}
 	p.o.Workspace.CloseView(view.ID)
 	writeJSON(w, 200, map[string]any{"status": status})
@@ -321,4 +332,118 @@ func (p *Playground) interact(w http.ResponseWriter, channel, user string, paylo
 	}
 	p.showAck(channel, user, status, body)
 	writeJSON(w, 200, map[string]any{"status": status})
+}
+
+// view is user's open modal called id, or nil.
+func (p *Playground) view(user, id string) *localapi.View {
+	for _, v := range p.o.Workspace.Views() {
+		if v.ID == id && v.User == user && !v.Closed {
+			vv := v
+			return &vv
+		}
+	}
+	return nil
+}
+
+// inputValue is what the page sends for one input of a modal: a string
+// for a text field, or the element's type with what is selected.
+type inputValue struct {
+	Type         string   `json:"type"`
+	Value        string   `json:"value"`
+	Selected     []string `json:"selected"`
+	Conversation string   `json:"conversation"`
+}
+
+func (v *inputValue) UnmarshalJSON(b []byte) error {
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		*v = inputValue{Type: "plain_text_input", Value: s}
+		return nil
+	}
+	type plainValue inputValue
+	return json.Unmarshal(b, (*plainValue)(v))
+}
+
+func option(value string) map[string]any {
+	return map[string]any{"value": value, "text": map[string]string{"type": "plain_text", "text": value}}
+}
+
+// state is a value as Slack reports it in a view's state.
+func (v inputValue) state() map[string]any {
+	out := map[string]any{"type": v.Type}
+	switch v.Type {
+	case "static_select", "external_select":
+		if len(v.Selected) > 0 {
+			out["selected_option"] = option(v.Selected[0])
+		}
+	case "multi_static_select", "multi_external_select", "checkboxes":
+		opts := []map[string]any{}
+		for _, s := range v.Selected {
+			opts = append(opts, option(s))
+		}
+		out["selected_options"] = opts
+	case "conversations_select":
+		out["selected_conversation"] = v.Conversation
+	default:
+		out["value"] = v.Value
+	}
+	return out
+}
+
+// viewPayload is a modal as an interaction carries it: its id, hash,
+// callback id, private metadata and the values of its inputs.
+func viewPayload(view *localapi.View, values map[string]map[string]inputValue) map[string]any {
+	var spec struct {
+		CallbackID      string          `json:"callback_id"`
+		PrivateMetadata string          `json:"private_metadata"`
+		Blocks          json.RawMessage `json:"blocks"`
+	}
+	_ = json.Unmarshal(view.View, &spec)
+	state := map[string]map[string]any{}
+	for block, actions := range values {
+		state[block] = map[string]any{}
+		for action, value := range actions {
+			state[block][action] = value.state()
+		}
+	}
+	return map[string]any{"id": view.ID, "hash": view.Hash, "type": "modal", "callback_id": spec.CallbackID, "private_metadata": spec.PrivateMetadata,
+		"blocks": spec.Blocks, "state": map[string]any{"values": state}}
+}
+
+// options forwards what the user types in an external select as a
+// block_suggestion to the bot's options URL, and returns its answer.
+func (p *Playground) options(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		User, ViewID, BlockID, ActionID, Value string
+		Values                                 map[string]map[string]inputValue
+	}
+	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&in); err != nil || !p.known(in.User) {
+		writeJSON(w, 400, map[string]string{"error": "want {user, viewID, blockID, actionID, value}"})
+		return
+	}
+	view := p.view(in.User, in.ViewID)
+	if view == nil {
+		writeJSON(w, 404, map[string]string{"error": "no such modal for this user"})
+		return
+	}
+	payload := map[string]any{
+		"type": "block_suggestion", "team": map[string]string{"id": p.o.Team}, "user": map[string]string{"id": in.User, "name": p.name(in.User)},
+		"api_app_id": "A0PLAYGRND", "block_id": in.BlockID, "action_id": in.ActionID, "value": in.Value,
+		// Slack sends each keystroke's request anew; the stamp keeps two
+		// identical ones in a second from looking like a replay.
+		"action_ts": fmt.Sprintf("%d.%06d", time.Now().Unix(), p.seq.Add(1)%1_000_000),
+		"view":      viewPayload(view, in.Values),
+	}
+	js, _ := json.Marshal(payload)
+	status, body, err := p.forward("/slack/options", "application/x-www-form-urlencoded", []byte(url.Values{"payload": {string(js)}}.Encode()))
+	if err != nil {
+		writeJSON(w, 502, map[string]string{"error": err.Error()})
+		return
+	}
+	if status != http.StatusOK {
+		writeJSON(w, status, map[string]string{"error": strings.TrimSpace(string(body))})
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(body)
 }

@@ -88,7 +88,9 @@ function richText(rt) {
   return out;
 }
 
-function renderBlocks(blocks, msg) {
+// renderBlocks renders Block Kit; view is the open modal the blocks
+// belong to (its selects then work), or undefined for a message.
+function renderBlocks(blocks, msg, view) {
   const out = [];
   for (const b of blocks || []) {
     switch (b.type) {
@@ -120,10 +122,16 @@ function renderBlocks(blocks, msg) {
         break;
       }
       case "actions":
-        out.push(el("div", { class: "block-actions" }, (b.elements || []).filter((e) => e.type === "button").map((e) => button(e, b, msg))));
+        out.push(el("div", { class: "block-actions" }, (b.elements || []).map((e) => {
+          if (e.type === "button") return button(e, b, msg);
+          if (view) return widget(e, b.block_id, view, (value) => api("/playground/action", {
+            user: state.user, viewID: view.id, actionID: e.action_id, blockID: b.block_id, type: e.type, selected: value,
+          }));
+          return null;
+        })));
         break;
       case "input": {
-        out.push(inputBlock(b));
+        out.push(inputBlock(b, view));
         break;
       }
     }
@@ -164,22 +172,145 @@ function confirmDialog(c) {
   });
 }
 
-function inputBlock(b) {
+function inputBlock(b, view) {
   const e = b.element || {};
-  return el("div", { class: "input" },
-    el("label", { for: "in-" + b.block_id }, b.label ? b.label.text : b.block_id),
-    el("input", { id: "in-" + b.block_id, "data-block": b.block_id, "data-action": e.action_id, placeholder: e.placeholder ? e.placeholder.text : "" }),
+  return el("div", { class: "input", "data-block": b.block_id, "data-action": e.action_id, "data-type": e.type || "plain_text_input" },
+    el("label", { for: "in-" + b.block_id }, b.label ? b.label.text : b.block_id, b.optional ? el("span", { class: "optional" }, " (optional)") : null),
+    widget(e, b.block_id, view),
+    b.hint ? el("div", { class: "hint" }, b.hint.text) : null,
     el("div", { class: "error", "data-error-for": b.block_id }));
+}
+
+function optionList(e) {
+  const opts = [...(e.options || [])];
+  for (const g of e.option_groups || []) opts.push(...(g.options || []));
+  return opts;
+}
+
+// widget renders one input element of a modal. onPick, for a select in an
+// actions block, is told each choice.
+function widget(e, block, view, onPick) {
+  const id = "in-" + block;
+  const placeholder = e.placeholder ? e.placeholder.text : "";
+  switch (e.type) {
+    case "static_select":
+    case "multi_static_select": {
+      const sel = el("select", { id, ...(e.type === "multi_static_select" ? { multiple: "" } : {}) },
+        e.type === "static_select" ? el("option", { value: "" }, placeholder || "Choose") : null,
+        optionList(e).map((o) => el("option", { value: o.value }, o.text ? o.text.text : o.value)));
+      const initial = [e.initial_option, ...(e.initial_options || [])].filter(Boolean).map((o) => o.value);
+      for (const o of sel.options) o.selected = initial.includes(o.value);
+      if (onPick) sel.addEventListener("change", () => onPick(sel.value));
+      return sel;
+    }
+    case "checkboxes": {
+      const initial = (e.initial_options || []).map((o) => o.value);
+      return el("div", { id, class: "checkboxes" }, (e.options || []).map((o) => el("label", { class: "checkbox" },
+        el("input", { type: "checkbox", value: o.value, ...(initial.includes(o.value) ? { checked: "" } : {}) }), " ", o.text ? o.text.text : o.value)));
+    }
+    case "conversations_select": {
+      const sel = el("select", { id }, state.channels.map((c) => el("option", { value: channelID(c) }, "# " + c)));
+      sel.value = channelID(state.channel);
+      return sel;
+    }
+    case "external_select":
+    case "multi_external_select":
+      return combo(e, block, view, onPick);
+    default: {
+      const attrs = { id, placeholder, value: e.initial_value || "" };
+      if (e.multiline) { const t = el("textarea", { id, placeholder, rows: 3 }); t.value = e.initial_value || ""; return t; }
+      return el("input", attrs);
+    }
+  }
+}
+
+// combo is an external select: what is typed is sent to the bot's options
+// URL (through the playground), and its answer is offered below.
+function combo(e, block, view, onPick) {
+  const multi = e.type === "multi_external_select";
+  const initial = [e.initial_option, ...(e.initial_options || [])].filter(Boolean);
+  const input = el("input", { id: "in-" + block, class: "combo", autocomplete: "off", placeholder: e.placeholder ? e.placeholder.text : "Type to search" });
+  const chosen = el("div", { class: "chosen" });
+  const list = el("div", { class: "options", hidden: "" });
+  const box = el("div", { class: "combo-box", "data-selected": JSON.stringify(initial.map((o) => o.value)) }, input, chosen, list);
+  const labels = new Map(initial.map((o) => [o.value, o.text ? o.text.text : o.value]));
+  const showChosen = () => {
+    const sel = JSON.parse(box.dataset.selected);
+    if (multi) chosen.replaceChildren(...sel.map((v) => el("span", { class: "chip" }, labels.get(v) || v)));
+    else input.value = sel.length ? labels.get(sel[0]) || sel[0] : input.value;
+  };
+  showChosen();
+  let timer = null;
+  const ask = () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const res = await api("/playground/options", { user: state.user, viewID: view.id, blockID: block, actionID: e.action_id, value: input.value, values: modalValues() });
+      const groups = res.option_groups || [{ options: res.options || [] }];
+      list.replaceChildren(...groups.map((g) => el("div", { class: "group" },
+        g.label ? el("div", { class: "group-label" }, g.label.text) : null,
+        (g.options || []).map((o) => el("button", { type: "button", class: "option", "data-value": o.value, onclick: () => pick(o) },
+          o.text ? o.text.text : o.value, o.description ? el("span", { class: "desc" }, " " + o.description.text) : null)))));
+      list.hidden = false;
+    }, 120);
+  };
+  const pick = (o) => {
+    labels.set(o.value, o.text ? o.text.text : o.value);
+    const sel = multi ? [...new Set([...JSON.parse(box.dataset.selected), o.value])] : [o.value];
+    box.dataset.selected = JSON.stringify(sel);
+    list.hidden = true;
+    if (multi) input.value = "";
+    showChosen();
+    if (onPick) onPick(o.value);
+  };
+  input.addEventListener("input", () => { if (!multi) box.dataset.selected = "[]"; ask(); });
+  input.addEventListener("focus", ask);
+  return box;
+}
+
+// modalValues reads the open modal's inputs as the playground sends them:
+// a string for a text field, else the element's type and what is chosen.
+function modalValues() {
+  const values = {};
+  for (const w of document.querySelectorAll("#dialog .input[data-block]")) {
+    const type = w.dataset.type;
+    const node = w.querySelector("#in-" + CSS.escape(w.dataset.block)) || w;
+    let v;
+    switch (type) {
+      case "static_select":
+        v = { type, selected: node.value ? [node.value] : [] };
+        break;
+      case "multi_static_select":
+        v = { type, selected: [...node.selectedOptions].map((o) => o.value) };
+        break;
+      case "checkboxes":
+        v = { type, selected: [...w.querySelectorAll("input[type=checkbox]:checked")].map((c) => c.value) };
+        break;
+      case "conversations_select":
+        v = { type, conversation: node.value };
+        break;
+      case "external_select":
+      case "multi_external_select":
+        v = { type, selected: JSON.parse(w.querySelector(".combo-box").dataset.selected) };
+        break;
+      default:
+        v = node.value;
+    }
+    values[w.dataset.block] = { [w.dataset.action]: v };
+  }
+  return values;
 }
 
 // showModal renders an open modal for the current user.
 let shownView = "";
 function showModal(v) {
-  if (shownView === v.id) return;
-  shownView = v.id;
+  // The bot may replace an open modal's content (views.update): its hash
+  // changes, and it is drawn again.
+  const key = v.id + ":" + (v.hash || "");
+  if (shownView === key) return;
+  shownView = key;
   const spec = v.view;
   const d = $("#dialog");
-  const body = renderBlocks(spec.blocks, {});
+  const body = renderBlocks(spec.blocks, {}, v);
   d.replaceChildren(
     el("h2", {}, spec.title ? spec.title.text : "Modal"),
     ...body,
@@ -193,11 +324,9 @@ function showModal(v) {
 function closeModal() { $("#overlay").hidden = true; shownView = ""; }
 
 async function submitModal(v) {
-  const values = {};
-  for (const input of document.querySelectorAll("#dialog input[data-block]")) {
-    values[input.dataset.block] = { [input.dataset.action]: input.value };
-  }
-  const res = await api("/playground/submit", { user: state.user, viewID: v.id, values });
+  for (const e of document.querySelectorAll("#dialog .error")) e.textContent = "";
+  const res = await api("/playground/submit", { user: state.user, viewID: v.id, values: modalValues() });
+  if (res.updated) return; // the modal shows its next step
   if (res.errors) {
     for (const [block, msg] of Object.entries(res.errors)) {
       const e = document.querySelector(`[data-error-for="${block}"]`);
