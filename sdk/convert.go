@@ -44,6 +44,7 @@ func paramsToProto(ps []Param) []*pb.Parameter {
 			Minimum:      p.Min,
 			Maximum:      p.Max,
 			Resource:     p.Resource,
+			Completes:    p.Completes,
 		}
 		for _, e := range p.Enum {
 			pp.EnumValues = append(pp.EnumValues, &pb.EnumValue{Value: e.Value, Description: e.Description, Aliases: e.Aliases})
@@ -69,6 +70,7 @@ func paramsFromProto(ps []*pb.Parameter) []Param {
 			Min:         p.Minimum,
 			Max:         p.Maximum,
 			Resource:    p.GetResource(),
+			Completes:   p.GetCompletes(),
 		}
 		for _, e := range p.GetEnumValues() {
 			pp.Enum = append(pp.Enum, EnumValue{Value: e.GetValue(), Description: e.GetDescription(), Aliases: e.GetAliases()})

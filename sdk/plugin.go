@@ -315,6 +315,22 @@ func (b *CommandBuilder) Complete(param string, fn CompleteFunc) *CommandBuilder
 	return b
 }
 
+// completing is the command's spec with Completes set on each parameter
+// that has a completion function.
+func (c *command) completing() CommandSpec {
+	if len(c.complete) == 0 {
+		return c.spec
+	}
+	spec := c.spec
+	spec.Params = slices.Clone(spec.Params)
+	for i := range spec.Params {
+		if _, ok := c.complete[spec.Params[i].Name]; ok {
+			spec.Params[i].Completes = true
+		}
+	}
+	return spec
+}
+
 // Metadata implements [Provider].
 func (p *Plugin) Metadata(context.Context, *MetadataRequest) (*Metadata, error) {
 	m := p.meta
@@ -336,7 +352,7 @@ func (p *Plugin) Describe(context.Context, *DescribeRequest) (*Catalog, error) {
 		if err != nil {
 			return nil, err
 		}
-		cat.Commands = append(cat.Commands, c.spec)
+		cat.Commands = append(cat.Commands, c.completing())
 	}
 	if p.decl.declared {
 		cat.Settings = slices.Clone(p.decl.settings)

@@ -99,6 +99,10 @@ type Param struct {
 	// value to confirm. At most one per command, never a sensitive one
 	// (protocol minor 4).
 	Resource bool
+	// Completes says the plugin suggests values for the parameter
+	// (Complete): a form offers them as the user types. The SDK sets it
+	// for every parameter with a completion function.
+	Completes bool
 }
 
 // CommandSpec is one entry of a plugin's catalog.

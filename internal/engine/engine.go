@@ -118,6 +118,9 @@ type Request struct {
 	// a command missing only sensitive arguments then gets
 	// StatusNeedsInput instead of an error.
 	CanPrompt bool
+	// Command, if set, is the command as fields (a form's): Text is then
+	// ignored, and its values are bound as they are, never parsed as words.
+	Command *Command
 }
 
 // Status is how a request ended.
@@ -162,6 +165,10 @@ type Reply struct {
 	Sensitive bool
 	// Inputs are the secrets to collect when Status is StatusNeedsInput.
 	Inputs []sdk.Param
+	// Resume, with StatusNeedsInput, is the command to send again (as
+	// Request.Command) with the collected secrets: the values already
+	// given, as fields, so that nothing is typed or parsed twice.
+	Resume *Command
 
 	// planChanged marks an approved request refused because its work
 	// changed since approval.
@@ -194,7 +201,10 @@ type Options struct {
 	ExecTimeout time.Duration
 	// PlanTimeout bounds a plan (30 s).
 	PlanTimeout time.Duration
-	Now         func() time.Time
+	// CompleteTimeout bounds a plugin's suggestions for one value (1.5 s):
+	// a form waiting on them must still answer Slack within 3 s.
+	CompleteTimeout time.Duration
+	Now             func() time.Time
 	// Step, if set, is called at each step of an approved request's
 	// execution ("voted", "told", "dispatched", "executed", "recorded",
 	// "finished"): the chaos tests stop the process at each one.
@@ -236,6 +246,9 @@ func New(opts Options) *Engine {
 	}
 	if opts.PlanTimeout == 0 {
 		opts.PlanTimeout = 30 * time.Second
+	}
+	if opts.CompleteTimeout == 0 {
+		opts.CompleteTimeout = completeTimeout
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -298,6 +311,9 @@ func (e *Engine) Handle(ctx context.Context, req Request, progress func(sdk.Prog
 
 func (e *Engine) handle(ctx context.Context, req Request, progress func(sdk.Progress)) Reply {
 	log := e.log.With("request_id", req.ID, "user", req.User)
+	if req.Command != nil {
+		return e.handleCommand(ctx, req, log, progress)
+	}
 	name, rest, err := command.SplitProvider(req.Text)
 	if err != nil {
 		return invalid(req.ID, err)
@@ -320,16 +336,71 @@ func (e *Engine) handle(ctx context.Context, req Request, progress func(sdk.Prog
 	}
 	parsed, err := command.Parse(p, rest+secretTokens(req.Secrets))
 	if err != nil {
-		if inputs := e.promptable(p, rest, req, err); inputs != nil {
-			return Reply{RequestID: req.ID, Status: StatusNeedsInput, Provider: p.Name(), Inputs: inputs, Title: "/" + p.Name() + " " + rest}
+		reparse := func(extra string) (*command.Invocation, error) {
+			parsed, err := command.Parse(p, rest+secretTokens(req.Secrets)+extra)
+			if err != nil || parsed.Invocation == nil {
+				return nil, errors.Join(err, errors.New("not a command"))
+			}
+			return parsed.Invocation, nil
+		}
+		if r, ok := e.promptable(p, req, err, reparse); ok {
+			r.Title = "/" + p.Name() + " " + rest
+			return r
 		}
 		return invalid(req.ID, err)
 	}
-	subject := e.subject(ctx, req.User)
 	if parsed.Help != nil {
-		return e.help(req, subject, p, parsed.Help)
+		return e.help(req, e.subject(ctx, req.User), p, parsed.Help)
 	}
-	inv := parsed.Invocation
+	return e.run(ctx, req, p, parsed.Invocation, log, progress)
+}
+
+// handleCommand runs a command given as fields (Request.Command).
+func (e *Engine) handleCommand(ctx context.Context, req Request, log *slog.Logger, progress func(sdk.Progress)) Reply {
+	c := req.Command
+	p, ok := e.opts.Plugins.Provider(c.Provider)
+	if !ok {
+		return invalid(req.ID, &command.Error{Token: "/" + c.Provider, Msg: fmt.Sprintf("there is no /%s command", c.Provider)})
+	}
+	if err := unavailable(p); err != nil {
+		return e.failure(req.ID, "", p.Name(), "", err)
+	}
+	bind := func(extra map[string]string) (*command.Invocation, error) {
+		values := make(map[string][]string, len(c.Args)+len(req.Secrets)+len(extra))
+		for k, v := range c.Args {
+			values[k] = v
+		}
+		for _, m := range []map[string]string{req.Secrets, extra} {
+			for k, v := range m {
+				values[k] = []string{v}
+			}
+		}
+		return command.Bind(p, c.Name, c.Target, values)
+	}
+	inv, err := bind(nil)
+	if err != nil {
+		reparse := func(string) (*command.Invocation, error) {
+			var ce *command.Error
+			errors.As(err, &ce)
+			extra := map[string]string{}
+			for _, n := range ce.Missing {
+				extra[n] = "x"
+			}
+			return bind(extra)
+		}
+		if r, ok := e.promptable(p, req, err, reparse); ok {
+			r.Title = c.Line()
+			return r
+		}
+		return invalid(req.ID, err)
+	}
+	return e.run(ctx, req, p, inv, log, progress)
+}
+
+// run takes a parsed command through authorization, plan, approval and
+// execution.
+func (e *Engine) run(ctx context.Context, req Request, p Provider, inv *command.Invocation, log *slog.Logger, progress func(sdk.Progress)) Reply {
+	subject := e.subject(ctx, req.User)
 	line := e.CommandLine(inv, p.DefaultTarget())
 	log = log.With("command", p.Name()+" "+inv.Command.Name, "target", inv.Target)
 
@@ -426,26 +497,45 @@ func quoteWord(v string) string {
 	return `"` + wordQuoter.Replace(v) + `"`
 }
 
-// promptable returns the sensitive parameters to ask for privately when
-// the only problem with a command is that they are missing.
-func (e *Engine) promptable(p Provider, rest string, req Request, err error) []sdk.Param {
+// promptable answers StatusNeedsInput when the only problem with a
+// command is that sensitive parameters are missing: reparse, given
+// placeholders for them (as words, for a typed line), must then succeed.
+// The reply's Resume is the command with what was given, as fields.
+func (e *Engine) promptable(p Provider, req Request, err error, reparse func(placeholders string) (*command.Invocation, error)) (Reply, bool) {
 	var ce *command.Error
 	if !req.CanPrompt || !errors.As(err, &ce) || len(ce.Missing) == 0 {
-		return nil
+		return Reply{}, false
 	}
-	parsed, perr := command.Parse(p, rest+secretTokens(req.Secrets)+placeholders(ce.Missing))
-	if perr != nil || parsed.Invocation == nil {
-		return nil
+	inv, perr := reparse(placeholders(ce.Missing))
+	if perr != nil {
+		return Reply{}, false
 	}
-	var out []sdk.Param
+	var inputs []sdk.Param
 	for _, name := range ce.Missing {
-		prm, _ := parsed.Invocation.Command.Param(name)
+		prm, _ := inv.Command.Param(name)
 		if prm == nil || !prm.Sensitive {
-			return nil
+			return Reply{}, false
 		}
-		out = append(out, *prm)
+		inputs = append(inputs, *prm)
 	}
-	return out
+	resume := &Command{Provider: p.Name(), Name: inv.Command.Name, Args: map[string][]string{}}
+	if inv.Target != p.DefaultTarget() {
+		resume.Target = inv.Target
+	}
+	for _, name := range inv.Given {
+		prm, _ := inv.Command.Param(name)
+		if slices.Contains(ce.Missing, name) || prm != nil && prm.Sensitive {
+			// Secrets travel in Request.Secrets, never in the command.
+			continue
+		}
+		switch v := inv.Args[name].(type) {
+		case []string:
+			resume.Args[name] = v
+		default:
+			resume.Args[name] = []string{sdk.FormatValue(v)}
+		}
+	}
+	return Reply{RequestID: req.ID, Status: StatusNeedsInput, Provider: p.Name(), Inputs: inputs, Resume: resume}, true
 }
 
 func placeholders(names []string) string {

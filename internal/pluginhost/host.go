@@ -1084,7 +1084,10 @@ func (p *Process) Complete(ctx context.Context, req *sdk.CompleteRequest) (*sdk.
 		return nil, err
 	}
 	c, ok := prov.(sdk.Completer)
-	if !ok || !p.Metadata().HasCapability(sdk.CapabilityComplete) {
+	if !ok || !p.Metadata().HasCapability(sdk.CapabilityComplete) && !completes(p.Catalog()) {
+		// A plugin announces the capability only for commands it holds;
+		// one whose completions are all in commands built on demand (a
+		// "call" family) marks them in its catalog instead.
 		return &sdk.CompleteResponse{}, nil
 	}
 	out, err := c.Complete(ctx, req)
@@ -1092,6 +1095,18 @@ func (p *Process) Complete(ctx context.Context, req *sdk.CompleteRequest) (*sdk.
 		return nil, p.failed(ctx, gen, err)
 	}
 	return out, nil
+}
+
+// completes reports whether any parameter of a catalog suggests values.
+func completes(cat []sdk.CommandSpec) bool {
+	for _, c := range cat {
+		for _, prm := range c.Params {
+			if prm.Completes {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // CheckHealth asks the plugin about itself and its provider.

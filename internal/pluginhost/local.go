@@ -53,6 +53,16 @@ func (l *Local) Plan(ctx context.Context, req *sdk.PlanRequest) (*sdk.PlanRespon
 	return l.prov.Plan(ctx, req)
 }
 
+// Complete calls the provider directly; one that does not suggest
+// values gives none.
+func (l *Local) Complete(ctx context.Context, req *sdk.CompleteRequest) (*sdk.CompleteResponse, error) {
+	c, ok := l.prov.(sdk.Completer)
+	if !ok {
+		return &sdk.CompleteResponse{}, nil
+	}
+	return c.Complete(ctx, req)
+}
+
 // Execute calls the provider directly.
 func (l *Local) Execute(ctx context.Context, req *sdk.ExecuteRequest) (*sdk.Result, error) {
 	return l.prov.Execute(ctx, req)

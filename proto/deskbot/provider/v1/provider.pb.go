@@ -805,7 +805,11 @@ type Parameter struct {
 	// account, record, VM): approvers of critical commands type its value to
 	// confirm. At most one per command, and never a sensitive one
 	// (protocol minor 4).
-	Resource      bool `protobuf:"varint,13,opt,name=resource,proto3" json:"resource,omitempty"`
+	Resource bool `protobuf:"varint,13,opt,name=resource,proto3" json:"resource,omitempty"`
+	// completes says the plugin suggests values for this parameter through
+	// Complete; a form offers them as the user types. Plugins that leave it
+	// unset get no completion requests for the parameter.
+	Completes     bool `protobuf:"varint,14,opt,name=completes,proto3" json:"completes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -927,6 +931,13 @@ func (x *Parameter) GetMaximum() int64 {
 func (x *Parameter) GetResource() bool {
 	if x != nil {
 		return x.Resource
+	}
+	return false
+}
+
+func (x *Parameter) GetCompletes() bool {
+	if x != nil {
+		return x.Completes
 	}
 	return false
 }
@@ -2741,7 +2752,7 @@ const file_deskbot_provider_v1_provider_proto_rawDesc = "" +
 	"\x06hidden\x18\t \x01(\bR\x06hidden\x12\x18\n" +
 	"\aaliases\x18\n" +
 	" \x03(\tR\aaliases\x12'\n" +
-	"\x0fextra_arguments\x18\v \x01(\bR\x0eextraArguments\"\xe1\x03\n" +
+	"\x0fextra_arguments\x18\v \x01(\bR\x0eextraArguments\"\xff\x03\n" +
 	"\tParameter\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x126\n" +
@@ -2759,7 +2770,8 @@ const file_deskbot_provider_v1_provider_proto_rawDesc = "" +
 	" \x03(\tR\aaliases\x12\x1d\n" +
 	"\aminimum\x18\v \x01(\x03H\x00R\aminimum\x88\x01\x01\x12\x1d\n" +
 	"\amaximum\x18\f \x01(\x03H\x01R\amaximum\x88\x01\x01\x12\x1a\n" +
-	"\bresource\x18\r \x01(\bR\bresourceB\n" +
+	"\bresource\x18\r \x01(\bR\bresource\x12\x1c\n" +
+	"\tcompletes\x18\x0e \x01(\bR\tcompletesB\n" +
 	"\n" +
 	"\b_minimumB\n" +
 	"\n" +
