@@ -1,0 +1,157 @@
+package console
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/peterh/liner"
+	"golang.org/x/term"
+
+	"github.com/deskbot/deskbot/internal/engine"
+)
+
+// Completer completes a typed line at cursor (a byte offset) for a user
+// in a channel, offering only what that user may run there: commands,
+// parameter names, and the values a plugin suggests. *engine.Engine is
+// one.
+type Completer interface {
+	Complete(ctx context.Context, user, channel, line string, cursor int) (engine.Completion, error)
+}
+
+// completeTimeout bounds one Tab: a plugin slow to suggest must not hold
+// the prompt.
+const completeTimeout = 3 * time.Second
+
+// errInterrupt is a Ctrl-C at the prompt.
+var errInterrupt = errors.New("interrupted")
+
+// lineReader reads the lines the console runs.
+type lineReader interface {
+	// ReadLine shows prompt and returns the next line: io.EOF at the end
+	// of the input, errInterrupt on Ctrl-C.
+	ReadLine(prompt string) (string, error)
+	// Remember offers a line to recall with Up later in this session.
+	Remember(line string)
+	Close() error
+}
+
+// plainReader reads lines from a pipe or a file: no line editing, no
+// escape codes, just the prompt before each line.
+type plainReader struct {
+	sc  *bufio.Scanner
+	out io.Writer
+}
+
+func newPlainReader(in io.Reader, out io.Writer) *plainReader {
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	return &plainReader{sc: sc, out: out}
+}
+
+func (p *plainReader) ReadLine(prompt string) (string, error) {
+	io.WriteString(p.out, prompt)
+	if !p.sc.Scan() {
+		io.WriteString(p.out, "\n")
+		if err := p.sc.Err(); err != nil {
+			return "", err
+		}
+		return "", io.EOF
+	}
+	return p.sc.Text(), nil
+}
+
+func (p *plainReader) Remember(string) {}
+func (p *plainReader) Close() error    { return nil }
+
+// isTerminal reports whether the console talks to a person at a
+// terminal: its input and output are the process's own, and both are
+// terminals. The line editor reads and writes those directly.
+func isTerminal(in io.Reader, out io.Writer) bool {
+	return in == io.Reader(os.Stdin) && out == io.Writer(os.Stdout) &&
+		term.IsTerminal(int(os.Stdin.Fd())) && term.IsTerminal(int(os.Stdout.Fd()))
+}
+
+// terminalReader is the line editor: Emacs-style editing keys, Up and
+// Down through the history, Tab completion, Ctrl-R search. The terminal
+// is in raw mode only while a line is read, so Ctrl-C during a command
+// is a signal that cancels it.
+type terminalReader struct {
+	s *liner.State
+}
+
+func newTerminalReader(complete liner.WordCompleter) *terminalReader {
+	s := liner.NewLiner()
+	s.SetCtrlCAborts(true)
+	s.SetTabCompletionStyle(liner.TabPrints)
+	if complete != nil {
+		s.SetWordCompleter(complete)
+	}
+	return &terminalReader{s: s}
+}
+
+func (t *terminalReader) ReadLine(prompt string) (string, error) {
+	line, err := t.s.Prompt(prompt)
+	if errors.Is(err, liner.ErrPromptAborted) {
+		return "", errInterrupt
+	}
+	return line, err
+}
+
+func (t *terminalReader) Remember(line string) { t.s.AppendHistory(line) }
+func (t *terminalReader) Close() error         { return t.s.Close() }
+
+// wordCompleter adapts the console's Completer to the line editor, which
+// counts the cursor in runes and replaces the text between head and tail.
+func (c *Console) wordCompleter(ctx context.Context) liner.WordCompleter {
+	if c.Completer == nil {
+		return nil
+	}
+	return func(line string, pos int) (string, []string, string) {
+		runes := []rune(line)
+		pos = min(max(pos, 0), len(runes))
+		cursor := len(string(runes[:pos]))
+		cctx, cancel := context.WithTimeout(ctx, completeTimeout)
+		defer cancel()
+		comp, err := c.Completer.Complete(cctx, c.User, c.Channel, line, cursor)
+		if err != nil || len(comp.Suggestions) == 0 {
+			return line[:cursor], nil, line[cursor:]
+		}
+		from, to := comp.From, comp.To
+		if from < 0 || from > cursor || to < cursor || to > len(line) {
+			from, to = cursor, cursor
+		}
+		head, tail := line[:from], line[to:]
+		out := make([]string, 0, len(comp.Suggestions))
+		for _, s := range comp.Suggestions {
+			v := quoteSuggestion(s.Value)
+			// A finished word is followed by a space, as a shell does;
+			// a parameter name ("reason=") waits for its value.
+			if !strings.HasSuffix(v, "=") && !strings.HasPrefix(tail, " ") {
+				v += " "
+			}
+			out = append(out, v)
+		}
+		return head, out, tail
+	}
+}
+
+// quoteSuggestion quotes a suggested value that the command grammar
+// would otherwise split or misread: one with spaces or quotes in it.
+func quoteSuggestion(v string) string {
+	if !strings.ContainsAny(v, " \t\"'\u201c\u201d\u2018\u2019") {
+		return v
+	}
+	key, val, isKV := strings.Cut(v, "=")
+	if !isKV || strings.ContainsAny(key, " \t\"'") {
+		key, val = "", v
+	} else {
+		key += "="
+	}
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+	return key + `"` + r.Replace(val) + `"`
+}
