@@ -144,7 +144,7 @@ func (s *screen) typ(keys string) {
 func (s *screen) expect(re string) string {
 	s.t.Helper()
 	rx := regexp.MustCompile(re)
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(testbin.Patience)
 	for {
 		all := s.out.String()
 		if loc := rx.FindStringIndex(all[s.seen:]); loc != nil {
