@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"sort"
 	"strings"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/deskbot/deskbot/internal/engine"
+	"github.com/deskbot/deskbot/sdk"
 )
 
 // Completer completes a typed line at cursor (a byte offset) for a user
@@ -108,16 +110,20 @@ func (t *terminalReader) Close() error         { return t.s.Close() }
 // wordCompleter adapts the console's Completer to the line editor, which
 // counts the cursor in runes and replaces the text between head and tail.
 func (c *Console) wordCompleter(ctx context.Context) liner.WordCompleter {
-	if c.Completer == nil {
-		return nil
-	}
 	return func(line string, pos int) (string, []string, string) {
 		runes := []rune(line)
 		pos = min(max(pos, 0), len(runes))
 		cursor := len(string(runes[:pos]))
-		cctx, cancel := context.WithTimeout(ctx, completeTimeout)
-		defer cancel()
-		comp, err := c.Completer.Complete(cctx, c.User, c.Channel, line, cursor)
+		var comp engine.Completion
+		var err error
+		switch {
+		case strings.HasPrefix(strings.TrimSpace(line), ":"):
+			comp = c.completeMeta(line, cursor)
+		case c.Completer != nil:
+			cctx, cancel := context.WithTimeout(ctx, completeTimeout)
+			comp, err = c.Completer.Complete(cctx, c.User, c.Channel, line, cursor)
+			cancel()
+		}
 		if err != nil || len(comp.Suggestions) == 0 {
 			return line[:cursor], nil, line[cursor:]
 		}
@@ -154,4 +160,30 @@ func quoteSuggestion(v string) string {
 	}
 	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`)
 	return key + `"` + r.Replace(val) + `"`
+}
+
+// metaCommands are the console's own commands, for Tab.
+var metaCommands = []string{":as", ":channel", ":help", ":quit"}
+
+// completeMeta completes the console's own commands, and the user names
+// :as takes.
+func (c *Console) completeMeta(line string, cursor int) engine.Completion {
+	head := line[:cursor]
+	from := strings.LastIndexAny(head, " \t") + 1
+	word := head[from:]
+	out := engine.Completion{From: from, To: cursor}
+	var candidates []string
+	switch done := strings.Fields(head[:from]); {
+	case len(done) == 0:
+		candidates = metaCommands
+	case len(done) == 1 && done[0] == ":as" && c.Users != nil:
+		candidates = c.Users.Names()
+		sort.Strings(candidates)
+	}
+	for _, v := range candidates {
+		if strings.HasPrefix(v, word) {
+			out.Suggestions = append(out.Suggestions, sdk.Suggestion{Value: v})
+		}
+	}
+	return out
 }
