@@ -132,9 +132,36 @@ func (c *Console) wordCompleter(ctx context.Context) liner.WordCompleter {
 			from, to = cursor, cursor
 		}
 		head, tail := line[:from], line[to:]
-		out := make([]string, 0, len(comp.Suggestions))
+		typed := line[from:cursor]
+		values := make([]string, 0, len(comp.Suggestions))
 		for _, s := range comp.Suggestions {
-			v := quoteSuggestion(s.Value)
+			values = append(values, s.Value)
+		}
+		if len(values) > 1 {
+			// With several candidates the editor puts in what they
+			// share. A plugin may match without regard to case; if what
+			// they share were not what was typed, the typed word would
+			// shrink or vanish, so the candidates that keep it are
+			// offered alone, when there are.
+			var keep []string
+			for _, v := range values {
+				if strings.HasPrefix(v, typed) {
+					keep = append(keep, v)
+				}
+			}
+			if len(keep) > 0 {
+				values = keep
+			}
+		}
+		out := make([]string, 0, len(values))
+		for _, v := range values {
+			if len(values) == 1 {
+				v = quoteSuggestion(v)
+			} else {
+				// Quoted from its first odd character on, so that what
+				// the candidates share still begins with what was typed.
+				v = quoteFrom(v, strings.IndexAny(v, needQuote))
+			}
 			// A finished word is followed by a space, as a shell does;
 			// a parameter name ("reason=") waits for its value.
 			if !strings.HasSuffix(v, "=") && !strings.HasPrefix(tail, " ") {
@@ -146,20 +173,32 @@ func (c *Console) wordCompleter(ctx context.Context) liner.WordCompleter {
 	}
 }
 
+// needQuote are the characters the command grammar splits on or reads
+// as quotes.
+const needQuote = " \t\"'\u201c\u201d\u2018\u2019\u201e"
+
 // quoteSuggestion quotes a suggested value that the command grammar
-// would otherwise split or misread: one with spaces or quotes in it.
+// would otherwise split or misread, the whole value (or the whole value
+// after "key="): "ré d'été", reason="customer request".
 func quoteSuggestion(v string) string {
-	if !strings.ContainsAny(v, " \t\"'\u201c\u201d\u2018\u2019") {
+	i := strings.IndexAny(v, needQuote)
+	if i < 0 {
 		return v
 	}
-	key, val, isKV := strings.Cut(v, "=")
-	if !isKV || strings.ContainsAny(key, " \t\"'") {
-		key, val = "", v
-	} else {
-		key += "="
+	if k := strings.Index(v, "="); k > 0 && k < i {
+		return quoteFrom(v, k+1)
+	}
+	return quoteFrom(v, 0)
+}
+
+// quoteFrom puts v[i:] in double quotes, which the grammar reads
+// anywhere in a word; i < 0 leaves v as it is.
+func quoteFrom(v string, i int) string {
+	if i < 0 {
+		return v
 	}
 	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`)
-	return key + `"` + r.Replace(val) + `"`
+	return v[:i] + `"` + r.Replace(v[i:]) + `"`
 }
 
 // metaCommands are the console's own commands, for Tab.
