@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 
 	"github.com/deskbot/deskbot/internal/chat/console"
 	"github.com/deskbot/deskbot/internal/engine"
@@ -47,7 +48,16 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	defer m.Close()
 	m.Background(ctx)
-	c := &console.Console{Engine: m.Engine, In: stdin, Out: stdout, Interrupts: console.InterruptChannel()}
+	var plugins engine.Registry = engine.StaticRegistry{}
+	if m.Host != nil {
+		plugins = hostRegistry{m.Host}
+	}
+	c := &console.Console{Engine: m.Engine, In: stdin, Out: stdout, Interrupts: console.InterruptChannel(),
+		// Tab offers what the policy lets the current user run.
+		Completer:   m.Engine,
+		HistoryFile: filepath.Join(m.Config.DataDir, "console_history"),
+		Secret:      console.SecretLines{Providers: plugins, Redactor: m.Engine.Redactor()}.Holds,
+	}
 	if m.Policy != nil {
 		c.Users = directory{m.Policy}
 	}

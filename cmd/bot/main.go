@@ -74,7 +74,8 @@ const usage = `usage: bot COMMAND [flags]
 commands:
   serve                   the Slack endpoints (HTTP or Socket Mode), /healthz, /readyz, /metrics;
                           --playground serves a local Slack in the browser instead
-  console                 interactive console over the real pipeline
+  console                 interactive console over the real pipeline: line editing,
+                          Tab completion, history in the data directory
   exec --as USER "/cmd"   run one command; exit status tells the outcome
   policy check FILE       validate a policy file
   policy explain --as U "/cmd"   the decision on a command and the rule that made it

@@ -4,8 +4,8 @@
 package console
 
 import (
-	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -37,30 +37,80 @@ type Console struct {
 	Users      Directory
 	// Interrupts, if set, delivers Ctrl-C: it cancels the running command.
 	Interrupts <-chan os.Signal
-	mu         sync.Mutex
+	// Completer, if set, completes the line on Tab at a terminal.
+	Completer Completer
+	// HistoryFile, if set, keeps the lines typed at a terminal across
+	// runs (mode 0600, at most HistoryLimit lines, DefaultHistoryLimit
+	// when zero). Lines read from a pipe are never kept.
+	HistoryFile  string
+	HistoryLimit int
+	// Secret reports lines holding a secret, which the history never
+	// keeps, not even for Up in the same session. See [SecretLines].
+	Secret func(line string) bool
+	mu     sync.Mutex
 }
 
-// Run reads commands until EOF or ":quit".
+// leaveHint is what Ctrl-C at the prompt says.
+const leaveHint = "(press Ctrl-C again, Ctrl-D or type :quit to leave)"
+
+// Run reads commands until EOF or ":quit". At a terminal the line can be
+// edited, Up recalls earlier lines (this run's and, with HistoryFile,
+// earlier runs'), Tab completes, Ctrl-C clears the line and a second
+// Ctrl-C in a row leaves; from a pipe lines are read as they come.
 func (c *Console) Run(ctx context.Context) error {
 	if c.Channel == "" {
 		c.Channel = "console"
 	}
+	var r lineReader
+	var hist *history
+	if isTerminal(c.In, c.Out) {
+		tr := newTerminalReader(c.wordCompleter(ctx))
+		r = tr
+		if c.HistoryFile != "" {
+			h, err := openHistory(c.HistoryFile, c.HistoryLimit)
+			if err != nil {
+				fmt.Fprintf(c.Out, "warning: %v\n", err)
+			}
+			hist = h
+			for _, l := range h.lines {
+				tr.Remember(l)
+			}
+		}
+	} else {
+		r = newPlainReader(c.In, c.Out)
+	}
+	defer r.Close()
 	fmt.Fprintf(c.Out, "deskbot console. Type /<provider> help, /ops help, :as NAME to switch user, :quit to leave.\n")
+	if _, ok := r.(*terminalReader); ok {
+		fmt.Fprintf(c.Out, "Tab completes commands, parameters and values; Up recalls earlier lines.\n")
+	}
 	if c.Users != nil && len(c.Users.Names()) > 0 {
 		fmt.Fprintf(c.Out, "Users: %s\n", strings.Join(c.Users.Names(), ", "))
 	}
-	sc := bufio.NewScanner(c.In)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	interrupted := false
 	for {
-		fmt.Fprintf(c.Out, "%s> ", c.Name)
-		if !sc.Scan() {
-			fmt.Fprintln(c.Out)
-			return sc.Err()
+		line, err := r.ReadLine(c.Name + "> ")
+		if errors.Is(err, errInterrupt) {
+			// The line editor has cleared the line and printed ^C.
+			if interrupted {
+				return nil
+			}
+			interrupted = true
+			fmt.Fprintln(c.Out, leaveHint)
+			continue
 		}
-		line := strings.TrimSpace(sc.Text())
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		interrupted = false
+		line = strings.TrimSpace(line)
 		if line == "" {
 			continue
 		}
+		c.remember(r, hist, line)
 		if strings.HasPrefix(line, ":") {
 			if quit := c.meta(line); quit {
 				return nil
@@ -71,6 +121,25 @@ func (c *Console) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+	}
+}
+
+// remember keeps line for Up and in the history file, unless it holds a
+// secret.
+func (c *Console) remember(r lineReader, hist *history, line string) {
+	if c.Secret != nil && c.Secret(line) {
+		return
+	}
+	if hist == nil {
+		r.Remember(line)
+		return
+	}
+	kept, err := hist.add(line)
+	if kept {
+		r.Remember(line)
+	}
+	if err != nil {
+		fmt.Fprintf(c.Out, "warning: %v\n", err)
 	}
 }
 
@@ -113,6 +182,15 @@ func (c *Console) Exec(ctx context.Context, line string) engine.Reply {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if c.Interrupts != nil {
+		// A Ctrl-C that came while no command ran (at a prompt read
+		// from a pipe) must not cancel this one.
+		for drained := false; !drained; {
+			select {
+			case <-c.Interrupts:
+			default:
+				drained = true
+			}
+		}
 		done := make(chan struct{})
 		defer close(done)
 		go func() {
