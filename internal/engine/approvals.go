@@ -231,7 +231,7 @@ func (e *Engine) Approve(ctx context.Context, req Request, id, confirm string, p
 		want := e.view(a).ConfirmWord()
 		if typed := strings.TrimSpace(confirm); typed != want {
 			msg := fmt.Sprintf("this request is critical: confirm by typing the name of what it acts on, %q (on %s), exactly: /ops approve %s confirm=%s",
-				want, a.Target, a.ID, quoteWord(want))
+				want, a.Target, a.ID, command.QuoteWord(want))
 			if typed != "" {
 				msg = fmt.Sprintf("you typed %q, which is not %q: ", typed, want) + msg
 			}

@@ -414,16 +414,9 @@ func secretTokens(secrets map[string]string) string {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		b.WriteString(" " + k + "=" + quoteWord(secrets[k]))
+		b.WriteString(" " + k + "=" + command.QuoteWord(secrets[k]))
 	}
 	return b.String()
-}
-
-var wordQuoter = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
-
-// quoteWord quotes a value so the tokenizer reads it back unchanged.
-func quoteWord(v string) string {
-	return `"` + wordQuoter.Replace(v) + `"`
 }
 
 // promptable returns the sensitive parameters to ask for privately when

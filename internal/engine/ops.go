@@ -234,7 +234,7 @@ func approvalDetail(v ApprovalView) *sdk.Result {
 	if store.State(v.State) == store.StatePending {
 		how := "/ops approve " + v.ID
 		if v.Confirm {
-			how += " confirm=" + quoteWord(v.ConfirmWord())
+			how += " confirm=" + command.QuoteWord(v.ConfirmWord())
 		}
 		kv = append(kv, "to approve", how, "to deny", "/ops deny "+v.ID+` reason="..."`)
 	}

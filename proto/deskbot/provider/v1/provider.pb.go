@@ -805,7 +805,12 @@ type Parameter struct {
 	// account, record, VM): approvers of critical commands type its value to
 	// confirm. At most one per command, and never a sensitive one
 	// (protocol minor 4).
-	Resource      bool `protobuf:"varint,13,opt,name=resource,proto3" json:"resource,omitempty"`
+	Resource bool `protobuf:"varint,13,opt,name=resource,proto3" json:"resource,omitempty"`
+	// free_text marks a STRING parameter as prose (a reason, a note): given
+	// by name, its value runs to the end of the command line, stopping
+	// before the command's next argument. It travels as a flag on STRING so
+	// that a host older than protocol minor 5 still reads a plain string.
+	FreeText      bool `protobuf:"varint,14,opt,name=free_text,json=freeText,proto3" json:"free_text,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -927,6 +932,13 @@ func (x *Parameter) GetMaximum() int64 {
 func (x *Parameter) GetResource() bool {
 	if x != nil {
 		return x.Resource
+	}
+	return false
+}
+
+func (x *Parameter) GetFreeText() bool {
+	if x != nil {
+		return x.FreeText
 	}
 	return false
 }
@@ -2741,7 +2753,7 @@ const file_deskbot_provider_v1_provider_proto_rawDesc = "" +
 	"\x06hidden\x18\t \x01(\bR\x06hidden\x12\x18\n" +
 	"\aaliases\x18\n" +
 	" \x03(\tR\aaliases\x12'\n" +
-	"\x0fextra_arguments\x18\v \x01(\bR\x0eextraArguments\"\xe1\x03\n" +
+	"\x0fextra_arguments\x18\v \x01(\bR\x0eextraArguments\"\xfe\x03\n" +
 	"\tParameter\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x126\n" +
@@ -2759,7 +2771,8 @@ const file_deskbot_provider_v1_provider_proto_rawDesc = "" +
 	" \x03(\tR\aaliases\x12\x1d\n" +
 	"\aminimum\x18\v \x01(\x03H\x00R\aminimum\x88\x01\x01\x12\x1d\n" +
 	"\amaximum\x18\f \x01(\x03H\x01R\amaximum\x88\x01\x01\x12\x1a\n" +
-	"\bresource\x18\r \x01(\bR\bresourceB\n" +
+	"\bresource\x18\r \x01(\bR\bresource\x12\x1b\n" +
+	"\tfree_text\x18\x0e \x01(\bR\bfreeTextB\n" +
 	"\n" +
 	"\b_minimumB\n" +
 	"\n" +
