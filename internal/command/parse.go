@@ -120,6 +120,10 @@ func SplitProvider(line string) (name, rest string, err error) {
 
 var keyRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*$`)
 
+// ticketRE is what any ticket reference looks like, whatever the policy
+// adds: it goes into links and messages as it is.
+var ticketRE = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9_./#:-]{0,62}[A-Za-z0-9])?$`)
+
 // TicketWord is the reserved argument that carries a ticket reference
 // on any command (ticket=ABC-123); no plugin parameter may take its name.
 const TicketWord = "ticket"
@@ -155,6 +159,9 @@ func Parse(p Provider, text string) (*Parsed, error) {
 				return nil, &Error{Token: t.Raw, Msg: "ticket needs a reference after it, like ticket=ABC-123"}
 			}
 			ticket, ticketGiven = strings.TrimSpace(v.value), true
+			if !ticketRE.MatchString(ticket) {
+				return nil, &Error{Token: t.Raw, Msg: "a ticket reference is letters and digits, with - _ . / # : between them, up to 64 characters (like ticket=ABC-123)"}
+			}
 			i += v.used - 1
 			continue
 		}
