@@ -137,6 +137,7 @@ func Parse(p Provider, text string) (*Parsed, error) {
 	// Free text (reasons, notes) takes the rest of the line, quotes and
 	// all, so it is gathered before anything else reads the words.
 	toks = gatherFreeText(p, text, toks)
+	all := toks
 	for _, t := range toks {
 		if t.unclosed != nil {
 			e := *t.unclosed
@@ -238,7 +239,7 @@ func Parse(p Provider, text string) (*Parsed, error) {
 	if err := bindArgs(p, spec, toks, inv); err != nil {
 		var ce *Error
 		if errors.As(err, &ce) && ce.stray != nil && ce.Rewrite == "" {
-			ce.Rewrite = rewriteStray(p, text, spec, toks, *ce.stray)
+			ce.Rewrite = rewriteStray(p, text, spec, all, *ce.stray)
 		}
 		return nil, err
 	}

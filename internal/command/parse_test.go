@@ -532,3 +532,13 @@ func TestTicketAndPlanWords(t *testing.T) {
 	_, err = Parse(p, "ipl check 203.0.113.7 ticket=")
 	assert.ErrorContains(t, err, "ticket needs a reference")
 }
+
+// A stray word after a word of the bot's (ticket=) is not merged into
+// the value before it: the rewrite would change what the line says.
+func TestNoRewriteAcrossReservedWords(t *testing.T) {
+	_, err := Parse(provider(), "kcare key create limit=5 note=x ticket=ABC-1 more")
+	var ce *Error
+	require.ErrorAs(t, err, &ce)
+	assert.Contains(t, ce.Msg, "unexpected word")
+	assert.Empty(t, ce.Rewrite)
+}
