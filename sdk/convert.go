@@ -35,6 +35,7 @@ func paramsToProto(ps []Param) []*pb.Parameter {
 			Name:         p.Name,
 			Description:  p.Description,
 			Type:         pb.ParameterType(p.Type),
+			FreeText:     p.Type == TypeText,
 			Required:     p.Required,
 			DefaultValue: p.Default,
 			Sensitive:    p.Sensitive,
@@ -45,6 +46,10 @@ func paramsToProto(ps []Param) []*pb.Parameter {
 			Maximum:      p.Max,
 			Resource:     p.Resource,
 			Completes:    p.Completes,
+		}
+		if p.Type == TypeText {
+			// Prose travels as a marked string: see free_text.
+			pp.Type = pb.ParameterType_PARAMETER_TYPE_STRING
 		}
 		for _, e := range p.Enum {
 			pp.EnumValues = append(pp.EnumValues, &pb.EnumValue{Value: e.Value, Description: e.Description, Aliases: e.Aliases})
@@ -71,6 +76,9 @@ func paramsFromProto(ps []*pb.Parameter) []Param {
 			Max:         p.Maximum,
 			Resource:    p.GetResource(),
 			Completes:   p.GetCompletes(),
+		}
+		if p.GetFreeText() && pp.Type == TypeString {
+			pp.Type = TypeText
 		}
 		for _, e := range p.GetEnumValues() {
 			pp.Enum = append(pp.Enum, EnumValue{Value: e.GetValue(), Description: e.GetDescription(), Aliases: e.GetAliases()})

@@ -53,6 +53,7 @@ func testPlugin() *Plugin {
 			String("secret", "hidden").AsSensitive(),
 			IP("ips", "addresses").AsRepeated(),
 			String("who", "the account").AsResource(),
+			FreeText("reason", "why"),
 		).
 		Risk(RiskHigh).
 		Examples("/demo everything a").
@@ -96,6 +97,12 @@ func TestGRPCRoundTripKeepsEveryField(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, want, got, "the catalog survives the wire unchanged")
 	assert.Equal(t, "who", got.Commands[0].ResourceParam(), "the resource mark survives the wire")
+	reason, _ := got.Commands[0].Param("reason")
+	require.NotNil(t, reason)
+	assert.Equal(t, TypeText, reason.Type, "free text survives the wire")
+	wire := paramsToProto([]Param{FreeText("reason", "why")})[0]
+	assert.Equal(t, pb.ParameterType_PARAMETER_TYPE_STRING, wire.GetType(), "a host that predates free text reads a string")
+	assert.True(t, wire.GetFreeText())
 
 	cr, err := remote.Configure(ctx, &ConfigureRequest{Targets: []Target{{Name: "main", Secrets: map[string]string{"key": "K"}, Settings: map[string]string{"a": "b"}}, {Name: "bad"}}})
 	require.NoError(t, err)

@@ -14,6 +14,14 @@ import (
 // String declares a free-text parameter.
 func String(name, description string) Param { return newParam(name, description, TypeString) }
 
+// FreeText declares a prose parameter (a reason, a note, a comment). Typed as
+// name=..., its value runs to the end of the line, so people write
+// reason=customer's request, see ticket without quoting; it stops early
+// only before another of the command's arguments (name=... or --name),
+// ticket=, --target or --plan. As the last positional parameter it takes
+// the remaining words.
+func FreeText(name, description string) Param { return newParam(name, description, TypeText) }
+
 // Int declares an integer parameter.
 func Int(name, description string) Param { return newParam(name, description, TypeInt) }
 
@@ -96,7 +104,7 @@ func (p Param) AtLeast(min int64) Param { p.Min = &min; return p }
 // regard to case and through their aliases, and return the canonical value.
 func (p *Param) Parse(raw string) (any, error) {
 	switch p.Type {
-	case TypeString, TypeUnspecified:
+	case TypeString, TypeText, TypeUnspecified:
 		return raw, nil
 	case TypeInt:
 		n, err := strconv.ParseInt(strings.ReplaceAll(raw, "_", ""), 10, 64)

@@ -7,7 +7,7 @@ import (
 )
 
 // ProtocolMinor is the revision of the v1 contract this SDK speaks.
-const ProtocolMinor = 4
+const ProtocolMinor = 6
 
 // Risk orders commands by the harm a mistake can do. The policy decides,
 // per risk, whether a command needs approval.
@@ -61,9 +61,14 @@ const (
 	TypeEmail
 	TypeDuration
 	TypeSize
+	// TypeText is prose (a reason, a note): given by name, it takes the
+	// rest of the command line, quotes and apostrophes included, up to
+	// the next argument of the command (protocol minor 6; on the wire a
+	// STRING marked free_text, which older hosts read as a string).
+	TypeText
 )
 
-var typeNames = []string{"unspecified", "string", "int", "bool", "enum", "ip", "cidr", "domain", "email", "duration", "size"}
+var typeNames = []string{"unspecified", "string", "int", "bool", "enum", "ip", "cidr", "domain", "email", "duration", "size", "text"}
 
 func (t ParamType) String() string {
 	if t < 0 || int(t) >= len(typeNames) {

@@ -169,6 +169,7 @@ func (m *Main) Open(ctx context.Context) error {
 		Audit:     m.Audit,
 		Logger:    m.Logger,
 		Step:      crashAt(os.Getenv("DESKBOT_CRASH_AT"), m.Logger),
+		TicketURL: m.Config.Tickets.URL,
 	}
 	if m.Policy != nil {
 		opts.Policy = m.Policy

@@ -91,6 +91,10 @@ type execOutput struct {
 	Result    *sdk.Result          `json:"result,omitempty"`
 	Plan      *sdk.Plan            `json:"plan,omitempty"`
 	Approval  *engine.ApprovalView `json:"approval,omitempty"`
+	Ticket    string               `json:"ticket,omitempty"`
+	TicketURL string               `json:"ticket_url,omitempty"`
+	// DryRun marks a plan shown on request (--plan): nothing ran.
+	DryRun bool `json:"dry_run,omitempty"`
 }
 
 func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -142,6 +146,7 @@ exit status: 0 done, 1 failed, 2 invalid, 3 denied, 4 waiting for approval, 5 un
 	if *asJSON {
 		out.RequestID, out.Status, out.Command, out.Target = r.RequestID, r.Status.String(), r.Command, r.Target
 		out.Error, out.Code, out.Result, out.Plan, out.Approval = r.Error, string(r.Code), r.Result, r.Plan, r.Approval
+		out.Ticket, out.TicketURL, out.DryRun = r.Ticket, r.TicketURL, r.DryRun
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(out); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -42,11 +43,37 @@ type Config struct {
 	// generated in the data directory (SQLite only).
 	AuditKey *SecretRef `yaml:"audit_key"`
 	Audit    AuditCfg   `yaml:"audit"`
+	Tickets  TicketsCfg `yaml:"tickets"`
 
 	// dev is set for the built-in development defaults.
 	dev bool
 	// dir is the config file's directory; relative paths start there.
 	dir string
+}
+
+// TicketsCfg is the desk's ticket system, for the ticket references
+// commands carry (ticket=ABC-123; the policy says which need one).
+type TicketsCfg struct {
+	// URL is a ticket's address with {ticket} where the reference goes:
+	// Slack messages and cards link each ticket to it.
+	URL string `yaml:"url"`
+}
+
+// checkTicketURL refuses a ticket address that would not make a link.
+func checkTicketURL(s string) error {
+	if s == "" {
+		return nil
+	}
+	u, err := url.Parse(strings.ReplaceAll(s, "{ticket}", "ABC-123"))
+	switch {
+	case !strings.Contains(s, "{ticket}"):
+		return fmt.Errorf("tickets.url %q: write {ticket} where the reference goes (https://desk.example/browse/{ticket})", s)
+	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
+		return fmt.Errorf("tickets.url %q: want an http or https address", s)
+	case strings.ContainsAny(s, " <>|\t\n"):
+		return fmt.Errorf("tickets.url %q: spaces and < > | have no place in a link", s)
+	}
+	return nil
 }
 
 // StoreCfg chooses the database.
@@ -272,6 +299,9 @@ func parseConfig(path string) (*Config, error) {
 	}
 	if cfg.Plugin.Dir == "" && len(cfg.Plugin.List) > 0 {
 		return nil, fmt.Errorf("%s: plugins.dir is required", path)
+	}
+	if err := checkTicketURL(cfg.Tickets.URL); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if cfg.ApprovalLease < 0 || (cfg.ApprovalLease > 0 && cfg.ApprovalLease < time.Second) {
 		return nil, fmt.Errorf("%s: approval_lease %s: want at least 1s", path, cfg.ApprovalLease)

@@ -218,7 +218,7 @@ const exitCheckpoints = 3
 
 const (
 	auditVerifyUsage = "bot audit verify [--config F] [--checkpoints FILE | --no-checkpoints] [--expect-head SEQ:HASH]"
-	auditExportUsage = "bot audit export [--config F] [--since 7d|DATE] [--until DATE] [--user ID] [--command whm:account] [--format jsonl|csv]"
+	auditExportUsage = "bot audit export [--config F] [--since 7d|DATE] [--until DATE] [--user ID] [--command whm:account] [--ticket ABC-123] [--format jsonl|csv]"
 	auditKeyUsage    = "bot audit key [--config F]"
 )
 
@@ -322,6 +322,7 @@ func auditExportCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 	until := fs.String("until", "", "up to this date")
 	user := fs.String("user", "", "only this user's entries (id or policy name)")
 	cmd := fs.String("command", "", "only this provider or provider:command prefix")
+	ticket := fs.String("ticket", "", "only the entries of requests made for this ticket reference")
 	format := fs.String("format", "jsonl", "jsonl or csv")
 	if help, err := parseFlags(fs, args, auditExportUsage, stdout); help || err != nil {
 		return err
@@ -333,7 +334,7 @@ func auditExportCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	defer m.Close()
-	f := audit.Filter{Command: *cmd}
+	f := audit.Filter{Command: *cmd, Ticket: *ticket}
 	now := time.Now()
 	var err error
 	if *since != "" {

@@ -112,6 +112,8 @@ type Request struct {
 	TTL          time.Duration
 	Rule         string
 	Meta         map[string]string
+	// Ticket is the ticket reference the request was made for.
+	Ticket string
 }
 
 // storedValue tags each argument with its type so it comes back typed.
@@ -163,6 +165,10 @@ func (s *Service) mac(a *store.Approval) string {
 		strconv.FormatBool(a.ConfirmTarget), a.ConfirmValue, strconv.FormatInt(a.ExpiresAt.UnixMicro(), 10), a.Rule,
 	} {
 		fmt.Fprintf(m, "%d:%s;", len(f), f)
+	}
+	if a.Ticket != "" {
+		// Bound only when set, so requests made before tickets verify.
+		fmt.Fprintf(m, "ticket;%d:%s;", len(a.Ticket), a.Ticket)
 	}
 	return macVersion + hex.EncodeToString(m.Sum(nil))
 }
@@ -237,7 +243,7 @@ func (s *Service) Create(ctx context.Context, r Request) (*store.Approval, error
 		ID: NewID(), RequestID: r.RequestID, Requester: r.Requester, Channel: r.Channel, Provider: r.Provider,
 		Command: r.Command, Target: r.Target, Args: args, CommandLine: r.CommandLine, Risk: int(r.Risk), Plan: string(plan),
 		PlanDigest: r.PlanDigest, Required: r.Approvers, ApproverRoles: roles, ConfirmTarget: r.Confirm, ConfirmValue: r.ConfirmValue,
-		Rule: r.Rule, State: store.StatePending, Meta: r.Meta, CreatedAt: now, ExpiresAt: now.Add(r.TTL), UpdatedAt: now,
+		Rule: r.Rule, State: store.StatePending, Meta: r.Meta, Ticket: r.Ticket, CreatedAt: now, ExpiresAt: now.Add(r.TTL), UpdatedAt: now,
 	}
 	a.ArgsHash = s.mac(a)
 	if len(secrets) > 0 {

@@ -19,6 +19,9 @@ const (
 	ActionExecute  Action = "execute"
 	ActionResult   Action = "result"
 	ActionAdmin    Action = "admin"
+	// ActionDryRun records a plan shown on request (--plan): nothing was
+	// approved or run.
+	ActionDryRun Action = "dry-run"
 )
 
 // Entry is one audit record. Args and Detail are redacted before they
@@ -41,8 +44,11 @@ type Entry struct {
 	Detail  string
 	// ApprovalID links entries of one approval.
 	ApprovalID string
-	PrevHash   string
-	Hash       string
+	// Ticket is the ticket reference the request was made for; the
+	// entry's hash covers it, so changing it later is tampering.
+	Ticket   string
+	PrevHash string
+	Hash     string
 }
 
 // Sink receives entries. Record must not fail silently: an entry that

@@ -159,6 +159,7 @@ func toRecord(e Entry) store.AuditRecord {
 		At:        e.Time.UTC().Truncate(time.Microsecond),
 		RequestID: e.RequestID, Actor: e.Actor, Action: string(e.Action), Provider: e.Provider, Command: e.Command,
 		Target: e.Target, Channel: e.Channel, Args: e.Args, Outcome: e.Outcome, Detail: e.Detail, ApprovalID: e.ApprovalID,
+		Ticket: e.Ticket,
 	}
 }
 
@@ -167,7 +168,7 @@ func FromRecord(r store.AuditRecord) Entry {
 	return Entry{
 		Seq: r.Seq, Time: r.At, RequestID: r.RequestID, Actor: r.Actor, Action: Action(r.Action), Provider: r.Provider,
 		Command: r.Command, Target: r.Target, Channel: r.Channel, Args: r.Args, Outcome: r.Outcome, Detail: r.Detail,
-		ApprovalID: r.ApprovalID, PrevHash: r.PrevHash, Hash: r.Hash,
+		ApprovalID: r.ApprovalID, Ticket: r.Ticket, PrevHash: r.PrevHash, Hash: r.Hash,
 	}
 }
 
@@ -176,6 +177,11 @@ func payload(version string, r store.AuditRecord) []byte {
 	fields := []string{
 		version, strconv.FormatInt(r.Seq, 10), r.PrevHash, strconv.FormatInt(r.At.UnixMicro(), 10),
 		r.RequestID, r.Actor, r.Action, r.Provider, r.Command, r.Target, r.Channel, r.Args, r.Outcome, r.Detail, r.ApprovalID,
+	}
+	if r.Ticket != "" {
+		// Only entries with a ticket hash one, so every entry written
+		// before tickets existed keeps its hash and verifies.
+		fields = append(fields, "ticket", r.Ticket)
 	}
 	b, _ := json.Marshal(fields)
 	return b
@@ -449,6 +455,7 @@ type Record struct {
 	Outcome    string    `json:"outcome,omitempty"`
 	Detail     string    `json:"detail,omitempty"`
 	ApprovalID string    `json:"approval_id,omitempty"`
+	Ticket     string    `json:"ticket,omitempty"`
 	PrevHash   string    `json:"prev_hash"`
 	Hash       string    `json:"hash"`
 }
@@ -457,7 +464,7 @@ type Record struct {
 func RecordOf(r store.AuditRecord) Record {
 	return Record{Seq: r.Seq, Time: r.At.UTC(), RequestID: r.RequestID, Actor: r.Actor, Action: r.Action, Provider: r.Provider,
 		Command: r.Command, Target: r.Target, Channel: r.Channel, Args: r.Args, Outcome: r.Outcome, Detail: r.Detail,
-		ApprovalID: r.ApprovalID, PrevHash: r.PrevHash, Hash: r.Hash}
+		ApprovalID: r.ApprovalID, Ticket: r.Ticket, PrevHash: r.PrevHash, Hash: r.Hash}
 }
 
 // Export writes matching entries as JSON lines ("jsonl") or CSV ("csv").
@@ -473,10 +480,10 @@ func (l *Log) Export(ctx context.Context, f Filter, format string, w io.Writer) 
 		return n, err
 	case "csv":
 		cw := csv.NewWriter(w)
-		_ = cw.Write([]string{"seq", "time", "request_id", "actor", "action", "provider", "command", "target", "channel", "args", "outcome", "detail", "approval_id", "prev_hash", "hash"})
+		_ = cw.Write([]string{"seq", "time", "request_id", "actor", "action", "provider", "command", "target", "channel", "args", "outcome", "detail", "approval_id", "prev_hash", "hash", "ticket"})
 		err := l.store.ScanAudit(ctx, f, func(r store.AuditRecord) error {
 			n++
-			return cw.Write([]string{strconv.FormatInt(r.Seq, 10), r.At.Format(time.RFC3339Nano), r.RequestID, r.Actor, r.Action, r.Provider, r.Command, r.Target, r.Channel, r.Args, r.Outcome, r.Detail, r.ApprovalID, r.PrevHash, r.Hash})
+			return cw.Write([]string{strconv.FormatInt(r.Seq, 10), r.At.Format(time.RFC3339Nano), r.RequestID, r.Actor, r.Action, r.Provider, r.Command, r.Target, r.Channel, r.Args, r.Outcome, r.Detail, r.ApprovalID, r.PrevHash, r.Hash, r.Ticket})
 		})
 		cw.Flush()
 		if err == nil {

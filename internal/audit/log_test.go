@@ -274,3 +274,48 @@ func TestRotatedKeys(t *testing.T) {
 	assert.Equal(t, int64(6), res.FirstBad)
 	assert.Contains(t, res.Problem, "entry 6 was sealed with audit key "+old.ID()+", which the log had already moved on from (to key "+next.ID()+" at entry 4)")
 }
+
+// A ticket is part of what an entry's hash covers: rewriting it, or
+// giving one afterwards to an entry made without, is tampering. Entries
+// without a ticket hash as they always did, so older logs still verify.
+func TestTicketsAreChained(t *testing.T) {
+	ctx := context.Background()
+	for name, tc := range map[string]struct {
+		tamper string
+		bad    int64
+	}{
+		"untouched":                 {},
+		"a ticket rewritten":        {tamper: `UPDATE audit_log SET ticket = 'OPS-999' WHERE seq = 2`, bad: 2},
+		"a ticket removed":          {tamper: `UPDATE audit_log SET ticket = '' WHERE seq = 2`, bad: 2},
+		"a ticket given afterwards": {tamper: `UPDATE audit_log SET ticket = 'OPS-1' WHERE seq = 1`, bad: 1},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := openStore(t)
+			l := audit.NewLog(s, nil, audit.WithKey(mustKey(t, secret)))
+			record(t, l, 1, 1)
+			require.NoError(t, l.Record(ctx, audit.Entry{Time: t0.Add(time.Minute), RequestID: "r2", Actor: "U0ALICE", Action: audit.ActionRequest,
+				Provider: "whm", Command: "account suspend", Ticket: "OPS-42"}))
+			record(t, l, 3, 3)
+			found, err := l.Search(ctx, audit.Filter{Ticket: "OPS-42"})
+			require.NoError(t, err)
+			require.Len(t, found, 1)
+			assert.Equal(t, "r2", found[0].RequestID)
+			if tc.tamper != "" {
+				require.NoError(t, s.Exec(ctx, tc.tamper))
+			}
+			res, err := l.Verify(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, tc.bad, res.FirstBad, res.Problem)
+		})
+	}
+}
+
+// An entry without a ticket hashes exactly as before tickets existed.
+func TestEntriesWithoutTicketHashAsBefore(t *testing.T) {
+	r := store.AuditRecord{Seq: 1, At: t0, RequestID: "r1", Actor: "U0ALICE", Action: "request"}
+	before := audit.Hash(r)
+	r.Ticket = "OPS-1"
+	assert.NotEqual(t, before, audit.Hash(r))
+	// The hash the release before tickets computed for this record.
+	assert.Equal(t, "f0f787e477ba90726eb10235b6bb99b39e2b3f67a78f1f15b58552c545ba3744", before)
+}

@@ -16,6 +16,7 @@ func FuzzParsePolicy(f *testing.F) {
 	f.Add([]byte("version: 1\nroles:\n  r:\n    grants: [{commands: [\"*:*\"], when: 'args.n > 3'}]\nbindings:\n  - subjects: ['*']\n    roles: [r]\n"))
 	f.Add([]byte("version: 1\ndeny:\n  - commands: [\"whm:call *\"]\n    when: 'args.ip in cidr(\"10.0.0.0/8\")'\n"))
 	f.Add([]byte("version: 2\n"))
+	f.Add([]byte("version: 1\nroles:\n  r:\n    grants: [{commands: [\"*:*\"]}]\ntickets:\n  pattern: '^[A-Z]+-[0-9]+$'\n  require:\n    risks: [high]\n    commands: [\"whm:*\"]\n"))
 	f.Add([]byte("{"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := Parse("fuzz.yaml", data)
@@ -30,6 +31,9 @@ func FuzzParsePolicy(f *testing.F) {
 		d := p.Authorize(s, a)
 		_ = p.Requirement(s, a)
 		_ = p.Explain(s, a)
+		if tr := p.Ticket(a); tr.Required && tr.Rule == "" {
+			t.Fatal("a ticket requirement without the rule that made it")
+		}
 		if d.Rule == "" {
 			t.Fatalf("a decision (%v) without the rule that made it", d.Effect)
 		}

@@ -33,6 +33,7 @@ type Policy struct {
 	bindings []*binding
 	denies   []*denyRule
 	approval approvalConfig
+	tickets  ticketConfig
 	// Hash is the sha256 of the file the policy was read from.
 	Hash string
 }
@@ -412,7 +413,7 @@ func Parse(name string, data []byte) (*Policy, error) {
 }
 
 func (l *loader) load(root *yaml.Node) {
-	top := l.fields(root, "the policy", "version", "users", "groups", "roles", "bindings", "deny", "approvals")
+	top := l.fields(root, "the policy", "version", "users", "groups", "roles", "bindings", "deny", "approvals", "tickets")
 	if v := top["version"]; v == nil {
 		l.errf(root, "version is missing (write version: 1)")
 	} else if v.Value != "1" {
@@ -529,6 +530,7 @@ func (l *loader) load(root *yaml.Node) {
 	}
 
 	l.approvals(top["approvals"])
+	l.tickets(top["tickets"])
 	l.checkSatisfiable()
 }
 

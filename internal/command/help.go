@@ -42,6 +42,8 @@ func placeholder(p sdk.Param) string {
 		return "yes|no"
 	case sdk.TypeInt:
 		return "N"
+	case sdk.TypeText:
+		return "TEXT…"
 	}
 	return strings.ToUpper(p.Type.String())
 }
@@ -156,6 +158,9 @@ func commandPage(provider string, c *sdk.CommandSpec) Page {
 			if p.Sensitive {
 				notes = append(notes, "secret: asked for privately")
 			}
+			if p.Type == sdk.TypeText {
+				notes = append(notes, "the rest of the line, no quotes needed")
+			}
 			line := fmt.Sprintf("• `%s` (%s) %s", p.Name, strings.Join(notes, ", "), p.Description)
 			if p.Type == sdk.TypeEnum {
 				var vals []string
@@ -171,6 +176,7 @@ func commandPage(provider string, c *sdk.CommandSpec) Page {
 			pg.Lines = append(pg.Lines, strings.TrimSpace(line))
 		}
 	}
+	pg.Lines = append(pg.Lines, "", "Every command also takes `ticket=REF`, the ticket reference (a word of the bot's, not a parameter; the policy may require it), and `--plan`, which shows what the command would do and runs nothing.")
 	if len(c.Examples) > 0 {
 		pg.Lines = append(pg.Lines, "", "Examples:")
 		for _, e := range c.Examples {

@@ -9,6 +9,7 @@
 package command
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -36,6 +37,11 @@ type Error struct {
 	Usage string
 	// Missing lists required parameters that were not given.
 	Missing []string
+	// Rewrite is the whole command line quoted so that it parses, when
+	// the fault is one of quoting.
+	Rewrite string
+	// stray is the word no parameter took, for the rewrite.
+	stray *Token
 }
 
 func (e *Error) Error() string {
@@ -52,6 +58,9 @@ func (e *Error) Error() string {
 			qs[i] = quote(s)
 		}
 		fmt.Fprintf(&b, "; did you mean one of %s?", strings.Join(qs, ", "))
+	}
+	if e.Rewrite != "" {
+		fmt.Fprintf(&b, "\nquoted, it would read: %s", quote(e.Rewrite))
 	}
 	if e.Usage != "" {
 		fmt.Fprintf(&b, "\nusage: %s", e.Usage)
@@ -71,6 +80,11 @@ type Invocation struct {
 	Target string
 	// Given lists the argument names the user typed (not defaulted).
 	Given []string
+	// Ticket is the ticket reference given with the reserved ticket=
+	// word ("" when none); the policy decides whether it is required.
+	Ticket string
+	// Plan asks only for the plan (--plan): nothing is approved or run.
+	Plan bool
 }
 
 // Help is a request for help at some level.
@@ -107,19 +121,52 @@ func SplitProvider(line string) (name, rest string, err error) {
 
 var keyRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*$`)
 
+// ticketRE is what any ticket reference looks like, whatever the policy
+// adds: it goes into links and messages as it is.
+var ticketRE = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9_./#:-]{0,62}[A-Za-z0-9])?$`)
+
+// TicketWord is the reserved argument that carries a ticket reference
+// on any command (ticket=ABC-123); no plugin parameter may take its name.
+const TicketWord = "ticket"
+
+// PlanFlag asks for a command's plan instead of running it.
+const PlanFlag = "--plan"
+
 // Parse parses the text after the provider name against p's catalog.
 func Parse(p Provider, text string) (*Parsed, error) {
-	toks, err := Tokenize(text)
-	if err != nil {
-		return nil, err
+	toks, _ := tokenize(text)
+	// Free text (reasons, notes) takes the rest of the line, quotes and
+	// all, so it is gathered before anything else reads the words.
+	toks = gatherFreeText(p, text, toks)
+	all := toks
+	for _, t := range toks {
+		if t.unclosed != nil {
+			e := *t.unclosed
+			e.Rewrite = rewriteUnclosed(p, text, toks)
+			return nil, &e
+		}
 	}
-	// --target and --help may appear anywhere.
-	var target string
-	targetGiven := false
-	help := false
+	// --target, --help, --plan and ticket= may appear anywhere.
+	var target, ticket string
+	targetGiven, ticketGiven := false, false
+	help, plan := false, false
 	rest := toks[:0:0]
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
+		if v, ok := ticketValue(t, toks, i); ok {
+			if ticketGiven {
+				return nil, &Error{Token: t.Raw, Msg: "ticket given twice"}
+			}
+			if strings.TrimSpace(v.value) == "" {
+				return nil, &Error{Token: t.Raw, Msg: "ticket needs a reference after it, like ticket=ABC-123"}
+			}
+			ticket, ticketGiven = strings.TrimSpace(v.value), true
+			if !ticketRE.MatchString(ticket) {
+				return nil, &Error{Token: t.Raw, Msg: "a ticket reference is letters and digits, with - _ . / # : between them, up to 64 characters (like ticket=ABC-123)"}
+			}
+			i += v.used - 1
+			continue
+		}
 		if t.Quoted {
 			rest = append(rest, t)
 			continue
@@ -127,6 +174,8 @@ func Parse(p Provider, text string) (*Parsed, error) {
 		switch {
 		case t.Text == "--help" || t.Text == "-h":
 			help = true
+		case t.Text == PlanFlag:
+			plan = true
 		case t.Text == "--target":
 			if i+1 >= len(toks) {
 				return nil, &Error{Token: t.Raw, Msg: "needs a target name after it", Suggestions: p.Targets()}
@@ -184,11 +233,15 @@ func Parse(p Provider, text string) (*Parsed, error) {
 		return &Parsed{Help: &Help{Provider: p.Name(), Path: strings.Fields(spec.Name)}}, nil
 	}
 
-	inv := &Invocation{Provider: p.Name(), Command: spec, Args: sdk.Args{}}
+	inv := &Invocation{Provider: p.Name(), Command: spec, Args: sdk.Args{}, Ticket: ticket, Plan: plan}
 	if err := resolveTarget(p, inv, target, targetGiven); err != nil {
 		return nil, err
 	}
 	if err := bindArgs(p, spec, toks, inv); err != nil {
+		var ce *Error
+		if errors.As(err, &ce) && ce.stray != nil && ce.Rewrite == "" {
+			ce.Rewrite = rewriteStray(p, text, spec, all, *ce.stray)
+		}
 		return nil, err
 	}
 	return &Parsed{Invocation: inv}, nil
@@ -463,7 +516,7 @@ func (b *binder) positional() error {
 					sugg[i] += "=" + "…"
 				}
 			}
-			return &Error{Token: t.Raw, Msg: msg, Suggestions: sugg, Usage: b.usage}
+			return &Error{Token: t.Raw, Msg: msg, Suggestions: sugg, Usage: b.usage, stray: &t}
 		}
 		prm := slots[0]
 		b.raw[prm.Name] = append(b.raw[prm.Name], t.Text)

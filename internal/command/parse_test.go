@@ -59,6 +59,11 @@ func provider() *fakeProvider {
 		sdk.Duration("ttl", "how long").WithDefault("1h"),
 		sdk.Bool("dry", "only pretend").WithAliases("dry-run"),
 	)
+	p.Command("account suspend", "Suspend an account").Risk(sdk.RiskHigh).Params(
+		sdk.String("user", "the account").AsRequired().AsPositional(),
+		sdk.FreeText("reason", "why").AsRequired().WithAliases("why"),
+		sdk.Bool("notify", "tell the owner"),
+	)
 	p.Command("status", "API status")
 	cat, _ := p.Describe(nil, &sdk.DescribeRequest{})
 	specs := cat.Commands
@@ -327,6 +332,8 @@ func FuzzParse(f *testing.F) {
 		"ipl check 203.0.113.7", `kcare key create limit=5 note="a b"`, "help ipl", "--target backup status",
 		"hulk unblock 1.1.1.1,2.2.2.2", "account create bob example.com quota=1.5G ttl=2d", "\u201cx", "'", `"\`,
 		"ipl register 1.2.3.4 type=kcare els_allowed=on", "--", "=", "a=b=c", "--x=",
+		"account suspend demo1 reason=customer's request, see \"ticket", "account suspend bob --reason it's 5\" wide notify=yes",
+		"account suspend bob reason=\u2018x\u2019 ticket=AB-1 --plan", "kcare key create limit=1 note=a b", "account suspend x why='",
 	} {
 		f.Add(s)
 	}
@@ -339,6 +346,13 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("error of type %T: %v", err, err)
 			}
 			_ = ce.Error()
+			if ce.Rewrite != "" {
+				// The suggested quoting must at least tokenize.
+				_, rest, _ := strings.Cut(ce.Rewrite, " ")
+				if _, err := Tokenize(rest); err != nil {
+					t.Fatalf("%q: the suggested %q does not tokenize: %v", in, ce.Rewrite, err)
+				}
+			}
 			return
 		}
 		if (got.Help == nil) == (got.Invocation == nil) {
@@ -353,6 +367,9 @@ func FuzzParse(f *testing.F) {
 			for k, v := range inv.Args {
 				if _, ok := inv.Command.Param(k); !ok {
 					t.Fatalf("%q: argument %s is not a parameter", in, k)
+				}
+				if prm, _ := inv.Command.Param(k); prm != nil && prm.Type == sdk.TypeText && v == "" {
+					t.Fatalf("%q: free text %s is empty", in, k)
 				}
 				switch v.(type) {
 				case string, int64, bool, []string:
@@ -405,4 +422,123 @@ func TestLargeHiddenGroups(t *testing.T) {
 	pg, err = HelpPage(p, "", []string{"call", "fn07"}, nil)
 	require.NoError(t, err)
 	assert.Contains(t, pg.String(), "/big call fn07")
+}
+
+func TestFreeText(t *testing.T) {
+	p := provider()
+	cases := map[string]struct {
+		in     string
+		reason string
+		args   sdk.Args
+	}{
+		"an apostrophe and a comma, unquoted":      {in: "account suspend demo1 reason=customer's request, see ticket", reason: "customer's request, see ticket"},
+		"several words":                            {in: "account suspend demo1 reason=spam complaint", reason: "spam complaint"},
+		"a typographic apostrophe, as Slack sends": {in: "account suspend demo1 reason=customer\u2019s request", reason: "customer\u2019s request"},
+		"smart quotes around the value":            {in: "account suspend demo1 reason=\u201cspam complaint\u201d", reason: "spam complaint"},
+		"straight quotes around the value":         {in: `account suspend demo1 reason="spam complaint"`, reason: "spam complaint"},
+		"an unclosed quote inside prose":           {in: `account suspend demo1 reason=the 27" monitor was sold twice`, reason: `the 27" monitor was sold twice`},
+		"quotes inside prose are kept":             {in: `account suspend demo1 reason=he said "close it" twice`, reason: `he said "close it" twice`},
+		"stops before the next argument":           {in: "account suspend demo1 reason=abuse of the mail server notify=yes", reason: "abuse of the mail server", args: sdk.Args{"notify": true}},
+		"by alias, before the positional":          {in: "account suspend why=owner asked notify=no demo1", reason: "owner asked", args: sdk.Args{"user": "demo1", "notify": false}},
+		"--reason with words after it":             {in: "account suspend demo1 --reason it's over --target backup", reason: "it's over"},
+		"a --help inside prose is prose":           {in: "account suspend demo1 reason=read --help first", reason: "read --help first"},
+		"flags before the command words":           {in: "--target backup account suspend demo1 reason=spam, again", reason: "spam, again"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got, err := Parse(p, tc.in)
+			require.NoError(t, err)
+			require.NotNil(t, got.Invocation)
+			assert.Equal(t, tc.reason, got.Invocation.Args["reason"])
+			for k, v := range tc.args {
+				assert.Equal(t, v, got.Invocation.Args[k])
+			}
+		})
+	}
+}
+
+func TestApostropheIsNotAQuote(t *testing.T) {
+	p := provider()
+	got, err := Parse(p, "kcare key create limit=5 note=customer's key")
+	require.Error(t, err, "a string parameter still takes one word")
+	assert.NotContains(t, err.Error(), "never closed")
+
+	got, err = Parse(p, "kcare key create limit=5 note=O'Brien's")
+	require.NoError(t, err)
+	assert.Equal(t, "O'Brien's", got.Invocation.Args["note"])
+
+	got, err = Parse(p, `kcare key create limit=5 note='it's done'`)
+	require.NoError(t, err)
+	assert.Equal(t, "it's done", got.Invocation.Args["note"], "an apostrophe inside single quotes does not close them")
+
+	toks, err := Tokenize("a 'b c' d")
+	require.NoError(t, err)
+	assert.Equal(t, "b c", toks[1].Text, "a quote at the start of a word still opens")
+}
+
+func TestQuotingRewrite(t *testing.T) {
+	p := provider()
+	cases := map[string]struct{ in, msg, rewrite string }{
+		"two words for a one-word value": {
+			in: "kcare key create limit=5 note=spam complaint", msg: "unexpected word",
+			rewrite: `/cln kcare key create limit=5 note="spam complaint"`,
+		},
+		"three words, then another argument": {
+			in: "kcare key create note=for the web farm limit=5", msg: "unexpected word",
+			rewrite: `/cln kcare key create note="for the web farm" limit=5`,
+		},
+		"a double quote never closed": {
+			in: `kcare key create limit=5 note="for the web farm`, msg: "never closed",
+			rewrite: `/cln kcare key create limit=5 note="for the web farm"`,
+		},
+		"a single quote never closed": {
+			in: `kcare key set-cidr 'abc cidr=10.0.0.0/8`, msg: "never closed",
+			rewrite: `/cln kcare key set-cidr "'abc" cidr=10.0.0.0/8`,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := Parse(p, tc.in)
+			var ce *Error
+			require.ErrorAs(t, err, &ce)
+			assert.Contains(t, ce.Msg, tc.msg)
+			assert.Equal(t, tc.rewrite, ce.Rewrite)
+			assert.Contains(t, err.Error(), "quoted, it would read: `"+tc.rewrite+"`")
+			// The suggestion is itself a line that parses.
+			_, rest, _ := strings.Cut(tc.rewrite, " ")
+			_, err = Parse(p, rest)
+			assert.NoError(t, err)
+		})
+	}
+}
+
+func TestTicketAndPlanWords(t *testing.T) {
+	p := provider()
+	got, err := Parse(p, "account suspend demo1 reason=spam, see ticket ticket=ABC-123 --plan")
+	require.NoError(t, err)
+	inv := got.Invocation
+	assert.Equal(t, "spam, see ticket", inv.Args["reason"])
+	assert.Equal(t, "ABC-123", inv.Ticket)
+	assert.True(t, inv.Plan)
+	assert.NotContains(t, inv.Given, "ticket", "ticket is not a parameter")
+
+	got, err = Parse(p, "--ticket OPS-7 ipl check 203.0.113.7")
+	require.NoError(t, err)
+	assert.Equal(t, "OPS-7", got.Invocation.Ticket)
+	assert.False(t, got.Invocation.Plan)
+
+	_, err = Parse(p, "ipl check 203.0.113.7 ticket=A-1 ticket=A-2")
+	assert.ErrorContains(t, err, "ticket given twice")
+	_, err = Parse(p, "ipl check 203.0.113.7 ticket=")
+	assert.ErrorContains(t, err, "ticket needs a reference")
+}
+
+// A stray word after a word of the bot's (ticket=) is not merged into
+// the value before it: the rewrite would change what the line says.
+func TestNoRewriteAcrossReservedWords(t *testing.T) {
+	_, err := Parse(provider(), "kcare key create limit=5 note=x ticket=ABC-1 more")
+	var ce *Error
+	require.ErrorAs(t, err, &ce)
+	assert.Contains(t, ce.Msg, "unexpected word")
+	assert.Empty(t, ce.Rewrite)
 }

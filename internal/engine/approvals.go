@@ -47,6 +47,10 @@ type ApprovalView struct {
 	Result     string            `json:"result,omitempty"`
 	Rule       string            `json:"rule"`
 	Meta       map[string]string `json:"meta,omitempty"`
+	// Ticket is the ticket reference the request was made for, and
+	// TicketURL its address in the desk's ticket system (when configured).
+	Ticket    string `json:"ticket,omitempty"`
+	TicketURL string `json:"ticket_url,omitempty"`
 }
 
 // ConfirmWord is what approvers type to confirm a critical request: the
@@ -91,7 +95,7 @@ func (e *Engine) view(a *store.Approval) ApprovalView {
 		Command: a.CommandLine, Provider: a.Provider, Target: a.Target, Channel: a.Channel, Risk: sdk.Risk(a.Risk),
 		Plan: approval.Plan(a), Required: a.Required, ApproverRoles: a.ApproverRoles, Confirm: a.ConfirmTarget,
 		ConfirmValue: a.ConfirmValue, Dispatched: !a.DispatchedAt.IsZero(), State: string(a.State), CreatedAt: a.CreatedAt, ExpiresAt: a.ExpiresAt, Reason: a.Reason, Result: a.Result,
-		Rule: a.Rule, Meta: a.Meta,
+		Rule: a.Rule, Meta: a.Meta, Ticket: a.Ticket, TicketURL: e.TicketURL(a.Ticket),
 	}
 	if a.DecidedBy != "" {
 		v.DecidedBy = e.opts.Policy.DisplayName(a.DecidedBy)
@@ -119,6 +123,7 @@ func (e *Engine) requestApproval(ctx context.Context, req Request, p Provider, i
 		RequestID: req.ID, Requester: req.User, Channel: req.Channel, Provider: p.Name(), Command: inv.Command.Name,
 		Target: inv.Target, Args: inv.Args, Sensitive: sensitive, CommandLine: line, Risk: risk, Plan: plan, PlanDigest: digestOf(plan),
 		Approvers: r.Approvers, Roles: r.ApproverRoles, Confirm: r.ConfirmTarget, ConfirmValue: confirmValue(inv, plan), TTL: r.TTL, Rule: r.Rule, Meta: req.Meta,
+		Ticket: inv.Ticket,
 	})
 	if err != nil {
 		e.log.Error("cannot record approval request", "request_id", req.ID, "error", err)
@@ -126,10 +131,10 @@ func (e *Engine) requestApproval(ctx context.Context, req Request, p Provider, i
 	}
 	v := e.view(a)
 	e.record(ctx, audit.Entry{RequestID: req.ID, Actor: req.User, Action: audit.ActionApproval, Provider: p.Name(), Command: inv.Command.Name,
-		Target: inv.Target, Channel: req.Channel, Outcome: "requested", ApprovalID: a.ID,
+		Target: inv.Target, Channel: req.Channel, Outcome: "requested", ApprovalID: a.ID, Ticket: inv.Ticket,
 		Detail: fmt.Sprintf("needs %d approver(s) by %s; expires %s", a.Required, r.Rule, a.ExpiresAt.Format(time.RFC3339))})
 	e.opts.Notifier.ApprovalChanged(ctx, v)
-	return Reply{RequestID: req.ID, Status: StatusPending, Title: "Approval needed", Command: line, Provider: p.Name(), Target: inv.Target, Plan: plan, Approval: &v}
+	return Reply{RequestID: req.ID, Status: StatusPending, Title: "Approval needed", Command: line, Provider: p.Name(), Target: inv.Target, Plan: plan, Approval: &v, Ticket: inv.Ticket, TicketURL: v.TicketURL}
 }
 
 func (e *Engine) actionOf(a *store.Approval, args sdk.Args) authz.Action {
@@ -178,7 +183,7 @@ func digestOf(p *sdk.Plan) string {
 func (e *Engine) tampered(ctx context.Context, actor, channel string, a *store.Approval, err error) {
 	e.opts.Observer.Error("tampered")
 	e.log.Error("a stored approval request does not match its integrity code; it will not run", "approval", a.ID, "request_id", a.RequestID, "error", err)
-	e.record(ctx, audit.Entry{RequestID: a.RequestID, Actor: actor, Action: audit.ActionApproval, Provider: a.Provider, Command: a.Command,
+	e.record(ctx, audit.Entry{RequestID: a.RequestID, Ticket: a.Ticket, Actor: actor, Action: audit.ActionApproval, Provider: a.Provider, Command: a.Command,
 		Target: a.Target, Channel: channel, Outcome: "tampered", ApprovalID: a.ID,
 		Detail: "the stored request does not match its integrity code; refused"})
 }
@@ -195,7 +200,7 @@ func (e *Engine) Approve(ctx context.Context, req Request, id, confirm string, p
 		return e.failure(req.ID, "", "", "", err)
 	}
 	refuse := func(code apperr.Code, outcome, msg string) Reply {
-		e.record(ctx, audit.Entry{RequestID: a.RequestID, Actor: req.User, Action: audit.ActionApproval, Provider: a.Provider, Command: a.Command,
+		e.record(ctx, audit.Entry{RequestID: a.RequestID, Ticket: a.Ticket, Actor: req.User, Action: audit.ActionApproval, Provider: a.Provider, Command: a.Command,
 			Target: a.Target, Channel: req.Channel, Outcome: outcome, Detail: msg, ApprovalID: a.ID})
 		v := e.view(a)
 		return Reply{RequestID: req.ID, Status: StatusDenied, Code: code, Command: a.CommandLine, Provider: a.Provider, Target: a.Target, Approval: &v, Error: msg}
@@ -231,7 +236,7 @@ func (e *Engine) Approve(ctx context.Context, req Request, id, confirm string, p
 		want := e.view(a).ConfirmWord()
 		if typed := strings.TrimSpace(confirm); typed != want {
 			msg := fmt.Sprintf("this request is critical: confirm by typing the name of what it acts on, %q (on %s), exactly: /ops approve %s confirm=%s",
-				want, a.Target, a.ID, quoteWord(want))
+				want, a.Target, a.ID, command.QuoteWord(want))
 			if typed != "" {
 				msg = fmt.Sprintf("you typed %q, which is not %q: ", typed, want) + msg
 			}
@@ -248,7 +253,7 @@ func (e *Engine) Approve(ctx context.Context, req Request, id, confirm string, p
 		return e.failure(req.ID, "", "", "", err)
 	}
 	e.opts.Step("voted", a.ID)
-	e.record(ctx, audit.Entry{RequestID: a.RequestID, Actor: req.User, Action: audit.ActionApproval, Provider: a.Provider, Command: a.Command,
+	e.record(ctx, audit.Entry{RequestID: a.RequestID, Ticket: a.Ticket, Actor: req.User, Action: audit.ActionApproval, Provider: a.Provider, Command: a.Command,
 		Target: a.Target, Channel: req.Channel, Outcome: "approved", ApprovalID: a.ID,
 		Detail: fmt.Sprintf("approval %d of %d (%s)", len(a.Votes), a.Required, d.Rule)})
 	v := e.view(a)
@@ -374,6 +379,7 @@ func (e *Engine) runVerified(ctx context.Context, a *store.Approval, args sdk.Ar
 		}
 	}
 	dispatched := false
+	inv.Ticket = a.Ticket
 	x := execution{requestID: a.RequestID, user: a.Requester, channel: a.Channel, plugin: p, inv: inv, line: a.CommandLine, approvalID: a.ID,
 		planDigest: a.PlanDigest, dispatch: func() error {
 			if e.ranBefore(ctx, a) {
@@ -413,7 +419,7 @@ func (e *Engine) ranBefore(ctx context.Context, a *store.Approval) bool {
 // notRunApproved records and reports an approved request that failed
 // before anything was sent.
 func (e *Engine) notRunApproved(ctx context.Context, a *store.Approval, err error) Reply {
-	e.record(ctx, audit.Entry{RequestID: a.RequestID, Actor: a.Requester, Action: audit.ActionResult, Provider: a.Provider, Command: a.Command,
+	e.record(ctx, audit.Entry{RequestID: a.RequestID, Ticket: a.Ticket, Actor: a.Requester, Action: audit.ActionResult, Provider: a.Provider, Command: a.Command,
 		Target: a.Target, Channel: a.Channel, Outcome: "failed", Detail: apperr.Message(err), ApprovalID: a.ID})
 	return e.failure(a.RequestID, a.CommandLine, a.Provider, a.Target, err)
 }
@@ -450,7 +456,7 @@ func (e *Engine) planChanged(ctx context.Context, a *store.Approval, now *sdk.Pl
 		a.CommandLine, diff)
 	e.opts.Observer.Error("plan_changed")
 	e.log.Warn("an approved request's plan changed before it ran; nothing was run", "approval", a.ID, "request_id", a.RequestID)
-	e.record(ctx, audit.Entry{RequestID: a.RequestID, Actor: a.Requester, Action: audit.ActionResult, Provider: a.Provider, Command: a.Command,
+	e.record(ctx, audit.Entry{RequestID: a.RequestID, Ticket: a.Ticket, Actor: a.Requester, Action: audit.ActionResult, Provider: a.Provider, Command: a.Command,
 		Target: a.Target, Channel: a.Channel, Outcome: "plan changed", Detail: diff, ApprovalID: a.ID})
 	return Reply{RequestID: a.RequestID, Status: StatusFailed, Code: apperr.Conflict, Title: "Plan changed: nothing was run", Command: a.CommandLine,
 		Provider: a.Provider, Target: a.Target, Plan: now, Error: msg, planChanged: true, diff: diff}
@@ -505,7 +511,7 @@ func (e *Engine) endApproval(ctx context.Context, req Request, id, reason string
 		}
 		return e.failure(req.ID, "", "", "", err)
 	}
-	e.record(ctx, audit.Entry{RequestID: a.RequestID, Actor: req.User, Action: audit.ActionApproval, Provider: a.Provider, Command: a.Command,
+	e.record(ctx, audit.Entry{RequestID: a.RequestID, Ticket: a.Ticket, Actor: req.User, Action: audit.ActionApproval, Provider: a.Provider, Command: a.Command,
 		Target: a.Target, Channel: req.Channel, Outcome: outcome, Detail: reason, ApprovalID: a.ID})
 	v := e.view(a)
 	e.opts.Notifier.ApprovalChanged(ctx, v)
@@ -553,7 +559,7 @@ func (e *Engine) Sweep(ctx context.Context) {
 		if to == store.StateUnknown {
 			e.log.Warn("an approved request was running when its process stopped; its outcome is unknown", "approval", a.ID, "command", a.CommandLine)
 		}
-		e.record(ctx, audit.Entry{RequestID: a.RequestID, Actor: a.Requester, Action: audit.ActionApproval, Provider: a.Provider, Command: a.Command,
+		e.record(ctx, audit.Entry{RequestID: a.RequestID, Ticket: a.Ticket, Actor: a.Requester, Action: audit.ActionApproval, Provider: a.Provider, Command: a.Command,
 			Target: a.Target, Channel: a.Channel, Outcome: string(to), Detail: result, ApprovalID: a.ID})
 		if fresh, err := e.opts.Approvals.Get(ctx, a.ID); err == nil {
 			e.opts.Notifier.ApprovalChanged(ctx, e.view(fresh))
@@ -576,7 +582,7 @@ func (e *Engine) Sweep(ctx context.Context) {
 func (e *Engine) expired(ctx context.Context, ids []string) {
 	for _, id := range ids {
 		if a, err := e.opts.Approvals.Get(ctx, id); err == nil {
-			e.record(ctx, audit.Entry{RequestID: a.RequestID, Actor: a.Requester, Action: audit.ActionApproval, Provider: a.Provider, Command: a.Command,
+			e.record(ctx, audit.Entry{RequestID: a.RequestID, Ticket: a.Ticket, Actor: a.Requester, Action: audit.ActionApproval, Provider: a.Provider, Command: a.Command,
 				Target: a.Target, Channel: a.Channel, Outcome: "expired", ApprovalID: a.ID})
 			e.opts.Notifier.ApprovalChanged(ctx, e.view(a))
 		}
@@ -607,7 +613,7 @@ func (e *Engine) recordVotes(ctx context.Context, a *store.Approval) {
 		if recorded[v.User] {
 			continue
 		}
-		e.record(ctx, audit.Entry{Time: v.At, RequestID: a.RequestID, Actor: v.User, Action: audit.ActionApproval, Provider: a.Provider, Command: a.Command,
+		e.record(ctx, audit.Entry{Time: v.At, RequestID: a.RequestID, Ticket: a.Ticket, Actor: v.User, Action: audit.ActionApproval, Provider: a.Provider, Command: a.Command,
 			Target: a.Target, Channel: a.Channel, Outcome: "approved", ApprovalID: a.ID,
 			Detail: fmt.Sprintf("approval %d of %d (recorded by the replica that took the request over)", i+1, a.Required)})
 	}

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -154,6 +155,13 @@ type Reply struct {
 	Result   *sdk.Result
 	Plan     *sdk.Plan
 	Approval *ApprovalView
+	// Ticket is the ticket reference the request was made for, and
+	// TicketURL its address in the desk's ticket system (when configured).
+	Ticket    string
+	TicketURL string
+	// DryRun marks a plan shown on request (--plan): nothing was
+	// approved or run.
+	DryRun bool
 	// Error is the user-facing message when Status is not OK or pending.
 	Error string
 	// Diagnostics are the plugin's reasons for an invalid request, each
@@ -205,6 +213,10 @@ type Options struct {
 	// a form waiting on them must still answer Slack within 3 s.
 	CompleteTimeout time.Duration
 	Now             func() time.Time
+	// TicketURL is the desk's ticket address with {ticket} where the
+	// reference goes (https://desk.example/browse/{ticket}); replies and
+	// cards then link each ticket. Empty: tickets are shown as text.
+	TicketURL string
 	// Step, if set, is called at each step of an approved request's
 	// execution ("voted", "told", "dispatched", "executed", "recorded",
 	// "finished"): the chaos tests stop the process at each one.
@@ -266,6 +278,15 @@ func New(opts Options) *Engine {
 		}
 	}
 	return e
+}
+
+// TicketURL is the address of a ticket in the desk's ticket system, or
+// "" when none is configured (or ticket is "").
+func (e *Engine) TicketURL(ticket string) string {
+	if ticket == "" || e.opts.TicketURL == "" {
+		return ""
+	}
+	return strings.ReplaceAll(e.opts.TicketURL, "{ticket}", url.PathEscape(ticket))
 }
 
 // SetNotifier replaces the notifier (adapters are built after the engine).
@@ -425,7 +446,7 @@ func (e *Engine) run(ctx context.Context, req Request, p Provider, inv *command.
 		}
 	}
 
-	base := audit.Entry{RequestID: req.ID, Actor: req.User, Provider: p.Name(), Command: inv.Command.Name, Target: inv.Target, Channel: req.Channel}
+	base := audit.Entry{RequestID: req.ID, Actor: req.User, Provider: p.Name(), Command: inv.Command.Name, Target: inv.Target, Channel: req.Channel, Ticket: inv.Ticket}
 	e.record(ctx, auditEntry(base, audit.ActionRequest, "", e.ArgString(inv)))
 
 	// Authorize on the catalog's risk first: a denied request never
@@ -437,6 +458,20 @@ func (e *Engine) run(ctx context.Context, req Request, p Provider, inv *command.
 		e.opts.Observer.Decision("deny")
 		log.Info("request denied", "rule", dec.Rule, "reason", dec.Reason)
 		return Reply{RequestID: req.ID, Status: StatusDenied, Code: apperr.Denied, Command: line, Provider: p.Name(), Target: inv.Target, Error: denial(dec, line)}
+	}
+
+	// A ticket the policy asks for is checked before anything is planned
+	// or put to approvers: a change without one is refused outright. A
+	// plan only (--plan) changes nothing and needs none, but a ticket
+	// given with it must still look like one.
+	if msg := e.checkTicket(action, inv); msg != "" {
+		e.record(ctx, auditEntry(base, audit.ActionDecision, "deny", "ticket: "+msg))
+		e.opts.Observer.Decision("deny")
+		return Reply{RequestID: req.ID, Status: StatusInvalid, Code: apperr.Invalid, Command: line, Provider: p.Name(), Target: inv.Target, Error: msg, Ticket: inv.Ticket}
+	}
+
+	if inv.Plan {
+		return e.dryRun(ctx, req, p, inv, line, base, dec, log)
 	}
 
 	// A read-only command the policy lets run needs no plan: nothing will
@@ -471,6 +506,11 @@ func (e *Engine) run(ctx context.Context, req Request, p Provider, inv *command.
 		// The plan found these arguments riskier than the catalog says.
 		action.Risk = plan.Risk
 		dec = e.opts.Policy.Authorize(subject, action)
+		if msg := e.checkTicket(action, inv); msg != "" && dec.Effect != authz.Deny {
+			e.record(ctx, auditEntry(base, audit.ActionDecision, "deny", "ticket: "+msg))
+			e.opts.Observer.Decision("deny")
+			return Reply{RequestID: req.ID, Status: StatusInvalid, Code: apperr.Invalid, Command: line, Provider: p.Name(), Target: inv.Target, Error: msg, Ticket: inv.Ticket}
+		}
 	}
 	e.record(ctx, auditEntry(base, audit.ActionDecision, dec.Effect.String(), dec.Rule+reasonSuffix(dec)))
 	e.opts.Observer.Decision(dec.Effect.String())
@@ -494,16 +534,9 @@ func secretTokens(secrets map[string]string) string {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		b.WriteString(" " + k + "=" + quoteWord(secrets[k]))
+		b.WriteString(" " + k + "=" + command.QuoteWord(secrets[k]))
 	}
 	return b.String()
-}
-
-var wordQuoter = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
-
-// quoteWord quotes a value so the tokenizer reads it back unchanged.
-func quoteWord(v string) string {
-	return `"` + wordQuoter.Replace(v) + `"`
 }
 
 // promptable answers StatusNeedsInput when the only problem with a
@@ -601,7 +634,7 @@ func (e *Engine) execute(ctx context.Context, x execution, progress func(sdk.Pro
 	defer cancel()
 	p, inv := x.plugin, x.inv
 	log := e.log.With("request_id", x.requestID, "user", x.user, "command", p.Name()+" "+inv.Command.Name, "target", inv.Target)
-	base := audit.Entry{RequestID: x.requestID, Actor: x.user, Provider: p.Name(), Command: inv.Command.Name, Target: inv.Target, Channel: x.channel, ApprovalID: x.approvalID}
+	base := audit.Entry{RequestID: x.requestID, Actor: x.user, Provider: p.Name(), Command: inv.Command.Name, Target: inv.Target, Channel: x.channel, ApprovalID: x.approvalID, Ticket: inv.Ticket}
 	if x.dispatch != nil {
 		// Claimed before anything is recorded as started: "execute
 		// started" in the audit log means it was handed over.
@@ -643,7 +676,7 @@ func (e *Engine) execute(ctx context.Context, x execution, progress func(sdk.Pro
 	}
 	log.Info("executed", "outcome", outcome, "took", took)
 	e.record(context.WithoutCancel(ctx), auditEntry(base, audit.ActionResult, outcome, detail))
-	r := Reply{RequestID: x.requestID, Status: StatusOK, Title: x.line, Command: x.line, Provider: p.Name(), Target: inv.Target, Result: res, Sensitive: res.Sensitive}
+	r := Reply{RequestID: x.requestID, Status: StatusOK, Title: x.line, Command: x.line, Provider: p.Name(), Target: inv.Target, Result: res, Sensitive: res.Sensitive, Ticket: inv.Ticket, TicketURL: e.TicketURL(inv.Ticket)}
 	if res.Failed() {
 		r.Status, r.Code, r.Error = StatusFailed, apperr.Failed, detail
 	}

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -50,7 +51,10 @@ func newOpsProvider() *opsProvider {
 				sdk.String("request", "A request id"),
 				sdk.Int("limit", "At most this many entries").WithDefault("20").Between(1, 500),
 			},
-			Examples: []string{"/ops audit user=alice since=7d", "/ops audit command=whm:account"}},
+			Examples: []string{"/ops audit user=alice since=7d", "/ops audit command=whm:account", "/ops audit ticket=ABC-123"}},
+		{Name: "plan", Summary: "Show what a command would do, without approval and without running it (the same as adding --plan)", Risk: sdk.RiskReadOnly,
+			Params:   []sdk.Param{sdk.String("command", "The command").AsRequired().AsPositional()},
+			Examples: []string{"/ops plan /whm account suspend demo1 reason=abuse"}},
 		{Name: "policy status", Summary: "The policy in force and the last reload", Risk: sdk.RiskReadOnly},
 		{Name: "plugins", Summary: "The provider plugins, their targets, and where each runs from and why it last failed", Risk: sdk.RiskReadOnly},
 	}}
@@ -61,6 +65,11 @@ func ok(req Request, title string, res *sdk.Result) Reply {
 }
 
 func (e *Engine) handleOps(ctx context.Context, req Request, rest string, progress func(sdk.Progress)) Reply {
+	if word, line, _ := strings.Cut(rest, " "); strings.EqualFold(word, "plan") && strings.HasPrefix(strings.TrimSpace(line), "/") {
+		// /ops plan /whm ...: the command as typed, unquoted.
+		req.Text = strings.TrimSpace(line) + " " + command.PlanFlag
+		return e.handle(ctx, req, progress)
+	}
 	parsed, err := command.Parse(e.ops, rest)
 	if err != nil {
 		return invalid(req.ID, err)
@@ -105,7 +114,13 @@ func (e *Engine) handleOps(ctx context.Context, req Request, rest string, progre
 	case "cancel":
 		return e.Cancel(ctx, req, a.String("id"))
 	case "audit":
-		return e.searchAudit(ctx, req, a)
+		return e.searchAudit(ctx, req, a, inv.Ticket, slices.Contains(inv.Given, "since"))
+	case "plan":
+		req.Text = strings.TrimSpace(a.String("command")) + " " + command.PlanFlag
+		if !strings.HasPrefix(req.Text, "/") || strings.HasPrefix(req.Text, "/ops plan") {
+			return invalid(req.ID, &command.Error{Token: a.String("command"), Msg: "give the command to plan, like /ops plan /whm account suspend demo1 reason=abuse"})
+		}
+		return e.handle(ctx, req, progress)
 	case "policy status":
 		return e.policyStatus(req)
 	case "plugins":
@@ -234,7 +249,7 @@ func approvalDetail(v ApprovalView) *sdk.Result {
 	if store.State(v.State) == store.StatePending {
 		how := "/ops approve " + v.ID
 		if v.Confirm {
-			how += " confirm=" + quoteWord(v.ConfirmWord())
+			how += " confirm=" + command.QuoteWord(v.ConfirmWord())
 		}
 		kv = append(kv, "to approve", how, "to deny", "/ops deny "+v.ID+` reason="..."`)
 	}
@@ -258,7 +273,7 @@ func ParseSince(s string, now time.Time) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%q is neither a duration (24h, 7d) nor a date (2026-11-01)", s)
 }
 
-func (e *Engine) searchAudit(ctx context.Context, req Request, a sdk.Args) Reply {
+func (e *Engine) searchAudit(ctx context.Context, req Request, a sdk.Args, ticket string, sinceGiven bool) Reply {
 	s, found := e.opts.Audit.(auditSearcher)
 	if !found {
 		return e.failure(req.ID, "", "", "", apperr.New(apperr.Unavailable, "the audit log is not searchable on this bot"))
@@ -267,7 +282,11 @@ func (e *Engine) searchAudit(ctx context.Context, req Request, a sdk.Args) Reply
 	if err != nil {
 		return invalid(req.ID, &command.Error{Token: "since=" + a.String("since"), Msg: err.Error()})
 	}
-	f := audit.Filter{Since: since, Command: a.String("command"), RequestID: a.String("request"), Limit: int(a.Int("limit"))}
+	if ticket != "" && !sinceGiven {
+		// A ticket's changes are looked up whenever they were made.
+		since = time.Time{}
+	}
+	f := audit.Filter{Since: since, Command: a.String("command"), RequestID: a.String("request"), Ticket: ticket, Limit: int(a.Int("limit"))}
 	if u := a.String("user"); u != "" {
 		f.Actor = u
 		if r, isResolver := e.opts.Policy.(interface{ Policy() *authz.Policy }); isResolver {
@@ -281,13 +300,20 @@ func (e *Engine) searchAudit(ctx context.Context, req Request, a sdk.Args) Reply
 		return e.failure(req.ID, "", "", "", err)
 	}
 	res := sdk.NewResult()
-	t := res.AddTable(fmt.Sprintf("Audit entries since %s", since.Local().Format("2006-01-02 15:04")), "seq", "time", "who", "what", "command", "target", "outcome", "detail")
+	title := fmt.Sprintf("Audit entries since %s", since.Local().Format("2006-01-02 15:04"))
+	if since.IsZero() {
+		title = "Audit entries"
+	}
+	if ticket != "" {
+		title += " for ticket " + ticket
+	}
+	t := res.AddTable(title, "seq", "time", "who", "what", "command", "target", "ticket", "outcome", "detail")
 	for _, en := range entries {
 		cmd := en.Provider
 		if en.Command != "" {
 			cmd += " " + en.Command
 		}
-		t.Row(fmt.Sprint(en.Seq), en.Time.Local().Format("01-02 15:04:05"), e.opts.Policy.DisplayName(en.Actor), string(en.Action), cmd, en.Target, en.Outcome, en.Detail)
+		t.Row(fmt.Sprint(en.Seq), en.Time.Local().Format("01-02 15:04:05"), e.opts.Policy.DisplayName(en.Actor), string(en.Action), cmd, en.Target, en.Ticket, en.Outcome, en.Detail)
 	}
 	return ok(req, "/ops audit", res)
 }

@@ -949,8 +949,7 @@ func (p *Process) executeContext(parent context.Context) (ctx context.Context, c
 	}
 	hard, cancelHard := context.WithTimeoutCause(parent, timeout+maxQueue, errQueuedTooLong)
 	ctx, cancelCall := context.WithCancelCause(hard)
-	c := &callClock{due: time.Now().Add(timeout)}
-	c.timer = time.AfterFunc(timeout, func() { cancelCall(errCallTimeout) })
+	c := newCallClock(realClock{}, timeout, func() { cancelCall(errCallTimeout) })
 	return ctx, func() {
 		c.timer.Stop()
 		cancelCall(context.Canceled)
@@ -958,13 +957,39 @@ func (p *Process) executeContext(parent context.Context) (ctx context.Context, c
 	}, c.due, c.observe
 }
 
+// clock is the time a callClock runs on: the real one, or a test's.
+type clock interface {
+	Now() time.Time
+	AfterFunc(d time.Duration, f func()) timer
+}
+
+// timer is a *time.Timer as a callClock uses it.
+type timer interface {
+	Stop() bool
+	Reset(d time.Duration) bool
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time                            { return time.Now() }
+func (realClock) AfterFunc(d time.Duration, f func()) timer { return time.AfterFunc(d, f) }
+
 // callClock is the CallTimeout of one Execute, paused while it is queued.
 type callClock struct {
 	mu     sync.Mutex
-	timer  *time.Timer
+	clk    clock
+	timer  timer
 	due    time.Time     // when the time runs out, while it runs
 	left   time.Duration // the time left, while it is paused
 	paused bool
+}
+
+// newCallClock starts a call's clock: expire runs when timeout has passed
+// outside queue waits.
+func newCallClock(clk clock, timeout time.Duration, expire func()) *callClock {
+	c := &callClock{clk: clk, due: clk.Now().Add(timeout)}
+	c.timer = clk.AfterFunc(timeout, expire)
+	return c
 }
 
 func (c *callClock) observe(pg sdk.Progress) {
@@ -974,10 +999,10 @@ func (c *callClock) observe(pg sdk.Progress) {
 	case queued && !c.paused:
 		// Stop fails if the time has run out already: then it stays out.
 		if c.timer.Stop() {
-			c.left, c.paused = time.Until(c.due), true
+			c.left, c.paused = c.due.Sub(c.clk.Now()), true
 		}
 	case !queued && c.paused:
-		c.due, c.paused = time.Now().Add(c.left), false
+		c.due, c.paused = c.clk.Now().Add(c.left), false
 		c.timer.Reset(c.left)
 	}
 }

@@ -92,6 +92,8 @@ type Approval struct {
 	Reason    string
 	// Result is a short outcome of the execution.
 	Result string
+	// Ticket is the ticket reference the request was made for ("" for none).
+	Ticket string
 	// Meta holds adapter references (a Slack channel and message ts).
 	Meta       map[string]string
 	CreatedAt  time.Time
@@ -191,8 +193,11 @@ type AuditRecord struct {
 	Outcome    string
 	Detail     string
 	ApprovalID string
-	PrevHash   string
-	Hash       string
+	// Ticket is the ticket reference the request was made for ("" for
+	// none); the hash covers it when it is set.
+	Ticket   string
+	PrevHash string
+	Hash     string
 }
 
 // AuditFilter selects audit records. Zero fields match everything.
@@ -203,7 +208,9 @@ type AuditFilter struct {
 	Command   string
 	RequestID string
 	Action    string
-	AfterSeq  int64
+	// Ticket matches the ticket reference exactly.
+	Ticket   string
+	AfterSeq int64
 	// Newest returns the last Limit matches (still oldest first).
 	Newest bool
 	Limit  int

@@ -362,12 +362,15 @@ func CheckCatalog(plugin string, specs []sdk.CommandSpec) []error {
 				if n == "target" {
 					bad("command %q: parameter name target is reserved for --target", c.Name)
 				}
+				if strings.EqualFold(n, "ticket") {
+					bad("command %q: parameter name ticket is reserved for the ticket reference (ticket=ABC-123)", c.Name)
+				}
 				if names[strings.ToLower(n)] {
 					bad("command %q: parameter %q declared twice", c.Name, n)
 				}
 				names[strings.ToLower(n)] = true
 			}
-			if prm.Type < sdk.TypeString || prm.Type > sdk.TypeSize {
+			if prm.Type < sdk.TypeString || prm.Type > sdk.TypeText {
 				bad("command %q parameter %q: unknown type %v", c.Name, prm.Name, prm.Type)
 			}
 			if prm.Type == sdk.TypeEnum && len(prm.Enum) == 0 {

@@ -33,6 +33,9 @@ func Render(w io.Writer, r engine.Reply) {
 	if r.Title != "" {
 		fmt.Fprintf(w, "== %s ==\n", r.Title)
 	}
+	if r.DryRun && r.Plan != nil {
+		RenderPlan(w, r.Plan)
+	}
 	if r.Result != nil {
 		renderParts(w, r.Result.Parts)
 		for _, d := range r.Result.Diagnostics {
@@ -46,6 +49,9 @@ func Render(w io.Writer, r engine.Reply) {
 	if r.RequestID != "" {
 		ctx = append(ctx, "request "+r.RequestID)
 	}
+	if r.Ticket != "" {
+		ctx = append(ctx, "ticket "+ticketText(r.Ticket, r.TicketURL))
+	}
 	if len(ctx) > 0 {
 		fmt.Fprintf(w, "(%s)\n", strings.Join(ctx, ", "))
 	}
@@ -56,6 +62,9 @@ func renderApproval(w io.Writer, a *engine.ApprovalView) {
 		return
 	}
 	fmt.Fprintf(w, "Approval %s is %s: %s\n", a.ID, a.State, a.Command)
+	if a.Ticket != "" {
+		fmt.Fprintf(w, "Ticket %s\n", ticketText(a.Ticket, a.TicketURL))
+	}
 	if a.Plan != nil {
 		RenderPlan(w, a.Plan)
 	}
@@ -73,6 +82,13 @@ func renderApproval(w io.Writer, a *engine.ApprovalView) {
 	if a.Reason != "" {
 		fmt.Fprintf(w, "Reason: %s\n", a.Reason)
 	}
+}
+
+func ticketText(ticket, url string) string {
+	if url == "" {
+		return ticket
+	}
+	return ticket + " <" + url + ">"
 }
 
 // RenderPlan writes a plan.

@@ -57,30 +57,12 @@ func ApprovalCard(v engine.ApprovalView) Message {
 		mrkdwn("*Approvals*\n" + approvals),
 		mrkdwn("*Command*\n`" + truncate(escape(v.Command), 1800) + "`"),
 	}, nil))
+	if v.Ticket != "" {
+		// The section's fields keep their place; the ticket comes under.
+		blocks = append(blocks, slackgo.NewSectionBlock(mrkdwn("*Ticket* "+ticketText(v.Ticket, v.TicketURL)), nil, nil))
+	}
 	if p := v.Plan; p != nil {
-		var plan strings.Builder
-		plan.WriteString("*Plan:* " + escape(p.Summary))
-		var steps []string
-		for _, s := range p.Steps {
-			line := s.Description
-			if s.Method != "" {
-				line = s.Method + " " + s.Endpoint
-				if s.Description != "" {
-					line += "   # " + s.Description
-				}
-			}
-			if s.Body != "" {
-				line += "\n    " + s.Body
-			}
-			steps = append(steps, line)
-		}
-		if len(steps) > 0 {
-			plan.WriteString("\n```" + escape(strings.Join(steps, "\n")) + "```")
-		}
-		if len(p.Facts) > 0 {
-			plan.WriteString("\n*Planned from:* " + escape(strings.Join(p.Facts, "; ")) + " _(if any of this changes before the run, nothing runs)_")
-		}
-		blocks = append(blocks, slackgo.NewSectionBlock(mrkdwn(truncate(plan.String(), maxSectionText)), nil, nil))
+		blocks = append(blocks, slackgo.NewSectionBlock(mrkdwn(planText(p)), nil, nil))
 	}
 	switch store.State(v.State) {
 	case store.StatePending:
@@ -103,6 +85,43 @@ func ApprovalCard(v engine.ApprovalView) Message {
 	}
 	blocks = append(blocks, slackgo.NewContextBlock("", mrkdwn(escape(fmt.Sprintf("approval %s · request %s · %s", v.ID, v.RequestID, v.Rule)))))
 	return Message{Text: title + ": " + truncate(v.Command, 200), Blocks: blocks}
+}
+
+// planText is a plan as mrkdwn: its summary, its steps (the provider
+// calls) and the facts it was made from.
+func planText(p *sdk.Plan) string {
+	var plan strings.Builder
+	plan.WriteString("*Plan:* " + escape(p.Summary))
+	var steps []string
+	for _, s := range p.Steps {
+		line := s.Description
+		if s.Method != "" {
+			line = s.Method + " " + s.Endpoint
+			if s.Description != "" {
+				line += "   # " + s.Description
+			}
+		}
+		if s.Body != "" {
+			line += "\n    " + s.Body
+		}
+		steps = append(steps, line)
+	}
+	if len(steps) > 0 {
+		plan.WriteString("\n```" + escape(strings.Join(steps, "\n")) + "```")
+	}
+	if len(p.Facts) > 0 {
+		plan.WriteString("\n*Planned from:* " + escape(strings.Join(p.Facts, "; ")) + " _(if any of this changes before the run, nothing runs)_")
+	}
+	return truncate(plan.String(), maxSectionText)
+}
+
+// ticketText is a ticket reference as mrkdwn, a link when the
+// configuration gives the desk's ticket address.
+func ticketText(ticket, url string) string {
+	if url == "" {
+		return "`" + escape(ticket) + "`"
+	}
+	return "<" + url + "|" + escape(ticket) + ">"
 }
 
 func outcomeLine(v engine.ApprovalView) string {

@@ -141,6 +141,9 @@ func Render(r engine.Reply) Rendered {
 	if args := r.Arguments(); len(args) > 0 {
 		b.add(slackgo.NewContextBlock("", mrkdwn(":point_right: "+truncate(argumentsText(args), maxContextText-20))))
 	}
+	if r.DryRun && r.Plan != nil {
+		b.add(slackgo.NewSectionBlock(mrkdwn(planText(r.Plan)), nil, nil))
+	}
 	if r.Result != nil {
 		b.parts(r.Result.Parts)
 		for _, d := range r.Result.Diagnostics {
@@ -156,8 +159,15 @@ func Render(r engine.Reply) Rendered {
 	if r.RequestID != "" {
 		ctx = append(ctx, "request "+r.RequestID)
 	}
-	if len(ctx) > 0 {
-		b.add(slackgo.NewContextBlock("", mrkdwn(escape(strings.Join(ctx, " · ")))))
+	line := escape(strings.Join(ctx, " · "))
+	if r.Ticket != "" {
+		if line != "" {
+			line += " · "
+		}
+		line += "ticket " + ticketText(r.Ticket, r.TicketURL)
+	}
+	if line != "" {
+		b.add(slackgo.NewContextBlock("", mrkdwn(line)))
 	}
 	b.flush()
 	if len(b.out.Messages) == 0 {

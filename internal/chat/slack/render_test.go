@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	slackgo "github.com/slack-go/slack"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -141,6 +142,41 @@ func TestApprovalCardGolden(t *testing.T) {
 	golden(t, "card_denied", ApprovalCard(v))
 	golden(t, "modal_confirm", confirmModal(v))
 	golden(t, "modal_deny", denyModal(v))
+	v.State, v.Ticket, v.TicketURL = "pending", "OPS-42", "https://desk.example/browse/OPS-42"
+	golden(t, "card_pending_ticket", ApprovalCard(v))
+}
+
+// A plan asked for with --plan shows its steps, and a ticket is a link
+// when the desk's address is configured.
+func TestDryRunAndTicketRender(t *testing.T) {
+	r := engine.Reply{Status: engine.StatusOK, Title: "Plan of /whm account suspend demo1 reason=abuse", Provider: "whm", Target: "web01", RequestID: "r9",
+		DryRun: true, Ticket: "OPS-42", TicketURL: "https://desk.example/browse/OPS-42",
+		Plan:   &sdk.Plan{Summary: "Suspend demo1 (demo1.example). Reason: abuse", Steps: []sdk.PlanStep{{Method: "POST", Endpoint: "/json-api/suspendacct?user=demo1&reason=abuse"}}},
+		Result: sdk.NewResult().AddText("Plan only: nothing was approved or run; you may run it without approval. Run it without --plan to go ahead.")}
+	golden(t, "reply_dry_run", Render(r).Messages)
+	text := func(r engine.Reply) string {
+		var b strings.Builder
+		for _, m := range Render(r).Messages {
+			for _, bl := range m.Blocks {
+				switch bl := bl.(type) {
+				case *slackgo.SectionBlock:
+					b.WriteString(bl.Text.Text + "\n")
+				case *slackgo.ContextBlock:
+					for _, el := range bl.ContextElements.Elements {
+						if tx, ok := el.(*slackgo.TextBlockObject); ok {
+							b.WriteString(tx.Text + "\n")
+						}
+					}
+				}
+			}
+		}
+		return b.String()
+	}
+	assert.Contains(t, text(r), "<https://desk.example/browse/OPS-42|OPS-42>")
+	assert.Contains(t, text(r), "POST /json-api/suspendacct?user=demo1&amp;reason=abuse", "the plan's steps are shown, escaped once")
+
+	r.TicketURL = ""
+	assert.Contains(t, text(r), "ticket `OPS-42`")
 }
 
 // BenchmarkRender renders a typical answer: a few values and a 50-row

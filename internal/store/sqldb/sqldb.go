@@ -441,12 +441,12 @@ func (s *DB) CreateApproval(ctx context.Context, a *store.Approval) error {
 	defer tx.Rollback()
 	_, err = tx.ExecContext(ctx, `INSERT INTO approvals (id, request_id, requester, channel, provider, command, target, args, args_hash,
 		command_line, risk, plan, required, approver_roles, confirm_target, rule, state, decided_by, reason, result, meta,
-		created_at, expires_at, updated_at, lease_until, executor, plan_digest, confirm_value, dispatched_at)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29)`,
+		created_at, expires_at, updated_at, lease_until, executor, plan_digest, confirm_value, dispatched_at, ticket)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30)`,
 		a.ID, a.RequestID, a.Requester, a.Channel, a.Provider, a.Command, a.Target, a.Args, a.ArgsHash,
 		a.CommandLine, a.Risk, a.Plan, a.Required, string(roles), boolInt(a.ConfirmTarget), a.Rule, string(a.State),
 		a.DecidedBy, a.Reason, a.Result, string(meta), micros(a.CreatedAt), micros(a.ExpiresAt), micros(a.UpdatedAt), micros(a.LeaseUntil), a.Executor,
-		a.PlanDigest, a.ConfirmValue, micros(a.DispatchedAt))
+		a.PlanDigest, a.ConfirmValue, micros(a.DispatchedAt), a.Ticket)
 	if err != nil && s.d.IsUniqueViolation(err) {
 		return fmt.Errorf("approval %s: %w", a.ID, store.ErrConflict)
 	}
@@ -507,7 +507,7 @@ func nonNilMap(m map[string]string) map[string]string {
 
 const approvalColumns = `id, request_id, requester, channel, provider, command, target, args, args_hash, command_line, risk, plan,
 	required, approver_roles, confirm_target, rule, state, decided_by, reason, result, meta, created_at, expires_at, updated_at, lease_until, executor,
-	plan_digest, confirm_value, dispatched_at`
+	plan_digest, confirm_value, dispatched_at, ticket`
 
 type scanner interface{ Scan(...any) error }
 
@@ -518,7 +518,7 @@ func scanApproval(r scanner) (*store.Approval, error) {
 	var created, expires, updated, lease, dispatched int64
 	if err := r.Scan(&a.ID, &a.RequestID, &a.Requester, &a.Channel, &a.Provider, &a.Command, &a.Target, &a.Args, &a.ArgsHash,
 		&a.CommandLine, &a.Risk, &a.Plan, &a.Required, &roles, &confirm, &a.Rule, &state, &a.DecidedBy, &a.Reason, &a.Result,
-		&meta, &created, &expires, &updated, &lease, &a.Executor, &a.PlanDigest, &a.ConfirmValue, &dispatched); err != nil {
+		&meta, &created, &expires, &updated, &lease, &a.Executor, &a.PlanDigest, &a.ConfirmValue, &dispatched, &a.Ticket); err != nil {
 		return nil, err
 	}
 	a.State = store.State(state)
@@ -882,8 +882,8 @@ func (s *DB) appendTx(batch []*appendReq) ([]store.AuditRecord, error) {
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, err
 	}
-	ins, err := s.stmt(ctx, `INSERT INTO audit_log (seq, at, request_id, actor, action, provider, command, target, channel, args, outcome, detail, approval_id, prev_hash, hash)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)`)
+	ins, err := s.stmt(ctx, `INSERT INTO audit_log (seq, at, request_id, actor, action, provider, command, target, channel, args, outcome, detail, approval_id, prev_hash, hash, ticket)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)`)
 	if err != nil {
 		return nil, err
 	}
@@ -893,7 +893,7 @@ func (s *DB) appendTx(batch []*appendReq) ([]store.AuditRecord, error) {
 		r := req.r
 		r.Seq, r.PrevHash = seq+1, prev
 		req.seal(&r)
-		if _, err := txIns.ExecContext(ctx, r.Seq, micros(r.At), r.RequestID, r.Actor, r.Action, r.Provider, r.Command, r.Target, r.Channel, r.Args, r.Outcome, r.Detail, r.ApprovalID, r.PrevHash, r.Hash); err != nil {
+		if _, err := txIns.ExecContext(ctx, r.Seq, micros(r.At), r.RequestID, r.Actor, r.Action, r.Provider, r.Command, r.Target, r.Channel, r.Args, r.Outcome, r.Detail, r.ApprovalID, r.PrevHash, r.Hash, r.Ticket); err != nil {
 			return nil, err
 		}
 		seq, prev = r.Seq, r.Hash
@@ -928,6 +928,9 @@ func (s *DB) ScanAudit(ctx context.Context, f store.AuditFilter, fn func(store.A
 	if f.Action != "" {
 		add("action = ?", f.Action)
 	}
+	if f.Ticket != "" {
+		add("ticket = ?", f.Ticket)
+	}
 	if f.Command != "" {
 		prov, cmd, hasCmd := strings.Cut(f.Command, ":")
 		add("provider = ?", prov)
@@ -935,7 +938,7 @@ func (s *DB) ScanAudit(ctx context.Context, f store.AuditFilter, fn func(store.A
 			add(`command LIKE ? ESCAPE '\'`, escapeLike(cmd)+"%")
 		}
 	}
-	q := `SELECT seq, at, request_id, actor, action, provider, command, target, channel, args, outcome, detail, approval_id, prev_hash, hash FROM audit_log`
+	q := `SELECT seq, at, request_id, actor, action, provider, command, target, channel, args, outcome, detail, approval_id, prev_hash, hash, ticket FROM audit_log`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -955,7 +958,7 @@ func (s *DB) ScanAudit(ctx context.Context, f store.AuditFilter, fn func(store.A
 	for rows.Next() {
 		var r store.AuditRecord
 		var at int64
-		if err := rows.Scan(&r.Seq, &at, &r.RequestID, &r.Actor, &r.Action, &r.Provider, &r.Command, &r.Target, &r.Channel, &r.Args, &r.Outcome, &r.Detail, &r.ApprovalID, &r.PrevHash, &r.Hash); err != nil {
+		if err := rows.Scan(&r.Seq, &at, &r.RequestID, &r.Actor, &r.Action, &r.Provider, &r.Command, &r.Target, &r.Channel, &r.Args, &r.Outcome, &r.Detail, &r.ApprovalID, &r.PrevHash, &r.Hash, &r.Ticket); err != nil {
 			return err
 		}
 		r.At = fromMicros(at)

@@ -23,7 +23,7 @@ func limitParam() sdk.Param {
 	return sdk.Int("limit", "How many servers the key may have; 0 is unlimited").AsRequired().AtLeast(0)
 }
 
-func noteParam() sdk.Param { return sdk.String("note", "A note on the key") }
+func noteParam() sdk.Param { return sdk.FreeText("note", "A note on the key") }
 
 func limitText(n int64) string {
 	if n == 0 {
@@ -542,7 +542,7 @@ func kcCommands() []op {
 
 func kcKeyCreate() op {
 	return one(op{Name: "kcare key create", Summary: "Create a KernelCare key", Risk: sdk.RiskHigh, SensitiveOutput: true, Help: "Billing.",
-		Params:   []sdk.Param{limitParam(), sdk.String("note", "A description, up to 100 characters")},
+		Params:   []sdk.Param{limitParam(), sdk.FreeText("note", "A description, up to 100 characters")},
 		Examples: []string{"/cln kcare key create limit=5 note=\"customer 42\""}},
 		func(c *client.Client, a sdk.Args) (string, client.Call[string], error) {
 			if len([]rune(a.String("note"))) > 100 {

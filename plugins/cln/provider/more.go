@@ -28,7 +28,7 @@ func groupCommands() []op {
 
 func groupCreate() op {
 	return one(op{Name: "group create", Summary: "Create a server group for Imunify and KernelCare servers", Risk: sdk.RiskLow,
-		Params: []sdk.Param{groupName, sdk.String("description", "What the group is for")}},
+		Params: []sdk.Param{groupName, sdk.FreeText("description", "What the group is for")}},
 		func(c *client.Client, a sdk.Args) (string, client.Call[client.Group], error) {
 			return "Create the group " + a.String("name"), c.EPGroupCreate(a.String("name"), a.String("description")), nil
 		},

@@ -79,7 +79,7 @@ func otherOps() []op {
 // a fact with its machine: the endpoint names the disk only.
 func backupCreate() op {
 	return op{Name: "backup create", Summary: "Back up a machine's disk", Risk: sdk.RiskLow,
-		Params:   []sdk.Param{vmP, sdk.Int("disk", "Disk id (the primary disk if left out)"), sdk.String("note", "A note to find it by")},
+		Params:   []sdk.Param{vmP, sdk.Int("disk", "Disk id (the primary disk if left out)"), sdk.FreeText("note", "A note to find it by")},
 		Examples: []string{"/cloudflow backup create shop-db note=\"before upgrade\""},
 		Work: onVM(unlocked("vm"), func(ctx context.Context, e *Env, a sdk.Args, v *vm) (*work, error) {
 			disk, err := diskToBackUp(ctx, e.Client, a, v)

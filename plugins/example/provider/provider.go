@@ -146,7 +146,7 @@ func registerContract(p *sdk.Plugin) {
 		})
 
 	p.Command("fail", "Fail the way a provider API refusal does").
-		Params(sdk.String("reason", "What to say").WithDefault("the provider said no")).
+		Params(sdk.FreeText("reason", "What to say").WithDefault("the provider said no")).
 		Run(func(ctx context.Context, c *sdk.Call) (*sdk.Result, error) {
 			return nil, fmt.Errorf("%s", c.Args.String("reason"))
 		})

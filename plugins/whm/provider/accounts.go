@@ -332,7 +332,7 @@ func accountSuspend() op {
 	return op{Name: "account suspend", Summary: "Suspend an account: its sites, mail and FTP stop", Risk: sdk.RiskHigh,
 		Params: []sdk.Param{
 			userParam("The account to suspend"),
-			sdk.String("reason", "Why; the customer's owner and other staff see it").AsRequired(),
+			sdk.FreeText("reason", "Why; the customer's owner and other staff see it").AsRequired(),
 			sdk.Bool("lock", "Keep the account's reseller from unsuspending it").WithDefault("no"),
 		},
 		Examples: []string{"/whm account suspend demo1 reason=\"abuse: phishing kit, ticket 4411\""},

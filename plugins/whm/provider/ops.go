@@ -632,7 +632,7 @@ func hulkList() op {
 // black).
 func hulkAdd(name, list, summary string) op {
 	return op{Name: name, Summary: summary, Risk: sdk.RiskHigh,
-		Params:   []sdk.Param{ipsParam(), sdk.String("comment", "Why, for whoever reads the list next").AsRequired()},
+		Params:   []sdk.Param{ipsParam(), sdk.FreeText("comment", "Why, for whoever reads the list next").AsRequired()},
 		Examples: []string{"/whm " + name + " 203.0.113.7 comment=\"ticket 4411\""},
 		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
 			ips := a.Strings("ip")

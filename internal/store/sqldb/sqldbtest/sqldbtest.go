@@ -164,6 +164,7 @@ var approvalColumns = []column{
 	{"plan_digest", 3, func(a *store.Approval) any { return a.PlanDigest }, func(a *store.Approval) { a.PlanDigest = "" }},
 	{"confirm_value", 3, func(a *store.Approval) any { return a.ConfirmValue }, func(a *store.Approval) { a.ConfirmValue = "" }},
 	{"dispatched_at", 3, func(a *store.Approval) any { return micros(a.DispatchedAt) }, func(a *store.Approval) { a.DispatchedAt = time.Time{} }},
+	{"ticket", 8, func(a *store.Approval) any { return a.Ticket }, func(a *store.Approval) { a.Ticket = "" }},
 }
 
 // seeded is what an older version wrote, as the current store must read
@@ -196,7 +197,7 @@ func seed(t *testing.T, db *sql.DB, k int64, tag string) seeded {
 		ConfirmTarget: true, ConfirmValue: "demo1", Rule: "suspend needs a lead", State: store.StateExecuting,
 		Meta: map[string]string{"ts": "1700000000.0001"}, CreatedAt: at, ExpiresAt: at.Add(time.Hour), UpdatedAt: at.Add(time.Minute),
 		LeaseUntil: at.Add(2 * time.Minute), Executor: "host-7/4242/" + tag, DispatchedAt: at.Add(90 * time.Second),
-		Votes: []store.Vote{{User: "U0CAROL", At: at.Add(time.Minute), Code: "vc-" + tag}},
+		Votes: []store.Vote{{User: "U0CAROL", At: at.Add(time.Minute), Code: "vc-" + tag}}, Ticket: "OPS-" + tag,
 	}
 	var names, ph []string
 	var args []any
@@ -237,10 +238,20 @@ func seed(t *testing.T, db *sql.DB, k int64, tag string) seeded {
 		r := store.AuditRecord{Seq: seq + 1, At: at.Add(time.Duration(i) * time.Second), RequestID: a.RequestID, Actor: "U0BOB", Action: action,
 			Provider: "whm", Command: "account suspend", Target: "web01", Channel: "C0OPS", Args: a.Args, Outcome: "ok",
 			Detail: "seeded by version " + strconv.FormatInt(k, 10), ApprovalID: a.ID, PrevHash: prev}
+		cols, vals := "", ""
+		args := []any{r.Seq, micros(r.At), r.RequestID, r.Actor, r.Action, r.Provider, r.Command, r.Target, r.Channel, r.Args, r.Outcome, r.Detail, r.ApprovalID, r.PrevHash}
+		if k >= 8 {
+			// Tickets came with version 8.
+			r.Ticket = a.Ticket
+			cols, vals = ", ticket", ",$16"
+		}
 		seal(&r)
-		_, err := db.ExecContext(ctx, `INSERT INTO audit_log (seq, at, request_id, actor, action, provider, command, target, channel, args, outcome, detail, approval_id, prev_hash, hash)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)`,
-			r.Seq, micros(r.At), r.RequestID, r.Actor, r.Action, r.Provider, r.Command, r.Target, r.Channel, r.Args, r.Outcome, r.Detail, r.ApprovalID, r.PrevHash, r.Hash)
+		args = append(args, r.Hash)
+		if k >= 8 {
+			args = append(args, r.Ticket)
+		}
+		_, err := db.ExecContext(ctx, `INSERT INTO audit_log (seq, at, request_id, actor, action, provider, command, target, channel, args, outcome, detail, approval_id, prev_hash, hash`+cols+`)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15`+vals+`)`, args...)
 		require.NoError(t, err, "version %d appends to the audit log", k)
 		out.audit = append(out.audit, r)
 		seq, prev = r.Seq, r.Hash
@@ -309,12 +320,14 @@ func work(t *testing.T, s *sqldb.DB, tag string) {
 		Target: "example.org", Args: `{"name":"www"}`, ArgsHash: "h", CommandLine: "/cln dns set www", Risk: 2, Plan: "{}",
 		Required: 2, ApproverRoles: []string{"approver"}, Rule: "default", State: store.StatePending, Meta: map[string]string{},
 		CreatedAt: t0.Add(100 * time.Hour), ExpiresAt: t0.Add(101 * time.Hour), UpdatedAt: t0.Add(100 * time.Hour), Sealed: "s",
+		Ticket: "DESK-" + tag,
 	}
 	require.NoError(t, s.CreateApproval(ctx, a))
 	list, err := s.ListApprovals(ctx, store.ApprovalFilter{Requester: "U0ALICE", Limit: 1})
 	require.NoError(t, err)
 	require.Len(t, list, 1)
 	assert.Equal(t, a.ID, list[0].ID, "the new request is listed first")
+	assert.Equal(t, "DESK-"+tag, list[0].Ticket, "the request keeps its ticket")
 	voted, err := s.Vote(ctx, a.ID, store.Vote{User: "U0DAVE", At: t0.Add(100*time.Hour + time.Minute), Code: "c"}, nil)
 	require.NoError(t, err)
 	assert.Len(t, voted.Votes, 1)
@@ -323,13 +336,16 @@ func work(t *testing.T, s *sqldb.DB, tag string) {
 	var last store.AuditRecord
 	require.NoError(t, s.ScanAudit(ctx, store.AuditFilter{Newest: true, Limit: 1}, func(r store.AuditRecord) error { last = r; return nil }))
 	r, err := s.AppendAudit(ctx, store.AuditRecord{At: t0.Add(100 * time.Hour), RequestID: a.RequestID, Actor: "U0ALICE", Action: "request",
-		Provider: "cln", Command: "dns set", ApprovalID: a.ID}, seal)
+		Provider: "cln", Command: "dns set", ApprovalID: a.ID, Ticket: "DESK-" + tag}, seal)
 	require.NoError(t, err)
 	assert.Equal(t, last.Seq+1, r.Seq, "the chain continues")
 	assert.Equal(t, last.Hash, r.PrevHash, "the chain continues")
 	var scanned []store.AuditRecord
 	require.NoError(t, s.ScanAudit(ctx, store.AuditFilter{RequestID: a.RequestID}, func(r store.AuditRecord) error { scanned = append(scanned, r); return nil }))
 	assert.Equal(t, []store.AuditRecord{r}, scanned)
+	var byTicket []store.AuditRecord
+	require.NoError(t, s.ScanAudit(ctx, store.AuditFilter{Ticket: "DESK-" + tag}, func(r store.AuditRecord) error { byTicket = append(byTicket, r); return nil }))
+	assert.Equal(t, []store.AuditRecord{r}, byTicket, "entries are found by their ticket")
 	require.NoError(t, s.AdvanceAuditCursor(ctx, "new-"+tag, store.PositionOf(r), t0))
 	cur, err := s.AuditCursor(ctx, "new-"+tag)
 	require.NoError(t, err)

@@ -809,7 +809,12 @@ type Parameter struct {
 	// completes says the plugin suggests values for this parameter through
 	// Complete; a form offers them as the user types. Plugins that leave it
 	// unset get no completion requests for the parameter.
-	Completes     bool `protobuf:"varint,14,opt,name=completes,proto3" json:"completes,omitempty"`
+	Completes bool `protobuf:"varint,14,opt,name=completes,proto3" json:"completes,omitempty"`
+	// free_text marks a STRING parameter as prose (a reason, a note): given
+	// by name, its value runs to the end of the command line, stopping
+	// before the command's next argument. It travels as a flag on STRING so
+	// that a host older than protocol minor 6 still reads a plain string.
+	FreeText      bool `protobuf:"varint,15,opt,name=free_text,json=freeText,proto3" json:"free_text,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -938,6 +943,13 @@ func (x *Parameter) GetResource() bool {
 func (x *Parameter) GetCompletes() bool {
 	if x != nil {
 		return x.Completes
+	}
+	return false
+}
+
+func (x *Parameter) GetFreeText() bool {
+	if x != nil {
+		return x.FreeText
 	}
 	return false
 }
@@ -2752,7 +2764,7 @@ const file_deskbot_provider_v1_provider_proto_rawDesc = "" +
 	"\x06hidden\x18\t \x01(\bR\x06hidden\x12\x18\n" +
 	"\aaliases\x18\n" +
 	" \x03(\tR\aaliases\x12'\n" +
-	"\x0fextra_arguments\x18\v \x01(\bR\x0eextraArguments\"\xff\x03\n" +
+	"\x0fextra_arguments\x18\v \x01(\bR\x0eextraArguments\"\x9c\x04\n" +
 	"\tParameter\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x126\n" +
@@ -2771,7 +2783,8 @@ const file_deskbot_provider_v1_provider_proto_rawDesc = "" +
 	"\aminimum\x18\v \x01(\x03H\x00R\aminimum\x88\x01\x01\x12\x1d\n" +
 	"\amaximum\x18\f \x01(\x03H\x01R\amaximum\x88\x01\x01\x12\x1a\n" +
 	"\bresource\x18\r \x01(\bR\bresource\x12\x1c\n" +
-	"\tcompletes\x18\x0e \x01(\bR\tcompletesB\n" +
+	"\tcompletes\x18\x0e \x01(\bR\tcompletes\x12\x1b\n" +
+	"\tfree_text\x18\x0f \x01(\bR\bfreeTextB\n" +
 	"\n" +
 	"\b_minimumB\n" +
 	"\n" +
