@@ -215,6 +215,11 @@ type Audit interface {
 	// record's hash, lets seal compute the record's own hash, and stores
 	// it; appends are serialized so the chain has no forks.
 	AppendAudit(ctx context.Context, r AuditRecord, seal func(*AuditRecord)) (AuditRecord, error)
+	// AppendAuditBatch appends rs in order, in one transaction, chained
+	// and sealed exactly as len(rs) calls of AppendAudit would: for
+	// importing or seeding a large log, where a round trip per record
+	// is the cost. It returns the stored records.
+	AppendAuditBatch(ctx context.Context, rs []AuditRecord, seal func(*AuditRecord)) ([]AuditRecord, error)
 	// ScanAudit calls fn for matching records in sequence order.
 	ScanAudit(ctx context.Context, f AuditFilter, fn func(AuditRecord) error) error
 }

@@ -328,6 +328,60 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		assert.ErrorIs(t, s.ScanAudit(ctx, store.AuditFilter{}, func(store.AuditRecord) error { return stop }), stop)
 	})
 
+	t.Run("audit batch chains as single appends do", func(t *testing.T) {
+		one, batch := open(t), open(t)
+		seal := func(r *store.AuditRecord) {
+			h := sha256.Sum256([]byte(r.PrevHash + "|" + fmt.Sprint(r.Seq) + "|" + r.Actor + "|" + r.Detail))
+			r.Hash = hex.EncodeToString(h[:])
+		}
+		// More than one INSERT's worth, between single appends, so the
+		// batch must pick up the head and the next append must follow it.
+		recs := make([]store.AuditRecord, 250)
+		for i := range recs {
+			recs[i] = store.AuditRecord{At: t0.Add(time.Duration(i) * time.Second), RequestID: fmt.Sprintf("r%d", i), Actor: fmt.Sprintf("U%d", i%7),
+				Action: "result", Provider: "whm", Command: "account suspend", Target: "web01", Args: `{"user":"demo"}`, Outcome: "succeeded", Detail: fmt.Sprint(i)}
+		}
+		for _, r := range recs {
+			_, err := one.AppendAudit(ctx, r, seal)
+			require.NoError(t, err)
+		}
+		_, err := batch.AppendAudit(ctx, recs[0], seal)
+		require.NoError(t, err)
+		got, err := batch.AppendAuditBatch(ctx, recs[1:249], seal)
+		require.NoError(t, err)
+		require.Len(t, got, 248)
+		assert.Equal(t, int64(2), got[0].Seq)
+		assert.Equal(t, int64(249), got[247].Seq)
+		_, err = batch.AppendAudit(ctx, recs[249], seal)
+		require.NoError(t, err)
+		empty, err := batch.AppendAuditBatch(ctx, nil, seal)
+		require.NoError(t, err)
+		assert.Empty(t, empty)
+
+		all := func(s store.Store) []store.AuditRecord {
+			var out []store.AuditRecord
+			require.NoError(t, s.ScanAudit(ctx, store.AuditFilter{}, func(r store.AuditRecord) error { out = append(out, r); return nil }))
+			return out
+		}
+		want, have := all(one), all(batch)
+		require.Len(t, have, 250)
+		assert.Equal(t, want, have, "the same records, sequence numbers, links and hashes")
+	})
+
+	t.Run("audit batch that fails stores nothing", func(t *testing.T) {
+		s := open(t)
+		seal := func(r *store.AuditRecord) { r.Hash = fmt.Sprint("h", r.Seq) }
+		_, err := s.AppendAudit(ctx, store.AuditRecord{At: t0, Actor: "U1", Action: "request"}, seal)
+		require.NoError(t, err)
+		ctx, cancel := context.WithCancel(ctx)
+		cancel()
+		_, err = s.AppendAuditBatch(ctx, []store.AuditRecord{{At: t0, Actor: "U1", Action: "request"}}, seal)
+		require.Error(t, err)
+		n := 0
+		require.NoError(t, s.ScanAudit(context.Background(), store.AuditFilter{}, func(store.AuditRecord) error { n++; return nil }))
+		assert.Equal(t, 1, n)
+	})
+
 	t.Run("audit cursors only move forward", func(t *testing.T) {
 		s := open(t)
 		pos := func(seq int64) store.AuditPosition {
