@@ -203,7 +203,12 @@ type AuditFilter struct {
 	Command   string
 	RequestID string
 	Action    string
-	AfterSeq  int64
+	// Target matches the target exactly.
+	Target string
+	// Text matches entries whose detail, arguments, target or command
+	// contain it, ignoring case.
+	Text     string
+	AfterSeq int64
 	// Newest returns the last Limit matches (still oldest first).
 	Newest bool
 	Limit  int

@@ -39,6 +39,11 @@ type Dialect struct {
 	Serialize func(ctx context.Context, tx *sql.Tx, key int64) error
 	// IsUniqueViolation recognises a duplicate-key error.
 	IsUniqueViolation func(error) bool
+	// BatchRows is how many rows one INSERT of a batch append carries
+	// (0: one). Many rows a statement saves PostgreSQL its round trips;
+	// SQLite has none to save, and its driver looks numbered parameters
+	// up by name, a cost that grows with the square of their number.
+	BatchRows int
 }
 
 // Lock keys for Serialize.
@@ -808,11 +813,6 @@ func (s *DB) appendTx(batch []*appendReq) ([]store.AuditRecord, error) {
 	return out, tx.Commit()
 }
 
-// auditBatchRows is how many records one INSERT of AppendAuditBatch
-// carries: 15 parameters a row stays far below SQLite's and
-// PostgreSQL's limits, and a statement per 100 rows is no longer the cost.
-const auditBatchRows = 100
-
 // AppendAuditBatch implements store.Audit. It takes the same lock as the
 // committed groups of AppendAudit and reads the head inside it, so
 // batches and single appends interleave without forking the chain.
@@ -842,10 +842,11 @@ func (s *DB) AppendAuditBatch(ctx context.Context, rs []store.AuditRecord, seal 
 		out[i] = r
 	}
 	const cols = 15
-	args := make([]any, 0, auditBatchRows*cols)
+	rows := max(s.d.BatchRows, 1)
+	args := make([]any, 0, rows*cols)
 	var q strings.Builder
-	for start := 0; start < len(out); start += auditBatchRows {
-		chunk := out[start:min(start+auditBatchRows, len(out))]
+	for start := 0; start < len(out); start += rows {
+		chunk := out[start:min(start+rows, len(out))]
 		q.Reset()
 		args = args[:0]
 		q.WriteString(`INSERT INTO audit_log (seq, at, request_id, actor, action, provider, command, target, channel, args, outcome, detail, approval_id, prev_hash, hash) VALUES `)
@@ -895,6 +896,15 @@ func (s *DB) ScanAudit(ctx context.Context, f store.AuditFilter, fn func(store.A
 	}
 	if f.Action != "" {
 		add("action = ?", f.Action)
+	}
+	if f.Target != "" {
+		add("target = ?", f.Target)
+	}
+	if f.Text != "" {
+		// LOWER on both sides: SQLite's LIKE ignores ASCII case and
+		// PostgreSQL's does not.
+		add(`(LOWER(detail) LIKE ? ESCAPE '\' OR LOWER(args) LIKE ? ESCAPE '\' OR LOWER(target) LIKE ? ESCAPE '\' OR LOWER(command) LIKE ? ESCAPE '\')`,
+			"%"+escapeLike(strings.ToLower(f.Text))+"%")
 	}
 	if f.Command != "" {
 		prov, cmd, hasCmd := strings.Cut(f.Command, ":")

@@ -286,7 +286,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 			go func() {
 				defer wg.Done()
 				_, err := s.AppendAudit(ctx, store.AuditRecord{At: t0.Add(time.Duration(i) * time.Second), RequestID: fmt.Sprintf("r%d", i%4), Actor: fmt.Sprintf("U%d", i%2),
-					Action: "request", Provider: []string{"whm", "cln"}[i%2], Command: "account suspend", Detail: fmt.Sprint(i)}, seal)
+					Action: "request", Provider: []string{"whm", "cln"}[i%2], Command: "account suspend", Target: fmt.Sprintf("web%02d", i%5),
+					Args: fmt.Sprintf(`{"user":"Shop_%d"}`, i), Detail: fmt.Sprint(i, "% done")}, seal)
 				if err != nil {
 					t.Errorf("append: %v", err)
 				}
@@ -321,6 +322,16 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		assert.Equal(t, 2, count(store.AuditFilter{AfterSeq: 18}))
 		assert.Equal(t, 20, count(store.AuditFilter{Action: "request"}))
 		assert.Equal(t, 0, count(store.AuditFilter{Action: "result"}))
+		assert.Equal(t, 4, count(store.AuditFilter{Target: "web03"}))
+		assert.Equal(t, 0, count(store.AuditFilter{Target: "web0"}), "a target matches exactly")
+		assert.Equal(t, 1, count(store.AuditFilter{Text: "shop_7\""}), "text ignores case and matches the arguments")
+		assert.Equal(t, 11, count(store.AuditFilter{Text: "SHOP_1"}), "Shop_1 and Shop_10 to Shop_19")
+		assert.Equal(t, 0, count(store.AuditFilter{Text: "shop%7"}), "% is a character, not a wildcard")
+		assert.Equal(t, 0, count(store.AuditFilter{Text: "shop_" + "x"}))
+		assert.Equal(t, 20, count(store.AuditFilter{Text: "% done"}), "the detail")
+		assert.Equal(t, 20, count(store.AuditFilter{Text: "SUSPEND"}), "the command")
+		assert.Equal(t, 4, count(store.AuditFilter{Text: "WEB03"}), "the target")
+		assert.Equal(t, 2, count(store.AuditFilter{Text: "shop_1", Actor: "U1", Target: "web01"}), "with other filters: Shop_1 and Shop_11")
 		var newest []int64
 		require.NoError(t, s.ScanAudit(ctx, store.AuditFilter{Limit: 3, Newest: true}, func(r store.AuditRecord) error { newest = append(newest, r.Seq); return nil }))
 		assert.Equal(t, []int64{18, 19, 20}, newest)
