@@ -48,9 +48,11 @@ func newOpsProvider() *opsProvider {
 				sdk.String("command", "provider or provider:command prefix (whm:account)"),
 				sdk.String("since", "How far back (24h, 7d) or a date (2026-11-01)").WithDefault("24h"),
 				sdk.String("request", "A request id"),
+				sdk.String("target", "A target (server, account) by its exact name"),
+				sdk.String("text", "Text in the entry's detail, arguments, target or command, in any case"),
 				sdk.Int("limit", "At most this many entries").WithDefault("20").Between(1, 500),
 			},
-			Examples: []string{"/ops audit user=alice since=7d", "/ops audit command=whm:account"}},
+			Examples: []string{"/ops audit user=alice since=7d", "/ops audit command=whm:account", "/ops audit target=web01 text=shop42 since=30d"}},
 		{Name: "policy status", Summary: "The policy in force and the last reload", Risk: sdk.RiskReadOnly},
 		{Name: "plugins", Summary: "The provider plugins, their targets, and where each runs from and why it last failed", Risk: sdk.RiskReadOnly},
 	}}
@@ -267,7 +269,8 @@ func (e *Engine) searchAudit(ctx context.Context, req Request, a sdk.Args) Reply
 	if err != nil {
 		return invalid(req.ID, &command.Error{Token: "since=" + a.String("since"), Msg: err.Error()})
 	}
-	f := audit.Filter{Since: since, Command: a.String("command"), RequestID: a.String("request"), Limit: int(a.Int("limit"))}
+	f := audit.Filter{Since: since, Command: a.String("command"), RequestID: a.String("request"), Target: a.String("target"),
+		Text: a.String("text"), Limit: int(a.Int("limit"))}
 	if u := a.String("user"); u != "" {
 		f.Actor = u
 		if r, isResolver := e.opts.Policy.(interface{ Policy() *authz.Policy }); isResolver {
