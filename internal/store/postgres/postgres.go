@@ -25,6 +25,7 @@ var Dialect = sqldb.Dialect{
 	// 15 parameters a row: 1,500 a statement, far below the protocol's
 	// 65,535.
 	BatchRows: 100,
+	ILike:     "ILIKE",
 	Serialize: func(ctx context.Context, tx *sql.Tx, key int64) error {
 		_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, key)
 		return err

@@ -71,6 +71,27 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		one, err := s.ListApprovals(ctx, store.ApprovalFilter{Limit: 1})
 		require.NoError(t, err)
 		assert.Len(t, one, 1)
+
+		// A listed request is the whole request, votes included, as
+		// GetApproval reads it.
+		require.NoError(t, s.CreateApproval(ctx, approval("l4", 3)))
+		for i, u := range []string{"U0DAN", "U0CAROL"} {
+			_, err := s.Vote(ctx, "l4", store.Vote{User: u, At: t0.Add(time.Duration(i+1) * time.Second), Code: "c-" + u}, nil)
+			require.NoError(t, err)
+		}
+		listed, err := s.ListApprovals(ctx, store.ApprovalFilter{States: []store.State{store.StatePending}})
+		require.NoError(t, err)
+		for _, a := range listed {
+			got, err := s.GetApproval(ctx, a.ID)
+			require.NoError(t, err)
+			assert.Equal(t, got, a, "listed %s", a.ID)
+		}
+		require.Len(t, listed, 3)
+		assert.Equal(t, "l4", listed[2].ID, "created first, at the same time as l1: by id")
+		assert.Len(t, listed[2].Votes, 2)
+		none, err := s.ListApprovals(ctx, store.ApprovalFilter{Requester: "U0NOBODY"})
+		require.NoError(t, err)
+		assert.Empty(t, none)
 	})
 
 	t.Run("votes reach the quorum", func(t *testing.T) {
