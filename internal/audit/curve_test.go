@@ -122,7 +122,7 @@ func BenchmarkAuditCurve(b *testing.B) {
 							ExplainAudit(context.Context, store.AuditFilter) ([]string, error)
 						}); ok {
 							f := q.f
-							f.Since, f.Limit = curveEnd.Add(-since), 20
+							f.Since, f.Limit, f.ByTime = curveEnd.Add(-since), 20, true
 							plan, err := ex.ExplainAudit(ctx, f)
 							if err != nil {
 								b.Fatal(err)
@@ -131,7 +131,7 @@ func BenchmarkAuditCurve(b *testing.B) {
 						}
 						b.Run(fmt.Sprintf("search-%s/since=%s", q.name, sinceName(since)), func(b *testing.B) {
 							f := q.f
-							f.Since, f.Limit = curveEnd.Add(-since), 20
+							f.Since, f.Limit, f.ByTime = curveEnd.Add(-since), 20, true
 							lat := make([]time.Duration, 0, 4096)
 							for b.Loop() {
 								t := time.Now()

@@ -270,7 +270,7 @@ func (e *Engine) searchAudit(ctx context.Context, req Request, a sdk.Args) Reply
 		return invalid(req.ID, &command.Error{Token: "since=" + a.String("since"), Msg: err.Error()})
 	}
 	f := audit.Filter{Since: since, Command: a.String("command"), RequestID: a.String("request"), Target: a.String("target"),
-		Text: a.String("text"), Limit: int(a.Int("limit"))}
+		Text: a.String("text"), Limit: int(a.Int("limit")), ByTime: true}
 	if u := a.String("user"); u != "" {
 		f.Actor = u
 		if r, isResolver := e.opts.Policy.(interface{ Policy() *authz.Policy }); isResolver {

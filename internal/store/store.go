@@ -211,6 +211,13 @@ type AuditFilter struct {
 	AfterSeq int64
 	// Newest returns the last Limit matches (still oldest first).
 	Newest bool
+	// ByTime orders matches by time (then sequence) instead of by
+	// sequence alone, which differ only for entries written in the same
+	// instant: an index on the searched column (user, target, time) then
+	// yields the first Limit matches of a window without reading the rest
+	// of it. For people searching; verifying and shipping need sequence
+	// order.
+	ByTime bool
 	Limit  int
 }
 
@@ -225,7 +232,8 @@ type Audit interface {
 	// importing or seeding a large log, where a round trip per record
 	// is the cost. It returns the stored records.
 	AppendAuditBatch(ctx context.Context, rs []AuditRecord, seal func(*AuditRecord)) ([]AuditRecord, error)
-	// ScanAudit calls fn for matching records in sequence order.
+	// ScanAudit calls fn for matching records in sequence order (or by
+	// time, with ByTime).
 	ScanAudit(ctx context.Context, f AuditFilter, fn func(AuditRecord) error) error
 }
 

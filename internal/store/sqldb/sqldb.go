@@ -989,6 +989,11 @@ func auditQuery(f store.AuditFilter, d Dialect) (string, []any) {
 	}
 	if f.Newest && f.Limit > 0 {
 		q = "SELECT * FROM (" + q + " ORDER BY seq DESC LIMIT " + strconv.Itoa(f.Limit) + ") AS newest ORDER BY seq"
+	} else if f.ByTime {
+		q += " ORDER BY at, seq"
+		if f.Limit > 0 {
+			q += " LIMIT " + strconv.Itoa(f.Limit)
+		}
 	} else if !f.Since.IsZero() && f.AfterSeq == 0 {
 		// "seq + 0" orders the same but matches no index: without it
 		// SQLite walks the whole log in sequence order to skip a sort,

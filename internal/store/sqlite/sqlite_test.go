@@ -50,9 +50,12 @@ func TestAuditSearchesUseIndexes(t *testing.T) {
 	defer s.Close()
 	since := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	for name, f := range map[string]store.AuditFilter{
-		"user":   {Actor: "U0ALICE01", Since: since, Limit: 20},
-		"target": {Target: "web01", Since: since, Limit: 20},
-		"text":   {Text: "shop0042", Since: since, Limit: 20},
+		"user":           {Actor: "U0ALICE01", Since: since, Limit: 20},
+		"target":         {Target: "web01", Since: since, Limit: 20},
+		"text":           {Text: "shop0042", Since: since, Limit: 20},
+		"user by time":   {Actor: "U0ALICE01", Since: since, Limit: 20, ByTime: true},
+		"target by time": {Target: "web01", Since: since, Limit: 20, ByTime: true},
+		"text by time":   {Text: "shop0042", Since: since, Limit: 20, ByTime: true},
 	} {
 		plan, err := s.ExplainAudit(context.Background(), f)
 		require.NoError(t, err)

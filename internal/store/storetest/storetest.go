@@ -356,6 +356,14 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		var newest []int64
 		require.NoError(t, s.ScanAudit(ctx, store.AuditFilter{Limit: 3, Newest: true}, func(r store.AuditRecord) error { newest = append(newest, r.Seq); return nil }))
 		assert.Equal(t, []int64{18, 19, 20}, newest)
+		// The twenty were appended concurrently: their sequence is not
+		// their time order, which ByTime gives.
+		var byTime []time.Time
+		require.NoError(t, s.ScanAudit(ctx, store.AuditFilter{ByTime: true, Since: t0.Add(2 * time.Second), Limit: 5}, func(r store.AuditRecord) error {
+			byTime = append(byTime, r.At)
+			return nil
+		}))
+		assert.Equal(t, []time.Time{t0.Add(2 * time.Second), t0.Add(3 * time.Second), t0.Add(4 * time.Second), t0.Add(5 * time.Second), t0.Add(6 * time.Second)}, byTime)
 		stop := errors.New("stop")
 		assert.ErrorIs(t, s.ScanAudit(ctx, store.AuditFilter{}, func(store.AuditRecord) error { return stop }), stop)
 	})
