@@ -498,6 +498,13 @@ type kneeStep struct {
 // last rate that held (ack p99 within kneeAck, no HTTP error, nothing
 // lost, the rate reached within 5%).
 func (lt *loadtest) findKnee(ctx context.Context, client *http.Client, asJSON bool) error {
+	// Warm up for two seconds at the first rate, not judged: the first
+	// calls of each plugin connection and prepared statement are not
+	// what a sustained rate costs.
+	lt.mu.Lock()
+	lt.rate, lt.n = lt.ramp[0], 2*lt.ramp[0]
+	lt.mu.Unlock()
+	lt.load(ctx, client)
 	var steps []kneeStep
 	knee := 0
 	for _, rate := range lt.ramp {
