@@ -35,7 +35,9 @@ func TestParseRamp(t *testing.T) {
 // the rate asked.
 func TestKneeStepJudgement(t *testing.T) {
 	lt := &loadtest{kneeAck: 5 * time.Millisecond}
-	ok := func(ack time.Duration) *sample { return &sample{status: 200, done: true, ack: ack, delivered: 10 * time.Millisecond} }
+	ok := func(ack time.Duration) *sample {
+		return &sample{status: 200, done: true, ack: ack, delivered: 10 * time.Millisecond}
+	}
 	fill := func(extra ...*sample) {
 		lt.samples = nil
 		for range 200 {
