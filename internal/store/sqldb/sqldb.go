@@ -39,10 +39,9 @@ type Dialect struct {
 	Serialize func(ctx context.Context, tx *sql.Tx, key int64) error
 	// IsUniqueViolation recognises a duplicate-key error.
 	IsUniqueViolation func(error) bool
-	// ILike is the operator that matches a LIKE pattern ignoring case:
-	// SQLite's LIKE already does (for ASCII), PostgreSQL has ILIKE. ("":
-	// LIKE on LOWER of both sides, which costs SQLite a function call a
-	// column a row.)
+	// ILike is an operator that matches a LIKE pattern ignoring case
+	// and costs less than LIKE on LOWER of both sides (""): SQLite's own
+	// LIKE ignores ASCII case.
 	ILike string
 	// BatchRows is how many rows one INSERT of a batch append carries
 	// (0: one). Many rows a statement saves PostgreSQL its round trips;
