@@ -97,6 +97,8 @@ END {
 			fig(a "10000/verify", "cpu-ns/entry", .001, "%.1f"), fig(a "100000/verify", "cpu-ns/entry", .001, "%.1f"), fig(a "1000000/verify", "cpu-ns/entry", .001, "%.1f")
 		printf "| verify, peak heap MB | %s | %s | %s | the same |\n", \
 			fig(a "10000/verify", "peak-heap-MB", 1, "%.1f"), fig(a "100000/verify", "peak-heap-MB", 1, "%.1f"), fig(a "1000000/verify", "peak-heap-MB", 1, "%.1f")
+		printf "| verify, peak live heap MB | %s | %s | %s | the same |\n", \
+			fig(a "10000/verify", "peak-live-MB", 1, "%.1f"), fig(a "100000/verify", "peak-live-MB", 1, "%.1f"), fig(a "1000000/verify", "peak-live-MB", 1, "%.1f")
 		split("user target text", kinds, " ")
 		split("1d 30d", windows, " ")
 		for (w = 1; w <= 2; w++) for (q = 1; q <= 3; q++) {
