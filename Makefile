@@ -11,7 +11,7 @@ FUZZTIME  ?= 30s
 BUILDTAGS ?= grpcnotrace
 VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: all build plugin run console test test-stress race bench fuzz fuzz-smoke generate check-generated lint clean image helm-lint
+.PHONY: all build plugin run console test test-stress race bench curves fuzz fuzz-smoke generate check-generated lint clean image helm-lint
 
 all: build
 
@@ -57,6 +57,11 @@ test-stress:
 ## bench: the benchmarks, in a form benchstat reads
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count 1 ./...
+
+## curves: the cost curves of docs/performance.md on SQLite and
+## PostgreSQL (about an hour; CURVES_LARGE=0 for the small sizes only)
+curves:
+	@GO=$(GO) ./scripts/cost-curves.sh
 
 ## fuzz: each fuzz target for FUZZTIME
 fuzz:

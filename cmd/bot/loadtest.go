@@ -49,6 +49,9 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	policy := fs.String("policy", "", "policy file (default: examples/policy.yaml when present)")
 	kill := fs.String("kill-plugin", "", "after the load, SIGKILL this plugin and time its return")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
+	ramp := fs.String("ramp", "", "find the knee: FROM:TO:STEP commands a second (e.g. 500:2000:250), each rate for --duration, raised until a step breaks (ack p99 over --knee-ack-p99, an HTTP error, a lost command, or the rate not reached)")
+	kneeAck := fs.Duration("knee-ack-p99", 5*time.Millisecond, "with --ramp: the ack p99 a step must stay within")
+	pgEnv := fs.String("postgres-dsn-env", "", "store the bot's approvals and audit log in PostgreSQL, at the DSN in this environment variable (default: SQLite in a temporary folder)")
 	var ro remoteOptions
 	fs.StringVar(&ro.url, "url", "", "send to this bot (or load balancer) instead of starting one, e.g. http://127.0.0.1:8080/slack/commands")
 	fs.StringVar(&ro.secretEnv, "signing-secret-env", "", "with --url: the environment variable holding the bot's Slack signing secret")
@@ -69,11 +72,65 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	n = min(n, 10_000_000)
 	cmds := strings.Split(*mix, ";")
+	var steps []int
+	if *ramp != "" {
+		var err error
+		if steps, err = parseRamp(*ramp); err != nil {
+			fmt.Fprintln(stderr, err)
+			return &exitError{code: exitInvalid}
+		}
+		if ro.url != "" || *kill != "" || *maxN > 0 {
+			fmt.Fprintln(stderr, "--ramp starts its own bot and sends each rate for --duration: it does not take --url, --kill-plugin or --max")
+			return &exitError{code: exitInvalid}
+		}
+	}
 	if ro.url != "" {
 		return runRemoteLoadtest(ctx, ro, *rate, n, cmds, *as, *asJSON, stdout, stderr)
 	}
-	lt := &loadtest{stdout: stdout, stderr: stderr, rate: *rate, n: n, cmds: cmds, user: *as, pending: map[string]*sample{}}
+	lt := &loadtest{stdout: stdout, stderr: stderr, rate: *rate, n: n, cmds: cmds, user: *as, pending: map[string]*sample{},
+		ramp: steps, stepFor: *duration, kneeAck: *kneeAck, pgEnv: *pgEnv}
+	if *pgEnv != "" && os.Getenv(*pgEnv) == "" {
+		fmt.Fprintf(stderr, "--postgres-dsn-env %s: the variable is empty\n", *pgEnv)
+		return &exitError{code: exitInvalid}
+	}
 	return lt.run(ctx, *pluginDir, *policy, *kill, *asJSON)
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// maxRampSteps bounds --ramp: each step is a run of --duration.
+const maxRampSteps = 50
+
+// parseRamp reads FROM:TO:STEP into the rates to try, in order.
+func parseRamp(s string) ([]int, error) {
+	parts := strings.Split(s, ":")
+	if len(parts) != 3 {
+		return nil, fmt.Errorf("--ramp %q: want FROM:TO:STEP commands a second, e.g. 500:2000:250", s)
+	}
+	var v [3]int
+	for i, p := range parts {
+		n, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("--ramp %q: %q is not a positive whole number of commands a second", s, p)
+		}
+		v[i] = n
+	}
+	from, to, step := v[0], v[1], v[2]
+	if to < from {
+		return nil, fmt.Errorf("--ramp %q: TO (%d) is below FROM (%d)", s, to, from)
+	}
+	if (to-from)/step+1 > maxRampSteps {
+		return nil, fmt.Errorf("--ramp %q: %d steps; at most %d (raise STEP)", s, (to-from)/step+1, maxRampSteps)
+	}
+	var out []int
+	for r := from; r <= to; r += step {
+		out = append(out, r)
+	}
+	return out, nil
 }
 
 type sample struct {
@@ -101,6 +158,17 @@ type loadtest struct {
 	ts      atomic.Int64
 
 	rss map[string]*rssTrack
+
+	// ramp, if set, are the rates of a knee search, each sent for
+	// stepFor; a step passes with ack p99 within kneeAck.
+	ramp    []int
+	stepFor time.Duration
+	kneeAck time.Duration
+	// sent numbers commands across steps, so each has its own channel.
+	sent int
+	// pgEnv names the variable holding a PostgreSQL DSN for the bot's
+	// store ("": SQLite).
+	pgEnv string
 }
 
 type rssTrack struct {
@@ -210,6 +278,11 @@ func (lt *loadtest) writeConfig(dir, plugins, policy string) (string, error) {
 	if policy != "" {
 		fmt.Fprintf(&b, "policy: %q\n", policy)
 	}
+	if lt.pgEnv != "" {
+		// PostgreSQL needs the keys replicas share; the bot gets fresh
+		// ones in its environment (see run).
+		fmt.Fprintf(&b, "store:\n  driver: postgres\n  dsn: {env: %s}\napproval_key: {env: LOADTEST_APPROVAL_KEY}\naudit_key: {env: LOADTEST_AUDIT_KEY}\n", lt.pgEnv)
+	}
 	fmt.Fprintf(&b, "slack:\n  signing_secret: {env: LOADTEST_SIGNING_SECRET}\n  bot_token: {env: LOADTEST_BOT_TOKEN}\n  api_url: %q\n", lt.apiBase)
 	fmt.Fprintf(&b, "plugins:\n  dir: %q\n  list:\n", plugins)
 	entries, err := os.ReadDir(plugins)
@@ -274,7 +347,8 @@ func (lt *loadtest) run(ctx context.Context, pluginDir, policy, kill string, asJ
 	}
 	defer logf.Close()
 	bot := exec.Command(self, "serve", "--config", cfg)
-	bot.Env = append(os.Environ(), "LOADTEST_SIGNING_SECRET="+lt.secret, "LOADTEST_BOT_TOKEN=xoxb-loadtest")
+	bot.Env = append(os.Environ(), "LOADTEST_SIGNING_SECRET="+lt.secret, "LOADTEST_BOT_TOKEN=xoxb-loadtest",
+		"LOADTEST_APPROVAL_KEY="+randomHex(24), "LOADTEST_AUDIT_KEY="+randomHex(24))
 	if p := os.Getenv("LOADTEST_BOT_CPUPROFILE"); p != "" {
 		bot.Env = append(bot.Env, "DESKBOT_CPUPROFILE="+p)
 	}
@@ -346,6 +420,31 @@ func (lt *loadtest) run(ctx context.Context, pluginDir, policy, kill string, asJ
 	}()
 
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 512, MaxConnsPerHost: 512}}
+	if len(lt.ramp) > 0 {
+		err := lt.findKnee(ctx, client, asJSON)
+		close(stopSampling)
+		sampling.Wait()
+		if err != nil {
+			return fmt.Errorf("%w; bot log: %s", err, logPath)
+		}
+		return nil
+	}
+	sendTime := lt.load(ctx, client)
+	close(stopSampling)
+	sampling.Wait()
+
+	var restart time.Duration
+	var restartErr error
+	if kill != "" {
+		restart, restartErr = lt.killAndWait(ctx, bot.Process.Pid, kill)
+	}
+	return lt.report(readyIn, sendTime, restart, restartErr, kill, logPath, asJSON)
+}
+
+// load sends lt.n commands at lt.rate, waits up to 30 s for their
+// results, and returns how long the sending took.
+func (lt *loadtest) load(ctx context.Context, client *http.Client) time.Duration {
+	start := time.Now()
 	interval := time.Second / time.Duration(lt.rate)
 	sem := make(chan struct{}, 512)
 	var wg sync.WaitGroup
@@ -360,13 +459,14 @@ func (lt *loadtest) run(ctx context.Context, pluginDir, policy, kill string, asJ
 		next = next.Add(interval)
 		sem <- struct{}{}
 		wg.Add(1)
+		lt.sent++
 		go func(i int) {
 			defer wg.Done()
 			defer func() { <-sem }()
 			lt.send(client, i)
-		}(i)
+		}(lt.sent)
 	}
-	sendTime := time.Since(loadStart)
+	sendTime := time.Since(start)
 	wg.Wait()
 	// Wait for the results still coming.
 	deadline := time.Now().Add(30 * time.Second)
@@ -376,15 +476,112 @@ func (lt *loadtest) run(ctx context.Context, pluginDir, policy, kill string, asJ
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	close(stopSampling)
-	sampling.Wait()
+	return sendTime
+}
 
-	var restart time.Duration
-	var restartErr error
-	if kill != "" {
-		restart, restartErr = lt.killAndWait(ctx, bot.Process.Pid, kill)
+// kneeStep is one rate of a knee search and how the bot held it.
+type kneeStep struct {
+	Rate       int     `json:"rate"`
+	Achieved   float64 `json:"rate_achieved"`
+	Sent       int     `json:"sent"`
+	HTTPErrors int     `json:"http_errors"`
+	Lost       int     `json:"lost"`
+	AckP50     float64 `json:"ack_p50_ms"`
+	AckP99     float64 `json:"ack_p99_ms"`
+	DelivP99   float64 `json:"delivery_p99_ms"`
+	Passed     bool    `json:"passed"`
+	Why        string  `json:"why,omitempty"`
+}
+
+// findKnee sends each rate of the ramp for stepFor, one after another
+// on the same bot, and stops at the first that breaks: the knee is the
+// last rate that held (ack p99 within kneeAck, no HTTP error, nothing
+// lost, the rate reached within 5%).
+func (lt *loadtest) findKnee(ctx context.Context, client *http.Client, asJSON bool) error {
+	// Warm up for two seconds at the first rate, not judged: the first
+	// calls of each plugin connection and prepared statement are not
+	// what a sustained rate costs.
+	lt.mu.Lock()
+	lt.rate, lt.n = lt.ramp[0], 2*lt.ramp[0]
+	lt.mu.Unlock()
+	lt.load(ctx, client)
+	var steps []kneeStep
+	knee := 0
+	for _, rate := range lt.ramp {
+		if ctx.Err() != nil {
+			break
+		}
+		lt.mu.Lock()
+		lt.rate, lt.n = rate, int(float64(rate)*lt.stepFor.Seconds())
+		lt.samples, lt.pending, lt.roots = nil, map[string]*sample{}, map[string]string{}
+		lt.mu.Unlock()
+		sendTime := lt.load(ctx, client)
+		st := lt.step(rate, sendTime)
+		steps = append(steps, st)
+		if !asJSON {
+			mark := "held"
+			if !st.Passed {
+				mark = "BROKE: " + st.Why
+			}
+			fmt.Fprintf(lt.stdout, "%5d/s for %s: sent %d (%.0f/s), HTTP errors %d, lost %d, ack p50 %.2f ms p99 %.2f ms, delivery p99 %.1f ms: %s\n",
+				rate, lt.stepFor, st.Sent, st.Achieved, st.HTTPErrors, st.Lost, st.AckP50, st.AckP99, st.DelivP99, mark)
+		}
+		if !st.Passed {
+			break
+		}
+		knee = rate
 	}
-	return lt.report(readyIn, sendTime, restart, restartErr, kill, logPath, asJSON)
+	if asJSON {
+		enc := json.NewEncoder(lt.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{"knee": knee, "knee_ack_p99_ms": float64(lt.kneeAck.Microseconds()) / 1000, "step_duration_s": lt.stepFor.Seconds(), "steps": steps})
+	}
+	switch {
+	case knee == 0:
+		fmt.Fprintf(lt.stdout, "knee: none; the first rate (%d/s) already broke\n", lt.ramp[0])
+	case len(steps) == len(lt.ramp) && steps[len(steps)-1].Passed:
+		fmt.Fprintf(lt.stdout, "knee: at least %d/s (every rate held; raise TO)\n", knee)
+	default:
+		fmt.Fprintf(lt.stdout, "knee: %d/s (the highest rate held for %s with ack p99 within %s and nothing lost)\n", knee, lt.stepFor, lt.kneeAck)
+	}
+	return nil
+}
+
+// step judges the samples of one rate.
+func (lt *loadtest) step(rate int, sendTime time.Duration) kneeStep {
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	st := kneeStep{Rate: rate, Sent: len(lt.samples), Achieved: float64(len(lt.samples)) / sendTime.Seconds()}
+	var acks, dels []time.Duration
+	for _, s := range lt.samples {
+		switch {
+		case s.status != 200:
+			st.HTTPErrors++
+		case !s.done:
+			st.Lost++
+			acks = append(acks, s.ack)
+		default:
+			acks = append(acks, s.ack)
+			dels = append(dels, s.delivered)
+		}
+	}
+	sort.Slice(acks, func(i, j int) bool { return acks[i] < acks[j] })
+	sort.Slice(dels, func(i, j int) bool { return dels[i] < dels[j] })
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	st.AckP50, st.AckP99, st.DelivP99 = ms(pct(acks, .5)), ms(pct(acks, .99)), ms(pct(dels, .99))
+	switch {
+	case st.HTTPErrors > 0:
+		st.Why = fmt.Sprintf("%d HTTP errors", st.HTTPErrors)
+	case st.Lost > 0:
+		st.Why = fmt.Sprintf("%d commands lost", st.Lost)
+	case pct(acks, .99) > lt.kneeAck:
+		st.Why = fmt.Sprintf("ack p99 %.2f ms over %s", st.AckP99, lt.kneeAck)
+	case st.Achieved < 0.95*float64(rate):
+		st.Why = fmt.Sprintf("sent only %.0f/s: the load generator could not keep up", st.Achieved)
+	default:
+		st.Passed = true
+	}
+	return st
 }
 
 func waitReady(ctx context.Context, base string, limit time.Duration) (time.Time, error) {

@@ -8,10 +8,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash"
 	"io"
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/deskbot/deskbot/internal/store"
@@ -172,19 +174,55 @@ func FromRecord(r store.AuditRecord) Entry {
 	}
 }
 
-// payload is a record's content and link, unambiguously framed.
+// payload is a record's content and link, unambiguously framed: the
+// fields as a JSON array of strings.
 func payload(version string, r store.AuditRecord) []byte {
-	fields := []string{
-		version, strconv.FormatInt(r.Seq, 10), r.PrevHash, strconv.FormatInt(r.At.UnixMicro(), 10),
-		r.RequestID, r.Actor, r.Action, r.Provider, r.Command, r.Target, r.Channel, r.Args, r.Outcome, r.Detail, r.ApprovalID,
+	return appendPayload(nil, version, r)
+}
+
+// appendPayload appends payload's bytes to b. It writes the strings
+// encoding/json would write unchanged as they are and hands the others
+// to encoding/json, so the bytes are exactly json.Marshal's: verifying
+// a long log spends its time hashing, not reflecting.
+func appendPayload(b []byte, version string, r store.AuditRecord) []byte {
+	b = append(b, '[')
+	b = appendJSONString(b, version)
+	b = append(b, ',', '"')
+	b = strconv.AppendInt(b, r.Seq, 10)
+	b = append(b, '"', ',')
+	b = appendJSONString(b, r.PrevHash)
+	b = append(b, ',', '"')
+	b = strconv.AppendInt(b, r.At.UnixMicro(), 10)
+	b = append(b, '"')
+	for _, f := range [...]string{r.RequestID, r.Actor, r.Action, r.Provider, r.Command, r.Target, r.Channel, r.Args, r.Outcome, r.Detail, r.ApprovalID} {
+		b = append(b, ',')
+		b = appendJSONString(b, f)
 	}
 	if r.Ticket != "" {
 		// Only entries with a ticket hash one, so every entry written
 		// before tickets existed keeps its hash and verifies.
-		fields = append(fields, "ticket", r.Ticket)
+		b = append(b, ',')
+		b = appendJSONString(b, "ticket")
+		b = append(b, ',')
+		b = appendJSONString(b, r.Ticket)
 	}
-	b, _ := json.Marshal(fields)
-	return b
+	return append(b, ']')
+}
+
+// appendJSONString appends s as encoding/json encodes a string.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		// What json.Marshal escapes or replaces: quotes, backslashes,
+		// control characters, <, > and & (HTML-safe), and anything
+		// beyond ASCII (invalid UTF-8, U+2028, U+2029).
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // Hash computes a record's unkeyed (v1) hash from its content and the
@@ -226,6 +264,39 @@ type chain struct {
 	// keyedFrom is the first keyed entry seen (0: none yet).
 	keyedFrom int64
 	keyID     string
+
+	// macs, buf, sum and hexSum are reused from one record to the next:
+	// a keyed MAC's setup and the buffers cost more than its hashing.
+	macs   map[string]hash.Hash
+	buf    []byte
+	sum    []byte
+	hexSum []byte
+}
+
+// sealOK reports whether hash is the record's seal under k (keyed) or,
+// with k nil, its unkeyed hash.
+func (c *chain) sealOK(k *Key, r store.AuditRecord) bool {
+	if k == nil {
+		c.buf = appendPayload(c.buf[:0], "deskbot-audit-v1", r)
+		sum := sha256.Sum256(c.buf)
+		c.hexSum = hex.AppendEncode(c.hexSum[:0], sum[:])
+		return r.Hash == string(c.hexSum)
+	}
+	m := c.macs[k.id]
+	if m == nil {
+		if c.macs == nil {
+			c.macs = map[string]hash.Hash{}
+		}
+		m = hmac.New(sha256.New, k.mac)
+		c.macs[k.id] = m
+	}
+	m.Reset()
+	c.buf = appendPayload(c.buf[:0], "deskbot-audit-v2", r)
+	m.Write(c.buf)
+	c.sum = m.Sum(c.sum[:0])
+	c.hexSum = hex.AppendEncode(c.hexSum[:0], c.sum)
+	rest, ok := strings.CutPrefix(r.Hash, "v2:"+k.id+":")
+	return ok && hmac.Equal([]byte(rest), c.hexSum)
 }
 
 // clone copies the chain's state, so a failed round leaves it as it was.
@@ -236,6 +307,8 @@ func (c *chain) clone() *chain {
 		n.retired[k] = v
 	}
 	n.ranges = append([]KeyRange(nil), c.ranges...)
+	// The MACs and buffers are scratch space: a clone gets its own.
+	n.macs, n.buf, n.sum, n.hexSum = nil, nil, nil, nil
 	return &n
 }
 
@@ -267,8 +340,7 @@ func (c *chain) check(r store.AuditRecord) string {
 			last := c.ranges[len(c.ranges)-1]
 			return fmt.Sprintf("entry %d was sealed with audit key %s, which the log had already moved on from (to key %s at entry %d): only someone holding the old key wrote it", r.Seq, id, last.KeyID, last.From)
 		}
-		want := k.seal(payload("deskbot-audit-v2", r))
-		if !hmac.Equal([]byte(want), []byte(r.Hash)) {
+		if !c.sealOK(k, r) {
 			return fmt.Sprintf("entry %d was altered: its content does not match its keyed hash", r.Seq)
 		}
 		if c.keyedFrom == 0 {
@@ -285,7 +357,7 @@ func (c *chain) check(r store.AuditRecord) string {
 		if c.keyedFrom != 0 {
 			return fmt.Sprintf("entry %d is unkeyed but follows keyed entries (keyed from entry %d): it was rewritten by someone without the audit key", r.Seq, c.keyedFrom)
 		}
-		if Hash(r) != r.Hash {
+		if !c.sealOK(nil, r) {
 			return fmt.Sprintf("entry %d was altered: its content does not match its hash", r.Seq)
 		}
 	}
@@ -348,17 +420,61 @@ func (l *Log) Verify(ctx context.Context, anchors ...Anchor) (VerifyResult, erro
 	}
 	seen := map[int64]string{}
 	c := l.newChain()
+	// The store reads the next records while the chain checks these: on
+	// two cores reading and hashing overlap. The records in flight are
+	// bounded (verifyBatches of verifyBatch), so memory stays flat however
+	// long the log.
+	batches := make(chan []store.AuditRecord, verifyBatches)
+	free := make(chan []store.AuditRecord, verifyBatches+2)
+	var broken atomic.Bool
+	checked := make(chan struct{})
+	go func() {
+		defer close(checked)
+		for batch := range batches {
+			for _, r := range batch {
+				if broken.Load() {
+					break
+				}
+				res.Entries++
+				if p := c.check(r); p != "" {
+					res.FirstBad, res.Problem = r.Seq, p
+					broken.Store(true)
+					break
+				}
+				if want[r.Seq] {
+					seen[r.Seq] = r.Hash
+				}
+			}
+			select {
+			case free <- batch[:0]:
+			default:
+			}
+		}
+	}()
+	var batch []store.AuditRecord
 	err := l.store.ScanAudit(ctx, store.AuditFilter{}, func(r store.AuditRecord) error {
-		res.Entries++
-		if p := c.check(r); p != "" {
-			res.FirstBad, res.Problem = r.Seq, p
+		if broken.Load() {
 			return errStop
 		}
-		if want[r.Seq] {
-			seen[r.Seq] = r.Hash
+		if batch == nil {
+			select {
+			case batch = <-free:
+			default:
+				batch = make([]store.AuditRecord, 0, verifyBatch)
+			}
+		}
+		batch = append(batch, r)
+		if len(batch) == verifyBatch {
+			batches <- batch
+			batch = nil
 		}
 		return nil
 	})
+	if len(batch) > 0 && err == nil {
+		batches <- batch
+	}
+	close(batches)
+	<-checked
 	if err == errStop {
 		err = nil
 	}
@@ -422,6 +538,13 @@ func where(before, after *Anchor) string {
 }
 
 var errStop = fmt.Errorf("stop")
+
+// Verify hands records from the store to the chain check in batches of
+// verifyBatch, at most verifyBatches waiting.
+const (
+	verifyBatch   = 256
+	verifyBatches = 4
+)
 
 // Filter selects entries for search and export.
 type Filter = store.AuditFilter

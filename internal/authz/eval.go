@@ -11,11 +11,10 @@ var _ Authorizer = (*Policy)(nil)
 
 // subjectKeys are the forms under which bindings may name s.
 func (p *Policy) subjectKeys(s Subject) map[string]bool {
-	keys := map[string]bool{"*": true, s.User: true}
-	for g, members := range p.groups {
-		if slices.Contains(members, s.User) {
-			keys["group:"+g] = true
-		}
+	keys := make(map[string]bool, 2+len(p.memberOf[s.User])+len(s.Groups))
+	keys["*"], keys[s.User] = true, true
+	for _, g := range p.memberOf[s.User] {
+		keys["group:"+g] = true
 	}
 	for _, g := range s.Groups {
 		keys["slack:"+g] = true
@@ -47,14 +46,74 @@ func (p *Policy) Roles(s Subject, channel string) []string {
 
 func commandKey(a Action) string { return a.Provider + ":" + a.Command }
 
+// commandRules are the rules whose command patterns match one
+// provider:command, as indexes into the policy's lists, in policy order:
+// a decision checks only these, so its cost grows with the rules that
+// can apply to the command, not with the whole policy.
+type commandRules struct {
+	denies    []int
+	approvals []int
+	// grants and approves map a role to its grants (approve grants)
+	// that cover the command; a role with none is absent.
+	grants   map[string][]int
+	approves map[string][]int
+}
+
+// maxCachedCommands bounds the per-command cache. The commands a bot
+// decides on come from its plugins' catalogs, a few thousand at most;
+// past the bound a key's rules are worked out each time instead.
+const maxCachedCommands = 10_000
+
+// rulesFor returns the rules that can apply to key, working them out on
+// the key's first decision. The policy is immutable, so they never go
+// stale; a reload builds a new policy with an empty cache.
+func (p *Policy) rulesFor(key string) *commandRules {
+	if v, ok := p.byCommand.Load(key); ok {
+		return v.(*commandRules)
+	}
+	r := &commandRules{grants: map[string][]int{}, approves: map[string][]int{}}
+	for i, d := range p.denies {
+		if d.commands.matchAll(key) {
+			r.denies = append(r.denies, i)
+		}
+	}
+	for i, ar := range p.approval.rules {
+		if ar.commands.matchAll(key) {
+			r.approvals = append(r.approvals, i)
+		}
+	}
+	for name, role := range p.roles {
+		for i, g := range role.grants {
+			if g.commands.matchAll(key) {
+				r.grants[name] = append(r.grants[name], i)
+			}
+		}
+		for i, g := range role.approves {
+			if g.commands.matchAll(key) {
+				r.approves[name] = append(r.approves[name], i)
+			}
+		}
+	}
+	if p.cached.Load() >= maxCachedCommands {
+		return r
+	}
+	if v, loaded := p.byCommand.LoadOrStore(key, r); loaded {
+		return v.(*commandRules)
+	}
+	p.cached.Add(1)
+	return r
+}
+
 // Authorize implements [Authorizer]: explicit denies first, then the
 // first grant of the subject's roles that covers the action, then the
 // approval rule for it.
 func (p *Policy) Authorize(s Subject, a Action) Decision {
 	key := commandKey(a)
+	rules := p.rulesFor(key)
 	keys := p.subjectKeys(s)
-	for i, d := range p.denies {
-		if !d.commands.matchAll(key) || !d.targets.matchAll(a.Target) || !d.channels.matchAll(a.Channel) {
+	for _, i := range rules.denies {
+		d := p.denies[i]
+		if !d.targets.matchAll(a.Target) || !d.channels.matchAll(a.Channel) {
 			continue
 		}
 		if len(d.subjects) > 0 {
@@ -86,10 +145,8 @@ func (p *Policy) Authorize(s Subject, a Action) Decision {
 	var near string // the most helpful explanation of a miss
 	for _, rn := range roles {
 		r := p.roles[rn]
-		for gi, g := range r.grants {
-			if !g.commands.matchAll(key) {
-				continue
-			}
+		for _, gi := range rules.grants[rn] {
+			g := r.grants[gi]
 			where := fmt.Sprintf("role %s grant %d (line %d)", rn, gi+1, g.line)
 			switch {
 			case !g.targets.matchAll(a.Target):
@@ -129,8 +186,9 @@ func (p *Policy) Authorize(s Subject, a Action) Decision {
 func (p *Policy) Requirement(s Subject, a Action) Requirement {
 	key := commandKey(a)
 	var roles []string
-	for i, r := range p.approval.rules {
-		if !r.commands.matchAll(key) || !r.targets.matchAll(a.Target) {
+	for _, i := range p.rulesFor(key).approvals {
+		r := p.approval.rules[i]
+		if !r.targets.matchAll(a.Target) {
 			continue
 		}
 		if len(r.requesterRoles) > 0 {
@@ -179,14 +237,16 @@ func (p *Policy) withApproval(s Subject, a Action, d Decision) Decision {
 // caller checks that s is not the requester.
 func (p *Policy) CanApprove(s Subject, a Action, req Requirement) Decision {
 	key := commandKey(a)
+	rules := p.rulesFor(key)
 	roles := p.Roles(s, a.Channel)
 	var near string
 	for _, rn := range roles {
 		if len(req.ApproverRoles) > 0 && !slices.Contains(req.ApproverRoles, rn) {
 			continue
 		}
-		for gi, g := range p.roles[rn].approves {
-			if !g.commands.matchAll(key) || !g.targets.matchAll(a.Target) || !g.channels.matchAll(a.Channel) {
+		for _, gi := range rules.approves[rn] {
+			g := p.roles[rn].approves[gi]
+			if !g.targets.matchAll(a.Target) || !g.channels.matchAll(a.Channel) {
 				continue
 			}
 			where := fmt.Sprintf("role %s approve %d (line %d)", rn, gi+1, g.line)
@@ -282,14 +342,7 @@ func (p *Policy) SlackGroups() []string {
 
 // GroupsOf lists the static groups a user belongs to.
 func (p *Policy) GroupsOf(user string) []string {
-	var out []string
-	for g, m := range p.groups {
-		if slices.Contains(m, user) {
-			out = append(out, g)
-		}
-	}
-	sort.Strings(out)
-	return out
+	return slices.Clone(p.memberOf[user])
 }
 
 // MayRun reports whether s may run a (perhaps after approval); help uses

@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"cel.dev/cel-go/cel"
@@ -27,8 +29,11 @@ type Policy struct {
 	// Users maps names to user ids.
 	Users map[string]string
 	// names maps user ids back to names, for display.
-	names    map[string]string
-	groups   map[string][]string // static group → user ids
+	names  map[string]string
+	groups map[string][]string // static group → user ids
+	// memberOf maps a user id to its static groups, sorted: a decision
+	// looks a user up rather than scanning every group's members.
+	memberOf map[string][]string
 	roles    map[string]*role
 	bindings []*binding
 	denies   []*denyRule
@@ -36,6 +41,13 @@ type Policy struct {
 	tickets  ticketConfig
 	// Hash is the sha256 of the file the policy was read from.
 	Hash string
+
+	// byCommand caches, per provider:command, the rules whose command
+	// patterns match it (see commandRules): a decision then looks only at
+	// the rules that can apply, however large the policy.
+	byCommand sync.Map // string → *commandRules
+	// cached counts byCommand's entries, to bound it.
+	cached atomic.Int64
 }
 
 type pattern struct {
@@ -532,6 +544,17 @@ func (l *loader) load(root *yaml.Node) {
 	l.approvals(top["approvals"])
 	l.tickets(top["tickets"])
 	l.checkSatisfiable()
+	l.p.memberOf = map[string][]string{}
+	for g, members := range l.p.groups {
+		for _, u := range members {
+			if !slices.Contains(l.p.memberOf[u], g) {
+				l.p.memberOf[u] = append(l.p.memberOf[u], g)
+			}
+		}
+	}
+	for _, gs := range l.p.memberOf {
+		sort.Strings(gs)
+	}
 }
 
 func roleNames(m map[string]*role) []string {

@@ -662,6 +662,16 @@ func TestOpsAuditSearch(t *testing.T) {
 	for _, row := range rows {
 		assert.Equal(t, "bob", row[2])
 	}
+	r = f.run(carol, "/ops audit text=TWO")
+	require.Equal(t, engine.StatusOK, r.Status, r.Error)
+	rows = r.Result.Parts[0].Table.Rows
+	require.NotEmpty(t, rows, "text matches the arguments in any case")
+	for _, row := range rows {
+		assert.Equal(t, "bob", row[2], "only bob's command says two")
+	}
+	r = f.run(carol, "/ops audit target=nowhere")
+	require.Equal(t, engine.StatusOK, r.Status, r.Error)
+	assert.Empty(t, r.Result.Parts[0].Table.Rows)
 	r = f.run(carol, "/ops audit since=yesterday")
 	assert.Equal(t, engine.StatusInvalid, r.Status)
 	assert.Contains(t, r.Error, "is neither a duration")

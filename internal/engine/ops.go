@@ -49,9 +49,11 @@ func newOpsProvider() *opsProvider {
 				sdk.String("command", "provider or provider:command prefix (whm:account)"),
 				sdk.String("since", "How far back (24h, 7d) or a date (2026-11-01)").WithDefault("24h"),
 				sdk.String("request", "A request id"),
+				sdk.String("target", "A target (server, account) by its exact name"),
+				sdk.String("text", "Text in the entry's detail, arguments, target or command, in any case"),
 				sdk.Int("limit", "At most this many entries").WithDefault("20").Between(1, 500),
 			},
-			Examples: []string{"/ops audit user=alice since=7d", "/ops audit command=whm:account", "/ops audit ticket=ABC-123"}},
+			Examples: []string{"/ops audit user=alice since=7d", "/ops audit command=whm:account", "/ops audit ticket=ABC-123", "/ops audit target=web01 text=shop42 since=30d"}},
 		{Name: "plan", Summary: "Show what a command would do, without approval and without running it (the same as adding --plan)", Risk: sdk.RiskReadOnly,
 			Params:   []sdk.Param{sdk.String("command", "The command").AsRequired().AsPositional()},
 			Examples: []string{"/ops plan /whm account suspend demo1 reason=abuse"}},
@@ -286,7 +288,8 @@ func (e *Engine) searchAudit(ctx context.Context, req Request, a sdk.Args, ticke
 		// A ticket's changes are looked up whenever they were made.
 		since = time.Time{}
 	}
-	f := audit.Filter{Since: since, Command: a.String("command"), RequestID: a.String("request"), Ticket: ticket, Limit: int(a.Int("limit"))}
+	f := audit.Filter{Since: since, Command: a.String("command"), RequestID: a.String("request"), Ticket: ticket, Target: a.String("target"),
+		Text: a.String("text"), Limit: int(a.Int("limit")), ByTime: true}
 	if u := a.String("user"); u != "" {
 		f.Actor = u
 		if r, isResolver := e.opts.Policy.(interface{ Policy() *authz.Policy }); isResolver {

@@ -209,10 +209,22 @@ type AuditFilter struct {
 	RequestID string
 	Action    string
 	// Ticket matches the ticket reference exactly.
-	Ticket   string
+	Ticket string
+	// Target matches the target exactly.
+	Target string
+	// Text matches entries whose detail, arguments, target or command
+	// contain it, ignoring case.
+	Text     string
 	AfterSeq int64
 	// Newest returns the last Limit matches (still oldest first).
 	Newest bool
+	// ByTime orders matches by time (then sequence) instead of by
+	// sequence alone, which differ only for entries written in the same
+	// instant: an index on the searched column (user, target, time) then
+	// yields the first Limit matches of a window without reading the rest
+	// of it. For people searching; verifying and shipping need sequence
+	// order.
+	ByTime bool
 	Limit  int
 }
 
@@ -222,7 +234,13 @@ type Audit interface {
 	// record's hash, lets seal compute the record's own hash, and stores
 	// it; appends are serialized so the chain has no forks.
 	AppendAudit(ctx context.Context, r AuditRecord, seal func(*AuditRecord)) (AuditRecord, error)
-	// ScanAudit calls fn for matching records in sequence order.
+	// AppendAuditBatch appends rs in order, in one transaction, chained
+	// and sealed exactly as len(rs) calls of AppendAudit would: for
+	// importing or seeding a large log, where a round trip per record
+	// is the cost. It returns the stored records.
+	AppendAuditBatch(ctx context.Context, rs []AuditRecord, seal func(*AuditRecord)) ([]AuditRecord, error)
+	// ScanAudit calls fn for matching records in sequence order (or by
+	// time, with ByTime).
 	ScanAudit(ctx context.Context, f AuditFilter, fn func(AuditRecord) error) error
 }
 

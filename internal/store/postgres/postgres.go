@@ -23,6 +23,12 @@ import (
 var Dialect = sqldb.Dialect{
 	Name:      "postgres",
 	ForUpdate: " FOR UPDATE",
+	// 15 parameters a row: 1,500 a statement, far below the protocol's
+	// 65,535.
+	BatchRows: 100,
+	// No ILike: ILIKE, which folds case character by character under
+	// the database's locale, read a month of a million-entry log several
+	// times slower than LIKE on LOWER of both sides.
 	Serialize: func(ctx context.Context, tx *sql.Tx, key int64) error {
 		_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, key)
 		return err

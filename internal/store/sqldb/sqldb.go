@@ -50,6 +50,15 @@ type Dialect struct {
 	SetLockTimeout func(ctx context.Context, tx *sql.Tx, d time.Duration) error
 	// IsLockTimeout recognises a statement cancelled by LockTimeout.
 	IsLockTimeout func(error) bool
+	// ILike is an operator that matches a LIKE pattern ignoring case
+	// and costs less than LIKE on LOWER of both sides (""): SQLite's own
+	// LIKE ignores ASCII case.
+	ILike string
+	// BatchRows is how many rows one INSERT of a batch append carries
+	// (0: one). Many rows a statement saves PostgreSQL its round trips;
+	// SQLite has none to save, and its driver looks numbered parameters
+	// up by name, a cost that grows with the square of their number.
+	BatchRows int
 }
 
 // Lock keys for Serialize.
@@ -585,6 +594,9 @@ func (s *DB) ListApprovals(ctx context.Context, f store.ApprovalFilter) ([]*stor
 		args = append(args, f.Requester)
 		where = append(where, "requester = $"+strconv.Itoa(len(args)))
 	}
+	// The newest are picked from the index (state, created_at, id) alone,
+	// then read whole: sorting thousands of pending requests with their
+	// plans and arguments to keep 200 was the listing's cost.
 	q := `SELECT id FROM approvals`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
@@ -593,33 +605,67 @@ func (s *DB) ListApprovals(ctx context.Context, f store.ApprovalFilter) ([]*stor
 	if f.Limit > 0 {
 		q += " LIMIT " + strconv.Itoa(f.Limit)
 	}
+	q = `SELECT ` + approvalColumns + ` FROM approvals WHERE id IN (` + q + `) ORDER BY created_at DESC, id`
+	// The requests in one query and their votes in another: a query per
+	// request made listing 200 of them 400 round trips.
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
-	var ids []string
+	var out []*store.Approval
+	byID := map[string]*store.Approval{}
 	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
+		a, err := scanApproval(rows)
+		if err != nil {
 			rows.Close()
 			return nil, err
 		}
-		ids = append(ids, id)
+		out = append(out, a)
+		byID[a.ID] = a
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	out := make([]*store.Approval, 0, len(ids))
-	for _, id := range ids {
-		a, err := s.GetApproval(ctx, id)
+	for start := 0; start < len(out); start += listVoteChunk {
+		chunk := out[start:min(start+listVoteChunk, len(out))]
+		ph := make([]string, len(chunk))
+		ids := make([]any, len(chunk))
+		for i, a := range chunk {
+			ph[i], ids[i] = "$"+strconv.Itoa(i+1), a.ID
+		}
+		vrows, err := s.db.QueryContext(ctx, `SELECT approval_id, user_id, at, code FROM approval_votes WHERE approval_id IN (`+
+			strings.Join(ph, ",")+`) ORDER BY approval_id, at, user_id`, ids...)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, a)
+		for vrows.Next() {
+			var id string
+			var v store.Vote
+			var at int64
+			if err := vrows.Scan(&id, &v.User, &at, &v.Code); err != nil {
+				vrows.Close()
+				return nil, err
+			}
+			v.At = fromMicros(at)
+			if a := byID[id]; a != nil {
+				a.Votes = append(a.Votes, v)
+			}
+		}
+		vrows.Close()
+		if err := vrows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	if out == nil {
+		out = []*store.Approval{}
 	}
 	return out, nil
 }
+
+// listVoteChunk is how many requests' votes ListApprovals asks for in
+// one query: well within both databases' parameter limits.
+const listVoteChunk = 500
 
 // Vote implements store.Approvals.
 func (s *DB) Vote(ctx context.Context, id string, v store.Vote, claim *store.Claim) (*store.Approval, error) {
@@ -902,8 +948,88 @@ func (s *DB) appendTx(batch []*appendReq) ([]store.AuditRecord, error) {
 	return out, tx.Commit()
 }
 
+// AppendAuditBatch implements store.Audit. It takes the same lock as the
+// committed groups of AppendAudit and reads the head inside it, so
+// batches and single appends interleave without forking the chain.
+func (s *DB) AppendAuditBatch(ctx context.Context, rs []store.AuditRecord, seal func(*store.AuditRecord)) ([]store.AuditRecord, error) {
+	if len(rs) == 0 {
+		return nil, nil
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	if err := s.d.Serialize(ctx, tx, lockAudit); err != nil {
+		return nil, err
+	}
+	var seq int64
+	var prev string
+	err = tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`).Scan(&seq, &prev)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	out := make([]store.AuditRecord, len(rs))
+	for i, r := range rs {
+		r.Seq, r.PrevHash = seq+1, prev
+		seal(&r)
+		seq, prev = r.Seq, r.Hash
+		out[i] = r
+	}
+	const cols = 16
+	rows := max(s.d.BatchRows, 1)
+	args := make([]any, 0, rows*cols)
+	var q strings.Builder
+	for start := 0; start < len(out); start += rows {
+		chunk := out[start:min(start+rows, len(out))]
+		q.Reset()
+		args = args[:0]
+		q.WriteString(`INSERT INTO audit_log (seq, at, request_id, actor, action, provider, command, target, channel, args, outcome, detail, approval_id, prev_hash, hash, ticket) VALUES `)
+		for i, r := range chunk {
+			if i > 0 {
+				q.WriteString(",")
+			}
+			q.WriteString("(")
+			for c := 1; c <= cols; c++ {
+				if c > 1 {
+					q.WriteString(",")
+				}
+				q.WriteString("$" + strconv.Itoa(i*cols+c))
+			}
+			q.WriteString(")")
+			args = append(args, r.Seq, micros(r.At), r.RequestID, r.Actor, r.Action, r.Provider, r.Command, r.Target, r.Channel, r.Args, r.Outcome, r.Detail, r.ApprovalID, r.PrevHash, r.Hash, r.Ticket)
+		}
+		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+			return nil, err
+		}
+	}
+	return out, tx.Commit()
+}
+
 // ScanAudit implements store.Audit.
 func (s *DB) ScanAudit(ctx context.Context, f store.AuditFilter, fn func(store.AuditRecord) error) error {
+	q, args := auditQuery(f, s.d)
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r store.AuditRecord
+		var at int64
+		if err := rows.Scan(&r.Seq, &at, &r.RequestID, &r.Actor, &r.Action, &r.Provider, &r.Command, &r.Target, &r.Channel, &r.Args, &r.Outcome, &r.Detail, &r.ApprovalID, &r.PrevHash, &r.Hash, &r.Ticket); err != nil {
+			return err
+		}
+		r.At = fromMicros(at)
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// auditQuery is ScanAudit's query for f on d.
+func auditQuery(f store.AuditFilter, d Dialect) (string, []any) {
 	var where []string
 	var args []any
 	add := func(cond string, v any) {
@@ -931,6 +1057,21 @@ func (s *DB) ScanAudit(ctx context.Context, f store.AuditFilter, fn func(store.A
 	if f.Ticket != "" {
 		add("ticket = ?", f.Ticket)
 	}
+	if f.Target != "" {
+		add("target = ?", f.Target)
+	}
+	if f.Text != "" {
+		// No index serves a substring: this reads the window (Since),
+		// testing four columns an entry, so it is written as cheaply as
+		// each database allows.
+		cond := `(detail LIKE ? ESCAPE '\' OR args LIKE ? ESCAPE '\' OR target LIKE ? ESCAPE '\' OR command LIKE ? ESCAPE '\')`
+		if d.ILike != "" {
+			cond = strings.ReplaceAll(cond, " LIKE ", " "+d.ILike+" ")
+		} else {
+			cond = `(LOWER(detail) LIKE ? ESCAPE '\' OR LOWER(args) LIKE ? ESCAPE '\' OR LOWER(target) LIKE ? ESCAPE '\' OR LOWER(command) LIKE ? ESCAPE '\')`
+		}
+		add(cond, "%"+escapeLike(strings.ToLower(f.Text))+"%")
+	}
 	if f.Command != "" {
 		prov, cmd, hasCmd := strings.Cut(f.Command, ":")
 		add("provider = ?", prov)
@@ -944,29 +1085,62 @@ func (s *DB) ScanAudit(ctx context.Context, f store.AuditFilter, fn func(store.A
 	}
 	if f.Newest && f.Limit > 0 {
 		q = "SELECT * FROM (" + q + " ORDER BY seq DESC LIMIT " + strconv.Itoa(f.Limit) + ") AS newest ORDER BY seq"
+	} else if f.ByTime {
+		q += " ORDER BY at, seq"
+		if f.Limit > 0 {
+			q += " LIMIT " + strconv.Itoa(f.Limit)
+		}
+	} else if !f.Since.IsZero() && f.AfterSeq == 0 {
+		// "seq + 0" orders the same but matches no index: without it
+		// SQLite walks the whole log in sequence order to skip a sort,
+		// testing every entry against the window; with it, it reads the
+		// window (or a user's or target's entries in it) by index and
+		// sorts what it found.
+		q += " ORDER BY seq + 0"
+		if f.Limit > 0 {
+			q += " LIMIT " + strconv.Itoa(f.Limit)
+		}
 	} else {
 		q += " ORDER BY seq"
 		if f.Limit > 0 {
 			q += " LIMIT " + strconv.Itoa(f.Limit)
 		}
 	}
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	return q, args
+}
+
+// ExplainAudit returns the database's plan for ScanAudit's query for f,
+// one line per step: to show which searches use an index.
+func (s *DB) ExplainAudit(ctx context.Context, f store.AuditFilter) ([]string, error) {
+	q, args := auditQuery(f, s.d)
+	explain := "EXPLAIN "
+	if s.d.Name == "sqlite" {
+		explain = "EXPLAIN QUERY PLAN "
+	}
+	rows, err := s.db.QueryContext(ctx, explain+q, args...)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var r store.AuditRecord
-		var at int64
-		if err := rows.Scan(&r.Seq, &at, &r.RequestID, &r.Actor, &r.Action, &r.Provider, &r.Command, &r.Target, &r.Channel, &r.Args, &r.Outcome, &r.Detail, &r.ApprovalID, &r.PrevHash, &r.Hash, &r.Ticket); err != nil {
-			return err
-		}
-		r.At = fromMicros(at)
-		if err := fn(r); err != nil {
-			return err
-		}
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
 	}
-	return rows.Err()
+	var out []string
+	for rows.Next() {
+		// SQLite gives (id, parent, notused, detail), PostgreSQL one line
+		// of text: the step is the last column either way.
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		out = append(out, fmt.Sprint(vals[len(vals)-1]))
+	}
+	return out, rows.Err()
 }
 
 func escapeLike(s string) string {

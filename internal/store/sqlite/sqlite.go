@@ -23,7 +23,10 @@ import (
 // the database's write lock from its first statement, so migrations and
 // audit appends need no lock of their own.
 var Dialect = sqldb.Dialect{
-	Name:      "sqlite",
+	Name: "sqlite",
+	// SQLite's LIKE ignores case for ASCII letters (case_sensitive_like
+	// is off by default).
+	ILike:     "LIKE",
 	Serialize: func(context.Context, *sql.Tx, int64) error { return nil },
 	IsUniqueViolation: func(err error) bool {
 		var se *sqlite.Error

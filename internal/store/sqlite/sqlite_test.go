@@ -3,8 +3,11 @@ package sqlite_test
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/deskbot/deskbot/internal/store"
@@ -36,4 +39,28 @@ func TestReopenKeepsDataAndSchema(t *testing.T) {
 	ok, err = s.Claim(ctx, "k", 1<<40, s0)
 	require.NoError(t, err)
 	require.False(t, ok, "the key survived a reopen")
+}
+
+// The /ops audit searches read the window (or a user's or a target's
+// entries in it) by index: a plan that scans the whole log costs a
+// second over a million entries.
+func TestAuditSearchesUseIndexes(t *testing.T) {
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "plan.db"))
+	require.NoError(t, err)
+	defer s.Close()
+	since := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	for name, f := range map[string]store.AuditFilter{
+		"user":           {Actor: "U0ALICE01", Since: since, Limit: 20},
+		"target":         {Target: "web01", Since: since, Limit: 20},
+		"text":           {Text: "shop0042", Since: since, Limit: 20},
+		"user by time":   {Actor: "U0ALICE01", Since: since, Limit: 20, ByTime: true},
+		"target by time": {Target: "web01", Since: since, Limit: 20, ByTime: true},
+		"text by time":   {Text: "shop0042", Since: since, Limit: 20, ByTime: true},
+	} {
+		plan, err := s.ExplainAudit(context.Background(), f)
+		require.NoError(t, err)
+		for _, step := range plan {
+			assert.False(t, strings.HasPrefix(step, "SCAN audit_log"), "search by %s scans the log: %v", name, plan)
+		}
+	}
 }

@@ -71,6 +71,27 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		one, err := s.ListApprovals(ctx, store.ApprovalFilter{Limit: 1})
 		require.NoError(t, err)
 		assert.Len(t, one, 1)
+
+		// A listed request is the whole request, votes included, as
+		// GetApproval reads it.
+		require.NoError(t, s.CreateApproval(ctx, approval("l4", 3)))
+		for i, u := range []string{"U0DAN", "U0CAROL"} {
+			_, err := s.Vote(ctx, "l4", store.Vote{User: u, At: t0.Add(time.Duration(i+1) * time.Second), Code: "c-" + u}, nil)
+			require.NoError(t, err)
+		}
+		listed, err := s.ListApprovals(ctx, store.ApprovalFilter{States: []store.State{store.StatePending}})
+		require.NoError(t, err)
+		for _, a := range listed {
+			got, err := s.GetApproval(ctx, a.ID)
+			require.NoError(t, err)
+			assert.Equal(t, got, a, "listed %s", a.ID)
+		}
+		require.Len(t, listed, 3)
+		assert.Equal(t, "l4", listed[2].ID, "created first, at the same time as l1: by id")
+		assert.Len(t, listed[2].Votes, 2)
+		none, err := s.ListApprovals(ctx, store.ApprovalFilter{Requester: "U0NOBODY"})
+		require.NoError(t, err)
+		assert.Empty(t, none)
 	})
 
 	t.Run("votes reach the quorum", func(t *testing.T) {
@@ -286,7 +307,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 			go func() {
 				defer wg.Done()
 				_, err := s.AppendAudit(ctx, store.AuditRecord{At: t0.Add(time.Duration(i) * time.Second), RequestID: fmt.Sprintf("r%d", i%4), Actor: fmt.Sprintf("U%d", i%2),
-					Action: "request", Provider: []string{"whm", "cln"}[i%2], Command: "account suspend", Detail: fmt.Sprint(i)}, seal)
+					Action: "request", Provider: []string{"whm", "cln"}[i%2], Command: "account suspend", Target: fmt.Sprintf("web%02d", i%5),
+					Args: fmt.Sprintf(`{"user":"Shop_%d"}`, i), Detail: fmt.Sprint(i, "% done")}, seal)
 				if err != nil {
 					t.Errorf("append: %v", err)
 				}
@@ -321,11 +343,83 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		assert.Equal(t, 2, count(store.AuditFilter{AfterSeq: 18}))
 		assert.Equal(t, 20, count(store.AuditFilter{Action: "request"}))
 		assert.Equal(t, 0, count(store.AuditFilter{Action: "result"}))
+		assert.Equal(t, 4, count(store.AuditFilter{Target: "web03"}))
+		assert.Equal(t, 0, count(store.AuditFilter{Target: "web0"}), "a target matches exactly")
+		assert.Equal(t, 1, count(store.AuditFilter{Text: "shop_7\""}), "text ignores case and matches the arguments")
+		assert.Equal(t, 11, count(store.AuditFilter{Text: "SHOP_1"}), "Shop_1 and Shop_10 to Shop_19")
+		assert.Equal(t, 0, count(store.AuditFilter{Text: "shop%7"}), "% is a character, not a wildcard")
+		assert.Equal(t, 0, count(store.AuditFilter{Text: "shop_" + "x"}))
+		assert.Equal(t, 20, count(store.AuditFilter{Text: "% done"}), "the detail")
+		assert.Equal(t, 20, count(store.AuditFilter{Text: "SUSPEND"}), "the command")
+		assert.Equal(t, 4, count(store.AuditFilter{Text: "WEB03"}), "the target")
+		assert.Equal(t, 2, count(store.AuditFilter{Text: "shop_1", Actor: "U1", Target: "web01"}), "with other filters: Shop_1 and Shop_11")
 		var newest []int64
 		require.NoError(t, s.ScanAudit(ctx, store.AuditFilter{Limit: 3, Newest: true}, func(r store.AuditRecord) error { newest = append(newest, r.Seq); return nil }))
 		assert.Equal(t, []int64{18, 19, 20}, newest)
+		// The twenty were appended concurrently: their sequence is not
+		// their time order, which ByTime gives.
+		var byTime []time.Time
+		require.NoError(t, s.ScanAudit(ctx, store.AuditFilter{ByTime: true, Since: t0.Add(2 * time.Second), Limit: 5}, func(r store.AuditRecord) error {
+			byTime = append(byTime, r.At)
+			return nil
+		}))
+		assert.Equal(t, []time.Time{t0.Add(2 * time.Second), t0.Add(3 * time.Second), t0.Add(4 * time.Second), t0.Add(5 * time.Second), t0.Add(6 * time.Second)}, byTime)
 		stop := errors.New("stop")
 		assert.ErrorIs(t, s.ScanAudit(ctx, store.AuditFilter{}, func(store.AuditRecord) error { return stop }), stop)
+	})
+
+	t.Run("audit batch chains as single appends do", func(t *testing.T) {
+		one, batch := open(t), open(t)
+		seal := func(r *store.AuditRecord) {
+			h := sha256.Sum256([]byte(r.PrevHash + "|" + fmt.Sprint(r.Seq) + "|" + r.Actor + "|" + r.Detail))
+			r.Hash = hex.EncodeToString(h[:])
+		}
+		// More than one INSERT's worth, between single appends, so the
+		// batch must pick up the head and the next append must follow it.
+		recs := make([]store.AuditRecord, 250)
+		for i := range recs {
+			recs[i] = store.AuditRecord{At: t0.Add(time.Duration(i) * time.Second), RequestID: fmt.Sprintf("r%d", i), Actor: fmt.Sprintf("U%d", i%7),
+				Action: "result", Provider: "whm", Command: "account suspend", Target: "web01", Args: `{"user":"demo"}`, Outcome: "succeeded", Detail: fmt.Sprint(i)}
+		}
+		for _, r := range recs {
+			_, err := one.AppendAudit(ctx, r, seal)
+			require.NoError(t, err)
+		}
+		_, err := batch.AppendAudit(ctx, recs[0], seal)
+		require.NoError(t, err)
+		got, err := batch.AppendAuditBatch(ctx, recs[1:249], seal)
+		require.NoError(t, err)
+		require.Len(t, got, 248)
+		assert.Equal(t, int64(2), got[0].Seq)
+		assert.Equal(t, int64(249), got[247].Seq)
+		_, err = batch.AppendAudit(ctx, recs[249], seal)
+		require.NoError(t, err)
+		empty, err := batch.AppendAuditBatch(ctx, nil, seal)
+		require.NoError(t, err)
+		assert.Empty(t, empty)
+
+		all := func(s store.Store) []store.AuditRecord {
+			var out []store.AuditRecord
+			require.NoError(t, s.ScanAudit(ctx, store.AuditFilter{}, func(r store.AuditRecord) error { out = append(out, r); return nil }))
+			return out
+		}
+		want, have := all(one), all(batch)
+		require.Len(t, have, 250)
+		assert.Equal(t, want, have, "the same records, sequence numbers, links and hashes")
+	})
+
+	t.Run("audit batch that fails stores nothing", func(t *testing.T) {
+		s := open(t)
+		seal := func(r *store.AuditRecord) { r.Hash = fmt.Sprint("h", r.Seq) }
+		_, err := s.AppendAudit(ctx, store.AuditRecord{At: t0, Actor: "U1", Action: "request"}, seal)
+		require.NoError(t, err)
+		ctx, cancel := context.WithCancel(ctx)
+		cancel()
+		_, err = s.AppendAuditBatch(ctx, []store.AuditRecord{{At: t0, Actor: "U1", Action: "request"}}, seal)
+		require.Error(t, err)
+		n := 0
+		require.NoError(t, s.ScanAudit(context.Background(), store.AuditFilter{}, func(store.AuditRecord) error { n++; return nil }))
+		assert.Equal(t, 1, n)
 	})
 
 	t.Run("audit cursors only move forward", func(t *testing.T) {

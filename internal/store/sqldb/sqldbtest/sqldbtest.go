@@ -336,7 +336,7 @@ func work(t *testing.T, s *sqldb.DB, tag string) {
 	var last store.AuditRecord
 	require.NoError(t, s.ScanAudit(ctx, store.AuditFilter{Newest: true, Limit: 1}, func(r store.AuditRecord) error { last = r; return nil }))
 	r, err := s.AppendAudit(ctx, store.AuditRecord{At: t0.Add(100 * time.Hour), RequestID: a.RequestID, Actor: "U0ALICE", Action: "request",
-		Provider: "cln", Command: "dns set", ApprovalID: a.ID, Ticket: "DESK-" + tag}, seal)
+		Provider: "cln", Command: "dns set", Target: "example.org", ApprovalID: a.ID, Ticket: "DESK-" + tag}, seal)
 	require.NoError(t, err)
 	assert.Equal(t, last.Seq+1, r.Seq, "the chain continues")
 	assert.Equal(t, last.Hash, r.PrevHash, "the chain continues")
@@ -346,6 +346,16 @@ func work(t *testing.T, s *sqldb.DB, tag string) {
 	var byTicket []store.AuditRecord
 	require.NoError(t, s.ScanAudit(ctx, store.AuditFilter{Ticket: "DESK-" + tag}, func(r store.AuditRecord) error { byTicket = append(byTicket, r); return nil }))
 	assert.Equal(t, []store.AuditRecord{r}, byTicket, "entries are found by their ticket")
+	// The searches /ops audit runs (009 indexes them), over a window.
+	for _, f := range []store.AuditFilter{{Target: "example.org"}, {Actor: "U0ALICE"}, {Text: "DNS SET"}} {
+		f.Since, f.Limit, f.RequestID = t0.Add(99*time.Hour), 20, a.RequestID
+		var found []store.AuditRecord
+		require.NoError(t, s.ScanAudit(ctx, f, func(r store.AuditRecord) error { found = append(found, r); return nil }))
+		assert.Equal(t, []store.AuditRecord{r}, found, "search %+v", f)
+	}
+	batch, err := s.AppendAuditBatch(ctx, []store.AuditRecord{{At: t0.Add(100 * time.Hour), RequestID: a.RequestID, Actor: "U0ALICE", Action: "decision"}}, seal)
+	require.NoError(t, err)
+	assert.Equal(t, r.Hash, batch[0].PrevHash, "a batch continues the chain")
 	require.NoError(t, s.AdvanceAuditCursor(ctx, "new-"+tag, store.PositionOf(r), t0))
 	cur, err := s.AuditCursor(ctx, "new-"+tag)
 	require.NoError(t, err)
