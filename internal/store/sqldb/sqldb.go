@@ -58,6 +58,7 @@ type DB struct {
 	// seals and writes every record waiting, instead of one each.
 	appends   chan *appendReq
 	claims    chan *claimReq
+	inboxAdds chan *inboxReq
 	closeOnce sync.Once
 	closed    chan struct{}
 	committer sync.WaitGroup
@@ -119,7 +120,7 @@ func Open(ctx context.Context, db *sql.DB, d Dialect, opts ...Option) (*DB, erro
 	for _, opt := range opts {
 		opt(&o)
 	}
-	s := &DB{db: db, d: d, appends: make(chan *appendReq, 1024), claims: make(chan *claimReq, 1024), closed: make(chan struct{})}
+	s := &DB{db: db, d: d, appends: make(chan *appendReq, 1024), claims: make(chan *claimReq, 1024), inboxAdds: make(chan *inboxReq, 1024), closed: make(chan struct{})}
 	st, err := MigrateStatus(ctx, db, d, migrations, "migrations")
 	if err != nil {
 		return nil, fmt.Errorf("%s: migrate: %w", d.Name, err)
@@ -132,9 +133,10 @@ func Open(ctx context.Context, db *sql.DB, d Dialect, opts ...Option) (*DB, erro
 		o.log.Warn("the database has schema migrations this version does not know; a newer version applied them (rolling upgrade?); carrying on, since migrations only add",
 			"store", d.Name, "unknown_versions", versionList(st.Unknown), "known_up_to", st.Known)
 	}
-	s.committer.Add(2)
+	s.committer.Add(3)
 	go s.commitAppends()
 	go s.commitClaims()
+	go s.commitInbox()
 	return s, nil
 }
 
