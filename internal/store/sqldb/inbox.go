@@ -26,16 +26,34 @@ type inboxResult struct {
 // that follows, so adds that arrive together are written by one
 // statement: under load a batch costs one commit, not one each.
 func (s *DB) InboxAdd(ctx context.Context, it store.InboxItem) (bool, error) {
+	closed := errors.New("the store is closed")
+	select {
+	case <-s.closed:
+		// Checked first: the queue may have room after Close, and no one
+		// would read it.
+		return false, closed
+	default:
+	}
 	req := &inboxReq{it: it, done: make(chan inboxResult, 1)}
 	select {
 	case s.inboxAdds <- req:
 	case <-s.closed:
-		return false, errors.New("the store is closed")
+		return false, closed
 	case <-ctx.Done():
 		return false, ctx.Err()
 	}
-	res := <-req.done
-	return res.added, res.err
+	select {
+	case res := <-req.done:
+		return res.added, res.err
+	case <-s.stopped:
+		// Queued as the store closed, after the committer's last look.
+		select {
+		case res := <-req.done:
+			return res.added, res.err
+		default:
+			return false, closed
+		}
+	}
 }
 
 func (s *DB) commitInbox() {

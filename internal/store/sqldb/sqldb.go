@@ -61,6 +61,7 @@ type DB struct {
 	inboxAdds chan *inboxReq
 	closeOnce sync.Once
 	closed    chan struct{}
+	stopped   chan struct{} // closed once the committers have stopped
 	committer sync.WaitGroup
 
 	schema MigrationStatus
@@ -120,7 +121,7 @@ func Open(ctx context.Context, db *sql.DB, d Dialect, opts ...Option) (*DB, erro
 	for _, opt := range opts {
 		opt(&o)
 	}
-	s := &DB{db: db, d: d, appends: make(chan *appendReq, 1024), claims: make(chan *claimReq, 1024), inboxAdds: make(chan *inboxReq, 1024), closed: make(chan struct{})}
+	s := &DB{db: db, d: d, appends: make(chan *appendReq, 1024), claims: make(chan *claimReq, 1024), inboxAdds: make(chan *inboxReq, 1024), closed: make(chan struct{}), stopped: make(chan struct{})}
 	st, err := MigrateStatus(ctx, db, d, migrations, "migrations")
 	if err != nil {
 		return nil, fmt.Errorf("%s: migrate: %w", d.Name, err)
@@ -310,7 +311,11 @@ func (s *DB) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
 // Close implements store.Store.
 func (s *DB) Close() error {
-	s.closeOnce.Do(func() { close(s.closed) })
+	s.closeOnce.Do(func() {
+		close(s.closed)
+		s.committer.Wait()
+		close(s.stopped)
+	})
 	s.committer.Wait()
 	s.stmts.Range(func(_, v any) bool { _ = v.(*sql.Stmt).Close(); return true })
 	return s.db.Close()
