@@ -180,7 +180,11 @@ func (a *Adapter) Start(ctx context.Context) {
 			}
 		}()
 	}
-	a.wg.Add(1)
+	a.wg.Add(2)
+	go func() {
+		defer a.wg.Done()
+		a.heartbeat(a.ctx)
+	}()
 	go func() {
 		defer a.wg.Done()
 		a.tendInbox(a.ctx)

@@ -154,12 +154,26 @@ func (a *Adapter) finish(key string, from store.InboxState, requestID string) {
 	}
 }
 
-// tendInbox renews this process's lease on its commands, takes over
-// those of processes whose lease lapsed, and purges old rows, until ctx
-// ends.
-func (a *Adapter) tendInbox(ctx context.Context) {
+// heartbeat renews this process's lease on its commands until ctx ends.
+// It runs apart from the sweep: a long sweep (many commands of a dead
+// process to report) must not let this process's own lease lapse, or
+// another would take its commands over while it runs them.
+func (a *Adapter) heartbeat(ctx context.Context) {
 	renew := time.NewTicker(a.cfg.InboxLease / 3)
 	defer renew.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-renew.C:
+			a.RenewInbox(ctx)
+		}
+	}
+}
+
+// tendInbox takes over the commands of processes whose lease lapsed, and
+// purges old rows, until ctx ends.
+func (a *Adapter) tendInbox(ctx context.Context) {
 	sweep := time.NewTicker(a.cfg.InboxSweep)
 	defer sweep.Stop()
 	purge := time.NewTicker(time.Minute)
@@ -169,8 +183,6 @@ func (a *Adapter) tendInbox(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-renew.C:
-			a.RenewInbox(ctx)
 		case <-sweep.C:
 			a.SweepInbox(ctx)
 		case <-purge.C:
@@ -231,7 +243,7 @@ func (a *Adapter) SweepInbox(ctx context.Context) {
 			}
 			a.count("command", "recovered")
 			a.log.Warn("a slash command acknowledged by a process that stopped before running it is run here",
-				"request_id", c.RequestID, "user", c.Command.UserID, "previous_owner", it.Owner)
+				"request_id", c.RequestID, "user", c.Command.UserID, "previous_owner", it.Owner, "instance", a.cfg.Instance)
 			a.cmds <- cmdJob{key: it.Key, cmd: c}
 		case it.State == store.InboxReceived:
 			ok, err := a.inbox.InboxTakeOver(ctx, it, a.cfg.Instance, store.InboxDropped, now, now, true)
@@ -252,7 +264,7 @@ func (a *Adapter) SweepInbox(ctx context.Context) {
 			line := a.engine.Interrupted(ctx, a.request(c), "unknown",
 				"it was running when its process stopped; its outcome is unknown; check before running it again")
 			a.log.Warn("a slash command was running when its process stopped; its outcome is unknown",
-				"request_id", c.RequestID, "user", c.Command.UserID, "previous_owner", it.Owner, "answerable", answerable)
+				"request_id", c.RequestID, "user", c.Command.UserID, "previous_owner", it.Owner, "instance", a.cfg.Instance, "answerable", answerable)
 			if answerable {
 				cmd := c.Command
 				a.ephemeralTo(ctx, cmd.ChannelID, cmd.UserID, cmd.ResponseURL, []Message{{

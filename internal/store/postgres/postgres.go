@@ -22,6 +22,8 @@ import (
 var Dialect = sqldb.Dialect{
 	Name:      "postgres",
 	ForUpdate: " FOR UPDATE",
+	// See sqldb.Dialect.ProcessDurable.
+	ProcessDurable: "SET synchronous_commit TO OFF",
 	Serialize: func(ctx context.Context, tx *sql.Tx, key int64) error {
 		_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, key)
 		return err

@@ -2,6 +2,8 @@ package sqldb
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
 
 	"errors"
 	"fmt"
@@ -64,6 +66,7 @@ func (s *DB) commitInbox() {
 		select {
 		case first = <-s.inboxAdds:
 		case <-s.closed:
+			defer s.dropDurableConn()
 			for {
 				select {
 				case req := <-s.inboxAdds:
@@ -119,13 +122,28 @@ func (s *DB) inboxTx(batch []*inboxReq) {
 	err := func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		st, err := s.stmt(ctx, q.String())
-		if err != nil {
-			return err
-		}
-		res, err := st.QueryContext(ctx, args...)
-		if err != nil {
-			return err
+		// One statement, no explicit transaction: each round trip to the
+		// database is time the ack waits.
+		var res *sql.Rows
+		if s.d.ProcessDurable == "" {
+			st, err := s.stmt(ctx, q.String())
+			if err != nil {
+				return err
+			}
+			res, err = st.QueryContext(ctx, args...)
+			if err != nil {
+				return err
+			}
+		} else {
+			c, err := s.durableConn(ctx)
+			if err != nil {
+				return err
+			}
+			res, err = c.QueryContext(ctx, q.String(), args...)
+			if err != nil {
+				s.dropDurableConn()
+				return err
+			}
 		}
 		defer res.Close()
 		for res.Next() {
@@ -143,6 +161,40 @@ func (s *DB) inboxTx(batch []*inboxReq) {
 		}
 		r.done <- out[i]
 	}
+}
+
+// durableConn returns the inbox committer's connection, set up with the
+// dialect's ProcessDurable setting.
+func (s *DB) durableConn(ctx context.Context) (*sql.Conn, error) {
+	if s.inboxConn != nil {
+		return s.inboxConn, nil
+	}
+	c, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.ExecContext(ctx, s.d.ProcessDurable); err != nil {
+		discard(c)
+		return nil, err
+	}
+	s.inboxConn = c
+	return c, nil
+}
+
+// dropDurableConn closes the committer's connection after an error; the
+// next batch opens another.
+func (s *DB) dropDurableConn() {
+	if s.inboxConn != nil {
+		discard(s.inboxConn)
+		s.inboxConn = nil
+	}
+}
+
+// discard closes c for good: with its session setting it must never go
+// back to the pool for other statements.
+func discard(c *sql.Conn) {
+	_ = c.Raw(func(any) error { return driver.ErrBadConn })
+	_ = c.Close()
 }
 
 // InboxMove implements store.Inbox.

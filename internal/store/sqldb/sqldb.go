@@ -39,6 +39,15 @@ type Dialect struct {
 	Serialize func(ctx context.Context, tx *sql.Tx, key int64) error
 	// IsUniqueViolation recognises a duplicate-key error.
 	IsUniqueViolation func(error) bool
+	// ProcessDurable, when set, is run once on the connection that adds
+	// inbox rows (a slash command's ack waits on their commit), and only
+	// there: its commits must survive the bot's process dying but need not
+	// wait for the database's disk. PostgreSQL turns synchronous_commit
+	// off: a row is committed and seen by every replica at once, and only
+	// a crash of the database server itself within its WAL writer's delay
+	// could lose it, the promise SQLite's WAL with synchronous=NORMAL
+	// makes for every commit.
+	ProcessDurable string
 }
 
 // Lock keys for Serialize.
@@ -59,6 +68,9 @@ type DB struct {
 	appends   chan *appendReq
 	claims    chan *claimReq
 	inboxAdds chan *inboxReq
+	// inboxConn is the inbox committer's own connection when the
+	// dialect sets ProcessDurable (only that goroutine touches it).
+	inboxConn *sql.Conn
 	closeOnce sync.Once
 	closed    chan struct{}
 	stopped   chan struct{} // closed once the committers have stopped

@@ -37,3 +37,12 @@ func TestReopenKeepsDataAndSchema(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, ok, "the key survived a reopen")
 }
+
+// BenchmarkInboxAccept: how long a slash command's acknowledgement waits
+// for its inbox row (see storetest.BenchInboxAccept).
+func BenchmarkInboxAccept(b *testing.B) {
+	s, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "bot.db"))
+	require.NoError(b, err)
+	defer s.Close()
+	storetest.BenchInboxAccept(b, s)
+}
