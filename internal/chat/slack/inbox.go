@@ -126,6 +126,10 @@ func (a *Adapter) runInboxed(ctx context.Context, j cmdJob) {
 		// take it over as never started); not running it is safe.
 		a.count("command", "store_error")
 		a.log.Error("could not mark a slash command started; it was not run", "request_id", j.cmd.RequestID, "error", err)
+		// Settle it as done if the store answers again, so that no
+		// process takes it over later and runs what its user was told
+		// did not run.
+		a.finish(j.key, store.InboxReceived, j.cmd.RequestID)
 		c := j.cmd.Command
 		a.ephemeralTo(ctx, c.ChannelID, c.UserID, c.ResponseURL, Render(engine.Reply{Status: engine.StatusFailed,
 			Error: "the bot could not record that it was starting " + a.engine.Redactor().String(commandLine(c)) + " (its database did not answer), so it did not run it; try again"}).Messages)

@@ -2,8 +2,10 @@ package slack_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 
 	slackchat "github.com/deskbot/deskbot/internal/chat/slack"
 	"github.com/deskbot/deskbot/internal/store"
+	"github.com/deskbot/deskbot/internal/store/sqldb"
 )
 
 // clock is a settable clock for the inbox's leases.
@@ -227,4 +230,43 @@ func TestInboxLogsNoTextNorResponseURL(t *testing.T) {
 	assert.Contains(t, f.logs.String(), "outcome is unknown")
 	assert.NotContains(t, f.logs.String(), "canary-7f3a")
 	assert.NotContains(t, f.logs.String(), "canary-url-91bd")
+}
+
+// startFails is the store with the mark that a command starts failing
+// (the database stopped answering for a moment).
+type startFails struct {
+	*sqldb.DB
+	failed atomic.Int32
+}
+
+func (s *startFails) InboxMove(ctx context.Context, key, owner string, from, to store.InboxState, at time.Time, scrub bool) (bool, error) {
+	if to == store.InboxStarted {
+		s.failed.Add(1)
+		return false, errors.New("connection reset by peer")
+	}
+	return s.DB.InboxMove(ctx, key, owner, from, to, at, scrub)
+}
+
+// A command whose start cannot be recorded is not run (unrecorded, it
+// could run twice), its user is told so, and it is settled so that no
+// process runs it later.
+func TestACommandWhoseStartCannotBeRecordedIsNotRun(t *testing.T) {
+	f := newFixture(t, "")
+	ctx := context.Background()
+	clk := &clock{now: time.Now()}
+	st := &startFails{DB: f.store}
+	a := slackchat.New(func() slackchat.Config { c := f.config(""); c.Now = clk.Now; return c }(), f.engine, st, f.log, f.metrics)
+	a.Start(ctx)
+	require.Nil(t, a.AcceptCommand(ctx, f.slash("U0ALICE01", "counter add 3", "nostart.1")))
+	wait(t, "the user to be told", func() bool { return count(f.ws, "so it did not run it") == 1 })
+	a.Close()
+	it, err := f.store.InboxGet(ctx, "slack:cmd:T1:nostart.1")
+	require.NoError(t, err)
+	assert.Equal(t, store.InboxDone, it.State)
+	assert.Empty(t, it.Payload)
+	clk.Add(time.Hour)
+	heir := f.replica(t, clk, true, nil)
+	heir.SweepInbox(ctx)
+	heir.Close()
+	assert.Zero(t, count(f.ws, "ran `/example counter"), "never run")
 }
