@@ -2,6 +2,7 @@ package slack_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"sync"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	slackgo "github.com/slack-go/slack"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -269,4 +271,32 @@ func TestACommandWhoseStartCannotBeRecordedIsNotRun(t *testing.T) {
 	heir.SweepInbox(ctx)
 	heir.Close()
 	assert.Zero(t, count(f.ws, "ran `/example counter"), "never run")
+}
+
+// Socket Mode: the command is in the inbox before the envelope's ack, and
+// a redelivery of it (a new envelope, the same trigger id) runs nothing.
+func TestSocketModeRedeliveryRunsOnce(t *testing.T) {
+	f := newFixture(t, "xapp-1-test")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = f.adapter.RunSocketMode(ctx) }()
+	wait(t, "the socket to connect", func() bool { return strings.Contains(f.logs.String(), "slack socket mode connected") })
+	for _, env := range []string{"env-a", "env-b"} {
+		b, _ := json.Marshal(map[string]any{
+			"envelope_id": env, "type": "slash_commands", "accepts_response_payload": true,
+			"payload": map[string]string{"team_id": "T1", "channel_id": "C1", "user_id": "U0ALICE01", "command": "/example", "text": `echo "socket once"`,
+				"response_url": f.ws.ResponseURL("C1", "U0ALICE01"), "trigger_id": "t-sock-once"},
+		})
+		f.srv.SendToWebsocket(string(b))
+	}
+	wait(t, "the command", func() bool { return count(f.ws, "ran `/example echo \"socket once\"`") == 1 })
+	wait(t, "the redelivery to be refused", func() bool {
+		var m dto.Metric
+		require.NoError(t, f.metrics.Inbound.WithLabelValues("command", "duplicate").Write(&m))
+		return m.GetCounter().GetValue() == 1
+	})
+	it, err := f.store.InboxGet(context.Background(), "slack:cmd:T1:t-sock-once")
+	require.NoError(t, err)
+	assert.Equal(t, f.adapter.Instance(), it.Owner)
+	assert.Equal(t, 1, count(f.ws, "ran `/example echo \"socket once\"`"))
 }
