@@ -96,6 +96,13 @@ type SlackCfg struct {
 	ApprovalsChannel string     `yaml:"approvals_channel"`
 	// APIURL points the Web API elsewhere (a test server).
 	APIURL string `yaml:"api_url"`
+	// InboxLease is how long a replica's hold on the slash commands it
+	// acknowledged lasts without renewal (renewed every third of it);
+	// once it lapses another replica takes them over. Default 5s.
+	InboxLease time.Duration `yaml:"inbox_lease"`
+	// InboxSweep is how often each replica looks for commands whose
+	// holder's lease lapsed. Default 1s.
+	InboxSweep time.Duration `yaml:"inbox_sweep"`
 }
 
 // AuditCfg anchors the audit log outside the database and ships it.
@@ -305,6 +312,14 @@ func parseConfig(path string) (*Config, error) {
 	}
 	if cfg.ApprovalLease < 0 || (cfg.ApprovalLease > 0 && cfg.ApprovalLease < time.Second) {
 		return nil, fmt.Errorf("%s: approval_lease %s: want at least 1s", path, cfg.ApprovalLease)
+	}
+	if sc := cfg.Slack; sc != nil {
+		if sc.InboxLease < 0 || (sc.InboxLease > 0 && sc.InboxLease < time.Second) {
+			return nil, fmt.Errorf("%s: slack.inbox_lease %s: want at least 1s", path, sc.InboxLease)
+		}
+		if sc.InboxSweep < 0 || (sc.InboxSweep > 0 && sc.InboxSweep < 100*time.Millisecond) {
+			return nil, fmt.Errorf("%s: slack.inbox_sweep %s: want at least 100ms", path, sc.InboxSweep)
+		}
 	}
 	switch cfg.Store.Driver {
 	case "", "sqlite":

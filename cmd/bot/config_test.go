@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -246,4 +247,24 @@ func TestSecretReferencesRefuseOtherKeysAndPastedValues(t *testing.T) {
 			assert.Contains(t, err.Error(), "line 3")
 		})
 	}
+}
+
+// The inbox's timing is checked at load: a lease or sweep too short to
+// renew in time is refused, naming the key; the defaults apply when unset.
+func TestInboxTimingIsChecked(t *testing.T) {
+	for _, tc := range []struct{ slack, want string }{
+		{"  inbox_lease: 10ms\n", "slack.inbox_lease 10ms: want at least 1s"},
+		{"  inbox_lease: -5s\n", "slack.inbox_lease -5s: want at least 1s"},
+		{"  inbox_sweep: 1ms\n", "slack.inbox_sweep 1ms: want at least 100ms"},
+	} {
+		path := writeFile(t, filepath.Join(t.TempDir(), "bot.yaml"), "data_dir: data\nslack:\n  bot_token: {env: X}\n"+tc.slack)
+		_, err := LoadConfig(path)
+		require.Error(t, err, tc.slack)
+		assert.Contains(t, err.Error(), tc.want)
+	}
+	path := writeFile(t, filepath.Join(t.TempDir(), "bot.yaml"), "data_dir: data\nslack:\n  bot_token: {env: X}\n  inbox_lease: 3s\n  inbox_sweep: 500ms\n")
+	cfg, err := LoadConfig(path)
+	require.NoError(t, err)
+	assert.Equal(t, 3*time.Second, cfg.Slack.InboxLease)
+	assert.Equal(t, 500*time.Millisecond, cfg.Slack.InboxSweep)
 }

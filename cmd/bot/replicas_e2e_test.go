@@ -344,28 +344,22 @@ func TestTwoReplicasOneKilledUnderLoad(t *testing.T) {
 		rep.Sent, rep.Seconds, rep.Rate, rep.Acked, rep.NotAcked, rep.AnsweredNotAcked, rep.Retried, b.failover.Load(), b.bad.Load(), rep.Answered, rep.Lost, rep.AnsweredTwice, rep.Ack.P50, rep.Ack.P99)
 
 	require.Equal(t, 1500, rep.Sent)
+	// Every command acknowledged is answered, even those the killed
+	// process had acknowledged: they were in the shared inbox before
+	// their 200, and the other replica (or the same one, restarted) ran
+	// those not begun and reported those begun as of unknown outcome.
+	assert.Zero(t, rep.Lost, "acknowledged commands never answered: %v", rep.LostIDs)
 	assert.Zero(t, rep.AnsweredTwice, "commands answered twice: %v", rep.TwiceIDs)
-	// A command acked by a process that then lived on is always answered.
-	// The killed process takes with it what it acked and had not yet
-	// answered: its queue and its calls in flight live in its memory
-	// (see "Two replicas on PostgreSQL, one killed mid-run" in
-	// docs/performance.md). Those, and only those, may be lost.
-	b.mu.Lock()
-	lostBy := map[string]string{}
-	for _, id := range rep.LostIDs {
-		lostBy[id] = b.acked[id]
-		assert.Equal(t, "a1", b.acked[id], "command %s, acked by %s, which was not killed, was never answered", id, b.acked[id])
+	if rep.Lost > 0 {
+		b.mu.Lock()
+		lostBy := map[string]string{}
+		for _, id := range rep.LostIDs {
+			lostBy[id] = b.acked[id]
+		}
+		b.mu.Unlock()
+		t.Logf("lost, by the process that acked them: %v", lostBy)
 	}
-	b.mu.Unlock()
-	if len(lostBy) > 0 {
-		t.Logf("acked by the killed process and never answered: %v", lostBy)
-	}
-	var ee *exec.ExitError
-	if ltRunErr != nil {
-		require.ErrorAs(t, ltRunErr, &ee)
-		assert.Equal(t, 1, ee.ExitCode(), "loadtest fails only for lost commands")
-		assert.NotZero(t, rep.Lost, "loadtest failed with nothing lost")
-	}
+	assert.NoError(t, ltRunErr, "loadtest fails only for lost commands or commands answered twice")
 
 	// The provider's side: the audit log (written before the provider is
 	// called) holds at most one execution per command id, and the two
@@ -376,10 +370,14 @@ func TestTwoReplicasOneKilledUnderLoad(t *testing.T) {
 	out := runBot(t, exp)
 	require.Equal(t, 0, out.code, out.stderr)
 	started := map[string]int{}
+	unknown := map[string]bool{}
 	addsStarted := 0
 	for _, line := range strings.Split(strings.TrimSpace(out.stdout), "\n") {
 		var e struct{ Action, Outcome, Channel, Command string }
 		require.NoError(t, json.Unmarshal([]byte(line), &e), line)
+		if e.Action == "result" && e.Outcome == "unknown" {
+			unknown[e.Channel] = true
+		}
 		if e.Action == "execute" && e.Outcome == "started" {
 			started[e.Channel]++
 			if e.Command == "counter add" {
@@ -397,7 +395,12 @@ func TestTwoReplicasOneKilledUnderLoad(t *testing.T) {
 	for dec := json.NewDecoder(f); dec.More(); i++ {
 		var r loadRecord
 		require.NoError(t, dec.Decode(&r))
-		if _, lost := lostBy[r.Channel]; r.Acked && !lost {
+		switch {
+		case unknown[r.Channel]:
+			// Begun by the killed process: it may or may not have reached
+			// the provider before the kill; it is never run again.
+			assert.LessOrEqual(t, started[r.Channel], 1, "command %s of unknown outcome ran %d times", r.Channel, started[r.Channel])
+		case r.Acked:
 			assert.Equal(t, 1, started[r.Channel], "acknowledged command %s ran once", r.Channel)
 		}
 		if i%2 == 1 && r.Succeeded > 0 {
@@ -411,6 +414,12 @@ func TestTwoReplicasOneKilledUnderLoad(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, json.Unmarshal(b, &c))
 		counters += c.Value
+	}
+	t.Logf("commands the killed process had begun, reported as of unknown outcome: %d", len(unknown))
+	for _, r := range replicas {
+		logs := r.logs.String()
+		t.Logf("replica %s: took over and ran %d commands, reported %d as of unknown outcome", r.name,
+			strings.Count(logs, "stopped before running it is run here"), strings.Count(logs, "was running when its process stopped"))
 	}
 	t.Logf("counter commands: started %d, answered with success %d, counted by the sandboxes %d", addsStarted, addsOK, counters)
 	assert.GreaterOrEqual(t, counters, addsOK, "every counter command answered as done was done")

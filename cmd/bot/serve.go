@@ -58,6 +58,7 @@ func slackConfig(m *Main) (slackchat.Config, error) {
 		return cfg, err
 	}
 	cfg.ApprovalsChannel, cfg.APIURL = sc.ApprovalsChannel, sc.APIURL
+	cfg.InboxLease, cfg.InboxSweep = sc.InboxLease, sc.InboxSweep
 	if m.Policy != nil {
 		cfg.PolicyGroups = func() []string { return m.Policy.Policy().SlackGroups() }
 	}

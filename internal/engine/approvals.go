@@ -578,6 +578,29 @@ func (e *Engine) Sweep(ctx context.Context) {
 	}
 }
 
+// Interrupted records in the audit log a command a chat adapter accepted
+// and whose process stopped before answering it: outcome is "unknown" (it
+// had begun, so it may have run) or "not run". It returns the command
+// line to show its user, sensitive values masked ("/whm …" when the
+// command no longer parses).
+func (e *Engine) Interrupted(ctx context.Context, req Request, outcome, detail string) string {
+	en := audit.Entry{RequestID: req.ID, Actor: req.User, Action: audit.ActionResult, Channel: req.Channel, Outcome: outcome, Detail: detail}
+	line := "/…"
+	if name, rest, err := command.SplitProvider(req.Text); err == nil {
+		en.Provider, line = name, "/"+name+" …"
+		if p, ok := e.opts.Plugins.Provider(name); ok {
+			if parsed, err := command.Parse(p, rest); err == nil && parsed.Invocation != nil {
+				inv := parsed.Invocation
+				en.Command, en.Target = inv.Command.Name, inv.Target
+				en.Args = e.ArgString(inv)
+				line = e.CommandLine(inv, p.DefaultTarget())
+			}
+		}
+	}
+	e.record(ctx, en)
+	return e.redactor.String(line)
+}
+
 // expired records and announces requests a sweep expired.
 func (e *Engine) expired(ctx context.Context, ids []string) {
 	for _, id := range ids {

@@ -51,7 +51,7 @@ func New() *Metrics {
 		ChatCalls: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "deskbot_chat_api_calls_total",
 			Help: "Calls to the chat platform's API, by method and outcome."}, []string{"method", "outcome"}),
 		Inbound: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "deskbot_inbound_total",
-			Help: "Requests from the chat platform, by kind and outcome (accepted, rejected, duplicate, busy)."}, []string{"kind", "outcome"}),
+			Help: "Requests from the chat platform, by kind and outcome (accepted, rejected, duplicate, busy; for commands also recovered, unknown, dropped, store_error, taken_over)."}, []string{"kind", "outcome"}),
 		AckLatency: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "deskbot_ack_seconds",
 			Help: "Time from receiving a chat request to acknowledging it.", Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .5, 1, 3}}),
 		Errors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "deskbot_errors_total",

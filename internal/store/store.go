@@ -281,12 +281,82 @@ type Dedup interface {
 	Claim(ctx context.Context, key string, ttl time.Duration, now time.Time) (bool, error)
 }
 
+// InboxState is where an accepted slash command is in its life.
+type InboxState string
+
+const (
+	// InboxReceived: acknowledged to Slack, not yet begun; nothing of it
+	// reached a provider, so another process may run it.
+	InboxReceived InboxState = "received"
+	// InboxStarted: a process began running it; it is never run again.
+	InboxStarted InboxState = "started"
+	// InboxDone: answered (or refused at once, as when the bot was busy);
+	// the row stays, without its payload, so a retry is a duplicate.
+	InboxDone InboxState = "done"
+	// InboxUnknown: its process died after starting it; the outcome is
+	// unknown.
+	InboxUnknown InboxState = "unknown"
+	// InboxDropped: its process died before starting it, and it was too
+	// old to answer when found; it never ran.
+	InboxDropped InboxState = "dropped"
+)
+
+// InboxItem is one accepted slash command.
+type InboxItem struct {
+	// Key identifies the delivery (Slack's team and trigger id): a retry
+	// of the same command has the same key.
+	Key   string
+	State InboxState
+	// Owner is the instance id of the process that holds the command;
+	// it holds it while LeaseUntil is ahead.
+	Owner      string
+	LeaseUntil time.Time
+	ReceivedAt time.Time
+	UpdatedAt  time.Time
+	// Payload is what is needed to run and answer the command (what the
+	// user typed and where to answer, a capability): adapter-defined,
+	// never logged, and emptied once the command is answered.
+	Payload string
+}
+
+// Inbox keeps the slash commands the bot has acknowledged until they are
+// answered, so a process that dies loses none: another takes over the
+// ones it had not begun, and reports the ones it had.
+type Inbox interface {
+	// InboxAdd stores item unless its key is already there; it reports
+	// whether it did (false: a duplicate delivery). It returns once the
+	// row is committed; adds that arrive together share a transaction.
+	InboxAdd(ctx context.Context, item InboxItem) (bool, error)
+	// InboxGet returns one item (ErrNotFound if there is none).
+	InboxGet(ctx context.Context, key string) (InboxItem, error)
+	// InboxMove moves owner's item from state from to to at at, and
+	// empties its payload when scrub is set; it reports false (changing
+	// nothing) if the item is not owner's or not in from.
+	InboxMove(ctx context.Context, key, owner string, from, to InboxState, at time.Time, scrub bool) (bool, error)
+	// InboxRenew extends the lease of owner's received and started items
+	// to until: the owner's heartbeat.
+	InboxRenew(ctx context.Context, owner string, until time.Time) error
+	// InboxLapsed lists up to limit received and started items whose
+	// lease lapsed by now, oldest first.
+	InboxLapsed(ctx context.Context, now time.Time, limit int) ([]InboxItem, error)
+	// InboxTakeOver gives a lapsed item to owner under a new lease and
+	// state, if it is still as it was listed (same owner and state, lease
+	// lapsed by now); it reports whether it did. Of several replicas
+	// sweeping at once, one wins.
+	InboxTakeOver(ctx context.Context, it InboxItem, owner string, to InboxState, now, lease time.Time, scrub bool) (bool, error)
+	// InboxPurge deletes items received before cutoff that are no longer
+	// received or started, and empties the payload of any item received
+	// before cutoff; it returns how many it deleted.
+	InboxPurge(ctx context.Context, cutoff time.Time) (int, error)
+}
+
 // Store is everything the bot persists.
 type Store interface {
 	Approvals
 	Audit
 	AuditCursors
 	Dedup
+	Inbox
 	// Ping checks the database answers.
 	Ping(ctx context.Context) error
 	Close() error

@@ -38,8 +38,21 @@ type Config struct {
 	// ProgressEvery is the least time between edits of a status message
 	// (1 s if zero): Slack rate-limits chat.update.
 	ProgressEvery time.Duration
-	// DedupTTL is how long delivery keys are remembered (1 h if zero).
+	// DedupTTL is how long delivery keys are remembered (1 h if zero),
+	// an answered command's inbox row among them.
 	DedupTTL time.Duration
+	// InboxLease is how long this process's hold on the commands it
+	// acknowledged lasts without renewal (5 s if zero; renewed every
+	// third of it). Once it lapses, another process takes them over.
+	InboxLease time.Duration
+	// InboxSweep is how often the inbox is searched for commands whose
+	// holder's lease lapsed (1 s if zero).
+	InboxSweep time.Duration
+	// Instance identifies this process in the inbox (random if empty).
+	// A process must not reuse another's, nor its own previous life's.
+	Instance string
+	// Now is the clock (time.Now if nil).
+	Now func() time.Time
 	// PolicyGroups lists the Slack user groups the policy names.
 	PolicyGroups func() []string
 	// GroupTTL is how long user group members are cached (5 min if zero).
@@ -52,6 +65,7 @@ type Adapter struct {
 	api     *slackgo.Client
 	engine  *engine.Engine
 	dedup   store.Dedup
+	inbox   store.Inbox
 	log     *slog.Logger
 	metrics *metrics.Metrics
 	httpc   *http.Client
@@ -60,7 +74,12 @@ type Adapter struct {
 
 	replay *replayGuard
 
-	jobs   chan job
+	jobs chan job
+	// cmds holds accepted commands for the workers; room counts the free
+	// places in it, taken before a command is stored, so an accepted
+	// command always has one.
+	cmds   chan cmdJob
+	room   chan struct{}
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -73,8 +92,15 @@ type job struct {
 
 var _ engine.Notifier = (*Adapter)(nil)
 
+// Store is what the adapter keeps in the database: delivery keys of
+// interactions and events, and the inbox of slash commands.
+type Store interface {
+	store.Dedup
+	store.Inbox
+}
+
 // New builds an adapter; call Start before serving.
-func New(cfg Config, eng *engine.Engine, dedup store.Dedup, log *slog.Logger, m *metrics.Metrics) *Adapter {
+func New(cfg Config, eng *engine.Engine, st Store, log *slog.Logger, m *metrics.Metrics) *Adapter {
 	if cfg.MaxBody == 0 {
 		cfg.MaxBody = 64 << 10
 	}
@@ -93,6 +119,18 @@ func New(cfg Config, eng *engine.Engine, dedup store.Dedup, log *slog.Logger, m 
 	if cfg.GroupTTL == 0 {
 		cfg.GroupTTL = 5 * time.Minute
 	}
+	if cfg.InboxLease == 0 {
+		cfg.InboxLease = DefaultInboxLease
+	}
+	if cfg.InboxSweep == 0 {
+		cfg.InboxSweep = DefaultInboxSweep
+	}
+	if cfg.Instance == "" {
+		cfg.Instance = newInstanceID()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	opts := []slackgo.Option{slackgo.OptionHTTPClient(&http.Client{Timeout: 30 * time.Second})}
 	if cfg.APIURL != "" {
 		opts = append(opts, slackgo.OptionAPIURL(strings.TrimSuffix(cfg.APIURL, "/")+"/"))
@@ -104,10 +142,12 @@ func New(cfg Config, eng *engine.Engine, dedup store.Dedup, log *slog.Logger, m 
 	// retry after the wait cannot post twice.
 	opts = append(opts, slackgo.OptionRetry(3))
 	a := &Adapter{
-		cfg: cfg, engine: eng, dedup: dedup, log: log, metrics: m,
+		cfg: cfg, engine: eng, dedup: st, inbox: st, log: log, metrics: m,
 		api:    slackgo.New(cfg.BotToken, opts...),
 		httpc:  &http.Client{Timeout: 15 * time.Second},
 		jobs:   make(chan job, cfg.Queue),
+		cmds:   make(chan cmdJob, cfg.Queue),
+		room:   make(chan struct{}, cfg.Queue),
 		replay: newReplayGuard(),
 	}
 	a.groups = newGroupCache(a, cfg.PolicyGroups, cfg.GroupTTL)
@@ -133,10 +173,22 @@ func (a *Adapter) Start(ctx context.Context) {
 					return
 				case j := <-a.jobs:
 					a.runJob(j)
+				case c := <-a.cmds:
+					<-a.room
+					a.runJob(job{"command", func(ctx context.Context) { a.runInboxed(ctx, c) }})
 				}
 			}
 		}()
 	}
+	a.wg.Add(2)
+	go func() {
+		defer a.wg.Done()
+		a.heartbeat(a.ctx)
+	}()
+	go func() {
+		defer a.wg.Done()
+		a.tendInbox(a.ctx)
+	}()
 }
 
 func (a *Adapter) runJob(j job) {
@@ -157,7 +209,7 @@ func (a *Adapter) Close() {
 	done := make(chan struct{})
 	go func() {
 		// Let queued and running jobs finish before cancelling them.
-		for len(a.jobs) > 0 {
+		for len(a.jobs) > 0 || len(a.cmds) > 0 {
 			time.Sleep(50 * time.Millisecond)
 		}
 		a.cancel()
@@ -273,7 +325,7 @@ func (a *Adapter) serveCommand(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad slash command", http.StatusBadRequest)
 		return
 	}
-	ack := a.AcceptCommand(cmd)
+	ack := a.AcceptCommand(r.Context(), cmd)
 	writeAck(w, ack)
 	if a.metrics != nil {
 		a.metrics.AckLatency.Observe(time.Since(start).Seconds())
@@ -289,30 +341,6 @@ func writeAck(w http.ResponseWriter, ack any) {
 	_ = json.NewEncoder(w).Encode(ack)
 }
 
-// AcceptCommand takes a verified slash command: it schedules the work and
-// returns what to answer Slack at once (nil for an empty 200).
-func (a *Adapter) AcceptCommand(cmd slackgo.SlashCommand) any {
-	if st, ok := wantsBuilder(cmd); ok {
-		return a.acceptBuilder(cmd, st)
-	}
-	// The duplicate check (a write to the shared store) runs in the
-	// worker, not before the answer: Slack waits on the answer, and a
-	// retry that reaches another replica is caught there just the same.
-	queued := a.enqueue("command", func(ctx context.Context) {
-		if !a.claim(ctx, "slack:cmd:"+cmd.TeamID+":"+cmd.TriggerID) {
-			a.count("command", "duplicate")
-			return
-		}
-		a.runCommand(ctx, cmd, nil)
-	})
-	if !queued {
-		a.count("command", "busy")
-		return &slackgo.Msg{ResponseType: slackgo.ResponseTypeEphemeral, Text: ":hourglass: The bot is busy right now; nothing was run. Try again in a minute."}
-	}
-	a.count("command", "accepted")
-	return nil
-}
-
 func (a *Adapter) ctxOr() context.Context {
 	if a.ctx != nil {
 		return a.ctx
@@ -325,11 +353,11 @@ func commandLine(cmd slackgo.SlashCommand) string {
 	return strings.TrimSpace("/" + strings.TrimPrefix(cmd.Command, "/") + " " + Unescape(cmd.Text))
 }
 
-func (a *Adapter) runCommand(ctx context.Context, cmd slackgo.SlashCommand, secrets map[string]string) {
+func (a *Adapter) runCommand(ctx context.Context, id string, cmd slackgo.SlashCommand, secrets map[string]string) {
 	text := commandLine(cmd)
 	conv := a.conversation(cmd.ChannelID, cmd.UserID, cmd.ResponseURL, a.engine.Redactor().String(text))
 	reply := a.engine.Handle(ctx, engine.Request{
-		User: cmd.UserID, Channel: cmd.ChannelID, Text: text, CanPrompt: true, Secrets: secrets,
+		ID: id, User: cmd.UserID, Channel: cmd.ChannelID, Text: text, CanPrompt: true, Secrets: secrets,
 	}, conv.progress)
 	switch {
 	case reply.Status == engine.StatusNeedsInput:

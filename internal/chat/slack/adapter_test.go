@@ -34,6 +34,7 @@ import (
 	"github.com/deskbot/deskbot/internal/engine"
 	"github.com/deskbot/deskbot/internal/metrics"
 	"github.com/deskbot/deskbot/internal/pluginhost"
+	"github.com/deskbot/deskbot/internal/store/sqldb"
 	"github.com/deskbot/deskbot/internal/store/sqlite"
 	"github.com/deskbot/deskbot/internal/testbin"
 	"github.com/deskbot/deskbot/plugins/example/provider"
@@ -50,6 +51,10 @@ type fixture struct {
 	flaky   *atomic.Int32 // chat.postMessage calls to answer 429 first
 	metrics *metrics.Metrics
 	logs    *syncBuffer // the adapter's log, at info level
+	store   *sqldb.DB
+	engine  *engine.Engine
+	log     *slog.Logger
+	pol     *authz.Policy
 }
 
 // syncBuffer collects output several goroutines write while the test reads it.
@@ -116,10 +121,8 @@ func newFixture(t testing.TB, appToken string, opts ...fixtureOption) *fixture {
 		Plugins: plugins, Policy: policyOf{pol}, Logger: log,
 		Approvals: approval.New(st, []byte("adapter-test-key-000"), nil), Audit: audit.NewLog(st, nil),
 	})
-	f.adapter = slackchat.New(slackchat.Config{
-		SigningSecret: secret, BotToken: "xoxb-test", AppToken: appToken, APIURL: f.srv.GetAPIURL(),
-		PolicyGroups: pol.SlackGroups, ProgressEvery: 50 * time.Millisecond,
-	}, eng, st, log, f.metrics)
+	f.store, f.engine, f.log, f.pol = st, eng, log, pol
+	f.adapter = slackchat.New(f.config(appToken), eng, st, log, f.metrics)
 	eng.SetNotifier(f.adapter)
 	eng.SetGroups(f.adapter.Groups)
 	f.adapter.Start(ctx)
@@ -127,6 +130,14 @@ func newFixture(t testing.TB, appToken string, opts ...fixtureOption) *fixture {
 	f.http = httptest.NewServer(f.adapter.Handler())
 	t.Cleanup(f.http.Close)
 	return f
+}
+
+// config is the adapter configuration of the fixture's adapters.
+func (f *fixture) config(appToken string) slackchat.Config {
+	return slackchat.Config{
+		SigningSecret: secret, BotToken: "xoxb-test", AppToken: appToken, APIURL: f.srv.GetAPIURL(),
+		PolicyGroups: f.pol.SlackGroups, ProgressEvery: 50 * time.Millisecond,
+	}
 }
 
 // policyOf adapts a fixed policy to the engine.

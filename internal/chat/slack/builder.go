@@ -86,7 +86,7 @@ func (a *Adapter) acceptBuilder(cmd slackgo.SlashCommand, st builderState) any {
 		if st.Only != "" && len(a.choices(ctx, cmd.UserID, st, "")) == 0 {
 			// Not a provider, or none of its commands is this user's:
 			// the usual answer for the command as typed says which.
-			a.runCommand(ctx, cmd, nil)
+			a.runCommand(ctx, "", cmd, nil)
 			return
 		}
 		a.openBuilder(ctx, cmd.UserID, cmd.TriggerID, st)

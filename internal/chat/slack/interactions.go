@@ -128,7 +128,7 @@ func (a *Adapter) AcceptInteraction(cb slackgo.InteractionCallback) any {
 			cmd := slackgo.SlashCommand{UserID: user, ChannelID: st.Channel, ResponseURL: st.ResponseURL, TriggerID: cb.TriggerID}
 			name, rest, _ := strings.Cut(strings.TrimPrefix(st.Text, "/"), " ")
 			cmd.Command, cmd.Text = "/"+name, rest
-			a.enqueueOrTell(cb, func(ctx context.Context) { a.runCommand(ctx, cmd, secrets) })
+			a.enqueueOrTell(cb, func(ctx context.Context) { a.runCommand(ctx, "", cmd, secrets) })
 		}
 	}
 	return nil

@@ -45,12 +45,17 @@ func (a *Adapter) socketEvent(client *socketmode.Client, evt socketmode.Event) {
 		if !ok || evt.Request == nil {
 			return
 		}
-		ack := a.AcceptCommand(cmd)
-		if ack != nil {
-			_ = client.Ack(*evt.Request, ack)
-		} else {
-			_ = client.Ack(*evt.Request)
-		}
+		// The command is stored before the ack, which takes a commit: in
+		// its own goroutine, so commands arriving together share one
+		// instead of queueing behind each other on this connection.
+		req := *evt.Request
+		go func() {
+			if ack := a.AcceptCommand(a.ctxOr(), cmd); ack != nil {
+				_ = client.Ack(req, ack)
+			} else {
+				_ = client.Ack(req)
+			}
+		}()
 	case socketmode.EventTypeInteractive:
 		cb, ok := evt.Data.(slackgo.InteractionCallback)
 		if !ok || evt.Request == nil {

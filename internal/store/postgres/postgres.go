@@ -29,6 +29,8 @@ var Dialect = sqldb.Dialect{
 	// No ILike: ILIKE, which folds case character by character under
 	// the database's locale, read a month of a million-entry log several
 	// times slower than LIKE on LOWER of both sides.
+	// See sqldb.Dialect.ProcessDurable.
+	ProcessDurable: "SET synchronous_commit TO OFF",
 	Serialize: func(ctx context.Context, tx *sql.Tx, key int64) error {
 		_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, key)
 		return err

@@ -20,3 +20,12 @@ func TestContract(t *testing.T) {
 		return s
 	})
 }
+
+// BenchmarkInboxAccept: how long a slash command's acknowledgement waits
+// for its inbox row (see storetest.BenchInboxAccept).
+func BenchmarkInboxAccept(b *testing.B) {
+	s, err := postgres.Open(context.Background(), testbin.PostgresDSN(b))
+	require.NoError(b, err)
+	defer s.Close()
+	storetest.BenchInboxAccept(b, s)
+}

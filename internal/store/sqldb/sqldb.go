@@ -59,6 +59,15 @@ type Dialect struct {
 	// SQLite has none to save, and its driver looks numbered parameters
 	// up by name, a cost that grows with the square of their number.
 	BatchRows int
+	// ProcessDurable, when set, is run once on the connection that adds
+	// inbox rows (a slash command's ack waits on their commit), and only
+	// there: its commits must survive the bot's process dying but need not
+	// wait for the database's disk. PostgreSQL turns synchronous_commit
+	// off: a row is committed and seen by every replica at once, and only
+	// a crash of the database server itself within its WAL writer's delay
+	// could lose it, the promise SQLite's WAL with synchronous=NORMAL
+	// makes for every commit.
+	ProcessDurable string
 }
 
 // Lock keys for Serialize.
@@ -78,8 +87,13 @@ type DB struct {
 	// seals and writes every record waiting, instead of one each.
 	appends   chan *appendReq
 	claims    chan *claimReq
+	inboxAdds chan *inboxReq
+	// inboxConn is the inbox committer's own connection when the
+	// dialect sets ProcessDurable (only that goroutine touches it).
+	inboxConn *sql.Conn
 	closeOnce sync.Once
 	closed    chan struct{}
+	stopped   chan struct{} // closed once the committers have stopped
 	committer sync.WaitGroup
 
 	schema MigrationStatus
@@ -139,7 +153,7 @@ func Open(ctx context.Context, db *sql.DB, d Dialect, opts ...Option) (*DB, erro
 	for _, opt := range opts {
 		opt(&o)
 	}
-	s := &DB{db: db, d: d, appends: make(chan *appendReq, 1024), claims: make(chan *claimReq, 1024), closed: make(chan struct{})}
+	s := &DB{db: db, d: d, appends: make(chan *appendReq, 1024), claims: make(chan *claimReq, 1024), inboxAdds: make(chan *inboxReq, 1024), closed: make(chan struct{}), stopped: make(chan struct{})}
 	st, err := MigrateStatus(ctx, db, d, migrations, "migrations")
 	if err != nil {
 		return nil, fmt.Errorf("%s: migrate: %w", d.Name, err)
@@ -152,9 +166,10 @@ func Open(ctx context.Context, db *sql.DB, d Dialect, opts ...Option) (*DB, erro
 		o.log.Warn("the database has schema migrations this version does not know; a newer version applied them (rolling upgrade?); carrying on, since migrations only add",
 			"store", d.Name, "unknown_versions", versionList(st.Unknown), "known_up_to", st.Known)
 	}
-	s.committer.Add(2)
+	s.committer.Add(3)
 	go s.commitAppends()
 	go s.commitClaims()
+	go s.commitInbox()
 	return s, nil
 }
 
@@ -411,7 +426,11 @@ func (s *DB) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
 // Close implements store.Store.
 func (s *DB) Close() error {
-	s.closeOnce.Do(func() { close(s.closed) })
+	s.closeOnce.Do(func() {
+		close(s.closed)
+		s.committer.Wait()
+		close(s.stopped)
+	})
 	s.committer.Wait()
 	s.stmts.Range(func(_, v any) bool { _ = v.(*sql.Stmt).Close(); return true })
 	return s.db.Close()

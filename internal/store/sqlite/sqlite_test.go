@@ -64,3 +64,12 @@ func TestAuditSearchesUseIndexes(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkInboxAccept: how long a slash command's acknowledgement waits
+// for its inbox row (see storetest.BenchInboxAccept).
+func BenchmarkInboxAccept(b *testing.B) {
+	s, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "bot.db"))
+	require.NoError(b, err)
+	defer s.Close()
+	storetest.BenchInboxAccept(b, s)
+}

@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -502,9 +504,175 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		assert.Equal(t, int32(1), wins.Load())
 	})
 
+	t.Run("inbox: a key is added once, even by deliveries arriving together", func(t *testing.T) {
+		s := open(t)
+		it := inboxItem("T1:trig-1", "me", `{"text":"echo hi"}`)
+		added, err := s.InboxAdd(ctx, it)
+		require.NoError(t, err)
+		assert.True(t, added)
+		again := it
+		again.Owner, again.Payload = "other", `{"text":"something else"}`
+		added, err = s.InboxAdd(ctx, again)
+		require.NoError(t, err)
+		assert.False(t, added, "a retry with the same key is a duplicate")
+		lapsed, err := s.InboxLapsed(ctx, t0.Add(time.Hour), 10)
+		require.NoError(t, err)
+		require.Len(t, lapsed, 1)
+		assert.Equal(t, it, lapsed[0], "the first delivery's row, as written")
+
+		// Many keys at once (they share batches), each delivered three
+		// times: every key is added once.
+		var wins sync.Map
+		var wg sync.WaitGroup
+		for i := 0; i < 60; i++ {
+			for d := 0; d < 3; d++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					key := fmt.Sprintf("T1:c-%d", i)
+					ok, err := s.InboxAdd(ctx, inboxItem(key, fmt.Sprintf("r%d", d), "{}"))
+					if err != nil {
+						t.Errorf("add: %v", err)
+					}
+					if ok {
+						n, _ := wins.LoadOrStore(key, new(atomic.Int32))
+						n.(*atomic.Int32).Add(1)
+					}
+				}()
+			}
+		}
+		wg.Wait()
+		for i := 0; i < 60; i++ {
+			n, ok := wins.Load(fmt.Sprintf("T1:c-%d", i))
+			require.True(t, ok, "key %d was added", i)
+			assert.Equal(t, int32(1), n.(*atomic.Int32).Load(), "key %d added once", i)
+		}
+	})
+
+	t.Run("inbox: moves are conditional on owner and state, and scrub the payload", func(t *testing.T) {
+		s := open(t)
+		_, err := s.InboxAdd(ctx, inboxItem("k", "me", `{"response_url":"https://hooks.example/secret"}`))
+		require.NoError(t, err)
+		moved, err := s.InboxMove(ctx, "k", "someone-else", store.InboxReceived, store.InboxStarted, t0, false)
+		require.NoError(t, err)
+		assert.False(t, moved, "not the owner")
+		moved, err = s.InboxMove(ctx, "k", "me", store.InboxStarted, store.InboxDone, t0, true)
+		require.NoError(t, err)
+		assert.False(t, moved, "not in that state")
+		moved, err = s.InboxMove(ctx, "k", "me", store.InboxReceived, store.InboxStarted, t0.Add(time.Second), false)
+		require.NoError(t, err)
+		assert.True(t, moved)
+		moved, err = s.InboxMove(ctx, "k", "me", store.InboxReceived, store.InboxStarted, t0.Add(time.Second), false)
+		require.NoError(t, err)
+		assert.False(t, moved, "a command starts once")
+		lapsed, err := s.InboxLapsed(ctx, t0.Add(time.Hour), 10)
+		require.NoError(t, err)
+		require.Len(t, lapsed, 1)
+		assert.Equal(t, store.InboxStarted, lapsed[0].State)
+		assert.Equal(t, t0.Add(time.Second), lapsed[0].UpdatedAt)
+		moved, err = s.InboxMove(ctx, "k", "me", store.InboxStarted, store.InboxDone, t0.Add(2*time.Second), true)
+		require.NoError(t, err)
+		assert.True(t, moved)
+		lapsed, err = s.InboxLapsed(ctx, t0.Add(time.Hour), 10)
+		require.NoError(t, err)
+		assert.Empty(t, lapsed, "a done command is no one's to take over")
+		added, err := s.InboxAdd(ctx, inboxItem("k", "other", "{}"))
+		require.NoError(t, err)
+		assert.False(t, added, "a done command's key still catches a retry")
+		got, err := s.InboxGet(ctx, "k")
+		require.NoError(t, err)
+		assert.Equal(t, store.InboxDone, got.State)
+		assert.Empty(t, got.Payload, "the answered command's text and response_url are gone")
+		_, err = s.InboxGet(ctx, "nope")
+		assert.ErrorIs(t, err, store.ErrNotFound)
+	})
+
+	t.Run("inbox: leases, heartbeats and one take-over", func(t *testing.T) {
+		s := open(t)
+		for _, k := range []string{"a", "b"} {
+			_, err := s.InboxAdd(ctx, inboxItem(k, "dead", "{}"))
+			require.NoError(t, err)
+		}
+		_, err := s.InboxAdd(ctx, inboxItem("c", "alive", "{}"))
+		require.NoError(t, err)
+		lease := t0.Add(10 * time.Second) // inboxItem's lease
+		lapsed, err := s.InboxLapsed(ctx, lease.Add(-time.Microsecond), 10)
+		require.NoError(t, err)
+		assert.Empty(t, lapsed, "live leases")
+		require.NoError(t, s.InboxRenew(ctx, "alive", lease.Add(10*time.Second)))
+		lapsed, err = s.InboxLapsed(ctx, lease, 10)
+		require.NoError(t, err)
+		require.Len(t, lapsed, 2, "the heartbeat kept c")
+		assert.Equal(t, []string{"a", "b"}, []string{lapsed[0].Key, lapsed[1].Key})
+		one, err := s.InboxLapsed(ctx, lease, 1)
+		require.NoError(t, err)
+		assert.Len(t, one, 1, "limit")
+
+		var wins atomic.Int32
+		var wg sync.WaitGroup
+		for i := 0; i < 10; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ok, err := s.InboxTakeOver(ctx, lapsed[0], fmt.Sprintf("sweeper-%d", i), store.InboxReceived, lease, lease.Add(10*time.Second), false)
+				if err != nil {
+					t.Errorf("take over: %v", err)
+				}
+				if ok {
+					wins.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		assert.Equal(t, int32(1), wins.Load(), "one sweeper takes it")
+		ok, err := s.InboxTakeOver(ctx, lapsed[1], "x", store.InboxReceived, lease.Add(-time.Second), lease.Add(10*time.Second), false)
+		require.NoError(t, err)
+		assert.False(t, ok, "not before its lease lapsed")
+		ok, err = s.InboxTakeOver(ctx, lapsed[1], "x", store.InboxUnknown, lease, lease, true)
+		require.NoError(t, err)
+		assert.True(t, ok)
+		lapsed, err = s.InboxLapsed(ctx, lease.Add(time.Second), 10)
+		require.NoError(t, err)
+		assert.Empty(t, lapsed, "a taken-over item has a new lease; an unknown one is settled")
+	})
+
+	t.Run("inbox: purge forgets what is settled and old", func(t *testing.T) {
+		s := open(t)
+		for _, k := range []string{"old-done", "old-held", "new-done"} {
+			it := inboxItem(k, "me", `{"text":"x"}`)
+			if strings.HasPrefix(k, "new") {
+				it.ReceivedAt = t0.Add(2 * time.Hour)
+			}
+			_, err := s.InboxAdd(ctx, it)
+			require.NoError(t, err)
+		}
+		for _, k := range []string{"old-done", "new-done"} {
+			_, err := s.InboxMove(ctx, k, "me", store.InboxReceived, store.InboxDone, t0, true)
+			require.NoError(t, err)
+		}
+		n, err := s.InboxPurge(ctx, t0.Add(time.Hour))
+		require.NoError(t, err)
+		assert.Equal(t, 1, n)
+		added, err := s.InboxAdd(ctx, inboxItem("old-done", "me", "{}"))
+		require.NoError(t, err)
+		assert.True(t, added, "purged")
+		added, err = s.InboxAdd(ctx, inboxItem("new-done", "me", "{}"))
+		require.NoError(t, err)
+		assert.False(t, added, "kept until its time")
+		held, err := s.InboxGet(ctx, "old-held")
+		require.NoError(t, err)
+		assert.Equal(t, store.InboxReceived, held.State, "a held item is the sweeper's to settle")
+		assert.Empty(t, held.Payload, "a held item past the cutoff keeps no text")
+	})
+
 	t.Run("ping", func(t *testing.T) {
 		require.NoError(t, open(t).Ping(ctx))
 	})
+}
+
+func inboxItem(key, owner, payload string) store.InboxItem {
+	return store.InboxItem{Key: key, State: store.InboxReceived, Owner: owner, LeaseUntil: t0.Add(10 * time.Second),
+		ReceivedAt: t0, UpdatedAt: t0, Payload: payload}
 }
 
 func ids(as []*store.Approval) []string {
@@ -513,4 +681,67 @@ func ids(as []*store.Approval) []string {
 		out[i] = a.ID
 	}
 	return out
+}
+
+// BenchInboxAccept measures InboxAdd as slash commands meet it: "1000/s"
+// adds one every millisecond, each from its own goroutine as HTTP
+// handlers do, and reports the latency a command's acknowledgement
+// waits (p50, p99); "parallel" adds as fast as 64 goroutines can, for the
+// throughput group commit reaches.
+func BenchInboxAccept(b *testing.B, s store.Store) {
+	ctx := context.Background()
+	var seq atomic.Int64
+	add := func() time.Duration {
+		n := seq.Add(1)
+		start := time.Now()
+		_, err := s.InboxAdd(ctx, store.InboxItem{Key: fmt.Sprintf("bench:%d:%d", t0.UnixNano(), n), State: store.InboxReceived, Owner: "bench",
+			LeaseUntil: start.Add(5 * time.Second), ReceivedAt: start,
+			Payload: `{"request_id":"0123456789abcdef","command":{"team_id":"T1","channel_id":"C1","user_id":"U0ALICE01","command":"/whm","text":"account list","response_url":"https://hooks.slack.com/commands/T1/1/abc","trigger_id":"1.2.abc"}}`})
+		if err != nil {
+			b.Error(err)
+		}
+		return time.Since(start)
+	}
+	report := func(b *testing.B, lat []time.Duration) {
+		slices.Sort(lat)
+		if len(lat) > 0 {
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+		}
+	}
+	b.Run("1000/s", func(b *testing.B) {
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		var mu sync.Mutex
+		var lat []time.Duration
+		var wg sync.WaitGroup
+		for b.Loop() {
+			<-tick.C
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				d := add()
+				mu.Lock()
+				lat = append(lat, d)
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+		report(b, lat)
+	})
+	b.Run("parallel", func(b *testing.B) {
+		var mu sync.Mutex
+		var lat []time.Duration
+		b.SetParallelism(32)
+		b.RunParallel(func(pb *testing.PB) {
+			var mine []time.Duration
+			for pb.Next() {
+				mine = append(mine, add())
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			mu.Unlock()
+		})
+		report(b, lat)
+	})
 }

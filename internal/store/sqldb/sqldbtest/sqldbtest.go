@@ -176,6 +176,7 @@ type seeded struct {
 	cursor   *store.AuditPosition // nil when the version had no cursors
 	dest     string
 	dedupKey string
+	inbox    *store.InboxItem // nil when the version had no inbox
 }
 
 // seed writes, through SQL of schema version k, what that version's bot
@@ -274,6 +275,15 @@ func seed(t *testing.T, db *sql.DB, k int64, tag string) seeded {
 	out.dedupKey = "slack-retry-" + tag
 	_, err = db.ExecContext(ctx, `INSERT INTO dedup (key, expires_at) VALUES ($1, $2)`, out.dedupKey, micros(t0.Add(24*time.Hour)))
 	require.NoError(t, err, "version %d remembers a delivery", k)
+
+	if k >= 7 {
+		it := store.InboxItem{Key: "T0:trigger-" + tag, State: store.InboxStarted, Owner: "host-7/4242/" + tag, LeaseUntil: at.Add(time.Minute),
+			ReceivedAt: at, UpdatedAt: at.Add(time.Second), Payload: `{"text":"account list"}`}
+		_, err = db.ExecContext(ctx, `INSERT INTO inbox (key, state, owner, lease_until, received_at, updated_at, payload) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			it.Key, string(it.State), it.Owner, micros(it.LeaseUntil), micros(it.ReceivedAt), micros(it.UpdatedAt), it.Payload)
+		require.NoError(t, err, "version %d keeps a command in its inbox", k)
+		out.inbox = &it
+	}
 	return out
 }
 
@@ -309,6 +319,15 @@ func check(t *testing.T, s *sqldb.DB, want seeded) {
 	fresh, err := s.Claim(ctx, want.dedupKey, time.Hour, t0)
 	require.NoError(t, err)
 	assert.False(t, fresh, "a delivery seen before the upgrade is still a duplicate")
+
+	if want.inbox != nil {
+		got, err := s.InboxGet(ctx, want.inbox.Key)
+		require.NoError(t, err)
+		assert.Equal(t, *want.inbox, got, "the inbox item reads as written")
+		added, err := s.InboxAdd(ctx, store.InboxItem{Key: want.inbox.Key, State: store.InboxReceived, Owner: "new", ReceivedAt: t0})
+		require.NoError(t, err)
+		assert.False(t, added, "a command in the inbox before the upgrade is still a duplicate")
+	}
 }
 
 // work runs the store's everyday operations on an upgraded database.
@@ -360,6 +379,18 @@ func work(t *testing.T, s *sqldb.DB, tag string) {
 	cur, err := s.AuditCursor(ctx, "new-"+tag)
 	require.NoError(t, err)
 	assert.Equal(t, store.PositionOf(r), cur)
+
+	// The inbox: a command accepted, started and answered.
+	it := store.InboxItem{Key: "T0:new-" + tag, State: store.InboxReceived, Owner: "me", LeaseUntil: t0.Add(100*time.Hour + 10*time.Second),
+		ReceivedAt: t0.Add(100 * time.Hour), UpdatedAt: t0.Add(100 * time.Hour), Payload: "{}"}
+	added, err := s.InboxAdd(ctx, it)
+	require.NoError(t, err)
+	assert.True(t, added)
+	for _, mv := range [][2]store.InboxState{{store.InboxReceived, store.InboxStarted}, {store.InboxStarted, store.InboxDone}} {
+		moved, err := s.InboxMove(ctx, it.Key, "me", mv[0], mv[1], t0.Add(100*time.Hour), mv[1] == store.InboxDone)
+		require.NoError(t, err)
+		assert.True(t, moved, "%s → %s", mv[0], mv[1])
+	}
 }
 
 // Upgrades builds, for every schema version k from 0 (empty) to the

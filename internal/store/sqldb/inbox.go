@@ -1,0 +1,305 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/deskbot/deskbot/internal/store"
+)
+
+type inboxReq struct {
+	it   store.InboxItem
+	done chan inboxResult
+}
+
+type inboxResult struct {
+	added bool
+	err   error
+}
+
+// InboxAdd implements store.Inbox. Slack waits on the acknowledgement
+// that follows, so adds that arrive together are written by one
+// statement: under load a batch costs one commit, not one each.
+func (s *DB) InboxAdd(ctx context.Context, it store.InboxItem) (bool, error) {
+	closed := errors.New("the store is closed")
+	select {
+	case <-s.closed:
+		// Checked first: the queue may have room after Close, and no one
+		// would read it.
+		return false, closed
+	default:
+	}
+	req := &inboxReq{it: it, done: make(chan inboxResult, 1)}
+	select {
+	case s.inboxAdds <- req:
+	case <-s.closed:
+		return false, closed
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	select {
+	case res := <-req.done:
+		return res.added, res.err
+	case <-s.stopped:
+		// Queued as the store closed, after the committer's last look.
+		select {
+		case res := <-req.done:
+			return res.added, res.err
+		default:
+			return false, closed
+		}
+	}
+}
+
+func (s *DB) commitInbox() {
+	defer s.committer.Done()
+	last := 0
+	for {
+		var first *inboxReq
+		select {
+		case first = <-s.inboxAdds:
+		case <-s.closed:
+			defer s.dropDurableConn()
+			for {
+				select {
+				case req := <-s.inboxAdds:
+					s.inboxTx([]*inboxReq{req})
+				default:
+					return
+				}
+			}
+		}
+		batch := []*inboxReq{first}
+		gather(&batch, s.inboxAdds, last > 1)
+		last = len(batch)
+		s.inboxTx(batch)
+	}
+}
+
+// inboxTx inserts a batch in one statement; the keys it returns are the
+// rows it added, the others were there already.
+func (s *DB) inboxTx(batch []*inboxReq) {
+	out := make([]inboxResult, len(batch))
+	// Two deliveries of one key in one batch: the first one counts, the
+	// later ones are duplicates (the statement would add the key once
+	// and return it once, for both).
+	first := map[string]int{}
+	var rows []*inboxReq
+	for i, r := range batch {
+		if _, dup := first[r.it.Key]; dup {
+			continue
+		}
+		first[r.it.Key] = i
+		rows = append(rows, r)
+	}
+	var q strings.Builder
+	q.WriteString(`INSERT INTO inbox (key, state, owner, lease_until, received_at, updated_at, payload) VALUES `)
+	args := make([]any, 0, 7*len(rows))
+	for i, r := range rows {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		n := len(args)
+		q.WriteString("(")
+		for j := 1; j <= 7; j++ {
+			if j > 1 {
+				q.WriteString(",")
+			}
+			q.WriteString("$" + strconv.Itoa(n+j))
+		}
+		q.WriteString(")")
+		it := r.it
+		args = append(args, it.Key, string(it.State), it.Owner, micros(it.LeaseUntil), micros(it.ReceivedAt), micros(it.ReceivedAt), it.Payload)
+	}
+	q.WriteString(` ON CONFLICT (key) DO NOTHING RETURNING key`)
+	err := func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		// One statement, no explicit transaction: each round trip to the
+		// database is time the ack waits.
+		var res *sql.Rows
+		if s.d.ProcessDurable == "" {
+			st, err := s.stmt(ctx, q.String())
+			if err != nil {
+				return err
+			}
+			res, err = st.QueryContext(ctx, args...)
+			if err != nil {
+				return err
+			}
+		} else {
+			c, err := s.durableConn(ctx)
+			if err != nil {
+				return err
+			}
+			res, err = c.QueryContext(ctx, q.String(), args...)
+			if err != nil {
+				s.dropDurableConn()
+				return err
+			}
+		}
+		defer res.Close()
+		for res.Next() {
+			var k string
+			if err := res.Scan(&k); err != nil {
+				return err
+			}
+			out[first[k]].added = true
+		}
+		return res.Err()
+	}()
+	for i, r := range batch {
+		if err != nil {
+			out[i] = inboxResult{err: err}
+		}
+		r.done <- out[i]
+	}
+}
+
+// durableConn returns the inbox committer's connection, set up with the
+// dialect's ProcessDurable setting.
+func (s *DB) durableConn(ctx context.Context) (*sql.Conn, error) {
+	if s.inboxConn != nil {
+		return s.inboxConn, nil
+	}
+	c, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.ExecContext(ctx, s.d.ProcessDurable); err != nil {
+		discard(c)
+		return nil, err
+	}
+	s.inboxConn = c
+	return c, nil
+}
+
+// dropDurableConn closes the committer's connection after an error; the
+// next batch opens another.
+func (s *DB) dropDurableConn() {
+	if s.inboxConn != nil {
+		discard(s.inboxConn)
+		s.inboxConn = nil
+	}
+}
+
+// discard closes c for good: with its session setting it must never go
+// back to the pool for other statements.
+func discard(c *sql.Conn) {
+	_ = c.Raw(func(any) error { return driver.ErrBadConn })
+	_ = c.Close()
+}
+
+// InboxMove implements store.Inbox.
+func (s *DB) InboxMove(ctx context.Context, key, owner string, from, to store.InboxState, at time.Time, scrub bool) (bool, error) {
+	q := `UPDATE inbox SET state = $1, updated_at = $2 WHERE key = $3 AND owner = $4 AND state = $5`
+	if scrub {
+		q = `UPDATE inbox SET state = $1, updated_at = $2, payload = '' WHERE key = $3 AND owner = $4 AND state = $5`
+	}
+	st, err := s.stmt(ctx, q)
+	if err != nil {
+		return false, err
+	}
+	res, err := st.ExecContext(ctx, string(to), micros(at), key, owner, string(from))
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// InboxRenew implements store.Inbox.
+func (s *DB) InboxRenew(ctx context.Context, owner string, until time.Time) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE inbox SET lease_until = $1 WHERE owner = $2 AND state IN ($3, $4) AND lease_until < $1`,
+		micros(until), owner, string(store.InboxReceived), string(store.InboxStarted))
+	return err
+}
+
+// InboxGet implements store.Inbox.
+func (s *DB) InboxGet(ctx context.Context, key string) (store.InboxItem, error) {
+	items, err := s.scanInbox(ctx, `SELECT key, state, owner, lease_until, received_at, updated_at, payload FROM inbox WHERE key = $1`, key)
+	if err != nil {
+		return store.InboxItem{}, err
+	}
+	if len(items) == 0 {
+		return store.InboxItem{}, fmt.Errorf("inbox item: %w", store.ErrNotFound)
+	}
+	return items[0], nil
+}
+
+// InboxLapsed implements store.Inbox.
+func (s *DB) InboxLapsed(ctx context.Context, now time.Time, limit int) ([]store.InboxItem, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	return s.scanInbox(ctx, `SELECT key, state, owner, lease_until, received_at, updated_at, payload FROM inbox
+		WHERE state IN ($1, $2) AND lease_until <= $3 ORDER BY received_at, key LIMIT $4`,
+		string(store.InboxReceived), string(store.InboxStarted), micros(now), limit)
+}
+
+func (s *DB) scanInbox(ctx context.Context, q string, args ...any) ([]store.InboxItem, error) {
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.InboxItem
+	for rows.Next() {
+		var it store.InboxItem
+		var state string
+		var lease, recv, upd int64
+		if err := rows.Scan(&it.Key, &state, &it.Owner, &lease, &recv, &upd, &it.Payload); err != nil {
+			return nil, err
+		}
+		it.State, it.LeaseUntil, it.ReceivedAt, it.UpdatedAt = store.InboxState(state), fromMicros(lease), fromMicros(recv), fromMicros(upd)
+		out = append(out, it)
+	}
+	return out, rows.Err()
+}
+
+// InboxTakeOver implements store.Inbox: one conditional update, so of
+// replicas sweeping at once only one takes an item.
+func (s *DB) InboxTakeOver(ctx context.Context, it store.InboxItem, owner string, to store.InboxState, now, lease time.Time, scrub bool) (bool, error) {
+	q := `UPDATE inbox SET state = $1, owner = $2, lease_until = $3, updated_at = $4`
+	if scrub {
+		q += `, payload = ''`
+	}
+	q += ` WHERE key = $5 AND owner = $6 AND state = $7 AND lease_until <= $4`
+	res, err := s.db.ExecContext(ctx, q, string(to), owner, micros(lease), micros(now), it.Key, it.Owner, string(it.State))
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// InboxPurge implements store.Inbox.
+func (s *DB) InboxPurge(ctx context.Context, cutoff time.Time) (int, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `DELETE FROM inbox WHERE received_at < $1 AND state NOT IN ($2, $3)`,
+		micros(cutoff), string(store.InboxReceived), string(store.InboxStarted))
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, err
+	}
+	// What is still held that long after it came cannot be answered any
+	// more (its response_url lapsed); its text need not stay either.
+	if _, err := tx.ExecContext(ctx, `UPDATE inbox SET payload = '' WHERE received_at < $1 AND payload <> ''`, micros(cutoff)); err != nil {
+		return 0, err
+	}
+	return int(n), tx.Commit()
+}
