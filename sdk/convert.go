@@ -23,6 +23,7 @@ func commandToProto(c CommandSpec) *pb.Command {
 		Hidden:          c.Hidden,
 		Aliases:         c.Aliases,
 		ExtraArguments:  c.ExtraArguments,
+		NoProgress:      c.NoProgress,
 	}
 	out.Parameters = paramsToProto(c.Params)
 	return out
@@ -120,6 +121,7 @@ func commandFromProto(c *pb.Command) CommandSpec {
 		Hidden:          c.GetHidden(),
 		Aliases:         c.GetAliases(),
 		ExtraArguments:  c.GetExtraArguments(),
+		NoProgress:      c.GetNoProgress(),
 	}
 	out.Params = paramsFromProto(c.GetParameters())
 	return out

@@ -671,8 +671,12 @@ type Command struct {
 	// parameters through, as strings, for the plugin to validate (families
 	// of keys such as MXCHECK-*). Added in protocol minor 2.
 	ExtraArguments bool `protobuf:"varint,11,opt,name=extra_arguments,json=extraArguments,proto3" json:"extra_arguments,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// no_progress says the command never reports progress, so the bot may
+	// run it with ExecuteUnary; a queue wait then counts against the call's
+	// time (protocol minor 5).
+	NoProgress    bool `protobuf:"varint,12,opt,name=no_progress,json=noProgress,proto3" json:"no_progress,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Command) Reset() {
@@ -778,6 +782,13 @@ func (x *Command) GetAliases() []string {
 func (x *Command) GetExtraArguments() bool {
 	if x != nil {
 		return x.ExtraArguments
+	}
+	return false
+}
+
+func (x *Command) GetNoProgress() bool {
+	if x != nil {
+		return x.NoProgress
 	}
 	return false
 }
@@ -1739,6 +1750,111 @@ func (*ExecuteResponse_Progress) isExecuteResponse_Event() {}
 
 func (*ExecuteResponse_Result) isExecuteResponse_Event() {}
 
+// ExecuteUnaryRequest is an ExecuteRequest for ExecuteUnary.
+type ExecuteUnaryRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Context       *RequestContext        `protobuf:"bytes,1,opt,name=context,proto3" json:"context,omitempty"`
+	Command       string                 `protobuf:"bytes,2,opt,name=command,proto3" json:"command,omitempty"`
+	Arguments     map[string]*Value      `protobuf:"bytes,3,rep,name=arguments,proto3" json:"arguments,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExecuteUnaryRequest) Reset() {
+	*x = ExecuteUnaryRequest{}
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExecuteUnaryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExecuteUnaryRequest) ProtoMessage() {}
+
+func (x *ExecuteUnaryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExecuteUnaryRequest.ProtoReflect.Descriptor instead.
+func (*ExecuteUnaryRequest) Descriptor() ([]byte, []int) {
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ExecuteUnaryRequest) GetContext() *RequestContext {
+	if x != nil {
+		return x.Context
+	}
+	return nil
+}
+
+func (x *ExecuteUnaryRequest) GetCommand() string {
+	if x != nil {
+		return x.Command
+	}
+	return ""
+}
+
+func (x *ExecuteUnaryRequest) GetArguments() map[string]*Value {
+	if x != nil {
+		return x.Arguments
+	}
+	return nil
+}
+
+type ExecuteUnaryResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Result        *Result                `protobuf:"bytes,1,opt,name=result,proto3" json:"result,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExecuteUnaryResponse) Reset() {
+	*x = ExecuteUnaryResponse{}
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExecuteUnaryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExecuteUnaryResponse) ProtoMessage() {}
+
+func (x *ExecuteUnaryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExecuteUnaryResponse.ProtoReflect.Descriptor instead.
+func (*ExecuteUnaryResponse) Descriptor() ([]byte, []int) {
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *ExecuteUnaryResponse) GetResult() *Result {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
 type Progress struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	Message string                 `protobuf:"bytes,1,opt,name=message,proto3" json:"message,omitempty"`
@@ -1752,7 +1868,7 @@ type Progress struct {
 
 func (x *Progress) Reset() {
 	*x = Progress{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[19]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1764,7 +1880,7 @@ func (x *Progress) String() string {
 func (*Progress) ProtoMessage() {}
 
 func (x *Progress) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[19]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1777,7 +1893,7 @@ func (x *Progress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Progress.ProtoReflect.Descriptor instead.
 func (*Progress) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{19}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Progress) GetMessage() string {
@@ -1813,7 +1929,7 @@ type Result struct {
 
 func (x *Result) Reset() {
 	*x = Result{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[20]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1825,7 +1941,7 @@ func (x *Result) String() string {
 func (*Result) ProtoMessage() {}
 
 func (x *Result) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[20]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1838,7 +1954,7 @@ func (x *Result) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Result.ProtoReflect.Descriptor instead.
 func (*Result) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{20}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Result) GetParts() []*Part {
@@ -1878,7 +1994,7 @@ type Part struct {
 
 func (x *Part) Reset() {
 	*x = Part{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[21]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1890,7 +2006,7 @@ func (x *Part) String() string {
 func (*Part) ProtoMessage() {}
 
 func (x *Part) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[21]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1903,7 +2019,7 @@ func (x *Part) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Part.ProtoReflect.Descriptor instead.
 func (*Part) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{21}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Part) GetTitle() string {
@@ -1994,7 +2110,7 @@ type Text struct {
 
 func (x *Text) Reset() {
 	*x = Text{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[22]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2006,7 +2122,7 @@ func (x *Text) String() string {
 func (*Text) ProtoMessage() {}
 
 func (x *Text) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[22]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2019,7 +2135,7 @@ func (x *Text) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Text.ProtoReflect.Descriptor instead.
 func (*Text) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{22}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Text) GetBody() string {
@@ -2045,7 +2161,7 @@ type KeyValues struct {
 
 func (x *KeyValues) Reset() {
 	*x = KeyValues{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[23]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2057,7 +2173,7 @@ func (x *KeyValues) String() string {
 func (*KeyValues) ProtoMessage() {}
 
 func (x *KeyValues) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[23]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2070,7 +2186,7 @@ func (x *KeyValues) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyValues.ProtoReflect.Descriptor instead.
 func (*KeyValues) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{23}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *KeyValues) GetItems() []*KeyValue {
@@ -2090,7 +2206,7 @@ type KeyValue struct {
 
 func (x *KeyValue) Reset() {
 	*x = KeyValue{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[24]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2102,7 +2218,7 @@ func (x *KeyValue) String() string {
 func (*KeyValue) ProtoMessage() {}
 
 func (x *KeyValue) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[24]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2115,7 +2231,7 @@ func (x *KeyValue) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyValue.ProtoReflect.Descriptor instead.
 func (*KeyValue) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{24}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *KeyValue) GetKey() string {
@@ -2142,7 +2258,7 @@ type Table struct {
 
 func (x *Table) Reset() {
 	*x = Table{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[25]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2154,7 +2270,7 @@ func (x *Table) String() string {
 func (*Table) ProtoMessage() {}
 
 func (x *Table) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[25]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2167,7 +2283,7 @@ func (x *Table) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Table.ProtoReflect.Descriptor instead.
 func (*Table) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{25}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Table) GetColumns() []string {
@@ -2193,7 +2309,7 @@ type Row struct {
 
 func (x *Row) Reset() {
 	*x = Row{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[26]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2205,7 +2321,7 @@ func (x *Row) String() string {
 func (*Row) ProtoMessage() {}
 
 func (x *Row) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[26]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2218,7 +2334,7 @@ func (x *Row) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Row.ProtoReflect.Descriptor instead.
 func (*Row) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{26}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Row) GetCells() []string {
@@ -2239,7 +2355,7 @@ type File struct {
 
 func (x *File) Reset() {
 	*x = File{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[27]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2251,7 +2367,7 @@ func (x *File) String() string {
 func (*File) ProtoMessage() {}
 
 func (x *File) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[27]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2264,7 +2380,7 @@ func (x *File) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use File.ProtoReflect.Descriptor instead.
 func (*File) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{27}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *File) GetName() string {
@@ -2304,7 +2420,7 @@ type Diagnostic struct {
 
 func (x *Diagnostic) Reset() {
 	*x = Diagnostic{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[28]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2316,7 +2432,7 @@ func (x *Diagnostic) String() string {
 func (*Diagnostic) ProtoMessage() {}
 
 func (x *Diagnostic) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[28]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2329,7 +2445,7 @@ func (x *Diagnostic) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Diagnostic.ProtoReflect.Descriptor instead.
 func (*Diagnostic) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{28}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *Diagnostic) GetSeverity() Severity {
@@ -2377,7 +2493,7 @@ type CheckHealthRequest struct {
 
 func (x *CheckHealthRequest) Reset() {
 	*x = CheckHealthRequest{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[29]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2389,7 +2505,7 @@ func (x *CheckHealthRequest) String() string {
 func (*CheckHealthRequest) ProtoMessage() {}
 
 func (x *CheckHealthRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[29]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2402,7 +2518,7 @@ func (x *CheckHealthRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckHealthRequest.ProtoReflect.Descriptor instead.
 func (*CheckHealthRequest) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{29}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *CheckHealthRequest) GetTarget() string {
@@ -2423,7 +2539,7 @@ type TargetHealth struct {
 
 func (x *TargetHealth) Reset() {
 	*x = TargetHealth{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[30]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2435,7 +2551,7 @@ func (x *TargetHealth) String() string {
 func (*TargetHealth) ProtoMessage() {}
 
 func (x *TargetHealth) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[30]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2448,7 +2564,7 @@ func (x *TargetHealth) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TargetHealth.ProtoReflect.Descriptor instead.
 func (*TargetHealth) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{30}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *TargetHealth) GetTarget() string {
@@ -2482,7 +2598,7 @@ type CheckHealthResponse struct {
 
 func (x *CheckHealthResponse) Reset() {
 	*x = CheckHealthResponse{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[31]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2494,7 +2610,7 @@ func (x *CheckHealthResponse) String() string {
 func (*CheckHealthResponse) ProtoMessage() {}
 
 func (x *CheckHealthResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[31]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2507,7 +2623,7 @@ func (x *CheckHealthResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckHealthResponse.ProtoReflect.Descriptor instead.
 func (*CheckHealthResponse) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{31}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *CheckHealthResponse) GetStatus() HealthStatus {
@@ -2537,7 +2653,7 @@ type CompleteRequest struct {
 
 func (x *CompleteRequest) Reset() {
 	*x = CompleteRequest{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[32]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2549,7 +2665,7 @@ func (x *CompleteRequest) String() string {
 func (*CompleteRequest) ProtoMessage() {}
 
 func (x *CompleteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[32]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2562,7 +2678,7 @@ func (x *CompleteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompleteRequest.ProtoReflect.Descriptor instead.
 func (*CompleteRequest) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{32}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *CompleteRequest) GetContext() *RequestContext {
@@ -2609,7 +2725,7 @@ type CompleteResponse struct {
 
 func (x *CompleteResponse) Reset() {
 	*x = CompleteResponse{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[33]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2621,7 +2737,7 @@ func (x *CompleteResponse) String() string {
 func (*CompleteResponse) ProtoMessage() {}
 
 func (x *CompleteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[33]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2634,7 +2750,7 @@ func (x *CompleteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompleteResponse.ProtoReflect.Descriptor instead.
 func (*CompleteResponse) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{33}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *CompleteResponse) GetSuggestions() []*Suggestion {
@@ -2654,7 +2770,7 @@ type Suggestion struct {
 
 func (x *Suggestion) Reset() {
 	*x = Suggestion{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[34]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2666,7 +2782,7 @@ func (x *Suggestion) String() string {
 func (*Suggestion) ProtoMessage() {}
 
 func (x *Suggestion) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[34]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2679,7 +2795,7 @@ func (x *Suggestion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Suggestion.ProtoReflect.Descriptor instead.
 func (*Suggestion) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{34}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *Suggestion) GetValue() string {
@@ -2726,7 +2842,7 @@ const file_deskbot_provider_v1_provider_proto_rawDesc = "" +
 	"\vdiagnostics\x18\x02 \x03(\v2\x1f.deskbot.provider.v1.DiagnosticR\vdiagnostics\x12:\n" +
 	"\bsettings\x18\x03 \x03(\v2\x1e.deskbot.provider.v1.ParameterR\bsettings\x128\n" +
 	"\asecrets\x18\x04 \x03(\v2\x1e.deskbot.provider.v1.ParameterR\asecrets\x12I\n" +
-	"\x10sandbox_settings\x18\x05 \x03(\v2\x1e.deskbot.provider.v1.ParameterR\x0fsandboxSettings\"\x81\x03\n" +
+	"\x10sandbox_settings\x18\x05 \x03(\v2\x1e.deskbot.provider.v1.ParameterR\x0fsandboxSettings\"\xa2\x03\n" +
 	"\aCommand\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\asummary\x18\x02 \x01(\tR\asummary\x12\x12\n" +
@@ -2741,7 +2857,9 @@ const file_deskbot_provider_v1_provider_proto_rawDesc = "" +
 	"\x06hidden\x18\t \x01(\bR\x06hidden\x12\x18\n" +
 	"\aaliases\x18\n" +
 	" \x03(\tR\aaliases\x12'\n" +
-	"\x0fextra_arguments\x18\v \x01(\bR\x0eextraArguments\"\xe1\x03\n" +
+	"\x0fextra_arguments\x18\v \x01(\bR\x0eextraArguments\x12\x1f\n" +
+	"\vno_progress\x18\f \x01(\bR\n" +
+	"noProgress\"\xe1\x03\n" +
 	"\tParameter\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x126\n" +
@@ -2827,7 +2945,16 @@ const file_deskbot_provider_v1_provider_proto_rawDesc = "" +
 	"\x0fExecuteResponse\x12;\n" +
 	"\bprogress\x18\x01 \x01(\v2\x1d.deskbot.provider.v1.ProgressH\x00R\bprogress\x125\n" +
 	"\x06result\x18\x02 \x01(\v2\x1b.deskbot.provider.v1.ResultH\x00R\x06resultB\a\n" +
-	"\x05event\"T\n" +
+	"\x05event\"\x9f\x02\n" +
+	"\x13ExecuteUnaryRequest\x12=\n" +
+	"\acontext\x18\x01 \x01(\v2#.deskbot.provider.v1.RequestContextR\acontext\x12\x18\n" +
+	"\acommand\x18\x02 \x01(\tR\acommand\x12U\n" +
+	"\targuments\x18\x03 \x03(\v27.deskbot.provider.v1.ExecuteUnaryRequest.ArgumentsEntryR\targuments\x1aX\n" +
+	"\x0eArgumentsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x120\n" +
+	"\x05value\x18\x02 \x01(\v2\x1a.deskbot.provider.v1.ValueR\x05value:\x028\x01\"K\n" +
+	"\x14ExecuteUnaryResponse\x123\n" +
+	"\x06result\x18\x01 \x01(\v2\x1b.deskbot.provider.v1.ResultR\x06result\"T\n" +
 	"\bProgress\x12\x18\n" +
 	"\amessage\x18\x01 \x01(\tR\amessage\x12\x18\n" +
 	"\apercent\x18\x02 \x01(\x05R\apercent\x12\x14\n" +
@@ -2926,13 +3053,14 @@ const file_deskbot_provider_v1_provider_proto_rawDesc = "" +
 	"\x19HEALTH_STATUS_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10HEALTH_STATUS_OK\x10\x01\x12\x1a\n" +
 	"\x16HEALTH_STATUS_DEGRADED\x10\x02\x12\x16\n" +
-	"\x12HEALTH_STATUS_DOWN\x10\x032\x88\x05\n" +
+	"\x12HEALTH_STATUS_DOWN\x10\x032\xed\x05\n" +
 	"\x0fProviderService\x12`\n" +
 	"\vGetMetadata\x12'.deskbot.provider.v1.GetMetadataRequest\x1a(.deskbot.provider.v1.GetMetadataResponse\x12W\n" +
 	"\bDescribe\x12$.deskbot.provider.v1.DescribeRequest\x1a%.deskbot.provider.v1.DescribeResponse\x12Z\n" +
 	"\tConfigure\x12%.deskbot.provider.v1.ConfigureRequest\x1a&.deskbot.provider.v1.ConfigureResponse\x12K\n" +
 	"\x04Plan\x12 .deskbot.provider.v1.PlanRequest\x1a!.deskbot.provider.v1.PlanResponse\x12V\n" +
-	"\aExecute\x12#.deskbot.provider.v1.ExecuteRequest\x1a$.deskbot.provider.v1.ExecuteResponse0\x01\x12`\n" +
+	"\aExecute\x12#.deskbot.provider.v1.ExecuteRequest\x1a$.deskbot.provider.v1.ExecuteResponse0\x01\x12c\n" +
+	"\fExecuteUnary\x12(.deskbot.provider.v1.ExecuteUnaryRequest\x1a).deskbot.provider.v1.ExecuteUnaryResponse\x12`\n" +
 	"\vCheckHealth\x12'.deskbot.provider.v1.CheckHealthRequest\x1a(.deskbot.provider.v1.CheckHealthResponse\x12W\n" +
 	"\bComplete\x12$.deskbot.provider.v1.CompleteRequest\x1a%.deskbot.provider.v1.CompleteResponseBAZ?github.com/deskbot/deskbot/proto/deskbot/provider/v1;providerv1b\x06proto3"
 
@@ -2949,7 +3077,7 @@ func file_deskbot_provider_v1_provider_proto_rawDescGZIP() []byte {
 }
 
 var file_deskbot_provider_v1_provider_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_deskbot_provider_v1_provider_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
+var file_deskbot_provider_v1_provider_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
 var file_deskbot_provider_v1_provider_proto_goTypes = []any{
 	(Risk)(0),                     // 0: deskbot.provider.v1.Risk
 	(ParameterType)(0),            // 1: deskbot.provider.v1.ParameterType
@@ -2975,33 +3103,36 @@ var file_deskbot_provider_v1_provider_proto_goTypes = []any{
 	(*PlanStep)(nil),              // 21: deskbot.provider.v1.PlanStep
 	(*ExecuteRequest)(nil),        // 22: deskbot.provider.v1.ExecuteRequest
 	(*ExecuteResponse)(nil),       // 23: deskbot.provider.v1.ExecuteResponse
-	(*Progress)(nil),              // 24: deskbot.provider.v1.Progress
-	(*Result)(nil),                // 25: deskbot.provider.v1.Result
-	(*Part)(nil),                  // 26: deskbot.provider.v1.Part
-	(*Text)(nil),                  // 27: deskbot.provider.v1.Text
-	(*KeyValues)(nil),             // 28: deskbot.provider.v1.KeyValues
-	(*KeyValue)(nil),              // 29: deskbot.provider.v1.KeyValue
-	(*Table)(nil),                 // 30: deskbot.provider.v1.Table
-	(*Row)(nil),                   // 31: deskbot.provider.v1.Row
-	(*File)(nil),                  // 32: deskbot.provider.v1.File
-	(*Diagnostic)(nil),            // 33: deskbot.provider.v1.Diagnostic
-	(*CheckHealthRequest)(nil),    // 34: deskbot.provider.v1.CheckHealthRequest
-	(*TargetHealth)(nil),          // 35: deskbot.provider.v1.TargetHealth
-	(*CheckHealthResponse)(nil),   // 36: deskbot.provider.v1.CheckHealthResponse
-	(*CompleteRequest)(nil),       // 37: deskbot.provider.v1.CompleteRequest
-	(*CompleteResponse)(nil),      // 38: deskbot.provider.v1.CompleteResponse
-	(*Suggestion)(nil),            // 39: deskbot.provider.v1.Suggestion
-	nil,                           // 40: deskbot.provider.v1.Target.SettingsEntry
-	nil,                           // 41: deskbot.provider.v1.Target.SecretsEntry
-	nil,                           // 42: deskbot.provider.v1.PlanRequest.ArgumentsEntry
-	nil,                           // 43: deskbot.provider.v1.ExecuteRequest.ArgumentsEntry
-	nil,                           // 44: deskbot.provider.v1.CompleteRequest.ArgumentsEntry
-	(*timestamppb.Timestamp)(nil), // 45: google.protobuf.Timestamp
+	(*ExecuteUnaryRequest)(nil),   // 24: deskbot.provider.v1.ExecuteUnaryRequest
+	(*ExecuteUnaryResponse)(nil),  // 25: deskbot.provider.v1.ExecuteUnaryResponse
+	(*Progress)(nil),              // 26: deskbot.provider.v1.Progress
+	(*Result)(nil),                // 27: deskbot.provider.v1.Result
+	(*Part)(nil),                  // 28: deskbot.provider.v1.Part
+	(*Text)(nil),                  // 29: deskbot.provider.v1.Text
+	(*KeyValues)(nil),             // 30: deskbot.provider.v1.KeyValues
+	(*KeyValue)(nil),              // 31: deskbot.provider.v1.KeyValue
+	(*Table)(nil),                 // 32: deskbot.provider.v1.Table
+	(*Row)(nil),                   // 33: deskbot.provider.v1.Row
+	(*File)(nil),                  // 34: deskbot.provider.v1.File
+	(*Diagnostic)(nil),            // 35: deskbot.provider.v1.Diagnostic
+	(*CheckHealthRequest)(nil),    // 36: deskbot.provider.v1.CheckHealthRequest
+	(*TargetHealth)(nil),          // 37: deskbot.provider.v1.TargetHealth
+	(*CheckHealthResponse)(nil),   // 38: deskbot.provider.v1.CheckHealthResponse
+	(*CompleteRequest)(nil),       // 39: deskbot.provider.v1.CompleteRequest
+	(*CompleteResponse)(nil),      // 40: deskbot.provider.v1.CompleteResponse
+	(*Suggestion)(nil),            // 41: deskbot.provider.v1.Suggestion
+	nil,                           // 42: deskbot.provider.v1.Target.SettingsEntry
+	nil,                           // 43: deskbot.provider.v1.Target.SecretsEntry
+	nil,                           // 44: deskbot.provider.v1.PlanRequest.ArgumentsEntry
+	nil,                           // 45: deskbot.provider.v1.ExecuteRequest.ArgumentsEntry
+	nil,                           // 46: deskbot.provider.v1.ExecuteUnaryRequest.ArgumentsEntry
+	nil,                           // 47: deskbot.provider.v1.CompleteRequest.ArgumentsEntry
+	(*timestamppb.Timestamp)(nil), // 48: google.protobuf.Timestamp
 }
 var file_deskbot_provider_v1_provider_proto_depIdxs = []int32{
-	45, // 0: deskbot.provider.v1.RequestContext.deadline:type_name -> google.protobuf.Timestamp
+	48, // 0: deskbot.provider.v1.RequestContext.deadline:type_name -> google.protobuf.Timestamp
 	10, // 1: deskbot.provider.v1.DescribeResponse.commands:type_name -> deskbot.provider.v1.Command
-	33, // 2: deskbot.provider.v1.DescribeResponse.diagnostics:type_name -> deskbot.provider.v1.Diagnostic
+	35, // 2: deskbot.provider.v1.DescribeResponse.diagnostics:type_name -> deskbot.provider.v1.Diagnostic
 	11, // 3: deskbot.provider.v1.DescribeResponse.settings:type_name -> deskbot.provider.v1.Parameter
 	11, // 4: deskbot.provider.v1.DescribeResponse.secrets:type_name -> deskbot.provider.v1.Parameter
 	11, // 5: deskbot.provider.v1.DescribeResponse.sandbox_settings:type_name -> deskbot.provider.v1.Parameter
@@ -3009,59 +3140,65 @@ var file_deskbot_provider_v1_provider_proto_depIdxs = []int32{
 	0,  // 7: deskbot.provider.v1.Command.risk:type_name -> deskbot.provider.v1.Risk
 	1,  // 8: deskbot.provider.v1.Parameter.type:type_name -> deskbot.provider.v1.ParameterType
 	12, // 9: deskbot.provider.v1.Parameter.enum_values:type_name -> deskbot.provider.v1.EnumValue
-	40, // 10: deskbot.provider.v1.Target.settings:type_name -> deskbot.provider.v1.Target.SettingsEntry
-	41, // 11: deskbot.provider.v1.Target.secrets:type_name -> deskbot.provider.v1.Target.SecretsEntry
+	42, // 10: deskbot.provider.v1.Target.settings:type_name -> deskbot.provider.v1.Target.SettingsEntry
+	43, // 11: deskbot.provider.v1.Target.secrets:type_name -> deskbot.provider.v1.Target.SecretsEntry
 	13, // 12: deskbot.provider.v1.ConfigureRequest.targets:type_name -> deskbot.provider.v1.Target
-	33, // 13: deskbot.provider.v1.ConfigureResponse.diagnostics:type_name -> deskbot.provider.v1.Diagnostic
+	35, // 13: deskbot.provider.v1.ConfigureResponse.diagnostics:type_name -> deskbot.provider.v1.Diagnostic
 	17, // 14: deskbot.provider.v1.Value.list_value:type_name -> deskbot.provider.v1.StringList
 	5,  // 15: deskbot.provider.v1.PlanRequest.context:type_name -> deskbot.provider.v1.RequestContext
-	42, // 16: deskbot.provider.v1.PlanRequest.arguments:type_name -> deskbot.provider.v1.PlanRequest.ArgumentsEntry
+	44, // 16: deskbot.provider.v1.PlanRequest.arguments:type_name -> deskbot.provider.v1.PlanRequest.ArgumentsEntry
 	20, // 17: deskbot.provider.v1.PlanResponse.plan:type_name -> deskbot.provider.v1.Plan
-	33, // 18: deskbot.provider.v1.PlanResponse.diagnostics:type_name -> deskbot.provider.v1.Diagnostic
+	35, // 18: deskbot.provider.v1.PlanResponse.diagnostics:type_name -> deskbot.provider.v1.Diagnostic
 	21, // 19: deskbot.provider.v1.Plan.steps:type_name -> deskbot.provider.v1.PlanStep
 	0,  // 20: deskbot.provider.v1.Plan.risk:type_name -> deskbot.provider.v1.Risk
 	5,  // 21: deskbot.provider.v1.ExecuteRequest.context:type_name -> deskbot.provider.v1.RequestContext
-	43, // 22: deskbot.provider.v1.ExecuteRequest.arguments:type_name -> deskbot.provider.v1.ExecuteRequest.ArgumentsEntry
-	24, // 23: deskbot.provider.v1.ExecuteResponse.progress:type_name -> deskbot.provider.v1.Progress
-	25, // 24: deskbot.provider.v1.ExecuteResponse.result:type_name -> deskbot.provider.v1.Result
-	26, // 25: deskbot.provider.v1.Result.parts:type_name -> deskbot.provider.v1.Part
-	33, // 26: deskbot.provider.v1.Result.diagnostics:type_name -> deskbot.provider.v1.Diagnostic
-	27, // 27: deskbot.provider.v1.Part.text:type_name -> deskbot.provider.v1.Text
-	28, // 28: deskbot.provider.v1.Part.key_values:type_name -> deskbot.provider.v1.KeyValues
-	30, // 29: deskbot.provider.v1.Part.table:type_name -> deskbot.provider.v1.Table
-	32, // 30: deskbot.provider.v1.Part.file:type_name -> deskbot.provider.v1.File
-	2,  // 31: deskbot.provider.v1.Text.format:type_name -> deskbot.provider.v1.TextFormat
-	29, // 32: deskbot.provider.v1.KeyValues.items:type_name -> deskbot.provider.v1.KeyValue
-	31, // 33: deskbot.provider.v1.Table.rows:type_name -> deskbot.provider.v1.Row
-	3,  // 34: deskbot.provider.v1.Diagnostic.severity:type_name -> deskbot.provider.v1.Severity
-	4,  // 35: deskbot.provider.v1.TargetHealth.status:type_name -> deskbot.provider.v1.HealthStatus
-	4,  // 36: deskbot.provider.v1.CheckHealthResponse.status:type_name -> deskbot.provider.v1.HealthStatus
-	35, // 37: deskbot.provider.v1.CheckHealthResponse.targets:type_name -> deskbot.provider.v1.TargetHealth
-	5,  // 38: deskbot.provider.v1.CompleteRequest.context:type_name -> deskbot.provider.v1.RequestContext
-	44, // 39: deskbot.provider.v1.CompleteRequest.arguments:type_name -> deskbot.provider.v1.CompleteRequest.ArgumentsEntry
-	39, // 40: deskbot.provider.v1.CompleteResponse.suggestions:type_name -> deskbot.provider.v1.Suggestion
-	16, // 41: deskbot.provider.v1.PlanRequest.ArgumentsEntry.value:type_name -> deskbot.provider.v1.Value
-	16, // 42: deskbot.provider.v1.ExecuteRequest.ArgumentsEntry.value:type_name -> deskbot.provider.v1.Value
-	16, // 43: deskbot.provider.v1.CompleteRequest.ArgumentsEntry.value:type_name -> deskbot.provider.v1.Value
-	6,  // 44: deskbot.provider.v1.ProviderService.GetMetadata:input_type -> deskbot.provider.v1.GetMetadataRequest
-	8,  // 45: deskbot.provider.v1.ProviderService.Describe:input_type -> deskbot.provider.v1.DescribeRequest
-	14, // 46: deskbot.provider.v1.ProviderService.Configure:input_type -> deskbot.provider.v1.ConfigureRequest
-	18, // 47: deskbot.provider.v1.ProviderService.Plan:input_type -> deskbot.provider.v1.PlanRequest
-	22, // 48: deskbot.provider.v1.ProviderService.Execute:input_type -> deskbot.provider.v1.ExecuteRequest
-	34, // 49: deskbot.provider.v1.ProviderService.CheckHealth:input_type -> deskbot.provider.v1.CheckHealthRequest
-	37, // 50: deskbot.provider.v1.ProviderService.Complete:input_type -> deskbot.provider.v1.CompleteRequest
-	7,  // 51: deskbot.provider.v1.ProviderService.GetMetadata:output_type -> deskbot.provider.v1.GetMetadataResponse
-	9,  // 52: deskbot.provider.v1.ProviderService.Describe:output_type -> deskbot.provider.v1.DescribeResponse
-	15, // 53: deskbot.provider.v1.ProviderService.Configure:output_type -> deskbot.provider.v1.ConfigureResponse
-	19, // 54: deskbot.provider.v1.ProviderService.Plan:output_type -> deskbot.provider.v1.PlanResponse
-	23, // 55: deskbot.provider.v1.ProviderService.Execute:output_type -> deskbot.provider.v1.ExecuteResponse
-	36, // 56: deskbot.provider.v1.ProviderService.CheckHealth:output_type -> deskbot.provider.v1.CheckHealthResponse
-	38, // 57: deskbot.provider.v1.ProviderService.Complete:output_type -> deskbot.provider.v1.CompleteResponse
-	51, // [51:58] is the sub-list for method output_type
-	44, // [44:51] is the sub-list for method input_type
-	44, // [44:44] is the sub-list for extension type_name
-	44, // [44:44] is the sub-list for extension extendee
-	0,  // [0:44] is the sub-list for field type_name
+	45, // 22: deskbot.provider.v1.ExecuteRequest.arguments:type_name -> deskbot.provider.v1.ExecuteRequest.ArgumentsEntry
+	26, // 23: deskbot.provider.v1.ExecuteResponse.progress:type_name -> deskbot.provider.v1.Progress
+	27, // 24: deskbot.provider.v1.ExecuteResponse.result:type_name -> deskbot.provider.v1.Result
+	5,  // 25: deskbot.provider.v1.ExecuteUnaryRequest.context:type_name -> deskbot.provider.v1.RequestContext
+	46, // 26: deskbot.provider.v1.ExecuteUnaryRequest.arguments:type_name -> deskbot.provider.v1.ExecuteUnaryRequest.ArgumentsEntry
+	27, // 27: deskbot.provider.v1.ExecuteUnaryResponse.result:type_name -> deskbot.provider.v1.Result
+	28, // 28: deskbot.provider.v1.Result.parts:type_name -> deskbot.provider.v1.Part
+	35, // 29: deskbot.provider.v1.Result.diagnostics:type_name -> deskbot.provider.v1.Diagnostic
+	29, // 30: deskbot.provider.v1.Part.text:type_name -> deskbot.provider.v1.Text
+	30, // 31: deskbot.provider.v1.Part.key_values:type_name -> deskbot.provider.v1.KeyValues
+	32, // 32: deskbot.provider.v1.Part.table:type_name -> deskbot.provider.v1.Table
+	34, // 33: deskbot.provider.v1.Part.file:type_name -> deskbot.provider.v1.File
+	2,  // 34: deskbot.provider.v1.Text.format:type_name -> deskbot.provider.v1.TextFormat
+	31, // 35: deskbot.provider.v1.KeyValues.items:type_name -> deskbot.provider.v1.KeyValue
+	33, // 36: deskbot.provider.v1.Table.rows:type_name -> deskbot.provider.v1.Row
+	3,  // 37: deskbot.provider.v1.Diagnostic.severity:type_name -> deskbot.provider.v1.Severity
+	4,  // 38: deskbot.provider.v1.TargetHealth.status:type_name -> deskbot.provider.v1.HealthStatus
+	4,  // 39: deskbot.provider.v1.CheckHealthResponse.status:type_name -> deskbot.provider.v1.HealthStatus
+	37, // 40: deskbot.provider.v1.CheckHealthResponse.targets:type_name -> deskbot.provider.v1.TargetHealth
+	5,  // 41: deskbot.provider.v1.CompleteRequest.context:type_name -> deskbot.provider.v1.RequestContext
+	47, // 42: deskbot.provider.v1.CompleteRequest.arguments:type_name -> deskbot.provider.v1.CompleteRequest.ArgumentsEntry
+	41, // 43: deskbot.provider.v1.CompleteResponse.suggestions:type_name -> deskbot.provider.v1.Suggestion
+	16, // 44: deskbot.provider.v1.PlanRequest.ArgumentsEntry.value:type_name -> deskbot.provider.v1.Value
+	16, // 45: deskbot.provider.v1.ExecuteRequest.ArgumentsEntry.value:type_name -> deskbot.provider.v1.Value
+	16, // 46: deskbot.provider.v1.ExecuteUnaryRequest.ArgumentsEntry.value:type_name -> deskbot.provider.v1.Value
+	16, // 47: deskbot.provider.v1.CompleteRequest.ArgumentsEntry.value:type_name -> deskbot.provider.v1.Value
+	6,  // 48: deskbot.provider.v1.ProviderService.GetMetadata:input_type -> deskbot.provider.v1.GetMetadataRequest
+	8,  // 49: deskbot.provider.v1.ProviderService.Describe:input_type -> deskbot.provider.v1.DescribeRequest
+	14, // 50: deskbot.provider.v1.ProviderService.Configure:input_type -> deskbot.provider.v1.ConfigureRequest
+	18, // 51: deskbot.provider.v1.ProviderService.Plan:input_type -> deskbot.provider.v1.PlanRequest
+	22, // 52: deskbot.provider.v1.ProviderService.Execute:input_type -> deskbot.provider.v1.ExecuteRequest
+	24, // 53: deskbot.provider.v1.ProviderService.ExecuteUnary:input_type -> deskbot.provider.v1.ExecuteUnaryRequest
+	36, // 54: deskbot.provider.v1.ProviderService.CheckHealth:input_type -> deskbot.provider.v1.CheckHealthRequest
+	39, // 55: deskbot.provider.v1.ProviderService.Complete:input_type -> deskbot.provider.v1.CompleteRequest
+	7,  // 56: deskbot.provider.v1.ProviderService.GetMetadata:output_type -> deskbot.provider.v1.GetMetadataResponse
+	9,  // 57: deskbot.provider.v1.ProviderService.Describe:output_type -> deskbot.provider.v1.DescribeResponse
+	15, // 58: deskbot.provider.v1.ProviderService.Configure:output_type -> deskbot.provider.v1.ConfigureResponse
+	19, // 59: deskbot.provider.v1.ProviderService.Plan:output_type -> deskbot.provider.v1.PlanResponse
+	23, // 60: deskbot.provider.v1.ProviderService.Execute:output_type -> deskbot.provider.v1.ExecuteResponse
+	25, // 61: deskbot.provider.v1.ProviderService.ExecuteUnary:output_type -> deskbot.provider.v1.ExecuteUnaryResponse
+	38, // 62: deskbot.provider.v1.ProviderService.CheckHealth:output_type -> deskbot.provider.v1.CheckHealthResponse
+	40, // 63: deskbot.provider.v1.ProviderService.Complete:output_type -> deskbot.provider.v1.CompleteResponse
+	56, // [56:64] is the sub-list for method output_type
+	48, // [48:56] is the sub-list for method input_type
+	48, // [48:48] is the sub-list for extension type_name
+	48, // [48:48] is the sub-list for extension extendee
+	0,  // [0:48] is the sub-list for field type_name
 }
 
 func init() { file_deskbot_provider_v1_provider_proto_init() }
@@ -3080,7 +3217,7 @@ func file_deskbot_provider_v1_provider_proto_init() {
 		(*ExecuteResponse_Progress)(nil),
 		(*ExecuteResponse_Result)(nil),
 	}
-	file_deskbot_provider_v1_provider_proto_msgTypes[21].OneofWrappers = []any{
+	file_deskbot_provider_v1_provider_proto_msgTypes[23].OneofWrappers = []any{
 		(*Part_Text)(nil),
 		(*Part_KeyValues)(nil),
 		(*Part_Table)(nil),
@@ -3092,7 +3229,7 @@ func file_deskbot_provider_v1_provider_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_deskbot_provider_v1_provider_proto_rawDesc), len(file_deskbot_provider_v1_provider_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   40,
+			NumMessages:   43,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
