@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	pb "github.com/deskbot/deskbot/proto/deskbot/provider/v1"
 )
@@ -122,9 +123,16 @@ func (s *grpcServer) Execute(req *pb.ExecuteRequest, stream grpc.ServerStreaming
 }
 
 // ExecuteUnary runs a command whose caller takes no progress: the result
-// is the whole answer (protocol minor 5).
+// is the whole answer (protocol minor 5). The call's deadline comes in the
+// request rather than as gRPC's (see GRPCClient.Execute); the command's
+// ctx carries it all the same, and the bot cancels the call when it
+// passes.
 func (s *grpcServer) ExecuteUnary(ctx context.Context, req *pb.ExecuteUnaryRequest) (*pb.ExecuteUnaryResponse, error) {
-	res, err := s.impl.Execute(ctx, &ExecuteRequest{Request: *requestFromProto(req.GetContext(), req.GetCommand(), req.GetArguments())})
+	r := requestFromProto(req.GetContext(), req.GetCommand(), req.GetArguments())
+	if _, ok := ctx.Deadline(); !ok && !r.Deadline.IsZero() {
+		ctx = withDeadline{ctx, r.Deadline}
+	}
+	res, err := s.impl.Execute(ctx, &ExecuteRequest{Request: *r})
 	if err != nil {
 		return nil, toStatus(ctx, err)
 	}
@@ -256,7 +264,16 @@ func (c *GRPCClient) Execute(ctx context.Context, req *ExecuteRequest) (*Result,
 	}
 	progress := req.Progress
 	if progress == nil && c.unary.Load() {
-		r, err := c.c.ExecuteUnary(ctx, &pb.ExecuteUnaryRequest{Context: contextToProto(&req.Request), Command: req.Command, Arguments: args})
+		// The deadline travels once, in the request: the plugin's SDK
+		// gives it to the command's ctx (grpcServer.ExecuteUnary), and the
+		// cancellation when it passes comes from this side, whose ctx
+		// ends then. Sent as gRPC's deadline as well, it would have the
+		// plugin's gRPC server arm a timer of its own on every call.
+		rc := contextToProto(&req.Request)
+		if d, ok := ctx.Deadline(); ok && (req.Deadline.IsZero() || d.Before(req.Deadline)) {
+			rc.Deadline = timestamppb.New(d)
+		}
+		r, err := c.c.ExecuteUnary(withoutDeadline{ctx}, &pb.ExecuteUnaryRequest{Context: rc, Command: req.Command, Arguments: args})
 		switch {
 		case err == nil:
 			if r.GetResult() == nil {
@@ -321,6 +338,22 @@ func (c *GRPCClient) Complete(ctx context.Context, req *CompleteRequest) (*Compl
 	}
 	return out, nil
 }
+
+// withoutDeadline is ctx without its deadline, for a call whose deadline
+// travels in the request: it still ends when ctx does.
+type withoutDeadline struct{ context.Context }
+
+func (withoutDeadline) Deadline() (time.Time, bool) { return time.Time{}, false }
+
+// withDeadline is ctx with the deadline a request carries, for code that
+// budgets by ctx.Deadline. It ends when ctx does: the caller cancels the
+// call at its deadline, and a timer here would only repeat that.
+type withDeadline struct {
+	context.Context
+	at time.Time
+}
+
+func (c withDeadline) Deadline() (time.Time, bool) { return c.at, true }
 
 // ErrUnavailable wraps failures to reach the plugin process at all.
 var ErrUnavailable = errors.New("plugin unavailable")

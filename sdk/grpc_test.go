@@ -326,3 +326,61 @@ func TestAnOldHostCallsANewPluginWithTheStream(t *testing.T) {
 	assert.ErrorIs(t, err, io.EOF)
 	assert.Equal(t, []string{"Execute"}, log.list())
 }
+
+// A unary call's deadline reaches the command's ctx from the request, and
+// when it passes the command is cancelled and the caller told so.
+func TestAUnaryCallsDeadlineReachesTheCommand(t *testing.T) {
+	seen := make(chan time.Time, 1)
+	ended := make(chan struct{})
+	p := New("waiting", "1.0.0")
+	p.Command("wait", "Wait for the end").NoProgress().Run(func(ctx context.Context, c *Call) (*Result, error) {
+		d, _ := ctx.Deadline()
+		seen <- d
+		<-ctx.Done()
+		close(ended)
+		return nil, ctx.Err()
+	})
+	remote, log := dialServer(t, &grpcServer{impl: p})
+	_, err := remote.Metadata(context.Background(), &MetadataRequest{})
+	require.NoError(t, err)
+
+	ctx, cue := testDeadline(context.Background(), time.Now().Add(time.Hour))
+	errc := make(chan error, 1)
+	go func() {
+		_, err := remote.Execute(ctx, &ExecuteRequest{Request: Request{Command: "wait"}})
+		errc <- err
+	}()
+	want, _ := ctx.Deadline()
+	assert.True(t, want.Equal(<-seen), "the command's ctx has the caller's deadline")
+	cue()
+	err = <-errc
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	<-ended // the command was cancelled
+	assert.Equal(t, []string{"GetMetadata", "ExecuteUnary"}, log.list())
+}
+
+// testDeadline is a ctx whose deadline is at but passes when cue is
+// called, so that a test need not wait for a clock.
+func testDeadline(parent context.Context, at time.Time) (context.Context, func()) {
+	c := &cuedCtx{Context: parent, at: at, done: make(chan struct{})}
+	return c, func() { c.once.Do(func() { close(c.done) }) }
+}
+
+type cuedCtx struct {
+	context.Context
+	at   time.Time
+	done chan struct{}
+	once sync.Once
+}
+
+func (c *cuedCtx) Deadline() (time.Time, bool) { return c.at, true }
+func (c *cuedCtx) Done() <-chan struct{}       { return c.done }
+
+func (c *cuedCtx) Err() error {
+	select {
+	case <-c.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
+	}
+}

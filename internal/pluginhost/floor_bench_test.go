@@ -151,11 +151,12 @@ func host(b *testing.B, name string, targets []sdk.Target) *pluginhost.Process {
 	return p
 }
 
-// profileEnv passes DESKBOT_PLUGIN_CPUPROFILE and GODEBUG on to the benchmarked
-// plugin, so its side of a round trip can be profiled too.
+// profileEnv passes DESKBOT_PLUGIN_CPUPROFILE, DESKBOT_PLUGIN_MEMPROFILE and
+// GODEBUG on to the benchmarked plugin, so its side of a round trip can be
+// profiled too.
 func profileEnv() map[string]string {
 	env := map[string]string{}
-	for _, k := range []string{"DESKBOT_PLUGIN_CPUPROFILE", "GODEBUG"} {
+	for _, k := range []string{"DESKBOT_PLUGIN_CPUPROFILE", "DESKBOT_PLUGIN_MEMPROFILE", "GODEBUG"} {
 		if v := os.Getenv(k); v != "" {
 			env[k] = v
 		}
