@@ -128,7 +128,7 @@ func (s *grpcServer) Execute(req *pb.ExecuteRequest, stream grpc.ServerStreaming
 // ctx carries it all the same, and the bot cancels the call when it
 // passes.
 func (s *grpcServer) ExecuteUnary(ctx context.Context, req *pb.ExecuteUnaryRequest) (*pb.ExecuteUnaryResponse, error) {
-	r := requestFromProto(req.GetContext(), req.GetCommand(), req.GetArguments())
+	r := requestWith(req.GetContext(), req.GetCommand(), argsFromList(req.GetArguments()))
 	if _, ok := ctx.Deadline(); !ok && !r.Deadline.IsZero() {
 		ctx = withDeadline{ctx, r.Deadline}
 	}
@@ -258,12 +258,12 @@ const minorExecuteUnary = 5
 // a good part of a quick command's cost on both sides. Otherwise, and
 // with older plugins, it is a stream of progress ending in the result.
 func (c *GRPCClient) Execute(ctx context.Context, req *ExecuteRequest) (*Result, error) {
-	args, err := argsToProto(req.Args)
-	if err != nil {
-		return nil, err
-	}
 	progress := req.Progress
 	if progress == nil && c.unary.Load() {
+		args, err := argsToList(req.Args)
+		if err != nil {
+			return nil, err
+		}
 		// The deadline travels once, in the request: the plugin's SDK
 		// gives it to the command's ctx (grpcServer.ExecuteUnary), and the
 		// cancellation when it passes comes from this side, whose ctx
@@ -287,6 +287,10 @@ func (c *GRPCClient) Execute(ctx context.Context, req *ExecuteRequest) (*Result,
 		// against the contract by hand): nothing ran, so the stream is
 		// safe to use, now and from now on.
 		c.unary.Store(false)
+	}
+	args, err := argsToProto(req.Args)
+	if err != nil {
+		return nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

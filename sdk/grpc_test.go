@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"slices"
 	"strings"
@@ -383,4 +384,32 @@ func (c *cuedCtx) Err() error {
 	default:
 		return nil
 	}
+}
+
+// Every kind of argument crosses a unary call as it crosses the stream.
+func TestAUnaryCallCarriesEveryKindOfArgument(t *testing.T) {
+	p := New("args", "1.0.0")
+	p.Command("show", "Show the arguments").ExtraArguments().NoProgress().Run(func(ctx context.Context, c *Call) (*Result, error) {
+		keys := slices.Sorted(maps.Keys(c.Args))
+		var b strings.Builder
+		for _, k := range keys {
+			fmt.Fprintf(&b, "%s=%#v ", k, c.Args[k])
+		}
+		return NewResult().AddText("%s", b.String()), nil
+	})
+	remote, log := dialServer(t, &grpcServer{impl: p})
+	ctx := context.Background()
+	args := Args{"s": "text", "i": int64(-7), "n": 3, "b": true, "l": []string{"a", "b"}}
+	stream, err := remote.Execute(ctx, &ExecuteRequest{Request: Request{Command: "show", Args: args}})
+	require.NoError(t, err)
+	_, err = remote.Metadata(ctx, &MetadataRequest{})
+	require.NoError(t, err)
+	unary, err := remote.Execute(ctx, &ExecuteRequest{Request: Request{Command: "show", Args: args}})
+	require.NoError(t, err)
+	assert.Equal(t, `b=true i=-7 l=[]string{"a", "b"} n=3 s="text" `, unary.Parts[0].Text.Body)
+	assert.Equal(t, stream, unary)
+	assert.Equal(t, []string{"Execute", "GetMetadata", "ExecuteUnary"}, log.list())
+
+	_, err = remote.Execute(ctx, &ExecuteRequest{Request: Request{Command: "show", Args: Args{"f": 1.5}}})
+	assert.ErrorContains(t, err, "argument f: unsupported type float64")
 }

@@ -1750,12 +1750,15 @@ func (*ExecuteResponse_Progress) isExecuteResponse_Event() {}
 
 func (*ExecuteResponse_Result) isExecuteResponse_Event() {}
 
-// ExecuteUnaryRequest is an ExecuteRequest for ExecuteUnary.
+// ExecuteUnaryRequest is an ExecuteRequest for ExecuteUnary. Its
+// arguments are a list rather than a map: protobuf's maps cost both sides
+// reflection and allocations on every call, and the names are unique all
+// the same.
 type ExecuteUnaryRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Context       *RequestContext        `protobuf:"bytes,1,opt,name=context,proto3" json:"context,omitempty"`
 	Command       string                 `protobuf:"bytes,2,opt,name=command,proto3" json:"command,omitempty"`
-	Arguments     map[string]*Value      `protobuf:"bytes,3,rep,name=arguments,proto3" json:"arguments,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Arguments     []*Argument            `protobuf:"bytes,3,rep,name=arguments,proto3" json:"arguments,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1804,9 +1807,62 @@ func (x *ExecuteUnaryRequest) GetCommand() string {
 	return ""
 }
 
-func (x *ExecuteUnaryRequest) GetArguments() map[string]*Value {
+func (x *ExecuteUnaryRequest) GetArguments() []*Argument {
 	if x != nil {
 		return x.Arguments
+	}
+	return nil
+}
+
+// Argument is one named argument.
+type Argument struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Value         *Value                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Argument) Reset() {
+	*x = Argument{}
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Argument) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Argument) ProtoMessage() {}
+
+func (x *Argument) ProtoReflect() protoreflect.Message {
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Argument.ProtoReflect.Descriptor instead.
+func (*Argument) Descriptor() ([]byte, []int) {
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *Argument) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Argument) GetValue() *Value {
+	if x != nil {
+		return x.Value
 	}
 	return nil
 }
@@ -1820,7 +1876,7 @@ type ExecuteUnaryResponse struct {
 
 func (x *ExecuteUnaryResponse) Reset() {
 	*x = ExecuteUnaryResponse{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[20]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1832,7 +1888,7 @@ func (x *ExecuteUnaryResponse) String() string {
 func (*ExecuteUnaryResponse) ProtoMessage() {}
 
 func (x *ExecuteUnaryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[20]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1845,7 +1901,7 @@ func (x *ExecuteUnaryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteUnaryResponse.ProtoReflect.Descriptor instead.
 func (*ExecuteUnaryResponse) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{20}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ExecuteUnaryResponse) GetResult() *Result {
@@ -1868,7 +1924,7 @@ type Progress struct {
 
 func (x *Progress) Reset() {
 	*x = Progress{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[21]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1880,7 +1936,7 @@ func (x *Progress) String() string {
 func (*Progress) ProtoMessage() {}
 
 func (x *Progress) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[21]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1893,7 +1949,7 @@ func (x *Progress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Progress.ProtoReflect.Descriptor instead.
 func (*Progress) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{21}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Progress) GetMessage() string {
@@ -1929,7 +1985,7 @@ type Result struct {
 
 func (x *Result) Reset() {
 	*x = Result{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[22]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1941,7 +1997,7 @@ func (x *Result) String() string {
 func (*Result) ProtoMessage() {}
 
 func (x *Result) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[22]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1954,7 +2010,7 @@ func (x *Result) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Result.ProtoReflect.Descriptor instead.
 func (*Result) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{22}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Result) GetParts() []*Part {
@@ -1994,7 +2050,7 @@ type Part struct {
 
 func (x *Part) Reset() {
 	*x = Part{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[23]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2006,7 +2062,7 @@ func (x *Part) String() string {
 func (*Part) ProtoMessage() {}
 
 func (x *Part) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[23]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2019,7 +2075,7 @@ func (x *Part) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Part.ProtoReflect.Descriptor instead.
 func (*Part) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{23}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Part) GetTitle() string {
@@ -2110,7 +2166,7 @@ type Text struct {
 
 func (x *Text) Reset() {
 	*x = Text{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[24]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2122,7 +2178,7 @@ func (x *Text) String() string {
 func (*Text) ProtoMessage() {}
 
 func (x *Text) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[24]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2135,7 +2191,7 @@ func (x *Text) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Text.ProtoReflect.Descriptor instead.
 func (*Text) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{24}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Text) GetBody() string {
@@ -2161,7 +2217,7 @@ type KeyValues struct {
 
 func (x *KeyValues) Reset() {
 	*x = KeyValues{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[25]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2173,7 +2229,7 @@ func (x *KeyValues) String() string {
 func (*KeyValues) ProtoMessage() {}
 
 func (x *KeyValues) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[25]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2186,7 +2242,7 @@ func (x *KeyValues) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyValues.ProtoReflect.Descriptor instead.
 func (*KeyValues) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{25}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *KeyValues) GetItems() []*KeyValue {
@@ -2206,7 +2262,7 @@ type KeyValue struct {
 
 func (x *KeyValue) Reset() {
 	*x = KeyValue{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[26]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2218,7 +2274,7 @@ func (x *KeyValue) String() string {
 func (*KeyValue) ProtoMessage() {}
 
 func (x *KeyValue) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[26]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2231,7 +2287,7 @@ func (x *KeyValue) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyValue.ProtoReflect.Descriptor instead.
 func (*KeyValue) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{26}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *KeyValue) GetKey() string {
@@ -2258,7 +2314,7 @@ type Table struct {
 
 func (x *Table) Reset() {
 	*x = Table{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[27]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2270,7 +2326,7 @@ func (x *Table) String() string {
 func (*Table) ProtoMessage() {}
 
 func (x *Table) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[27]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2283,7 +2339,7 @@ func (x *Table) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Table.ProtoReflect.Descriptor instead.
 func (*Table) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{27}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Table) GetColumns() []string {
@@ -2309,7 +2365,7 @@ type Row struct {
 
 func (x *Row) Reset() {
 	*x = Row{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[28]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2321,7 +2377,7 @@ func (x *Row) String() string {
 func (*Row) ProtoMessage() {}
 
 func (x *Row) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[28]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2334,7 +2390,7 @@ func (x *Row) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Row.ProtoReflect.Descriptor instead.
 func (*Row) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{28}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *Row) GetCells() []string {
@@ -2355,7 +2411,7 @@ type File struct {
 
 func (x *File) Reset() {
 	*x = File{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[29]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2367,7 +2423,7 @@ func (x *File) String() string {
 func (*File) ProtoMessage() {}
 
 func (x *File) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[29]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2380,7 +2436,7 @@ func (x *File) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use File.ProtoReflect.Descriptor instead.
 func (*File) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{29}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *File) GetName() string {
@@ -2420,7 +2476,7 @@ type Diagnostic struct {
 
 func (x *Diagnostic) Reset() {
 	*x = Diagnostic{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[30]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2432,7 +2488,7 @@ func (x *Diagnostic) String() string {
 func (*Diagnostic) ProtoMessage() {}
 
 func (x *Diagnostic) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[30]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2445,7 +2501,7 @@ func (x *Diagnostic) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Diagnostic.ProtoReflect.Descriptor instead.
 func (*Diagnostic) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{30}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *Diagnostic) GetSeverity() Severity {
@@ -2493,7 +2549,7 @@ type CheckHealthRequest struct {
 
 func (x *CheckHealthRequest) Reset() {
 	*x = CheckHealthRequest{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[31]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2505,7 +2561,7 @@ func (x *CheckHealthRequest) String() string {
 func (*CheckHealthRequest) ProtoMessage() {}
 
 func (x *CheckHealthRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[31]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2518,7 +2574,7 @@ func (x *CheckHealthRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckHealthRequest.ProtoReflect.Descriptor instead.
 func (*CheckHealthRequest) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{31}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *CheckHealthRequest) GetTarget() string {
@@ -2539,7 +2595,7 @@ type TargetHealth struct {
 
 func (x *TargetHealth) Reset() {
 	*x = TargetHealth{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[32]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2551,7 +2607,7 @@ func (x *TargetHealth) String() string {
 func (*TargetHealth) ProtoMessage() {}
 
 func (x *TargetHealth) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[32]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2564,7 +2620,7 @@ func (x *TargetHealth) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TargetHealth.ProtoReflect.Descriptor instead.
 func (*TargetHealth) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{32}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *TargetHealth) GetTarget() string {
@@ -2598,7 +2654,7 @@ type CheckHealthResponse struct {
 
 func (x *CheckHealthResponse) Reset() {
 	*x = CheckHealthResponse{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[33]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2610,7 +2666,7 @@ func (x *CheckHealthResponse) String() string {
 func (*CheckHealthResponse) ProtoMessage() {}
 
 func (x *CheckHealthResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[33]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2623,7 +2679,7 @@ func (x *CheckHealthResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckHealthResponse.ProtoReflect.Descriptor instead.
 func (*CheckHealthResponse) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{33}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *CheckHealthResponse) GetStatus() HealthStatus {
@@ -2653,7 +2709,7 @@ type CompleteRequest struct {
 
 func (x *CompleteRequest) Reset() {
 	*x = CompleteRequest{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[34]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2665,7 +2721,7 @@ func (x *CompleteRequest) String() string {
 func (*CompleteRequest) ProtoMessage() {}
 
 func (x *CompleteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[34]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2678,7 +2734,7 @@ func (x *CompleteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompleteRequest.ProtoReflect.Descriptor instead.
 func (*CompleteRequest) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{34}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *CompleteRequest) GetContext() *RequestContext {
@@ -2725,7 +2781,7 @@ type CompleteResponse struct {
 
 func (x *CompleteResponse) Reset() {
 	*x = CompleteResponse{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[35]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2737,7 +2793,7 @@ func (x *CompleteResponse) String() string {
 func (*CompleteResponse) ProtoMessage() {}
 
 func (x *CompleteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[35]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2750,7 +2806,7 @@ func (x *CompleteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompleteResponse.ProtoReflect.Descriptor instead.
 func (*CompleteResponse) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{35}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *CompleteResponse) GetSuggestions() []*Suggestion {
@@ -2770,7 +2826,7 @@ type Suggestion struct {
 
 func (x *Suggestion) Reset() {
 	*x = Suggestion{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[36]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2782,7 +2838,7 @@ func (x *Suggestion) String() string {
 func (*Suggestion) ProtoMessage() {}
 
 func (x *Suggestion) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[36]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2795,7 +2851,7 @@ func (x *Suggestion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Suggestion.ProtoReflect.Descriptor instead.
 func (*Suggestion) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{36}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *Suggestion) GetValue() string {
@@ -2945,14 +3001,14 @@ const file_deskbot_provider_v1_provider_proto_rawDesc = "" +
 	"\x0fExecuteResponse\x12;\n" +
 	"\bprogress\x18\x01 \x01(\v2\x1d.deskbot.provider.v1.ProgressH\x00R\bprogress\x125\n" +
 	"\x06result\x18\x02 \x01(\v2\x1b.deskbot.provider.v1.ResultH\x00R\x06resultB\a\n" +
-	"\x05event\"\x9f\x02\n" +
+	"\x05event\"\xab\x01\n" +
 	"\x13ExecuteUnaryRequest\x12=\n" +
 	"\acontext\x18\x01 \x01(\v2#.deskbot.provider.v1.RequestContextR\acontext\x12\x18\n" +
-	"\acommand\x18\x02 \x01(\tR\acommand\x12U\n" +
-	"\targuments\x18\x03 \x03(\v27.deskbot.provider.v1.ExecuteUnaryRequest.ArgumentsEntryR\targuments\x1aX\n" +
-	"\x0eArgumentsEntry\x12\x10\n" +
-	"\x03key\x18\x01 \x01(\tR\x03key\x120\n" +
-	"\x05value\x18\x02 \x01(\v2\x1a.deskbot.provider.v1.ValueR\x05value:\x028\x01\"K\n" +
+	"\acommand\x18\x02 \x01(\tR\acommand\x12;\n" +
+	"\targuments\x18\x03 \x03(\v2\x1d.deskbot.provider.v1.ArgumentR\targuments\"P\n" +
+	"\bArgument\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x120\n" +
+	"\x05value\x18\x02 \x01(\v2\x1a.deskbot.provider.v1.ValueR\x05value\"K\n" +
 	"\x14ExecuteUnaryResponse\x123\n" +
 	"\x06result\x18\x01 \x01(\v2\x1b.deskbot.provider.v1.ResultR\x06result\"T\n" +
 	"\bProgress\x12\x18\n" +
@@ -3104,35 +3160,35 @@ var file_deskbot_provider_v1_provider_proto_goTypes = []any{
 	(*ExecuteRequest)(nil),        // 22: deskbot.provider.v1.ExecuteRequest
 	(*ExecuteResponse)(nil),       // 23: deskbot.provider.v1.ExecuteResponse
 	(*ExecuteUnaryRequest)(nil),   // 24: deskbot.provider.v1.ExecuteUnaryRequest
-	(*ExecuteUnaryResponse)(nil),  // 25: deskbot.provider.v1.ExecuteUnaryResponse
-	(*Progress)(nil),              // 26: deskbot.provider.v1.Progress
-	(*Result)(nil),                // 27: deskbot.provider.v1.Result
-	(*Part)(nil),                  // 28: deskbot.provider.v1.Part
-	(*Text)(nil),                  // 29: deskbot.provider.v1.Text
-	(*KeyValues)(nil),             // 30: deskbot.provider.v1.KeyValues
-	(*KeyValue)(nil),              // 31: deskbot.provider.v1.KeyValue
-	(*Table)(nil),                 // 32: deskbot.provider.v1.Table
-	(*Row)(nil),                   // 33: deskbot.provider.v1.Row
-	(*File)(nil),                  // 34: deskbot.provider.v1.File
-	(*Diagnostic)(nil),            // 35: deskbot.provider.v1.Diagnostic
-	(*CheckHealthRequest)(nil),    // 36: deskbot.provider.v1.CheckHealthRequest
-	(*TargetHealth)(nil),          // 37: deskbot.provider.v1.TargetHealth
-	(*CheckHealthResponse)(nil),   // 38: deskbot.provider.v1.CheckHealthResponse
-	(*CompleteRequest)(nil),       // 39: deskbot.provider.v1.CompleteRequest
-	(*CompleteResponse)(nil),      // 40: deskbot.provider.v1.CompleteResponse
-	(*Suggestion)(nil),            // 41: deskbot.provider.v1.Suggestion
-	nil,                           // 42: deskbot.provider.v1.Target.SettingsEntry
-	nil,                           // 43: deskbot.provider.v1.Target.SecretsEntry
-	nil,                           // 44: deskbot.provider.v1.PlanRequest.ArgumentsEntry
-	nil,                           // 45: deskbot.provider.v1.ExecuteRequest.ArgumentsEntry
-	nil,                           // 46: deskbot.provider.v1.ExecuteUnaryRequest.ArgumentsEntry
+	(*Argument)(nil),              // 25: deskbot.provider.v1.Argument
+	(*ExecuteUnaryResponse)(nil),  // 26: deskbot.provider.v1.ExecuteUnaryResponse
+	(*Progress)(nil),              // 27: deskbot.provider.v1.Progress
+	(*Result)(nil),                // 28: deskbot.provider.v1.Result
+	(*Part)(nil),                  // 29: deskbot.provider.v1.Part
+	(*Text)(nil),                  // 30: deskbot.provider.v1.Text
+	(*KeyValues)(nil),             // 31: deskbot.provider.v1.KeyValues
+	(*KeyValue)(nil),              // 32: deskbot.provider.v1.KeyValue
+	(*Table)(nil),                 // 33: deskbot.provider.v1.Table
+	(*Row)(nil),                   // 34: deskbot.provider.v1.Row
+	(*File)(nil),                  // 35: deskbot.provider.v1.File
+	(*Diagnostic)(nil),            // 36: deskbot.provider.v1.Diagnostic
+	(*CheckHealthRequest)(nil),    // 37: deskbot.provider.v1.CheckHealthRequest
+	(*TargetHealth)(nil),          // 38: deskbot.provider.v1.TargetHealth
+	(*CheckHealthResponse)(nil),   // 39: deskbot.provider.v1.CheckHealthResponse
+	(*CompleteRequest)(nil),       // 40: deskbot.provider.v1.CompleteRequest
+	(*CompleteResponse)(nil),      // 41: deskbot.provider.v1.CompleteResponse
+	(*Suggestion)(nil),            // 42: deskbot.provider.v1.Suggestion
+	nil,                           // 43: deskbot.provider.v1.Target.SettingsEntry
+	nil,                           // 44: deskbot.provider.v1.Target.SecretsEntry
+	nil,                           // 45: deskbot.provider.v1.PlanRequest.ArgumentsEntry
+	nil,                           // 46: deskbot.provider.v1.ExecuteRequest.ArgumentsEntry
 	nil,                           // 47: deskbot.provider.v1.CompleteRequest.ArgumentsEntry
 	(*timestamppb.Timestamp)(nil), // 48: google.protobuf.Timestamp
 }
 var file_deskbot_provider_v1_provider_proto_depIdxs = []int32{
 	48, // 0: deskbot.provider.v1.RequestContext.deadline:type_name -> google.protobuf.Timestamp
 	10, // 1: deskbot.provider.v1.DescribeResponse.commands:type_name -> deskbot.provider.v1.Command
-	35, // 2: deskbot.provider.v1.DescribeResponse.diagnostics:type_name -> deskbot.provider.v1.Diagnostic
+	36, // 2: deskbot.provider.v1.DescribeResponse.diagnostics:type_name -> deskbot.provider.v1.Diagnostic
 	11, // 3: deskbot.provider.v1.DescribeResponse.settings:type_name -> deskbot.provider.v1.Parameter
 	11, // 4: deskbot.provider.v1.DescribeResponse.secrets:type_name -> deskbot.provider.v1.Parameter
 	11, // 5: deskbot.provider.v1.DescribeResponse.sandbox_settings:type_name -> deskbot.provider.v1.Parameter
@@ -3140,43 +3196,43 @@ var file_deskbot_provider_v1_provider_proto_depIdxs = []int32{
 	0,  // 7: deskbot.provider.v1.Command.risk:type_name -> deskbot.provider.v1.Risk
 	1,  // 8: deskbot.provider.v1.Parameter.type:type_name -> deskbot.provider.v1.ParameterType
 	12, // 9: deskbot.provider.v1.Parameter.enum_values:type_name -> deskbot.provider.v1.EnumValue
-	42, // 10: deskbot.provider.v1.Target.settings:type_name -> deskbot.provider.v1.Target.SettingsEntry
-	43, // 11: deskbot.provider.v1.Target.secrets:type_name -> deskbot.provider.v1.Target.SecretsEntry
+	43, // 10: deskbot.provider.v1.Target.settings:type_name -> deskbot.provider.v1.Target.SettingsEntry
+	44, // 11: deskbot.provider.v1.Target.secrets:type_name -> deskbot.provider.v1.Target.SecretsEntry
 	13, // 12: deskbot.provider.v1.ConfigureRequest.targets:type_name -> deskbot.provider.v1.Target
-	35, // 13: deskbot.provider.v1.ConfigureResponse.diagnostics:type_name -> deskbot.provider.v1.Diagnostic
+	36, // 13: deskbot.provider.v1.ConfigureResponse.diagnostics:type_name -> deskbot.provider.v1.Diagnostic
 	17, // 14: deskbot.provider.v1.Value.list_value:type_name -> deskbot.provider.v1.StringList
 	5,  // 15: deskbot.provider.v1.PlanRequest.context:type_name -> deskbot.provider.v1.RequestContext
-	44, // 16: deskbot.provider.v1.PlanRequest.arguments:type_name -> deskbot.provider.v1.PlanRequest.ArgumentsEntry
+	45, // 16: deskbot.provider.v1.PlanRequest.arguments:type_name -> deskbot.provider.v1.PlanRequest.ArgumentsEntry
 	20, // 17: deskbot.provider.v1.PlanResponse.plan:type_name -> deskbot.provider.v1.Plan
-	35, // 18: deskbot.provider.v1.PlanResponse.diagnostics:type_name -> deskbot.provider.v1.Diagnostic
+	36, // 18: deskbot.provider.v1.PlanResponse.diagnostics:type_name -> deskbot.provider.v1.Diagnostic
 	21, // 19: deskbot.provider.v1.Plan.steps:type_name -> deskbot.provider.v1.PlanStep
 	0,  // 20: deskbot.provider.v1.Plan.risk:type_name -> deskbot.provider.v1.Risk
 	5,  // 21: deskbot.provider.v1.ExecuteRequest.context:type_name -> deskbot.provider.v1.RequestContext
-	45, // 22: deskbot.provider.v1.ExecuteRequest.arguments:type_name -> deskbot.provider.v1.ExecuteRequest.ArgumentsEntry
-	26, // 23: deskbot.provider.v1.ExecuteResponse.progress:type_name -> deskbot.provider.v1.Progress
-	27, // 24: deskbot.provider.v1.ExecuteResponse.result:type_name -> deskbot.provider.v1.Result
+	46, // 22: deskbot.provider.v1.ExecuteRequest.arguments:type_name -> deskbot.provider.v1.ExecuteRequest.ArgumentsEntry
+	27, // 23: deskbot.provider.v1.ExecuteResponse.progress:type_name -> deskbot.provider.v1.Progress
+	28, // 24: deskbot.provider.v1.ExecuteResponse.result:type_name -> deskbot.provider.v1.Result
 	5,  // 25: deskbot.provider.v1.ExecuteUnaryRequest.context:type_name -> deskbot.provider.v1.RequestContext
-	46, // 26: deskbot.provider.v1.ExecuteUnaryRequest.arguments:type_name -> deskbot.provider.v1.ExecuteUnaryRequest.ArgumentsEntry
-	27, // 27: deskbot.provider.v1.ExecuteUnaryResponse.result:type_name -> deskbot.provider.v1.Result
-	28, // 28: deskbot.provider.v1.Result.parts:type_name -> deskbot.provider.v1.Part
-	35, // 29: deskbot.provider.v1.Result.diagnostics:type_name -> deskbot.provider.v1.Diagnostic
-	29, // 30: deskbot.provider.v1.Part.text:type_name -> deskbot.provider.v1.Text
-	30, // 31: deskbot.provider.v1.Part.key_values:type_name -> deskbot.provider.v1.KeyValues
-	32, // 32: deskbot.provider.v1.Part.table:type_name -> deskbot.provider.v1.Table
-	34, // 33: deskbot.provider.v1.Part.file:type_name -> deskbot.provider.v1.File
-	2,  // 34: deskbot.provider.v1.Text.format:type_name -> deskbot.provider.v1.TextFormat
-	31, // 35: deskbot.provider.v1.KeyValues.items:type_name -> deskbot.provider.v1.KeyValue
-	33, // 36: deskbot.provider.v1.Table.rows:type_name -> deskbot.provider.v1.Row
-	3,  // 37: deskbot.provider.v1.Diagnostic.severity:type_name -> deskbot.provider.v1.Severity
-	4,  // 38: deskbot.provider.v1.TargetHealth.status:type_name -> deskbot.provider.v1.HealthStatus
-	4,  // 39: deskbot.provider.v1.CheckHealthResponse.status:type_name -> deskbot.provider.v1.HealthStatus
-	37, // 40: deskbot.provider.v1.CheckHealthResponse.targets:type_name -> deskbot.provider.v1.TargetHealth
-	5,  // 41: deskbot.provider.v1.CompleteRequest.context:type_name -> deskbot.provider.v1.RequestContext
-	47, // 42: deskbot.provider.v1.CompleteRequest.arguments:type_name -> deskbot.provider.v1.CompleteRequest.ArgumentsEntry
-	41, // 43: deskbot.provider.v1.CompleteResponse.suggestions:type_name -> deskbot.provider.v1.Suggestion
-	16, // 44: deskbot.provider.v1.PlanRequest.ArgumentsEntry.value:type_name -> deskbot.provider.v1.Value
-	16, // 45: deskbot.provider.v1.ExecuteRequest.ArgumentsEntry.value:type_name -> deskbot.provider.v1.Value
-	16, // 46: deskbot.provider.v1.ExecuteUnaryRequest.ArgumentsEntry.value:type_name -> deskbot.provider.v1.Value
+	25, // 26: deskbot.provider.v1.ExecuteUnaryRequest.arguments:type_name -> deskbot.provider.v1.Argument
+	16, // 27: deskbot.provider.v1.Argument.value:type_name -> deskbot.provider.v1.Value
+	28, // 28: deskbot.provider.v1.ExecuteUnaryResponse.result:type_name -> deskbot.provider.v1.Result
+	29, // 29: deskbot.provider.v1.Result.parts:type_name -> deskbot.provider.v1.Part
+	36, // 30: deskbot.provider.v1.Result.diagnostics:type_name -> deskbot.provider.v1.Diagnostic
+	30, // 31: deskbot.provider.v1.Part.text:type_name -> deskbot.provider.v1.Text
+	31, // 32: deskbot.provider.v1.Part.key_values:type_name -> deskbot.provider.v1.KeyValues
+	33, // 33: deskbot.provider.v1.Part.table:type_name -> deskbot.provider.v1.Table
+	35, // 34: deskbot.provider.v1.Part.file:type_name -> deskbot.provider.v1.File
+	2,  // 35: deskbot.provider.v1.Text.format:type_name -> deskbot.provider.v1.TextFormat
+	32, // 36: deskbot.provider.v1.KeyValues.items:type_name -> deskbot.provider.v1.KeyValue
+	34, // 37: deskbot.provider.v1.Table.rows:type_name -> deskbot.provider.v1.Row
+	3,  // 38: deskbot.provider.v1.Diagnostic.severity:type_name -> deskbot.provider.v1.Severity
+	4,  // 39: deskbot.provider.v1.TargetHealth.status:type_name -> deskbot.provider.v1.HealthStatus
+	4,  // 40: deskbot.provider.v1.CheckHealthResponse.status:type_name -> deskbot.provider.v1.HealthStatus
+	38, // 41: deskbot.provider.v1.CheckHealthResponse.targets:type_name -> deskbot.provider.v1.TargetHealth
+	5,  // 42: deskbot.provider.v1.CompleteRequest.context:type_name -> deskbot.provider.v1.RequestContext
+	47, // 43: deskbot.provider.v1.CompleteRequest.arguments:type_name -> deskbot.provider.v1.CompleteRequest.ArgumentsEntry
+	42, // 44: deskbot.provider.v1.CompleteResponse.suggestions:type_name -> deskbot.provider.v1.Suggestion
+	16, // 45: deskbot.provider.v1.PlanRequest.ArgumentsEntry.value:type_name -> deskbot.provider.v1.Value
+	16, // 46: deskbot.provider.v1.ExecuteRequest.ArgumentsEntry.value:type_name -> deskbot.provider.v1.Value
 	16, // 47: deskbot.provider.v1.CompleteRequest.ArgumentsEntry.value:type_name -> deskbot.provider.v1.Value
 	6,  // 48: deskbot.provider.v1.ProviderService.GetMetadata:input_type -> deskbot.provider.v1.GetMetadataRequest
 	8,  // 49: deskbot.provider.v1.ProviderService.Describe:input_type -> deskbot.provider.v1.DescribeRequest
@@ -3184,16 +3240,16 @@ var file_deskbot_provider_v1_provider_proto_depIdxs = []int32{
 	18, // 51: deskbot.provider.v1.ProviderService.Plan:input_type -> deskbot.provider.v1.PlanRequest
 	22, // 52: deskbot.provider.v1.ProviderService.Execute:input_type -> deskbot.provider.v1.ExecuteRequest
 	24, // 53: deskbot.provider.v1.ProviderService.ExecuteUnary:input_type -> deskbot.provider.v1.ExecuteUnaryRequest
-	36, // 54: deskbot.provider.v1.ProviderService.CheckHealth:input_type -> deskbot.provider.v1.CheckHealthRequest
-	39, // 55: deskbot.provider.v1.ProviderService.Complete:input_type -> deskbot.provider.v1.CompleteRequest
+	37, // 54: deskbot.provider.v1.ProviderService.CheckHealth:input_type -> deskbot.provider.v1.CheckHealthRequest
+	40, // 55: deskbot.provider.v1.ProviderService.Complete:input_type -> deskbot.provider.v1.CompleteRequest
 	7,  // 56: deskbot.provider.v1.ProviderService.GetMetadata:output_type -> deskbot.provider.v1.GetMetadataResponse
 	9,  // 57: deskbot.provider.v1.ProviderService.Describe:output_type -> deskbot.provider.v1.DescribeResponse
 	15, // 58: deskbot.provider.v1.ProviderService.Configure:output_type -> deskbot.provider.v1.ConfigureResponse
 	19, // 59: deskbot.provider.v1.ProviderService.Plan:output_type -> deskbot.provider.v1.PlanResponse
 	23, // 60: deskbot.provider.v1.ProviderService.Execute:output_type -> deskbot.provider.v1.ExecuteResponse
-	25, // 61: deskbot.provider.v1.ProviderService.ExecuteUnary:output_type -> deskbot.provider.v1.ExecuteUnaryResponse
-	38, // 62: deskbot.provider.v1.ProviderService.CheckHealth:output_type -> deskbot.provider.v1.CheckHealthResponse
-	40, // 63: deskbot.provider.v1.ProviderService.Complete:output_type -> deskbot.provider.v1.CompleteResponse
+	26, // 61: deskbot.provider.v1.ProviderService.ExecuteUnary:output_type -> deskbot.provider.v1.ExecuteUnaryResponse
+	39, // 62: deskbot.provider.v1.ProviderService.CheckHealth:output_type -> deskbot.provider.v1.CheckHealthResponse
+	41, // 63: deskbot.provider.v1.ProviderService.Complete:output_type -> deskbot.provider.v1.CompleteResponse
 	56, // [56:64] is the sub-list for method output_type
 	48, // [48:56] is the sub-list for method input_type
 	48, // [48:48] is the sub-list for extension type_name
@@ -3217,7 +3273,7 @@ func file_deskbot_provider_v1_provider_proto_init() {
 		(*ExecuteResponse_Progress)(nil),
 		(*ExecuteResponse_Result)(nil),
 	}
-	file_deskbot_provider_v1_provider_proto_msgTypes[23].OneofWrappers = []any{
+	file_deskbot_provider_v1_provider_proto_msgTypes[24].OneofWrappers = []any{
 		(*Part_Text)(nil),
 		(*Part_KeyValues)(nil),
 		(*Part_Table)(nil),
