@@ -80,6 +80,25 @@ func callers(b *testing.B, n int, pid int, call func(context.Context) error) {
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "calls/s")
 	b.ReportMetric(float64((selfCPU(b)-self0).Microseconds())/float64(b.N), "caller-cpu-µs/call")
 	b.ReportMetric(float64((processCPU(b, pid)-peer0).Microseconds())/float64(b.N), "server-cpu-µs/call")
+	b.ReportMetric(processRSS(b, pid), "server-rss-MB")
+}
+
+// processRSS is the resident memory of process pid, in MB.
+func processRSS(b *testing.B, pid int) float64 {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		b.Skipf("no memory figure for process %d: %v", pid, err)
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == "VmRSS:" {
+			kb, err := strconv.ParseFloat(f[1], 64)
+			if err == nil {
+				return kb / 1000
+			}
+		}
+	}
+	b.Fatalf("process %d: no VmRSS in its status", pid)
+	return 0
 }
 
 // selfCPU is the CPU time this process has used.
