@@ -226,11 +226,15 @@ func contextToProto(r *Request) *pb.RequestContext {
 }
 
 func requestFromProto(c *pb.RequestContext, command string, args map[string]*pb.Value) *Request {
-	return requestWith(c, command, argsFromProto(args))
+	r := &Request{}
+	fillRequest(r, c, command, argsFromProto(args))
+	return r
 }
 
-func requestWith(c *pb.RequestContext, command string, args Args) *Request {
-	r := &Request{
+// fillRequest sets r from a request's parts, in place (r is most often
+// part of a larger request struct).
+func fillRequest(r *Request, c *pb.RequestContext, command string, args Args) {
+	*r = Request{
 		ID:         c.GetRequestId(),
 		Invoker:    c.GetInvoker(),
 		Channel:    c.GetChannel(),
@@ -243,7 +247,6 @@ func requestWith(c *pb.RequestContext, command string, args Args) *Request {
 	if c.GetDeadline() != nil {
 		r.Deadline = c.GetDeadline().AsTime()
 	}
-	return r
 }
 
 func diagnosticsToProto(ds Diagnostics) []*pb.Diagnostic {

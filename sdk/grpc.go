@@ -128,11 +128,12 @@ func (s *grpcServer) Execute(req *pb.ExecuteRequest, stream grpc.ServerStreaming
 // ctx carries it all the same, and the bot cancels the call when it
 // passes.
 func (s *grpcServer) ExecuteUnary(ctx context.Context, req *pb.ExecuteUnaryRequest) (*pb.ExecuteUnaryResponse, error) {
-	r := requestWith(req.GetContext(), req.GetCommand(), argsFromList(req.GetArguments()))
-	if _, ok := ctx.Deadline(); !ok && !r.Deadline.IsZero() {
-		ctx = withDeadline{ctx, r.Deadline}
+	er := &ExecuteRequest{}
+	fillRequest(&er.Request, req.GetContext(), req.GetCommand(), argsFromList(req.GetArguments()))
+	if _, ok := ctx.Deadline(); !ok && !er.Deadline.IsZero() {
+		ctx = withDeadline{ctx, er.Deadline}
 	}
-	res, err := s.impl.Execute(ctx, &ExecuteRequest{Request: *r})
+	res, err := s.impl.Execute(ctx, er)
 	if err != nil {
 		return nil, toStatus(ctx, err)
 	}
