@@ -54,12 +54,13 @@ func measure(b *testing.B, call func(context.Context) error) {
 // callers runs call b.N times spread over exactly n goroutines and
 // reports the throughput, and the CPU time each call costs the caller's
 // process and the server's (pid): with both processes busy on every core,
-// the CPU a call costs is what sets the throughput, and it hardly changes
-// with what else the machine runs.
+// the CPU a call costs is what sets the throughput. It also reports the
+// server's resident memory before and after the calls.
 func callers(b *testing.B, n int, pid int, call func(context.Context) error) {
 	ctx := context.Background()
 	var left atomic.Int64
 	left.Store(int64(b.N))
+	idle := processRSS(b, pid)
 	b.ResetTimer()
 	self0, peer0 := selfCPU(b), processCPU(b, pid)
 	start := time.Now()
@@ -80,6 +81,7 @@ func callers(b *testing.B, n int, pid int, call func(context.Context) error) {
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "calls/s")
 	b.ReportMetric(float64((selfCPU(b)-self0).Microseconds())/float64(b.N), "caller-cpu-µs/call")
 	b.ReportMetric(float64((processCPU(b, pid)-peer0).Microseconds())/float64(b.N), "server-cpu-µs/call")
+	b.ReportMetric(idle, "server-rss-before-MB")
 	b.ReportMetric(processRSS(b, pid), "server-rss-MB")
 }
 
