@@ -58,7 +58,8 @@ type Config struct {
 	Env map[string]string
 	// CallTimeout bounds each call (30 s if zero). For Execute it counts
 	// only the time the plugin does not report being queued behind its
-	// provider's request limit (sdk.ProgressQueued).
+	// provider's request limit (sdk.ProgressQueued); a command the catalog
+	// marks NoProgress reports nothing, so all of its time counts.
 	CallTimeout time.Duration
 	// MaxQueueWait bounds the queue waits of one Execute that CallTimeout
 	// does not count (5 min if zero): the call ends at the latest after
