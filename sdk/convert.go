@@ -23,6 +23,7 @@ func commandToProto(c CommandSpec) *pb.Command {
 		Hidden:          c.Hidden,
 		Aliases:         c.Aliases,
 		ExtraArguments:  c.ExtraArguments,
+		NoProgress:      c.NoProgress,
 	}
 	out.Parameters = paramsToProto(c.Params)
 	return out
@@ -130,6 +131,7 @@ func commandFromProto(c *pb.Command) CommandSpec {
 		Hidden:          c.GetHidden(),
 		Aliases:         c.GetAliases(),
 		ExtraArguments:  c.GetExtraArguments(),
+		NoProgress:      c.GetNoProgress(),
 	}
 	out.Params = paramsFromProto(c.GetParameters())
 	return out
@@ -141,39 +143,81 @@ func argsToProto(a Args) (map[string]*pb.Value, error) {
 	}
 	out := make(map[string]*pb.Value, len(a))
 	for k, v := range a {
-		switch v := v.(type) {
-		case string:
-			out[k] = &pb.Value{Kind: &pb.Value_StringValue{StringValue: v}}
-		case int64:
-			out[k] = &pb.Value{Kind: &pb.Value_IntValue{IntValue: v}}
-		case int:
-			out[k] = &pb.Value{Kind: &pb.Value_IntValue{IntValue: int64(v)}}
-		case bool:
-			out[k] = &pb.Value{Kind: &pb.Value_BoolValue{BoolValue: v}}
-		case []string:
-			out[k] = &pb.Value{Kind: &pb.Value_ListValue{ListValue: &pb.StringList{Values: v}}}
-		default:
-			return nil, fmt.Errorf("argument %s: unsupported type %T", k, v)
+		pv, err := valueToProto(k, v)
+		if err != nil {
+			return nil, err
 		}
+		out[k] = pv
 	}
 	return out, nil
+}
+
+// argsToList is argsToProto for ExecuteUnary, which takes a list.
+func argsToList(a Args) ([]*pb.Argument, error) {
+	if len(a) == 0 {
+		return nil, nil
+	}
+	out := make([]*pb.Argument, 0, len(a))
+	for k, v := range a {
+		pv, err := valueToProto(k, v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, &pb.Argument{Name: k, Value: pv})
+	}
+	return out, nil
+}
+
+func valueToProto(name string, v any) (*pb.Value, error) {
+	switch v := v.(type) {
+	case string:
+		return &pb.Value{Kind: &pb.Value_StringValue{StringValue: v}}, nil
+	case int64:
+		return &pb.Value{Kind: &pb.Value_IntValue{IntValue: v}}, nil
+	case int:
+		return &pb.Value{Kind: &pb.Value_IntValue{IntValue: int64(v)}}, nil
+	case bool:
+		return &pb.Value{Kind: &pb.Value_BoolValue{BoolValue: v}}, nil
+	case []string:
+		return &pb.Value{Kind: &pb.Value_ListValue{ListValue: &pb.StringList{Values: v}}}, nil
+	}
+	return nil, fmt.Errorf("argument %s: unsupported type %T", name, v)
 }
 
 func argsFromProto(m map[string]*pb.Value) Args {
 	a := make(Args, len(m))
 	for k, v := range m {
-		switch x := v.GetKind().(type) {
-		case *pb.Value_StringValue:
-			a[k] = x.StringValue
-		case *pb.Value_IntValue:
-			a[k] = x.IntValue
-		case *pb.Value_BoolValue:
-			a[k] = x.BoolValue
-		case *pb.Value_ListValue:
-			a[k] = x.ListValue.GetValues()
+		if x, ok := valueFromProto(v); ok {
+			a[k] = x
 		}
 	}
 	return a
+}
+
+// argsFromList is argsFromProto for ExecuteUnary's list. A name given
+// twice keeps its last value, as a map on the wire would.
+func argsFromList(l []*pb.Argument) Args {
+	a := make(Args, len(l))
+	for _, arg := range l {
+		if x, ok := valueFromProto(arg.GetValue()); ok {
+			a[arg.GetName()] = x
+		}
+	}
+	return a
+}
+
+func valueFromProto(v *pb.Value) (any, bool) {
+	switch x := v.GetKind().(type) {
+	case *pb.Value_StringValue:
+		return x.StringValue, true
+	case *pb.Value_IntValue:
+		return x.IntValue, true
+	case *pb.Value_BoolValue:
+		return x.BoolValue, true
+	case *pb.Value_ListValue:
+		return x.ListValue.GetValues(), true
+	}
+	return nil, false
 }
 
 func contextToProto(r *Request) *pb.RequestContext {
@@ -192,7 +236,15 @@ func contextToProto(r *Request) *pb.RequestContext {
 }
 
 func requestFromProto(c *pb.RequestContext, command string, args map[string]*pb.Value) *Request {
-	r := &Request{
+	r := &Request{}
+	fillRequest(r, c, command, argsFromProto(args))
+	return r
+}
+
+// fillRequest sets r from a request's parts, in place (r is most often
+// part of a larger request struct).
+func fillRequest(r *Request, c *pb.RequestContext, command string, args Args) {
+	*r = Request{
 		ID:         c.GetRequestId(),
 		Invoker:    c.GetInvoker(),
 		Channel:    c.GetChannel(),
@@ -200,12 +252,11 @@ func requestFromProto(c *pb.RequestContext, command string, args map[string]*pb.
 		ApprovalID: c.GetApprovalId(),
 		PlanDigest: c.GetPlanDigest(),
 		Command:    command,
-		Args:       argsFromProto(args),
+		Args:       args,
 	}
 	if c.GetDeadline() != nil {
 		r.Deadline = c.GetDeadline().AsTime()
 	}
-	return r
 }
 
 func diagnosticsToProto(ds Diagnostics) []*pb.Diagnostic {

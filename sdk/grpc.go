@@ -7,12 +7,14 @@ import (
 	"io"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	plugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	pb "github.com/deskbot/deskbot/proto/deskbot/provider/v1"
 )
@@ -120,6 +122,24 @@ func (s *grpcServer) Execute(req *pb.ExecuteRequest, stream grpc.ServerStreaming
 	return stream.Send(&pb.ExecuteResponse{Event: &pb.ExecuteResponse_Result{Result: resultToProto(res)}})
 }
 
+// ExecuteUnary runs a command whose caller takes no progress: the result
+// is the whole answer (protocol minor 7). The call's deadline comes in the
+// request rather than as gRPC's (see GRPCClient.Execute); the command's
+// ctx carries it all the same, and the bot cancels the call when it
+// passes.
+func (s *grpcServer) ExecuteUnary(ctx context.Context, req *pb.ExecuteUnaryRequest) (*pb.ExecuteUnaryResponse, error) {
+	er := &ExecuteRequest{}
+	fillRequest(&er.Request, req.GetContext(), req.GetCommand(), argsFromList(req.GetArguments()))
+	if _, ok := ctx.Deadline(); !ok && !er.Deadline.IsZero() {
+		ctx = withDeadline{ctx, er.Deadline}
+	}
+	res, err := s.impl.Execute(ctx, er)
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	return &pb.ExecuteUnaryResponse{Result: resultToProto(res)}, nil
+}
+
 func (s *grpcServer) CheckHealth(ctx context.Context, req *pb.CheckHealthRequest) (*pb.CheckHealthResponse, error) {
 	h, err := s.impl.CheckHealth(ctx, &HealthRequest{Target: req.GetTarget()})
 	if err != nil {
@@ -159,6 +179,9 @@ func toStatus(ctx context.Context, err error) error {
 // from go-plugin; tests and benchmarks may build one on any connection.
 type GRPCClient struct {
 	c pb.ProviderServiceClient
+	// unary is set once the plugin has said (in Metadata) that it speaks
+	// protocol minor 7, which has ExecuteUnary.
+	unary atomic.Bool
 }
 
 var _ Provider = (*GRPCClient)(nil)
@@ -175,6 +198,7 @@ func (c *GRPCClient) Metadata(ctx context.Context, _ *MetadataRequest) (*Metadat
 	if err != nil {
 		return nil, fromStatus(err)
 	}
+	c.unary.Store(r.GetProtocolMinor() >= minorExecuteUnary)
 	return &Metadata{
 		Name:          r.GetName(),
 		Version:       r.GetVersion(),
@@ -226,13 +250,49 @@ func (c *GRPCClient) Plan(ctx context.Context, req *PlanRequest) (*PlanResponse,
 // ErrNoResult is returned when a plugin ends Execute without a result.
 var ErrNoResult = errors.New("plugin ended the call without a result")
 
-// Execute implements [Provider].
+// minorExecuteUnary is the protocol minor that added ExecuteUnary.
+const minorExecuteUnary = 7
+
+// Execute implements [Provider]. A call that takes no progress
+// (req.Progress is nil) is one unary call when the plugin offers it
+// (protocol minor 7): no stream to open, half-close and cancel, which is
+// a good part of a quick command's cost on both sides. Otherwise, and
+// with older plugins, it is a stream of progress ending in the result.
 func (c *GRPCClient) Execute(ctx context.Context, req *ExecuteRequest) (*Result, error) {
+	progress := req.Progress
+	if progress == nil && c.unary.Load() {
+		args, err := argsToList(req.Args)
+		if err != nil {
+			return nil, err
+		}
+		// The deadline travels once, in the request: the plugin's SDK
+		// gives it to the command's ctx (grpcServer.ExecuteUnary), and the
+		// cancellation when it passes comes from this side, whose ctx
+		// ends then. Sent as gRPC's deadline as well, it would have the
+		// plugin's gRPC server arm a timer of its own on every call.
+		rc := contextToProto(&req.Request)
+		if d, ok := ctx.Deadline(); ok && (req.Deadline.IsZero() || d.Before(req.Deadline)) {
+			rc.Deadline = timestamppb.New(d)
+		}
+		r, err := c.c.ExecuteUnary(withoutDeadline{ctx}, &pb.ExecuteUnaryRequest{Context: rc, Command: req.Command, Arguments: args})
+		switch {
+		case err == nil:
+			if r.GetResult() == nil {
+				return nil, ErrNoResult
+			}
+			return resultFromProto(r.GetResult()), nil
+		case status.Code(err) != codes.Unimplemented:
+			return nil, fromStatus(err)
+		}
+		// The plugin says minor 7 but has no ExecuteUnary (written
+		// against the contract by hand): nothing ran, so the stream is
+		// safe to use, now and from now on.
+		c.unary.Store(false)
+	}
 	args, err := argsToProto(req.Args)
 	if err != nil {
 		return nil, err
 	}
-	progress := req.Progress
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stream, err := c.c.Execute(ctx, &pb.ExecuteRequest{Context: contextToProto(&req.Request), Command: req.Command, Arguments: args})
@@ -283,6 +343,22 @@ func (c *GRPCClient) Complete(ctx context.Context, req *CompleteRequest) (*Compl
 	}
 	return out, nil
 }
+
+// withoutDeadline is ctx without its deadline, for a call whose deadline
+// travels in the request: it still ends when ctx does.
+type withoutDeadline struct{ context.Context }
+
+func (withoutDeadline) Deadline() (time.Time, bool) { return time.Time{}, false }
+
+// withDeadline is ctx with the deadline a request carries, for code that
+// budgets by ctx.Deadline. It ends when ctx does: the caller cancels the
+// call at its deadline, and a timer here would only repeat that.
+type withDeadline struct {
+	context.Context
+	at time.Time
+}
+
+func (c withDeadline) Deadline() (time.Time, bool) { return c.at, true }
 
 // ErrUnavailable wraps failures to reach the plugin process at all.
 var ErrUnavailable = errors.New("plugin unavailable")

@@ -3,7 +3,14 @@ package sdk
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"maps"
 	"net"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -72,7 +79,7 @@ func testPlugin() *Plugin {
 			r.AddTable("t", "c1", "c2").Row("1", "2").Row("3")
 			return r.Warn("careful"), nil
 		})
-	p.Command("refuse", "A domain failure").Run(func(ctx context.Context, c *Call) (*Result, error) {
+	p.Command("refuse", "A domain failure").NoProgress().Run(func(ctx context.Context, c *Call) (*Result, error) {
 		return nil, BadArg("who", "no such account %q", "bob")
 	})
 	p.Command("panic", "A bug").Run(func(ctx context.Context, c *Call) (*Result, error) { panic("boom") })
@@ -174,4 +181,242 @@ func TestCancellationCrossesTheWire(t *testing.T) {
 	_, err := remote.Execute(ctx, &ExecuteRequest{Request: Request{Command: "wait"}})
 	require.Error(t, err)
 	assert.True(t, errors.Is(err, context.DeadlineExceeded), "%v", err)
+}
+
+// methodLog records the gRPC methods a server was called with.
+type methodLog struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+func (l *methodLog) add(m string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.calls = append(l.calls, m[strings.LastIndexByte(m, '/')+1:])
+}
+
+func (l *methodLog) list() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.calls)
+}
+
+// dialServer serves srv over an in-memory connection, recording every
+// method called, and returns a client.
+func dialServer(t *testing.T, srv pb.ProviderServiceServer) (*GRPCClient, *methodLog) {
+	t.Helper()
+	log := &methodLog{}
+	lis := bufconn.Listen(1 << 20)
+	s := grpc.NewServer(
+		grpc.UnaryInterceptor(func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+			log.add(info.FullMethod)
+			return h(ctx, req)
+		}),
+		grpc.StreamInterceptor(func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+			log.add(info.FullMethod)
+			return h(srv, ss)
+		}))
+	pb.RegisterProviderServiceServer(s, srv)
+	go s.Serve(lis)
+	t.Cleanup(s.Stop)
+	conn, err := grpc.NewClient("passthrough:///bufnet",
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
+		grpc.WithTransportCredentials(insecure.NewCredentials()))
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close() })
+	return NewGRPCClient(conn), log
+}
+
+// minor4Plugin is a plugin built before ExecuteUnary: it serves only the
+// RPCs of protocol minor 4, and reports minor.
+type minor4Plugin struct {
+	pb.UnimplementedProviderServiceServer
+	s     *grpcServer
+	minor uint32
+}
+
+func (o *minor4Plugin) GetMetadata(ctx context.Context, req *pb.GetMetadataRequest) (*pb.GetMetadataResponse, error) {
+	m, err := o.s.GetMetadata(ctx, req)
+	if m != nil {
+		m.ProtocolMinor = o.minor
+	}
+	return m, err
+}
+
+func (o *minor4Plugin) Execute(req *pb.ExecuteRequest, stream grpc.ServerStreamingServer[pb.ExecuteResponse]) error {
+	return o.s.Execute(req, stream)
+}
+
+// countingPlugin counts the runs of its one command, "count", which
+// reports no progress.
+func countingPlugin(runs *atomic.Int32) *Plugin {
+	p := New("counting", "1.0.0")
+	p.Command("count", "Count a run").NoProgress().Run(func(ctx context.Context, c *Call) (*Result, error) {
+		n := runs.Add(1)
+		c.Progress(50, "never seen") // a command marked NoProgress reports nothing
+		return NewResult().AddText("run %d", n), nil
+	})
+	return p
+}
+
+// A call that takes no progress, to a plugin of protocol minor 7, is one
+// unary call; with progress it is the stream as before.
+func TestACallWithoutProgressIsOneUnaryCall(t *testing.T) {
+	var runs atomic.Int32
+	remote, log := dialServer(t, &grpcServer{impl: countingPlugin(&runs)})
+	ctx := context.Background()
+	_, err := remote.Metadata(ctx, &MetadataRequest{})
+	require.NoError(t, err)
+
+	res, err := remote.Execute(ctx, &ExecuteRequest{Request: Request{ID: "r1", Command: "count", Deadline: time.Now().Add(time.Minute)}})
+	require.NoError(t, err)
+	assert.Equal(t, "run 1", res.Parts[0].Text.Body)
+
+	var told []Progress
+	res, err = remote.Execute(ctx, &ExecuteRequest{Request: Request{ID: "r2", Command: "count"}, Progress: func(p Progress) { told = append(told, p) }})
+	require.NoError(t, err)
+	assert.Equal(t, "run 2", res.Parts[0].Text.Body)
+	assert.Empty(t, told, "a command marked NoProgress reports no progress, whichever way it is called")
+	assert.Equal(t, []string{"GetMetadata", "ExecuteUnary", "Execute"}, log.list())
+}
+
+// A host of this SDK calling a plugin built before ExecuteUnary (minor 4)
+// uses the stream, which that plugin serves; the command runs once.
+func TestANewHostCallsAnOldPluginWithTheStream(t *testing.T) {
+	var runs atomic.Int32
+	remote, log := dialServer(t, &minor4Plugin{s: &grpcServer{impl: countingPlugin(&runs)}, minor: 4})
+	ctx := context.Background()
+	m, err := remote.Metadata(ctx, &MetadataRequest{})
+	require.NoError(t, err)
+	assert.Equal(t, 4, m.ProtocolMinor)
+	for i := 1; i <= 2; i++ {
+		res, err := remote.Execute(ctx, &ExecuteRequest{Request: Request{Command: "count"}})
+		require.NoError(t, err)
+		assert.Equal(t, fmt.Sprintf("run %d", i), res.Parts[0].Text.Body)
+	}
+	assert.Equal(t, int32(2), runs.Load())
+	assert.Equal(t, []string{"GetMetadata", "Execute", "Execute"}, log.list())
+}
+
+// A plugin that claims minor 7 but has no ExecuteUnary (written against
+// the contract by hand) is refused by gRPC before anything runs: the
+// client falls back to the stream, runs the command once, and keeps to
+// the stream afterwards.
+func TestAPluginWithoutExecuteUnaryIsCalledWithTheStream(t *testing.T) {
+	var runs atomic.Int32
+	remote, log := dialServer(t, &minor4Plugin{s: &grpcServer{impl: countingPlugin(&runs)}, minor: 7})
+	ctx := context.Background()
+	_, err := remote.Metadata(ctx, &MetadataRequest{})
+	require.NoError(t, err)
+	for i := 1; i <= 2; i++ {
+		res, err := remote.Execute(ctx, &ExecuteRequest{Request: Request{Command: "count"}})
+		require.NoError(t, err)
+		assert.Equal(t, fmt.Sprintf("run %d", i), res.Parts[0].Text.Body)
+	}
+	assert.Equal(t, int32(2), runs.Load(), "the refused unary call ran nothing")
+	assert.Equal(t, []string{"GetMetadata", "ExecuteUnary", "Execute", "Execute"}, log.list())
+}
+
+// A host built before ExecuteUnary calls a plugin of this SDK with the
+// stream, as it always did, for every command, NoProgress or not.
+func TestAnOldHostCallsANewPluginWithTheStream(t *testing.T) {
+	var runs atomic.Int32
+	remote, log := dialServer(t, &grpcServer{impl: countingPlugin(&runs)})
+	// The old host's client: the generated stub, as the SDK before minor
+	// 5 used it.
+	stream, err := remote.c.Execute(context.Background(), &pb.ExecuteRequest{Context: &pb.RequestContext{RequestId: "r1"}, Command: "count"})
+	require.NoError(t, err)
+	ev, err := stream.Recv()
+	require.NoError(t, err)
+	require.NotNil(t, ev.GetResult(), "the stream's first and only event is the result")
+	assert.Equal(t, "run 1", ev.GetResult().GetParts()[0].GetText().GetBody())
+	_, err = stream.Recv()
+	assert.ErrorIs(t, err, io.EOF)
+	assert.Equal(t, []string{"Execute"}, log.list())
+}
+
+// A unary call's deadline reaches the command's ctx from the request, and
+// when it passes the command is cancelled and the caller told so.
+func TestAUnaryCallsDeadlineReachesTheCommand(t *testing.T) {
+	seen := make(chan time.Time, 1)
+	ended := make(chan struct{})
+	p := New("waiting", "1.0.0")
+	p.Command("wait", "Wait for the end").NoProgress().Run(func(ctx context.Context, c *Call) (*Result, error) {
+		d, _ := ctx.Deadline()
+		seen <- d
+		<-ctx.Done()
+		close(ended)
+		return nil, ctx.Err()
+	})
+	remote, log := dialServer(t, &grpcServer{impl: p})
+	_, err := remote.Metadata(context.Background(), &MetadataRequest{})
+	require.NoError(t, err)
+
+	ctx, cue := testDeadline(context.Background(), time.Now().Add(time.Hour))
+	errc := make(chan error, 1)
+	go func() {
+		_, err := remote.Execute(ctx, &ExecuteRequest{Request: Request{Command: "wait"}})
+		errc <- err
+	}()
+	want, _ := ctx.Deadline()
+	assert.True(t, want.Equal(<-seen), "the command's ctx has the caller's deadline")
+	cue()
+	err = <-errc
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	<-ended // the command was cancelled
+	assert.Equal(t, []string{"GetMetadata", "ExecuteUnary"}, log.list())
+}
+
+// testDeadline is a ctx whose deadline is at but passes when cue is
+// called, so that a test need not wait for a clock.
+func testDeadline(parent context.Context, at time.Time) (context.Context, func()) {
+	c := &cuedCtx{Context: parent, at: at, done: make(chan struct{})}
+	return c, func() { c.once.Do(func() { close(c.done) }) }
+}
+
+type cuedCtx struct {
+	context.Context
+	at   time.Time
+	done chan struct{}
+	once sync.Once
+}
+
+func (c *cuedCtx) Deadline() (time.Time, bool) { return c.at, true }
+func (c *cuedCtx) Done() <-chan struct{}       { return c.done }
+
+func (c *cuedCtx) Err() error {
+	select {
+	case <-c.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
+	}
+}
+
+// Every kind of argument crosses a unary call as it crosses the stream.
+func TestAUnaryCallCarriesEveryKindOfArgument(t *testing.T) {
+	p := New("args", "1.0.0")
+	p.Command("show", "Show the arguments").ExtraArguments().NoProgress().Run(func(ctx context.Context, c *Call) (*Result, error) {
+		keys := slices.Sorted(maps.Keys(c.Args))
+		var b strings.Builder
+		for _, k := range keys {
+			fmt.Fprintf(&b, "%s=%#v ", k, c.Args[k])
+		}
+		return NewResult().AddText("%s", b.String()), nil
+	})
+	remote, log := dialServer(t, &grpcServer{impl: p})
+	ctx := context.Background()
+	args := Args{"s": "text", "i": int64(-7), "n": 3, "b": true, "l": []string{"a", "b"}}
+	stream, err := remote.Execute(ctx, &ExecuteRequest{Request: Request{Command: "show", Args: args}})
+	require.NoError(t, err)
+	_, err = remote.Metadata(ctx, &MetadataRequest{})
+	require.NoError(t, err)
+	unary, err := remote.Execute(ctx, &ExecuteRequest{Request: Request{Command: "show", Args: args}})
+	require.NoError(t, err)
+	assert.Equal(t, `b=true i=-7 l=[]string{"a", "b"} n=3 s="text" `, unary.Parts[0].Text.Body)
+	assert.Equal(t, stream, unary)
+	assert.Equal(t, []string{"Execute", "GetMetadata", "ExecuteUnary"}, log.list())
+
+	_, err = remote.Execute(ctx, &ExecuteRequest{Request: Request{Command: "show", Args: Args{"f": 1.5}}})
+	assert.ErrorContains(t, err, "argument f: unsupported type float64")
 }

@@ -277,6 +277,15 @@ func (b *CommandBuilder) SensitiveOutput() *CommandBuilder { b.c.spec.SensitiveO
 // the handler must check them.
 func (b *CommandBuilder) ExtraArguments() *CommandBuilder { b.c.spec.ExtraArguments = true; return b }
 
+// NoProgress says the command never reports progress. The bot then runs
+// it with one unary call rather than a stream, which costs both processes
+// less; [Call.Progress] and [Call.ProgressState] report nothing, and time
+// spent queued behind the provider's request limit counts against the
+// call's deadline like any other (the bot cannot be told to stop its
+// clock). Meant for quick commands: a command that calls a rate-limited
+// API should report its queue waits instead.
+func (b *CommandBuilder) NoProgress() *CommandBuilder { b.c.spec.NoProgress = true; return b }
+
 // Hidden leaves the command out of help listings.
 func (b *CommandBuilder) Hidden() *CommandBuilder { b.c.spec.Hidden = true; return b }
 
@@ -514,17 +523,34 @@ func (p *Plugin) lookup(req *Request, progress func(Progress)) (*command, *Call,
 	if req.Args == nil {
 		req.Args = Args{}
 	}
-	cfg := t.cfg
-	return c, &Call{
+	if c.spec.NoProgress {
+		// Whichever way it is called, so that what the user sees does not
+		// depend on the bot's version.
+		progress = nil
+	}
+	// One allocation for what a call holds, rather than one for each
+	// part: at thousands of calls a second the garbage is what costs.
+	st := &callState{cfg: t.cfg, handler: callHandler{base: p.log.Handler(), id: req.ID, command: req.Command, target: t.cfg.Name}}
+	st.log = *slog.New(&st.handler)
+	st.call = Call{
 		Request:      req,
-		TargetConfig: &cfg,
+		TargetConfig: &st.cfg,
 		Env:          t.env,
-		Log:          slog.New(&callHandler{base: p.log.Handler(), id: req.ID, command: req.Command, target: t.cfg.Name}),
+		Log:          &st.log,
 		progress:     progress,
 		plugin:       p.meta.Name,
 		scrub:        t.red,
 		lists:        &t.lists,
-	}, nil
+	}
+	return c, &st.call, nil
+}
+
+// callState is a call and what it points to, allocated together.
+type callState struct {
+	call    Call
+	cfg     TargetConfig
+	handler callHandler
+	log     slog.Logger
 }
 
 // Plan implements [Provider].
@@ -583,9 +609,11 @@ func defaultSummary(c *command, call *Call) string {
 func (p *Plugin) Execute(ctx context.Context, ereq *ExecuteRequest) (res *Result, err error) {
 	req := &ereq.Request
 	progress := ereq.Progress
-	if !req.Deadline.IsZero() {
+	if !req.Deadline.IsZero() && progress != nil {
 		// The deadline stands still while the command reports that it is
-		// queued behind the provider's limit, as the bot's clock does.
+		// queued behind the provider's limit, as the bot's clock does. A
+		// caller that takes no progress is never told of a queue wait, so
+		// its clock does not stop: neither does this one.
 		qc := newQueueCtx(ctx, req.Deadline)
 		ctx = qc
 		progress = func(pg Progress) {

@@ -6,8 +6,9 @@ import (
 	"time"
 )
 
-// ProtocolMinor is the revision of the v1 contract this SDK speaks.
-const ProtocolMinor = 6
+// ProtocolMinor is the revision of the v1 contract this SDK speaks. Minor
+// 7 added ExecuteUnary for commands that report no progress.
+const ProtocolMinor = 7
 
 // Risk orders commands by the harm a mistake can do. The policy decides,
 // per risk, whether a command needs approval.
@@ -127,6 +128,9 @@ type CommandSpec struct {
 	// ExtraArguments accepts undeclared key=value arguments as strings;
 	// the plugin validates them (protocol minor 2).
 	ExtraArguments bool
+	// NoProgress says the command never reports progress, so the bot runs
+	// it with one unary call instead of a stream (protocol minor 7).
+	NoProgress bool
 }
 
 // ResourceParam returns the name of the parameter that names what the

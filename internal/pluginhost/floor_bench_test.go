@@ -3,6 +3,7 @@ package pluginhost_test
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -11,9 +12,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -49,12 +52,17 @@ func measure(b *testing.B, call func(context.Context) error) {
 }
 
 // callers runs call b.N times spread over exactly n goroutines and
-// reports the throughput.
-func callers(b *testing.B, n int, call func(context.Context) error) {
+// reports the throughput, and the CPU time each call costs the caller's
+// process and the server's (pid): with both processes busy on every core,
+// the CPU a call costs is what sets the throughput. It also reports the
+// server's resident memory before and after the calls.
+func callers(b *testing.B, n int, pid int, call func(context.Context) error) {
 	ctx := context.Background()
 	var left atomic.Int64
 	left.Store(int64(b.N))
+	idle := processRSS(b, pid)
 	b.ResetTimer()
+	self0, peer0 := selfCPU(b), processCPU(b, pid)
 	start := time.Now()
 	var wg sync.WaitGroup
 	for i := 0; i < n; i++ {
@@ -71,11 +79,61 @@ func callers(b *testing.B, n int, call func(context.Context) error) {
 	}
 	wg.Wait()
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "calls/s")
+	b.ReportMetric(float64((selfCPU(b)-self0).Microseconds())/float64(b.N), "caller-cpu-µs/call")
+	b.ReportMetric(float64((processCPU(b, pid)-peer0).Microseconds())/float64(b.N), "server-cpu-µs/call")
+	b.ReportMetric(idle, "server-rss-before-MB")
+	b.ReportMetric(processRSS(b, pid), "server-rss-MB")
+}
+
+// processRSS is the resident memory of process pid, in MB.
+func processRSS(b *testing.B, pid int) float64 {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		b.Skipf("no memory figure for process %d: %v", pid, err)
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == "VmRSS:" {
+			kb, err := strconv.ParseFloat(f[1], 64)
+			if err == nil {
+				return kb / 1000
+			}
+		}
+	}
+	b.Fatalf("process %d: no VmRSS in its status", pid)
+	return 0
+}
+
+// selfCPU is the CPU time this process has used.
+func selfCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// processCPU is the CPU time process pid has used, from /proc (in
+// hundredths of a second: enough over the thousands of calls of a run).
+func processCPU(b *testing.B, pid int) time.Duration {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Skipf("no CPU time for process %d: %v", pid, err)
+	}
+	// The fields after the command name, which is in parentheses and may
+	// hold spaces: state is the first, utime and stime the 12th and 13th.
+	s := string(raw)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		b.Fatalf("process %d: unreadable stat %q", pid, s)
+	}
+	return time.Duration(utime+stime) * (time.Second / 100)
 }
 
 // floor starts the bare gRPC server in its own process and returns a call
-// of it over the Unix socket.
-func floor(b *testing.B) func(context.Context) error {
+// of it over the Unix socket, and the server's process id.
+func floor(b *testing.B) (func(context.Context) error, int) {
 	bin := testbin.Program(b, "benchfloor", "./internal/benchfloor")
 	sock := filepath.Join(b.TempDir(), "floor.sock")
 	cmd := exec.Command(bin, sock)
@@ -96,10 +154,10 @@ func floor(b *testing.B) func(context.Context) error {
 	return func(ctx context.Context) error {
 		_, err := hc.Check(ctx, &healthpb.HealthCheckRequest{})
 		return err
-	}
+	}, cmd.Process.Pid
 }
 
-func host(b *testing.B, name string, targets []sdk.Target) executor {
+func host(b *testing.B, name string, targets []sdk.Target) *pluginhost.Process {
 	bin := testbin.Plugin(b, name)
 	sum, err := pluginhost.FileSHA256(bin)
 	if err != nil {
@@ -114,11 +172,12 @@ func host(b *testing.B, name string, targets []sdk.Target) executor {
 	return p
 }
 
-// profileEnv passes DESKBOT_PLUGIN_CPUPROFILE and GODEBUG on to the benchmarked
-// plugin, so its side of a round trip can be profiled too.
+// profileEnv passes DESKBOT_PLUGIN_CPUPROFILE, DESKBOT_PLUGIN_MEMPROFILE and
+// GODEBUG on to the benchmarked plugin, so its side of a round trip can be
+// profiled too.
 func profileEnv() map[string]string {
 	env := map[string]string{}
-	for _, k := range []string{"DESKBOT_PLUGIN_CPUPROFILE", "GODEBUG"} {
+	for _, k := range []string{"DESKBOT_PLUGIN_CPUPROFILE", "DESKBOT_PLUGIN_MEMPROFILE", "GODEBUG"} {
 		if v := os.Getenv(k); v != "" {
 			env[k] = v
 		}
@@ -131,7 +190,7 @@ func profileEnv() map[string]string {
 // with the floor: a bare gRPC unary call over a Unix socket to another
 // process, measured in the same run.
 func BenchmarkRoundTrip(b *testing.B) {
-	f := floor(b)
+	f, floorPID := floor(b)
 	p := host(b, "example", []sdk.Target{{Name: "sandbox", Sandbox: true}})
 	plugin := func(ctx context.Context) error {
 		res, err := p.Execute(ctx, &sdk.ExecuteRequest{Request: sdk.Request{ID: "bench", Command: "echo", Args: sdk.Args{"text": "ping"}}})
@@ -142,8 +201,8 @@ func BenchmarkRoundTrip(b *testing.B) {
 	}
 	b.Run("floor", func(b *testing.B) { measure(b, f) })
 	b.Run("plugin", func(b *testing.B) { measure(b, plugin) })
-	b.Run("floor-8callers", func(b *testing.B) { callers(b, 8, f) })
-	b.Run("plugin-8callers", func(b *testing.B) { callers(b, 8, plugin) })
+	b.Run("floor-8callers", func(b *testing.B) { callers(b, 8, floorPID, f) })
+	b.Run("plugin-8callers", func(b *testing.B) { callers(b, 8, p.PID(), plugin) })
 	// The same comparisons interleaved, so that a machine whose speed
 	// drifts during the run (a shared host) affects both sides alike.
 	b.Run("paired", func(b *testing.B) { paired(b, f, plugin) })

@@ -58,7 +58,8 @@ type Config struct {
 	Env map[string]string
 	// CallTimeout bounds each call (30 s if zero). For Execute it counts
 	// only the time the plugin does not report being queued behind its
-	// provider's request limit (sdk.ProgressQueued).
+	// provider's request limit (sdk.ProgressQueued); a command the catalog
+	// marks NoProgress reports nothing, so all of its time counts.
 	CallTimeout time.Duration
 	// MaxQueueWait bounds the queue waits of one Execute that CallTimeout
 	// does not count (5 min if zero): the call ends at the latest after
@@ -249,6 +250,8 @@ type Process struct {
 	prov    sdk.Provider
 	meta    sdk.Metadata
 	catalog *sdk.Catalog
+	// noProgress names the commands the catalog says report no progress.
+	noProgress map[string]bool
 	// displayName is the plugin's own name for its provider, from its
 	// last start: kept when it is down, for the messages that say so.
 	displayName atomic.Pointer[string]
@@ -695,6 +698,12 @@ func (p *Process) start(ctx context.Context) {
 // adopt makes a launched process the plugin's. Called with p.mu held.
 func (p *Process) adopt(client *plugin.Client, prov sdk.Provider, meta sdk.Metadata, catalog *sdk.Catalog) {
 	p.client, p.prov, p.meta, p.catalog = client, prov, meta, catalog
+	p.noProgress = map[string]bool{}
+	for _, c := range catalog.Commands {
+		if c.NoProgress {
+			p.noProgress[c.Name] = true
+		}
+	}
 	p.displayName.Store(&meta.DisplayName)
 	p.gen++
 	p.retryAt, p.downSince = time.Time{}, time.Time{}
@@ -1056,8 +1065,13 @@ func (p *Process) Plan(ctx context.Context, req *sdk.PlanRequest) (*sdk.PlanResp
 	return resp, nil
 }
 
-// Execute runs a command. Its time is counted as executeContext says.
+// Execute runs a command. Its time is counted as executeContext says,
+// unless the command reports no progress: then it is one call bounded by
+// CallTimeout alone, with nothing to observe.
 func (p *Process) Execute(ctx context.Context, req *sdk.ExecuteRequest) (*sdk.Result, error) {
+	if p.reportsNoProgress(req.Command) {
+		return p.executeQuiet(ctx, req)
+	}
 	parent := ctx
 	ctx, cancel, work, observe := p.executeContext(ctx)
 	defer cancel()
@@ -1095,6 +1109,35 @@ func (p *Process) Execute(ctx context.Context, req *sdk.ExecuteRequest) (*sdk.Re
 				t.Stop()
 			}
 		}
+		return nil, p.failed(ctx, gen, err)
+	}
+	return res, nil
+}
+
+// reportsNoProgress says whether the plugin's catalog marks command as
+// one that never reports progress.
+func (p *Process) reportsNoProgress(command string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.noProgress[command]
+}
+
+// executeQuiet runs a command that reports no progress. Without progress
+// there is no queue wait to leave out of its time, and the SDK's client
+// makes it one unary call (sdk.GRPCClient.Execute); the caller's progress
+// function is never called.
+func (p *Process) executeQuiet(ctx context.Context, req *sdk.ExecuteRequest) (*sdk.Result, error) {
+	ctx, cancel := p.callContext(ctx)
+	defer cancel()
+	prov, gen, err := p.provider(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r := *req
+	r.Progress = nil
+	p.stampDeadline(ctx, &r.Request)
+	res, err := prov.Execute(ctx, &r)
+	if err != nil {
 		return nil, p.failed(ctx, gen, err)
 	}
 	return res, nil

@@ -103,6 +103,23 @@ func TestExecuteAndProgressThroughProcess(t *testing.T) {
 	assert.Equal(t, "sandbox", f.plugin.DefaultTarget())
 }
 
+// A command the catalog marks NoProgress (the example's echo) runs as one
+// call; the caller's progress function is never called, and the command
+// still gets the request as sent.
+func TestACommandThatReportsNoProgressRunsWithoutAStream(t *testing.T) {
+	f := start(t, pluginhost.Options{}, exampleConfig(t))
+	var told []sdk.Progress
+	for _, text := range []string{"one", "two"} {
+		res, err := f.plugin.Execute(context.Background(), &sdk.ExecuteRequest{Request: sdk.Request{ID: "t-" + text, Command: "echo", Args: sdk.Args{"text": text}},
+			Progress: func(p sdk.Progress) { told = append(told, p) }})
+		require.NoError(t, err)
+		require.False(t, res.Failed(), "%v", res.Diagnostics)
+		assert.Equal(t, text, res.Parts[0].Text.Body)
+	}
+	assert.Empty(t, told)
+	assert.Equal(t, sdk.ProtocolMinor, f.plugin.Metadata().ProtocolMinor)
+}
+
 // slowCall starts the example's slow command in the background and
 // returns once the plugin says the wait has begun; the channel yields the
 // call's error.

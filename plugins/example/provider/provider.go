@@ -62,6 +62,7 @@ func registerContract(p *sdk.Plugin) {
 	p.Command("echo", "Repeat the text back").
 		Params(sdk.String("text", "What to say").AsRequired().AsPositional()).
 		Examples("/example echo \"hello world\"").
+		NoProgress().
 		Run(func(ctx context.Context, c *sdk.Call) (*sdk.Result, error) {
 			return sdk.NewResult().AddText("%s", c.Args.String("text")), nil
 		})
@@ -77,6 +78,7 @@ func registerContract(p *sdk.Plugin) {
 			}
 			return out, nil
 		}).
+		NoProgress().
 		Run(func(ctx context.Context, c *sdk.Call) (*sdk.Result, error) {
 			return sdk.NewResult().AddText("Hello, %s!", c.Args.String("name")), nil
 		})

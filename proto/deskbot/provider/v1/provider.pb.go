@@ -671,8 +671,12 @@ type Command struct {
 	// parameters through, as strings, for the plugin to validate (families
 	// of keys such as MXCHECK-*). Added in protocol minor 2.
 	ExtraArguments bool `protobuf:"varint,11,opt,name=extra_arguments,json=extraArguments,proto3" json:"extra_arguments,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// no_progress says the command never reports progress, so the bot may
+	// run it with ExecuteUnary; a queue wait then counts against the call's
+	// time (protocol minor 7).
+	NoProgress    bool `protobuf:"varint,12,opt,name=no_progress,json=noProgress,proto3" json:"no_progress,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Command) Reset() {
@@ -778,6 +782,13 @@ func (x *Command) GetAliases() []string {
 func (x *Command) GetExtraArguments() bool {
 	if x != nil {
 		return x.ExtraArguments
+	}
+	return false
+}
+
+func (x *Command) GetNoProgress() bool {
+	if x != nil {
+		return x.NoProgress
 	}
 	return false
 }
@@ -1762,6 +1773,167 @@ func (*ExecuteResponse_Progress) isExecuteResponse_Event() {}
 
 func (*ExecuteResponse_Result) isExecuteResponse_Event() {}
 
+// ExecuteUnaryRequest is an ExecuteRequest for ExecuteUnary. Its
+// arguments are a list rather than a map: protobuf's maps cost both sides
+// reflection and allocations on every call, and the names are unique all
+// the same.
+type ExecuteUnaryRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Context       *RequestContext        `protobuf:"bytes,1,opt,name=context,proto3" json:"context,omitempty"`
+	Command       string                 `protobuf:"bytes,2,opt,name=command,proto3" json:"command,omitempty"`
+	Arguments     []*Argument            `protobuf:"bytes,3,rep,name=arguments,proto3" json:"arguments,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExecuteUnaryRequest) Reset() {
+	*x = ExecuteUnaryRequest{}
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExecuteUnaryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExecuteUnaryRequest) ProtoMessage() {}
+
+func (x *ExecuteUnaryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExecuteUnaryRequest.ProtoReflect.Descriptor instead.
+func (*ExecuteUnaryRequest) Descriptor() ([]byte, []int) {
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ExecuteUnaryRequest) GetContext() *RequestContext {
+	if x != nil {
+		return x.Context
+	}
+	return nil
+}
+
+func (x *ExecuteUnaryRequest) GetCommand() string {
+	if x != nil {
+		return x.Command
+	}
+	return ""
+}
+
+func (x *ExecuteUnaryRequest) GetArguments() []*Argument {
+	if x != nil {
+		return x.Arguments
+	}
+	return nil
+}
+
+// Argument is one named argument.
+type Argument struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Value         *Value                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Argument) Reset() {
+	*x = Argument{}
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Argument) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Argument) ProtoMessage() {}
+
+func (x *Argument) ProtoReflect() protoreflect.Message {
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Argument.ProtoReflect.Descriptor instead.
+func (*Argument) Descriptor() ([]byte, []int) {
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *Argument) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Argument) GetValue() *Value {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+type ExecuteUnaryResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Result        *Result                `protobuf:"bytes,1,opt,name=result,proto3" json:"result,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExecuteUnaryResponse) Reset() {
+	*x = ExecuteUnaryResponse{}
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExecuteUnaryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExecuteUnaryResponse) ProtoMessage() {}
+
+func (x *ExecuteUnaryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExecuteUnaryResponse.ProtoReflect.Descriptor instead.
+func (*ExecuteUnaryResponse) Descriptor() ([]byte, []int) {
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *ExecuteUnaryResponse) GetResult() *Result {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
 type Progress struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	Message string                 `protobuf:"bytes,1,opt,name=message,proto3" json:"message,omitempty"`
@@ -1775,7 +1947,7 @@ type Progress struct {
 
 func (x *Progress) Reset() {
 	*x = Progress{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[19]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1787,7 +1959,7 @@ func (x *Progress) String() string {
 func (*Progress) ProtoMessage() {}
 
 func (x *Progress) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[19]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1800,7 +1972,7 @@ func (x *Progress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Progress.ProtoReflect.Descriptor instead.
 func (*Progress) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{19}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Progress) GetMessage() string {
@@ -1836,7 +2008,7 @@ type Result struct {
 
 func (x *Result) Reset() {
 	*x = Result{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[20]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1848,7 +2020,7 @@ func (x *Result) String() string {
 func (*Result) ProtoMessage() {}
 
 func (x *Result) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[20]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1861,7 +2033,7 @@ func (x *Result) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Result.ProtoReflect.Descriptor instead.
 func (*Result) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{20}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Result) GetParts() []*Part {
@@ -1901,7 +2073,7 @@ type Part struct {
 
 func (x *Part) Reset() {
 	*x = Part{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[21]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1913,7 +2085,7 @@ func (x *Part) String() string {
 func (*Part) ProtoMessage() {}
 
 func (x *Part) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[21]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1926,7 +2098,7 @@ func (x *Part) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Part.ProtoReflect.Descriptor instead.
 func (*Part) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{21}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Part) GetTitle() string {
@@ -2017,7 +2189,7 @@ type Text struct {
 
 func (x *Text) Reset() {
 	*x = Text{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[22]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2029,7 +2201,7 @@ func (x *Text) String() string {
 func (*Text) ProtoMessage() {}
 
 func (x *Text) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[22]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2042,7 +2214,7 @@ func (x *Text) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Text.ProtoReflect.Descriptor instead.
 func (*Text) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{22}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Text) GetBody() string {
@@ -2068,7 +2240,7 @@ type KeyValues struct {
 
 func (x *KeyValues) Reset() {
 	*x = KeyValues{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[23]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2080,7 +2252,7 @@ func (x *KeyValues) String() string {
 func (*KeyValues) ProtoMessage() {}
 
 func (x *KeyValues) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[23]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2093,7 +2265,7 @@ func (x *KeyValues) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyValues.ProtoReflect.Descriptor instead.
 func (*KeyValues) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{23}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *KeyValues) GetItems() []*KeyValue {
@@ -2113,7 +2285,7 @@ type KeyValue struct {
 
 func (x *KeyValue) Reset() {
 	*x = KeyValue{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[24]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2125,7 +2297,7 @@ func (x *KeyValue) String() string {
 func (*KeyValue) ProtoMessage() {}
 
 func (x *KeyValue) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[24]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2138,7 +2310,7 @@ func (x *KeyValue) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyValue.ProtoReflect.Descriptor instead.
 func (*KeyValue) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{24}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *KeyValue) GetKey() string {
@@ -2165,7 +2337,7 @@ type Table struct {
 
 func (x *Table) Reset() {
 	*x = Table{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[25]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2177,7 +2349,7 @@ func (x *Table) String() string {
 func (*Table) ProtoMessage() {}
 
 func (x *Table) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[25]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2190,7 +2362,7 @@ func (x *Table) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Table.ProtoReflect.Descriptor instead.
 func (*Table) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{25}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Table) GetColumns() []string {
@@ -2216,7 +2388,7 @@ type Row struct {
 
 func (x *Row) Reset() {
 	*x = Row{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[26]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2228,7 +2400,7 @@ func (x *Row) String() string {
 func (*Row) ProtoMessage() {}
 
 func (x *Row) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[26]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2241,7 +2413,7 @@ func (x *Row) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Row.ProtoReflect.Descriptor instead.
 func (*Row) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{26}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *Row) GetCells() []string {
@@ -2262,7 +2434,7 @@ type File struct {
 
 func (x *File) Reset() {
 	*x = File{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[27]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2274,7 +2446,7 @@ func (x *File) String() string {
 func (*File) ProtoMessage() {}
 
 func (x *File) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[27]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2287,7 +2459,7 @@ func (x *File) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use File.ProtoReflect.Descriptor instead.
 func (*File) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{27}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *File) GetName() string {
@@ -2327,7 +2499,7 @@ type Diagnostic struct {
 
 func (x *Diagnostic) Reset() {
 	*x = Diagnostic{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[28]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2339,7 +2511,7 @@ func (x *Diagnostic) String() string {
 func (*Diagnostic) ProtoMessage() {}
 
 func (x *Diagnostic) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[28]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2352,7 +2524,7 @@ func (x *Diagnostic) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Diagnostic.ProtoReflect.Descriptor instead.
 func (*Diagnostic) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{28}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *Diagnostic) GetSeverity() Severity {
@@ -2400,7 +2572,7 @@ type CheckHealthRequest struct {
 
 func (x *CheckHealthRequest) Reset() {
 	*x = CheckHealthRequest{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[29]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2412,7 +2584,7 @@ func (x *CheckHealthRequest) String() string {
 func (*CheckHealthRequest) ProtoMessage() {}
 
 func (x *CheckHealthRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[29]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2425,7 +2597,7 @@ func (x *CheckHealthRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckHealthRequest.ProtoReflect.Descriptor instead.
 func (*CheckHealthRequest) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{29}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *CheckHealthRequest) GetTarget() string {
@@ -2446,7 +2618,7 @@ type TargetHealth struct {
 
 func (x *TargetHealth) Reset() {
 	*x = TargetHealth{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[30]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2458,7 +2630,7 @@ func (x *TargetHealth) String() string {
 func (*TargetHealth) ProtoMessage() {}
 
 func (x *TargetHealth) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[30]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2471,7 +2643,7 @@ func (x *TargetHealth) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TargetHealth.ProtoReflect.Descriptor instead.
 func (*TargetHealth) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{30}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *TargetHealth) GetTarget() string {
@@ -2505,7 +2677,7 @@ type CheckHealthResponse struct {
 
 func (x *CheckHealthResponse) Reset() {
 	*x = CheckHealthResponse{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[31]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2517,7 +2689,7 @@ func (x *CheckHealthResponse) String() string {
 func (*CheckHealthResponse) ProtoMessage() {}
 
 func (x *CheckHealthResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[31]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2530,7 +2702,7 @@ func (x *CheckHealthResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckHealthResponse.ProtoReflect.Descriptor instead.
 func (*CheckHealthResponse) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{31}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *CheckHealthResponse) GetStatus() HealthStatus {
@@ -2560,7 +2732,7 @@ type CompleteRequest struct {
 
 func (x *CompleteRequest) Reset() {
 	*x = CompleteRequest{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[32]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2572,7 +2744,7 @@ func (x *CompleteRequest) String() string {
 func (*CompleteRequest) ProtoMessage() {}
 
 func (x *CompleteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[32]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2585,7 +2757,7 @@ func (x *CompleteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompleteRequest.ProtoReflect.Descriptor instead.
 func (*CompleteRequest) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{32}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *CompleteRequest) GetContext() *RequestContext {
@@ -2632,7 +2804,7 @@ type CompleteResponse struct {
 
 func (x *CompleteResponse) Reset() {
 	*x = CompleteResponse{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[33]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2644,7 +2816,7 @@ func (x *CompleteResponse) String() string {
 func (*CompleteResponse) ProtoMessage() {}
 
 func (x *CompleteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[33]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2657,7 +2829,7 @@ func (x *CompleteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompleteResponse.ProtoReflect.Descriptor instead.
 func (*CompleteResponse) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{33}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *CompleteResponse) GetSuggestions() []*Suggestion {
@@ -2677,7 +2849,7 @@ type Suggestion struct {
 
 func (x *Suggestion) Reset() {
 	*x = Suggestion{}
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[34]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2689,7 +2861,7 @@ func (x *Suggestion) String() string {
 func (*Suggestion) ProtoMessage() {}
 
 func (x *Suggestion) ProtoReflect() protoreflect.Message {
-	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[34]
+	mi := &file_deskbot_provider_v1_provider_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2702,7 +2874,7 @@ func (x *Suggestion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Suggestion.ProtoReflect.Descriptor instead.
 func (*Suggestion) Descriptor() ([]byte, []int) {
-	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{34}
+	return file_deskbot_provider_v1_provider_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *Suggestion) GetValue() string {
@@ -2749,7 +2921,7 @@ const file_deskbot_provider_v1_provider_proto_rawDesc = "" +
 	"\vdiagnostics\x18\x02 \x03(\v2\x1f.deskbot.provider.v1.DiagnosticR\vdiagnostics\x12:\n" +
 	"\bsettings\x18\x03 \x03(\v2\x1e.deskbot.provider.v1.ParameterR\bsettings\x128\n" +
 	"\asecrets\x18\x04 \x03(\v2\x1e.deskbot.provider.v1.ParameterR\asecrets\x12I\n" +
-	"\x10sandbox_settings\x18\x05 \x03(\v2\x1e.deskbot.provider.v1.ParameterR\x0fsandboxSettings\"\x81\x03\n" +
+	"\x10sandbox_settings\x18\x05 \x03(\v2\x1e.deskbot.provider.v1.ParameterR\x0fsandboxSettings\"\xa2\x03\n" +
 	"\aCommand\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\asummary\x18\x02 \x01(\tR\asummary\x12\x12\n" +
@@ -2764,7 +2936,9 @@ const file_deskbot_provider_v1_provider_proto_rawDesc = "" +
 	"\x06hidden\x18\t \x01(\bR\x06hidden\x12\x18\n" +
 	"\aaliases\x18\n" +
 	" \x03(\tR\aaliases\x12'\n" +
-	"\x0fextra_arguments\x18\v \x01(\bR\x0eextraArguments\"\x9c\x04\n" +
+	"\x0fextra_arguments\x18\v \x01(\bR\x0eextraArguments\x12\x1f\n" +
+	"\vno_progress\x18\f \x01(\bR\n" +
+	"noProgress\"\x9c\x04\n" +
 	"\tParameter\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x126\n" +
@@ -2852,7 +3026,16 @@ const file_deskbot_provider_v1_provider_proto_rawDesc = "" +
 	"\x0fExecuteResponse\x12;\n" +
 	"\bprogress\x18\x01 \x01(\v2\x1d.deskbot.provider.v1.ProgressH\x00R\bprogress\x125\n" +
 	"\x06result\x18\x02 \x01(\v2\x1b.deskbot.provider.v1.ResultH\x00R\x06resultB\a\n" +
-	"\x05event\"T\n" +
+	"\x05event\"\xab\x01\n" +
+	"\x13ExecuteUnaryRequest\x12=\n" +
+	"\acontext\x18\x01 \x01(\v2#.deskbot.provider.v1.RequestContextR\acontext\x12\x18\n" +
+	"\acommand\x18\x02 \x01(\tR\acommand\x12;\n" +
+	"\targuments\x18\x03 \x03(\v2\x1d.deskbot.provider.v1.ArgumentR\targuments\"P\n" +
+	"\bArgument\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x120\n" +
+	"\x05value\x18\x02 \x01(\v2\x1a.deskbot.provider.v1.ValueR\x05value\"K\n" +
+	"\x14ExecuteUnaryResponse\x123\n" +
+	"\x06result\x18\x01 \x01(\v2\x1b.deskbot.provider.v1.ResultR\x06result\"T\n" +
 	"\bProgress\x12\x18\n" +
 	"\amessage\x18\x01 \x01(\tR\amessage\x12\x18\n" +
 	"\apercent\x18\x02 \x01(\x05R\apercent\x12\x14\n" +
@@ -2951,13 +3134,14 @@ const file_deskbot_provider_v1_provider_proto_rawDesc = "" +
 	"\x19HEALTH_STATUS_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10HEALTH_STATUS_OK\x10\x01\x12\x1a\n" +
 	"\x16HEALTH_STATUS_DEGRADED\x10\x02\x12\x16\n" +
-	"\x12HEALTH_STATUS_DOWN\x10\x032\x88\x05\n" +
+	"\x12HEALTH_STATUS_DOWN\x10\x032\xed\x05\n" +
 	"\x0fProviderService\x12`\n" +
 	"\vGetMetadata\x12'.deskbot.provider.v1.GetMetadataRequest\x1a(.deskbot.provider.v1.GetMetadataResponse\x12W\n" +
 	"\bDescribe\x12$.deskbot.provider.v1.DescribeRequest\x1a%.deskbot.provider.v1.DescribeResponse\x12Z\n" +
 	"\tConfigure\x12%.deskbot.provider.v1.ConfigureRequest\x1a&.deskbot.provider.v1.ConfigureResponse\x12K\n" +
 	"\x04Plan\x12 .deskbot.provider.v1.PlanRequest\x1a!.deskbot.provider.v1.PlanResponse\x12V\n" +
-	"\aExecute\x12#.deskbot.provider.v1.ExecuteRequest\x1a$.deskbot.provider.v1.ExecuteResponse0\x01\x12`\n" +
+	"\aExecute\x12#.deskbot.provider.v1.ExecuteRequest\x1a$.deskbot.provider.v1.ExecuteResponse0\x01\x12c\n" +
+	"\fExecuteUnary\x12(.deskbot.provider.v1.ExecuteUnaryRequest\x1a).deskbot.provider.v1.ExecuteUnaryResponse\x12`\n" +
 	"\vCheckHealth\x12'.deskbot.provider.v1.CheckHealthRequest\x1a(.deskbot.provider.v1.CheckHealthResponse\x12W\n" +
 	"\bComplete\x12$.deskbot.provider.v1.CompleteRequest\x1a%.deskbot.provider.v1.CompleteResponseBAZ?github.com/deskbot/deskbot/proto/deskbot/provider/v1;providerv1b\x06proto3"
 
@@ -2974,7 +3158,7 @@ func file_deskbot_provider_v1_provider_proto_rawDescGZIP() []byte {
 }
 
 var file_deskbot_provider_v1_provider_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_deskbot_provider_v1_provider_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
+var file_deskbot_provider_v1_provider_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
 var file_deskbot_provider_v1_provider_proto_goTypes = []any{
 	(Risk)(0),                     // 0: deskbot.provider.v1.Risk
 	(ParameterType)(0),            // 1: deskbot.provider.v1.ParameterType
@@ -3000,33 +3184,36 @@ var file_deskbot_provider_v1_provider_proto_goTypes = []any{
 	(*PlanStep)(nil),              // 21: deskbot.provider.v1.PlanStep
 	(*ExecuteRequest)(nil),        // 22: deskbot.provider.v1.ExecuteRequest
 	(*ExecuteResponse)(nil),       // 23: deskbot.provider.v1.ExecuteResponse
-	(*Progress)(nil),              // 24: deskbot.provider.v1.Progress
-	(*Result)(nil),                // 25: deskbot.provider.v1.Result
-	(*Part)(nil),                  // 26: deskbot.provider.v1.Part
-	(*Text)(nil),                  // 27: deskbot.provider.v1.Text
-	(*KeyValues)(nil),             // 28: deskbot.provider.v1.KeyValues
-	(*KeyValue)(nil),              // 29: deskbot.provider.v1.KeyValue
-	(*Table)(nil),                 // 30: deskbot.provider.v1.Table
-	(*Row)(nil),                   // 31: deskbot.provider.v1.Row
-	(*File)(nil),                  // 32: deskbot.provider.v1.File
-	(*Diagnostic)(nil),            // 33: deskbot.provider.v1.Diagnostic
-	(*CheckHealthRequest)(nil),    // 34: deskbot.provider.v1.CheckHealthRequest
-	(*TargetHealth)(nil),          // 35: deskbot.provider.v1.TargetHealth
-	(*CheckHealthResponse)(nil),   // 36: deskbot.provider.v1.CheckHealthResponse
-	(*CompleteRequest)(nil),       // 37: deskbot.provider.v1.CompleteRequest
-	(*CompleteResponse)(nil),      // 38: deskbot.provider.v1.CompleteResponse
-	(*Suggestion)(nil),            // 39: deskbot.provider.v1.Suggestion
-	nil,                           // 40: deskbot.provider.v1.Target.SettingsEntry
-	nil,                           // 41: deskbot.provider.v1.Target.SecretsEntry
-	nil,                           // 42: deskbot.provider.v1.PlanRequest.ArgumentsEntry
-	nil,                           // 43: deskbot.provider.v1.ExecuteRequest.ArgumentsEntry
-	nil,                           // 44: deskbot.provider.v1.CompleteRequest.ArgumentsEntry
-	(*timestamppb.Timestamp)(nil), // 45: google.protobuf.Timestamp
+	(*ExecuteUnaryRequest)(nil),   // 24: deskbot.provider.v1.ExecuteUnaryRequest
+	(*Argument)(nil),              // 25: deskbot.provider.v1.Argument
+	(*ExecuteUnaryResponse)(nil),  // 26: deskbot.provider.v1.ExecuteUnaryResponse
+	(*Progress)(nil),              // 27: deskbot.provider.v1.Progress
+	(*Result)(nil),                // 28: deskbot.provider.v1.Result
+	(*Part)(nil),                  // 29: deskbot.provider.v1.Part
+	(*Text)(nil),                  // 30: deskbot.provider.v1.Text
+	(*KeyValues)(nil),             // 31: deskbot.provider.v1.KeyValues
+	(*KeyValue)(nil),              // 32: deskbot.provider.v1.KeyValue
+	(*Table)(nil),                 // 33: deskbot.provider.v1.Table
+	(*Row)(nil),                   // 34: deskbot.provider.v1.Row
+	(*File)(nil),                  // 35: deskbot.provider.v1.File
+	(*Diagnostic)(nil),            // 36: deskbot.provider.v1.Diagnostic
+	(*CheckHealthRequest)(nil),    // 37: deskbot.provider.v1.CheckHealthRequest
+	(*TargetHealth)(nil),          // 38: deskbot.provider.v1.TargetHealth
+	(*CheckHealthResponse)(nil),   // 39: deskbot.provider.v1.CheckHealthResponse
+	(*CompleteRequest)(nil),       // 40: deskbot.provider.v1.CompleteRequest
+	(*CompleteResponse)(nil),      // 41: deskbot.provider.v1.CompleteResponse
+	(*Suggestion)(nil),            // 42: deskbot.provider.v1.Suggestion
+	nil,                           // 43: deskbot.provider.v1.Target.SettingsEntry
+	nil,                           // 44: deskbot.provider.v1.Target.SecretsEntry
+	nil,                           // 45: deskbot.provider.v1.PlanRequest.ArgumentsEntry
+	nil,                           // 46: deskbot.provider.v1.ExecuteRequest.ArgumentsEntry
+	nil,                           // 47: deskbot.provider.v1.CompleteRequest.ArgumentsEntry
+	(*timestamppb.Timestamp)(nil), // 48: google.protobuf.Timestamp
 }
 var file_deskbot_provider_v1_provider_proto_depIdxs = []int32{
-	45, // 0: deskbot.provider.v1.RequestContext.deadline:type_name -> google.protobuf.Timestamp
+	48, // 0: deskbot.provider.v1.RequestContext.deadline:type_name -> google.protobuf.Timestamp
 	10, // 1: deskbot.provider.v1.DescribeResponse.commands:type_name -> deskbot.provider.v1.Command
-	33, // 2: deskbot.provider.v1.DescribeResponse.diagnostics:type_name -> deskbot.provider.v1.Diagnostic
+	36, // 2: deskbot.provider.v1.DescribeResponse.diagnostics:type_name -> deskbot.provider.v1.Diagnostic
 	11, // 3: deskbot.provider.v1.DescribeResponse.settings:type_name -> deskbot.provider.v1.Parameter
 	11, // 4: deskbot.provider.v1.DescribeResponse.secrets:type_name -> deskbot.provider.v1.Parameter
 	11, // 5: deskbot.provider.v1.DescribeResponse.sandbox_settings:type_name -> deskbot.provider.v1.Parameter
@@ -3034,59 +3221,65 @@ var file_deskbot_provider_v1_provider_proto_depIdxs = []int32{
 	0,  // 7: deskbot.provider.v1.Command.risk:type_name -> deskbot.provider.v1.Risk
 	1,  // 8: deskbot.provider.v1.Parameter.type:type_name -> deskbot.provider.v1.ParameterType
 	12, // 9: deskbot.provider.v1.Parameter.enum_values:type_name -> deskbot.provider.v1.EnumValue
-	40, // 10: deskbot.provider.v1.Target.settings:type_name -> deskbot.provider.v1.Target.SettingsEntry
-	41, // 11: deskbot.provider.v1.Target.secrets:type_name -> deskbot.provider.v1.Target.SecretsEntry
+	43, // 10: deskbot.provider.v1.Target.settings:type_name -> deskbot.provider.v1.Target.SettingsEntry
+	44, // 11: deskbot.provider.v1.Target.secrets:type_name -> deskbot.provider.v1.Target.SecretsEntry
 	13, // 12: deskbot.provider.v1.ConfigureRequest.targets:type_name -> deskbot.provider.v1.Target
-	33, // 13: deskbot.provider.v1.ConfigureResponse.diagnostics:type_name -> deskbot.provider.v1.Diagnostic
+	36, // 13: deskbot.provider.v1.ConfigureResponse.diagnostics:type_name -> deskbot.provider.v1.Diagnostic
 	17, // 14: deskbot.provider.v1.Value.list_value:type_name -> deskbot.provider.v1.StringList
 	5,  // 15: deskbot.provider.v1.PlanRequest.context:type_name -> deskbot.provider.v1.RequestContext
-	42, // 16: deskbot.provider.v1.PlanRequest.arguments:type_name -> deskbot.provider.v1.PlanRequest.ArgumentsEntry
+	45, // 16: deskbot.provider.v1.PlanRequest.arguments:type_name -> deskbot.provider.v1.PlanRequest.ArgumentsEntry
 	20, // 17: deskbot.provider.v1.PlanResponse.plan:type_name -> deskbot.provider.v1.Plan
-	33, // 18: deskbot.provider.v1.PlanResponse.diagnostics:type_name -> deskbot.provider.v1.Diagnostic
+	36, // 18: deskbot.provider.v1.PlanResponse.diagnostics:type_name -> deskbot.provider.v1.Diagnostic
 	21, // 19: deskbot.provider.v1.Plan.steps:type_name -> deskbot.provider.v1.PlanStep
 	0,  // 20: deskbot.provider.v1.Plan.risk:type_name -> deskbot.provider.v1.Risk
 	5,  // 21: deskbot.provider.v1.ExecuteRequest.context:type_name -> deskbot.provider.v1.RequestContext
-	43, // 22: deskbot.provider.v1.ExecuteRequest.arguments:type_name -> deskbot.provider.v1.ExecuteRequest.ArgumentsEntry
-	24, // 23: deskbot.provider.v1.ExecuteResponse.progress:type_name -> deskbot.provider.v1.Progress
-	25, // 24: deskbot.provider.v1.ExecuteResponse.result:type_name -> deskbot.provider.v1.Result
-	26, // 25: deskbot.provider.v1.Result.parts:type_name -> deskbot.provider.v1.Part
-	33, // 26: deskbot.provider.v1.Result.diagnostics:type_name -> deskbot.provider.v1.Diagnostic
-	27, // 27: deskbot.provider.v1.Part.text:type_name -> deskbot.provider.v1.Text
-	28, // 28: deskbot.provider.v1.Part.key_values:type_name -> deskbot.provider.v1.KeyValues
-	30, // 29: deskbot.provider.v1.Part.table:type_name -> deskbot.provider.v1.Table
-	32, // 30: deskbot.provider.v1.Part.file:type_name -> deskbot.provider.v1.File
-	2,  // 31: deskbot.provider.v1.Text.format:type_name -> deskbot.provider.v1.TextFormat
-	29, // 32: deskbot.provider.v1.KeyValues.items:type_name -> deskbot.provider.v1.KeyValue
-	31, // 33: deskbot.provider.v1.Table.rows:type_name -> deskbot.provider.v1.Row
-	3,  // 34: deskbot.provider.v1.Diagnostic.severity:type_name -> deskbot.provider.v1.Severity
-	4,  // 35: deskbot.provider.v1.TargetHealth.status:type_name -> deskbot.provider.v1.HealthStatus
-	4,  // 36: deskbot.provider.v1.CheckHealthResponse.status:type_name -> deskbot.provider.v1.HealthStatus
-	35, // 37: deskbot.provider.v1.CheckHealthResponse.targets:type_name -> deskbot.provider.v1.TargetHealth
-	5,  // 38: deskbot.provider.v1.CompleteRequest.context:type_name -> deskbot.provider.v1.RequestContext
-	44, // 39: deskbot.provider.v1.CompleteRequest.arguments:type_name -> deskbot.provider.v1.CompleteRequest.ArgumentsEntry
-	39, // 40: deskbot.provider.v1.CompleteResponse.suggestions:type_name -> deskbot.provider.v1.Suggestion
-	16, // 41: deskbot.provider.v1.PlanRequest.ArgumentsEntry.value:type_name -> deskbot.provider.v1.Value
-	16, // 42: deskbot.provider.v1.ExecuteRequest.ArgumentsEntry.value:type_name -> deskbot.provider.v1.Value
-	16, // 43: deskbot.provider.v1.CompleteRequest.ArgumentsEntry.value:type_name -> deskbot.provider.v1.Value
-	6,  // 44: deskbot.provider.v1.ProviderService.GetMetadata:input_type -> deskbot.provider.v1.GetMetadataRequest
-	8,  // 45: deskbot.provider.v1.ProviderService.Describe:input_type -> deskbot.provider.v1.DescribeRequest
-	14, // 46: deskbot.provider.v1.ProviderService.Configure:input_type -> deskbot.provider.v1.ConfigureRequest
-	18, // 47: deskbot.provider.v1.ProviderService.Plan:input_type -> deskbot.provider.v1.PlanRequest
-	22, // 48: deskbot.provider.v1.ProviderService.Execute:input_type -> deskbot.provider.v1.ExecuteRequest
-	34, // 49: deskbot.provider.v1.ProviderService.CheckHealth:input_type -> deskbot.provider.v1.CheckHealthRequest
-	37, // 50: deskbot.provider.v1.ProviderService.Complete:input_type -> deskbot.provider.v1.CompleteRequest
-	7,  // 51: deskbot.provider.v1.ProviderService.GetMetadata:output_type -> deskbot.provider.v1.GetMetadataResponse
-	9,  // 52: deskbot.provider.v1.ProviderService.Describe:output_type -> deskbot.provider.v1.DescribeResponse
-	15, // 53: deskbot.provider.v1.ProviderService.Configure:output_type -> deskbot.provider.v1.ConfigureResponse
-	19, // 54: deskbot.provider.v1.ProviderService.Plan:output_type -> deskbot.provider.v1.PlanResponse
-	23, // 55: deskbot.provider.v1.ProviderService.Execute:output_type -> deskbot.provider.v1.ExecuteResponse
-	36, // 56: deskbot.provider.v1.ProviderService.CheckHealth:output_type -> deskbot.provider.v1.CheckHealthResponse
-	38, // 57: deskbot.provider.v1.ProviderService.Complete:output_type -> deskbot.provider.v1.CompleteResponse
-	51, // [51:58] is the sub-list for method output_type
-	44, // [44:51] is the sub-list for method input_type
-	44, // [44:44] is the sub-list for extension type_name
-	44, // [44:44] is the sub-list for extension extendee
-	0,  // [0:44] is the sub-list for field type_name
+	46, // 22: deskbot.provider.v1.ExecuteRequest.arguments:type_name -> deskbot.provider.v1.ExecuteRequest.ArgumentsEntry
+	27, // 23: deskbot.provider.v1.ExecuteResponse.progress:type_name -> deskbot.provider.v1.Progress
+	28, // 24: deskbot.provider.v1.ExecuteResponse.result:type_name -> deskbot.provider.v1.Result
+	5,  // 25: deskbot.provider.v1.ExecuteUnaryRequest.context:type_name -> deskbot.provider.v1.RequestContext
+	25, // 26: deskbot.provider.v1.ExecuteUnaryRequest.arguments:type_name -> deskbot.provider.v1.Argument
+	16, // 27: deskbot.provider.v1.Argument.value:type_name -> deskbot.provider.v1.Value
+	28, // 28: deskbot.provider.v1.ExecuteUnaryResponse.result:type_name -> deskbot.provider.v1.Result
+	29, // 29: deskbot.provider.v1.Result.parts:type_name -> deskbot.provider.v1.Part
+	36, // 30: deskbot.provider.v1.Result.diagnostics:type_name -> deskbot.provider.v1.Diagnostic
+	30, // 31: deskbot.provider.v1.Part.text:type_name -> deskbot.provider.v1.Text
+	31, // 32: deskbot.provider.v1.Part.key_values:type_name -> deskbot.provider.v1.KeyValues
+	33, // 33: deskbot.provider.v1.Part.table:type_name -> deskbot.provider.v1.Table
+	35, // 34: deskbot.provider.v1.Part.file:type_name -> deskbot.provider.v1.File
+	2,  // 35: deskbot.provider.v1.Text.format:type_name -> deskbot.provider.v1.TextFormat
+	32, // 36: deskbot.provider.v1.KeyValues.items:type_name -> deskbot.provider.v1.KeyValue
+	34, // 37: deskbot.provider.v1.Table.rows:type_name -> deskbot.provider.v1.Row
+	3,  // 38: deskbot.provider.v1.Diagnostic.severity:type_name -> deskbot.provider.v1.Severity
+	4,  // 39: deskbot.provider.v1.TargetHealth.status:type_name -> deskbot.provider.v1.HealthStatus
+	4,  // 40: deskbot.provider.v1.CheckHealthResponse.status:type_name -> deskbot.provider.v1.HealthStatus
+	38, // 41: deskbot.provider.v1.CheckHealthResponse.targets:type_name -> deskbot.provider.v1.TargetHealth
+	5,  // 42: deskbot.provider.v1.CompleteRequest.context:type_name -> deskbot.provider.v1.RequestContext
+	47, // 43: deskbot.provider.v1.CompleteRequest.arguments:type_name -> deskbot.provider.v1.CompleteRequest.ArgumentsEntry
+	42, // 44: deskbot.provider.v1.CompleteResponse.suggestions:type_name -> deskbot.provider.v1.Suggestion
+	16, // 45: deskbot.provider.v1.PlanRequest.ArgumentsEntry.value:type_name -> deskbot.provider.v1.Value
+	16, // 46: deskbot.provider.v1.ExecuteRequest.ArgumentsEntry.value:type_name -> deskbot.provider.v1.Value
+	16, // 47: deskbot.provider.v1.CompleteRequest.ArgumentsEntry.value:type_name -> deskbot.provider.v1.Value
+	6,  // 48: deskbot.provider.v1.ProviderService.GetMetadata:input_type -> deskbot.provider.v1.GetMetadataRequest
+	8,  // 49: deskbot.provider.v1.ProviderService.Describe:input_type -> deskbot.provider.v1.DescribeRequest
+	14, // 50: deskbot.provider.v1.ProviderService.Configure:input_type -> deskbot.provider.v1.ConfigureRequest
+	18, // 51: deskbot.provider.v1.ProviderService.Plan:input_type -> deskbot.provider.v1.PlanRequest
+	22, // 52: deskbot.provider.v1.ProviderService.Execute:input_type -> deskbot.provider.v1.ExecuteRequest
+	24, // 53: deskbot.provider.v1.ProviderService.ExecuteUnary:input_type -> deskbot.provider.v1.ExecuteUnaryRequest
+	37, // 54: deskbot.provider.v1.ProviderService.CheckHealth:input_type -> deskbot.provider.v1.CheckHealthRequest
+	40, // 55: deskbot.provider.v1.ProviderService.Complete:input_type -> deskbot.provider.v1.CompleteRequest
+	7,  // 56: deskbot.provider.v1.ProviderService.GetMetadata:output_type -> deskbot.provider.v1.GetMetadataResponse
+	9,  // 57: deskbot.provider.v1.ProviderService.Describe:output_type -> deskbot.provider.v1.DescribeResponse
+	15, // 58: deskbot.provider.v1.ProviderService.Configure:output_type -> deskbot.provider.v1.ConfigureResponse
+	19, // 59: deskbot.provider.v1.ProviderService.Plan:output_type -> deskbot.provider.v1.PlanResponse
+	23, // 60: deskbot.provider.v1.ProviderService.Execute:output_type -> deskbot.provider.v1.ExecuteResponse
+	26, // 61: deskbot.provider.v1.ProviderService.ExecuteUnary:output_type -> deskbot.provider.v1.ExecuteUnaryResponse
+	39, // 62: deskbot.provider.v1.ProviderService.CheckHealth:output_type -> deskbot.provider.v1.CheckHealthResponse
+	41, // 63: deskbot.provider.v1.ProviderService.Complete:output_type -> deskbot.provider.v1.CompleteResponse
+	56, // [56:64] is the sub-list for method output_type
+	48, // [48:56] is the sub-list for method input_type
+	48, // [48:48] is the sub-list for extension type_name
+	48, // [48:48] is the sub-list for extension extendee
+	0,  // [0:48] is the sub-list for field type_name
 }
 
 func init() { file_deskbot_provider_v1_provider_proto_init() }
@@ -3105,7 +3298,7 @@ func file_deskbot_provider_v1_provider_proto_init() {
 		(*ExecuteResponse_Progress)(nil),
 		(*ExecuteResponse_Result)(nil),
 	}
-	file_deskbot_provider_v1_provider_proto_msgTypes[21].OneofWrappers = []any{
+	file_deskbot_provider_v1_provider_proto_msgTypes[24].OneofWrappers = []any{
 		(*Part_Text)(nil),
 		(*Part_KeyValues)(nil),
 		(*Part_Table)(nil),
@@ -3117,7 +3310,7 @@ func file_deskbot_provider_v1_provider_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_deskbot_provider_v1_provider_proto_rawDesc), len(file_deskbot_provider_v1_provider_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   40,
+			NumMessages:   43,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

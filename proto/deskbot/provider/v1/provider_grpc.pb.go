@@ -24,13 +24,14 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	ProviderService_GetMetadata_FullMethodName = "/deskbot.provider.v1.ProviderService/GetMetadata"
-	ProviderService_Describe_FullMethodName    = "/deskbot.provider.v1.ProviderService/Describe"
-	ProviderService_Configure_FullMethodName   = "/deskbot.provider.v1.ProviderService/Configure"
-	ProviderService_Plan_FullMethodName        = "/deskbot.provider.v1.ProviderService/Plan"
-	ProviderService_Execute_FullMethodName     = "/deskbot.provider.v1.ProviderService/Execute"
-	ProviderService_CheckHealth_FullMethodName = "/deskbot.provider.v1.ProviderService/CheckHealth"
-	ProviderService_Complete_FullMethodName    = "/deskbot.provider.v1.ProviderService/Complete"
+	ProviderService_GetMetadata_FullMethodName  = "/deskbot.provider.v1.ProviderService/GetMetadata"
+	ProviderService_Describe_FullMethodName     = "/deskbot.provider.v1.ProviderService/Describe"
+	ProviderService_Configure_FullMethodName    = "/deskbot.provider.v1.ProviderService/Configure"
+	ProviderService_Plan_FullMethodName         = "/deskbot.provider.v1.ProviderService/Plan"
+	ProviderService_Execute_FullMethodName      = "/deskbot.provider.v1.ProviderService/Execute"
+	ProviderService_ExecuteUnary_FullMethodName = "/deskbot.provider.v1.ProviderService/ExecuteUnary"
+	ProviderService_CheckHealth_FullMethodName  = "/deskbot.provider.v1.ProviderService/CheckHealth"
+	ProviderService_Complete_FullMethodName     = "/deskbot.provider.v1.ProviderService/Complete"
 )
 
 // ProviderServiceClient is the client API for ProviderService service.
@@ -53,6 +54,12 @@ type ProviderServiceClient interface {
 	Plan(ctx context.Context, in *PlanRequest, opts ...grpc.CallOption) (*PlanResponse, error)
 	// Execute runs a command: progress events, then exactly one result.
 	Execute(ctx context.Context, in *ExecuteRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ExecuteResponse], error)
+	// ExecuteUnary runs a command that reports no progress (its catalog
+	// entry says no_progress) and answers with its result alone: one call
+	// without a stream's setup, half-close and cancellation. The bot uses it
+	// only with plugins of protocol minor 7 or later, and falls back to
+	// Execute if a plugin does not implement it (protocol minor 7).
+	ExecuteUnary(ctx context.Context, in *ExecuteUnaryRequest, opts ...grpc.CallOption) (*ExecuteUnaryResponse, error)
 	// CheckHealth reports the plugin's and, where it can, the provider's health.
 	CheckHealth(ctx context.Context, in *CheckHealthRequest, opts ...grpc.CallOption) (*CheckHealthResponse, error)
 	// Complete suggests values for one argument. Optional: plugins without the
@@ -127,6 +134,16 @@ func (c *providerServiceClient) Execute(ctx context.Context, in *ExecuteRequest,
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type ProviderService_ExecuteClient = grpc.ServerStreamingClient[ExecuteResponse]
 
+func (c *providerServiceClient) ExecuteUnary(ctx context.Context, in *ExecuteUnaryRequest, opts ...grpc.CallOption) (*ExecuteUnaryResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ExecuteUnaryResponse)
+	err := c.cc.Invoke(ctx, ProviderService_ExecuteUnary_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *providerServiceClient) CheckHealth(ctx context.Context, in *CheckHealthRequest, opts ...grpc.CallOption) (*CheckHealthResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(CheckHealthResponse)
@@ -167,6 +184,12 @@ type ProviderServiceServer interface {
 	Plan(context.Context, *PlanRequest) (*PlanResponse, error)
 	// Execute runs a command: progress events, then exactly one result.
 	Execute(*ExecuteRequest, grpc.ServerStreamingServer[ExecuteResponse]) error
+	// ExecuteUnary runs a command that reports no progress (its catalog
+	// entry says no_progress) and answers with its result alone: one call
+	// without a stream's setup, half-close and cancellation. The bot uses it
+	// only with plugins of protocol minor 7 or later, and falls back to
+	// Execute if a plugin does not implement it (protocol minor 7).
+	ExecuteUnary(context.Context, *ExecuteUnaryRequest) (*ExecuteUnaryResponse, error)
 	// CheckHealth reports the plugin's and, where it can, the provider's health.
 	CheckHealth(context.Context, *CheckHealthRequest) (*CheckHealthResponse, error)
 	// Complete suggests values for one argument. Optional: plugins without the
@@ -196,6 +219,9 @@ func (UnimplementedProviderServiceServer) Plan(context.Context, *PlanRequest) (*
 }
 func (UnimplementedProviderServiceServer) Execute(*ExecuteRequest, grpc.ServerStreamingServer[ExecuteResponse]) error {
 	return status.Error(codes.Unimplemented, "method Execute not implemented")
+}
+func (UnimplementedProviderServiceServer) ExecuteUnary(context.Context, *ExecuteUnaryRequest) (*ExecuteUnaryResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ExecuteUnary not implemented")
 }
 func (UnimplementedProviderServiceServer) CheckHealth(context.Context, *CheckHealthRequest) (*CheckHealthResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CheckHealth not implemented")
@@ -307,6 +333,24 @@ func _ProviderService_Execute_Handler(srv interface{}, stream grpc.ServerStream)
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type ProviderService_ExecuteServer = grpc.ServerStreamingServer[ExecuteResponse]
 
+func _ProviderService_ExecuteUnary_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ExecuteUnaryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ProviderServiceServer).ExecuteUnary(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ProviderService_ExecuteUnary_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ProviderServiceServer).ExecuteUnary(ctx, req.(*ExecuteUnaryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _ProviderService_CheckHealth_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(CheckHealthRequest)
 	if err := dec(in); err != nil {
@@ -365,6 +409,10 @@ var ProviderService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Plan",
 			Handler:    _ProviderService_Plan_Handler,
+		},
+		{
+			MethodName: "ExecuteUnary",
+			Handler:    _ProviderService_ExecuteUnary_Handler,
 		},
 		{
 			MethodName: "CheckHealth",
