@@ -871,18 +871,46 @@ func (s *DB) ExpirePending(ctx context.Context, now time.Time) ([]string, error)
 // committed; records that arrive together are committed together, in
 // order, each sealed with the hash of the one before.
 func (s *DB) AppendAudit(ctx context.Context, r store.AuditRecord, seal func(*store.AuditRecord)) (store.AuditRecord, error) {
+	if s.isClosed() {
+		return r, errStoreClosed
+	}
 	req := &appendReq{ctx: ctx, r: r, seal: seal, done: make(chan appendResult, 1)}
 	select {
 	case s.appends <- req:
 	case <-s.closed:
-		return r, errors.New("the store is closed")
+		return r, errStoreClosed
 	case <-ctx.Done():
 		return r, ctx.Err()
 	}
 	// Once queued the record is written even if the caller stops waiting:
 	// an audit entry is not taken back.
-	res := <-req.done
-	return res.r, res.err
+	select {
+	case res := <-req.done:
+		return res.r, res.err
+	case <-s.stopped:
+		// Queued as the store closed, after the committer's last look.
+		select {
+		case res := <-req.done:
+			return res.r, res.err
+		default:
+			return r, errStoreClosed
+		}
+	}
+}
+
+// errStoreClosed answers calls made after Close.
+var errStoreClosed = errors.New("the store is closed")
+
+// isClosed reports whether Close has begun. Calls check it before
+// queueing: a queue may still have room after Close, and its committer
+// may already have taken its last look.
+func (s *DB) isClosed() bool {
+	select {
+	case <-s.closed:
+		return true
+	default:
+		return false
+	}
 }
 
 // commitAppends writes queued audit records, as many as are waiting (up
@@ -1229,16 +1257,28 @@ func positionMicros(p store.AuditPosition) int64 {
 // it over if the previous holder's expired; a live key is refused. Claims
 // that arrive together share a transaction.
 func (s *DB) Claim(ctx context.Context, key string, ttl time.Duration, now time.Time) (bool, error) {
+	if s.isClosed() {
+		return false, errStoreClosed
+	}
 	req := &claimReq{key: key, ttl: ttl, now: now, done: make(chan claimResult, 1)}
 	select {
 	case s.claims <- req:
 	case <-s.closed:
-		return false, errors.New("the store is closed")
+		return false, errStoreClosed
 	case <-ctx.Done():
 		return false, ctx.Err()
 	}
-	res := <-req.done
-	return res.ok, res.err
+	select {
+	case res := <-req.done:
+		return res.ok, res.err
+	case <-s.stopped:
+		select {
+		case res := <-req.done:
+			return res.ok, res.err
+		default:
+			return false, errStoreClosed
+		}
+	}
 }
 
 func (s *DB) commitClaims() {

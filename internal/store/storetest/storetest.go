@@ -474,6 +474,21 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		assert.Equal(t, pos(4), other)
 	})
 
+	t.Run("writes after Close fail rather than wait forever", func(t *testing.T) {
+		// A request queued as the store closes must not wait on a
+		// committer that has stopped: a shutting-down bot would hang.
+		for i := 0; i < 20; i++ {
+			s := open(t)
+			require.NoError(t, s.Close())
+			_, err := s.AppendAudit(ctx, store.AuditRecord{At: t0, Actor: "U0ALICE", Action: "request"}, func(r *store.AuditRecord) { r.Hash = "h" })
+			assert.Error(t, err, "append after close")
+			_, err = s.Claim(ctx, "after-close", time.Minute, t0)
+			assert.Error(t, err, "claim after close")
+			_, err = s.InboxAdd(ctx, store.InboxItem{Key: "after-close"})
+			assert.Error(t, err, "inbox add after close")
+		}
+	})
+
 	t.Run("dedup", func(t *testing.T) {
 		s := open(t)
 		first, err := s.Claim(ctx, "slack:retry:1", time.Minute, t0)
