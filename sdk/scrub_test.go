@@ -43,3 +43,11 @@ func TestScrubErrorKeepsArgumentErrors(t *testing.T) {
 	err = sdk.ScrubError(red, errors.New("upstream said TOKEN-CANARY-123"))
 	assert.NotContains(t, err.Error(), "TOKEN-CANARY-123")
 }
+
+// A plan step whose body uses a secret as a key shows it masked.
+func TestPlanScrubMasksSecretKeys(t *testing.T) {
+	r := redact.New()
+	r.AddSecret("CANARY-plan-key-4b2e")
+	p := (&sdk.Plan{Steps: []sdk.PlanStep{{Body: `{"auth":{"CANARY-plan-key-4b2e":1}}`}}}).Scrub(r)
+	assert.Equal(t, `{"auth":{"[REDACTED]":1}}`, p.Steps[0].Body)
+}

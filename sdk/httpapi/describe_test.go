@@ -70,3 +70,23 @@ func TestErrorBodyDecodesTheProvidersAnswer(t *testing.T) {
 	_, ok = ErrorBody[[]int](err)
 	assert.False(t, ok, "a body of another shape does not decode")
 }
+
+// A secret the provider or the plugin puts in a JSON key is masked in the
+// plan step, the error's text and the decoded error body alike.
+func TestSecretsUsedAsKeysAreMasked(t *testing.T) {
+	c, _ := newClient(t, func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = w.Write([]byte(`{"errors":{"` + canary + `":"token expired"}}`))
+	})
+	c.Redactor.AddSecret(canary)
+	_, _, body := c.DescribeStep(&Request{Method: "POST", Path: "/x", JSON: map[string]any{"auth": map[string]any{canary: 1}}})
+	assert.Equal(t, `{"auth":{"[REDACTED]":1}}`, body)
+
+	_, err := c.Do(context.Background(), &Request{Method: "GET", Path: "/x"})
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), canary)
+	assert.Contains(t, err.Error(), "token expired")
+	e, ok := ErrorBody[map[string]map[string]string](err)
+	require.True(t, ok)
+	assert.Equal(t, map[string]map[string]string{"errors": {"[REDACTED]": "token expired"}}, e)
+}

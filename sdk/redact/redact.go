@@ -10,6 +10,7 @@ package redact
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"regexp"
 	"slices"
@@ -226,16 +227,33 @@ func (r *Redactor) Any(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
 		m := make(map[string]any, len(x))
-		for k, val := range x {
+		// Keys in order, so that two keys masked alike are told apart the
+		// same way every time.
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			val := x[k]
+			// A secret can be a key too ({"auth":{"<token>":1}}, an error
+			// keyed by the value it refuses): mask it there as well.
+			nk := r.String(k)
+			for i := 2; ; i++ {
+				if _, taken := m[nk]; !taken {
+					break
+				}
+				nk = fmt.Sprintf("%s#%d", r.String(k), i)
+			}
 			if r.IsSensitiveKey(k) && val != nil {
 				_, isObj := val.(map[string]any)
 				_, isBool := val.(bool) // ssh_password: true says nothing secret
 				if !isObj && !isBool {
-					m[k] = Mask
+					m[nk] = Mask
 					continue
 				}
 			}
-			m[k] = r.Any(val)
+			m[nk] = r.Any(val)
 		}
 		return m
 	case []any:

@@ -138,3 +138,19 @@ func quote(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
 }
+
+// A secret used as a key is masked like one used as a value, and two keys
+// masked alike both stay, so nothing in the document is lost from view.
+func TestJSONMasksSecretKeys(t *testing.T) {
+	r := New()
+	r.AddSecret("QZXTARGET9", "QZXOTHER7")
+	for in, want := range map[string]string{
+		`{"auth":{"QZXTARGET9":1}}`:                    `{"auth":{"[REDACTED]":1}}`,
+		`{"errors":{"QZXTARGET9":"token expired"}}`:    `{"errors":{"[REDACTED]":"token expired"}}`,
+		`{"x-QZXTARGET9-y":1}`:                         `{"x-[REDACTED]-y":1}`,
+		`{"QZXOTHER7":1,"QZXTARGET9":2}`:               `{"[REDACTED]":1,"[REDACTED]#2":2}`,
+		`[{"QZXTARGET9":{"password":"p","name":"n"}}]`: `[{"[REDACTED]":{"name":"n","password":"[REDACTED]"}}]`,
+	} {
+		assert.Equal(t, want, string(r.JSON([]byte(in))), in)
+	}
+}
