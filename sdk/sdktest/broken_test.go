@@ -3,6 +3,7 @@ package sdktest
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -50,6 +51,20 @@ var broken = map[string]func(t *testing.T) (*sdk.Plugin, Options){
 			}).
 			Run(func(ctx context.Context, c *sdk.Call) (*sdk.Result, error) { return sdk.NewResult(), nil })
 		return p, Options{Snapshot: func() (string, error) { return "nothing changes", nil }}
+	},
+	// A plugin that logs what the user typed for a password, past the
+	// call's log (which masks it), as a provider's echoed error might.
+	"logs a sensitive argument": func(t *testing.T) (*sdk.Plugin, Options) {
+		p := sdk.New("broken", "1")
+		p.Command("password set", "Set a password").
+			Params(sdk.String("user", "").AsRequired().AsPositional(), sdk.String("pw", "").AsSensitive()).
+			Risk(sdk.RiskLow).
+			Plan(func(ctx context.Context, c *sdk.Call) (*sdk.Plan, error) {
+				slog.Warn("the provider answered", "body", "bad password "+c.Args.String("pw"))
+				return &sdk.Plan{Summary: "Set a password"}, nil
+			}).
+			Run(func(ctx context.Context, c *sdk.Call) (*sdk.Result, error) { return sdk.NewResult(), nil })
+		return p, Options{ThroughHost: true}
 	},
 	// A Plan that changes the provider's state.
 	"plan writes": func(t *testing.T) (*sdk.Plugin, Options) {
@@ -139,6 +154,7 @@ func TestKitRejectsBrokenPlugins(t *testing.T) {
 			`Plan account suspend map[user:sample] answered only with diagnostics (no account "sample")`,
 			`give arguments its Plan accepts in Options.Args["account suspend"], or name it in Options.SkipPlan`,
 		},
+		"logs a sensitive argument": {"the plugin's log holds a sensitive argument: ", "body=\"bad password " + Canary},
 		"plan writes": {
 			"Plan counter add map[] changed the provider's state (Snapshot before -, after +):\n",
 			"  plugin=broken\n- counter=0\n+ counter=1\n  unit=each\n- written by=\n+ written by=the test process\n",

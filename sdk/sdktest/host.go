@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -38,8 +39,9 @@ func serveIfChild(t *testing.T, p sdk.Provider) {
 // startHosted starts this test binary as the plugin process, through the
 // bot's own plugin host (a pinned executable in a plugin directory, mutual
 // TLS, the environment the host makes, Configure with the targets), and
-// returns the host's handle on it as a Provider.
-func startHosted(t *testing.T, name string, targets []sdk.Target) sdk.Provider {
+// returns the host's handle on it as a Provider. The host's log, the
+// plugin's own lines included, goes to logs.
+func startHosted(t *testing.T, name string, targets []sdk.Target, logs *testWriter) sdk.Provider {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
@@ -61,9 +63,7 @@ func startHosted(t *testing.T, name string, targets []sdk.Target) sdk.Provider {
 	if err != nil {
 		t.Fatalf("ThroughHost: %v", err)
 	}
-	w := &testWriter{t: t}
-	t.Cleanup(func() { w.done.Store(true) }) // runs after the host is closed
-	host := pluginhost.New(pluginhost.Options{Dir: dir, Logger: slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	host := pluginhost.New(pluginhost.Options{Dir: dir, Logger: logs.logger()})
 	t.Cleanup(func() { _ = host.Close() })
 	if err := host.Start(context.Background(), []pluginhost.Config{{
 		Name: name, Path: name, SHA256: sum, Targets: targets,
@@ -89,18 +89,50 @@ func runPattern(name string) string {
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
-// testWriter sends the host's log to the test's log, until the test is
-// over (the testing package panics on a late Log).
+// testWriter keeps every line of a plugin's log, for the kit to look for
+// secrets in, and sends warnings and errors to the test's log until the
+// test is over (the testing package panics on a late Log).
 type testWriter struct {
 	t    *testing.T
 	done atomic.Bool
+	mu   sync.Mutex
+	all  strings.Builder
+}
+
+func newTestWriter(t *testing.T) *testWriter {
+	w := &testWriter{t: t}
+	t.Cleanup(func() { w.done.Store(true) }) // runs after the host is closed
+	return w
+}
+
+// logger is a text logger at every level into w.
+func (w *testWriter) logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
 func (w *testWriter) Write(b []byte) (int, error) {
-	if !w.done.Load() {
-		w.t.Log(strings.TrimRight(string(b), "\n"))
+	w.mu.Lock()
+	w.all.Write(b)
+	w.mu.Unlock()
+	line := string(b)
+	loud := strings.Contains(line, "level=WARN") || strings.Contains(line, "level=ERROR")
+	if loud && !w.done.Load() {
+		w.t.Log(strings.TrimRight(line, "\n"))
 	}
 	return len(b), nil
+}
+
+// lines returns the lines logged so far that hold s.
+func (w *testWriter) lines(s string) []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []string
+	for l := range strings.Lines(w.all.String()) {
+		if strings.Contains(l, s) {
+			out = append(out, strings.TrimRight(l, "\n"))
+		}
+	}
+	return out
 }
 
 // hosted is a plugin process as the bot holds it.

@@ -113,8 +113,14 @@ func Run(t *testing.T, p sdk.Provider, opts Options) {
 			t.Fatalf("Configure: %v", resp.Diagnostics.Err())
 		}
 	}
+	// The plugin's log is kept, for the check that no sensitive argument
+	// reaches the bot's log.
+	logs := newTestWriter(t)
+	if pl, ok := local.(*sdk.Plugin); ok && !opts.ThroughHost {
+		pl.SetLogger(logs.logger())
+	}
 	if opts.ThroughHost {
-		p = startHosted(t, meta.Name, opts.Targets)
+		p = startHosted(t, meta.Name, opts.Targets, logs)
 		if cat, err = p.Describe(ctx, &sdk.DescribeRequest{}); err != nil {
 			t.Fatalf("Describe through the host: %v", err)
 		}
@@ -310,6 +316,11 @@ func Run(t *testing.T, p sdk.Provider, opts Options) {
 			if s := fmt.Sprintf("%+v", *res); strings.Contains(s, Canary) {
 				t.Errorf("Execute %s echoes a sensitive argument", c.Name)
 			}
+		}
+		// The bot's log is read by more people than the approvers: a
+		// line the plugin logged must not hold what the user typed.
+		for _, l := range logs.lines(Canary) {
+			t.Errorf("the plugin's log holds a sensitive argument: %s", l)
 		}
 	})
 }
