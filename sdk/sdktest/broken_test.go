@@ -66,6 +66,17 @@ var broken = map[string]func(t *testing.T) (*sdk.Plugin, Options){
 			Run(func(ctx context.Context, c *sdk.Call) (*sdk.Result, error) { return sdk.NewResult(), nil })
 		return p, Options{ThroughHost: true}
 	},
+	// Two plugins checked through the host in one test: the second one,
+	// whose Plan writes, must be the one its checks reach.
+	"second plugin through the host": func(t *testing.T) (*sdk.Plugin, Options) {
+		good := sdk.New("good", "1")
+		good.Command("status", "Show the status").
+			Run(func(ctx context.Context, c *sdk.Call) (*sdk.Result, error) { return sdk.NewResult(), nil })
+		Run(t, good, Options{ThroughHost: true})
+		p, opts := counterPlugin(t)
+		opts.ThroughHost = true
+		return p, opts
+	},
 	// A Plan that changes the provider's state.
 	"plan writes": func(t *testing.T) (*sdk.Plugin, Options) {
 		return counterPlugin(t)
@@ -154,7 +165,8 @@ func TestKitRejectsBrokenPlugins(t *testing.T) {
 			`Plan account suspend map[user:sample] answered only with diagnostics (no account "sample")`,
 			`give arguments its Plan accepts in Options.Args["account suspend"], or name it in Options.SkipPlan`,
 		},
-		"logs a sensitive argument": {"the plugin's log holds a sensitive argument: ", "body=\"bad password " + Canary},
+		"logs a sensitive argument":      {"the plugin's log holds a sensitive argument: ", "body=\"bad password " + Canary},
+		"second plugin through the host": {"- counter=0\n+ counter=1\n  unit=each\n- written by=\n+ written by=a plugin process\n"},
 		"plan writes": {
 			"Plan counter add map[] changed the provider's state (Snapshot before -, after +):\n",
 			"  plugin=broken\n- counter=0\n+ counter=1\n  unit=each\n- written by=\n+ written by=the test process\n",

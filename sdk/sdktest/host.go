@@ -21,11 +21,51 @@ import (
 // process pattern: the test binary is the plugin).
 const serveEnv = "DESKBOT_SDKTEST_SERVE"
 
+// hostedRuns counts the ThroughHost runs of each test, so that a test
+// running the kit on two plugins has each served by the child started for
+// it: the child runs the same test again and serves the run with the same
+// number. Keyed by the test itself, not its name, so -count=2 counts
+// afresh.
+var hostedRuns = struct {
+	sync.Mutex
+	n map[*testing.T]int
+}{n: map[*testing.T]int{}}
+
+// nextHostedRun numbers this ThroughHost run of t from 1.
+func nextHostedRun(t *testing.T) int {
+	hostedRuns.Lock()
+	defer hostedRuns.Unlock()
+	if hostedRuns.n[t] == 0 {
+		t.Cleanup(func() {
+			hostedRuns.Lock()
+			delete(hostedRuns.n, t)
+			hostedRuns.Unlock()
+		})
+	}
+	hostedRuns.n[t]++
+	return hostedRuns.n[t]
+}
+
+// serveID names the run a child is to serve: the test, the run's number
+// in it and the plugin.
+func serveID(t *testing.T, run int, plugin string) string {
+	return fmt.Sprintf("%s#%d#%s", t.Name(), run, plugin)
+}
+
 // serveIfChild serves p and exits when this process is the plugin process
-// a ThroughHost run started for test t. It returns in every other case.
-func serveIfChild(t *testing.T, p sdk.Provider) {
-	if os.Getenv(serveEnv) != t.Name() {
+// a ThroughHost run started for this run of test t. It returns in every
+// other case.
+func serveIfChild(t *testing.T, run int, p sdk.Provider) {
+	want := os.Getenv(serveEnv)
+	if want == "" || !strings.HasPrefix(want, fmt.Sprintf("%s#%d#", t.Name(), run)) {
 		return
+	}
+	meta, err := p.Metadata(context.Background(), &sdk.MetadataRequest{})
+	if err != nil || serveID(t, run, meta.Name) != want {
+		// The test ran differently this time: serving another plugin
+		// would check the wrong one.
+		fmt.Fprintf(os.Stderr, "sdktest: run %d of %s is not the plugin the kit started this process for (%s)\n", run, t.Name(), want)
+		os.Exit(1)
 	}
 	if err := sdk.Serve(p); err != nil {
 		fmt.Fprintln(os.Stderr, "sdktest:", err)
@@ -41,7 +81,7 @@ func serveIfChild(t *testing.T, p sdk.Provider) {
 // TLS, the environment the host makes, Configure with the targets), and
 // returns the host's handle on it as a Provider. The host's log, the
 // plugin's own lines included, goes to logs.
-func startHosted(t *testing.T, name string, targets []sdk.Target, logs *testWriter) sdk.Provider {
+func startHosted(t *testing.T, run int, name string, targets []sdk.Target, logs *testWriter) sdk.Provider {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
@@ -67,7 +107,7 @@ func startHosted(t *testing.T, name string, targets []sdk.Target, logs *testWrit
 	t.Cleanup(func() { _ = host.Close() })
 	if err := host.Start(context.Background(), []pluginhost.Config{{
 		Name: name, Path: name, SHA256: sum, Targets: targets,
-		Env: map[string]string{serveEnv: t.Name()},
+		Env: map[string]string{serveEnv: serveID(t, run, name)},
 	}}); err != nil {
 		t.Fatalf("ThroughHost: %v", err)
 	}

@@ -62,7 +62,10 @@ type Options struct {
 	// Configure with Targets). Snapshot still runs in the test's process,
 	// so it must read state both processes share: a simulator's state
 	// file in the targets' StateDir. The test that calls Run must be
-	// selectable on its own with -run, since the child runs it again.
+	// selectable on its own with -run, since the child runs it again; it
+	// may run the kit on several plugins, in the same order every time
+	// (the child serves the run with the same number, and refuses to
+	// serve another plugin).
 	ThroughHost bool
 }
 
@@ -88,8 +91,10 @@ var paramRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*$`)
 // Run runs every check as a subtest.
 func Run(t *testing.T, p sdk.Provider, opts Options) {
 	t.Helper()
+	run := 0
 	if opts.ThroughHost {
-		serveIfChild(t, p)
+		run = nextHostedRun(t)
+		serveIfChild(t, run, p)
 	}
 	ctx := context.Background()
 	local := p
@@ -120,7 +125,7 @@ func Run(t *testing.T, p sdk.Provider, opts Options) {
 		pl.SetLogger(logs.logger())
 	}
 	if opts.ThroughHost {
-		p = startHosted(t, meta.Name, opts.Targets, logs)
+		p = startHosted(t, run, meta.Name, opts.Targets, logs)
 		if cat, err = p.Describe(ctx, &sdk.DescribeRequest{}); err != nil {
 			t.Fatalf("Describe through the host: %v", err)
 		}
