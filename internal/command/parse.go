@@ -35,6 +35,8 @@ type Error struct {
 	Usage string
 	// Missing lists required parameters that were not given.
 	Missing []string
+	// Command is the command the missing parameters belong to.
+	Command string
 }
 
 func (e *Error) Error() string {
@@ -544,7 +546,7 @@ func (b *binder) defaults() error {
 		}
 	}
 	if len(missing) > 0 {
-		return &Error{Msg: fmt.Sprintf("/%s %s is missing %s", b.p.Name(), c.Name, strings.Join(missing, ", ")), Usage: b.usage, Missing: missing}
+		return &Error{Msg: fmt.Sprintf("/%s %s is missing %s", b.p.Name(), c.Name, strings.Join(missing, ", ")), Usage: b.usage, Missing: missing, Command: c.Name}
 	}
 	return nil
 }
