@@ -315,6 +315,25 @@ func (b *CommandBuilder) Complete(param string, fn CompleteFunc) *CommandBuilder
 	return b
 }
 
+// completeFor returns the suggestion function for param, matched as
+// arguments are (by name or alias, ignoring case), whichever of its names
+// the function was registered under.
+func (c *command) completeFor(param string) (CompleteFunc, bool) {
+	if fn, ok := c.complete[param]; ok {
+		return fn, true
+	}
+	want, ok := c.spec.Param(param)
+	if !ok {
+		return nil, false
+	}
+	for name, fn := range c.complete {
+		if got, ok := c.spec.Param(name); ok && got == want {
+			return fn, true
+		}
+	}
+	return nil, false
+}
+
 // Completions returns, by command name, the parameters each command
 // suggests values for ([CommandBuilder.Complete]), sorted; commands
 // declared on demand are left out. The catalog does not carry them, so
@@ -670,7 +689,7 @@ func (p *Plugin) Complete(ctx context.Context, req *CompleteRequest) (*CompleteR
 	if diags != nil || c.complete == nil {
 		return &CompleteResponse{}, nil
 	}
-	fn, ok := c.complete[req.Param]
+	fn, ok := c.completeFor(req.Param)
 	if !ok {
 		return &CompleteResponse{}, nil
 	}
