@@ -77,6 +77,15 @@ var broken = map[string]func(t *testing.T) (*sdk.Plugin, Options){
 		opts.ThroughHost = true
 		return p, opts
 	},
+	// A command that writes, left at the default read-only risk: it
+	// would run with no approval.
+	"read-only command writes": func(t *testing.T) (*sdk.Plugin, Options) {
+		var n int
+		p := sdk.New("broken", "1")
+		p.Command("counter bump", "Add one").
+			Run(func(ctx context.Context, c *sdk.Call) (*sdk.Result, error) { n++; return sdk.NewResult(), nil })
+		return p, Options{Snapshot: func() (string, error) { return "counter=" + strconv.Itoa(n), nil }}
+	},
 	// A Plan that changes the provider's state.
 	"plan writes": func(t *testing.T) (*sdk.Plugin, Options) {
 		return counterPlugin(t)
@@ -167,6 +176,7 @@ func TestKitRejectsBrokenPlugins(t *testing.T) {
 		},
 		"logs a sensitive argument":      {"the plugin's log holds a sensitive argument: ", "body=\"bad password " + Canary},
 		"second plugin through the host": {"- counter=0\n+ counter=1\n  unit=each\n- written by=\n+ written by=a plugin process\n"},
+		"read-only command writes":       {"read-only command counter bump map[] changed the provider's state; declare its risk", "- counter=0\n+ counter=1\n"},
 		"plan writes": {
 			"Plan counter add map[] changed the provider's state (Snapshot before -, after +):\n",
 			"  plugin=broken\n- counter=0\n+ counter=1\n  unit=each\n- written by=\n+ written by=the test process\n",

@@ -79,9 +79,10 @@ func serveIfChild(t *testing.T, run int, p sdk.Provider) {
 // startHosted starts this test binary as the plugin process, through the
 // bot's own plugin host (a pinned executable in a plugin directory, mutual
 // TLS, the environment the host makes, Configure with the targets), and
-// returns the host's handle on it as a Provider. The host's log, the
-// plugin's own lines included, goes to logs.
-func startHosted(t *testing.T, run int, name string, targets []sdk.Target, logs *testWriter) sdk.Provider {
+// returns the host's handle on it as a Provider, and a function that stops
+// it once every line it logged has reached logs (the host's log, the
+// plugin's own lines included).
+func startHosted(t *testing.T, run int, name string, targets []sdk.Target, logs *testWriter) (sdk.Provider, func()) {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
@@ -115,7 +116,7 @@ func startHosted(t *testing.T, run int, name string, targets []sdk.Target, logs 
 	if state, err := proc.Status(); err != nil || state != pluginhost.StateReady {
 		t.Fatalf("ThroughHost: the plugin process did not start (%v): %v", state, err)
 	}
-	return hosted{proc}
+	return hosted{proc}, func() { _ = host.Close() }
 }
 
 // runPattern is the -test.run pattern that selects test name alone.
