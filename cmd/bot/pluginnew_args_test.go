@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -50,4 +52,27 @@ func TestPluginNewImportPath(t *testing.T) {
 	got, err := importPath(filepath.Join(root, "plugins", "dns", "acme"))
 	require.NoError(t, err)
 	assert.Equal(t, "example.com/desk/plugins/dns/acme", got)
+}
+
+// make plugin takes NAME by bot plugin new's rule, before any shell sees
+// it: a name that is shell text is refused, not run.
+func TestPluginNewNameRuleHoldsForMakePlugin(t *testing.T) {
+	if _, err := exec.LookPath("make"); err != nil {
+		t.Skip("no make on this machine")
+	}
+	dir := t.TempDir()
+	pwned := filepath.Join(dir, "pwned")
+	for _, name := range []string{"x; touch " + pwned + ";", "x$$(touch " + pwned + ")", "Acme", "1acme", "two words", "../acme"} {
+		cmd := exec.Command("make", "-C", filepath.Join("..", ".."), "plugin", "NAME="+name)
+		out, err := cmd.CombinedOutput()
+		if err == nil {
+			t.Errorf("make plugin NAME=%q succeeded:\n%s", name, out)
+		}
+		if !strings.Contains(string(out), "NAME must be lower-case letters, digits and dashes, starting with a letter") {
+			t.Errorf("make plugin NAME=%q: the refusal does not give the rule:\n%s", name, out)
+		}
+	}
+	if _, err := os.Stat(pwned); err == nil {
+		t.Error("a shell command in NAME ran")
+	}
 }
