@@ -12,7 +12,10 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
+
+	"github.com/deskbot/deskbot/internal/engine"
 )
 
 // scaffold is a provider plugin in the layout docs/plugin-authors.md
@@ -59,6 +62,12 @@ func runPluginNew(args []string, stdout io.Writer) error {
 	name := names[0]
 	if !pluginNameRE.MatchString(name) {
 		return &exitError{code: exitInvalid, msg: fmt.Sprintf("plugin name %q: use lower-case letters, digits and dashes, starting with a letter (it becomes the slash command /%s)", name, strings.ToLower(name))}
+	}
+	if slices.Contains(engine.BuiltinNames(), name) {
+		return &exitError{code: exitInvalid, msg: fmt.Sprintf("plugin name %q: /%s is the bot's own command, answered before any plugin; pick another name", name, name)}
+	}
+	if _, ok := bundledDisplayNames[name]; ok {
+		return &exitError{code: exitInvalid, msg: fmt.Sprintf("plugin name %q: a plugin of that name comes with the bot (/%s); pick another name", name, name)}
 	}
 	if *dir == "" {
 		*dir = filepath.Join("plugins", name)

@@ -28,6 +28,8 @@ func TestPluginNewRefusesBadInput(t *testing.T) {
 		"no module":       {[]string{"--dir", filepath.Join(outside, "acme"), "acme"}, "is in no Go module"},
 		"existing":        {[]string{"--dir", outside, "acme"}, "already exists"},
 		"an unknown flag": {[]string{"--force", "acme"}, "flag provided but not defined: -force"},
+		"the bot's own":   {[]string{"--dir", filepath.Join(outside, "x"), "ops"}, "/ops is the bot's own command"},
+		"a bundled one":   {[]string{"--dir", filepath.Join(outside, "x"), "whm"}, "a plugin of that name comes with the bot (/whm)"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
