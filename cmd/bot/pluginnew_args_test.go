@@ -50,10 +50,47 @@ func TestPluginNewRefusesBadInput(t *testing.T) {
 // The import path follows the folder's place in its module.
 func TestPluginNewImportPath(t *testing.T) {
 	root := t.TempDir()
-	require.NoError(t, os.WriteFile(filepath.Join(root, "go.mod"), []byte("// a module\nmodule example.com/desk\n\ngo 1.26\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(root, "go.mod"), []byte("// a module\nmodule example.com/desk\n\ngo 1.26\n\nrequire (\n\tgithub.com/deskbot/deskbot v0.0.0 // the SDK\n)\n"), 0o644))
 	got, err := importPath(filepath.Join(root, "plugins", "dns", "acme"))
 	require.NoError(t, err)
 	assert.Equal(t, "example.com/desk/plugins/dns/acme", got)
+}
+
+// A folder that would not build as a plugin is refused before anything is
+// written: a name Go refuses in an import path, a module that does not
+// require the SDK, a display name that breaks the code it goes into.
+func TestPluginNewRefusesFoldersAndNamesThatWouldNotBuild(t *testing.T) {
+	root := t.TempDir()
+	bot := filepath.Join(root, "bot")
+	other := filepath.Join(root, "tools")
+	require.NoError(t, os.MkdirAll(bot, 0o755))
+	require.NoError(t, os.MkdirAll(other, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(bot, "go.mod"), []byte("module github.com/deskbot/deskbot\n\ngo 1.26\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(other, "go.mod"), []byte("module example.com/tools\n\ngo 1.26\n\nrequire example.com/other v1.0.0\n"), 0o644))
+	cases := map[string]struct {
+		args []string
+		want string
+	}{
+		"a space":           {[]string{"--dir", filepath.Join(bot, "plugins", "My Plugin"), "acme"}, `folder name "My Plugin": Go import paths take`},
+		"another module":    {[]string{"--dir", filepath.Join(other, "acme"), "acme"}, "which does not require github.com/deskbot/deskbot"},
+		"a percent sign":    {[]string{"--dir", filepath.Join(bot, "plugins", "acme"), "--display", "100%", "acme"}, "percent signs"},
+		"a carriage return": {[]string{"--dir", filepath.Join(bot, "plugins", "acme"), "--display", "Ac\rme", "acme"}, "control characters"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			var out bytes.Buffer
+			err := runPluginNew(tc.args, &out)
+			var ee *exitError
+			require.True(t, errors.As(err, &ee), "%v", err)
+			assert.Equal(t, exitInvalid, ee.code)
+			assert.Contains(t, ee.msg, tc.want)
+			for _, dir := range []string{bot, other} {
+				entries, err := os.ReadDir(dir)
+				require.NoError(t, err)
+				assert.Len(t, entries, 1, "nothing written beside go.mod in %s", dir)
+			}
+		})
+	}
 }
 
 // make plugin takes NAME by bot plugin new's rule, before any shell sees
