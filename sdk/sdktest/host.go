@@ -84,6 +84,11 @@ func serveIfChild(t *testing.T, run int, p sdk.Provider) {
 // plugin's own lines included).
 func startHosted(t *testing.T, run int, name string, targets []sdk.Target, logs *testWriter) (sdk.Provider, func()) {
 	t.Helper()
+	// The name becomes a file name in the plugin folder: checked before
+	// anything is written, so "../x" cannot write outside it.
+	if !pluginNameRE.MatchString(name) {
+		t.Fatalf("ThroughHost: plugin name %q must be lower-case letters, digits and dashes, starting with a letter (it becomes a slash command and the executable's name)", name)
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatalf("ThroughHost: the test binary: %v", err)

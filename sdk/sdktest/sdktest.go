@@ -94,6 +94,9 @@ type Call struct {
 // looks for in every output.
 const Canary = "CANARY-sdktest-7d1e0b9f"
 
+// pluginNameRE is what a plugin's name must be: a slash command.
+var pluginNameRE = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
+
 var nameRE = regexp.MustCompile(`^[a-z][a-z0-9_-]*( [a-z_][a-z0-9_-]*)*$`)
 var paramRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*$`)
 
@@ -143,7 +146,7 @@ func Run(t *testing.T, p sdk.Provider, opts Options) {
 	}
 
 	t.Run("metadata", func(t *testing.T) {
-		if !regexp.MustCompile(`^[a-z][a-z0-9-]*$`).MatchString(meta.Name) {
+		if !pluginNameRE.MatchString(meta.Name) {
 			t.Errorf("plugin name %q must be lower-case letters, digits and dashes (it becomes a slash command)", meta.Name)
 		}
 		if meta.Version == "" {
