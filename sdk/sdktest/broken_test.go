@@ -191,11 +191,11 @@ func TestKitRejectsBrokenPlugins(t *testing.T) {
 		"read-only command writes":           {"read-only command counter bump map[] changed the provider's state; declare its risk", "- counter=0\n+ counter=1\n"},
 		"a path for a name through the host": {`ThroughHost: plugin name "../../`},
 		"plan writes": {
-			"Plan counter add map[] changed the provider's state (Snapshot before -, after +):\n",
+			"Plan counter add map[] changed the provider's state: a Plan only reads; move the write into Run (or an apiop step's Do), which runs once approved (Snapshot before -, after +):\n",
 			"  plugin=broken\n- counter=0\n+ counter=1\n  unit=each\n- written by=\n+ written by=the test process\n",
 		},
 		"plan writes through the host": {
-			"Plan counter add map[] changed the provider's state (Snapshot before -, after +):\n",
+			"Plan counter add map[] changed the provider's state: a Plan only reads; move the write into Run (or an apiop step's Do), which runs once approved (Snapshot before -, after +):\n",
 			"- counter=0\n+ counter=1\n  unit=each\n- written by=\n+ written by=a plugin process\n",
 		},
 	}

@@ -246,7 +246,7 @@ func Run(t *testing.T, p sdk.Provider, opts Options) {
 				t.Fatalf("snapshot: %v", err)
 			}
 			if before != after {
-				t.Errorf("Plan %s %s changed the provider's state (Snapshot before -, after +):\n%s", c.Name, shown, Diff(before, after))
+				t.Errorf("Plan %s %s changed the provider's state: a Plan only reads; move the write into Run (or an apiop step's Do), which runs once approved (Snapshot before -, after +):\n%s", c.Name, shown, Diff(before, after))
 			}
 			// A Plan that refuses the arguments never reaches the code
 			// that could write: the check above then proves nothing.
