@@ -133,8 +133,10 @@ func Run(t *testing.T, p sdk.Provider, opts Options) {
 	// The plugin's log is kept, for the check that no sensitive argument
 	// reaches the bot's log.
 	logs := newTestWriter(t)
+	logsRead := opts.ThroughHost
 	if pl, ok := local.(*sdk.Plugin); ok && !opts.ThroughHost {
 		pl.SetLogger(logs.logger())
+		logsRead = true
 	}
 	var stop func()
 	if opts.ThroughHost {
@@ -381,6 +383,9 @@ func Run(t *testing.T, p sdk.Provider, opts Options) {
 		stop()
 	}
 	t.Run("sensitive arguments are not logged", func(t *testing.T) {
+		if !logsRead {
+			t.Skip("the kit cannot read the log of a provider that is not an sdk.Plugin; run it with ThroughHost")
+		}
 		for _, l := range logs.lines(Canary) {
 			t.Errorf("the plugin's log holds a sensitive argument: %s", l)
 		}
