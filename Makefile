@@ -31,6 +31,10 @@ build:
 # dashes, starting with a letter), checked by make itself before any
 # shell sees it: a name is a word left empty once its allowed characters
 # are taken out.
+# Taken as typed: make would otherwise expand NAME='$(shell ...)' itself.
+ifdef NAME
+override NAME := $(value NAME)
+endif
 plugin_chars := a b c d e f g h i j k l m n o p q r s t u v w x y z 0 1 2 3 4 5 6 7 8 9 -
 plugin_drop = $(if $(2),$(call plugin_drop,$(subst $(firstword $(2)),,$(1)),$(wordlist 2,$(words $(2)),$(2))),$(1))
 plugin_name_ok = $(and $(filter 1,$(words $(NAME))),$(if $(call plugin_drop,$(NAME),$(plugin_chars)),,ok),$(if $(filter 0% 1% 2% 3% 4% 5% 6% 7% 8% 9% -%,$(NAME)),,ok))

@@ -101,7 +101,7 @@ func TestPluginNewNameRuleHoldsForMakePlugin(t *testing.T) {
 	}
 	dir := t.TempDir()
 	pwned := filepath.Join(dir, "pwned")
-	for _, name := range []string{"x; touch " + pwned + ";", "x$$(touch " + pwned + ")", "Acme", "1acme", "two words", "../acme"} {
+	for _, name := range []string{"x; touch " + pwned + ";", "x$$(touch " + pwned + ")", "$(shell touch " + pwned + ")", "Acme", "1acme", "two words", "../acme"} {
 		cmd := exec.Command("make", "-C", filepath.Join("..", ".."), "plugin", "NAME="+name)
 		out, err := cmd.CombinedOutput()
 		if err == nil {
