@@ -27,13 +27,27 @@ build:
 ## plugin: one plugin, NAME=acme: bin/plugins/NAME in seconds, and its
 ## line in bin/plugins/SHA256SUMS (the others kept); the loop while
 ## writing a provider is edit, make plugin NAME=acme, bin/bot exec
-SHA256SUM ?= $(shell command -v sha256sum >/dev/null 2>&1 && echo sha256sum || echo "shasum -a 256")
+# NAME follows bot plugin new's rule (lower-case letters, digits and
+# dashes, starting with a letter), checked by make itself before any
+# shell sees it: a name is a word left empty once its allowed characters
+# are taken out.
+# Taken as typed: make would otherwise expand NAME='$(shell ...)' itself.
+ifdef NAME
+override NAME := $(value NAME)
+endif
+plugin_chars := a b c d e f g h i j k l m n o p q r s t u v w x y z 0 1 2 3 4 5 6 7 8 9 -
+plugin_drop = $(if $(2),$(call plugin_drop,$(subst $(firstword $(2)),,$(1)),$(wordlist 2,$(words $(2)),$(2))),$(1))
+plugin_name_ok = $(and $(filter 1,$(words $(NAME))),$(if $(call plugin_drop,$(NAME),$(plugin_chars)),,ok),$(if $(filter 0% 1% 2% 3% 4% 5% 6% 7% 8% 9% -%,$(NAME)),,ok))
 plugin:
-	@test -n "$(NAME)" || { echo "usage: make plugin NAME=acme" >&2; exit 2; }
-	@test -f plugins/$(NAME)/main.go || { echo "plugins/$(NAME)/main.go does not exist (bot plugin new $(NAME) writes a plugin)" >&2; exit 2; }
+	$(if $(value NAME),,$(error usage: make plugin NAME=acme))
+	$(if $(plugin_name_ok),,$(error NAME must be lower-case letters, digits and dashes, starting with a letter, as bot plugin new takes it))
+	@test -f 'plugins/$(NAME)/main.go' || { echo 'plugins/$(NAME)/main.go does not exist (bot plugin new $(NAME) writes a plugin)' >&2; exit 2; }
 	@mkdir -p bin/plugins
-	CGO_ENABLED=0 $(GO) build -tags $(BUILDTAGS) -o bin/plugins/$(NAME) ./plugins/$(NAME)
-	@cd bin/plugins && { grep -v '  $(NAME)$$' SHA256SUMS 2>/dev/null; $(SHA256SUM) $(NAME); } | sort -k 2 > SHA256SUMS.new && mv SHA256SUMS.new SHA256SUMS
+	CGO_ENABLED=0 $(GO) build -tags $(BUILDTAGS) -o 'bin/plugins/$(NAME)' './plugins/$(NAME)'
+	@# the pin is set by the bot, which reads the file as it does: one
+	@# parser for every form of a line, comments and order kept
+	CGO_ENABLED=0 $(GO) build -tags $(BUILDTAGS) -ldflags "-X main.Version=$(VERSION)" -o bin/bot ./cmd/bot
+	bin/bot plugin sum --sums bin/plugins/SHA256SUMS '$(NAME)' >/dev/null
 	@echo "bin/plugins/$(NAME) built; its pin is in bin/plugins/SHA256SUMS"
 
 ## run: build everything and open the playground (a local Slack in the browser)

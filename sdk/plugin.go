@@ -325,6 +325,25 @@ func (b *CommandBuilder) Complete(param string, fn CompleteFunc) *CommandBuilder
 	return b
 }
 
+// completeFor returns the suggestion function for param, matched as
+// arguments are (by name or alias, ignoring case), whichever of its names
+// the function was registered under.
+func (c *command) completeFor(param string) (CompleteFunc, bool) {
+	if fn, ok := c.complete[param]; ok {
+		return fn, true
+	}
+	want, ok := c.spec.Param(param)
+	if !ok {
+		return nil, false
+	}
+	for name, fn := range c.complete {
+		if got, ok := c.spec.Param(name); ok && got == want {
+			return fn, true
+		}
+	}
+	return nil, false
+}
+
 // Completions returns, by command name, the parameters each command
 // suggests values for ([CommandBuilder.Complete]), sorted; commands
 // declared on demand are left out. The catalog does not carry them, so
@@ -475,6 +494,9 @@ func (p *Plugin) call(req *Request, progress func(Progress)) (*command, *Call, D
 	}
 	if vs := SensitiveValues(c.spec.Params, req.Args); len(vs) > 0 {
 		call.scrub = call.scrub.With(vs...)
+		// The log masks what the call's results mask: a handler logging a
+		// provider's answer that echoes a typed password must not leak it.
+		call.Log = slog.New(call.Log.Handler().(*callHandler).masking(call.scrub))
 	}
 	// Defaults apply whoever calls: a host that leaves out keepdns gets
 	// the declared default, never the zero value.
@@ -530,7 +552,7 @@ func (p *Plugin) lookup(req *Request, progress func(Progress)) (*command, *Call,
 	}
 	// One allocation for what a call holds, rather than one for each
 	// part: at thousands of calls a second the garbage is what costs.
-	st := &callState{cfg: t.cfg, handler: callHandler{base: p.log.Handler(), id: req.ID, command: req.Command, target: t.cfg.Name}}
+	st := &callState{cfg: t.cfg, handler: callHandler{base: p.log.Handler(), id: req.ID, command: req.Command, target: t.cfg.Name, scrub: t.red}}
 	st.log = *slog.New(&st.handler)
 	st.call = Call{
 		Request:      req,
@@ -713,7 +735,7 @@ func (p *Plugin) Complete(ctx context.Context, req *CompleteRequest) (*CompleteR
 	if diags != nil || c.complete == nil {
 		return &CompleteResponse{}, nil
 	}
-	fn, ok := c.complete[req.Param]
+	fn, ok := c.completeFor(req.Param)
 	if !ok {
 		return &CompleteResponse{}, nil
 	}
@@ -725,25 +747,79 @@ func (p *Plugin) Complete(ctx context.Context, req *CompleteRequest) (*CompleteR
 }
 
 // callHandler tags a call's log records with its request, command and
-// target. It adds them when a record is written, not when the call
-// starts: most calls log nothing, and a call should not pay for it.
+// target, and masks secrets in them (the target's, the call's sensitive
+// arguments, values under sensitive keys) as the call's results are. It
+// adds the tags when a record is written, not when the call starts: most
+// calls log nothing, and a call should not pay for it.
 type callHandler struct {
 	base                slog.Handler
 	id, command, target string
+	scrub               *redact.Redactor
+}
+
+// masking returns a copy of h that masks with red.
+func (h *callHandler) masking(red *redact.Redactor) *callHandler {
+	c := *h
+	c.scrub = red
+	return &c
 }
 
 func (h *callHandler) Enabled(ctx context.Context, l slog.Level) bool { return h.base.Enabled(ctx, l) }
 
 func (h *callHandler) Handle(ctx context.Context, r slog.Record) error {
-	r = r.Clone()
-	r.AddAttrs(slog.String("request_id", h.id), slog.String("command", h.command), slog.String("target", h.target))
-	return h.base.Handle(ctx, r)
+	out := slog.NewRecord(r.Time, r.Level, h.scrub.String(r.Message), r.PC)
+	r.Attrs(func(a slog.Attr) bool {
+		out.AddAttrs(scrubAttr(h.scrub, a))
+		return true
+	})
+	out.AddAttrs(slog.String("request_id", h.id), slog.String("command", h.command), slog.String("target", h.target))
+	return h.base.Handle(ctx, out)
 }
 
 func (h *callHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	return &callHandler{base: h.base.WithAttrs(as), id: h.id, command: h.command, target: h.target}
+	clean := make([]slog.Attr, len(as))
+	for i, a := range as {
+		clean[i] = scrubAttr(h.scrub, a)
+	}
+	c := *h
+	c.base = h.base.WithAttrs(clean)
+	return &c
 }
 
 func (h *callHandler) WithGroup(name string) slog.Handler {
-	return &callHandler{base: h.base.WithGroup(name), id: h.id, command: h.command, target: h.target}
+	c := *h
+	c.base = h.base.WithGroup(name)
+	return &c
+}
+
+// scrubAttr masks a log attribute: whole under a sensitive key (a flag
+// aside: password=true says nothing), else its text scrubbed. Values
+// that are not text (an error, a struct) are written as their text when
+// that text held a secret.
+func scrubAttr(red *redact.Redactor, a slog.Attr) slog.Attr {
+	v := a.Value.Resolve()
+	switch v.Kind() {
+	case slog.KindGroup:
+		g := v.Group()
+		clean := make([]any, len(g))
+		for i, ga := range g {
+			clean[i] = scrubAttr(red, ga)
+		}
+		return slog.Group(a.Key, clean...)
+	case slog.KindBool:
+		return slog.Attr{Key: a.Key, Value: v}
+	}
+	if red.IsSensitiveKey(a.Key) {
+		return slog.String(a.Key, redact.Mask)
+	}
+	switch v.Kind() {
+	case slog.KindString:
+		return slog.String(a.Key, red.String(v.String()))
+	case slog.KindAny:
+		text := fmt.Sprint(v.Any())
+		if clean := red.String(text); clean != text {
+			return slog.String(a.Key, clean)
+		}
+	}
+	return slog.Attr{Key: a.Key, Value: v}
 }

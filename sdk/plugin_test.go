@@ -167,3 +167,23 @@ func TestHandWrittenPlanBindsItsFacts(t *testing.T) {
 	assert.False(t, res.Failed())
 	assert.Equal(t, 1, ran)
 }
+
+// A suggestion function registered under an alias, or in another case,
+// answers for the parameter however it is asked for: the kit accepts
+// those names, so they must work.
+func TestCompleteResolvesAliasesAndCase(t *testing.T) {
+	fn := func(ctx context.Context, c *sdk.Call, prefix string) ([]sdk.Suggestion, error) {
+		return []sdk.Suggestion{{Value: prefix + "-x"}}, nil
+	}
+	p := sdk.New("demo", "1")
+	p.Command("greet", "Greet").
+		Params(sdk.String("name", "").WithAliases("who"), sdk.String("Mood", "")).
+		Complete("who", fn).
+		Complete("mood", fn).
+		Run(func(ctx context.Context, c *sdk.Call) (*sdk.Result, error) { return sdk.NewResult(), nil })
+	for _, param := range []string{"name", "who", "NAME", "Mood", "mood"} {
+		resp, err := p.Complete(context.Background(), &sdk.CompleteRequest{Request: sdk.Request{Command: "greet"}, Param: param, Prefix: "a"})
+		require.NoError(t, err, param)
+		assert.Equal(t, []sdk.Suggestion{{Value: "a-x"}}, resp.Suggestions, param)
+	}
+}

@@ -24,6 +24,13 @@ type JSONScrubber interface {
 	JSON([]byte) []byte
 }
 
+// BodyScrubber is a Scrubber that masks a request body by its form: a
+// JSON document by key, a form by field. [redact.Redactor] is one.
+type BodyScrubber interface {
+	Scrubber
+	Body(b []byte, contentType string) string
+}
+
 // value masks v, by its key too when s knows names.
 func value(s Scrubber, key, v string) string {
 	if ks, ok := s.(KeyScrubber); ok {
@@ -96,8 +103,9 @@ func (p Progress) Scrub(s Scrubber) Progress {
 	return p
 }
 
-// Scrub masks secrets in the plan's summary and in every step; a JSON body
-// is masked by key too when s is a [JSONScrubber]. It changes p in place
+// Scrub masks secrets in the plan's summary and in every step; a JSON or
+// form body is masked by key too when s is a [BodyScrubber] (a JSON one
+// when s is a [JSONScrubber]). It changes p in place
 // and returns it.
 func (p *Plan) Scrub(s Scrubber) *Plan {
 	if p == nil {
@@ -109,7 +117,11 @@ func (p *Plan) Scrub(s Scrubber) *Plan {
 		st.Description = s.String(st.Description)
 		st.Method = s.String(st.Method)
 		st.Endpoint = s.String(st.Endpoint)
-		if js, ok := s.(JSONScrubber); ok && st.Body != "" {
+		// A step's body has no content type: a BodyScrubber tells JSON
+		// and a form from what they look like.
+		if bs, ok := s.(BodyScrubber); ok && st.Body != "" {
+			st.Body = bs.Body([]byte(st.Body), "")
+		} else if js, ok := s.(JSONScrubber); ok && st.Body != "" {
 			st.Body = string(js.JSON([]byte(st.Body)))
 		} else {
 			st.Body = s.String(st.Body)

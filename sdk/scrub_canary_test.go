@@ -1,9 +1,11 @@
 package sdk
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -125,4 +127,38 @@ func TestPrivateKeysAreScrubbedFromEveryField(t *testing.T) {
 			})
 		}
 	}
+}
+
+// What a handler logs is masked as its results are: a provider's error
+// echoing a typed password, logged by the plugin's own code, or the
+// target's key, never reach the bot's log.
+func TestCallLogIsScrubbedOfSecrets(t *testing.T) {
+	const targetSecret = "CANARY-log-target-71aa"
+	const argSecret = "CANARY-log-password-3f0d"
+	var buf bytes.Buffer
+	p := New("logger", "1").SetLogger(slog.New(slog.NewJSONHandler(&buf, nil)))
+	p.Secrets(String("api_key", "a key"))
+	p.OnConfigure(func(ctx context.Context, t *TargetConfig) (any, error) { return nil, nil })
+	p.Command("set", "Set a password").
+		Params(String("user", "who").AsRequired(), String("pw", "the new password").AsSensitive()).
+		Risk(RiskLow).
+		Run(func(ctx context.Context, c *Call) (*Result, error) {
+			apiErr := fmt.Errorf("API: password %s rejected (key %s)", c.Args.String("pw"), c.TargetConfig.Secrets["api_key"])
+			c.Log.Warn("provider refused "+c.Args.String("pw"), "error", apiErr, "body", `{"pw":"`+c.Args.String("pw")+`"}`, "token", "plain-token-value",
+				slog.Group("req", "echo", c.Args.String("pw")))
+			c.Log.With("arg", c.Args.String("pw")).Info("again")
+			return NewResult(), nil
+		})
+	ctx := context.Background()
+	resp, err := p.Configure(ctx, &ConfigureRequest{Targets: []Target{{Name: "main", Secrets: map[string]string{"api_key": targetSecret}}}})
+	require.NoError(t, err)
+	require.Empty(t, resp.Diagnostics)
+	_, err = p.Execute(ctx, &ExecuteRequest{Request: Request{ID: "r1", Command: "set", Args: Args{"user": "bob", "pw": argSecret}}})
+	require.NoError(t, err)
+	out := buf.String()
+	assert.NotContains(t, out, argSecret)
+	assert.NotContains(t, out, targetSecret)
+	assert.NotContains(t, out, "plain-token-value", "a value under a sensitive key")
+	assert.Contains(t, out, "provider refused [REDACTED]")
+	assert.Contains(t, out, `"request_id":"r1"`)
 }

@@ -43,3 +43,23 @@ func TestScrubErrorKeepsArgumentErrors(t *testing.T) {
 	err = sdk.ScrubError(red, errors.New("upstream said TOKEN-CANARY-123"))
 	assert.NotContains(t, err.Error(), "TOKEN-CANARY-123")
 }
+
+// A plan step whose body uses a secret as a key shows it masked.
+func TestPlanScrubMasksSecretKeys(t *testing.T) {
+	r := redact.New()
+	r.AddSecret("CANARY-plan-key-4b2e")
+	p := (&sdk.Plan{Steps: []sdk.PlanStep{{Body: `{"auth":{"CANARY-plan-key-4b2e":1}}`}}}).Scrub(r)
+	assert.Equal(t, `{"auth":{"[REDACTED]":1}}`, p.Steps[0].Body)
+}
+
+// A plan step's raw body is masked by field whether it is JSON or a form.
+func TestPlanScrubMasksFormAndNestedBodies(t *testing.T) {
+	p := (&sdk.Plan{Steps: []sdk.PlanStep{
+		{Body: "user=bob&password=hunter22"},
+		{Body: `{"password":{"value":"hunter22"}}`},
+		{Body: `{"a":1} {"delete":"everything","token":"hunter22"}`},
+	}}).Scrub(redact.New())
+	assert.Equal(t, "password=%5BREDACTED%5D&user=bob", p.Steps[0].Body)
+	assert.Equal(t, `{"password":"[REDACTED]"}`, p.Steps[1].Body)
+	assert.Equal(t, "{\"a\":1}\n{\"delete\":\"everything\",\"token\":\"[REDACTED]\"}", p.Steps[2].Body)
+}

@@ -173,7 +173,7 @@ exit status: 0 done, 1 failed, 2 invalid, 3 denied, 4 waiting for approval, 5 un
 }
 
 func runPlugin(args []string, stdout io.Writer) error {
-	const usage = "usage: bot plugin sum PATH... | bot plugin sum --update CONFIG | bot plugin new NAME"
+	const usage = "usage: bot plugin sum PATH... | bot plugin sum --update CONFIG | bot plugin sum --sums FILE NAME... | bot plugin new NAME"
 	if len(args) > 0 && args[0] == "new" {
 		return runPluginNew(args[1:], stdout)
 	}
@@ -185,6 +185,12 @@ func runPlugin(args []string, stdout io.Writer) error {
 			return &exitError{code: exitInvalid, msg: usage}
 		}
 		return updatePins(args[2], stdout)
+	}
+	if args[1] == "--sums" || args[1] == "-sums" {
+		if len(args) < 4 {
+			return &exitError{code: exitInvalid, msg: usage}
+		}
+		return updateSumsFile(args[2], args[3:], stdout)
 	}
 	for _, p := range args[1:] {
 		sum, err := pluginhost.FileSHA256(p)

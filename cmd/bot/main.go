@@ -87,6 +87,8 @@ commands:
   audit export            write audit entries as JSON lines or CSV
   plugin sum PATH...      print sha256 digests for the config file
   plugin sum --update FILE  rewrite the plugin pins in a config file (or its plugins.sums)
+  plugin sum --sums FILE NAME...  set the pins of the executables NAME (next to FILE)
+                          in the sha256sum file FILE, other lines kept
   plugin new NAME         write a provider plugin in plugins/NAME (--dir DIR elsewhere):
                           client, simulator, commands and tests that pass as written
   config check FILE       validate a configuration: keys, secrets (present or missing, never

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"embed"
 	"errors"
 	"flag"
@@ -12,7 +13,11 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
+	"unicode"
+
+	"github.com/deskbot/deskbot/internal/engine"
 )
 
 // scaffold is a provider plugin in the layout docs/plugin-authors.md
@@ -60,14 +65,22 @@ func runPluginNew(args []string, stdout io.Writer) error {
 	if !pluginNameRE.MatchString(name) {
 		return &exitError{code: exitInvalid, msg: fmt.Sprintf("plugin name %q: use lower-case letters, digits and dashes, starting with a letter (it becomes the slash command /%s)", name, strings.ToLower(name))}
 	}
+	if slices.Contains(engine.BuiltinNames(), name) {
+		return &exitError{code: exitInvalid, msg: fmt.Sprintf("plugin name %q: /%s is the bot's own command, answered before any plugin; pick another name", name, name)}
+	}
+	if _, ok := bundledDisplayNames[name]; ok {
+		return &exitError{code: exitInvalid, msg: fmt.Sprintf("plugin name %q: a plugin of that name comes with the bot (/%s); pick another name", name, name)}
+	}
 	if *dir == "" {
 		*dir = filepath.Join("plugins", name)
 	}
 	if *display == "" {
 		*display = strings.ToUpper(name[:1]) + name[1:]
 	}
-	if strings.ContainsAny(*display, "\"\\`\n") {
-		return &exitError{code: exitInvalid, msg: fmt.Sprintf("display name %q: no quotes, backslashes or line breaks", *display)}
+	// The display name goes into Go string literals, some of them format
+	// strings: refused rather than escaped, so the plugin reads as written.
+	if strings.ContainsAny(*display, "\"\\`%") || strings.ContainsFunc(*display, unicode.IsControl) {
+		return &exitError{code: exitInvalid, msg: fmt.Sprintf("display name %q: no quotes, backslashes, percent signs, line breaks or other control characters", *display)}
 	}
 	abs, err := filepath.Abs(*dir)
 	if err != nil {
@@ -140,27 +153,32 @@ func writeScaffold(dir string, r *strings.Replacer) ([]string, error) {
 	return written, err
 }
 
+// sdkModule is the module a plugin's code imports (the SDK).
+const sdkModule = "github.com/deskbot/deskbot"
+
 // importPath is the Go import path dir will have: the module path of the
-// nearest go.mod above it, joined with dir's path below that.
+// nearest go.mod above it, joined with dir's path below that. The module
+// must be the bot's or require it (the plugin imports the SDK), and the
+// path must be one Go accepts.
 func importPath(dir string) (string, error) {
 	for root := filepath.Dir(dir); ; root = filepath.Dir(root) {
-		f, err := os.Open(filepath.Join(root, "go.mod"))
+		b, err := os.ReadFile(filepath.Join(root, "go.mod"))
 		if err == nil {
-			module := ""
-			sc := bufio.NewScanner(f)
-			for sc.Scan() {
-				if m, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "module "); ok {
-					module = strings.Trim(strings.TrimSpace(m), `"`)
-					break
-				}
-			}
-			f.Close()
+			module, requires := readGoMod(b)
 			if module == "" {
 				return "", fmt.Errorf("%s names no module", filepath.Join(root, "go.mod"))
+			}
+			if module != sdkModule && !requires {
+				return "", fmt.Errorf("%s is in module %s (%s), which does not require %s: the plugin would not build; write it inside the bot's repository (plugins/NAME), or first run go get %s in that module", dir, module, filepath.Join(root, "go.mod"), sdkModule, sdkModule)
 			}
 			rel, err := filepath.Rel(root, dir)
 			if err != nil {
 				return "", err
+			}
+			for _, elem := range strings.Split(filepath.ToSlash(rel), "/") {
+				if !importElemRE.MatchString(elem) || strings.HasSuffix(elem, ".") {
+					return "", fmt.Errorf("folder name %q: Go import paths take letters, digits and - . _ ~ (no spaces), starting with a letter or digit: pick another --dir", elem)
+				}
 			}
 			return path.Join(module, filepath.ToSlash(rel)), nil
 		}
@@ -168,7 +186,35 @@ func importPath(dir string) (string, error) {
 			return "", err
 		}
 		if filepath.Dir(root) == root {
-			return "", fmt.Errorf("%s is in no Go module: write the plugin inside the bot's repository (plugins/NAME), or in a module that requires github.com/deskbot/deskbot", dir)
+			return "", fmt.Errorf("%s is in no Go module: write the plugin inside the bot's repository (plugins/NAME), or in a module that requires %s", dir, sdkModule)
 		}
 	}
+}
+
+// importElemRE is a path element Go accepts in an import path.
+var importElemRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._~-]*$`)
+
+// readGoMod returns a go.mod's module path and whether it requires the
+// SDK's module (on a require line or in a require block).
+func readGoMod(b []byte) (module string, requiresSDK bool) {
+	inBlock := false
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		line, _, _ := strings.Cut(sc.Text(), "//")
+		f := strings.Fields(line)
+		switch {
+		case len(f) == 0:
+		case inBlock && f[0] == ")":
+			inBlock = false
+		case inBlock:
+			requiresSDK = requiresSDK || strings.Trim(f[0], `"`) == sdkModule
+		case f[0] == "module" && len(f) > 1 && module == "":
+			module = strings.Trim(f[1], `"`)
+		case f[0] == "require" && len(f) > 1 && f[1] == "(":
+			inBlock = true
+		case f[0] == "require" && len(f) > 1:
+			requiresSDK = requiresSDK || strings.Trim(f[1], `"`) == sdkModule
+		}
+	}
+	return module, requiresSDK
 }

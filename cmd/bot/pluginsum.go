@@ -300,16 +300,17 @@ func replaceScalars(src []byte, edits []pinEdit) ([]byte, error) {
 }
 
 // sumsFile is a file in sha256sum format ("HEX  NAME" lines), kept line
-// by line so a rewrite leaves other entries and their order alone.
+// by line so a rewrite leaves other entries, comments and their order
+// alone.
 type sumsFile struct {
 	path  string
 	lines []string
-	index map[string]int // name -> line
+	index map[string][]int // name -> its lines, in every form ("./x", "*x")
 }
 
 // readSumsFile reads a sums file; a missing one is empty.
 func readSumsFile(path string) (*sumsFile, error) {
-	s := &sumsFile{path: path, index: map[string]int{}}
+	s := &sumsFile{path: path, index: map[string][]int{}}
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return s, nil
@@ -321,15 +322,14 @@ func readSumsFile(path string) (*sumsFile, error) {
 	for n := 1; sc.Scan(); n++ {
 		line := sc.Text()
 		s.lines = append(s.lines, line)
-		if strings.TrimSpace(line) == "" || strings.HasPrefix(strings.TrimSpace(line), "#") {
+		if t := strings.TrimSpace(line); t == "" || strings.HasPrefix(t, "#") {
 			continue
 		}
-		sum, name, ok := parseSumsLine(line)
+		_, name, ok := parseSumsLine(line)
 		if !ok {
 			return nil, fmt.Errorf("%s:%d: not a sha256sum line (want: 64 hex digits, two spaces, the plugin's path)", path, n)
 		}
-		_ = sum
-		s.index[name] = len(s.lines) - 1
+		s.index[name] = append(s.index[name], len(s.lines)-1)
 	}
 	return s, sc.Err()
 }
@@ -346,41 +346,97 @@ func parseSumsLine(line string) (sum, name string, ok bool) {
 }
 
 func (s *sumsFile) get(name string) (string, bool) {
-	i, ok := s.index[name]
-	if !ok {
+	is := s.index[name]
+	if len(is) == 0 {
 		return "", false
 	}
-	sum, _, _ := parseSumsLine(s.lines[i])
+	sum, _, _ := parseSumsLine(s.lines[is[0]])
 	return sum, true
 }
 
 // update sets the digests and returns the file's new text and whether it
-// differs.
+// differs. A name written more than once (in another form: "./x", "*x")
+// keeps its first line, rewritten, and loses the others, which would pin
+// it to a stale digest. Lines end in LF (a CRLF file is read alike).
 func (s *sumsFile) update(sums map[string]string) ([]byte, bool) {
 	changed := false
 	var added []string
+	drop := map[int]bool{}
 	for name, sum := range sums {
-		if old, ok := s.get(name); ok {
-			if old != sum {
-				s.lines[s.index[name]] = sum + "  " + name
-				changed = true
-			}
+		is := s.index[name]
+		if len(is) == 0 {
+			added = append(added, name)
 			continue
 		}
-		added = append(added, name)
+		want := sum + "  " + name
+		if s.lines[is[0]] != want {
+			s.lines[is[0]] = want
+			changed = true
+		}
+		for _, i := range is[1:] {
+			drop[i] = true
+			changed = true
+		}
 	}
 	sort.Strings(added)
 	for _, name := range added {
 		s.lines = append(s.lines, sums[name]+"  "+name)
-		s.index[name] = len(s.lines) - 1
 		changed = true
 	}
 	var b bytes.Buffer
-	for _, l := range s.lines {
+	for i, l := range s.lines {
+		if drop[i] {
+			continue
+		}
 		b.WriteString(l)
 		b.WriteByte('\n')
 	}
 	return b.Bytes(), changed
+}
+
+// bot plugin sum --sums FILE NAME...: the pins of the named executables,
+// which sit in FILE's folder, set in FILE (created if missing). One parser
+// reads the file for the bot and for this: other entries, comments and
+// their order stay as they are, another form of the same name ("./x",
+// "HASH *x", a CRLF line) is replaced, and a symbolic link keeps pointing
+// at its target, which is rewritten.
+func updateSumsFile(path string, names []string, out io.Writer) error {
+	dir := filepath.Dir(path)
+	sums := map[string]string{}
+	for _, n := range names {
+		name := filepath.ToSlash(filepath.Clean(n))
+		if filepath.IsAbs(n) || name == "." || name == ".." || strings.HasPrefix(name, "../") {
+			return fmt.Errorf("%s: name the executable by its path inside %s", n, dir)
+		}
+		sum, err := pluginhost.FileSHA256(filepath.Join(dir, filepath.FromSlash(name)))
+		if err != nil {
+			return err
+		}
+		sums[name] = sum
+	}
+	f, err := readSumsFile(path)
+	if err != nil {
+		return err
+	}
+	data, changed := f.update(sums)
+	if changed {
+		target := path
+		if r, err := filepath.EvalSymlinks(path); err == nil {
+			target = r // a link to the sums file is kept; its target is rewritten
+		}
+		if err := writeFileAtomic(target, data, 0o644); err != nil {
+			return err
+		}
+	}
+	keys := make([]string, 0, len(sums))
+	for k := range sums {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(out, "%s  %s\n", sums[k], k)
+	}
+	return nil
 }
 
 // writeFileAtomic replaces path with data through a temporary file in

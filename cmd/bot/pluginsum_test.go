@@ -289,3 +289,35 @@ func TestPluginSumUpdateRefusesExecutablesOutsideThePluginDir(t *testing.T) {
 		})
 	}
 }
+
+// bot plugin sum --sums sets one plugin's pin in a sums file: every other
+// form of its name goes, other entries, comments and their order stay,
+// and a symbolic link to the file is kept, its target rewritten.
+func TestPluginSumSumsSetsOnePin(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "example"), []byte("#!/bin/false\nexample v2\n"), 0o755))
+	sum := sha256.Sum256([]byte("#!/bin/false\nexample v2\n"))
+	want := hex.EncodeToString(sum[:])
+	old, other := strings.Repeat("a", 64), strings.Repeat("b", 64)
+	real := filepath.Join(dir, "real-sums")
+	require.NoError(t, os.WriteFile(real, []byte("# pins, by hand\n"+other+"  whm\n"+old+" *example\r\n# more\n"+old+"  ./example\n"+other+"  zeta\n"), 0o644))
+	link := filepath.Join(dir, "SHA256SUMS")
+	require.NoError(t, os.Symlink("real-sums", link))
+
+	var out bytes.Buffer
+	require.NoError(t, runPlugin([]string{"sum", "--sums", link, "example"}, &out))
+	assert.Equal(t, want+"  example\n", out.String())
+	b, err := os.ReadFile(real)
+	require.NoError(t, err)
+	assert.Equal(t, "# pins, by hand\n"+other+"  whm\n"+want+"  example\n# more\n"+other+"  zeta\n", string(b))
+	fi, err := os.Lstat(link)
+	require.NoError(t, err)
+	assert.True(t, fi.Mode()&os.ModeSymlink != 0, "the link is kept")
+
+	// A name outside the folder, or a missing executable, changes nothing.
+	for _, name := range []string{"../x", "/etc/passwd", "nosuch"} {
+		assert.Error(t, runPlugin([]string{"sum", "--sums", link, name}, &out), name)
+	}
+	b2, _ := os.ReadFile(real)
+	assert.Equal(t, string(b), string(b2))
+}

@@ -42,6 +42,8 @@ type Error struct {
 	Rewrite string
 	// stray is the word no parameter took, for the rewrite.
 	stray *Token
+	// Command is the command the missing parameters belong to.
+	Command string
 }
 
 func (e *Error) Error() string {
@@ -598,7 +600,7 @@ func (b *binder) defaults() error {
 		}
 	}
 	if len(missing) > 0 {
-		return &Error{Msg: fmt.Sprintf("/%s %s is missing %s", b.p.Name(), c.Name, strings.Join(missing, ", ")), Usage: b.usage, Missing: missing}
+		return &Error{Msg: fmt.Sprintf("/%s %s is missing %s", b.p.Name(), c.Name, strings.Join(missing, ", ")), Usage: b.usage, Missing: missing, Command: c.Name}
 	}
 	return nil
 }

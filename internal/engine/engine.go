@@ -339,12 +339,12 @@ func (e *Engine) handle(ctx context.Context, req Request, progress func(sdk.Prog
 	if err != nil {
 		return invalid(req.ID, err)
 	}
-	if name == "ops" {
+	if name == OpsName {
 		return e.handleOps(ctx, req, rest, progress)
 	}
 	p, ok := e.opts.Plugins.Provider(name)
 	if !ok {
-		names := append(e.opts.Plugins.ProviderNames(), "ops")
+		names := append(e.opts.Plugins.ProviderNames(), OpsName)
 		sort.Strings(names)
 		return invalid(req.ID, &command.Error{
 			Token:       "/" + name,

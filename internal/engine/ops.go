@@ -21,7 +21,14 @@ import (
 // parse, validate and explain themselves like any plugin's.
 type opsProvider struct{ catalog []sdk.CommandSpec }
 
-func (o *opsProvider) Name() string               { return "ops" }
+// OpsName is the bot's own slash command (/ops): it is answered before
+// any plugin, so no plugin can take the name.
+const OpsName = "ops"
+
+// BuiltinNames are the provider names the bot answers itself.
+func BuiltinNames() []string { return []string{OpsName} }
+
+func (o *opsProvider) Name() string               { return OpsName }
 func (o *opsProvider) Catalog() []sdk.CommandSpec { return o.catalog }
 func (o *opsProvider) Targets() []string          { return nil }
 func (o *opsProvider) DefaultTarget() string      { return "" }
@@ -81,7 +88,7 @@ func (e *Engine) handleOps(ctx context.Context, req Request, rest string, progre
 		if !opsGated[c.Name] {
 			return true
 		}
-		return e.opts.Policy.Authorize(s, authz.Action{Provider: "ops", Command: c.Name, Risk: c.Risk, Channel: req.Channel}).Effect != authz.Deny
+		return e.opts.Policy.Authorize(s, authz.Action{Provider: OpsName, Command: c.Name, Risk: c.Risk, Channel: req.Channel}).Effect != authz.Deny
 	}
 	if parsed.Help != nil {
 		pg, err := command.HelpPage(e.ops, "The bot's own commands.", parsed.Help.Path, gate)
@@ -92,7 +99,7 @@ func (e *Engine) handleOps(ctx context.Context, req Request, rest string, progre
 	}
 	inv := parsed.Invocation
 	if !gate(inv.Command) {
-		d := e.opts.Policy.Authorize(s, authz.Action{Provider: "ops", Command: inv.Command.Name, Risk: inv.Command.Risk, Channel: req.Channel})
+		d := e.opts.Policy.Authorize(s, authz.Action{Provider: OpsName, Command: inv.Command.Name, Risk: inv.Command.Risk, Channel: req.Channel})
 		return Reply{RequestID: req.ID, Status: StatusDenied, Code: apperr.Denied, Error: denial(d, "/ops "+inv.Command.Name)}
 	}
 	a := inv.Args

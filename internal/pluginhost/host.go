@@ -37,6 +37,7 @@ import (
 
 	"github.com/deskbot/deskbot/internal/apperr"
 	"github.com/deskbot/deskbot/sdk"
+	"github.com/deskbot/deskbot/sdk/redact"
 )
 
 // Config describes one plugin.
@@ -547,7 +548,7 @@ func (p *Process) launch(ctx context.Context) (*plugin.Client, sdk.Provider, sdk
 			Reattach:         rc,
 			AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 			GRPCDialOptions:  []grpc.DialOption{grpc.WithDisableRetry()},
-			Logger:           newSlogAdapter(p.host.opts.Logger, p.cfg.Name, hclog.Info),
+			Logger:           newSlogAdapter(p.host.opts.Logger, p.cfg.Name, hclog.Info, p.secrets()),
 		})
 		return p.handshake(ctx, client, "attached plugin")
 	}
@@ -598,7 +599,7 @@ func (p *Process) launch(ctx context.Context) (*plugin.Client, sdk.Provider, sdk
 		SkipHostEnv:      true,
 		GRPCDialOptions:  []grpc.DialOption{grpc.WithDisableRetry()},
 		StartTimeout:     p.host.opts.StartTimeout,
-		Logger:           newSlogAdapter(p.host.opts.Logger, p.cfg.Name, level),
+		Logger:           newSlogAdapter(p.host.opts.Logger, p.cfg.Name, level, p.secrets()),
 	})
 	return p.handshake(ctx, client, path)
 }
@@ -1196,4 +1197,16 @@ func (p *Process) stampDeadline(ctx context.Context, req *sdk.Request) {
 	if d, ok := ctx.Deadline(); ok && (req.Deadline.IsZero() || d.Before(req.Deadline)) {
 		req.Deadline = d
 	}
+}
+
+// secrets returns a redactor that knows the secrets of the plugin's
+// targets, for the lines the plugin logs.
+func (p *Process) secrets() *redact.Redactor {
+	red := redact.New()
+	for _, t := range p.cfg.Targets {
+		for _, v := range t.Secrets {
+			red.AddSecret(v)
+		}
+	}
+	return red
 }

@@ -2,11 +2,14 @@ package pluginhost
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log"
 	"log/slog"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/deskbot/deskbot/sdk/redact"
 )
 
 // slogAdapter lets go-plugin, which logs through hclog, write to the bot's
@@ -17,10 +20,17 @@ type slogAdapter struct {
 	name    string
 	level   hclog.Level
 	implied []any
+	// red masks what a plugin logs: its targets' secrets and values under
+	// sensitive keys. The SDK masks a call's log itself, arguments
+	// included; this covers a plugin that logs past it.
+	red *redact.Redactor
 }
 
-func newSlogAdapter(l *slog.Logger, plugin string, level hclog.Level) hclog.Logger {
-	return &slogAdapter{l: l.With("plugin", plugin), level: level}
+func newSlogAdapter(l *slog.Logger, plugin string, level hclog.Level, red *redact.Redactor) hclog.Logger {
+	if red == nil {
+		red = redact.New()
+	}
+	return &slogAdapter{l: l.With("plugin", plugin), level: level, red: red}
 }
 
 var _ hclog.Logger = (*slogAdapter)(nil)
@@ -59,7 +69,21 @@ func (a *slogAdapter) Log(level hclog.Level, msg string, args ...any) {
 			all[i] = "path"
 		}
 	}
-	a.l.Log(context.Background(), toSlog(level), msg, all...)
+	for i := 0; i+1 < len(all); i += 2 {
+		k, _ := all[i].(string)
+		switch v := all[i+1].(type) {
+		case bool:
+		case string:
+			all[i+1] = a.red.Value(k, v)
+		default:
+			if a.red.IsSensitiveKey(k) {
+				all[i+1] = redact.Mask
+			} else if text := fmt.Sprint(v); a.red.String(text) != text {
+				all[i+1] = a.red.String(text)
+			}
+		}
+	}
+	a.l.Log(context.Background(), toSlog(level), a.red.String(msg), all...)
 }
 
 func (a *slogAdapter) Trace(msg string, args ...any) { a.Log(hclog.Trace, msg, args...) }

@@ -284,7 +284,8 @@ func (c *Client) Describe(r *Request) (method, endpoint string) {
 // DescribeStep writes the call as a plan step shows it, for approvers to
 // read before it is made: method, redacted URL and the body it would
 // send ("" for none), with values under sensitive keys and the client's
-// secrets masked. A JSON body is shown as JSON, a form as a query string.
+// secrets masked. A JSON body is shown as JSON (every document of a
+// stream), a form as a query string.
 func (c *Client) DescribeStep(r *Request) (method, endpoint, body string) {
 	method, endpoint = c.Describe(r)
 	b, ctype, err := encodeBody(r)
@@ -294,10 +295,10 @@ func (c *Client) DescribeStep(r *Request) (method, endpoint, body string) {
 	case len(b) == 0:
 	case r.JSON == nil && r.Form != nil:
 		body = c.Redactor.Query(r.Form).Encode()
-	case r.JSON != nil || strings.Contains(ctype, "json"):
-		body = string(c.Redactor.JSON(b))
 	default:
-		body = c.Redactor.String(string(b))
+		// A raw body by its content type: a form's fields and a JSON
+		// document's keys are masked by the same rule as above.
+		body = c.Redactor.Body(b, ctype)
 	}
 	return method, endpoint, body
 }

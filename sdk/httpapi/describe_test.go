@@ -31,6 +31,14 @@ func TestDescribeStepShowsTheBodyMasked(t *testing.T) {
 			`{"n":1,"token":"[REDACTED]"}`},
 		"raw text": {&Request{Method: "PUT", Path: "/note", Body: []byte("say " + canary), ContentType: "text/plain"}, "say [REDACTED]"},
 		"none":     {&Request{Method: "GET", Path: "/users"}, ""},
+		"raw form": {&Request{Method: "POST", Path: "/users", Body: []byte("user=bob&password=hunter22"), ContentType: "application/x-www-form-urlencoded"},
+			"password=%5BREDACTED%5D&user=bob"},
+		"bracketed form": {&Request{Method: "POST", Path: "/users", Form: url.Values{"user[name]": {"bob"}, "user[password]": {"hunter22"}}},
+			"user%5Bname%5D=bob&user%5Bpassword%5D=%5BREDACTED%5D"},
+		"nested secret": {&Request{Method: "POST", Path: "/users", JSON: map[string]any{"password": map[string]any{"value": "hunter22"}, "password_confirmation": "hunter22"}},
+			`{"password":"[REDACTED]","password_confirmation":"[REDACTED]"}`},
+		"json stream": {&Request{Method: "PUT", Path: "/users/bob", Body: []byte(`{"a":1} {"delete":"everything"}`), ContentType: "application/json"},
+			"{\"a\":1}\n{\"delete\":\"everything\"}"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -42,6 +50,8 @@ func TestDescribeStepShowsTheBodyMasked(t *testing.T) {
 			assert.NotContains(t, body, canary)
 		})
 	}
+	_, endpoint, _ := c.DescribeStep(&Request{Method: "GET", Path: "/users?auth[token]=hunter22&page=2"})
+	assert.NotContains(t, endpoint, "hunter22")
 }
 
 // A provider's error answer decodes into its own shape, masked as the
@@ -69,4 +79,24 @@ func TestErrorBodyDecodesTheProvidersAnswer(t *testing.T) {
 	assert.False(t, ok, "an error with no answer has no body")
 	_, ok = ErrorBody[[]int](err)
 	assert.False(t, ok, "a body of another shape does not decode")
+}
+
+// A secret the provider or the plugin puts in a JSON key is masked in the
+// plan step, the error's text and the decoded error body alike.
+func TestSecretsUsedAsKeysAreMasked(t *testing.T) {
+	c, _ := newClient(t, func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = w.Write([]byte(`{"errors":{"` + canary + `":"token expired"}}`))
+	})
+	c.Redactor.AddSecret(canary)
+	_, _, body := c.DescribeStep(&Request{Method: "POST", Path: "/x", JSON: map[string]any{"auth": map[string]any{canary: 1}}})
+	assert.Equal(t, `{"auth":{"[REDACTED]":1}}`, body)
+
+	_, err := c.Do(context.Background(), &Request{Method: "GET", Path: "/x"})
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), canary)
+	assert.Contains(t, err.Error(), "token expired")
+	e, ok := ErrorBody[map[string]map[string]string](err)
+	require.True(t, ok)
+	assert.Equal(t, map[string]map[string]string{"errors": {"[REDACTED]": "token expired"}}, e)
 }

@@ -10,6 +10,8 @@ package redact
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/url"
 	"regexp"
 	"slices"
@@ -114,16 +116,45 @@ func normKey(k string) string {
 
 var keySeparators = strings.NewReplacer("_", "", "-", "", ".", "", " ", "")
 
-// IsSensitiveKey reports whether values under key are secret.
+// IsSensitiveKey reports whether values under key are secret. It is the
+// one rule for JSON keys, form and query fields, key-value pairs and log
+// attributes: a known name (password), a numbered or prefixed form of one
+// (password-1, x_api_key), one asking for it again (password_confirmation),
+// or a bracketed or dotted path whose last name is one (user[password],
+// auth[token], servers[0].password).
 func (r *Redactor) IsSensitiveKey(key string) bool {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
+	if r.sensitiveName(key) {
+		return true
+	}
+	segs := strings.FieldsFunc(key, func(c rune) bool { return c == '[' || c == ']' || c == '.' })
+	for i := len(segs) - 1; i >= 0; i-- {
+		if strings.Trim(segs[i], "0123456789") == "" {
+			continue // an index: user[0]
+		}
+		return len(segs) > 1 && r.sensitiveName(segs[i])
+	}
+	return false
+}
+
+// confirmSuffixes are what a form adds to a field to ask for it twice.
+var confirmSuffixes = []string{"confirmation", "confirmed", "confirm", "verification", "verify", "repeat", "again", "retype"}
+
+// sensitiveName applies the name rule to one name; r.mu is held.
+func (r *Redactor) sensitiveName(key string) bool {
 	// Numbered forms (password-1, ip-0) are the same key.
 	n := strings.TrimRight(normKey(key), "0123456789")
+	for _, suf := range confirmSuffixes {
+		if base := strings.TrimSuffix(n, suf); base != n && base != "" {
+			n = strings.TrimRight(base, "0123456789")
+			break
+		}
+	}
 	if r.keys[n] {
 		return true
 	}
-	// Numbered and prefixed forms: password-1, ip[0].password, x_api_key.
+	// Prefixed forms: x_api_key, newpassword.
 	for k := range r.keys {
 		if len(k) >= 5 && strings.HasSuffix(n, k) {
 			return true
@@ -205,20 +236,70 @@ func (r *Redactor) URL(u *url.URL) string {
 }
 
 // JSON scrubs a JSON document: values under sensitive keys become Mask, at
-// any depth; other strings lose known secrets. Input that is not JSON is
-// scrubbed as text.
+// any depth; other strings lose known secrets. A stream of several
+// documents ({"a":1} {"b":2}) is scrubbed whole, one document a line, so
+// none is hidden from whoever reads it. Input that is not JSON is scrubbed
+// as text.
 func (r *Redactor) JSON(b []byte) []byte {
-	var v any
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
-	if err := dec.Decode(&v); err != nil {
-		return []byte(r.String(string(b)))
+	var docs [][]byte
+	for {
+		var v any
+		err := dec.Decode(&v)
+		if err == io.EOF && len(docs) > 0 {
+			break
+		}
+		if err != nil {
+			return []byte(r.String(string(b)))
+		}
+		out, err := json.Marshal(r.Any(v))
+		if err != nil {
+			return []byte(r.String(string(b)))
+		}
+		docs = append(docs, out)
 	}
-	out, err := json.Marshal(r.Any(v))
-	if err != nil {
-		return []byte(r.String(string(b)))
+	return bytes.Join(docs, []byte("\n"))
+}
+
+// Body scrubs a request or response body of the given content type: JSON
+// by key, a form (application/x-www-form-urlencoded) by field, anything
+// else as text. With no content type, a body that parses as JSON is taken
+// as JSON and one that looks like a form (name=value&..., nothing else) as
+// a form.
+func (r *Redactor) Body(b []byte, contentType string) string {
+	ct := strings.ToLower(contentType)
+	switch {
+	case strings.Contains(ct, "json"):
+		return string(r.JSON(b))
+	case strings.Contains(ct, "x-www-form-urlencoded"):
+		if q, err := url.ParseQuery(string(b)); err == nil {
+			return r.Query(q).Encode()
+		}
+	case ct == "":
+		if t := bytes.TrimSpace(b); len(t) > 0 && (t[0] == '{' || t[0] == '[') && json.Valid(firstDoc(t)) {
+			return string(r.JSON(b))
+		}
+		if formRE.Match(b) {
+			if q, err := url.ParseQuery(string(b)); err == nil {
+				return r.Query(q).Encode()
+			}
+		}
 	}
-	return out
+	return r.String(string(b))
+}
+
+// formRE matches a form body: name=value pairs joined by &, no spaces.
+var formRE = regexp.MustCompile(`^[^=&\s]+=[^&\s]*(&[^=&\s]+=[^&\s]*)*$`)
+
+// firstDoc returns the first JSON document of a stream, or b.
+func firstDoc(b []byte) []byte {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	var raw json.RawMessage
+	if dec.Decode(&raw) != nil {
+		return b
+	}
+	return raw
 }
 
 // Any scrubs a decoded JSON value (maps, slices, strings) and returns a copy.
@@ -226,16 +307,34 @@ func (r *Redactor) Any(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
 		m := make(map[string]any, len(x))
-		for k, val := range x {
+		// Keys in order, so that two keys masked alike are told apart the
+		// same way every time.
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			val := x[k]
+			// A secret can be a key too ({"auth":{"<token>":1}}, an error
+			// keyed by the value it refuses): mask it there as well.
+			nk := r.String(k)
+			for i := 2; ; i++ {
+				if _, taken := m[nk]; !taken {
+					break
+				}
+				nk = fmt.Sprintf("%s#%d", r.String(k), i)
+			}
 			if r.IsSensitiveKey(k) && val != nil {
-				_, isObj := val.(map[string]any)
-				_, isBool := val.(bool) // ssh_password: true says nothing secret
-				if !isObj && !isBool {
-					m[k] = Mask
+				// The whole value, an object or a list included
+				// ({"password":{"value":"x"}}); ssh_password: true says
+				// nothing secret.
+				if _, isBool := val.(bool); !isBool {
+					m[nk] = Mask
 					continue
 				}
 			}
-			m[k] = r.Any(val)
+			m[nk] = r.Any(val)
 		}
 		return m
 	case []any:

@@ -138,3 +138,48 @@ func quote(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
 }
+
+// A secret used as a key is masked like one used as a value, and two keys
+// masked alike both stay, so nothing in the document is lost from view.
+func TestJSONMasksSecretKeys(t *testing.T) {
+	r := New()
+	r.AddSecret("QZXTARGET9", "QZXOTHER7")
+	for in, want := range map[string]string{
+		`{"auth":{"QZXTARGET9":1}}`:                    `{"auth":{"[REDACTED]":1}}`,
+		`{"errors":{"QZXTARGET9":"token expired"}}`:    `{"errors":{"[REDACTED]":"token expired"}}`,
+		`{"x-QZXTARGET9-y":1}`:                         `{"x-[REDACTED]-y":1}`,
+		`{"QZXOTHER7":1,"QZXTARGET9":2}`:               `{"[REDACTED]":1,"[REDACTED]#2":2}`,
+		`[{"QZXTARGET9":{"password":"p","name":"n"}}]`: `[{"[REDACTED]":{"name":"n","password":"[REDACTED]"}}]`,
+	} {
+		assert.Equal(t, want, string(r.JSON([]byte(in))), in)
+	}
+}
+
+// One rule finds the sensitive fields of every shape of body: bracketed
+// and confirmation names, objects under a sensitive key, form bodies, and
+// every document of a JSON stream.
+func TestSensitiveShapes(t *testing.T) {
+	r := New()
+	for _, k := range []string{"user[password]", "auth[token]", "password_confirmation", "passwordConfirm", "servers[0].password", "user[0][api_key]", "password[0]"} {
+		assert.True(t, r.IsSensitiveKey(k), k)
+	}
+	for _, k := range []string{"user[name]", "confirmation", "token_count[0]"} {
+		assert.False(t, r.IsSensitiveKey(k), k)
+	}
+	cases := map[string]struct{ body, ctype, want string }{
+		"form":           {"user=bob&password=hunter22", "application/x-www-form-urlencoded", "password=%5BREDACTED%5D&user=bob"},
+		"form sniffed":   {"user=bob&password=hunter22", "", "password=%5BREDACTED%5D&user=bob"},
+		"bracketed form": {"user[name]=bob&user[password]=hunter22", "", "user%5Bname%5D=bob&user%5Bpassword%5D=%5BREDACTED%5D"},
+		"bracketed json": {`{"user[password]":"hunter22"}`, "application/json", `{"user[password]":"[REDACTED]"}`},
+		"confirmation":   {`{"password_confirmation":"hunter22"}`, "", `{"password_confirmation":"[REDACTED]"}`},
+		"object value":   {`{"password":{"value":"hunter22"}}`, "application/json", `{"password":"[REDACTED]"}`},
+		"list value":     {`{"tokens":["hunter22"],"token":["hunter22"]}`, "", `{"token":"[REDACTED]","tokens":["hunter22"]}`},
+		"flag kept":      {`{"ssh_password":true}`, "", `{"ssh_password":true}`},
+		"json stream":    {`{"a":1} {"delete":"everything","password":"hunter22"}`, "application/json", "{\"a\":1}\n{\"delete\":\"everything\",\"password\":\"[REDACTED]\"}"},
+	}
+	for name, tc := range cases {
+		assert.Equal(t, tc.want, r.Body([]byte(tc.body), tc.ctype), name)
+	}
+	q, _ := url.ParseQuery("auth[token]=x&page=2")
+	assert.Equal(t, "auth%5Btoken%5D=%5BREDACTED%5D&page=2", r.Query(q).Encode())
+}

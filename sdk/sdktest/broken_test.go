@@ -3,6 +3,7 @@ package sdktest
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -50,6 +51,49 @@ var broken = map[string]func(t *testing.T) (*sdk.Plugin, Options){
 			}).
 			Run(func(ctx context.Context, c *sdk.Call) (*sdk.Result, error) { return sdk.NewResult(), nil })
 		return p, Options{Snapshot: func() (string, error) { return "nothing changes", nil }}
+	},
+	// A plugin that logs what the user typed for a password, past the
+	// call's log (which masks it), as a provider's echoed error might.
+	"logs a sensitive argument": func(t *testing.T) (*sdk.Plugin, Options) {
+		p := sdk.New("broken", "1")
+		p.Command("password set", "Set a password").
+			Params(sdk.String("user", "").AsRequired().AsPositional(), sdk.String("pw", "").AsSensitive()).
+			Risk(sdk.RiskLow).
+			Plan(func(ctx context.Context, c *sdk.Call) (*sdk.Plan, error) {
+				slog.Warn("the provider answered", "body", "bad password "+c.Args.String("pw"))
+				return &sdk.Plan{Summary: "Set a password"}, nil
+			}).
+			Run(func(ctx context.Context, c *sdk.Call) (*sdk.Result, error) { return sdk.NewResult(), nil })
+		return p, Options{ThroughHost: true}
+	},
+	// Two plugins checked through the host in one test: the second one,
+	// whose Plan writes, must be the one its checks reach.
+	"second plugin through the host": func(t *testing.T) (*sdk.Plugin, Options) {
+		good := sdk.New("good", "1")
+		good.Command("status", "Show the status").
+			Run(func(ctx context.Context, c *sdk.Call) (*sdk.Result, error) { return sdk.NewResult(), nil })
+		Run(t, good, Options{ThroughHost: true})
+		p, opts := counterPlugin(t)
+		opts.ThroughHost = true
+		return p, opts
+	},
+	// A command that writes, left at the default read-only risk: it
+	// would run with no approval.
+	"read-only command writes": func(t *testing.T) (*sdk.Plugin, Options) {
+		var n int
+		p := sdk.New("broken", "1")
+		p.Command("counter bump", "Add one").
+			Run(func(ctx context.Context, c *sdk.Call) (*sdk.Result, error) { n++; return sdk.NewResult(), nil })
+		return p, Options{Snapshot: func() (string, error) { return "counter=" + strconv.Itoa(n), nil }}
+	},
+	// A plugin whose name is a path, run through the host: the kit must
+	// refuse it before it writes the launcher, which would land outside
+	// its folder.
+	"a path for a name through the host": func(t *testing.T) (*sdk.Plugin, Options) {
+		p := sdk.New("../../"+filepath.Base(os.Getenv(escapeEnv)), "1")
+		p.Command("status", "Show the status").
+			Run(func(ctx context.Context, c *sdk.Call) (*sdk.Result, error) { return sdk.NewResult(), nil })
+		return p, Options{ThroughHost: true}
 	},
 	// A Plan that changes the provider's state.
 	"plan writes": func(t *testing.T) (*sdk.Plugin, Options) {
@@ -110,6 +154,9 @@ func counterPlugin(t *testing.T) (*sdk.Plugin, Options) {
 	}
 }
 
+// escapeEnv names the file a plugin named by a path would write.
+const escapeEnv = "SDKTEST_ESCAPE"
+
 // brokenEnv names the broken plugin a child process runs the kit on.
 const brokenEnv = "SDKTEST_BROKEN"
 
@@ -139,12 +186,16 @@ func TestKitRejectsBrokenPlugins(t *testing.T) {
 			`Plan account suspend map[user:sample] answered only with diagnostics (no account "sample")`,
 			`give arguments its Plan accepts in Options.Args["account suspend"], or name it in Options.SkipPlan`,
 		},
+		"logs a sensitive argument":          {"the plugin's log holds a sensitive argument: ", "body=\"bad password " + Canary},
+		"second plugin through the host":     {"- counter=0\n+ counter=1\n  unit=each\n- written by=\n+ written by=a plugin process\n"},
+		"read-only command writes":           {"read-only command counter bump map[] changed the provider's state; declare its risk", "- counter=0\n+ counter=1\n"},
+		"a path for a name through the host": {`ThroughHost: plugin name "../../`},
 		"plan writes": {
-			"Plan counter add map[] changed the provider's state (Snapshot before -, after +):\n",
+			"Plan counter add map[] changed the provider's state: a Plan only reads; move the write into Run (or an apiop step's Do), which runs once approved (Snapshot before -, after +):\n",
 			"  plugin=broken\n- counter=0\n+ counter=1\n  unit=each\n- written by=\n+ written by=the test process\n",
 		},
 		"plan writes through the host": {
-			"Plan counter add map[] changed the provider's state (Snapshot before -, after +):\n",
+			"Plan counter add map[] changed the provider's state: a Plan only reads; move the write into Run (or an apiop step's Do), which runs once approved (Snapshot before -, after +):\n",
 			"- counter=0\n+ counter=1\n  unit=each\n- written by=\n+ written by=a plugin process\n",
 		},
 	}
@@ -154,8 +205,15 @@ func TestKitRejectsBrokenPlugins(t *testing.T) {
 	for name, wants := range cases {
 		t.Run(name, func(t *testing.T) {
 			cmd := exec.Command(os.Args[0], "-test.run=^TestBrokenPlugin$/^"+strings.ReplaceAll(name, " ", "_")+"$", "-test.v")
-			cmd.Env = append(os.Environ(), brokenEnv+"=1")
+			// The file a plugin named by a path would write, two folders
+			// above the kit's temporary folder for it: a name of its own.
+			escape := "sdktest-escape-" + strconv.Itoa(os.Getpid())
+			cmd.Env = append(os.Environ(), brokenEnv+"=1", escapeEnv+"="+escape)
 			out, err := cmd.CombinedOutput()
+			if _, serr := os.Stat(filepath.Join(os.TempDir(), escape)); serr == nil {
+				_ = os.Remove(filepath.Join(os.TempDir(), escape))
+				t.Errorf("the kit wrote %s outside its folder", escape)
+			}
 			var exit *exec.ExitError
 			if !errors.As(err, &exit) {
 				t.Fatalf("the kit passed a plugin that is broken (%v):\n%s", err, out)

@@ -35,7 +35,11 @@ func checkExamples(plugin string, specs, only []sdk.CommandSpec) []error {
 			var perr *command.Error
 			if errors.As(err, &perr) && len(perr.Missing) > 0 && allSensitive(c, perr.Missing) {
 				// The bot asks for secrets in a private form: an example
-				// leaves them out on purpose.
+				// leaves them out on purpose. It must still run the
+				// command it illustrates.
+				if perr.Command != c.Name {
+					errs = append(errs, fmt.Errorf("command %q: example %q runs %q instead", c.Name, ex, perr.Command))
+				}
 				continue
 			}
 			switch {

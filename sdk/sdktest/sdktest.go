@@ -7,13 +7,17 @@
 //
 // It checks that the catalog is valid, that an unknown command or a missing
 // argument gets a diagnostic rather than a crash, that Plan changes nothing,
-// that cancellation is honoured, and that sensitive arguments are never
-// echoed back. Each example must parse as the bot parses what users type,
-// each suggestion function name a parameter of its command, and each Plan
-// accept the arguments the kit gives it (Options.Args) or be skipped by
-// name (Options.SkipPlan): a check that cannot run fails rather than
-// passes. With Options.ThroughHost the same checks run through the bot's
-// plugin host, over gRPC, against a plugin process.
+// that a read-only command changes nothing when run, that cancellation is
+// honoured, and that sensitive arguments are never echoed back, in results
+// or in the plugin's log. Each example must parse as the bot parses what
+// users type, each suggestion function name a parameter of its command,
+// and each Plan accept the arguments the kit gives it (Options.Args) or be
+// skipped by name (Options.SkipPlan): a Plan check that the arguments stop
+// fails rather than passes. A check that needs an option the test did not
+// give (Snapshot, Slow) is reported as skipped, in a subtest named for the
+// check (go test -v shows "--- SKIP"). With Options.ThroughHost the same
+// checks run through the bot's plugin host, over gRPC, against a plugin
+// process.
 package sdktest
 
 import (
@@ -36,7 +40,8 @@ type Options struct {
 	// Target is the target requests name ("" picks the only one).
 	Target string
 	// Snapshot returns a description of the provider's state (a simulator
-	// dump). It must be equal before and after every Plan call.
+	// dump). It must be equal before and after every Plan call, and every
+	// run of a read-only command. Without it those checks are skipped.
 	Snapshot func() (string, error)
 	// Args gives valid arguments for commands whose samples the kit cannot
 	// make up (an existing account name, say).
@@ -49,6 +54,10 @@ type Options struct {
 	// Execute lists commands besides read-only ones that are safe to run
 	// with made-up arguments in the sensitive-echo check.
 	Execute []string
+	// SkipRun lists read-only commands the kit must not run with made-up
+	// arguments (to check they change nothing). Say why where you list
+	// them. Hidden commands and Slow are never run by that check.
+	SkipRun []string
 	// SkipPlan lists commands the Plan check must leave alone: those
 	// whose Plan cannot succeed on any arguments the test can give.
 	SkipPlan []string
@@ -62,7 +71,10 @@ type Options struct {
 	// Configure with Targets). Snapshot still runs in the test's process,
 	// so it must read state both processes share: a simulator's state
 	// file in the targets' StateDir. The test that calls Run must be
-	// selectable on its own with -run, since the child runs it again.
+	// selectable on its own with -run, since the child runs it again; it
+	// may run the kit on several plugins, in the same order every time
+	// (the child serves the run with the same number, and refuses to
+	// serve another plugin).
 	ThroughHost bool
 }
 
@@ -82,14 +94,19 @@ type Call struct {
 // looks for in every output.
 const Canary = "CANARY-sdktest-7d1e0b9f"
 
+// pluginNameRE is what a plugin's name must be: a slash command.
+var pluginNameRE = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
+
 var nameRE = regexp.MustCompile(`^[a-z][a-z0-9_-]*( [a-z_][a-z0-9_-]*)*$`)
 var paramRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*$`)
 
 // Run runs every check as a subtest.
 func Run(t *testing.T, p sdk.Provider, opts Options) {
 	t.Helper()
+	run := 0
 	if opts.ThroughHost {
-		serveIfChild(t, p)
+		run = nextHostedRun(t)
+		serveIfChild(t, run, p)
 	}
 	ctx := context.Background()
 	local := p
@@ -113,8 +130,17 @@ func Run(t *testing.T, p sdk.Provider, opts Options) {
 			t.Fatalf("Configure: %v", resp.Diagnostics.Err())
 		}
 	}
+	// The plugin's log is kept, for the check that no sensitive argument
+	// reaches the bot's log.
+	logs := newTestWriter(t)
+	logsRead := opts.ThroughHost
+	if pl, ok := local.(*sdk.Plugin); ok && !opts.ThroughHost {
+		pl.SetLogger(logs.logger())
+		logsRead = true
+	}
+	var stop func()
 	if opts.ThroughHost {
-		p = startHosted(t, meta.Name, opts.Targets)
+		p, stop = startHosted(t, run, meta.Name, opts.Targets, logs)
 		if cat, err = p.Describe(ctx, &sdk.DescribeRequest{}); err != nil {
 			t.Fatalf("Describe through the host: %v", err)
 		}
@@ -122,7 +148,7 @@ func Run(t *testing.T, p sdk.Provider, opts Options) {
 	}
 
 	t.Run("metadata", func(t *testing.T) {
-		if !regexp.MustCompile(`^[a-z][a-z0-9-]*$`).MatchString(meta.Name) {
+		if !pluginNameRE.MatchString(meta.Name) {
 			t.Errorf("plugin name %q must be lower-case letters, digits and dashes (it becomes a slash command)", meta.Name)
 		}
 		if meta.Version == "" {
@@ -222,12 +248,48 @@ func Run(t *testing.T, p sdk.Provider, opts Options) {
 				t.Fatalf("snapshot: %v", err)
 			}
 			if before != after {
-				t.Errorf("Plan %s %s changed the provider's state (Snapshot before -, after +):\n%s", c.Name, shown, Diff(before, after))
+				t.Errorf("Plan %s %s changed the provider's state: a Plan only reads; move the write into Run (or an apiop step's Do), which runs once approved (Snapshot before -, after +):\n%s", c.Name, shown, Diff(before, after))
 			}
 			// A Plan that refuses the arguments never reaches the code
 			// that could write: the check above then proves nothing.
 			if err == nil && pr.Plan == nil && pr.Diagnostics.HasError() {
 				t.Errorf("Plan %s %s answered only with diagnostics (%v), so nothing was checked: give arguments its Plan accepts in Options.Args[%q], or name it in Options.SkipPlan", c.Name, shown, pr.Diagnostics.Err(), c.Name)
+			}
+		}
+	})
+
+	t.Run("read-only commands change nothing", func(t *testing.T) {
+		if opts.Snapshot == nil {
+			t.Skip("no Snapshot option: the kit cannot see the provider's state")
+		}
+		for _, c := range specs {
+			// Slow runs until cancelled: the cancellation check runs it.
+			// Hidden commands are test hooks (a call that waits to be
+			// released), not commands users run.
+			if c.Risk != sdk.RiskReadOnly || c.Hidden || slices.Contains(opts.SkipRun, c.Name) || (opts.Slow != nil && opts.Slow.Command == c.Name) {
+				continue
+			}
+			before, err := opts.Snapshot()
+			if err != nil {
+				t.Fatalf("snapshot: %v", err)
+			}
+			args := SampleArgs(c, opts.Args[c.Name])
+			shown := fmt.Sprint(args)
+			// Generous: this bounds a hang, it does not time the plugin.
+			rctx, cancel := context.WithTimeout(ctx, Patience)
+			_, err = p.Execute(rctx, &sdk.ExecuteRequest{Request: sdk.Request{ID: "sdktest-readonly", Invoker: "UTEST", Command: c.Name, Args: args, Target: opts.Target}})
+			cancel()
+			if err != nil {
+				t.Errorf("Execute %s: %v", c.Name, err)
+			}
+			after, err := opts.Snapshot()
+			if err != nil {
+				t.Fatalf("snapshot: %v", err)
+			}
+			// A read-only command runs without approval: one that writes
+			// changes things nobody agreed to.
+			if before != after {
+				t.Errorf("read-only command %s %s changed the provider's state; declare its risk (Risk(sdk.RiskLow) or higher) (Snapshot before -, after +):\n%s", c.Name, shown, Diff(before, after))
 			}
 		}
 	})
@@ -310,6 +372,22 @@ func Run(t *testing.T, p sdk.Provider, opts Options) {
 			if s := fmt.Sprintf("%+v", *res); strings.Contains(s, Canary) {
 				t.Errorf("Execute %s echoes a sensitive argument", c.Name)
 			}
+		}
+	})
+
+	// The bot's log is read by more people than the approvers: a line the
+	// plugin logged must not hold what the user typed. A plugin process's
+	// lines reach the host on their own time; stopping it waits for the
+	// last of them.
+	if stop != nil {
+		stop()
+	}
+	t.Run("sensitive arguments are not logged", func(t *testing.T) {
+		if !logsRead {
+			t.Skip("the kit cannot read the log of a provider that is not an sdk.Plugin; run it with ThroughHost")
+		}
+		for _, l := range logs.lines(Canary) {
+			t.Errorf("the plugin's log holds a sensitive argument: %s", l)
 		}
 	})
 }

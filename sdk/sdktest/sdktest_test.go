@@ -64,6 +64,10 @@ func TestCheckExamples(t *testing.T) {
 		sdk.String("plan", "").AsRequired(),
 	}}
 	other := sdk.CommandSpec{Name: "user list", Summary: "List", Risk: sdk.RiskReadOnly}
+	passwd := sdk.CommandSpec{Name: "user passwd", Summary: "Set the password", Risk: sdk.RiskLow, Params: []sdk.Param{
+		sdk.String("user", "").AsRequired().AsPositional(),
+		sdk.String("password", "").AsRequired().AsSensitive(),
+	}}
 	cases := map[string]string{
 		"/demo user create bob plan=basic":                        "",
 		"/demo user create bob plan=basic password=s3cret-enough": "",
@@ -73,13 +77,14 @@ func TestCheckExamples(t *testing.T) {
 		"/demo user create bob plan=basic quota=0":                "0 is below the minimum of 1",
 		"/demo user create bob plan=basic bob2":                   "unexpected word",
 		"/demo user list":                                         `runs "user list" instead`,
+		"/demo user passwd bob":                                   `runs "user passwd" instead`,
 		"/demo user create help":                                  "asks for help",
 	}
 	for ex, want := range cases {
 		t.Run(ex, func(t *testing.T) {
 			s := spec
 			s.Examples = []string{ex}
-			errs := CheckExamples("demo", []sdk.CommandSpec{s, other})
+			errs := CheckExamples("demo", []sdk.CommandSpec{s, other, passwd})
 			if want == "" {
 				if len(errs) > 0 {
 					t.Fatalf("a good example was refused: %v", errs)
