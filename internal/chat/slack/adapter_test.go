@@ -75,6 +75,10 @@ bindings:
     roles: [desk]
   - subjects: [slack:S0LEADS01]
     roles: [lead]
+deny:
+  - commands: ["sites:*"]
+    targets: [prod]
+    reason: production sites are changed from the console
 `
 
 // fixtureOption changes a fixture's providers before the engine is built.
