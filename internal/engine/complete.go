@@ -42,10 +42,7 @@ func (c Command) Line() string {
 	sort.Strings(keys)
 	for _, k := range keys {
 		for _, v := range c.Args[k] {
-			if v == "" || strings.ContainsAny(v, " \t\"'") {
-				v = fmt.Sprintf("%q", v)
-			}
-			b.WriteString(" " + k + "=" + v)
+			b.WriteString(" " + k + "=" + quoteValue(v))
 		}
 	}
 	if c.Target != "" {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/deskbot/deskbot/internal/apperr"
 	"github.com/deskbot/deskbot/internal/authz"
+	"github.com/deskbot/deskbot/internal/command"
 	"github.com/deskbot/deskbot/internal/engine"
 	"github.com/deskbot/deskbot/internal/pluginhost"
 	"github.com/deskbot/deskbot/sdk"
@@ -292,4 +293,47 @@ func TestSuggestionsComeOnlyFromTargetsThePolicyAllows(t *testing.T) {
 	got, err = ask(erin, "prod")
 	require.NoError(t, err)
 	assert.Equal(t, []string{"prod-site"}, values(got))
+}
+
+// suspender is a plugin whose free-text reason comes before other
+// parameters in its catalog, as WHM's account suspend does.
+func suspender(t *testing.T) *pluginhost.Local {
+	p := sdk.New("acct", "1.0.0")
+	p.Command("account suspend", "Suspend").Risk(sdk.RiskHigh).Params(
+		sdk.String("user", "The account").AsRequired().AsPositional(),
+		sdk.FreeText("reason", "Why").AsRequired(),
+		sdk.Bool("lock", "Lock the login too"),
+		sdk.String("note", "A note"),
+	).Run(func(context.Context, *sdk.Call) (*sdk.Result, error) { return sdk.NewResult(), nil })
+	l, err := pluginhost.NewLocal(context.Background(), p, pluginhost.Config{Name: "acct"})
+	require.NoError(t, err)
+	return l
+}
+
+func TestTheShownCommandLineKeepsProseLastAndNewlinesEscaped(t *testing.T) {
+	p := suspender(t)
+	e := engine.New(engine.Options{Plugins: engine.StaticRegistry{"acct": p}})
+	for name, tc := range map[string]struct {
+		args map[string][]string
+		want string
+	}{
+		"prose after the arguments that decide": {
+			map[string][]string{"user": {"shopco"}, "reason": {"abuse of the mail server"}, "lock": {"yes"}},
+			`/acct account suspend user=shopco lock=true reason="abuse of the mail server"`},
+		"a newline cannot pass for another argument": {
+			map[string][]string{"user": {"shopco"}, "reason": {"abuse\nlock=no"}, "lock": {"yes"}},
+			`/acct account suspend user=shopco lock=true reason="abuse\nlock=no"`},
+		"nor a carriage return or a bidi override in a word": {
+			map[string][]string{"user": {"shopco"}, "reason": {"x"}, "note": {"a\rb\u202ec"}},
+			`/acct account suspend user=shopco note="a\rb\u202ec" reason=x`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			inv, err := command.Bind(p, "account suspend", "", tc.args)
+			require.NoError(t, err)
+			got := e.CommandLine(inv, "")
+			assert.Equal(t, tc.want, got)
+			assert.NotContains(t, got, "\n")
+			assert.NotContains(t, e.ArgString(inv), "\n")
+		})
+	}
 }
