@@ -304,3 +304,22 @@ func TestPolicyTools(t *testing.T) {
 	assert.Contains(t, r.stdout, "FAIL a wrong expectation: got deny")
 	assert.Contains(t, r.stdout, "3 of 4 cases passed")
 }
+
+// An approver who asks for a dry run of an approval gets a refusal,
+// not an approval: /ops commands act directly and have no plan.
+func TestPlanOfAnApprovalRunsNothing(t *testing.T) {
+	dir := workDir(t)
+	a, r := execIn(t, dir, "alice", "/example counter add 3")
+	require.Equal(t, 4, r.code, r.stderr)
+	id := a.Approval.ID
+
+	for _, line := range []string{"/ops plan /ops approve " + id, "/ops approve " + id + " --plan", "/ops deny " + id + " reason=x --plan"} {
+		a, r = execIn(t, dir, "carol", line)
+		assert.Equal(t, 2, r.code, "%s: %s %s", line, r.stdout, r.stderr)
+		assert.Contains(t, a.Error, "/ops commands have no plan", line)
+	}
+	assert.Equal(t, "0", counterIn(t, dir), "nothing ran")
+	a, r = execIn(t, dir, "carol", "/ops approval "+id)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "pending", a.Approval.State)
+}

@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/deskbot/deskbot/sdk"
 )
@@ -130,6 +131,23 @@ var ticketRE = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9_./#:-]{0,62}[A-Za-z
 // TicketWord is the reserved argument that carries a ticket reference
 // on any command (ticket=ABC-123); no plugin parameter may take its name.
 const TicketWord = "ticket"
+
+// MaxTextLength is the most characters a free-text value (a reason, a
+// note) may have. Approvers read it on a card of bounded size, and prose
+// longer than this would crowd out the arguments that decide what runs.
+const MaxTextLength = 500
+
+// checkTextLength refuses a free-text value longer than MaxTextLength.
+// The error names the parameter, not the value, which may be long.
+func checkTextLength(prm *sdk.Param, value, usage string) error {
+	if prm.Type != sdk.TypeText {
+		return nil
+	}
+	if n := utf8.RuneCountInString(value); n > MaxTextLength {
+		return &Error{Token: prm.Name + "=", Msg: fmt.Sprintf("%s is %d characters; at most %d", prm.Name, n, MaxTextLength), Usage: usage}
+	}
+	return nil
+}
 
 // PlanFlag asks for a command's plan instead of running it.
 const PlanFlag = "--plan"
@@ -548,6 +566,9 @@ func (b *binder) typed() error {
 					if item == "" {
 						continue
 					}
+					if err := checkTextLength(prm, item, b.usage); err != nil {
+						return err
+					}
 					typed, err := prm.Parse(item)
 					if err != nil {
 						return &Error{Token: b.rawTok[prm.Name], Msg: valueError(prm, item, err), Usage: b.usage}
@@ -563,6 +584,9 @@ func (b *binder) typed() error {
 		}
 		if vals[0] == "" && prm.Type != sdk.TypeString {
 			return &Error{Token: b.rawTok[prm.Name], Msg: fmt.Sprintf("%s needs a value", prm.Name), Usage: b.usage}
+		}
+		if err := checkTextLength(prm, vals[0], b.usage); err != nil {
+			return err
 		}
 		typed, err := prm.Parse(vals[0])
 		if err != nil {

@@ -542,3 +542,23 @@ func TestNoRewriteAcrossReservedWords(t *testing.T) {
 	assert.Contains(t, ce.Msg, "unexpected word")
 	assert.Empty(t, ce.Rewrite)
 }
+
+func TestFreeTextHasAMaximumLength(t *testing.T) {
+	p := provider()
+	long := strings.Repeat("spam ", 600)[:2999] + "x"
+	_, err := Parse(p, "account suspend demo1 reason="+long+" notify=yes")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "reason is 3000 characters; at most 500")
+	assert.NotContains(t, err.Error(), long[:600], "the error does not repeat the value")
+
+	_, err = Bind(p, "account suspend", "", map[string][]string{"user": {"demo1"}, "reason": {long}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "reason is 3000 characters; at most 500")
+
+	// Characters, not bytes: 500 accented letters fit.
+	got, err := Parse(p, "account suspend demo1 reason="+strings.Repeat("é", MaxTextLength))
+	require.NoError(t, err)
+	assert.Equal(t, strings.Repeat("é", MaxTextLength), got.Invocation.Args["reason"])
+	_, err = Parse(p, "account suspend demo1 reason="+strings.Repeat("é", MaxTextLength+1))
+	assert.ErrorContains(t, err, "reason is 501 characters; at most 500")
+}

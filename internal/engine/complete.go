@@ -42,10 +42,7 @@ func (c Command) Line() string {
 	sort.Strings(keys)
 	for _, k := range keys {
 		for _, v := range c.Args[k] {
-			if v == "" || strings.ContainsAny(v, " \t\"'") {
-				v = fmt.Sprintf("%q", v)
-			}
-			b.WriteString(" " + k + "=" + v)
+			b.WriteString(" " + k + "=" + quoteValue(v))
 		}
 	}
 	if c.Target != "" {
@@ -136,7 +133,13 @@ func (e *Engine) commands(ctx context.Context, user, channel string, keep func(*
 // mayRun reports whether the policy lets s run c at all (perhaps after
 // approval), before any argument is known: as help decides what to list.
 func (e *Engine) mayRun(s authz.Subject, p Provider, c *sdk.CommandSpec, channel string) bool {
-	d := e.opts.Policy.Authorize(s, authz.Action{Provider: p.Name(), Command: c.Name, Risk: c.Risk, Channel: channel, Target: p.DefaultTarget()})
+	return e.mayRunOn(s, p, c, channel, p.DefaultTarget())
+}
+
+// mayRunOn reports whether the policy lets s run c on target at all
+// (perhaps after approval), before any argument is known.
+func (e *Engine) mayRunOn(s authz.Subject, p Provider, c *sdk.CommandSpec, channel, target string) bool {
+	d := e.opts.Policy.Authorize(s, authz.Action{Provider: p.Name(), Command: c.Name, Risk: c.Risk, Channel: channel, Target: target})
 	return d.Effect != authz.Deny
 }
 
@@ -171,6 +174,45 @@ func (e *Engine) Targets(provider string) (targets []string, def string) {
 		return nil, ""
 	}
 	return p.Targets(), p.DefaultTarget()
+}
+
+// TargetsFor returns the targets of provider user may run command on from
+// channel (those the policy does not deny), for a form's target field,
+// and the default when it is one of them.
+func (e *Engine) TargetsFor(ctx context.Context, user, channel, provider, command string) (targets []string, def string) {
+	p, spec, err := e.offered(ctx, user, channel, provider, command)
+	if err != nil {
+		return nil, ""
+	}
+	s := e.subject(ctx, user)
+	for _, t := range p.Targets() {
+		if e.mayRunOn(s, p, spec, channel, t) {
+			targets = append(targets, t)
+		}
+	}
+	if d := p.DefaultTarget(); slices.Contains(targets, d) {
+		def = d
+	}
+	return targets, def
+}
+
+// completionTarget is the target a completion asks the plugin about:
+// the one chosen, by its configured name, or the default. The policy is
+// asked again for it: a command offered on the default target may be
+// denied on another, whose live names are not for this user.
+func (e *Engine) completionTarget(s authz.Subject, p Provider, spec *sdk.CommandSpec, channel, chosen string) (string, error) {
+	target := p.DefaultTarget()
+	if chosen != "" {
+		i := slices.IndexFunc(p.Targets(), func(t string) bool { return strings.EqualFold(t, chosen) })
+		if i < 0 {
+			return "", apperr.New(apperr.Invalid, "no such target for /%s: %s", p.Name(), chosen)
+		}
+		target = p.Targets()[i]
+	}
+	if chosen != "" && !e.mayRunOn(s, p, spec, channel, target) {
+		return "", apperr.New(apperr.Denied, "you may not run /%s %s on %s", p.Name(), spec.Name, target)
+	}
+	return target, nil
 }
 
 // CompleteRequest asks for values of one parameter of a command being
@@ -237,9 +279,9 @@ func (e *Engine) CompleteValue(ctx context.Context, r CompleteRequest) ([]sdk.Su
 	if !ok {
 		return nil, nil
 	}
-	target := r.Target
-	if target == "" {
-		target = p.DefaultTarget()
+	target, err := e.completionTarget(e.subject(ctx, r.User), p, spec, r.Channel, r.Target)
+	if err != nil {
+		return nil, err
 	}
 	creq := &sdk.CompleteRequest{
 		Request: sdk.Request{ID: NewRequestID(), Invoker: r.User, Channel: r.Channel, Target: target, Command: spec.Name, Args: partialArgs(spec, r.Args, prm.Name)},

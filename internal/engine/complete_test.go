@@ -12,6 +12,7 @@ import (
 
 	"github.com/deskbot/deskbot/internal/apperr"
 	"github.com/deskbot/deskbot/internal/authz"
+	"github.com/deskbot/deskbot/internal/command"
 	"github.com/deskbot/deskbot/internal/engine"
 	"github.com/deskbot/deskbot/internal/pluginhost"
 	"github.com/deskbot/deskbot/sdk"
@@ -218,3 +219,121 @@ bindings: [{subjects: [alice], roles: [desk]}, {subjects: [carol, dan], roles: [
 }
 
 type fixedPolicy struct{ *authz.Policy }
+
+// twoSites is a plugin with a staging and a production target whose
+// completion answers with names only the target it is asked about has.
+func twoSites(t *testing.T) *pluginhost.Local {
+	p := sdk.New("sites", "1.0.0")
+	p.Command("site show", "One site").Params(sdk.String("name", "The site").AsRequired().AsPositional()).
+		Complete("name", func(_ context.Context, c *sdk.Call, prefix string) ([]sdk.Suggestion, error) {
+			return sdk.SuggestPrefix(prefix, []sdk.Suggestion{{Value: c.Target + "-site"}}), nil
+		}).Run(func(context.Context, *sdk.Call) (*sdk.Result, error) { return sdk.NewResult(), nil })
+	l, err := pluginhost.NewLocal(context.Background(), p, pluginhost.Config{Name: "sites", DefaultTarget: "staging",
+		Targets: []sdk.Target{{Name: "staging", Sandbox: true}, {Name: "prod", Sandbox: true}}})
+	require.NoError(t, err)
+	return l
+}
+
+const stagingOnlyPolicy = `version: 1
+users:
+  alice: U0ALICE01
+  erin: U0ERIN001
+roles:
+  desk:
+    grants: [{commands: ["sites:*"], targets: [staging]}]
+  admin:
+    grants: [{commands: ["*:*"]}]
+    approve: [{commands: ["*:*"]}]
+bindings:
+  - subjects: [alice]
+    roles: [desk]
+  - subjects: [erin]
+    roles: [admin]
+approvals:
+  by_risk:
+    critical: {approvers: 1}
+`
+
+func TestSuggestionsComeOnlyFromTargetsThePolicyAllows(t *testing.T) {
+	ctx := context.Background()
+	pol, err := authz.Parse("policy.yaml", []byte(stagingOnlyPolicy))
+	require.NoError(t, err)
+	e := engine.New(engine.Options{Policy: pol, Plugins: engine.StaticRegistry{"sites": twoSites(t)}})
+	ask := func(user, target string) ([]sdk.Suggestion, error) {
+		return e.CompleteValue(ctx, engine.CompleteRequest{User: user, Channel: "C0SUPPORT", Provider: "sites", Command: "site show", Param: "name", Target: target})
+	}
+
+	got, err := ask(alice, "")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"staging-site"}, values(got))
+	got, err = ask(alice, "staging")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"staging-site"}, values(got))
+
+	for _, target := range []string{"prod", "PROD"} {
+		got, err = ask(alice, target)
+		assert.Equal(t, apperr.Denied, apperr.CodeOf(err), target)
+		assert.Empty(t, got, "prod's names are not for alice")
+	}
+	_, err = ask(alice, "nosuch")
+	assert.Equal(t, apperr.Invalid, apperr.CodeOf(err))
+
+	// Tab in the console goes the same way.
+	c, err := e.Complete(ctx, alice, "C0SUPPORT", "/sites site show --target prod ", len("/sites site show --target prod "))
+	assert.Equal(t, apperr.Denied, apperr.CodeOf(err))
+	assert.NotContains(t, values(c.Suggestions), "prod-site")
+
+	// The form's target field lists only the targets each user may use.
+	targets, def := e.TargetsFor(ctx, alice, "C0SUPPORT", "sites", "site show")
+	assert.Equal(t, []string{"staging"}, targets)
+	assert.Equal(t, "staging", def)
+	targets, def = e.TargetsFor(ctx, erin, "C0SUPPORT", "sites", "site show")
+	assert.Equal(t, []string{"staging", "prod"}, targets)
+	assert.Equal(t, "staging", def)
+	got, err = ask(erin, "prod")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"prod-site"}, values(got))
+}
+
+// suspender is a plugin whose free-text reason comes before other
+// parameters in its catalog, as WHM's account suspend does.
+func suspender(t *testing.T) *pluginhost.Local {
+	p := sdk.New("acct", "1.0.0")
+	p.Command("account suspend", "Suspend").Risk(sdk.RiskHigh).Params(
+		sdk.String("user", "The account").AsRequired().AsPositional(),
+		sdk.FreeText("reason", "Why").AsRequired(),
+		sdk.Bool("lock", "Lock the login too"),
+		sdk.String("note", "A note"),
+	).Run(func(context.Context, *sdk.Call) (*sdk.Result, error) { return sdk.NewResult(), nil })
+	l, err := pluginhost.NewLocal(context.Background(), p, pluginhost.Config{Name: "acct"})
+	require.NoError(t, err)
+	return l
+}
+
+func TestTheShownCommandLineKeepsProseLastAndNewlinesEscaped(t *testing.T) {
+	p := suspender(t)
+	e := engine.New(engine.Options{Plugins: engine.StaticRegistry{"acct": p}})
+	for name, tc := range map[string]struct {
+		args map[string][]string
+		want string
+	}{
+		"prose after the arguments that decide": {
+			map[string][]string{"user": {"shopco"}, "reason": {"abuse of the mail server"}, "lock": {"yes"}},
+			`/acct account suspend user=shopco lock=true reason="abuse of the mail server"`},
+		"a newline cannot pass for another argument": {
+			map[string][]string{"user": {"shopco"}, "reason": {"abuse\nlock=no"}, "lock": {"yes"}},
+			`/acct account suspend user=shopco lock=true reason="abuse\nlock=no"`},
+		"nor a carriage return or a bidi override in a word": {
+			map[string][]string{"user": {"shopco"}, "reason": {"x"}, "note": {"a\rb\u202ec"}},
+			`/acct account suspend user=shopco note="a\rb\u202ec" reason=x`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			inv, err := command.Bind(p, "account suspend", "", tc.args)
+			require.NoError(t, err)
+			got := e.CommandLine(inv, "")
+			assert.Equal(t, tc.want, got)
+			assert.NotContains(t, got, "\n")
+			assert.NotContains(t, e.ArgString(inv), "\n")
+		})
+	}
+}

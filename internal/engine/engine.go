@@ -16,8 +16,10 @@ import (
 	"net/url"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/deskbot/deskbot/internal/apperr"
 	"github.com/deskbot/deskbot/internal/approval"
@@ -803,14 +805,16 @@ func (e *Engine) CommandLine(inv *command.Invocation, defaultTarget string) stri
 }
 
 // ArgString is the canonical, redacted form of all the typed arguments,
-// defaults included: key=value pairs in catalog order, values quoted when
-// needed.
+// defaults included: key=value pairs in catalog order, free-text ones
+// last, values quoted when needed.
 func (e *Engine) ArgString(inv *command.Invocation) string { return e.argString(inv, nil) }
 
-// argString writes the arguments named in only (all if nil).
+// argString writes the arguments named in only (all if nil). Free-text
+// values (reasons, notes) come after the others: a display that cuts a
+// long line then cuts prose, not the arguments that decide what runs.
 func (e *Engine) argString(inv *command.Invocation, only []string) string {
 	red := e.requestRedactor(inv)
-	var parts []string
+	var parts, prose []string
 	for _, prm := range inv.Command.Params {
 		v, ok := inv.Args[prm.Name]
 		if !ok || only != nil && !slices.Contains(only, prm.Name) {
@@ -822,10 +826,11 @@ func (e *Engine) argString(inv *command.Invocation, only []string) string {
 		} else {
 			s = red.Value(prm.Name, s)
 		}
-		if s == "" || strings.ContainsAny(s, " \t\"'") {
-			s = fmt.Sprintf("%q", s)
+		if prm.Type == sdk.TypeText {
+			prose = append(prose, prm.Name+"="+quoteValue(s))
+			continue
 		}
-		parts = append(parts, prm.Name+"="+s)
+		parts = append(parts, prm.Name+"="+quoteValue(s))
 	}
 	if inv.Command.ExtraArguments {
 		var extra []string
@@ -836,14 +841,22 @@ func (e *Engine) argString(inv *command.Invocation, only []string) string {
 		}
 		sort.Strings(extra)
 		for _, k := range extra {
-			s := red.Value(k, sdk.FormatValue(inv.Args[k]))
-			if s == "" || strings.ContainsAny(s, " \t\"'") {
-				s = fmt.Sprintf("%q", s)
-			}
-			parts = append(parts, k+"="+s)
+			parts = append(parts, k+"="+quoteValue(red.Value(k, sdk.FormatValue(inv.Args[k]))))
 		}
 	}
-	return strings.Join(parts, " ")
+	return strings.Join(append(parts, prose...), " ")
+}
+
+// quoteValue writes a value for a command line people read: as it is
+// when it is one plain word, else Go-quoted, so that a space, a quote, a
+// newline or any other unprintable character is visible and escaped. A
+// newline shown raw would let a value pass for further arguments
+// (reason="x\nlock=no" read as reason=x and lock=no).
+func quoteValue(s string) string {
+	if s == "" || strings.ContainsAny(s, " \t\"'") || strings.ContainsFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) {
+		return strconv.Quote(s)
+	}
+	return s
 }
 
 func (e *Engine) help(req Request, s authz.Subject, p Provider, h *command.Help) Reply {

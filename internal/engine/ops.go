@@ -73,15 +73,34 @@ func ok(req Request, title string, res *sdk.Result) Reply {
 	return Reply{RequestID: req.ID, Status: StatusOK, Title: title, Result: res}
 }
 
+// opsNoPlan refuses --plan on the bot's own commands. They act
+// directly (an approval runs what it approves), so a "dry run" of one
+// would not be dry: it is refused before the command runs.
+func opsNoPlan() error {
+	return &command.Error{Msg: "--plan shows what a provider command would do; /ops commands have no plan. Nothing was done"}
+}
+
+// isOpsLine reports whether line is one of the bot's own commands.
+func isOpsLine(line string) bool {
+	name, _, err := command.SplitProvider(line)
+	return err == nil && name == "ops"
+}
+
 func (e *Engine) handleOps(ctx context.Context, req Request, rest string, progress func(sdk.Progress)) Reply {
 	if word, line, _ := strings.Cut(rest, " "); strings.EqualFold(word, "plan") && strings.HasPrefix(strings.TrimSpace(line), "/") {
 		// /ops plan /whm ...: the command as typed, unquoted.
+		if isOpsLine(line) {
+			return invalid(req.ID, opsNoPlan())
+		}
 		req.Text = strings.TrimSpace(line) + " " + command.PlanFlag
 		return e.handle(ctx, req, progress)
 	}
 	parsed, err := command.Parse(e.ops, rest)
 	if err != nil {
 		return invalid(req.ID, err)
+	}
+	if parsed.Invocation != nil && parsed.Invocation.Plan {
+		return invalid(req.ID, opsNoPlan())
 	}
 	s := e.subject(ctx, req.User)
 	gate := func(c *sdk.CommandSpec) bool {
@@ -126,8 +145,11 @@ func (e *Engine) handleOps(ctx context.Context, req Request, rest string, progre
 		return e.searchAudit(ctx, req, a, inv.Ticket, slices.Contains(inv.Given, "since"))
 	case "plan":
 		req.Text = strings.TrimSpace(a.String("command")) + " " + command.PlanFlag
-		if !strings.HasPrefix(req.Text, "/") || strings.HasPrefix(req.Text, "/ops plan") {
+		if !strings.HasPrefix(req.Text, "/") {
 			return invalid(req.ID, &command.Error{Token: a.String("command"), Msg: "give the command to plan, like /ops plan /whm account suspend demo1 reason=abuse"})
+		}
+		if isOpsLine(req.Text) {
+			return invalid(req.ID, opsNoPlan())
 		}
 		return e.handle(ctx, req, progress)
 	case "policy status":

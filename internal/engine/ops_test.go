@@ -212,3 +212,34 @@ func TestAProviderThatNeverStartedIsUnavailableNotUnknown(t *testing.T) {
 	assert.Equal(t, []string{"whm", "down"}, procs.Rows[0][:2])
 	assert.NotContains(t, fmt.Sprintf("%+v", r), "whm-token-canary-0042")
 }
+
+func TestPlanOnAnOpsCommandIsRefusedAndChangesNothing(t *testing.T) {
+	f := newFixture(t)
+	id := f.run(alice, "/example counter add 5").Approval.ID
+	for _, line := range []string{
+		"/ops approve " + id + " --plan",
+		"/ops plan /ops approve " + id,
+		"/ops plan /OPS approve " + id,
+		`/ops plan "/ops approve ` + id + `"`,
+		"/ops plan /ops plan /ops approve " + id,
+		"/ops deny " + id + " reason=x --plan",
+		"/ops plan /ops deny " + id + " reason=x",
+		"/ops cancel " + id + " --plan",
+	} {
+		for _, who := range []string{carol, alice} {
+			r := f.run(who, line)
+			assert.Equal(t, engine.StatusInvalid, r.Status, "%s: %s", line, r.Error)
+			assert.Contains(t, r.Error, "--plan shows what a provider command would do; /ops commands have no plan", line)
+		}
+	}
+	v, err := f.e.Approval(context.Background(), id)
+	require.NoError(t, err)
+	assert.Equal(t, "pending", v.State, "nothing was approved, denied or cancelled")
+	assert.Empty(t, v.Approvers)
+	assert.Equal(t, int64(0), f.counter(t), "nothing ran")
+
+	// A provider command's plan still works.
+	r := f.run(alice, "/ops plan /example counter add 5")
+	require.Equal(t, engine.StatusOK, r.Status, r.Error)
+	assert.True(t, r.DryRun)
+}

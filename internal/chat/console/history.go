@@ -27,22 +27,36 @@ type history struct {
 
 // openHistory reads the history file, creating nothing yet. A file longer
 // than limit is cut to its newest lines, and one others may read is made
-// private: it may hold the names of accounts and servers.
+// private: it may hold the names of accounts and servers. Anything but a
+// regular file at path (a symlink, planted or not, would have the console
+// chmod and append to whatever it points at) is left alone: the history
+// is then kept for this run only, and the error says why.
 func openHistory(path string, limit int) (*history, error) {
 	if limit <= 0 {
 		limit = DefaultHistoryLimit
 	}
 	h := &history{path: path, limit: limit}
-	f, err := os.Open(path)
+	st, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return h, nil
 	}
+	if err == nil && !st.Mode().IsRegular() {
+		h.broken = true
+		return h, fmt.Errorf("console history: %s is not a regular file (%s), so it is left alone and lines are kept for this run only", path, fileKind(st.Mode()))
+	}
 	if err != nil {
+		h.broken = true
+		return h, fmt.Errorf("console history: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|noFollow, 0)
+	if err != nil {
+		h.broken = true
 		return h, fmt.Errorf("console history: %w", err)
 	}
 	defer f.Close()
 	if st, err := f.Stat(); err == nil && st.Mode().Perm()&0o077 != 0 {
-		if err := os.Chmod(path, 0o600); err != nil {
+		// Through the open file: the path may have changed since.
+		if err := f.Chmod(0o600); err != nil {
 			return h, fmt.Errorf("console history: %w", err)
 		}
 	}
@@ -87,7 +101,7 @@ func (h *history) write(line string) error {
 	if len(h.lines) == h.limit {
 		return h.rewrite()
 	}
-	f, err := os.OpenFile(h.path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	f, err := os.OpenFile(h.path, os.O_APPEND|os.O_CREATE|os.O_WRONLY|noFollow, 0o600)
 	if err != nil {
 		return fmt.Errorf("console history: %w", err)
 	}
@@ -124,4 +138,15 @@ func (h *history) rewrite() error {
 		return fmt.Errorf("console history: %w", err)
 	}
 	return nil
+}
+
+// fileKind names what a non-regular file is, for a warning.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	case m.IsDir():
+		return "a directory"
+	}
+	return "a special file"
 }

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"errors"
 	"slices"
 	"strings"
 
@@ -19,9 +20,14 @@ import (
 // secret, a private key), when it gives a value under a key name the
 // redactor treats as secret (password=, token=), or when it gives a
 // value to a parameter its plugin declares sensitive, by name or by
-// position. A line that does not parse is judged by what can be told of
-// it: a command with a sensitive positional parameter counts as holding
-// one, since the word that fills it cannot be told apart.
+// position. The judgement errs towards keeping a line out: a command
+// line that does not parse (a word too many, which may be a secret meant
+// for a parameter given by name; a provider that is not here) counts as
+// holding one. A line only missing required values is judged by what it
+// gives: a command with a sensitive positional parameter and a word
+// after it counts as holding one, since that word may fill it. The
+// bot's own /ops lines are judged by any command inside them (/ops plan
+// /example secret set ...).
 type SecretLines struct {
 	Providers engine.Registry
 	Redactor  *redact.Redactor
@@ -39,8 +45,11 @@ func (s SecretLines) Holds(line string) bool {
 	toks, err := command.Tokenize(line)
 	if err != nil {
 		// An unclosed quote: judge the bare words.
-		for i, w := range strings.Fields(line) {
-			toks = append(toks, command.Token{Text: w, Raw: w, Pos: i, Eq: strings.Index(w, "=")})
+		pos := 0
+		for _, w := range strings.Fields(line) {
+			pos += strings.Index(line[pos:], w)
+			toks = append(toks, command.Token{Text: w, Raw: w, Pos: pos, Eq: strings.Index(w, "=")})
+			pos += len(w)
 		}
 	}
 	for i, t := range toks {
@@ -57,18 +66,31 @@ func (s SecretLines) Holds(line string) bool {
 			return true
 		}
 	}
-	if s.Providers == nil {
-		return false
-	}
 	name, rest, err := command.SplitProvider(line)
 	if err != nil {
+		// Not a command: a console word (:as carol).
+		return false
+	}
+	if name == "ops" {
+		// The bot's own commands take no secrets, but may carry a
+		// provider's command unquoted (/ops plan /example secret set ...).
+		for i, t := range toks {
+			if i > 0 && !t.Quoted && strings.HasPrefix(t.Text, "/") && s.Holds(line[t.Pos:]) {
+				return true
+			}
+		}
+		return false
+	}
+	if s.Providers == nil {
 		return false
 	}
 	p, ok := s.Providers.Provider(name)
 	if !ok {
-		return false
+		// Nothing tells which of its words are secret.
+		return true
 	}
-	if parsed, err := command.Parse(p, rest); err == nil {
+	parsed, err := command.Parse(p, rest)
+	if err == nil {
 		if parsed.Invocation == nil {
 			return false
 		}
@@ -80,14 +102,19 @@ func (s SecretLines) Holds(line string) bool {
 		}
 		return false
 	}
-	if len(toks) == 0 {
-		return false
+	var ce *command.Error
+	if !errors.As(err, &ce) || len(ce.Missing) == 0 || len(toks) == 0 {
+		// A word that fits nowhere may be a secret typed without its
+		// parameter's name.
+		return true
 	}
+	// Every word was bound and typed; only required values are missing.
 	return unparsedSecret(p.Catalog(), toks[1:])
 }
 
-// unparsedSecret judges a line that did not parse: a sensitive parameter
-// named in it, or a command with a sensitive positional parameter.
+// unparsedSecret judges a line whose words all fit but which misses
+// required values: a sensitive parameter named in it, or a command with a
+// sensitive positional parameter and words after its name.
 func unparsedSecret(catalog []sdk.CommandSpec, toks []command.Token) bool {
 	var words []string
 	for _, t := range toks {

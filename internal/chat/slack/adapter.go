@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -429,8 +430,26 @@ func (a *Adapter) ephemeralTo(ctx context.Context, channel, user, responseURL st
 			a.apiCall("chat.postEphemeral", err)
 		}
 		if err != nil {
-			a.log.Warn("could not answer privately", "user", user, "error", err)
+			a.log.Warn("could not answer privately", "user", user, "error", withoutURL(err))
 			return
 		}
 	}
+}
+
+// withoutURL is err as it may be logged when the request it is about
+// went to a response_url: Go's *url.Error writes the whole address, and
+// a response_url lets whoever holds it post into the channel for half an
+// hour. What is left is the operation and its cause ("Post: dial tcp
+// ...: connection refused"), with any wrapping text around it kept.
+func withoutURL(err error) error {
+	var ue *url.Error
+	if err == nil || !errors.As(err, &ue) {
+		return err
+	}
+	msg := strings.ReplaceAll(err.Error(), ue.Error(), ue.Op+": "+ue.Err.Error())
+	if ue.URL != "" {
+		// However a wrapper wrote it.
+		msg = strings.ReplaceAll(msg, ue.URL, "[url]")
+	}
+	return errors.New(msg)
 }

@@ -75,6 +75,10 @@ bindings:
     roles: [desk]
   - subjects: [slack:S0LEADS01]
     roles: [lead]
+deny:
+  - commands: ["sites:*"]
+    targets: [prod]
+    reason: production sites are changed from the console
 `
 
 // fixtureOption changes a fixture's providers before the engine is built.
@@ -385,4 +389,21 @@ func BenchmarkSlashCommandAck(b *testing.B) {
 		b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 	}
+}
+
+func TestAFailedPrivateAnswerLogsNoResponseURL(t *testing.T) {
+	f := newFixture(t, "")
+	// A response_url whose server is gone: the post fails with an error
+	// that, as Go writes it, holds the whole address.
+	gone := httptest.NewServer(http.NotFoundHandler())
+	gone.Close()
+	const canary = "CANARYhook7731"
+	hook := gone.URL + "/commands/T1/42/" + canary
+	payload, _ := json.Marshal(map[string]any{"type": "block_actions", "team": map[string]string{"id": "T1"}, "user": map[string]string{"id": "U0CAROL01"},
+		"channel": map[string]string{"id": "C1"}, "trigger_id": "t-u1", "response_url": hook,
+		"actions": []map[string]string{{"type": "button", "action_id": "approval_approve", "block_id": "approval_actions", "value": "ANOSUCH1"}}})
+	require.Equal(t, 200, f.post(t, "/slack/interactions", url.Values{"payload": {string(payload)}}))
+	wait(t, "the failed private answer", func() bool { return strings.Contains(f.logs.String(), "could not answer privately") })
+	assert.NotContains(t, f.logs.String(), canary)
+	assert.Contains(t, f.logs.String(), "connection refused", "the cause is still logged")
 }

@@ -150,7 +150,7 @@ func (a *Adapter) builderView(ctx context.Context, user string, st builderState)
 	if spec == nil {
 		blocks = append(blocks, slackgo.NewContextBlock("", mrkdwn("Only the commands you may run are listed. Type to search; its parameters follow.")))
 	} else {
-		blocks = append(blocks, a.paramBlocks(st, spec)...)
+		blocks = append(blocks, a.paramBlocks(ctx, user, st, spec)...)
 		view.Submit = plain("Run")
 	}
 	meta, _ := json.Marshal(st)
@@ -159,7 +159,7 @@ func (a *Adapter) builderView(ctx context.Context, user string, st builderState)
 	return view
 }
 
-func (a *Adapter) paramBlocks(st builderState, spec *sdk.CommandSpec) []slackgo.Block {
+func (a *Adapter) paramBlocks(ctx context.Context, user string, st builderState, spec *sdk.CommandSpec) []slackgo.Block {
 	intro := fmt.Sprintf("%s `/%s %s`", riskEmoji[spec.Risk], escape(st.Provider), escape(spec.Name))
 	if spec.Summary != "" {
 		intro += " " + escape(spec.Summary)
@@ -173,7 +173,9 @@ func (a *Adapter) paramBlocks(st builderState, spec *sdk.CommandSpec) []slackgo.
 		ch.DefaultToCurrentConversation = true
 		blocks = append(blocks, slackgo.NewInputBlock(blockBuilderChannel, plain("Channel"), nil, ch))
 	}
-	if targets, def := a.engine.Targets(st.Provider); len(targets) > 1 {
+	// Only the targets the policy lets user run the command on: a target
+	// offered here is one whose live names the form then suggests.
+	if targets, def := a.engine.TargetsFor(ctx, user, st.Channel, st.Provider, spec.Name); len(targets) > 1 || len(targets) == 1 && targets[0] != def {
 		var opts []*slackgo.OptionBlockObject
 		var initial *slackgo.OptionBlockObject
 		for _, t := range targets {

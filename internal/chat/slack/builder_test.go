@@ -322,3 +322,40 @@ func benchmarkOptions(b *testing.B, f *fixture) {
 		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 	}
 }
+
+// withSites adds a provider with a staging and a production target
+// (the policy denies prod) whose completion names its target's sites.
+func withSites(t testing.TB, plugins engine.StaticRegistry) {
+	p := sdk.New("sites", "1.0.0")
+	p.Command("site show", "One site").Params(sdk.String("name", "The site").AsRequired().AsPositional()).
+		Complete("name", func(_ context.Context, c *sdk.Call, prefix string) ([]sdk.Suggestion, error) {
+			return sdk.SuggestPrefix(prefix, []sdk.Suggestion{{Value: c.Target + "-site"}}), nil
+		}).Run(func(context.Context, *sdk.Call) (*sdk.Result, error) { return sdk.NewResult(), nil })
+	l, err := pluginhost.NewLocal(context.Background(), p, pluginhost.Config{Name: "sites", DefaultTarget: "staging",
+		Targets: []sdk.Target{{Name: "staging", Sandbox: true}, {Name: "prod", Sandbox: true}, {Name: "qa", Sandbox: true}}})
+	require.NoError(t, err)
+	plugins["sites"] = l
+}
+
+func TestTheBuilderOffersOnlyTargetsTheUserMayUseAndTheirValues(t *testing.T) {
+	f := newFixture(t, "", withSites)
+	v := f.choose(t, "U0ALICE01", f.openBuilder(t, "U0ALICE01"), "sites site show")
+	raw, _ := json.Marshal(v.Blocks)
+	assert.Contains(t, string(raw), `"value":"staging"`)
+	assert.Contains(t, string(raw), `"value":"qa"`)
+	assert.NotContains(t, string(raw), `"value":"prod"`, "the policy denies prod: the form does not offer it")
+
+	// A suggestion request naming prod, as a crafted form state would,
+	// gets none of prod's names.
+	ask := func(target string) []string {
+		cb := suggestion("U0ALICE01", v, "param_name", "value", "")
+		cb.View.State = &slackgo.ViewState{Values: map[string]map[string]slackgo.BlockAction{
+			"builder_target": {"value": {Type: "static_select", SelectedOption: slackgo.OptionBlockObject{Value: target}}},
+		}}
+		code, body := f.interact(t, "/slack/options", cb)
+		require.Equal(t, 200, code)
+		return optionValues(t, body)
+	}
+	assert.Contains(t, ask("qa"), "qa-site")
+	assert.NotContains(t, ask("prod"), "prod-site")
+}

@@ -49,14 +49,23 @@ func ApprovalCard(v engine.ApprovalView) Message {
 		}
 		approvals += " (" + strings.Join(who, ", ") + ")"
 	}
+	// The command is cut only when it is long; what is cut is said, so
+	// that an approver knows there is more than the card shows. Free-text
+	// values come last in it, so they are what is cut first.
+	command := escape(v.Command)
+	shown := truncate(command, maxCardCommand)
 	blocks = append(blocks, slackgo.NewSectionBlock(nil, []*slackgo.TextBlockObject{
 		mrkdwn("*Requested by*\n<@" + v.Requester + ">"),
 		mrkdwn("*Target*\n" + escape(orDash(v.Target))),
 		mrkdwn("*Risk*\n" + riskEmoji[v.Risk] + " " + v.Risk.String()),
 		mrkdwn("*Expires*\n" + slackDate(v.ExpiresAt)),
 		mrkdwn("*Approvals*\n" + approvals),
-		mrkdwn("*Command*\n`" + truncate(escape(v.Command), 1800) + "`"),
+		mrkdwn("*Command*\n`" + shown + "`"),
 	}, nil))
+	if shown != command {
+		blocks = append(blocks, slackgo.NewContextBlock("", mrkdwn(fmt.Sprintf(":scissors: The command is cut to fit the card: it has %d characters. Free-text values (reasons, notes) come last in it.",
+			len([]rune(v.Command))))))
+	}
 	if v.Ticket != "" {
 		// The section's fields keep their place; the ticket comes under.
 		blocks = append(blocks, slackgo.NewSectionBlock(mrkdwn("*Ticket* "+ticketText(v.Ticket, v.TicketURL)), nil, nil))
@@ -112,8 +121,16 @@ func planText(p *sdk.Plan) string {
 	if len(p.Facts) > 0 {
 		plan.WriteString("\n*Planned from:* " + escape(strings.Join(p.Facts, "; ")) + " _(if any of this changes before the run, nothing runs)_")
 	}
-	return truncate(plan.String(), maxSectionText)
+	if text := plan.String(); len([]rune(text)) > maxSectionText {
+		const cut = "… _(the plan is cut to fit the card)_"
+		return truncate(text, maxSectionText-len([]rune(cut))+1) + cut[len("…"):]
+	}
+	return plan.String()
 }
+
+// maxCardCommand is the most of a command line an approval card shows
+// in its Command field (a field holds 2,000 characters).
+const maxCardCommand = 1800
 
 // ticketText is a ticket reference as mrkdwn, a link when the
 // configuration gives the desk's ticket address.

@@ -192,3 +192,19 @@ func BenchmarkRender(b *testing.B) {
 		}
 	}
 }
+
+func TestACardSaysWhenItCutsTheCommandOrThePlan(t *testing.T) {
+	v := engine.ApprovalView{ID: "AABCDEFG", Requester: "U0BOB0001", Command: "/whm account suspend shopco lock=true reason=abuse", Risk: sdk.RiskHigh, Required: 1, State: "pending",
+		Plan: &sdk.Plan{Summary: "Suspend shopco"}}
+	raw, _ := json.Marshal(ApprovalCard(v))
+	assert.NotContains(t, string(raw), "cut to fit")
+
+	v.Command = "/whm account suspend shopco lock=true note=" + strings.Repeat("n", 1900)
+	v.Plan.Summary = strings.Repeat("s", 3500)
+	card := ApprovalCard(v)
+	raw, _ = json.Marshal(card)
+	assert.Contains(t, string(raw), "The command is cut to fit the card: it has 1943 characters")
+	assert.Contains(t, string(raw), "the plan is cut to fit the card")
+	assert.Contains(t, string(raw), "lock=true")
+	checkLimits(t, Rendered{Messages: []Message{card}})
+}
