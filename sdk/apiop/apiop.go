@@ -17,6 +17,7 @@ package apiop
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -310,4 +311,25 @@ func stateText(p sdk.Progress) string {
 		s += fmt.Sprintf(" %d%%", p.Percent)
 	}
 	return s
+}
+
+// CompleteByName gives op's parameters suggestion functions by their
+// names (suggest["user"] for every parameter named user), leaving out
+// sensitive parameters and those that have their own. Commands built
+// from a provider's reference name what they act on alike, so one table
+// serves them all, the on-demand "call" family included. The op is
+// returned with its own copy of Complete.
+func (op Op[C, R]) CompleteByName(suggest map[string]sdk.CompleteFunc) Op[C, R] {
+	for _, prm := range op.Params {
+		fn := suggest[prm.Name]
+		if fn == nil || prm.Sensitive || op.Complete[prm.Name] != nil {
+			continue
+		}
+		op.Complete = maps.Clone(op.Complete)
+		if op.Complete == nil {
+			op.Complete = map[string]sdk.CompleteFunc{}
+		}
+		op.Complete[prm.Name] = fn
+	}
+	return op
 }

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"maps"
 	"net/url"
 	"strings"
 	"time"
@@ -18,26 +17,7 @@ func withCompletions(o op) op {
 		// A new server's name is not one that exists.
 		return o
 	}
-	for _, prm := range o.Params {
-		if prm.Sensitive || o.Complete[prm.Name] != nil {
-			continue
-		}
-		var fn sdk.CompleteFunc
-		switch prm.Name {
-		case "server":
-			fn = completeServers(false)
-		case "server_id":
-			fn = completeServers(true)
-		default:
-			continue
-		}
-		o.Complete = maps.Clone(o.Complete)
-		if o.Complete == nil {
-			o.Complete = map[string]sdk.CompleteFunc{}
-		}
-		o.Complete[prm.Name] = fn
-	}
-	return o
+	return o.CompleteByName(map[string]sdk.CompleteFunc{"server": completeServers(false), "server_id": completeServers(true)})
 }
 
 // completeServers suggests the servers whose name (or, byID, id) begins
