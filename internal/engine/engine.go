@@ -660,7 +660,13 @@ func (e *Engine) execute(ctx context.Context, x execution, progress func(sdk.Pro
 	e.opts.Observer.PluginCall(p.Name(), "execute", took, err)
 	if err != nil {
 		red := e.requestRedactor(inv)
-		log.Warn("execution failed", "error", red.String(err.Error()), "took", took)
+		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+			// The requester cancelled it (Ctrl-C in the console): an
+			// outcome, not a fault.
+			log.Info("execution cancelled", "took", took)
+		} else {
+			log.Warn("execution failed", "error", red.String(err.Error()), "took", took)
+		}
 		e.record(context.WithoutCancel(ctx), auditEntry(base, audit.ActionResult, "failed", red.String(apperr.Message(err))))
 		return e.failureWith(red, x.requestID, x.line, p.Name(), inv.Target, err)
 	}

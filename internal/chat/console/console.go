@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unicode"
 
 	"github.com/deskbot/deskbot/internal/engine"
 	"github.com/deskbot/deskbot/sdk"
@@ -128,6 +129,11 @@ func (c *Console) Run(ctx context.Context) error {
 // secret.
 func (c *Console) remember(r lineReader, hist *history, line string) {
 	if c.Secret != nil && c.Secret(line) {
+		return
+	}
+	if strings.ContainsFunc(line, unicode.IsControl) {
+		// Escape sequences typed where no line editor reads them (^[[A
+		// for Up): not a line anyone means to recall.
 		return
 	}
 	if hist == nil {

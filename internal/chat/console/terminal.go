@@ -74,8 +74,18 @@ func (p *plainReader) Close() error    { return nil }
 // terminal: its input and output are the process's own, and both are
 // terminals. The line editor reads and writes those directly.
 func isTerminal(in io.Reader, out io.Writer) bool {
-	return in == io.Reader(os.Stdin) && out == io.Writer(os.Stdout) &&
-		term.IsTerminal(int(os.Stdin.Fd())) && term.IsTerminal(int(os.Stdout.Fd()))
+	if in != io.Reader(os.Stdin) || out != io.Writer(os.Stdout) ||
+		!term.IsTerminal(int(os.Stdin.Fd())) || !term.IsTerminal(int(os.Stdout.Fd())) {
+		return false
+	}
+	// The line editor quietly reads plain lines on a terminal it cannot
+	// drive (TERM=dumb, or no size, as under `script` without a parent
+	// terminal): Up would then type ^[[A. Say so up front instead, by
+	// reading plain lines.
+	if w, _, err := term.GetSize(int(os.Stdout.Fd())); err != nil || w <= 0 {
+		return false
+	}
+	return liner.TerminalSupported()
 }
 
 // terminalReader is the line editor: Emacs-style editing keys, Up and

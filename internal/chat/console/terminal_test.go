@@ -111,9 +111,16 @@ type screen struct {
 
 func startScreen(t *testing.T, dir, user string) *screen {
 	t.Helper()
+	return startScreenSized(t, dir, user, &pty.Winsize{Rows: 40, Cols: 200})
+}
+
+// startScreenSized starts the console on a terminal of the given size
+// (zero: a terminal that reports none).
+func startScreenSized(t *testing.T, dir, user string, size *pty.Winsize) *screen {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), helperEnv+"=1", "CONSOLE_DIR="+dir, "CONSOLE_AS="+user, "TERM=xterm")
-	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 200})
+	f, err := pty.StartWithSize(cmd, size)
 	require.NoError(t, err)
 	s := &screen{t: t, pty: f, cmd: cmd, done: make(chan struct{})}
 	go func() {
@@ -287,4 +294,24 @@ func TestPipedInputIsReadAsBeforeAndKeptNowhere(t *testing.T) {
 	assert.NotContains(t, out.String(), "\x1b", "no escape codes when the input is not a terminal")
 	assert.NotContains(t, out.String(), "Tab completes")
 	assert.NoFileExists(t, filepath.Join(dir, "console_history"))
+}
+
+// On a terminal the line editor cannot drive (it reports no size, as
+// under script(1) without a parent terminal), the console reads plain
+// lines and says nothing of Tab or Up; an escape sequence typed there
+// (Up, as ^[[A) is never kept in the history.
+func TestATerminalWithoutASizeReadsPlainLines(t *testing.T) {
+	dir := consoleDir(t)
+	s := startScreenSized(t, dir, "alice", &pty.Winsize{})
+	banner := s.out.String()
+	assert.NotContains(t, banner, "Tab completes", "no promise of what the line editor does")
+	s.typ("\x1b[A\r")
+	s.expect(regexp.QuoteMeta("alice> "))
+	s.typ("/example echo text=plain-line\r")
+	s.expect("plain-line")
+	s.expect(regexp.QuoteMeta("alice> "))
+	s.typ(":quit\r")
+	assert.Equal(t, 0, s.exit())
+	_, err := os.Stat(filepath.Join(dir, "console_history"))
+	assert.ErrorIs(t, err, os.ErrNotExist, "plain lines are kept nowhere, as from a pipe")
 }
