@@ -336,8 +336,11 @@ func TestAuditHelpIsPerCommand(t *testing.T) {
 	assert.NotContains(t, v.stdout, "-format")
 	assert.NotContains(t, v.stdout, "-user")
 
+	assert.Empty(t, v.stderr, "the usage is printed once, on stdout")
+
 	e := runBot(t, botIn(t, dir, "audit", "export", "--help"))
 	assert.Equal(t, 0, e.code, e.stderr)
+	assert.Empty(t, e.stderr, "the usage is printed once, on stdout")
 	assert.Contains(t, e.stdout, "usage: bot audit export")
 	assert.Contains(t, e.stdout, "-format")
 	assert.NotContains(t, e.stdout, "-checkpoints")
@@ -350,6 +353,7 @@ func TestAuditHelpIsPerCommand(t *testing.T) {
 	bad := runBot(t, botIn(t, dir, "audit", "verify", "--format", "csv", "--user", "bob"))
 	assert.Equal(t, 2, bad.code, bad.stdout+bad.stderr)
 	assert.Contains(t, bad.stderr, "flag provided but not defined: -format")
+	assert.Equal(t, 1, strings.Count(bad.stderr, "usage: bot audit verify"), bad.stderr)
 	assert.Empty(t, bad.stdout)
 
 	bad = runBot(t, botIn(t, dir, "audit", "export", "--checkpoints", "x"))

@@ -259,16 +259,22 @@ func auditFlags(name string, stderr io.Writer) (*flag.FlagSet, *Main) {
 // it prints the command's usage to stdout and reports help; a bad flag is
 // a usage error (the flag package has said which, with the usage).
 func parseFlags(fs *flag.FlagSet, args []string, synopsis string, stdout io.Writer) (help bool, err error) {
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: %s\n\nflags:\n", synopsis)
+	usage := func(w io.Writer) {
+		fmt.Fprintf(w, "usage: %s\n\nflags:\n", synopsis)
+		out := fs.Output()
+		fs.SetOutput(w)
 		fs.PrintDefaults()
+		fs.SetOutput(out)
 	}
+	// The flag package would print the usage itself, to stderr, before
+	// reporting -h: it is printed once, here, where it belongs.
+	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stdout)
-			fs.Usage()
+			usage(stdout)
 			return true, nil
 		}
+		usage(fs.Output())
 		return false, &exitError{code: exitInvalid}
 	}
 	if fs.NArg() > 0 {
