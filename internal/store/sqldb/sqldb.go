@@ -59,6 +59,14 @@ type Dialect struct {
 	// SQLite has none to save, and its driver looks numbered parameters
 	// up by name, a cost that grows with the square of their number.
 	BatchRows int
+	// Checkpoint, when set, is a statement run every CheckpointEvery
+	// (default 1 s) in the background while the store is open. SQLite
+	// otherwise checkpoints its write-ahead log inside whichever commit
+	// crosses the threshold, syncing the database file there: several
+	// milliseconds added to that commit, which may be a slash command's
+	// acknowledgement waiting on its inbox row.
+	Checkpoint      string
+	CheckpointEvery time.Duration
 	// ProcessDurable, when set, is run once on the connection that adds
 	// inbox rows (a slash command's ack waits on their commit), and only
 	// there: its commits must survive the bot's process dying but need not
@@ -170,7 +178,40 @@ func Open(ctx context.Context, db *sql.DB, d Dialect, opts ...Option) (*DB, erro
 	go s.commitAppends()
 	go s.commitClaims()
 	go s.commitInbox()
+	if d.Checkpoint != "" {
+		s.committer.Add(1)
+		go s.checkpoints(o.log)
+	}
 	return s, nil
+}
+
+// checkpoints runs the dialect's checkpoint every CheckpointEvery until
+// the store closes (see Dialect.Checkpoint).
+func (s *DB) checkpoints(log *slog.Logger) {
+	defer s.committer.Done()
+	every := s.d.CheckpointEvery
+	if every <= 0 {
+		every = time.Second
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	failing := false
+	for {
+		select {
+		case <-s.closed:
+			return
+		case <-t.C:
+		}
+		_, err := s.db.Exec(s.d.Checkpoint)
+		switch {
+		case err != nil && !failing:
+			// Once per run of failures: the next tick tries again.
+			log.Warn("checkpointing the write-ahead log failed; it grows until a checkpoint succeeds", "store", s.d.Name, "error", err)
+		case err == nil && failing:
+			log.Info("checkpointing the write-ahead log works again", "store", s.d.Name)
+		}
+		failing = err != nil
+	}
 }
 
 // stmt returns the prepared statement for q, preparing it once: parsing

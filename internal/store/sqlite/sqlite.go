@@ -26,8 +26,12 @@ var Dialect = sqldb.Dialect{
 	Name: "sqlite",
 	// SQLite's LIKE ignores case for ASCII letters (case_sensitive_like
 	// is off by default).
-	ILike:     "LIKE",
-	Serialize: func(context.Context, *sql.Tx, int64) error { return nil },
+	ILike: "LIKE",
+	// Commits never checkpoint (wal_autocheckpoint(0) in DSN): a
+	// background PASSIVE checkpoint, which waits for no reader or writer,
+	// keeps the write-ahead log short instead.
+	Checkpoint: "PRAGMA wal_checkpoint(PASSIVE)",
+	Serialize:  func(context.Context, *sql.Tx, int64) error { return nil },
 	IsUniqueViolation: func(err error) bool {
 		var se *sqlite.Error
 		return errors.As(err, &se) && (se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY || se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE)
@@ -43,12 +47,14 @@ const busyTimeout = 10 * time.Second
 // process holding the file, and begins IMMEDIATE: it takes the write
 // lock at once, so two processes migrating the same file take turns and
 // the second sees the first's work. WAL mode is not set here but by Open
-// (see useWAL); once set, it stays with the file.
+// (see useWAL); once set, it stays with the file. No commit checkpoints
+// the write-ahead log (Dialect.Checkpoint does, in the background).
 func DSN(path string) string {
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
 	q.Add("_pragma", "foreign_keys(ON)")
 	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "wal_autocheckpoint(0)")
 	q.Set("_txlock", "immediate")
 	return "file:" + path + "?" + q.Encode()
 }

@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -72,4 +73,21 @@ func BenchmarkInboxAccept(b *testing.B) {
 	require.NoError(b, err)
 	defer s.Close()
 	storetest.BenchInboxAccept(b, s)
+}
+
+// No commit checkpoints the write-ahead log (the store does, in the
+// background): a checkpoint inside a commit syncs the database file and
+// lands on whichever acknowledgement waits for that commit.
+func TestCommitsDoNotCheckpoint(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bot.db")
+	s, err := sqlite.Open(context.Background(), path)
+	require.NoError(t, err)
+	defer s.Close()
+	db, err := sql.Open("sqlite", sqlite.DSN(path))
+	require.NoError(t, err)
+	defer db.Close()
+	var pages int
+	require.NoError(t, db.QueryRow(`PRAGMA wal_autocheckpoint`).Scan(&pages))
+	assert.Equal(t, 0, pages)
+	assert.Equal(t, "PRAGMA wal_checkpoint(PASSIVE)", sqlite.Dialect.Checkpoint, "the store checkpoints instead")
 }
