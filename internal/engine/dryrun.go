@@ -38,6 +38,13 @@ func (e *Engine) checkTicket(a authz.Action, inv *command.Invocation) string {
 	return ""
 }
 
+// ticketRequired reports whether the policy asks for a ticket reference
+// on a.
+func (e *Engine) ticketRequired(a authz.Action) bool {
+	tp, ok := e.opts.Policy.(ticketPolicy)
+	return ok && tp.Ticket(a).Required
+}
+
 // dryRun answers a command given with --plan: the plan the provider
 // would follow, redacted, for anyone the policy lets run (or ask to
 // run) the command. Nothing is approved and nothing reaches the
@@ -80,6 +87,24 @@ func (e *Engine) dryRun(ctx context.Context, req Request, p Provider, inv *comma
 	case authz.NeedsApproval:
 		next = fmt.Sprintf("running it needs %d approval(s) (%s)", dec.Requirement.Approvers, dec.Requirement.Rule)
 	}
+	risk := inv.Command.Risk
+	if plan != nil && plan.Risk > risk {
+		risk = plan.Risk
+	}
+	ahead := "Run it without --plan to go ahead."
+	if inv.Ticket == "" && e.ticketRequired(authz.Action{Provider: p.Name(), Command: inv.Command.Name, Args: inv.Args, Target: inv.Target, Channel: req.Channel, Risk: risk}) {
+		// A plan needs no ticket, but running it does: saying "go
+		// ahead" would only lead to a refusal.
+		switch dec.Effect {
+		case authz.Allow:
+			next = "running it needs a ticket (ticket=ABC-123)"
+		case authz.NeedsApproval:
+			next = fmt.Sprintf("running it needs a ticket (ticket=ABC-123) and %d approval(s) (%s)", dec.Requirement.Approvers, dec.Requirement.Rule)
+		default:
+			next = "running it needs a ticket (ticket=ABC-123) and approval"
+		}
+		ahead = "Run it without --plan, with its ticket, to go ahead."
+	}
 	if plan != nil && plan.Risk > inv.Command.Risk {
 		next += fmt.Sprintf("; the plan found these arguments %s risk, which the policy checks again when it runs", plan.Risk)
 	}
@@ -88,6 +113,6 @@ func (e *Engine) dryRun(ctx context.Context, req Request, p Provider, inv *comma
 		steps = len(plan.Steps)
 	}
 	e.record(ctx, auditEntry(base, audit.ActionDryRun, "shown", fmt.Sprintf("%d step(s); %s", steps, next)))
-	reply.Result = sdk.NewResult().AddText("Plan only: nothing was approved or run; %s. Run it without --plan to go ahead.", next)
+	reply.Result = sdk.NewResult().AddText("Plan only: nothing was approved or run; %s. %s", next, ahead)
 	return reply
 }

@@ -132,20 +132,27 @@ func TestPlanShowsAHighRiskCommandsPlanWithoutApprovalOrRunningIt(t *testing.T) 
 			assert.Equal(t, "Add 5 to the counter", r.Plan.Summary)
 			assert.Nil(t, r.Approval)
 			assert.Contains(t, r.Result.Parts[0].Text.Body, "nothing was approved or run")
-			assert.Contains(t, r.Result.Parts[0].Text.Body, "needs 1 approval")
+			// Running it would be refused without a ticket: the footer
+			// says so rather than "go ahead".
+			assert.Contains(t, r.Result.Parts[0].Text.Body, "running it needs a ticket (ticket=ABC-123) and 1 approval")
+			assert.NotContains(t, r.Result.Parts[0].Text.Body, "Run it without --plan to go ahead")
 		})
 	}
+	withTicket := e.Handle(context.Background(), engine.Request{User: alice, Channel: "C0SUPPORT", Text: "/example counter add 5 --plan ticket=OPS-9"}, nil)
+	require.Equal(t, engine.StatusOK, withTicket.Status, withTicket.Error)
+	assert.Contains(t, withTicket.Result.Parts[0].Text.Body, "running it needs 1 approval")
+	assert.Contains(t, withTicket.Result.Parts[0].Text.Body, "Run it without --plan to go ahead")
 	assert.Zero(t, counting.executes.Load(), "nothing reaches the provider's write path")
-	assert.Equal(t, int32(2), counting.plans.Load())
+	assert.Equal(t, int32(3), counting.plans.Load())
 	assert.Zero(t, f.counter(t))
 
 	entries, err := f.audit.Search(context.Background(), audit.Filter{Action: string(audit.ActionDryRun)})
 	require.NoError(t, err)
-	require.Len(t, entries, 2, "each plan shown is in the audit log as a dry run")
+	require.Len(t, entries, 3, "each plan shown is in the audit log as a dry run")
 	assert.Equal(t, "shown", entries[0].Outcome)
 
 	// A user the policy denies gets no plan either.
 	r := e.Handle(context.Background(), engine.Request{User: "U0NOBODY1", Channel: "C0SUPPORT", Text: "/example counter add 5 --plan"}, nil)
 	assert.Equal(t, engine.StatusDenied, r.Status)
-	assert.Equal(t, int32(2), counting.plans.Load(), "a denied user's plan never reaches the plugin")
+	assert.Equal(t, int32(3), counting.plans.Load(), "a denied user's plan never reaches the plugin")
 }
