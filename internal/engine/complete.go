@@ -28,6 +28,9 @@ type Command struct {
 	// Args are each parameter's values; a repeated parameter may have
 	// several. Sensitive values belong in Request.Secrets instead.
 	Args map[string][]string `json:"args,omitempty"`
+	// Ticket is the ticket reference the command is for ("" for none),
+	// as ticket=REF on a typed line.
+	Ticket string `json:"ticket,omitempty"`
 }
 
 // Line writes c as a command line for people to read (a status message,
@@ -50,6 +53,9 @@ func (c Command) Line() string {
 	}
 	if c.Target != "" {
 		b.WriteString(" --target " + c.Target)
+	}
+	if c.Ticket != "" {
+		b.WriteString(" " + command.TicketWord + "=" + c.Ticket)
 	}
 	return b.String()
 }
@@ -484,7 +490,7 @@ const completeTimeout = 1500 * time.Millisecond
 // CheckCommand binds c as running it would, without running anything or
 // asking a plugin, for a form to show a mistake beside its field. It
 // returns the parameter the mistake is about ("" when it is about the
-// command). Missing sensitive values are no mistake: they are asked for
+// command, "ticket" when about its ticket reference). Missing sensitive values are no mistake: they are asked for
 // privately.
 func (e *Engine) CheckCommand(ctx context.Context, user, channel string, c Command) (param string, err error) {
 	p, spec, err := e.offered(ctx, user, channel, c.Provider, c.Name)
@@ -500,9 +506,28 @@ func (e *Engine) CheckCommand(ctx context.Context, user, channel string, c Comma
 			values[prm.Name] = []string{placeholderFor(prm)}
 		}
 	}
-	_, err = command.Bind(p, spec.Name, c.Target, values)
+	inv, err := command.Bind(p, spec.Name, c.Target, values)
+	if err == nil {
+		// The ticket last, as the engine checks it after the arguments:
+		// its shape, then what the policy asks of it.
+		if c.Ticket != "" {
+			if err := command.CheckTicket(c.Ticket); err != nil {
+				return command.TicketWord, err
+			}
+		}
+		inv.Ticket = c.Ticket
+		action := authz.Action{Provider: p.Name(), Command: spec.Name, Args: inv.Args, Target: inv.Target, Channel: channel, Risk: spec.Risk}
+		if r, ok := e.ticketRule(action); ok && r.Required && c.Ticket == "" {
+			// Said for a form: there is no command line to add ticket= to.
+			return command.TicketWord, apperr.New(apperr.Invalid, "/%s %s needs a ticket reference: %s. Enter the ticket it is for (like ABC-123)", p.Name(), spec.Name, r.Rule)
+		}
+		if msg := e.checkTicket(action, inv); msg != "" {
+			return command.TicketWord, apperr.New(apperr.Invalid, "%s", msg)
+		}
+		return "", nil
+	}
 	var ce *command.Error
-	if err == nil || !errors.As(err, &ce) {
+	if !errors.As(err, &ce) {
 		return "", err
 	}
 	if len(ce.Missing) > 0 {

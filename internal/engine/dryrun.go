@@ -41,8 +41,30 @@ func (e *Engine) checkTicket(a authz.Action, inv *command.Invocation) string {
 // ticketRequired reports whether the policy asks for a ticket reference
 // on a.
 func (e *Engine) ticketRequired(a authz.Action) bool {
+	r, ok := e.ticketRule(a)
+	return ok && r.Required
+}
+
+// ticketRule is what the policy asks of a's ticket reference; ok false
+// when the policy has no ticket rules at all.
+func (e *Engine) ticketRule(a authz.Action) (authz.TicketRule, bool) {
 	tp, ok := e.opts.Policy.(ticketPolicy)
-	return ok && tp.Ticket(a).Required
+	if !ok {
+		return authz.TicketRule{}, false
+	}
+	return tp.Ticket(a), true
+}
+
+// TicketRequired reports whether the policy asks for a ticket reference
+// on the command provider/name run from channel, before its arguments
+// are known (by its catalog risk): for a form to mark its ticket field
+// required. Running it checks again with the arguments given.
+func (e *Engine) TicketRequired(ctx context.Context, user, channel, provider, name string) bool {
+	p, spec, err := e.offered(ctx, user, channel, provider, name)
+	if err != nil {
+		return false
+	}
+	return e.ticketRequired(authz.Action{Provider: p.Name(), Command: spec.Name, Target: p.DefaultTarget(), Channel: channel, Risk: spec.Risk})
 }
 
 // dryRun answers a command given with --plan: the plan the provider

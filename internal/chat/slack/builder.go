@@ -9,6 +9,7 @@ import (
 
 	slackgo "github.com/slack-go/slack"
 
+	"github.com/deskbot/deskbot/internal/command"
 	"github.com/deskbot/deskbot/internal/engine"
 	"github.com/deskbot/deskbot/sdk"
 )
@@ -26,6 +27,8 @@ const (
 	blockBuilderCommand  = "builder_command"
 	blockBuilderTarget   = "builder_target"
 	blockBuilderChannel  = "builder_channel"
+	// blockBuilderTicket is the ticket reference's field, on every form.
+	blockBuilderTicket = "builder_ticket"
 	// blockParam prefixes each parameter's input block ("param_user").
 	blockParam = "param_"
 	// maxStaticOptions is Slack's limit of options in a static select; an
@@ -150,7 +153,7 @@ func (a *Adapter) builderView(ctx context.Context, user string, st builderState)
 	if spec == nil {
 		blocks = append(blocks, slackgo.NewContextBlock("", mrkdwn("Only the commands you may run are listed. Type to search; its parameters follow.")))
 	} else {
-		blocks = append(blocks, a.paramBlocks(st, spec)...)
+		blocks = append(blocks, a.paramBlocks(st, spec, a.engine.TicketRequired(ctx, user, st.Channel, st.Provider, spec.Name))...)
 		view.Submit = plain("Run")
 	}
 	meta, _ := json.Marshal(st)
@@ -159,7 +162,7 @@ func (a *Adapter) builderView(ctx context.Context, user string, st builderState)
 	return view
 }
 
-func (a *Adapter) paramBlocks(st builderState, spec *sdk.CommandSpec) []slackgo.Block {
+func (a *Adapter) paramBlocks(st builderState, spec *sdk.CommandSpec, needTicket bool) []slackgo.Block {
 	intro := fmt.Sprintf("%s `/%s %s`", riskEmoji[spec.Risk], escape(st.Provider), escape(spec.Name))
 	if spec.Summary != "" {
 		intro += " " + escape(spec.Summary)
@@ -203,13 +206,36 @@ func (a *Adapter) paramBlocks(st builderState, spec *sdk.CommandSpec) []slackgo.
 	if len(secret) > 0 {
 		blocks = append(blocks, slackgo.NewContextBlock("", mrkdwn(":lock: "+escape(strings.Join(secret, ", "))+" will be asked for privately after Run, and never shown or stored.")))
 	}
-	if len(blocks) > maxModalBlocks-1 {
-		// A modal holds 100 blocks (the picker is one). The fields left
-		// out cannot be given here: the form says to type the command.
-		blocks = blocks[:maxModalBlocks-2]
+	ticket := ticketInput(needTicket)
+	if len(blocks) > maxModalBlocks-2 {
+		// A modal holds 100 blocks (the picker is one, the ticket
+		// another). The fields left out cannot be given here: the form
+		// says to type the command.
+		blocks = blocks[:maxModalBlocks-3]
 		blocks = append(blocks, slackgo.NewContextBlock("", mrkdwn(fmt.Sprintf(":warning: `/%s %s` has more parameters than a form can hold; type it to give the others.", escape(st.Provider), escape(spec.Name)))))
 	}
-	return blocks
+	return append(blocks, ticket)
+}
+
+// ticketInput is the ticket reference's field, as ticket=REF on a typed
+// line: required when the policy asks for one on the command.
+func ticketInput(required bool) *slackgo.InputBlock {
+	in := slackgo.NewPlainTextInputBlockElement(plain("like ABC-123"), inputValue)
+	hint := plain("The ticket this is for, if any.")
+	if required {
+		hint = plain("The ticket this is for: the policy asks for one on this command.")
+	}
+	b := slackgo.NewInputBlock(blockBuilderTicket, plain("Ticket"), hint, in)
+	b.Optional = !required
+	return b
+}
+
+// formTicket is the ticket reference a builder modal holds ("" for none).
+func formTicket(v slackgo.View) string {
+	if v.State == nil {
+		return ""
+	}
+	return strings.TrimSpace(v.State.Values[blockBuilderTicket][inputValue].Value)
 }
 
 // paramInput is one parameter's input block: a static select for an enum,
@@ -385,7 +411,7 @@ func (a *Adapter) submitBuilder(cb slackgo.InteractionCallback) any {
 	if channel == "" {
 		return viewErrors(blockBuilderChannel, "Choose where the result goes.")
 	}
-	c := engine.Command{Provider: st.Provider, Name: spec.Name, Target: target, Args: args}
+	c := engine.Command{Provider: st.Provider, Name: spec.Name, Target: target, Args: args, Ticket: formTicket(cb.View)}
 	if param, err := a.engine.CheckCommand(ctx, user, channel, c); err != nil {
 		return a.builderError(cb.View, param, a.engine.Redactor().String(err.Error()))
 	}
@@ -414,6 +440,8 @@ func (a *Adapter) builderError(v slackgo.View, param, msg string) any {
 	block := ""
 	if param == "--target" {
 		block = blockBuilderTarget
+	} else if param == command.TicketWord {
+		block = blockBuilderTicket
 	} else if param != "" {
 		block = blockParam + param
 	}
