@@ -84,19 +84,31 @@ func (e *Engine) Commands(ctx context.Context, user, channel string) []CommandCh
 }
 
 // CommandsMatching is [Engine.Commands] for the commands whose
-// "provider name" has a word beginning with each word of query, hidden
-// ones included; it returns at most limit of them (all if limit ≤ 0).
+// "provider name" has a word beginning with each word of query (a
+// leading "/" is ignored: "/whm account" is "whm account"), best first:
+// the command named exactly, then those whose name begins with the
+// query, then those whose name holds every word, then the rest (matched
+// by their provider's name). A hidden family (WHM's and IONOS's "call
+// FUNCTION") is in only when a word of the query is its first word
+// ("call susp"): hundreds of raw API calls would bury the commands
+// searched for. It returns at most limit of them (all if limit ≤ 0).
 func (e *Engine) CommandsMatching(ctx context.Context, user, channel, query string, limit int) []CommandChoice {
-	words := strings.Fields(strings.ToLower(query))
-	out := e.commands(ctx, user, channel, func(c *sdk.CommandSpec) bool {
-		if len(words) == 0 {
-			return !c.Hidden
+	var words []string
+	for _, w := range strings.Fields(strings.ToLower(query)) {
+		if w = strings.TrimLeft(w, "/"); w != "" {
+			words = append(words, w)
 		}
-		return true
+	}
+	out := e.commands(ctx, user, channel, func(c *sdk.CommandSpec) bool {
+		if !c.Hidden {
+			return true
+		}
+		first, _, _ := strings.Cut(strings.ToLower(c.Name), " ")
+		return slices.Contains(words, first)
 	})
 	if len(words) > 0 {
 		out = slices.DeleteFunc(out, func(c CommandChoice) bool {
-			hay := strings.Fields(c.Provider + " " + c.Name)
+			hay := strings.Fields(strings.ToLower(c.Provider + " " + c.Name))
 			for _, w := range words {
 				if !slices.ContainsFunc(hay, func(h string) bool { return strings.HasPrefix(h, w) }) {
 					return true
@@ -104,11 +116,46 @@ func (e *Engine) CommandsMatching(ctx context.Context, user, channel, query stri
 			}
 			return false
 		})
+		rank := make(map[CommandChoice]int, len(out))
+		for _, c := range out {
+			rank[c] = matchRank(c, words)
+		}
+		// Stable: within a rank, by provider and name as listed.
+		sort.SliceStable(out, func(i, j int) bool { return rank[out[i]] < rank[out[j]] })
 	}
 	if limit > 0 && len(out) > limit {
 		out = out[:limit]
 	}
 	return out
+}
+
+// matchRank is how well c's name answers the query words (lower case):
+// 0 named exactly, 1 its name begins with them, 2 its name holds each,
+// 3 matched only through its provider's name. A word that begins no
+// word of the name but the provider's ("whm" in "whm account") names
+// the provider and is left out of the comparison.
+func matchRank(c CommandChoice, words []string) int {
+	name := strings.ToLower(c.Name)
+	nameWords := strings.Fields(name)
+	var q []string
+	for _, w := range words {
+		inName := slices.ContainsFunc(nameWords, func(h string) bool { return strings.HasPrefix(h, w) })
+		if inName || !strings.HasPrefix(strings.ToLower(c.Provider), w) {
+			q = append(q, w)
+		}
+	}
+	query := strings.Join(q, " ")
+	switch {
+	case query == "":
+		return 3
+	case name == query:
+		return 0
+	case strings.HasPrefix(name, query):
+		return 1
+	case len(q) == len(words):
+		return 2
+	}
+	return 3
 }
 
 func (e *Engine) commands(ctx context.Context, user, channel string, keep func(*sdk.CommandSpec) bool) []CommandChoice {

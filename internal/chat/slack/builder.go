@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 
 	slackgo "github.com/slack-go/slack"
@@ -491,25 +490,68 @@ func (a *Adapter) runForm(ctx context.Context, user, channel, responseURL string
 }
 
 // choices are the commands user may run that match query, for the
-// picker: at most 100, Slack's limit, all within the provider the builder
-// was opened for, if any.
+// picker, best matches first, all within the provider the builder was
+// opened for, if any. They come grouped by provider (the picker's option
+// groups), the provider of the best match first, and at most 100,
+// Slack's limit, shared fairly among providers: an empty or short query
+// shows some of every provider's, not the first 100 of the biggest.
 func (a *Adapter) choices(ctx context.Context, user string, st builderState, query string) []engine.CommandChoice {
 	all := a.engine.Commands(ctx, user, st.Channel)
 	if strings.TrimSpace(query) != "" {
-		// Hidden commands (a "call" family) are found by searching.
+		// Ranked; hidden commands (a "call" family) only when searched.
 		all = a.engine.CommandsMatching(ctx, user, st.Channel, query, 0)
 	}
-	out := all[:0]
+	var order []string
+	byProvider := map[string][]engine.CommandChoice{}
 	for _, c := range all {
-		if st.Only == "" || c.Provider == st.Only {
-			out = append(out, c)
+		if st.Only != "" && c.Provider != st.Only {
+			continue
 		}
+		if _, seen := byProvider[c.Provider]; !seen {
+			order = append(order, c.Provider)
+		}
+		byProvider[c.Provider] = append(byProvider[c.Provider], c)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Provider < out[j].Provider })
-	if len(out) > maxStaticOptions {
-		out = out[:maxStaticOptions]
+	quota := fairShares(order, byProvider, maxStaticOptions)
+	var out []engine.CommandChoice
+	for _, p := range order {
+		out = append(out, byProvider[p][:quota[p]]...)
 	}
 	return out
+}
+
+// fairShares divides budget options among providers: each gets all of
+// its commands if that is no more than an even share, and what those
+// leave is shared again among the others.
+func fairShares(order []string, by map[string][]engine.CommandChoice, budget int) map[string]int {
+	quota := make(map[string]int, len(order))
+	left := order
+	for len(left) > 0 && budget > 0 {
+		share := budget / len(left)
+		var over []string
+		for _, p := range left {
+			if n := len(by[p]); n <= share {
+				quota[p] = n
+				budget -= n
+			} else {
+				over = append(over, p)
+			}
+		}
+		if len(over) == len(left) {
+			// Each wants more than its share: an even share each, and
+			// what does not divide evenly to the first (best) ones.
+			extra := budget - share*len(over)
+			for i, p := range over {
+				quota[p] = share
+				if i < extra {
+					quota[p]++
+				}
+			}
+			break
+		}
+		left = over
+	}
+	return quota
 }
 
 func commandOption(c engine.CommandChoice) *slackgo.OptionBlockObject {

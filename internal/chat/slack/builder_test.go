@@ -398,3 +398,54 @@ func TestTheBuilderAsksForTheTicketThePolicyRequires(t *testing.T) {
 	assert.Equal(t, "OPS-42", mine[0].Ticket, "the request carries the ticket given in the form")
 	assert.Positive(t, count(f.ws, "OPS-42"), "the card shows the ticket")
 }
+
+// withCatalog adds a provider serving commands by name, doing nothing.
+func withCatalog(name string, commands ...string) fixtureOption {
+	return func(t testing.TB, plugins engine.StaticRegistry) {
+		p := sdk.New(name, "1.0.0")
+		for _, c := range commands {
+			p.Command(c, "Does "+c).Run(func(context.Context, *sdk.Call) (*sdk.Result, error) { return sdk.NewResult(), nil })
+		}
+		l, err := pluginhost.NewLocal(context.Background(), p, pluginhost.Config{Name: name})
+		require.NoError(t, err)
+		plugins[name] = l
+	}
+}
+
+func TestThePickerSharesItsHundredOptionsAmongProviders(t *testing.T) {
+	var many []string
+	for i := range 130 {
+		many = append(many, fmt.Sprintf("item %03d show", i))
+	}
+	// "aaa" sorts first, as /cln's 53 commands did before /whm's.
+	f := newFixture(t, "", withCatalog("aaa", many...), withCatalog("zzz", "account list", "account suspend"))
+	v := f.openBuilder(t, "U0ALICE01")
+	v.PrivateMetadata = `{"channel":"C1"}` // as /ops run opens it: every provider
+	code, body := f.interact(t, "/slack/options", suggestion("U0ALICE01", v, "builder_command", "builder_command", ""))
+	require.Equal(t, 200, code)
+	var r struct {
+		OptionGroups []struct {
+			Label   slackgo.TextBlockObject     `json:"label"`
+			Options []slackgo.OptionBlockObject `json:"options"`
+		} `json:"option_groups"`
+	}
+	require.NoError(t, json.Unmarshal(body, &r), string(body))
+	sizes := map[string]int{}
+	total := 0
+	for _, g := range r.OptionGroups {
+		sizes[g.Label.Text] = len(g.Options)
+		total += len(g.Options)
+	}
+	assert.LessOrEqual(t, total, 100, "Slack's limit")
+	assert.Equal(t, 100, total, "the limit is used")
+	assert.Equal(t, 2, sizes["/zzz"], "a small provider shows all of its commands")
+	assert.Positive(t, sizes["/example"])
+	assert.Less(t, sizes["/aaa"], 100, "the biggest provider does not take every option")
+	assert.Len(t, r.OptionGroups, 3, "one group per provider")
+
+	// A typed /provider and an exact name come first.
+	_, body = f.interact(t, "/slack/options", suggestion("U0ALICE01", v, "builder_command", "builder_command", "/zzz account"))
+	assert.Equal(t, []string{"/zzz zzz account list", "/zzz zzz account suspend"}, optionValues(t, body))
+	_, body = f.interact(t, "/slack/options", suggestion("U0ALICE01", v, "builder_command", "builder_command", "item 007 show"))
+	assert.Equal(t, "/aaa aaa item 007 show", optionValues(t, body)[0])
+}
