@@ -128,6 +128,18 @@ var keyRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*$`)
 // adds: it goes into links and messages as it is.
 var ticketRE = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9_./#:-]{0,62}[A-Za-z0-9])?$`)
 
+// CheckTicket checks that ref looks like a ticket reference, whatever the
+// policy adds, as ticket=REF on a typed line is checked: for a form's
+// ticket field.
+func CheckTicket(ref string) error {
+	if !ticketRE.MatchString(ref) {
+		return &Error{Token: TicketWord + "=" + ref, Msg: ticketShape}
+	}
+	return nil
+}
+
+const ticketShape = "a ticket reference is letters and digits, with - _ . / # : between them, up to 64 characters (like ticket=ABC-123)"
+
 // TicketWord is the reserved argument that carries a ticket reference
 // on any command (ticket=ABC-123); no plugin parameter may take its name.
 const TicketWord = "ticket"
@@ -182,7 +194,7 @@ func Parse(p Provider, text string) (*Parsed, error) {
 			}
 			ticket, ticketGiven = strings.TrimSpace(v.value), true
 			if !ticketRE.MatchString(ticket) {
-				return nil, &Error{Token: t.Raw, Msg: "a ticket reference is letters and digits, with - _ . / # : between them, up to 64 characters (like ticket=ABC-123)"}
+				return nil, &Error{Token: t.Raw, Msg: ticketShape}
 			}
 			i += v.used - 1
 			continue

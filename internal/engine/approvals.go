@@ -487,7 +487,7 @@ func (e *Engine) endApproval(ctx context.Context, req Request, id, reason string
 	var outcome string
 	if deny {
 		if strings.TrimSpace(reason) == "" {
-			return refuse(apperr.Invalid, fmt.Sprintf("say why: /ops deny %s reason=\"...\"", a.ID))
+			return refuse(apperr.Invalid, fmt.Sprintf("say why: /ops deny %s reason=...", a.ID))
 		}
 		if req.User == a.Requester {
 			return refuse(apperr.Invalid, fmt.Sprintf("to withdraw your own request, use /ops cancel %s", a.ID))

@@ -28,6 +28,9 @@ type Command struct {
 	// Args are each parameter's values; a repeated parameter may have
 	// several. Sensitive values belong in Request.Secrets instead.
 	Args map[string][]string `json:"args,omitempty"`
+	// Ticket is the ticket reference the command is for ("" for none),
+	// as ticket=REF on a typed line.
+	Ticket string `json:"ticket,omitempty"`
 }
 
 // Line writes c as a command line for people to read (a status message,
@@ -47,6 +50,9 @@ func (c Command) Line() string {
 	}
 	if c.Target != "" {
 		b.WriteString(" --target " + c.Target)
+	}
+	if c.Ticket != "" {
+		b.WriteString(" " + command.TicketWord + "=" + c.Ticket)
 	}
 	return b.String()
 }
@@ -75,19 +81,31 @@ func (e *Engine) Commands(ctx context.Context, user, channel string) []CommandCh
 }
 
 // CommandsMatching is [Engine.Commands] for the commands whose
-// "provider name" has a word beginning with each word of query, hidden
-// ones included; it returns at most limit of them (all if limit ≤ 0).
+// "provider name" has a word beginning with each word of query (a
+// leading "/" is ignored: "/whm account" is "whm account"), best first:
+// the command named exactly, then those whose name begins with the
+// query, then those whose name holds every word, then the rest (matched
+// by their provider's name). A hidden family (WHM's and IONOS's "call
+// FUNCTION") is in only when a word of the query is its first word
+// ("call susp"): hundreds of raw API calls would bury the commands
+// searched for. It returns at most limit of them (all if limit ≤ 0).
 func (e *Engine) CommandsMatching(ctx context.Context, user, channel, query string, limit int) []CommandChoice {
-	words := strings.Fields(strings.ToLower(query))
-	out := e.commands(ctx, user, channel, func(c *sdk.CommandSpec) bool {
-		if len(words) == 0 {
-			return !c.Hidden
+	var words []string
+	for _, w := range strings.Fields(strings.ToLower(query)) {
+		if w = strings.TrimLeft(w, "/"); w != "" {
+			words = append(words, w)
 		}
-		return true
+	}
+	out := e.commands(ctx, user, channel, func(c *sdk.CommandSpec) bool {
+		if !c.Hidden {
+			return true
+		}
+		first, _, _ := strings.Cut(strings.ToLower(c.Name), " ")
+		return slices.Contains(words, first)
 	})
 	if len(words) > 0 {
 		out = slices.DeleteFunc(out, func(c CommandChoice) bool {
-			hay := strings.Fields(c.Provider + " " + c.Name)
+			hay := strings.Fields(strings.ToLower(c.Provider + " " + c.Name))
 			for _, w := range words {
 				if !slices.ContainsFunc(hay, func(h string) bool { return strings.HasPrefix(h, w) }) {
 					return true
@@ -95,11 +113,46 @@ func (e *Engine) CommandsMatching(ctx context.Context, user, channel, query stri
 			}
 			return false
 		})
+		rank := make(map[CommandChoice]int, len(out))
+		for _, c := range out {
+			rank[c] = matchRank(c, words)
+		}
+		// Stable: within a rank, by provider and name as listed.
+		sort.SliceStable(out, func(i, j int) bool { return rank[out[i]] < rank[out[j]] })
 	}
 	if limit > 0 && len(out) > limit {
 		out = out[:limit]
 	}
 	return out
+}
+
+// matchRank is how well c's name answers the query words (lower case):
+// 0 named exactly, 1 its name begins with them, 2 its name holds each,
+// 3 matched only through its provider's name. A word that begins no
+// word of the name but the provider's ("whm" in "whm account") names
+// the provider and is left out of the comparison.
+func matchRank(c CommandChoice, words []string) int {
+	name := strings.ToLower(c.Name)
+	nameWords := strings.Fields(name)
+	var q []string
+	for _, w := range words {
+		inName := slices.ContainsFunc(nameWords, func(h string) bool { return strings.HasPrefix(h, w) })
+		if inName || !strings.HasPrefix(strings.ToLower(c.Provider), w) {
+			q = append(q, w)
+		}
+	}
+	query := strings.Join(q, " ")
+	switch {
+	case query == "":
+		return 3
+	case name == query:
+		return 0
+	case strings.HasPrefix(name, query):
+		return 1
+	case len(q) == len(words):
+		return 2
+	}
+	return 3
 }
 
 func (e *Engine) commands(ctx context.Context, user, channel string, keep func(*sdk.CommandSpec) bool) []CommandChoice {
@@ -526,7 +579,7 @@ const completeTimeout = 1500 * time.Millisecond
 // CheckCommand binds c as running it would, without running anything or
 // asking a plugin, for a form to show a mistake beside its field. It
 // returns the parameter the mistake is about ("" when it is about the
-// command). Missing sensitive values are no mistake: they are asked for
+// command, "ticket" when about its ticket reference). Missing sensitive values are no mistake: they are asked for
 // privately.
 func (e *Engine) CheckCommand(ctx context.Context, user, channel string, c Command) (param string, err error) {
 	p, spec, err := e.offered(ctx, user, channel, c.Provider, c.Name)
@@ -542,9 +595,28 @@ func (e *Engine) CheckCommand(ctx context.Context, user, channel string, c Comma
 			values[prm.Name] = []string{placeholderFor(prm)}
 		}
 	}
-	_, err = command.Bind(p, spec.Name, c.Target, values)
+	inv, err := command.Bind(p, spec.Name, c.Target, values)
+	if err == nil {
+		// The ticket last, as the engine checks it after the arguments:
+		// its shape, then what the policy asks of it.
+		if c.Ticket != "" {
+			if err := command.CheckTicket(c.Ticket); err != nil {
+				return command.TicketWord, err
+			}
+		}
+		inv.Ticket = c.Ticket
+		action := authz.Action{Provider: p.Name(), Command: spec.Name, Args: inv.Args, Target: inv.Target, Channel: channel, Risk: spec.Risk}
+		if r, ok := e.ticketRule(action); ok && r.Required && c.Ticket == "" {
+			// Said for a form: there is no command line to add ticket= to.
+			return command.TicketWord, apperr.New(apperr.Invalid, "/%s %s needs a ticket reference: %s. Enter the ticket it is for (like ABC-123)", p.Name(), spec.Name, r.Rule)
+		}
+		if msg := e.checkTicket(action, inv); msg != "" {
+			return command.TicketWord, apperr.New(apperr.Invalid, "%s", msg)
+		}
+		return "", nil
+	}
 	var ce *command.Error
-	if err == nil || !errors.As(err, &ce) {
+	if !errors.As(err, &ce) {
 		return "", err
 	}
 	if len(ce.Missing) > 0 {

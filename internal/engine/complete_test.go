@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -310,6 +311,21 @@ func suspender(t *testing.T) *pluginhost.Local {
 	return l
 }
 
+// catalogPlugin serves commands by name, doing nothing; those in hidden
+// are hidden, as a raw "call" family is.
+func catalogPlugin(t *testing.T, name string, commands []string, hidden ...string) *pluginhost.Local {
+	p := sdk.New(name, "1.0.0")
+	for _, c := range append(slices.Clone(commands), hidden...) {
+		b := p.Command(c, "Does "+c).Run(func(context.Context, *sdk.Call) (*sdk.Result, error) { return sdk.NewResult(), nil })
+		if slices.Contains(hidden, c) {
+			b.Hidden()
+		}
+	}
+	l, err := pluginhost.NewLocal(context.Background(), p, pluginhost.Config{Name: name})
+	require.NoError(t, err)
+	return l
+}
+
 func TestTheShownCommandLineKeepsProseLastAndNewlinesEscaped(t *testing.T) {
 	p := suspender(t)
 	e := engine.New(engine.Options{Plugins: engine.StaticRegistry{"acct": p}})
@@ -336,4 +352,27 @@ func TestTheShownCommandLineKeepsProseLastAndNewlinesEscaped(t *testing.T) {
 			assert.NotContains(t, e.ArgString(inv), "\n")
 		})
 	}
+}
+
+func TestCommandSearchRanksNamesAndLeavesRawCallsToThoseWhoAsk(t *testing.T) {
+	ctx := context.Background()
+	e := engine.New(engine.Options{Plugins: engine.StaticRegistry{
+		"ionos": catalogPlugin(t, "ionos", []string{"image list", "list servers", "server list", "server reboot"},
+			"call list servers", "call list images", "call list volumes"),
+		"whm": catalogPlugin(t, "whm", []string{"account list", "account suspend", "server status"}, "call listaccts"),
+	}})
+	search := func(q string) []string { return choiceNames(e.CommandsMatching(ctx, alice, "C1", q, 0)) }
+
+	assert.Equal(t, []string{"ionos server list", "ionos list servers"}, search("server list"),
+		"the command named exactly first, then those holding the words; no raw call")
+	for _, got := range search("server list") {
+		assert.NotContains(t, got, " call ", "raw calls only when searched for")
+	}
+	assert.NotContains(t, search("list"), "ionos call list servers")
+	assert.Equal(t, []string{"ionos list servers", "ionos image list", "ionos server list", "whm account list"}, search("list"),
+		"a name beginning with the word before one holding it")
+	assert.Equal(t, []string{"ionos call list images", "ionos call list servers", "ionos call list volumes", "whm call listaccts"}, search("call list"))
+	assert.Equal(t, []string{"whm account list", "whm account suspend"}, search("/whm account"), "a leading /provider is the provider")
+	assert.Equal(t, []string{"whm account suspend"}, search("/whm account susp"))
+	assert.Equal(t, []string{"ionos server list", "ionos server reboot", "whm server status", "ionos list servers"}, search("SERVER"))
 }

@@ -38,6 +38,35 @@ func (e *Engine) checkTicket(a authz.Action, inv *command.Invocation) string {
 	return ""
 }
 
+// ticketRequired reports whether the policy asks for a ticket reference
+// on a.
+func (e *Engine) ticketRequired(a authz.Action) bool {
+	r, ok := e.ticketRule(a)
+	return ok && r.Required
+}
+
+// ticketRule is what the policy asks of a's ticket reference; ok false
+// when the policy has no ticket rules at all.
+func (e *Engine) ticketRule(a authz.Action) (authz.TicketRule, bool) {
+	tp, ok := e.opts.Policy.(ticketPolicy)
+	if !ok {
+		return authz.TicketRule{}, false
+	}
+	return tp.Ticket(a), true
+}
+
+// TicketRequired reports whether the policy asks for a ticket reference
+// on the command provider/name run from channel, before its arguments
+// are known (by its catalog risk): for a form to mark its ticket field
+// required. Running it checks again with the arguments given.
+func (e *Engine) TicketRequired(ctx context.Context, user, channel, provider, name string) bool {
+	p, spec, err := e.offered(ctx, user, channel, provider, name)
+	if err != nil {
+		return false
+	}
+	return e.ticketRequired(authz.Action{Provider: p.Name(), Command: spec.Name, Target: p.DefaultTarget(), Channel: channel, Risk: spec.Risk})
+}
+
 // dryRun answers a command given with --plan: the plan the provider
 // would follow, redacted, for anyone the policy lets run (or ask to
 // run) the command. Nothing is approved and nothing reaches the
@@ -80,6 +109,24 @@ func (e *Engine) dryRun(ctx context.Context, req Request, p Provider, inv *comma
 	case authz.NeedsApproval:
 		next = fmt.Sprintf("running it needs %d approval(s) (%s)", dec.Requirement.Approvers, dec.Requirement.Rule)
 	}
+	risk := inv.Command.Risk
+	if plan != nil && plan.Risk > risk {
+		risk = plan.Risk
+	}
+	ahead := "Run it without --plan to go ahead."
+	if inv.Ticket == "" && e.ticketRequired(authz.Action{Provider: p.Name(), Command: inv.Command.Name, Args: inv.Args, Target: inv.Target, Channel: req.Channel, Risk: risk}) {
+		// A plan needs no ticket, but running it does: saying "go
+		// ahead" would only lead to a refusal.
+		switch dec.Effect {
+		case authz.Allow:
+			next = "running it needs a ticket (ticket=ABC-123)"
+		case authz.NeedsApproval:
+			next = fmt.Sprintf("running it needs a ticket (ticket=ABC-123) and %d approval(s) (%s)", dec.Requirement.Approvers, dec.Requirement.Rule)
+		default:
+			next = "running it needs a ticket (ticket=ABC-123) and approval"
+		}
+		ahead = "Run it without --plan, with its ticket, to go ahead."
+	}
 	if plan != nil && plan.Risk > inv.Command.Risk {
 		next += fmt.Sprintf("; the plan found these arguments %s risk, which the policy checks again when it runs", plan.Risk)
 	}
@@ -88,6 +135,6 @@ func (e *Engine) dryRun(ctx context.Context, req Request, p Provider, inv *comma
 		steps = len(plan.Steps)
 	}
 	e.record(ctx, auditEntry(base, audit.ActionDryRun, "shown", fmt.Sprintf("%d step(s); %s", steps, next)))
-	reply.Result = sdk.NewResult().AddText("Plan only: nothing was approved or run; %s. Run it without --plan to go ahead.", next)
+	reply.Result = sdk.NewResult().AddText("Plan only: nothing was approved or run; %s. %s", next, ahead)
 	return reply
 }

@@ -401,7 +401,17 @@ func (e *Engine) handleCommand(ctx context.Context, req Request, log *slog.Logge
 				values[k] = []string{v}
 			}
 		}
-		return command.Bind(p, c.Name, c.Target, values)
+		inv, err := command.Bind(p, c.Name, c.Target, values)
+		if err != nil {
+			return nil, err
+		}
+		if c.Ticket != "" {
+			if err := command.CheckTicket(c.Ticket); err != nil {
+				return nil, err
+			}
+			inv.Ticket = c.Ticket
+		}
+		return inv, nil
 	}
 	inv, err := bind(nil)
 	if err != nil {
@@ -562,7 +572,7 @@ func (e *Engine) promptable(p Provider, req Request, err error, reparse func(pla
 		}
 		inputs = append(inputs, *prm)
 	}
-	resume := &Command{Provider: p.Name(), Name: inv.Command.Name, Args: map[string][]string{}}
+	resume := &Command{Provider: p.Name(), Name: inv.Command.Name, Args: map[string][]string{}, Ticket: inv.Ticket}
 	if inv.Target != p.DefaultTarget() {
 		resume.Target = inv.Target
 	}

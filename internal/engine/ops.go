@@ -48,7 +48,9 @@ func newOpsProvider() *opsProvider {
 		{Name: "approve", Summary: "Approve a request; the last needed approval runs it", Risk: sdk.RiskLow,
 			Params: []sdk.Param{id, sdk.String("confirm", "The name of what a critical request acts on, as its card shows")}},
 		{Name: "deny", Summary: "Deny a request, saying why", Risk: sdk.RiskLow,
-			Params: []sdk.Param{id, sdk.String("reason", "Why").AsRequired()}},
+			// The reason is the rest of the line, quotes and all:
+			// reason=wrong server, it's db01 needs none.
+			Params: []sdk.Param{id, sdk.FreeText("reason", "Why").AsRequired()}},
 		{Name: "cancel", Summary: "Withdraw your own pending request", Risk: sdk.RiskLow, Params: []sdk.Param{id}},
 		{Name: "audit", Summary: "Search the audit log", Risk: sdk.RiskReadOnly,
 			Params: []sdk.Param{
@@ -58,6 +60,9 @@ func newOpsProvider() *opsProvider {
 				sdk.String("request", "A request id"),
 				sdk.String("target", "A target (server, account) by its exact name"),
 				sdk.String("text", "Text in the entry's detail, arguments, target or command, in any case"),
+				// Read as the reserved ticket= every command takes (it
+				// never binds here); declared so usage and help list it.
+				sdk.String("ticket", "The entries of the requests made for this ticket reference, in any case (ABC-123)"),
 				sdk.Int("limit", "At most this many entries").WithDefault("20").Between(1, 500),
 			},
 			Examples: []string{"/ops audit user=alice since=7d", "/ops audit command=whm:account", "/ops audit ticket=ABC-123", "/ops audit target=web01 text=shop42 since=30d"}},
@@ -219,9 +224,9 @@ func (e *Engine) listApprovals(ctx context.Context, req Request) Reply {
 	}
 	res := sdk.NewResult()
 	table := func(title string, vs []ApprovalView) {
-		t := res.AddTable(title, "id", "requester", "command", "risk", "approvals", "expires")
+		t := res.AddTable(title, "id", "requester", "command", "risk", "ticket", "approvals", "expires")
 		for _, v := range vs {
-			t.Row(v.ID, v.RequesterName, v.Command, v.Risk.String(), fmt.Sprintf("%d of %d", len(v.Approvers), v.Required), v.ExpiresAt.Local().Format("15:04 Jan 2"))
+			t.Row(v.ID, v.RequesterName, v.Command, v.Risk.String(), ticketText(v.Ticket, v.TicketURL), fmt.Sprintf("%d of %d", len(v.Approvers), v.Required), v.ExpiresAt.Local().Format("15:04 Jan 2"))
 		}
 	}
 	if len(toApprove) > 0 {
@@ -242,10 +247,22 @@ func (e *Engine) listApprovals(ctx context.Context, req Request) Reply {
 	return ok(req, "/ops approvals", res)
 }
 
+// ticketText shows a ticket reference with its address, when the desk
+// has one: results are plain text, which Slack and terminals link.
+func ticketText(ticket, url string) string {
+	if ticket == "" || url == "" {
+		return ticket
+	}
+	return ticket + " (" + url + ")"
+}
+
 func approvalDetail(v ApprovalView) *sdk.Result {
 	kv := []string{"state", v.StateText(), "requester", v.RequesterName, "command", v.Command, "risk", v.Risk.String(),
 		"approvals", fmt.Sprintf("%d of %d", len(v.Approvers), v.Required), "rule", v.Rule,
 		"requested", v.CreatedAt.Local().Format(time.RFC1123), "expires", v.ExpiresAt.Local().Format(time.RFC1123)}
+	if v.Ticket != "" {
+		kv = append(kv, "ticket", ticketText(v.Ticket, v.TicketURL))
+	}
 	if len(v.Approvers) > 0 {
 		kv = append(kv, "approved by", strings.Join(v.Approvers, ", "))
 	}
@@ -282,7 +299,7 @@ func approvalDetail(v ApprovalView) *sdk.Result {
 		if v.Confirm {
 			how += " confirm=" + command.QuoteWord(v.ConfirmWord())
 		}
-		kv = append(kv, "to approve", how, "to deny", "/ops deny "+v.ID+` reason="..."`)
+		kv = append(kv, "to approve", how, "to deny", "/ops deny "+v.ID+" reason=...")
 	}
 	return sdk.NewResult().AddKeyValues("", kv...)
 }

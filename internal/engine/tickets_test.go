@@ -3,12 +3,15 @@ package engine_test
 import (
 	"context"
 	"os"
+	"slices"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/deskbot/deskbot/internal/approval"
 	"github.com/deskbot/deskbot/internal/audit"
 	"github.com/deskbot/deskbot/internal/engine"
 	"github.com/deskbot/deskbot/internal/store"
@@ -132,20 +135,88 @@ func TestPlanShowsAHighRiskCommandsPlanWithoutApprovalOrRunningIt(t *testing.T) 
 			assert.Equal(t, "Add 5 to the counter", r.Plan.Summary)
 			assert.Nil(t, r.Approval)
 			assert.Contains(t, r.Result.Parts[0].Text.Body, "nothing was approved or run")
-			assert.Contains(t, r.Result.Parts[0].Text.Body, "needs 1 approval")
+			// Running it would be refused without a ticket: the footer
+			// says so rather than "go ahead".
+			assert.Contains(t, r.Result.Parts[0].Text.Body, "running it needs a ticket (ticket=ABC-123) and 1 approval")
+			assert.NotContains(t, r.Result.Parts[0].Text.Body, "Run it without --plan to go ahead")
 		})
 	}
+	withTicket := e.Handle(context.Background(), engine.Request{User: alice, Channel: "C0SUPPORT", Text: "/example counter add 5 --plan ticket=OPS-9"}, nil)
+	require.Equal(t, engine.StatusOK, withTicket.Status, withTicket.Error)
+	assert.Contains(t, withTicket.Result.Parts[0].Text.Body, "running it needs 1 approval")
+	assert.Contains(t, withTicket.Result.Parts[0].Text.Body, "Run it without --plan to go ahead")
 	assert.Zero(t, counting.executes.Load(), "nothing reaches the provider's write path")
-	assert.Equal(t, int32(2), counting.plans.Load())
+	assert.Equal(t, int32(3), counting.plans.Load())
 	assert.Zero(t, f.counter(t))
 
 	entries, err := f.audit.Search(context.Background(), audit.Filter{Action: string(audit.ActionDryRun)})
 	require.NoError(t, err)
-	require.Len(t, entries, 2, "each plan shown is in the audit log as a dry run")
+	require.Len(t, entries, 3, "each plan shown is in the audit log as a dry run")
 	assert.Equal(t, "shown", entries[0].Outcome)
 
 	// A user the policy denies gets no plan either.
 	r := e.Handle(context.Background(), engine.Request{User: "U0NOBODY1", Channel: "C0SUPPORT", Text: "/example counter add 5 --plan"}, nil)
 	assert.Equal(t, engine.StatusDenied, r.Status)
-	assert.Equal(t, int32(2), counting.plans.Load(), "a denied user's plan never reaches the plugin")
+	assert.Equal(t, int32(3), counting.plans.Load(), "a denied user's plan never reaches the plugin")
+}
+
+func TestOpsAuditFindsATicketWhateverItsCase(t *testing.T) {
+	f := newFixture(t)
+	r := f.run(alice, "/example counter add 5 ticket=OPS-42")
+	require.Equal(t, engine.StatusPending, r.Status, r.Error)
+
+	found := f.run(erin, "/ops audit ticket=ops-42")
+	require.Equal(t, engine.StatusOK, found.Status, found.Error)
+	tbl := found.Result.Parts[0].Table
+	require.NotNil(t, tbl)
+	require.NotEmpty(t, tbl.Rows, "ops-42 finds the entries of OPS-42")
+	ticketCol := slices.Index(tbl.Columns, "ticket")
+	for _, row := range tbl.Rows {
+		assert.Equal(t, "OPS-42", row[ticketCol], "each entry shows the ticket as it was given")
+	}
+
+	help := f.run(erin, "/ops audit --help")
+	require.Equal(t, engine.StatusOK, help.Status, help.Error)
+	assert.Contains(t, help.Result.Parts[0].Text.Body, "[ticket=STRING]", "the usage line lists ticket=")
+}
+
+func TestApprovalListingsShowTheTicketAndItsLink(t *testing.T) {
+	f := newFixture(t)
+	e := engine.New(engine.Options{Plugins: f.registry, Policy: f.holder, Approvals: approval.New(f.store, []byte("test-key-0123456789"), time.Now), Audit: f.audit,
+		TicketURL: "https://desk.example/browse/{ticket}"})
+	run := func(user, line string) engine.Reply {
+		return e.Handle(context.Background(), engine.Request{User: user, Channel: "C0SUPPORT", Text: line}, nil)
+	}
+	r := run(alice, "/example counter add 5 ticket=OPS-42")
+	require.Equal(t, engine.StatusPending, r.Status, r.Error)
+
+	one := run(carol, "/ops approval "+r.Approval.ID)
+	require.Equal(t, engine.StatusOK, one.Status, one.Error)
+	kv := map[string]string{}
+	for _, p := range one.Result.Parts {
+		for _, f := range p.KeyValues {
+			kv[f.Key] = f.Value
+		}
+	}
+	assert.Equal(t, "OPS-42 (https://desk.example/browse/OPS-42)", kv["ticket"])
+
+	list := run(carol, "/ops approvals")
+	require.Equal(t, engine.StatusOK, list.Status, list.Error)
+	tbl := list.Result.Parts[0].Table
+	require.NotNil(t, tbl)
+	col := slices.Index(tbl.Columns, "ticket")
+	require.GreaterOrEqual(t, col, 0, "the listing has a ticket column")
+	require.Len(t, tbl.Rows, 1)
+	assert.Equal(t, "OPS-42 (https://desk.example/browse/OPS-42)", tbl.Rows[0][col])
+}
+
+func TestADenialsReasonNeedsNoQuotes(t *testing.T) {
+	f := newFixture(t)
+	r := f.run(alice, "/example counter add 5")
+	require.Equal(t, engine.StatusPending, r.Status, r.Error)
+	d := f.run(carol, "/ops deny "+r.Approval.ID+" reason=wrong server, it's db01")
+	require.Equal(t, engine.StatusOK, d.Status, d.Error)
+	v, err := f.e.Approval(context.Background(), r.Approval.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "wrong server, it's db01", v.Reason)
 }

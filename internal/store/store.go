@@ -208,7 +208,8 @@ type AuditFilter struct {
 	Command   string
 	RequestID string
 	Action    string
-	// Ticket matches the ticket reference exactly.
+	// Ticket matches the ticket reference in any case (abc-123 finds
+	// ABC-123).
 	Ticket string
 	// Target matches the target exactly.
 	Target string

@@ -86,6 +86,12 @@ type fixtureOption func(t testing.TB, plugins engine.StaticRegistry)
 
 func newFixture(t testing.TB, appToken string, opts ...fixtureOption) *fixture {
 	t.Helper()
+	return newFixtureWith(t, groupPolicy, appToken, opts...)
+}
+
+// newFixtureWith is newFixture under the policy policySrc.
+func newFixtureWith(t testing.TB, policySrc, appToken string, opts ...fixtureOption) *fixture {
+	t.Helper()
 	ctx := context.Background()
 	f := &fixture{ws: localapi.New(), flaky: &atomic.Int32{}, metrics: metrics.New(), logs: &syncBuffer{}}
 	f.srv = slacktest.NewTestServer(func(c slacktest.Customize) {
@@ -108,7 +114,7 @@ func newFixture(t testing.TB, appToken string, opts ...fixtureOption) *fixture {
 	st, err := sqlite.Open(ctx, filepath.Join(dir, "bot.db"))
 	require.NoError(t, err)
 	t.Cleanup(func() { st.Close() })
-	pol, err := authz.Parse("policy.yaml", []byte(groupPolicy))
+	pol, err := authz.Parse("policy.yaml", []byte(policySrc))
 	require.NoError(t, err)
 	local, err := pluginhost.NewLocal(ctx, provider.New(), pluginhost.Config{Name: "example", Targets: []sdk.Target{{Name: "sandbox", Sandbox: true}}})
 	require.NoError(t, err)

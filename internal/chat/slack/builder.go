@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 
 	slackgo "github.com/slack-go/slack"
 
+	"github.com/deskbot/deskbot/internal/command"
 	"github.com/deskbot/deskbot/internal/engine"
 	"github.com/deskbot/deskbot/sdk"
 )
@@ -26,6 +26,8 @@ const (
 	blockBuilderCommand  = "builder_command"
 	blockBuilderTarget   = "builder_target"
 	blockBuilderChannel  = "builder_channel"
+	// blockBuilderTicket is the ticket reference's field, on every form.
+	blockBuilderTicket = "builder_ticket"
 	// blockParam prefixes each parameter's input block ("param_user").
 	blockParam = "param_"
 	// maxStaticOptions is Slack's limit of options in a static select; an
@@ -150,7 +152,7 @@ func (a *Adapter) builderView(ctx context.Context, user string, st builderState)
 	if spec == nil {
 		blocks = append(blocks, slackgo.NewContextBlock("", mrkdwn("Only the commands you may run are listed. Type to search; its parameters follow.")))
 	} else {
-		blocks = append(blocks, a.paramBlocks(ctx, user, st, spec)...)
+		blocks = append(blocks, a.paramBlocks(ctx, user, st, spec, a.engine.TicketRequired(ctx, user, st.Channel, st.Provider, spec.Name))...)
 		view.Submit = plain("Run")
 	}
 	meta, _ := json.Marshal(st)
@@ -159,7 +161,7 @@ func (a *Adapter) builderView(ctx context.Context, user string, st builderState)
 	return view
 }
 
-func (a *Adapter) paramBlocks(ctx context.Context, user string, st builderState, spec *sdk.CommandSpec) []slackgo.Block {
+func (a *Adapter) paramBlocks(ctx context.Context, user string, st builderState, spec *sdk.CommandSpec, needTicket bool) []slackgo.Block {
 	intro := fmt.Sprintf("%s `/%s %s`", riskEmoji[spec.Risk], escape(st.Provider), escape(spec.Name))
 	if spec.Summary != "" {
 		intro += " " + escape(spec.Summary)
@@ -205,13 +207,36 @@ func (a *Adapter) paramBlocks(ctx context.Context, user string, st builderState,
 	if len(secret) > 0 {
 		blocks = append(blocks, slackgo.NewContextBlock("", mrkdwn(":lock: "+escape(strings.Join(secret, ", "))+" will be asked for privately after Run, and never shown or stored.")))
 	}
-	if len(blocks) > maxModalBlocks-1 {
-		// A modal holds 100 blocks (the picker is one). The fields left
-		// out cannot be given here: the form says to type the command.
-		blocks = blocks[:maxModalBlocks-2]
+	ticket := ticketInput(needTicket)
+	if len(blocks) > maxModalBlocks-2 {
+		// A modal holds 100 blocks (the picker is one, the ticket
+		// another). The fields left out cannot be given here: the form
+		// says to type the command.
+		blocks = blocks[:maxModalBlocks-3]
 		blocks = append(blocks, slackgo.NewContextBlock("", mrkdwn(fmt.Sprintf(":warning: `/%s %s` has more parameters than a form can hold; type it to give the others.", escape(st.Provider), escape(spec.Name)))))
 	}
-	return blocks
+	return append(blocks, ticket)
+}
+
+// ticketInput is the ticket reference's field, as ticket=REF on a typed
+// line: required when the policy asks for one on the command.
+func ticketInput(required bool) *slackgo.InputBlock {
+	in := slackgo.NewPlainTextInputBlockElement(plain("like ABC-123"), inputValue)
+	hint := plain("The ticket this is for, if any.")
+	if required {
+		hint = plain("The ticket this is for: the policy asks for one on this command.")
+	}
+	b := slackgo.NewInputBlock(blockBuilderTicket, plain("Ticket"), hint, in)
+	b.Optional = !required
+	return b
+}
+
+// formTicket is the ticket reference a builder modal holds ("" for none).
+func formTicket(v slackgo.View) string {
+	if v.State == nil {
+		return ""
+	}
+	return strings.TrimSpace(v.State.Values[blockBuilderTicket][inputValue].Value)
 }
 
 // paramInput is one parameter's input block: a static select for an enum,
@@ -387,7 +412,7 @@ func (a *Adapter) submitBuilder(cb slackgo.InteractionCallback) any {
 	if channel == "" {
 		return viewErrors(blockBuilderChannel, "Choose where the result goes.")
 	}
-	c := engine.Command{Provider: st.Provider, Name: spec.Name, Target: target, Args: args}
+	c := engine.Command{Provider: st.Provider, Name: spec.Name, Target: target, Args: args, Ticket: formTicket(cb.View)}
 	if param, err := a.engine.CheckCommand(ctx, user, channel, c); err != nil {
 		return a.builderError(cb.View, param, a.engine.Redactor().String(err.Error()))
 	}
@@ -416,6 +441,8 @@ func (a *Adapter) builderError(v slackgo.View, param, msg string) any {
 	block := ""
 	if param == "--target" {
 		block = blockBuilderTarget
+	} else if param == command.TicketWord {
+		block = blockBuilderTicket
 	} else if param != "" {
 		block = blockParam + param
 	}
@@ -465,25 +492,68 @@ func (a *Adapter) runForm(ctx context.Context, user, channel, responseURL string
 }
 
 // choices are the commands user may run that match query, for the
-// picker: at most 100, Slack's limit, all within the provider the builder
-// was opened for, if any.
+// picker, best matches first, all within the provider the builder was
+// opened for, if any. They come grouped by provider (the picker's option
+// groups), the provider of the best match first, and at most 100,
+// Slack's limit, shared fairly among providers: an empty or short query
+// shows some of every provider's, not the first 100 of the biggest.
 func (a *Adapter) choices(ctx context.Context, user string, st builderState, query string) []engine.CommandChoice {
 	all := a.engine.Commands(ctx, user, st.Channel)
 	if strings.TrimSpace(query) != "" {
-		// Hidden commands (a "call" family) are found by searching.
+		// Ranked; hidden commands (a "call" family) only when searched.
 		all = a.engine.CommandsMatching(ctx, user, st.Channel, query, 0)
 	}
-	out := all[:0]
+	var order []string
+	byProvider := map[string][]engine.CommandChoice{}
 	for _, c := range all {
-		if st.Only == "" || c.Provider == st.Only {
-			out = append(out, c)
+		if st.Only != "" && c.Provider != st.Only {
+			continue
 		}
+		if _, seen := byProvider[c.Provider]; !seen {
+			order = append(order, c.Provider)
+		}
+		byProvider[c.Provider] = append(byProvider[c.Provider], c)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Provider < out[j].Provider })
-	if len(out) > maxStaticOptions {
-		out = out[:maxStaticOptions]
+	quota := fairShares(order, byProvider, maxStaticOptions)
+	var out []engine.CommandChoice
+	for _, p := range order {
+		out = append(out, byProvider[p][:quota[p]]...)
 	}
 	return out
+}
+
+// fairShares divides budget options among providers: each gets all of
+// its commands if that is no more than an even share, and what those
+// leave is shared again among the others.
+func fairShares(order []string, by map[string][]engine.CommandChoice, budget int) map[string]int {
+	quota := make(map[string]int, len(order))
+	left := order
+	for len(left) > 0 && budget > 0 {
+		share := budget / len(left)
+		var over []string
+		for _, p := range left {
+			if n := len(by[p]); n <= share {
+				quota[p] = n
+				budget -= n
+			} else {
+				over = append(over, p)
+			}
+		}
+		if len(over) == len(left) {
+			// Each wants more than its share: an even share each, and
+			// what does not divide evenly to the first (best) ones.
+			extra := budget - share*len(over)
+			for i, p := range over {
+				quota[p] = share
+				if i < extra {
+					quota[p]++
+				}
+			}
+			break
+		}
+		left = over
+	}
+	return quota
 }
 
 func commandOption(c engine.CommandChoice) *slackgo.OptionBlockObject {

@@ -81,3 +81,7 @@ func TestAFormsValuesAreReadAsTheEngineTakesThem(t *testing.T) {
 	assert.Equal(t, "web02", target)
 	assert.Empty(t, channel)
 }
+
+func TestBuilderTicketFieldGolden(t *testing.T) {
+	golden(t, "modal_builder_ticket", []slackgo.Block{ticketInput(false), ticketInput(true)})
+}

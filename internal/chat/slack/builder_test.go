@@ -359,3 +359,130 @@ func TestTheBuilderOffersOnlyTargetsTheUserMayUseAndTheirValues(t *testing.T) {
 	assert.Contains(t, ask("qa"), "qa-site")
 	assert.NotContains(t, ask("prod"), "prod-site")
 }
+
+// ticketPolicy is groupPolicy asking for a ticket on high-risk commands.
+const ticketPolicy = groupPolicy + `tickets:
+  pattern: '^[A-Z]+-[0-9]+$'
+  require:
+    risks: [high]
+`
+
+// inputBlock finds a form's input block by its id.
+func inputBlock(t *testing.T, v slackgo.View, id string) *slackgo.InputBlock {
+	t.Helper()
+	for _, b := range v.Blocks.BlockSet {
+		if in, ok := b.(*slackgo.InputBlock); ok && in.BlockID == id {
+			return in
+		}
+	}
+	t.Fatalf("no input block %s", id)
+	return nil
+}
+
+func TestTheBuilderAsksForTheTicketThePolicyRequires(t *testing.T) {
+	f := newFixtureWith(t, ticketPolicy, "")
+	open := f.openBuilder(t, "U0ALICE01")
+
+	// A read-only command: the ticket may be given, and need not be.
+	greet := f.choose(t, "U0ALICE01", open, "example greet")
+	assert.True(t, inputBlock(t, greet, "builder_ticket").Optional, "no ticket is required for a read")
+
+	v := f.choose(t, "U0ALICE01", greet, "example counter add")
+	tb := inputBlock(t, v, "builder_ticket")
+	assert.False(t, tb.Optional, "the policy asks for a ticket on a high-risk command")
+	assert.Equal(t, "Ticket", tb.Label.Text)
+
+	errorsOf := func(body []byte) map[string]string {
+		var resp struct {
+			Action string            `json:"response_action"`
+			Errors map[string]string `json:"errors"`
+		}
+		require.NoError(t, json.Unmarshal(body, &resp), string(body))
+		require.Equal(t, "errors", resp.Action, "the form stays open")
+		return resp.Errors
+	}
+	// Slack checks a required field is filled; a crafted submission
+	// without one is still refused, beside the field.
+	code, body := f.interact(t, "/slack/interactions", submit("U0ALICE01", v, map[string]map[string]slackgo.BlockAction{
+		"param_n": {"value": {Type: "plain_text_input", Value: "5"}},
+	}))
+	require.Equal(t, 200, code)
+	assert.Contains(t, errorsOf(body)["builder_ticket"], "needs a ticket reference")
+	// One that is not the desk's form is refused beside the field too.
+	_, body = f.interact(t, "/slack/interactions", submit("U0ALICE01", v, map[string]map[string]slackgo.BlockAction{
+		"param_n":        {"value": {Type: "plain_text_input", Value: "5"}},
+		"builder_ticket": {"value": {Type: "plain_text_input", Value: "abc-1"}},
+	}))
+	assert.Contains(t, errorsOf(body)["builder_ticket"], "not a ticket reference this desk uses")
+	_, body = f.interact(t, "/slack/interactions", submit("U0ALICE01", v, map[string]map[string]slackgo.BlockAction{
+		"param_n":        {"value": {Type: "plain_text_input", Value: "5"}},
+		"builder_ticket": {"value": {Type: "plain_text_input", Value: "OPS 1; drop"}},
+	}))
+	assert.Contains(t, errorsOf(body)["builder_ticket"], "letters and digits")
+	assert.Zero(t, count(f.ws, "approval_approve"), "nothing was asked for")
+
+	// With its ticket the command goes to approval, carrying the ticket.
+	code, body = f.interact(t, "/slack/interactions", submit("U0ALICE01", v, map[string]map[string]slackgo.BlockAction{
+		"param_n":        {"value": {Type: "plain_text_input", Value: "5"}},
+		"builder_ticket": {"value": {Type: "plain_text_input", Value: " OPS-42 "}},
+	}))
+	require.Equal(t, 200, code)
+	assert.Empty(t, strings.TrimSpace(string(body)), "the modal closes")
+	wait(t, "the approval card", func() bool { return count(f.ws, "approval_approve") == 1 })
+	_, mine, _, err := f.engine.ApprovalsFor(context.Background(), "U0ALICE01")
+	require.NoError(t, err)
+	require.Len(t, mine, 1)
+	assert.Equal(t, "OPS-42", mine[0].Ticket, "the request carries the ticket given in the form")
+	assert.Positive(t, count(f.ws, "OPS-42"), "the card shows the ticket")
+}
+
+// withCatalog adds a provider serving commands by name, doing nothing.
+func withCatalog(name string, commands ...string) fixtureOption {
+	return func(t testing.TB, plugins engine.StaticRegistry) {
+		p := sdk.New(name, "1.0.0")
+		for _, c := range commands {
+			p.Command(c, "Does "+c).Run(func(context.Context, *sdk.Call) (*sdk.Result, error) { return sdk.NewResult(), nil })
+		}
+		l, err := pluginhost.NewLocal(context.Background(), p, pluginhost.Config{Name: name})
+		require.NoError(t, err)
+		plugins[name] = l
+	}
+}
+
+func TestThePickerSharesItsHundredOptionsAmongProviders(t *testing.T) {
+	var many []string
+	for i := range 130 {
+		many = append(many, fmt.Sprintf("item %03d show", i))
+	}
+	// "aaa" sorts first, as /cln's 53 commands did before /whm's.
+	f := newFixture(t, "", withCatalog("aaa", many...), withCatalog("zzz", "account list", "account suspend"))
+	v := f.openBuilder(t, "U0ALICE01")
+	v.PrivateMetadata = `{"channel":"C1"}` // as /ops run opens it: every provider
+	code, body := f.interact(t, "/slack/options", suggestion("U0ALICE01", v, "builder_command", "builder_command", ""))
+	require.Equal(t, 200, code)
+	var r struct {
+		OptionGroups []struct {
+			Label   slackgo.TextBlockObject     `json:"label"`
+			Options []slackgo.OptionBlockObject `json:"options"`
+		} `json:"option_groups"`
+	}
+	require.NoError(t, json.Unmarshal(body, &r), string(body))
+	sizes := map[string]int{}
+	total := 0
+	for _, g := range r.OptionGroups {
+		sizes[g.Label.Text] = len(g.Options)
+		total += len(g.Options)
+	}
+	assert.LessOrEqual(t, total, 100, "Slack's limit")
+	assert.Equal(t, 100, total, "the limit is used")
+	assert.Equal(t, 2, sizes["/zzz"], "a small provider shows all of its commands")
+	assert.Positive(t, sizes["/example"])
+	assert.Less(t, sizes["/aaa"], 100, "the biggest provider does not take every option")
+	assert.Len(t, r.OptionGroups, 3, "one group per provider")
+
+	// A typed /provider and an exact name come first.
+	_, body = f.interact(t, "/slack/options", suggestion("U0ALICE01", v, "builder_command", "builder_command", "/zzz account"))
+	assert.Equal(t, []string{"/zzz zzz account list", "/zzz zzz account suspend"}, optionValues(t, body))
+	_, body = f.interact(t, "/slack/options", suggestion("U0ALICE01", v, "builder_command", "builder_command", "item 007 show"))
+	assert.Equal(t, "/aaa aaa item 007 show", optionValues(t, body)[0])
+}

@@ -1143,7 +1143,8 @@ func auditQuery(f store.AuditFilter, d Dialect) (string, []any) {
 		add("action = ?", f.Action)
 	}
 	if f.Ticket != "" {
-		add("ticket = ?", f.Ticket)
+		// In any case: desks write ABC-123, people type abc-123.
+		add("UPPER(ticket) = ?", strings.ToUpper(f.Ticket))
 	}
 	if f.Target != "" {
 		add("target = ?", f.Target)

@@ -365,6 +365,9 @@ func work(t *testing.T, s *sqldb.DB, tag string) {
 	var byTicket []store.AuditRecord
 	require.NoError(t, s.ScanAudit(ctx, store.AuditFilter{Ticket: "DESK-" + tag}, func(r store.AuditRecord) error { byTicket = append(byTicket, r); return nil }))
 	assert.Equal(t, []store.AuditRecord{r}, byTicket, "entries are found by their ticket")
+	byTicket = nil
+	require.NoError(t, s.ScanAudit(ctx, store.AuditFilter{Ticket: "desk-" + strings.ToLower(tag)}, func(r store.AuditRecord) error { byTicket = append(byTicket, r); return nil }))
+	assert.Equal(t, []store.AuditRecord{r}, byTicket, "a ticket is found whatever the case it is typed in")
 	// The searches /ops audit runs (009 indexes them), over a window.
 	for _, f := range []store.AuditFilter{{Target: "example.org"}, {Actor: "U0ALICE"}, {Text: "DNS SET"}} {
 		f.Since, f.Limit, f.RequestID = t0.Add(99*time.Hour), 20, a.RequestID
