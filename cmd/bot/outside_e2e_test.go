@@ -147,3 +147,36 @@ func keys[V any](m map[string]V) []string {
 	}
 	return out
 }
+
+func TestConsoleApprovalReachesSlackAndItsApprovalThereEditsIt(t *testing.T) {
+	ws := localapi.New()
+	srv := slacktest.NewTestServer(func(c slacktest.Customize) { ws.Bind(c) })
+	srv.Start()
+	t.Cleanup(srv.Stop)
+	ws.BaseURL = srv.GetAPIURL()
+	dir := workDir(t)
+	cfg := config{Plugins: []installed{exampleSandbox("")},
+		Top: map[string]any{"slack": map[string]any{"bot_token": env("TEST_SLACK_BOT_TOKEN"), "api_url": srv.GetAPIURL(), "approvals_channel": "C0APPROVALS"}}}.write(t, dir)
+	c := startConsole(t, dir, []string{"TEST_SLACK_BOT_TOKEN=" + outsideToken}, "--config", cfg, "--as", "alice")
+	c.send("/example counter add 6")
+	// The console still shows the card's news itself.
+	id := c.expect(`\[approvals\] (A[A-Z0-9]+) /example counter add n=6`)[1]
+	var card, waiting localapi.Message
+	waitFor(t, func() bool {
+		for _, m := range ws.Messages() {
+			if approvalID(m) == id {
+				card = m
+			}
+			if m.Channel == "U0ALICE01" && contains(m, "needs approval ("+id+")") {
+				waiting = m
+			}
+		}
+		return card.TS != "" && waiting.TS != ""
+	}, "no card or no waiting message in Slack")
+	assert.Equal(t, "C0APPROVALS", card.Channel)
+
+	c.send(":as carol", "/ops approve "+id)
+	waitFor(t, func() bool { return contains(message(ws, waiting.TS), "Approved and done") }, "the waiting message was not edited")
+	assert.True(t, contains(message(ws, card.TS), "Approved and done"))
+	assert.NotContains(t, c.out.String(), outsideToken)
+}
