@@ -61,7 +61,11 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if m.Policy != nil {
 		c.Users = directory{m.Policy}
 	}
-	m.Engine.SetNotifier(c)
+	if s := outsideSlack(m); s != nil {
+		m.Engine.SetNotifier(notifiers{c, s})
+	} else {
+		m.Engine.SetNotifier(c)
+	}
 	name := *as
 	if name == "" {
 		name = "console"
@@ -129,6 +133,9 @@ exit status: 0 done, 1 failed, 2 invalid, 3 denied, 4 waiting for approval, 5 un
 		return err
 	}
 	defer m.Close()
+	if s := outsideSlack(m); s != nil {
+		m.Engine.SetNotifier(s)
+	}
 
 	out := execOutput{}
 	progress := func(p sdk.Progress) {

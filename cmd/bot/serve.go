@@ -61,6 +61,7 @@ func slackConfig(m *Main) (slackchat.Config, error) {
 	cfg.InboxLease, cfg.InboxSweep = sc.InboxLease, sc.InboxSweep
 	if m.Policy != nil {
 		cfg.PolicyGroups = func() []string { return m.Policy.Policy().SlackGroups() }
+		cfg.PolicyUsers = func() []string { return m.Policy.Policy().UserIDs() }
 	}
 	return cfg, nil
 }

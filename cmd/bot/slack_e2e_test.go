@@ -36,6 +36,13 @@ type slackBot struct {
 
 func startSlackBot(t *testing.T) *slackBot {
 	t.Helper()
+	return startSlackBotWith(t, nil)
+}
+
+// startSlackBotWith starts bin/bot serve with more keys in its slack
+// section (approvals_channel, say).
+func startSlackBotWith(t *testing.T, slack map[string]any) *slackBot {
+	t.Helper()
 	ws := localapi.New()
 	srv := slacktest.NewTestServer(func(c slacktest.Customize) { ws.Bind(c) })
 	srv.Start()
@@ -43,9 +50,12 @@ func startSlackBot(t *testing.T) *slackBot {
 	ws.BaseURL = srv.GetAPIURL()
 
 	dir := workDir(t)
+	slackKeys := map[string]any{"signing_secret": env("TEST_SLACK_SIGNING_SECRET"), "bot_token": env("TEST_SLACK_BOT_TOKEN"), "api_url": srv.GetAPIURL()}
+	for k, v := range slack {
+		slackKeys[k] = v
+	}
 	cfg := config{Plugins: []installed{{Name: "example", Targets: []target{{Name: "sandbox", Sandbox: true, StateDir: filepath.Join(dir, "state")}}}},
-		Top: map[string]any{"listen": "127.0.0.1:0", "slack": map[string]any{
-			"signing_secret": env("TEST_SLACK_SIGNING_SECRET"), "bot_token": env("TEST_SLACK_BOT_TOKEN"), "api_url": srv.GetAPIURL()}}}.write(t, dir)
+		Top: map[string]any{"listen": "127.0.0.1:0", "slack": slackKeys}}.write(t, dir)
 	c := botIn(t, dir, "serve", "--config", cfg, "--log-level", "info")
 	c.Env = append(c.Env, "TEST_SLACK_SIGNING_SECRET="+testSigningSecret, "TEST_SLACK_BOT_TOKEN=xoxb-test-canary-token")
 	stdout, err := c.StdoutPipe()

@@ -340,6 +340,35 @@ func (p *Policy) SlackGroups() []string {
 	return out
 }
 
+// UserIDs lists, sorted, every user id the policy names: its users, the
+// members of its groups, and the ids its bindings name directly. Members
+// of Slack user groups and everyone a "*" binding covers are not among
+// them: only Slack knows those.
+func (p *Policy) UserIDs() []string {
+	seen := map[string]bool{}
+	for _, id := range p.Users {
+		seen[id] = true
+	}
+	for _, members := range p.groups {
+		for _, id := range members {
+			seen[id] = true
+		}
+	}
+	for _, b := range p.bindings {
+		for _, s := range b.subjects {
+			if userIDRE.MatchString(s) {
+				seen[s] = true
+			}
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for id := range seen {
+		out = append(out, id)
+	}
+	sort.Strings(out)
+	return out
+}
+
 // GroupsOf lists the static groups a user belongs to.
 func (p *Policy) GroupsOf(user string) []string {
 	return slices.Clone(p.memberOf[user])

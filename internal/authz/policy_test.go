@@ -151,6 +151,24 @@ func TestConditionsGroupsAndChannels(t *testing.T) {
 	assert.Contains(t, ex, "approval: 1 approver(s)")
 }
 
+func TestUserIDsNamesEveryoneThePolicyKnows(t *testing.T) {
+	p, err := Parse("test.yaml", []byte(`version: 1
+users:
+  alice: U0ALICE01
+groups:
+  leads: [U0CAROL01, alice]
+roles:
+  lead:
+    approve:
+      - commands: ["*:*"]
+bindings:
+  - subjects: [group:leads, U0DIRECT1, slack:S0LEADS01, "*"]
+    roles: [lead]
+`))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"U0ALICE01", "U0CAROL01", "U0DIRECT1"}, p.UserIDs(), "named, in a group, bound by id; not a Slack group or *")
+}
+
 func TestMalformedPolicies(t *testing.T) {
 	cases := map[string]struct {
 		doc  string

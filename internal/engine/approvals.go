@@ -692,6 +692,37 @@ func (e *Engine) Approval(ctx context.Context, id string) (ApprovalView, error) 
 	return e.view(a), nil
 }
 
+// MayApprove lists, in the order given, those of users who may approve
+// request id now: not its requester, not one who has approved it
+// already, and allowed by the policy as it stands. Adapters use it to
+// find whom to ask; the click is checked again when it comes.
+func (e *Engine) MayApprove(ctx context.Context, id string, users []string) ([]string, error) {
+	if e.opts.Approvals == nil {
+		return nil, errors.New("approvals are not set up")
+	}
+	a, err := e.opts.Approvals.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	voted := map[string]bool{a.Requester: true}
+	for _, vt := range a.Votes {
+		voted[vt.User] = true
+	}
+	action := e.actionOf(a, e.publicArgs(a))
+	req := authz.Requirement{Approvers: a.Required, ApproverRoles: a.ApproverRoles}
+	var out []string
+	for _, u := range users {
+		if voted[u] {
+			continue
+		}
+		voted[u] = true // each once
+		if e.opts.Policy.CanApprove(e.subject(ctx, u), action, req).Effect == authz.Allow {
+			out = append(out, u)
+		}
+	}
+	return out, nil
+}
+
 // ApprovalsFor lists what user may act on: pending requests they may
 // approve (and have not), their own pending requests, and requests whose
 // outcome is unknown.

@@ -284,6 +284,25 @@ func TestDenyAndCancel(t *testing.T) {
 	assert.Equal(t, int64(0), f.counter(t))
 }
 
+func TestMayApproveNamesWhoCanStillApprove(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	everyone := []string{alice, bob, carol, dan, erin, "U0STRANGER"}
+	// A critical request of bob's needs two leads or an administrator.
+	id := f.run(bob, "/example counter reset").Approval.ID
+	who, err := f.e.MayApprove(ctx, id, everyone)
+	require.NoError(t, err)
+	assert.Equal(t, []string{carol, dan, erin}, who, "not the requester, not the tiers, not a stranger")
+
+	require.Equal(t, engine.StatusPending, f.run(carol, "/ops approve "+id+" confirm=sandbox").Status)
+	who, err = f.e.MayApprove(ctx, id, append(everyone, dan))
+	require.NoError(t, err)
+	assert.Equal(t, []string{dan, erin}, who, "carol has approved; dan is named once")
+
+	_, err = f.e.MayApprove(ctx, "ANOSUCH", everyone)
+	assert.Error(t, err)
+}
+
 func TestCanarySecretNeverLeaks(t *testing.T) {
 	const canary = "CANARY-s3cr3t-b1c2d3"
 	f := newFixture(t)

@@ -29,8 +29,18 @@ type Config struct {
 	// APIURL overrides the Web API's address (tests, the playground).
 	APIURL string
 	// ApprovalsChannel, if set, receives every approval card; otherwise a
-	// card goes to the channel the request came from.
+	// card goes to the channel the request came from (or, OutsideSlack,
+	// to each approver by direct message).
 	ApprovalsChannel string
+	// OutsideSlack says the requests this process makes are not made in
+	// Slack (bot exec, bot console): the adapter only tells Slack about
+	// them. A new request's card goes to ApprovalsChannel, or to each
+	// approver by direct message when it is empty, and its requester
+	// follows it in a direct message.
+	OutsideSlack bool
+	// PolicyUsers lists the user ids the policy names, the first place
+	// approvers are looked for (members of PolicyGroups are the other).
+	PolicyUsers func() []string
 	// MaxBody bounds request bodies (64 KiB if zero).
 	MaxBody int64
 	// Workers bound concurrent commands (64 if zero); Queue bounds those
@@ -401,23 +411,44 @@ func (a *Adapter) pending(ctx context.Context, conv *conversation, reply engine.
 	if err != nil {
 		v = *reply.Approval
 	}
-	note := engine.Reply{RequestID: reply.RequestID, Status: engine.StatusPending, Approval: &v, Command: reply.Command, Provider: reply.Provider, Target: reply.Target}
-	if v.Meta["card_channel"] == conv.channel && v.Meta["card_ts"] != "" {
+	if v.Meta[metaCardChannel] == conv.channel && v.Meta[metaCardTS] != "" {
 		// The card is in this channel: its thread is the request's thread.
-		conv.adopt(v.Meta["card_ts"])
+		conv.adopt(v.Meta[metaCardTS])
 	} else if err := conv.ensureRoot(ctx); err != nil {
+		note := engine.Reply{RequestID: reply.RequestID, Status: engine.StatusPending, Approval: &v, Command: reply.Command, Provider: reply.Provider, Target: reply.Target}
 		conv.ephemeral(ctx, note)
 		return
 	}
-	conv.post(ctx, Render(note).Messages, "<@"+conv.user+"> ")
-	if err := a.engine.SetApprovalMeta(ctx, v.ID, map[string]string{"thread_channel": conv.channel, "thread_ts": conv.root()}); err != nil {
+	meta := map[string]string{metaThreadChannel: conv.channel, metaThreadTS: conv.root()}
+	// The waiting message is edited at every change of the request, by
+	// whichever process makes it.
+	waiting := conv.post(ctx, []Message{waitingNote(v)}, "<@"+conv.user+"> ")
+	if waiting != "" {
+		meta[metaWaitingChannel], meta[metaWaitingTS] = conv.channel, waiting
+	}
+	if err := a.engine.SetApprovalMeta(ctx, v.ID, meta); err != nil {
 		a.log.Error("could not record the request's thread", "approval", v.ID, "error", err)
+		return
+	}
+	// An approver may have been quicker than this message: show an end
+	// that came before it was recorded (see announce).
+	if fresh, err := a.engine.Approval(ctx, v.ID); err == nil && waiting != "" && store.State(fresh.State).Terminal() {
+		if err := a.edit(ctx, place{conv.channel, waiting}, waitingNote(fresh)); err != nil {
+			a.log.Warn("could not update the requester's waiting message", "approval", v.ID, "error", err)
+		}
 	}
 }
 
 // ephemeralTo shows a message to one user, by response_url when there
 // is one, else with chat.postEphemeral.
 func (a *Adapter) ephemeralTo(ctx context.Context, channel, user, responseURL string, msgs []Message) {
+	if channel == "" && responseURL == "" {
+		// An answer to a click on a card sent by direct message (a modal's
+		// submission says nowhere): the user's direct conversation is
+		// private too.
+		a.dm(ctx, user, msgs)
+		return
+	}
 	for _, m := range msgs {
 		var err error
 		if responseURL != "" {

@@ -287,7 +287,8 @@ func TestUserGroupsAreResolvedForThePolicy(t *testing.T) {
 		"channel": map[string]string{"id": "C1"}, "trigger_id": "t-g2", "response_url": f.ws.ResponseURL("C1", "U0CAROL01"),
 		"actions": []map[string]string{{"type": "button", "action_id": "approval_approve", "block_id": "approval_actions", "value": id}}})
 	require.Equal(t, 200, f.post(t, "/slack/interactions", url.Values{"payload": {string(payload)}}))
-	wait(t, "carol's approval through her Slack user group", func() bool { return count(f.ws, "Approved and done") == 1 })
+	// The card and the requester's waiting message both say so.
+	wait(t, "carol's approval through her Slack user group", func() bool { return count(f.ws, "Approved and done") == 2 })
 	assert.NotEmpty(t, f.ws.Calls("usergroups.users.list"))
 }
 

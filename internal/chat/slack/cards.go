@@ -96,6 +96,22 @@ func ApprovalCard(v engine.ApprovalView) Message {
 	return Message{Text: title + ": " + truncate(v.Command, 200), Blocks: blocks}
 }
 
+// waitingNote is the requester's message about a request waiting for
+// approval, as it reads in v's state: it is edited in place at every
+// change, so it never says "waiting" about a request that has ended.
+func waitingNote(v engine.ApprovalView) Message {
+	cmd := truncate(escape(v.Command), 1500)
+	text := fmt.Sprintf(":hourglass_flowing_sand: `%s` needs approval (%s): %s.", cmd, v.ID, v.StateText())
+	if store.State(v.State) != store.StatePending {
+		text = fmt.Sprintf("`%s` (approval %s): %s", cmd, v.ID, outcomeLine(v))
+	}
+	blocks := []slackgo.Block{slackgo.NewSectionBlock(mrkdwn(truncate(text, maxSectionText)), nil, nil)}
+	if line := footer(v.Target, v.RequestID, v.Ticket, v.TicketURL); line != "" {
+		blocks = append(blocks, slackgo.NewContextBlock("", mrkdwn(line)))
+	}
+	return Message{Text: truncate(v.Command, 200) + ": " + v.StateText(), Blocks: blocks}
+}
+
 // planText is a plan as mrkdwn: its summary, its steps (the provider
 // calls) and the facts it was made from.
 func planText(p *sdk.Plan) string {

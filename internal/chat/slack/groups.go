@@ -2,6 +2,7 @@ package slack
 
 import (
 	"context"
+	"sort"
 	"sync"
 	"time"
 )
@@ -62,4 +63,26 @@ func (g *groupCache) members(ctx context.Context, id string) map[string]bool {
 	g.cache[id] = groupEntry{members: m, at: time.Now()}
 	g.mu.Unlock()
 	return m
+}
+
+// people lists, sorted, everyone the policy can reach: the users it names
+// and the members of the Slack user groups it names.
+func (g *groupCache) people(ctx context.Context, named []string) []string {
+	seen := map[string]bool{}
+	for _, u := range named {
+		seen[u] = true
+	}
+	if g.groups != nil {
+		for _, id := range g.groups() {
+			for u := range g.members(ctx, id) {
+				seen[u] = true
+			}
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for u := range seen {
+		out = append(out, u)
+	}
+	sort.Strings(out)
+	return out
 }

@@ -98,7 +98,7 @@ func (a *Adapter) AcceptInteraction(cb slackgo.InteractionCallback) any {
 			if typed != v.ConfirmWord() {
 				return viewErrors(blockConfirm, fmt.Sprintf("Type %s exactly to approve.", v.ConfirmWord()))
 			}
-			channel := v.Meta["card_channel"]
+			channel := v.Meta[metaCardChannel]
 			a.enqueueOrTell(cb, func(ctx context.Context) { a.approve(ctx, user, channel, "", meta, typed) })
 		case callbackBuilder:
 			return a.submitBuilder(cb)
@@ -167,12 +167,12 @@ func (a *Adapter) clickApprove(ctx context.Context, cb slackgo.InteractionCallba
 
 // threadOf returns the conversation of an approval's request.
 func (a *Adapter) threadOf(v engine.ApprovalView) *conversation {
-	ch := v.Meta["thread_channel"]
+	ch := v.Meta[metaThreadChannel]
 	if ch == "" {
 		ch = v.Channel
 	}
 	c := a.conversation(ch, v.Requester, "", v.Command)
-	if ts := v.Meta["thread_ts"]; ts != "" {
+	if ts := v.Meta[metaThreadTS]; ts != "" {
 		c.adopt(ts)
 		c.begun = time.Now()
 	}
@@ -213,8 +213,8 @@ func (a *Adapter) deny(ctx context.Context, user, id, reason string) {
 	if err != nil {
 		return
 	}
-	reply := a.engine.Deny(ctx, engine.Request{User: user, Channel: v.Meta["card_channel"]}, id, reason)
+	reply := a.engine.Deny(ctx, engine.Request{User: user, Channel: v.Meta[metaCardChannel]}, id, reason)
 	if reply.Status != engine.StatusOK {
-		a.ephemeralTo(ctx, v.Meta["card_channel"], user, "", Render(reply).Messages)
+		a.ephemeralTo(ctx, v.Meta[metaCardChannel], user, "", Render(reply).Messages)
 	}
 }

@@ -152,21 +152,7 @@ func Render(r engine.Reply) Rendered {
 			}
 		}
 	}
-	var ctx []string
-	if r.Target != "" {
-		ctx = append(ctx, "target "+r.Target)
-	}
-	if r.RequestID != "" {
-		ctx = append(ctx, "request "+r.RequestID)
-	}
-	line := escape(strings.Join(ctx, " · "))
-	if r.Ticket != "" {
-		if line != "" {
-			line += " · "
-		}
-		line += "ticket " + ticketText(r.Ticket, r.TicketURL)
-	}
-	if line != "" {
+	if line := footer(r.Target, r.RequestID, r.Ticket, r.TicketURL); line != "" {
 		b.add(slackgo.NewContextBlock("", mrkdwn(line)))
 	}
 	b.flush()
@@ -174,6 +160,26 @@ func Render(r engine.Reply) Rendered {
 		b.out.Messages = []Message{{Text: b.fallback, Blocks: []slackgo.Block{slackgo.NewSectionBlock(mrkdwn(escape(b.fallback)), nil, nil)}}}
 	}
 	return b.out
+}
+
+// footer is a reply's context line as mrkdwn: its target, its request
+// id and its ticket, those it has.
+func footer(target, requestID, ticket, ticketURL string) string {
+	var ctx []string
+	if target != "" {
+		ctx = append(ctx, "target "+target)
+	}
+	if requestID != "" {
+		ctx = append(ctx, "request "+requestID)
+	}
+	line := escape(strings.Join(ctx, " · "))
+	if ticket != "" {
+		if line != "" {
+			line += " · "
+		}
+		line += "ticket " + ticketText(ticket, ticketURL)
+	}
+	return line
 }
 
 // argumentsText names the arguments a reply's errors are about, as

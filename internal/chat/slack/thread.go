@@ -186,8 +186,9 @@ func (c *conversation) finishStatus(ctx context.Context, ok bool) {
 }
 
 // post sends messages into the thread; prefix goes before the first one's
-// fallback text (a mention, so the requester is notified).
-func (c *conversation) post(ctx context.Context, msgs []Message, prefix string) {
+// fallback text (a mention, so the requester is notified). It returns the
+// first message's timestamp ("" if it could not be posted).
+func (c *conversation) post(ctx context.Context, msgs []Message, prefix string) (first string) {
 	root := c.root()
 	for i, m := range msgs {
 		text := m.Text
@@ -198,13 +199,17 @@ func (c *conversation) post(ctx context.Context, msgs []Message, prefix string) 
 		if root != "" {
 			opts = append(opts, slackgo.MsgOptionTS(root))
 		}
-		_, _, err := c.a.api.PostMessageContext(ctx, c.channel, opts...)
+		_, ts, err := c.a.api.PostMessageContext(ctx, c.channel, opts...)
 		c.a.apiCall("chat.postMessage", err)
 		if err != nil {
 			c.a.log.Warn("could not post a result", "channel", c.channel, "error", err)
-			return
+			return first
+		}
+		if i == 0 {
+			first = ts
 		}
 	}
+	return first
 }
 
 func (c *conversation) upload(ctx context.Context, files []File) {
