@@ -112,6 +112,37 @@ func TestFiveThousandRowsAreSplitAndAttached(t *testing.T) {
 	checkLimits(t, out)
 }
 
+// A table cut only by its columns says so, not "showing 4 of 4 rows";
+// one cut both ways names both.
+func TestATableCutByColumnsSaysColumns(t *testing.T) {
+	wide := func(rows int) *sdk.Result {
+		res := sdk.NewResult()
+		cols := make([]string, maxTableCols+5)
+		for i := range cols {
+			cols[i] = fmt.Sprint("c", i)
+		}
+		tb := res.AddTable("Wide", cols...)
+		for r := 0; r < rows; r++ {
+			row := make([]string, len(cols))
+			for i := range row {
+				row[i] = fmt.Sprint(r, "/", i)
+			}
+			tb.Row(row...)
+		}
+		return res
+	}
+	note := func(res *sdk.Result) string {
+		out := Render(engine.Reply{Status: engine.StatusOK, Title: "t", Command: "/x wide", Provider: "x", Result: res})
+		b, err := json.Marshal(out.Messages)
+		require.NoError(t, err)
+		return string(b)
+	}
+	got := note(wide(4))
+	assert.Contains(t, got, "showing 20 of 25 columns; the whole table is attached as wide.csv")
+	assert.NotContains(t, got, "4 of 4 rows")
+	assert.Contains(t, note(wide(30)), "showing 20 of 30 rows and 20 of 25 columns")
+}
+
 func TestLongTextIsChunkedWithinLimits(t *testing.T) {
 	long := strings.Repeat("0123456789 abcdefghij\n", 1000) // 22,000 characters
 	out := Render(engine.Reply{Status: engine.StatusOK, Title: "t", Command: "/x y", Provider: "x", Result: sdk.NewResult().AddCode("", long)})
