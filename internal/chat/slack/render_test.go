@@ -177,6 +177,23 @@ func TestApprovalCardGolden(t *testing.T) {
 	golden(t, "card_pending_ticket", ApprovalCard(v))
 }
 
+// A decided card's header names the request's outcome; it never reads
+// "Approval approved".
+func TestApprovalCardHeaderNamesTheOutcome(t *testing.T) {
+	for state, want := range map[string]string{
+		"pending": "Approval needed: /x y", "approved": "Request approved: /x y", "executing": "Request approved, running: /x y",
+		"succeeded": "Request succeeded: /x y", "failed": "Request failed: /x y", "denied": "Request denied: /x y",
+		"expired": "Request expired: /x y", "cancelled": "Request cancelled: /x y", "unknown": "Request approved, outcome unknown: /x y",
+	} {
+		m := ApprovalCard(engine.ApprovalView{ID: "A1", Command: "/x y", State: state, Risk: sdk.RiskHigh, Required: 1})
+		assert.Equal(t, want, m.Text, state)
+		hb, ok := m.Blocks[0].(*slackgo.HeaderBlock)
+		require.True(t, ok, state)
+		assert.Equal(t, want, hb.Text.Text, state)
+		assert.NotContains(t, m.Text, "Approval approved")
+	}
+}
+
 // A plan asked for with --plan shows its steps, and a ticket is a link
 // when the desk's address is configured.
 func TestDryRunAndTicketRender(t *testing.T) {
