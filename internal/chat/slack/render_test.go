@@ -240,3 +240,10 @@ func BenchmarkRender(b *testing.B) {
 		}
 	}
 }
+
+// The thread's status line says each thing once.
+func TestProgressStatusSaysEachThingOnce(t *testing.T) {
+	assert.Equal(t, ":gear: *POWERING_OFF*  ▰▱▱▱▱▱▱▱▱▱ 16%", statusText(sdk.Progress{State: "POWERING_OFF", Percent: 16, Message: "POWERING_OFF 16%"}))
+	assert.Equal(t, ":gear: queued behind IONOS's request limit, about 40 s",
+		statusText(sdk.Progress{State: sdk.ProgressQueued, Percent: -1, Message: "queued behind IONOS's request limit, about 40 s"}))
+}
