@@ -102,6 +102,7 @@ func TestExecExitStatuses(t *testing.T) {
 		"invalid":         {"/example ech hi", 2, "did you mean `echo`"},
 		"unknown plugin":  {"/exampel help", 2, "did you mean `/example`"},
 		"provider failed": {"/example fail reason=nope", 1, "nope"},
+		"no such thing":   {"/example fail about=reason reason=there is no account nosuch", 2, "there is no account nosuch"},
 		"no slash":        {"example help", 2, "commands start with a slash"},
 	}
 	for name, tc := range cases {
