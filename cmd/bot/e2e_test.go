@@ -328,3 +328,25 @@ func TestEveryPluginRefusesAMisspeltOrMissingSetting(t *testing.T) {
 		})
 	}
 }
+
+// A configuration the bot cannot start with exits 78 (EX_CONFIG), not
+// as a failed command or an unavailable provider, whatever the command.
+func TestABadConfigurationHasItsOwnExitStatus(t *testing.T) {
+	dir := workDir(t)
+	bad := filepath.Join(dir, "bot.yaml")
+	require.NoError(t, os.WriteFile(bad, []byte("data_dri: ./data\n"), 0o600))
+	for name, args := range map[string][]string{
+		"exec":    {"exec", "--config", bad, "--as", "alice", "/example echo hi"},
+		"console": {"console", "--config", bad},
+		"serve":   {"serve", "--config", bad},
+	} {
+		t.Run(name, func(t *testing.T) {
+			cmd := botIn(t, dir, args...)
+			cmd.Stdin = strings.NewReader("")
+			r := runBot(t, cmd)
+			assert.Equal(t, 78, r.code, "stdout: %s\nstderr: %s", r.stdout, r.stderr)
+			assert.Contains(t, r.stderr, "bot: configuration:")
+			assert.Contains(t, r.stderr, "data_dri")
+		})
+	}
+}
