@@ -70,19 +70,20 @@ func needTool(t *testing.T, name, requireVar string) string {
 func TestSystemdUnitRunsTheBotAsDocumented(t *testing.T) {
 	s := unitSettings(t)
 	want := map[string]string{
-		"ExecStart":               "/usr/local/bin/bot serve --config /etc/deskbot/bot.yaml",
-		"EnvironmentFile":         "/etc/deskbot/secrets.env",
-		"StateDirectory":          "deskbot",
-		"ConfigurationDirectory":  "deskbot",
-		"WorkingDirectory":        "/var/lib/deskbot",
-		"User":                    "deskbot",
-		"Restart":                 "on-failure",
-		"KillMode":                "mixed",
-		"UMask":                   "0077",
-		"CapabilityBoundingSet":   "",
-		"NoNewPrivileges":         "yes",
-		"ProtectSystem":           "strict",
-		"RestrictAddressFamilies": "AF_INET AF_INET6 AF_UNIX",
+		"ExecStart":                "/usr/local/bin/bot serve --config /etc/deskbot/bot.yaml",
+		"EnvironmentFile":          "/etc/deskbot/secrets.env",
+		"StateDirectory":           "deskbot",
+		"ConfigurationDirectory":   "deskbot",
+		"WorkingDirectory":         "/var/lib/deskbot",
+		"User":                     "deskbot",
+		"Restart":                  "on-failure",
+		"RestartPreventExitStatus": "78",
+		"KillMode":                 "mixed",
+		"UMask":                    "0077",
+		"CapabilityBoundingSet":    "",
+		"NoNewPrivileges":          "yes",
+		"ProtectSystem":            "strict",
+		"RestrictAddressFamilies":  "AF_INET AF_INET6 AF_UNIX",
 	}
 	for k, v := range want {
 		got, ok := s[k]

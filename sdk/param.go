@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"net/mail"
@@ -108,6 +109,21 @@ func (p *Param) Parse(raw string) (any, error) {
 		return raw, nil
 	case TypeInt:
 		n, err := strconv.ParseInt(strings.ReplaceAll(raw, "_", ""), 10, 64)
+		if errors.Is(err, strconv.ErrRange) {
+			// A whole number all the same: say what is wrong with it.
+			if strings.HasPrefix(raw, "-") {
+				least := int64(math.MinInt64)
+				if p.Min != nil {
+					least = *p.Min
+				}
+				return nil, fmt.Errorf("%s is too small (the least is %d)", raw, least)
+			}
+			most := int64(math.MaxInt64)
+			if p.Max != nil {
+				most = *p.Max
+			}
+			return nil, fmt.Errorf("%s is too large (the most is %d)", raw, most)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%q is not a whole number", raw)
 		}

@@ -42,3 +42,26 @@ func TestAddRowsChains(t *testing.T) {
 	assert.Equal(t, [][]string{{"www", "A", "203.0.113.9"}, {"mail", "MX", ""}}, r.Parts[1].Table.Rows)
 	assert.Equal(t, "done", r.Parts[2].Text.Body)
 }
+
+// Progress is shown without saying anything twice.
+func TestProgressShownSaysNothingTwice(t *testing.T) {
+	cases := map[string]struct {
+		p            sdk.Progress
+		state, shown string
+	}{
+		"state and percent repeated": {sdk.Progress{State: "POWERING_OFF", Percent: 16, Message: "POWERING_OFF 16%"}, "POWERING_OFF", ""},
+		"state repeated":             {sdk.Progress{State: "POWERING_OFF", Percent: -1, Message: "POWERING_OFF"}, "POWERING_OFF", ""},
+		"message begins with state":  {sdk.Progress{State: sdk.ProgressQueued, Percent: -1, Message: "queued behind IONOS's request limit, about 40 s"}, "", "queued behind IONOS's request limit, about 40 s"},
+		"message of its own":         {sdk.Progress{State: "BUILDING", Percent: 40, Message: "copying the template"}, "BUILDING", "copying the template"},
+		"message only":               {sdk.Progress{Percent: -1, Message: "checking"}, "", "checking"},
+		"state only":                 {sdk.Progress{State: "ACTIVE", Percent: -1}, "ACTIVE", ""},
+		"other percent kept":         {sdk.Progress{State: "X", Percent: 16, Message: "X 17%"}, "", "X 17%"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			state, msg := tc.p.Shown()
+			assert.Equal(t, tc.state, state)
+			assert.Equal(t, tc.shown, msg)
+		})
+	}
+}

@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -280,6 +281,31 @@ type Progress struct {
 	// State is the provider's word for where the work is ("POWERING_OFF"),
 	// or [ProgressQueued].
 	State string
+}
+
+// Shown returns the state and the message to show for p, neither
+// repeating the other: a message that only repeats the state and the
+// percent ("POWERING_OFF 16%") is dropped, and a state the message
+// begins with in words ("queued behind IONOS's request limit" for
+// QUEUED) is left to the message. The percent is the caller's to show.
+func (p Progress) Shown() (state, message string) {
+	state, message = p.State, strings.TrimSpace(p.Message)
+	words := strings.Fields(message)
+	pct := ""
+	if p.Percent >= 0 {
+		pct = strconv.Itoa(p.Percent) + "%"
+	}
+	rest := words
+	for len(rest) > 0 && (state != "" && strings.EqualFold(rest[0], state) || rest[0] == pct) {
+		rest = rest[1:]
+	}
+	switch {
+	case len(rest) == 0:
+		message = ""
+	case state != "" && strings.EqualFold(words[0], state):
+		state = ""
+	}
+	return state, message
 }
 
 // ProgressQueued is the State of a report that the command is waiting its

@@ -73,6 +73,17 @@ type Main struct {
 	recorded atomic.Int64
 }
 
+// configError is an error in the configuration (the file, the policy it
+// names, a secret it refers to): the bot cannot start until someone
+// edits it, which is not the same as a provider being unavailable or a
+// command failing, so it has an exit status of its own (exitConfig).
+type configError struct{ err error }
+
+func (e *configError) Error() string { return e.err.Error() }
+func (e *configError) Unwrap() error { return e.err }
+
+func configErr(err error) error { return &configError{err: err} }
+
 // Open loads the configuration and starts the store, the policy, the
 // plugins and the engine.
 func (m *Main) Open(ctx context.Context) error {
@@ -83,7 +94,7 @@ func (m *Main) Open(ctx context.Context) error {
 		m.Config, err = DevConfig()
 	}
 	if err != nil {
-		return err
+		return configErr(err)
 	}
 	level := m.LogLevel
 	if level == "" {
@@ -91,7 +102,7 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.Logger, err = newLogger(m.Stderr, level, m.Config.Log.Format)
 	if err != nil {
-		return err
+		return configErr(err)
 	}
 	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
@@ -102,7 +113,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.Config.Policy != "" {
 		m.Policy, err = authz.NewHolder(m.Config.Policy, m.Logger)
 		if err != nil {
-			return err
+			return configErr(err)
 		}
 	} else {
 		m.Logger.Warn("no policy file: every command is allowed (development only)")
@@ -121,7 +132,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if !m.NoPlugins {
 		hcs, err := m.Config.HostConfigs()
 		if err != nil {
-			return err
+			return configErr(err)
 		}
 		reattach, err := reattachFromEnv(hcs)
 		if err != nil {
@@ -220,15 +231,15 @@ func (m *Main) approvalKey() ([]byte, error) {
 	if m.Config.ApprovalKey != nil {
 		k, err := m.Config.ApprovalKey.Resolve(m.Config.dir)
 		if err != nil {
-			return nil, fmt.Errorf("approval_key: %w", err)
+			return nil, configErr(fmt.Errorf("approval_key: %w", err))
 		}
 		if len(k) < 16 {
-			return nil, errors.New("approval_key: use at least 16 characters")
+			return nil, configErr(errors.New("approval_key: use at least 16 characters"))
 		}
 		return []byte(k), nil
 	}
 	if m.storeDriver() == "postgres" {
-		return nil, errors.New("approval_key is required with the postgres driver: every replica must share it")
+		return nil, configErr(errors.New("approval_key is required with the postgres driver: every replica must share it"))
 	}
 	path := filepath.Join(m.Config.DataDir, "approval.key")
 	b, err := os.ReadFile(path)

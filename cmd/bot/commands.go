@@ -113,7 +113,8 @@ func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, `usage: bot exec --as USER [--json] [--timeout D] "/provider command ..."
 
-exit status: 0 done, 1 failed, 2 invalid, 3 denied, 4 waiting for approval, 5 unavailable or timed out`)
+exit status: 0 done, 1 failed, 2 invalid, 3 denied, 4 waiting for approval, 5 unavailable or timed out,
+78 configuration error (the bot could not start)`)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

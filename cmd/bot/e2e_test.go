@@ -102,6 +102,7 @@ func TestExecExitStatuses(t *testing.T) {
 		"invalid":         {"/example ech hi", 2, "did you mean `echo`"},
 		"unknown plugin":  {"/exampel help", 2, "did you mean `/example`"},
 		"provider failed": {"/example fail reason=nope", 1, "nope"},
+		"no such thing":   {"/example fail about=reason reason=there is no account nosuch", 2, "there is no account nosuch"},
 		"no slash":        {"example help", 2, "commands start with a slash"},
 	}
 	for name, tc := range cases {
@@ -324,6 +325,28 @@ func TestEveryPluginRefusesAMisspeltOrMissingSetting(t *testing.T) {
 			assert.Contains(t, r.stderr, `plugin=`+tc.plugin)
 			assert.Contains(t, r.stderr, `target \"main\": `+tc.want)
 			assert.NotContains(t, r.stdout+r.stderr, "a-secret-value-123")
+		})
+	}
+}
+
+// A configuration the bot cannot start with exits 78 (EX_CONFIG), not
+// as a failed command or an unavailable provider, whatever the command.
+func TestABadConfigurationHasItsOwnExitStatus(t *testing.T) {
+	dir := workDir(t)
+	bad := filepath.Join(dir, "bot.yaml")
+	require.NoError(t, os.WriteFile(bad, []byte("data_dri: ./data\n"), 0o600))
+	for name, args := range map[string][]string{
+		"exec":    {"exec", "--config", bad, "--as", "alice", "/example echo hi"},
+		"console": {"console", "--config", bad},
+		"serve":   {"serve", "--config", bad},
+	} {
+		t.Run(name, func(t *testing.T) {
+			cmd := botIn(t, dir, args...)
+			cmd.Stdin = strings.NewReader("")
+			r := runBot(t, cmd)
+			assert.Equal(t, 78, r.code, "stdout: %s\nstderr: %s", r.stdout, r.stderr)
+			assert.Contains(t, r.stderr, "bot: configuration:")
+			assert.Contains(t, r.stderr, "data_dri")
 		})
 	}
 }

@@ -61,6 +61,11 @@ func main() {
 	os.Exit(code)
 }
 
+// exitConfig is the exit status of a command that cannot start because
+// of its configuration: sysexits.h's EX_CONFIG, which service managers
+// and scripts already know, and far from the outcomes 0 to 5 of bot exec.
+const exitConfig = 78
+
 // exitError carries an exit status out of a subcommand.
 type exitError struct {
 	code int
@@ -100,7 +105,8 @@ commands:
 
 Run "bot COMMAND -h" for a command's flags. With no --config, the bot uses
 development defaults: the plugins next to it in sandbox mode, ./data, and
-examples/policy.yaml.
+examples/policy.yaml. A configuration the bot cannot start with (the file,
+the policy, a secret it names) exits 78.
 `
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -143,6 +149,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			fmt.Fprintln(stderr, "bot:", ee.msg)
 		}
 		return ee.code
+	}
+	var ce *configError
+	if errors.As(err, &ce) {
+		fmt.Fprintln(stderr, "bot: configuration:", err)
+		return exitConfig
 	}
 	fmt.Fprintln(stderr, "bot:", err)
 	return 1

@@ -152,12 +152,12 @@ func TestPlaygroundApprovalInTheBrowser(t *testing.T) {
 	_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('#user').dispatchEvent(new Event('change'))`))
 	require.NoError(t, err)
 	do(chromedp.WaitVisible(approveButton), chromedp.Click(approveButton), chromedp.WaitVisible(`#confirm-ok`), chromedp.Click(`#confirm-ok`))
-	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('#messages').innerText.includes('Approval succeeded') && document.querySelectorAll('.thread .msg').length >= 2`, chromedp.WithPollingTimeout(testbin.Patience)))
+	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('#messages').innerText.includes('Request succeeded') && document.querySelectorAll('.thread .msg').length >= 2`, chromedp.WithPollingTimeout(testbin.Patience)))
 	require.NoError(t, err, "the card says it succeeded and the result is in the thread; screenshots in %s", shots)
 	shot("4-result-in-thread")
 	card := text(`#messages .msg`)
 	thread := text(`.thread`)
-	require.Contains(t, card, "Approval succeeded: /example counter add n=5")
+	require.Contains(t, card, "Request succeeded: /example counter add n=5")
 	require.Contains(t, thread, "/example counter add")
 	require.Regexp(t, `(?i)counter`, strings.ToLower(thread))
 	t.Logf("screenshots in %s", shots)
@@ -291,4 +291,101 @@ func TestPlaygroundCommandBuilderInTheBrowser(t *testing.T) {
 	hidden, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('#overlay').hidden`))
 	require.NoError(t, err)
 	require.True(t, hidden, "the modal closed")
+}
+
+// In the browser: the start page offers commands to click; plain text
+// gets the bot's hint in the conversation, not an alert; a plan's "&"
+// shows once escaped, as in Slack; and the App Home tab shows an
+// approver what waits for them, with a button that approves it.
+func TestPlaygroundStartPagePlainTextPlanAndHomeInTheBrowser(t *testing.T) {
+	exe := chromium(t)
+	testbin.Plugin(t, "example")
+	testbin.Plugin(t, "whm")
+	url := startPlayground(t)
+	shots := artifacts(t)
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelA()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	// Bounds a hang only; every step waits for what it needs to see.
+	ctx, cancelT := context.WithTimeout(ctx, 2*testbin.Patience)
+	defer cancelT()
+	shot := func(name string) {
+		t.Helper()
+		buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(shots, name+".png"), buf, 0o644))
+	}
+	do := func(steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		require.NoError(t, chromedp.Do(ctx, steps...), "screenshots in %s", shots)
+	}
+	poll := func(js, what string) {
+		t.Helper()
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(testbin.Patience)))
+		require.NoError(t, err, "%s; screenshots in %s", what, shots)
+	}
+	messages := func() string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(`#messages`))
+		require.NoError(t, err)
+		return s
+	}
+
+	// The start page: commands to click.
+	do(chromedp.Navigate(url+"?as=alice"),
+		chromedp.WaitVisible(`body[data-ready="1"]`),
+		chromedp.WaitVisible(`#start button.try[data-command="/whm help"]`),
+		chromedp.WaitVisible(`#start button.try[data-command="/ops run"]`))
+	shot("start-1-page")
+	do(chromedp.Click(`#start button.try[data-command="/example greet name=alice"]`))
+	poll(`document.querySelector('#messages').innerText.includes('Hello, alice!')`, "the clicked command ran")
+
+	// Plain text: the bot's hint, in the conversation; never an alert.
+	_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.alerted = false; window.alert = () => { window.alerted = true; }; true`))
+	require.NoError(t, err)
+	do(chromedp.SendKeys(`#text`, "hello bot"), chromedp.Click(`#send`))
+	poll(`[...document.querySelectorAll('.msg.ephemeral')].some((m) => m.innerText.includes('is not a command: slash commands start with /'))`, "plain text gets a reply")
+	alerted, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.alerted`))
+	require.NoError(t, err)
+	require.False(t, alerted, "no alert()")
+	shot("start-2-plain-text")
+
+	// A plan's "&" is shown once escaped.
+	do(chromedp.SendKeys(`#text`, "/whm account suspend blogger reason=abuse --plan"), chromedp.Click(`#send`))
+	poll(`document.querySelector('#messages').innerText.includes('api.version=1&reason=abuse')`, "the plan's query shows a plain &")
+	require.NotContains(t, messages(), "&amp;")
+	shot("start-3-plan")
+
+	// App Home: alice asks, carol opens her home and approves from it.
+	do(chromedp.SendKeys(`#text`, "/example counter add 5"), chromedp.Click(`#send`),
+		chromedp.WaitVisible(`#messages button[data-action-id="approval_approve"]`))
+	do(chromedp.SetValue(`#user`, "U0CAROL01"))
+	_, err = chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('#user').dispatchEvent(new Event('change'))`))
+	require.NoError(t, err)
+	homeApprove := `#home button[data-action-id="approval_approve"]`
+	do(chromedp.Click(`#home-tab`), chromedp.WaitVisible(homeApprove))
+	home, err := chromedp.Run(ctx, chromedp.Text(`#home`))
+	require.NoError(t, err)
+	require.Contains(t, home, "Your desk")
+	require.Contains(t, home, "Waiting for your approval")
+	require.Contains(t, home, "/example counter add n=5")
+	shot("home-1-waiting")
+	do(chromedp.Click(homeApprove), chromedp.WaitVisible(`#confirm-ok`), chromedp.Click(`#confirm-ok`))
+	poll(`!!document.querySelector('#home') && !document.querySelector('#home button[data-action-id="approval_approve"]')`, "the home tab no longer offers it")
+	shot("home-2-approved")
+	do(chromedp.Click(`nav a[data-channel="support"]`))
+	poll(`document.querySelector('#messages').innerText.includes('Request succeeded: /example counter add n=5')`, "the request ran")
 }

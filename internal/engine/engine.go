@@ -689,16 +689,49 @@ func (e *Engine) execute(ctx context.Context, x execution, progress func(sdk.Pro
 			Error: changed.String(), Diagnostics: res.Diagnostics, planChanged: true}
 	}
 	outcome, detail := "succeeded", summarize(res)
+	invalid := false
 	if res.Failed() {
 		outcome, detail = "failed", res.Diagnostics.Err().Error()
+		// A read-only command has no plan step, so the provider's word
+		// that an argument is wrong (a misspelt account or server: the
+		// plugin's sdk.BadArg) comes here. It is invalid input, as it
+		// is from the plan of a command that changes things; a changing
+		// command's failure at this point stays a failure, since part
+		// of its work may have been done.
+		if inv.Command.Risk == sdk.RiskReadOnly && argumentsOnly(res.Diagnostics, inv.Command) {
+			outcome, invalid = "invalid", true
+		}
 	}
 	log.Info("executed", "outcome", outcome, "took", took)
 	e.record(context.WithoutCancel(ctx), auditEntry(base, audit.ActionResult, outcome, detail))
 	r := Reply{RequestID: x.requestID, Status: StatusOK, Title: x.line, Command: x.line, Provider: p.Name(), Target: inv.Target, Result: res, Sensitive: res.Sensitive, Ticket: inv.Ticket, TicketURL: e.TicketURL(inv.Ticket)}
-	if res.Failed() {
+	switch {
+	case invalid:
+		r.Status, r.Code, r.Error = StatusInvalid, apperr.Invalid, detail
+	case res.Failed():
 		r.Status, r.Code, r.Error = StatusFailed, apperr.Failed, detail
 	}
 	return r
+}
+
+// argumentsOnly reports whether every error among ds is about one of
+// cmd's parameters (its Attribute names it): the input was wrong, not
+// the provider or the call.
+func argumentsOnly(ds sdk.Diagnostics, cmd *sdk.CommandSpec) bool {
+	n := 0
+	for _, d := range ds {
+		if d.Severity == sdk.SeverityWarning {
+			continue
+		}
+		if d.Attribute == "" {
+			return false
+		}
+		if prm, _ := cmd.Param(d.Attribute); prm == nil {
+			return false
+		}
+		n++
+	}
+	return n > 0
 }
 
 // summarize describes a result in a line for the audit log, without the

@@ -695,3 +695,19 @@ func TestOpsAuditSearch(t *testing.T) {
 	assert.Equal(t, engine.StatusInvalid, r.Status)
 	assert.Contains(t, r.Error, "is neither a duration")
 }
+
+// A read-only command the provider refuses for one of its arguments (a
+// misspelt account: sdk.BadArg) is invalid input, as a misspelt command
+// is; a refusal that names no argument is a failure.
+func TestAReadOnlyRefusalOfAnArgumentIsInvalidInput(t *testing.T) {
+	f := newFixture(t)
+	r := f.run(alice, "/example fail about=reason reason=there is no account nosuch")
+	assert.Equal(t, engine.StatusInvalid, r.Status, r.Error)
+	assert.Equal(t, apperr.Invalid, r.Code)
+	assert.Contains(t, r.Error, "there is no account nosuch")
+	assert.Equal(t, []string{"reason"}, r.Arguments())
+
+	r = f.run(alice, "/example fail reason=the provider is down")
+	assert.Equal(t, engine.StatusFailed, r.Status)
+	assert.Equal(t, apperr.Failed, r.Code)
+}

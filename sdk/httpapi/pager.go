@@ -30,10 +30,10 @@ type Page struct {
 // Every list of every provider uses one.
 //
 // A first page shorter than asked may be the whole list or a server that
-// caps its pages below Size: the pager asks for the next page to tell,
-// and from then on a page is short if it is shorter than the server's
-// own page. Offsets count the items received, so a capped page skips
-// nothing.
+// caps its pages below Size: the pager asks for the next page to tell
+// (unless MinCap rules the cap out), and from then on a page is short if
+// it is shorter than the server's own page. Offsets count the items
+// received, so a capped page skips nothing.
 type Pager[T any] struct {
 	// Size is the page size asked for; a page with fewer items is the last.
 	Size int
@@ -47,6 +47,12 @@ type Pager[T any] struct {
 	ID func(T) string
 	// MaxPages and MaxItems cap the list (100 pages, 10,000 items if 0).
 	MaxPages, MaxItems int
+	// MinCap, if set, is the smallest page a server is taken to cap its
+	// pages at: a first page shorter than both Size and MinCap is the
+	// whole list, and no second page is asked for. Against a rate limit
+	// that halves the calls of every short list. 0: any short first page
+	// may be the server's cap, and the next page tells.
+	MinCap int
 }
 
 // All reads every page. With ErrPagingIgnored or ErrListTooLong it also
@@ -115,6 +121,10 @@ func (p Pager[T]) All(ctx context.Context) ([]T, error) {
 			out = append(out, it)
 		}
 		offset += len(items)
+		if n == 1 && p.MinCap > 0 && len(items) < min(size, p.MinCap) {
+			// Fewer than any page the server would cap at: all there is.
+			return out, nil
+		}
 		if n == 1 && len(items) < size {
 			// The whole list, or the server's page size: the next page
 			// tells.

@@ -185,3 +185,27 @@ func TestPagerPassesOnAFailedPage(t *testing.T) {
 	assert.Contains(t, err.Error(), "page 1")
 	assert.Equal(t, 3, p.Seen("GET", "/items"), "a page is a read, retried")
 }
+
+// With MinCap, a first page shorter than any cap the server may have is
+// the whole list: one request, not a second to find it empty. A page at
+// or above MinCap may still be the server's cap, so the next page tells.
+func TestPagerEndsAtAShortFirstPageBelowMinCap(t *testing.T) {
+	cases := map[string]struct{ items, requests int }{
+		"3 of 100":              {3, 1},
+		"empty":                 {0, 1},
+		"just below the cap":    {9, 1},
+		"at the cap: may be it": {10, 2},
+		"many pages":            {250, 3},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			p := faultproxy.New(t, listServer(tc.items, 20))
+			pg := pagerFor(t, p, 100, true, true)
+			pg.MinCap = 10
+			got, err := pg.All(context.Background())
+			require.NoError(t, err)
+			assert.Len(t, got, tc.items)
+			assert.Equal(t, tc.requests, p.Seen("GET", "/items"))
+		})
+	}
+}

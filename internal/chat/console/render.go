@@ -194,14 +194,15 @@ func indent(s, prefix string) string {
 // RenderProgress writes one progress update on a line.
 func RenderProgress(w io.Writer, p sdk.Progress) {
 	var parts []string
-	if p.State != "" {
-		parts = append(parts, p.State)
+	state, msg := p.Shown()
+	if state != "" {
+		parts = append(parts, state)
 	}
 	if p.Percent >= 0 {
 		parts = append(parts, fmt.Sprintf("%d%%", p.Percent))
 	}
-	if p.Message != "" {
-		parts = append(parts, p.Message)
+	if msg != "" {
+		parts = append(parts, msg)
 	}
 	fmt.Fprintf(w, "  ... %s\n", strings.Join(parts, " "))
 }

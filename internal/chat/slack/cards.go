@@ -32,14 +32,28 @@ func slackDate(t time.Time) string {
 	return fmt.Sprintf("<!date^%d^{date_short_pretty} at {time}|%s>", t.Unix(), t.UTC().Format("2006-01-02 15:04 UTC"))
 }
 
+// cardTitle heads a card by its request's state. Once decided it names
+// the request, not the approval: "Request approved", never "Approval
+// approved".
+func cardTitle(s store.State) string {
+	switch s {
+	case store.StatePending:
+		return "Approval needed"
+	case store.StateExecuting:
+		return "Request approved, running"
+	case store.StateUnknown:
+		return "Request approved, outcome unknown"
+	case "":
+		return "Request"
+	}
+	return "Request " + string(s)
+}
+
 // ApprovalCard is the message approvers act on: who asks for what, where,
 // the plan, the risk and the deadline, and (while pending) the buttons.
 func ApprovalCard(v engine.ApprovalView) Message {
 	var blocks []slackgo.Block
-	title := "Approval needed"
-	if v.State != string(store.StatePending) {
-		title = "Approval " + v.State
-	}
+	title := cardTitle(store.State(v.State))
 	blocks = append(blocks, slackgo.NewHeaderBlock(plain(truncate(title+": "+v.Command, maxHeader))))
 	approvals := fmt.Sprintf("%d of %d", len(v.Approvers), v.Required)
 	if len(v.Approvers) > 0 {

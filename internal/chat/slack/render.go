@@ -307,7 +307,15 @@ func (b *builder) table(title string, t *sdk.Table) {
 		if truncatedCols {
 			cols = cols[:maxTableCols]
 		}
-		defer b.add(slackgo.NewContextBlock("", mrkdwn(fmt.Sprintf(":paperclip: showing %d of %d rows; the whole table is attached as %s", len(rows), len(t.Rows), name))))
+		// Say what was cut: rows, columns or both, never "4 of 4 rows".
+		var cut []string
+		if len(rows) < len(t.Rows) {
+			cut = append(cut, fmt.Sprintf("%d of %d rows", len(rows), len(t.Rows)))
+		}
+		if len(cols) < len(t.Columns) {
+			cut = append(cut, fmt.Sprintf("%d of %d columns", len(cols), len(t.Columns)))
+		}
+		defer b.add(slackgo.NewContextBlock("", mrkdwn(fmt.Sprintf(":paperclip: showing %s; the whole table is attached as %s", strings.Join(cut, " and "), name))))
 	}
 	if title != "" {
 		b.add(slackgo.NewSectionBlock(mrkdwn(fmt.Sprintf("*%s* (%d rows)", truncate(escape(title), 200), len(t.Rows))), nil, nil))

@@ -112,6 +112,37 @@ func TestFiveThousandRowsAreSplitAndAttached(t *testing.T) {
 	checkLimits(t, out)
 }
 
+// A table cut only by its columns says so, not "showing 4 of 4 rows";
+// one cut both ways names both.
+func TestATableCutByColumnsSaysColumns(t *testing.T) {
+	wide := func(rows int) *sdk.Result {
+		res := sdk.NewResult()
+		cols := make([]string, maxTableCols+5)
+		for i := range cols {
+			cols[i] = fmt.Sprint("c", i)
+		}
+		tb := res.AddTable("Wide", cols...)
+		for r := 0; r < rows; r++ {
+			row := make([]string, len(cols))
+			for i := range row {
+				row[i] = fmt.Sprint(r, "/", i)
+			}
+			tb.Row(row...)
+		}
+		return res
+	}
+	note := func(res *sdk.Result) string {
+		out := Render(engine.Reply{Status: engine.StatusOK, Title: "t", Command: "/x wide", Provider: "x", Result: res})
+		b, err := json.Marshal(out.Messages)
+		require.NoError(t, err)
+		return string(b)
+	}
+	got := note(wide(4))
+	assert.Contains(t, got, "showing 20 of 25 columns; the whole table is attached as wide.csv")
+	assert.NotContains(t, got, "4 of 4 rows")
+	assert.Contains(t, note(wide(30)), "showing 20 of 30 rows and 20 of 25 columns")
+}
+
 func TestLongTextIsChunkedWithinLimits(t *testing.T) {
 	long := strings.Repeat("0123456789 abcdefghij\n", 1000) // 22,000 characters
 	out := Render(engine.Reply{Status: engine.StatusOK, Title: "t", Command: "/x y", Provider: "x", Result: sdk.NewResult().AddCode("", long)})
@@ -144,6 +175,23 @@ func TestApprovalCardGolden(t *testing.T) {
 	golden(t, "modal_deny", denyModal(v))
 	v.State, v.Ticket, v.TicketURL = "pending", "OPS-42", "https://desk.example/browse/OPS-42"
 	golden(t, "card_pending_ticket", ApprovalCard(v))
+}
+
+// A decided card's header names the request's outcome; it never reads
+// "Approval approved".
+func TestApprovalCardHeaderNamesTheOutcome(t *testing.T) {
+	for state, want := range map[string]string{
+		"pending": "Approval needed: /x y", "approved": "Request approved: /x y", "executing": "Request approved, running: /x y",
+		"succeeded": "Request succeeded: /x y", "failed": "Request failed: /x y", "denied": "Request denied: /x y",
+		"expired": "Request expired: /x y", "cancelled": "Request cancelled: /x y", "unknown": "Request approved, outcome unknown: /x y",
+	} {
+		m := ApprovalCard(engine.ApprovalView{ID: "A1", Command: "/x y", State: state, Risk: sdk.RiskHigh, Required: 1})
+		assert.Equal(t, want, m.Text, state)
+		hb, ok := m.Blocks[0].(*slackgo.HeaderBlock)
+		require.True(t, ok, state)
+		assert.Equal(t, want, hb.Text.Text, state)
+		assert.NotContains(t, m.Text, "Approval approved")
+	}
 }
 
 // A plan asked for with --plan shows its steps, and a ticket is a link
@@ -207,4 +255,11 @@ func TestACardSaysWhenItCutsTheCommandOrThePlan(t *testing.T) {
 	assert.Contains(t, string(raw), "the plan is cut to fit the card")
 	assert.Contains(t, string(raw), "lock=true")
 	checkLimits(t, Rendered{Messages: []Message{card}})
+}
+
+// The thread's status line says each thing once.
+func TestProgressStatusSaysEachThingOnce(t *testing.T) {
+	assert.Equal(t, ":gear: *POWERING_OFF*  ▰▱▱▱▱▱▱▱▱▱ 16%", statusText(sdk.Progress{State: "POWERING_OFF", Percent: 16, Message: "POWERING_OFF 16%"}))
+	assert.Equal(t, ":gear: queued behind IONOS's request limit, about 40 s",
+		statusText(sdk.Progress{State: sdk.ProgressQueued, Percent: -1, Message: "queued behind IONOS's request limit, about 40 s"}))
 }

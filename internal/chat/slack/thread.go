@@ -95,14 +95,15 @@ func (c *conversation) postRootLocked(ctx context.Context, seen bool) error {
 
 func statusText(p sdk.Progress) string {
 	var parts []string
-	if p.State != "" {
-		parts = append(parts, "*"+escape(p.State)+"*")
+	state, msg := p.Shown()
+	if state != "" {
+		parts = append(parts, "*"+escape(state)+"*")
 	}
 	if p.Percent >= 0 {
 		parts = append(parts, bar(p.Percent)+fmt.Sprintf(" %d%%", p.Percent))
 	}
-	if p.Message != "" {
-		parts = append(parts, escape(p.Message))
+	if msg != "" {
+		parts = append(parts, escape(msg))
 	}
 	return ":gear: " + strings.Join(parts, "  ")
 }

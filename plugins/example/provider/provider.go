@@ -148,8 +148,14 @@ func registerContract(p *sdk.Plugin) {
 		})
 
 	p.Command("fail", "Fail the way a provider API refusal does").
-		Params(sdk.FreeText("reason", "What to say").WithDefault("the provider said no")).
+		Params(
+			sdk.Enum("about", "The argument the refusal names, as a provider's \"no such account\" does (the bot then calls it invalid input)", "reason"),
+			sdk.FreeText("reason", "What to say").WithDefault("the provider said no"),
+		).
 		Run(func(ctx context.Context, c *sdk.Call) (*sdk.Result, error) {
+			if c.Args.String("about") != "" {
+				return nil, sdk.BadArg(c.Args.String("about"), "%s", c.Args.String("reason"))
+			}
 			return nil, fmt.Errorf("%s", c.Args.String("reason"))
 		})
 

@@ -37,13 +37,22 @@ type Options struct {
 	// if zero).
 	Poll time.Duration
 	// MaxQueueWait bounds how long a call waits for the key's request
-	// limit to reset (45 s if zero): a longer wait fails at once with the
-	// reset time, instead of the bot's "did not answer in time".
+	// limit to reset (DefaultMaxQueueWait if zero): a longer wait (an
+	// hourly limit) fails at once with the reset time, instead of the
+	// bot's "did not answer in time". The bot does not count the wait
+	// against the call's deadline, so it may cover a whole window.
 	MaxQueueWait time.Duration
 	// Sleep waits between retries of a read (a timer if nil); tests
 	// replace it.
 	Sleep func(ctx context.Context, d time.Duration) error
 }
+
+// DefaultMaxQueueWait is how long a call waits for the request limit by
+// default: longer than the API's one-minute window, with room for a
+// reset the server rounds up, so that a burst of quick calls queues
+// behind the window instead of failing; an hourly limit still fails at
+// once.
+const DefaultMaxQueueWait = 2 * time.Minute
 
 // Client calls the API with one key.
 type Client struct {
@@ -112,7 +121,7 @@ func New(o Options) (*Client, error) {
 	// the window resets, whatever the method.
 	h.RetryRateLimited = true
 	if o.MaxQueueWait <= 0 {
-		o.MaxQueueWait = 45 * time.Second
+		o.MaxQueueWait = DefaultMaxQueueWait
 	}
 	h.Sleep = o.Sleep
 	lim := limiterFor(h.BaseURL.String(), o.Token, o.MaxInFlight, o.MaxQueueWait)
@@ -291,6 +300,10 @@ func (c *Client) List(ctx context.Context, path string, query url.Values, perPag
 	}
 	pager := httpapi.Pager[json.RawMessage]{
 		Size: perPage,
+		// A list of fewer than 10 is taken as whole: a page the API caps
+		// would hold more, and a second request to find it empty spends
+		// half of a per-minute allowance on nothing.
+		MinCap: 10,
 		Fetch: func(ctx context.Context, p httpapi.Page) ([]json.RawMessage, []byte, error) {
 			q := url.Values{}
 			for k, v := range query {

@@ -178,3 +178,18 @@ func TestListEndsWhenPagingIsIgnored(t *testing.T) {
 	require.ErrorIs(t, err, httpapi.ErrPagingIgnored)
 	assert.LessOrEqual(t, p.Total(), 2, "it stops at the first repeated page")
 }
+
+// A short list is one request: with 25 calls a minute, asking for an
+// empty second page would halve how many lists fit in the window.
+func TestAShortListIsOneRequest(t *testing.T) {
+	up := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = json.NewEncoder(w).Encode([]map[string]any{{"id": "A"}, {"id": "B"}, {"id": "C"}})
+	})
+	p := faultproxy.New(t, up)
+	c, err := client.New(client.Options{BaseURL: p.URL, Token: "k-short-list", Sleep: noWait})
+	require.NoError(t, err)
+	var out []map[string]any
+	require.NoError(t, c.List(context.Background(), "/servers", nil, 100, &out))
+	assert.Len(t, out, 3)
+	assert.Equal(t, 1, p.Total())
+}

@@ -31,6 +31,7 @@ var (
 		sdk.Duration("poll", "How often work at IONOS is checked until it is done (5s; 500ms in a sandbox)"),
 		sdk.Duration("timeout", "How long one API call may take"),
 		sdk.Int("max_in_flight", "How many calls may be under way at once for the API key").AtLeast(1),
+		sdk.Duration("max_queue_wait", "How long a call may wait for the API key's request limit to reset (2m); a longer wait fails at once with the reset time"),
 	}
 	secrets         = []sdk.Param{sdk.String("api_key", "An IONOS Cloud Panel API key").AsRequired()}
 	sandboxSettings = []sdk.Param{sdk.Duration("action_time", "How long a power action, reinstall or snapshot takes").WithDefault("3s")}
@@ -40,7 +41,8 @@ var (
 // simulator on loopback and keeps its state in the target's state folder.
 func Configure(ctx context.Context, t *sdk.TargetConfig) (any, error) {
 	o := client.Options{BaseURL: t.Settings.String("base_url"), Token: t.Secrets["api_key"], Timeout: t.Settings.Duration("timeout"),
-		MaxInFlight: int(t.Settings.Int("max_in_flight")), Poll: t.Settings.Duration("poll")}
+		MaxInFlight: int(t.Settings.Int("max_in_flight")), Poll: t.Settings.Duration("poll"),
+		MaxQueueWait: t.Settings.Duration("max_queue_wait")}
 	if t.Sandbox {
 		s, err := sim.New(sim.Options{Token: o.Token, Clock: t.Clock, ActionTime: t.Settings.Duration("action_time"), StateFile: t.StateFile("ionos-" + t.Name + ".json")})
 		if err != nil {

@@ -460,3 +460,21 @@ func TestSandboxTargetServesTheSimulatorAndKeepsItsState(t *testing.T) {
 	require.False(t, out.Failed(), out.Text)
 	assert.Contains(t, out.Text, "203.0.113.99|0A1B2C3D4E5F60718293A4B5C6D7E8F9|IPV4|mail.example.net|")
 }
+
+// 25 quick lists in a row fit in IONOS's allowance of 25 calls a minute:
+// a short list is one call, not two (an empty second page). With
+// max_queue_wait at 1 s, a list that had to wait for the next window
+// would fail at once rather than slow the test down.
+func TestTwentyFiveListsFitInOneWindow(t *testing.T) {
+	s, tg := simulator(t, sim.Options{Token: "k-25-lists", Limit: 25, Window: time.Minute})
+	tg.Settings["max_queue_wait"] = "1s"
+	h := sdktest.Start(t, provider.New(), tg)
+	for i := range 25 {
+		out := h.Execute("server list", nil)
+		require.False(t, out.Failed(), "list %d: %s", i+1, out.Text)
+	}
+	maxInWindow, throttled := s.RateStats()
+	assert.Equal(t, 0, throttled)
+	assert.LessOrEqual(t, maxInWindow, 25)
+	assert.Len(t, s.Calls(), 25, "one call a list")
+}

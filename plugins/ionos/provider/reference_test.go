@@ -107,16 +107,17 @@ type rateRef struct {
 }
 
 // limitedServer answers every request with the reference's 429 and the
-// given reset.
+// given reset: "short", "hourly", or seconds.
 func limitedServer(t *testing.T, reset string) string {
 	t.Helper()
 	var ref rateRef
 	b, err := os.ReadFile("testdata/rate-limit-exchange.json")
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(b, &ref))
-	if reset == "hourly" {
+	switch reset {
+	case "hourly":
 		reset = ref.Hourly
-	} else {
+	case "short":
 		reset = ref.Short
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -161,4 +162,35 @@ func TestAnHourlyLimitFailsWithTheResetTime(t *testing.T) {
 	require.True(t, out.Failed(), out.Text)
 	assert.Regexp(t, `request limit is spent until \d\d:\d\d:\d\d UTC \(about 36\d\d s from now\)`, out.Text)
 	assert.NotContains(t, out.Text, "did not answer in time")
+}
+
+// A quick burst spends the per-minute allowance; the next call must wait
+// up to a whole window (61 s: the server rounds its reset up). It queues
+// and says so, instead of failing as longer than the bot waits.
+func TestAWholeMinuteWindowIsWaitedFor(t *testing.T) {
+	h := sdktest.Start(t, provider.New(), target(limitedServer(t, "61"), "CANARY-ionos-ref-minute"))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var told []string
+	_, err := h.Plugin.Execute(ctx, &sdk.ExecuteRequest{Request: sdk.Request{ID: "minute", Command: "status"},
+		Progress: func(p sdk.Progress) {
+			told = append(told, p.Message)
+			if strings.Contains(p.Message, "queued") {
+				cancel() // the user has been told; no need to wait the minute
+			}
+		}})
+	require.ErrorIs(t, err, context.Canceled, "queued, not refused")
+	require.NotEmpty(t, told)
+	assert.Regexp(t, `^queued behind IONOS's request limit, about 6\d s$`, told[len(told)-1])
+}
+
+// max_queue_wait lowers the wait: past it, the call fails at once with
+// the reset time.
+func TestMaxQueueWaitIsASetting(t *testing.T) {
+	tg := target(limitedServer(t, "61"), "CANARY-ionos-ref-setting")
+	tg.Settings["max_queue_wait"] = "30s"
+	h := sdktest.Start(t, provider.New(), tg)
+	out := h.Execute("status", nil)
+	require.True(t, out.Failed(), out.Text)
+	assert.Regexp(t, `request limit is spent until \d\d:\d\d:\d\d UTC \(about 6\d s from now\), longer than the 30s the bot waits`, out.Text)
 }

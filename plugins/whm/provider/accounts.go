@@ -245,10 +245,16 @@ func accountInfo() op {
 			if !accountMissing(err) {
 				return summaryFailed(err)
 			}
-			if v := a.String("account"); strings.Contains(v, ".") {
-				return noAccount(ctx, c, "domain", strings.ToLower(v))
+			// The error points at the parameter the user typed.
+			field, v := "user", a.String("account")
+			if strings.Contains(v, ".") {
+				field, v = "domain", strings.ToLower(v)
 			}
-			return noAccount(ctx, c, "user", a.String("account"))
+			err = noAccount(ctx, c, field, v)
+			if ae, ok := errors.AsType[*sdk.ArgError](err); ok {
+				ae.Param = "account"
+			}
+			return err
 		},
 		Work: func(ctx context.Context, c *client.Client, a sdk.Args) (*work, error) {
 			v := a.String("account")

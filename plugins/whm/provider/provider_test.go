@@ -407,3 +407,21 @@ func TestSandboxKeepsState(t *testing.T) {
 	out := h.Execute("account list", nil).Text
 	assert.Contains(t, out, "demo1|demo1.example|basic|root|203.0.113.21|812M of 5120M|suspended: abuse")
 }
+
+// A misspelt account points at the parameter the user typed, so the bot
+// calls it invalid input: "account" for account info (read-only: no
+// plan), "user" for suspend (at its plan).
+func TestANoSuchAccountNamesTheTypedParameter(t *testing.T) {
+	h, _ := start(t)
+	out := h.Execute("account info", sdk.Args{"account": "nosuch"})
+	require.True(t, out.Failed(), out.Text)
+	require.Len(t, out.Diagnostics, 1)
+	assert.Equal(t, "account", out.Diagnostics[0].Attribute)
+	out = h.Execute("account info", sdk.Args{"account": "nosuch.example"})
+	require.True(t, out.Failed(), out.Text)
+	assert.Equal(t, "account", out.Diagnostics[0].Attribute)
+
+	pr := h.Plan("account suspend", sdk.Args{"user": "nosuch", "reason": "x"})
+	require.True(t, pr.Diagnostics.HasError())
+	assert.Equal(t, "user", pr.Diagnostics[0].Attribute)
+}

@@ -3,8 +3,8 @@
 // switcher and a message box, which renders the bot's Block Kit messages
 // and modals. What the page does goes through the production path: each
 // slash command, button click and modal submission is sent to the bot's
-// real /slack/commands and /slack/interactions endpoints as Slack would
-// send it, signed with a development signing secret, and the bot's Web
+// real /slack/commands and /slack/interactions endpoints (and opening the
+// App Home tab to /slack/events) as Slack would send it, signed with a development signing secret, and the bot's Web
 // API calls land on localapi, which feeds the page.
 package playground
 
@@ -80,6 +80,7 @@ func (p *Playground) Handler() http.Handler {
 	mux.HandleFunc("POST /playground/submit", p.submit)
 	mux.HandleFunc("POST /playground/dismiss", p.dismiss)
 	mux.HandleFunc("POST /playground/options", p.options)
+	mux.HandleFunc("POST /playground/home", p.home)
 	return mux
 }
 
@@ -94,7 +95,44 @@ func (p *Playground) config(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Playground) state(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, 200, map[string]any{"messages": p.o.Workspace.Messages(), "views": p.o.Workspace.Views()})
+	homes := map[string]localapi.View{}
+	for _, u := range p.o.Users {
+		if v, ok := p.o.Workspace.Home(u.ID); ok {
+			homes[u.ID] = v
+		}
+	}
+	writeJSON(w, 200, map[string]any{"messages": p.o.Workspace.Messages(), "views": p.o.Workspace.Views(), "homes": homes})
+}
+
+// home opens the user's App Home tab as Slack does: an app_home_opened
+// event to the bot's events endpoint, signed; the bot answers by
+// publishing the tab (views.publish), which the page then shows.
+func (p *Playground) home(w http.ResponseWriter, r *http.Request) {
+	var in struct{ User string }
+	if err := json.NewDecoder(io.LimitReader(r.Body, 4<<10)).Decode(&in); err != nil || !p.known(in.User) {
+		writeJSON(w, 400, map[string]string{"error": "want {user} with a known user"})
+		return
+	}
+	now := time.Now()
+	n := p.seq.Add(1)
+	ev := map[string]any{
+		"token": "playground", "team_id": p.o.Team, "api_app_id": "A0PLAYGRND", "type": "event_callback",
+		// Each opening is an event of its own: the bot drops a repeated id.
+		"event_id": fmt.Sprintf("Ev0PLAY%d%06d", now.Unix(), n%1_000_000), "event_time": now.Unix(),
+		"event": map[string]any{"type": "app_home_opened", "user": in.User, "channel": "D" + strings.TrimPrefix(in.User, "U"), "tab": "home",
+			"event_ts": fmt.Sprintf("%d.%06d", now.Unix(), n%1_000_000)},
+	}
+	js, _ := json.Marshal(ev)
+	status, body, err := p.forward("/slack/events", "application/json", js)
+	if err != nil {
+		writeJSON(w, 502, map[string]string{"error": err.Error()})
+		return
+	}
+	if status != http.StatusOK {
+		writeJSON(w, status, map[string]string{"error": strings.TrimSpace(string(body))})
+		return
+	}
+	writeJSON(w, 200, map[string]any{"status": status})
 }
 
 // events streams a line per change (Server-Sent Events); the page then
@@ -190,12 +228,15 @@ func (p *Playground) command(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	text := strings.TrimSpace(in.Text)
+	ch := channelID(in.Channel)
 	if !strings.HasPrefix(text, "/") {
-		writeJSON(w, 400, map[string]string{"error": "slash commands start with /, like /whm help"})
+		// Slack would post it as a message the bot never sees; here the
+		// bot's hint answers in the conversation, only to the user.
+		p.o.Workspace.Ephemeral(ch, in.User, notACommand(text), nil)
+		writeJSON(w, 200, map[string]any{"status": 0})
 		return
 	}
 	cmd, rest, _ := strings.Cut(text, " ")
-	ch := channelID(in.Channel)
 	form := url.Values{
 		"token": {"playground"}, "team_id": {p.o.Team}, "team_domain": {"playground"},
 		"channel_id": {ch}, "channel_name": {in.Channel}, "user_id": {in.User}, "user_name": {p.name(in.User)},
@@ -209,6 +250,15 @@ func (p *Playground) command(w http.ResponseWriter, r *http.Request) {
 	}
 	p.showAck(ch, in.User, status, body)
 	writeJSON(w, 200, map[string]any{"status": status})
+}
+
+// notACommand is the bot's answer to text that is no slash command.
+func notACommand(text string) string {
+	if r := []rune(text); len(r) > 80 {
+		text = string(r[:77]) + "..."
+	}
+	text = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "`", "'").Replace(text)
+	return fmt.Sprintf("`%s` is not a command: slash commands start with /, like `/whm help` or `/ops run` (the command builder).", text)
 }
 
 func (p *Playground) name(id string) string {

@@ -3,7 +3,10 @@
 // playground's endpoints, which sign it and pass it to the bot.
 "use strict";
 
-const state = { users: [], channels: [], user: "", channel: "", messages: [], views: [], bot: "" };
+const state = { users: [], channels: [], user: "", channel: "", messages: [], views: [], homes: {}, bot: "", tab: "channel" };
+
+// Commands the start page offers to click.
+const TRY = ["/whm help", "/ops run", "/example greet name=alice", "/example counter add 5", "/ops approvals"];
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -38,12 +41,16 @@ function userName(id) {
 function channelID(name) { return "C" + name.toUpperCase(); }
 
 // mrkdwn: escape, then *bold*, _italic_, `code`, ```pre```, <@U…>, <!date…|x>, <url|label>.
+// The bot escapes &, < and > as Slack asks (&amp;, &lt;, &gt;); Slack
+// shows them as the characters, so once the markup is read they are
+// turned back (unescape), not shown as "&amp;".
 function mrkdwn(text) {
   const esc = (s) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  const unescape = (s) => s.replace(/&amp;(amp|lt|gt);/g, "&$1;");
   const parts = String(text || "").split("```");
   let html = "";
   parts.forEach((part, i) => {
-    if (i % 2 === 1) { html += "<pre>" + esc(part.replace(/^\n/, "")) + "</pre>"; return; }
+    if (i % 2 === 1) { html += "<pre>" + unescape(esc(part.replace(/^\n/, ""))) + "</pre>"; return; }
     let s = esc(part);
     s = s.replace(/&lt;@([A-Z0-9]+)&gt;/g, (_, id) => "@" + esc(userName(id)));
     s = s.replace(/&lt;!date\^[^|]*\|([^&]*)&gt;/g, "$1");
@@ -53,7 +60,7 @@ function mrkdwn(text) {
     s = s.replace(/(^|[\s(])_([^_\n]+)_/g, "$1<i>$2</i>");
     s = s.replace(/:([a-z0-9_+-]+):/g, (m, name) => EMOJI[name] || m);
     s = s.replace(/\n/g, "<br>");
-    html += s;
+    html += unescape(s);
   });
   return html;
 }
@@ -101,6 +108,7 @@ function renderBlocks(blocks, msg, view) {
         const d = el("div", { class: "block-section" });
         if (b.text) d.append(textObject(b.text));
         if (b.fields) d.append(el("div", { class: "fields" }, b.fields.map((f) => el("div", {}, textObject(f)))));
+        if (b.accessory && b.accessory.type === "button") d.append(el("div", { class: "accessory" }, button(b.accessory, b, msg)));
         out.push(d);
         break;
       }
@@ -154,6 +162,8 @@ async function click(e, block, msg) {
   await api("/playground/action", {
     user: state.user, channel: msg.channel, messageTS: msg.ts, actionID: e.action_id, blockID: block.block_id || "", value: e.value || "",
   });
+  // The home tab shows the desk as it was: opening it again refreshes it.
+  if (state.tab === "home") openHome();
 }
 
 // confirmDialog shows a Block Kit confirm object; it resolves true on confirm.
@@ -350,20 +360,40 @@ function renderMessage(m) {
   return node;
 }
 
+// startPage greets a channel with nothing in it yet: commands to click.
+function startPage() {
+  return el("div", { id: "start" },
+    el("div", { class: "block-header" }, "Try a command"),
+    el("div", { class: "block-context" }, "Click one to send it, or type your own below. Pick who you are at the top right."),
+    el("div", { class: "block-actions" }, TRY.map((c) => el("button", { class: "try", "data-command": c, onclick: () => send(c) }, c))));
+}
+
+// renderHome shows the user's App Home tab as the bot last published it.
+function renderHome(list) {
+  const h = state.homes[state.user];
+  if (!h) { list.replaceChildren(el("div", { id: "home", class: "block-context" }, "Opening your App Home…")); return; }
+  const spec = typeof h.view === "string" ? JSON.parse(h.view) : h.view;
+  list.replaceChildren(el("div", { id: "home" }, renderBlocks(spec.blocks, { channel: "", ts: "" })));
+}
+
 function render() {
-  const ch = channelID(state.channel);
-  const msgs = state.messages.filter((m) => m.channel === ch && visible(m));
-  const roots = msgs.filter((m) => !m.thread_ts || m.thread_ts === m.ts);
   const list = $("#messages");
+  const home = state.tab === "home";
+  $("#composer").hidden = home;
+  for (const a of document.querySelectorAll("nav a")) a.classList.toggle("active", home ? a.id === "home-tab" : a.dataset.channel === state.channel);
+  if (home) renderHome(list);
+  const ch = channelID(state.channel);
+  const msgs = home ? [] : state.messages.filter((m) => m.channel === ch && visible(m));
+  const roots = msgs.filter((m) => !m.thread_ts || m.thread_ts === m.ts);
   const atBottom = list.scrollTop + list.clientHeight >= list.scrollHeight - 20;
-  list.replaceChildren(...roots.map((r) => {
+  if (!home && roots.length === 0) list.replaceChildren(startPage());
+  else if (!home) list.replaceChildren(...roots.map((r) => {
     const replies = msgs.filter((m) => m.thread_ts === r.ts && m.ts !== r.ts);
     const node = renderMessage(r);
     if (replies.length) node.append(el("div", { class: "thread", "data-thread": r.ts }, replies.map(renderMessage)));
     return node;
   }));
   if (atBottom) list.scrollTop = list.scrollHeight;
-  for (const a of document.querySelectorAll("nav a")) a.classList.toggle("active", a.dataset.channel === state.channel);
   const open = state.views.find((v) => v.kind === "modal" && !v.closed && v.user === state.user);
   if (open) showModal(open);
   else if (shownView) closeModal();
@@ -372,8 +402,24 @@ function render() {
 async function refresh() {
   const s = await api("/playground/state");
   state.messages = s.messages || [];
+  state.homes = s.homes || {};
   state.views = (s.views || []).map((v) => ({ ...v, view: typeof v.view === "string" ? JSON.parse(v.view) : v.view }));
   render();
+}
+
+// send sends what was typed as Slack would; whatever goes wrong is said
+// in the conversation, as the bot's answers are.
+async function send(text) {
+  const res = await api("/playground/command", { user: state.user, channel: state.channel, text });
+  if (res.error) $("#messages").append(el("div", { class: "msg ephemeral" }, el("div", { class: "who" }, "playground"), res.error));
+}
+
+// openHome shows the App Home tab: Slack tells the bot it was opened,
+// and the bot publishes it afresh.
+async function openHome() {
+  state.tab = "home";
+  render();
+  await api("/playground/home", { user: state.user });
 }
 
 let pending = null;
@@ -393,15 +439,16 @@ async function start() {
   const sel = $("#user");
   sel.replaceChildren(...state.users.map((u) => el("option", { value: u.id }, u.name)));
   sel.value = state.user;
-  sel.addEventListener("change", () => { state.user = sel.value; shownView = ""; render(); });
-  $("#channels").replaceChildren(...state.channels.map((c) => el("a", { href: "#", "data-channel": c, onclick: (e) => { e.preventDefault(); state.channel = c; render(); } }, "# " + c)));
+  sel.addEventListener("change", () => { state.user = sel.value; shownView = ""; if (state.tab === "home") openHome(); render(); });
+  $("#channels").replaceChildren(
+    el("a", { href: "#", id: "home-tab", onclick: (e) => { e.preventDefault(); openHome(); } }, "🏠 App Home"),
+    ...state.channels.map((c) => el("a", { href: "#", "data-channel": c, onclick: (e) => { e.preventDefault(); state.tab = "channel"; state.channel = c; render(); } }, "# " + c)));
   $("#composer").addEventListener("submit", async (e) => {
     e.preventDefault();
     const text = $("#text").value.trim();
     if (!text) return;
     $("#text").value = "";
-    const res = await api("/playground/command", { user: state.user, channel: state.channel, text });
-    if (res.error) alert(res.error);
+    await send(text);
   });
   const es = new EventSource("/playground/events");
   es.onmessage = scheduleRefresh;
