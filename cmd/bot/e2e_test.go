@@ -206,13 +206,13 @@ plugins:
             token: xoxb-do-not-write-me
 `)
 	r := runBot(t, botCmd(t, "exec", "--config", inline, "--as", "alice", "/example help"))
-	assert.Equal(t, 1, r.code)
+	assert.Equal(t, 78, r.code, "a configuration error (EX_CONFIG)")
 	assert.Contains(t, r.stderr, "secrets are not written in the configuration")
 	assert.NotContains(t, r.stderr, "xoxb-do-not-write-me")
 
 	typo := write("typo.yaml", "data_dir: data\nplugin_dir: x\n")
 	r = runBot(t, botCmd(t, "exec", "--config", typo, "--as", "alice", "/example help"))
-	assert.Equal(t, 1, r.code)
+	assert.Equal(t, 78, r.code, "a configuration error (EX_CONFIG)")
 	assert.Contains(t, r.stderr, typo+`:2: unknown key "plugin_dir" at the top level`)
 }
 
@@ -236,7 +236,7 @@ func TestConfiguredSecretsReachThePluginOnlyThroughConfigure(t *testing.T) {
 
 	// A missing secret stops the bot at start, naming what is missing.
 	r = runBot(t, botCmd(t, "exec", "--config", cfg, "--as", "alice", "/example help"))
-	assert.Equal(t, 1, r.code)
+	assert.Equal(t, 78, r.code, "a configuration error (EX_CONFIG)")
 	assert.Contains(t, r.stderr, "environment variable EXAMPLE_CRED is not set")
 }
 

@@ -673,7 +673,7 @@ func (e *Engine) execute(ctx context.Context, x execution, progress func(sdk.Pro
 		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 			// The requester cancelled it (Ctrl-C in the console): an
 			// outcome, not a fault.
-			log.Info("execution cancelled", "took", took)
+			log.Info("execution cancelled", "error", red.String(err.Error()), "took", took)
 		} else {
 			log.Warn("execution failed", "error", red.String(err.Error()), "took", took)
 		}
