@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"database/sql/driver"
 
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -28,34 +27,12 @@ type inboxResult struct {
 // that follows, so adds that arrive together are written by one
 // statement: under load a batch costs one commit, not one each.
 func (s *DB) InboxAdd(ctx context.Context, it store.InboxItem) (bool, error) {
-	closed := errors.New("the store is closed")
-	select {
-	case <-s.closed:
-		// Checked first: the queue may have room after Close, and no one
-		// would read it.
-		return false, closed
-	default:
-	}
 	req := &inboxReq{it: it, done: make(chan inboxResult, 1)}
-	select {
-	case s.inboxAdds <- req:
-	case <-s.closed:
-		return false, closed
-	case <-ctx.Done():
-		return false, ctx.Err()
+	res, err := submit(s, ctx, s.inboxAdds, req, req.done)
+	if err != nil {
+		return false, err
 	}
-	select {
-	case res := <-req.done:
-		return res.added, res.err
-	case <-s.stopped:
-		// Queued as the store closed, after the committer's last look.
-		select {
-		case res := <-req.done:
-			return res.added, res.err
-		default:
-			return false, closed
-		}
-	}
+	return res.added, res.err
 }
 
 func (s *DB) commitInbox() {

@@ -912,29 +912,42 @@ func (s *DB) ExpirePending(ctx context.Context, now time.Time) ([]string, error)
 // committed; records that arrive together are committed together, in
 // order, each sealed with the hash of the one before.
 func (s *DB) AppendAudit(ctx context.Context, r store.AuditRecord, seal func(*store.AuditRecord)) (store.AuditRecord, error) {
-	if s.isClosed() {
-		return r, errStoreClosed
-	}
-	req := &appendReq{ctx: ctx, r: r, seal: seal, done: make(chan appendResult, 1)}
-	select {
-	case s.appends <- req:
-	case <-s.closed:
-		return r, errStoreClosed
-	case <-ctx.Done():
-		return r, ctx.Err()
-	}
 	// Once queued the record is written even if the caller stops waiting:
 	// an audit entry is not taken back.
+	req := &appendReq{ctx: ctx, r: r, seal: seal, done: make(chan appendResult, 1)}
+	res, err := submit(s, ctx, s.appends, req, req.done)
+	if err != nil {
+		return r, err
+	}
+	return res.r, res.err
+}
+
+// submit queues req for a committer and waits for its result. It fails
+// rather than queue after Close (the queue may still have room, and no
+// one would read it), and rather than wait on a committer that has
+// stopped: a request queued as the store closed, after the committer's
+// last look, would wait forever.
+func submit[Q any, R any](s *DB, ctx context.Context, queue chan<- Q, req Q, done <-chan R) (R, error) {
+	var zero R
+	if s.isClosed() {
+		return zero, errStoreClosed
+	}
 	select {
-	case res := <-req.done:
-		return res.r, res.err
+	case queue <- req:
+	case <-s.closed:
+		return zero, errStoreClosed
+	case <-ctx.Done():
+		return zero, ctx.Err()
+	}
+	select {
+	case res := <-done:
+		return res, nil
 	case <-s.stopped:
-		// Queued as the store closed, after the committer's last look.
 		select {
-		case res := <-req.done:
-			return res.r, res.err
+		case res := <-done:
+			return res, nil
 		default:
-			return r, errStoreClosed
+			return zero, errStoreClosed
 		}
 	}
 }
@@ -1299,28 +1312,12 @@ func positionMicros(p store.AuditPosition) int64 {
 // it over if the previous holder's expired; a live key is refused. Claims
 // that arrive together share a transaction.
 func (s *DB) Claim(ctx context.Context, key string, ttl time.Duration, now time.Time) (bool, error) {
-	if s.isClosed() {
-		return false, errStoreClosed
-	}
 	req := &claimReq{key: key, ttl: ttl, now: now, done: make(chan claimResult, 1)}
-	select {
-	case s.claims <- req:
-	case <-s.closed:
-		return false, errStoreClosed
-	case <-ctx.Done():
-		return false, ctx.Err()
+	res, err := submit(s, ctx, s.claims, req, req.done)
+	if err != nil {
+		return false, err
 	}
-	select {
-	case res := <-req.done:
-		return res.ok, res.err
-	case <-s.stopped:
-		select {
-		case res := <-req.done:
-			return res.ok, res.err
-		default:
-			return false, errStoreClosed
-		}
-	}
+	return res.ok, res.err
 }
 
 func (s *DB) commitClaims() {
