@@ -142,7 +142,12 @@ func New(cfg Config, eng *engine.Engine, st Store, log *slog.Logger, m *metrics.
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	opts := []slackgo.Option{slackgo.OptionHTTPClient(&http.Client{Timeout: 30 * time.Second})}
+	// One transport for the Web API and response URLs, keeping as many
+	// idle connections as there are workers: the default keeps two per
+	// host, so under load most calls paid a new TCP and TLS handshake.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = cfg.Workers
+	opts := []slackgo.Option{slackgo.OptionHTTPClient(&http.Client{Timeout: 30 * time.Second, Transport: tr})}
 	if cfg.APIURL != "" {
 		opts = append(opts, slackgo.OptionAPIURL(strings.TrimSuffix(cfg.APIURL, "/")+"/"))
 	}
@@ -155,7 +160,7 @@ func New(cfg Config, eng *engine.Engine, st Store, log *slog.Logger, m *metrics.
 	a := &Adapter{
 		cfg: cfg, engine: eng, dedup: st, inbox: st, log: log, metrics: m,
 		api:    slackgo.New(cfg.BotToken, opts...),
-		httpc:  &http.Client{Timeout: 15 * time.Second},
+		httpc:  &http.Client{Timeout: 15 * time.Second, Transport: tr},
 		jobs:   make(chan job, cfg.Queue),
 		cmds:   make(chan cmdJob, cfg.Queue),
 		room:   make(chan struct{}, cfg.Queue),

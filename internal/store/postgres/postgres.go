@@ -63,7 +63,13 @@ func Open(ctx context.Context, dsn string, opts ...sqldb.Option) (*sqldb.DB, err
 	if err != nil {
 		return nil, err
 	}
+	// Keep every connection the pool may open: a new PostgreSQL session
+	// is a new server process and a TCP (often TLS) handshake, and
+	// database/sql's default of two idle connections closed most of them
+	// after one query under load. Idle ones go after five minutes.
 	db.SetMaxOpenConns(20)
+	db.SetMaxIdleConns(20)
+	db.SetConnMaxIdleTime(5 * time.Minute)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)

@@ -35,31 +35,6 @@ func (s *DB) InboxAdd(ctx context.Context, it store.InboxItem) (bool, error) {
 	return res.added, res.err
 }
 
-func (s *DB) commitInbox() {
-	defer s.committer.Done()
-	last := 0
-	for {
-		var first *inboxReq
-		select {
-		case first = <-s.inboxAdds:
-		case <-s.closed:
-			defer s.dropDurableConn()
-			for {
-				select {
-				case req := <-s.inboxAdds:
-					s.inboxTx([]*inboxReq{req})
-				default:
-					return
-				}
-			}
-		}
-		batch := []*inboxReq{first}
-		gather(&batch, s.inboxAdds, last > 1)
-		last = len(batch)
-		s.inboxTx(batch)
-	}
-}
-
 // inboxTx inserts a batch in one statement; the keys it returns are the
 // rows it added, the others were there already.
 func (s *DB) inboxTx(batch []*inboxReq) {
@@ -99,6 +74,11 @@ func (s *DB) inboxTx(batch []*inboxReq) {
 	err := func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
+		release, err := s.urgentTurn(ctx)
+		if err != nil {
+			return err
+		}
+		defer release()
 		// One statement, no explicit transaction: each round trip to the
 		// database is time the ack waits.
 		var res *sql.Rows
@@ -174,27 +154,93 @@ func discard(c *sql.Conn) {
 	_ = c.Close()
 }
 
-// InboxMove implements store.Inbox.
+type moveReq struct {
+	key, owner string
+	from, to   store.InboxState
+	at         time.Time
+	scrub      bool
+	done       chan moveResult
+}
+
+type moveResult struct {
+	moved bool
+	err   error
+}
+
+// InboxMove implements store.Inbox. Every command moves twice (started,
+// then done), so moves that arrive together share a transaction.
 func (s *DB) InboxMove(ctx context.Context, key, owner string, from, to store.InboxState, at time.Time, scrub bool) (bool, error) {
-	q := `UPDATE inbox SET state = $1, updated_at = $2 WHERE key = $3 AND owner = $4 AND state = $5`
-	if scrub {
-		q = `UPDATE inbox SET state = $1, updated_at = $2, payload = '' WHERE key = $3 AND owner = $4 AND state = $5`
-	}
-	st, err := s.stmt(ctx, q)
+	req := &moveReq{key: key, owner: owner, from: from, to: to, at: at, scrub: scrub, done: make(chan moveResult, 1)}
+	res, err := submit(s, ctx, s.inboxMoves, req, req.done)
 	if err != nil {
 		return false, err
 	}
-	res, err := st.ExecContext(ctx, string(to), micros(at), key, owner, string(from))
-	if err != nil {
-		return false, err
+	return res.moved, res.err
+}
+
+// moveTx applies a batch of moves in one transaction, each a conditional
+// update of its own: a move whose item is not in its from state (or not
+// its owner's) changes nothing and reports false.
+func (s *DB) moveTx(batch []*moveReq) {
+	out := make([]moveResult, len(batch))
+	err := func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		var sts [2]*sql.Stmt
+		for i, q := range []string{
+			`UPDATE inbox SET state = $1, updated_at = $2 WHERE key = $3 AND owner = $4 AND state = $5`,
+			`UPDATE inbox SET state = $1, updated_at = $2, payload = '' WHERE key = $3 AND owner = $4 AND state = $5`,
+		} {
+			st, err := s.stmt(ctx, q)
+			if err != nil {
+				return err
+			}
+			sts[i] = st
+		}
+		release, err := s.turn(ctx)
+		if err != nil {
+			return err
+		}
+		defer release()
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		txSts := [2]*sql.Stmt{tx.StmtContext(ctx, sts[0]), tx.StmtContext(ctx, sts[1])}
+		for i, r := range batch {
+			st := txSts[0]
+			if r.scrub {
+				st = txSts[1]
+			}
+			res, err := st.ExecContext(ctx, string(r.to), micros(r.at), r.key, r.owner, string(r.from))
+			if err != nil {
+				return err
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			out[i].moved = n == 1
+		}
+		return tx.Commit()
+	}()
+	for i, r := range batch {
+		if err != nil {
+			out[i] = moveResult{err: err}
+		}
+		r.done <- out[i]
 	}
-	n, err := res.RowsAffected()
-	return n == 1, err
 }
 
 // InboxRenew implements store.Inbox.
 func (s *DB) InboxRenew(ctx context.Context, owner string, until time.Time) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE inbox SET lease_until = $1 WHERE owner = $2 AND state IN ($3, $4) AND lease_until < $1`,
+	release, err := s.turn(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	_, err = s.db.ExecContext(ctx, `UPDATE inbox SET lease_until = $1 WHERE owner = $2 AND state IN ($3, $4) AND lease_until < $1`,
 		micros(until), owner, string(store.InboxReceived), string(store.InboxStarted))
 	return err
 }
@@ -249,6 +295,11 @@ func (s *DB) InboxTakeOver(ctx context.Context, it store.InboxItem, owner string
 		q += `, payload = ''`
 	}
 	q += ` WHERE key = $5 AND owner = $6 AND state = $7 AND lease_until <= $4`
+	release, err := s.turn(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer release()
 	res, err := s.db.ExecContext(ctx, q, string(to), owner, micros(lease), micros(now), it.Key, it.Owner, string(it.State))
 	if err != nil {
 		return false, err
@@ -259,6 +310,11 @@ func (s *DB) InboxTakeOver(ctx context.Context, it store.InboxItem, owner string
 
 // InboxPurge implements store.Inbox.
 func (s *DB) InboxPurge(ctx context.Context, cutoff time.Time) (int, error) {
+	release, err := s.turn(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer release()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, err

@@ -50,6 +50,13 @@ type Dialect struct {
 	SetLockTimeout func(ctx context.Context, tx *sql.Tx, d time.Duration) error
 	// IsLockTimeout recognises a statement cancelled by LockTimeout.
 	IsLockTimeout func(error) bool
+	// OneWriter says the database takes one writer at a time (SQLite):
+	// the store then gives its own writers turns, so that they wait on
+	// each other in this process, woken as soon as the writer before them
+	// commits, instead of in the database's busy handler, which sleeps
+	// 1, 2, 5, 10 ms and longer between tries and put tens of
+	// milliseconds on an acknowledgement under load.
+	OneWriter bool
 	// ILike is an operator that matches a LIKE pattern ignoring case
 	// and costs less than LIKE on LOWER of both sides (""): SQLite's own
 	// LIKE ignores ASCII case.
@@ -91,11 +98,17 @@ type DB struct {
 
 	stmts sync.Map // query → *sql.Stmt
 
+	// writeTurn, with Dialect.OneWriter, orders this process's writers
+	// (see turn).
+	writeTurn *turnstile
+
 	// Audit appends are committed in groups: under load, one transaction
 	// seals and writes every record waiting, instead of one each.
 	appends   chan *appendReq
 	claims    chan *claimReq
 	inboxAdds chan *inboxReq
+	// inboxMoves are committed in groups too: each command moves twice.
+	inboxMoves chan *moveReq
 	// inboxConn is the inbox committer's own connection when the
 	// dialect sets ProcessDurable (only that goroutine touches it).
 	inboxConn *sql.Conn
@@ -161,7 +174,10 @@ func Open(ctx context.Context, db *sql.DB, d Dialect, opts ...Option) (*DB, erro
 	for _, opt := range opts {
 		opt(&o)
 	}
-	s := &DB{db: db, d: d, appends: make(chan *appendReq, 1024), claims: make(chan *claimReq, 1024), inboxAdds: make(chan *inboxReq, 1024), closed: make(chan struct{}), stopped: make(chan struct{})}
+	s := &DB{db: db, d: d, appends: make(chan *appendReq, 1024), claims: make(chan *claimReq, 1024), inboxAdds: make(chan *inboxReq, 1024), inboxMoves: make(chan *moveReq, 1024), closed: make(chan struct{}), stopped: make(chan struct{})}
+	if d.OneWriter {
+		s.writeTurn = &turnstile{}
+	}
 	st, err := MigrateStatus(ctx, db, d, migrations, "migrations")
 	if err != nil {
 		return nil, fmt.Errorf("%s: migrate: %w", d.Name, err)
@@ -174,10 +190,11 @@ func Open(ctx context.Context, db *sql.DB, d Dialect, opts ...Option) (*DB, erro
 		o.log.Warn("the database has schema migrations this version does not know; a newer version applied them (rolling upgrade?); carrying on, since migrations only add",
 			"store", d.Name, "unknown_versions", versionList(st.Unknown), "known_up_to", st.Known)
 	}
-	s.committer.Add(3)
-	go s.commitAppends()
-	go s.commitClaims()
-	go s.commitInbox()
+	s.committer.Add(4)
+	go committer(s, s.appends, s.writeAppends, nil)
+	go committer(s, s.claims, s.claimTx, nil)
+	go committer(s, s.inboxAdds, s.inboxTx, s.dropDurableConn)
+	go committer(s, s.inboxMoves, s.moveTx, nil)
 	if d.Checkpoint != "" {
 		s.committer.Add(1)
 		go s.checkpoints(o.log)
@@ -501,6 +518,11 @@ func boolInt(b bool) int {
 // CreateApproval implements store.Approvals. The request and its sealed
 // secrets are written in one transaction.
 func (s *DB) CreateApproval(ctx context.Context, a *store.Approval) error {
+	release, err := s.turn(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	roles, _ := json.Marshal(nonNil(a.ApproverRoles))
 	meta, _ := json.Marshal(nonNilMap(a.Meta))
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -543,13 +565,23 @@ func (s *DB) Secrets(ctx context.Context, id string) (string, error) {
 
 // DeleteSecrets implements store.Approvals.
 func (s *DB) DeleteSecrets(ctx context.Context, id string) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM approval_secrets WHERE approval_id = $1`, id)
+	release, err := s.turn(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	_, err = s.db.ExecContext(ctx, `DELETE FROM approval_secrets WHERE approval_id = $1`, id)
 	return err
 }
 
 // PurgeSecrets implements store.Approvals.
 func (s *DB) PurgeSecrets(ctx context.Context, now time.Time) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM approval_secrets WHERE expires_at <= $1 AND approval_id IN
+	release, err := s.turn(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	_, err = s.db.ExecContext(ctx, `DELETE FROM approval_secrets WHERE expires_at <= $1 AND approval_id IN
 		(SELECT id FROM approvals WHERE state NOT IN ($2, $3))`, micros(now), string(store.StateApproved), string(store.StateExecuting))
 	if err != nil {
 		return err
@@ -729,6 +761,11 @@ const listVoteChunk = 500
 
 // Vote implements store.Approvals.
 func (s *DB) Vote(ctx context.Context, id string, v store.Vote, claim *store.Claim) (*store.Approval, error) {
+	release, err := s.turn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	user, at := v.User, v.At
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -828,7 +865,12 @@ func (s *DB) Transition(ctx context.Context, id string, from []store.State, to s
 			q += " AND dispatched_at = 0"
 		}
 	}
+	release, err := s.turn(ctx)
+	if err != nil {
+		return false, err
+	}
 	res, err := s.db.ExecContext(ctx, q, args...)
+	release()
 	if err != nil {
 		return false, err
 	}
@@ -848,6 +890,11 @@ func (s *DB) Transition(ctx context.Context, id string, from []store.State, to s
 // SetMeta implements store.Approvals. Keys are merged in one transaction,
 // so writers of different keys do not undo each other.
 func (s *DB) SetMeta(ctx context.Context, id string, meta map[string]string) error {
+	release, err := s.turn(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -891,8 +938,13 @@ func (s *DB) sweep(ctx context.Context, from, to store.State, col string, now ti
 	var done []string
 	for _, id := range ids {
 		// Conditional, so a request that moved on meanwhile is left alone.
+		release, err := s.turn(ctx)
+		if err != nil {
+			return done, err
+		}
 		res, err := s.db.ExecContext(ctx, `UPDATE approvals SET state = $1, updated_at = $2 WHERE id = $3 AND state = $4 AND `+col+` <= $2`,
 			string(to), micros(now), id, string(from))
+		release()
 		if err != nil {
 			return done, err
 		}
@@ -967,36 +1019,8 @@ func (s *DB) isClosed() bool {
 	}
 }
 
-// commitAppends writes queued audit records, as many as are waiting (up
-// to 256) in one transaction.
-func (s *DB) commitAppends() {
-	defer s.committer.Done()
-	last := 0
-	for {
-		var first *appendReq
-		select {
-		case first = <-s.appends:
-		case <-s.closed:
-			// Write what is queued, then stop.
-			for {
-				select {
-				case req := <-s.appends:
-					s.writeAppends([]*appendReq{req})
-				default:
-					return
-				}
-			}
-		}
-		batch := []*appendReq{first}
-		// Under load (the last batch held several records) wait a moment
-		// for more: a transaction costs far more than a row. Alone, a
-		// record is written at once.
-		gather(&batch, s.appends, last > 1)
-		last = len(batch)
-		s.writeAppends(batch)
-	}
-}
-
+// writeAppends writes a batch of queued audit records in one
+// transaction, and answers each.
 func (s *DB) writeAppends(batch []*appendReq) {
 	out, err := s.appendTx(batch)
 	for i, req := range batch {
@@ -1011,6 +1035,11 @@ func (s *DB) writeAppends(batch []*appendReq) {
 func (s *DB) appendTx(batch []*appendReq) ([]store.AuditRecord, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	release, err := s.turn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
@@ -1056,6 +1085,11 @@ func (s *DB) AppendAuditBatch(ctx context.Context, rs []store.AuditRecord, seal 
 	if len(rs) == 0 {
 		return nil, nil
 	}
+	release, err := s.turn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
@@ -1271,7 +1305,12 @@ func (s *DB) AdvanceAuditCursor(ctx context.Context, dest string, p store.AuditP
 	if dest == "" {
 		return errors.New("audit cursor: no destination name")
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO audit_cursors (dest, seq, hash, entry_at, updated_at) VALUES ($1, $2, $3, $4, $5)
+	release, err := s.turn(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	_, err = s.db.ExecContext(ctx, `INSERT INTO audit_cursors (dest, seq, hash, entry_at, updated_at) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (dest) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, entry_at = excluded.entry_at, updated_at = excluded.updated_at
 		WHERE audit_cursors.seq < excluded.seq`,
 		dest, p.Seq, p.Hash, positionMicros(p), micros(at))
@@ -1284,9 +1323,14 @@ func (s *DB) ResetAuditCursor(ctx context.Context, dest string, from, to store.A
 	if dest == "" {
 		return false, errors.New("audit cursor: no destination name")
 	}
+	release, err := s.turn(ctx)
+	if err != nil {
+		return false, err
+	}
 	res, err := s.db.ExecContext(ctx, `UPDATE audit_cursors SET seq = $1, hash = $2, entry_at = $3, updated_at = $4
 		WHERE dest = $5 AND seq = $6 AND hash = $7`,
 		to.Seq, to.Hash, positionMicros(to), micros(at), dest, from.Seq, from.Hash)
+	release()
 	if err != nil {
 		return false, err
 	}
@@ -1320,59 +1364,6 @@ func (s *DB) Claim(ctx context.Context, key string, ttl time.Duration, now time.
 	return res.ok, res.err
 }
 
-func (s *DB) commitClaims() {
-	defer s.committer.Done()
-	last := 0
-	for {
-		var first *claimReq
-		select {
-		case first = <-s.claims:
-		case <-s.closed:
-			for {
-				select {
-				case req := <-s.claims:
-					s.claimTx([]*claimReq{req})
-				default:
-					return
-				}
-			}
-		}
-		batch := []*claimReq{first}
-		gather(&batch, s.claims, last > 1)
-		last = len(batch)
-		s.claimTx(batch)
-	}
-}
-
-// gather adds what else is queued to batch (up to 256); under load it
-// waits a millisecond for more.
-func gather[T any](batch *[]T, ch chan T, wait bool) {
-	var timer *time.Timer
-	var tc <-chan time.Time
-	if wait {
-		timer = time.NewTimer(time.Millisecond)
-		defer timer.Stop()
-		tc = timer.C
-	}
-	for len(*batch) < 256 {
-		select {
-		case req := <-ch:
-			*batch = append(*batch, req)
-			continue
-		default:
-		}
-		if tc == nil {
-			return
-		}
-		select {
-		case req := <-ch:
-			*batch = append(*batch, req)
-		case <-tc:
-			return
-		}
-	}
-}
-
 func (s *DB) claimTx(batch []*claimReq) {
 	fail := func(err error) {
 		for _, r := range batch {
@@ -1387,6 +1378,12 @@ func (s *DB) claimTx(batch []*claimReq) {
 		fail(err)
 		return
 	}
+	release, err := s.turn(ctx)
+	if err != nil {
+		fail(err)
+		return
+	}
+	defer release()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		fail(err)
@@ -1418,12 +1415,22 @@ func (s *DB) claimTx(batch []*claimReq) {
 
 // PurgeDedup removes expired keys.
 func (s *DB) PurgeDedup(ctx context.Context, now time.Time) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM dedup WHERE expires_at <= $1`, micros(now))
+	release, err := s.turn(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	_, err = s.db.ExecContext(ctx, `DELETE FROM dedup WHERE expires_at <= $1`, micros(now))
 	return err
 }
 
 // Exec runs a statement directly: for tests that tamper with rows.
 func (s *DB) Exec(ctx context.Context, q string, args ...any) error {
-	_, err := s.db.ExecContext(ctx, q, args...)
+	release, err := s.turn(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	_, err = s.db.ExecContext(ctx, q, args...)
 	return err
 }

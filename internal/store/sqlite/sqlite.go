@@ -26,7 +26,8 @@ var Dialect = sqldb.Dialect{
 	Name: "sqlite",
 	// SQLite's LIKE ignores case for ASCII letters (case_sensitive_like
 	// is off by default).
-	ILike: "LIKE",
+	ILike:     "LIKE",
+	OneWriter: true,
 	// Commits never checkpoint (wal_autocheckpoint(0) in DSN): a
 	// background PASSIVE checkpoint, which waits for no reader or writer,
 	// keeps the write-ahead log short instead.
@@ -37,6 +38,10 @@ var Dialect = sqldb.Dialect{
 		return errors.As(err, &se) && (se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY || se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE)
 	},
 }
+
+// maxConns bounds the pool. Writers take turns on the file's lock
+// whatever their number; readers in WAL mode do not wait on them.
+const maxConns = 16
 
 // busyTimeout is how long a connection waits for another process holding
 // the file before it fails with "database is locked".
@@ -70,6 +75,12 @@ func Open(ctx context.Context, path string, opts ...sqldb.Option) (*sqldb.DB, er
 	if err != nil {
 		return nil, err
 	}
+	// Keep the connections open: a new one runs DSN's pragmas and reads
+	// the schema before its first statement, and prepares every statement
+	// again. With database/sql's default of two idle connections, a busy
+	// bot opened and closed one for most queries.
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
