@@ -300,6 +300,12 @@ func (lt *loadtest) writeConfig(dir, plugins, policy string) (string, error) {
 		}
 		fmt.Fprintf(&b, "    - name: %s\n      path: %s\n      sha256: %s\n      targets:\n        - name: sandbox\n          sandbox: true\n          state_dir: %q\n",
 			e.Name(), e.Name(), sum, filepath.Join(dir, "sandbox", e.Name()))
+		// LOADTEST_PLUGIN_CPUPROFILE_DIR=DIR profiles each plugin into
+		// DIR/NAME.pprof (the host passes a plugin only its configured
+		// environment).
+		if pd := os.Getenv("LOADTEST_PLUGIN_CPUPROFILE_DIR"); pd != "" {
+			fmt.Fprintf(&b, "      env:\n        DESKBOT_PLUGIN_CPUPROFILE: %q\n", filepath.Join(pd, e.Name()+".pprof"))
+		}
 	}
 	path := filepath.Join(dir, "bot.yaml")
 	return path, os.WriteFile(path, []byte(b.String()), 0o600)
@@ -612,16 +618,19 @@ func (lt *loadtest) send(client *http.Client, i int) {
 		"response_url": {lt.apiBase + "_response/" + channel}, "trigger_id": {fmt.Sprintf("%d.load.%d", time.Now().UnixNano(), i)},
 	}
 	body := []byte(form.Encode())
-	s := &sample{sent: time.Now()}
-	lt.mu.Lock()
-	lt.pending[channel] = s
-	lt.samples = append(lt.samples, s)
-	lt.mu.Unlock()
+	s := &sample{}
 	ts := strconv.FormatInt(time.Now().Unix(), 10)
 	req, _ := http.NewRequest(http.MethodPost, lt.botURL+"/slack/commands", strings.NewReader(string(body)))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("X-Slack-Request-Timestamp", ts)
 	req.Header.Set("X-Slack-Signature", slackchat.Sign(lt.secret, ts, body))
+	lt.mu.Lock()
+	lt.pending[channel] = s
+	lt.samples = append(lt.samples, s)
+	// The clock starts as the request leaves, as Slack's does: building
+	// and signing it here is the load generator's cost, not the bot's.
+	s.sent = time.Now()
+	lt.mu.Unlock()
 	resp, err := client.Do(req)
 	ack := time.Since(s.sent)
 	lt.mu.Lock()

@@ -49,6 +49,10 @@ var Dialect = sqldb.Dialect{
 		var pe *pgconn.PgError
 		return errors.As(err, &pe) && pe.Code == "55P03" // lock_not_available
 	},
+	IsDeadlock: func(err error) bool {
+		var pe *pgconn.PgError
+		return errors.As(err, &pe) && pe.Code == "40P01" // deadlock_detected
+	},
 }
 
 // Open connects with a libpq-style URL or DSN and migrates the schema.

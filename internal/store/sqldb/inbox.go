@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -182,6 +183,30 @@ func (s *DB) InboxMove(ctx context.Context, key, owner string, from, to store.In
 // update of its own: a move whose item is not in its from state (or not
 // its owner's) changes nothing and reports false.
 func (s *DB) moveTx(batch []*moveReq) {
+	s.ownRows.Lock()
+	defer s.ownRows.Unlock()
+	// In key order, so that batches lock rows in the order other
+	// processes' do.
+	sort.Slice(batch, func(i, j int) bool { return batch[i].key < batch[j].key })
+	var out []moveResult
+	var err error
+	for try := 1; ; try++ {
+		out, err = s.moveOnce(batch)
+		if err == nil || s.d.IsDeadlock == nil || !s.d.IsDeadlock(err) || try == 3 {
+			break
+		}
+		// The database rolled the batch back to break a deadlock with
+		// another process: nothing of it was applied, so run it again.
+	}
+	for i, r := range batch {
+		if err != nil {
+			out[i] = moveResult{err: err}
+		}
+		r.done <- out[i]
+	}
+}
+
+func (s *DB) moveOnce(batch []*moveReq) ([]moveResult, error) {
 	out := make([]moveResult, len(batch))
 	err := func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -225,16 +250,13 @@ func (s *DB) moveTx(batch []*moveReq) {
 		}
 		return tx.Commit()
 	}()
-	for i, r := range batch {
-		if err != nil {
-			out[i] = moveResult{err: err}
-		}
-		r.done <- out[i]
-	}
+	return out, err
 }
 
 // InboxRenew implements store.Inbox.
 func (s *DB) InboxRenew(ctx context.Context, owner string, until time.Time) error {
+	s.ownRows.Lock()
+	defer s.ownRows.Unlock()
 	release, err := s.turn(ctx)
 	if err != nil {
 		return err

@@ -113,9 +113,11 @@ func (s *DB) takeTurn(ctx context.Context, urgent bool) (func(), error) {
 
 // committer is the loop of a goroutine that writes what callers queue
 // on ch in batches (see submit): what arrives together is written
-// together, one transaction for many requests. On Close it writes what
-// is still queued, one at a time, and calls closing.
-func committer[T any](s *DB, ch chan T, write func([]T), closing func()) {
+// together, one transaction for many requests. With linger, under load
+// it waits a moment for more before writing; without, a batch is what
+// queued while the one before was written. On Close it writes what is
+// still queued, one at a time, and calls closing.
+func committer[T any](s *DB, ch chan T, linger bool, write func([]T), closing func()) {
 	defer s.committer.Done()
 	last := 0
 	for {
@@ -139,7 +141,7 @@ func committer[T any](s *DB, ch chan T, write func([]T), closing func()) {
 		// Under load (the last batch held several requests) wait a
 		// moment for more: a transaction costs far more than a row.
 		// Alone, a request is written at once.
-		gather(&batch, ch, last > 1)
+		gather(&batch, ch, linger && last > 1)
 		last = len(batch)
 		write(batch)
 	}
