@@ -36,18 +36,25 @@ $GO test -run '^$' -bench AuditCurve -benchtime 1s -count 1 -timeout 3h -v ./int
 log "approvals listing (internal/engine)"
 $GO test -run '^$' -bench ApprovalsCurve -benchtime 2s -count 1 -timeout 1h ./internal/engine/ | tee "$OUT/approvals.txt" >&2
 
-log "the knee: bot loadtest --ramp $RAMP --duration $STEP, on SQLite then PostgreSQL"
+log "the knee: bot loadtest --ramp $RAMP --duration $STEP, on SQLite then PostgreSQL, with the default mix then the echo plugin alone"
 make build >&2
+# The default mix reaches three providers' simulators, which run on this
+# machine too; the echo plugin alone leaves the bot's own pipeline.
+ECHO="/example echo text=load"
 bin/bot loadtest --ramp "$RAMP" --duration "$STEP" --json > "$OUT/knee-sqlite.json" || true
+bin/bot loadtest --ramp "$RAMP" --duration "$STEP" --commands "$ECHO" --json > "$OUT/knee-sqlite-echo.json" || true
 schema="curves_$$"
 if command -v psql >/dev/null && psql "$PG" -qc "CREATE SCHEMA $schema" >&2; then
 	sep='?'; case "$PG" in *\?*) sep='&';; esac
-	CURVES_PG_DSN="$PG${sep}search_path=$schema" bin/bot loadtest --ramp "$RAMP" --duration "$STEP" \
-		--postgres-dsn-env CURVES_PG_DSN --json > "$OUT/knee-postgres.json" || true
+	export CURVES_PG_DSN="$PG${sep}search_path=$schema"
+	bin/bot loadtest --ramp "$RAMP" --duration "$STEP" --postgres-dsn-env CURVES_PG_DSN --json > "$OUT/knee-postgres.json" || true
+	psql "$PG" -qc "DROP SCHEMA $schema CASCADE; CREATE SCHEMA $schema" >&2 || true
+	bin/bot loadtest --ramp "$RAMP" --duration "$STEP" --postgres-dsn-env CURVES_PG_DSN --commands "$ECHO" --json > "$OUT/knee-postgres-echo.json" || true
 	psql "$PG" -qc "DROP SCHEMA $schema CASCADE" >&2 || true
 else
 	log "no psql, or PostgreSQL refused CREATE SCHEMA: the PostgreSQL knee is left out"
 	echo '{}' > "$OUT/knee-postgres.json"
+	echo '{}' > "$OUT/knee-postgres-echo.json"
 fi
 fi
 
@@ -59,6 +66,7 @@ knee() { sed -n 's/^  "knee": \([0-9]*\),/\1/p' "$1"; }
 cat "$OUT/authz.txt" "$OUT/audit.txt" "$OUT/approvals.txt" | awk \
 	-v machine="$model, $cores cores, $mem, $($GO env GOVERSION), $(date -u +%Y-%m-%d)" \
 	-v knee_sqlite="$(knee "$OUT/knee-sqlite.json")" -v knee_pg="$(knee "$OUT/knee-postgres.json")" \
+	-v echo_sqlite="$(knee "$OUT/knee-sqlite-echo.json")" -v echo_pg="$(knee "$OUT/knee-postgres-echo.json")" \
 	-v ramp="$RAMP" -v step="$STEP" -v large="$LARGE" '
 /^Benchmark/ {
 	name = $1; sub(/-[0-9]+$/, "", name)
@@ -70,6 +78,11 @@ function fig(key, metric, scale, fmt,   x) {
 	return sprintf(fmt, x)
 }
 function pair(key, a, b) { return fig(key, a, 1, "%.2f") " / " fig(key, b, 1, "%.2f") }
+function kneeText(k) {
+	if (k == "") return "–"
+	if (k == "0") return "below the first rate"
+	return k "/s"
+}
 END {
 	print "Machine: " machine "."
 	print ""
@@ -114,12 +127,9 @@ END {
 			pair(p "1000/ops-approvals", "p50-ms", "p99-ms"), pair(p "10000/ops-approvals", "p50-ms", "p99-ms"), st
 		printf "| App Home (approvals and recent results), p50 / p99 ms | %s | %s | `go test -run ^$ -bench ApprovalsCurve/store=%s/pending/app-home ./internal/engine/` |\n", \
 			pair(p "1000/app-home", "p50-ms", "p99-ms"), pair(p "10000/app-home", "p50-ms", "p99-ms"), st
-		kn = (st == "sqlite") ? knee_sqlite : knee_pg
-		if (kn == "") kn = "–"
-		else if (kn == "0") kn = "below the first rate"
-		else kn = kn "/s"
-		printf "\nSustained rate (ack p99 ≤ 5 ms, nothing lost, each rate for %s): **%s**; `bin/bot loadtest --ramp %s --duration %s%s`.\n", \
-			step, kn, ramp, step, (st == "sqlite") ? "" : " --postgres-dsn-env NAME"
+		printf "\nSustained rate (ack p99 ≤ 5 ms, nothing lost, each rate for %s): **%s** with the default mix (the simulators of three providers on this machine too), `bin/bot loadtest --ramp %s --duration %s%s`; **%s** with the echo plugin alone, the same with `--commands \"/example echo text=load\"`.\n", \
+			step, kneeText((st == "sqlite") ? knee_sqlite : knee_pg), ramp, step, (st == "sqlite") ? "" : " --postgres-dsn-env NAME", \
+			kneeText((st == "sqlite") ? echo_sqlite : echo_pg)
 	}
 }'
 log "raw outputs in $OUT"

@@ -16,6 +16,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/deskbot/deskbot/sdk"
@@ -316,15 +318,13 @@ func matchCommand(p Provider, toks []Token) (*sdk.CommandSpec, int, error) {
 		words = append(words, strings.ToLower(t.Text))
 	}
 	best, bestN := -1, 0
-	for i := range catalog {
-		c := &catalog[i]
-		for _, name := range append([]string{c.Name}, c.Aliases...) {
-			nw := strings.Fields(name)
-			if len(nw) > len(words) || len(nw) <= bestN {
+	if len(words) > 0 {
+		for _, n := range namesOf(catalog)[words[0]] {
+			if len(n.words) > len(words) || len(n.words) <= bestN {
 				continue
 			}
-			if equalWords(nw, words[:len(nw)]) {
-				best, bestN = i, len(nw)
+			if equalWords(n.words, words[:len(n.words)]) {
+				best, bestN = n.index, len(n.words)
 			}
 		}
 	}
@@ -333,6 +333,51 @@ func matchCommand(p Provider, toks []Token) (*sdk.CommandSpec, int, error) {
 	}
 	return nil, 0, unknownCommand(p, toks, words)
 }
+
+// catalogName is one name (or alias) of a catalog's command, in words.
+type catalogName struct {
+	index int
+	words []string
+}
+
+type catalogKey struct {
+	first *sdk.CommandSpec
+	n     int
+}
+
+// catalogNames caches each catalog's names by first word: a catalog is
+// immutable once a plugin declared it, and splitting every name of a
+// large one into words on every command was most of what parsing cost.
+var catalogNames sync.Map // catalogKey → map[string][]catalogName
+
+// namesOf returns catalog's names by first word, in catalog order.
+func namesOf(catalog []sdk.CommandSpec) map[string][]catalogName {
+	if len(catalog) == 0 {
+		return nil
+	}
+	key := catalogKey{&catalog[0], len(catalog)}
+	if m, ok := catalogNames.Load(key); ok {
+		return m.(map[string][]catalogName)
+	}
+	m := map[string][]catalogName{}
+	for i := range catalog {
+		c := &catalog[i]
+		for _, name := range append([]string{c.Name}, c.Aliases...) {
+			if nw := strings.Fields(name); len(nw) > 0 {
+				m[nw[0]] = append(m[nw[0]], catalogName{i, nw})
+			}
+		}
+	}
+	// A plugin that restarts declares its catalog anew: forget old ones
+	// now and then rather than keep them all.
+	if catalogCount.Add(1)%64 == 0 {
+		catalogNames.Clear()
+	}
+	catalogNames.Store(key, m)
+	return m
+}
+
+var catalogCount atomic.Int64
 
 func equalWords(a, b []string) bool {
 	for i := range a {

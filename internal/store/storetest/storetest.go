@@ -602,6 +602,73 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		assert.ErrorIs(t, err, store.ErrNotFound)
 	})
 
+	t.Run("inbox: moves arriving together each report their own outcome, while the lease is renewed", func(t *testing.T) {
+		s := open(t)
+		const n = 120
+		for i := 0; i < n; i++ {
+			_, err := s.InboxAdd(ctx, inboxItem(fmt.Sprintf("m-%03d", i), "me", `{"text":"x"}`))
+			require.NoError(t, err)
+		}
+		stop := make(chan struct{})
+		renewed := make(chan error, 1)
+		go func() {
+			// The heartbeat renews every held row of this owner while the
+			// moves below change them, as a busy replica's does.
+			var err error
+			for k := 1; err == nil; k++ {
+				select {
+				case <-stop:
+					renewed <- nil
+					return
+				default:
+				}
+				err = s.InboxRenew(ctx, "me", t0.Add(time.Duration(10+k)*time.Second))
+			}
+			renewed <- err
+		}()
+		var wg sync.WaitGroup
+		results := make([][2]bool, n)
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				key := fmt.Sprintf("m-%03d", i)
+				// Every third move names the wrong state and must change
+				// nothing, though it shares a batch with moves that do.
+				from := store.InboxReceived
+				if i%3 == 0 {
+					from = store.InboxStarted
+				}
+				ok1, err := s.InboxMove(ctx, key, "me", from, store.InboxStarted, t0, false)
+				if err != nil {
+					t.Errorf("move %s: %v", key, err)
+				}
+				ok2, err := s.InboxMove(ctx, key, "me", store.InboxStarted, store.InboxDone, t0, true)
+				if err != nil {
+					t.Errorf("move %s: %v", key, err)
+				}
+				results[i] = [2]bool{ok1, ok2}
+			}()
+		}
+		wg.Wait()
+		close(stop)
+		require.NoError(t, <-renewed, "renewing the lease while the moves ran")
+		for i, r := range results {
+			key := fmt.Sprintf("m-%03d", i)
+			got, err := s.InboxGet(ctx, key)
+			require.NoError(t, err)
+			if i%3 == 0 {
+				assert.Equal(t, [2]bool{false, false}, r, "%s: from the wrong state, neither move applies", key)
+				assert.Equal(t, store.InboxReceived, got.State, key)
+				assert.NotEmpty(t, got.Payload, key)
+			} else {
+				assert.Equal(t, [2]bool{true, true}, r, key)
+				assert.Equal(t, store.InboxDone, got.State, key)
+				assert.Empty(t, got.Payload, key)
+			}
+		}
+	})
+
 	t.Run("inbox: leases, heartbeats and one take-over", func(t *testing.T) {
 		s := open(t)
 		for _, k := range []string{"a", "b"} {
