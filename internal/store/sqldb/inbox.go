@@ -39,10 +39,51 @@ func (s *DB) InboxAdd(ctx context.Context, it store.InboxItem) (bool, error) {
 // inboxTx inserts a batch in one statement; the keys it returns are the
 // rows it added, the others were there already.
 func (s *DB) inboxTx(batch []*inboxReq) {
+	q, args, first := inboxInsert(batch)
 	out := make([]inboxResult, len(batch))
-	// Two deliveries of one key in one batch: the first one counts, the
-	// later ones are duplicates (the statement would add the key once
-	// and return it once, for both).
+	err := func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		release, err := s.urgentTurn(ctx)
+		if err != nil {
+			return err
+		}
+		defer release()
+		// One statement, no explicit transaction: each round trip to the
+		// database is time the ack waits.
+		var res *sql.Rows
+		if s.d.ProcessDurable == "" {
+			st, err := s.stmt(ctx, q)
+			if err != nil {
+				return err
+			}
+			res, err = st.QueryContext(ctx, args...)
+			if err != nil {
+				return err
+			}
+		} else {
+			c, err := s.durableConn(ctx)
+			if err != nil {
+				return err
+			}
+			res, err = c.QueryContext(ctx, q, args...)
+			if err != nil {
+				s.dropDurableConn()
+				return err
+			}
+		}
+		defer res.Close()
+		return readAdded(res, first, out)
+	}()
+	answerInbox(batch, out, err)
+}
+
+// inboxInsert is the statement that adds a batch: one row a key, the
+// key's first delivery in the batch (first maps each key to it). Two
+// deliveries of one key in one batch: the first one counts, the later
+// ones are duplicates (the statement would add the key once and return
+// it once, for both).
+func inboxInsert(batch []*inboxReq) (string, []any, map[string]int) {
 	first := map[string]int{}
 	var rows []*inboxReq
 	for i, r := range batch {
@@ -72,52 +113,28 @@ func (s *DB) inboxTx(batch []*inboxReq) {
 		args = append(args, it.Key, string(it.State), it.Owner, micros(it.LeaseUntil), micros(it.ReceivedAt), micros(it.ReceivedAt), it.Payload)
 	}
 	q.WriteString(` ON CONFLICT (key) DO NOTHING RETURNING key`)
-	err := func() error {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		release, err := s.urgentTurn(ctx)
-		if err != nil {
+	return q.String(), args, first
+}
+
+// readAdded marks the batch's requests whose keys the insert returned.
+func readAdded(res *sql.Rows, first map[string]int, out []inboxResult) error {
+	for res.Next() {
+		var k string
+		if err := res.Scan(&k); err != nil {
 			return err
 		}
-		defer release()
-		// One statement, no explicit transaction: each round trip to the
-		// database is time the ack waits.
-		var res *sql.Rows
-		if s.d.ProcessDurable == "" {
-			st, err := s.stmt(ctx, q.String())
-			if err != nil {
-				return err
-			}
-			res, err = st.QueryContext(ctx, args...)
-			if err != nil {
-				return err
-			}
-		} else {
-			c, err := s.durableConn(ctx)
-			if err != nil {
-				return err
-			}
-			res, err = c.QueryContext(ctx, q.String(), args...)
-			if err != nil {
-				s.dropDurableConn()
-				return err
-			}
-		}
-		defer res.Close()
-		for res.Next() {
-			var k string
-			if err := res.Scan(&k); err != nil {
-				return err
-			}
-			out[first[k]].added = true
-		}
-		return res.Err()
-	}()
+		out[first[k]].added = true
+	}
+	return res.Err()
+}
+
+func answerInbox(batch []*inboxReq, out []inboxResult, err error) {
 	for i, r := range batch {
 		if err != nil {
-			out[i] = inboxResult{err: err}
+			r.done <- inboxResult{err: err}
+		} else {
+			r.done <- out[i]
 		}
-		r.done <- out[i]
 	}
 }
 
@@ -155,6 +172,11 @@ func discard(c *sql.Conn) {
 	_ = c.Close()
 }
 
+// heldRows is the condition of the inbox's partial indexes (migration
+// 012), written out as they are: neither database uses a partial index
+// for a condition given as parameters.
+const heldRows = `state IN ('` + string(store.InboxReceived) + `', '` + string(store.InboxStarted) + `')`
+
 type moveReq struct {
 	key, owner string
 	from, to   store.InboxState
@@ -185,9 +207,6 @@ func (s *DB) InboxMove(ctx context.Context, key, owner string, from, to store.In
 func (s *DB) moveTx(batch []*moveReq) {
 	s.ownRows.Lock()
 	defer s.ownRows.Unlock()
-	// In key order, so that batches lock rows in the order other
-	// processes' do.
-	sort.Slice(batch, func(i, j int) bool { return batch[i].key < batch[j].key })
 	var out []moveResult
 	var err error
 	for try := 1; ; try++ {
@@ -198,59 +217,76 @@ func (s *DB) moveTx(batch []*moveReq) {
 		// The database rolled the batch back to break a deadlock with
 		// another process: nothing of it was applied, so run it again.
 	}
-	for i, r := range batch {
-		if err != nil {
-			out[i] = moveResult{err: err}
-		}
-		r.done <- out[i]
-	}
+	answerMoves(batch, out, err)
 }
 
 func (s *DB) moveOnce(batch []*moveReq) ([]moveResult, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	release, err := s.turn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	out, err := s.moveIn(ctx, tx, batch)
+	if err != nil {
+		return nil, err
+	}
+	return out, tx.Commit()
+}
+
+// moveIn applies a batch of moves in tx, in key order, so that batches
+// lock rows in the order other processes' do.
+func (s *DB) moveIn(ctx context.Context, tx *sql.Tx, batch []*moveReq) ([]moveResult, error) {
+	order := make([]int, len(batch))
+	for i := range order {
+		order[i] = i
+	}
+	sort.Slice(order, func(a, b int) bool { return batch[order[a]].key < batch[order[b]].key })
+	var sts [2]*sql.Stmt
+	for i, q := range []string{
+		`UPDATE inbox SET state = $1, updated_at = $2 WHERE key = $3 AND owner = $4 AND state = $5`,
+		`UPDATE inbox SET state = $1, updated_at = $2, payload = '' WHERE key = $3 AND owner = $4 AND state = $5`,
+	} {
+		st, err := s.stmt(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		sts[i] = tx.StmtContext(ctx, st)
+	}
 	out := make([]moveResult, len(batch))
-	err := func() error {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		var sts [2]*sql.Stmt
-		for i, q := range []string{
-			`UPDATE inbox SET state = $1, updated_at = $2 WHERE key = $3 AND owner = $4 AND state = $5`,
-			`UPDATE inbox SET state = $1, updated_at = $2, payload = '' WHERE key = $3 AND owner = $4 AND state = $5`,
-		} {
-			st, err := s.stmt(ctx, q)
-			if err != nil {
-				return err
-			}
-			sts[i] = st
+	for _, i := range order {
+		r := batch[i]
+		st := sts[0]
+		if r.scrub {
+			st = sts[1]
 		}
-		release, err := s.turn(ctx)
+		res, err := st.ExecContext(ctx, string(r.to), micros(r.at), r.key, r.owner, string(r.from))
 		if err != nil {
-			return err
+			return nil, err
 		}
-		defer release()
-		tx, err := s.db.BeginTx(ctx, nil)
+		n, err := res.RowsAffected()
 		if err != nil {
-			return err
+			return nil, err
 		}
-		defer tx.Rollback()
-		txSts := [2]*sql.Stmt{tx.StmtContext(ctx, sts[0]), tx.StmtContext(ctx, sts[1])}
-		for i, r := range batch {
-			st := txSts[0]
-			if r.scrub {
-				st = txSts[1]
-			}
-			res, err := st.ExecContext(ctx, string(r.to), micros(r.at), r.key, r.owner, string(r.from))
-			if err != nil {
-				return err
-			}
-			n, err := res.RowsAffected()
-			if err != nil {
-				return err
-			}
-			out[i].moved = n == 1
+		out[i].moved = n == 1
+	}
+	return out, nil
+}
+
+func answerMoves(batch []*moveReq, out []moveResult, err error) {
+	for i, r := range batch {
+		if err != nil {
+			r.done <- moveResult{err: err}
+		} else {
+			r.done <- out[i]
 		}
-		return tx.Commit()
-	}()
-	return out, err
+	}
 }
 
 // InboxRenew implements store.Inbox.
@@ -262,8 +298,8 @@ func (s *DB) InboxRenew(ctx context.Context, owner string, until time.Time) erro
 		return err
 	}
 	defer release()
-	_, err = s.db.ExecContext(ctx, `UPDATE inbox SET lease_until = $1 WHERE owner = $2 AND state IN ($3, $4) AND lease_until < $1`,
-		micros(until), owner, string(store.InboxReceived), string(store.InboxStarted))
+	_, err = s.db.ExecContext(ctx, `UPDATE inbox SET lease_until = $1 WHERE owner = $2 AND `+heldRows+` AND lease_until < $1`,
+		micros(until), owner)
 	return err
 }
 
@@ -285,8 +321,8 @@ func (s *DB) InboxLapsed(ctx context.Context, now time.Time, limit int) ([]store
 		limit = 100
 	}
 	return s.scanInbox(ctx, `SELECT key, state, owner, lease_until, received_at, updated_at, payload FROM inbox
-		WHERE state IN ($1, $2) AND lease_until <= $3 ORDER BY received_at, key LIMIT $4`,
-		string(store.InboxReceived), string(store.InboxStarted), micros(now), limit)
+		WHERE `+heldRows+` AND lease_until <= $1 ORDER BY received_at, key LIMIT $2`,
+		micros(now), limit)
 }
 
 func (s *DB) scanInbox(ctx context.Context, q string, args ...any) ([]store.InboxItem, error) {

@@ -1032,6 +1032,10 @@ func (s *DB) isClosed() bool {
 // transaction, and answers each.
 func (s *DB) writeAppends(batch []*appendReq) {
 	out, err := s.appendTx(batch)
+	answerAppends(batch, out, err)
+}
+
+func answerAppends(batch []*appendReq, out []store.AuditRecord, err error) {
 	for i, req := range batch {
 		if err != nil {
 			req.done <- appendResult{r: req.r, err: err}
@@ -1054,6 +1058,16 @@ func (s *DB) appendTx(batch []*appendReq) ([]store.AuditRecord, error) {
 		return nil, err
 	}
 	defer tx.Rollback()
+	out, err := s.appendIn(ctx, tx, batch)
+	if err != nil {
+		return nil, err
+	}
+	return out, tx.Commit()
+}
+
+// appendIn seals and writes a batch of audit records in tx, after the
+// log's head.
+func (s *DB) appendIn(ctx context.Context, tx *sql.Tx, batch []*appendReq) ([]store.AuditRecord, error) {
 	if err := s.d.Serialize(ctx, tx, lockAudit); err != nil {
 		return nil, err
 	}
@@ -1084,7 +1098,7 @@ func (s *DB) appendTx(batch []*appendReq) ([]store.AuditRecord, error) {
 		seq, prev = r.Seq, r.Hash
 		out[i] = r
 	}
-	return out, tx.Commit()
+	return out, nil
 }
 
 // AppendAuditBatch implements store.Audit. It takes the same lock as the
@@ -1376,31 +1390,35 @@ func (s *DB) Claim(ctx context.Context, key string, ttl time.Duration, now time.
 }
 
 func (s *DB) claimTx(batch []*claimReq) {
-	fail := func(err error) {
-		for _, r := range batch {
-			r.done <- claimResult{err: err}
+	out, err := func() ([]claimResult, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		release, err := s.turn(ctx)
+		if err != nil {
+			return nil, err
 		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+		defer release()
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return nil, err
+		}
+		defer tx.Rollback()
+		out, err := s.claimIn(ctx, tx, batch)
+		if err != nil {
+			return nil, err
+		}
+		return out, tx.Commit()
+	}()
+	answerClaims(batch, out, err)
+}
+
+// claimIn claims a batch of keys in tx.
+func (s *DB) claimIn(ctx context.Context, tx *sql.Tx, batch []*claimReq) ([]claimResult, error) {
 	st, err := s.stmt(ctx, `INSERT INTO dedup (key, expires_at) VALUES ($1, $2)
 		ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE dedup.expires_at <= $3`)
 	if err != nil {
-		fail(err)
-		return
+		return nil, err
 	}
-	release, err := s.turn(ctx)
-	if err != nil {
-		fail(err)
-		return
-	}
-	defer release()
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		fail(err)
-		return
-	}
-	defer tx.Rollback()
 	txSt := tx.StmtContext(ctx, st)
 	out := make([]claimResult, len(batch))
 	for i, r := range batch {
@@ -1409,18 +1427,21 @@ func (s *DB) claimTx(batch []*claimReq) {
 			if s.d.IsUniqueViolation(err) {
 				continue // out[i] is a refusal
 			}
-			fail(err)
-			return
+			return nil, err
 		}
 		n, err := res.RowsAffected()
 		out[i] = claimResult{ok: n == 1, err: err}
 	}
-	if err := tx.Commit(); err != nil {
-		fail(err)
-		return
-	}
+	return out, nil
+}
+
+func answerClaims(batch []*claimReq, out []claimResult, err error) {
 	for i, r := range batch {
-		r.done <- out[i]
+		if err != nil {
+			r.done <- claimResult{err: err}
+		} else {
+			r.done <- out[i]
+		}
 	}
 }
 

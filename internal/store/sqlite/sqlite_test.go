@@ -91,3 +91,39 @@ func TestCommitsDoNotCheckpoint(t *testing.T) {
 	assert.Equal(t, 0, pages)
 	assert.Equal(t, "PRAGMA wal_checkpoint(PASSIVE)", sqlite.Dialect.Checkpoint, "the store checkpoints instead")
 }
+
+// The sweeper's and the heartbeat's queries, written as the store writes
+// them, read the held commands' partial indexes (migration 012), and a
+// ticket search the index of entries with a ticket (011), rather than
+// scan tables that hold every command ever answered.
+func TestInboxAndTicketQueriesUsePartialIndexes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bot.db")
+	s, err := sqlite.Open(context.Background(), path)
+	require.NoError(t, err)
+	defer s.Close()
+	plan, err := s.ExplainAudit(context.Background(), store.AuditFilter{Ticket: "abc-123", Limit: 20, ByTime: true})
+	require.NoError(t, err)
+	assert.Contains(t, strings.Join(plan, "\n"), "audit_ticket_given", "ticket search plan")
+
+	db, err := sql.Open("sqlite", sqlite.DSN(path))
+	require.NoError(t, err)
+	defer db.Close()
+	held := `state IN ('` + string(store.InboxReceived) + `', '` + string(store.InboxStarted) + `')`
+	for q, index := range map[string]string{
+		`SELECT key FROM inbox WHERE ` + held + ` AND lease_until <= 1 ORDER BY received_at, key LIMIT 10`: "inbox_held_lease",
+		`UPDATE inbox SET lease_until = 2 WHERE owner = 'me' AND ` + held + ` AND lease_until < 2`:         "inbox_held_owner",
+	} {
+		rows, err := db.Query("EXPLAIN QUERY PLAN " + q)
+		require.NoError(t, err)
+		var steps []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			require.NoError(t, rows.Scan(&id, &parent, &unused, &detail))
+			steps = append(steps, detail)
+		}
+		require.NoError(t, rows.Err())
+		rows.Close()
+		assert.Contains(t, strings.Join(steps, "\n"), index, "plan of %s", q)
+	}
+}
