@@ -52,6 +52,11 @@ func (s *DB) inboxTx(batch []*inboxReq) {
 		first[r.it.Key] = i
 		rows = append(rows, r)
 	}
+	// In key order: a retried command reaches several replicas, and two
+	// of them inserting the same keys in different orders each wait for
+	// the other's uncommitted row (PostgreSQL breaks the deadlock by
+	// failing one statement, every add of it).
+	sort.Slice(rows, func(i, j int) bool { return rows[i].it.Key < rows[j].it.Key })
 	var q strings.Builder
 	q.WriteString(`INSERT INTO inbox (key, state, owner, lease_until, received_at, updated_at, payload) VALUES `)
 	args := make([]any, 0, 7*len(rows))
@@ -72,53 +77,69 @@ func (s *DB) inboxTx(batch []*inboxReq) {
 		args = append(args, it.Key, string(it.State), it.Owner, micros(it.LeaseUntil), micros(it.ReceivedAt), micros(it.ReceivedAt), it.Payload)
 	}
 	q.WriteString(` ON CONFLICT (key) DO NOTHING RETURNING key`)
-	err := func() error {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		release, err := s.urgentTurn(ctx)
-		if err != nil {
-			return err
+	var err error
+	for try := 1; ; try++ {
+		for i := range out {
+			out[i].added = false
 		}
-		defer release()
-		// One statement, no explicit transaction: each round trip to the
-		// database is time the ack waits.
-		var res *sql.Rows
-		if s.d.ProcessDurable == "" {
-			st, err := s.stmt(ctx, q.String())
-			if err != nil {
-				return err
-			}
-			res, err = st.QueryContext(ctx, args...)
-			if err != nil {
-				return err
-			}
-		} else {
-			c, err := s.durableConn(ctx)
-			if err != nil {
-				return err
-			}
-			res, err = c.QueryContext(ctx, q.String(), args...)
-			if err != nil {
-				s.dropDurableConn()
-				return err
-			}
+		err = s.insertInbox(q.String(), args, func(k string) { out[first[k]].added = true })
+		if err == nil || s.d.IsDeadlock == nil || !s.d.IsDeadlock(err) || try == 3 {
+			break
 		}
-		defer res.Close()
-		for res.Next() {
-			var k string
-			if err := res.Scan(&k); err != nil {
-				return err
-			}
-			out[first[k]].added = true
-		}
-		return res.Err()
-	}()
+		// The database failed the statement to break a deadlock (with
+		// a process whose rows were not in key order, an older
+		// version): nothing of it was applied, so run it again.
+	}
 	for i, r := range batch {
 		if err != nil {
 			out[i] = inboxResult{err: err}
 		}
 		r.done <- out[i]
 	}
+}
+
+// insertInbox runs one batch's insert, calling added with each key it
+// added.
+func (s *DB) insertInbox(q string, args []any, added func(string)) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	release, err := s.urgentTurn(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	// One statement, no explicit transaction: each round trip to the
+	// database is time the ack waits.
+	var res *sql.Rows
+	if s.d.ProcessDurable == "" {
+		st, err := s.stmt(ctx, q)
+		if err != nil {
+			return err
+		}
+		res, err = st.QueryContext(ctx, args...)
+		if err != nil {
+			return err
+		}
+	} else {
+		c, err := s.durableConn(ctx)
+		if err != nil {
+			return err
+		}
+		res, err = c.QueryContext(ctx, q, args...)
+		if err != nil {
+			s.dropDurableConn()
+			return err
+		}
+	}
+	defer res.Close()
+	for res.Next() {
+		var k string
+		if err := res.Scan(&k); err != nil {
+			return err
+		}
+		added(k)
+	}
+	return res.Err()
 }
 
 // durableConn returns the inbox committer's connection, set up with the
