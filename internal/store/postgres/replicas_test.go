@@ -79,3 +79,99 @@ func addTheSame(t *testing.T, a, b *sqldb.DB, prefix string) {
 		}
 	}
 }
+
+// One replica moves its commands and renews its lease while the other
+// (and itself) purges the inbox: old rows still held are scrubbed by the
+// purge, which locks them in its own order. No renewal may fail (a lease
+// that lapses hands running commands to the other replica), and every
+// move must report what it did.
+func TestReplicasRenewMoveAndPurge(t *testing.T) {
+	a, b := twoReplicas(t)
+	ctx := context.Background()
+	const n = 1000
+	for j := 0; j < n; j++ {
+		// Stored out of key order: a table scan meets them in another
+		// order than a batch of moves sorted by key.
+		i := (j * 773) % n
+		it := store.InboxItem{Key: fmt.Sprintf("p-%04d", i), State: store.InboxReceived, Owner: "a",
+			LeaseUntil: r0.Add(time.Minute), ReceivedAt: r0.Add(time.Duration(n-i) * time.Millisecond), UpdatedAt: r0, Payload: `{"text":"x"}`}
+		if i%2 == 0 {
+			it.State = store.InboxStarted
+		}
+		_, err := a.InboxAdd(ctx, it)
+		require.NoError(t, err)
+	}
+	stop := make(chan struct{})
+	var bg sync.WaitGroup
+	var mu sync.Mutex
+	var bgErrs []error
+	loop := func(name string, f func(k int) error) {
+		bg.Add(1)
+		go func() {
+			defer bg.Done()
+			for k := 1; ; k++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if err := f(k); err != nil {
+					mu.Lock()
+					bgErrs = append(bgErrs, fmt.Errorf("%s: %w", name, err))
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	loop("renew", func(k int) error { return a.InboxRenew(ctx, "a", r0.Add(time.Duration(60+k)*time.Second)) })
+	purge := func(s *sqldb.DB) func(int) error {
+		return func(int) error {
+			// Put payloads back so that each purge scrubs every held row
+			// (one row a statement: these lock nothing else).
+			for i := 0; i < n; i += 7 {
+				if err := s.Exec(ctx, `UPDATE inbox SET payload = 'x' WHERE key = $1 AND state IN ('received', 'started')`, fmt.Sprintf("p-%04d", i)); err != nil {
+					return err
+				}
+			}
+			_, err := s.InboxPurge(ctx, r0.Add(time.Hour))
+			return err
+		}
+	}
+	loop("purge on a", purge(a))
+	loop("purge on b", purge(b))
+	// Moves go back and forth between received and started for a while,
+	// each key by one goroutine: every one must apply.
+	var wg sync.WaitGroup
+	const movers = 40
+	deadline := time.Now().Add(3 * time.Second)
+	for g := 0; g < movers; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for round := 0; time.Now().Before(deadline); round++ {
+				for i := g; i < n; i += movers {
+					key := fmt.Sprintf("p-%04d", i)
+					from, to := store.InboxReceived, store.InboxStarted
+					if (i%2 == 0) != (round%2 == 1) {
+						from, to = to, from
+					}
+					ok, err := a.InboxMove(ctx, key, "a", from, to, r0, false)
+					if err != nil {
+						t.Errorf("move %s: %v", key, err)
+						return
+					}
+					if !ok {
+						t.Errorf("move %s from %s: not moved", key, from)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	bg.Wait()
+	for _, err := range bgErrs {
+		t.Error(err)
+	}
+}

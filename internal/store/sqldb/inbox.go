@@ -283,7 +283,12 @@ func (s *DB) InboxRenew(ctx context.Context, owner string, until time.Time) erro
 		return err
 	}
 	defer release()
-	_, err = s.db.ExecContext(ctx, `UPDATE inbox SET lease_until = $1 WHERE owner = $2 AND state IN ($3, $4) AND lease_until < $1`,
+	// Rows are locked in key order, as a batch of moves and the purge
+	// lock theirs: another process's purge scrubbing the same rows in
+	// its scan's order would deadlock with it.
+	_, err = s.db.ExecContext(ctx, `UPDATE inbox SET lease_until = $1 WHERE key IN (SELECT key FROM inbox
+		WHERE owner = $2 AND state IN ($3, $4) AND lease_until < $1 ORDER BY key`+s.d.ForUpdate+`)
+		AND owner = $2 AND state IN ($3, $4) AND lease_until < $1`,
 		micros(until), owner, string(store.InboxReceived), string(store.InboxStarted))
 	return err
 }
@@ -374,7 +379,10 @@ func (s *DB) InboxPurge(ctx context.Context, cutoff time.Time) (int, error) {
 	}
 	// What is still held that long after it came cannot be answered any
 	// more (its response_url lapsed); its text need not stay either.
-	if _, err := tx.ExecContext(ctx, `UPDATE inbox SET payload = '' WHERE received_at < $1 AND payload <> ''`, micros(cutoff)); err != nil {
+	// These rows are held: their owner may be moving or renewing them,
+	// locking them in key order, and so must this.
+	if _, err := tx.ExecContext(ctx, `UPDATE inbox SET payload = '' WHERE key IN (SELECT key FROM inbox
+		WHERE received_at < $1 AND payload <> '' ORDER BY key`+s.d.ForUpdate+`) AND received_at < $1`, micros(cutoff)); err != nil {
 		return 0, err
 	}
 	return int(n), tx.Commit()
