@@ -2,11 +2,13 @@ package postgres_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/deskbot/deskbot/internal/store"
@@ -105,7 +107,7 @@ func TestReplicasRenewMoveAndPurge(t *testing.T) {
 	var bg sync.WaitGroup
 	var mu sync.Mutex
 	var bgErrs []error
-	loop := func(name string, f func(k int) error) {
+	loop := func(name string, pause time.Duration, f func(k int) error) {
 		bg.Add(1)
 		go func() {
 			defer bg.Done()
@@ -120,10 +122,11 @@ func TestReplicasRenewMoveAndPurge(t *testing.T) {
 					bgErrs = append(bgErrs, fmt.Errorf("%s: %w", name, err))
 					mu.Unlock()
 				}
+				time.Sleep(pause)
 			}
 		}()
 	}
-	loop("renew", func(k int) error { return a.InboxRenew(ctx, "a", r0.Add(time.Duration(60+k)*time.Second)) })
+	loop("renew", 20*time.Millisecond, func(k int) error { return a.InboxRenew(ctx, "a", r0.Add(time.Duration(60+k)*time.Second)) })
 	purge := func(s *sqldb.DB) func(int) error {
 		return func(int) error {
 			// Put payloads back so that each purge scrubs every held row
@@ -137,8 +140,8 @@ func TestReplicasRenewMoveAndPurge(t *testing.T) {
 			return err
 		}
 	}
-	loop("purge on a", purge(a))
-	loop("purge on b", purge(b))
+	loop("purge on a", 5*time.Millisecond, purge(a))
+	loop("purge on b", 5*time.Millisecond, purge(b))
 	// Moves go back and forth between received and started for a while,
 	// each key by one goroutine: every one must apply.
 	var wg sync.WaitGroup
@@ -174,4 +177,56 @@ func TestReplicasRenewMoveAndPurge(t *testing.T) {
 	for _, err := range bgErrs {
 		t.Error(err)
 	}
+}
+
+// A move that waits on a row another session holds (another replica's
+// long transaction) must not hold up the renewal of this replica's other
+// commands: their lease would lapse, and another replica would take
+// commands still running here for dead ones.
+func TestRenewalDoesNotWaitForAStuckMove(t *testing.T) {
+	dsn := testbin.PostgresDSN(t)
+	a, err := postgres.Open(context.Background(), dsn)
+	require.NoError(t, err)
+	t.Cleanup(func() { a.Close() })
+	ctx := context.Background()
+	for _, k := range []string{"x-1", "x-2"} {
+		_, err := a.InboxAdd(ctx, store.InboxItem{Key: k, State: store.InboxStarted, Owner: "a",
+			LeaseUntil: r0.Add(time.Minute), ReceivedAt: r0, UpdatedAt: r0, Payload: "x"})
+		require.NoError(t, err)
+	}
+	other, err := sql.Open("pgx", dsn)
+	require.NoError(t, err)
+	defer other.Close()
+	tx, err := other.BeginTx(ctx, nil)
+	require.NoError(t, err)
+	unlock := sync.OnceFunc(func() { _ = tx.Rollback() })
+	defer unlock()
+	_, err = tx.ExecContext(ctx, `SELECT key FROM inbox WHERE key = 'x-1' FOR UPDATE`)
+	require.NoError(t, err)
+
+	moved := make(chan error, 1)
+	go func() {
+		_, err := a.InboxMove(ctx, "x-1", "a", store.InboxStarted, store.InboxDone, r0, true)
+		moved <- err
+	}()
+	time.Sleep(300 * time.Millisecond) // the move waits on x-1
+
+	renewed := make(chan error, 1)
+	go func() {
+		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		renewed <- a.InboxRenew(rctx, "a", r0.Add(2*time.Minute))
+	}()
+	select {
+	case err := <-renewed:
+		require.NoError(t, err)
+	case <-time.After(2 * time.Second):
+		unlock()
+		t.Fatal("the renewal waited for a move stuck on another session's lock")
+	}
+	got, err := a.InboxGet(ctx, "x-2")
+	require.NoError(t, err)
+	assert.Equal(t, r0.Add(2*time.Minute), got.LeaseUntil, "x-2's lease is renewed")
+	unlock()
+	require.NoError(t, <-moved)
 }

@@ -204,8 +204,6 @@ func (s *DB) InboxMove(ctx context.Context, key, owner string, from, to store.In
 // update of its own: a move whose item is not in its from state (or not
 // its owner's) changes nothing and reports false.
 func (s *DB) moveTx(batch []*moveReq) {
-	s.ownRows.Lock()
-	defer s.ownRows.Unlock()
 	// In key order, so that batches lock rows in the order other
 	// processes' do.
 	sort.Slice(batch, func(i, j int) bool { return batch[i].key < batch[j].key })
@@ -275,19 +273,21 @@ func (s *DB) moveOnce(batch []*moveReq) ([]moveResult, error) {
 }
 
 // InboxRenew implements store.Inbox.
+//
+// It waits for no row: a row another transaction holds (a batch of moves
+// of this process, stuck behind another replica's lock, or the purge) is
+// left for the next renewal, rather than have the lease of every other
+// command here lapse meanwhile, and another replica take commands still
+// running here for dead ones. The rows it does lock, it locks in key
+// order, as a batch of moves and the purge do.
 func (s *DB) InboxRenew(ctx context.Context, owner string, until time.Time) error {
-	s.ownRows.Lock()
-	defer s.ownRows.Unlock()
 	release, err := s.turn(ctx)
 	if err != nil {
 		return err
 	}
 	defer release()
-	// Rows are locked in key order, as a batch of moves and the purge
-	// lock theirs: another process's purge scrubbing the same rows in
-	// its scan's order would deadlock with it.
 	_, err = s.db.ExecContext(ctx, `UPDATE inbox SET lease_until = $1 WHERE key IN (SELECT key FROM inbox
-		WHERE owner = $2 AND state IN ($3, $4) AND lease_until < $1 ORDER BY key`+s.d.ForUpdate+`)
+		WHERE owner = $2 AND state IN ($3, $4) AND lease_until < $1 ORDER BY key`+s.d.ForUpdate+s.d.SkipLocked+`)
 		AND owner = $2 AND state IN ($3, $4) AND lease_until < $1`,
 		micros(until), owner, string(store.InboxReceived), string(store.InboxStarted))
 	return err
