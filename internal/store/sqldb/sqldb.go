@@ -1200,10 +1200,13 @@ func auditQuery(f store.AuditFilter, d Dialect) (string, []any) {
 		add("action = ?", f.Action)
 	}
 	if f.Ticket != "" {
-		// In any case: desks write ABC-123, people type abc-123.
-		// "ticket <> ''" lets the planner use the index of entries that
-		// have one (migration 011).
-		add("UPPER(ticket) = ? AND ticket <> ''", strings.ToUpper(f.Ticket))
+		// In any case: desks write ABC-123, people type abc-123. The
+		// database upper-cases both sides: its UPPER and Go's differ
+		// beyond ASCII (SQLite's leaves "ä" as it is), and a reference
+		// upper-cased by one never equals one upper-cased by the other,
+		// even as typed. "ticket <> ''" lets the planner use the index
+		// of entries that have one (migration 011).
+		add("UPPER(ticket) = UPPER(?) AND ticket <> ''", f.Ticket)
 	}
 	if f.Target != "" {
 		add("target = ?", f.Target)

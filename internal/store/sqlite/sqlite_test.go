@@ -57,6 +57,8 @@ func TestAuditSearchesUseIndexes(t *testing.T) {
 		"user by time":   {Actor: "U0ALICE01", Since: since, Limit: 20, ByTime: true},
 		"target by time": {Target: "web01", Since: since, Limit: 20, ByTime: true},
 		"text by time":   {Text: "shop0042", Since: since, Limit: 20, ByTime: true},
+		"ticket":         {Ticket: "ops-7"},
+		"ticket, newest": {Ticket: "ops-7", Newest: true, Limit: 20},
 	} {
 		plan, err := s.ExplainAudit(context.Background(), f)
 		require.NoError(t, err)

@@ -424,6 +424,32 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		assert.Equal(t, 1, n)
 	})
 
+	t.Run("audit entries are found by their ticket as it was given, and ASCII case does not matter", func(t *testing.T) {
+		s := open(t)
+		seal := func(r *store.AuditRecord) { r.Hash = fmt.Sprint("h", r.Seq) }
+		for _, ticket := range []string{"", "OPS-7", "ärende-7", "Ärende-8"} {
+			_, err := s.AppendAudit(ctx, store.AuditRecord{At: t0, Actor: "U1", Action: "request", Ticket: ticket}, seal)
+			require.NoError(t, err)
+		}
+		found := func(ticket string) []string {
+			var out []string
+			require.NoError(t, s.ScanAudit(ctx, store.AuditFilter{Ticket: ticket}, func(r store.AuditRecord) error {
+				out = append(out, r.Ticket)
+				return nil
+			}))
+			return out
+		}
+		assert.Equal(t, []string{"OPS-7"}, found("ops-7"))
+		assert.Equal(t, []string{"OPS-7"}, found("OPS-7"))
+		// SQLite's UPPER leaves letters beyond ASCII as they are: a search
+		// finds these as they were given (PostgreSQL also in other cases).
+		assert.Equal(t, []string{"ärende-7"}, found("ärende-7"))
+		assert.Equal(t, []string{"Ärende-8"}, found("Ärende-8"))
+		assert.Equal(t, []string{"Ärende-8"}, found("ÄRENDE-8"))
+		assert.Empty(t, found("OPS"), "a ticket is matched whole")
+		assert.Empty(t, found(" "), "a blank search is not an entry without a ticket")
+	})
+
 	t.Run("audit cursors only move forward", func(t *testing.T) {
 		s := open(t)
 		pos := func(seq int64) store.AuditPosition {
