@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/deskbot/deskbot/internal/store"
 )
@@ -28,12 +29,29 @@ type inboxResult struct {
 // that follows, so adds that arrive together are written by one
 // statement: under load a batch costs one commit, not one each.
 func (s *DB) InboxAdd(ctx context.Context, it store.InboxItem) (bool, error) {
+	if err := storable("key", it.Key, "owner", it.Owner, "state", string(it.State), "payload", it.Payload); err != nil {
+		return false, err
+	}
 	req := &inboxReq{it: it, done: make(chan inboxResult, 1)}
 	res, err := submit(s, ctx, s.inboxAdds, req, req.done)
 	if err != nil {
 		return false, err
 	}
 	return res.added, res.err
+}
+
+// storable checks, before a request joins a batch, that each value
+// (given after its name) is text every database stores: PostgreSQL
+// refuses invalid UTF-8 and NUL bytes, failing the statement, and with
+// it every other request of the batch. Values are not quoted: a payload
+// holds a capability.
+func storable(nameValues ...string) error {
+	for i := 0; i+1 < len(nameValues); i += 2 {
+		if v := nameValues[i+1]; !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
+			return fmt.Errorf("inbox: the %s is not text the store can keep (invalid UTF-8 or a NUL byte)", nameValues[i])
+		}
+	}
+	return nil
 }
 
 // inboxTx inserts a batch in one statement; the keys it returns are the
@@ -192,6 +210,9 @@ type moveResult struct {
 // InboxMove implements store.Inbox. Every command moves twice (started,
 // then done), so moves that arrive together share a transaction.
 func (s *DB) InboxMove(ctx context.Context, key, owner string, from, to store.InboxState, at time.Time, scrub bool) (bool, error) {
+	if err := storable("key", key, "owner", owner, "state", string(from), "state", string(to)); err != nil {
+		return false, err
+	}
 	req := &moveReq{key: key, owner: owner, from: from, to: to, at: at, scrub: scrub, done: make(chan moveResult, 1)}
 	res, err := submit(s, ctx, s.inboxMoves, req, req.done)
 	if err != nil {

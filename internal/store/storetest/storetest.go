@@ -628,6 +628,40 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		assert.ErrorIs(t, err, store.ErrNotFound)
 	})
 
+	t.Run("inbox: a key no database can store fails its own add and move, not the others arriving with it", func(t *testing.T) {
+		s := open(t)
+		const n = 64
+		bad := []string{"nul\x00key", "bad-utf8-\xff"}
+		var wg sync.WaitGroup
+		for round, mv := range []bool{false, true} {
+			for i := 0; i < n; i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					key := fmt.Sprintf("g-%03d", i)
+					if i < len(bad) {
+						key = bad[i]
+					}
+					var ok bool
+					var err error
+					if mv {
+						ok, err = s.InboxMove(ctx, key, "me", store.InboxReceived, store.InboxStarted, t0, false)
+					} else {
+						ok, err = s.InboxAdd(ctx, inboxItem(key, "me", `{"text":"x"}`))
+					}
+					if i < len(bad) {
+						assert.Error(t, err, "round %d: %q", round, key)
+						assert.False(t, ok, "round %d: %q", round, key)
+						return
+					}
+					assert.NoError(t, err, "round %d: %s", round, key)
+					assert.True(t, ok, "round %d: %s", round, key)
+				}()
+			}
+			wg.Wait()
+		}
+	})
+
 	t.Run("inbox: moves arriving together each report their own outcome, while the lease is renewed", func(t *testing.T) {
 		s := open(t)
 		const n = 120
