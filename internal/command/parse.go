@@ -345,10 +345,47 @@ type catalogKey struct {
 	n     int
 }
 
-// catalogNames caches each catalog's names by first word: a catalog is
-// immutable once a plugin declared it, and splitting every name of a
-// large one into words on every command was most of what parsing cost.
-var catalogNames sync.Map // catalogKey → map[string][]catalogName
+// catalogIndex is a catalog's names by first word, with the names it was
+// built from.
+type catalogIndex struct {
+	byFirst map[string][]catalogName
+	// names are every command's name then aliases, in catalog order;
+	// ends[i] is where command i's names end.
+	names []string
+	ends  []int
+}
+
+// builtFrom reports whether catalog still has the names ix was built
+// from: the slice a provider returns may be refilled in place (same
+// address, same length) with another catalog. Comparing the strings
+// costs a fraction of splitting them, and nothing when they are the very
+// strings the index was built from.
+func (ix *catalogIndex) builtFrom(catalog []sdk.CommandSpec) bool {
+	if len(ix.ends) != len(catalog) {
+		return false
+	}
+	k := 0
+	for i := range catalog {
+		c := &catalog[i]
+		if ix.ends[i]-k != 1+len(c.Aliases) || ix.names[k] != c.Name {
+			return false
+		}
+		k++
+		for _, a := range c.Aliases {
+			if ix.names[k] != a {
+				return false
+			}
+			k++
+		}
+	}
+	return true
+}
+
+// catalogNames caches each catalog's names by first word: splitting every
+// name of a large catalog into words on every command was most of what
+// parsing cost. An entry is used only while the catalog at its address
+// still has the names it was built from.
+var catalogNames sync.Map // catalogKey → *catalogIndex
 
 // namesOf returns catalog's names by first word, in catalog order.
 func namesOf(catalog []sdk.CommandSpec) map[string][]catalogName {
@@ -356,15 +393,20 @@ func namesOf(catalog []sdk.CommandSpec) map[string][]catalogName {
 		return nil
 	}
 	key := catalogKey{&catalog[0], len(catalog)}
-	if m, ok := catalogNames.Load(key); ok {
-		return m.(map[string][]catalogName)
+	if v, ok := catalogNames.Load(key); ok {
+		if ix := v.(*catalogIndex); ix.builtFrom(catalog) {
+			return ix.byFirst
+		}
 	}
-	m := map[string][]catalogName{}
+	ix := &catalogIndex{byFirst: map[string][]catalogName{}, ends: make([]int, len(catalog))}
 	for i := range catalog {
 		c := &catalog[i]
-		for _, name := range append([]string{c.Name}, c.Aliases...) {
+		ix.names = append(ix.names, c.Name)
+		ix.names = append(ix.names, c.Aliases...)
+		ix.ends[i] = len(ix.names)
+		for _, name := range ix.names[len(ix.names)-1-len(c.Aliases):] {
 			if nw := strings.Fields(name); len(nw) > 0 {
-				m[nw[0]] = append(m[nw[0]], catalogName{i, nw})
+				ix.byFirst[nw[0]] = append(ix.byFirst[nw[0]], catalogName{i, nw})
 			}
 		}
 	}
@@ -373,8 +415,8 @@ func namesOf(catalog []sdk.CommandSpec) map[string][]catalogName {
 	if catalogCount.Add(1)%64 == 0 {
 		catalogNames.Clear()
 	}
-	catalogNames.Store(key, m)
-	return m
+	catalogNames.Store(key, ix)
+	return ix.byFirst
 }
 
 var catalogCount atomic.Int64

@@ -21,8 +21,9 @@ import (
 // so a migration run (one transaction) keeps it from its first statement
 // to its commit, and a replica starting at the same time waits for it.
 var Dialect = sqldb.Dialect{
-	Name:      "postgres",
-	ForUpdate: " FOR UPDATE",
+	Name:       "postgres",
+	ForUpdate:  " FOR UPDATE",
+	SkipLocked: " SKIP LOCKED",
 	// 15 parameters a row: 1,500 a statement, far below the protocol's
 	// 65,535.
 	BatchRows: 100,

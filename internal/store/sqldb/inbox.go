@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/deskbot/deskbot/internal/store"
 )
@@ -28,6 +29,9 @@ type inboxResult struct {
 // that follows, so adds that arrive together are written by one
 // statement: under load a batch costs one commit, not one each.
 func (s *DB) InboxAdd(ctx context.Context, it store.InboxItem) (bool, error) {
+	if err := storable("key", it.Key, "owner", it.Owner, "state", string(it.State), "payload", it.Payload); err != nil {
+		return false, err
+	}
 	req := &inboxReq{it: it, done: make(chan inboxResult, 1)}
 	res, err := submit(s, ctx, s.inboxAdds, req, req.done)
 	if err != nil {
@@ -36,45 +40,38 @@ func (s *DB) InboxAdd(ctx context.Context, it store.InboxItem) (bool, error) {
 	return res.added, res.err
 }
 
+// storable checks, before a request joins a batch, that each value
+// (given after its name) is text every database stores: PostgreSQL
+// refuses invalid UTF-8 and NUL bytes, failing the statement, and with
+// it every other request of the batch. Values are not quoted: a payload
+// holds a capability.
+func storable(nameValues ...string) error {
+	for i := 0; i+1 < len(nameValues); i += 2 {
+		if v := nameValues[i+1]; !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
+			return fmt.Errorf("inbox: the %s is not text the store can keep (invalid UTF-8 or a NUL byte)", nameValues[i])
+		}
+	}
+	return nil
+}
+
 // inboxTx inserts a batch in one statement; the keys it returns are the
 // rows it added, the others were there already.
 func (s *DB) inboxTx(batch []*inboxReq) {
 	q, args, first := inboxInsert(batch)
 	out := make([]inboxResult, len(batch))
-	err := func() error {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		release, err := s.urgentTurn(ctx)
-		if err != nil {
-			return err
+	var err error
+	for try := 1; ; try++ {
+		for i := range out {
+			out[i].added = false
 		}
-		defer release()
-		// One statement, no explicit transaction: each round trip to the
-		// database is time the ack waits.
-		var res *sql.Rows
-		if s.d.ProcessDurable == "" {
-			st, err := s.stmt(ctx, q)
-			if err != nil {
-				return err
-			}
-			res, err = st.QueryContext(ctx, args...)
-			if err != nil {
-				return err
-			}
-		} else {
-			c, err := s.durableConn(ctx)
-			if err != nil {
-				return err
-			}
-			res, err = c.QueryContext(ctx, q, args...)
-			if err != nil {
-				s.dropDurableConn()
-				return err
-			}
+		err = s.insertInbox(q, args, func(k string) { out[first[k]].added = true })
+		if err == nil || s.d.IsDeadlock == nil || !s.d.IsDeadlock(err) || try == 3 {
+			break
 		}
-		defer res.Close()
-		return readAdded(res, first, out)
-	}()
+		// The database failed the statement to break a deadlock (with
+		// a process whose rows were not in key order, an older
+		// version): nothing of it was applied, so run it again.
+	}
 	answerInbox(batch, out, err)
 }
 
@@ -93,6 +90,11 @@ func inboxInsert(batch []*inboxReq) (string, []any, map[string]int) {
 		first[r.it.Key] = i
 		rows = append(rows, r)
 	}
+	// In key order: a retried command reaches several replicas, and two
+	// of them inserting the same keys in different orders each wait for
+	// the other's uncommitted row (PostgreSQL breaks the deadlock by
+	// failing one statement, every add of it).
+	sort.Slice(rows, func(i, j int) bool { return rows[i].it.Key < rows[j].it.Key })
 	var q strings.Builder
 	q.WriteString(`INSERT INTO inbox (key, state, owner, lease_until, received_at, updated_at, payload) VALUES `)
 	args := make([]any, 0, 7*len(rows))
@@ -116,18 +118,6 @@ func inboxInsert(batch []*inboxReq) (string, []any, map[string]int) {
 	return q.String(), args, first
 }
 
-// readAdded marks the batch's requests whose keys the insert returned.
-func readAdded(res *sql.Rows, first map[string]int, out []inboxResult) error {
-	for res.Next() {
-		var k string
-		if err := res.Scan(&k); err != nil {
-			return err
-		}
-		out[first[k]].added = true
-	}
-	return res.Err()
-}
-
 func answerInbox(batch []*inboxReq, out []inboxResult, err error) {
 	for i, r := range batch {
 		if err != nil {
@@ -136,6 +126,50 @@ func answerInbox(batch []*inboxReq, out []inboxResult, err error) {
 			r.done <- out[i]
 		}
 	}
+}
+
+// insertInbox runs one batch's insert, calling added with each key it
+// added.
+func (s *DB) insertInbox(q string, args []any, added func(string)) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	release, err := s.urgentTurn(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	// One statement, no explicit transaction: each round trip to the
+	// database is time the ack waits.
+	var res *sql.Rows
+	if s.d.ProcessDurable == "" {
+		st, err := s.stmt(ctx, q)
+		if err != nil {
+			return err
+		}
+		res, err = st.QueryContext(ctx, args...)
+		if err != nil {
+			return err
+		}
+	} else {
+		c, err := s.durableConn(ctx)
+		if err != nil {
+			return err
+		}
+		res, err = c.QueryContext(ctx, q, args...)
+		if err != nil {
+			s.dropDurableConn()
+			return err
+		}
+	}
+	defer res.Close()
+	for res.Next() {
+		var k string
+		if err := res.Scan(&k); err != nil {
+			return err
+		}
+		added(k)
+	}
+	return res.Err()
 }
 
 // durableConn returns the inbox committer's connection, set up with the
@@ -193,6 +227,9 @@ type moveResult struct {
 // InboxMove implements store.Inbox. Every command moves twice (started,
 // then done), so moves that arrive together share a transaction.
 func (s *DB) InboxMove(ctx context.Context, key, owner string, from, to store.InboxState, at time.Time, scrub bool) (bool, error) {
+	if err := storable("key", key, "owner", owner, "state", string(from), "state", string(to)); err != nil {
+		return false, err
+	}
 	req := &moveReq{key: key, owner: owner, from: from, to: to, at: at, scrub: scrub, done: make(chan moveResult, 1)}
 	res, err := submit(s, ctx, s.inboxMoves, req, req.done)
 	if err != nil {
@@ -205,8 +242,6 @@ func (s *DB) InboxMove(ctx context.Context, key, owner string, from, to store.In
 // update of its own: a move whose item is not in its from state (or not
 // its owner's) changes nothing and reports false.
 func (s *DB) moveTx(batch []*moveReq) {
-	s.ownRows.Lock()
-	defer s.ownRows.Unlock()
 	var out []moveResult
 	var err error
 	for try := 1; ; try++ {
@@ -290,15 +325,22 @@ func answerMoves(batch []*moveReq, out []moveResult, err error) {
 }
 
 // InboxRenew implements store.Inbox.
+//
+// It waits for no row: a row another transaction holds (a batch of moves
+// of this process, stuck behind another replica's lock, or the purge) is
+// left for the next renewal, rather than have the lease of every other
+// command here lapse meanwhile, and another replica take commands still
+// running here for dead ones. The rows it does lock, it locks in key
+// order, as a batch of moves and the purge do.
 func (s *DB) InboxRenew(ctx context.Context, owner string, until time.Time) error {
-	s.ownRows.Lock()
-	defer s.ownRows.Unlock()
 	release, err := s.turn(ctx)
 	if err != nil {
 		return err
 	}
 	defer release()
-	_, err = s.db.ExecContext(ctx, `UPDATE inbox SET lease_until = $1 WHERE owner = $2 AND `+heldRows+` AND lease_until < $1`,
+	_, err = s.db.ExecContext(ctx, `UPDATE inbox SET lease_until = $1 WHERE key IN (SELECT key FROM inbox
+		WHERE owner = $2 AND `+heldRows+` AND lease_until < $1 ORDER BY key`+s.d.ForUpdate+s.d.SkipLocked+`)
+		AND owner = $2 AND `+heldRows+` AND lease_until < $1`,
 		micros(until), owner)
 	return err
 }
@@ -389,7 +431,10 @@ func (s *DB) InboxPurge(ctx context.Context, cutoff time.Time) (int, error) {
 	}
 	// What is still held that long after it came cannot be answered any
 	// more (its response_url lapsed); its text need not stay either.
-	if _, err := tx.ExecContext(ctx, `UPDATE inbox SET payload = '' WHERE received_at < $1 AND payload <> ''`, micros(cutoff)); err != nil {
+	// These rows are held: their owner may be moving or renewing them,
+	// locking them in key order, and so must this.
+	if _, err := tx.ExecContext(ctx, `UPDATE inbox SET payload = '' WHERE key IN (SELECT key FROM inbox
+		WHERE received_at < $1 AND payload <> '' ORDER BY key`+s.d.ForUpdate+`) AND received_at < $1`, micros(cutoff)); err != nil {
 		return 0, err
 	}
 	return int(n), tx.Commit()

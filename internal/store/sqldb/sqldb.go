@@ -29,6 +29,11 @@ type Dialect struct {
 	Name string
 	// ForUpdate is appended to a SELECT that must lock its row.
 	ForUpdate string
+	// SkipLocked is appended to a SELECT that locks rows (after
+	// ForUpdate) when rows another transaction holds may be left out
+	// rather than waited for (PostgreSQL's SKIP LOCKED; "" where rows are
+	// not locked one by one).
+	SkipLocked string
 	// Serialize runs at the start of a transaction that must not run
 	// concurrently with another of the same key (audit appends,
 	// migrations) and holds until it ends: PostgreSQL takes a
@@ -112,10 +117,6 @@ type DB struct {
 	inboxAdds chan *inboxReq
 	// inboxMoves are committed in groups too: each command moves twice.
 	inboxMoves chan *moveReq
-	// ownRows is held while this process changes several of its own
-	// inbox rows at once (a batch of moves, a lease renewal): each locks
-	// its rows in its own order, and two at once would deadlock.
-	ownRows sync.Mutex
 	// inboxConn is the inbox committer's own connection when the
 	// dialect sets ProcessDurable (only that goroutine touches it).
 	inboxConn *sql.Conn
@@ -1213,10 +1214,13 @@ func auditQuery(f store.AuditFilter, d Dialect) (string, []any) {
 		add("action = ?", f.Action)
 	}
 	if f.Ticket != "" {
-		// In any case: desks write ABC-123, people type abc-123.
-		// "ticket <> ''" lets the planner use the index of entries that
-		// have one (migration 011).
-		add("UPPER(ticket) = ? AND ticket <> ''", strings.ToUpper(f.Ticket))
+		// In any case: desks write ABC-123, people type abc-123. The
+		// database upper-cases both sides: its UPPER and Go's differ
+		// beyond ASCII (SQLite's leaves "ä" as it is), and a reference
+		// upper-cased by one never equals one upper-cased by the other,
+		// even as typed. "ticket <> ''" lets the planner use the index
+		// of entries that have one (migration 011).
+		add("UPPER(ticket) = UPPER(?) AND ticket <> ''", f.Ticket)
 	}
 	if f.Target != "" {
 		add("target = ?", f.Target)

@@ -57,6 +57,8 @@ func TestAuditSearchesUseIndexes(t *testing.T) {
 		"user by time":   {Actor: "U0ALICE01", Since: since, Limit: 20, ByTime: true},
 		"target by time": {Target: "web01", Since: since, Limit: 20, ByTime: true},
 		"text by time":   {Text: "shop0042", Since: since, Limit: 20, ByTime: true},
+		"ticket":         {Ticket: "ops-7"},
+		"ticket, newest": {Ticket: "ops-7", Newest: true, Limit: 20},
 	} {
 		plan, err := s.ExplainAudit(context.Background(), f)
 		require.NoError(t, err)
@@ -111,7 +113,8 @@ func TestInboxAndTicketQueriesUsePartialIndexes(t *testing.T) {
 	held := `state IN ('` + string(store.InboxReceived) + `', '` + string(store.InboxStarted) + `')`
 	for q, index := range map[string]string{
 		`SELECT key FROM inbox WHERE ` + held + ` AND lease_until <= 1 ORDER BY received_at, key LIMIT 10`: "inbox_held_lease",
-		`UPDATE inbox SET lease_until = 2 WHERE owner = 'me' AND ` + held + ` AND lease_until < 2`:         "inbox_held_owner",
+		`UPDATE inbox SET lease_until = 2 WHERE key IN (SELECT key FROM inbox WHERE owner = 'me' AND ` + held +
+			` AND lease_until < 2 ORDER BY key) AND owner = 'me' AND ` + held + ` AND lease_until < 2`: "inbox_held_owner",
 	} {
 		rows, err := db.Query("EXPLAIN QUERY PLAN " + q)
 		require.NoError(t, err)

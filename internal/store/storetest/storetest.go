@@ -424,6 +424,32 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		assert.Equal(t, 1, n)
 	})
 
+	t.Run("audit entries are found by their ticket as it was given, and ASCII case does not matter", func(t *testing.T) {
+		s := open(t)
+		seal := func(r *store.AuditRecord) { r.Hash = fmt.Sprint("h", r.Seq) }
+		for _, ticket := range []string{"", "OPS-7", "ärende-7", "Ärende-8"} {
+			_, err := s.AppendAudit(ctx, store.AuditRecord{At: t0, Actor: "U1", Action: "request", Ticket: ticket}, seal)
+			require.NoError(t, err)
+		}
+		found := func(ticket string) []string {
+			var out []string
+			require.NoError(t, s.ScanAudit(ctx, store.AuditFilter{Ticket: ticket}, func(r store.AuditRecord) error {
+				out = append(out, r.Ticket)
+				return nil
+			}))
+			return out
+		}
+		assert.Equal(t, []string{"OPS-7"}, found("ops-7"))
+		assert.Equal(t, []string{"OPS-7"}, found("OPS-7"))
+		// SQLite's UPPER leaves letters beyond ASCII as they are: a search
+		// finds these as they were given (PostgreSQL also in other cases).
+		assert.Equal(t, []string{"ärende-7"}, found("ärende-7"))
+		assert.Equal(t, []string{"Ärende-8"}, found("Ärende-8"))
+		assert.Equal(t, []string{"Ärende-8"}, found("ÄRENDE-8"))
+		assert.Empty(t, found("OPS"), "a ticket is matched whole")
+		assert.Empty(t, found(" "), "a blank search is not an entry without a ticket")
+	})
+
 	t.Run("audit cursors only move forward", func(t *testing.T) {
 		s := open(t)
 		pos := func(seq int64) store.AuditPosition {
@@ -600,6 +626,40 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		assert.Empty(t, got.Payload, "the answered command's text and response_url are gone")
 		_, err = s.InboxGet(ctx, "nope")
 		assert.ErrorIs(t, err, store.ErrNotFound)
+	})
+
+	t.Run("inbox: a key no database can store fails its own add and move, not the others arriving with it", func(t *testing.T) {
+		s := open(t)
+		const n = 64
+		bad := []string{"nul\x00key", "bad-utf8-\xff"}
+		var wg sync.WaitGroup
+		for round, mv := range []bool{false, true} {
+			for i := 0; i < n; i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					key := fmt.Sprintf("g-%03d", i)
+					if i < len(bad) {
+						key = bad[i]
+					}
+					var ok bool
+					var err error
+					if mv {
+						ok, err = s.InboxMove(ctx, key, "me", store.InboxReceived, store.InboxStarted, t0, false)
+					} else {
+						ok, err = s.InboxAdd(ctx, inboxItem(key, "me", `{"text":"x"}`))
+					}
+					if i < len(bad) {
+						assert.Error(t, err, "round %d: %q", round, key)
+						assert.False(t, ok, "round %d: %q", round, key)
+						return
+					}
+					assert.NoError(t, err, "round %d: %s", round, key)
+					assert.True(t, ok, "round %d: %s", round, key)
+				}()
+			}
+			wg.Wait()
+		}
 	})
 
 	t.Run("inbox: moves arriving together each report their own outcome, while the lease is renewed", func(t *testing.T) {
