@@ -60,7 +60,15 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.StringVar(&ro.record, "record", "", "with --url: write one JSON line per command (id, channel, acked, answers) to this file")
 	fs.DurationVar(&ro.settle, "settle", 30*time.Second, "with --url: how long to wait for answers after the last send")
 	fs.DurationVar(&ro.readyWait, "ready-wait", 2*time.Minute, "with --url: how long to wait for the bot's /readyz before sending")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: bot loadtest [flags]\n\nflags:")
+		fs.PrintDefaults()
+		fmt.Fprint(fs.Output(), loadtestEnvHelp)
+	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
 		return &exitError{code: exitInvalid}
 	}
 	if *rate <= 0 || *duration <= 0 {
@@ -71,10 +79,13 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		n = int(float64(*rate) * duration.Seconds())
 	}
 	n = min(n, 10_000_000)
-	cmds := strings.Split(*mix, ";")
+	cmds, err := splitCommands(*mix)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return &exitError{code: exitInvalid}
+	}
 	var steps []int
 	if *ramp != "" {
-		var err error
 		if steps, err = parseRamp(*ramp); err != nil {
 			fmt.Fprintln(stderr, err)
 			return &exitError{code: exitInvalid}
@@ -89,11 +100,70 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	lt := &loadtest{stdout: stdout, stderr: stderr, rate: *rate, n: n, cmds: cmds, user: *as, pending: map[string]*sample{},
 		ramp: steps, stepFor: *duration, kneeAck: *kneeAck, pgEnv: *pgEnv}
+	if err := lt.profilePaths(os.Getenv("LOADTEST_BOT_CPUPROFILE"), os.Getenv("LOADTEST_PLUGIN_CPUPROFILE_DIR")); err != nil {
+		fmt.Fprintln(stderr, err)
+		return &exitError{code: exitInvalid}
+	}
 	if *pgEnv != "" && os.Getenv(*pgEnv) == "" {
 		fmt.Fprintf(stderr, "--postgres-dsn-env %s: the variable is empty\n", *pgEnv)
 		return &exitError{code: exitInvalid}
 	}
 	return lt.run(ctx, *pluginDir, *policy, *kill, *asJSON)
+}
+
+// splitCommands reads --commands: slash commands separated by ";",
+// blanks dropped (a trailing ";" would otherwise send empty commands,
+// which no plugin answers and which would all be counted lost).
+func splitCommands(s string) ([]string, error) {
+	var out []string
+	for _, c := range strings.Split(s, ";") {
+		if c = strings.TrimSpace(c); c == "" {
+			continue
+		}
+		if !strings.HasPrefix(c, "/") {
+			return nil, fmt.Errorf("--commands: %q is not a slash command (commands start with /, separated by ;)", c)
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("--commands: no command given (slash commands separated by ;)")
+	}
+	return out, nil
+}
+
+const loadtestEnvHelp = `
+environment (without --url):
+  LOADTEST_BOT_CPUPROFILE=FILE        profile the bot under load into FILE (go tool pprof -top FILE)
+  LOADTEST_PLUGIN_CPUPROFILE_DIR=DIR  profile each plugin into DIR/NAME.pprof (DIR is created)
+  The profiles are complete once loadtest has stopped the bot, as it does before it exits.
+`
+
+// profilePaths checks the profiles asked for in the environment now,
+// and makes their paths absolute: the bot and the plugins run in other
+// folders, and a profile they cannot create is skipped without a word.
+func (lt *loadtest) profilePaths(bot, pluginDir string) error {
+	// The plugins' folder first: the bot's profile may go in it too.
+	if pluginDir != "" {
+		abs, err := filepath.Abs(pluginDir)
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(abs, 0o755); err != nil {
+			return fmt.Errorf("LOADTEST_PLUGIN_CPUPROFILE_DIR: %w", err)
+		}
+		lt.pluginProfiles = abs
+	}
+	if bot != "" {
+		abs, err := filepath.Abs(bot)
+		if err != nil {
+			return err
+		}
+		if st, err := os.Stat(filepath.Dir(abs)); err != nil || !st.IsDir() {
+			return fmt.Errorf("LOADTEST_BOT_CPUPROFILE %s: the folder %s does not exist", bot, filepath.Dir(abs))
+		}
+		lt.botProfile = abs
+	}
+	return nil
 }
 
 func randomHex(n int) string {
@@ -169,6 +239,9 @@ type loadtest struct {
 	// pgEnv names the variable holding a PostgreSQL DSN for the bot's
 	// store ("": SQLite).
 	pgEnv string
+	// botProfile and pluginProfiles are where CPU profiles go (absolute;
+	// "": none).
+	botProfile, pluginProfiles string
 }
 
 type rssTrack struct {
@@ -253,7 +326,16 @@ func (lt *loadtest) api() http.Handler {
 
 func findPluginDir(given string) (string, error) {
 	if given != "" {
-		return given, nil
+		// The bot reads the configuration from a temporary folder and
+		// takes relative paths from there: give it this one absolute.
+		abs, err := filepath.Abs(given)
+		if err != nil {
+			return "", err
+		}
+		if st, err := os.Stat(abs); err != nil || !st.IsDir() {
+			return "", fmt.Errorf("--plugins %s: not a directory (make build writes bin/plugins)", given)
+		}
+		return abs, nil
 	}
 	cwd, _ := os.Getwd()
 	for _, d := range pluginDirCandidates(cwd) {
@@ -276,7 +358,13 @@ func (lt *loadtest) writeConfig(dir, plugins, policy string) (string, error) {
 		}
 	}
 	if policy != "" {
-		fmt.Fprintf(&b, "policy: %q\n", policy)
+		// Relative to where loadtest runs, not to the temporary folder
+		// the bot reads this configuration from.
+		abs, err := filepath.Abs(policy)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(&b, "policy: %q\n", abs)
 	}
 	if lt.pgEnv != "" {
 		// PostgreSQL needs the keys replicas share; the bot gets fresh
@@ -289,6 +377,7 @@ func (lt *loadtest) writeConfig(dir, plugins, policy string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	found := 0
 	for _, e := range entries {
 		info, err := e.Info()
 		if err != nil || !info.Mode().IsRegular() || info.Mode()&0o111 == 0 {
@@ -303,12 +392,29 @@ func (lt *loadtest) writeConfig(dir, plugins, policy string) (string, error) {
 		// LOADTEST_PLUGIN_CPUPROFILE_DIR=DIR profiles each plugin into
 		// DIR/NAME.pprof (the host passes a plugin only its configured
 		// environment).
-		if pd := os.Getenv("LOADTEST_PLUGIN_CPUPROFILE_DIR"); pd != "" {
-			fmt.Fprintf(&b, "      env:\n        DESKBOT_PLUGIN_CPUPROFILE: %q\n", filepath.Join(pd, e.Name()+".pprof"))
+		if lt.pluginProfiles != "" {
+			fmt.Fprintf(&b, "      env:\n        DESKBOT_PLUGIN_CPUPROFILE: %q\n", filepath.Join(lt.pluginProfiles, e.Name()+".pprof"))
 		}
+		found++
+	}
+	if found == 0 {
+		return "", fmt.Errorf("no plugin executables in %s: run make build (or make plugin NAME=...), or give --plugins", plugins)
 	}
 	path := filepath.Join(dir, "bot.yaml")
 	return path, os.WriteFile(path, []byte(b.String()), 0o600)
+}
+
+// logTail is the last line of the bot's log: the error it stopped on.
+func logTail(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "no log"
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if last := lines[len(lines)-1]; last != "" {
+		return last
+	}
+	return "nothing logged"
 }
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
@@ -355,8 +461,12 @@ func (lt *loadtest) run(ctx context.Context, pluginDir, policy, kill string, asJ
 	bot := exec.Command(self, "serve", "--config", cfg)
 	bot.Env = append(os.Environ(), "LOADTEST_SIGNING_SECRET="+lt.secret, "LOADTEST_BOT_TOKEN=xoxb-loadtest",
 		"LOADTEST_APPROVAL_KEY="+randomHex(24), "LOADTEST_AUDIT_KEY="+randomHex(24))
-	if p := os.Getenv("LOADTEST_BOT_CPUPROFILE"); p != "" {
-		bot.Env = append(bot.Env, "DESKBOT_CPUPROFILE="+p)
+	if lt.botProfile != "" {
+		bot.Env = append(bot.Env, "DESKBOT_CPUPROFILE="+lt.botProfile)
+		defer fmt.Fprintf(lt.stderr, "bot CPU profile: %s\n", lt.botProfile)
+	}
+	if lt.pluginProfiles != "" {
+		defer fmt.Fprintf(lt.stderr, "plugin CPU profiles: %s\n", filepath.Join(lt.pluginProfiles, "NAME.pprof"))
 	}
 	bot.Stderr = logf
 	out, _ := bot.StdoutPipe()
@@ -375,16 +485,26 @@ func (lt *loadtest) run(ctx context.Context, pluginDir, policy, kill string, asJ
 		}
 	}()
 	addr := make(chan string, 1)
+	stdoutDone := make(chan struct{})
 	go func() {
+		defer close(stdoutDone)
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
 			if m := servingRE.FindStringSubmatch(sc.Text()); m != nil {
-				addr <- m[1]
+				select {
+				case addr <- m[1]:
+				default:
+				}
 			}
 		}
 	}()
 	select {
 	case lt.botURL = <-addr:
+	case <-stdoutDone:
+		// The bot stopped before serving (a configuration it refused, a
+		// store it could not reach): say why now, in its own words.
+		_ = bot.Wait()
+		return fmt.Errorf("the bot exited before serving (%s): %s; see %s", bot.ProcessState, logTail(logPath), logPath)
 	case <-time.After(30 * time.Second):
 		return fmt.Errorf("the bot did not start; see %s", logPath)
 	}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -64,5 +66,75 @@ func TestKneeStepJudgement(t *testing.T) {
 	fill()
 	if st := lt.step(400, time.Second); st.Passed || !strings.Contains(st.Why, "could not keep up") {
 		t.Errorf("half the rate asked: %+v", st)
+	}
+}
+
+// --commands drops blanks (a trailing ";" sent empty commands, all
+// counted lost) and refuses what is not a slash command.
+func TestSplitCommands(t *testing.T) {
+	got, err := splitCommands(" /example echo text=load ; ;/whm account list;")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"/example echo text=load", "/whm account list"}; !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	for in, want := range map[string]string{
+		" ; ":          "no command given",
+		"example echo": "not a slash command",
+	} {
+		if _, err := splitCommands(in); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("splitCommands(%q) = %v, want an error saying %q", in, err, want)
+		}
+	}
+}
+
+// The bot reads its configuration from a temporary folder and plugins
+// run in theirs: paths given relative to where loadtest runs must reach
+// them absolute, and a folder with no plugin is refused rather than
+// every command counted lost.
+func TestLoadtestPaths(t *testing.T) {
+	t.Chdir(t.TempDir())
+	if err := os.MkdirAll("plugins", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dir, err := findPluginDir("plugins")
+	if err != nil || !filepath.IsAbs(dir) {
+		t.Fatalf("findPluginDir(plugins) = %q, %v; want an absolute path", dir, err)
+	}
+	if _, err := findPluginDir("nosuch"); err == nil || !strings.Contains(err.Error(), "not a directory") {
+		t.Errorf("a missing --plugins folder: %v", err)
+	}
+	lt := &loadtest{}
+	if _, err := lt.writeConfig(t.TempDir(), dir, ""); err == nil || !strings.Contains(err.Error(), "no plugin executables") {
+		t.Errorf("an empty plugin folder: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "acme"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := lt.profilePaths("bot.pprof", "prof"); err != nil {
+		t.Fatal(err)
+	}
+	if !filepath.IsAbs(lt.botProfile) || !filepath.IsAbs(lt.pluginProfiles) {
+		t.Errorf("profile paths %q, %q: want absolute", lt.botProfile, lt.pluginProfiles)
+	}
+	if st, err := os.Stat("prof"); err != nil || !st.IsDir() {
+		t.Errorf("the plugin profile folder was not created: %v", err)
+	}
+	cfg, err := lt.writeConfig(t.TempDir(), dir, "policy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(cfg)
+	for _, want := range []string{filepath.Join(lt.pluginProfiles, "acme.pprof"), `policy: "` + filepath.Join(filepath.Dir(dir), "policy.yaml")} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("configuration lacks %q:\n%s", want, b)
+		}
+	}
+	if err := lt.profilePaths("both/bot.pprof", "both"); err != nil {
+		t.Errorf("the bot's profile in the plugins' profile folder, which does not exist yet: %v", err)
+	}
+	if err := lt.profilePaths("nosuch/bot.pprof", ""); err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("a profile in a missing folder: %v", err)
 	}
 }
