@@ -210,6 +210,11 @@ type sample struct {
 	status    int
 	failed    bool
 	done      bool
+	// messaged: the bot answered (by response_url, an ephemeral
+	// message or a message in the channel); without a result after it,
+	// that is how it answers a typo, a denial or a request left waiting
+	// for approval.
+	messaged bool
 }
 
 type loadtest struct {
@@ -285,6 +290,11 @@ func (lt *loadtest) api() http.Handler {
 				lt.roots = map[string]string{}
 			}
 			lt.roots[ts] = v.Get("channel")
+			// Answered, but not yet with a result; the reaction on
+			// this message is the result.
+			if s := lt.pending[v.Get("channel")]; s != nil {
+				s.messaged = true
+			}
 			lt.mu.Unlock()
 		}
 		ok(w, map[string]any{"channel": v.Get("channel"), "ts": ts})
@@ -293,8 +303,15 @@ func (lt *loadtest) api() http.Handler {
 		v := form(r)
 		ok(w, map[string]any{"channel": v.Get("channel"), "ts": v.Get("ts")})
 	})
+	messaged := func(channel string) {
+		lt.mu.Lock()
+		if s := lt.pending[channel]; s != nil {
+			s.messaged = true
+		}
+		lt.mu.Unlock()
+	}
 	mux.HandleFunc("/api/chat.postEphemeral", func(w http.ResponseWriter, r *http.Request) {
-		_ = form(r)
+		messaged(form(r).Get("channel"))
 		ok(w, map[string]any{"message_ts": next()})
 	})
 	mux.HandleFunc("/api/reactions.add", func(w http.ResponseWriter, r *http.Request) {
@@ -315,6 +332,7 @@ func (lt *loadtest) api() http.Handler {
 	})
 	mux.HandleFunc("/api/_response/", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
+		messaged(strings.TrimPrefix(r.URL.Path, "/api/_response/"))
 		ok(w, map[string]any{})
 	})
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
@@ -612,11 +630,13 @@ type kneeStep struct {
 	Sent       int     `json:"sent"`
 	HTTPErrors int     `json:"http_errors"`
 	Lost       int     `json:"lost"`
-	AckP50     float64 `json:"ack_p50_ms"`
-	AckP99     float64 `json:"ack_p99_ms"`
-	DelivP99   float64 `json:"delivery_p99_ms"`
-	Passed     bool    `json:"passed"`
-	Why        string  `json:"why,omitempty"`
+	// LostMessaged of Lost were answered with a message and no result.
+	LostMessaged int     `json:"lost_answered_with_message,omitempty"`
+	AckP50       float64 `json:"ack_p50_ms"`
+	AckP99       float64 `json:"ack_p99_ms"`
+	DelivP99     float64 `json:"delivery_p99_ms"`
+	Passed       bool    `json:"passed"`
+	Why          string  `json:"why,omitempty"`
 }
 
 // findKnee sends each rate of the ramp for stepFor, one after another
@@ -685,6 +705,9 @@ func (lt *loadtest) step(rate int, sendTime time.Duration) kneeStep {
 			st.HTTPErrors++
 		case !s.done:
 			st.Lost++
+			if s.messaged {
+				st.LostMessaged++
+			}
 			acks = append(acks, s.ack)
 		default:
 			acks = append(acks, s.ack)
@@ -700,6 +723,9 @@ func (lt *loadtest) step(rate int, sendTime time.Duration) kneeStep {
 		st.Why = fmt.Sprintf("%d HTTP errors", st.HTTPErrors)
 	case st.Lost > 0:
 		st.Why = fmt.Sprintf("%d commands lost", st.Lost)
+		if st.LostMessaged > 0 {
+			st.Why += fmt.Sprintf(" (%d %s)", st.LostMessaged, messagedHint)
+		}
 	case pct(acks, .99) > lt.kneeAck:
 		st.Why = fmt.Sprintf("ack p99 %.2f ms over %s", st.AckP99, lt.kneeAck)
 	case st.Achieved < 0.95*float64(rate):
@@ -881,6 +907,11 @@ func (lt *loadtest) killAndWait(ctx context.Context, botPID int, name string) (t
 	return 0, fmt.Errorf("no plugin %q runs", name)
 }
 
+// messagedHint explains commands counted lost that the bot did answer,
+// with a message and no result: most often a --commands mix the user
+// may not run as typed.
+const messagedHint = "answered with a message and no result (a misspelt command, a denial, a request waiting for approval): check --commands and --as"
+
 func pct(ds []time.Duration, p float64) time.Duration {
 	if len(ds) == 0 {
 		return 0
@@ -893,7 +924,7 @@ func (lt *loadtest) report(readyIn, sendTime, restart time.Duration, restartErr 
 	lt.mu.Lock()
 	defer lt.mu.Unlock()
 	var acks, dels []time.Duration
-	errs, lost, failed := 0, 0, 0
+	errs, lost, lostMessaged, failed := 0, 0, 0, 0
 	for _, s := range lt.samples {
 		if s.status != 200 {
 			errs++
@@ -903,6 +934,9 @@ func (lt *loadtest) report(readyIn, sendTime, restart time.Duration, restartErr 
 		switch {
 		case !s.done:
 			lost++
+			if s.messaged {
+				lostMessaged++
+			}
 		case s.failed:
 			failed++
 			dels = append(dels, s.delivered)
@@ -915,7 +949,7 @@ func (lt *loadtest) report(readyIn, sendTime, restart time.Duration, restartErr 
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	rep := map[string]any{
 		"sent": len(lt.samples), "rate_asked": lt.rate, "rate_achieved": float64(len(lt.samples)) / sendTime.Seconds(),
-		"http_errors": errs, "lost": lost, "failed_commands": failed,
+		"http_errors": errs, "lost": lost, "lost_answered_with_message": lostMessaged, "failed_commands": failed,
 		"ack_ms":      map[string]float64{"p50": ms(pct(acks, .5)), "p95": ms(pct(acks, .95)), "p99": ms(pct(acks, .99)), "max": ms(pct(acks, 1))},
 		"delivery_ms": map[string]float64{"p50": ms(pct(dels, .5)), "p95": ms(pct(dels, .95)), "p99": ms(pct(dels, .99)), "max": ms(pct(dels, 1))},
 		"ready_ms":    ms(readyIn),
@@ -944,6 +978,9 @@ func (lt *loadtest) report(readyIn, sendTime, restart time.Duration, restartErr 
 	fmt.Fprintf(w, "bot ready in %.0f ms (plugins started)\n", ms(readyIn))
 	fmt.Fprintf(w, "sent %d commands in %.1f s (%.0f/s asked %d/s); HTTP errors %d; lost %d; failed %d\n",
 		len(lt.samples), sendTime.Seconds(), rep["rate_achieved"], lt.rate, errs, lost, failed)
+	if lostMessaged > 0 {
+		fmt.Fprintf(w, "of the lost, %d %s\n", lostMessaged, messagedHint)
+	}
 	fmt.Fprintf(w, "ack (HTTP 200)      p50 %.2f ms  p95 %.2f ms  p99 %.2f ms  max %.2f ms\n", ms(pct(acks, .5)), ms(pct(acks, .95)), ms(pct(acks, .99)), ms(pct(acks, 1)))
 	fmt.Fprintf(w, "result delivered    p50 %.2f ms  p95 %.2f ms  p99 %.2f ms  max %.2f ms\n", ms(pct(dels, .5)), ms(pct(dels, .95)), ms(pct(dels, .99)), ms(pct(dels, 1)))
 	names := make([]string, 0, len(mem))

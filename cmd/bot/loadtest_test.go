@@ -1,6 +1,10 @@
 package main
 
 import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -136,5 +140,42 @@ func TestLoadtestPaths(t *testing.T) {
 	}
 	if err := lt.profilePaths("nosuch/bot.pprof", ""); err == nil || !strings.Contains(err.Error(), "does not exist") {
 		t.Errorf("a profile in a missing folder: %v", err)
+	}
+}
+
+// A command the bot answers with a message and never a result (a typo,
+// a denial, a wait for approval) is still lost, but the report says it
+// was answered, so the user checks the mix rather than the bot.
+func TestLoadtestLostButAnswered(t *testing.T) {
+	lt := &loadtest{pending: map[string]*sample{}, kneeAck: 5 * time.Millisecond}
+	api := httptest.NewServer(lt.api())
+	defer api.Close()
+	for _, ch := range []string{"CTYPO", "CAPPROVAL", "CSILENT", "CDONE"} {
+		s := &sample{status: 200, sent: time.Now()}
+		lt.pending[ch] = s
+		lt.samples = append(lt.samples, s)
+	}
+	post := func(path string, form url.Values) map[string]any {
+		t.Helper()
+		resp, err := http.PostForm(api.URL+path, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var v map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&v)
+		return v
+	}
+	post("/api/_response/CTYPO", url.Values{"text": {"no such command"}})
+	post("/api/chat.postMessage", url.Values{"channel": {"CAPPROVAL"}, "text": {"waiting for approval"}})
+	ts, _ := post("/api/chat.postMessage", url.Values{"channel": {"CDONE"}})["ts"].(string)
+	post("/api/reactions.add", url.Values{"channel": {"CDONE"}, "timestamp": {ts}, "name": {"white_check_mark"}})
+
+	st := lt.step(4, time.Second)
+	if st.Lost != 3 || st.LostMessaged != 2 {
+		t.Errorf("lost %d (answered %d), want 3 (2)", st.Lost, st.LostMessaged)
+	}
+	if !strings.Contains(st.Why, "2 answered with a message and no result") {
+		t.Errorf("why: %q", st.Why)
 	}
 }
