@@ -522,7 +522,13 @@ func (lt *loadtest) run(ctx context.Context, pluginDir, policy, kill string, asJ
 		// The bot stopped before serving (a configuration it refused, a
 		// store it could not reach): say why now, in its own words.
 		_ = bot.Wait()
-		return fmt.Errorf("the bot exited before serving (%s): %s; see %s", bot.ProcessState, logTail(logPath), logPath)
+		err := fmt.Errorf("the bot exited before serving (%s): %s; see %s", bot.ProcessState, logTail(logPath), logPath)
+		if lt.pgEnv != "" {
+			// Each run seals its audit entries with a key of its own, so
+			// a database an earlier run (or a real bot) wrote is refused.
+			err = fmt.Errorf("%w\n--postgres-dsn-env needs an empty database or schema of its own: each run has fresh approval and audit keys, and the bot refuses an audit log sealed with another key (drop and recreate it between runs, as make curves does)", err)
+		}
+		return err
 	case <-time.After(30 * time.Second):
 		return fmt.Errorf("the bot did not start; see %s", logPath)
 	}
