@@ -71,8 +71,10 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 		return &exitError{code: exitInvalid}
 	}
-	if *rate <= 0 || *duration <= 0 {
-		return errors.New("rate and duration must be positive")
+	if *duration <= 0 || (*rate <= 0 && *ramp == "") {
+		// --ramp sets the rates itself.
+		fmt.Fprintln(stderr, "--rate and --duration must be positive")
+		return &exitError{code: exitInvalid}
 	}
 	n := *maxN
 	if n <= 0 {
@@ -443,6 +445,11 @@ func (lt *loadtest) run(ctx context.Context, pluginDir, policy, kill string, asJ
 	plugins, err := findPluginDir(pluginDir)
 	if err != nil {
 		return err
+	}
+	// Found out now, not after the whole load has been sent.
+	if kill != "" && (strings.ContainsRune(kill, '/') || !fileExists(filepath.Join(plugins, kill))) {
+		fmt.Fprintf(lt.stderr, "--kill-plugin %s: no such plugin in %s\n", kill, plugins)
+		return &exitError{code: exitInvalid}
 	}
 	dir, err := os.MkdirTemp("", "deskbot-loadtest-")
 	if err != nil {
@@ -1010,7 +1017,7 @@ func (lt *loadtest) report(readyIn, sendTime, restart time.Duration, restartErr 
 		}
 	}
 	fmt.Fprintf(w, "bot log: %s\n", logPath)
-	if errs > 0 || lost > 0 {
+	if errs > 0 || lost > 0 || restartErr != nil {
 		return &exitError{code: exitFailed}
 	}
 	return nil

@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -177,5 +179,40 @@ func TestLoadtestLostButAnswered(t *testing.T) {
 	}
 	if !strings.Contains(st.Why, "2 answered with a message and no result") {
 		t.Errorf("why: %q", st.Why)
+	}
+}
+
+// Usage mistakes are refused before a bot starts or a command is sent,
+// with exit status 2.
+func TestLoadtestRefusesUsageUpFront(t *testing.T) {
+	plugins := t.TempDir()
+	if err := os.WriteFile(filepath.Join(plugins, "acme"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--rate", "0"}, "--rate and --duration must be positive"},
+		{[]string{"--duration", "0s", "--ramp", "100:200:100"}, "--rate and --duration must be positive"},
+		{[]string{"--kill-plugin", "nosuch", "--plugins", plugins}, "--kill-plugin nosuch: no such plugin"},
+		{[]string{"--commands", ";"}, "--commands: no command given"},
+	} {
+		var out, errb strings.Builder
+		err := runLoadtest(t.Context(), tc.args, &out, &errb)
+		var ee *exitError
+		if !errors.As(err, &ee) || ee.code != exitInvalid {
+			t.Errorf("%v: %v, want exit status %d", tc.args, err, exitInvalid)
+		}
+		if !strings.Contains(errb.String(), tc.want) {
+			t.Errorf("%v: said %q, want %q", tc.args, errb.String(), tc.want)
+		}
+	}
+	// --ramp sets the rates: --rate 0 beside it is no mistake.
+	// (An empty plugin folder stops it before a bot starts.)
+	var errb strings.Builder
+	_ = runLoadtest(t.Context(), []string{"--ramp", "100:200:100", "--rate", "0", "--plugins", t.TempDir()}, io.Discard, &errb)
+	if strings.Contains(errb.String(), "must be positive") {
+		t.Errorf("--rate 0 with --ramp refused: %s", errb.String())
 	}
 }
