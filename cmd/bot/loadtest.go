@@ -60,21 +60,34 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.StringVar(&ro.record, "record", "", "with --url: write one JSON line per command (id, channel, acked, answers) to this file")
 	fs.DurationVar(&ro.settle, "settle", 30*time.Second, "with --url: how long to wait for answers after the last send")
 	fs.DurationVar(&ro.readyWait, "ready-wait", 2*time.Minute, "with --url: how long to wait for the bot's /readyz before sending")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: bot loadtest [flags]\n\nflags:")
+		fs.PrintDefaults()
+		fmt.Fprint(fs.Output(), loadtestEnvHelp)
+	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
 		return &exitError{code: exitInvalid}
 	}
-	if *rate <= 0 || *duration <= 0 {
-		return errors.New("rate and duration must be positive")
+	if *duration <= 0 || (*rate <= 0 && *ramp == "") {
+		// --ramp sets the rates itself.
+		fmt.Fprintln(stderr, "--rate and --duration must be positive")
+		return &exitError{code: exitInvalid}
 	}
 	n := *maxN
 	if n <= 0 {
 		n = int(float64(*rate) * duration.Seconds())
 	}
 	n = min(n, 10_000_000)
-	cmds := strings.Split(*mix, ";")
+	cmds, err := splitCommands(*mix)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return &exitError{code: exitInvalid}
+	}
 	var steps []int
 	if *ramp != "" {
-		var err error
 		if steps, err = parseRamp(*ramp); err != nil {
 			fmt.Fprintln(stderr, err)
 			return &exitError{code: exitInvalid}
@@ -89,11 +102,70 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	lt := &loadtest{stdout: stdout, stderr: stderr, rate: *rate, n: n, cmds: cmds, user: *as, pending: map[string]*sample{},
 		ramp: steps, stepFor: *duration, kneeAck: *kneeAck, pgEnv: *pgEnv}
+	if err := lt.profilePaths(os.Getenv("LOADTEST_BOT_CPUPROFILE"), os.Getenv("LOADTEST_PLUGIN_CPUPROFILE_DIR")); err != nil {
+		fmt.Fprintln(stderr, err)
+		return &exitError{code: exitInvalid}
+	}
 	if *pgEnv != "" && os.Getenv(*pgEnv) == "" {
 		fmt.Fprintf(stderr, "--postgres-dsn-env %s: the variable is empty\n", *pgEnv)
 		return &exitError{code: exitInvalid}
 	}
 	return lt.run(ctx, *pluginDir, *policy, *kill, *asJSON)
+}
+
+// splitCommands reads --commands: slash commands separated by ";",
+// blanks dropped (a trailing ";" would otherwise send empty commands,
+// which no plugin answers and which would all be counted lost).
+func splitCommands(s string) ([]string, error) {
+	var out []string
+	for _, c := range strings.Split(s, ";") {
+		if c = strings.TrimSpace(c); c == "" {
+			continue
+		}
+		if !strings.HasPrefix(c, "/") {
+			return nil, fmt.Errorf("--commands: %q is not a slash command (commands start with /, separated by ;)", c)
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("--commands: no command given (slash commands separated by ;)")
+	}
+	return out, nil
+}
+
+const loadtestEnvHelp = `
+environment (without --url):
+  LOADTEST_BOT_CPUPROFILE=FILE        profile the bot under load into FILE (go tool pprof -top FILE)
+  LOADTEST_PLUGIN_CPUPROFILE_DIR=DIR  profile each plugin into DIR/NAME.pprof (DIR is created)
+  The profiles are complete once loadtest has stopped the bot, as it does before it exits.
+`
+
+// profilePaths checks the profiles asked for in the environment now,
+// and makes their paths absolute: the bot and the plugins run in other
+// folders, and a profile they cannot create is skipped without a word.
+func (lt *loadtest) profilePaths(bot, pluginDir string) error {
+	// The plugins' folder first: the bot's profile may go in it too.
+	if pluginDir != "" {
+		abs, err := filepath.Abs(pluginDir)
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(abs, 0o755); err != nil {
+			return fmt.Errorf("LOADTEST_PLUGIN_CPUPROFILE_DIR: %w", err)
+		}
+		lt.pluginProfiles = abs
+	}
+	if bot != "" {
+		abs, err := filepath.Abs(bot)
+		if err != nil {
+			return err
+		}
+		if st, err := os.Stat(filepath.Dir(abs)); err != nil || !st.IsDir() {
+			return fmt.Errorf("LOADTEST_BOT_CPUPROFILE %s: the folder %s does not exist", bot, filepath.Dir(abs))
+		}
+		lt.botProfile = abs
+	}
+	return nil
 }
 
 func randomHex(n int) string {
@@ -140,6 +212,11 @@ type sample struct {
 	status    int
 	failed    bool
 	done      bool
+	// messaged: the bot answered (by response_url, an ephemeral
+	// message or a message in the channel); without a result after it,
+	// that is how it answers a typo, a denial or a request left waiting
+	// for approval.
+	messaged bool
 }
 
 type loadtest struct {
@@ -169,6 +246,9 @@ type loadtest struct {
 	// pgEnv names the variable holding a PostgreSQL DSN for the bot's
 	// store ("": SQLite).
 	pgEnv string
+	// botProfile and pluginProfiles are where CPU profiles go (absolute;
+	// "": none).
+	botProfile, pluginProfiles string
 }
 
 type rssTrack struct {
@@ -212,6 +292,11 @@ func (lt *loadtest) api() http.Handler {
 				lt.roots = map[string]string{}
 			}
 			lt.roots[ts] = v.Get("channel")
+			// Answered, but not yet with a result; the reaction on
+			// this message is the result.
+			if s := lt.pending[v.Get("channel")]; s != nil {
+				s.messaged = true
+			}
 			lt.mu.Unlock()
 		}
 		ok(w, map[string]any{"channel": v.Get("channel"), "ts": ts})
@@ -220,8 +305,15 @@ func (lt *loadtest) api() http.Handler {
 		v := form(r)
 		ok(w, map[string]any{"channel": v.Get("channel"), "ts": v.Get("ts")})
 	})
+	messaged := func(channel string) {
+		lt.mu.Lock()
+		if s := lt.pending[channel]; s != nil {
+			s.messaged = true
+		}
+		lt.mu.Unlock()
+	}
 	mux.HandleFunc("/api/chat.postEphemeral", func(w http.ResponseWriter, r *http.Request) {
-		_ = form(r)
+		messaged(form(r).Get("channel"))
 		ok(w, map[string]any{"message_ts": next()})
 	})
 	mux.HandleFunc("/api/reactions.add", func(w http.ResponseWriter, r *http.Request) {
@@ -242,6 +334,7 @@ func (lt *loadtest) api() http.Handler {
 	})
 	mux.HandleFunc("/api/_response/", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
+		messaged(strings.TrimPrefix(r.URL.Path, "/api/_response/"))
 		ok(w, map[string]any{})
 	})
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
@@ -253,7 +346,16 @@ func (lt *loadtest) api() http.Handler {
 
 func findPluginDir(given string) (string, error) {
 	if given != "" {
-		return given, nil
+		// The bot reads the configuration from a temporary folder and
+		// takes relative paths from there: give it this one absolute.
+		abs, err := filepath.Abs(given)
+		if err != nil {
+			return "", err
+		}
+		if st, err := os.Stat(abs); err != nil || !st.IsDir() {
+			return "", fmt.Errorf("--plugins %s: not a directory (make build writes bin/plugins)", given)
+		}
+		return abs, nil
 	}
 	cwd, _ := os.Getwd()
 	for _, d := range pluginDirCandidates(cwd) {
@@ -276,7 +378,13 @@ func (lt *loadtest) writeConfig(dir, plugins, policy string) (string, error) {
 		}
 	}
 	if policy != "" {
-		fmt.Fprintf(&b, "policy: %q\n", policy)
+		// Relative to where loadtest runs, not to the temporary folder
+		// the bot reads this configuration from.
+		abs, err := filepath.Abs(policy)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(&b, "policy: %q\n", abs)
 	}
 	if lt.pgEnv != "" {
 		// PostgreSQL needs the keys replicas share; the bot gets fresh
@@ -289,6 +397,7 @@ func (lt *loadtest) writeConfig(dir, plugins, policy string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	found := 0
 	for _, e := range entries {
 		info, err := e.Info()
 		if err != nil || !info.Mode().IsRegular() || info.Mode()&0o111 == 0 {
@@ -303,12 +412,29 @@ func (lt *loadtest) writeConfig(dir, plugins, policy string) (string, error) {
 		// LOADTEST_PLUGIN_CPUPROFILE_DIR=DIR profiles each plugin into
 		// DIR/NAME.pprof (the host passes a plugin only its configured
 		// environment).
-		if pd := os.Getenv("LOADTEST_PLUGIN_CPUPROFILE_DIR"); pd != "" {
-			fmt.Fprintf(&b, "      env:\n        DESKBOT_PLUGIN_CPUPROFILE: %q\n", filepath.Join(pd, e.Name()+".pprof"))
+		if lt.pluginProfiles != "" {
+			fmt.Fprintf(&b, "      env:\n        DESKBOT_PLUGIN_CPUPROFILE: %q\n", filepath.Join(lt.pluginProfiles, e.Name()+".pprof"))
 		}
+		found++
+	}
+	if found == 0 {
+		return "", fmt.Errorf("no plugin executables in %s: run make build (or make plugin NAME=...), or give --plugins", plugins)
 	}
 	path := filepath.Join(dir, "bot.yaml")
 	return path, os.WriteFile(path, []byte(b.String()), 0o600)
+}
+
+// logTail is the last line of the bot's log: the error it stopped on.
+func logTail(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "no log"
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if last := lines[len(lines)-1]; last != "" {
+		return last
+	}
+	return "nothing logged"
 }
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
@@ -319,6 +445,11 @@ func (lt *loadtest) run(ctx context.Context, pluginDir, policy, kill string, asJ
 	plugins, err := findPluginDir(pluginDir)
 	if err != nil {
 		return err
+	}
+	// Found out now, not after the whole load has been sent.
+	if kill != "" && (strings.ContainsRune(kill, '/') || !fileExists(filepath.Join(plugins, kill))) {
+		fmt.Fprintf(lt.stderr, "--kill-plugin %s: no such plugin in %s\n", kill, plugins)
+		return &exitError{code: exitInvalid}
 	}
 	dir, err := os.MkdirTemp("", "deskbot-loadtest-")
 	if err != nil {
@@ -355,8 +486,12 @@ func (lt *loadtest) run(ctx context.Context, pluginDir, policy, kill string, asJ
 	bot := exec.Command(self, "serve", "--config", cfg)
 	bot.Env = append(os.Environ(), "LOADTEST_SIGNING_SECRET="+lt.secret, "LOADTEST_BOT_TOKEN=xoxb-loadtest",
 		"LOADTEST_APPROVAL_KEY="+randomHex(24), "LOADTEST_AUDIT_KEY="+randomHex(24))
-	if p := os.Getenv("LOADTEST_BOT_CPUPROFILE"); p != "" {
-		bot.Env = append(bot.Env, "DESKBOT_CPUPROFILE="+p)
+	if lt.botProfile != "" {
+		bot.Env = append(bot.Env, "DESKBOT_CPUPROFILE="+lt.botProfile)
+		defer fmt.Fprintf(lt.stderr, "bot CPU profile: %s\n", lt.botProfile)
+	}
+	if lt.pluginProfiles != "" {
+		defer fmt.Fprintf(lt.stderr, "plugin CPU profiles: %s\n", filepath.Join(lt.pluginProfiles, "NAME.pprof"))
 	}
 	bot.Stderr = logf
 	out, _ := bot.StdoutPipe()
@@ -375,16 +510,32 @@ func (lt *loadtest) run(ctx context.Context, pluginDir, policy, kill string, asJ
 		}
 	}()
 	addr := make(chan string, 1)
+	stdoutDone := make(chan struct{})
 	go func() {
+		defer close(stdoutDone)
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
 			if m := servingRE.FindStringSubmatch(sc.Text()); m != nil {
-				addr <- m[1]
+				select {
+				case addr <- m[1]:
+				default:
+				}
 			}
 		}
 	}()
 	select {
 	case lt.botURL = <-addr:
+	case <-stdoutDone:
+		// The bot stopped before serving (a configuration it refused, a
+		// store it could not reach): say why now, in its own words.
+		_ = bot.Wait()
+		err := fmt.Errorf("the bot exited before serving (%s): %s; see %s", bot.ProcessState, logTail(logPath), logPath)
+		if lt.pgEnv != "" {
+			// Each run seals its audit entries with a key of its own, so
+			// a database an earlier run (or a real bot) wrote is refused.
+			err = fmt.Errorf("%w\n--postgres-dsn-env needs an empty database or schema of its own: each run has fresh approval and audit keys, and the bot refuses an audit log sealed with another key (drop and recreate it between runs, as make curves does)", err)
+		}
+		return err
 	case <-time.After(30 * time.Second):
 		return fmt.Errorf("the bot did not start; see %s", logPath)
 	}
@@ -492,11 +643,13 @@ type kneeStep struct {
 	Sent       int     `json:"sent"`
 	HTTPErrors int     `json:"http_errors"`
 	Lost       int     `json:"lost"`
-	AckP50     float64 `json:"ack_p50_ms"`
-	AckP99     float64 `json:"ack_p99_ms"`
-	DelivP99   float64 `json:"delivery_p99_ms"`
-	Passed     bool    `json:"passed"`
-	Why        string  `json:"why,omitempty"`
+	// LostMessaged of Lost were answered with a message and no result.
+	LostMessaged int     `json:"lost_answered_with_message,omitempty"`
+	AckP50       float64 `json:"ack_p50_ms"`
+	AckP99       float64 `json:"ack_p99_ms"`
+	DelivP99     float64 `json:"delivery_p99_ms"`
+	Passed       bool    `json:"passed"`
+	Why          string  `json:"why,omitempty"`
 }
 
 // findKnee sends each rate of the ramp for stepFor, one after another
@@ -565,6 +718,9 @@ func (lt *loadtest) step(rate int, sendTime time.Duration) kneeStep {
 			st.HTTPErrors++
 		case !s.done:
 			st.Lost++
+			if s.messaged {
+				st.LostMessaged++
+			}
 			acks = append(acks, s.ack)
 		default:
 			acks = append(acks, s.ack)
@@ -580,6 +736,9 @@ func (lt *loadtest) step(rate int, sendTime time.Duration) kneeStep {
 		st.Why = fmt.Sprintf("%d HTTP errors", st.HTTPErrors)
 	case st.Lost > 0:
 		st.Why = fmt.Sprintf("%d commands lost", st.Lost)
+		if st.LostMessaged > 0 {
+			st.Why += fmt.Sprintf(" (%d %s)", st.LostMessaged, messagedHint)
+		}
 	case pct(acks, .99) > lt.kneeAck:
 		st.Why = fmt.Sprintf("ack p99 %.2f ms over %s", st.AckP99, lt.kneeAck)
 	case st.Achieved < 0.95*float64(rate):
@@ -761,6 +920,11 @@ func (lt *loadtest) killAndWait(ctx context.Context, botPID int, name string) (t
 	return 0, fmt.Errorf("no plugin %q runs", name)
 }
 
+// messagedHint explains commands counted lost that the bot did answer,
+// with a message and no result: most often a --commands mix the user
+// may not run as typed.
+const messagedHint = "answered with a message and no result (a misspelt command, a denial, a request waiting for approval): check --commands and --as"
+
 func pct(ds []time.Duration, p float64) time.Duration {
 	if len(ds) == 0 {
 		return 0
@@ -773,7 +937,7 @@ func (lt *loadtest) report(readyIn, sendTime, restart time.Duration, restartErr 
 	lt.mu.Lock()
 	defer lt.mu.Unlock()
 	var acks, dels []time.Duration
-	errs, lost, failed := 0, 0, 0
+	errs, lost, lostMessaged, failed := 0, 0, 0, 0
 	for _, s := range lt.samples {
 		if s.status != 200 {
 			errs++
@@ -783,6 +947,9 @@ func (lt *loadtest) report(readyIn, sendTime, restart time.Duration, restartErr 
 		switch {
 		case !s.done:
 			lost++
+			if s.messaged {
+				lostMessaged++
+			}
 		case s.failed:
 			failed++
 			dels = append(dels, s.delivered)
@@ -795,7 +962,7 @@ func (lt *loadtest) report(readyIn, sendTime, restart time.Duration, restartErr 
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	rep := map[string]any{
 		"sent": len(lt.samples), "rate_asked": lt.rate, "rate_achieved": float64(len(lt.samples)) / sendTime.Seconds(),
-		"http_errors": errs, "lost": lost, "failed_commands": failed,
+		"http_errors": errs, "lost": lost, "lost_answered_with_message": lostMessaged, "failed_commands": failed,
 		"ack_ms":      map[string]float64{"p50": ms(pct(acks, .5)), "p95": ms(pct(acks, .95)), "p99": ms(pct(acks, .99)), "max": ms(pct(acks, 1))},
 		"delivery_ms": map[string]float64{"p50": ms(pct(dels, .5)), "p95": ms(pct(dels, .95)), "p99": ms(pct(dels, .99)), "max": ms(pct(dels, 1))},
 		"ready_ms":    ms(readyIn),
@@ -824,6 +991,9 @@ func (lt *loadtest) report(readyIn, sendTime, restart time.Duration, restartErr 
 	fmt.Fprintf(w, "bot ready in %.0f ms (plugins started)\n", ms(readyIn))
 	fmt.Fprintf(w, "sent %d commands in %.1f s (%.0f/s asked %d/s); HTTP errors %d; lost %d; failed %d\n",
 		len(lt.samples), sendTime.Seconds(), rep["rate_achieved"], lt.rate, errs, lost, failed)
+	if lostMessaged > 0 {
+		fmt.Fprintf(w, "of the lost, %d %s\n", lostMessaged, messagedHint)
+	}
 	fmt.Fprintf(w, "ack (HTTP 200)      p50 %.2f ms  p95 %.2f ms  p99 %.2f ms  max %.2f ms\n", ms(pct(acks, .5)), ms(pct(acks, .95)), ms(pct(acks, .99)), ms(pct(acks, 1)))
 	fmt.Fprintf(w, "result delivered    p50 %.2f ms  p95 %.2f ms  p99 %.2f ms  max %.2f ms\n", ms(pct(dels, .5)), ms(pct(dels, .95)), ms(pct(dels, .99)), ms(pct(dels, 1)))
 	names := make([]string, 0, len(mem))
@@ -847,7 +1017,7 @@ func (lt *loadtest) report(readyIn, sendTime, restart time.Duration, restartErr 
 		}
 	}
 	fmt.Fprintf(w, "bot log: %s\n", logPath)
-	if errs > 0 || lost > 0 {
+	if errs > 0 || lost > 0 || restartErr != nil {
 		return &exitError{code: exitFailed}
 	}
 	return nil
