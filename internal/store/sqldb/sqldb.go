@@ -82,6 +82,18 @@ type Dialect struct {
 	// acknowledgement waiting on its inbox row.
 	Checkpoint      string
 	CheckpointEvery time.Duration
+	// Restart, when set, is a checkpoint that also has the next writer
+	// start the write-ahead log over from its beginning (SQLite's
+	// wal_checkpoint(RESTART)). It runs, holding this process's write
+	// turn for at most RestartWait, once Checkpoint reports at least
+	// RestartFrames frames in the log (Checkpoint must then return
+	// SQLite's three counts). A passive checkpoint alone never ends with
+	// the log fully copied while commits keep coming, so under sustained
+	// load the log was never started over and grew without bound:
+	// gigabytes a minute at 1,000 commands a second.
+	Restart       string
+	RestartFrames int
+	RestartWait   time.Duration
 	// ProcessDurable, when set, is run once on the connection that adds
 	// inbox rows (a slash command's ack waits on their commit), and only
 	// there: its commits must survive the bot's process dying but need not
@@ -229,7 +241,7 @@ func (s *DB) checkpoints(log *slog.Logger) {
 			return
 		case <-t.C:
 		}
-		_, err := s.db.Exec(s.d.Checkpoint)
+		err := s.checkpoint()
 		switch {
 		case err != nil && !failing:
 			// Once per run of failures: the next tick tries again.
@@ -239,6 +251,39 @@ func (s *DB) checkpoints(log *slog.Logger) {
 		}
 		failing = err != nil
 	}
+}
+
+// checkpoint runs the dialect's checkpoint, and its restart when the
+// write-ahead log has grown past RestartFrames (see Dialect.Restart).
+func (s *DB) checkpoint() error {
+	if s.d.Restart == "" {
+		_, err := s.db.Exec(s.d.Checkpoint)
+		return err
+	}
+	var busy, frames, copied int
+	if err := s.db.QueryRow(s.d.Checkpoint).Scan(&busy, &frames, &copied); err != nil {
+		return err
+	}
+	if frames < s.d.RestartFrames {
+		return nil
+	}
+	// The passive checkpoint above copied nearly everything without
+	// holding up any writer; with this process's writers held back, the
+	// restart has only what came meanwhile to copy. It waits for other
+	// processes' readers and writers at most RestartWait, and if it
+	// cannot finish by then the next tick tries again.
+	ctx, cancel := context.WithTimeout(context.Background(), s.d.RestartWait)
+	defer cancel()
+	release, err := s.turn(ctx)
+	if err != nil {
+		return nil
+	}
+	defer release()
+	err = s.db.QueryRowContext(ctx, s.d.Restart).Scan(&busy, &frames, &copied)
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
 }
 
 // stmt returns the prepared statement for q, preparing it once: parsing

@@ -32,7 +32,14 @@ var Dialect = sqldb.Dialect{
 	// background PASSIVE checkpoint, which waits for no reader or writer,
 	// keeps the write-ahead log short instead.
 	Checkpoint: "PRAGMA wal_checkpoint(PASSIVE)",
-	Serialize:  func(context.Context, *sql.Tx, int64) error { return nil },
+	// Once the log holds 4,096 frames (16 MB of 4 kB pages) after a
+	// passive checkpoint, a restart starts it over; journal_size_limit
+	// (DSN) cuts the file back to 64 MB when it does.
+	CheckpointEvery: 250 * time.Millisecond,
+	Restart:         "PRAGMA wal_checkpoint(RESTART)",
+	RestartFrames:   4096,
+	RestartWait:     100 * time.Millisecond,
+	Serialize:       func(context.Context, *sql.Tx, int64) error { return nil },
 	IsUniqueViolation: func(err error) bool {
 		var se *sqlite.Error
 		return errors.As(err, &se) && (se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY || se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE)
@@ -60,6 +67,7 @@ func DSN(path string) string {
 	q.Add("_pragma", "foreign_keys(ON)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "wal_autocheckpoint(0)")
+	q.Add("_pragma", "journal_size_limit(67108864)")
 	q.Set("_txlock", "immediate")
 	return "file:" + path + "?" + q.Encode()
 }
