@@ -3,6 +3,7 @@ package sdk
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -104,7 +105,17 @@ func Serve(p Provider, opts ...ServeOption) error {
 	// DESKBOT_PLUGIN_CPUPROFILE=FILE profiles the plugin until it is shut
 	// down, for finding where a plugin's time goes (go tool pprof FILE).
 	if path := os.Getenv("DESKBOT_PLUGIN_CPUPROFILE"); path != "" {
-		if f, err := os.Create(path); err == nil && pprof.StartCPUProfile(f) == nil {
+		f, err := os.Create(path)
+		if err == nil {
+			if err = pprof.StartCPUProfile(f); err != nil {
+				_ = f.Close()
+			}
+		}
+		if err != nil {
+			// The host logs a plugin's standard error: say it there
+			// rather than leave whoever asked waiting for a file.
+			fmt.Fprintf(os.Stderr, "DESKBOT_PLUGIN_CPUPROFILE: no CPU profile written: %v\n", err)
+		} else {
 			defer func() { pprof.StopCPUProfile(); _ = f.Close() }()
 		}
 	}
@@ -119,9 +130,9 @@ func Serve(p Provider, opts ...ServeOption) error {
 	// A plugin keeps a few megabytes live and allocates a little on every
 	// call, so at Go's default (GOGC=100) a busy one collects garbage
 	// every few hundred calls: a fifth of its CPU under load. Let the heap
-	// grow to four times what is live before collecting, a few megabytes
-	// more at rest. GOGC in the plugin's env (plugins.list[].env) decides
-	// instead when it is set.
+	// grow to four times what is live before collecting: a few megabytes
+	// more under load, nothing more at rest. GOGC in the plugin's env
+	// (plugins.list[].env) decides instead when it is set.
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(pluginGCPercent)
 	}
@@ -232,12 +243,13 @@ func init() {
 
 func writeHeapProfile(path string) {
 	f, err := os.Create(path)
-	if err != nil {
-		return
+	if err == nil {
+		runtime.GC()
+		err = errors.Join(pprof.WriteHeapProfile(f), f.Close())
 	}
-	defer f.Close()
-	runtime.GC()
-	_ = pprof.WriteHeapProfile(f)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "DESKBOT_PLUGIN_MEMPROFILE: no heap profile written: %v\n", err)
+	}
 }
 
 // newGRPCServer is go-plugin's server with a pool of stream workers: a

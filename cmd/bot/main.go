@@ -42,9 +42,7 @@ func main() {
 	// pprof FILE): for finding where time goes under load.
 	stopProfile := func() {}
 	if path := os.Getenv("DESKBOT_CPUPROFILE"); path != "" {
-		if f, err := os.Create(path); err == nil && pprof.StartCPUProfile(f) == nil {
-			stopProfile = func() { pprof.StopCPUProfile(); _ = f.Close() }
-		}
+		stopProfile = startCPUProfile(path, os.Stderr)
 	}
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
@@ -52,13 +50,33 @@ func main() {
 	// DESKBOT_MEMPROFILE=FILE writes what the bot holds on its heap when
 	// it exits (go tool pprof -sample_index=inuse_space FILE).
 	if path := os.Getenv("DESKBOT_MEMPROFILE"); path != "" {
-		if f, err := os.Create(path); err == nil {
+		f, err := os.Create(path)
+		if err == nil {
 			runtime.GC()
-			_ = pprof.WriteHeapProfile(f)
-			_ = f.Close()
+			err = errors.Join(pprof.WriteHeapProfile(f), f.Close())
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "DESKBOT_MEMPROFILE: no heap profile written: %v\n", err)
 		}
 	}
 	os.Exit(code)
+}
+
+// startCPUProfile profiles the process into path until the function it
+// returns is called. A profile that cannot be written is said on w, not
+// skipped in silence: whoever asked for it is waiting for the file.
+func startCPUProfile(path string, w io.Writer) func() {
+	f, err := os.Create(path)
+	if err == nil {
+		if err = pprof.StartCPUProfile(f); err != nil {
+			_ = f.Close()
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(w, "DESKBOT_CPUPROFILE: no CPU profile written: %v\n", err)
+		return func() {}
+	}
+	return func() { pprof.StopCPUProfile(); _ = f.Close() }
 }
 
 // exitConfig is the exit status of a command that cannot start because
