@@ -209,21 +209,28 @@ func TestRenewalDoesNotWaitForAStuckMove(t *testing.T) {
 		_, err := a.InboxMove(ctx, "x-1", "a", store.InboxStarted, store.InboxDone, r0, true)
 		moved <- err
 	}()
-	time.Sleep(300 * time.Millisecond) // the move waits on x-1
-
-	renewed := make(chan error, 1)
-	go func() {
-		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		renewed <- a.InboxRenew(rctx, "a", r0.Add(2*time.Minute))
-	}()
-	select {
-	case err := <-renewed:
-		require.NoError(t, err)
-	case <-time.After(2 * time.Second):
-		unlock()
-		t.Fatal("the renewal waited for a move stuck on another session's lock")
+	// Wait until the move waits on x-1, as the server reports it.
+	deadline := time.Now().Add(testbin.Patience)
+	for {
+		var waiting int
+		require.NoError(t, other.QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting))
+		if waiting > 0 {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "the move never waited on x-1")
+		time.Sleep(10 * time.Millisecond)
 	}
+
+	// A renewal that waited for x-1 would wait until its context ends
+	// (the lock is held until the test releases it) and fail.
+	rctx, cancel := context.WithTimeout(ctx, testbin.Patience)
+	defer cancel()
+	err = a.InboxRenew(rctx, "a", r0.Add(2*time.Minute))
+	if err != nil {
+		unlock()
+	}
+	require.NoError(t, err, "the renewal waited for a move stuck on another session's lock")
 	got, err := a.InboxGet(ctx, "x-2")
 	require.NoError(t, err)
 	assert.Equal(t, r0.Add(2*time.Minute), got.LeaseUntil, "x-2's lease is renewed")

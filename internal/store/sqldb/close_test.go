@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/deskbot/deskbot/internal/store"
+	"github.com/deskbot/deskbot/internal/testbin"
 )
 
 // Close while a batch of moves waits for its turn behind another writer:
@@ -52,18 +53,22 @@ func TestCloseDuringABatchWaitingForItsTurn(t *testing.T) {
 	select {
 	case err := <-renewed:
 		assert.ErrorIs(t, err, context.DeadlineExceeded, "the renewal gives up when its context ends")
-	case <-time.After(5 * time.Second):
+	case <-time.After(testbin.Patience):
 		t.Fatal("a renewal waiting for its turn ignored its context")
 	}
 
 	closed := make(chan error, 1)
 	go func() { closed <- s.Close() }()
-	time.Sleep(50 * time.Millisecond)
+	select {
+	case <-s.closed: // Close has begun, with the batch still waiting
+	case <-time.After(testbin.Patience):
+		t.Fatal("Close never began")
+	}
 	s.writeTurn.release()
 	select {
 	case err := <-closed:
 		require.NoError(t, err)
-	case <-time.After(10 * time.Second):
+	case <-time.After(testbin.Patience):
 		t.Fatal("Close hung while a batch waited for its turn")
 	}
 	n := 0
@@ -73,7 +78,7 @@ func TestCloseDuringABatchWaitingForItsTurn(t *testing.T) {
 			if ok {
 				n++
 			}
-		case <-time.After(5 * time.Second):
+		case <-time.After(testbin.Patience):
 			t.Fatal("a move's caller never heard back")
 		}
 	}

@@ -245,7 +245,7 @@ func (s *DB) moveTx(batch []*moveReq) {
 	var out []moveResult
 	var err error
 	for try := 1; ; try++ {
-		out, err = s.moveOnce(batch)
+		out, err = batchTx(s, batch, s.moveIn)
 		if err == nil || s.d.IsDeadlock == nil || !s.d.IsDeadlock(err) || try == 3 {
 			break
 		}
@@ -253,26 +253,6 @@ func (s *DB) moveTx(batch []*moveReq) {
 		// another process: nothing of it was applied, so run it again.
 	}
 	answerMoves(batch, out, err)
-}
-
-func (s *DB) moveOnce(batch []*moveReq) ([]moveResult, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	release, err := s.turn(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer release()
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	out, err := s.moveIn(ctx, tx, batch)
-	if err != nil {
-		return nil, err
-	}
-	return out, tx.Commit()
 }
 
 // moveIn applies a batch of moves in tx, in key order, so that batches

@@ -1092,6 +1092,12 @@ func answerAppends(batch []*appendReq, out []store.AuditRecord, err error) {
 }
 
 func (s *DB) appendTx(batch []*appendReq) ([]store.AuditRecord, error) {
+	return batchTx(s, batch, s.appendIn)
+}
+
+// batchTx runs one committer's batch in a transaction of its own, with
+// this process's write turn, and returns what in made of it.
+func batchTx[Q, R any](s *DB, batch []Q, in func(context.Context, *sql.Tx, []Q) ([]R, error)) ([]R, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	release, err := s.turn(ctx)
@@ -1104,7 +1110,7 @@ func (s *DB) appendTx(batch []*appendReq) ([]store.AuditRecord, error) {
 		return nil, err
 	}
 	defer tx.Rollback()
-	out, err := s.appendIn(ctx, tx, batch)
+	out, err := in(ctx, tx, batch)
 	if err != nil {
 		return nil, err
 	}
@@ -1439,25 +1445,7 @@ func (s *DB) Claim(ctx context.Context, key string, ttl time.Duration, now time.
 }
 
 func (s *DB) claimTx(batch []*claimReq) {
-	out, err := func() ([]claimResult, error) {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		release, err := s.turn(ctx)
-		if err != nil {
-			return nil, err
-		}
-		defer release()
-		tx, err := s.db.BeginTx(ctx, nil)
-		if err != nil {
-			return nil, err
-		}
-		defer tx.Rollback()
-		out, err := s.claimIn(ctx, tx, batch)
-		if err != nil {
-			return nil, err
-		}
-		return out, tx.Commit()
-	}()
+	out, err := batchTx(s, batch, s.claimIn)
 	answerClaims(batch, out, err)
 }
 
